@@ -1,1 +1,1 @@
-"""Placeholder."""
+"""Interagency data-exchange hub: ingest, routing, store, API and CLI."""

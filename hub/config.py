@@ -1,0 +1,63 @@
+"""Settings from the environment: where the data lives, which services to use, and limits.
+
+``DATABASE_URL`` and ``REDIS_URL`` select PostgreSQL and an external Redis (or
+``amqp://`` for RabbitMQ); without them the hub runs its embedded stack — SQLite in
+WAL mode and a Redis it starts itself — under ``HUB_DATA_DIR`` (default ``./var``).
+"""
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """The hub's configuration; every field can be set as ``HUB_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_", frozen=True)
+
+    data_dir: Path = Path("var")
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "HUB_DATABASE_URL")
+    )
+    broker_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("REDIS_URL", "BROKER_URL", "HUB_BROKER_URL"),
+    )
+    #: Routing rules YAML; the packaged default when unset.
+    routing_rules: Path | None = None
+
+    #: Largest message accepted, in bytes.
+    max_message_bytes: int = Field(default=1_048_576, gt=0)
+    #: A message's CreatedAt may be at most this old, in seconds.
+    max_message_age_s: int = Field(default=86_400, gt=0)
+    #: …and at most this far in the future (clock skew), in seconds.
+    max_future_skew_s: int = Field(default=300, ge=0)
+
+    #: Delivery attempts after the first before a message goes to the dead letters.
+    delivery_max_retries: int = Field(default=8, ge=0)
+    #: Backoff between attempts, in milliseconds (exponential, with jitter).
+    delivery_min_backoff_ms: int = Field(default=1_000, gt=0)
+    delivery_max_backoff_ms: int = Field(default=300_000, gt=0)
+    #: Timeout of one call to a partner system, in seconds.
+    delivery_timeout_s: float = Field(default=10.0, gt=0)
+    #: How long a claim on an outbox row lasts before another worker may take it, in seconds.
+    delivery_lease_s: int = Field(default=60, gt=0)
+    #: A pulled message not acknowledged within this many seconds is offered again.
+    inbox_visibility_s: int = Field(default=60, gt=0)
+    #: Sweeper: how often it runs, and how long a row may wait unnoticed, in seconds.
+    sweep_interval_s: float = Field(default=5.0, gt=0)
+    stuck_after_s: float = Field(default=120.0, gt=0)
+    #: Threads per worker process.
+    worker_threads: int = Field(default=8, gt=0)
+
+    @property
+    def pki_dir(self) -> Path:
+        return self.data_dir / "pki"
+
+    @property
+    def effective_database_url(self) -> str:
+        """``DATABASE_URL``, or the embedded SQLite file under the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'hub.db').resolve()}"

@@ -1,0 +1,181 @@
+"""The hub's tables: partners, the message log, rejections, and the delivery outbox.
+
+The message log is append-only and hash-chained; the outbox holds one row per
+(message, recipient) and is the source of truth for delivery — the broker only
+carries "deliver outbox row N".
+"""
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hub.store.base import Base
+from hub.store.types import BigId, intpk, sha256_hex, system_code
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"  # committed, waiting for a worker (push) or a poll (pull)
+    IN_FLIGHT = "in_flight"  # claimed under a lease by a worker or a pulling partner
+    RETRYING = "retrying"  # last attempt failed; next one due at next_attempt_at
+    DELIVERED = "delivered"
+    DEAD = "dead"  # retries exhausted or refused by the partner; replayable
+    CANCELLED = "cancelled"
+
+
+class DeliveryMode(enum.StrEnum):
+    PUSH = "push"  # the hub's worker calls the partner's transport
+    PULL = "pull"  # the partner polls its inbox and acknowledges
+
+
+def _enum_column(enum_type: type[enum.StrEnum]) -> Enum:
+    return Enum(
+        enum_type,
+        native_enum=False,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Partner(Base):
+    """A partner system registered with the hub: how to reach it and how it authenticates."""
+
+    __tablename__ = "partner"
+
+    id: Mapped[intpk]
+    code: Mapped[system_code] = mapped_column(unique=True)
+    organisation: Mapped[str] = mapped_column(String(300))
+    adapter: Mapped[system_code]
+    delivery_mode: Mapped[DeliveryMode] = mapped_column(_enum_column(DeliveryMode))
+    endpoint: Mapped[str | None] = mapped_column(String(500))
+    #: Public half of the API key, used to find the row; the secret half is stored hashed.
+    api_key_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    api_key_hash: Mapped[str | None] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"Partner(code={self.code!r}, mode={self.delivery_mode.value})"
+
+
+class ChainHead(Base):
+    """One row holding the last link of the message-log hash chain.
+
+    Ingest locks it (SELECT … FOR UPDATE) so concurrent writers extend the chain
+    one at a time, in commit order.
+    """
+
+    __tablename__ = "chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_hash: Mapped[sha256_hex]
+    length: Mapped[int] = mapped_column(BigId)
+
+
+class MessageLog(Base):
+    """An accepted message: the original signed bytes, as received, and its chain link."""
+
+    __tablename__ = "message_log"
+    __table_args__ = (
+        UniqueConstraint("sender", "message_id"),
+        Index("ix_message_log_message_id", "message_id"),
+    )
+
+    id: Mapped[intpk]
+    message_id: Mapped[str] = mapped_column(String(36))
+    sender: Mapped[system_code]
+    message_type: Mapped[str] = mapped_column(String(64))
+    schema_version: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(8))
+    case_ref: Mapped[str | None] = mapped_column(String(64))
+    correlation_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[sha256_hex]
+    prev_hash: Mapped[sha256_hex]
+    chain_hash: Mapped[sha256_hex]
+    signer_fingerprint: Mapped[sha256_hex]
+
+    deliveries: Mapped[list["OutboxDelivery"]] = relationship(
+        back_populates="message", order_by="OutboxDelivery.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"MessageLog(id={self.id}, type={self.message_type}, sender={self.sender})"
+
+
+class Rejection(Base):
+    """A refused message: its reason code and safe facts only, never the payload."""
+
+    __tablename__ = "rejection"
+
+    id: Mapped[intpk]
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    code: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[int]
+    #: Machine-made text (paths, XSD reasons, ids); never element values.
+    detail: Mapped[str] = mapped_column(String(1000))
+    authenticated_partner: Mapped[str | None] = mapped_column(String(32))
+    claimed_sender: Mapped[str | None] = mapped_column(String(32))
+    claimed_message_id: Mapped[str | None] = mapped_column(String(36))
+    size_bytes: Mapped[int]
+    sha256: Mapped[sha256_hex]
+
+
+class OutboxDelivery(Base):
+    """One message to one recipient: the hub-signed outbound copy and its delivery state."""
+
+    __tablename__ = "outbox_delivery"
+    __table_args__ = (
+        UniqueConstraint("message_log_id", "recipient"),
+        Index("ix_outbox_delivery_status_due", "status", "next_attempt_at"),
+        Index("ix_outbox_delivery_recipient_status", "recipient", "status"),
+    )
+
+    id: Mapped[intpk]
+    message_log_id: Mapped[int] = mapped_column(BigId, ForeignKey("message_log.id"))
+    recipient: Mapped[system_code]
+    mode: Mapped[DeliveryMode] = mapped_column(_enum_column(DeliveryMode))
+    priority: Mapped[str] = mapped_column(String(8))
+    status: Mapped[DeliveryStatus] = mapped_column(_enum_column(DeliveryStatus))
+    #: The outbound copy, re-signed by the hub's key.
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    #: When the row was last handed to the broker; the sweeper re-enqueues old ones.
+    enqueued_at: Mapped[datetime | None]
+    #: A claim (worker or pulling partner) holds the row until then.
+    lease_until: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    remote_reference: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+
+    message: Mapped[MessageLog] = relationship(back_populates="deliveries")
+    attempt_log: Mapped[list["DeliveryAttempt"]] = relationship(
+        back_populates="delivery", order_by="DeliveryAttempt.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"OutboxDelivery(id={self.id}, to={self.recipient}, status={self.status.value})"
+
+
+class DeliveryAttempt(Base):
+    """One try at delivering an outbox row, with its outcome: the administrator's trail."""
+
+    __tablename__ = "delivery_attempt"
+
+    id: Mapped[intpk]
+    delivery_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("outbox_delivery.id"), index=True
+    )
+    number: Mapped[int]
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(16))  # delivered | retry | rejected
+    error: Mapped[str | None] = mapped_column(Text)
+
+    delivery: Mapped[OutboxDelivery] = relationship(back_populates="attempt_log")

@@ -1,0 +1,95 @@
+"""Fixtures shared by the whole suite: data folder, databases, Redis.
+
+Real services only. Locally a missing PostgreSQL or Redis skips the tests that
+need it; with ``CI`` set it fails them, so CI can never go green by skipping.
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.store import Base, make_engine, make_session_factory
+
+POSTGRES_URL = os.environ.get(
+    "HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def require_service(name: str, error: Exception) -> None:
+    """Skip locally, fail in CI: a missing service must never turn CI green."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{name} is required in CI and is not reachable: {error}")
+    pytest.skip(f"{name} not reachable: {error}")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "var"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_engine() -> Iterator[Engine]:
+    engine = create_engine(POSTGRES_URL)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:  # any connect failure means the service is missing
+        engine.dispose()
+        require_service("PostgreSQL", exc)
+    yield engine
+    engine.dispose()
+
+
+def _postgres_url_with_schema(postgres_admin_engine: Engine) -> Iterator[str]:
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with postgres_admin_engine.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with postgres_admin_engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[str]:
+    """An empty database of each kind: SQLite under the data folder, a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{data_dir / 'hub.db'}"
+    else:
+        yield from _postgres_url_with_schema(request.getfixturevalue("postgres_admin_engine"))
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The machine's Redis (db 15, flushed before each test)."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.flushdb()
+    except redis.RedisError as exc:
+        require_service("Redis", exc)
+    finally:
+        client.close()
+    return REDIS_URL
