@@ -1,1 +1,62 @@
-"""Placeholder."""
+"""XML-DSig signing and verification of hub envelopes, the trust store and the dev PKI.
+
+Build a verifier once and read only what it returns::
+
+    verifier = XmlVerifier(TrustStore.load(pki_dir), VerifyPolicy())
+    verified = verifier.verify(envelope, expected_sender="kdn")
+    envelope = verified.signed_xml
+
+This package imports nothing from the rest of the project.
+"""
+
+from signing.base import Signer, VerifiedMessage, Verifier
+from signing.errors import (
+    CertificateExpired,
+    CertificateRevoked,
+    CertificateUntrusted,
+    DigestMismatch,
+    ProfileRule,
+    SignatureInputInvalid,
+    SignatureInvalid,
+    SignatureMissing,
+    SignerNotSender,
+    SigningError,
+)
+from signing.identity import SignerIdentity
+from signing.keys import SigningKey
+from signing.pki import HUB_SYSTEM_CODE, DevPki, SystemCredentials
+from signing.policy import VerifyPolicy
+from signing.signxml_provider import XmlSigner, XmlVerifier
+from signing.trust import TrustCacheInfo, TrustStore
+
+# Grouped by concept (STYLE.md), not alphabetically.
+__all__ = [  # noqa: RUF022
+    # Contract
+    "Signer",
+    "VerifiedMessage",
+    "Verifier",
+    # Default provider (signxml)
+    "XmlSigner",
+    "XmlVerifier",
+    # Keys, identity, policy and trust
+    "SignerIdentity",
+    "SigningKey",
+    "TrustCacheInfo",
+    "TrustStore",
+    "VerifyPolicy",
+    # Development PKI
+    "HUB_SYSTEM_CODE",
+    "DevPki",
+    "SystemCredentials",
+    # Errors
+    "CertificateExpired",
+    "CertificateRevoked",
+    "CertificateUntrusted",
+    "DigestMismatch",
+    "ProfileRule",
+    "SignatureInputInvalid",
+    "SignatureInvalid",
+    "SignatureMissing",
+    "SignerNotSender",
+    "SigningError",
+]

@@ -8,7 +8,7 @@ never import them.
     SigningError
     ├── SignatureInvalid                reason="invalid"            bad signature value
     │   ├── DigestMismatch              reason="digest_mismatch"    content changed after signing
-    │   ├── CertificateUntrusted        reason="untrusted"          foreign CA, key usage, no system code
+    │   ├── CertificateUntrusted        reason="untrusted"          foreign CA, key usage, no code
     │   ├── CertificateExpired          reason="expired"            also not yet valid
     │   ├── CertificateRevoked          reason="revoked"            serial on the CA's CRL
     │   └── SignerNotSender             reason="signer_not_sender"  certificate of another system

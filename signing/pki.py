@@ -1,0 +1,270 @@
+"""A development PKI on disk: the hub's CA, per-system keys and certificates, and the CRL.
+
+Used by tests, demos and local setups so that every signature in the project is real; a
+production deployment gets its certificates from the region's CA instead. Layout under
+``root`` (e.g. ``$HUB_DATA_DIR/pki``)::
+
+    ca/ca.pem  ca/ca.key (0600)  crl.pem  systems/<code>/cert.pem  systems/<code>/key.pem (0600)
+
+Private keys are stored unencrypted, which is acceptable only for development.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+from signing.identity import SYSTEM_URI_PREFIX, is_system_code
+from signing.keys import PrivateKey, SigningKey
+from signing.trust import CA_CERT_FILE, CRL_FILE, TrustStore
+
+__all__ = ["HUB_SYSTEM_CODE", "DevPki", "SystemCredentials"]
+
+#: The hub's own system code; its key signs outbound messages.
+HUB_SYSTEM_CODE = "hub"
+
+_HUB_ORGANISATION = "Региональный узел межведомственного обмена"
+_CA_KEY_FILE = Path("ca") / "ca.key"
+_CA_VALIDITY = timedelta(days=3650)
+#: The dev CRL's nextUpdate; verifiers do not enforce it (see TrustStore).
+_CRL_VALIDITY = timedelta(days=30)
+#: Certificates start slightly in the past so a partner with a slow clock accepts them at once.
+_BACKDATE = timedelta(minutes=5)
+_RSA_BITS = 2048
+
+
+@dataclass(frozen=True)
+class SystemCredentials:
+    """Where a system's freshly issued key and certificate were written."""
+
+    system_code: str
+    key_path: Path
+    cert_path: Path
+
+
+class DevPki:
+    """The development PKI rooted at ``root``; see the module docstring for the layout."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @property
+    def exists(self) -> bool:
+        """Whether the CA certificate and key are present."""
+        return (self.root / CA_CERT_FILE).exists() and (self.root / _CA_KEY_FILE).exists()
+
+    def init(self) -> None:
+        """Create whatever is missing: the CA, the hub's key and certificate, an empty CRL.
+
+        Idempotent; existing keys are never overwritten.
+
+        Raises:
+            FileExistsError: ``ca/ca.key`` exists without ``ca/ca.pem`` (repair by hand).
+        """
+        if not (self.root / _CA_KEY_FILE).exists():
+            self._create_ca()
+        elif not (self.root / CA_CERT_FILE).exists():
+            raise FileExistsError(f"{self.root / _CA_KEY_FILE} exists but ca.pem is missing")
+        if not self._system_dir(HUB_SYSTEM_CODE).joinpath("key.pem").exists():
+            self.issue(HUB_SYSTEM_CODE, _HUB_ORGANISATION)
+        if not (self.root / CRL_FILE).exists():
+            self._write_crl(revoked=[], number=1)
+
+    def issue(
+        self,
+        system_code: str,
+        organisation: str,
+        *,
+        algorithm: Literal["rsa", "ec"] = "rsa",
+        valid_days: int = 365,
+        not_before: datetime | None = None,
+    ) -> SystemCredentials:
+        """Issue a signing key and certificate for ``system_code``, replacing any previous one.
+
+        The certificate has CN=<code>, O=<organisation>, the SAN URI
+        ``urn:family-hub:system:<code>`` and key usage digitalSignature + nonRepudiation.
+
+        Raises:
+            ValueError: a malformed system code or a non-positive ``valid_days``.
+            FileNotFoundError: the PKI is not initialised (call ``init()`` first).
+        """
+        directory = self._system_dir(system_code)
+        if valid_days <= 0:
+            raise ValueError("valid_days must be positive")
+        ca_key, ca_cert = self._load_ca()
+        key: PrivateKey = (
+            rsa.generate_private_key(public_exponent=65537, key_size=_RSA_BITS)
+            if algorithm == "rsa"
+            else ec.generate_private_key(ec.SECP256R1())
+        )
+        start = not_before if not_before is not None else datetime.now(UTC) - _BACKDATE
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, system_code),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+            ]
+        )
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(ca_cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start)
+            .not_valid_after(start + timedelta(days=valid_days))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(_key_usage(signer=True), critical=True)
+            .add_extension(
+                x509.SubjectAlternativeName(
+                    [x509.UniformResourceIdentifier(SYSTEM_URI_PREFIX + system_code)]
+                ),
+                critical=False,
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+            )
+            .sign(ca_key, hashes.SHA256())
+        )
+        directory.mkdir(parents=True, exist_ok=True)
+        key_path, cert_path = directory / "key.pem", directory / "cert.pem"
+        _write_file(key_path, _private_pem(key), mode=0o600)
+        _write_file(cert_path, certificate.public_bytes(serialization.Encoding.PEM), mode=0o644)
+        return SystemCredentials(system_code=system_code, key_path=key_path, cert_path=cert_path)
+
+    def signing_key(self, system_code: str) -> SigningKey:
+        """Load the system's key and certificate (once; keep the returned object).
+
+        Raises:
+            FileNotFoundError: no credentials were issued for ``system_code``.
+        """
+        directory = self._system_dir(system_code)
+        return SigningKey.load(directory / "key.pem", directory / "cert.pem")
+
+    def revoke(self, system_code: str) -> None:
+        """Add the system's current certificate serial to the CRL and re-sign ``crl.pem``.
+
+        Raises:
+            FileNotFoundError: no certificate was issued for ``system_code`` or no CRL exists.
+        """
+        certificate = x509.load_pem_x509_certificate(
+            self._system_dir(system_code).joinpath("cert.pem").read_bytes()
+        )
+        crl = x509.load_pem_x509_crl((self.root / CRL_FILE).read_bytes())
+        revoked = list(crl)
+        if crl.get_revoked_certificate_by_serial_number(certificate.serial_number) is None:
+            revoked.append(
+                x509.RevokedCertificateBuilder()
+                .serial_number(certificate.serial_number)
+                .revocation_date(datetime.now(UTC))
+                .build()
+            )
+        number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+        self._write_crl(revoked=revoked, number=number + 1)
+
+    def trust_store(self) -> TrustStore:
+        """Return a trust store of this PKI's CA and current CRL."""
+        return TrustStore.load(self.root)
+
+    def _system_dir(self, system_code: str) -> Path:
+        # The code becomes a path component: refuse anything that could leave systems/.
+        if not is_system_code(system_code):
+            raise ValueError(f"system code {system_code!r} must match [a-z][a-z0-9_-]{{1,31}}")
+        return self.root / "systems" / system_code
+
+    def _create_ca(self) -> None:
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, "Family Hub Dev CA"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, _HUB_ORGANISATION),
+            ]
+        )
+        now = datetime.now(UTC) - _BACKDATE
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now)
+            .not_valid_after(now + _CA_VALIDITY)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(_key_usage(signer=False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+            .sign(key, hashes.SHA256())
+        )
+        (self.root / "ca").mkdir(parents=True, exist_ok=True)
+        _write_file(self.root / _CA_KEY_FILE, _private_pem(key), mode=0o600)
+        _write_file(
+            self.root / CA_CERT_FILE,
+            certificate.public_bytes(serialization.Encoding.PEM),
+            mode=0o644,
+        )
+
+    def _load_ca(self) -> tuple[PrivateKey, x509.Certificate]:
+        if not self.exists:
+            raise FileNotFoundError(f"no dev PKI at {self.root}; call DevPki.init() first")
+        key = serialization.load_pem_private_key(
+            (self.root / _CA_KEY_FILE).read_bytes(), password=None
+        )
+        if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+            raise ValueError("the dev CA key must be RSA or EC")
+        return key, x509.load_pem_x509_certificate((self.root / CA_CERT_FILE).read_bytes())
+
+    def _write_crl(self, *, revoked: list[x509.RevokedCertificate], number: int) -> None:
+        ca_key, ca_cert = self._load_ca()
+        now = datetime.now(UTC)
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(ca_cert.subject)
+            .last_update(now)
+            .next_update(now + _CRL_VALIDITY)
+            .add_extension(x509.CRLNumber(number), critical=False)
+        )
+        for entry in revoked:
+            builder = builder.add_revoked_certificate(entry)
+        crl = builder.sign(ca_key, hashes.SHA256())
+        _write_file(self.root / CRL_FILE, crl.public_bytes(serialization.Encoding.PEM), mode=0o644)
+
+
+def _key_usage(*, signer: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=signer,
+        content_commitment=signer,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=not signer,
+        crl_sign=not signer,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _private_pem(key: PrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _write_file(path: Path, data: bytes, *, mode: int) -> None:
+    """Write ``path`` atomically with ``mode``: a reader sees the old or the new file, whole."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.unlink(missing_ok=True)
+    # Created with its final mode, so a private key is never readable by others, even briefly.
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+    os.chmod(temporary, mode)  # the umask may have narrowed the mode given to os.open
+    os.replace(temporary, path)

@@ -1,0 +1,133 @@
+"""The signature profile, checked on the document before any cryptography runs.
+
+XML-DSig libraries verify what they are given: signxml silently skips transforms it does not
+know, and still answers "valid" when the signed element was moved or a second signature sits
+beside the first (SECURITY-NOTES.md). So every provider first calls ``check_profile``, which
+admits exactly one shape: one ds:Signature, the last child of the envelope root, whose
+SignedInfo has exclusive c14n, an allowed SignatureMethod, and one Reference with ``URI=""``,
+the transforms [enveloped-signature, exc-c14n] and an allowed DigestMethod, followed by a
+SignatureValue and a KeyInfo holding exactly one X509Certificate.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from cryptography import x509
+from lxml import etree
+
+from signing.errors import SignatureInputInvalid, SignatureMissing
+from signing.policy import VerifyPolicy
+
+__all__ = ["DS_NAMESPACE", "ENVELOPED_SIGNATURE", "EXC_C14N", "check_profile"]
+
+DS_NAMESPACE = "http://www.w3.org/2000/09/xmldsig#"
+ENVELOPED_SIGNATURE = DS_NAMESPACE + "enveloped-signature"
+EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+
+_SIGNATURE = f"{{{DS_NAMESPACE}}}Signature"
+_SIGNATURE_CHILDREN = ["SignedInfo", "SignatureValue", "KeyInfo"]
+_SIGNED_INFO_CHILDREN = ["CanonicalizationMethod", "SignatureMethod", "Reference"]
+_REFERENCE_CHILDREN = ["Transforms", "DigestMethod", "DigestValue"]
+_TRANSFORMS = [ENVELOPED_SIGNATURE, EXC_C14N]
+
+
+def check_profile(envelope: etree._Element, policy: VerifyPolicy) -> x509.Certificate:
+    """Check the envelope's signature against the profile and return its X.509 certificate.
+
+    The certificate is returned untrusted; the caller checks it against the trust store.
+
+    Raises:
+        SignatureMissing: the document has no ds:Signature.
+        SignatureInputInvalid: any other departure from the profile; ``detail`` names the rule.
+    """
+    signatures = list(envelope.iter(_SIGNATURE))
+    if not signatures:
+        raise SignatureMissing
+    if len(signatures) > 1:
+        raise SignatureInputInvalid("count", f"expected one ds:Signature, found {len(signatures)}")
+    signature = signatures[0]
+    # Last child of the root: a signature anywhere else signs something other than the envelope.
+    if signature.getparent() is not envelope or signature.getnext() is not None:
+        raise SignatureInputInvalid("position", "ds:Signature must be the root's last child")
+
+    signed_info, _, key_info = _children(signature, _SIGNATURE_CHILDREN)
+    c14n_method, signature_method, reference = _children(signed_info, _SIGNED_INFO_CHILDREN)
+    _check_algorithm(c14n_method, {EXC_C14N}, "CanonicalizationMethod")
+    _check_algorithm(signature_method, policy.signature_methods, "SignatureMethod")
+    _check_reference(reference, policy)
+    return _certificate(key_info)
+
+
+def _ds_local_name(element: etree._Element | None) -> str | None:
+    if element is None or not isinstance(element.tag, str):
+        return None
+    qname = etree.QName(element)
+    return qname.localname if qname.namespace == DS_NAMESPACE else None
+
+
+def _elements(parent: etree._Element) -> list[etree._Element]:
+    # Comments and PIs are not signed (exclusive c14n drops them), so they cannot change
+    # what the signature means; only elements count.
+    return [child for child in parent if isinstance(child.tag, str)]
+
+
+def _children(parent: etree._Element, expected: list[str]) -> list[etree._Element]:
+    children = _elements(parent)
+    names = [_ds_local_name(child) for child in children]
+    if names != expected:
+        if "Reference" in expected and names.count("Reference") != 1:
+            raise SignatureInputInvalid("reference", "expected exactly one ds:Reference")
+        raise SignatureInputInvalid(
+            "structure", f"{etree.QName(parent).localname} must contain exactly {expected}"
+        )
+    return children
+
+
+def _check_algorithm(
+    element: etree._Element, allowed: frozenset[str] | set[str], what: str
+) -> None:
+    algorithm = element.get("Algorithm")
+    if algorithm not in allowed:
+        raise SignatureInputInvalid("algorithm", f"{what} {algorithm!r} is not allowed")
+    # Parameters such as HMACOutputLength or InclusiveNamespaces are outside the profile.
+    if _elements(element):
+        raise SignatureInputInvalid("algorithm", f"{what} must not carry parameters")
+
+
+def _check_reference(reference: etree._Element, policy: VerifyPolicy) -> None:
+    # URI="" is the whole envelope; "#id" can point at a moved or decoy element and anything
+    # else would be dereferenced outside the document.
+    if reference.get("URI") != "":
+        raise SignatureInputInvalid("reference", 'the ds:Reference URI must be ""')
+    transforms, digest_method, _ = _children(reference, _REFERENCE_CHILDREN)
+    transform_elements = _elements(transforms)
+    algorithms = [transform.get("Algorithm") for transform in transform_elements]
+    if (
+        algorithms != _TRANSFORMS
+        or [_ds_local_name(t) for t in transform_elements] != ["Transform", "Transform"]
+        or any(_elements(transform) for transform in transform_elements)
+    ):
+        raise SignatureInputInvalid(
+            "transform", "transforms must be exactly [enveloped-signature, exc-c14n]"
+        )
+    _check_algorithm(digest_method, policy.digest_methods, "DigestMethod")
+
+
+def _certificate(key_info: etree._Element) -> x509.Certificate:
+    x509_data = _elements(key_info)
+    certificates = _elements(x509_data[0]) if len(x509_data) == 1 else []
+    # Anything beside the one certificate (KeyValue, a chain, IssuerSerial) is a second,
+    # possibly contradicting, statement of the key.
+    if [_ds_local_name(element) for element in x509_data] != ["X509Data"] or [
+        _ds_local_name(element) for element in certificates
+    ] != ["X509Certificate"]:
+        raise SignatureInputInvalid(
+            "key_info", "KeyInfo must hold one X509Data with exactly one X509Certificate"
+        )
+    try:
+        der = base64.b64decode("".join((certificates[0].text or "").split()), validate=True)
+        return x509.load_der_x509_certificate(der)
+    except (binascii.Error, ValueError) as exc:
+        raise SignatureInputInvalid("key_info", "X509Certificate is not a DER certificate") from exc

@@ -1,0 +1,238 @@
+"""The trust store: which certificates may sign messages to the hub, and the verdict cache.
+
+A certificate is trusted when a CA in the store issued it (its signature checks out), it is
+within its validity period, it carries the signer key usage and a system code, and its serial
+is not on that CA's CRL. Verdicts are cached per certificate fingerprint, since every message
+from a partner carries the same certificate and a chain check per message is waste
+(PERFORMANCE.md).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import NamedTuple
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from signing.errors import CertificateExpired, CertificateRevoked, CertificateUntrusted
+from signing.identity import system_code_of
+
+__all__ = ["CA_CERT_FILE", "CRL_FILE", "TrustCacheInfo", "TrustStore"]
+
+#: Trusted CA certificates (PEM, one or more) relative to a PKI directory.
+CA_CERT_FILE = Path("ca") / "ca.pem"
+#: The CA's revocation list (PEM) relative to a PKI directory.
+CRL_FILE = Path("crl.pem")
+
+#: Default bound on cached verdicts; one per partner certificate is the normal load.
+_DEFAULT_CACHE_SIZE = 1024
+
+
+class TrustCacheInfo(NamedTuple):
+    """Counters of the verdict cache, in the manner of ``functools.lru_cache``."""
+
+    hits: int
+    misses: int
+    maxsize: int
+    currsize: int
+
+
+class TrustStore:
+    """Trusted CA certificates with their CRLs, and a bounded cache of positive verdicts.
+
+    Only verdicts that do not depend on the time are cached (issuer signature, key usage,
+    system code, revocation); validity periods are checked on every call, and a cached
+    certificate past its ``not_after`` is evicted. ``update_crls`` empties the cache.
+
+    Raises:
+        ValueError: a CA certificate without CA basic constraints or keyCertSign/cRLSign
+            usage, or a CRL not signed by any CA in the store.
+    """
+
+    def __init__(
+        self,
+        ca_certificates: Sequence[x509.Certificate],
+        crls: Sequence[x509.CertificateRevocationList] = (),
+        *,
+        cache_size: int = _DEFAULT_CACHE_SIZE,
+    ) -> None:
+        if not ca_certificates:
+            raise ValueError("a trust store needs at least one CA certificate")
+        for ca in ca_certificates:
+            _require_ca_usage(ca)
+        self._cas = tuple(ca_certificates)
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        # fingerprint -> issuing CA; the issuer is kept to re-check its validity on hits.
+        self._cache: OrderedDict[bytes, x509.Certificate] = OrderedDict()
+        self._hits = 0
+        self._misses = 0
+        self._revoked = self._index_crls(crls)
+
+    @classmethod
+    def load(cls, pki_dir: Path) -> TrustStore:
+        """Read the CA certificates and (if present) the CRL of a PKI directory.
+
+        Raises:
+            OSError: ``ca/ca.pem`` cannot be read.
+            ValueError: malformed PEM, or see the class docstring.
+        """
+        cas = x509.load_pem_x509_certificates((pki_dir / CA_CERT_FILE).read_bytes())
+        crl_path = pki_dir / CRL_FILE
+        crls = [x509.load_pem_x509_crl(crl_path.read_bytes())] if crl_path.exists() else []
+        return cls(cas, crls)
+
+    def update_crls(self, crls: Sequence[x509.CertificateRevocationList]) -> None:
+        """Replace the revocation lists and drop every cached verdict.
+
+        Raises:
+            ValueError: a CRL not signed by any CA in the store.
+        """
+        revoked = self._index_crls(crls)
+        with self._lock:
+            self._revoked = revoked
+            self._cache.clear()
+
+    def check(
+        self,
+        certificate: x509.Certificate,
+        *,
+        now: datetime,
+        max_clock_skew: timedelta = timedelta(0),
+    ) -> None:
+        """Accept ``certificate`` as a message signer at ``now``, or raise why not.
+
+        ``max_clock_skew`` widens the validity period on both sides for partner clocks.
+
+        Raises:
+            CertificateUntrusted: not issued by a CA in the store, wrong key usage or no
+                system code.
+            CertificateExpired: it or its CA is expired or not yet valid at ``now``.
+            CertificateRevoked: its serial is on its CA's CRL.
+            ValueError: ``now`` is naive.
+        """
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        fingerprint = certificate.fingerprint(hashes.SHA256())
+        with self._lock:
+            issuer = self._cache.get(fingerprint)
+            if issuer is not None:
+                self._cache.move_to_end(fingerprint)
+                self._hits += 1
+            else:
+                self._misses += 1
+        if issuer is not None:
+            try:
+                _check_validity(certificate, issuer, now=now, skew=max_clock_skew)
+            except CertificateExpired:
+                with self._lock:
+                    self._cache.pop(fingerprint, None)
+                raise
+            return
+
+        issuer = self._find_issuer(certificate)
+        _require_signer_usage(certificate)
+        system_code_of(certificate)
+        _check_validity(certificate, issuer, now=now, skew=max_clock_skew)
+        if certificate.serial_number in self._revoked.get(issuer.subject, frozenset()):
+            raise CertificateRevoked(f"certificate serial {certificate.serial_number} is revoked")
+        with self._lock:
+            self._cache[fingerprint] = issuer
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    def cache_info(self) -> TrustCacheInfo:
+        """Return hit and miss counters and the size of the verdict cache."""
+        with self._lock:
+            return TrustCacheInfo(self._hits, self._misses, self._cache_size, len(self._cache))
+
+    def _find_issuer(self, certificate: x509.Certificate) -> x509.Certificate:
+        for ca in self._cas:
+            if ca.subject != certificate.issuer:
+                continue
+            try:
+                certificate.verify_directly_issued_by(ca)
+            except (ValueError, TypeError, InvalidSignature):
+                # Same name, different key: another CA may share the name, keep looking.
+                continue
+            return ca
+        raise CertificateUntrusted(
+            f"certificate serial {certificate.serial_number} was not issued by a trusted CA"
+        )
+
+    def _index_crls(
+        self, crls: Sequence[x509.CertificateRevocationList]
+    ) -> dict[x509.Name, frozenset[int]]:
+        revoked: dict[x509.Name, frozenset[int]] = {}
+        for crl in crls:
+            # An unsigned or foreign CRL could un-revoke nothing but could revoke everything;
+            # refuse it as a configuration error rather than trust it.
+            if not any(
+                ca.subject == crl.issuer and crl.is_signature_valid(_ca_public_key(ca))
+                for ca in self._cas
+            ):
+                raise ValueError("a CRL is not signed by any CA in the trust store")
+            serials = frozenset(entry.serial_number for entry in crl)
+            revoked[crl.issuer] = revoked.get(crl.issuer, frozenset()) | serials
+        return revoked
+
+
+def _check_validity(
+    certificate: x509.Certificate, issuer: x509.Certificate, *, now: datetime, skew: timedelta
+) -> None:
+    for cert, what in ((certificate, "certificate"), (issuer, "issuing CA certificate")):
+        if not cert.not_valid_before_utc - skew <= now <= cert.not_valid_after_utc + skew:
+            raise CertificateExpired(
+                f"{what} serial {cert.serial_number} is not valid at {now.isoformat()}"
+            )
+
+
+def _key_usage(certificate: x509.Certificate) -> x509.KeyUsage | None:
+    try:
+        return certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _is_ca(certificate: x509.Certificate) -> bool:
+    try:
+        return certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
+
+
+def _require_signer_usage(certificate: x509.Certificate) -> None:
+    usage = _key_usage(certificate)
+    # A CA key signing messages directly would bypass the per-system binding.
+    if (
+        _is_ca(certificate)
+        or usage is None
+        or not (usage.digital_signature and usage.content_commitment)
+    ):
+        raise CertificateUntrusted(
+            f"certificate serial {certificate.serial_number} lacks the message-signer key usage"
+        )
+
+
+def _ca_public_key(ca: x509.Certificate) -> rsa.RSAPublicKey | ec.EllipticCurvePublicKey:
+    key = ca.public_key()
+    if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+        raise ValueError(f"CA certificate serial {ca.serial_number} must have an RSA or EC key")
+    return key
+
+
+def _require_ca_usage(ca: x509.Certificate) -> None:
+    _ca_public_key(ca)
+    usage = _key_usage(ca)
+    if not _is_ca(ca) or usage is None or not (usage.key_cert_sign and usage.crl_sign):
+        raise ValueError(
+            f"CA certificate serial {ca.serial_number} needs basicConstraints ca=True, "
+            "keyCertSign and cRLSign"
+        )
