@@ -61,6 +61,11 @@ class DevPki:
         """Whether the CA certificate and key are present."""
         return (self.root / CA_CERT_FILE).exists() and (self.root / _CA_KEY_FILE).exists()
 
+    @property
+    def ca_certificate_path(self) -> Path:
+        """The CA certificate: what partners need to verify the hub's signatures."""
+        return self.root / CA_CERT_FILE
+
     def init(self) -> None:
         """Create whatever is missing: the CA, the hub's key and certificate, an empty CRL.
 
