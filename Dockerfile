@@ -1,0 +1,19 @@
+# The hub's image: the same code runs the API and the worker.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    HUB_DATA_DIR=/data
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY hub ./hub
+COPY adapters ./adapters
+COPY schemas ./schemas
+COPY signing ./signing
+COPY queues ./queues
+RUN pip install --no-cache-dir . && useradd --system --uid 10001 hub && mkdir /data && chown hub /data
+
+USER hub
+EXPOSE 8000
+CMD ["hub", "serve", "--host", "0.0.0.0", "--port", "8000", "--no-worker"]
