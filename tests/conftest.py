@@ -14,7 +14,8 @@ import redis
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.store import Base, make_engine, make_session_factory
+from hub.store import make_engine, make_session_factory
+from hub.store.migrate import upgrade
 
 POSTGRES_URL = os.environ.get(
     "HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -72,7 +73,7 @@ def database_url(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[str
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
-    Base.metadata.create_all(engine)
+    upgrade(engine)
     yield engine
     engine.dispose()
 

@@ -1,0 +1,146 @@
+"""Partners post signed messages here and follow what became of them."""
+
+from fastapi import APIRouter, Request, status
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from hub.api.deps import PartnerDep, RuntimeDep, SessionDep, presented_api_key
+from hub.api.schemas import (
+    AttemptOut,
+    DeliveryOut,
+    DeliveryTraceOut,
+    MessageTraceOut,
+    ReceiptOut,
+)
+from hub.errors import NotFound, Rejection
+from hub.ingest import IngestReceipt
+from hub.partners import authenticate
+from hub.runtime import HubRuntime
+from hub.store import MessageLog, OutboxDelivery
+
+router = APIRouter(prefix="/api/v1/messages", tags=["messages"])
+
+#: The body is read as a stream (to stop at the size limit), so describe it by hand.
+_XML_REQUEST_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "A signed canonical envelope (XML-DSig, enveloped, exc-c14n).",
+        "content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ReceiptOut,
+    openapi_extra=_XML_REQUEST_BODY,
+    responses={
+        400: {"description": "Malformed or hostile XML, signature profile violation"},
+        401: {"description": "No or bad API key, unsigned, bad signature"},
+        403: {"description": "Untrusted signer, signer ≠ Sender, route not allowed"},
+        409: {"description": "Duplicate MessageId"},
+        413: {"description": "Too large"},
+        422: {"description": "Schema, type, version, freshness or routing failure"},
+    },
+)
+async def post_message(request: Request, runtime: RuntimeDep) -> ReceiptOut:
+    """Accept one signed message; the answer says who it will be delivered to."""
+    raw = await _read_limited(request, runtime.settings.max_message_bytes)
+    receipt = await run_in_threadpool(_authenticate_and_ingest, runtime, request, raw)
+    return _receipt_out(receipt)
+
+
+def _authenticate_and_ingest(runtime: HubRuntime, request: Request, raw: bytes) -> IngestReceipt:
+    try:
+        with runtime.session_factory() as session:
+            partner = authenticate(session, presented_api_key(request))
+    except Rejection as rejection:
+        runtime.ingestor.refuse(raw, rejection)
+        raise
+    return runtime.ingestor.ingest(raw, authenticated=partner.code)
+
+
+async def _read_limited(request: Request, max_bytes: int) -> bytes:
+    """Read the body, stopping one byte past the limit so an oversize body is not buffered."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > max_bytes:
+            break
+    return b"".join(chunks)
+
+
+def _receipt_out(receipt: IngestReceipt) -> ReceiptOut:
+    return ReceiptOut(
+        hub_id=receipt.hub_id,
+        message_id=receipt.message_id,
+        message_type=receipt.message_type,
+        priority=receipt.priority,
+        received_at=receipt.received_at,
+        deliveries=[
+            DeliveryOut(
+                delivery_id=d.delivery_id, recipient=d.recipient, mode=d.mode, status=d.status
+            )
+            for d in receipt.deliveries
+        ],
+    )
+
+
+@router.get("/{ref}", response_model=MessageTraceOut)
+def get_message_trace(ref: str, partner: PartnerDep, session: SessionDep) -> MessageTraceOut:
+    """The trace of one of the caller's own messages, by hub id or MessageId."""
+    query = (
+        select(MessageLog)
+        .where(MessageLog.sender == partner.code)
+        .options(selectinload(MessageLog.deliveries).selectinload(OutboxDelivery.attempt_log))
+    )
+    query = (
+        query.where(MessageLog.id == int(ref))
+        if ref.isdigit()
+        else query.where(MessageLog.message_id == ref)
+    )
+    message = session.scalar(query)
+    if message is None:
+        raise NotFound("message", ref)
+    return MessageTraceOut(
+        hub_id=message.id,
+        message_id=message.message_id,
+        message_type=message.message_type,
+        schema_version=message.schema_version,
+        sender=message.sender,
+        priority=message.priority,
+        correlation_id=message.correlation_id,
+        created_at=message.created_at,
+        received_at=message.received_at,
+        sha256=message.sha256,
+        chain_hash=message.chain_hash,
+        deliveries=[
+            DeliveryTraceOut(
+                delivery_id=d.id,
+                recipient=d.recipient,
+                mode=d.mode.value,
+                status=d.status.value,
+                attempts=d.attempts,
+                created_at=d.created_at,
+                next_attempt_at=d.next_attempt_at,
+                delivered_at=d.delivered_at,
+                remote_reference=d.remote_reference,
+                last_error=d.last_error,
+                attempt_log=[
+                    AttemptOut(
+                        number=a.number,
+                        started_at=a.started_at,
+                        finished_at=a.finished_at,
+                        outcome=a.outcome,
+                        error=a.error,
+                    )
+                    for a in d.attempt_log
+                ],
+            )
+            for d in message.deliveries
+        ],
+    )

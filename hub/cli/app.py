@@ -1,0 +1,24 @@
+"""The ``hub`` command-line application: sub-commands are registered here."""
+
+import typer
+
+from hub.cli import db, demo, messages, partners, pki, server
+
+app = typer.Typer(
+    name="hub",
+    help="Interagency data-exchange hub for the social support of families with children.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(pki.app, name="pki")
+app.add_typer(partners.app, name="partners")
+app.add_typer(db.app, name="db")
+app.command("serve")(server.serve)
+app.command("worker")(server.worker)
+app.command("send")(messages.send)
+app.command("verify")(messages.verify)
+app.command("demo")(demo.demo)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,72 @@
+"""``hub partners``: onboard partner systems and list them."""
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+from signing import DevPki
+
+from hub.cli.common import DataDirOption, console, fail, load_settings
+from hub.onboarding import onboard_partner
+from hub.partners import list_partners
+from hub.runtime import utc_now
+from hub.store import make_engine, make_session_factory
+
+app = typer.Typer(help="Partner systems.", no_args_is_help=True)
+
+
+@app.command()
+def add(
+    code: str = typer.Argument(..., help="System code, e.g. police, social, kdn."),
+    organisation: str = typer.Option(..., "--organisation", "-o", help="Organisation name."),
+    endpoint: str | None = typer.Option(None, help="Base URL of a push partner's system."),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Issue a certificate, key and API key for a partner system and register it."""
+    settings = load_settings(data_dir)
+    pki = DevPki(settings.pki_dir)
+    if not pki.exists:
+        raise fail("no PKI yet: run `hub pki init` first")
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            bundle = onboard_partner(
+                session,
+                pki,
+                data_dir=settings.data_dir,
+                code=code,
+                organisation=organisation,
+                endpoint=endpoint,
+                now=utc_now(),
+            )
+    except (KeyError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+    finally:
+        engine.dispose()
+    console.print(f"partner [bold]{bundle.code}[/bold] registered ({bundle.delivery_mode.value})")
+    console.print(f"credentials for its adapter: {bundle.directory}")
+    console.print("  key.pem, cert.pem — its signing identity; ca.pem — to verify the hub")
+    console.print("  api_key — shown once here, stored hashed by the hub:")
+    console.print(f"  {bundle.api_key}", soft_wrap=True)
+
+
+@app.command("list")
+def list_(data_dir: Path | None = DataDirOption) -> None:
+    """Show the registered partner systems."""
+    settings = load_settings(data_dir)
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            partners = list_partners(session)
+    finally:
+        engine.dispose()
+    table = Table("code", "organisation", "delivery", "endpoint", "active")
+    for partner in partners:
+        table.add_row(
+            partner.code,
+            partner.organisation,
+            partner.delivery_mode.value,
+            partner.endpoint or "—",
+            "yes" if partner.active else "no",
+        )
+    console.print(table)

@@ -1,0 +1,71 @@
+"""``hub serve`` and ``hub worker``: the long-running processes."""
+
+import threading
+from pathlib import Path
+
+import typer
+import uvicorn
+from adapters.registry import ADAPTERS
+from queues import run_worker
+
+from hub.api import create_app
+from hub.cli.common import DataDirOption, console, load_settings
+from hub.config import Settings
+from hub.runtime import build_runtime, utc_now
+from hub.store import make_engine, make_session_factory
+from hub.store.migrate import upgrade
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    with_worker: bool = typer.Option(
+        True, "--worker/--no-worker", help="Also deliver messages in this process."
+    ),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Run the HTTP API (and, by default, a delivery worker) — the embedded stack unless
+    DATABASE_URL / REDIS_URL are set."""
+    settings = load_settings(data_dir)
+    _prepare(settings)
+    runtime = build_runtime(settings)
+    stop = threading.Event()
+    worker_thread = None
+    if with_worker:
+        worker_thread = threading.Thread(
+            target=run_worker,
+            args=(settings, runtime.session_factory, ADAPTERS),
+            kwargs={"clock": utc_now, "stop": stop},
+            name="worker",
+            daemon=True,
+        )
+        worker_thread.start()
+    console.print(f"hub listening on http://{host}:{port} (API docs at /docs)")
+    try:
+        uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
+    finally:
+        stop.set()
+        if worker_thread is not None:
+            worker_thread.join(timeout=30)
+        runtime.close()
+
+
+def worker(data_dir: Path | None = DataDirOption) -> None:
+    """Deliver queued messages to partner systems, and sweep the outbox for stuck ones."""
+    settings = load_settings(data_dir)
+    _prepare(settings)
+    engine = make_engine(settings.effective_database_url)
+    console.print("hub worker started")
+    try:
+        run_worker(settings, make_session_factory(engine), ADAPTERS, clock=utc_now)
+    finally:
+        engine.dispose()
+
+
+def _prepare(settings: Settings) -> None:
+    """Embedded stack: make the data folder and bring the SQLite schema up to date."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.database_url is None:
+        engine = make_engine(settings.effective_database_url)
+        upgrade(engine)
+        engine.dispose()

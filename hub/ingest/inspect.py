@@ -1,0 +1,68 @@
+"""The checks that need no database: size, safe parse, envelope XSD, signature, payload XSD.
+
+Also the whole of ``hub verify``'s offline verdict. After the signature step only
+the verifier's tree is read, never the input (no signature wrapping).
+"""
+
+from dataclasses import dataclass
+
+from lxml import etree
+from schemas import (
+    EnvelopeHeader,
+    ParseLimits,
+    SchemaError,
+    parse_xml,
+    read_header,
+    validate_envelope,
+    validate_payload,
+)
+from signing import SignerIdentity, SigningError, Verifier
+
+from hub.errors import Rejection
+from hub.ingest.record import RejectionFacts
+from hub.ingest.rejections import rejection_from
+
+
+@dataclass(frozen=True)
+class InspectedMessage:
+    """A message that passed every check that needs no database: parsed, signed, valid."""
+
+    header: EnvelopeHeader
+    envelope: etree._Element  # the verified tree — the only one to read
+    signer: SignerIdentity
+
+
+class Inspector:
+    """Runs the database-free checks in order. Built once; safe to share between threads."""
+
+    def __init__(self, verifier: Verifier, limits: ParseLimits) -> None:
+        self._verifier = verifier
+        self._limits = limits
+
+    def inspect(self, raw: bytes, facts: RejectionFacts | None = None) -> InspectedMessage:
+        """Run the checks that need no database (also ``hub verify``'s offline verdict).
+
+        Raises:
+            Rejection: xml.*, envelope.*, signature.*, schema.*, payload.*.
+        """
+        try:
+            # parse_xml checks the size before libxml2 sees a byte.
+            claimed = parse_xml(raw, self._limits)
+            validate_envelope(claimed)
+            claimed_header = read_header(claimed)
+            if facts is not None:
+                facts.claimed_sender = claimed_header.sender
+                facts.claimed_message_id = claimed_header.message_id
+            verified = self._verifier.verify(claimed, expected_sender=claimed_header.sender)
+            envelope = verified.signed_xml
+            header = read_header(envelope)
+            validate_payload(envelope, header)
+        except (SchemaError, SigningError) as error:
+            raise rejection_from(error) from error
+        if header.sender != verified.signer.system_code:
+            # Belt and braces: the verified tree itself must name the signer as Sender.
+            raise Rejection(
+                "signature.signer_not_sender",
+                f"signed by {verified.signer.system_code}, Sender is {header.sender}",
+            )
+        return InspectedMessage(header=header, envelope=envelope, signer=verified.signer)

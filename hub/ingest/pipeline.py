@@ -1,0 +1,218 @@
+"""The ingest pipeline of ARCHITECTURE §4, in order; only this module knows the order.
+
+size limit → safe parse → envelope XSD → signature (trust, signer = Sender) →
+payload XSD → freshness → authorisation → ONE transaction: duplicate check,
+routing, hash-chained log entry, outbox rows → hand push rows to the queue.
+
+Nothing after the signature step reads the input tree: every later step reads
+the verified tree the verifier returns (no signature wrapping).
+"""
+
+import hashlib
+from copy import deepcopy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from lxml import etree
+from schemas import DSIG_NS, EnvelopeHeader
+from signing import Signer
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.errors import Rejection
+from hub.ingest.authorize import authorize_sender
+from hub.ingest.record import (
+    RejectionFacts,
+    add_deliveries,
+    append_message,
+    delivery_modes,
+    find_sender_of,
+    record_rejection,
+)
+from hub.ingest.inspect import InspectedMessage, Inspector
+from hub.ingest.replay import check_freshness, check_not_duplicate, duplicate
+from hub.routing import Route, RoutingRules, resolve_recipients
+from hub.store import DeliveryMode
+
+#: Called after commit with (outbox row id, priority) of each push delivery.
+OnCommitted = Callable[[Sequence[tuple[int, str]]], None]
+
+
+@dataclass(frozen=True)
+class DeliveryRef:
+    delivery_id: int
+    recipient: str
+    mode: str
+    status: str
+
+
+@dataclass(frozen=True)
+class IngestReceipt:
+    """What the hub tells the sender of an accepted message."""
+
+    hub_id: int
+    message_id: str
+    message_type: str
+    priority: str
+    received_at: datetime
+    deliveries: tuple[DeliveryRef, ...]
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How far CreatedAt may stray from the hub's clock, in seconds."""
+
+    max_age_s: int
+    max_future_skew_s: int
+
+
+class Ingestor:
+    """Checks, records and routes incoming messages. Built once; safe to share between threads."""
+
+    def __init__(
+        self,
+        *,
+        session_factory: sessionmaker[Session],
+        inspector: Inspector,
+        hub_signer: Signer,
+        rules: RoutingRules,
+        freshness: Freshness,
+        clock: Callable[[], datetime],
+        on_committed: OnCommitted,
+    ) -> None:
+        self._sessions = session_factory
+        self._inspector = inspector
+        self._hub_signer = hub_signer
+        self._rules = rules
+        self._freshness = freshness
+        self._clock = clock
+        self._on_committed = on_committed
+
+    def ingest(self, raw: bytes, *, authenticated: str | None) -> IngestReceipt:
+        """Accept ``raw`` or refuse it; a refusal is recorded before it is raised.
+
+        Raises:
+            Rejection: with the stable code of the first check that failed.
+        """
+        now = self._clock()
+        facts = _facts_of(raw, authenticated)
+        try:
+            receipt = self._accept(raw, authenticated, facts, now)
+        except Rejection as rejection:
+            self._record(rejection, facts, now)
+            raise
+        push = [(d.delivery_id, receipt.priority) for d in receipt.deliveries if d.mode == "push"]
+        if push:
+            # Redis may lose this send; the sweeper re-enqueues from the outbox.
+            self._on_committed(push)
+        return receipt
+
+    def refuse(self, raw: bytes, rejection: Rejection) -> None:
+        """Record a refusal decided before the pipeline ran (e.g. a bad API key)."""
+        self._record(rejection, _facts_of(raw, None), self._clock())
+
+    def _record(self, rejection: Rejection, facts: RejectionFacts, now: datetime) -> None:
+        with self._sessions.begin() as session:
+            record_rejection(session, rejection, facts, now=now)
+
+    def _accept(
+        self, raw: bytes, authenticated: str | None, facts: RejectionFacts, now: datetime
+    ) -> IngestReceipt:
+        message = self._inspector.inspect(raw, facts)
+        header = message.header
+        check_freshness(
+            header.created_at,
+            now=now,
+            max_age_s=self._freshness.max_age_s,
+            max_future_skew_s=self._freshness.max_future_skew_s,
+        )
+        route = authorize_sender(
+            authenticated=authenticated,
+            sender=header.sender,
+            message_type=header.message_type,
+            route=self._rules.route_for(header.message_type),
+        )
+        outbound = self._outbound_copy(message.envelope)
+        try:
+            with self._sessions.begin() as session:
+                return self._store(session, raw, message, route, outbound, now)
+        except IntegrityError as exc:
+            # Two copies raced past the duplicate check; the unique key decided.
+            raise duplicate(header.message_id, None) from exc
+
+    def _store(
+        self,
+        session: Session,
+        raw: bytes,
+        message: InspectedMessage,
+        route: Route,
+        outbound: bytes,
+        now: datetime,
+    ) -> IngestReceipt:
+        header = message.header
+        check_not_duplicate(session, sender=header.sender, message_id=header.message_id)
+        correlated = self._correlated_sender(session, header, route)
+        modes = delivery_modes(session)
+        recipients = resolve_recipients(
+            route,
+            sender=header.sender,
+            explicit=header.recipients,
+            correlated_sender=correlated,
+            registered=modes.keys(),
+        )
+        logged = append_message(
+            session,
+            raw=raw,
+            header=header,
+            signer_fingerprint=message.signer.fingerprint_sha256,
+            now=now,
+        )
+        rows = add_deliveries(
+            session, message=logged, recipients=recipients, modes=modes, payload=outbound, now=now
+        )
+        return IngestReceipt(
+            hub_id=logged.id,
+            message_id=header.message_id,
+            message_type=header.message_type,
+            priority=header.priority,
+            received_at=now,
+            deliveries=tuple(
+                DeliveryRef(row.id, row.recipient, row.mode.value, row.status.value)
+                for row in rows
+            ),
+        )
+
+    @staticmethod
+    def _correlated_sender(session: Session, header: EnvelopeHeader, route: Route) -> str | None:
+        if not route.needs_correlated_sender:
+            return None
+        if header.correlation_id is None:
+            raise Rejection(
+                "routing.unknown_correlation", f"{header.message_type} needs a CorrelationId"
+            )
+        sender = find_sender_of(session, header.correlation_id)
+        if sender is None:
+            raise Rejection(
+                "routing.unknown_correlation", f"CorrelationId {header.correlation_id} unknown"
+            )
+        return sender
+
+    def _outbound_copy(self, envelope: etree._Element) -> bytes:
+        """The copy recipients get: the verified envelope, re-signed by the hub's key.
+
+        Recipients trust one key (the hub's) instead of every partner's; the
+        original signed bytes stay in the log as evidence.
+        """
+        copy = deepcopy(envelope)
+        for signature in copy.findall(f"{{{DSIG_NS}}}Signature"):
+            copy.remove(signature)
+        return self._hub_signer.sign(copy)
+
+
+def _facts_of(raw: bytes, authenticated: str | None) -> RejectionFacts:
+    return RejectionFacts(
+        size_bytes=len(raw),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        authenticated_partner=authenticated,
+    )

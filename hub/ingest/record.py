@@ -1,0 +1,149 @@
+"""Writes of the ingest transaction: the hash-chained log entry, the outbox rows, rejections.
+
+These functions take the caller's session and never commit: the pipeline writes
+log, outbox and chain link in one transaction, so either all of it exists or none.
+"""
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from schemas import EnvelopeHeader
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.errors import Rejection
+from hub.store import (
+    ChainHead,
+    DeliveryMode,
+    DeliveryStatus,
+    MessageLog,
+    OutboxDelivery,
+    Partner,
+)
+from hub.store import Rejection as RejectionRow
+
+#: The hash the chain starts from, before the first message.
+GENESIS_HASH = "0" * 64
+
+
+def chain_link(prev_hash: str, message_sha256: str) -> str:
+    """The next link of the log's hash chain: SHA-256 over the previous link and this message."""
+    return hashlib.sha256(f"{prev_hash}{message_sha256}".encode("ascii")).hexdigest()
+
+
+def append_message(
+    session: Session,
+    *,
+    raw: bytes,
+    header: EnvelopeHeader,
+    signer_fingerprint: str,
+    now: datetime,
+) -> MessageLog:
+    """Append an accepted message to the log, extending the hash chain.
+
+    The chain head row is locked (FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE
+    transactions already serialise writers), so links follow commit order.
+    """
+    head = session.execute(
+        select(ChainHead).where(ChainHead.id == 1).with_for_update()
+    ).scalar_one()
+    digest = hashlib.sha256(raw).hexdigest()
+    link = chain_link(head.last_hash, digest)
+    row = MessageLog(
+        message_id=header.message_id,
+        sender=header.sender,
+        message_type=header.message_type,
+        schema_version=header.schema_version,
+        priority=header.priority,
+        case_ref=header.case_ref,
+        correlation_id=header.correlation_id,
+        created_at=header.created_at,
+        received_at=now,
+        raw=raw,
+        sha256=digest,
+        prev_hash=head.last_hash,
+        chain_hash=link,
+        signer_fingerprint=signer_fingerprint,
+    )
+    session.add(row)
+    head.last_hash = link
+    head.length += 1
+    session.flush()
+    return row
+
+
+def add_deliveries(
+    session: Session,
+    *,
+    message: MessageLog,
+    recipients: Sequence[str],
+    modes: Mapping[str, DeliveryMode],
+    payload: bytes,
+    now: datetime,
+) -> list[OutboxDelivery]:
+    """One pending outbox row per recipient, carrying the hub-signed outbound copy."""
+    rows = [
+        OutboxDelivery(
+            message_log_id=message.id,
+            recipient=code,
+            mode=modes[code],
+            priority=message.priority,
+            status=DeliveryStatus.PENDING,
+            payload=payload,
+            attempts=0,
+            created_at=now,
+            enqueued_at=now if modes[code] is DeliveryMode.PUSH else None,
+        )
+        for code in recipients
+    ]
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def delivery_modes(session: Session) -> dict[str, DeliveryMode]:
+    """How each active partner takes delivery; only these partners are routed to."""
+    return dict(
+        session.execute(
+            select(Partner.code, Partner.delivery_mode).where(Partner.active.is_(True))
+        ).tuples()
+    )
+
+
+def find_sender_of(session: Session, message_id: str) -> str | None:
+    """The sender of the accepted message with this MessageId, if any."""
+    return session.scalar(
+        select(MessageLog.sender).where(MessageLog.message_id == message_id).limit(1)
+    )
+
+
+@dataclass
+class RejectionFacts:
+    """What is safe to keep about a refused message: sizes, hashes and claimed ids, no payload."""
+
+    size_bytes: int
+    sha256: str
+    authenticated_partner: str | None
+    claimed_sender: str | None = None
+    claimed_message_id: str | None = None
+
+
+def record_rejection(
+    session: Session, rejection: Rejection, facts: RejectionFacts, *, now: datetime
+) -> None:
+    """Record a refused message with its code; its bytes are not kept."""
+    session.add(
+        RejectionRow(
+            received_at=now,
+            code=rejection.code,
+            status=rejection.status,
+            detail=rejection.detail[:1000],
+            authenticated_partner=facts.authenticated_partner,
+            claimed_sender=facts.claimed_sender,
+            claimed_message_id=facts.claimed_message_id,
+            size_bytes=facts.size_bytes,
+            sha256=facts.sha256,
+        )
+    )

@@ -1,0 +1,162 @@
+"""Wiring: build the hub's parts from Settings, once per process.
+
+The API process, the worker and the CLI all start here, so the embedded stack
+and production (PostgreSQL + Redis) differ only in the URLs in Settings.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import dramatiq
+from adapters.registry import ADAPTERS
+from queues import (
+    DeliveryActors,
+    DeliveryContext,
+    EmbeddedRedis,
+    PartnerTransports,
+    build_broker,
+    declare_actors,
+)
+from schemas import ParseLimits
+from signing import HUB_SYSTEM_CODE, DevPki, XmlSigner, XmlVerifier
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.config import Settings
+from hub.ingest import Freshness, Ingestor, Inspector, OnCommitted
+from hub.routing import load_rules
+from hub.store import make_engine, make_session_factory
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class HubRuntime:
+    """The parts of a running hub process."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    ingestor: Ingestor
+    clock: Callable[[], datetime]
+    broker: dramatiq.Broker | None = None
+    actors: DeliveryActors | None = None
+    embedded_redis: EmbeddedRedis | None = field(default=None)
+
+    def broker_status(self) -> str:
+        """"ok", or why the broker cannot take messages now."""
+        if self.broker is None:
+            return "not configured"
+        client = getattr(self.broker, "client", None)
+        if client is None:
+            return "ok"
+        try:
+            client.ping()
+        except Exception as exc:  # readiness reports any failure rather than raising
+            return f"error: {type(exc).__name__}"
+        return "ok"
+
+    def close(self) -> None:
+        if self.broker is not None:
+            self.broker.close()
+        if self.embedded_redis is not None:
+            self.embedded_redis.stop()
+        self.engine.dispose()
+
+
+def build_runtime(
+    settings: Settings, *, clock: Callable[[], datetime] = utc_now, with_broker: bool = True
+) -> HubRuntime:
+    """Build engine, ingest pipeline and (unless ``with_broker`` is False) the delivery queue.
+
+    Raises:
+        ConfigInvalid: the routing rules are wrong (file, line, reason).
+        FileNotFoundError: the PKI is missing (run ``hub pki init``).
+    """
+    engine = make_engine(settings.effective_database_url)
+    session_factory = make_session_factory(engine)
+    broker, embedded, actors = None, None, None
+    if with_broker:
+        broker, embedded = build_broker(settings.broker_url, data_dir=settings.data_dir)
+        actors = declare_actors(broker, delivery_context(settings, session_factory, clock))
+    ingestor = build_ingestor(
+        settings,
+        session_factory,
+        clock=clock,
+        on_committed=actors.enqueue_many if actors is not None else _not_queued,
+    )
+    return HubRuntime(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        ingestor=ingestor,
+        clock=clock,
+        broker=broker,
+        actors=actors,
+        embedded_redis=embedded,
+    )
+
+
+def build_ingestor(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    *,
+    clock: Callable[[], datetime],
+    on_committed: OnCommitted,
+) -> Ingestor:
+    """The ingest pipeline with keys, trust store and rules loaded once."""
+    pki = open_pki(settings)
+    return Ingestor(
+        session_factory=session_factory,
+        inspector=build_inspector(settings, pki),
+        hub_signer=XmlSigner(pki.signing_key(HUB_SYSTEM_CODE)),
+        rules=load_rules(settings.routing_rules),
+        freshness=Freshness(
+            max_age_s=settings.max_message_age_s, max_future_skew_s=settings.max_future_skew_s
+        ),
+        clock=clock,
+        on_committed=on_committed,
+    )
+
+
+def open_pki(settings: Settings) -> DevPki:
+    """The PKI under the data folder.
+
+    Raises:
+        FileNotFoundError: it was never created (run ``hub pki init``).
+    """
+    pki = DevPki(settings.pki_dir)
+    if not pki.exists:
+        raise FileNotFoundError(f"no PKI under {settings.pki_dir}; run `hub pki init`")
+    return pki
+
+
+def build_inspector(settings: Settings, pki: DevPki) -> Inspector:
+    """The database-free checks, with the trust store loaded once."""
+    return Inspector(
+        XmlVerifier(pki.trust_store()), ParseLimits(max_bytes=settings.max_message_bytes)
+    )
+
+
+def delivery_context(
+    settings: Settings, session_factory: sessionmaker[Session], clock: Callable[[], datetime]
+) -> DeliveryContext:
+    """What delivery actors need: the database, partner transports and the retry policy."""
+    return DeliveryContext(
+        session_factory=session_factory,
+        transports=PartnerTransports(
+            session_factory, ADAPTERS, timeout_s=settings.delivery_timeout_s
+        ),
+        lease_s=settings.delivery_lease_s,
+        max_retries=settings.delivery_max_retries,
+        min_backoff_ms=settings.delivery_min_backoff_ms,
+        max_backoff_ms=settings.delivery_max_backoff_ms,
+        clock=clock,
+    )
+
+
+def _not_queued(_rows: object) -> None:
+    """Without a broker (offline tools) nothing is enqueued; the sweeper sends it later."""

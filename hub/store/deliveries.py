@@ -1,0 +1,434 @@
+"""Delivery state of the outbox: claims, outcomes, the pull inbox, the sweeper's view, dead letters.
+
+Every function takes a ``Session`` and never commits: the caller frames a short
+transaction around it. State changes are single ``UPDATE … WHERE <expected state>``
+statements, so two workers (or a worker and a pulling partner) can never both hold
+a row, on SQLite (writers serialised by ``BEGIN IMMEDIATE``) and PostgreSQL (row
+locks, ``WHERE`` re-checked after the lock) alike.
+
+A claim increments ``attempts``; that number is the claim's fencing token: an
+outcome is applied to the row only while it is still ``in_flight`` under the same
+number, so a worker whose lease ran out cannot overwrite a newer claim's result.
+
+Errors::
+
+    LookupError
+    └── DeliveryNotFound    no such row for this recipient
+    ValueError
+    └── DeliveryNotDead     replay asked for a row that is not dead
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Literal, cast
+
+from sqlalchemy import ColumnElement, CursorResult, Result, and_, case, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from hub.store.models import DeliveryAttempt, DeliveryMode, DeliveryStatus, OutboxDelivery
+
+__all__ = [
+    "AttemptOutcome",
+    "DeliveryNotDead",
+    "DeliveryNotFound",
+    "acknowledge",
+    "claim_for_push",
+    "claim_inbox",
+    "dead_letters",
+    "find_stuck_push_deliveries",
+    "mark_dead",
+    "mark_enqueued",
+    "record_dead",
+    "record_delivered",
+    "record_retry",
+    "replay_dead",
+    "schedule_retry",
+]
+
+#: What became of one attempt, as written to ``delivery_attempt.outcome``.
+AttemptOutcome = Literal["delivered", "retry", "rejected", "dead"]
+
+#: ``last_error`` is a ``String(1000)`` column.
+_MAX_ERROR_CHARS = 1000
+
+_FINAL_STATUSES = (DeliveryStatus.DELIVERED, DeliveryStatus.DEAD, DeliveryStatus.CANCELLED)
+
+
+class DeliveryNotFound(LookupError):
+    """No outbox row with this id (for this recipient, where one is given)."""
+
+    def __init__(self, delivery_id: int) -> None:
+        super().__init__(f"delivery {delivery_id} not found")
+        self.delivery_id = delivery_id
+
+
+class DeliveryNotDead(ValueError):
+    """Only a dead delivery can be replayed."""
+
+    def __init__(self, delivery_id: int, status: DeliveryStatus) -> None:
+        super().__init__(f"delivery {delivery_id} is {status.value}, not dead")
+        self.delivery_id = delivery_id
+        self.status = status
+
+
+def _urgent_first() -> ColumnElement[int]:
+    return case((OutboxDelivery.priority == "urgent", 0), else_=1)
+
+
+# --- push: a worker claims a row, calls the partner, records the outcome ---------------
+
+
+def claim_for_push(
+    session: Session, delivery_id: int, *, now: datetime, lease_s: float
+) -> OutboxDelivery | None:
+    """Claim push row ``delivery_id`` for one attempt; ``None`` if it is not claimable now.
+
+    Claimable: ``pending`` or ``retrying``, or ``in_flight`` whose lease has run out
+    (its worker died). The claim sets ``in_flight``, ``lease_until = now + lease_s``
+    (seconds) and increments ``attempts``; at most one concurrent caller gets the row.
+    Delivered, dead, cancelled, pull and unknown rows give ``None``.
+    """
+    claimed = session.execute(
+        update(OutboxDelivery)
+        .where(
+            OutboxDelivery.id == delivery_id,
+            OutboxDelivery.mode == DeliveryMode.PUSH,
+            or_(
+                OutboxDelivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.RETRYING)),
+                and_(
+                    OutboxDelivery.status == DeliveryStatus.IN_FLIGHT,
+                    OutboxDelivery.lease_until < now,
+                ),
+            ),
+        )
+        .values(
+            status=DeliveryStatus.IN_FLIGHT,
+            lease_until=now + timedelta(seconds=lease_s),
+            attempts=OutboxDelivery.attempts + 1,
+        )
+        .returning(OutboxDelivery)
+        .execution_options(populate_existing=True)
+    )
+    return claimed.scalars().one_or_none()
+
+
+def record_delivered(
+    session: Session,
+    delivery_id: int,
+    *,
+    attempt: int,
+    started_at: datetime,
+    now: datetime,
+    remote_reference: str | None,
+) -> bool:
+    """Log attempt number ``attempt`` as delivered and mark the row delivered.
+
+    Returns whether the row was still held by that attempt's claim; if not (the lease
+    ran out and another claim took over) only the attempt log is written.
+    """
+    _log_attempt(session, delivery_id, attempt, started_at, now, "delivered", None)
+    return _apply_if_held(
+        session,
+        delivery_id,
+        attempt,
+        status=DeliveryStatus.DELIVERED,
+        delivered_at=now,
+        lease_until=None,
+        next_attempt_at=None,
+        remote_reference=remote_reference,
+        last_error=None,
+    )
+
+
+def record_retry(
+    session: Session,
+    delivery_id: int,
+    *,
+    attempt: int,
+    started_at: datetime,
+    now: datetime,
+    next_attempt_at: datetime,
+    error: str,
+) -> bool:
+    """Log attempt ``attempt`` as failed-but-retryable; the row becomes ``retrying``.
+
+    ``next_attempt_at`` is when the broker will try again, as far as the caller
+    knows; ``schedule_retry`` corrects it once the broker has chosen. ``error`` must
+    hold ids and codes only, never personal data. Returns whether the claim still held.
+    """
+    _log_attempt(session, delivery_id, attempt, started_at, now, "retry", error)
+    return _apply_if_held(
+        session,
+        delivery_id,
+        attempt,
+        status=DeliveryStatus.RETRYING,
+        lease_until=None,
+        next_attempt_at=next_attempt_at,
+        last_error=error[:_MAX_ERROR_CHARS],
+    )
+
+
+def record_dead(
+    session: Session,
+    delivery_id: int,
+    *,
+    attempt: int,
+    started_at: datetime,
+    now: datetime,
+    error: str,
+    outcome: Literal["rejected", "dead"],
+) -> bool:
+    """Log attempt ``attempt`` as the last one and mark the row ``dead`` (replayable).
+
+    ``outcome`` is ``rejected`` when the partner refused the message, ``dead`` when
+    retries ran out. Returns whether the claim still held.
+    """
+    _log_attempt(session, delivery_id, attempt, started_at, now, outcome, error)
+    return _apply_if_held(
+        session,
+        delivery_id,
+        attempt,
+        status=DeliveryStatus.DEAD,
+        lease_until=None,
+        next_attempt_at=None,
+        last_error=error[:_MAX_ERROR_CHARS],
+    )
+
+
+def schedule_retry(session: Session, delivery_id: int, *, next_attempt_at: datetime) -> bool:
+    """Set when a ``retrying`` row's next attempt is due; returns whether the row was retrying."""
+    result = session.execute(
+        update(OutboxDelivery)
+        .where(OutboxDelivery.id == delivery_id, OutboxDelivery.status == DeliveryStatus.RETRYING)
+        .values(next_attempt_at=next_attempt_at)
+    )
+    return _rowcount(result) == 1
+
+
+def mark_dead(session: Session, delivery_id: int, *, error: str) -> bool:
+    """Mark a row ``dead`` unless it is already delivered, dead or cancelled.
+
+    Idempotent: returns whether the row changed. Used when the broker gives up on a
+    message whose attempt left no outcome (a time limit, a crash while recording).
+    """
+    result = session.execute(
+        update(OutboxDelivery)
+        .where(OutboxDelivery.id == delivery_id, OutboxDelivery.status.not_in(_FINAL_STATUSES))
+        .values(
+            status=DeliveryStatus.DEAD,
+            lease_until=None,
+            next_attempt_at=None,
+            last_error=error[:_MAX_ERROR_CHARS],
+        )
+    )
+    return _rowcount(result) == 1
+
+
+def _log_attempt(
+    session: Session,
+    delivery_id: int,
+    number: int,
+    started_at: datetime,
+    finished_at: datetime,
+    outcome: AttemptOutcome,
+    error: str | None,
+) -> None:
+    session.add(
+        DeliveryAttempt(
+            delivery_id=delivery_id,
+            number=number,
+            started_at=started_at,
+            finished_at=finished_at,
+            outcome=outcome,
+            error=error,
+        )
+    )
+    session.flush()
+
+
+def _apply_if_held(session: Session, delivery_id: int, attempt: int, **values: object) -> bool:
+    result = session.execute(
+        update(OutboxDelivery)
+        .where(
+            OutboxDelivery.id == delivery_id,
+            OutboxDelivery.status == DeliveryStatus.IN_FLIGHT,
+            OutboxDelivery.attempts == attempt,
+        )
+        .values(**values)
+    )
+    return _rowcount(result) == 1
+
+
+def _rowcount(result: Result[Any]) -> int:
+    # ``Session.execute`` is typed as returning ``Result``; a DML statement gives a
+    # ``CursorResult``, which carries the matched-row count.
+    return cast("CursorResult[Any]", result).rowcount
+
+
+# --- pull: the partner polls its inbox and acknowledges --------------------------------
+
+
+def claim_inbox(
+    session: Session, recipient: str, *, now: datetime, visibility_s: float, limit: int
+) -> Sequence[OutboxDelivery]:
+    """Offer up to ``limit`` of ``recipient``'s pull rows, urgent first, then oldest first.
+
+    Offered: ``pending`` rows, and ``in_flight`` rows whose visibility ran out (pulled
+    but never acknowledged). They become ``in_flight`` with ``lease_until = now +
+    visibility_s`` (seconds), so a concurrent poll does not get them again until then.
+    On PostgreSQL rows locked by a concurrent poll are skipped, not waited for.
+    """
+    rows = (
+        session.execute(
+            select(OutboxDelivery)
+            .where(
+                OutboxDelivery.recipient == recipient,
+                OutboxDelivery.mode == DeliveryMode.PULL,
+                or_(
+                    OutboxDelivery.status == DeliveryStatus.PENDING,
+                    and_(
+                        OutboxDelivery.status == DeliveryStatus.IN_FLIGHT,
+                        OutboxDelivery.lease_until < now,
+                    ),
+                ),
+            )
+            .order_by(_urgent_first(), OutboxDelivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        .scalars()
+        .all()
+    )
+    for row in rows:
+        row.status = DeliveryStatus.IN_FLIGHT
+        row.lease_until = now + timedelta(seconds=visibility_s)
+        row.attempts += 1
+    session.flush()
+    return rows
+
+
+def acknowledge(
+    session: Session, recipient: str, delivery_id: int, *, now: datetime
+) -> OutboxDelivery:
+    """Record that ``recipient`` has taken pull row ``delivery_id``; returns the row.
+
+    Idempotent: acknowledging a delivered row again changes nothing. A late
+    acknowledgement (after the visibility ran out) still counts: the partner has it.
+
+    Raises:
+      DeliveryNotFound: no pull row with this id addressed to ``recipient``; the
+        message does not say whether the id exists for someone else.
+    """
+    row = session.execute(
+        select(OutboxDelivery)
+        .where(
+            OutboxDelivery.id == delivery_id,
+            OutboxDelivery.recipient == recipient,
+            OutboxDelivery.mode == DeliveryMode.PULL,
+        )
+        .with_for_update()
+    ).scalar_one_or_none()
+    if row is None:
+        raise DeliveryNotFound(delivery_id)
+    if row.status is not DeliveryStatus.DELIVERED:
+        row.status = DeliveryStatus.DELIVERED
+        row.delivered_at = now
+        row.lease_until = None
+        session.flush()
+    return row
+
+
+# --- the sweeper's view and bookkeeping ------------------------------------------------
+
+
+def find_stuck_push_deliveries(
+    session: Session, *, now: datetime, stuck_after_s: float, limit: int
+) -> Sequence[OutboxDelivery]:
+    """Push rows the broker has apparently lost, urgent first, then oldest first.
+
+    A row is stuck when, and it was not (re-)enqueued in the last ``stuck_after_s``
+    seconds (``enqueued_at``, else ``created_at``):
+
+    - ``pending``: never picked up;
+    - ``in_flight`` with an expired lease: its worker died. Such a row is returned
+      at once if it was not re-enqueued since it was claimed;
+    - ``retrying`` whose ``next_attempt_at`` is more than ``stuck_after_s`` ago.
+
+    The "not recently enqueued" rule keeps a backlog that is merely slow from being
+    enqueued again on every pass.
+    """
+    horizon = now - timedelta(seconds=stuck_after_s)
+    last_sent = func.coalesce(OutboxDelivery.enqueued_at, OutboxDelivery.created_at)
+    not_recently_sent = last_sent < horizon
+    stuck = or_(
+        and_(OutboxDelivery.status == DeliveryStatus.PENDING, not_recently_sent),
+        and_(
+            OutboxDelivery.status == DeliveryStatus.IN_FLIGHT,
+            OutboxDelivery.lease_until < now,
+            or_(last_sent < OutboxDelivery.lease_until, not_recently_sent),
+        ),
+        and_(
+            OutboxDelivery.status == DeliveryStatus.RETRYING,
+            OutboxDelivery.next_attempt_at < horizon,
+            not_recently_sent,
+        ),
+    )
+    return (
+        session.execute(
+            select(OutboxDelivery)
+            .where(OutboxDelivery.mode == DeliveryMode.PUSH, stuck)
+            .order_by(_urgent_first(), OutboxDelivery.id)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def mark_enqueued(session: Session, ids: Iterable[int], *, now: datetime) -> None:
+    """Record that rows ``ids`` were handed to the broker at ``now``."""
+    id_list = list(ids)
+    if id_list:
+        session.execute(
+            update(OutboxDelivery)
+            .where(OutboxDelivery.id.in_(id_list))
+            .values(enqueued_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
+# --- dead letters ----------------------------------------------------------------------
+
+
+def dead_letters(
+    session: Session, *, recipient: str | None = None, limit: int
+) -> Sequence[OutboxDelivery]:
+    """Dead rows (all, or ``recipient``'s), oldest first: the hub's dead-letter record."""
+    query = select(OutboxDelivery).where(OutboxDelivery.status == DeliveryStatus.DEAD)
+    if recipient is not None:
+        query = query.where(OutboxDelivery.recipient == recipient)
+    return session.execute(query.order_by(OutboxDelivery.id).limit(limit)).scalars().all()
+
+
+def replay_dead(session: Session, delivery_id: int, *, now: datetime) -> OutboxDelivery:
+    """Send a dead row again: it becomes ``pending``, due ``now``; attempt history is kept.
+
+    The caller enqueues it after commit; ``enqueued_at`` is cleared so that, should
+    that send be lost, the sweeper treats the row like any other unsent one.
+    ``last_error`` keeps the previous failure readable until the next attempt.
+
+    Raises:
+      DeliveryNotFound: no row with this id.
+      DeliveryNotDead: the row is not dead.
+    """
+    row = session.get(OutboxDelivery, delivery_id, with_for_update=True)
+    if row is None:
+        raise DeliveryNotFound(delivery_id)
+    if row.status is not DeliveryStatus.DEAD:
+        raise DeliveryNotDead(delivery_id, row.status)
+    row.status = DeliveryStatus.PENDING
+    row.enqueued_at = None
+    row.lease_until = None
+    row.next_attempt_at = now
+    session.flush()
+    return row
