@@ -5,8 +5,11 @@ need it; with ``CI`` set it fails them, so CI can never go green by skipping.
 """
 
 import os
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,8 +17,14 @@ import redis
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.store import make_engine, make_session_factory
+from signing import DevPki
+
+from hub.config import Settings
+from hub.ingest import Ingestor, build_ingestor
+from hub.partners import register_partner
+from hub.store import DeliveryMode, make_engine, make_session_factory
 from hub.store.migrate import upgrade
+from tests.factories import Signers
 
 POSTGRES_URL = os.environ.get(
     "HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -94,3 +103,86 @@ def redis_url() -> str:
     finally:
         client.close()
     return REDIS_URL
+
+
+# --- The hub's own parts: PKI, partners, ingest ---------------------------------------
+
+PARTNERS = {
+    "police": "ОМВД России по г. Петропавловску-Камчатскому",
+    "social": "КГАУ СЗ «Камчатский комплексный центр социального обслуживания населения»",
+    "kdn": "Комиссия по делам несовершеннолетних и защите их прав",
+}
+
+
+@pytest.fixture(scope="session")
+def session_pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
+    """One dev PKI for the run (keys are slow to make): the CA, the hub and three partners."""
+    pki = DevPki(tmp_path_factory.mktemp("pki"))
+    pki.init()
+    for code, organisation in PARTNERS.items():
+        pki.issue(code, organisation)
+    return pki
+
+
+@pytest.fixture
+def pki(session_pki: DevPki, data_dir: Path) -> DevPki:
+    """The run's PKI copied under this test's data folder, so a test may revoke or re-issue."""
+    shutil.copytree(session_pki.root, data_dir / "pki")
+    return DevPki(data_dir / "pki")
+
+
+@pytest.fixture(scope="session")
+def signers(session_pki: DevPki) -> Signers:
+    return Signers(session_pki)
+
+
+@pytest.fixture
+def settings(data_dir: Path, database_url: str, pki: DevPki) -> Settings:
+    return Settings(data_dir=data_dir, database_url=database_url)
+
+
+@pytest.fixture
+def partners(session_factory: sessionmaker[Session]) -> dict[str, str]:
+    """police (pull), social and kdn (push) registered; returns their API keys."""
+    keys = {}
+    with session_factory.begin() as session:
+        for code, organisation in PARTNERS.items():
+            push = code != "police"
+            _, key = register_partner(
+                session,
+                code=code,
+                organisation=organisation,
+                adapter=code,
+                delivery_mode=DeliveryMode.PUSH if push else DeliveryMode.PULL,
+                endpoint="http://127.0.0.1:9" if push else None,
+                now=datetime.now(UTC),
+            )
+            keys[code] = key.secret_key
+    return keys
+
+
+@dataclass
+class Enqueued:
+    """What ingest handed to the queue after commit: (outbox row id, priority) pairs."""
+
+    rows: list[tuple[int, str]] = field(default_factory=list)
+
+    def __call__(self, rows: Sequence[tuple[int, str]]) -> None:
+        self.rows.extend(rows)
+
+
+@pytest.fixture
+def enqueued() -> Enqueued:
+    return Enqueued()
+
+
+@pytest.fixture
+def ingestor(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    partners: dict[str, str],
+    enqueued: Enqueued,
+) -> Ingestor:
+    return build_ingestor(
+        settings, session_factory, clock=lambda: datetime.now(UTC), on_committed=enqueued
+    )

@@ -9,7 +9,7 @@ from schemas import parse_xml
 from hub.cli.common import DataDirOption, console, fail, load_settings
 from hub.errors import Rejection
 from hub.onboarding import bundle_dir
-from hub.runtime import build_inspector, open_pki
+from hub.ingest import build_inspector, open_pki
 
 
 def verify(

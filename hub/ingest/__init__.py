@@ -1,5 +1,6 @@
 """Ingest: check, record and route every incoming message (ARCHITECTURE §4)."""
 
+from hub.ingest.factory import build_ingestor, build_inspector, open_pki
 from hub.ingest.inspect import InspectedMessage, Inspector
 from hub.ingest.pipeline import (
     DeliveryRef,
@@ -11,6 +12,10 @@ from hub.ingest.pipeline import (
 from hub.ingest.record import GENESIS_HASH, RejectionFacts, chain_link
 
 __all__ = [
+    # Construction
+    "build_ingestor",
+    "build_inspector",
+    "open_pki",
     # Pipeline
     "DeliveryRef",
     "Freshness",

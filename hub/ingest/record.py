@@ -105,11 +105,10 @@ def add_deliveries(
 
 def delivery_modes(session: Session) -> dict[str, DeliveryMode]:
     """How each active partner takes delivery; only these partners are routed to."""
-    return dict(
-        session.execute(
-            select(Partner.code, Partner.delivery_mode).where(Partner.active.is_(True))
-        ).tuples()
+    rows = session.execute(
+        select(Partner.code, Partner.delivery_mode).where(Partner.active.is_(True))
     )
+    return {code: mode for code, mode in rows}
 
 
 def find_sender_of(session: Session, message_id: str) -> str | None:

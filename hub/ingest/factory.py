@@ -1,0 +1,54 @@
+"""Build the ingest pipeline from Settings: keys, trust store and rules loaded once."""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from schemas import ParseLimits
+from signing import HUB_SYSTEM_CODE, DevPki, XmlSigner, XmlVerifier
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.config import Settings
+from hub.ingest.inspect import Inspector
+from hub.ingest.pipeline import Freshness, Ingestor, OnCommitted
+from hub.routing import load_rules
+
+
+def build_ingestor(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    *,
+    clock: Callable[[], datetime],
+    on_committed: OnCommitted,
+) -> Ingestor:
+    """The ingest pipeline with keys, trust store and rules loaded once."""
+    pki = open_pki(settings)
+    return Ingestor(
+        session_factory=session_factory,
+        inspector=build_inspector(settings, pki),
+        hub_signer=XmlSigner(pki.signing_key(HUB_SYSTEM_CODE)),
+        rules=load_rules(settings.routing_rules),
+        freshness=Freshness(
+            max_age_s=settings.max_message_age_s, max_future_skew_s=settings.max_future_skew_s
+        ),
+        clock=clock,
+        on_committed=on_committed,
+    )
+
+
+def open_pki(settings: Settings) -> DevPki:
+    """The PKI under the data folder.
+
+    Raises:
+        FileNotFoundError: it was never created (run ``hub pki init``).
+    """
+    pki = DevPki(settings.pki_dir)
+    if not pki.exists:
+        raise FileNotFoundError(f"no PKI under {settings.pki_dir}; run `hub pki init`")
+    return pki
+
+
+def build_inspector(settings: Settings, pki: DevPki) -> Inspector:
+    """The database-free checks, with the trust store loaded once."""
+    return Inspector(
+        XmlVerifier(pki.trust_store()), ParseLimits(max_bytes=settings.max_message_bytes)
+    )

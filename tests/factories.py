@@ -1,0 +1,61 @@
+"""Builders of real, signed test messages from the samples in tests/data."""
+
+import dataclasses
+import uuid
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+from lxml import etree
+from schemas import build_envelope, parse_xml, payload_of, read_header
+from signing import DevPki, XmlSigner
+
+DATA = Path(__file__).parent / "data"
+
+
+@cache
+def _sample(message_type: str) -> bytes:
+    return (DATA / f"{message_type}-1.0.xml").read_bytes()
+
+
+def make_envelope(
+    message_type: str = "FamilyReferral",
+    *,
+    sender: str | None = None,
+    message_id: str | None = None,
+    created_at: datetime | None = None,
+    correlation_id: str | None = None,
+    recipients: tuple[str, ...] = (),
+    priority: str | None = None,
+) -> etree._Element:
+    """An unsigned envelope from the sample of ``message_type``, with a fresh MessageId.
+
+    The sample's explicit Recipients are dropped unless given, so routing rules decide.
+    """
+    sample = parse_xml(_sample(message_type))
+    header = read_header(sample)
+    header = dataclasses.replace(
+        header,
+        message_id=message_id or str(uuid.uuid4()),
+        sender=sender or header.sender,
+        created_at=created_at or datetime.now(UTC),
+        correlation_id=correlation_id,
+        recipients=recipients,
+        priority=priority or header.priority,
+    )
+    return build_envelope(header, payload_of(sample))
+
+
+class Signers:
+    """Signers per system code over one dev PKI; keys are loaded once."""
+
+    def __init__(self, pki: DevPki) -> None:
+        self.pki = pki
+        self._signers: dict[str, XmlSigner] = {}
+
+    def sign(self, envelope: etree._Element, code: str | None = None) -> bytes:
+        """Sign with ``code``'s key (default: the envelope's Sender)."""
+        signer_code = code or read_header(envelope).sender
+        if signer_code not in self._signers:
+            self._signers[signer_code] = XmlSigner(self.pki.signing_key(signer_code))
+        return self._signers[signer_code].sign(envelope)

@@ -1,0 +1,308 @@
+"""Ingest on real SQLite and PostgreSQL with real signatures: accepted, refused, recorded.
+
+Each rejection class is provoked and asserted by its code; a refused message is
+recorded and leaves no log entry and no delivery behind.
+"""
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from lxml import etree
+from schemas import ENVELOPE_NS
+from signing import DevPki, XmlSigner
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.errors import Rejection
+from hub.ingest import GENESIS_HASH, Ingestor, chain_link
+from hub.store import DeliveryStatus, MessageLog, OutboxDelivery
+from hub.store import Rejection as RejectionRow
+from tests.conftest import Enqueued
+from tests.factories import Signers, make_envelope
+
+E = f"{{{ENVELOPE_NS}}}"
+
+
+def _count(session_factory: sessionmaker[Session], model: type) -> int:
+    with session_factory() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def _refused(
+    ingestor: Ingestor,
+    session_factory: sessionmaker[Session],
+    raw: bytes,
+    code: str,
+    *,
+    authenticated: str | None = "police",
+) -> Rejection:
+    """Assert ``raw`` is refused with ``code``, recorded, and nothing accepted or queued."""
+    logged_before = _count(session_factory, MessageLog)
+    with pytest.raises(Rejection) as caught:
+        ingestor.ingest(raw, authenticated=authenticated)
+    assert caught.value.code == code, caught.value.detail
+    with session_factory() as session:
+        last = session.scalars(select(RejectionRow).order_by(RejectionRow.id.desc())).first()
+    assert last is not None and last.code == code
+    assert last.sha256 == hashlib.sha256(raw).hexdigest()
+    assert _count(session_factory, MessageLog) == logged_before
+    return caught.value
+
+
+def test_referral_is_logged_chained_and_routed_to_social_and_kdn(
+    ingestor: Ingestor,
+    session_factory: sessionmaker[Session],
+    signers: Signers,
+    enqueued: Enqueued,
+) -> None:
+    raw = signers.sign(make_envelope("FamilyReferral", sender="police", priority="urgent"))
+
+    receipt = ingestor.ingest(raw, authenticated="police")
+
+    assert sorted(d.recipient for d in receipt.deliveries) == ["kdn", "social"]
+    assert {d.status for d in receipt.deliveries} == {"pending"}
+    assert sorted(enqueued.rows) == sorted((d.delivery_id, "urgent") for d in receipt.deliveries)
+    with session_factory() as session:
+        logged = session.get_one(MessageLog, receipt.hub_id)
+        assert logged.raw == raw  # the original signed bytes, as received
+        assert logged.prev_hash == GENESIS_HASH
+        assert logged.chain_hash == chain_link(GENESIS_HASH, hashlib.sha256(raw).hexdigest())
+        rows = session.scalars(select(OutboxDelivery)).all()
+    assert {r.status for r in rows} == {DeliveryStatus.PENDING}
+    # The outbound copy is the hub's, not the partner's: it verifies under the hub's key.
+    assert all(b"<ds:X509Certificate>" in r.payload and r.payload != raw for r in rows)
+
+
+def test_the_log_is_a_hash_chain(
+    ingestor: Ingestor, session_factory: sessionmaker[Session], signers: Signers
+) -> None:
+    for _ in range(3):
+        ingestor.ingest(signers.sign(make_envelope(sender="police")), authenticated="police")
+    with session_factory() as session:
+        rows = session.scalars(select(MessageLog).order_by(MessageLog.id)).all()
+    previous = GENESIS_HASH
+    for row in rows:
+        assert row.prev_hash == previous
+        assert row.chain_hash == chain_link(previous, row.sha256)
+        previous = row.chain_hash
+
+
+def test_reply_goes_back_to_the_referrer_through_its_inbox(
+    ingestor: Ingestor, signers: Signers, enqueued: Enqueued
+) -> None:
+    referral = make_envelope("FamilyReferral", sender="police")
+    ingestor.ingest(signers.sign(referral), authenticated="police")
+    referral_id = referral.findtext(f"{E}Header/{E}MessageId")
+    assert referral_id
+    pushed_before = len(enqueued.rows)
+
+    receipt = ingestor.ingest(
+        signers.sign(make_envelope("ReferralReceipt", sender="social", correlation_id=referral_id)),
+        authenticated="social",
+    )
+
+    assert [(d.recipient, d.mode) for d in receipt.deliveries] == [("police", "pull")]
+    assert len(enqueued.rows) == pushed_before  # pull deliveries are not queued
+
+
+def test_same_message_twice_is_applied_once(
+    ingestor: Ingestor, session_factory: sessionmaker[Session], signers: Signers
+) -> None:
+    raw = signers.sign(make_envelope(sender="police"))
+    first = ingestor.ingest(raw, authenticated="police")
+
+    rejection = _refused(ingestor, session_factory, raw, "replay.duplicate")
+
+    assert rejection.status == 409
+    assert rejection.extra == {"hub_id": first.hub_id}
+    assert _count(session_factory, MessageLog) == 1
+    assert _count(session_factory, OutboxDelivery) == 2
+
+
+def _tamper_text(raw: bytes, old: str, new: str) -> bytes:
+    assert old.encode() in raw
+    return raw.replace(old.encode(), new.encode(), 1)
+
+
+HOSTILE: dict[str, tuple[Callable[[Signers], bytes], str]] = {
+    "not_xml": (lambda s: b"this is not xml", "xml.malformed"),
+    "truncated": (lambda s: s.sign(make_envelope(sender="police"))[:-40], "xml.malformed"),
+    "xxe_file": (
+        lambda s: b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b"<Envelope>&x;</Envelope>",
+        "xml.forbidden_construct",
+    ),
+    "billion_laughs": (
+        lambda s: b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+        b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><r>&c;</r>',
+        "xml.forbidden_construct",
+    ),
+    "deep_nesting": (lambda s: b"<a>" * 10_000 + b"</a>" * 10_000, "xml.too_deep"),
+    "envelope_without_message_type": (
+        lambda s: etree.tostring(_without(make_envelope(sender="police"), "MessageType")),
+        "envelope.invalid",
+    ),
+    "unsigned": (lambda s: etree.tostring(make_envelope(sender="police")), "signature.missing"),
+    "body_changed_after_signing": (
+        lambda s: _tamper_text(s.sign(make_envelope(sender="police")), "Ключевская", "Садовая"),
+        "signature.digest_mismatch",
+    ),
+    "signer_is_not_sender": (
+        lambda s: s.sign(make_envelope(sender="police"), "social"),
+        "signature.signer_not_sender",
+    ),
+    "unknown_version": (
+        lambda s: s.sign(_with_version(make_envelope(sender="police"), "9.9")),
+        "schema.unsupported_version",
+    ),
+    "schema_invalid_body": (
+        lambda s: s.sign(_without_payload_field(make_envelope(sender="police"), "Children")),
+        "payload.invalid",
+    ),
+    "stale": (
+        lambda s: s.sign(
+            make_envelope(sender="police", created_at=datetime.now(UTC) - timedelta(days=3))
+        ),
+        "replay.stale",
+    ),
+    "from_the_future": (
+        lambda s: s.sign(
+            make_envelope(sender="police", created_at=datetime.now(UTC) + timedelta(hours=1))
+        ),
+        "replay.future",
+    ),
+    "type_not_allowed_for_sender": (
+        lambda s: s.sign(
+            make_envelope("ReferralReceipt", sender="police", correlation_id=_any_uuid())
+        ),
+        "auth.type_not_allowed",
+    ),
+}
+
+
+def _any_uuid() -> str:
+    return "00000000-0000-4000-8000-000000000000"
+
+
+def _without(envelope: etree._Element, header_field: str) -> etree._Element:
+    element = envelope.find(f"{E}Header/{E}{header_field}")
+    assert element is not None
+    element.getparent().remove(element)  # type: ignore[union-attr]
+    return envelope
+
+
+def _with_version(envelope: etree._Element, version: str) -> etree._Element:
+    element = envelope.find(f"{E}Header/{E}SchemaVersion")
+    assert element is not None
+    element.text = version
+    return envelope
+
+
+def _without_payload_field(envelope: etree._Element, local_name: str) -> etree._Element:
+    found = envelope.xpath(f"//*[local-name()='{local_name}']")
+    assert isinstance(found, list) and found
+    element = found[0]
+    assert isinstance(element, etree._Element)
+    element.getparent().remove(element)  # type: ignore[union-attr]
+    return envelope
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_bad_input_is_refused_with_its_code_and_recorded(
+    case: str,
+    ingestor: Ingestor,
+    session_factory: sessionmaker[Session],
+    signers: Signers,
+    enqueued: Enqueued,
+) -> None:
+    build, code = HOSTILE[case]
+
+    _refused(ingestor, session_factory, build(signers), code)
+
+    assert _count(session_factory, OutboxDelivery) == 0
+    assert enqueued.rows == []
+
+
+def test_oversize_body_is_refused_before_parsing(
+    ingestor: Ingestor, session_factory: sessionmaker[Session], settings: object
+) -> None:
+    raw = b"<a>" + b"x" * 2_000_000 + b"</a>"
+    rejection = _refused(ingestor, session_factory, raw, "xml.too_large")
+    assert rejection.status == 413
+
+
+def test_certificate_from_another_ca_is_untrusted(
+    ingestor: Ingestor, session_factory: sessionmaker[Session], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    rogue = DevPki(tmp_path_factory.mktemp("rogue"))
+    rogue.init()
+    rogue.issue("police", "Самозванец")
+    raw = XmlSigner(rogue.signing_key("police")).sign(make_envelope(sender="police"))
+
+    _refused(ingestor, session_factory, raw, "signature.untrusted")
+
+
+def test_expired_certificate_is_refused(
+    pki: DevPki,
+    session_factory: sessionmaker[Session],
+    settings: object,
+    partners: dict[str, str],
+    enqueued: Enqueued,
+) -> None:
+    pki.issue("police", "ОМВД", valid_days=1, not_before=datetime.now(UTC) - timedelta(days=10))
+    raw = XmlSigner(pki.signing_key("police")).sign(make_envelope(sender="police"))
+    ingestor = _fresh_ingestor(settings, session_factory, enqueued)
+
+    _refused(ingestor, session_factory, raw, "signature.expired")
+
+
+def test_revoked_certificate_is_refused(
+    pki: DevPki,
+    session_factory: sessionmaker[Session],
+    settings: object,
+    partners: dict[str, str],
+    enqueued: Enqueued,
+) -> None:
+    raw = XmlSigner(pki.signing_key("police")).sign(make_envelope(sender="police"))
+    pki.revoke("police")
+    ingestor = _fresh_ingestor(settings, session_factory, enqueued)
+
+    _refused(ingestor, session_factory, raw, "signature.revoked")
+
+
+def _fresh_ingestor(
+    settings: object, session_factory: sessionmaker[Session], enqueued: Enqueued
+) -> Ingestor:
+    from hub.config import Settings
+    from hub.ingest import build_ingestor
+
+    assert isinstance(settings, Settings)
+    return build_ingestor(
+        settings, session_factory, clock=lambda: datetime.now(UTC), on_committed=enqueued
+    )
+
+
+def test_authenticated_partner_must_be_the_sender(
+    ingestor: Ingestor, session_factory: sessionmaker[Session], signers: Signers
+) -> None:
+    raw = signers.sign(make_envelope(sender="police"))
+    _refused(ingestor, session_factory, raw, "auth.sender_mismatch", authenticated="kdn")
+
+
+def test_reply_to_an_unknown_message_is_refused(
+    ingestor: Ingestor, session_factory: sessionmaker[Session], signers: Signers
+) -> None:
+    raw = signers.sign(
+        make_envelope("ReferralReceipt", sender="social", correlation_id=_any_uuid())
+    )
+    _refused(ingestor, session_factory, raw, "routing.unknown_correlation", authenticated="social")
+
+
+def test_explicit_recipient_outside_the_route_is_refused(
+    ingestor: Ingestor, session_factory: sessionmaker[Session], signers: Signers
+) -> None:
+    raw = signers.sign(make_envelope(sender="police", recipients=("police",)))
+    _refused(ingestor, session_factory, raw, "routing.recipient_not_allowed")
