@@ -1,1 +1,67 @@
-"""Placeholder."""
+"""Canonical messages of the hub: the safe parser, the XSD registry and the envelope.
+
+Every inbound message goes ``parse_xml`` → ``validate_envelope`` → (signature check,
+elsewhere) → ``read_header`` → ``validate_payload``. Import from here, not from submodules.
+"""
+
+from schemas.diagnostics import SchemaIssue, diagnose
+from schemas.envelope_tree import EnvelopeHeader, build_envelope, payload_of, read_header
+from schemas.errors import (
+    EnvelopeInvalid,
+    PayloadInvalid,
+    SchemaError,
+    SchemaInvalid,
+    UnknownMessageType,
+    UnsupportedVersion,
+    XmlForbidden,
+    XmlMalformed,
+    XmlRejected,
+    XmlTooComplex,
+    XmlTooDeep,
+    XmlTooLarge,
+)
+from schemas.namespaces import DSIG_NS, ENVELOPE_NS, payload_namespace
+from schemas.parser import ParseLimits, parse_xml
+from schemas.registry import envelope_schema, known_schemas, schema_for
+from schemas.sensitivity import SensitivityClass, sensitivity_map
+from schemas.validation import validate_envelope, validate_payload
+
+# Grouped by concept (as dramatiq does), hence not one alphabetical list.
+__all__ = [  # noqa: RUF022
+    # Namespaces
+    "DSIG_NS",
+    "ENVELOPE_NS",
+    "payload_namespace",
+    # Parsing
+    "ParseLimits",
+    "parse_xml",
+    # Envelope
+    "EnvelopeHeader",
+    "build_envelope",
+    "payload_of",
+    "read_header",
+    # Registry and validation
+    "envelope_schema",
+    "known_schemas",
+    "schema_for",
+    "validate_envelope",
+    "validate_payload",
+    # Diagnostics and sensitivity
+    "SchemaIssue",
+    "SensitivityClass",
+    "diagnose",
+    "sensitivity_map",
+    # Errors
+    "EnvelopeInvalid",
+    "PayloadInvalid",
+    "SchemaError",
+    "SchemaInvalid",
+    "UnknownMessageType",
+    "UnsupportedVersion",
+    "XmlForbidden",
+    "XmlMalformed",
+    "XmlRejected",
+    "XmlTooComplex",
+    "XmlTooDeep",
+    "XmlTooLarge",
+]

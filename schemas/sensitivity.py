@@ -1,0 +1,86 @@
+"""Sensitivity classes of personal-data fields, read from the payload XSDs.
+
+An element declaration that carries personal data is marked in its XSD::
+
+    <xs:annotation><xs:appinfo>
+      <hub:sensitivity xmlns:hub="urn:family-hub:schema-annotations">identity</hub:sensitivity>
+    </xs:appinfo></xs:annotation>
+
+Classes: ``identity`` (names, birth dates, sex, address, phones), ``health``, ``conduct``
+(reasons for a referral, circumstances) and ``social`` (family role, school, comments on
+support). A marked element covers its whole subtree. Routing uses the map to strip, per
+recipient, the classes it may not see.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Literal, get_args
+
+import xmlschema
+from xmlschema.validators import XsdComplexType, XsdGroup
+
+from schemas.namespaces import ANNOTATIONS_NS
+from schemas.registry import model_for
+
+__all__ = ["SensitivityClass", "sensitivity_map"]
+
+SensitivityClass = Literal["identity", "health", "conduct", "social"]
+
+_SENSITIVITY_TAG = f"{{{ANNOTATIONS_NS}}}sensitivity"
+_CLASSES: frozenset[str] = frozenset(get_args(SensitivityClass))
+
+
+def sensitivity_map(message_type: str, version: str) -> dict[str, str]:
+    """Return {element path: sensitivity class} for one payload schema.
+
+    Paths are local names below the payload element, e.g. ``Family/Children/Child/BirthDate``.
+    The result is a fresh dict: callers may change it.
+
+    Raises:
+        UnknownMessageType: no schema exists for ``message_type``.
+        UnsupportedVersion: the type exists, but not in ``version``.
+        ValueError: the XSD marks an element with a class not in ``SensitivityClass``.
+    """
+    return dict(_sensitivity_pairs(message_type, version))
+
+
+@functools.cache
+def _sensitivity_pairs(message_type: str, version: str) -> tuple[tuple[str, str], ...]:
+    root = model_for(message_type, version).elements[message_type]
+    pairs: list[tuple[str, str]] = []
+    # Explicit stack, not recursion; the canonical schemas have no recursive types.
+    stack: list[tuple[str, xmlschema.XsdElement]] = [
+        (child.local_name, child) for child in _children(root)
+    ]
+    while stack:
+        path, element = stack.pop()
+        marked = _marked_class(element)
+        if marked is not None:
+            pairs.append((path, marked))
+        stack.extend((f"{path}/{child.local_name}", child) for child in _children(element))
+    return tuple(sorted(pairs))
+
+
+def _children(element: xmlschema.XsdElement) -> list[xmlschema.XsdElement]:
+    content_type = element.type
+    if not isinstance(content_type, XsdComplexType):
+        return []
+    group = content_type.content
+    if not isinstance(group, XsdGroup):
+        return []
+    # Wildcards (xs:any) name no element, so they carry no sensitivity class.
+    return [child for child in group.iter_elements() if isinstance(child, xmlschema.XsdElement)]
+
+
+def _marked_class(element: xmlschema.XsdElement) -> str | None:
+    if element.annotation is None:
+        return None
+    for appinfo in element.annotation.appinfo:
+        for marker in appinfo:
+            if marker.tag == _SENSITIVITY_TAG:
+                value = (marker.text or "").strip()
+                if value not in _CLASSES:
+                    raise ValueError(f"{element.local_name}: unknown sensitivity {value!r}")
+                return value
+    return None

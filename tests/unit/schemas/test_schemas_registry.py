@@ -1,0 +1,85 @@
+"""The schema registry: discovery, compile-once, unknown types and versions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.resources import files
+
+import pytest
+from lxml import etree
+
+from schemas import (
+    UnknownMessageType,
+    UnsupportedVersion,
+    envelope_schema,
+    known_schemas,
+    schema_for,
+)
+
+XS = "{http://www.w3.org/2001/XMLSchema}"
+
+LoadSample = Callable[[str, str], bytes]
+
+
+def test_known_schemas_are_discovered_from_the_package() -> None:
+    assert known_schemas() == [
+        ("ActionStatusUpdate", "1.0"),
+        ("DeliveryReceipt", "1.0"),
+        ("FamilyReferral", "1.0"),
+        ("ReferralReceipt", "1.0"),
+    ]
+
+
+def test_known_schemas_returns_a_fresh_list() -> None:
+    known_schemas().clear()
+    assert known_schemas()
+
+
+def test_schemas_are_compiled_once() -> None:
+    assert envelope_schema() is envelope_schema()
+    assert schema_for("FamilyReferral", "1.0") is schema_for("FamilyReferral", "1.0")
+    assert isinstance(schema_for("DeliveryReceipt", "1.0"), etree.XMLSchema)
+
+
+@pytest.mark.parametrize("message_type", ["SurveyAct", "envelope", "common", "familyreferral", ""])
+def test_unknown_type(message_type: str) -> None:
+    with pytest.raises(UnknownMessageType) as caught:
+        schema_for(message_type, "1.0")
+    assert caught.value.reason == "unknown_type"
+    assert caught.value.message_type == message_type
+
+
+@pytest.mark.parametrize("version", ["1.1", "2.0", "1", "../1.0"])
+def test_unsupported_version(version: str) -> None:
+    with pytest.raises(UnsupportedVersion) as caught:
+        schema_for("FamilyReferral", version)
+    assert caught.value.reason == "unsupported_version"
+    assert (caught.value.message_type, caught.value.version) == ("FamilyReferral", version)
+
+
+def test_every_import_is_a_local_relative_path() -> None:
+    package = files("schemas")
+    xsds = [
+        xsd
+        for folder in package.iterdir()
+        if folder.is_dir()
+        for xsd in folder.iterdir()
+        if xsd.name.endswith(".xsd")
+    ]
+    assert len(xsds) == 6
+    for xsd in xsds:
+        for imported in etree.fromstring(xsd.read_bytes()).iter(f"{XS}import", f"{XS}include"):
+            location = imported.get("schemaLocation", "")
+            assert location.startswith("../common/"), (xsd.name, location)
+
+
+def test_payload_namespaces_match_their_file(load_sample: LoadSample) -> None:
+    package = files("schemas")
+    for message_type, version in known_schemas():
+        xsd = package / message_type / f"{message_type}-{version}.xsd"
+        root = etree.fromstring(xsd.read_bytes())
+        assert (
+            root.get("targetNamespace")
+            == f"urn:family-hub:msg:{message_type}:{version.split('.')[0]}"
+        )
+        assert root.get("version") == version
