@@ -1,0 +1,82 @@
+"""The one place a broker is built: the URL picks the backend, the middleware chain is ours.
+
+``redis://``, ``rediss://`` and ``unix://`` give a Redis broker; ``stub://``
+dramatiq's in-memory ``StubBroker`` for tests; no URL at all the embedded Redis under
+the data folder. ``amqp://`` (RabbitMQ) is refused until the ``dramatiq[rabbitmq]``
+extra is installed.
+The API process (which only sends) and the workers build it the same way, so
+actor options are validated against the same middleware everywhere.
+"""
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import CurrentMessage, Middleware, Retries, TimeLimit
+
+from queues.embedded import EmbeddedRedis
+from queues.errors import BrokerUrlUnsupported
+from queues.middleware import DeadLetter
+
+__all__ = ["build_broker", "build_middleware"]
+
+_REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
+
+
+def build_middleware() -> list[Middleware]:
+    """The delivery middleware chain, in order.
+
+    - ``TimeLimit``: an attempt running past its lease is interrupted, since another
+      worker may claim the row after that (the actors set ``time_limit``).
+    - ``CurrentMessage``: the actor reads its retry count to tell ``deliver_once``
+      whether a failure is final.
+    - ``Retries``: the only retry and backoff policy. The delivery actors carry it as
+      actor options (``max_retries``, ``min_backoff``, ``max_backoff``, ``throws``), so
+      it comes from the settings the actors are declared with.
+    - ``DeadLetter``: writes retry times and final failures to the outbox rows.
+
+    Left out on purpose: ``AgeLimit`` (the database, not the broker, decides when a
+    row is too old), ``ShutdownNotifications`` (interrupting a partner call would
+    leave the row to its lease), ``Callbacks``/``Pipelines`` (unused).
+    """
+    return [TimeLimit(), CurrentMessage(), Retries(), DeadLetter()]
+
+
+def build_broker(
+    url: str | None, *, data_dir: Path
+) -> tuple[dramatiq.Broker, EmbeddedRedis | None]:
+    """A broker for ``url`` with the delivery middleware; the embedded Redis when ``url`` is None.
+
+    Returns the broker and the ``EmbeddedRedis`` it uses (started, or reused if one
+    runs for ``data_dir`` already), else ``None``. The caller stops it on shutdown.
+    Declare the actors on it with ``declare_actors``.
+
+    Raises:
+      BrokerUrlUnsupported: an unknown scheme, or ``amqp://`` (not supported yet).
+      EmbeddedRedisFailed: the embedded Redis did not start.
+    """
+    middleware = build_middleware()
+    if url is None:
+        embedded = EmbeddedRedis(data_dir).start()
+        return _redis_broker(embedded.url, middleware), embedded
+    scheme = urlsplit(url).scheme
+    if scheme in _REDIS_SCHEMES:
+        return _redis_broker(url, middleware), None
+    if scheme == "stub":
+        return StubBroker(middleware=middleware), None
+    if scheme in {"amqp", "amqps"}:
+        # dramatiq's RabbitmqBroker needs pika (the dramatiq[rabbitmq] extra), which
+        # the hub does not install yet.
+        raise BrokerUrlUnsupported(
+            "amqp:// is not supported yet: it needs the dramatiq[rabbitmq] extra (pika)"
+        )
+    raise BrokerUrlUnsupported(
+        f"broker URL scheme {scheme!r} is not supported; use redis://, rediss://, "
+        "unix:// or stub://"
+    )
+
+
+def _redis_broker(url: str, middleware: list[Middleware]) -> RedisBroker:
+    return RedisBroker(url=url, middleware=middleware)  # type: ignore[no-untyped-call]  # dramatiq leaves it unannotated

@@ -1,0 +1,59 @@
+"""What a delivery needs besides the row id: database, transports, lease and retry policy.
+
+One frozen ``DeliveryContext`` is built per process and handed to ``declare_actors``,
+which turns it into the actors' options (the retry policy ``Retries`` applies, the
+time limit, the outbox the dead-letter middleware writes to) and into what the
+actors call.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from queues.settings import QueueSettings
+from queues.transports import TransportResolver
+
+__all__ = ["DeliveryContext", "utc_now"]
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class DeliveryContext:
+    """Everything a delivery actor and the broker's middleware share."""
+
+    session_factory: sessionmaker[Session]
+    transports: TransportResolver
+    #: How long a claim holds an outbox row, in seconds; also the actor's time limit.
+    lease_s: float
+    #: Attempts after the first before the row goes dead.
+    max_retries: int
+    #: Exponential backoff bounds between attempts, in milliseconds (dramatiq's Retries).
+    min_backoff_ms: int
+    max_backoff_ms: int
+    clock: Callable[[], datetime] = utc_now
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: QueueSettings,
+        session_factory: sessionmaker[Session],
+        transports: TransportResolver,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> "DeliveryContext":
+        """The context described by ``settings``."""
+        return cls(
+            session_factory=session_factory,
+            transports=transports,
+            lease_s=settings.delivery_lease_s,
+            max_retries=settings.delivery_max_retries,
+            min_backoff_ms=settings.delivery_min_backoff_ms,
+            max_backoff_ms=settings.delivery_max_backoff_ms,
+            clock=clock,
+        )

@@ -1,0 +1,136 @@
+"""One delivery attempt of one outbox row: claim it, call the partner, record the outcome.
+
+The logic behind the delivery actors, as a plain function tests call without a
+broker. The partner is called outside any database transaction: a slow partner
+never holds a lock, and two short transactions frame the call (claim, record).
+Failures are recorded, then raised again so that dramatiq's ``Retries`` decides
+what happens next (retry with backoff, or give up); the dead-letter middleware
+keeps the row in step with that decision.
+"""
+
+import enum
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import dramatiq
+from dramatiq.middleware.retries import DEFAULT_MAX_BACKOFF
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.base import OutboundMessage, PartnerError, PartnerRejected, PartnerUnavailable
+from hub.store.deliveries import claim_for_push, record_dead, record_delivered, record_retry
+from queues.errors import TransportMissing
+from queues.transports import TransportResolver
+
+__all__ = ["Outcome", "deliver_once"]
+
+
+class Outcome(enum.StrEnum):
+    """What ``deliver_once`` did when it returned (failures raise instead)."""
+
+    DELIVERED = "delivered"
+    #: Not claimable: delivered or dead already, cancelled, or held by another worker.
+    SKIPPED = "skipped"
+
+
+def deliver_once(
+    session_factory: sessionmaker[Session],
+    delivery_id: int,
+    *,
+    transports: TransportResolver,
+    now: Callable[[], datetime],
+    lease_s: float,
+    will_retry: bool,
+) -> Outcome:
+    """Make one attempt at push row ``delivery_id``; the attempt is logged whatever happens.
+
+    ``lease_s`` (seconds) is how long the claim keeps other workers off the row.
+    ``will_retry`` says whether the broker will try again after a failure; if not, a
+    failure makes the row ``dead`` instead of ``retrying``.
+
+    Raises:
+      PartnerRejected: the partner refused the message; the row is dead.
+      TransportMissing: the recipient cannot be pushed to; the row is dead.
+      dramatiq.Retry: the partner asked to be called again after ``retry_after_s``
+        (the row is ``retrying``, due then); raised from the ``PartnerUnavailable``.
+      PartnerUnavailable: the partner is down; the row is ``retrying``, or ``dead``
+        when ``will_retry`` is false.
+      Exception: anything else from the transport (a bug) counts as a retryable
+        failure, logged by type name only.
+    """
+    with session_factory.begin() as session:
+        started_at = now()
+        row = claim_for_push(session, delivery_id, now=started_at, lease_s=lease_s)
+        if row is None:
+            return Outcome.SKIPPED
+        attempt = row.attempts
+        message = OutboundMessage(
+            delivery_id=row.id,
+            recipient=row.recipient,
+            message_id=row.message.message_id,
+            message_type=row.message.message_type,
+            priority=row.priority,
+            envelope=row.payload,
+        )
+
+    try:
+        result = transports.transport_for(message.recipient).deliver(message)
+    except (PartnerRejected, TransportMissing) as exc:
+        with session_factory.begin() as session:
+            record_dead(
+                session,
+                delivery_id,
+                attempt=attempt,
+                started_at=started_at,
+                now=now(),
+                error=_describe(exc),
+                outcome="rejected" if isinstance(exc, PartnerRejected) else "dead",
+            )
+        raise
+    except Exception as exc:
+        retry_after_s = exc.retry_after_s if isinstance(exc, PartnerUnavailable) else None
+        with session_factory.begin() as session:
+            finished_at = now()
+            if not will_retry:
+                record_dead(
+                    session,
+                    delivery_id,
+                    attempt=attempt,
+                    started_at=started_at,
+                    now=finished_at,
+                    error=_describe(exc),
+                    outcome="dead",
+                )
+            else:
+                # Due at once until the broker has chosen its backoff: the dead-letter
+                # middleware then writes the moment Retries picked.
+                record_retry(
+                    session,
+                    delivery_id,
+                    attempt=attempt,
+                    started_at=started_at,
+                    now=finished_at,
+                    error=_describe(exc),
+                    next_attempt_at=finished_at + timedelta(seconds=retry_after_s or 0),
+                )
+        if will_retry and retry_after_s is not None:
+            delay_ms = min(int(retry_after_s * 1000), DEFAULT_MAX_BACKOFF)
+            raise dramatiq.Retry(_describe(exc), delay=delay_ms) from exc
+        raise
+    with session_factory.begin() as session:
+        record_delivered(
+            session,
+            delivery_id,
+            attempt=attempt,
+            started_at=started_at,
+            now=now(),
+            remote_reference=result.remote_reference,
+        )
+    return Outcome.DELIVERED
+
+
+def _describe(exc: Exception) -> str:
+    # Partner errors carry ids and status codes by contract; anything else may quote
+    # data, so only its type is kept.
+    if isinstance(exc, PartnerError | TransportMissing):
+        return f"{type(exc).__name__}: {exc}"
+    return type(exc).__name__
