@@ -1,0 +1,396 @@
+"""Plumbing shared by the partner simulators: CLI options, persisted state, replies, servers.
+
+Each ``adapters/<code>/simulator.py`` is a small real agency system: a Starlette app with its
+own state in a JSON file under ``--state-dir`` (written atomically, so a kill -9 leaves the old
+or the new state, never half of one), background loops, and replies to the hub that survive a
+restart because they are queued in that same file before the inbound request is answered.
+``SimulatorServer`` runs an app under uvicorn in a thread (tests, the demo); ``run_simulator``
+is the body of each simulator's ``python -m`` entry point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import uvicorn
+from lxml import etree
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+import schemas
+from adapters.hub_client import HubClient, HubRefused, HubUnreachable
+
+__all__ = [
+    "BackgroundLoop",
+    "OutageSwitch",
+    "ReplyOutbox",
+    "SimulatorOptions",
+    "SimulatorServer",
+    "StateStore",
+    "control_routes",
+    "count_by_type",
+    "parse_options",
+    "run_simulator",
+]
+
+_log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+#: JSON state as the simulators keep it: plain dicts and lists.
+State = dict[str, Any]
+
+#: How often the reply outbox retries pending replies, in seconds.
+REPLY_INTERVAL_S = 0.3
+#: How long ``SimulatorServer.start`` waits for the port to answer, in seconds.
+STARTUP_DEADLINE_S = 10.0
+
+
+# Options and entry point
+
+
+@dataclass(frozen=True)
+class SimulatorOptions:
+    """The command line every simulator shares."""
+
+    host: str
+    port: int
+    state_dir: Path
+    hub_url: str
+    credentials: Path
+
+
+def parse_options(argv: Sequence[str] | None, *, description: str) -> SimulatorOptions:
+    """Parse ``--host --port --state-dir --hub-url --credentials``; exits 2 on bad input."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--state-dir", type=Path, required=True)
+    parser.add_argument("--hub-url", required=True, help="e.g. http://127.0.0.1:8000")
+    parser.add_argument(
+        "--credentials",
+        type=Path,
+        required=True,
+        help="directory with key.pem, cert.pem, ca.pem and api_key",
+    )
+    args = parser.parse_args(argv)
+    return SimulatorOptions(
+        host=args.host,
+        port=args.port,
+        state_dir=args.state_dir,
+        hub_url=args.hub_url,
+        credentials=args.credentials,
+    )
+
+
+def run_simulator(
+    argv: Sequence[str] | None,
+    *,
+    description: str,
+    create_app: Callable[[Path, HubClient], Starlette],
+) -> None:
+    """Parse the options, build the app and serve it until SIGINT/SIGTERM."""
+    options = parse_options(argv, description=description)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    options.state_dir.mkdir(parents=True, exist_ok=True)
+    hub = HubClient(options.hub_url, options.credentials)
+    try:
+        uvicorn.run(
+            create_app(options.state_dir, hub),
+            host=options.host,
+            port=options.port,
+            log_level="warning",
+        )
+    finally:
+        hub.close()
+
+
+# State
+
+
+class StateStore:
+    """A JSON document on disk, changed only under a lock and replaced atomically."""
+
+    def __init__(self, path: Path, initial: State) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            self._state: State = json.loads(path.read_text(encoding="utf-8"))
+        else:
+            self._state = copy.deepcopy(initial)
+            self._write()
+
+    def read(self) -> State:
+        """A snapshot of the state (a deep copy: callers may keep it)."""
+        with self._lock:
+            return copy.deepcopy(self._state)
+
+    def update(self, change: Callable[[State], _T]) -> _T:
+        """Apply ``change`` to the state and persist the result before returning it.
+
+        ``change`` mutates the document in place; if it raises, nothing is written and the
+        in-memory state is restored.
+        """
+        with self._lock:
+            before = copy.deepcopy(self._state)
+            try:
+                result = change(self._state)
+                self._write()
+            except BaseException:
+                self._state = before
+                raise
+            return result
+
+    def _write(self) -> None:
+        tmp = self._path.with_suffix(".tmp")
+        with tmp.open("w", encoding="utf-8") as file:
+            json.dump(self._state, file, ensure_ascii=False, indent=1)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, self._path)
+
+
+# Replies to the hub
+
+
+class ReplyOutbox:
+    """Replies queued in the simulator's state and sent to the hub until it has them.
+
+    ``add`` runs inside the same ``StateStore.update`` that registers the inbound message, so
+    a reply is either queued with the registration or not at all. Each reply keeps its
+    MessageId across attempts, so a resend after a lost answer is a duplicate at the hub.
+    """
+
+    KEY = "outbox"
+
+    def __init__(self, store: StateStore, hub: HubClient) -> None:
+        self._store = store
+        self._hub = hub
+
+    @classmethod
+    def add(cls, state: State, envelope: etree._Element) -> None:
+        """Queue ``envelope`` (unsigned) in ``state``; call inside ``StateStore.update``."""
+        header = schemas.read_header(envelope)
+        state.setdefault(cls.KEY, []).append(
+            {
+                "message_id": header.message_id,
+                "message_type": header.message_type,
+                "envelope": etree.tostring(envelope, encoding="unicode"),
+                "status": "pending",
+                "attempts": 0,
+            }
+        )
+
+    @classmethod
+    def summary(cls, state: State) -> dict[str, list[dict[str, object]]]:
+        """The replies by status (``sent``, ``pending``, ``refused``), for ``GET /state``."""
+        summary: dict[str, list[dict[str, object]]] = {"sent": [], "pending": [], "refused": []}
+        for reply in state.get(cls.KEY, []):
+            summary[reply["status"]].append(
+                {
+                    "message_id": reply["message_id"],
+                    "message_type": reply["message_type"],
+                    "attempts": reply["attempts"],
+                }
+            )
+        return summary
+
+    def send_pending(self) -> int:
+        """Try every pending reply once, in order; return how many the hub took."""
+        pending = [r for r in self._store.read().get(self.KEY, []) if r["status"] == "pending"]
+        taken = 0
+        for reply in pending:
+            try:
+                self._hub.send(schemas.parse_xml(reply["envelope"].encode("utf-8")))
+            except HubUnreachable as exc:
+                self._mark(reply["message_id"], "pending", str(exc))
+                # Order matters (a receipt before its status update): stop at the first miss.
+                break
+            except HubRefused as exc:
+                _log.warning("hub refused reply %s: %s", reply["message_id"], exc.code)
+                self._mark(reply["message_id"], "refused", exc.code)
+            else:
+                self._mark(reply["message_id"], "sent", None)
+                taken += 1
+        return taken
+
+    def _mark(self, message_id: str, status: str, error: str | None) -> None:
+        def change(state: State) -> None:
+            for reply in state[self.KEY]:
+                if reply["message_id"] == message_id:
+                    reply["status"] = status
+                    reply["attempts"] += 1
+                    reply["error"] = error
+
+        self._store.update(change)
+
+
+# Background work
+
+
+class BackgroundLoop:
+    """Calls ``step`` every ``interval_s`` seconds in a daemon thread until stopped.
+
+    An exception in ``step`` is logged and the loop goes on: a simulator must survive a hub
+    restart or a bad message.
+    """
+
+    def __init__(self, name: str, step: Callable[[], object], interval_s: float) -> None:
+        self._step = step
+        self._interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        """Start the thread."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the loop to stop and wait for the running step to finish."""
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._step()
+            except Exception:
+                _log.exception("%s: step failed", self._thread.name)
+            self._stop.wait(self._interval_s)
+
+
+def lifespan_of(
+    loops: Sequence[BackgroundLoop],
+) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]:
+    """A Starlette lifespan that runs ``loops`` while the app serves."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        for loop in loops:
+            loop.start()
+        try:
+            yield
+        finally:
+            for loop in loops:
+                loop.stop()
+
+    return lifespan
+
+
+# Fault injection and state inspection
+
+
+class OutageSwitch:
+    """Makes the next N inbound deliveries fail with a chosen HTTP status (demo, tests)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._status = 503
+
+    def arm(self, failures: int, status: int) -> None:
+        """Fail the next ``failures`` deliveries with ``status``."""
+        with self._lock:
+            self._failures = failures
+            self._status = status
+
+    def take(self) -> int | None:
+        """The status to fail this delivery with, or ``None`` to serve it."""
+        with self._lock:
+            if self._failures <= 0:
+                return None
+            self._failures -= 1
+            return self._status
+
+
+def count_by_type(items: Sequence[dict[str, object]]) -> dict[str, int]:
+    """How many of ``items`` there are per ``message_type``, for ``GET /state``."""
+    counts: dict[str, int] = {}
+    for item in items:
+        key = str(item["message_type"])
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def control_routes(switch: OutageSwitch, state_view: Callable[[], object]) -> list[Route]:
+    """``GET /state`` (``state_view()`` as JSON) and ``POST /control/outage``."""
+
+    async def get_state(_request: Request) -> Response:
+        return JSONResponse(state_view())
+
+    async def post_outage(request: Request) -> Response:
+        try:
+            body = await request.json()
+            failures, status = int(body["failures"]), int(body.get("status", 503))
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"detail": 'expected {"failures": N, "status": 503}'}, 400)
+        switch.arm(failures, status)
+        return JSONResponse({"failures": failures, "status": status})
+
+    return [
+        Route("/state", get_state, methods=["GET"]),
+        Route("/control/outage", post_outage, methods=["POST"]),
+    ]
+
+
+# Serving
+
+
+class SimulatorServer:
+    """Runs an ASGI app under uvicorn in a thread on ``host:port`` (port 0 picks a free one)."""
+
+    def __init__(self, app: Starlette, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self.host, self.port = self._socket.getsockname()[:2]
+        config = uvicorn.Config(app, log_level="warning", lifespan="on", ws="none")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        """The server's base URL."""
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> SimulatorServer:
+        """Start serving and return once the app has started, or raise.
+
+        Raises:
+            RuntimeError: the server did not start within ``STARTUP_DEADLINE_S``.
+        """
+        self._thread.start()
+        deadline = time.monotonic() + STARTUP_DEADLINE_S
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"simulator on {self.url} did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving (runs the app's shutdown) and release the port."""
+        self._server.should_exit = True
+        self._thread.join()
+        self._socket.close()
+
+    def __enter__(self) -> SimulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
