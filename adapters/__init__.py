@@ -1,1 +1,39 @@
-"""Placeholder."""
+"""Partner adapters: each partner system's translate, transport and simulator.
+
+The hub uses the delivery contract and the registry; partners (and the simulators) use the
+hub client. Submodules: ``base`` (contract), ``registry``, ``hub_client``, ``canonical``,
+``native``, ``simulation``, ``errors`` and one package per partner system.
+"""
+
+from adapters.base import (
+    Adapter,
+    DeliveryResult,
+    InMemoryTransport,
+    OutboundMessage,
+    PartnerError,
+    PartnerRejected,
+    PartnerUnavailable,
+    Transport,
+)
+from adapters.errors import AdapterError, TranslationError, UnknownAdapter
+from adapters.registry import ADAPTERS, get_adapter
+
+# Grouped by concept (STYLE.md), not alphabetically.
+__all__ = [
+    # Delivery contract
+    "Adapter",
+    "DeliveryResult",
+    "InMemoryTransport",
+    "OutboundMessage",
+    "Transport",
+    # Registry
+    "ADAPTERS",
+    "get_adapter",
+    # Errors
+    "AdapterError",
+    "PartnerError",
+    "PartnerRejected",
+    "PartnerUnavailable",
+    "TranslationError",
+    "UnknownAdapter",
+]

@@ -1,0 +1,238 @@
+"""A simulated commission on minors (КДН и ЗП): a SOAP 1.1 signal register.
+
+``GET /soap?wsdl`` serves ``service.wsdl`` (and ``/soap?xsd=signal`` its types);
+``POST /soap`` takes ``RegisterSignal``: the request is parsed with the project's safe parser,
+validated against ``signal.xsd`` and the commission's remit (a family without a
+minor) — either failing is a ``soap:Client`` fault — de-duplicated by
+``HubMessageId`` (a repeat answers the same RegistrationNumber with Duplicate=true) and
+registered; the registration is queued, in the same state write, as a ReferralReceipt for
+the hub. ``POST /control/outage`` makes the next N calls answer a ``soap:Server`` fault.
+
+Run: ``python -m adapters.kdn.simulator --port 8102 --state-dir var/kdn
+--hub-url http://127.0.0.1:8000 --credentials var/pki/partners/kdn``.
+
+State (``state.json``)::
+
+    {"register": {<HubMessageId>: {"registration_number", "registered_at", "calls",
+                                   "signal_number", "source_agency", "family_surname",
+                                   "children_count", "grounds", "urgent"}},
+     "next_number": 1, "outbox": [<ReplyOutbox entries>]}
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from importlib import resources
+from pathlib import Path
+
+from lxml import etree
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+import schemas
+from adapters.hub_client import HubClient
+from adapters.kdn.translate import to_canonical
+from adapters.simulation import (
+    REPLY_INTERVAL_S,
+    BackgroundLoop,
+    OutageSwitch,
+    ReplyOutbox,
+    State,
+    StateStore,
+    control_routes,
+    count_by_type,
+    lifespan_of,
+    run_simulator,
+)
+
+__all__ = ["SIGNAL_NS", "SOAP_ENV_NS", "create_app", "main", "signal_schema"]
+
+SOAP_ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+SIGNAL_NS = "urn:kdn-zp:signals:1"
+COMMISSION = "КДН и ЗП администрации Елизовского муниципального района"
+SECRETARY = {
+    "LastName": "Орлова",
+    "FirstName": "Татьяна",
+    "MiddleName": "Николаевна",
+    "Position": "ответственный секретарь комиссии",
+    "Phone": "+7 41531 7-25-10",
+}
+_XML = "text/xml; charset=utf-8"
+
+
+@functools.cache
+def _resource(name: str) -> bytes:
+    return resources.files("adapters.kdn").joinpath(name).read_bytes()
+
+
+@functools.cache
+def signal_schema() -> etree.XMLSchema:
+    # A trusted file shipped with the package, parsed once; never a document from the wire.
+    return etree.XMLSchema(etree.fromstring(_resource("signal.xsd")))
+
+
+def create_app(state_dir: Path, hub: HubClient) -> Starlette:
+    """The commission's SOAP service; its reply loop runs while the app serves."""
+    store = StateStore(state_dir / "state.json", {"register": {}, "next_number": 1})
+    outbox = ReplyOutbox(store, hub)
+    outage = OutageSwitch()
+
+    async def describe(request: Request) -> Response:
+        if "wsdl" in request.query_params:
+            location = str(request.url.replace(query=""))
+            wsdl = _resource("service.wsdl").replace(
+                b"http://localhost/soap", location.encode("utf-8")
+            )
+            return Response(wsdl, media_type=_XML)
+        if request.query_params.get("xsd") == "signal":
+            return Response(_resource("signal.xsd"), media_type=_XML)
+        return Response("use ?wsdl", status_code=404, media_type="text/plain")
+
+    async def call(request: Request) -> Response:
+        if outage.take() is not None:
+            return _fault("Server", "Сервис временно недоступен")
+        try:
+            soap = schemas.parse_xml(await request.body())
+        except schemas.SchemaError as exc:
+            return _fault("Client", f"request is not acceptable XML: {type(exc).__name__}")
+        signal = soap.find(f"{{{SOAP_ENV_NS}}}Body/{{{SIGNAL_NS}}}Signal")
+        if signal is None:
+            return _fault("Client", "expected RegisterSignal (a Signal in the SOAP Body)")
+        schema = signal_schema()
+        if not schema.validate(etree.ElementTree(signal)):
+            # The element path only: lxml's message quotes values, which may be personal data.
+            error = schema.error_log.last_error  # type: ignore[attr-defined]  # not in lxml-stubs
+            return _fault("Client", f"invalid Signal at {error.path}")
+        if not _has_minor(signal, datetime.now(UTC).date()):
+            # The commission's remit is minors: a family without one is the caller's error.
+            return _fault("Client", "no child under 18 in the Signal")
+        entry = store.update(lambda state: _register(state, signal))
+        return _ack(entry["registration_number"], duplicate=entry["calls"] > 1)
+
+    def state_view() -> object:
+        state = store.read()
+        received = [
+            {
+                "message_id": message_id,
+                "message_type": "FamilyReferral",
+                "registration_number": entry["registration_number"],
+                "calls": entry["calls"],
+            }
+            for message_id, entry in state["register"].items()
+        ]
+        replies = ReplyOutbox.summary(state)
+        return {
+            "received": received,
+            **replies,
+            "counts": {
+                "received": len(received),
+                "calls": sum(item["calls"] for item in received),
+                "sent": count_by_type(replies["sent"]),
+                "pending": len(replies["pending"]),
+            },
+        }
+
+    loops = [BackgroundLoop("kdn-replies", outbox.send_pending, REPLY_INTERVAL_S)]
+    return Starlette(
+        routes=[
+            Route("/soap", describe, methods=["GET"]),
+            Route("/soap", call, methods=["POST"]),
+            *control_routes(outage, state_view),
+        ],
+        lifespan=lifespan_of(loops),
+    )
+
+
+def _has_minor(signal: etree._Element, today: date) -> bool:
+    # Compared as (year, month, day): date.replace(year=…) fails on 29 February.
+    coming_of_age = (today.year - 18, today.month, today.day)
+    births = signal.iterfind("k:Family/k:Children/k:Child/k:BirthDate", {"k": SIGNAL_NS})
+    return any(date.fromisoformat(b.text or "").timetuple()[:3] > coming_of_age for b in births)
+
+
+def _register(state: State, signal: etree._Element) -> State:
+    """Register a new signal and queue its receipt, or count a repeated call."""
+
+    def text(path: str) -> str | None:
+        return signal.findtext(path, namespaces={"k": SIGNAL_NS})
+
+    hub_message_id = text("k:HubMessageId") or ""
+    register = state["register"]
+    if hub_message_id in register:
+        register[hub_message_id]["calls"] += 1
+        return dict(register[hub_message_id])
+    now = datetime.now(UTC)
+    number = state["next_number"]
+    state["next_number"] = number + 1
+    urgent = text("k:Urgent") in ("true", "1")
+    entry = {
+        "registration_number": f"КДН-{now.year}-{number:04d}",
+        "registered_at": now.isoformat(),
+        "calls": 1,
+        "signal_number": text("k:SignalNumber"),
+        "source_agency": text("k:SourceAgency"),
+        "family_surname": text("k:Family/k:Surname"),
+        "children_count": int(text("k:Family/k:ChildrenCount") or 0),
+        "grounds": [g.text for g in signal.iterfind("k:Grounds/k:Ground", {"k": SIGNAL_NS})],
+        "urgent": urgent,
+    }
+    register[hub_message_id] = entry
+    registration = {
+        "HubMessageId": hub_message_id,
+        "CaseRef": text("k:CaseRef"),
+        "Urgent": urgent,
+        "Outcome": "зарегистрировано",
+        "RegistrationNumber": entry["registration_number"],
+        "RegisteredAt": now.isoformat(),
+        "Commission": COMMISSION,
+        "Secretary": SECRETARY,
+        "Note": "Сообщение зарегистрировано, рассмотрение на ближайшем заседании комиссии",
+    }
+    ReplyOutbox.add(
+        state,
+        to_canonical(
+            {k: v for k, v in registration.items() if v is not None},
+            message_id=str(uuid.uuid4()),
+            now=now,
+        ),
+    )
+    return dict(entry)
+
+
+def _soap(body_child: etree._Element) -> etree._Element:
+    envelope = etree.Element(f"{{{SOAP_ENV_NS}}}Envelope", nsmap={"soap": SOAP_ENV_NS})
+    etree.SubElement(envelope, f"{{{SOAP_ENV_NS}}}Body").append(body_child)
+    return envelope
+
+
+def _ack(registration_number: str, *, duplicate: bool) -> Response:
+    ack = etree.Element(f"{{{SIGNAL_NS}}}SignalAck", nsmap={"k": SIGNAL_NS})
+    etree.SubElement(ack, f"{{{SIGNAL_NS}}}RegistrationNumber").text = registration_number
+    etree.SubElement(ack, f"{{{SIGNAL_NS}}}Duplicate").text = "true" if duplicate else "false"
+    return Response(
+        etree.tostring(_soap(ack), xml_declaration=True, encoding="utf-8"), 200, media_type=_XML
+    )
+
+
+def _fault(code: str, message: str) -> Response:
+    """A SOAP 1.1 fault: ``Client`` for the caller's data, ``Server`` for ours (HTTP 500)."""
+    fault = etree.Element(f"{{{SOAP_ENV_NS}}}Fault")
+    # faultcode and faultstring are unqualified in SOAP 1.1.
+    etree.SubElement(fault, "faultcode").text = f"soap:{code}"
+    etree.SubElement(fault, "faultstring").text = message
+    body = etree.tostring(_soap(fault), xml_declaration=True, encoding="utf-8")
+    return Response(body, 500, media_type=_XML)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of ``python -m adapters.kdn.simulator``."""
+    run_simulator(argv, description=__doc__.splitlines()[0], create_app=create_app)
+
+
+if __name__ == "__main__":
+    main()
