@@ -1,0 +1,98 @@
+"""Commission registrations ⇄ ReferralReceipt; referrals → Signals for its register."""
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+import schemas
+from adapters import canonical as c
+from adapters.errors import TranslationError
+from adapters.kdn import translate
+from adapters.kdn.simulator import SIGNAL_NS, signal_schema
+from tests.unit.adapters import golden
+from tests.unit.adapters.strategies import identifiers, moments, names, phones, texts, uuids
+
+NOW = datetime(2026, 3, 15, tzinfo=UTC)
+
+registrations = st.fixed_dictionaries(
+    {
+        "HubMessageId": uuids,
+        "Outcome": st.sampled_from(
+            ["зарегистрировано", "передано по подведомственности", "не относится к компетенции"]
+        ),
+        "RegisteredAt": moments,
+        "Commission": texts,
+    },
+    optional={
+        "CaseRef": st.from_regex(r"KAM-20[0-9]{2}-[0-9]{6}", fullmatch=True),
+        "Urgent": st.just(True),
+        "RegistrationNumber": identifiers,
+        "Secretary": st.fixed_dictionaries(
+            {"LastName": names, "FirstName": names},
+            optional={"MiddleName": names, "Position": texts, "Phone": phones},
+        ),
+        "Note": texts,
+    },
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(registrations, uuids)
+def test_every_mapped_field_survives_native_to_canonical_and_back(record, message_id):
+    envelope = schemas.parse_xml(
+        etree.tostring(translate.to_canonical(record, message_id=message_id, now=NOW))
+    )
+    schemas.validate_envelope(envelope)
+    schemas.validate_payload(envelope, schemas.read_header(envelope))
+
+    assert translate.from_canonical(envelope) == record
+
+
+def test_a_signal_validates_against_the_commissions_own_schema():
+    signal = translate.from_canonical(golden.referral_envelope())
+    element = _to_xml("Signal", signal, SIGNAL_NS)
+
+    assert signal_schema().validate(element), signal_schema().error_log
+
+
+def _to_xml(tag: str, value: object, ns: str) -> etree._Element:
+    element = etree.Element(f"{{{ns}}}{tag}")
+    _fill(element, value, ns)
+    return element
+
+
+def _fill(element: etree._Element, value: object, ns: str) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            for one in item if isinstance(item, list) else [item]:
+                _fill(etree.SubElement(element, f"{{{ns}}}{key}"), one, ns)
+    else:
+        element.text = str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def test_other_message_types_have_no_place_in_the_register():
+    update = c.ActionStatusUpdate(
+        action_id="a-1", status="done", status_at=NOW, organisation=c.Organisation("КЦСОН")
+    )
+    envelope = c.to_envelope(
+        update,
+        message_id=golden.REPLY_ID,
+        sender="social",
+        organisation="КЦСОН",
+        created_at=NOW,
+        priority="routine",
+        law="x",
+    )
+    with pytest.raises(TranslationError) as caught:
+        translate.from_canonical(envelope)
+    assert caught.value.field == "MessageType"
+
+
+def test_an_unknown_outcome_is_named():
+    record = {**golden.native("kdn", "registration"), "Outcome": "отложено"}
+    with pytest.raises(TranslationError) as caught:
+        translate.to_canonical(record, message_id=golden.REPLY_ID, now=NOW)
+    assert (caught.value.field, caught.value.reason) == ("Outcome", "unknown code 'отложено'")

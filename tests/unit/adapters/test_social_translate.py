@@ -1,0 +1,99 @@
+"""Social centre events ⇄ ReferralReceipt / ActionStatusUpdate."""
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+import schemas
+from adapters.errors import TranslationError
+from adapters.social import translate
+from tests.unit.adapters import golden
+from tests.unit.adapters.strategies import (
+    birth_dates,
+    identifiers,
+    moments,
+    names,
+    phones,
+    texts,
+    uuids,
+)
+
+NOW = datetime(2026, 3, 15, tzinfo=UTC)
+
+organisations = st.fixed_dictionaries({"name": texts}, optional={"department": texts})
+people = st.fixed_dictionaries(
+    {"last_name": names, "first_name": names},
+    optional={"middle_name": names, "position": texts, "phone": phones},
+)
+_answer = {"referral_message_id": uuids}
+_answer_optional = {
+    "case_ref": st.from_regex(r"KAM-20[0-9]{2}-[0-9]{6}", fullmatch=True),
+    "urgent": st.just(True),
+}
+registered = st.fixed_dictionaries(
+    {
+        **_answer,
+        "event": st.just("referral.registered"),
+        "outcome": st.sampled_from(["registered", "forwarded", "rejected_not_competent"]),
+        "registered_at": moments,
+        "centre": organisations,
+    },
+    optional={
+        **_answer_optional,
+        "registration_number": identifiers,
+        "curator": people,
+        "comment": texts,
+    },
+)
+status_changed = st.fixed_dictionaries(
+    {
+        **_answer,
+        "event": st.just("action.status_changed"),
+        "action_id": identifiers,
+        "status": st.sampled_from(
+            ["assigned", "accepted", "in_progress", "done", "cannot_execute", "overdue"]
+        ),
+        "changed_at": moments,
+        "executor": organisations,
+    },
+    optional={
+        **_answer_optional,
+        "plan_id": identifiers,
+        "specialist": people,
+        "period": st.fixed_dictionaries({"from": birth_dates}, optional={"to": birth_dates}),
+        "comment": texts,
+        "evidence_ref": texts,
+    },
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(registered, status_changed), uuids)
+def test_every_mapped_field_survives_native_to_canonical_and_back(event, message_id):
+    envelope = schemas.parse_xml(
+        etree.tostring(translate.to_canonical(event, message_id=message_id, now=NOW))
+    )
+    header = schemas.read_header(envelope)
+    schemas.validate_envelope(envelope)
+    schemas.validate_payload(envelope, header)
+
+    back = translate.from_canonical(envelope)
+
+    assert back.pop("hub")["correlation_id"] == event["referral_message_id"]
+    assert back == event
+
+
+def test_an_unknown_event_is_named():
+    with pytest.raises(TranslationError) as caught:
+        translate.to_canonical({"event": "family.moved"}, message_id=golden.REPLY_ID, now=NOW)
+    assert (caught.value.field, caught.value.reason) == ("event", "unknown event 'family.moved'")
+
+
+def test_an_unknown_status_is_named():
+    event = {**golden.native("social", "action_status_changed"), "status": "postponed"}
+    with pytest.raises(TranslationError) as caught:
+        translate.to_canonical(event, message_id=golden.REPLY_ID, now=NOW)
+    assert caught.value.field == "status"
