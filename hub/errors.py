@@ -61,9 +61,7 @@ REJECTION_CODES: Final[dict[str, RejectionKind]] = {
     "replay.stale": RejectionKind(422, "CreatedAt is older than the freshness window"),
     "replay.future": RejectionKind(422, "CreatedAt is in the future"),
     # Routing
-    "routing.unknown_correlation": RejectionKind(
-        422, "CorrelationId names no message the hub has"
-    ),
+    "routing.unknown_correlation": RejectionKind(422, "CorrelationId names no message the hub has"),
     "routing.recipient_not_allowed": RejectionKind(
         403, "An explicit recipient may not receive this message type"
     ),

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from adapters.registry import get_adapter
-from signing import DevPki
 from sqlalchemy.orm import Session
 
+from adapters.registry import get_adapter
 from hub.partners import register_partner
 from hub.store import DeliveryMode
+from signing import DevPki
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def register_partner(
     endpoint: str | None,
     now: datetime,
 ) -> tuple[Partner, IssuedKey]:
-    """Create or update the partner ``code`` and issue it a new API key (the old one stops working)."""
+    """Create or update partner ``code`` and issue it a new API key; the old key stops working."""
     partner = session.scalar(select(Partner).where(Partner.code == code))
     if partner is None:
         partner = Partner(code=code, created_at=now)

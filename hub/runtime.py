@@ -9,7 +9,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import dramatiq
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
 from adapters.registry import ADAPTERS
+from hub.config import Settings
+from hub.ingest import Ingestor, build_ingestor
+from hub.store import make_engine, make_session_factory
 from queues import (
     DeliveryActors,
     DeliveryContext,
@@ -18,12 +24,6 @@ from queues import (
     build_broker,
     declare_actors,
 )
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
-
-from hub.config import Settings
-from hub.ingest import Ingestor, build_ingestor
-from hub.store import make_engine, make_session_factory
 
 
 def utc_now() -> datetime:
@@ -44,7 +44,7 @@ class HubRuntime:
     embedded_redis: EmbeddedRedis | None = field(default=None)
 
     def broker_status(self) -> str:
-        """"ok", or why the broker cannot take messages now."""
+        """ "ok", or why the broker cannot take messages now."""
         if self.broker is None:
             return "not configured"
         client = getattr(self.broker, "client", None)

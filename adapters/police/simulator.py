@@ -106,6 +106,8 @@ def create_app(state_dir: Path, hub: HubClient) -> Starlette:
             {
                 "message_id": message_id,
                 "message_type": entry["notification"]["hub"]["message_type"],
+                "sender": entry["notification"]["hub"]["sender"],
+                "correlation_id": entry["notification"]["hub"]["correlation_id"],
                 "kind": entry["notification"]["kind"],
                 "deliveries": len(entry["delivery_ids"]),
             }

@@ -52,9 +52,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             {"loc": [str(part) for part in error["loc"]], "msg": error["msg"]}
             for error in exc.errors()
         ]
-        return problem(
-            422, "request.invalid", "Invalid request", "see errors", errors=errors
-        )
+        return problem(422, "request.invalid", "Invalid request", "see errors", errors=errors)
 
     app.add_exception_handler(Rejection, on_rejection)
     app.add_exception_handler(NotFound, on_not_found)

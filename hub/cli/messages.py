@@ -3,13 +3,13 @@
 from pathlib import Path
 
 import typer
-from adapters.hub_client import HubClient, HubRefused, HubUnreachable
-from schemas import parse_xml
 
+from adapters.hub_client import HubClient, HubRefused, HubUnreachable
 from hub.cli.common import DataDirOption, console, fail, load_settings
 from hub.errors import Rejection
-from hub.onboarding import bundle_dir
 from hub.ingest import build_inspector, open_pki
+from hub.onboarding import bundle_dir
+from schemas import parse_xml
 
 
 def verify(
@@ -26,7 +26,9 @@ def verify(
     try:
         message = inspector.inspect(file.read_bytes())
     except Rejection as rejection:
-        console.print(f"[red]REFUSED[/red] {rejection.code} ({rejection.status}): {rejection.detail}")
+        console.print(
+            f"[red]REFUSED[/red] {rejection.code} ({rejection.status}): {rejection.detail}"
+        )
         raise typer.Exit(1) from rejection
     header = message.header
     console.print(f"[green]VALID[/green] {header.message_type} {header.schema_version}")
@@ -59,6 +61,8 @@ def send(
             raise fail(f"refused {refused.code} ({refused.status}): {refused.detail}") from refused
         except HubUnreachable as exc:
             raise fail(f"hub unreachable: {exc}") from exc
-    console.print(f"[green]accepted[/green] MessageId {receipt.message_id} as hub id {receipt.hub_id}")
+    console.print(
+        f"[green]accepted[/green] MessageId {receipt.message_id} as hub id {receipt.hub_id}"
+    )
     for delivery in receipt.deliveries:
         console.print(f"  → {delivery.recipient}: {delivery.status}")

@@ -4,13 +4,13 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
-from signing import DevPki
 
 from hub.cli.common import DataDirOption, console, fail, load_settings
 from hub.onboarding import onboard_partner
 from hub.partners import list_partners
 from hub.runtime import utc_now
 from hub.store import make_engine, make_session_factory
+from signing import DevPki
 
 app = typer.Typer(help="Partner systems.", no_args_is_help=True)
 

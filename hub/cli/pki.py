@@ -3,9 +3,9 @@
 from pathlib import Path
 
 import typer
-from signing import DevPki
 
 from hub.cli.common import DataDirOption, console, load_settings
+from signing import DevPki
 
 app = typer.Typer(help="Development PKI.", no_args_is_help=True)
 

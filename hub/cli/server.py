@@ -5,15 +5,15 @@ from pathlib import Path
 
 import typer
 import uvicorn
-from adapters.registry import ADAPTERS
-from queues import run_worker
 
+from adapters.registry import ADAPTERS
 from hub.api import create_app
 from hub.cli.common import DataDirOption, console, load_settings
 from hub.config import Settings
 from hub.runtime import build_runtime, utc_now
 from hub.store import make_engine, make_session_factory
 from hub.store.migrate import upgrade
+from queues import run_worker
 
 
 def serve(

@@ -5,8 +5,8 @@ from hub.ingest.inspect import InspectedMessage, Inspector
 from hub.ingest.pipeline import (
     DeliveryRef,
     Freshness,
-    IngestReceipt,
     Ingestor,
+    IngestReceipt,
     OnCommitted,
 )
 from hub.ingest.record import GENESIS_HASH, RejectionFacts, chain_link

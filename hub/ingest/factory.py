@@ -3,14 +3,14 @@
 from collections.abc import Callable
 from datetime import datetime
 
-from schemas import ParseLimits
-from signing import HUB_SYSTEM_CODE, DevPki, XmlSigner, XmlVerifier
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.config import Settings
 from hub.ingest.inspect import Inspector
 from hub.ingest.pipeline import Freshness, Ingestor, OnCommitted
 from hub.routing import load_rules
+from schemas import ParseLimits
+from signing import HUB_SYSTEM_CODE, DevPki, XmlSigner, XmlVerifier
 
 
 def build_ingestor(

@@ -7,6 +7,10 @@ the verifier's tree is read, never the input (no signature wrapping).
 from dataclasses import dataclass
 
 from lxml import etree
+
+from hub.errors import Rejection
+from hub.ingest.record import RejectionFacts
+from hub.ingest.rejections import rejection_from
 from schemas import (
     EnvelopeHeader,
     ParseLimits,
@@ -17,10 +21,6 @@ from schemas import (
     validate_payload,
 )
 from signing import SignerIdentity, SigningError, Verifier
-
-from hub.errors import Rejection
-from hub.ingest.record import RejectionFacts
-from hub.ingest.rejections import rejection_from
 
 
 @dataclass(frozen=True)

@@ -9,19 +9,18 @@ the verified tree the verifier returns (no signature wrapping).
 """
 
 import hashlib
-from copy import deepcopy
 from collections.abc import Callable, Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
 
 from lxml import etree
-from schemas import DSIG_NS, EnvelopeHeader
-from signing import Signer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.errors import Rejection
 from hub.ingest.authorize import authorize_sender
+from hub.ingest.inspect import InspectedMessage, Inspector
 from hub.ingest.record import (
     RejectionFacts,
     add_deliveries,
@@ -30,13 +29,13 @@ from hub.ingest.record import (
     find_sender_of,
     record_rejection,
 )
-from hub.ingest.inspect import InspectedMessage, Inspector
 from hub.ingest.replay import check_freshness, check_not_duplicate, duplicate
 from hub.routing import Route, RoutingRules, resolve_recipients
-from hub.store import DeliveryMode
+from schemas import DSIG_NS, EnvelopeHeader
+from signing import Signer
 
 #: Called after commit with (outbox row id, priority) of each push delivery.
-OnCommitted = Callable[[Sequence[tuple[int, str]]], None]
+OnCommitted = Callable[[Sequence[tuple[int, str]]], object]
 
 
 @dataclass(frozen=True)
@@ -178,8 +177,7 @@ class Ingestor:
             priority=header.priority,
             received_at=now,
             deliveries=tuple(
-                DeliveryRef(row.id, row.recipient, row.mode.value, row.status.value)
-                for row in rows
+                DeliveryRef(row.id, row.recipient, row.mode.value, row.status.value) for row in rows
             ),
         )
 

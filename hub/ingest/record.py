@@ -9,7 +9,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from schemas import EnvelopeHeader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,6 +22,7 @@ from hub.store import (
     Partner,
 )
 from hub.store import Rejection as RejectionRow
+from schemas import EnvelopeHeader
 
 #: The hash the chain starts from, before the first message.
 GENESIS_HASH = "0" * 64

@@ -1,9 +1,8 @@
 """The one place where errors of the XML and signature layers become hub rejections."""
 
+from hub.errors import Rejection
 from schemas import SchemaError
 from signing import SigningError
-
-from hub.errors import Rejection
 
 #: schemas' error reasons → rejection codes.
 _SCHEMA_CODES = {

@@ -45,6 +45,6 @@ def check_not_duplicate(session: Session, *, sender: str, message_id: str) -> No
 
 
 def duplicate(message_id: str, hub_id: int | None) -> Rejection:
-    """The rejection for a repeated MessageId; ``hub_id`` lets a retrying sender find its receipt."""
+    """The refusal of a repeated MessageId; ``hub_id`` lets a retrying sender find its receipt."""
     extra = {"hub_id": hub_id} if hub_id is not None else {}
     return Rejection("replay.duplicate", f"MessageId {message_id} already accepted", **extra)

@@ -40,5 +40,7 @@ def resolve_recipients(
         if code and code != sender and code in registered and code not in recipients:
             recipients.append(code)
     if not recipients:
-        raise Rejection("routing.no_recipients", f"no registered recipient for {route.message_type}")
+        raise Rejection(
+            "routing.no_recipients", f"no registered recipient for {route.message_type}"
+        )
     return recipients

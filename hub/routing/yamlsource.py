@@ -66,4 +66,4 @@ def _to_python(node: yaml.Node, path: YamlPath, lines: dict[YamlPath, int]) -> o
 
 def _scalar(node: yaml.Node) -> object:
     # The safe constructor resolves ints, bools and nulls exactly as yaml.safe_load would.
-    return yaml.SafeLoader("").construct_object(node)  # type: ignore[no-untyped-call]  # PyYAML is untyped here
+    return yaml.SafeLoader("").construct_object(node)

@@ -169,9 +169,7 @@ class DeliveryAttempt(Base):
     __tablename__ = "delivery_attempt"
 
     id: Mapped[intpk]
-    delivery_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("outbox_delivery.id"), index=True
-    )
+    delivery_id: Mapped[int] = mapped_column(BigId, ForeignKey("outbox_delivery.id"), index=True)
     number: Mapped[int]
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime]

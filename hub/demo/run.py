@@ -1,0 +1,73 @@
+"""Run the demo: prepare, start the stack, play the scenario, print and check the outcome."""
+
+from datetime import UTC, datetime
+
+from rich.console import Console
+from rich.table import Table
+
+from hub.config import Settings
+from hub.demo.report import RunReport, run_report
+from hub.demo.scenario import Check, run_scenario, wait_until_settled
+from hub.demo.stack import DemoStack
+from hub.store import make_engine, make_session_factory
+
+PARTNER_NAMES = {"police": "ПДН (police)", "social": "КЦСОН (social)", "kdn": "КДН и ЗП (kdn)"}
+
+
+def run_demo(settings: Settings, console: Console) -> bool:
+    """Play the scenario end to end; True when every check passed."""
+    started = datetime.now(UTC)
+    stamp = started.strftime("%Y%m%d%H%M%S")
+    stack = DemoStack(settings, run_dir=settings.data_dir / "demo" / stamp)
+    with console.status("Подготовка: PKI, база данных, регистрация партнёров…"):
+        stack.prepare()
+    console.print(f"[green]✓[/green] PKI, база и партнёры готовы ({settings.data_dir})")
+    with stack:
+        with console.status("Запуск: Redis, узел (API и обработчик), симуляторы ПДН, КЦСОН, КДН…"):
+            stack.start()
+        console.print(
+            f"[green]✓[/green] узел слушает {stack.hub_url}; журналы в {stack.run_dir / 'logs'}"
+        )
+        expected = run_scenario(stack, console, stamp=stamp, now=started)
+        with console.status("доставка…"):
+            checks = wait_until_settled(stack, expected, console)
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            report = run_report(session, since=started)
+    finally:
+        engine.dispose()
+    _print_report(console, report)
+    _print_checks(console, checks)
+    return all(c.ok for c in checks) and report.undelivered == 0
+
+
+def _print_report(console: Console, report: RunReport) -> None:
+    messages = Table("сообщения", "тип / код", "число", title="Узел: сообщения этого прогона")
+    for message_type, count in sorted(report.accepted.items()):
+        messages.add_row("[green]приняты[/green]", message_type, str(count))
+    for code, count in sorted(report.rejected.items()):
+        messages.add_row("[red]отклонены[/red]", code, str(count))
+    console.print(messages)
+    deliveries = Table(
+        "получатель", "статус", "доставок", "попыток", "задержка, мс (медиана / макс.)",
+        title="Доставка по партнёрам",
+    )  # fmt: skip
+    for recipient in sorted({r for r, _ in report.deliveries}):
+        statuses = {s: n for (r, s), n in report.deliveries.items() if r == recipient}
+        median_ms, max_ms = report.latency_ms.get(recipient, (0.0, 0.0))
+        deliveries.add_row(
+            PARTNER_NAMES.get(recipient, recipient),
+            ", ".join(f"{s}" for s in sorted(statuses)),
+            str(sum(statuses.values())),
+            str(report.attempts[recipient]),
+            f"{median_ms:.0f} / {max_ms:.0f}",
+        )
+    console.print(deliveries)
+
+
+def _print_checks(console: Console, checks: list[Check]) -> None:
+    table = Table("проверка", "итог", "", title="Что хранят системы партнёров")
+    for check in checks:
+        table.add_row(check.name, check.detail, "[green]✓[/green]" if check.ok else "[red]✗[/red]")
+    console.print(table)

@@ -1,0 +1,182 @@
+"""The demo's running system: one Redis, the hub's API and worker, three partner simulators.
+
+Each part is a real process on a free loopback port, as in production; the demo
+owns the embedded Redis and hands its URL to the others. Logs go to files under
+``<data dir>/demo/logs`` so the console shows only the story.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from hub.config import Settings
+from hub.onboarding import bundle_dir, onboard_partner
+from hub.partners import list_partners
+from hub.runtime import utc_now
+from hub.store import make_engine, make_session_factory
+from hub.store.migrate import upgrade
+from queues import EmbeddedRedis
+from signing import DevPki
+
+#: How long a process may take to answer after it starts, in seconds.
+STARTUP_DEADLINE_S = 60.0
+
+#: The partner systems of the demo: code → organisation.
+DEMO_PARTNERS = {
+    "police": "ОМВД России по г. Петропавловску-Камчатскому",
+    "social": "КГАУ СЗ «Камчатский комплексный центр социального обслуживания населения»",
+    "kdn": "Комиссия по делам несовершеннолетних и защите их прав Петропавловск-Камчатского ГО",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class RunningProcess:
+    name: str
+    process: subprocess.Popen[bytes]
+    url: str
+    ready_path: str
+
+
+@dataclass
+class DemoStack:
+    """Start with ``start()``; as a context manager it stops everything, also on Ctrl-C."""
+
+    settings: Settings
+    run_dir: Path
+    processes: dict[str, RunningProcess] = field(default_factory=dict)
+    redis: EmbeddedRedis | None = None
+
+    @property
+    def hub_url(self) -> str:
+        return self.processes["hub"].url
+
+    def url_of(self, name: str) -> str:
+        return self.processes[name].url
+
+    def prepare(self) -> None:
+        """PKI, database schema and partner onboarding (endpoints on fresh ports)."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "logs").mkdir(parents=True, exist_ok=True)
+        pki = DevPki(self.settings.pki_dir)
+        pki.init()
+        engine = make_engine(self.settings.effective_database_url)
+        try:
+            upgrade(engine)
+            ports = {name: free_port() for name in ("hub", *DEMO_PARTNERS)}
+            endpoints = {
+                "social": f"http://127.0.0.1:{ports['social']}",
+                "kdn": f"http://127.0.0.1:{ports['kdn']}/soap",
+            }
+            with make_session_factory(engine).begin() as session:
+                for code, organisation in DEMO_PARTNERS.items():
+                    onboard_partner(
+                        session,
+                        pki,
+                        data_dir=self.settings.data_dir,
+                        code=code,
+                        organisation=organisation,
+                        endpoint=endpoints.get(code),
+                        now=utc_now(),
+                    )
+                assert {p.code for p in list_partners(session)} >= set(DEMO_PARTNERS)
+        finally:
+            engine.dispose()
+        self._ports = ports
+
+    def start(self) -> None:
+        """Start Redis, the hub (API + worker) and the simulators; return when all answer."""
+        self.redis = EmbeddedRedis(self.settings.data_dir).start()
+        env = {
+            **os.environ,
+            "HUB_DATA_DIR": str(self.settings.data_dir),
+            "REDIS_URL": self.redis.url,
+            "HUB_DELIVERY_MIN_BACKOFF_MS": "300",
+            "HUB_DELIVERY_MAX_BACKOFF_MS": "2000",
+            "HUB_SWEEP_INTERVAL_S": "2",
+        }
+        hub_port = self._ports["hub"]
+        hub = [sys.executable, "-m", "hub.cli"]
+        self._spawn(
+            "hub",
+            [*hub, "serve", "--no-worker", "--port", str(hub_port)],
+            env,
+            f"http://127.0.0.1:{hub_port}",
+            "/readyz",
+        )
+        self._spawn("worker", [*hub, "worker"], env, "", "")
+        for code in DEMO_PARTNERS:
+            port = self._ports[code]
+            command = [
+                sys.executable, "-m", f"adapters.{code}.simulator",
+                "--port", str(port),
+                "--state-dir", str(self.run_dir / code),
+                "--hub-url", f"http://127.0.0.1:{hub_port}",
+                "--credentials", str(bundle_dir(self.settings.data_dir, code)),
+            ]  # fmt: skip
+            self._spawn(code, command, env, f"http://127.0.0.1:{port}", "/state")
+        self._wait_until_ready()
+
+    def stop(self) -> None:
+        """Stop every process (SIGTERM, then SIGKILL after a grace period) and Redis."""
+        for running in self.processes.values():
+            if running.process.poll() is None:
+                running.process.send_signal(signal.SIGTERM)
+        for running in self.processes.values():
+            try:
+                running.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                running.process.kill()
+                running.process.wait()
+        if self.redis is not None:
+            self.redis.stop()
+
+    def __enter__(self) -> "DemoStack":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def _spawn(
+        self, name: str, command: Sequence[str], env: dict[str, str], url: str, ready_path: str
+    ) -> None:
+        log = (self.run_dir / "logs" / f"{name}.log").open("wb")
+        process = subprocess.Popen(  # noqa: S603 — our own interpreter and modules
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+        self.processes[name] = RunningProcess(name, process, url, ready_path)
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + STARTUP_DEADLINE_S
+        pending = {name for name, p in self.processes.items() if p.ready_path}
+        with httpx.Client(timeout=2.0) as client:
+            while pending:
+                for name in sorted(pending):
+                    running = self.processes[name]
+                    if running.process.poll() is not None:
+                        raise RuntimeError(
+                            f"{name} exited with {running.process.returncode}; "
+                            f"see {self.run_dir / 'logs' / (name + '.log')}"
+                        )
+                    try:
+                        if client.get(running.url + running.ready_path).status_code == 200:
+                            pending.discard(name)
+                    except httpx.TransportError:
+                        pass  # not listening yet
+                if pending and time.monotonic() > deadline:
+                    raise TimeoutError(f"not ready after {STARTUP_DEADLINE_S} s: {sorted(pending)}")
+                time.sleep(0.2)
