@@ -346,16 +346,17 @@ def find_stuck_push_deliveries(
 ) -> Sequence[OutboxDelivery]:
     """Push rows the broker has apparently lost, urgent first, then oldest first.
 
-    A row is stuck when, and it was not (re-)enqueued in the last ``stuck_after_s``
-    seconds (``enqueued_at``, else ``created_at``):
+    A row counts as stuck when it is one of these:
 
-    - ``pending``: never picked up;
-    - ``in_flight`` with an expired lease: its worker died. Such a row is returned
-      at once if it was not re-enqueued since it was claimed;
-    - ``retrying`` whose ``next_attempt_at`` is more than ``stuck_after_s`` ago.
+    - ``pending``, and not (re-)enqueued in the last ``stuck_after_s`` seconds
+      (``enqueued_at``, else ``created_at``);
+    - ``in_flight`` with an expired lease (its worker died), and not re-enqueued
+      since it was claimed, or not in the last ``stuck_after_s`` seconds;
+    - ``retrying``, ``next_attempt_at`` more than ``stuck_after_s`` seconds ago, and
+      not re-enqueued in the last ``stuck_after_s`` seconds.
 
     The "not recently enqueued" rule keeps a backlog that is merely slow from being
-    enqueued again on every pass.
+    sent again on every pass.
     """
     horizon = now - timedelta(seconds=stuck_after_s)
     last_sent = func.coalesce(OutboxDelivery.enqueued_at, OutboxDelivery.created_at)

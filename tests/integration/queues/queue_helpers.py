@@ -168,7 +168,7 @@ def start_worker(
     return RunningWorker(broker, actors, worker)
 
 
-def wait_until(check: Callable[[], _T], *, timeout_s: float = 10.0, what: str = "it") -> _T:
+def wait_until(check: Callable[[], _T | None], *, timeout_s: float = 10.0, what: str = "it") -> _T:
     """Poll ``check`` until it returns something truthy, and return that; fail at the deadline."""
     deadline = time.monotonic() + timeout_s
     while not (result := check()):

@@ -5,13 +5,14 @@ from pathlib import Path
 from typing import Any
 
 import dramatiq
+from dramatiq.broker import MessageProxy
 from dramatiq.brokers.stub import StubBroker
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import InMemoryTransport, PartnerRejected
 from hub.store import DeliveryStatus, OutboxDelivery
 from hub.store.deliveries import replay_dead
-from queues import PartnerTransports, build_broker
+from queues import DeadLetter, PartnerTransports, build_broker
 from tests.integration.queues.queue_helpers import (
     Outbox,
     RunningWorker,
@@ -167,3 +168,24 @@ class _RecordDelays(dramatiq.Middleware):
     ) -> None:
         if delay is not None:
             self.etas_ms.append(message.options["eta"])
+
+
+def test_dead_letter_marks_a_row_dramatiq_gave_up_on_and_ignores_other_actors(
+    stub_worker: RunningWorker, real_time_outbox: Outbox
+) -> None:
+    # Given a retrying row whose last outcome was never recorded (a time limit hit)
+    delivery_id = real_time_outbox.delivery(status=DeliveryStatus.RETRYING)
+    other_id = real_time_outbox.delivery(status=DeliveryStatus.RETRYING)
+    broker = stub_worker.broker
+    dead_letter = next(m for m in broker.middleware if isinstance(m, DeadLetter))
+    ours = stub_worker.actors.by_lane["routine"].message(delivery_id)
+    unrelated = dramatiq.actor(broker=broker, actor_name="unrelated")(lambda n: None)
+
+    # When dramatiq fails both messages for good
+    dead_letter.after_nack(broker, MessageProxy(ours))
+    dead_letter.after_nack(broker, MessageProxy(unrelated.message(other_id)))
+
+    # Then only the delivery actor's row is dead
+    row = real_time_outbox.get(delivery_id)
+    assert (row.status, row.last_error) == (DeliveryStatus.DEAD, "broker gave up after 0 retries")
+    assert real_time_outbox.get(other_id).status is DeliveryStatus.RETRYING

@@ -1,0 +1,102 @@
+"""EmbeddedRedis: a real redis-server under the data folder, durable across restarts, shared."""
+
+import os
+from pathlib import Path
+
+import pytest
+import redis
+from dramatiq.brokers.redis import RedisBroker
+from sqlalchemy.orm import sessionmaker
+
+from queues import (
+    DeliveryContext,
+    EmbeddedRedis,
+    EmbeddedRedisFailed,
+    PartnerTransports,
+    build_broker,
+    declare_actors,
+)
+
+
+def _context() -> DeliveryContext:
+    # Sending needs no database: an unbound session factory is never used.
+    sessions = sessionmaker()
+    return DeliveryContext(
+        session_factory=sessions,
+        transports=PartnerTransports(sessions, {}, 1.0),
+        lease_s=30,
+        max_retries=1,
+        min_backoff_ms=1,
+        max_backoff_ms=10,
+    )
+
+
+def _ping(url: str) -> bool:
+    client = redis.Redis.from_url(url)
+    try:
+        return bool(client.ping())
+    finally:
+        client.close()
+
+
+def test_a_queued_message_survives_a_restart(data_dir: Path) -> None:
+    # Given a message sent through the broker build_broker makes without a URL
+    broker, server = build_broker(None, data_dir=data_dir)
+    assert isinstance(broker, RedisBroker)
+    assert server is not None
+    assert server.owned
+    declare_actors(broker, _context()).enqueue(7, "urgent")
+
+    # When the server is stopped and started again on the same folder
+    server.stop()
+    assert not (data_dir / "redis" / "redis.port").exists()
+    with EmbeddedRedis(data_dir) as restarted:
+        # Then the message is still queued, and a consumer gets it
+        broker, embedded = build_broker(restarted.url, data_dir=data_dir)
+        assert embedded is None
+        broker.declare_queue("urgent")
+        consumer = broker.consume("urgent", timeout=1_000)
+        message = next(consumer)
+        while message is None:  # the consumer answers None while it long-polls
+            message = next(consumer)
+        assert (message.actor_name, message.args) == ("deliver_urgent", (7,))
+        consumer.close()
+
+
+def test_a_second_instance_reuses_the_running_server_without_owning_it(data_dir: Path) -> None:
+    with EmbeddedRedis(data_dir) as first:
+        second = EmbeddedRedis(data_dir).start()
+        assert second.url == first.url
+        assert not second.owned
+
+        second.stop()
+
+        assert _ping(first.url)
+    assert not (data_dir / "redis" / "redis.pid").exists()
+
+
+def test_stale_state_files_do_not_fool_the_reuse_check(data_dir: Path) -> None:
+    # Given files left by a server that died, pointing at a port nobody serves
+    state = data_dir / "redis"
+    state.mkdir()
+    (state / "redis.pid").write_text(str(os.getpid()))
+    (state / "redis.port").write_text("1")
+
+    # Then start() starts a server of its own
+    with EmbeddedRedis(data_dir) as server:
+        assert server.owned
+        assert _ping(server.url)
+
+
+def test_a_server_that_cannot_start_is_reported(data_dir: Path) -> None:
+    # Given a corrupt append-only file, which redis-server refuses to load
+    (data_dir / "redis").mkdir()
+    (data_dir / "redis" / "appendonly.aof").write_text("not an append-only file\n")
+
+    with pytest.raises(EmbeddedRedisFailed, match=r"redis\.log"):
+        EmbeddedRedis(data_dir).start()
+
+
+def test_url_before_start_is_a_programming_error(data_dir: Path) -> None:
+    with pytest.raises(RuntimeError, match="not started"):
+        _ = EmbeddedRedis(data_dir).url

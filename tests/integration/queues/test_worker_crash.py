@@ -1,0 +1,98 @@
+"""kill -9 mid-delivery: the lease runs out, the sweeper re-sends, a new worker delivers."""
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.store import DeliveryStatus, OutboxDelivery
+from queues import PartnerTransports, build_broker, declare_actors
+from tests.integration.queues.http_partner import HTTP_ADAPTER, HttpPartner
+from tests.integration.queues.queue_helpers import Outbox, make_context, wait_until
+
+REPO = Path(__file__).resolve().parents[3]
+
+#: Starts a worker process whose output goes to ``<tmp_path>/<name>.log``.
+Spawn = Callable[[str], "subprocess.Popen[bytes]"]
+
+
+@pytest.fixture
+def spawn_worker(
+    database_url: str, redis_url: str, data_dir: Path, tmp_path: Path
+) -> Iterator[Spawn]:
+    """Start ``run_worker`` processes (lease 2 s, sweep every 0.1 s); kill leftovers after."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "HUB_DATA_DIR": str(data_dir),
+        "HUB_DELIVERY_LEASE_S": "2",
+        "HUB_SWEEP_INTERVAL_S": "0.1",
+        "HUB_STUCK_AFTER_S": "60",
+        "HUB_WORKER_THREADS": "1",
+        "HUB_DELIVERY_TIMEOUT_S": "30",
+        "PYTHONPATH": str(REPO),
+    }
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def spawn(name: str) -> subprocess.Popen[bytes]:
+        with (tmp_path / f"{name}.log").open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tests.integration.queues.worker_process"],
+                cwd=REPO,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        processes.append(process)
+        return process
+
+    yield spawn
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+def test_a_worker_killed_mid_delivery_is_replaced_and_the_row_delivered(
+    spawn_worker: Spawn, session_factory: sessionmaker[Session], redis_url: str, data_dir: Path
+) -> None:
+    with HttpPartner(hold_first=True) as receiver:
+        # Given a pending row for an HTTP partner, sent to the broker
+        outbox = Outbox(session_factory)
+        outbox.partner("social", adapter=HTTP_ADAPTER.code, endpoint=receiver.url)
+        delivery_id = outbox.delivery()
+        context = make_context(session_factory, PartnerTransports(session_factory, {}, 1.0))
+        broker, _ = build_broker(redis_url, data_dir=data_dir)
+        declare_actors(broker, context).enqueue(delivery_id, "routine")
+
+        # When worker A is killed while the partner holds its request
+        first = spawn_worker("worker-a")
+        assert receiver.first_arrived.wait(20), "worker A never called the partner"
+        assert outbox.get(delivery_id).status is DeliveryStatus.IN_FLIGHT
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+
+        # Then worker B's sweeper re-sends the row once A's lease ran out, and B delivers it
+        second = spawn_worker("worker-b")
+
+        def delivered() -> OutboxDelivery | None:
+            row = outbox.get(delivery_id)
+            return row if row.status is DeliveryStatus.DELIVERED else None
+
+        row = wait_until(delivered, timeout_s=20, what="the row to be delivered by worker B")
+        # And B stops cleanly on SIGTERM
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=20) == 0
+
+    # A's attempt left no outcome (it died); B's is attempt 2. The partner saw the
+    # message twice, with one MessageId to de-duplicate on.
+    assert (row.attempts, row.remote_reference) == (2, "ref-2")
+    assert [(a.number, a.outcome) for a in row.attempt_log] == [(2, "delivered")]
+    assert len(receiver.received) == 2
+    assert len(set(receiver.received)) == 1
