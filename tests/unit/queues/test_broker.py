@@ -1,0 +1,97 @@
+"""build_broker and declare_actors: backends by URL scheme, the middleware chain, actor options."""
+
+from pathlib import Path
+
+import pytest
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import CurrentMessage, Retries, TimeLimit
+from sqlalchemy.orm import sessionmaker
+
+from adapters.base import PartnerRejected
+from queues import (
+    BrokerUrlUnsupported,
+    DeadLetter,
+    DeliveryContext,
+    PartnerTransports,
+    TransportMissing,
+    build_broker,
+    declare_actors,
+)
+
+
+def _context() -> DeliveryContext:
+    sessions = sessionmaker()
+    return DeliveryContext(
+        session_factory=sessions,
+        transports=PartnerTransports(sessions, {}, 1.0),
+        lease_s=45,
+        max_retries=4,
+        min_backoff_ms=250,
+        max_backoff_ms=8_000,
+    )
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://127.0.0.1:6379/3", "rediss://redis.example:6380/0", "unix:///run/redis.sock"]
+)
+def test_redis_urls_give_a_redis_broker_without_connecting(url: str, tmp_path: Path) -> None:
+    broker, embedded = build_broker(url, data_dir=tmp_path)
+    assert isinstance(broker, RedisBroker)
+    assert embedded is None
+    assert not (tmp_path / "redis").exists()
+
+
+def test_stub_url_gives_the_in_memory_broker_with_our_middleware(tmp_path: Path) -> None:
+    broker, embedded = build_broker("stub://", data_dir=tmp_path)
+
+    assert isinstance(broker, StubBroker)
+    assert embedded is None
+    assert [type(m) for m in broker.middleware] == [TimeLimit, CurrentMessage, Retries, DeadLetter]
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("amqp://guest:guest@127.0.0.1:5672/", "dramatiq\\[rabbitmq\\]"),
+        ("kafka://127.0.0.1:9092", "not supported"),
+    ],
+)
+def test_unsupported_urls_are_refused_with_the_fix(url: str, reason: str, tmp_path: Path) -> None:
+    with pytest.raises(BrokerUrlUnsupported, match=reason):
+        build_broker(url, data_dir=tmp_path)
+
+
+def test_actors_carry_the_delivery_policy_as_dramatiq_options(tmp_path: Path) -> None:
+    broker, _ = build_broker("stub://", data_dir=tmp_path)
+    context = _context()
+
+    actors = declare_actors(broker, context)
+
+    urgent, routine = actors.by_lane["urgent"], actors.by_lane["routine"]
+    assert (urgent.actor_name, urgent.queue_name) == ("deliver_urgent", "urgent")
+    assert (routine.actor_name, routine.queue_name) == ("deliver_routine", "routine")
+    assert urgent.priority < routine.priority
+    assert urgent.options == routine.options
+    assert urgent.options["max_retries"] == 4
+    assert (urgent.options["min_backoff"], urgent.options["max_backoff"]) == (250, 8_000)
+    assert urgent.options["time_limit"] == 45_000
+    assert urgent.options["throws"] == (PartnerRejected, TransportMissing)
+    assert urgent.options["outbox_sessions"] is context.session_factory
+
+
+def test_enqueue_picks_the_lane_by_priority(tmp_path: Path) -> None:
+    broker, _ = build_broker("stub://", data_dir=tmp_path)
+    assert isinstance(broker, StubBroker)
+    actors = declare_actors(broker, _context())
+
+    sent = actors.enqueue_many([(1, "routine"), (2, "urgent"), (3, "routine")])
+
+    assert sent == 3
+    assert broker.queues["urgent"].qsize() == 1
+    assert broker.queues["routine"].qsize() == 2
+
+
+def test_a_broker_built_elsewhere_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="build_broker"):
+        declare_actors(StubBroker(middleware=[]), _context())
