@@ -7,7 +7,7 @@ WAL mode and a Redis it starts itself — under ``HUB_DATA_DIR`` (default ``./va
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     stuck_after_s: float = Field(default=120.0, gt=0)
     #: Threads per worker process.
     worker_threads: int = Field(default=8, gt=0)
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_partner_call(self) -> "Settings":
+        # The lease is also the actor's time limit: a call that outlived it would let a
+        # second worker claim the row while the first is still delivering.
+        if self.delivery_timeout_s >= self.delivery_lease_s:
+            raise ValueError("HUB_DELIVERY_TIMEOUT_S must be shorter than HUB_DELIVERY_LEASE_S")
+        return self
 
     @property
     def pki_dir(self) -> Path:

@@ -78,7 +78,9 @@ def build_runtime(
     broker, embedded, actors = None, None, None
     if with_broker:
         broker, embedded = build_broker(settings.broker_url, data_dir=settings.data_dir)
-        actors = declare_actors(broker, delivery_context(settings, session_factory, clock))
+        transports = PartnerTransports(session_factory, ADAPTERS, settings.delivery_timeout_s)
+        context = DeliveryContext.from_settings(settings, session_factory, transports, clock=clock)
+        actors = declare_actors(broker, context)
     ingestor = build_ingestor(
         settings,
         session_factory,
@@ -94,23 +96,6 @@ def build_runtime(
         broker=broker,
         actors=actors,
         embedded_redis=embedded,
-    )
-
-
-def delivery_context(
-    settings: Settings, session_factory: sessionmaker[Session], clock: Callable[[], datetime]
-) -> DeliveryContext:
-    """What delivery actors need: the database, partner transports and the retry policy."""
-    return DeliveryContext(
-        session_factory=session_factory,
-        transports=PartnerTransports(
-            session_factory, ADAPTERS, timeout_s=settings.delivery_timeout_s
-        ),
-        lease_s=settings.delivery_lease_s,
-        max_retries=settings.delivery_max_retries,
-        min_backoff_ms=settings.delivery_min_backoff_ms,
-        max_backoff_ms=settings.delivery_max_backoff_ms,
-        clock=clock,
     )
 
 

@@ -17,7 +17,7 @@ from dramatiq.middleware.retries import DEFAULT_MAX_BACKOFF
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import OutboundMessage, PartnerError, PartnerRejected, PartnerUnavailable
-from hub.store.deliveries import claim_for_push, record_dead, record_delivered, record_retry
+from hub.store import claim_for_push, record_dead, record_delivered, record_retry
 from queues.errors import TransportMissing
 from queues.transports import TransportResolver
 

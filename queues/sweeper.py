@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.store.deliveries import find_stuck_push_deliveries, mark_enqueued
+from hub.store import find_stuck_push_deliveries, mark_enqueued
 from queues.actors import DeliveryActors
 from queues.settings import QueueSettings
 

@@ -17,13 +17,12 @@ import redis
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from signing import DevPki
-
 from hub.config import Settings
 from hub.ingest import Ingestor, build_ingestor
 from hub.partners import register_partner
 from hub.store import DeliveryMode, make_engine, make_session_factory
 from hub.store.migrate import upgrade
+from signing import DevPki
 from tests.factories import Signers
 
 POSTGRES_URL = os.environ.get(

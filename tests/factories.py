@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 from lxml import etree
+
 from schemas import build_envelope, parse_xml, payload_of, read_header
 from signing import DevPki, XmlSigner
 

@@ -173,7 +173,7 @@ class DeliveryAttempt(Base):
     number: Mapped[int]
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime]
-    outcome: Mapped[str] = mapped_column(String(16))  # delivered | retry | rejected
+    outcome: Mapped[str] = mapped_column(String(16))  # delivered | retry | rejected | dead
     error: Mapped[str | None] = mapped_column(Text)
 
     delivery: Mapped[OutboxDelivery] = relationship(back_populates="attempt_log")

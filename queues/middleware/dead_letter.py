@@ -28,7 +28,7 @@ from dramatiq.errors import ActorNotFound
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.store.deliveries import mark_dead, schedule_retry
+from hub.store import mark_dead, schedule_retry
 
 __all__ = ["OUTBOX_SESSIONS_OPTION", "DeadLetter"]
 

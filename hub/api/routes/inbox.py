@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from hub.api.deps import PartnerDep, RuntimeDep, SessionDep
 from hub.api.schemas import AckOut, InboxMessageOut, InboxOut
 from hub.errors import NotFound
-from hub.store.deliveries import DeliveryNotFound, acknowledge, claim_inbox
+from hub.store import DeliveryNotFound, acknowledge, claim_inbox
 
 router = APIRouter(prefix="/api/v1/inbox", tags=["inbox"])
 

@@ -10,8 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from lxml import etree
-from schemas import ENVELOPE_NS
-from signing import DevPki, XmlSigner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,6 +17,8 @@ from hub.errors import Rejection
 from hub.ingest import GENESIS_HASH, Ingestor, chain_link
 from hub.store import DeliveryStatus, MessageLog, OutboxDelivery
 from hub.store import Rejection as RejectionRow
+from schemas import ENVELOPE_NS
+from signing import DevPki, XmlSigner
 from tests.conftest import Enqueued
 from tests.factories import Signers, make_envelope
 
@@ -45,7 +45,8 @@ def _refused(
     assert caught.value.code == code, caught.value.detail
     with session_factory() as session:
         last = session.scalars(select(RejectionRow).order_by(RejectionRow.id.desc())).first()
-    assert last is not None and last.code == code
+    assert last is not None
+    assert last.code == code
     assert last.sha256 == hashlib.sha256(raw).hexdigest()
     assert _count(session_factory, MessageLog) == logged_before
     return caught.value
@@ -130,14 +131,18 @@ HOSTILE: dict[str, tuple[Callable[[Signers], bytes], str]] = {
     "not_xml": (lambda s: b"this is not xml", "xml.malformed"),
     "truncated": (lambda s: s.sign(make_envelope(sender="police"))[:-40], "xml.malformed"),
     "xxe_file": (
-        lambda s: b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-        b"<Envelope>&x;</Envelope>",
+        lambda s: (
+            b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            b"<Envelope>&x;</Envelope>"
+        ),
         "xml.forbidden_construct",
     ),
     "billion_laughs": (
-        lambda s: b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
-        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
-        b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><r>&c;</r>',
+        lambda s: (
+            b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
+            b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+            b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><r>&c;</r>'
+        ),
         "xml.forbidden_construct",
     ),
     "deep_nesting": (lambda s: b"<a>" * 10_000 + b"</a>" * 10_000, "xml.too_deep"),
@@ -203,7 +208,8 @@ def _with_version(envelope: etree._Element, version: str) -> etree._Element:
 
 def _without_payload_field(envelope: etree._Element, local_name: str) -> etree._Element:
     found = envelope.xpath(f"//*[local-name()='{local_name}']")
-    assert isinstance(found, list) and found
+    assert isinstance(found, list)
+    assert found
     element = found[0]
     assert isinstance(element, etree._Element)
     element.getparent().remove(element)  # type: ignore[union-attr]
@@ -235,7 +241,9 @@ def test_oversize_body_is_refused_before_parsing(
 
 
 def test_certificate_from_another_ca_is_untrusted(
-    ingestor: Ingestor, session_factory: sessionmaker[Session], tmp_path_factory: pytest.TempPathFactory
+    ingestor: Ingestor,
+    session_factory: sessionmaker[Session],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     rogue = DevPki(tmp_path_factory.mktemp("rogue"))
     rogue.init()

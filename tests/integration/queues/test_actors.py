@@ -10,8 +10,7 @@ from dramatiq.brokers.stub import StubBroker
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import InMemoryTransport, PartnerRejected
-from hub.store import DeliveryStatus, OutboxDelivery
-from hub.store.deliveries import replay_dead
+from hub.store import DeliveryStatus, OutboxDelivery, replay_dead
 from queues import DeadLetter, PartnerTransports, build_broker
 from tests.integration.queues.queue_helpers import (
     Outbox,

@@ -7,10 +7,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.store import DeliveryAttempt, DeliveryMode, DeliveryStatus
-from hub.store.deliveries import (
+from hub.store import (
+    DeliveryAttempt,
+    DeliveryMode,
     DeliveryNotDead,
     DeliveryNotFound,
+    DeliveryStatus,
     acknowledge,
     claim_for_push,
     claim_inbox,

@@ -25,17 +25,18 @@ Spawn = Callable[[str], "subprocess.Popen[bytes]"]
 def spawn_worker(
     database_url: str, redis_url: str, data_dir: Path, tmp_path: Path
 ) -> Iterator[Spawn]:
-    """Start ``run_worker`` processes (lease 2 s, sweep every 0.1 s); kill leftovers after."""
+    """Start ``run_worker`` processes (lease 3 s, sweep every 0.1 s); kill leftovers after."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "HUB_DATA_DIR": str(data_dir),
-        "HUB_DELIVERY_LEASE_S": "2",
+        "HUB_DELIVERY_LEASE_S": "3",
         "HUB_SWEEP_INTERVAL_S": "0.1",
         "HUB_STUCK_AFTER_S": "60",
         "HUB_WORKER_THREADS": "1",
-        "HUB_DELIVERY_TIMEOUT_S": "30",
+        # Shorter than the lease (Settings insists); A is killed well inside it.
+        "HUB_DELIVERY_TIMEOUT_S": "2.5",
         "PYTHONPATH": str(REPO),
     }
     processes: list[subprocess.Popen[bytes]] = []

@@ -20,7 +20,8 @@ def test_has_the_four_services_with_real_images() -> None:
     assert services["postgres"]["image"].startswith("postgres:")
     assert services["redis"]["image"].startswith("redis:")
     # api and worker are built from the repository's Dockerfile on a real base image.
-    assert services["api"]["build"] == "." and services["worker"]["build"] == "."
+    assert services["api"]["build"] == "."
+    assert services["worker"]["build"] == "."
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert dockerfile.splitlines()[1].startswith("FROM python:3.11")
 

@@ -1,0 +1,168 @@
+"""The HTTP API over a real uvicorn server: receipts, problem+json codes, inbox, trace, health."""
+
+import base64
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, select
+
+from hub.store import Rejection
+from schemas import parse_xml, read_header
+from signing import DevPki, XmlVerifier
+from tests.factories import Signers, make_envelope
+from tests.stack import RunningHub, fast_settings, running_hub
+
+
+@pytest.fixture
+def hub(
+    data_dir: Path, database_url: str, engine: Engine, redis_url: str, pki: DevPki
+) -> Iterator[RunningHub]:
+    # ``engine`` has migrated the database.
+    with running_hub(
+        fast_settings(data_dir, database_url, redis_url), pki, worker=False, simulators=False
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+def http(hub: RunningHub) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=hub.url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def signers_here(pki: DevPki) -> Signers:
+    """Signers over this test's PKI (onboarding re-issued the partners' keys)."""
+    return Signers(pki)
+
+
+def _post(http: httpx.Client, body: bytes, api_key: str | None) -> httpx.Response:
+    headers = {"Content-Type": "application/xml"}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    return http.post("/api/v1/messages", content=body, headers=headers)
+
+
+def _assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["code"] == code
+    assert body["status"] == status
+    assert body["type"].endswith(code)
+    return body
+
+
+def test_signed_referral_is_accepted_with_a_receipt(
+    hub: RunningHub, http: httpx.Client, signers_here: Signers
+) -> None:
+    response = _post(
+        http, signers_here.sign(make_envelope(sender="police")), hub.api_keys["police"]
+    )
+
+    assert response.status_code == 202, response.text
+    receipt = response.json()
+    assert receipt["message_type"] == "FamilyReferral"
+    assert {d["recipient"] for d in receipt["deliveries"]} == {"social", "kdn"}
+
+
+@pytest.mark.parametrize(
+    ("api_key", "code"),
+    [(None, "auth.missing_credentials"), ("hubk_0000_wrong", "auth.invalid_credentials")],
+)
+def test_bad_api_key_is_refused_and_recorded(
+    hub: RunningHub, http: httpx.Client, signers_here: Signers, api_key: str | None, code: str
+) -> None:
+    response = _post(http, signers_here.sign(make_envelope(sender="police")), api_key)
+
+    _assert_problem(response, 401, code)
+    assert response.headers["www-authenticate"] == "Bearer"
+    with hub.runtime.session_factory() as session:
+        assert session.scalars(select(Rejection.code)).all() == [code]
+
+
+def test_partner_cannot_post_for_another(
+    hub: RunningHub, http: httpx.Client, signers_here: Signers
+) -> None:
+    response = _post(http, signers_here.sign(make_envelope(sender="police")), hub.api_keys["kdn"])
+    _assert_problem(response, 403, "auth.sender_mismatch")
+
+
+def test_malformed_and_oversize_bodies_get_their_codes(hub: RunningHub, http: httpx.Client) -> None:
+    _assert_problem(_post(http, b"<Envelope", hub.api_keys["police"]), 400, "xml.malformed")
+    oversize = b"<a>" + b"x" * (hub.settings.max_message_bytes + 10) + b"</a>"
+    _assert_problem(_post(http, oversize, hub.api_keys["police"]), 413, "xml.too_large")
+
+
+def test_duplicate_names_the_accepted_copy(
+    hub: RunningHub, http: httpx.Client, signers_here: Signers
+) -> None:
+    raw = signers_here.sign(make_envelope(sender="police"))
+    first = _post(http, raw, hub.api_keys["police"]).json()
+
+    body = _assert_problem(_post(http, raw, hub.api_keys["police"]), 409, "replay.duplicate")
+
+    assert body["hub_id"] == first["hub_id"]
+
+
+def test_trace_is_visible_to_the_sender_only(
+    hub: RunningHub, http: httpx.Client, signers_here: Signers
+) -> None:
+    receipt = _post(
+        http, signers_here.sign(make_envelope(sender="police")), hub.api_keys["police"]
+    ).json()
+    police = {"Authorization": f"Bearer {hub.api_keys['police']}"}
+    social = {"Authorization": f"Bearer {hub.api_keys['social']}"}
+
+    by_id = http.get(f"/api/v1/messages/{receipt['hub_id']}", headers=police)
+    by_message_id = http.get(f"/api/v1/messages/{receipt['message_id']}", headers=police)
+    foreign = http.get(f"/api/v1/messages/{receipt['hub_id']}", headers=social)
+
+    assert by_id.status_code == 200
+    assert by_id.json() == by_message_id.json()
+    trace = by_id.json()
+    assert {d["recipient"]: d["status"] for d in trace["deliveries"]} == {
+        "social": "pending",
+        "kdn": "pending",
+    }
+    _assert_problem(foreign, 404, "request.not_found")
+
+
+def test_pull_inbox_leases_then_acknowledges_once(
+    hub: RunningHub, http: httpx.Client, signers_here: Signers, pki: DevPki
+) -> None:
+    # Given a police referral answered by the social centre
+    referral = make_envelope(sender="police")
+    _post(http, signers_here.sign(referral), hub.api_keys["police"])
+    referral_id = read_header(referral).message_id
+    receipt = make_envelope("ReferralReceipt", sender="social", correlation_id=referral_id)
+    assert _post(http, signers_here.sign(receipt), hub.api_keys["social"]).status_code == 202
+    police = {"Authorization": f"Bearer {hub.api_keys['police']}"}
+
+    # When the police system polls its inbox
+    first = http.get("/api/v1/inbox", headers=police).json()["messages"]
+    again = http.get("/api/v1/inbox", headers=police).json()["messages"]
+
+    # Then it gets the hub-signed copy once, leased until acknowledged
+    assert [m["message_type"] for m in first] == ["ReferralReceipt"]
+    assert again == []
+    envelope = parse_xml(base64.b64decode(first[0]["envelope"]))
+    verified = XmlVerifier(pki.trust_store()).verify(envelope, expected_sender="hub")
+    assert read_header(verified.signed_xml).correlation_id == referral_id
+    delivery_id = first[0]["delivery_id"]
+    for _ in range(2):  # acknowledging twice is harmless
+        ack = http.post(f"/api/v1/inbox/{delivery_id}/ack", headers=police)
+        assert ack.json() == {"delivery_id": delivery_id, "status": "delivered"}
+    social = {"Authorization": f"Bearer {hub.api_keys['social']}"}
+    _assert_problem(
+        http.post(f"/api/v1/inbox/{delivery_id}/ack", headers=social), 404, "request.not_found"
+    )
+
+
+def test_health_and_readiness(http: httpx.Client) -> None:
+    assert http.get("/healthz").json() == {"status": "ok", "checks": {}}
+    ready = http.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
