@@ -27,7 +27,7 @@ from schemas.sensitivity import SensitivityClass, sensitivity_map
 from schemas.validation import validate_envelope, validate_payload
 
 # Grouped by concept (as dramatiq does), hence not one alphabetical list.
-__all__ = [  # noqa: RUF022
+__all__ = [
     # Namespaces
     "DSIG_NS",
     "ENVELOPE_NS",

@@ -30,7 +30,7 @@ from signing.signxml_provider import XmlSigner, XmlVerifier
 from signing.trust import TrustCacheInfo, TrustStore
 
 # Grouped by concept (STYLE.md), not alphabetically.
-__all__ = [  # noqa: RUF022
+__all__ = [
     # Contract
     "Signer",
     "VerifiedMessage",

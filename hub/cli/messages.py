@@ -61,6 +61,9 @@ def send(
             raise fail(f"refused {refused.code} ({refused.status}): {refused.detail}") from refused
         except HubUnreachable as exc:
             raise fail(f"hub unreachable: {exc}") from exc
+    if receipt.duplicate:
+        console.print(f"already accepted earlier: MessageId {receipt.message_id}")
+        return
     console.print(
         f"[green]accepted[/green] MessageId {receipt.message_id} as hub id {receipt.hub_id}"
     )

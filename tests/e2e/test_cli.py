@@ -1,0 +1,118 @@
+"""The ``hub`` command as an operator and a partner engineer use it."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from signing import DevPki
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from hub.cli import app
+from tests.factories import Signers, make_envelope
+from tests.stack import RunningHub, fast_settings, running_hub
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def cli(data_dir: Path) -> Iterator[CliRunner]:
+    yield CliRunner(env={"HUB_DATA_DIR": str(data_dir), "DATABASE_URL": "", "REDIS_URL": ""})
+
+
+def _ok(cli: CliRunner, *args: str) -> str:
+    result = cli.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_onboarding_a_partner_from_scratch(cli: CliRunner, data_dir: Path) -> None:
+    _ok(cli, "pki", "init")
+    _ok(cli, "db", "upgrade")
+
+    output = _ok(cli, "partners", "add", "kdn", "-o", "КДН и ЗП", "--endpoint", "http://x/soap")
+
+    bundle = data_dir / "partners" / "kdn"
+    assert str(bundle) in output.replace("\n", "")
+    assert sorted(p.name for p in bundle.iterdir()) == ["api_key", "ca.pem", "cert.pem", "key.pem"]
+    assert (bundle / "key.pem").stat().st_mode & 0o077 == 0  # secrets are private to the owner
+    assert (bundle / "api_key").read_text() in output.replace("\n", "")
+    listing = _ok(cli, "partners", "list")
+    assert "kdn" in listing
+    assert "push" in listing
+
+
+def test_push_partner_needs_an_endpoint_and_unknown_codes_are_refused(cli: CliRunner) -> None:
+    _ok(cli, "pki", "init")
+    _ok(cli, "db", "upgrade")
+    no_endpoint = cli.invoke(app, ["partners", "add", "social", "-o", "КЦСОН"])
+    unknown = cli.invoke(app, ["partners", "add", "nobody", "-o", "?"])
+    assert no_endpoint.exit_code == 1
+    assert "--endpoint" in no_endpoint.output
+    assert unknown.exit_code == 1
+
+
+def test_verify_gives_the_verdict_and_the_rejection_code(
+    cli: CliRunner, pki: DevPki, tmp_path: Path
+) -> None:
+    signed = Signers(pki).sign(make_envelope(sender="police"))
+    good, forged = tmp_path / "good.xml", tmp_path / "forged.xml"
+    good.write_bytes(signed)
+    forged.write_bytes(signed.replace("Ключевская".encode(), "Садовая".encode(), 1))
+
+    assert "VALID FamilyReferral 1.0" in _ok(cli, "verify", str(good))
+    refused = cli.invoke(app, ["verify", str(forged)])
+    assert refused.exit_code == 1
+    assert "signature.digest_mismatch" in refused.output
+
+
+@pytest.fixture
+def hub(
+    data_dir: Path, database_url: str, engine: Engine, redis_url: str, pki: DevPki
+) -> Iterator[RunningHub]:
+    with running_hub(
+        fast_settings(data_dir, database_url, redis_url), pki, worker=False, simulators=False
+    ) as running:
+        yield running
+
+
+def test_send_signs_with_the_senders_bundle_and_posts(
+    hub: RunningHub, cli: CliRunner, tmp_path: Path
+) -> None:
+    envelope = tmp_path / "referral.xml"
+    envelope.write_bytes(etree.tostring(make_envelope(sender="police")))
+
+    output = _ok(cli, "send", str(envelope), "--hub", hub.url)
+    again = cli.invoke(app, ["send", str(envelope), "--hub", hub.url])
+
+    assert "accepted" in output
+    assert "social" in output
+    assert "kdn" in output
+    assert again.exit_code == 0  # a resend is reported as already accepted, not an error
+    assert "already" in again.output
+
+
+def test_make_demo_runs_twice_on_the_embedded_stack(tmp_path: Path) -> None:
+    # The demo owns its stack: no external database or broker.
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env["HUB_DATA_DIR"] = str(tmp_path / "var")
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-m", "hub.cli", "demo"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "все проверки пройдены" in done.stdout
+    assert (tmp_path / "var" / "hub.db").exists()
+    assert (tmp_path / "var" / "redis" / "appendonly.aof").exists() or any(
+        (tmp_path / "var" / "redis").glob("appendonly*")
+    )
