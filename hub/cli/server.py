@@ -1,5 +1,6 @@
 """``hub serve`` and ``hub worker``: the long-running processes."""
 
+import signal
 import threading
 from pathlib import Path
 
@@ -42,6 +43,9 @@ def serve(
         worker_thread.start()
     console.print(f"hub listening on http://{host}:{port} (API docs at /docs)")
     try:
+        # uvicorn re-raises the signal that stopped it once it has shut down; under the
+        # default SIGTERM action that would end the process before this cleanup runs.
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
         uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
     finally:
         stop.set()

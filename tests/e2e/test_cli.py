@@ -1,18 +1,22 @@
 """The ``hub`` command as an operator and a partner engineer use it."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from lxml import etree
-from signing import DevPki
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from hub.cli import app
+from hub.demo.stack import free_port
+from signing import DevPki
 from tests.factories import Signers, make_envelope
 from tests.stack import RunningHub, fast_settings, running_hub
 
@@ -20,8 +24,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def cli(data_dir: Path) -> Iterator[CliRunner]:
-    yield CliRunner(env={"HUB_DATA_DIR": str(data_dir), "DATABASE_URL": "", "REDIS_URL": ""})
+def cli(data_dir: Path) -> CliRunner:
+    return CliRunner(env={"HUB_DATA_DIR": str(data_dir), "DATABASE_URL": "", "REDIS_URL": ""})
 
 
 def _ok(cli: CliRunner, *args: str) -> str:
@@ -116,3 +120,45 @@ def test_make_demo_runs_twice_on_the_embedded_stack(tmp_path: Path) -> None:
     assert (tmp_path / "var" / "redis" / "appendonly.aof").exists() or any(
         (tmp_path / "var" / "redis").glob("appendonly*")
     )
+
+
+def test_serve_stops_on_sigterm_and_takes_its_redis_down(tmp_path: Path) -> None:
+    # Given `hub serve` on the embedded stack, answering readiness
+    data = tmp_path / "var"
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env["HUB_DATA_DIR"] = str(data)
+    subprocess.run([sys.executable, "-m", "hub.cli", "pki", "init"], env=env, check=True)
+    port = free_port()
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}/readyz", serve)
+        redis_pid = int((data / "redis" / "redis.pid").read_text())
+
+        # When it is told to stop
+        serve.send_signal(signal.SIGTERM)
+
+        # Then it exits cleanly, and the Redis it started is gone with it
+        assert serve.wait(timeout=60) == 0
+        assert not Path(f"/proc/{redis_pid}").exists()
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+
+
+def _wait_ready(url: str, process: "subprocess.Popen[bytes]") -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "hub serve exited early"
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass  # not listening yet
+        time.sleep(0.2)
+    pytest.fail("hub serve did not become ready")
