@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from adapters.errors import TranslationError
+from schemas import EnvelopeHeader
 
 __all__ = ["Fields", "compact"]
 
@@ -142,3 +143,19 @@ class Fields:
 def compact(record: Mapping[str, object]) -> dict[str, object]:
     """Drop the keys whose value is ``None``: partners omit optional fields, never null them."""
     return {key: value for key, value in record.items() if value is not None}
+
+
+def envelope_facts(header: EnvelopeHeader) -> dict[str, object]:
+    """The envelope's routing facts as partners' records carry them (under ``hub``)."""
+    return compact(
+        {
+            "message_id": header.message_id,
+            "message_type": header.message_type,
+            "sender": header.sender,
+            "sender_organisation": header.sender_organisation,
+            "created_at": header.created_at.isoformat(),
+            "priority": header.priority,
+            "case_ref": header.case_ref,
+            "correlation_id": header.correlation_id,
+        }
+    )

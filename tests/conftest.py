@@ -24,6 +24,7 @@ from hub.store import DeliveryMode, make_engine, make_session_factory
 from hub.store.migrate import upgrade
 from signing import DevPki
 from tests.factories import Signers
+from tests.stack import RunningHub, fast_settings, running_hub
 
 POSTGRES_URL = os.environ.get(
     "HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -185,3 +186,14 @@ def ingestor(
     return build_ingestor(
         settings, session_factory, clock=lambda: datetime.now(UTC), on_committed=enqueued
     )
+
+
+@pytest.fixture
+def hub_api(
+    data_dir: Path, database_url: str, engine: Engine, redis_url: str, pki: DevPki
+) -> Iterator[RunningHub]:
+    """The hub's API on a real server (no worker, no simulators); ``engine`` has migrated."""
+    with running_hub(
+        fast_settings(data_dir, database_url, redis_url), pki, worker=False, simulators=False
+    ) as running:
+        yield running

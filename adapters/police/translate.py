@@ -29,7 +29,7 @@ from lxml import etree
 
 from adapters import canonical as c
 from adapters.errors import TranslationError
-from adapters.native import Fields, compact
+from adapters.native import Fields, compact, envelope_facts
 
 __all__ = [
     "GROUNDS",
@@ -145,17 +145,7 @@ def from_canonical(envelope: etree._Element) -> dict[str, object]:
     """
     message = c.from_envelope(envelope)
     header = message.header
-    hub = compact(
-        {
-            "message_id": header.message_id,
-            "message_type": header.message_type,
-            "sender": header.sender,
-            "sender_organisation": header.sender_organisation,
-            "created_at": header.created_at.isoformat(),
-            "case_ref": header.case_ref,
-            "correlation_id": header.correlation_id,
-        }
-    )
+    hub = envelope_facts(header)
     payload = message.payload
     if isinstance(payload, c.FamilyReferral):
         body = _signal_record(payload)

@@ -5,20 +5,18 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from lxml import etree
-from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.demo.stack import free_port
 from signing import DevPki
 from tests.factories import Signers, make_envelope
-from tests.stack import RunningHub, fast_settings, running_hub
+from tests.stack import RunningHub
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -74,24 +72,14 @@ def test_verify_gives_the_verdict_and_the_rejection_code(
     assert "signature.digest_mismatch" in refused.output
 
 
-@pytest.fixture
-def hub(
-    data_dir: Path, database_url: str, engine: Engine, redis_url: str, pki: DevPki
-) -> Iterator[RunningHub]:
-    with running_hub(
-        fast_settings(data_dir, database_url, redis_url), pki, worker=False, simulators=False
-    ) as running:
-        yield running
-
-
 def test_send_signs_with_the_senders_bundle_and_posts(
-    hub: RunningHub, cli: CliRunner, tmp_path: Path
+    hub_api: RunningHub, cli: CliRunner, tmp_path: Path
 ) -> None:
     envelope = tmp_path / "referral.xml"
     envelope.write_bytes(etree.tostring(make_envelope(sender="police")))
 
-    output = _ok(cli, "send", str(envelope), "--hub", hub.url)
-    again = cli.invoke(app, ["send", str(envelope), "--hub", hub.url])
+    output = _ok(cli, "send", str(envelope), "--hub", hub_api.url)
+    again = cli.invoke(app, ["send", str(envelope), "--hub", hub_api.url])
 
     assert "accepted" in output
     assert "social" in output

@@ -2,33 +2,21 @@
 
 import base64
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
-from hub.store import Rejection
+from hub.store import Partner, Rejection
 from schemas import parse_xml, read_header
 from signing import DevPki, XmlVerifier
 from tests.factories import Signers, make_envelope
-from tests.stack import RunningHub, fast_settings, running_hub
+from tests.stack import RunningHub
 
 
 @pytest.fixture
-def hub(
-    data_dir: Path, database_url: str, engine: Engine, redis_url: str, pki: DevPki
-) -> Iterator[RunningHub]:
-    # ``engine`` has migrated the database.
-    with running_hub(
-        fast_settings(data_dir, database_url, redis_url), pki, worker=False, simulators=False
-    ) as running:
-        yield running
-
-
-@pytest.fixture
-def http(hub: RunningHub) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=hub.url, timeout=10) as client:
+def http(hub_api: RunningHub) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=hub_api.url, timeout=10) as client:
         yield client
 
 
@@ -56,10 +44,10 @@ def _assert_problem(response: httpx.Response, status: int, code: str) -> dict[st
 
 
 def test_signed_referral_is_accepted_with_a_receipt(
-    hub: RunningHub, http: httpx.Client, signers_here: Signers
+    hub_api: RunningHub, http: httpx.Client, signers_here: Signers
 ) -> None:
     response = _post(
-        http, signers_here.sign(make_envelope(sender="police")), hub.api_keys["police"]
+        http, signers_here.sign(make_envelope(sender="police")), hub_api.api_keys["police"]
     )
 
     assert response.status_code == 202, response.text
@@ -73,48 +61,52 @@ def test_signed_referral_is_accepted_with_a_receipt(
     [(None, "auth.missing_credentials"), ("hubk_0000_wrong", "auth.invalid_credentials")],
 )
 def test_bad_api_key_is_refused_and_recorded(
-    hub: RunningHub, http: httpx.Client, signers_here: Signers, api_key: str | None, code: str
+    hub_api: RunningHub, http: httpx.Client, signers_here: Signers, api_key: str | None, code: str
 ) -> None:
     response = _post(http, signers_here.sign(make_envelope(sender="police")), api_key)
 
     _assert_problem(response, 401, code)
     assert response.headers["www-authenticate"] == "Bearer"
-    with hub.runtime.session_factory() as session:
+    with hub_api.runtime.session_factory() as session:
         assert session.scalars(select(Rejection.code)).all() == [code]
 
 
 def test_partner_cannot_post_for_another(
-    hub: RunningHub, http: httpx.Client, signers_here: Signers
+    hub_api: RunningHub, http: httpx.Client, signers_here: Signers
 ) -> None:
-    response = _post(http, signers_here.sign(make_envelope(sender="police")), hub.api_keys["kdn"])
+    response = _post(
+        http, signers_here.sign(make_envelope(sender="police")), hub_api.api_keys["kdn"]
+    )
     _assert_problem(response, 403, "auth.sender_mismatch")
 
 
-def test_malformed_and_oversize_bodies_get_their_codes(hub: RunningHub, http: httpx.Client) -> None:
-    _assert_problem(_post(http, b"<Envelope", hub.api_keys["police"]), 400, "xml.malformed")
-    oversize = b"<a>" + b"x" * (hub.settings.max_message_bytes + 10) + b"</a>"
-    _assert_problem(_post(http, oversize, hub.api_keys["police"]), 413, "xml.too_large")
+def test_malformed_and_oversize_bodies_get_their_codes(
+    hub_api: RunningHub, http: httpx.Client
+) -> None:
+    _assert_problem(_post(http, b"<Envelope", hub_api.api_keys["police"]), 400, "xml.malformed")
+    oversize = b"<a>" + b"x" * (hub_api.settings.max_message_bytes + 10) + b"</a>"
+    _assert_problem(_post(http, oversize, hub_api.api_keys["police"]), 413, "xml.too_large")
 
 
 def test_duplicate_names_the_accepted_copy(
-    hub: RunningHub, http: httpx.Client, signers_here: Signers
+    hub_api: RunningHub, http: httpx.Client, signers_here: Signers
 ) -> None:
     raw = signers_here.sign(make_envelope(sender="police"))
-    first = _post(http, raw, hub.api_keys["police"]).json()
+    first = _post(http, raw, hub_api.api_keys["police"]).json()
 
-    body = _assert_problem(_post(http, raw, hub.api_keys["police"]), 409, "replay.duplicate")
+    body = _assert_problem(_post(http, raw, hub_api.api_keys["police"]), 409, "replay.duplicate")
 
     assert body["hub_id"] == first["hub_id"]
 
 
 def test_trace_is_visible_to_the_sender_only(
-    hub: RunningHub, http: httpx.Client, signers_here: Signers
+    hub_api: RunningHub, http: httpx.Client, signers_here: Signers
 ) -> None:
     receipt = _post(
-        http, signers_here.sign(make_envelope(sender="police")), hub.api_keys["police"]
+        http, signers_here.sign(make_envelope(sender="police")), hub_api.api_keys["police"]
     ).json()
-    police = {"Authorization": f"Bearer {hub.api_keys['police']}"}
-    social = {"Authorization": f"Bearer {hub.api_keys['social']}"}
+    police = {"Authorization": f"Bearer {hub_api.api_keys['police']}"}
+    social = {"Authorization": f"Bearer {hub_api.api_keys['social']}"}
 
     by_id = http.get(f"/api/v1/messages/{receipt['hub_id']}", headers=police)
     by_message_id = http.get(f"/api/v1/messages/{receipt['message_id']}", headers=police)
@@ -131,15 +123,15 @@ def test_trace_is_visible_to_the_sender_only(
 
 
 def test_pull_inbox_leases_then_acknowledges_once(
-    hub: RunningHub, http: httpx.Client, signers_here: Signers, pki: DevPki
+    hub_api: RunningHub, http: httpx.Client, signers_here: Signers, pki: DevPki
 ) -> None:
     # Given a police referral answered by the social centre
     referral = make_envelope(sender="police")
-    _post(http, signers_here.sign(referral), hub.api_keys["police"])
+    _post(http, signers_here.sign(referral), hub_api.api_keys["police"])
     referral_id = read_header(referral).message_id
     receipt = make_envelope("ReferralReceipt", sender="social", correlation_id=referral_id)
-    assert _post(http, signers_here.sign(receipt), hub.api_keys["social"]).status_code == 202
-    police = {"Authorization": f"Bearer {hub.api_keys['police']}"}
+    assert _post(http, signers_here.sign(receipt), hub_api.api_keys["social"]).status_code == 202
+    police = {"Authorization": f"Bearer {hub_api.api_keys['police']}"}
 
     # When the police system polls its inbox
     first = http.get("/api/v1/inbox", headers=police).json()["messages"]
@@ -155,7 +147,7 @@ def test_pull_inbox_leases_then_acknowledges_once(
     for _ in range(2):  # acknowledging twice is harmless
         ack = http.post(f"/api/v1/inbox/{delivery_id}/ack", headers=police)
         assert ack.json() == {"delivery_id": delivery_id, "status": "delivered"}
-    social = {"Authorization": f"Bearer {hub.api_keys['social']}"}
+    social = {"Authorization": f"Bearer {hub_api.api_keys['social']}"}
     _assert_problem(
         http.post(f"/api/v1/inbox/{delivery_id}/ack", headers=social), 404, "request.not_found"
     )
@@ -166,3 +158,13 @@ def test_health_and_readiness(http: httpx.Client) -> None:
     ready = http.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+
+
+def test_disabled_partner_is_refused(
+    hub_api: RunningHub, http: httpx.Client, signers_here: Signers
+) -> None:
+    with hub_api.runtime.session_factory.begin() as session:
+        police = session.scalars(select(Partner).where(Partner.code == "police")).one()
+        police.active = False
+    raw = signers_here.sign(make_envelope(sender="police"))
+    _assert_problem(_post(http, raw, hub_api.api_keys["police"]), 403, "auth.partner_inactive")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hub.errors import Rejection
 from hub.ingest import GENESIS_HASH, Ingestor, chain_link
-from hub.store import DeliveryStatus, MessageLog, OutboxDelivery
+from hub.store import DeliveryStatus, MessageLog, OutboxDelivery, Partner
 from hub.store import Rejection as RejectionRow
 from schemas import ENVELOPE_NS
 from signing import DevPki, XmlSigner
@@ -314,3 +314,66 @@ def test_explicit_recipient_outside_the_route_is_refused(
 ) -> None:
     raw = signers.sign(make_envelope(sender="police", recipients=("police",)))
     _refused(ingestor, session_factory, raw, "routing.recipient_not_allowed")
+
+
+def _with_type(envelope: etree._Element, message_type: str) -> etree._Element:
+    element = envelope.find(f"{E}Header/{E}MessageType")
+    assert element is not None
+    element.text = message_type
+    return envelope
+
+
+def _signature_moved_into_payload(signed: bytes) -> bytes:
+    root = etree.fromstring(signed)
+    signature = root[-1]
+    root.find(f"{E}Body")[0].append(signature)  # type: ignore[index]
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _broken_signature_value(signed: bytes) -> bytes:
+    root = etree.fromstring(signed)
+    value = root.find(".//{http://www.w3.org/2000/09/xmldsig#}SignatureValue")
+    assert value is not None
+    assert value.text
+    flipped = "A" if value.text[10] != "A" else "B"
+    value.text = value.text[:10] + flipped + value.text[11:]
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+MORE_HOSTILE: dict[str, tuple[Callable[[Signers], bytes], str]] = {
+    "too_many_attributes": (
+        lambda s: b"<a " + b" ".join(b'x%d="1"' % i for i in range(100)) + b"/>",
+        "xml.too_complex",
+    ),
+    "signature_not_a_child_of_the_root": (
+        lambda s: _signature_moved_into_payload(s.sign(make_envelope(sender="police"))),
+        "signature.profile_violation",
+    ),
+    "signature_value_altered": (
+        lambda s: _broken_signature_value(s.sign(make_envelope(sender="police"))),
+        "signature.invalid",
+    ),
+    "unknown_type": (
+        lambda s: s.sign(_with_type(make_envelope(sender="police"), "FamilyVisit")),
+        "schema.unknown_type",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MORE_HOSTILE))
+def test_more_bad_input_is_refused_with_its_code(
+    case: str, ingestor: Ingestor, session_factory: sessionmaker[Session], signers: Signers
+) -> None:
+    build, code = MORE_HOSTILE[case]
+    _refused(ingestor, session_factory, build(signers), code)
+    assert _count(session_factory, OutboxDelivery) == 0
+
+
+def test_message_nobody_registered_can_receive_is_refused(
+    ingestor: Ingestor, session_factory: sessionmaker[Session], signers: Signers
+) -> None:
+    with session_factory.begin() as session:
+        for partner in session.scalars(select(Partner).where(Partner.code.in_(["social", "kdn"]))):
+            partner.active = False
+    raw = signers.sign(make_envelope(sender="police"))
+    _refused(ingestor, session_factory, raw, "routing.no_recipients")

@@ -205,6 +205,7 @@ def test_a_receipt_becomes_an_officers_notification():
             "sender": "social",
             "sender_organisation": "КЦСОН",
             "created_at": "2026-03-15T00:00:00+00:00",
+            "priority": "urgent",
             "case_ref": "KAM-2026-000147",
             "correlation_id": referral_id,
         },
