@@ -2,7 +2,7 @@
 
 import typer
 
-from hub.cli import db, demo, messages, partners, pki, server
+from hub.cli import db, demo, messages, partners, pki, schemas, server
 
 app = typer.Typer(
     name="hub",
@@ -13,6 +13,7 @@ app = typer.Typer(
 app.add_typer(pki.app, name="pki")
 app.add_typer(partners.app, name="partners")
 app.add_typer(db.app, name="db")
+app.add_typer(schemas.app, name="schemas")
 app.command("serve")(server.serve)
 app.command("worker")(server.worker)
 app.command("send")(messages.send)

@@ -19,6 +19,7 @@ from hub.store.deliveries import (
 )
 from hub.store.engine import make_engine, make_session_factory
 from hub.store.models import (
+    CaseFile,
     ChainHead,
     DeliveryAttempt,
     DeliveryMode,
@@ -32,6 +33,7 @@ from hub.store.models import (
 __all__ = [
     # Models
     "Base",
+    "CaseFile",
     "ChainHead",
     "DeliveryAttempt",
     "DeliveryMode",

@@ -153,6 +153,8 @@ class OutboxDelivery(Base):
     delivered_at: Mapped[datetime | None]
     remote_reference: Mapped[str | None] = mapped_column(String(200))
     last_error: Mapped[str | None] = mapped_column(String(1000))
+    #: Sensitivity classes removed from this recipient's copy (comma-separated), if any.
+    removed_classes: Mapped[str | None] = mapped_column(String(64))
 
     message: Mapped[MessageLog] = relationship(back_populates="deliveries")
     attempt_log: Mapped[list["DeliveryAttempt"]] = relationship(
@@ -161,6 +163,25 @@ class OutboxDelivery(Base):
 
     def __repr__(self) -> str:
         return f"OutboxDelivery(id={self.id}, to={self.recipient}, status={self.status.value})"
+
+
+class CaseFile(Base):
+    """A family's case as the hub knows it from the messages on it (keyed by CaseRef).
+
+    Kept in the same transaction as the message that changes it; routing reads the
+    category (СОП cases also go to the commission).
+    """
+
+    __tablename__ = "case_file"
+
+    id: Mapped[intpk]
+    case_ref: Mapped[str] = mapped_column(String(64), unique=True)
+    category: Mapped[str | None] = mapped_column(String(8))  # sop | tjs, once decided
+    opened_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"CaseFile(case_ref={self.case_ref!r}, category={self.category!r})"
 
 
 class DeliveryAttempt(Base):

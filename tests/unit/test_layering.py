@@ -17,7 +17,16 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "hub.errors": (),
     "adapters": ("schemas", "signing"),
     "hub.routing": ("schemas", "signing", "hub.store", "hub.config", "hub.errors"),
-    "hub.ingest": ("schemas", "signing", "hub.store", "hub.config", "hub.errors", "hub.routing"),
+    "hub.cases": ("schemas", "signing", "hub.store", "hub.config", "hub.errors"),
+    "hub.ingest": (
+        "schemas",
+        "signing",
+        "hub.store",
+        "hub.config",
+        "hub.errors",
+        "hub.routing",
+        "hub.cases",
+    ),
     "hub.partners": ("hub.store", "hub.errors"),
     "queues": ("hub.store", "hub.config", "adapters", "signing"),
 }
