@@ -1,0 +1,92 @@
+"""Closure stage: ``CaseClosure`` (снятие с учёта), then the technical ``DeliveryReceipt``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from lxml import etree
+
+from adapters.canonical.common import (
+    DecisionBody,
+    Period,
+    Reader,
+    add,
+    add_decision_body,
+    add_moment,
+    add_optional,
+    add_period,
+    new_payload,
+    read_optional_decision_body,
+    read_optional_period,
+)
+
+__all__ = ["CaseClosure", "DeliveryReceipt"]
+
+
+@dataclass(frozen=True)
+class CaseClosure:
+    """Снятие с учёта: the case ends, with a reason and an optional post-support period."""
+
+    closed_at: datetime
+    # goals_achieved | moved_away | came_of_age | early_termination | refusal
+    reason: str
+    decision_body: DecisionBody | None = None
+    post_support: Period | None = None
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    """A technical receipt that a message reached (or was refused by) one recipient."""
+
+    delivered_message_id: str
+    recipient: str
+    outcome: str  # delivered | rejected
+    at: datetime
+    remote_reference: str | None = None
+    reason: str | None = None
+
+
+def write_case_closure(closure: CaseClosure) -> etree._Element:
+    root, ns = new_payload("CaseClosure")
+    add_moment(root, ns, "ClosedAt", closure.closed_at)
+    add(root, ns, "Reason", closure.reason)
+    if closure.decision_body is not None:
+        add_decision_body(root, ns, "DecisionBody", closure.decision_body)
+    if closure.post_support is not None:
+        add_period(root, ns, "PostSupport", closure.post_support)
+    add_optional(root, ns, "Comment", closure.comment)
+    return root
+
+
+def write_delivery_receipt(receipt: DeliveryReceipt) -> etree._Element:
+    root, ns = new_payload("DeliveryReceipt")
+    add(root, ns, "DeliveredMessageId", receipt.delivered_message_id)
+    add(root, ns, "Recipient", receipt.recipient)
+    add(root, ns, "Outcome", receipt.outcome)
+    add_moment(root, ns, "At", receipt.at)
+    add_optional(root, ns, "RemoteReference", receipt.remote_reference)
+    add_optional(root, ns, "Reason", receipt.reason)
+    return root
+
+
+def read_case_closure(root: Reader) -> CaseClosure:
+    return CaseClosure(
+        closed_at=root.moment("ClosedAt"),
+        reason=root.text("Reason"),
+        decision_body=read_optional_decision_body(root.optional("DecisionBody")),
+        post_support=read_optional_period(root.optional("PostSupport")),
+        comment=root.optional_text("Comment"),
+    )
+
+
+def read_delivery_receipt(root: Reader) -> DeliveryReceipt:
+    return DeliveryReceipt(
+        delivered_message_id=root.text("DeliveredMessageId"),
+        recipient=root.text("Recipient"),
+        outcome=root.text("Outcome"),
+        at=root.moment("At"),
+        remote_reference=root.optional_text("RemoteReference"),
+        reason=root.optional_text("Reason"),
+    )

@@ -1,0 +1,395 @@
+"""Shared canonical types (``common-1.0.xsd``) and the XML helpers every payload module uses.
+
+Writers build lxml elements in the payload's own namespace, with the common types' children
+in ``COMMON_NS``; ``Reader`` walks a validated payload and raises ``TranslationError`` naming
+the element at fault, so a partner that cannot represent a message says which field it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TypeVar
+
+from lxml import etree
+
+import schemas
+from adapters.errors import TranslationError
+
+__all__ = [
+    "COMMON_NS",
+    "SCHEMA_VERSION",
+    "Address",
+    "Adult",
+    "Child",
+    "DecisionBody",
+    "Institution",
+    "Organisation",
+    "Period",
+    "PersonName",
+    "Reader",
+    "Specialist",
+]
+
+#: Namespace of the shared types' child elements (``schemas/common/common-1.0.xsd``).
+COMMON_NS = "urn:family-hub:common:1"
+#: The payload version these adapters produce unless a payload needs a newer minor version.
+SCHEMA_VERSION = "1.0"
+
+_T = TypeVar("_T")
+
+
+# Shared types (common-1.0.xsd)
+
+
+@dataclass(frozen=True)
+class PersonName:
+    """Фамилия, имя, отчество."""
+
+    last: str
+    first: str
+    middle: str | None = None
+
+
+@dataclass(frozen=True)
+class Address:
+    region: str
+    locality: str
+    street: str
+    house: str
+    district: str | None = None
+    flat: str | None = None
+    details: str | None = None
+
+
+@dataclass(frozen=True)
+class Institution:
+    kind: str  # kindergarten | school | college | other
+    name: str
+
+
+@dataclass(frozen=True)
+class Child:
+    name: PersonName
+    birth_date: date
+    sex: str | None = None  # male | female
+    institution: Institution | None = None
+    health_note: str | None = None
+
+
+@dataclass(frozen=True)
+class Adult:
+    name: PersonName
+    birth_date: date
+    role: str  # mother | father | guardian | other
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Organisation:
+    name: str
+    department: str | None = None
+
+
+@dataclass(frozen=True)
+class Specialist:
+    name: PersonName
+    position: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date | None = None
+
+
+@dataclass(frozen=True)
+class DecisionBody:
+    """The collegial body that decides: КДН и ЗП, консилиум, рабочая группа, МВК."""
+
+    kind: str  # kdn | council | working_group | interagency_commission
+    name: str
+
+
+# Writing
+
+
+def payload_ns(message_type: str) -> str:
+    """Return the payload namespace of ``message_type`` (shared by its minor versions)."""
+    return schemas.payload_namespace(message_type, SCHEMA_VERSION)
+
+
+def new_payload(message_type: str) -> tuple[etree._Element, str]:
+    """Return an empty payload root element and its namespace."""
+    ns = payload_ns(message_type)
+    # The payload's own namespace as the default, the common types under "c:".
+    nsmap = {None: ns, "c": COMMON_NS}
+    root = etree.Element(f"{{{ns}}}{message_type}", nsmap=nsmap)  # type: ignore[arg-type]  # lxml-stubs: None is valid
+    return root, ns
+
+
+def add(parent: etree._Element, ns: str, tag: str, text: str | None = None) -> etree._Element:
+    element = etree.SubElement(parent, f"{{{ns}}}{tag}")
+    if text is not None:
+        element.text = text
+    return element
+
+
+def add_optional(parent: etree._Element, ns: str, tag: str, text: str | None) -> None:
+    if text is not None:
+        add(parent, ns, tag, text)
+
+
+def add_name_parts(element: etree._Element, name: PersonName) -> None:
+    add(element, COMMON_NS, "LastName", name.last)
+    add(element, COMMON_NS, "FirstName", name.first)
+    add_optional(element, COMMON_NS, "MiddleName", name.middle)
+
+
+def add_name(parent: etree._Element, ns: str, tag: str, name: PersonName) -> None:
+    add_name_parts(add(parent, ns, tag), name)
+
+
+def add_organisation(parent: etree._Element, ns: str, tag: str, org: Organisation) -> None:
+    element = add(parent, ns, tag)
+    add(element, COMMON_NS, "Name", org.name)
+    add_optional(element, COMMON_NS, "Department", org.department)
+
+
+def add_specialist(parent: etree._Element, ns: str, tag: str, person: Specialist) -> None:
+    element = add(parent, ns, tag)
+    add_name(element, COMMON_NS, "Name", person.name)
+    add_optional(element, COMMON_NS, "Position", person.position)
+    add_optional(element, COMMON_NS, "Phone", person.phone)
+
+
+def add_address(parent: etree._Element, ns: str, address: Address) -> None:
+    element = add(parent, ns, "Address")
+    add(element, COMMON_NS, "Region", address.region)
+    add_optional(element, COMMON_NS, "District", address.district)
+    add(element, COMMON_NS, "Locality", address.locality)
+    add(element, COMMON_NS, "Street", address.street)
+    add(element, COMMON_NS, "House", address.house)
+    add_optional(element, COMMON_NS, "Flat", address.flat)
+    add_optional(element, COMMON_NS, "Details", address.details)
+
+
+def add_child(parent: etree._Element, ns: str, child: Child) -> None:
+    element = add(parent, ns, "Child")
+    add_name(element, COMMON_NS, "Name", child.name)
+    add(element, COMMON_NS, "BirthDate", child.birth_date.isoformat())
+    add_optional(element, COMMON_NS, "Sex", child.sex)
+    if child.institution is not None:
+        institution = add(element, COMMON_NS, "Institution")
+        add(institution, COMMON_NS, "Kind", child.institution.kind)
+        add(institution, COMMON_NS, "Name", child.institution.name)
+    add_optional(element, COMMON_NS, "HealthNote", child.health_note)
+
+
+def add_adult(parent: etree._Element, ns: str, adult: Adult) -> None:
+    element = add(parent, ns, "Adult")
+    add_name(element, COMMON_NS, "Name", adult.name)
+    add(element, COMMON_NS, "BirthDate", adult.birth_date.isoformat())
+    add(element, COMMON_NS, "Role", adult.role)
+    add_optional(element, COMMON_NS, "Phone", adult.phone)
+
+
+def add_period(parent: etree._Element, ns: str, tag: str, period: Period) -> None:
+    element = add(parent, ns, tag)
+    add(element, COMMON_NS, "From", period.start.isoformat())
+    if period.end is not None:
+        add(element, COMMON_NS, "To", period.end.isoformat())
+
+
+def add_decision_body(parent: etree._Element, ns: str, tag: str, body: DecisionBody) -> None:
+    element = add(parent, ns, tag)
+    add(element, COMMON_NS, "Kind", body.kind)
+    add(element, COMMON_NS, "Name", body.name)
+
+
+def add_day(parent: etree._Element, ns: str, tag: str, value: date | None) -> None:
+    if value is not None:
+        add(parent, ns, tag, value.isoformat())
+
+
+def add_moment(parent: etree._Element, ns: str, tag: str, value: datetime) -> None:
+    add(parent, ns, tag, value.isoformat())
+
+
+# Reading
+
+
+class Reader:
+    """One payload element being read; knows its path for error messages."""
+
+    def __init__(self, element: etree._Element, path: str, ns: str | None = None) -> None:
+        self.element = element
+        self.path = path
+        # Children of payload-schema types are in the message namespace, of common types in
+        # the common namespace; the root's namespace is the message's own.
+        self.ns = ns if ns is not None else etree.QName(element).namespace
+
+    def _find(self, tag: str, ns: str | None) -> etree._Element | None:
+        return self.element.find(f"{{{ns or self.ns}}}{tag}")
+
+    def optional(self, tag: str, *, ns: str | None = None) -> Reader | None:
+        found = self._find(tag, ns)
+        return None if found is None else Reader(found, f"{self.path}/{tag}", ns or self.ns)
+
+    def child(self, tag: str, *, ns: str | None = None) -> Reader:
+        found = self.optional(tag, ns=ns)
+        if found is None:
+            raise TranslationError(f"{self.path}/{tag}", "missing")
+        return found
+
+    def children(self, tag: str, *, ns: str | None = None) -> list[Reader]:
+        found = self.element.findall(f"{{{ns or self.ns}}}{tag}")
+        return [
+            Reader(e, f"{self.path}/{tag}[{i + 1}]", ns or self.ns) for i, e in enumerate(found)
+        ]
+
+    def optional_text(self, tag: str, *, ns: str | None = None) -> str | None:
+        found = self._find(tag, ns)
+        if found is None:
+            return None
+        if not found.text:
+            raise TranslationError(f"{self.path}/{tag}", "empty")
+        return found.text
+
+    def text(self, tag: str, *, ns: str | None = None) -> str:
+        value = self.optional_text(tag, ns=ns)
+        if value is None:
+            raise TranslationError(f"{self.path}/{tag}", "missing")
+        return value
+
+    def texts(self, tag: str) -> tuple[str, ...]:
+        """Return the text of every ``tag`` child, in document order."""
+        return tuple(item.own_text() for item in self.children(tag))
+
+    def own_text(self) -> str:
+        if not self.element.text:
+            raise TranslationError(self.path, "empty")
+        return self.element.text
+
+    def day(self, tag: str, *, ns: str | None = None) -> date:
+        return _parse(date.fromisoformat, self.text(tag, ns=ns), f"{self.path}/{tag}")
+
+    def optional_day(self, tag: str, *, ns: str | None = None) -> date | None:
+        text = self.optional_text(tag, ns=ns)
+        return None if text is None else _parse(date.fromisoformat, text, f"{self.path}/{tag}")
+
+    def moment(self, tag: str) -> datetime:
+        value = _parse(datetime.fromisoformat, self.text(tag), f"{self.path}/{tag}")
+        if value.tzinfo is None:
+            raise TranslationError(f"{self.path}/{tag}", "no UTC offset")
+        return value
+
+    def number(self, tag: str) -> int:
+        text = self.text(tag)
+        try:
+            return int(text)
+        except ValueError as exc:
+            raise TranslationError(f"{self.path}/{tag}", "not an integer") from exc
+
+    def flag(self, tag: str) -> bool:
+        # xs:boolean admits 1/0 beside true/false.
+        text = self.text(tag).strip()
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise TranslationError(f"{self.path}/{tag}", "not a boolean")
+
+
+def _parse(parse: Callable[[str], _T], text: str, path: str) -> _T:
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise TranslationError(path, "not an ISO 8601 date/time") from exc
+
+
+def read_name(reader: Reader) -> PersonName:
+    return PersonName(
+        last=reader.text("LastName", ns=COMMON_NS),
+        first=reader.text("FirstName", ns=COMMON_NS),
+        middle=reader.optional_text("MiddleName", ns=COMMON_NS),
+    )
+
+
+def read_organisation(reader: Reader) -> Organisation:
+    return Organisation(
+        name=reader.text("Name", ns=COMMON_NS),
+        department=reader.optional_text("Department", ns=COMMON_NS),
+    )
+
+
+def read_optional_organisation(reader: Reader | None) -> Organisation | None:
+    return None if reader is None else read_organisation(reader)
+
+
+def read_specialist(reader: Reader) -> Specialist:
+    return Specialist(
+        name=read_name(reader.child("Name", ns=COMMON_NS)),
+        position=reader.optional_text("Position", ns=COMMON_NS),
+        phone=reader.optional_text("Phone", ns=COMMON_NS),
+    )
+
+
+def read_optional_specialist(reader: Reader | None) -> Specialist | None:
+    return None if reader is None else read_specialist(reader)
+
+
+def read_address(reader: Reader) -> Address:
+    return Address(
+        region=reader.text("Region", ns=COMMON_NS),
+        district=reader.optional_text("District", ns=COMMON_NS),
+        locality=reader.text("Locality", ns=COMMON_NS),
+        street=reader.text("Street", ns=COMMON_NS),
+        house=reader.text("House", ns=COMMON_NS),
+        flat=reader.optional_text("Flat", ns=COMMON_NS),
+        details=reader.optional_text("Details", ns=COMMON_NS),
+    )
+
+
+def read_child(reader: Reader) -> Child:
+    institution = reader.optional("Institution", ns=COMMON_NS)
+    return Child(
+        name=read_name(reader.child("Name", ns=COMMON_NS)),
+        birth_date=reader.day("BirthDate", ns=COMMON_NS),
+        sex=reader.optional_text("Sex", ns=COMMON_NS),
+        institution=None
+        if institution is None
+        else Institution(kind=institution.text("Kind"), name=institution.text("Name")),
+        health_note=reader.optional_text("HealthNote", ns=COMMON_NS),
+    )
+
+
+def read_adult(reader: Reader) -> Adult:
+    return Adult(
+        name=read_name(reader.child("Name", ns=COMMON_NS)),
+        birth_date=reader.day("BirthDate", ns=COMMON_NS),
+        role=reader.text("Role", ns=COMMON_NS),
+        phone=reader.optional_text("Phone", ns=COMMON_NS),
+    )
+
+
+def read_period(reader: Reader) -> Period:
+    return Period(
+        start=reader.day("From", ns=COMMON_NS), end=reader.optional_day("To", ns=COMMON_NS)
+    )
+
+
+def read_optional_period(reader: Reader | None) -> Period | None:
+    return None if reader is None else read_period(reader)
+
+
+def read_decision_body(reader: Reader) -> DecisionBody:
+    return DecisionBody(
+        kind=reader.text("Kind", ns=COMMON_NS), name=reader.text("Name", ns=COMMON_NS)
+    )
+
+
+def read_optional_decision_body(reader: Reader | None) -> DecisionBody | None:
+    return None if reader is None else read_decision_body(reader)
