@@ -4,19 +4,44 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from schemas import SchemaIssue, diagnose, parse_xml, payload_of
+import pytest
+
+from schemas import SchemaIssue, diagnose, known_schemas, parse_xml, payload_of
 
 LoadSample = Callable[[str, str], bytes]
 
 
-def test_valid_samples_have_no_issues(load_sample: LoadSample) -> None:
-    for message_type in (
-        "FamilyReferral",
-        "ReferralReceipt",
-        "ActionStatusUpdate",
-        "DeliveryReceipt",
-    ):
-        assert diagnose(load_sample(message_type, "1.0")) == []
+@pytest.mark.parametrize(("message_type", "version"), known_schemas())
+def test_valid_samples_have_no_issues(
+    load_sample: LoadSample, message_type: str, version: str
+) -> None:
+    assert diagnose(load_sample(message_type, version)) == []
+
+
+def test_broken_plan_names_the_action_and_the_enumeration(load_sample: LoadSample) -> None:
+    raw = load_sample("SupportPlan", "1.0").replace(
+        b"<HelpType>employment</HelpType>", b"<HelpType>financial</HelpType>"
+    )
+    [issue] = diagnose(raw)
+    assert issue.path == "/Envelope/Body/SupportPlan/Actions/Action[2]/HelpType"
+    assert issue.line == raw[: raw.index(b"<HelpType>financial")].count(b"\n") + 1
+    assert "must be one of" in issue.reason
+    assert "financial" not in issue.reason
+
+
+def test_missing_required_survey_field_is_named(load_sample: LoadSample) -> None:
+    raw = load_sample("SurveyAct", "1.0").replace(b"<RiskLevel>high</RiskLevel>", b"")
+    [issue] = diagnose(raw)
+    assert issue.path == "/Envelope/Body/SurveyAct"
+    assert "RiskLevel" in issue.reason
+
+
+def test_preferred_language_is_refused_in_a_1_0_referral(load_sample: LoadSample) -> None:
+    raw = load_sample("FamilyReferral", "1.1").replace(b"<SchemaVersion>1.1", b"<SchemaVersion>1.0")
+    [issue] = diagnose(raw)
+    assert issue.path == "/Envelope/Body/FamilyReferral"
+    assert "PreferredLanguage" in issue.reason
+    assert diagnose(raw, version="1.1") == []
 
 
 def test_all_payload_issues_are_listed_with_paths_and_lines(referral_raw: bytes) -> None:

@@ -23,10 +23,20 @@ LoadSample = Callable[[str, str], bytes]
 
 def test_known_schemas_are_discovered_from_the_package() -> None:
     assert known_schemas() == [
+        ("ActionAssignment", "1.0"),
         ("ActionStatusUpdate", "1.0"),
+        ("CaseClosure", "1.0"),
+        ("CaseDecision", "1.0"),
+        ("ConsentRecord", "1.0"),
         ("DeliveryReceipt", "1.0"),
         ("FamilyReferral", "1.0"),
+        ("FamilyReferral", "1.1"),
+        ("InformationRequest", "1.0"),
+        ("InformationResponse", "1.0"),
+        ("PeriodicReport", "1.0"),
         ("ReferralReceipt", "1.0"),
+        ("SupportPlan", "1.0"),
+        ("SurveyAct", "1.0"),
     ]
 
 
@@ -41,7 +51,7 @@ def test_schemas_are_compiled_once() -> None:
     assert isinstance(schema_for("DeliveryReceipt", "1.0"), etree.XMLSchema)
 
 
-@pytest.mark.parametrize("message_type", ["SurveyAct", "envelope", "common", "familyreferral", ""])
+@pytest.mark.parametrize("message_type", ["CaseFile", "envelope", "common", "familyreferral", ""])
 def test_unknown_type(message_type: str) -> None:
     with pytest.raises(UnknownMessageType) as caught:
         schema_for(message_type, "1.0")
@@ -49,12 +59,23 @@ def test_unknown_type(message_type: str) -> None:
     assert caught.value.message_type == message_type
 
 
-@pytest.mark.parametrize("version", ["1.1", "2.0", "1", "../1.0"])
+@pytest.mark.parametrize("version", ["1.7", "1.2", "2.0", "1", "../1.0"])
 def test_unsupported_version(version: str) -> None:
     with pytest.raises(UnsupportedVersion) as caught:
         schema_for("FamilyReferral", version)
     assert caught.value.reason == "unsupported_version"
     assert (caught.value.message_type, caught.value.version) == ("FamilyReferral", version)
+
+
+def test_both_referral_versions_are_served() -> None:
+    old, new = schema_for("FamilyReferral", "1.0"), schema_for("FamilyReferral", "1.1")
+    assert old is not new
+
+
+def test_a_minor_version_is_a_superset(load_sample: LoadSample) -> None:
+    # Every 1.0 referral is a valid 1.1 referral (same namespace, one optional element more).
+    payload = etree.fromstring(load_sample("FamilyReferral", "1.0"))[1][0]
+    assert schema_for("FamilyReferral", "1.1").validate(payload)
 
 
 def test_every_import_is_a_local_relative_path() -> None:
@@ -66,7 +87,8 @@ def test_every_import_is_a_local_relative_path() -> None:
         for xsd in folder.iterdir()
         if xsd.name.endswith(".xsd")
     ]
-    assert len(xsds) == 6
+    # envelope, common, 13 payload types, FamilyReferral in two versions.
+    assert len(xsds) == 16
     for xsd in xsds:
         for imported in etree.fromstring(xsd.read_bytes()).iter(f"{XS}import", f"{XS}include"):
             location = imported.get("schemaLocation", "")

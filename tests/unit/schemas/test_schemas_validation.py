@@ -144,7 +144,7 @@ def test_payload_of_another_type_is_refused(load_sample: LoadSample) -> None:
 
 def test_unknown_message_type(referral_raw: bytes) -> None:
     envelope = parse_xml(
-        referral_raw.replace(b">FamilyReferral</MessageType>", b">SurveyAct</MessageType>")
+        referral_raw.replace(b">FamilyReferral</MessageType>", b">CaseFile</MessageType>")
     )
     validate_envelope(envelope)
     with pytest.raises(UnknownMessageType) as caught:
