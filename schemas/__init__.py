@@ -1,7 +1,8 @@
 """Canonical messages of the hub: the safe parser, the XSD registry and the envelope.
 
 Every inbound message goes ``parse_xml`` → ``validate_envelope`` → (signature check,
-elsewhere) → ``read_header`` → ``validate_payload``. Import from here, not from submodules.
+elsewhere) → ``read_header`` → ``validate_payload``; each outbound copy goes ``minimise``
+for its recipient. Import from here, not from submodules.
 """
 
 from schemas.diagnostics import SchemaIssue, diagnose
@@ -20,6 +21,7 @@ from schemas.errors import (
     XmlTooDeep,
     XmlTooLarge,
 )
+from schemas.minimise import minimise
 from schemas.namespaces import DSIG_NS, ENVELOPE_NS, payload_namespace
 from schemas.parser import ParseLimits, parse_xml
 from schemas.registry import envelope_schema, known_schemas, schema_for
@@ -46,10 +48,11 @@ __all__ = [
     "schema_for",
     "validate_envelope",
     "validate_payload",
-    # Diagnostics and sensitivity
+    # Diagnostics, sensitivity and minimisation
     "SchemaIssue",
     "SensitivityClass",
     "diagnose",
+    "minimise",
     "sensitivity_map",
     # Errors
     "EnvelopeInvalid",

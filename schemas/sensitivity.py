@@ -6,16 +6,16 @@ An element declaration that carries personal data is marked in its XSD::
       <hub:sensitivity xmlns:hub="urn:family-hub:schema-annotations">identity</hub:sensitivity>
     </xs:appinfo></xs:annotation>
 
-Classes: ``identity`` (names, birth dates, sex, address, phones), ``health``, ``conduct``
-(reasons for a referral, circumstances) and ``social`` (family role, school, comments on
-support). A marked element covers its whole subtree. Routing uses the map to strip, per
-recipient, the classes it may not see.
+Classes: ``identity`` (names, birth dates, sex, family role, address, phones), ``health``,
+``conduct`` (reasons for a referral, circumstances, findings) and ``social`` (living
+conditions, school, comments on support). A marked element covers its whole subtree.
+Routing uses the map to strip, per recipient, the classes it may not see (``minimise``).
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
 import xmlschema
 from xmlschema.validators import XsdComplexType, XsdGroup
@@ -23,7 +23,7 @@ from xmlschema.validators import XsdComplexType, XsdGroup
 from schemas.namespaces import ANNOTATIONS_NS
 from schemas.registry import model_for
 
-__all__ = ["SensitivityClass", "sensitivity_map"]
+__all__ = ["SensitivityClass", "sensitive_elements", "sensitivity_map"]
 
 SensitivityClass = Literal["identity", "health", "conduct", "social"]
 
@@ -42,24 +42,39 @@ def sensitivity_map(message_type: str, version: str) -> dict[str, str]:
         UnsupportedVersion: the type exists, but not in ``version``.
         ValueError: the XSD marks an element with a class not in ``SensitivityClass``.
     """
-    return dict(_sensitivity_pairs(message_type, version))
+    return {
+        "/".join(_local_name(step) for step in steps): marked
+        for steps, marked in sensitive_elements(message_type, version)
+    }
 
 
 @functools.cache
-def _sensitivity_pairs(message_type: str, version: str) -> tuple[tuple[str, str], ...]:
+def sensitive_elements(
+    message_type: str, version: str
+) -> tuple[tuple[tuple[str, ...], SensitivityClass], ...]:
+    """Return (qualified element names from below the payload root, class), sorted.
+
+    The namespace-aware form of ``sensitivity_map``, e.g.
+    ``(("{urn:family-hub:msg:FamilyReferral:1}Family", "{…}Address"), "identity")``;
+    computed once per (type, version). Same errors as ``sensitivity_map``.
+    """
     root = model_for(message_type, version).elements[message_type]
-    pairs: list[tuple[str, str]] = []
+    pairs: list[tuple[tuple[str, ...], SensitivityClass]] = []
     # Explicit stack, not recursion; the canonical schemas have no recursive types.
-    stack: list[tuple[str, xmlschema.XsdElement]] = [
-        (child.local_name, child) for child in _children(root)
+    stack: list[tuple[tuple[str, ...], xmlschema.XsdElement]] = [
+        ((child.name,), child) for child in _children(root)
     ]
     while stack:
-        path, element = stack.pop()
+        steps, element = stack.pop()
         marked = _marked_class(element)
         if marked is not None:
-            pairs.append((path, marked))
-        stack.extend((f"{path}/{child.local_name}", child) for child in _children(element))
+            pairs.append((steps, marked))
+        stack.extend(((*steps, child.name), child) for child in _children(element))
     return tuple(sorted(pairs))
+
+
+def _local_name(qualified: str) -> str:
+    return qualified.rpartition("}")[2]
 
 
 def _children(element: xmlschema.XsdElement) -> list[xmlschema.XsdElement]:
@@ -73,7 +88,7 @@ def _children(element: xmlschema.XsdElement) -> list[xmlschema.XsdElement]:
     return [child for child in group.iter_elements() if isinstance(child, xmlschema.XsdElement)]
 
 
-def _marked_class(element: xmlschema.XsdElement) -> str | None:
+def _marked_class(element: xmlschema.XsdElement) -> SensitivityClass | None:
     if element.annotation is None:
         return None
     for appinfo in element.annotation.appinfo:
@@ -82,5 +97,5 @@ def _marked_class(element: xmlschema.XsdElement) -> str | None:
                 value = (marker.text or "").strip()
                 if value not in _CLASSES:
                     raise ValueError(f"{element.local_name}: unknown sensitivity {value!r}")
-                return value
+                return cast(SensitivityClass, value)
     return None
