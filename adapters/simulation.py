@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 import uvicorn
 from lxml import etree
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -45,6 +46,8 @@ __all__ = [
     "count_by_type",
     "parse_options",
     "run_simulator",
+    "send_now",
+    "webhook_route",
 ]
 
 _log = logging.getLogger(__name__)
@@ -180,6 +183,9 @@ class ReplyOutbox:
     def __init__(self, store: StateStore, hub: HubClient) -> None:
         self._store = store
         self._hub = hub
+        # The background loop and a control command may flush at once: one at a time keeps
+        # the order and sends each reply once.
+        self._sending = threading.Lock()
 
     @classmethod
     def add(cls, state: State, envelope: etree._Element) -> None:
@@ -209,8 +215,20 @@ class ReplyOutbox:
             )
         return summary
 
+    @classmethod
+    def find(cls, state: State, message_id: str) -> dict[str, Any] | None:
+        """The queued reply with ``message_id`` (its ``status``, ``attempts``, ``error``)."""
+        for reply in state.get(cls.KEY, []):
+            if reply["message_id"] == message_id:
+                return dict(reply)
+        return None
+
     def send_pending(self) -> int:
         """Try every pending reply once, in order; return how many the hub took."""
+        with self._sending:
+            return self._send_pending()
+
+    def _send_pending(self) -> int:
         pending = [r for r in self._store.read().get(self.KEY, []) if r["status"] == "pending"]
         taken = 0
         for reply in pending:
@@ -237,6 +255,31 @@ class ReplyOutbox:
                     reply["error"] = error
 
         self._store.update(change)
+
+
+async def send_now(
+    store: StateStore, outbox: ReplyOutbox, message_ids: Sequence[str]
+) -> list[dict[str, object]]:
+    """Flush ``outbox`` now (control commands) and say what became of ``message_ids``.
+
+    Each answer is ``{"message_id", "message_type", "status", "error"}``: ``sent``,
+    ``pending`` (the hub is unreachable; the background loop keeps trying) or ``refused``
+    (``error`` is the hub's problem code).
+    """
+    await run_in_threadpool(outbox.send_pending)
+    state = store.read()
+    answers: list[dict[str, object]] = []
+    for message_id in message_ids:
+        reply = ReplyOutbox.find(state, message_id) or {}
+        answers.append(
+            {
+                "message_id": message_id,
+                "message_type": reply.get("message_type"),
+                "status": reply.get("status"),
+                "error": reply.get("error"),
+            }
+        )
+    return answers
 
 
 # Background work
@@ -324,6 +367,40 @@ def count_by_type(items: Sequence[dict[str, object]]) -> dict[str, int]:
         key = str(item["message_type"])
         counts[key] = counts.get(key, 0) + 1
     return counts
+
+
+def webhook_route(
+    path: str,
+    outage: OutageSwitch,
+    receive: Callable[[str, str | None, dict[str, Any]], dict[str, object]],
+    *,
+    kind_key: str,
+) -> Route:
+    """``POST path``: a partner system's webhook for the hub's native JSON records.
+
+    Answers the armed outage status (with Retry-After) first; 400 unless the body is a JSON
+    object with ``kind_key`` and the request has ``X-Hub-Message-Id``. Otherwise it calls
+    ``receive(message_id, delivery_id, record)`` (which must be idempotent by MessageId)
+    and answers its result as JSON with 200.
+    """
+
+    async def webhook(request: Request) -> Response:
+        failure = outage.take()
+        if failure is not None:
+            return JSONResponse({"detail": "outage"}, failure, headers={"Retry-After": "1"})
+        message_id = request.headers.get("X-Hub-Message-Id")
+        try:
+            record = json.loads(await request.body())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return JSONResponse({"detail": "body is not JSON"}, 400)
+        if not message_id or not isinstance(record, dict) or kind_key not in record:
+            return JSONResponse(
+                {"detail": f"X-Hub-Message-Id and a record with {kind_key!r} are required"}, 400
+            )
+        delivery_id = request.headers.get("X-Hub-Delivery-Id")
+        return JSONResponse(receive(message_id, delivery_id, record))
+
+    return Route(path, webhook, methods=["POST"])
 
 
 def control_routes(switch: OutageSwitch, state_view: Callable[[], object]) -> list[Route]:

@@ -35,6 +35,8 @@ __all__ = [
     "GROUNDS",
     "LAW",
     "SENDER",
+    "answer_id_for",
+    "answer_to_canonical",
     "from_canonical",
     "message_id_for",
     "to_canonical",
@@ -83,6 +85,26 @@ _OUTCOMES: Final = {
     "forwarded": "передано по подведомственности",
     "rejected_not_competent": "не относится к компетенции",
 }
+_RISK_LEVELS: Final = {
+    "low": "низкий",
+    "medium": "средний",
+    "high": "высокий",
+    "critical": "критический",
+}
+_CATEGORIES: Final = {"sop": "СОП", "tjs": "ТЖС"}
+_DECISION_OUTCOMES: Final = {
+    "recognised": "семья признана нуждающейся в сопровождении",
+    "not_recognised": "семья не признана нуждающейся в сопровождении",
+    "deferred": "рассмотрение отложено",
+}
+_CLOSURE_REASONS: Final = {
+    "goals_achieved": "цели сопровождения достигнуты",
+    "moved_away": "смена места жительства",
+    "came_of_age": "достижение ребёнком совершеннолетия",
+    "early_termination": "досрочное прекращение",
+    "refusal": "отказ семьи от сопровождения",
+}
+_SUBJECTS: Final = {"family": "семья", "child": "ребёнок", "adult": "взрослый член семьи"}
 _STATUSES: Final = {
     "assigned": "назначено",
     "accepted": "принято к исполнению",
@@ -96,6 +118,11 @@ _STATUSES: Final = {
 def message_id_for(kusp_number: str) -> str:
     """The MessageId of the signal registered under ``kusp_number``: stable across resends."""
     return str(uuid.uuid5(_KUSP_NAMESPACE, kusp_number))
+
+
+def answer_id_for(request_message_id: str) -> str:
+    """The MessageId of the answer to the request ``request_message_id``: one per request."""
+    return str(uuid.uuid5(_KUSP_NAMESPACE, f"answer:{request_message_id}"))
 
 
 def to_canonical(record: object, *, message_id: str, now: datetime) -> etree._Element:
@@ -133,12 +160,47 @@ def to_canonical(record: object, *, message_id: str, now: datetime) -> etree._El
     )
 
 
+def answer_to_canonical(record: object, *, message_id: str, now: datetime) -> etree._Element:
+    """Translate the unit's answer to an information request into an InformationResponse.
+
+    The envelope answers the request (CorrelationId ``request_message_id``) on its case.
+
+    Raises:
+        TranslationError: a field is missing or malformed.
+    """
+    fields = Fields(record)
+    response = c.InformationResponse(
+        request_id=fields.text("request_number"),
+        responded_at=fields.timestamp("answered_at"),
+        organisation=c.Organisation(
+            name=fields.text("unit"), department=fields.optional_text("department")
+        ),
+        answer=fields.optional_text("note"),
+        conduct_information=fields.text("conduct"),
+        attachments_ref=fields.optional_text("materials_ref"),
+    )
+    return c.to_envelope(
+        response,
+        message_id=message_id,
+        sender=SENDER,
+        organisation=response.organisation.name,
+        created_at=now,
+        priority="routine",
+        law=LAW,
+        case_ref=fields.optional_text("case_ref"),
+        correlation_id=fields.text("request_message_id"),
+    )
+
+
 def from_canonical(envelope: etree._Element) -> dict[str, object]:
     """Translate a canonical message into the police system's native record.
 
     A FamilyReferral becomes a signal record (the shape ``to_canonical`` takes); a
-    ReferralReceipt, ActionStatusUpdate or DeliveryReceipt becomes a notification for the
-    officer. Every record carries ``kind`` and the envelope facts under ``hub``.
+    ReferralReceipt, ActionStatusUpdate, DeliveryReceipt, CaseDecision, CaseClosure or
+    InformationRequest becomes a notification for the officer (``kind``: ``receipt``,
+    ``action_status``, ``delivery_receipt``, ``decision``, ``closure``,
+    ``information_request``). Every record carries ``kind`` and the envelope facts under
+    ``hub``.
 
     Raises:
         TranslationError: an unsupported message type or a malformed payload.
@@ -183,7 +245,7 @@ def from_canonical(envelope: etree._Element) -> dict[str, object]:
                 "evidence_ref": payload.evidence_ref,
             }
         )
-    else:
+    elif isinstance(payload, c.DeliveryReceipt):
         kind = "delivery_receipt"
         body = compact(
             {
@@ -194,6 +256,16 @@ def from_canonical(envelope: etree._Element) -> dict[str, object]:
                 "remote_reference": payload.remote_reference,
                 "reason": payload.reason,
             }
+        )
+    elif isinstance(payload, c.CaseDecision):
+        kind, body = "decision", _decision_record(payload)
+    elif isinstance(payload, c.CaseClosure):
+        kind, body = "closure", _closure_record(payload)
+    elif isinstance(payload, c.InformationRequest):
+        kind, body = "information_request", _request_record(payload)
+    else:
+        raise TranslationError(
+            "MessageType", f"the police system has no notification for {header.message_type}"
         )
     return {"kind": kind, "hub": hub, **body}
 
@@ -327,5 +399,68 @@ def _signal_record(referral: c.FamilyReferral) -> dict[str, object]:
             "urgent": referral.urgency == "urgent",
             "circumstances": referral.circumstances,
             "materials_ref": referral.attachments_ref,
+        }
+    )
+
+
+def _decision_record(decision: c.CaseDecision) -> dict[str, object]:
+    return compact(
+        {
+            "decision_number": decision.decision_id,
+            "decided_at": decision.decided_at.isoformat(),
+            "decision_body": decision.decision_body.name,
+            "outcome": _DECISION_OUTCOMES.get(decision.outcome, decision.outcome),
+            "category": None
+            if decision.category is None
+            else _CATEGORIES.get(decision.category, decision.category),
+            "risk_level": None
+            if decision.risk_level is None
+            else _RISK_LEVELS.get(decision.risk_level, decision.risk_level),
+            "curator": None if decision.curator is None else _officer_record(decision.curator),
+            "curator_organisation": None
+            if decision.curator_organisation is None
+            else decision.curator_organisation.name,
+            "protocol_ref": decision.protocol_ref,
+            "grounds": decision.grounds,
+        }
+    )
+
+
+def _closure_record(closure: c.CaseClosure) -> dict[str, object]:
+    post_support = closure.post_support
+    return compact(
+        {
+            "closed_at": closure.closed_at.isoformat(),
+            "reason": _CLOSURE_REASONS.get(closure.reason, closure.reason),
+            "decision_body": None if closure.decision_body is None else closure.decision_body.name,
+            "post_support_from": None if post_support is None else post_support.start.isoformat(),
+            "post_support_to": None
+            if post_support is None or post_support.end is None
+            else post_support.end.isoformat(),
+            "comment": closure.comment,
+        }
+    )
+
+
+def _request_record(request: c.InformationRequest) -> dict[str, object]:
+    person = request.person
+    return compact(
+        {
+            "request_number": request.request_id,
+            "requested_at": request.requested_at.isoformat(),
+            "subject": _SUBJECTS.get(request.subject, request.subject),
+            "person": None
+            if person is None
+            else compact(
+                {
+                    **_name_record(person.name),
+                    "birth_date": None
+                    if person.birth_date is None
+                    else person.birth_date.isoformat(),
+                }
+            ),
+            "questions": request.questions,
+            "purpose": request.purpose,
+            "due_by": request.due_by.isoformat(),
         }
     )

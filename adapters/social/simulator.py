@@ -1,36 +1,62 @@
-"""A simulated social service centre: the case owner's registry with its webhook for the hub.
+"""A simulated social service centre: the case owner's registry, its webhook and the curator's desk.
 
 ``POST /hub/inbox`` takes the centre's native event (what ``SocialTransport`` sends) and
-stores it once per ``X-Hub-Message-Id``: a second delivery of the same message answers 200
-with the same registration number and changes nothing. A referral is registered and, in the
-same state write, two replies are queued for the hub: a ReferralReceipt (curator assigned)
-and an ActionStatusUpdate (home survey accepted). A background loop sends them through the
-hub client until the hub has them, across restarts.
+stores it once per ``X-Hub-Message-Id``: a repeat answers 200 with the same registration
+number and changes nothing. Every type routed to the centre is accepted and listed in
+``GET /state`` (``received``: message_id, message_type, sender, correlation_id, case_ref).
 
-Endpoints: ``POST /hub/inbox``, ``GET /state``, ``POST /control/outage``.
+Automatically: a new referral opens a case (CaseRef ``KAM-<year>-<000123>``, unless the
+referral already names a case the centre knows) and, in the same state write, queues a
+ReferralReceipt (outcome registered, curator; the CaseRef in its envelope) and an
+ActionStatusUpdate (home survey accepted). A CaseDecision or CaseClosure from the commission
+updates the case. A background loop sends queued replies through the hub client until the
+hub has them, across restarts.
+
+On command (the demo, the curator), each building the centre's native event (defaults from
+the case, overridden by the JSON body's fields) → translate → queue → send now::
+
+    POST /cases/{case_ref}/survey               SurveyAct
+    POST /cases/{case_ref}/consent              ConsentRecord (given, unless the body says)
+    POST /cases/{case_ref}/decision             CaseDecision by the council (ТЖС regions)
+    POST /cases/{case_ref}/plan                 SupportPlan (lines for social, health,
+                                                education, employment; next version)
+    POST /cases/{case_ref}/assignment           ActionAssignment of one plan line
+                                                ({"agency": "employment"} picks it)
+    POST /cases/{case_ref}/information-request  InformationRequest ({"agency": "police"})
+    POST /cases/{case_ref}/closure              CaseClosure ({"reason": "goals_achieved"})
+
+Each answers 202 ``{"case_ref", "event", "messages": [{"message_id", "message_type",
+"status": "sent" | "pending" | "refused", "error"}]}``; 404 for an unknown case, 422
+``{"field", "reason"}`` for a body the translation refuses.
+
 Run: ``python -m adapters.social.simulator --port 8101 --state-dir var/social
 --hub-url http://127.0.0.1:8000 --credentials var/pki/partners/social``.
 
 State (``state.json``)::
 
-    {"inbox": {<message_id>: {"message_type", "event", "delivery_id", "received_at", "deliveries",
-                              "registration_number", "record"}},
-     "next_number": 1, "outbox": [<ReplyOutbox entries>]}
+    {"inbox": {<message_id>: {"message_type", "event", "delivery_id", "received_at",
+                              "deliveries", "registration_number", "record"}},
+     "cases": {<case_ref>: {"referral_message_id", "registration_number", "opened_at",
+                            "curator", "status", "category", "plan_version", "plan"}},
+     "referrals": {<referral MessageId>: <case_ref>},
+     "next_number": 1, "next_case": 1, "outbox": [<ReplyOutbox entries>]}
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any, Final
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from adapters.errors import TranslationError
 from adapters.hub_client import HubClient
 from adapters.simulation import (
     REPLY_INTERVAL_S,
@@ -43,17 +69,21 @@ from adapters.simulation import (
     count_by_type,
     lifespan_of,
     run_simulator,
+    send_now,
+    webhook_route,
 )
 from adapters.social.translate import to_canonical
 
-__all__ = ["create_app", "main"]
+__all__ = ["CENTRE", "COMMANDS", "COUNCIL", "CURATORS", "create_app", "main"]
 
-CENTRE = {
+CENTRE: Final = {
     "name": "КГАУ СЗ «Камчатский комплексный центр социального обслуживания населения»",
     "department": "отделение помощи семье и детям",
 }
+#: The council that decides on families in a difficult life situation (ТЖС) in this region.
+COUNCIL: Final = {"kind": "council", "name": "Межведомственный консилиум Елизовского района"}
 #: The centre's curators, assigned to new families in turn.
-CURATORS = (
+CURATORS: Final = (
     {
         "last_name": "Кузнецова",
         "first_name": "Елена",
@@ -69,33 +99,61 @@ CURATORS = (
         "phone": "+7 4152 20-11-02",
     },
 )
+#: The region's prefix of case references.
+CASE_PREFIX: Final = "KAM"
+#: Questions the curator asks each agency by default.
+_QUESTIONS: Final = {
+    "police": "Состоят ли члены семьи на учёте в ПДН; привлекались ли родители к "
+    "административной ответственности по ст. 5.35 КоАП РФ",
+    "health": "Сведения о состоянии здоровья детей, прохождении диспансеризации и вакцинации",
+    "education": "Посещаемость и успеваемость детей, сведения о питании в школе",
+    "employment": "Зарегистрирован ли родитель в качестве безработного, получает ли пособие",
+    "kdn": "Рассматривались ли материалы в отношении семьи на заседаниях комиссии",
+}
+
+#: A command: the case, the centre's state, now and the request body → the event's defaults.
+_Command = Callable[[dict[str, Any], State, datetime, dict[str, Any]], dict[str, Any]]
 
 
 def create_app(state_dir: Path, hub: HubClient) -> Starlette:
     """The centre's web app; its reply loop runs while the app serves."""
-    store = StateStore(state_dir / "state.json", {"inbox": {}, "next_number": 1})
+    store = StateStore(
+        state_dir / "state.json",
+        {"inbox": {}, "cases": {}, "referrals": {}, "next_number": 1, "next_case": 1},
+    )
     outbox = ReplyOutbox(store, hub)
     outage = OutageSwitch()
 
-    async def hub_inbox(request: Request) -> Response:
-        failure = outage.take()
-        if failure is not None:
-            return JSONResponse({"detail": "outage"}, failure, headers={"Retry-After": "1"})
-        message_id = request.headers.get("X-Hub-Message-Id")
-        try:
-            event = json.loads(await request.body())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return JSONResponse({"detail": "body is not JSON"}, 400)
-        if not message_id or not isinstance(event, dict) or "event" not in event:
-            return JSONResponse({"detail": "X-Hub-Message-Id and an event are required"}, 400)
-        delivery_id = request.headers.get("X-Hub-Delivery-Id")
+    def receive(
+        message_id: str, delivery_id: str | None, event: dict[str, Any]
+    ) -> dict[str, object]:
         entry = store.update(lambda state: _receive(state, message_id, delivery_id, event))
-        return JSONResponse(
-            {
-                "registration_number": entry["registration_number"],
-                "duplicate": entry["deliveries"] > 1,
-            }
-        )
+        return {
+            "registration_number": entry["registration_number"],
+            "duplicate": entry["deliveries"] > 1,
+        }
+
+    def command_route(name: str, command: _Command) -> Route:
+        async def run(request: Request) -> Response:
+            case_ref = request.path_params["case_ref"]
+            raw = await request.body()
+            try:
+                body = json.loads(raw) if raw.strip() else {}
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                return JSONResponse({"field": "body", "reason": "not JSON"}, 422)
+            if not isinstance(body, dict):
+                return JSONResponse({"field": "body", "reason": "not an object"}, 422)
+            try:
+                done = store.update(lambda state: _command(state, case_ref, command, body))
+            except TranslationError as exc:
+                return JSONResponse({"field": exc.field, "reason": exc.reason}, 422)
+            if done is None:
+                return JSONResponse({"detail": f"unknown case {case_ref}"}, 404)
+            event, message_id = done
+            messages = await send_now(store, outbox, [message_id])
+            return JSONResponse({"case_ref": case_ref, "event": event, "messages": messages}, 202)
+
+        return Route(f"/cases/{{case_ref}}/{name}", run, methods=["POST"])
 
     def state_view() -> object:
         state = store.read()
@@ -103,6 +161,9 @@ def create_app(state_dir: Path, hub: HubClient) -> Starlette:
             {
                 "message_id": message_id,
                 "message_type": entry["message_type"],
+                "sender": _hub(entry["record"]).get("sender"),
+                "correlation_id": _hub(entry["record"]).get("correlation_id"),
+                "case_ref": _hub(entry["record"]).get("case_ref"),
                 "event": entry["event"],
                 "registration_number": entry["registration_number"],
                 "deliveries": entry["deliveries"],
@@ -112,10 +173,13 @@ def create_app(state_dir: Path, hub: HubClient) -> Starlette:
         replies = ReplyOutbox.summary(state)
         return {
             "received": received,
+            "cases": state["cases"],
+            "referrals": state["referrals"],
             **replies,
             "counts": {
                 "received": count_by_type(received),
                 "deliveries": sum(item["deliveries"] for item in received),
+                "cases": len(state["cases"]),
                 "sent": count_by_type(replies["sent"]),
                 "pending": len(replies["pending"]),
             },
@@ -126,28 +190,35 @@ def create_app(state_dir: Path, hub: HubClient) -> Starlette:
     ]
     return Starlette(
         routes=[
-            Route("/hub/inbox", hub_inbox, methods=["POST"]),
+            webhook_route("/hub/inbox", outage, receive, kind_key="event"),
+            *(command_route(name, command) for name, command in COMMANDS.items()),
             *control_routes(outage, state_view),
         ],
         lifespan=lifespan_of(loops),
     )
 
 
+def _hub(record: dict[str, Any]) -> dict[str, Any]:
+    hub = record.get("hub")
+    return hub if isinstance(hub, dict) else {}
+
+
+# Inbound
+
+
 def _receive(
-    state: State, message_id: str, delivery_id: str | None, event: dict[str, object]
+    state: State, message_id: str, delivery_id: str | None, event: dict[str, Any]
 ) -> State:
-    """Store one delivery; register a new referral and queue its replies."""
+    """Store one delivery; open a case for a new referral and queue its replies."""
     inbox = state["inbox"]
     if message_id in inbox:
         inbox[message_id]["deliveries"] += 1
         return dict(inbox[message_id])
     now = datetime.now(UTC)
-    number = state["next_number"]
-    state["next_number"] = number + 1
+    number = _next(state, "next_number")
     registration_number = f"СРЦ-{now.year}/{number:04d}"
-    hub = event.get("hub")
     inbox[message_id] = {
-        "message_type": hub.get("message_type") if isinstance(hub, dict) else None,
+        "message_type": _hub(event).get("message_type"),
         "event": event["event"],
         "delivery_id": delivery_id,
         "received_at": now.isoformat(),
@@ -155,45 +226,87 @@ def _receive(
         "registration_number": registration_number,
         "record": event,
     }
+    case = state["cases"].get(_hub(event).get("case_ref"))
     if event["event"] == "referral.received":
-        _queue_replies(state, event, message_id, registration_number, number, now)
+        case_ref = _open_case(state, event, message_id, registration_number, number, now)
+        _queue_replies(state, event, message_id, case_ref, now)
+    elif case is not None and event["event"] == "case.decided":
+        case.update(
+            category=event.get("category"),
+            decided_by=event.get("decision_body", {}).get("name"),
+            decision_outcome=event.get("outcome"),
+        )
+    elif case is not None and event["event"] == "case.closed":
+        case.update(status="closed", closure_reason=event.get("reason"))
     return dict(inbox[message_id])
 
 
-def _queue_replies(
+def _next(state: State, key: str) -> int:
+    number: int = state[key]
+    state[key] = number + 1
+    return number
+
+
+def _open_case(
     state: State,
-    event: dict[str, object],
+    event: dict[str, Any],
     referral_message_id: str,
     registration_number: str,
     number: int,
     now: datetime,
+) -> str:
+    """The case of a referral: the one it names if the centre knows it, else a new one."""
+    known = _hub(event).get("case_ref")
+    if known in state["cases"]:
+        state["referrals"][referral_message_id] = known
+        return str(known)
+    case_ref = f"{CASE_PREFIX}-{now.year}-{_next(state, 'next_case'):06d}"
+    state["cases"][case_ref] = {
+        "referral_message_id": referral_message_id,
+        "registration_number": registration_number,
+        "opened_at": now.isoformat(),
+        "curator": CURATORS[number % len(CURATORS)],
+        "status": "open",
+        "category": None,
+        "plan_version": 0,
+        "plan": None,
+        "referral": event.get("referral", {}),
+    }
+    state["referrals"][referral_message_id] = case_ref
+    return case_ref
+
+
+def _queue_replies(
+    state: State,
+    event: dict[str, Any],
+    referral_message_id: str,
+    case_ref: str,
+    now: datetime,
 ) -> None:
-    hub = event.get("hub")
-    hub_facts = hub if isinstance(hub, dict) else {}
+    case = state["cases"][case_ref]
     answer = {
         "referral_message_id": referral_message_id,
-        "case_ref": hub_facts.get("case_ref"),
-        "urgent": hub_facts.get("priority") == "urgent",
+        "case_ref": case_ref,
+        "urgent": True if _hub(event).get("priority") == "urgent" else None,
     }
-    curator = CURATORS[number % len(CURATORS)]
     registered = {
         **answer,
         "event": "referral.registered",
         "outcome": "registered",
-        "registration_number": registration_number,
+        "registration_number": case["registration_number"],
         "registered_at": now.isoformat(),
         "centre": CENTRE,
-        "curator": curator,
-        "comment": "Семья принята на учёт, назначен куратор",
+        "curator": case["curator"],
+        "comment": f"Семья принята на учёт, учётное дело {case_ref}, назначен куратор",
     }
     survey = {
         **answer,
         "event": "action.status_changed",
-        "action_id": f"survey-{number}",
+        "action_id": f"survey-{case_ref}",
         "status": "accepted",
         "changed_at": now.isoformat(),
         "executor": CENTRE,
-        "specialist": curator,
+        "specialist": case["curator"],
         "period": {"from": now.date().isoformat()},
         "comment": "Назначено обследование условий проживания",
     }
@@ -204,6 +317,245 @@ def _queue_replies(
             now=now,
         )
         ReplyOutbox.add(state, envelope)
+
+
+# Commands
+
+
+def _command(
+    state: State, case_ref: str, command: _Command, body: dict[str, Any]
+) -> tuple[dict[str, Any], str] | None:
+    """Build, translate and queue one command's event; ``None`` for an unknown case."""
+    case = state["cases"].get(case_ref)
+    if case is None:
+        return None
+    now = datetime.now(UTC)
+    event = {**command(case, state, now, body), **body, "case_ref": case_ref}
+    # "agency" picks a plan line or a request's addressee; the event itself has no such field.
+    event.pop("agency", None)
+    message_id = str(uuid.uuid4())
+    ReplyOutbox.add(state, to_canonical(event, message_id=message_id, now=now))
+    if event["event"] == "plan.approved":
+        case.update(plan_version=event.get("version"), plan=event)
+    elif event["event"] == "case.closed":
+        case.update(status="closed", closure_reason=event.get("reason"))
+    elif event["event"] == "case.decided":
+        case.update(category=event.get("category"), decided_by=COUNCIL["name"])
+    return event, message_id
+
+
+def _children(case: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(case["referral"].get("family", {}).get("children", []))
+
+
+def _parent(case: dict[str, Any]) -> dict[str, Any] | None:
+    adults = case["referral"].get("family", {}).get("adults", [])
+    return adults[0] if adults else None
+
+
+def _survey(
+    case: dict[str, Any], state: State, now: datetime, _body: dict[str, Any]
+) -> dict[str, Any]:
+    address = case["referral"].get("family", {}).get("address")
+    return {
+        "event": "survey.completed",
+        "survey_number": f"АО-{now.year}-{_next(state, 'next_number'):04d}",
+        "surveyed_at": now.isoformat(),
+        "centre": CENTRE,
+        "specialists": [case["curator"]],
+        "address": address,
+        "children_seen": [
+            {k: v for k, v in child.items() if k != "health_note"} for child in _children(case)
+        ],
+        "housing": "Двухкомнатная квартира, печное отопление, санитарное состояние "
+        "удовлетворительное; у детей есть спальные места, места для занятий нет",
+        "findings": "Продукты питания в недостаточном количестве, сезонной одежды у детей нет",
+        "risk_level": "medium",
+        "needs_support": True,
+        "recommendations": "Признать семью находящейся в трудной жизненной ситуации, "
+        "разработать ИПСС с участием органов здравоохранения, образования и занятости",
+    }
+
+
+def _consent(
+    case: dict[str, Any], state: State, now: datetime, _body: dict[str, Any]
+) -> dict[str, Any]:
+    parent = _parent(case)
+    return {
+        "event": "consent.recorded",
+        "organisation": CENTRE["name"],
+        "consent_number": f"СОГЛ-{now.year}-{_next(state, 'next_number'):04d}",
+        "status": "given",
+        "scopes": ["support", "data_processing", "data_exchange"],
+        "recorded_at": now.isoformat(),
+        "given_by": None
+        if parent is None
+        else {k: parent[k] for k in ("last_name", "first_name", "middle_name") if k in parent},
+        "given_by_role": None if parent is None else parent.get("role"),
+        "document_ref": f"Заявление о предоставлении социальных услуг от {now.date():%d.%m.%Y}",
+        "valid_until": (now.date() + timedelta(days=365)).isoformat(),
+    }
+
+
+def _decision(
+    case: dict[str, Any], state: State, now: datetime, _body: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "event": "case.decided",
+        "organisation": CENTRE["name"],
+        "decision_number": f"РК-{now.year}-{_next(state, 'next_number'):04d}",
+        "decided_at": now.isoformat(),
+        "decision_body": COUNCIL,
+        "outcome": "recognised",
+        "category": "tjs",
+        "risk_level": "medium",
+        "curator": case["curator"],
+        "curator_organisation": CENTRE,
+        "protocol_ref": f"Протокол заседания консилиума от {now.date():%d.%m.%Y}",
+        "grounds": "Малоимущность, отсутствие работы у единственного родителя",
+    }
+
+
+def _plan(
+    case: dict[str, Any], state: State, now: datetime, _body: dict[str, Any]
+) -> dict[str, Any]:
+    version = int(case["plan_version"] or 0) + 1
+    plan_number = (case["plan"] or {}).get("plan_number") or (
+        f"ИПСС-{now.year}-{_next(state, 'next_number'):04d}"
+    )
+    start = now.date()
+
+    def by(days: int) -> str:
+        return (start + timedelta(days=days)).isoformat()
+
+    lines = [
+        ("Социальный патронаж семьи не реже двух раз в месяц", "social", "social", 180),
+        (
+            "Медицинский осмотр детей, вакцинация по национальному календарю",
+            "medical",
+            "health",
+            30,
+        ),
+        (
+            "Бесплатное горячее питание, психолого-педагогическое сопровождение детей",
+            "pedagogical",
+            "education",
+            60,
+        ),
+        (
+            "Профессиональное обучение матери и содействие в трудоустройстве",
+            "employment",
+            "employment",
+            90,
+        ),
+    ]
+    return {
+        "event": "plan.approved",
+        "organisation": CENTRE["name"],
+        "plan_number": plan_number,
+        "version": version,
+        "period": {"from": start.isoformat(), "to": by(180)},
+        "approved_at": now.isoformat(),
+        "approved_by": case.get("decided_by") or COUNCIL["name"],
+        "curator": case["curator"],
+        "goals": "Выход семьи из трудной жизненной ситуации: трудоустройство матери, "
+        "обеспечение детей питанием и сезонной одеждой",
+        "actions": [
+            {
+                "action_id": f"{plan_number}-{i:02d}",
+                "measure": measure,
+                "help_type": help_type,
+                "agency": agency,
+                "deadline": by(days),
+            }
+            for i, (measure, help_type, agency, days) in enumerate(lines, start=1)
+        ],
+    }
+
+
+def _assignment(
+    case: dict[str, Any], _state: State, _now: datetime, body: dict[str, Any]
+) -> dict[str, Any]:
+    plan = case["plan"]
+    if plan is None:
+        raise TranslationError("plan", "the case has no plan yet")
+    agency = body.get("agency", "employment")
+    line = next((a for a in plan["actions"] if a["agency"] == agency), None)
+    if line is None:
+        raise TranslationError("agency", f"no line of the plan is for {agency!r}")
+    return {
+        "event": "action.assigned",
+        "organisation": CENTRE["name"],
+        "plan_number": plan["plan_number"],
+        "plan_version": plan["version"],
+        **{k: line[k] for k in ("action_id", "measure", "help_type", "agency", "deadline")},
+        "comment": "Просим принять мероприятие к исполнению и сообщить о ходе",
+    }
+
+
+def _information_request(
+    case: dict[str, Any], state: State, now: datetime, body: dict[str, Any]
+) -> dict[str, Any]:
+    agency = body.get("agency")
+    if agency not in _QUESTIONS:
+        raise TranslationError("agency", f"name the agency asked, one of {sorted(_QUESTIONS)}")
+    parent = _parent(case)
+    return {
+        "event": "information.requested",
+        "recipients": [agency],
+        "questions": _QUESTIONS[agency],
+        "organisation": CENTRE["name"],
+        "request_number": f"ЗАП-{now.year}-{_next(state, 'next_number'):04d}",
+        "requested_at": now.isoformat(),
+        "subject": "family" if parent is None else "adult",
+        "person": None
+        if parent is None
+        else {
+            **{k: parent[k] for k in ("last_name", "first_name", "middle_name") if k in parent},
+            "birth_date": parent.get("birth_date"),
+        },
+        "purpose": "Подготовка индивидуальной программы социального сопровождения",
+        "due_by": (now.date() + timedelta(days=10)).isoformat(),
+    }
+
+
+def _closure(
+    _case: dict[str, Any], _state: State, now: datetime, _body: dict[str, Any]
+) -> dict[str, Any]:
+    start = now.date() + timedelta(days=1)
+    return {
+        "event": "case.closed",
+        "organisation": CENTRE["name"],
+        "closed_at": now.isoformat(),
+        "reason": "goals_achieved",
+        "decision_body": COUNCIL,
+        "post_support": {"from": start.isoformat(), "to": _months_later(start, 6).isoformat()},
+        "comment": "Мать трудоустроена, дети обеспечены питанием; постсопровождение 6 месяцев",
+    }
+
+
+def _months_later(start: date, months: int) -> date:
+    month = start.month - 1 + months
+    year, month = start.year + month // 12, month % 12 + 1
+    # The 31st of a shorter month is its last day: step back until the date exists.
+    for day in range(start.day, 0, -1):
+        try:
+            return date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: day 1 always exists")
+
+
+#: The control commands, by the last segment of their path.
+COMMANDS: Final[dict[str, _Command]] = {
+    "survey": _survey,
+    "consent": _consent,
+    "decision": _decision,
+    "plan": _plan,
+    "assignment": _assignment,
+    "information-request": _information_request,
+    "closure": _closure,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
