@@ -6,14 +6,17 @@ A new agency is one folder under ``adapters/`` exporting ``ADAPTER`` plus one li
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from adapters import kdn, police, social
+from adapters import employment, kdn, police, social
 from adapters.base import Adapter
 from adapters.errors import UnknownAdapter
 
 __all__ = ["ADAPTERS", "get_adapter"]
 
 ADAPTERS: Mapping[str, Adapter] = MappingProxyType(
-    {adapter.code: adapter for adapter in (police.ADAPTER, social.ADAPTER, kdn.ADAPTER)}
+    {
+        adapter.code: adapter
+        for adapter in (police.ADAPTER, social.ADAPTER, kdn.ADAPTER, employment.ADAPTER)
+    }
 )
 
 
