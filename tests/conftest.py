@@ -111,6 +111,9 @@ PARTNERS = {
     "police": "ОМВД России по г. Петропавловску-Камчатскому",
     "social": "КГАУ СЗ «Камчатский комплексный центр социального обслуживания населения»",
     "kdn": "Комиссия по делам несовершеннолетних и защите их прав",
+    "health": "ГБУЗ «Камчатский краевой родильный дом»",
+    "education": "МАОУ «Средняя школа № 3»",
+    "employment": "КГКУ «Центр занятости населения города Петропавловска-Камчатского»",
 }
 
 
@@ -143,7 +146,7 @@ def settings(data_dir: Path, database_url: str, pki: DevPki) -> Settings:
 
 @pytest.fixture
 def partners(session_factory: sessionmaker[Session]) -> dict[str, str]:
-    """police (pull), social and kdn (push) registered; returns their API keys."""
+    """The six partners registered (police pulls, the others are pushed to); their API keys."""
     keys = {}
     with session_factory.begin() as session:
         for code, organisation in PARTNERS.items():

@@ -15,8 +15,8 @@ DATA = Path(__file__).parent / "data"
 
 
 @cache
-def _sample(message_type: str) -> bytes:
-    return (DATA / f"{message_type}-1.0.xml").read_bytes()
+def _sample(message_type: str, version: str) -> bytes:
+    return (DATA / f"{message_type}-{version}.xml").read_bytes()
 
 
 def make_envelope(
@@ -26,14 +26,16 @@ def make_envelope(
     message_id: str | None = None,
     created_at: datetime | None = None,
     correlation_id: str | None = None,
+    case_ref: str | None = None,
     recipients: tuple[str, ...] = (),
     priority: str | None = None,
+    version: str = "1.0",
 ) -> etree._Element:
     """An unsigned envelope from the sample of ``message_type``, with a fresh MessageId.
 
     The sample's explicit Recipients are dropped unless given, so routing rules decide.
     """
-    sample = parse_xml(_sample(message_type))
+    sample = parse_xml(_sample(message_type, version))
     header = read_header(sample)
     header = dataclasses.replace(
         header,
@@ -41,6 +43,7 @@ def make_envelope(
         sender=sender or header.sender,
         created_at=created_at or datetime.now(UTC),
         correlation_id=correlation_id,
+        case_ref=case_ref,
         recipients=recipients,
         priority=priority or header.priority,
     )

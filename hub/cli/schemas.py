@@ -4,9 +4,9 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
-from schemas import diagnose, known_schemas, sensitivity_map
 
 from hub.cli.common import console
+from schemas import diagnose, known_schemas, sensitivity_map
 
 app = typer.Typer(help="Canonical message schemas.", no_args_is_help=True)
 

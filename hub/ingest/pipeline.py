@@ -10,7 +10,6 @@ the verified tree the verifier returns (no signature wrapping).
 
 import hashlib
 from collections.abc import Callable, Sequence
-from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,20 +17,23 @@ from lxml import etree
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hub.cases import project_message
 from hub.errors import Rejection
 from hub.ingest.authorize import authorize_sender
+from hub.ingest.facts import MessageFacts
 from hub.ingest.inspect import InspectedMessage, Inspector
 from hub.ingest.record import (
+    OutboundCopy,
     RejectionFacts,
     add_deliveries,
     append_message,
     delivery_modes,
-    find_sender_of,
+    lock_chain_head,
     record_rejection,
 )
 from hub.ingest.replay import check_freshness, check_not_duplicate, duplicate
 from hub.routing import Route, RoutingRules, resolve_recipients
-from schemas import DSIG_NS, EnvelopeHeader
+from schemas import minimise
 from signing import Signer
 
 #: Called after commit with (outbox row id, priority) of each push delivery.
@@ -132,10 +134,9 @@ class Ingestor:
             message_type=header.message_type,
             route=self._rules.route_for(header.message_type),
         )
-        outbound = self._outbound_copy(message.envelope)
         try:
             with self._sessions.begin() as session:
-                return self._store(session, raw, message, route, outbound, now)
+                return self._store(session, raw, message, route, now)
         except IntegrityError as exc:
             # Two copies raced past the duplicate check; the unique key decided.
             raise duplicate(header.message_id, None) from exc
@@ -146,29 +147,34 @@ class Ingestor:
         raw: bytes,
         message: InspectedMessage,
         route: Route,
-        outbound: bytes,
         now: datetime,
     ) -> IngestReceipt:
         header = message.header
+        head = lock_chain_head(session)
         check_not_duplicate(session, sender=header.sender, message_id=header.message_id)
-        correlated = self._correlated_sender(session, header, route)
         modes = delivery_modes(session)
         recipients = resolve_recipients(
             route,
             sender=header.sender,
             explicit=header.recipients,
-            correlated_sender=correlated,
+            facts=MessageFacts(session, header, message.envelope),
             registered=modes.keys(),
         )
         logged = append_message(
             session,
+            head=head,
             raw=raw,
             header=header,
             signer_fingerprint=message.signer.fingerprint_sha256,
             now=now,
         )
+        project_message(session, header, message.envelope, now=now)
         rows = add_deliveries(
-            session, message=logged, recipients=recipients, modes=modes, payload=outbound, now=now
+            session,
+            message=logged,
+            copies=self._outbound_copies(message.envelope, recipients),
+            modes=modes,
+            now=now,
         )
         return IngestReceipt(
             hub_id=logged.id,
@@ -181,31 +187,25 @@ class Ingestor:
             ),
         )
 
-    @staticmethod
-    def _correlated_sender(session: Session, header: EnvelopeHeader, route: Route) -> str | None:
-        if not route.needs_correlated_sender:
-            return None
-        if header.correlation_id is None:
-            raise Rejection(
-                "routing.unknown_correlation", f"{header.message_type} needs a CorrelationId"
-            )
-        sender = find_sender_of(session, header.correlation_id)
-        if sender is None:
-            raise Rejection(
-                "routing.unknown_correlation", f"CorrelationId {header.correlation_id} unknown"
-            )
-        return sender
+    def _outbound_copies(
+        self, envelope: etree._Element, recipients: Sequence[str]
+    ) -> dict[str, OutboundCopy]:
+        """Each recipient's copy: minimised to what it may see, then re-signed by the hub.
 
-    def _outbound_copy(self, envelope: etree._Element) -> bytes:
-        """The copy recipients get: the verified envelope, re-signed by the hub's key.
-
-        Recipients trust one key (the hub's) instead of every partner's; the
-        original signed bytes stay in the log as evidence.
+        Recipients trust one key (the hub's) instead of every partner's, and get only
+        the sensitivity classes the rules allow them; the original signed bytes stay
+        in the log as evidence. Recipients with the same view share one signed copy.
         """
-        copy = deepcopy(envelope)
-        for signature in copy.findall(f"{{{DSIG_NS}}}Signature"):
-            copy.remove(signature)
-        return self._hub_signer.sign(copy)
+        by_view: dict[frozenset[str], OutboundCopy] = {}
+        copies = {}
+        for code in recipients:
+            view = self._rules.visible_to(code)
+            if view not in by_view:
+                # A fresh copy without the sender's signature, which no longer matches.
+                minimised, removed = minimise(envelope, view)
+                by_view[view] = OutboundCopy(self._hub_signer.sign(minimised), removed)
+            copies[code] = by_view[view]
+        return copies
 
 
 def _facts_of(raw: bytes, authenticated: str | None) -> RejectionFacts:

@@ -5,7 +5,7 @@ log, outbox and chain link in one transaction, so either all of it exists or non
 """
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,22 +33,28 @@ def chain_link(prev_hash: str, message_sha256: str) -> str:
     return hashlib.sha256(f"{prev_hash}{message_sha256}".encode("ascii")).hexdigest()
 
 
+def lock_chain_head(session: Session) -> ChainHead:
+    """Lock the log's chain head for the rest of the transaction.
+
+    Taken first in every ingest transaction (FOR UPDATE on PostgreSQL; SQLite's
+    IMMEDIATE transactions already serialise writers), so chain links follow commit
+    order and duplicate checks and new cases are decided one message at a time.
+    """
+    return session.execute(
+        select(ChainHead).where(ChainHead.id == 1).with_for_update()
+    ).scalar_one()
+
+
 def append_message(
     session: Session,
     *,
+    head: ChainHead,
     raw: bytes,
     header: EnvelopeHeader,
     signer_fingerprint: str,
     now: datetime,
 ) -> MessageLog:
-    """Append an accepted message to the log, extending the hash chain.
-
-    The chain head row is locked (FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE
-    transactions already serialise writers), so links follow commit order.
-    """
-    head = session.execute(
-        select(ChainHead).where(ChainHead.id == 1).with_for_update()
-    ).scalar_one()
+    """Append an accepted message to the log, extending the hash chain from the locked ``head``."""
     digest = hashlib.sha256(raw).hexdigest()
     link = chain_link(head.last_hash, digest)
     row = MessageLog(
@@ -74,16 +80,23 @@ def append_message(
     return row
 
 
+@dataclass(frozen=True)
+class OutboundCopy:
+    """What one recipient gets: the hub-signed copy, minus the classes it may not see."""
+
+    payload: bytes
+    removed_classes: tuple[str, ...]
+
+
 def add_deliveries(
     session: Session,
     *,
     message: MessageLog,
-    recipients: Sequence[str],
+    copies: Mapping[str, OutboundCopy],
     modes: Mapping[str, DeliveryMode],
-    payload: bytes,
     now: datetime,
 ) -> list[OutboxDelivery]:
-    """One pending outbox row per recipient, carrying the hub-signed outbound copy."""
+    """One pending outbox row per recipient, carrying its own outbound copy."""
     rows = [
         OutboxDelivery(
             message_log_id=message.id,
@@ -91,12 +104,13 @@ def add_deliveries(
             mode=modes[code],
             priority=message.priority,
             status=DeliveryStatus.PENDING,
-            payload=payload,
+            payload=copy.payload,
+            removed_classes=",".join(copy.removed_classes) or None,
             attempts=0,
             created_at=now,
             enqueued_at=now if modes[code] is DeliveryMode.PUSH else None,
         )
-        for code in recipients
+        for code, copy in copies.items()
     ]
     session.add_all(rows)
     session.flush()
@@ -109,13 +123,6 @@ def delivery_modes(session: Session) -> dict[str, DeliveryMode]:
         select(Partner.code, Partner.delivery_mode).where(Partner.active.is_(True))
     )
     return {code: mode for code, mode in rows}
-
-
-def find_sender_of(session: Session, message_id: str) -> str | None:
-    """The sender of the accepted message with this MessageId, if any."""
-    return session.scalar(
-        select(MessageLog.sender).where(MessageLog.message_id == message_id).limit(1)
-    )
 
 
 @dataclass

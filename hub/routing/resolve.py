@@ -1,9 +1,44 @@
-"""Resolve a message's recipients from its route, its header and the registered partners."""
+"""Resolve a message's recipients from its route, its header and what the hub knows of the case."""
 
 from collections.abc import Collection, Sequence
+from typing import Protocol
 
 from hub.errors import Rejection
-from hub.routing.rules import CORRELATED_SENDER, Route
+from hub.routing.rules import (
+    CASE_PARTICIPANTS,
+    CASE_REFERRER,
+    CORRELATED_SENDER,
+    PAYLOAD_PREFIX,
+    Route,
+)
+
+
+class RoutingFacts(Protocol):
+    """What routing may ask about one message; the ingest answers from the database."""
+
+    def correlated_sender(self) -> str | None:
+        """The sender of the message named by CorrelationId; None when there is none.
+
+        Raises:
+            Rejection: ``routing.unknown_correlation`` — it names no message the hub has.
+        """
+        ...
+
+    def case_referrer(self) -> str | None:
+        """The sender of the referral that opened the message's case."""
+        ...
+
+    def case_participants(self) -> set[str]:
+        """Partners that sent or received a message on the message's case."""
+        ...
+
+    def case_category(self) -> str | None:
+        """The case's category (sop/tjs) from its decision, if decided."""
+        ...
+
+    def payload_values(self, element: str) -> list[str]:
+        """Text of every payload element with this local name."""
+        ...
 
 
 def resolve_recipients(
@@ -11,7 +46,7 @@ def resolve_recipients(
     *,
     sender: str,
     explicit: Sequence[str],
-    correlated_sender: str | None,
+    facts: RoutingFacts,
     registered: Collection[str],
 ) -> list[str]:
     """Return the recipients, in rule order, without duplicates or the sender itself.
@@ -21,26 +56,41 @@ def resolve_recipients(
     partners receive anything: a deployment onboards every partner it routes to.
 
     Raises:
-        Rejection: ``routing.recipient_not_allowed``, ``routing.no_recipients``.
+        Rejection: ``routing.recipient_not_allowed``, ``routing.no_recipients``, and
+            whatever ``facts`` raises (``routing.unknown_correlation``).
     """
-
-    def expand(token: str) -> str | None:
-        return correlated_sender if token == CORRELATED_SENDER else token
-
-    allowed = {code for code in map(expand, route.allowed_recipients) if code}
     if explicit:
-        refused = sorted(set(explicit) - allowed)
+        allowed = _expand(route.allowed_recipients, facts)
+        refused = sorted(set(explicit) - set(allowed))
         if refused:
             raise Rejection("routing.recipient_not_allowed", f"recipients {refused} not allowed")
-        wanted: Sequence[str | None] = explicit
+        wanted: list[str] = list(explicit)
     else:
-        wanted = [expand(token) for token in route.recipients]
+        wanted = _expand(route.recipients, facts)
+        category = facts.case_category() if route.when_category else None
+        wanted += route.when_category.get(category or "", ())
     recipients: list[str] = []
     for code in wanted:
-        if code and code != sender and code in registered and code not in recipients:
+        if code != sender and code in registered and code not in recipients:
             recipients.append(code)
     if not recipients:
         raise Rejection(
             "routing.no_recipients", f"no registered recipient for {route.message_type}"
         )
     return recipients
+
+
+def _expand(tokens: Collection[str], facts: RoutingFacts) -> list[str]:
+    codes: list[str] = []
+    for token in tokens:
+        if token == CORRELATED_SENDER:
+            codes.extend(filter(None, [facts.correlated_sender()]))
+        elif token == CASE_REFERRER:
+            codes.extend(filter(None, [facts.case_referrer()]))
+        elif token == CASE_PARTICIPANTS:
+            codes.extend(sorted(facts.case_participants()))
+        elif token.startswith(PAYLOAD_PREFIX):
+            codes.extend(facts.payload_values(token.removeprefix(PAYLOAD_PREFIX)))
+        else:
+            codes.append(token)
+    return codes

@@ -1,42 +1,55 @@
-"""Routing rules: which partner may send each message type and who receives it.
+"""Routing rules: who may send each message type, who receives it, and who may see what.
 
 Loaded from YAML once at start and validated there: a bad file stops the hub with
 the file, the line and the reason, as dramatiq refuses bad actor options at
 declaration rather than at the first message.
 """
 
-import re
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from hub.routing.yamlsource import ConfigInvalid, load_yaml
 
-#: A recipient that stands for the sender of the message named by CorrelationId.
+#: Tokens resolved per message (see rules.yaml for what each means).
 CORRELATED_SENDER = "$correlated_sender"
+CASE_REFERRER = "$case_referrer"
+CASE_PARTICIPANTS = "$case_participants"
+PAYLOAD_PREFIX = "$payload."
+
+#: Classes the hub may remove from a copy; identity always goes.
+STRIPPABLE_CLASSES = frozenset({"health", "conduct", "social"})
 
 _CODE = r"[a-z][a-z0-9_-]{1,31}"
 SystemCode = Annotated[str, StringConstraints(pattern=f"^{_CODE}$")]
 RecipientToken = Annotated[
-    str, StringConstraints(pattern=f"^({_CODE}|{re.escape(CORRELATED_SENDER)})$")
+    str,
+    StringConstraints(
+        pattern=rf"^({_CODE}|\$correlated_sender|\$case_referrer|\$case_participants"
+        rf"|\$payload\.[A-Z][A-Za-z]{{0,63}})$"
+    ),
 ]
+Category = Literal["sop", "tjs"]
+SensitivityClass = Literal["health", "conduct", "social"]
 
 
 class _Route(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     senders: list[SystemCode] = Field(min_length=1)
-    recipients: list[RecipientToken] = Field(min_length=1)
+    recipients: list[RecipientToken]
     allowed_recipients: list[RecipientToken] | None = None
+    when_category: dict[Category, list[SystemCode]] = {}
 
 
 class _RulesFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: int = Field(ge=1, le=1)
+    visibility: dict[SystemCode, list[SensitivityClass]] = {}
     message_types: dict[
         Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Za-z]{1,63}$")], _Route
     ] = Field(min_length=1)
@@ -50,20 +63,28 @@ class Route:
     senders: frozenset[str]
     recipients: tuple[str, ...]
     allowed_recipients: frozenset[str]
+    when_category: dict[str, tuple[str, ...]]
 
     @property
-    def needs_correlated_sender(self) -> bool:
-        return CORRELATED_SENDER in self.recipients or CORRELATED_SENDER in self.allowed_recipients
+    def tokens(self) -> frozenset[str]:
+        """Every recipient token the route may need resolved for a message."""
+        extra = {code for codes in self.when_category.values() for code in codes}
+        return frozenset({*self.recipients, *self.allowed_recipients, *extra})
 
 
 @dataclass(frozen=True)
 class RoutingRules:
-    """All routes, by message type."""
+    """All routes, by message type, and what each partner may see."""
 
     routes: dict[str, Route]
+    visibility: dict[str, frozenset[str]]
 
     def route_for(self, message_type: str) -> Route | None:
         return self.routes.get(message_type)
+
+    def visible_to(self, partner: str) -> frozenset[str]:
+        """The strippable classes ``partner`` may receive (none unless the rules say so)."""
+        return self.visibility.get(partner, frozenset())
 
 
 def default_rules_file() -> Path:
@@ -81,10 +102,20 @@ def load_rules(file: Path | None = None) -> RoutingRules:
     try:
         parsed = _RulesFile.model_validate(source.data)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        errors = exc.errors()
+        # A misspelt key shows up as "extra" and as "missing": name the one in the file.
+        first = next((e for e in errors if tuple(e["loc"]) in source.lines), errors[0])
         path = tuple(first["loc"])
         where = ".".join(str(part) for part in path) or "document"
         raise ConfigInvalid(source.file, source.line_of(path), f"{where}: {first['msg']}") from exc
+    for name, route in parsed.message_types.items():
+        if not route.recipients and not route.allowed_recipients:
+            path = ("message_types", name, "recipients")
+            raise ConfigInvalid(
+                source.file,
+                source.line_of(path),
+                f"{name}: no recipients and no allowed_recipients — nobody could receive it",
+            )
     return RoutingRules(
         routes={
             name: Route(
@@ -92,7 +123,9 @@ def load_rules(file: Path | None = None) -> RoutingRules:
                 senders=frozenset(route.senders),
                 recipients=tuple(route.recipients),
                 allowed_recipients=frozenset(route.allowed_recipients or route.recipients),
+                when_category={c: tuple(codes) for c, codes in route.when_category.items()},
             )
             for name, route in parsed.message_types.items()
-        }
+        },
+        visibility={code: frozenset(classes) for code, classes in parsed.visibility.items()},
     )

@@ -1,0 +1,55 @@
+"""Routing rules load once, and a wrong file stops the hub naming file, line and reason."""
+
+from pathlib import Path
+
+import pytest
+
+from hub.routing import ConfigInvalid, load_rules
+from schemas import known_schemas
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    file = tmp_path / "rules.yaml"
+    file.write_text(text, encoding="utf-8")
+    return file
+
+
+def test_the_shipped_rules_route_every_message_type_of_the_catalogue() -> None:
+    rules = load_rules()
+    assert {t for t, _ in known_schemas()} <= set(rules.routes)
+
+
+def test_the_shipped_rules_keep_health_data_from_police_and_schools() -> None:
+    rules = load_rules()
+    assert "health" not in rules.visible_to("police")
+    assert "health" not in rules.visible_to("education")
+    assert "health" in rules.visible_to("health")
+    assert rules.visible_to("unknown-partner") == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [
+        ("version: 1\nmessage_types:\n  FamilyReferral:\n    senders: [Police]\n"
+         "    recipients: [social]\n", 4, "senders"),
+        ("version: 1\nmessage_types:\n  FamilyReferral:\n    senders: [police]\n"
+         "    recipients: [$everyone]\n", 5, "recipients"),
+        ("version: 1\nmessage_types:\n  FamilyReferral:\n    senders: [police]\n"
+         "    recipient: [social]\n", 5, "recipient"),
+        ("version: 1\nvisibility:\n  police: [secrets]\nmessage_types:\n  X:\n", 3, "visibility"),
+        ("version: 1\nmessage_types:\n  InformationRequest:\n    senders: [social]\n"
+         "    recipients: []\n", 5, "nobody could receive it"),
+        ("version: 1\nmessage_types: [unclosed\n", 3, "expected"),
+    ],
+    ids=["bad-code", "unknown-token", "unknown-key", "bad-class", "no-recipients", "not-yaml"],
+)  # fmt: skip
+def test_a_wrong_rules_file_names_file_line_and_reason(
+    tmp_path: Path, text: str, line: int, reason: str
+) -> None:
+    file = _write(tmp_path, text)
+    with pytest.raises(ConfigInvalid) as caught:
+        load_rules(file)
+    assert caught.value.file == file
+    assert caught.value.line == line
+    assert reason in caught.value.reason
+    assert str(caught.value).startswith(f"{file}:{line}: ")
