@@ -110,7 +110,13 @@ def _issues(
         SchemaIssue(
             parent + _PREFIX.sub("", error.path or ""),
             getattr(error, "sourceline", None),
-            error.reason or "invalid",
+            _without_value(error.reason or "invalid", getattr(error.elem, "text", None)),
         )
         for error in model.iter_errors(element)
     ]
+
+
+def _without_value(reason: str, value: str | None) -> str:
+    """xmlschema quotes the offending text in some reasons; it may be personal data."""
+    value = (value or "").strip()
+    return reason.replace(value, "…") if value else reason

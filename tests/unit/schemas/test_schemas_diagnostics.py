@@ -99,3 +99,11 @@ def test_bare_payload_of_unknown_namespace(referral_raw: bytes) -> None:
     )
     [issue] = diagnose(payload)
     assert issue.reason.startswith("unsupported_version")
+
+
+def test_diagnostics_never_repeat_the_offending_value(referral_raw: bytes) -> None:
+    broken = referral_raw.replace(b"<c:BirthDate>1991-03-14", b"<c:BirthDate>14.03.1991", 1)
+    issues = diagnose(broken)
+    assert issues
+    assert all("14.03.1991" not in issue.reason for issue in issues)
+    assert any(issue.path.endswith("/BirthDate") for issue in issues)
