@@ -6,7 +6,7 @@ A new agency is one folder under ``adapters/`` exporting ``ADAPTER`` plus one li
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from adapters import employment, kdn, police, social
+from adapters import education, employment, kdn, police, social
 from adapters.base import Adapter
 from adapters.errors import UnknownAdapter
 
@@ -15,7 +15,13 @@ __all__ = ["ADAPTERS", "get_adapter"]
 ADAPTERS: Mapping[str, Adapter] = MappingProxyType(
     {
         adapter.code: adapter
-        for adapter in (police.ADAPTER, social.ADAPTER, kdn.ADAPTER, employment.ADAPTER)
+        for adapter in (
+            police.ADAPTER,
+            social.ADAPTER,
+            kdn.ADAPTER,
+            employment.ADAPTER,
+            education.ADAPTER,
+        )
     }
 )
 
