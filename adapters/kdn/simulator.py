@@ -1,12 +1,23 @@
-"""A simulated commission on minors (КДН и ЗП): a SOAP 1.1 signal register.
+"""A simulated commission on minors (КДН и ЗП): a SOAP 1.1 register of signals and case documents.
 
 ``GET /soap?wsdl`` serves ``service.wsdl`` (and ``/soap?xsd=signal`` its types);
-``POST /soap`` takes ``RegisterSignal``: the request is parsed with the project's safe parser,
-validated against ``signal.xsd`` and the commission's remit (a family without a
-minor) — either failing is a ``soap:Client`` fault — de-duplicated by
-``HubMessageId`` (a repeat answers the same RegistrationNumber with Duplicate=true) and
-registered; the registration is queued, in the same state write, as a ReferralReceipt for
-the hub. ``POST /control/outage`` makes the next N calls answer a ``soap:Server`` fault.
+``POST /soap`` takes ``RegisterSignal`` or ``RegisterDocument``: the request is parsed with
+the project's safe parser and validated against ``signal.xsd`` (a signal also against the
+commission's remit: a family without a minor) — either failing is a ``soap:Client`` fault —
+de-duplicated by ``HubMessageId`` (a repeat answers the same RegistrationNumber with
+Duplicate=true) and registered. A signal's registration is queued, in the same state write,
+as a ReferralReceipt for the hub. ``POST /control/outage`` makes the next N calls answer a
+``soap:Server`` fault.
+
+Decisions (CaseDecision, decision body ``kdn``): automatically, once the commission has
+filed both a survey act and a given consent for a case, it decides at its next meeting —
+risk ``высокий``/``критический`` in the survey: the family is recognised in a socially
+dangerous position (СОП) with the survey's curator; otherwise it is not recognised as СОП
+(a ТЖС family is the council's). ``POST /cases/{case_ref}/decision`` decides on command,
+the JSON body overriding any field of the resolution record (``documents``), e.g.
+``{"Resolution": "признать семью находящейся в социально опасном положении"}``; it answers
+202 ``{"case_ref", "record", "messages": [{"message_id", "message_type", "status",
+"error"}]}``.
 
 Run: ``python -m adapters.kdn.simulator --port 8102 --state-dir var/kdn
 --hub-url http://127.0.0.1:8000 --credentials var/pki/partners/kdn``.
@@ -16,12 +27,17 @@ State (``state.json``)::
     {"register": {<HubMessageId>: {"registration_number", "registered_at", "calls",
                                    "signal_number", "source_agency", "family_surname",
                                    "children_count", "grounds", "urgent"}},
+     "documents": {<HubMessageId>: {"registration_number", "registered_at", "calls",
+                                    "document_type", "case_ref", "source_agency",
+                                    "document_number", "summary", "risk_level"}},
+     "cases": {<case_ref>: {"survey", "consent", "decisions": [<MessageId>]}},
      "next_number": 1, "outbox": [<ReplyOutbox entries>]}
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -31,11 +47,13 @@ from pathlib import Path
 from lxml import etree
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 import schemas
+from adapters.errors import TranslationError
 from adapters.hub_client import HubClient
+from adapters.kdn.documents import DOCUMENT_TYPES, RESOLUTIONS, decision_to_canonical
 from adapters.kdn.translate import to_canonical
 from adapters.simulation import (
     REPLY_INTERVAL_S,
@@ -48,6 +66,7 @@ from adapters.simulation import (
     count_by_type,
     lifespan_of,
     run_simulator,
+    send_now,
 )
 
 __all__ = ["SIGNAL_NS", "SOAP_ENV_NS", "create_app", "main", "signal_schema"]
@@ -63,6 +82,13 @@ SECRETARY = {
     "Phone": "+7 41531 7-25-10",
 }
 _XML = "text/xml; charset=utf-8"
+#: Resolutions by what the survey found.
+_RECOGNISED, _NOT_RECOGNISED = (
+    "признать семью находящейся в социально опасном положении",
+    "не признавать семью находящейся в социально опасном положении",
+)
+assert {_RECOGNISED, _NOT_RECOGNISED} <= RESOLUTIONS.keys()
+_MESSAGE_TYPES = {v: k for k, v in DOCUMENT_TYPES.items()}
 
 
 @functools.cache
@@ -78,7 +104,9 @@ def signal_schema() -> etree.XMLSchema:
 
 def create_app(state_dir: Path, hub: HubClient) -> Starlette:
     """The commission's SOAP service; its reply loop runs while the app serves."""
-    store = StateStore(state_dir / "state.json", {"register": {}, "next_number": 1})
+    store = StateStore(
+        state_dir / "state.json", {"register": {}, "documents": {}, "cases": {}, "next_number": 1}
+    )
     outbox = ReplyOutbox(store, hub)
     outage = OutageSwitch()
 
@@ -100,19 +128,42 @@ def create_app(state_dir: Path, hub: HubClient) -> Starlette:
             soap = schemas.parse_xml(await request.body())
         except schemas.SchemaError as exc:
             return _fault("Client", f"request is not acceptable XML: {type(exc).__name__}")
-        signal = soap.find(f"{{{SOAP_ENV_NS}}}Body/{{{SIGNAL_NS}}}Signal")
-        if signal is None:
-            return _fault("Client", "expected RegisterSignal (a Signal in the SOAP Body)")
+        body = soap.find(f"{{{SOAP_ENV_NS}}}Body")
+        record = None if body is None or len(body) != 1 else body[0]
+        if record is None or record.tag not in (f"{{{SIGNAL_NS}}}Signal", _DOCUMENT):
+            return _fault("Client", "expected RegisterSignal or RegisterDocument")
+        kind = etree.QName(record).localname
         schema = signal_schema()
-        if not schema.validate(etree.ElementTree(signal)):
+        if not schema.validate(etree.ElementTree(record)):
             # The element path only: lxml's message quotes values, which may be personal data.
             error = schema.error_log.last_error  # type: ignore[attr-defined]  # not in lxml-stubs
-            return _fault("Client", f"invalid Signal at {error.path}")
-        if not _has_minor(signal, datetime.now(UTC).date()):
+            return _fault("Client", f"invalid {kind} at {error.path}")
+        if record.tag == _DOCUMENT:
+            entry = store.update(lambda state: _file(state, record))
+            return _ack(
+                entry["registration_number"], duplicate=entry["calls"] > 1, tag="DocumentAck"
+            )
+        if not _has_minor(record, datetime.now(UTC).date()):
             # The commission's remit is minors: a family without one is the caller's error.
             return _fault("Client", "no child under 18 in the Signal")
-        entry = store.update(lambda state: _register(state, signal))
+        entry = store.update(lambda state: _register(state, record))
         return _ack(entry["registration_number"], duplicate=entry["calls"] > 1)
+
+    async def decide(request: Request) -> Response:
+        case_ref = request.path_params["case_ref"]
+        raw = await request.body()
+        try:
+            overrides = json.loads(raw) if raw.strip() else {}
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return JSONResponse({"field": "body", "reason": "not JSON"}, 422)
+        if not isinstance(overrides, dict):
+            return JSONResponse({"field": "body", "reason": "not an object"}, 422)
+        try:
+            record, message_id = store.update(lambda state: _decide(state, case_ref, overrides))
+        except TranslationError as exc:
+            return JSONResponse({"field": exc.field, "reason": exc.reason}, 422)
+        messages = await send_now(store, outbox, [message_id])
+        return JSONResponse({"case_ref": case_ref, "record": record, "messages": messages}, 202)
 
     def state_view() -> object:
         state = store.read()
@@ -120,17 +171,30 @@ def create_app(state_dir: Path, hub: HubClient) -> Starlette:
             {
                 "message_id": message_id,
                 "message_type": "FamilyReferral",
+                "sender": entry["source_agency"],
+                "case_ref": None,
                 "registration_number": entry["registration_number"],
                 "calls": entry["calls"],
             }
             for message_id, entry in state["register"].items()
+        ] + [
+            {
+                "message_id": message_id,
+                "message_type": _MESSAGE_TYPES[entry["document_type"]],
+                "sender": entry["source_agency"],
+                "case_ref": entry["case_ref"],
+                "registration_number": entry["registration_number"],
+                "calls": entry["calls"],
+            }
+            for message_id, entry in state["documents"].items()
         ]
         replies = ReplyOutbox.summary(state)
         return {
             "received": received,
+            "cases": state["cases"],
             **replies,
             "counts": {
-                "received": len(received),
+                "received": count_by_type(received),
                 "calls": sum(item["calls"] for item in received),
                 "sent": count_by_type(replies["sent"]),
                 "pending": len(replies["pending"]),
@@ -142,6 +206,7 @@ def create_app(state_dir: Path, hub: HubClient) -> Starlette:
         routes=[
             Route("/soap", describe, methods=["GET"]),
             Route("/soap", call, methods=["POST"]),
+            Route("/cases/{case_ref}/decision", decide, methods=["POST"]),
             *control_routes(outage, state_view),
         ],
         lifespan=lifespan_of(loops),
@@ -204,14 +269,99 @@ def _register(state: State, signal: etree._Element) -> State:
     return dict(entry)
 
 
+_DOCUMENT = f"{{{SIGNAL_NS}}}Document"
+
+
+def _file(state: State, document: etree._Element) -> State:
+    """File a new case document (and decide when the case is ready), or count a repeat."""
+
+    def text(path: str) -> str | None:
+        return document.findtext(path, namespaces={"k": SIGNAL_NS})
+
+    hub_message_id = text("k:HubMessageId") or ""
+    documents = state["documents"]
+    if hub_message_id in documents:
+        documents[hub_message_id]["calls"] += 1
+        return dict(documents[hub_message_id])
+    now = datetime.now(UTC)
+    number = state["next_number"]
+    state["next_number"] = number + 1
+    entry = {
+        "registration_number": f"КДН-Д-{now.year}-{number:04d}",
+        "registered_at": now.isoformat(),
+        "calls": 1,
+        "document_type": text("k:DocumentType"),
+        "case_ref": text("k:CaseRef"),
+        "source_agency": text("k:SourceAgency"),
+        "document_number": text("k:DocumentNumber"),
+        "summary": text("k:Summary"),
+        "risk_level": text("k:RiskLevel"),
+    }
+    documents[hub_message_id] = entry
+    case_ref = text("k:CaseRef")
+    if case_ref is None:
+        return dict(entry)
+    case = state["cases"].setdefault(case_ref, {"survey": None, "consent": None, "decisions": []})
+    if entry["document_type"] == DOCUMENT_TYPES["SurveyAct"]:
+        curator = document.find("k:Curator", {"k": SIGNAL_NS})
+        case["survey"] = {
+            "message_id": hub_message_id,
+            "risk_level": entry["risk_level"],
+            "curator": None
+            if curator is None
+            else {etree.QName(child).localname: child.text for child in curator},
+            "curator_organisation": text("k:CuratorOrganisation"),
+        }
+    elif entry["document_type"] == DOCUMENT_TYPES["ConsentRecord"]:
+        case["consent"] = {"message_id": hub_message_id, "summary": entry["summary"]}
+    if case["survey"] and case["consent"] and not case["decisions"]:
+        consent_given = case["consent"]["summary"] == "согласие дано"
+        if consent_given:
+            _decide(state, case_ref, {})
+    return dict(entry)
+
+
+def _decide(state: State, case_ref: str, overrides: dict[str, object]) -> tuple[State, str]:
+    """Queue the commission's resolution on ``case_ref``; return it and its MessageId.
+
+    Raises:
+        TranslationError: an override the translation refuses (nothing is queued).
+    """
+    now = datetime.now(UTC)
+    number = state["next_number"]
+    state["next_number"] = number + 1
+    case = state["cases"].setdefault(case_ref, {"survey": None, "consent": None, "decisions": []})
+    survey = case["survey"] or {}
+    dangerous = survey.get("risk_level") in ("высокий", "критический")
+    record: State = {
+        "CaseRef": case_ref,
+        "InReplyTo": survey.get("message_id"),
+        "DecisionNumber": f"ПОСТ-{now.year}-{number:04d}",
+        "MeetingAt": now.isoformat(),
+        "Commission": COMMISSION,
+        "Resolution": _RECOGNISED if dangerous else _NOT_RECOGNISED,
+        "RiskLevel": survey.get("risk_level"),
+        "Curator": survey.get("curator") if dangerous else None,
+        "CuratorOrganisation": survey.get("curator_organisation") if dangerous else None,
+        "ProtocolRef": f"Протокол заседания комиссии № {number} от {now.date():%d.%m.%Y}",
+        "Grounds": "Акт обследования жилищно-бытовых условий, согласие семьи на сопровождение",
+        **overrides,
+    }
+    record = {k: v for k, v in record.items() if v is not None}
+    message_id = str(uuid.uuid4())
+    ReplyOutbox.add(state, decision_to_canonical(record, message_id=message_id, now=now))
+    case["decisions"].append(message_id)
+    return record, message_id
+
+
 def _soap(body_child: etree._Element) -> etree._Element:
     envelope = etree.Element(f"{{{SOAP_ENV_NS}}}Envelope", nsmap={"soap": SOAP_ENV_NS})
     etree.SubElement(envelope, f"{{{SOAP_ENV_NS}}}Body").append(body_child)
     return envelope
 
 
-def _ack(registration_number: str, *, duplicate: bool) -> Response:
-    ack = etree.Element(f"{{{SIGNAL_NS}}}SignalAck", nsmap={"k": SIGNAL_NS})
+def _ack(registration_number: str, *, duplicate: bool, tag: str = "SignalAck") -> Response:
+    ack = etree.Element(f"{{{SIGNAL_NS}}}{tag}", nsmap={"k": SIGNAL_NS})
     etree.SubElement(ack, f"{{{SIGNAL_NS}}}RegistrationNumber").text = registration_number
     etree.SubElement(ack, f"{{{SIGNAL_NS}}}Duplicate").text = "true" if duplicate else "false"
     return Response(

@@ -25,6 +25,7 @@ from lxml import etree
 import schemas
 from adapters import canonical as c
 from adapters.errors import TranslationError
+from adapters.kdn.documents import DOCUMENT_TYPES, document
 from adapters.native import Fields, compact
 
 __all__ = ["GROUNDS", "LAW", "SENDER", "from_canonical", "to_canonical"]
@@ -102,7 +103,8 @@ def to_canonical(record: object, *, message_id: str, now: datetime) -> etree._El
 
 
 def from_canonical(envelope: etree._Element) -> dict[str, object]:
-    """Translate a FamilyReferral into a Signal, or a ReferralReceipt into a registration.
+    """Translate a FamilyReferral into a Signal, a case document (``documents.DOCUMENT_TYPES``)
+    into a Document, or a ReferralReceipt into a registration.
 
     Raises:
         TranslationError: any other message type (the register has no place for it), or a
@@ -113,6 +115,8 @@ def from_canonical(envelope: etree._Element) -> dict[str, object]:
     payload = message.payload
     if isinstance(payload, c.FamilyReferral):
         return _signal(payload, header)
+    if header.message_type in DOCUMENT_TYPES:
+        return document(payload, header)
     if isinstance(payload, c.ReferralReceipt):
         curator = payload.curator
         outcome = _lookup({v: k for k, v in _OUTCOMES.items()}, payload.outcome, "Outcome")

@@ -1,4 +1,8 @@
-"""Delivery to the commission (КДН и ЗП): the SOAP operation ``RegisterSignal`` through zeep.
+"""Delivery to the commission (КДН и ЗП): SOAP operations through zeep.
+
+A FamilyReferral is registered as a signal (``RegisterSignal``); a document of a case the
+commission follows (survey act, consent, decision, plan, status, report, closure, answer) is
+filed by ``RegisterDocument``.
 
 The WSDL is fetched from ``{endpoint}?wsdl`` on the first delivery (so a commission that is
 down when the hub starts only delays delivery) and kept for the transport's lifetime. SOAP
@@ -47,7 +51,7 @@ class KdnTransport:
         self._service: zeep.proxy.ServiceProxy | None = None
 
     def deliver(self, message: OutboundMessage) -> DeliveryResult:
-        """Call ``RegisterSignal`` with the referral as the commission's Signal.
+        """Call ``RegisterSignal`` (a referral) or ``RegisterDocument`` (a case document).
 
         Raises:
             PartnerUnavailable: the commission is down, slow, answers a non-SOAP HTTP error,
@@ -55,11 +59,15 @@ class KdnTransport:
             PartnerRejected: a soap:Client fault, or a message the register cannot carry.
         """
         try:
-            signal = from_canonical(schemas.parse_xml(message.envelope))
+            record = from_canonical(schemas.parse_xml(message.envelope))
         except (TranslationError, schemas.SchemaError) as exc:
             raise PartnerRejected(f"{message.message_id}: not translatable: {exc}") from exc
         with map_transport_errors():
-            ack = self._get_service().RegisterSignal(**signal)
+            service = self._get_service()
+            if message.message_type == "FamilyReferral":
+                ack = service.RegisterSignal(**record)
+            else:
+                ack = service.RegisterDocument(**record)
         return DeliveryResult(remote_reference=str(ack.RegistrationNumber))
 
     def close(self) -> None:
@@ -89,13 +97,13 @@ def map_transport_errors() -> Iterator[None]:
     except zeep.exceptions.Fault as exc:
         code = (exc.code or "").rpartition(":")[2]
         if code == "Client":
-            raise PartnerRejected(f"commission refused the signal: {exc.message}") from exc
+            raise PartnerRejected(f"commission refused the message: {exc.message}") from exc
         raise PartnerUnavailable(f"commission fault {code or 'unknown'}") from exc
     except zeep.exceptions.TransportError as exc:
         raise PartnerUnavailable(f"commission answered HTTP {exc.status_code}") from exc
     except (zeep.exceptions.ValidationError, zeep.exceptions.LookupError) as exc:
-        # Our Signal does not fit the commission's WSDL: resending the same one cannot help.
-        raise PartnerRejected(f"signal does not fit the commission's WSDL: {exc}") from exc
+        # Our record does not fit the commission's WSDL: resending the same one cannot help.
+        raise PartnerRejected(f"record does not fit the commission's WSDL: {exc}") from exc
     except (requests.RequestException, zeep.exceptions.XMLSyntaxError, OSError) as exc:
         # Timeouts, refused connections, a truncated or non-XML answer: may pass later.
         raise PartnerUnavailable(f"commission not reachable: {type(exc).__name__}") from exc

@@ -74,8 +74,14 @@ def _fill(element: etree._Element, value: object, ns: str) -> None:
 
 
 def test_other_message_types_have_no_place_in_the_register():
-    update = c.ActionStatusUpdate(
-        action_id="a-1", status="done", status_at=NOW, organisation=c.Organisation("КЦСОН")
+    update = c.ActionAssignment(
+        plan_id="ИПСС-1",
+        plan_version=1,
+        action_id="a-1",
+        measure="Патронаж",
+        help_type="social",
+        responsible_agency="social",
+        deadline=NOW.date(),
     )
     envelope = c.to_envelope(
         update,
