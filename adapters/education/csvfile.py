@@ -22,9 +22,11 @@ from typing import Final
 
 from adapters.education.rows import Row, RowError, normalise
 
-__all__ = ["DELIMITER", "MAX_FILE_BYTES", "decode", "encode", "parse", "render"]
+__all__ = ["DELIMITER", "ENCODINGS", "MAX_FILE_BYTES", "decode", "encode", "parse", "render"]
 
 DELIMITER: Final = ";"
+#: The encodings files are written in: UTF-8 (with a BOM) or Windows-1251.
+ENCODINGS: Final = ("utf-8", "cp1251")
 #: The largest exchange file read, in bytes: a school's report is a few hundred rows.
 MAX_FILE_BYTES: Final = 5 * 1024 * 1024
 _BOM: Final = "\ufeff"

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Final
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import schemas
@@ -22,10 +21,7 @@ from adapters.education.folders import ExchangeFolder, write_atomically
 from adapters.education.translate import from_canonical
 from adapters.errors import TranslationError
 
-__all__ = ["ENCODINGS", "EducationTransport", "map_transport_errors"]
-
-#: The file encodings a school's endpoint may ask for.
-ENCODINGS: Final = ("utf-8", "cp1251")
+__all__ = ["EducationTransport", "map_transport_errors"]
 
 
 class EducationTransport:
@@ -37,8 +33,8 @@ class EducationTransport:
     """
 
     def __init__(self, folder: ExchangeFolder, *, encoding: str = "utf-8") -> None:
-        if encoding not in ENCODINGS:
-            raise ValueError(f"encoding must be one of {ENCODINGS}, not {encoding!r}")
+        if encoding not in csvfile.ENCODINGS:
+            raise ValueError(f"encoding must be one of {csvfile.ENCODINGS}, not {encoding!r}")
         self._folder = folder
         self._encoding = encoding
 
