@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Self
 
 import httpx
 from lxml import etree
@@ -89,6 +90,12 @@ class WebhookTransport:
     def close(self) -> None:
         """Close the HTTP client."""
         self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def _reference_of(self, response: httpx.Response) -> str | None:
         try:

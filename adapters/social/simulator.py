@@ -331,8 +331,9 @@ def _command(
         return None
     now = datetime.now(UTC)
     event = {**command(case, state, now, body), **body, "case_ref": case_ref}
-    # "agency" picks a plan line or a request's addressee; the event itself has no such field.
-    event.pop("agency", None)
+    if event["event"] == "information.requested":
+        # "agency" names the addressee, now in "recipients"; the request has no such field.
+        event.pop("agency", None)
     message_id = str(uuid.uuid4())
     ReplyOutbox.add(state, to_canonical(event, message_id=message_id, now=now))
     if event["event"] == "plan.approved":

@@ -1,6 +1,7 @@
 """KdnTransport (zeep) → the commission's SOAP simulator on loopback."""
 
 import copy
+import uuid
 
 import httpx
 import pytest
@@ -9,6 +10,7 @@ from lxml import etree
 from adapters.base import OutboundMessage, PartnerRejected, PartnerUnavailable
 from adapters.kdn.simulator import create_app
 from adapters.kdn.transport import KdnTransport
+from tests.integration.adapters.conftest import wait_for
 from tests.unit.adapters import golden
 
 C = "{urn:family-hub:common:1}"
@@ -90,3 +92,102 @@ def test_a_hostile_soap_request_is_a_client_fault(commission):
     )
     assert answer.status_code == 500
     assert b"soap:Client" in answer.content
+
+
+def _document(code: str, name: str, case_ref: str = "KAM-2026-000147") -> OutboundMessage:
+    envelope = golden.envelope(code, name)
+    envelope.find("{*}Header/{*}MessageId").text = str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+    envelope.find("{*}Header/{*}CaseRef").text = case_ref
+    return OutboundMessage(
+        delivery_id=1,
+        recipient="kdn",
+        message_id=envelope.findtext("{*}Header/{*}MessageId"),
+        message_type=envelope.findtext("{*}Header/{*}MessageType"),
+        priority="routine",
+        envelope=etree.tostring(envelope),
+    )
+
+
+@pytest.fixture
+def commission_and_hub(start_with_hub, tmp_path):
+    server, hub = start_with_hub(create_app, "kdn", tmp_path / "state")
+    transport = KdnTransport(f"{server.url}/soap", 5.0)
+    yield server, hub, transport
+    transport.close()
+
+
+def test_the_wsdl_describes_register_document(commission):
+    assert b"RegisterDocument" in httpx.get(f"{commission.url}/soap?wsdl").content
+
+
+def test_survey_and_consent_lead_to_the_commissions_sop_decision(commission_and_hub):
+    server, hub, transport = commission_and_hub
+    survey = _document("social", "survey_completed")
+
+    first = transport.deliver(survey)
+    again = transport.deliver(survey)
+    assert hub.sent_of("CaseDecision") == []
+    transport.deliver(_document("social", "consent_recorded"))
+    wait_for(lambda: hub.sent_of("CaseDecision"))
+
+    assert first.remote_reference == again.remote_reference
+    assert first.remote_reference.startswith("КДН-Д-")
+    (decision,) = [e for e in hub.sent if e.findtext("{*}Header/{*}MessageType") == "CaseDecision"]
+    header = decision.find("{*}Header")
+    assert header.findtext("{*}CaseRef") == "KAM-2026-000147"
+    assert header.findtext("{*}CorrelationId") == survey.message_id
+    assert decision.findtext(".//{*}DecisionBody/{*}Kind") == "kdn"
+    assert decision.findtext(".//{*}CaseDecision/{*}Category") == "sop"
+    assert decision.findtext(".//{*}CaseDecision/{*}RiskLevel") == "high"
+    assert decision.findtext(".//{*}Curator/{*}Name/{*}LastName") == "Кузнецова"
+    state = httpx.get(f"{server.url}/state").json()
+    assert state["counts"]["received"] == {"SurveyAct": 1, "ConsentRecord": 1}
+
+
+def test_every_case_document_is_filed(commission_and_hub):
+    server, _, transport = commission_and_hub
+    names = [
+        ("social", "plan_approved"),
+        ("social", "case_closed"),
+        ("social", "case_decided"),
+        ("employment", "periodic_report"),
+        ("employment", "action_status"),
+        ("police", "answer"),
+    ]
+    for code, name in names:
+        assert transport.deliver(_document(code, name)).remote_reference.startswith("КДН-Д-")
+
+    state = httpx.get(f"{server.url}/state").json()
+    assert state["counts"]["received"] == {
+        "SupportPlan": 1,
+        "CaseClosure": 1,
+        "CaseDecision": 1,
+        "PeriodicReport": 1,
+        "ActionStatusUpdate": 1,
+        "InformationResponse": 1,
+    }
+
+
+def test_a_decision_on_command_takes_the_bodys_resolution(commission_and_hub):
+    server, hub, _ = commission_and_hub
+
+    answer = httpx.post(
+        f"{server.url}/cases/KAM-2026-000200/decision",
+        json={"Resolution": "отложить рассмотрение"},
+    )
+    refused = httpx.post(
+        f"{server.url}/cases/KAM-2026-000200/decision", json={"RiskLevel": "огромный"}
+    )
+
+    assert answer.status_code == 202
+    assert answer.json()["messages"][0]["status"] == "sent"
+    (decision,) = hub.sent_of("CaseDecision")
+    assert decision.case_ref == "KAM-2026-000200"
+    assert refused.status_code == 422
+    assert refused.json()["field"] == "RiskLevel"
+
+
+def test_an_assignment_has_no_place_in_the_register_and_is_rejected(commission_and_hub):
+    _, _, transport = commission_and_hub
+    with pytest.raises(PartnerRejected):
+        transport.deliver(_document("social", "action_assigned"))

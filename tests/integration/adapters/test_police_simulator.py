@@ -1,9 +1,14 @@
 """The police simulator's own API: registering signals (the hub is down here)."""
 
+import uuid
+
 import httpx
 import pytest
+from lxml import etree
 
 from adapters.police.simulator import create_app
+from adapters.police.translate import message_id_for
+from tests.integration.adapters.conftest import wait_for
 from tests.unit.adapters import golden
 
 
@@ -29,3 +34,51 @@ def test_a_signal_is_not_recorded_as_sent_while_the_hub_is_down(police):
     state = httpx.get(f"{police.url}/state").json()
     assert state["sent"] == []
     assert state["received"] == []
+
+
+def _inbox_message(code: str, name: str, case_ref: str) -> etree._Element:
+    envelope = golden.envelope(code, name)
+    envelope.find("{*}Header/{*}MessageId").text = str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+    envelope.find("{*}Header/{*}CaseRef").text = case_ref
+    return envelope
+
+
+def test_an_information_request_is_answered_from_the_units_records(start_with_hub, tmp_path):
+    server, hub = start_with_hub(create_app, "police", tmp_path / "state")
+    # Given the unit signalled the family, and the centre's receipt named the case …
+    signal = golden.native("police", "signal")
+    assert httpx.post(f"{server.url}/referrals", json=signal).status_code == 202
+    receipt = _inbox_message("social", "referral_registered", "KAM-2026-000147")
+    receipt.find("{*}Header/{*}CorrelationId").text = message_id_for(signal["kusp_number"])
+    hub.put(receipt)
+    # … when the curator asks about the family on that case and on another one …
+    request = _inbox_message("social", "information_requested", "KAM-2026-000147")
+    hub.put(request)
+    other = _inbox_message("social", "case_closed", "KAM-2026-000147")
+    hub.put(other)
+    wait_for(lambda: hub.sent_of("InformationResponse"))
+
+    # … then the answer names the unit's record, on the case, answering the request.
+    (answer,) = [
+        e for e in hub.sent if e.findtext("{*}Header/{*}MessageType") == "InformationResponse"
+    ]
+    header = answer.find("{*}Header")
+    assert header.findtext("{*}CorrelationId") == request.findtext("{*}Header/{*}MessageId")
+    assert header.findtext("{*}CaseRef") == "KAM-2026-000147"
+    conduct = answer.findtext(".//{*}InformationResponse/{*}ConductInformation")
+    assert signal["kusp_number"] in conduct
+    wait_for(lambda: len(hub.acked) == 3)
+    kinds = {r["kind"] for r in httpx.get(f"{server.url}/state").json()["received"]}
+    assert kinds == {"receipt", "information_request", "closure"}
+
+
+def test_a_family_unknown_to_the_unit_is_not_on_its_register(start_with_hub, tmp_path):
+    _, hub = start_with_hub(create_app, "police", tmp_path / "state")
+    hub.put(_inbox_message("social", "information_requested", "KAM-2026-000555"))
+    wait_for(lambda: hub.sent_of("InformationResponse"))
+
+    (answer,) = [
+        e for e in hub.sent if e.findtext("{*}Header/{*}MessageType") == "InformationResponse"
+    ]
+    conduct = answer.findtext(".//{*}InformationResponse/{*}ConductInformation")
+    assert conduct.startswith("На учёте в ПДН не состоит")

@@ -46,3 +46,28 @@ def test_referral_reaches_each_recipient_as_its_golden_native_record(code, modul
     assert module.from_canonical(golden.referral_envelope()) == golden.native(
         code, "referral_received"
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "name", "translate"),
+    golden.OTHER_TO_CANONICAL,
+    ids=[f"{code}-{name}" for code, name, _ in golden.OTHER_TO_CANONICAL],
+)
+def test_answers_and_decisions_translate_to_their_golden_envelopes(code, name, translate):
+    envelope = translate(golden.native(code, name), message_id=golden.REPLY_ID, now=golden.NOW)
+
+    assert golden.canonical_text(envelope) == golden.canonical_text(
+        (golden.NATIVE / code / f"{name}.xml").read_bytes()
+    )
+    reparsed = schemas.parse_xml(etree.tostring(envelope))
+    schemas.validate_envelope(reparsed)
+    schemas.validate_payload(reparsed, schemas.read_header(reparsed))
+
+
+@pytest.mark.parametrize(
+    ("code", "name", "source", "module"),
+    golden.DELIVERED,
+    ids=[f"{s[0]}-{s[1]}-to-{code}" for code, _, s, _ in golden.DELIVERED],
+)
+def test_lifecycle_messages_reach_each_recipient_as_its_golden_record(code, name, source, module):
+    assert module.from_canonical(golden.envelope(*source)) == golden.native(code, name)

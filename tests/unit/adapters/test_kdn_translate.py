@@ -10,7 +10,7 @@ from lxml import etree
 import schemas
 from adapters import canonical as c
 from adapters.errors import TranslationError
-from adapters.kdn import translate
+from adapters.kdn import documents, translate
 from adapters.kdn.simulator import SIGNAL_NS, signal_schema
 from tests.unit.adapters import golden
 from tests.unit.adapters.strategies import identifiers, moments, names, phones, texts, uuids
@@ -102,3 +102,34 @@ def test_an_unknown_outcome_is_named():
     with pytest.raises(TranslationError) as caught:
         translate.to_canonical(record, message_id=golden.REPLY_ID, now=NOW)
     assert (caught.value.field, caught.value.reason) == ("Outcome", "unknown code 'отложено'")
+
+
+@pytest.mark.parametrize(
+    "name", ["document_survey", "document_consent", "document_plan", "document_closure"]
+)
+def test_case_documents_validate_against_the_commissions_own_schema(name):
+    element = _to_xml("Document", golden.native("kdn", name), SIGNAL_NS)
+
+    assert signal_schema().validate(element), signal_schema().error_log
+
+
+def test_a_resolution_becomes_the_commissions_decision_on_sop():
+    envelope = documents.decision_to_canonical(
+        golden.native("kdn", "decision"), message_id=golden.REPLY_ID, now=NOW
+    )
+    decision = c.from_envelope(envelope).payload
+
+    assert isinstance(decision, c.CaseDecision)
+    assert (decision.decision_body.kind, decision.outcome, decision.category) == (
+        "kdn",
+        "recognised",
+        "sop",
+    )
+    assert decision.risk_level == "high"
+
+
+def test_an_unknown_resolution_is_named():
+    record = {**golden.native("kdn", "decision"), "Resolution": "взять на контроль"}
+    with pytest.raises(TranslationError) as caught:
+        documents.decision_to_canonical(record, message_id=golden.REPLY_ID, now=NOW)
+    assert caught.value.field == "Resolution"

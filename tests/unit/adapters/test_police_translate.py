@@ -267,3 +267,22 @@ def test_action_status_and_delivery_receipt_become_notifications():
         "kdn",
         "delivered",
     )
+
+
+def test_an_answer_without_conduct_information_names_the_field():
+    record = dict(golden.native("police", "answer"))
+    del record["conduct"]
+    with pytest.raises(TranslationError) as caught:
+        translate.answer_to_canonical(record, message_id=golden.REPLY_ID, now=NOW)
+    assert (caught.value.field, caught.value.reason) == ("conduct", "missing")
+
+
+def test_the_answer_id_is_one_per_request():
+    assert translate.answer_id_for("a") == translate.answer_id_for("a")
+    assert translate.answer_id_for("a") != translate.answer_id_for("b")
+
+
+def test_a_plan_has_no_notification_for_the_officer():
+    with pytest.raises(TranslationError) as caught:
+        translate.from_canonical(golden.envelope("social", "plan_approved"))
+    assert caught.value.field == "MessageType"

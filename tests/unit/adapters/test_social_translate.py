@@ -1,5 +1,6 @@
-"""Social centre events ⇄ ReferralReceipt / ActionStatusUpdate."""
+"""Social centre events ⇄ canonical messages of the whole lifecycle."""
 
+import copy
 from datetime import UTC, datetime
 
 import pytest
@@ -97,3 +98,24 @@ def test_an_unknown_status_is_named():
     with pytest.raises(TranslationError) as caught:
         translate.to_canonical(event, message_id=golden.REPLY_ID, now=NOW)
     assert caught.value.field == "status"
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "field"),
+    [
+        ("plan_approved", lambda e: e.update(version="1"), "version"),
+        ("plan_approved", lambda e: e["actions"][1].update(agency="mfc"), "actions[1].agency"),
+        ("consent_recorded", lambda e: e.update(scopes=["support", "support"]), "scopes[1]"),
+        ("case_decided", lambda e: e["decision_body"].update(kind="court"), "decision_body.kind"),
+        ("information_requested", lambda e: e.update(recipients=["court"]), "recipients[0]"),
+        ("survey_completed", lambda e: e.update(specialists=[]), "specialists"),
+    ],
+)
+def test_a_bad_lifecycle_event_names_its_field(name, change, field):
+    event = copy.deepcopy(golden.native("social", name))
+    change(event)
+
+    with pytest.raises(TranslationError) as caught:
+        translate.to_canonical(event, message_id=golden.REPLY_ID, now=NOW)
+
+    assert caught.value.field == field
