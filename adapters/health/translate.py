@@ -277,9 +277,10 @@ def _read_referral(root: Element, contained: Contained) -> c.FamilyReferral:
         coding = concept.coding(SYS_REASON)
         if coding is None:
             raise TranslationError(concept.path("coding"), f"no {SYS_REASON} coding")
-        reasons.append(
-            c.Reason(code=coding.code("code", _REASONS), details=concept.optional_text("text"))
-        )
+        reason = c.Reason(code=coding.code("code", _REASONS), details=concept.optional_text("text"))
+        if any(seen.code == reason.code for seen in reasons):
+            raise TranslationError(coding.path("code"), "repeated code")
+        reasons.append(reason)
     category = root.optional_first("category")
     source = None if category is None else category.coding(SYS_SOURCE)
     attachments = root.extension(EXT_ATTACHMENTS)
