@@ -6,7 +6,7 @@ A new agency is one folder under ``adapters/`` exporting ``ADAPTER`` plus one li
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from adapters import education, employment, kdn, police, social
+from adapters import education, employment, health, kdn, police, social
 from adapters.base import Adapter
 from adapters.errors import UnknownAdapter
 
@@ -21,6 +21,7 @@ ADAPTERS: Mapping[str, Adapter] = MappingProxyType(
             kdn.ADAPTER,
             employment.ADAPTER,
             education.ADAPTER,
+            health.ADAPTER,
         )
     }
 )

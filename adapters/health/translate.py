@@ -272,7 +272,7 @@ def _read_referral(root: Element, contained: Contained) -> c.FamilyReferral:
     for observation in contained.of_type("Observation"):
         # A health note must be about one of the children, not lost on the way.
         contained.resolve(observation.obj("subject"), "Patient")
-    reasons = []
+    reasons: list[c.Reason] = []
     for concept in root.elements("reasonCode", required=False):
         coding = concept.coding(SYS_REASON)
         if coding is None:

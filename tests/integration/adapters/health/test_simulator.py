@@ -1,0 +1,196 @@
+"""HealthTransport → the perinatal centre's simulator over HTTP on loopback.
+
+No hub runs (see ``tests/integration/adapters/conftest.py``): the centre's replies stay
+queued in its state, where the tests read them back as canonical messages.
+"""
+
+import json
+
+import httpx
+import pytest
+from lxml import etree
+
+import schemas
+from adapters import canonical as c
+from adapters.base import OutboundMessage, PartnerRejected, PartnerUnavailable
+from adapters.health.simulator import create_app
+from adapters.health.translate import message_id_for
+from adapters.health.transport import HealthTransport
+from tests.unit.adapters.health import cases
+
+
+def _message(sample: str, delivery_id: int = 1) -> OutboundMessage:
+    envelope = cases.sample(sample)
+    return OutboundMessage(
+        delivery_id=delivery_id,
+        recipient="health",
+        message_id=envelope.findtext("{*}Header/{*}MessageId"),
+        message_type=envelope.findtext("{*}Header/{*}MessageType"),
+        priority="routine",
+        envelope=etree.tostring(envelope),
+    )
+
+
+def _replies(state_dir) -> list[c.CanonicalMessage]:
+    """The replies queued in the centre's state file, read as canonical messages."""
+    state = json.loads((state_dir / "state.json").read_text(encoding="utf-8"))
+    return [
+        c.from_envelope(schemas.parse_xml(reply["envelope"].encode("utf-8")))
+        for reply in state.get("outbox", [])
+    ]
+
+
+@pytest.fixture
+def state_dir(tmp_path):
+    return tmp_path / "state"
+
+
+@pytest.fixture
+def centre(start_simulator, state_dir):
+    return start_simulator(create_app, "health", state_dir)
+
+
+@pytest.fixture
+def transport(centre):
+    transport = HealthTransport.connect(centre.url, 5.0)
+    yield transport
+    transport.close()
+
+
+def test_an_assignment_delivered_twice_is_stored_once_and_accepted_then_completed(
+    centre, transport, state_dir
+):
+    assignment = _message("ActionAssignment-1.0")
+    first = transport.deliver(assignment)
+    second = transport.deliver(_message("ActionAssignment-1.0", delivery_id=2))
+
+    assert first.remote_reference == second.remote_reference
+    assert first.remote_reference.startswith("Task/")
+    state = httpx.get(f"{centre.url}/state").json()
+    assert [(r["message_id"], r["message_type"]) for r in state["received"]] == [
+        (assignment.message_id, "ActionAssignment")
+    ]
+    assert state["counts"]["deliveries"] == 2
+
+    advanced = httpx.post(f"{centre.url}/control/advance").json()
+
+    assert advanced == {"advanced": 1}
+    replies = _replies(state_dir)
+    assert [r.payload.status for r in replies] == ["accepted", "done"]
+    case_ref = cases.sample("ActionAssignment-1.0").findtext("{*}Header/{*}CaseRef")
+    for reply in replies:
+        assert reply.header.message_type == "ActionStatusUpdate"
+        assert reply.header.sender == "health"
+        assert reply.header.correlation_id == assignment.message_id
+        assert reply.header.case_ref == case_ref
+    assert replies[1].payload.evidence_ref is not None
+
+
+def test_a_support_plan_is_a_transaction_and_its_health_action_is_accepted(
+    centre, transport, state_dir
+):
+    result = transport.deliver(_message("SupportPlan-1.0"))
+
+    assert result.remote_reference.startswith("Bundle/")
+    (reply,) = _replies(state_dir)
+    assert reply.payload.action_id == "ИПСС-0457-03"
+    assert reply.payload.plan_id == "ИПСС-0457"
+    assert reply.header.correlation_id == _message("SupportPlan-1.0").message_id
+
+
+def test_an_information_request_is_answered_with_health_information(centre, transport, state_dir):
+    transport.deliver(_message("InformationRequest-1.0"))
+
+    (reply,) = _replies(state_dir)
+    assert isinstance(reply.payload, c.InformationResponse)
+    assert reply.payload.health_information is not None
+    assert reply.header.correlation_id == _message("InformationRequest-1.0").message_id
+
+
+def test_a_closure_stops_the_open_actions_of_the_case(centre, transport, state_dir):
+    transport.deliver(_message("ActionAssignment-1.0"))
+    transport.deliver(_message("CaseClosure-1.0"))
+
+    assert httpx.post(f"{centre.url}/control/advance").json() == {"advanced": 0}
+    assert [r.payload.status for r in _replies(state_dir)] == ["accepted"]
+
+
+def test_an_invalid_resource_is_answered_with_an_operation_outcome(centre):
+    response = httpx.post(
+        f"{centre.url}/fhir/Task",
+        json={"resourceType": "Task", "intent": "order"},
+        headers={"X-Hub-Message-Id": "6a7b8c9d-0e1f-4a2b-8c3d-4e5f60718293"},
+    )
+
+    assert response.status_code == 422
+    outcome = response.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert outcome["issue"][0]["expression"] == ["Task.status"]
+    assert httpx.get(f"{centre.url}/state").json()["received"] == []
+
+
+def test_a_request_without_a_message_id_is_refused(centre):
+    response = httpx.post(f"{centre.url}/fhir/Task", json={})
+
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["X-Hub-Message-Id"]
+
+
+def test_an_outage_fails_the_next_delivery_with_retry_after(centre, transport):
+    httpx.post(f"{centre.url}/control/outage", json={"failures": 1}).raise_for_status()
+
+    with pytest.raises(PartnerUnavailable) as caught:
+        transport.deliver(_message("ActionAssignment-1.0"))
+    result = transport.deliver(_message("ActionAssignment-1.0", delivery_id=2))
+
+    assert caught.value.retry_after_s == 1.0
+    assert result.remote_reference is not None
+
+
+def test_an_outage_with_a_client_error_is_a_rejection(centre, transport):
+    httpx.post(f"{centre.url}/control/outage", json={"failures": 1, "status": 409})
+
+    with pytest.raises(PartnerRejected):
+        transport.deliver(_message("CaseDecision-1.0"))
+
+
+def test_a_doctors_referral_is_queued_for_the_hub_once(centre, state_dir):
+    referral = cases.native("referral")
+
+    first = httpx.post(f"{centre.url}/referrals", json=referral)
+    again = httpx.post(f"{centre.url}/referrals", json=referral)
+
+    assert first.status_code == again.status_code == 202
+    expected_id = message_id_for("ПЦ-2026/00318")
+    assert first.json()["message_id"] == expected_id
+    # No hub here: the referral waits in the outbox, queued once.
+    assert first.json()["status"] == "pending"
+    (queued,) = _replies(state_dir)
+    assert queued.header.message_type == "FamilyReferral"
+    assert queued.header.priority == "urgent"
+
+
+def test_an_invalid_referral_is_answered_with_the_element_at_fault(centre):
+    referral = {k: v for k, v in cases.native("referral").items() if k != "authoredOn"}
+
+    response = httpx.post(f"{centre.url}/referrals", json=referral)
+
+    assert response.status_code == 422
+    assert response.json()["issue"][0]["expression"] == ["ServiceRequest.authoredOn"]
+
+
+def test_state_and_queued_replies_survive_a_restart(start_simulator, state_dir):
+    first = start_simulator(create_app, "health", state_dir)
+    transport = HealthTransport.connect(first.url, 5.0)
+    reference = transport.deliver(_message("ActionAssignment-1.0")).remote_reference
+    transport.close()
+    first.stop()
+
+    second = start_simulator(create_app, "health", state_dir)
+    transport = HealthTransport.connect(second.url, 5.0)
+    again = transport.deliver(_message("ActionAssignment-1.0", delivery_id=2)).remote_reference
+    transport.close()
+
+    state = httpx.get(f"{second.url}/state").json()
+    assert again == reference
+    assert [r["message_type"] for r in state["pending"]] == ["ActionStatusUpdate"]
