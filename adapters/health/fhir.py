@@ -24,6 +24,11 @@ from adapters.errors import TranslationError
 from adapters.native import Fields
 
 __all__ = [
+    "DEFAULT_SOURCE",
+    "EVIDENCE",
+    "OVERDUE",
+    "REFERRAL_CODE",
+    "SYSTEM_CODE",
     "EXT_ATTACHMENTS",
     "EXT_ENVELOPE",
     "EXT_INFORMATION_CLASS",
@@ -50,6 +55,18 @@ __all__ = [
 
 #: The media type of FHIR JSON.
 FHIR_JSON: Final = "application/fhir+json"
+#: The partner system code of the health systems.
+SYSTEM_CODE: Final = "health"
+
+# Profile values shared by both directions.
+#: A health system's referrals come from a hospital unless ``category`` says otherwise.
+DEFAULT_SOURCE: Final = "hospital"
+#: ServiceRequest.code of every referral to the social support services.
+REFERRAL_CODE: Final = {"text": "Направление на социальное сопровождение семьи"}
+#: Task.businessStatus code (system ``SYS_ACTION_STATUS``) of an overdue action.
+OVERDUE: Final = "overdue"
+#: Task.output type code (system ``SYS_TASK_OUTPUT``) of the evidence of a completed action.
+EVIDENCE: Final = "evidence"
 
 _HUB: Final = "urn:family-hub:fhir"
 # Extensions (StructureDefinition URLs of the hub's FHIR profile).
@@ -155,12 +172,15 @@ class Element(Fields):
     """A FHIR element read like ``Fields``, with FHIR's shapes: lists used as one value."""
 
     def obj(self, key: str) -> Element:
+        """A required nested element."""
         return Element(self._get(key), self.path(key))
 
     def optional_obj(self, key: str) -> Element | None:
+        """A nested element that may be absent."""
         return self.obj(key) if self.has(key) else None
 
     def elements(self, key: str, *, required: bool = True) -> list[Element]:
+        """A list of nested elements (``Fields.objects``); a required list must not be empty."""
         values = self._list(key, required=required)
         return [Element(item, f"{self.path(key)}[{i}]") for i, item in enumerate(values)]
 

@@ -262,10 +262,11 @@ def _receive(
     for item in resources:
         references.append(f"{item['resourceType']}/{state['next_id']}")
         state["next_id"] += 1
-    reference = references[0]
     if resource["resourceType"] == "Bundle":
         reference = f"Bundle/{state['next_id']}"
         state["next_id"] += 1
+    else:
+        reference = references[0]
     facts = _envelope_facts(resources[0]) if resources else {}
     inbox[message_id] = {
         "message_type": facts.get("messageType"),

@@ -13,6 +13,7 @@ from adapters.health.fhir import (
     EXT_ATTACHMENTS,
     EXT_ENVELOPE,
     EXT_INFORMATION_CLASS,
+    REFERRAL_CODE,
     SYS_ACTION,
     SYS_ACTION_STATUS,
     SYS_PLAN,
@@ -23,7 +24,6 @@ from adapters.health.fhir import (
     SYS_TASK_OUTPUT,
     V3_ROLE,
 )
-from adapters.health.translate import REFERRAL_CODE
 from tests.unit.adapters.strategies import (
     birth_dates,
     identifiers,
