@@ -250,6 +250,7 @@ def _action_status(fields: Fields) -> c.ActionStatusUpdate:
 
 
 def _periodic_report(fields: Fields) -> c.PeriodicReport:
+    _refuse_repeats(fields.objects("measures", required=False))
     return c.PeriodicReport(
         report_id=fields.text("report_number"),
         period=_period(fields.obj("period")),
@@ -266,6 +267,16 @@ def _periodic_report(fields: Fields) -> c.PeriodicReport:
         summary=fields.optional_text("summary"),
         next_steps=fields.optional_text("next_steps"),
     )
+
+
+def _refuse_repeats(items: list[Fields]) -> None:
+    """Each action once per report: a second line for one action is a typing error."""
+    seen: set[str] = set()
+    for item in items:
+        action_id = item.text("action_id")
+        if action_id in seen:
+            raise TranslationError(item.path("action_id"), "repeated action")
+        seen.add(action_id)
 
 
 # Canonical → native

@@ -107,6 +107,7 @@ def create_app(state_dir: Path, hub: HubClient) -> Starlette:
     store = StateStore(
         state_dir / "state.json", {"register": {}, "documents": {}, "cases": {}, "next_number": 1}
     )
+    store.update(_upgrade)
     outbox = ReplyOutbox(store, hub)
     outage = OutageSwitch()
 
@@ -377,6 +378,12 @@ def _fault(code: str, message: str) -> Response:
     etree.SubElement(fault, "faultstring").text = message
     body = etree.tostring(_soap(fault), xml_declaration=True, encoding="utf-8")
     return Response(body, 500, media_type=_XML)
+
+
+def _upgrade(state: State) -> None:
+    """Add what a state file from before the case lifecycle lacks; keep the rest."""
+    state.setdefault("documents", {})
+    state.setdefault("cases", {})
 
 
 def main(argv: Sequence[str] | None = None) -> None:

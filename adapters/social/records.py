@@ -30,6 +30,7 @@ __all__ = [
     "period",
     "period_record",
     "positive_integer",
+    "refuse_repeated_actions",
     "specialist",
 ]
 
@@ -51,6 +52,16 @@ def positive_integer(record: Mapping[str, object], fields: Fields, key: str) -> 
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise TranslationError(fields.path(key), "not a positive integer")
     return value
+
+
+def refuse_repeated_actions(items: list[Fields]) -> None:
+    """Each action once per plan or report: a second line for one ActionId is refused."""
+    seen: set[str] = set()
+    for item in items:
+        action_id = item.text("action_id")
+        if action_id in seen:
+            raise TranslationError(item.path("action_id"), "repeated action")
+        seen.add(action_id)
 
 
 def name(fields: Fields) -> c.PersonName:

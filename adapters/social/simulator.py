@@ -121,6 +121,7 @@ def create_app(state_dir: Path, hub: HubClient) -> Starlette:
         state_dir / "state.json",
         {"inbox": {}, "cases": {}, "referrals": {}, "next_number": 1, "next_case": 1},
     )
+    store.update(_upgrade)
     outbox = ReplyOutbox(store, hub)
     outage = OutageSwitch()
 
@@ -557,6 +558,13 @@ COMMANDS: Final[dict[str, _Command]] = {
     "information-request": _information_request,
     "closure": _closure,
 }
+
+
+def _upgrade(state: State) -> None:
+    """Add what a state file from before the case lifecycle lacks; keep the rest."""
+    state.setdefault("cases", {})
+    state.setdefault("referrals", {})
+    state.setdefault("next_case", 1)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

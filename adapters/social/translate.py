@@ -196,6 +196,7 @@ def _plan_action(fields: Fields) -> c.PlanAction:
 
 
 def _plan(record: Mapping[str, object], fields: Fields) -> tuple[c.Payload, str]:
+    r.refuse_repeated_actions(fields.objects("actions"))
     plan = c.SupportPlan(
         plan_id=fields.text("plan_number"),
         version=r.positive_integer(record, fields, "version"),
@@ -254,6 +255,7 @@ def _provided(_record: Mapping[str, object], fields: Fields) -> tuple[c.Payload,
 
 
 def _reported(_record: Mapping[str, object], fields: Fields) -> tuple[c.Payload, str]:
+    r.refuse_repeated_actions(fields.objects("actions", required=False))
     report = c.PeriodicReport(
         report_id=fields.text("report_number"),
         period=r.period(fields.obj("period")),

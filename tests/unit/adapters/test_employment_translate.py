@@ -113,6 +113,7 @@ reports = st.fixed_dictionaries(
             ),
             min_size=1,
             max_size=3,
+            unique_by=lambda m: m["action_id"],
         ),
         "summary": texts,
         "next_steps": texts,
@@ -181,6 +182,16 @@ def test_a_bad_record_names_its_field(change, field, reason):
         translate.to_canonical(record, message_id=golden.REPLY_ID, now=NOW)
 
     assert (caught.value.field, caught.value.reason) == (field, reason)
+
+
+def test_a_report_with_one_action_twice_names_the_second():
+    record = copy.deepcopy(golden.native("employment", "periodic_report"))
+    record["measures"][1]["action_id"] = record["measures"][0]["action_id"]
+
+    with pytest.raises(TranslationError) as caught:
+        translate.to_canonical(record, message_id=golden.REPLY_ID, now=NOW)
+
+    assert (caught.value.field, caught.value.reason) == ("measures[1].action_id", "repeated action")
 
 
 def test_an_unknown_status_is_named():

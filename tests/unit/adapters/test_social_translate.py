@@ -109,6 +109,11 @@ def test_an_unknown_status_is_named():
         ("case_decided", lambda e: e["decision_body"].update(kind="court"), "decision_body.kind"),
         ("information_requested", lambda e: e.update(recipients=["court"]), "recipients[0]"),
         ("survey_completed", lambda e: e.update(specialists=[]), "specialists"),
+        (
+            "plan_approved",
+            lambda e: e["actions"][2].update(action_id=e["actions"][0]["action_id"]),
+            "actions[2].action_id",
+        ),
     ],
 )
 def test_a_bad_lifecycle_event_names_its_field(name, change, field):
