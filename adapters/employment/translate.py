@@ -273,7 +273,8 @@ def _refuse_repeats(items: list[Fields]) -> None:
     """Each action once per report: a second line for one action is a typing error."""
     seen: set[str] = set()
     for item in items:
-        action_id = item.text("action_id")
+        # Compared as the XSD compares tokens: runs of white space count as one space.
+        action_id = " ".join(item.text("action_id").split())
         if action_id in seen:
             raise TranslationError(item.path("action_id"), "repeated action")
         seen.add(action_id)

@@ -113,7 +113,7 @@ reports = st.fixed_dictionaries(
             ),
             min_size=1,
             max_size=3,
-            unique_by=lambda m: m["action_id"],
+            unique_by=lambda m: " ".join(m["action_id"].split()),
         ),
         "summary": texts,
         "next_steps": texts,
