@@ -22,6 +22,9 @@ the case, overridden by the JSON body's fields) → translate → queue → send
                                                 education, employment; next version)
     POST /cases/{case_ref}/assignment           ActionAssignment of one plan line
                                                 ({"agency": "employment"} picks it)
+    POST /cases/{case_ref}/overdue              ActionStatusUpdate "overdue" to the executor
+                                                of a plan line ({"agency": "health"}), and
+                                                to the commission for a СОП case
     POST /cases/{case_ref}/information-request  InformationRequest ({"agency": "police"})
     POST /cases/{case_ref}/closure              CaseClosure ({"reason": "goals_achieved"})
 
@@ -495,6 +498,33 @@ def _assignment(
     }
 
 
+def _overdue(
+    case: dict[str, Any], _state: State, now: datetime, body: dict[str, Any]
+) -> dict[str, Any]:
+    """The curator marks a plan line overdue and tells its executor (and the commission)."""
+    plan = case["plan"]
+    if plan is None:
+        raise TranslationError("plan", "the case has no plan yet")
+    agency = body.get("agency", "health")
+    line = next((a for a in plan["actions"] if a["agency"] == agency), None)
+    if line is None:
+        raise TranslationError("agency", f"no line of the plan is for {agency!r}")
+    recipients = [agency, "kdn"] if case.get("category") == "sop" else [agency]
+    return {
+        "event": "action.status_changed",
+        # Status events name the referral the case was opened on.
+        "referral_message_id": case["referral_message_id"],
+        "recipients": recipients,
+        "action_id": line["action_id"],
+        "plan_id": plan["plan_number"],
+        "status": "overdue",
+        "changed_at": now.isoformat(),
+        "executor": CENTRE,
+        "specialist": case["curator"],
+        "comment": f"Срок исполнения мероприятия ({line['deadline']}) истёк, отчёт не поступил",
+    }
+
+
 def _information_request(
     case: dict[str, Any], state: State, now: datetime, body: dict[str, Any]
 ) -> dict[str, Any]:
@@ -555,6 +585,7 @@ COMMANDS: Final[dict[str, _Command]] = {
     "decision": _decision,
     "plan": _plan,
     "assignment": _assignment,
+    "overdue": _overdue,
     "information-request": _information_request,
     "closure": _closure,
 }

@@ -122,6 +122,21 @@ def test_a_request_names_its_one_recipient(centre, case_ref):
     assert request.recipients == ("employment",)
 
 
+def test_the_curator_tells_an_executor_its_action_is_overdue(centre, case_ref):
+    server, hub = centre
+    plan = httpx.post(f"{server.url}/cases/{case_ref}/plan").json()["event"]
+    health_line = next(a for a in plan["actions"] if a["agency"] == "health")
+
+    answer = httpx.post(f"{server.url}/cases/{case_ref}/overdue", json={"agency": "health"})
+
+    assert answer.status_code == 202, answer.text
+    (notice,) = [
+        e for e in hub.sent if e.findtext(".//{*}ActionStatusUpdate/{*}Status") == "overdue"
+    ]
+    assert notice.findtext(".//{*}ActionStatusUpdate/{*}ActionId") == health_line["action_id"]
+    assert [r.text for r in notice.iterfind("{*}Header/{*}Recipients/{*}Recipient")] == ["health"]
+
+
 def test_the_body_overrides_the_defaults(centre, case_ref):
     server, hub = centre
 
