@@ -18,7 +18,7 @@ from adapters.simulation import SimulatorServer
 from adapters.social import simulator as social_simulator
 from hub.api import create_app
 from hub.config import Settings
-from hub.demo.stack import DEMO_PARTNERS, free_port
+from hub.demo.stack import DEMO_PARTNERS, free_port, partner_endpoint
 from hub.onboarding import bundle_dir, onboard_partner
 from hub.runtime import HubRuntime, build_runtime, utc_now
 from queues import run_worker
@@ -65,15 +65,15 @@ def running_hub(
     """Onboard the three partners, start the API, a worker and the simulators; stop them all."""
     hub_port = free_port()
     ports = {code: free_port() for code in DEMO_PARTNERS}
-    endpoints = {"social": f"http://127.0.0.1:{ports['social']}",
-                 "kdn": f"http://127.0.0.1:{ports['kdn']}/soap"}  # fmt: skip
+    exchange_root = settings.data_dir / "exchange"
     runtime = build_runtime(settings)
     keys = {}
     with runtime.session_factory.begin() as session:
         for code, organisation in DEMO_PARTNERS.items():
             bundle = onboard_partner(
                 session, pki, data_dir=settings.data_dir, code=code,
-                organisation=organisation, endpoint=endpoints.get(code), now=utc_now(),
+                organisation=organisation,
+                endpoint=partner_endpoint(code, ports[code], exchange_root), now=utc_now(),
             )  # fmt: skip
             keys[code] = bundle.api_key
     server = SimulatorServer(create_app(runtime), port=hub_port).start()

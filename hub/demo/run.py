@@ -2,16 +2,25 @@
 
 from datetime import UTC, datetime
 
+import httpx
 from rich.console import Console
 from rich.table import Table
 
 from hub.config import Settings
+from hub.demo.lifecycle import Lifecycle
 from hub.demo.report import RunReport, run_report
 from hub.demo.scenario import Check, run_scenario, wait_until_settled
 from hub.demo.stack import DemoStack
 from hub.store import make_engine, make_session_factory
 
-PARTNER_NAMES = {"police": "ПДН (police)", "social": "КЦСОН (social)", "kdn": "КДН и ЗП (kdn)"}
+PARTNER_NAMES = {
+    "police": "ПДН (police)",
+    "social": "КЦСОН (social)",
+    "kdn": "КДН и ЗП (kdn)",
+    "health": "Роддом (health)",
+    "education": "Школа (education)",
+    "employment": "ЦЗН (employment)",
+}
 
 
 def run_demo(settings: Settings, console: Console) -> bool:
@@ -31,6 +40,11 @@ def run_demo(settings: Settings, console: Console) -> bool:
         expected = run_scenario(stack, console, stamp=stamp, now=started)
         with console.status("доставка…"):
             checks = wait_until_settled(stack, expected, console)
+        console.print("[bold]Сопровождение семьи: от сигнала до снятия с учёта[/bold]")
+        with httpx.Client(timeout=10.0) as http:
+            lifecycle = Lifecycle(stack, console, http)
+            checks += lifecycle.run(expected.urgent_referral)
+            holdings = lifecycle.holdings()
     engine = make_engine(settings.effective_database_url)
     try:
         with make_session_factory(engine)() as session:
@@ -38,6 +52,7 @@ def run_demo(settings: Settings, console: Console) -> bool:
     finally:
         engine.dispose()
     _print_report(console, report)
+    _print_holdings(console, holdings)
     _print_checks(console, checks)
     return all(c.ok for c in checks) and report.undelivered == 0
 
@@ -66,8 +81,18 @@ def _print_report(console: Console, report: RunReport) -> None:
     console.print(deliveries)
 
 
+def _print_holdings(console: Console, holdings: dict[str, dict[str, int]]) -> None:
+    table = Table("система", "получено (тип: число)", title="Что хранит каждая система партнёра")
+    for code, counts in holdings.items():
+        table.add_row(
+            PARTNER_NAMES.get(code, code),
+            ", ".join(f"{t}: {n}" for t, n in sorted(counts.items())) or "—",
+        )
+    console.print(table)
+
+
 def _print_checks(console: Console, checks: list[Check]) -> None:
-    table = Table("проверка", "итог", "", title="Что хранят системы партнёров")
+    table = Table("проверка", "итог", "", title="Проверки")
     for check in checks:
         table.add_row(check.name, check.detail, "[green]✓[/green]" if check.ok else "[red]✗[/red]")
     console.print(table)

@@ -34,7 +34,31 @@ DEMO_PARTNERS = {
     "police": "ОМВД России по г. Петропавловску-Камчатскому",
     "social": "КГАУ СЗ «Камчатский комплексный центр социального обслуживания населения»",
     "kdn": "Комиссия по делам несовершеннолетних и защите их прав Петропавловск-Камчатского ГО",
+    "health": "ГБУЗ «Камчатский краевой родильный дом»",
+    "education": "МАОУ «Средняя школа № 3» г. Петропавловска-Камчатского",
+    "employment": "КГКУ «Центр занятости населения города Петропавловска-Камчатского»",
 }
+#: The school whose exchange folder the education partner reads and writes.
+DEMO_SCHOOL = "school-3"
+
+
+def partner_endpoint(code: str, port: int, exchange_root: Path) -> str | None:
+    """Where the hub delivers to each demo partner (None: it pulls its inbox)."""
+    endpoints = {
+        "social": f"http://127.0.0.1:{port}",
+        "kdn": f"http://127.0.0.1:{port}/soap",
+        "health": f"http://127.0.0.1:{port}",
+        "employment": f"http://127.0.0.1:{port}",
+        "education": (exchange_root / DEMO_SCHOOL).resolve().as_uri(),
+    }
+    return endpoints.get(code)
+
+
+def simulator_options(code: str, exchange_root: Path) -> list[str]:
+    """Options a simulator needs beside the shared ones."""
+    if code == "education":
+        return ["--exchange-root", str(exchange_root), "--school", DEMO_SCHOOL]
+    return []
 
 
 def free_port() -> int:
@@ -60,6 +84,18 @@ class DemoStack:
     run_dir: Path
     processes: dict[str, RunningProcess] = field(default_factory=dict)
     redis: EmbeddedRedis | None = None
+    _ports: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def systems_dir(self) -> Path:
+        """The partner systems' own data; kept across runs, as a real agency keeps its
+        registers (case and plan numbers go on, so they never repeat)."""
+        return self.settings.data_dir / "demo" / "systems"
+
+    @property
+    def exchange_root(self) -> Path:
+        """The file-exchange folders shared with the schools."""
+        return self.systems_dir / "exchange"
 
     @property
     def hub_url(self) -> str:
@@ -78,10 +114,6 @@ class DemoStack:
         try:
             upgrade(engine)
             ports = {name: free_port() for name in ("hub", *DEMO_PARTNERS)}
-            endpoints = {
-                "social": f"http://127.0.0.1:{ports['social']}",
-                "kdn": f"http://127.0.0.1:{ports['kdn']}/soap",
-            }
             with make_session_factory(engine).begin() as session:
                 for code, organisation in DEMO_PARTNERS.items():
                     onboard_partner(
@@ -90,7 +122,7 @@ class DemoStack:
                         data_dir=self.settings.data_dir,
                         code=code,
                         organisation=organisation,
-                        endpoint=endpoints.get(code),
+                        endpoint=partner_endpoint(code, ports[code], self.exchange_root),
                         now=utc_now(),
                     )
                 assert {p.code for p in list_partners(session)} >= set(DEMO_PARTNERS)
@@ -99,12 +131,20 @@ class DemoStack:
         self._ports = ports
 
     def start(self) -> None:
-        """Start Redis, the hub (API + worker) and the simulators; return when all answer."""
-        self.redis = EmbeddedRedis(self.settings.data_dir).start()
+        """Start Redis, the hub (API + worker) and the simulators; return when all answer.
+
+        The embedded stack unless the settings name a database or a broker (tests run
+        the same story on PostgreSQL and the machine's Redis).
+        """
+        broker_url = self.settings.broker_url
+        if broker_url is None:
+            self.redis = EmbeddedRedis(self.settings.data_dir).start()
+            broker_url = self.redis.url
         env = {
             **os.environ,
             "HUB_DATA_DIR": str(self.settings.data_dir),
-            "REDIS_URL": self.redis.url,
+            "DATABASE_URL": self.settings.effective_database_url,
+            "REDIS_URL": broker_url,
             "HUB_DELIVERY_MIN_BACKOFF_MS": "300",
             "HUB_DELIVERY_MAX_BACKOFF_MS": "2000",
             "HUB_SWEEP_INTERVAL_S": "2",
@@ -124,9 +164,10 @@ class DemoStack:
             command = [
                 sys.executable, "-m", f"adapters.{code}.simulator",
                 "--port", str(port),
-                "--state-dir", str(self.run_dir / code),
+                "--state-dir", str(self.systems_dir / code),
                 "--hub-url", f"http://127.0.0.1:{hub_port}",
                 "--credentials", str(bundle_dir(self.settings.data_dir, code)),
+                *simulator_options(code, self.exchange_root),
             ]  # fmt: skip
             self._spawn(code, command, env, f"http://127.0.0.1:{port}", "/state")
         self._wait_until_ready()
@@ -154,10 +195,11 @@ class DemoStack:
     def _spawn(
         self, name: str, command: Sequence[str], env: dict[str, str], url: str, ready_path: str
     ) -> None:
-        log = (self.run_dir / "logs" / f"{name}.log").open("wb")
-        process = subprocess.Popen(  # noqa: S603 — our own interpreter and modules
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-        )
+        # The child keeps its own handle on the log; ours is closed at once.
+        with (self.run_dir / "logs" / f"{name}.log").open("wb") as log:
+            process = subprocess.Popen(  # noqa: S603 — our own interpreter and modules
+                command, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
         self.processes[name] = RunningProcess(name, process, url, ready_path)
 
     def _wait_until_ready(self) -> None:

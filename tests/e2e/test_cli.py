@@ -1,5 +1,6 @@
 """The ``hub`` command as an operator and a partner engineer use it."""
 
+import io
 import os
 import signal
 import subprocess
@@ -10,9 +11,13 @@ from pathlib import Path
 import httpx
 import pytest
 from lxml import etree
+from rich.console import Console
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from hub.cli import app
+from hub.config import Settings
+from hub.demo import run_demo
 from hub.demo.stack import free_port
 from signing import DevPki
 from tests.factories import Signers, make_envelope
@@ -150,3 +155,17 @@ def _wait_ready(url: str, process: "subprocess.Popen[bytes]") -> None:
             pass  # not listening yet
         time.sleep(0.2)
     pytest.fail("hub serve did not become ready")
+
+
+def test_the_whole_lifecycle_on_postgresql_and_the_machines_redis(
+    tmp_path: Path, database_url: str, engine: Engine, redis_url: str
+) -> None:
+    # The same story as `make demo`, on the production backends (and on SQLite).
+    settings = Settings(data_dir=tmp_path / "var", database_url=database_url, broker_url=redis_url)
+    console = Console(file=io.StringIO(), width=120)
+
+    assert run_demo(settings, console)
+
+    output = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "✗" not in output
+    assert "получено уведомление о снятии с учёта" in output
