@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import Final, TypeVar
 
+from adapters import canonical as c
 from adapters.errors import TranslationError
 from schemas import EnvelopeHeader
 
@@ -157,5 +158,36 @@ def envelope_facts(header: EnvelopeHeader) -> dict[str, object]:
             "priority": header.priority,
             "case_ref": header.case_ref,
             "correlation_id": header.correlation_id,
+        }
+    )
+
+
+#: How Russian agency registers word the subject of an information request.
+REQUEST_SUBJECTS: Final = {"family": "семья", "child": "ребёнок", "adult": "взрослый член семьи"}
+
+
+def request_record(request: c.InformationRequest) -> dict[str, object]:
+    """An information request as the police and employment registers record it."""
+    person = request.person
+    return compact(
+        {
+            "request_number": request.request_id,
+            "requested_at": request.requested_at.isoformat(),
+            "subject": REQUEST_SUBJECTS.get(request.subject, request.subject),
+            "person": None
+            if person is None
+            else compact(
+                {
+                    "surname": person.name.last,
+                    "name": person.name.first,
+                    "patronymic": person.name.middle,
+                    "birth_date": None
+                    if person.birth_date is None
+                    else person.birth_date.isoformat(),
+                }
+            ),
+            "questions": request.questions,
+            "purpose": request.purpose,
+            "due_by": request.due_by.isoformat(),
         }
     )

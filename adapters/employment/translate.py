@@ -47,7 +47,7 @@ from lxml import etree
 
 from adapters import canonical as c
 from adapters.errors import TranslationError
-from adapters.native import Fields, compact, envelope_facts
+from adapters.native import Fields, compact, envelope_facts, request_record
 
 __all__ = ["HARDSHIP", "LAW", "SENDER", "STATUSES", "from_canonical", "to_canonical"]
 
@@ -87,7 +87,6 @@ _SERVICES: Final = {
     "legal": "правовая помощь",
     "other": "иное",
 }
-_SUBJECTS: Final = {"family": "семья", "child": "ребёнок", "adult": "взрослый член семьи"}
 _CLOSURE_REASONS: Final = {
     "goals_achieved": "цели сопровождения достигнуты",
     "moved_away": "смена места жительства",
@@ -456,30 +455,6 @@ def _assignment_record(assignment: c.ActionAssignment) -> dict[str, object]:
     }
 
 
-def _request_record(request: c.InformationRequest) -> dict[str, object]:
-    person = request.person
-    return compact(
-        {
-            "request_number": request.request_id,
-            "requested_at": request.requested_at.isoformat(),
-            "subject": _SUBJECTS.get(request.subject, request.subject),
-            "person": None
-            if person is None
-            else compact(
-                {
-                    **_name_record(person.name),
-                    "birth_date": None
-                    if person.birth_date is None
-                    else person.birth_date.isoformat(),
-                }
-            ),
-            "questions": request.questions,
-            "purpose": request.purpose,
-            "due_by": request.due_by.isoformat(),
-        }
-    )
-
-
 def _closure_record(closure: c.CaseClosure) -> dict[str, object]:
     return compact(
         {
@@ -594,7 +569,7 @@ def _delivery_record(receipt: c.DeliveryReceipt) -> dict[str, object]:
 _WRITERS: Final[dict[type, tuple[str, Callable[[Any], dict[str, object]]]]] = {
     c.SupportPlan: ("assigned_actions", _plan_record),
     c.ActionAssignment: ("assigned_actions", _assignment_record),
-    c.InformationRequest: ("information_request", _request_record),
+    c.InformationRequest: ("information_request", request_record),
     c.CaseClosure: ("closure_notice", _closure_record),
     c.ReferralReceipt: ("referral_receipt", _receipt_record),
     c.CaseDecision: ("case_decision", _decision_record),

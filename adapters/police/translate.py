@@ -29,7 +29,7 @@ from lxml import etree
 
 from adapters import canonical as c
 from adapters.errors import TranslationError
-from adapters.native import Fields, compact, envelope_facts
+from adapters.native import Fields, compact, envelope_facts, request_record
 
 __all__ = [
     "GROUNDS",
@@ -104,7 +104,6 @@ _CLOSURE_REASONS: Final = {
     "early_termination": "досрочное прекращение",
     "refusal": "отказ семьи от сопровождения",
 }
-_SUBJECTS: Final = {"family": "семья", "child": "ребёнок", "adult": "взрослый член семьи"}
 _STATUSES: Final = {
     "assigned": "назначено",
     "accepted": "принято к исполнению",
@@ -262,7 +261,7 @@ def from_canonical(envelope: etree._Element) -> dict[str, object]:
     elif isinstance(payload, c.CaseClosure):
         kind, body = "closure", _closure_record(payload)
     elif isinstance(payload, c.InformationRequest):
-        kind, body = "information_request", _request_record(payload)
+        kind, body = "information_request", request_record(payload)
     else:
         raise TranslationError(
             "MessageType", f"the police system has no notification for {header.message_type}"
@@ -438,29 +437,5 @@ def _closure_record(closure: c.CaseClosure) -> dict[str, object]:
             if post_support is None or post_support.end is None
             else post_support.end.isoformat(),
             "comment": closure.comment,
-        }
-    )
-
-
-def _request_record(request: c.InformationRequest) -> dict[str, object]:
-    person = request.person
-    return compact(
-        {
-            "request_number": request.request_id,
-            "requested_at": request.requested_at.isoformat(),
-            "subject": _SUBJECTS.get(request.subject, request.subject),
-            "person": None
-            if person is None
-            else compact(
-                {
-                    **_name_record(person.name),
-                    "birth_date": None
-                    if person.birth_date is None
-                    else person.birth_date.isoformat(),
-                }
-            ),
-            "questions": request.questions,
-            "purpose": request.purpose,
-            "due_by": request.due_by.isoformat(),
         }
     )
