@@ -5,7 +5,7 @@ and production (PostgreSQL + Redis) differ only in the URLs in Settings.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import dramatiq
@@ -41,7 +41,7 @@ class HubRuntime:
     clock: Callable[[], datetime]
     broker: dramatiq.Broker | None = None
     actors: DeliveryActors | None = None
-    embedded_redis: EmbeddedRedis | None = field(default=None)
+    embedded_redis: EmbeddedRedis | None = None
 
     def broker_status(self) -> str:
         """ "ok", or why the broker cannot take messages now."""
