@@ -2,7 +2,7 @@
 
 import typer
 
-from hub.cli import db, demo, messages, partners, pki, schemas, server
+from hub.cli import db, demo, dlq, log, messages, partners, pki, schemas, server
 
 app = typer.Typer(
     name="hub",
@@ -14,10 +14,12 @@ app.add_typer(pki.app, name="pki")
 app.add_typer(partners.app, name="partners")
 app.add_typer(db.app, name="db")
 app.add_typer(schemas.app, name="schemas")
+app.add_typer(dlq.app, name="dlq")
 app.command("serve")(server.serve)
 app.command("worker")(server.worker)
 app.command("send")(messages.send)
 app.command("verify")(messages.verify)
+app.command("verify-log")(log.verify_log)
 app.command("demo")(demo.demo)
 
 

@@ -1,5 +1,6 @@
 """Ingest: check, record and route every incoming message (ARCHITECTURE §4)."""
 
+from hub.ingest.chain import GENESIS_HASH, ChainVerdict, chain_link, verify_chain
 from hub.ingest.factory import build_ingestor, build_inspector, open_pki
 from hub.ingest.inspect import InspectedMessage, Inspector
 from hub.ingest.pipeline import (
@@ -9,7 +10,7 @@ from hub.ingest.pipeline import (
     IngestReceipt,
     OnCommitted,
 )
-from hub.ingest.record import GENESIS_HASH, RejectionFacts, chain_link
+from hub.ingest.record import RejectionFacts
 
 __all__ = [
     # Construction
@@ -27,5 +28,7 @@ __all__ = [
     "RejectionFacts",
     # Log chain
     "GENESIS_HASH",
+    "ChainVerdict",
     "chain_link",
+    "verify_chain",
 ]

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.errors import Rejection
+from hub.ingest.chain import chain_link
 from hub.store import (
     ChainHead,
     DeliveryMode,
@@ -23,14 +24,6 @@ from hub.store import (
 )
 from hub.store import Rejection as RejectionRow
 from schemas import EnvelopeHeader
-
-#: The hash the chain starts from, before the first message.
-GENESIS_HASH = "0" * 64
-
-
-def chain_link(prev_hash: str, message_sha256: str) -> str:
-    """The next link of the log's hash chain: SHA-256 over the previous link and this message."""
-    return hashlib.sha256(f"{prev_hash}{message_sha256}".encode("ascii")).hexdigest()
 
 
 def lock_chain_head(session: Session) -> ChainHead:

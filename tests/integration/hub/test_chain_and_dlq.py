@@ -1,0 +1,100 @@
+"""The log's hash chain catches tampering, and dead letters can be listed and replayed."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from hub.cli import app
+from hub.ingest import Ingestor, verify_chain
+from hub.store import DeliveryStatus, MessageLog, OutboxDelivery, mark_dead
+from tests.factories import Signers, make_envelope
+
+
+@pytest.fixture
+def logged(ingestor: Ingestor, signers: Signers) -> list[int]:
+    """Three accepted referrals; their log ids."""
+    return [
+        ingestor.ingest(signers.sign(make_envelope(sender="police")), authenticated="police").hub_id
+        for _ in range(3)
+    ]
+
+
+@pytest.fixture
+def cli(data_dir: Path, database_url: str) -> CliRunner:
+    return CliRunner(
+        env={"HUB_DATA_DIR": str(data_dir), "DATABASE_URL": database_url, "COLUMNS": "200"}
+    )
+
+
+def test_an_untouched_log_verifies(
+    logged: list[int], session_factory: sessionmaker[Session], cli: CliRunner
+) -> None:
+    with session_factory() as session:
+        verdict = verify_chain(session)
+    assert verdict.intact
+    assert verdict.checked == 3
+    result = cli.invoke(app, ["verify-log"])
+    assert result.exit_code == 0
+    assert "3 message(s)" in result.output
+
+
+def test_an_altered_message_is_the_first_broken_link(
+    logged: list[int], session_factory: sessionmaker[Session], cli: CliRunner
+) -> None:
+    with session_factory.begin() as session:
+        raw = session.get_one(MessageLog, logged[1]).raw
+        session.execute(
+            update(MessageLog)
+            .where(MessageLog.id == logged[1])
+            .values(raw=raw.replace("Ключевская".encode(), "Садовая".encode()))
+        )
+    with session_factory() as session:
+        verdict = verify_chain(session)
+    assert (verdict.broken_at, verdict.checked) == (logged[1], 1)
+    assert "altered" in (verdict.reason or "")
+    result = cli.invoke(app, ["verify-log"])
+    assert result.exit_code == 1
+    assert f"broken at message {logged[1]}" in result.output
+
+
+@pytest.mark.parametrize(("victim", "broken"), [(1, 2), (2, 1)], ids=["middle", "last"])
+def test_a_removed_message_breaks_the_chain(
+    logged: list[int], session_factory: sessionmaker[Session], victim: int, broken: int
+) -> None:
+    with session_factory.begin() as session:
+        session.execute(
+            delete(OutboxDelivery).where(OutboxDelivery.message_log_id == logged[victim])
+        )
+        session.execute(delete(MessageLog).where(MessageLog.id == logged[victim]))
+    with session_factory() as session:
+        verdict = verify_chain(session)
+    # Removing the middle one breaks the next link; removing the last leaves the head dangling.
+    assert verdict.broken_at == logged[broken]
+
+
+def test_dead_letters_are_listed_and_replayed(
+    logged: list[int], session_factory: sessionmaker[Session], cli: CliRunner
+) -> None:
+    with session_factory.begin() as session:
+        row = session.scalars(select(OutboxDelivery).order_by(OutboxDelivery.id)).first()
+        assert row is not None
+        dead_id = row.id
+        mark_dead(session, dead_id, error="partner refused: HTTP 400")
+
+    listing = cli.invoke(app, ["dlq", "list"])
+    replayed = cli.invoke(app, ["dlq", "replay", str(dead_id)])
+    again = cli.invoke(app, ["dlq", "replay", str(dead_id)])
+    unknown = cli.invoke(app, ["dlq", "replay", "999999"])
+
+    assert listing.exit_code == 0
+    assert "HTTP 400" in listing.output
+    assert replayed.exit_code == 0
+    with session_factory() as session:
+        assert session.get_one(OutboxDelivery, dead_id).status is DeliveryStatus.PENDING
+    assert again.exit_code == 1  # no longer dead: nothing changes
+    assert "not dead" in again.output
+    assert unknown.exit_code == 1
+    assert "not found" in unknown.output
