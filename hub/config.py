@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     #: Sweeper: how often it runs, and how long a row may wait unnoticed, in seconds.
     sweep_interval_s: float = Field(default=5.0, gt=0)
     stuck_after_s: float = Field(default=120.0, gt=0)
+    #: How often a running hub looks for a new CRL (revocations), in seconds.
+    crl_recheck_s: float = Field(default=5.0, ge=0)
     #: Threads per worker process.
     worker_threads: int = Field(default=8, gt=0)
 

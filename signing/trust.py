@@ -9,7 +9,9 @@ from a partner carries the same certificate and a chain check per message is was
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -24,12 +26,17 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from signing.errors import CertificateExpired, CertificateRevoked, CertificateUntrusted
 from signing.identity import system_code_of
 
-__all__ = ["CA_CERT_FILE", "CRL_FILE", "TrustCacheInfo", "TrustStore"]
+__all__ = ["CA_CERT_FILE", "CRL_FILE", "DEFAULT_CRL_RECHECK_S", "TrustCacheInfo", "TrustStore"]
+
+_log = logging.getLogger(__name__)
 
 #: Trusted CA certificates (PEM, one or more) relative to a PKI directory.
 CA_CERT_FILE = Path("ca") / "ca.pem"
 #: The CA's revocation list (PEM) relative to a PKI directory.
 CRL_FILE = Path("crl.pem")
+
+#: How often a loaded trust store looks at its CRL file for a new one, in seconds.
+DEFAULT_CRL_RECHECK_S = 5.0
 
 #: Default bound on cached verdicts; one per partner certificate is the normal load.
 _DEFAULT_CACHE_SIZE = 1024
@@ -62,7 +69,12 @@ class TrustStore:
         crls: Sequence[x509.CertificateRevocationList] = (),
         *,
         cache_size: int = _DEFAULT_CACHE_SIZE,
+        crl_file: Path | None = None,
+        crl_recheck_s: float = DEFAULT_CRL_RECHECK_S,
     ) -> None:
+        """``crl_file``: where the CRLs came from; re-read when it changes, looked at no
+        more often than every ``crl_recheck_s`` seconds, so a revocation takes effect in
+        a running process."""
         if not ca_certificates:
             raise ValueError("a trust store needs at least one CA certificate")
         for ca in ca_certificates:
@@ -75,9 +87,15 @@ class TrustStore:
         self._hits = 0
         self._misses = 0
         self._revoked = self._index_crls(crls)
+        self._crl_file = crl_file
+        self._crl_recheck_s = crl_recheck_s
+        self._crl_next_check = 0.0
+        # Never matches a real file: the first look re-reads it, closing the gap between
+        # the caller reading the CRL and this store being built.
+        self._crl_seen: tuple[int, int] | None = (-1, -1)
 
     @classmethod
-    def load(cls, pki_dir: Path) -> TrustStore:
+    def load(cls, pki_dir: Path, *, crl_recheck_s: float = DEFAULT_CRL_RECHECK_S) -> TrustStore:
         """Read the CA certificates and (if present) the CRL of a PKI directory.
 
         Raises:
@@ -87,7 +105,25 @@ class TrustStore:
         cas = x509.load_pem_x509_certificates((pki_dir / CA_CERT_FILE).read_bytes())
         crl_path = pki_dir / CRL_FILE
         crls = [x509.load_pem_x509_crl(crl_path.read_bytes())] if crl_path.exists() else []
-        return cls(cas, crls)
+        return cls(cas, crls, crl_file=crl_path, crl_recheck_s=crl_recheck_s)
+
+    def _reload_crl_if_changed(self) -> None:
+        if self._crl_file is None or time.monotonic() < self._crl_next_check:
+            return
+        with self._lock:
+            self._crl_next_check = time.monotonic() + self._crl_recheck_s
+        version = _file_version(self._crl_file)
+        if version == self._crl_seen:
+            return
+        try:
+            crls = [x509.load_pem_x509_crl(self._crl_file.read_bytes())] if version else []
+            self.update_crls(crls)
+        except (OSError, ValueError):
+            # The CA publishes atomically, so this is a damaged file: keep the last good
+            # list rather than accept everyone, and try again at the next look.
+            _log.warning("CRL %s unreadable; keeping the previous one", self._crl_file)
+            return
+        self._crl_seen = version
 
     def update_crls(self, crls: Sequence[x509.CertificateRevocationList]) -> None:
         """Replace the revocation lists and drop every cached verdict.
@@ -120,6 +156,7 @@ class TrustStore:
         """
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
+        self._reload_crl_if_changed()
         fingerprint = certificate.fingerprint(hashes.SHA256())
         with self._lock:
             issuer = self._cache.get(fingerprint)
@@ -236,3 +273,12 @@ def _require_ca_usage(ca: x509.Certificate) -> None:
             f"CA certificate serial {ca.serial_number} needs basicConstraints ca=True, "
             "keyCertSign and cRLSign"
         )
+
+
+def _file_version(path: Path) -> tuple[int, int] | None:
+    """(mtime in ns, size) of ``path``, or None when it does not exist."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_mtime_ns, stat.st_size

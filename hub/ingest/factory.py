@@ -10,7 +10,7 @@ from hub.ingest.inspect import Inspector
 from hub.ingest.pipeline import Freshness, Ingestor, OnCommitted
 from hub.routing import load_rules
 from schemas import ParseLimits
-from signing import HUB_SYSTEM_CODE, DevPki, XmlSigner, XmlVerifier
+from signing import HUB_SYSTEM_CODE, DevPki, TrustStore, XmlSigner, XmlVerifier
 
 
 def build_ingestor(
@@ -49,6 +49,5 @@ def open_pki(settings: Settings) -> DevPki:
 
 def build_inspector(settings: Settings, pki: DevPki) -> Inspector:
     """The database-free checks, with the trust store loaded once."""
-    return Inspector(
-        XmlVerifier(pki.trust_store()), ParseLimits(max_bytes=settings.max_message_bytes)
-    )
+    trust = TrustStore.load(pki.root, crl_recheck_s=settings.crl_recheck_s)
+    return Inspector(XmlVerifier(trust), ParseLimits(max_bytes=settings.max_message_bytes))

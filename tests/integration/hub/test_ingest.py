@@ -13,8 +13,9 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from hub.config import Settings
 from hub.errors import Rejection
-from hub.ingest import GENESIS_HASH, Ingestor, chain_link
+from hub.ingest import GENESIS_HASH, Ingestor, build_ingestor, chain_link
 from hub.store import DeliveryStatus, MessageLog, OutboxDelivery, Partner
 from hub.store import Rejection as RejectionRow
 from schemas import ENVELOPE_NS
@@ -233,7 +234,7 @@ def test_bad_input_is_refused_with_its_code_and_recorded(
 
 
 def test_oversize_body_is_refused_before_parsing(
-    ingestor: Ingestor, session_factory: sessionmaker[Session], settings: object
+    ingestor: Ingestor, session_factory: sessionmaker[Session], settings: Settings
 ) -> None:
     raw = b"<a>" + b"x" * 2_000_000 + b"</a>"
     rejection = _refused(ingestor, session_factory, raw, "xml.too_large")
@@ -256,7 +257,7 @@ def test_certificate_from_another_ca_is_untrusted(
 def test_expired_certificate_is_refused(
     pki: DevPki,
     session_factory: sessionmaker[Session],
-    settings: object,
+    settings: Settings,
     partners: dict[str, str],
     enqueued: Enqueued,
 ) -> None:
@@ -270,7 +271,7 @@ def test_expired_certificate_is_refused(
 def test_revoked_certificate_is_refused(
     pki: DevPki,
     session_factory: sessionmaker[Session],
-    settings: object,
+    settings: Settings,
     partners: dict[str, str],
     enqueued: Enqueued,
 ) -> None:
@@ -282,12 +283,8 @@ def test_revoked_certificate_is_refused(
 
 
 def _fresh_ingestor(
-    settings: object, session_factory: sessionmaker[Session], enqueued: Enqueued
+    settings: Settings, session_factory: sessionmaker[Session], enqueued: Enqueued
 ) -> Ingestor:
-    from hub.config import Settings
-    from hub.ingest import build_ingestor
-
-    assert isinstance(settings, Settings)
     return build_ingestor(
         settings, session_factory, clock=lambda: datetime.now(UTC), on_committed=enqueued
     )
@@ -377,3 +374,26 @@ def test_message_nobody_registered_can_receive_is_refused(
             partner.active = False
     raw = signers.sign(make_envelope(sender="police"))
     _refused(ingestor, session_factory, raw, "routing.no_recipients")
+
+
+def test_a_revocation_takes_effect_in_the_running_hub(
+    pki: DevPki,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    partners: dict[str, str],
+    enqueued: Enqueued,
+) -> None:
+    # Given a running ingest that looks at the CRL on every message
+    ingestor = _fresh_ingestor(
+        settings.model_copy(update={"crl_recheck_s": 0}), session_factory, enqueued
+    )
+    police = XmlSigner(pki.signing_key("police"))
+    ingestor.ingest(police.sign(make_envelope(sender="police")), authenticated="police")
+
+    # When the CA revokes the police certificate
+    pki.revoke("police")
+
+    # Then the next message signed with it is refused, with no restart
+    _refused(
+        ingestor, session_factory, police.sign(make_envelope(sender="police")), "signature.revoked"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -170,3 +171,34 @@ def test_crl_of_another_ca_is_refused(pki: DevPki, other_pki: DevPki) -> None:
 def test_naive_now_is_refused(trust_store: TrustStore, police_key: SigningKey) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         trust_store.check(police_key.certificate, now=datetime(2026, 11, 24))
+
+
+def test_a_running_store_sees_a_new_revocation_without_a_restart(tmp_path: Path) -> None:
+    # Given a store loaded once, that looks at the CRL file on every check
+    pki = DevPki(tmp_path / "pki")
+    pki.init()
+    police = pki.issue("police", "ОМВД").cert_path
+    certificate = x509.load_pem_x509_certificate(police.read_bytes())
+    store = TrustStore.load(pki.root, crl_recheck_s=0)
+    store.check(certificate, now=datetime.now(UTC))
+
+    # When the CA revokes the certificate
+    pki.revoke("police")
+
+    # Then the same store refuses it
+    with pytest.raises(CertificateRevoked):
+        store.check(certificate, now=datetime.now(UTC))
+
+
+def test_the_crl_file_is_looked_at_no_more_often_than_asked(tmp_path: Path) -> None:
+    pki = DevPki(tmp_path / "pki")
+    pki.init()
+    certificate = x509.load_pem_x509_certificate(pki.issue("police", "ОМВД").cert_path.read_bytes())
+    store = TrustStore.load(pki.root, crl_recheck_s=3600)
+    store.check(certificate, now=datetime.now(UTC))  # the first look reads the file
+
+    pki.revoke("police")
+
+    # Within the hour the store still holds the old list: the certificate is accepted.
+    store.check(certificate, now=datetime.now(UTC))
+    assert store.cache_info().hits == 1
