@@ -44,6 +44,7 @@ __all__ = [
     "StateStore",
     "control_routes",
     "count_by_type",
+    "state_answer",
     "parse_options",
     "run_simulator",
     "send_now",
@@ -358,6 +359,32 @@ class OutageSwitch:
                 return None
             self._failures -= 1
             return self._status
+
+
+def state_answer(
+    state: State,
+    received: list[dict[str, object]],
+    *,
+    registers: dict[str, object],
+    counts: dict[str, int],
+) -> dict[str, object]:
+    """The ``GET /state`` answer of a simulator that replies through a ``ReplyOutbox``.
+
+    What it received, its own registers (cases, actions…), its replies by status, and
+    counts of each: received by type, the simulator's own, sent by type, pending.
+    """
+    replies = ReplyOutbox.summary(state)
+    return {
+        "received": received,
+        **registers,
+        **replies,
+        "counts": {
+            "received": count_by_type(received),
+            **counts,
+            "sent": count_by_type(replies["sent"]),
+            "pending": len(replies["pending"]),
+        },
+    }
 
 
 def count_by_type(items: Sequence[dict[str, object]]) -> dict[str, int]:

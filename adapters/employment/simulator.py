@@ -49,10 +49,10 @@ from adapters.simulation import (
     State,
     StateStore,
     control_routes,
-    count_by_type,
     lifespan_of,
     run_simulator,
     send_now,
+    state_answer,
     webhook_route,
 )
 
@@ -137,19 +137,17 @@ def create_app(state_dir: Path, hub: HubClient, *, step_s: float = ACTION_STEP_S
             }
             for message_id, entry in state["inbox"].items()
         ]
-        replies = ReplyOutbox.summary(state)
-        return {
-            "received": received,
-            "actions": state["actions"],
-            "referrals": state["referrals"],
-            **replies,
-            "counts": {
-                "received": count_by_type(received),
-                "actions": len(state["actions"]),
-                "sent": count_by_type(replies["sent"]),
-                "pending": len(replies["pending"]),
+        return state_answer(
+            state,
+            received,
+            registers={
+                "actions": state["actions"],
+                "referrals": state["referrals"],
             },
-        }
+            counts={
+                "actions": len(state["actions"]),
+            },
+        )
 
     loops: Sequence[BackgroundLoop] = [
         BackgroundLoop("employment-replies", outbox.send_pending, REPLY_INTERVAL_S),

@@ -63,10 +63,10 @@ from adapters.simulation import (
     State,
     StateStore,
     control_routes,
-    count_by_type,
     lifespan_of,
     run_simulator,
     send_now,
+    state_answer,
 )
 
 __all__ = ["SIGNAL_NS", "SOAP_ENV_NS", "create_app", "main", "signal_schema"]
@@ -189,18 +189,16 @@ def create_app(state_dir: Path, hub: HubClient) -> Starlette:
             }
             for message_id, entry in state["documents"].items()
         ]
-        replies = ReplyOutbox.summary(state)
-        return {
-            "received": received,
-            "cases": state["cases"],
-            **replies,
-            "counts": {
-                "received": count_by_type(received),
-                "calls": sum(item["calls"] for item in received),
-                "sent": count_by_type(replies["sent"]),
-                "pending": len(replies["pending"]),
+        return state_answer(
+            state,
+            received,
+            registers={
+                "cases": state["cases"],
             },
-        }
+            counts={
+                "calls": sum(item["calls"] for item in received),
+            },
+        )
 
     loops = [BackgroundLoop("kdn-replies", outbox.send_pending, REPLY_INTERVAL_S)]
     return Starlette(

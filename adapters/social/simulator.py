@@ -69,10 +69,10 @@ from adapters.simulation import (
     State,
     StateStore,
     control_routes,
-    count_by_type,
     lifespan_of,
     run_simulator,
     send_now,
+    state_answer,
     webhook_route,
 )
 from adapters.social.translate import to_canonical
@@ -174,20 +174,18 @@ def create_app(state_dir: Path, hub: HubClient) -> Starlette:
             }
             for message_id, entry in state["inbox"].items()
         ]
-        replies = ReplyOutbox.summary(state)
-        return {
-            "received": received,
-            "cases": state["cases"],
-            "referrals": state["referrals"],
-            **replies,
-            "counts": {
-                "received": count_by_type(received),
+        return state_answer(
+            state,
+            received,
+            registers={
+                "cases": state["cases"],
+                "referrals": state["referrals"],
+            },
+            counts={
                 "deliveries": sum(item["deliveries"] for item in received),
                 "cases": len(state["cases"]),
-                "sent": count_by_type(replies["sent"]),
-                "pending": len(replies["pending"]),
             },
-        }
+        )
 
     loops: Sequence[BackgroundLoop] = [
         BackgroundLoop("social-replies", outbox.send_pending, REPLY_INTERVAL_S)
