@@ -25,7 +25,7 @@ from typing import Any, Literal, cast
 from sqlalchemy import ColumnElement, CursorResult, Result, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from hub.store.models import DeliveryAttempt, DeliveryMode, DeliveryStatus, OutboxDelivery
+from hub.store.models.messages import DeliveryAttempt, DeliveryMode, DeliveryStatus, OutboxDelivery
 
 __all__ = [
     "AttemptOutcome",

@@ -1,4 +1,4 @@
-"""The hub's tables: partners, the message log, rejections, and the delivery outbox.
+"""Message tables: partners, the message log, rejections, and the delivery outbox.
 
 The message log is append-only and hash-chained; the outbox holds one row per
 (message, recipient) and is the source of truth for delivery — the broker only
@@ -163,25 +163,6 @@ class OutboxDelivery(Base):
 
     def __repr__(self) -> str:
         return f"OutboxDelivery(id={self.id}, to={self.recipient}, status={self.status.value})"
-
-
-class CaseFile(Base):
-    """A family's case as the hub knows it from the messages on it (keyed by CaseRef).
-
-    Kept in the same transaction as the message that changes it; routing reads the
-    category (СОП cases also go to the commission).
-    """
-
-    __tablename__ = "case_file"
-
-    id: Mapped[intpk]
-    case_ref: Mapped[str] = mapped_column(String(64), unique=True)
-    category: Mapped[str | None] = mapped_column(String(8))  # sop | tjs, once decided
-    opened_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-
-    def __repr__(self) -> str:
-        return f"CaseFile(case_ref={self.case_ref!r}, category={self.category!r})"
 
 
 class DeliveryAttempt(Base):

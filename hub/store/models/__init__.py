@@ -1,0 +1,49 @@
+"""The hub's tables, one module per aggregate: messages and delivery, cases, people."""
+
+from hub.store.models.cases import (
+    CaseAction,
+    CaseActionStatus,
+    CaseConflict,
+    CaseDeadline,
+    CaseFile,
+    CasePlan,
+    CaseReferral,
+    CaseReport,
+)
+from hub.store.models.messages import (
+    ChainHead,
+    DeliveryAttempt,
+    DeliveryMode,
+    DeliveryStatus,
+    MessageLog,
+    OutboxDelivery,
+    Partner,
+    Rejection,
+)
+from hub.store.models.people import AuditEntry, LoginAttempt, Person, WebSession
+
+__all__ = [
+    # Messages and delivery
+    "ChainHead",
+    "DeliveryAttempt",
+    "DeliveryMode",
+    "DeliveryStatus",
+    "MessageLog",
+    "OutboxDelivery",
+    "Partner",
+    "Rejection",
+    # Cases
+    "CaseAction",
+    "CaseActionStatus",
+    "CaseConflict",
+    "CaseDeadline",
+    "CaseFile",
+    "CasePlan",
+    "CaseReferral",
+    "CaseReport",
+    # People
+    "AuditEntry",
+    "LoginAttempt",
+    "Person",
+    "WebSession",
+]
