@@ -28,6 +28,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "hub.cases",
     ),
     "hub.partners": ("hub.store", "hub.errors"),
+    "hub.regions": ("hub.routing",),
     "queues": ("hub.store", "hub.config", "adapters", "signing"),
 }
 #: Where the parts are wired together: may import anything.

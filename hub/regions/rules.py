@@ -1,0 +1,311 @@
+"""Region rules: what differs between regions, one YAML file per region.
+
+Each region decides who recognises a family as СОП or ТЖС, whether consent comes
+before that decision, how long each stage of a case may take, how often reports are
+due, and which days it works. The files are loaded once at start and validated there:
+a bad file stops the hub with the file, the line and the reason, as the routing rules
+do, rather than failing on the first case of that region.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from importlib.resources import files
+from pathlib import Path
+from types import MappingProxyType
+from typing import Annotated, Literal, NoReturn, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    ValidationError,
+)
+
+from hub.regions.calendar import (
+    DEADLINE_UNITS,
+    Deadline,
+    DeadlineUnit,
+    WorkingCalendar,
+    is_weekend,
+    russian_calendar,
+)
+from hub.routing.yamlsource import ConfigInvalid, YamlPath, YamlSource, load_yaml
+
+DecisionBodyKind = Literal["kdn", "council", "working_group", "interagency_commission"]
+HelpType = Literal[
+    "social", "psychological", "pedagogical", "medical", "legal", "employment", "other"
+]
+
+_REGION_CODE = re.compile(r"[a-z][a-z0-9_-]*")
+_DEADLINE_TEXT = re.compile(r"(-?[0-9]+) +([a-z_]+)")
+
+
+def _parse_deadline(value: object) -> Deadline:
+    match = _DEADLINE_TEXT.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(
+            f"write a deadline as '<amount> <unit>' with unit one of "
+            f"{', '.join(DEADLINE_UNITS)}, e.g. '5 working_days'"
+        )
+    # Deadline itself refuses an unknown unit or a non-positive amount.
+    return Deadline(int(match[1]), cast(DeadlineUnit, match[2]))
+
+
+def _parse_zone(value: object) -> ZoneInfo:
+    if isinstance(value, str):
+        try:
+            return ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    raise ValueError(f"{value!r} is not an IANA time zone, e.g. Asia/Kamchatka")
+
+
+_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+_DeadlineText = Annotated[Deadline, PlainValidator(_parse_deadline)]
+_Zone = Annotated[ZoneInfo, PlainValidator(_parse_zone)]
+
+
+class _Model(BaseModel):
+    # strict: YAML already types its scalars, so "yes" or 1 where a number or flag
+    # belongs is a mistake to report, not to coerce.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class _DecisionBody(_Model):
+    kind: DecisionBodyKind
+    name: _Text
+
+
+class _DecisionBodies(_Model):
+    sop: _DecisionBody
+    tjs: _DecisionBody
+
+
+class _StageDeadlines(_Model):
+    receipt: _DeadlineText
+    urgent_receipt: _DeadlineText
+    survey: _DeadlineText
+    decision: _DeadlineText
+    plan: _DeadlineText
+    information_response: _DeadlineText
+    assignment_acceptance: _DeadlineText
+
+
+class _Reports(_Model):
+    period_months: int = Field(ge=1, le=12)
+    grace: _DeadlineText
+
+
+class _Calendar(_Model):
+    transferred_working_days: list[date] = []
+    days_off: list[date] = []
+
+
+class _RegionFile(_Model):
+    version: int = Field(ge=1, le=1)
+    name: _Text
+    default: bool = False
+    address_names: list[_Text] = Field(min_length=1)
+    timezone: _Zone
+    decision_bodies: _DecisionBodies
+    consent_before_decision: bool
+    deadlines: _StageDeadlines
+    action_acceptance: dict[HelpType, _DeadlineText] = {}
+    reports: _Reports
+    visits_per_month: int = Field(ge=1)
+    post_support_months: int = Field(ge=0)
+    calendar: _Calendar = _Calendar()
+
+
+@dataclass(frozen=True)
+class DecisionBodyRule:
+    """The collegial body that recognises a family's category in a region."""
+
+    kind: DecisionBodyKind
+    name: str
+
+
+@dataclass(frozen=True)
+class Region:
+    """One region's rules; ``code`` is its file's stem."""
+
+    code: str
+    name: str
+    #: Values of an address's <Region> that mean this region, as written in the file.
+    address_names: frozenset[str]
+    calendar: WorkingCalendar
+    #: "sop" and "tjs" → the body deciding that category.
+    decision_bodies: Mapping[str, DecisionBodyRule]
+    #: A CaseDecision needs a given ConsentRecord first.
+    consent_before_decision: bool
+    #: receipt, urgent_receipt, survey, decision, plan, information_response,
+    #: assignment_acceptance → how long that stage may take.
+    stage_deadlines: Mapping[str, Deadline]
+    #: Help type → how long an agency has to accept an action of the plan.
+    action_acceptance: Mapping[str, Deadline]
+    report_period_months: int
+    #: How long after a period ends its report counts as missing.
+    report_grace: Deadline
+    visits_per_month: int
+    post_support_months: int
+
+    def acceptance_deadline(self, help_type: str) -> Deadline:
+        """The acceptance deadline for ``help_type``, else the region's default one."""
+        return self.action_acceptance.get(help_type, self.stage_deadlines["assignment_acceptance"])
+
+
+def _address_key(name: str) -> str:
+    """How address names compare: case-insensitive, spaces stripped and collapsed."""
+    return " ".join(name.split()).casefold()
+
+
+@dataclass(frozen=True)
+class RegionRules:
+    """Every configured region, by code, and the one used when an address names none."""
+
+    regions: Mapping[str, Region]
+    default: Region
+    _by_address: Mapping[str, Region] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_address = {
+            _address_key(name): region
+            for region in self.regions.values()
+            for name in region.address_names
+        }
+        object.__setattr__(self, "_by_address", MappingProxyType(by_address))
+
+    def region_for_address(self, address_region: str | None) -> Region:
+        """The region an address's <Region> names, or the default one."""
+        if address_region is None:
+            return self.default
+        return self._by_address.get(_address_key(address_region), self.default)
+
+    def get(self, code: str) -> Region:
+        """The region with ``code``.
+
+        Raises:
+            LookupError: no region has that code.
+        """
+        try:
+            return self.regions[code]
+        except KeyError:
+            raise LookupError(f"unknown region {code}") from None
+
+
+def default_regions_dir() -> Path:
+    """The folder of region files shipped with the hub."""
+    return Path(str(files("hub.regions")))
+
+
+def load_regions(directory: Path | None = None) -> RegionRules:
+    """Load and validate every ``*.yaml`` in ``directory`` (the packaged one when None).
+
+    Raises:
+        ConfigInvalid: with file, line and reason; for a folder-wide problem (no
+            files, no default region) the file is the folder and the line 1.
+    """
+    folder = directory or default_regions_dir()
+    regions: dict[str, Region] = {}
+    claimed: dict[str, Path] = {}  # address key → the file that claimed it
+    default: tuple[Region, Path] | None = None
+    for file in sorted(folder.glob("*.yaml")):
+        source = load_yaml(file)
+        region, parsed = _load_region(source)
+        for i, name in enumerate(parsed.address_names):
+            key = _address_key(name)
+            if key in claimed:
+                raise ConfigInvalid(
+                    file,
+                    source.line_of(("address_names", i)),
+                    f"address_names: {name!r} is already claimed by {claimed[key].name}",
+                )
+            claimed[key] = file
+        if parsed.default:
+            if default is not None:
+                raise ConfigInvalid(
+                    file,
+                    source.line_of(("default",)),
+                    f"default: {default[1].name} is already the default region",
+                )
+            default = (region, file)
+        regions[region.code] = region
+    if not regions:
+        raise ConfigInvalid(folder, 1, "no region files (*.yaml) in this folder")
+    if default is None:
+        raise ConfigInvalid(folder, 1, "no region file says 'default: true'")
+    return RegionRules(regions=MappingProxyType(regions), default=default[0])
+
+
+def _load_region(source: YamlSource) -> tuple[Region, _RegionFile]:
+    code = source.file.stem
+    if not _REGION_CODE.fullmatch(code):
+        raise ConfigInvalid(
+            source.file, 1, f"the file name {code!r} must match {_REGION_CODE.pattern}"
+        )
+    try:
+        parsed = _RegionFile.model_validate(source.data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        # A misspelt key shows up as "extra" and as "missing": name the one in the file.
+        first = next((e for e in errors if tuple(e["loc"]) in source.lines), errors[0])
+        path = tuple(first["loc"])
+        where = ".".join(str(part) for part in path) or "document"
+        raise ConfigInvalid(source.file, source.line_of(path), f"{where}: {first['msg']}") from exc
+    bodies = parsed.decision_bodies
+    region = Region(
+        code=code,
+        name=parsed.name,
+        address_names=frozenset(parsed.address_names),
+        calendar=_working_calendar(source, parsed),
+        decision_bodies=MappingProxyType(
+            {
+                "sop": DecisionBodyRule(kind=bodies.sop.kind, name=bodies.sop.name),
+                "tjs": DecisionBodyRule(kind=bodies.tjs.kind, name=bodies.tjs.name),
+            }
+        ),
+        consent_before_decision=parsed.consent_before_decision,
+        stage_deadlines=MappingProxyType(dict(parsed.deadlines)),
+        action_acceptance=MappingProxyType(dict(parsed.action_acceptance.items())),
+        report_period_months=parsed.reports.period_months,
+        report_grace=parsed.reports.grace,
+        visits_per_month=parsed.visits_per_month,
+        post_support_months=parsed.post_support_months,
+    )
+    return region, parsed
+
+
+def _working_calendar(source: YamlSource, parsed: _RegionFile) -> WorkingCalendar:
+    working = parsed.calendar.transferred_working_days
+    days_off = parsed.calendar.days_off
+    for i, day in enumerate(working):
+        path: YamlPath = ("calendar", "transferred_working_days", i)
+        if not is_weekend(day):
+            _refuse(source, path, f"{day} is a {day:%A}, already a working day")
+        if day in working[:i]:
+            _refuse(source, path, f"{day} is listed twice")
+        # The decree's "move the day off from Saturday 3 January" names a holiday:
+        # that Saturday stays off, only the day it moves to changes.
+        if day in russian_calendar(day.year)[0]:
+            _refuse(source, path, f"{day} is a public holiday and cannot be a working day")
+    for i, day in enumerate(days_off):
+        path = ("calendar", "days_off", i)
+        if is_weekend(day):
+            _refuse(source, path, f"{day} is a {day:%A}, already a day off")
+        if day in days_off[:i]:
+            _refuse(source, path, f"{day} is listed twice")
+    return WorkingCalendar(
+        timezone=parsed.timezone,
+        transferred_working_days=frozenset(working),
+        days_off=frozenset(days_off),
+    )
+
+
+def _refuse(source: YamlSource, path: YamlPath, reason: str) -> NoReturn:
+    where = ".".join(str(part) for part in path[:-1])
+    raise ConfigInvalid(source.file, source.line_of(path), f"{where}: {reason}")
