@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     )
     #: Routing rules YAML; the packaged default when unset.
     routing_rules: Path | None = None
+    #: Folder of region rules (one YAML per region); the packaged regions when unset.
+    regions_dir: Path | None = None
+    #: How often the worker looks for actions past their deadline, in seconds.
+    escalation_interval_s: float = Field(default=60.0, gt=0)
 
     #: Largest message accepted, in bytes.
     max_message_bytes: int = Field(default=1_048_576, gt=0)
@@ -52,6 +56,16 @@ class Settings(BaseSettings):
     crl_recheck_s: float = Field(default=5.0, ge=0)
     #: Threads per worker process.
     worker_threads: int = Field(default=8, gt=0)
+
+    #: How long a person's web session lasts after login, in seconds (a working day).
+    session_ttl_s: int = Field(default=28_800, gt=0)
+    #: Failed logins allowed per login, and per client address, within the window…
+    login_max_failures: int = Field(default=5, gt=0)
+    #: …of this many seconds, before further tries are refused until it slides past.
+    login_window_s: int = Field(default=900, gt=0)
+    #: Mark the session cookie Secure even on plain HTTP requests (set behind a TLS proxy
+    #: that does not forward the scheme); requests that arrive over HTTPS always get it.
+    cookie_secure: bool = False
 
     @model_validator(mode="after")
     def _lease_outlasts_a_partner_call(self) -> "Settings":

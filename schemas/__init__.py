@@ -22,7 +22,7 @@ from schemas.errors import (
     XmlTooLarge,
 )
 from schemas.minimise import minimise
-from schemas.namespaces import DSIG_NS, ENVELOPE_NS, payload_namespace
+from schemas.namespaces import COMMON_NS, DSIG_NS, ENVELOPE_NS, payload_namespace
 from schemas.parser import ParseLimits, parse_xml
 from schemas.registry import envelope_schema, known_schemas, schema_for
 from schemas.sensitivity import SensitivityClass, sensitivity_map
@@ -31,6 +31,7 @@ from schemas.validation import validate_envelope, validate_payload
 # Grouped by concept (as dramatiq does), hence not one alphabetical list.
 __all__ = [
     # Namespaces
+    "COMMON_NS",
     "DSIG_NS",
     "ENVELOPE_NS",
     "payload_namespace",

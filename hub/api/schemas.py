@@ -12,8 +12,19 @@ class DeliveryOut(BaseModel):
     status: str
 
 
+class CaseConflictOut(BaseModel):
+    """Why an accepted message was not applied to its case (e.g. ``case.action_unknown``)."""
+
+    code: str
+    detail: str
+
+
 class ReceiptOut(BaseModel):
-    """The hub's receipt for an accepted message."""
+    """The hub's receipt for an accepted message.
+
+    ``case_conflicts`` is empty unless the message contradicted its case: it is then
+    logged and delivered, but the case tracker did not apply it.
+    """
 
     hub_id: int
     message_id: str
@@ -21,6 +32,7 @@ class ReceiptOut(BaseModel):
     priority: str
     received_at: datetime
     deliveries: list[DeliveryOut]
+    case_conflicts: list[CaseConflictOut] = []
 
 
 class AttemptOut(BaseModel):

@@ -11,8 +11,9 @@ from adapters.registry import ADAPTERS
 from hub.api import create_app
 from hub.cli.common import DataDirOption, console, load_settings
 from hub.config import Settings
-from hub.runtime import build_runtime, utc_now
-from hub.store import make_engine, make_session_factory
+from hub.escalation import run_escalation
+from hub.runtime import HubRuntime, build_runtime, utc_now
+from hub.store import make_engine
 from hub.store.migrate import upgrade
 from queues import run_worker
 
@@ -41,6 +42,7 @@ def serve(
             daemon=True,
         )
         worker_thread.start()
+        _start_escalation(runtime, stop)
     console.print(f"hub listening on http://{host}:{port} (API docs at /docs)")
     try:
         # uvicorn re-raises the signal that stopped it once it has shut down; under the
@@ -58,12 +60,32 @@ def worker(data_dir: Path | None = DataDirOption) -> None:
     """Deliver queued messages to partner systems, and sweep the outbox for stuck ones."""
     settings = load_settings(data_dir)
     _prepare(settings)
-    engine = make_engine(settings.effective_database_url)
+    # With a shared broker the deadline job enqueues its notices itself; an embedded
+    # one belongs to the API process, so the sweeper hands them over instead.
+    runtime = build_runtime(settings, with_broker=settings.broker_url is not None)
+    stop = threading.Event()
+    _start_escalation(runtime, stop)
     console.print("hub worker started")
     try:
-        run_worker(settings, make_session_factory(engine), ADAPTERS, clock=utc_now)
+        run_worker(settings, runtime.session_factory, ADAPTERS, clock=utc_now, stop=stop)
     finally:
-        engine.dispose()
+        stop.set()
+        runtime.close()
+
+
+def _start_escalation(runtime: HubRuntime, stop: threading.Event) -> None:
+    """The deadline job, beside the delivery worker, until ``stop``."""
+    threading.Thread(
+        target=run_escalation,
+        args=(runtime.ingestor, runtime.session_factory),
+        kwargs={
+            "clock": runtime.clock,
+            "interval_s": runtime.settings.escalation_interval_s,
+            "stop": stop,
+        },
+        name="escalation",
+        daemon=True,
+    ).start()
 
 
 def _prepare(settings: Settings) -> None:

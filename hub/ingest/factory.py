@@ -5,9 +5,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from hub.cases import CaseProjector
 from hub.config import Settings
 from hub.ingest.inspect import Inspector
 from hub.ingest.pipeline import Freshness, Ingestor, OnCommitted
+from hub.regions import load_regions
 from hub.routing import load_rules
 from schemas import ParseLimits
 from signing import HUB_SYSTEM_CODE, DevPki, TrustStore, XmlSigner, XmlVerifier
@@ -27,6 +29,7 @@ def build_ingestor(
         inspector=build_inspector(settings, pki),
         hub_signer=XmlSigner(pki.signing_key(HUB_SYSTEM_CODE)),
         rules=load_rules(settings.routing_rules),
+        projector=CaseProjector(load_regions(settings.regions_dir)),
         freshness=Freshness(
             max_age_s=settings.max_message_age_s, max_future_skew_s=settings.max_future_skew_s
         ),

@@ -2,7 +2,9 @@
 
 size limit → safe parse → envelope XSD → signature (trust, signer = Sender) →
 payload XSD → freshness → authorisation → ONE transaction: duplicate check,
-routing, hash-chained log entry, outbox rows → hand push rows to the queue.
+routing, hash-chained log entry, case projection, outbox rows → hand push rows
+to the queue. The hub's own messages (overdue notices) take the same path from
+the signature check on (``originate``).
 
 Nothing after the signature step reads the input tree: every later step reads
 the verified tree the verifier returns (no signature wrapping).
@@ -17,7 +19,7 @@ from lxml import etree
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.cases import project_message
+from hub.cases import CaseConflictNote, CaseProjector
 from hub.errors import Rejection
 from hub.ingest.authorize import authorize_sender
 from hub.ingest.facts import MessageFacts
@@ -58,6 +60,8 @@ class IngestReceipt:
     priority: str
     received_at: datetime
     deliveries: tuple[DeliveryRef, ...]
+    #: Why the message was not applied to its case, if it contradicted it (still accepted).
+    case_conflicts: tuple[CaseConflictNote, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class Ingestor:
         inspector: Inspector,
         hub_signer: Signer,
         rules: RoutingRules,
+        projector: CaseProjector,
         freshness: Freshness,
         clock: Callable[[], datetime],
         on_committed: OnCommitted,
@@ -86,6 +91,7 @@ class Ingestor:
         self._inspector = inspector
         self._hub_signer = hub_signer
         self._rules = rules
+        self._projector = projector
         self._freshness = freshness
         self._clock = clock
         self._on_committed = on_committed
@@ -103,11 +109,40 @@ class Ingestor:
         except Rejection as rejection:
             self._record(rejection, facts, now)
             raise
+        self._hand_over(receipt)
+        return receipt
+
+    def originate(self, envelope: etree._Element) -> IngestReceipt | None:
+        """Sign and send the hub's own message; None if its MessageId was already sent.
+
+        It passes the same checks as a partner's (parse, XSD, signature) and is logged,
+        projected and routed alike; the rules' senders list does not apply to the hub.
+        A deterministic MessageId makes a repeated call (another worker, a restart)
+        a no-op, so each notice is sent once.
+        """
+        raw = self._hub_signer.sign(envelope)
+        now = self._clock()
+        message = self._inspector.inspect(raw, _facts_of(raw, None))
+        route = self._rules.route_for(message.header.message_type)
+        if route is None:
+            raise ValueError(f"no route for the hub's {message.header.message_type}")
+        try:
+            with self._sessions.begin() as session:
+                receipt = self._store(session, raw, message, route, now)
+        except IntegrityError:
+            return None
+        except Rejection as rejection:
+            if rejection.code == "replay.duplicate":
+                return None
+            raise
+        self._hand_over(receipt)
+        return receipt
+
+    def _hand_over(self, receipt: IngestReceipt) -> None:
         push = [(d.delivery_id, receipt.priority) for d in receipt.deliveries if d.mode == "push"]
         if push:
             # Redis may lose this send; the sweeper re-enqueues from the outbox.
             self._on_committed(push)
-        return receipt
 
     def refuse(self, raw: bytes, rejection: Rejection) -> None:
         """Record a refusal decided before the pipeline ran (e.g. a bad API key)."""
@@ -168,7 +203,9 @@ class Ingestor:
             signer_fingerprint=message.signer.fingerprint_sha256,
             now=now,
         )
-        project_message(session, header, message.envelope, now=now)
+        conflicts = self._projector.project(
+            session, header, message.envelope, logged=logged, now=now
+        )
         rows = add_deliveries(
             session,
             message=logged,
@@ -185,6 +222,7 @@ class Ingestor:
             deliveries=tuple(
                 DeliveryRef(row.id, row.recipient, row.mode.value, row.status.value) for row in rows
             ),
+            case_conflicts=conflicts,
         )
 
     def _outbound_copies(

@@ -17,7 +17,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "hub.errors": (),
     "adapters": ("schemas", "signing"),
     "hub.routing": ("schemas", "signing", "hub.store", "hub.config", "hub.errors"),
-    "hub.cases": ("schemas", "signing", "hub.store", "hub.config", "hub.errors"),
+    "hub.cases": ("schemas", "signing", "hub.store", "hub.config", "hub.errors", "hub.regions"),
     "hub.ingest": (
         "schemas",
         "signing",
@@ -26,13 +26,15 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "hub.errors",
         "hub.routing",
         "hub.cases",
+        "hub.regions",
     ),
     "hub.partners": ("hub.store", "hub.errors"),
+    "hub.people": ("hub.store", "hub.config", "hub.errors", "hub.cases", "hub.routing"),
     "hub.regions": ("hub.routing",),
     "queues": ("hub.store", "hub.config", "adapters", "signing"),
 }
 #: Where the parts are wired together: may import anything.
-WIRING = ("hub.api", "hub.cli", "hub.demo", "hub.runtime", "hub.onboarding", "hub")
+WIRING = ("hub.api", "hub.web", "hub.cli", "hub.demo", "hub.runtime", "hub.onboarding", "hub")
 
 
 def _module_name(path: Path) -> str:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 from hub.api.deps import PartnerDep, RuntimeDep, SessionDep, presented_api_key
 from hub.api.schemas import (
     AttemptOut,
+    CaseConflictOut,
     DeliveryOut,
     DeliveryTraceOut,
     MessageTraceOut,
@@ -86,6 +87,9 @@ def _receipt_out(receipt: IngestReceipt) -> ReceiptOut:
                 delivery_id=d.delivery_id, recipient=d.recipient, mode=d.mode, status=d.status
             )
             for d in receipt.deliveries
+        ],
+        case_conflicts=[
+            CaseConflictOut(code=c.code, detail=c.detail) for c in receipt.case_conflicts
         ],
     )
 

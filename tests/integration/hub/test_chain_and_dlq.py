@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.ingest import Ingestor, verify_chain
-from hub.store import DeliveryStatus, MessageLog, OutboxDelivery, mark_dead
+from hub.store import CaseReferral, DeliveryStatus, MessageLog, OutboxDelivery, mark_dead
 from tests.factories import Signers, make_envelope
 
 
@@ -65,9 +65,9 @@ def test_a_removed_message_breaks_the_chain(
     logged: list[int], session_factory: sessionmaker[Session], victim: int, broken: int
 ) -> None:
     with session_factory.begin() as session:
-        session.execute(
-            delete(OutboxDelivery).where(OutboxDelivery.message_log_id == logged[victim])
-        )
+        # A tamperer removes the row and everything that points at it.
+        for table in (OutboxDelivery, CaseReferral):
+            session.execute(delete(table).where(table.message_log_id == logged[victim]))
         session.execute(delete(MessageLog).where(MessageLog.id == logged[victim]))
     with session_factory() as session:
         verdict = verify_chain(session)

@@ -1,0 +1,58 @@
+"""The deadline job: actions past their deadline get the hub's overdue notice, once.
+
+Runs beside the delivery worker (``hub worker``, ``hub serve``). Each pass reads
+the action deadlines that passed without the action done, and sends one notice
+per deadline through ``Ingestor.originate`` — signed, logged, projected (which
+marks the action overdue and the deadline escalated) and delivered like any
+message. The notice's MessageId is derived from the deadline, so two workers or a
+restart in the middle of a pass cannot send it twice.
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.cases import overdue_notice
+from hub.cases.deadlines import due_action_deadlines
+from hub.ingest import Ingestor
+
+_log = logging.getLogger(__name__)
+
+#: Deadlines handled per pass; the next pass takes the rest.
+ESCALATION_BATCH = 100
+
+
+def escalate_overdue_actions(
+    ingestor: Ingestor, session_factory: sessionmaker[Session], *, now: datetime
+) -> int:
+    """One pass: send the overdue notices now due; the number sent (repeats are skipped)."""
+    with session_factory() as session:
+        notices = [
+            overdue_notice(case, action, deadline, now=now)
+            for deadline, action, case in due_action_deadlines(
+                session, now=now, limit=ESCALATION_BATCH
+            )
+        ]
+    return sum(1 for notice in notices if ingestor.originate(notice) is not None)
+
+
+def run_escalation(
+    ingestor: Ingestor,
+    session_factory: sessionmaker[Session],
+    *,
+    clock: Callable[[], datetime],
+    interval_s: float,
+    stop: threading.Event,
+) -> None:
+    """Pass every ``interval_s`` seconds until ``stop``; a failed pass is logged and retried."""
+    while not stop.is_set():
+        try:
+            sent = escalate_overdue_actions(ingestor, session_factory, now=clock())
+            if sent:
+                _log.info("overdue notices sent: %d", sent)
+        except Exception:  # the job must outlive a database blip; the next pass retries
+            _log.exception("deadline pass failed")
+        stop.wait(interval_s)
