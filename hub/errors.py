@@ -30,6 +30,12 @@ REJECTION_CODES: Final[dict[str, RejectionKind]] = {
     "auth.partner_inactive": RejectionKind(403, "The partner system is disabled"),
     "auth.sender_mismatch": RejectionKind(403, "Sender differs from the authenticated partner"),
     "auth.type_not_allowed": RejectionKind(403, "The sender may not send this message type"),
+    # Who is signed in (people: pages and their JSON API)
+    "auth.login_refused": RejectionKind(401, "Wrong login or password"),
+    "auth.login_throttled": RejectionKind(429, "Too many failed logins; retry later"),
+    "auth.session_required": RejectionKind(401, "No valid session; log in first"),
+    "auth.csrf_invalid": RejectionKind(403, "The form's CSRF token does not match the session"),
+    "auth.role_forbidden": RejectionKind(403, "The person's role may not do this"),
     # Bytes and XML
     "xml.too_large": RejectionKind(413, "The message exceeds the size limit"),
     "xml.malformed": RejectionKind(400, "The body is not well-formed XML"),

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.registry import ADAPTERS
 from hub.config import Settings
 from hub.ingest import Ingestor, build_ingestor
+from hub.routing import RoutingRules, load_rules
 from hub.store import make_engine, make_session_factory
 from queues import (
     DeliveryActors,
@@ -38,6 +39,8 @@ class HubRuntime:
     engine: Engine
     session_factory: sessionmaker[Session]
     ingestor: Ingestor
+    #: The routing rules, for what each person's agency may see (the ingestor keeps its own).
+    rules: RoutingRules
     clock: Callable[[], datetime]
     broker: dramatiq.Broker | None = None
     actors: DeliveryActors | None = None
@@ -92,6 +95,7 @@ def build_runtime(
         engine=engine,
         session_factory=session_factory,
         ingestor=ingestor,
+        rules=load_rules(settings.routing_rules),
         clock=clock,
         broker=broker,
         actors=actors,

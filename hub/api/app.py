@@ -1,22 +1,34 @@
 """The HTTP application: built by ``create_app`` from a runtime; nothing is built at import."""
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
-from hub.api.problems import install_problem_handlers
-from hub.api.routes import health, inbox, messages
+from hub.api.problems import install_problem_handlers, rejection_response
+from hub.api.routes import health, inbox, messages, session
 from hub.runtime import HubRuntime
+from hub.web.auth import install_access_handlers
+from hub.web.routes import login
+from hub.web.security import SecurityHeaders
+from hub.web.templating import make_templates
 
 
 def create_app(runtime: HubRuntime) -> FastAPI:
-    """The hub's API: partners post and pull messages; operators probe health."""
+    """The hub's API and pages: partners post and pull messages; people log in to the pages;
+    operators probe health."""
     app = FastAPI(
         title="Межведомственный узел обмена — API",
         summary="Interagency data-exchange hub for the social support of families with children",
         version="1.0",
     )
     app.state.runtime = runtime
+    app.state.templates = make_templates()
+    app.add_middleware(SecurityHeaders)
     install_problem_handlers(app)
+    install_access_handlers(app, rejection_response)
     app.include_router(messages.router)
     app.include_router(inbox.router)
     app.include_router(health.router)
+    app.include_router(session.router)
+    app.include_router(login.router)
+    app.mount("/static", StaticFiles(packages=[("hub.web", "static")]), name="static")
     return app

@@ -1,0 +1,118 @@
+"""Accounts of people who use the hub's pages: created, listed and disabled by administrators.
+
+Each account has a role and a scope (ARCHITECTURE §1, need-to-know): a region for
+everyone but administrators, and an agency (partner system code) for officers and
+curators. Validation happens here, once, for the CLI and any future admin page.
+"""
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.cases.access import Role
+from hub.errors import NotFound
+from hub.people.passwords import hash_password
+from hub.store import Person
+
+#: Logins are lowercase ASCII, so they are typed the same way on every keyboard layout.
+LOGIN_PATTERN = re.compile(r"[a-z0-9._-]{3,64}")
+#: Region and agency codes follow the partner system codes of the routing rules.
+_CODE_PATTERN = re.compile(r"[a-z][a-z0-9_-]{1,31}")
+#: Shortest password accepted, in characters.
+MIN_PASSWORD_CHARS = 12
+_MAX_NAME_CHARS = 200
+
+
+class PersonInvalid(ValueError):
+    """An account the hub refuses to create; ``reason`` is a machine code, never the input."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def add_person(
+    session: Session,
+    *,
+    login: str,
+    display_name: str,
+    role: Role,
+    region: str | None,
+    agency: str | None,
+    password: str,
+    now: datetime,
+) -> Person:
+    """Create an active account; the caller commits.
+
+    Raises:
+        PersonInvalid: reason ``login_format``, ``login_taken``, ``name_required``,
+            ``region_required``, ``region_format``, ``agency_required``, ``agency_format``
+            or ``password_too_short``.
+    """
+    _check_account(login, display_name, role, region, agency, password)
+    if find_person(session, login) is not None:
+        raise PersonInvalid("login_taken")
+    person = Person(
+        login=login,
+        display_name=display_name.strip(),
+        role=role.value,
+        region=region,
+        agency=agency,
+        password_hash=hash_password(password),
+        active=True,
+        created_at=now,
+    )
+    session.add(person)
+    session.flush()
+    return person
+
+
+def _check_account(
+    login: str,
+    display_name: str,
+    role: Role,
+    region: str | None,
+    agency: str | None,
+    password: str,
+) -> None:
+    if not LOGIN_PATTERN.fullmatch(login):
+        raise PersonInvalid("login_format")
+    if not display_name.strip() or len(display_name) > _MAX_NAME_CHARS:
+        raise PersonInvalid("name_required")
+    if region is None and role is not Role.ADMINISTRATOR:
+        raise PersonInvalid("region_required")
+    if region is not None and not _CODE_PATTERN.fullmatch(region):
+        raise PersonInvalid("region_format")
+    if agency is None and role in (Role.OFFICER, Role.CURATOR):
+        raise PersonInvalid("agency_required")
+    if agency is not None and not _CODE_PATTERN.fullmatch(agency):
+        raise PersonInvalid("agency_format")
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise PersonInvalid("password_too_short")
+
+
+def find_person(session: Session, login: str) -> Person | None:
+    """The account with this login, active or not."""
+    return session.scalar(select(Person).where(Person.login == login))
+
+
+def list_people(session: Session) -> Sequence[Person]:
+    """Every account, by login."""
+    return session.scalars(select(Person).order_by(Person.login)).all()
+
+
+def disable_person(session: Session, login: str) -> Person:
+    """Deactivate an account: it can no longer log in, and its open sessions stop working.
+
+    Raises:
+        NotFound: no account has this login.
+    """
+    person = find_person(session, login)
+    if person is None:
+        raise NotFound("person", login)
+    person.active = False
+    session.flush()
+    return person

@@ -1,0 +1,1 @@
+"""One router per group of pages: login and logout here; cases and statistics beside it."""
