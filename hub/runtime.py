@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.registry import ADAPTERS
 from hub.config import Settings
 from hub.ingest import Ingestor, build_ingestor
+from hub.regions import RegionRules, load_regions
 from hub.routing import RoutingRules, load_rules
 from hub.store import make_engine, make_session_factory
 from queues import (
@@ -41,6 +42,8 @@ class HubRuntime:
     ingestor: Ingestor
     #: The routing rules, for what each person's agency may see (the ingestor keeps its own).
     rules: RoutingRules
+    #: The region rules: each case region's name and time zone for the pages.
+    regions: RegionRules
     clock: Callable[[], datetime]
     broker: dramatiq.Broker | None = None
     actors: DeliveryActors | None = None
@@ -96,6 +99,7 @@ def build_runtime(
         session_factory=session_factory,
         ingestor=ingestor,
         rules=load_rules(settings.routing_rules),
+        regions=load_regions(settings.regions_dir),
         clock=clock,
         broker=broker,
         actors=actors,
