@@ -96,4 +96,4 @@ def due_action_deadlines(
         .order_by(CaseDeadline.due_at, CaseDeadline.id)
         .limit(limit)
     )
-    return [(deadline, action, case) for deadline, action, case in rows.tuples()]
+    return [(deadline, action, case) for deadline, action, case in rows]

@@ -62,7 +62,7 @@ def overdue_notice(
         schema_version="1.0",
         sender=HUB_SYSTEM_CODE,
         sender_organisation=HUB_ORGANISATION,
-        recipients=tuple(dict.fromkeys((CASE_OWNER, action.responsible_agency))),
+        recipients=_recipients(case, action),
         created_at=now,
         priority="routine",
         case_ref=case.case_ref,
@@ -71,6 +71,12 @@ def overdue_notice(
         consent_ref=None,
     )
     return build_envelope(header, update)
+
+
+def _recipients(case: CaseFile, action: CaseAction) -> tuple[str, ...]:
+    """The curator's system and the executor; the commission too for a СОП case."""
+    commission = ("kdn",) if case.category == "sop" else ()
+    return tuple(dict.fromkeys((CASE_OWNER, action.responsible_agency, *commission)))
 
 
 def _add(parent: etree._Element, ns: str, name: str, value: str) -> None:

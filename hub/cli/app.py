@@ -2,7 +2,7 @@
 
 import typer
 
-from hub.cli import db, demo, dlq, log, messages, partners, pki, schemas, server
+from hub.cli import cases, db, demo, dlq, log, messages, partners, pki, schemas, server
 
 app = typer.Typer(
     name="hub",
@@ -15,6 +15,7 @@ app.add_typer(partners.app, name="partners")
 app.add_typer(db.app, name="db")
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(cases.app, name="cases")
 app.command("serve")(server.serve)
 app.command("worker")(server.worker)
 app.command("send")(messages.send)

@@ -1,0 +1,40 @@
+"""``hub cases rebuild|escalate``: maintain the case tracker from the command line."""
+
+from pathlib import Path
+
+import typer
+
+from hub.cases import CaseProjector, rebuild_cases
+from hub.cli.common import DataDirOption, console, load_settings
+from hub.escalation import escalate_overdue_actions
+from hub.regions import load_regions
+from hub.runtime import build_runtime, utc_now
+from hub.store import make_engine, make_session_factory
+
+app = typer.Typer(help="The case tracker: rebuild it from the log, run the deadline job.")
+
+
+@app.command("rebuild")
+def rebuild(data_dir: Path | None = DataDirOption) -> None:
+    """Drop every case and replay the message log into the case tracker, in one transaction."""
+    settings = load_settings(data_dir)
+    projector = CaseProjector(load_regions(settings.regions_dir))
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            replayed = rebuild_cases(session, projector)
+    finally:
+        engine.dispose()
+    console.print(f"[green]rebuilt[/green]: {replayed} message(s) replayed into the case tracker")
+
+
+@app.command("escalate")
+def escalate(data_dir: Path | None = DataDirOption) -> None:
+    """One pass of the deadline job now (the worker runs it every minute)."""
+    settings = load_settings(data_dir)
+    runtime = build_runtime(settings, with_broker=False)
+    try:
+        sent = escalate_overdue_actions(runtime.ingestor, runtime.session_factory, now=utc_now())
+    finally:
+        runtime.close()
+    console.print(f"overdue notices sent: {sent} (the worker's sweeper delivers them)")

@@ -1,0 +1,146 @@
+"""Actions past their deadline get one overdue notice, however often the job runs or restarts."""
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from hub.cli.app import app
+from hub.config import Settings
+from hub.escalation import escalate_overdue_actions
+from hub.ingest import Ingestor, build_ingestor
+from hub.store import CaseAction, CaseDeadline, MessageLog, OutboxDelivery
+from schemas import parse_xml, payload_of, read_header
+from tests.conftest import Enqueued
+from tests.factories import Signers
+from tests.integration.cases.story import CaseStory
+
+LATE = "ИПСС-0457-03"  # the health line, due yesterday
+
+
+def late_plan(ingestor: Ingestor, signers: Signers) -> CaseStory:
+    story = CaseStory(ingestor, signers, "KAM-2026-000777")
+    story.referral()
+    story.registered()
+    story.surveyed()
+    story.consented()
+    story.decided()
+    today = date.today()
+    story.planned(
+        deadlines=[
+            today - timedelta(days=1),
+            today + timedelta(days=60),
+            today + timedelta(days=90),
+        ]
+    )
+    return story
+
+
+def notices(session: Session) -> list[MessageLog]:
+    return list(session.scalars(select(MessageLog).where(MessageLog.sender == "hub")))
+
+
+def test_an_overdue_action_is_escalated_once(
+    ingestor: Ingestor,
+    signers: Signers,
+    session_factory: sessionmaker[Session],
+    enqueued: Enqueued,
+) -> None:
+    late_plan(ingestor, signers)
+    now = datetime.now(UTC)
+
+    first = escalate_overdue_actions(ingestor, session_factory, now=now)
+    again = escalate_overdue_actions(ingestor, session_factory, now=now + timedelta(hours=1))
+
+    assert (first, again) == (1, 0)
+    with session_factory() as session:
+        [notice] = notices(session)
+        header = read_header(parse_xml(notice.raw))
+        status = payload_of(parse_xml(notice.raw)).findtext("{*}Status")
+        assert (header.message_type, status, header.case_ref) == (
+            "ActionStatusUpdate",
+            "overdue",
+            "KAM-2026-000777",
+        )
+        recipients = set(
+            session.scalars(
+                select(OutboxDelivery.recipient).where(OutboxDelivery.message_log_id == notice.id)
+            )
+        )
+        # The curator's system and the executor; the commission too, the case being СОП.
+        assert recipients == {"social", "health", "kdn"}
+        action = session.scalars(select(CaseAction).where(CaseAction.action_id == LATE)).one()
+        assert action.status == "overdue"
+        deadline = session.scalars(
+            select(CaseDeadline).where(CaseDeadline.kind == "action", CaseDeadline.subject == LATE)
+        ).one()
+        assert deadline.escalation_message_id == notice.message_id
+    # The notice went to the queue like any message.
+    assert {row for row, _ in enqueued.rows} >= {
+        d.id for d in _deliveries_of(session_factory, notice.id) if d.mode.value == "push"
+    }
+
+
+def test_two_workers_at_once_send_one_notice(
+    settings: Settings,
+    ingestor: Ingestor,
+    signers: Signers,
+    session_factory: sessionmaker[Session],
+) -> None:
+    late_plan(ingestor, signers)
+    now = datetime.now(UTC)
+    workers = [
+        build_ingestor(
+            settings, session_factory, clock=lambda: datetime.now(UTC), on_committed=list
+        )
+        for _ in range(2)
+    ]
+    sent: list[int] = []
+    threads = [
+        threading.Thread(
+            target=lambda w=w: sent.append(escalate_overdue_actions(w, session_factory, now=now))
+        )
+        for w in workers
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(sent) in ([0, 1], [1, 1]) and sum(sent) >= 1
+    with session_factory() as session:
+        assert len(notices(session)) == 1
+
+
+def test_the_job_run_again_after_a_restart_sends_nothing_new(
+    settings: Settings,
+    ingestor: Ingestor,
+    signers: Signers,
+    session_factory: sessionmaker[Session],
+) -> None:
+    late_plan(ingestor, signers)
+    env = {"HUB_DATA_DIR": str(settings.data_dir), "DATABASE_URL": settings.effective_database_url}
+    runner = CliRunner()
+
+    # Each run is a fresh process's worth of state: settings, keys, engine, ingestor.
+    first = runner.invoke(app, ["cases", "escalate"], env=env)
+    second = runner.invoke(app, ["cases", "escalate"], env=env)
+
+    assert first.exit_code == 0, first.output
+    assert "overdue notices sent: 1" in first.output
+    assert "overdue notices sent: 0" in second.output
+    with session_factory() as session:
+        assert len(notices(session)) == 1
+
+
+def _deliveries_of(
+    session_factory: sessionmaker[Session], message_log_id: int
+) -> list[OutboxDelivery]:
+    with session_factory() as session:
+        return list(
+            session.scalars(
+                select(OutboxDelivery).where(OutboxDelivery.message_log_id == message_log_id)
+            )
+        )
