@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from lxml import etree
 
-from hub.ingest import IngestReceipt, Ingestor
+from hub.ingest import Ingestor, IngestReceipt
 from schemas import payload_of
 from tests.factories import Signers, make_envelope
 

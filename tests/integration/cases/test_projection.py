@@ -40,7 +40,8 @@ def test_a_case_moves_from_signal_to_closure(
     with session_factory() as session:
         case = case_of(session, story.case_ref)
         assert (case.state, case.region, case.referrer) == ("signal", "kamchatka", "police")
-        assert case.family_name and case.children_count
+        assert case.family_name
+        assert case.children_count
         assert case.urgent  # the sample referral is urgent
         assert case.curator_name is not None
     story.surveyed(risk="high")
@@ -195,7 +196,7 @@ def test_rebuild_from_the_log_equals_the_live_projection(
 
     assert replayed == 11
     assert rebuilt == live
-    assert live["CaseConflict"] and live["CasePlan"] and live["CaseReport"]
+    assert all(live[table] for table in ("CaseConflict", "CasePlan", "CaseReport"))
 
 
 _TABLES = (
