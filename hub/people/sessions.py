@@ -46,7 +46,7 @@ def find_session(
     ).one_or_none()
     if found is None:
         return None
-    row, person = found.tuple()
+    row, person = found
     if row.ended_at is not None or row.expires_at <= now or not person.active:
         return None
     return row, person
