@@ -336,6 +336,8 @@ def _command(
     if event["event"] == "information.requested":
         # "agency" names the addressee, now in "recipients"; the request has no such field.
         event.pop("agency", None)
+    # A command option, not a field of the centre's event.
+    event.pop("started_days_ago", None)
     message_id = str(uuid.uuid4())
     ReplyOutbox.add(state, to_canonical(event, message_id=message_id, now=now))
     if event["event"] == "plan.approved":
@@ -343,7 +345,7 @@ def _command(
     elif event["event"] == "case.closed":
         case.update(status="closed", closure_reason=event.get("reason"))
     elif event["event"] == "case.decided":
-        case.update(category=event.get("category"), decided_by=COUNCIL["name"])
+        case.update(category=event.get("category"), decided_by=event["decision_body"]["name"])
     return event, message_id
 
 
@@ -420,13 +422,15 @@ def _decision(
 
 
 def _plan(
-    case: dict[str, Any], state: State, now: datetime, _body: dict[str, Any]
+    case: dict[str, Any], state: State, now: datetime, body: dict[str, Any]
 ) -> dict[str, Any]:
+    """The plan; ``started_days_ago`` dates it back (a plan adopted weeks ago, on paper)."""
+    approved = now - timedelta(days=int(body.get("started_days_ago", 0)))
     version = int(case["plan_version"] or 0) + 1
     plan_number = (case["plan"] or {}).get("plan_number") or (
         f"ИПСС-{now.year}-{_next(state, 'next_number'):04d}"
     )
-    start = now.date()
+    start = approved.date()
 
     def by(days: int) -> str:
         return (start + timedelta(days=days)).isoformat()
@@ -458,7 +462,7 @@ def _plan(
         "plan_number": plan_number,
         "version": version,
         "period": {"from": start.isoformat(), "to": by(180)},
-        "approved_at": now.isoformat(),
+        "approved_at": approved.isoformat(),
         "approved_by": case.get("decided_by") or COUNCIL["name"],
         "curator": case["curator"],
         "goals": "Выход семьи из трудной жизненной ситуации: трудоустройство матери, "

@@ -369,6 +369,10 @@ class CaseProjector:
         _refuse_if_closed(case, m)
         action_id = p.required_text(m.payload, "ActionId")
         action = _find_action(m.session, case, action_id)
+        if action is None and case.plan_at is None:
+            # Before any plan, statuses are about preparatory work (the owner's survey
+            # assignment): nothing to match them against; the timeline shows them.
+            return
         if action is None:
             raise _Contradiction(
                 "case.action_unknown", f"action {action_id} is not in the plan of {case.case_ref}"

@@ -14,12 +14,27 @@ _OFFICER = {
     "phone": "+7 (4152) 41-00-00",
 }
 _UNIT = "ОМВД России по г. Петропавловску-Камчатскому"
+#: The police system is federal: the same one refers a family in the hub's second region.
+_KALUGA_OFFICER = {
+    "surname": "Ершова",
+    "name": "Марина",
+    "patronymic": "Олеговна",
+    "position": "инспектор ПДН, старший лейтенант полиции",
+    "phone": "+7 (4842) 50-00-00",
+}
+_KALUGA_UNIT = "УМВД России по г. Калуге"
 
 
-def _address(street: str, house: str, flat: str) -> dict[str, str]:
+def _address(
+    street: str,
+    house: str,
+    flat: str,
+    region: str = "Камчатский край",
+    city: str = "г. Петропавловск-Камчатский",
+) -> dict[str, str]:
     return {
-        "region": "Камчатский край",
-        "city": "г. Петропавловск-Камчатский",
+        "region": region,
+        "city": city,
         "street": street,
         "house": house,
         "flat": flat,
@@ -27,7 +42,7 @@ def _address(street: str, house: str, flat: str) -> dict[str, str]:
 
 
 def police_records(stamp: str, now: datetime) -> list[dict[str, object]]:
-    """Three signals an inspector registers during a night shift; the second is urgent."""
+    """Three signals of a night shift: two in Kamchatka (the second urgent), one in Kaluga."""
     at = [(now - timedelta(hours=h)).isoformat(timespec="seconds") for h in (6, 2, 1)]
     return [
         {
@@ -85,11 +100,13 @@ def police_records(stamp: str, now: datetime) -> list[dict[str, object]]:
         {
             "kusp_number": f"КУСП-{stamp}-03",
             "registered_at": at[2],
-            "unit": _UNIT,
+            "unit": _KALUGA_UNIT,
             "department": "ПДН",
-            "officer": _OFFICER,
+            "officer": _KALUGA_OFFICER,
             "received_via": "сообщение граждан",
-            "address": _address("ул. Максутова", "40", "7"),
+            "address": _address(
+                "ул. Кирова", "40", "7", region="Калужская область", city="г. Калуга"
+            ),
             "parents": [
                 {"surname": "Шестакова", "name": "Инна", "patronymic": "Романовна",
                  "birth_date": "1995-06-23", "kinship": "мать"},

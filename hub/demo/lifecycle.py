@@ -3,8 +3,11 @@
 The urgent family the police referred is surveyed and consents; the commission
 recognises it as СОП; the curator's plan gives actions to the hospital, the school
 and the employment centre, each of which reports back in its own format (FHIR Task,
-CSV file, REST record); one action runs late and is marked overdue; a periodic report
-and an answer from the police come in; the case is closed with its reason.
+CSV file, REST record); one action runs late and the hub's deadline job marks it
+overdue; a periodic report and an answer from the police come in; the case is closed
+with its reason. A second family, in Kaluga, is decided by that region's working
+group (no prior consent needed there) and stays open with its late action marked,
+for the curator's pages.
 """
 
 import time
@@ -18,6 +21,14 @@ from hub.demo.stack import DemoStack
 
 #: How long one step may take to show its effect, in seconds.
 STEP_DEADLINE_S = 60.0
+#: The demo's plans were adopted this many days ago, so the hospital's 30-day line is late.
+PLAN_STARTED_DAYS_AGO = "35"
+#: Kaluga's body for families in a difficult life situation (hub/regions/kaluga.yaml).
+KALUGA_WORKING_GROUP = {
+    "kind": "working_group",
+    "name": "Межведомственная рабочая группа по работе с семьями, находящимися в трудной "
+    "жизненной ситуации, г. Калуги",
+}
 
 
 class Lifecycle:
@@ -46,15 +57,12 @@ class Lifecycle:
         self._step("КДН и ЗП рассматривает дело и признаёт семью находящейся в СОП")
         self._expect("social", "КЦСОН получил постановление КДН и ЗП", {"CaseDecision": 1})
         self._expect("police", "ПДН получил постановление по своему сигналу", {"CaseDecision": 1})
-        self._step("Куратор утверждает ИПСС: мероприятия больницы, школы и центра занятости")
-        self._command("social", "plan")
+        self._step("Куратор вносит ИПСС, утверждённый 35 дней назад: больница, школа, ЦЗН")
+        self._command("social", "plan", {"started_days_ago": PLAN_STARTED_DAYS_AGO})
         for code in ("health", "education", "employment"):
             self._expect(code, f"{code}: план получен в своём формате", {"SupportPlan": 1})
         self._expect_statuses("исполнители приняли мероприятия к исполнению", minimum=1)
-        self._step("Срок мероприятия больницы истёк: куратор отмечает его как просроченное")
-        self._command("social", "overdue", {"agency": "health"})
-        self._expect("health", "больница получила уведомление о просрочке",
-                     {"ActionStatusUpdate": 1})  # fmt: skip
+        self._expect_overdue_notice()
         self._step("Исполнители завершают мероприятия и отчитываются: FHIR Task, CSV, REST")
         for _ in range(2):  # accepted → in progress → done
             self._post("employment", "/control/advance")
@@ -71,6 +79,24 @@ class Lifecycle:
             self._expect(code, f"{code}: получено уведомление о снятии с учёта", {"CaseClosure": 1})
         return self.checks
 
+    def run_open_case(self, referral_id: str) -> list[Check]:
+        """The Kaluga family: decided without prior consent, left open with a late action."""
+        case_ref = self._await(
+            "Калуга: КЦСОН завёл учётное дело", lambda: self._case_of(referral_id)
+        )
+        if not case_ref:
+            return self.checks
+        self.case_ref = str(case_ref)
+        self._step("Калуга: обследование; рабочая группа признаёт семью в ТЖС (согласие позже)")
+        self._command("social", "survey", {"risk_level": "medium"})
+        self._command(
+            "social", "decision", {"decision_body": KALUGA_WORKING_GROUP, "category": "tjs"}
+        )
+        self._command("social", "plan", {"started_days_ago": PLAN_STARTED_DAYS_AGO})
+        self._expect("health", "Калуга: больница получила план", {"SupportPlan": 1})
+        self._expect_overdue_notice()
+        return self.checks
+
     def holdings(self) -> dict[str, dict[str, int]]:
         """What each simulator holds at the end: received messages by type."""
         return {
@@ -78,13 +104,28 @@ class Lifecycle:
             for code in ("police", "social", "kdn", "health", "education", "employment")
         }
 
+    def _expect_overdue_notice(self) -> None:
+        self._step("Срок мероприятия больницы истёк: узел сам отмечает просрочку и уведомляет")
+        self._expect("health", "больница получила уведомление узла о просрочке",
+                     {"ActionStatusUpdate": 1})  # fmt: skip
+
+        def told_curator() -> bool:
+            return any(
+                item.get("message_type") == "ActionStatusUpdate"
+                and item.get("sender") == "hub"
+                and item.get("case_ref") == self.case_ref
+                for item in self._received("social")
+            )
+
+        self._await("куратор получил уведомление узла о просрочке", told_curator)
+
     def _step(self, text: str) -> None:
         self._console.print(f"[bold cyan]▶[/bold cyan] {text}")
 
-    def _command(self, code: str, command: str, body: dict[str, str] | None = None) -> None:
+    def _command(self, code: str, command: str, body: dict[str, object] | None = None) -> None:
         self._post(code, f"/cases/{self.case_ref}/{command}", body)
 
-    def _post(self, code: str, path: str, body: dict[str, str] | None = None) -> None:
+    def _post(self, code: str, path: str, body: dict[str, object] | None = None) -> None:
         answer = self._http.post(self._stack.url_of(code) + path, json=body or {})
         if answer.status_code >= 300:
             raise RuntimeError(f"{code}{path} answered {answer.status_code}: {answer.text}")

@@ -6,13 +6,21 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from hub.cases import Role
 from hub.config import Settings
+from hub.demo.accounts import DemoAccount, demo_accounts
 from hub.demo.lifecycle import Lifecycle
 from hub.demo.report import RunReport, run_report
 from hub.demo.scenario import Check, run_scenario, wait_until_settled
 from hub.demo.stack import DemoStack
 from hub.store import make_engine, make_session_factory
 
+ROLE_NAMES = {
+    Role.CURATOR: "куратор",
+    Role.OFFICER: "специалист ведомства",
+    Role.SUPERVISOR: "руководитель",
+    Role.ADMINISTRATOR: "администратор",
+}
 PARTNER_NAMES = {
     "police": "ПДН (police)",
     "social": "КЦСОН (social)",
@@ -44,16 +52,21 @@ def run_demo(settings: Settings, console: Console) -> bool:
         with httpx.Client(timeout=10.0) as http:
             lifecycle = Lifecycle(stack, console, http)
             checks += lifecycle.run(expected.urgent_referral)
+            checks += lifecycle.run_open_case(expected.kaluga_referral)
             holdings = lifecycle.holdings()
     engine = make_engine(settings.effective_database_url)
     try:
-        with make_session_factory(engine)() as session:
+        sessions = make_session_factory(engine)
+        with sessions() as session:
             report = run_report(session, since=started)
+        with sessions.begin() as session:
+            accounts = demo_accounts(session, now=datetime.now(UTC))
     finally:
         engine.dispose()
     _print_report(console, report)
     _print_holdings(console, holdings)
     _print_checks(console, checks)
+    _print_accounts(console, accounts, settings)
     return all(c.ok for c in checks) and report.undelivered == 0
 
 
@@ -89,6 +102,23 @@ def _print_holdings(console: Console, holdings: dict[str, dict[str, int]]) -> No
             ", ".join(f"{t}: {n}" for t, n in sorted(counts.items())) or "—",
         )
     console.print(table)
+
+
+def _print_accounts(console: Console, accounts: list[DemoAccount], settings: Settings) -> None:
+    table = Table("вход", "пароль", "кто", "роль", "регион", title="Учётные записи для веб-страниц")
+    for account in accounts:
+        table.add_row(
+            account.login,
+            account.password,
+            account.display_name,
+            ROLE_NAMES[account.role],
+            account.region or "все",
+        )
+    console.print(table)
+    console.print(
+        f"Страницы куратора: [bold]hub serve --data-dir {settings.data_dir}[/bold], затем "
+        "http://127.0.0.1:8000/login (пароли действуют до следующего запуска демо)"
+    )
 
 
 def _print_checks(console: Console, checks: list[Check]) -> None:

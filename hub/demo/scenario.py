@@ -32,6 +32,7 @@ class Expectations:
 
     referrals: set[str] = field(default_factory=set)
     urgent_referral: str = ""  # the family whose case the demo then follows to closure
+    kaluga_referral: str = ""  # the family in the second region, left open with a late action
     refused: dict[str, str] = field(default_factory=dict)  # step → rejection code seen
 
 
@@ -59,6 +60,8 @@ def run_scenario(stack: DemoStack, console: Console, *, stamp: str, now: datetim
             expected.referrals.add(message_id)
             if record["urgent"]:
                 expected.urgent_referral = message_id
+            if "Калуж" in str(record["address"]):
+                expected.kaluga_referral = message_id
             receipt = answer.json()
             recipients = ", ".join(d["recipient"] for d in receipt["deliveries"])
             console.print(f"    {record['kusp_number']}: узел № {receipt['hub_id']} → {recipients}")
@@ -96,7 +99,7 @@ def _forge(stack: DemoStack, record: dict[str, object], now: datetime, http: htt
     )
     with HubClient(stack.hub_url, bundle_dir(stack.settings.data_dir, "police")) as hub:
         signed = hub.sign(envelope)
-    forged = signed.replace("Максутова".encode(), "Садовая".encode(), 1)
+    forged = signed.replace("Кирова".encode(), "Садовая".encode(), 1)
     api_key = (bundle_dir(stack.settings.data_dir, "police") / "api_key").read_text().strip()
     answer = http.post(
         stack.hub_url + "/api/v1/messages",

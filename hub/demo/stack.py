@@ -148,6 +148,8 @@ class DemoStack:
             "HUB_DELIVERY_MIN_BACKOFF_MS": "300",
             "HUB_DELIVERY_MAX_BACKOFF_MS": "2000",
             "HUB_SWEEP_INTERVAL_S": "2",
+            # The demo's overdue action should be noticed within its step, not in a minute.
+            "HUB_ESCALATION_INTERVAL_S": "2",
         }
         hub_port = self._ports["hub"]
         hub = [sys.executable, "-m", "hub.cli"]
