@@ -2,7 +2,7 @@
 
 import typer
 
-from hub.cli import cases, db, demo, dlq, log, messages, partners, pki, schemas, server
+from hub.cli import cases, db, demo, dlq, log, messages, partners, people, pki, schemas, server
 
 app = typer.Typer(
     name="hub",
@@ -16,12 +16,14 @@ app.add_typer(db.app, name="db")
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(cases.app, name="cases")
+app.add_typer(people.app, name="people")
 app.command("serve")(server.serve)
 app.command("worker")(server.worker)
 app.command("send")(messages.send)
 app.command("verify")(messages.verify)
 app.command("verify-log")(log.verify_log)
 app.command("demo")(demo.demo)
+app.command("audit")(people.audit)
 
 
 def main() -> None:

@@ -1,0 +1,161 @@
+"""``hub people`` and ``hub audit``: accounts of people who use the pages, and what they did.
+
+Passwords never appear on the command line (where ``ps`` and shell history would
+keep them): they come from a file or are typed twice at a hidden prompt.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from hub.cases.access import Role
+from hub.cli.common import DataDirOption, console, fail, load_settings
+from hub.errors import NotFound
+from hub.people import (
+    MIN_PASSWORD_CHARS,
+    PersonInvalid,
+    add_person,
+    disable_person,
+    list_audit,
+    list_people,
+)
+from hub.runtime import utc_now
+from hub.store import make_engine, make_session_factory
+from hub.web.templating import role_name
+
+app = typer.Typer(help="People who use the hub's pages (accounts).", no_args_is_help=True)
+
+#: What each refusal of ``add_person`` means, for the person at the terminal.
+_INVALID = {
+    "login_format": "the login must be 3–64 characters of a-z, 0-9, '.', '_' or '-'",
+    "login_taken": "this login is taken",
+    "name_required": "--name is required (at most 200 characters)",
+    "region_required": "--region is required for every role but administrator",
+    "region_format": "--region must be a code such as kamchatka",
+    "agency_required": "--agency is required for curators and officers",
+    "agency_format": "--agency must be a partner system code such as social or health",
+    "password_too_short": f"the password must be at least {MIN_PASSWORD_CHARS} characters",
+}
+
+
+@contextmanager
+def _database(data_dir: Path | None, *, write: bool) -> Iterator[Session]:
+    """A session on the hub's database, committed on success when ``write``."""
+    settings = load_settings(data_dir)
+    engine = make_engine(settings.effective_database_url)
+    factory = make_session_factory(engine)
+    try:
+        with factory.begin() if write else factory() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@app.command()
+def add(
+    login: str = typer.Argument(..., help="Login: a-z, 0-9, '.', '_' or '-', 3–64 characters."),
+    name: str = typer.Option(..., "--name", help="Full name (ФИО), as shown on the pages."),
+    role: Role = typer.Option(..., help="curator, officer, supervisor or administrator."),
+    region: str | None = typer.Option(None, help="Region code, e.g. kamchatka."),
+    agency: str | None = typer.Option(None, help="Partner system of the person's agency."),
+    password_file: Path | None = typer.Option(
+        None,
+        "--password-file",
+        exists=True,
+        dir_okay=False,
+        help="Read the password from this file (else it is asked for, twice).",
+    ),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Create an account (завести учётную запись сотрудника)."""
+    if password_file is not None:
+        password = password_file.read_text(encoding="utf-8").rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with _database(data_dir, write=True) as session:
+            add_person(
+                session,
+                login=login,
+                display_name=name,
+                role=role,
+                region=region,
+                agency=agency,
+                password=password,
+                now=utc_now(),
+            )
+    except PersonInvalid as exc:
+        raise fail(_INVALID.get(exc.reason, exc.reason)) from exc
+    console.print(f"person [bold]{login}[/bold] added ({role.value})")
+
+
+@app.command("list")
+def list_(data_dir: Path | None = DataDirOption) -> None:
+    """Show every account (список учётных записей)."""
+    with _database(data_dir, write=False) as session:
+        table = Table("login", "name", "role", "region", "agency", "active", "since")
+        for person in list_people(session):
+            table.add_row(
+                person.login,
+                person.display_name,
+                role_name(person.role),
+                person.region or "—",
+                person.agency or "—",
+                "yes" if person.active else "no",
+                person.created_at.strftime("%Y-%m-%d"),
+            )
+    console.print(table)
+
+
+@app.command()
+def disable(
+    login: str = typer.Argument(..., help="The account to disable."),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Disable an account: it cannot log in, and its open sessions end (заблокировать)."""
+    try:
+        with _database(data_dir, write=True) as session:
+            disable_person(session, login)
+    except NotFound as exc:
+        raise fail(f"no person with login {login!r}") from exc
+    console.print(f"person [bold]{login}[/bold] disabled")
+
+
+def audit(
+    login: str | None = typer.Option(None, "--login", help="Only this person's actions."),
+    case: str | None = typer.Option(None, "--case", help="Only actions on this case."),
+    since: str | None = typer.Option(
+        None, "--since", help="Only from this moment on (ISO 8601; UTC unless an offset is given)."
+    ),
+    limit: int = typer.Option(100, min=1, help="At most this many rows, newest first."),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Show the audit log of people's actions (журнал действий сотрудников)."""
+    start = _parse_since(since) if since is not None else None
+    with _database(data_dir, write=False) as session:
+        rows = list_audit(session, login=login, case_ref=case, since=start, limit=limit)
+        table = Table("when (UTC)", "who", "role", "action", "case", "detail", "reason")
+        for row in rows:
+            table.add_row(
+                row.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                row.login,
+                role_name(row.role) if row.role else "—",
+                row.action,
+                row.case_ref or "—",
+                row.detail or "—",
+                row.reason or "—",
+            )
+    console.print(table if rows else "no audit entries")
+
+
+def _parse_since(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise fail(f"--since: not an ISO 8601 date or time: {text!r}") from exc
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

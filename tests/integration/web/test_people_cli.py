@@ -1,0 +1,161 @@
+"""``hub people add|list|disable`` and ``hub audit`` against a real database of each kind."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from hub.cases.access import Role, Viewer
+from hub.cli import app
+from hub.people import LoginRefused, find_person, log_in, record_audit
+
+PASSWORD = "верный-пароль-2026"
+
+
+@pytest.fixture
+def cli(data_dir: Path, database_url: str, engine: Engine) -> CliRunner:
+    """The CLI on the migrated test database, with a wide terminal for the tables."""
+    return CliRunner(
+        env={"HUB_DATA_DIR": str(data_dir), "DATABASE_URL": database_url, "COLUMNS": "200"}
+    )
+
+
+@pytest.fixture
+def password_file(tmp_path: Path) -> Path:
+    path = tmp_path / "password.txt"
+    path.write_text(PASSWORD + "\n", encoding="utf-8")
+    return path
+
+
+def _can_log_in(session_factory: sessionmaker[Session], login: str, password: str) -> bool:
+    with session_factory.begin() as session:
+        try:
+            log_in(
+                session,
+                login=login,
+                password=password,
+                client="cli-test",
+                now=datetime.now(UTC),
+                max_failures=5,
+                window_s=900,
+            )
+        except LoginRefused:
+            return False
+        return True
+
+
+def test_a_person_added_with_a_password_file_is_listed_and_can_log_in(
+    cli: CliRunner, password_file: Path, session_factory: sessionmaker[Session]
+) -> None:
+    added = cli.invoke(
+        app,
+        [
+            "people", "add", "ivanova", "--name", "Иванова Анна Петровна", "--role", "curator",
+            "--region", "kamchatka", "--agency", "social", "--password-file", str(password_file),
+        ],
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert "ivanova" in added.output
+    assert PASSWORD not in added.output
+
+    listed = cli.invoke(app, ["people", "list"])
+    assert listed.exit_code == 0
+    row = next(line for line in listed.output.splitlines() if "ivanova" in line)
+    for cell in ("Иванова Анна Петровна", "куратор", "kamchatka", "social", "yes"):
+        assert cell in row
+    # The trailing newline of the file is not part of the password.
+    assert _can_log_in(session_factory, "ivanova", PASSWORD)
+
+
+def test_without_a_file_the_password_is_asked_twice(
+    cli: CliRunner, session_factory: sessionmaker[Session]
+) -> None:
+    result = cli.invoke(
+        app,
+        ["people", "add", "root", "--name", "Администратор", "--role", "administrator"],
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert PASSWORD not in result.output
+    with session_factory() as session:
+        person = find_person(session, "root")
+        assert person is not None
+        assert (person.role, person.region, person.agency) == ("administrator", None, None)
+
+
+def test_an_invalid_account_is_refused_with_the_reason(cli: CliRunner, password_file: Path) -> None:
+    result = cli.invoke(
+        app,
+        ["people", "add", "petrov", "--name", "Петров", "--role", "officer",
+         "--region", "kamchatka", "--password-file", str(password_file)],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "--agency is required" in result.output
+
+
+def test_a_disabled_person_is_listed_inactive_and_cannot_log_in(
+    cli: CliRunner, password_file: Path, session_factory: sessionmaker[Session]
+) -> None:
+    cli.invoke(
+        app,
+        ["people", "add", "sidorova", "--name", "Сидорова", "--role", "supervisor",
+         "--region", "kamchatka", "--password-file", str(password_file)],
+    )  # fmt: skip
+    assert cli.invoke(app, ["people", "disable", "sidorova"]).exit_code == 0
+    row = next(
+        line
+        for line in cli.invoke(app, ["people", "list"]).output.splitlines()
+        if "sidorova" in line
+    )
+    assert "no" in row.split()
+    assert not _can_log_in(session_factory, "sidorova", PASSWORD)
+    unknown = cli.invoke(app, ["people", "disable", "nobody"])
+    assert unknown.exit_code == 1
+    assert "no person with login 'nobody'" in unknown.output
+
+
+def test_the_audit_command_filters_and_shows_who_did_what(
+    cli: CliRunner, session_factory: sessionmaker[Session]
+) -> None:
+    curator = Viewer("ivanova", "Иванова", Role.CURATOR, "kamchatka", "social", frozenset())
+    with session_factory.begin() as session:
+        for day, case_ref in ((1, "KAM-1"), (2, "KAM-2"), (3, "KAM-1")):
+            record_audit(
+                session,
+                viewer=curator,
+                login="ivanova",
+                action="case.view",
+                case_ref=case_ref,
+                detail="tab=plan",
+                reason="плановый визит" if day == 3 else None,
+                client="10.0.0.1",
+                now=datetime(2026, 11, day, 9, 30, tzinfo=UTC),
+            )
+        record_audit(
+            session,
+            viewer=None,
+            login="nobody",
+            action="login.refused",
+            client="10.0.0.9",
+            now=datetime(2026, 11, 4, tzinfo=UTC),
+        )
+
+    result = cli.invoke(app, ["audit", "--case", "KAM-1"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "case.view" in line]
+    assert len(lines) == 2
+    assert "2026-11-03 09:30:00" in lines[0]  # newest first
+    assert "плановый визит" in lines[0]
+    assert "куратор" in lines[0]
+
+    since = cli.invoke(app, ["audit", "--since", "2026-11-02T12:00", "--limit", "5"])
+    dates = [line.split()[1] for line in since.output.splitlines() if "2026-11-0" in line]
+    assert dates == ["2026-11-04", "2026-11-03"]
+    assert "nobody" in since.output
+    assert cli.invoke(app, ["audit", "--login", "petrov"]).output.strip() == "no audit entries"
+    bad = cli.invoke(app, ["audit", "--since", "вчера"])
+    assert bad.exit_code == 1
+    assert "ISO 8601" in bad.output
