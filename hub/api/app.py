@@ -4,10 +4,13 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from hub.api.problems import install_problem_handlers, rejection_response
+from hub.api.routes import cases as case_api
 from hub.api.routes import health, inbox, messages, session
 from hub.runtime import HubRuntime
 from hub.web.auth import install_access_handlers
+from hub.web.routes import cases as case_pages
 from hub.web.routes import login
+from hub.web.routes import stats as stats_pages
 from hub.web.security import SecurityHeaders
 from hub.web.templating import make_templates
 
@@ -30,5 +33,8 @@ def create_app(runtime: HubRuntime) -> FastAPI:
     app.include_router(health.router)
     app.include_router(session.router)
     app.include_router(login.router)
+    app.include_router(case_api.router)
+    app.include_router(case_pages.router)
+    app.include_router(stats_pages.router)
     app.mount("/static", StaticFiles(packages=[("hub.web", "static")]), name="static")
     return app

@@ -107,6 +107,16 @@ MESSAGE_TYPE_LABELS: Final[Mapping[str, str]] = {
     "DeliveryReceipt": "квитанция о доставке",
 }
 
+AGENCY_LABELS: Final[Mapping[str, str]] = {
+    "hub": "межведомственный узел",
+    "police": "полиция (ОМВД)",
+    "social": "центр социального обслуживания",
+    "kdn": "КДН и ЗП",
+    "health": "здравоохранение",
+    "education": "образование",
+    "employment": "центр занятости",
+}
+
 DELIVERY_STATUS_LABELS: Final[Mapping[str, str]] = {
     "pending": "в очереди",
     "in_flight": "доставляется",

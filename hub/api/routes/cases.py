@@ -1,0 +1,278 @@
+"""People's JSON API to the case tracker: the case list, one case, its actions CSV, statistics.
+
+The same audited reads as the pages (``hub.web.routes.cases``/``stats``), answered
+as JSON. Authenticate with ``Authorization: Bearer <token>`` from
+``POST /api/v1/session``. A case outside the caller's scope is a 404
+``request.not_found``, exactly like an unknown one.
+"""
+
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict
+
+from hub.cases.queries import CaseDetail, CaseSummary
+from hub.cases.stats import RegionStats
+from hub.web.auth import SignedInDep, client_of, runtime_of
+from hub.web.routes.cases import (
+    CaseFiltersDep,
+    ReasonDep,
+    csv_response,
+    read_case,
+    read_case_list,
+    region_zone,
+)
+from hub.web.routes.stats import StatsReaderDep, read_region_stats
+
+router = APIRouter(prefix="/api/v1", tags=["cases"])
+
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such case, or not in the caller's scope"}
+}
+_REFUSED: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid session"},
+    403: {"description": "Role not allowed"},
+}
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class CaseSummaryOut(_Out):
+    """One case of the list; names are null for administrators."""
+
+    case_ref: str
+    region: str | None
+    state: str
+    category: str | None
+    risk_level: str | None
+    urgent: bool
+    family_name: str | None
+    children_count: int | None
+    curator_name: str | None
+    opened_at: datetime
+    next_deadline: datetime | None
+    overdue_count: int
+    conflict_count: int
+
+
+class CaseListOut(_Out):
+    cases: list[CaseSummaryOut]
+
+
+class PlanOut(_Out):
+    plan_id: str
+    version: int
+    approved_at: datetime
+    period_from: date
+    period_to: date | None
+    approved_by: str | None
+    curator_name: str | None
+    goals: str | None
+    actions_count: int
+    current: bool
+
+
+class StatusOut(_Out):
+    reporter: str
+    status: str
+    status_at: datetime
+    organisation: str | None
+    comment: str | None
+
+
+class ActionOut(_Out):
+    action_id: str
+    plan_id: str
+    plan_version: int
+    measure: str
+    help_type: str
+    responsible_agency: str
+    responsible_organisation: str | None
+    specialist_name: str | None
+    deadline: date
+    due_at: datetime
+    status: str
+    status_at: datetime
+    in_plan: bool
+    notes: str | None
+    overdue: bool
+    history: list[StatusOut]
+
+
+class ReportOut(_Out):
+    report_id: str
+    sender: str
+    plan_id: str
+    period_from: date
+    period_to: date | None
+    received_at: datetime
+    summary: str | None
+
+
+class DeadlineOut(_Out):
+    kind: str
+    subject: str
+    responsible: str
+    due_at: datetime
+    met_at: datetime | None
+    escalated_at: datetime | None
+    overdue: bool
+
+
+class ConflictOut(_Out):
+    sender: str
+    message_type: str
+    code: str
+    detail: str
+    detected_at: datetime
+
+
+class DeliveryStateOut(_Out):
+    recipient: str
+    status: str
+    delivered_at: datetime | None
+
+
+class TimelineEntryOut(_Out):
+    at: datetime
+    message_type: str
+    sender: str
+    message_id: str
+    priority: str
+    deliveries: list[DeliveryStateOut]
+
+
+class CaseDetailOut(_Out):
+    """One case as the caller may see it: fields of classes they may not read are null,
+    rows of other agencies are left out for officers."""
+
+    summary: CaseSummaryOut
+    decision_body_kind: str | None
+    decision_body_name: str | None
+    decision_outcome: str | None
+    consent_status: str | None
+    signal_at: datetime | None
+    receipt_at: datetime | None
+    survey_at: datetime | None
+    consent_at: datetime | None
+    decision_at: datetime | None
+    plan_at: datetime | None
+    closed_at: datetime | None
+    closure_reason: str | None
+    post_support_until: date | None
+    plans: list[PlanOut]
+    actions: list[ActionOut]
+    reports: list[ReportOut]
+    deadlines: list[DeadlineOut]
+    conflicts: list[ConflictOut]
+    timeline: list[TimelineEntryOut]
+
+
+class MonthOut(_Out):
+    month: str
+    opened: int
+    closed: int
+
+
+class CountOut(_Out):
+    key: str
+    count: int
+
+
+class RegionStatsOut(_Out):
+    """A region's figures (``region`` null: all regions, administrators only)."""
+
+    region: str | None
+    cases_total: int
+    cases_open: int
+    months: list[MonthOut]
+    closure_reasons: list[CountOut]
+    closed_total: int
+    goals_achieved_share: float | None
+    median_days_signal_to_decision: float | None
+    median_days_decision_to_plan: float | None
+    overdue_by_agency: list[CountOut]
+    missing_reports: int
+
+
+@router.get("/cases", response_model=CaseListOut, responses=_REFUSED)
+def list_cases(
+    request: Request, signed_in: SignedInDep, filters: CaseFiltersDep, reason: ReasonDep
+) -> CaseListOut:
+    """The caller's cases: overdue first, then by the nearest deadline.
+
+    ``q`` searches the case reference and, for roles that see names, the family name.
+    """
+    cases: list[CaseSummary] = read_case_list(
+        runtime_of(request),
+        signed_in.viewer,
+        filters,
+        client=client_of(request),
+        channel="api",
+        reason=reason,
+    )
+    return CaseListOut(cases=[CaseSummaryOut.model_validate(c) for c in cases])
+
+
+@router.get("/cases/{case_ref}", response_model=CaseDetailOut, responses={**_REFUSED, **_NOT_FOUND})
+def get_case(
+    case_ref: str, request: Request, signed_in: SignedInDep, reason: ReasonDep
+) -> CaseDetailOut:
+    """One case: stages, plan versions, action lines with history, deadlines, conflicts,
+    and the messages exchanged on it with their deliveries."""
+    detail: CaseDetail = read_case(
+        runtime_of(request),
+        signed_in.viewer,
+        case_ref,
+        action="case.view",
+        client=client_of(request),
+        channel="api",
+        reason=reason,
+    )
+    return CaseDetailOut.model_validate(detail)
+
+
+@router.get(
+    "/cases/{case_ref}/actions.csv",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "UTF-8 with BOM, `;`-separated"},
+        **_REFUSED,
+        **_NOT_FOUND,
+    },
+)
+def get_case_actions_csv(
+    case_ref: str, request: Request, signed_in: SignedInDep, reason: ReasonDep
+) -> Response:
+    """The case's action lines as CSV for Excel (Russian header; local times of the region)."""
+    runtime = runtime_of(request)
+    detail = read_case(
+        runtime,
+        signed_in.viewer,
+        case_ref,
+        action="case.export",
+        client=client_of(request),
+        channel="api",
+        reason=reason,
+    )
+    return csv_response(detail, region_zone(runtime, detail.summary.region))
+
+
+@router.get("/stats", response_model=RegionStatsOut, responses=_REFUSED)
+def get_stats(
+    request: Request, signed_in: StatsReaderDep, reason: ReasonDep, region: str = ""
+) -> RegionStatsOut:
+    """Region statistics: the caller's region; administrators choose ``region`` or get all."""
+    stats: RegionStats = read_region_stats(
+        runtime_of(request),
+        signed_in.viewer,
+        region or None,
+        client=client_of(request),
+        channel="api",
+        reason=reason,
+    )
+    return RegionStatsOut.model_validate(stats)

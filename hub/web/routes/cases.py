@@ -1,0 +1,348 @@
+"""The case pages: «Мои семьи», one family's case, and the case's action lines as CSV.
+
+Every read goes through ``hub.cases`` with the signed-in person's ``Viewer`` and
+leaves an audit row in the same transaction, so no case data reaches a person
+unrecorded. The JSON API (``hub.api.routes.cases``) reads through the same
+functions. Times are shown in the case region's time zone, which the page names.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from fastapi.templating import Jinja2Templates
+
+from hub.cases import labels
+from hub.cases.access import Role, Viewer
+from hub.cases.export import actions_csv
+from hub.cases.queries import CaseDetail, CaseFilters, CaseNotVisible, CaseSummary, get_case
+from hub.cases.queries import list_cases as query_cases
+from hub.people import record_audit
+from hub.regions import Region
+from hub.runtime import HubRuntime
+from hub.web.auth import SignedIn, SignedInDep, client_of, runtime_of
+from hub.web.templating import TemplatesDep
+
+router = APIRouter(include_in_schema=False)
+
+#: Longest search text and reason accepted from a form or query, in characters.
+MAX_SEARCH_CHARS = 200
+MAX_REASON_CHARS = 500
+
+#: Code families the templates label through ``lbl(kind, code)``.
+_LABELS = {
+    "state": labels.STATE_LABELS,
+    "category": labels.CATEGORY_LABELS,
+    "risk": labels.RISK_LABELS,
+    "help_type": labels.HELP_TYPE_LABELS,
+    "action_status": labels.ACTION_STATUS_LABELS,
+    "closure_reason": labels.CLOSURE_REASON_LABELS,
+    "decision_body": labels.DECISION_BODY_KIND_LABELS,
+    "decision_outcome": labels.DECISION_OUTCOME_LABELS,
+    "consent": labels.CONSENT_LABELS,
+    "deadline_kind": labels.DEADLINE_KIND_LABELS,
+    "conflict": labels.CONFLICT_LABELS,
+    "message_type": labels.MESSAGE_TYPE_LABELS,
+    "agency": labels.AGENCY_LABELS,
+    "delivery": labels.DELIVERY_STATUS_LABELS,
+}
+_UNSAFE_FILENAME_CHARS = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def lbl(kind: str, code: str | None) -> str:
+    """The Russian word for a code of the family ``kind`` (a key of ``_LABELS``)."""
+    return labels.label(_LABELS[kind], code)
+
+
+# --- Request parameters, shared with the JSON API -------------------------------------------
+
+
+def case_filters(
+    state: str = "",
+    category: str = "",
+    overdue_only: bool = False,
+    q: Annotated[str, Query(max_length=MAX_SEARCH_CHARS)] = "",
+    region: str = "",
+) -> CaseFilters:
+    """The list's filters from the query string; empty fields filter nothing."""
+    return CaseFilters(
+        state=state or None,
+        category=category or None,
+        overdue_only=overdue_only,
+        text=q.strip() or None,
+        region=region or None,
+    )
+
+
+CaseFiltersDep = Annotated[CaseFilters, Depends(case_filters)]
+
+
+def view_reason(
+    why: Annotated[str, Query(max_length=MAX_REASON_CHARS, description="Основание просмотра")] = "",
+) -> str | None:
+    """The optional reason a person gives for looking (``why``), kept in the audit log."""
+    return why.strip() or None
+
+
+ReasonDep = Annotated[str | None, Depends(view_reason)]
+
+
+# --- Audited reads ------------------------------------------------------------------------
+
+
+def read_case_list(
+    runtime: HubRuntime,
+    viewer: Viewer,
+    filters: CaseFilters,
+    *,
+    client: str,
+    channel: str,
+    reason: str | None,
+) -> list[CaseSummary]:
+    """The viewer's cases, with the ``case.list`` audit row committed alongside."""
+    now = runtime.clock()
+    with runtime.session_factory.begin() as session:
+        cases = query_cases(session, viewer, filters, now=now)
+        record_audit(
+            session,
+            viewer=viewer,
+            login=viewer.login,
+            action="case.list",
+            detail=_audit_detail(channel, filters.audit_detail()),
+            reason=reason,
+            client=client,
+            now=now,
+        )
+    return cases
+
+
+def read_case(
+    runtime: HubRuntime,
+    viewer: Viewer,
+    case_ref: str,
+    *,
+    action: str,
+    client: str,
+    channel: str,
+    reason: str | None,
+) -> CaseDetail:
+    """One case, with the audit row (``action``: case.view or case.export) committed.
+
+    A refused look is audited too (``case.not_visible``): probing for case references
+    shows in the log.
+
+    Raises:
+        CaseNotVisible: unknown or out of the viewer's scope.
+    """
+    now = runtime.clock()
+    try:
+        with runtime.session_factory.begin() as session:
+            detail = get_case(session, viewer, case_ref, now=now)
+            record_audit(
+                session,
+                viewer=viewer,
+                login=viewer.login,
+                action=action,
+                case_ref=case_ref,
+                detail=_audit_detail(channel),
+                reason=reason,
+                client=client,
+                now=now,
+            )
+            return detail
+    except CaseNotVisible:
+        with runtime.session_factory.begin() as session:
+            record_audit(
+                session,
+                viewer=viewer,
+                login=viewer.login,
+                action="case.not_visible",
+                case_ref=case_ref[:64],
+                detail=_audit_detail(channel),
+                reason=reason,
+                client=client,
+                now=now,
+            )
+        raise
+
+
+def _audit_detail(channel: str, filters: str = "") -> str:
+    return f"channel={channel} {filters}".strip()
+
+
+# --- Regions and time zones -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegionView:
+    """How a page names a region and its time."""
+
+    name: str
+    #: IANA zone name, for the ``dt`` filter.
+    timezone: str
+    #: e.g. "UTC+12", now.
+    utc_offset: str
+
+
+def region_view(runtime: HubRuntime, code: str | None, *, now: datetime) -> RegionView:
+    """The region's Russian name and time zone; UTC for a region the rules do not know."""
+    region = _find_region(runtime, code)
+    if region is None:
+        return RegionView(name=code or "регион не указан", timezone="UTC", utc_offset="UTC")
+    zone = region.calendar.timezone
+    return RegionView(name=region.name, timezone=zone.key, utc_offset=_utc_offset(zone, now))
+
+
+def region_zone(runtime: HubRuntime, code: str | None) -> ZoneInfo:
+    """The region's time zone; UTC for a region the rules do not know."""
+    region = _find_region(runtime, code)
+    return region.calendar.timezone if region is not None else ZoneInfo("UTC")
+
+
+def _find_region(runtime: HubRuntime, code: str | None) -> Region | None:
+    if code is None:
+        return None
+    try:
+        return runtime.regions.get(code)
+    except LookupError:
+        return None
+
+
+def _utc_offset(zone: ZoneInfo, now: datetime) -> str:
+    offset = zone.utcoffset(now.astimezone(UTC).replace(tzinfo=None)) or timedelta()
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "−"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+# --- Pages --------------------------------------------------------------------------------
+
+
+@router.get("/cases")
+def cases_page(
+    request: Request,
+    signed_in: SignedInDep,
+    templates: TemplatesDep,
+    filters: CaseFiltersDep,
+    reason: ReasonDep,
+) -> Response:
+    """«Мои семьи» (curators, officers) or «Все семьи региона» (supervisors, administrators)."""
+    runtime = runtime_of(request)
+    viewer = signed_in.viewer
+    cases = read_case_list(
+        runtime, viewer, filters, client=client_of(request), channel="web", reason=reason
+    )
+    now = runtime.clock()
+    regions = {c.region: region_view(runtime, c.region, now=now) for c in cases}
+    whole_region = viewer.role in (Role.SUPERVISOR, Role.ADMINISTRATOR)
+    return templates.TemplateResponse(
+        request,
+        "cases.html",
+        {
+            "signed_in": signed_in,
+            "title": "Все семьи региона" if whole_region else "Мои семьи",
+            "cases": cases,
+            "filters": filters,
+            "reason": reason or "",
+            "regions": regions,
+            "states": labels.STATE_LABELS,
+            "categories": labels.CATEGORY_LABELS,
+            "choose_region": viewer.role is Role.ADMINISTRATOR,
+            "why_suffix": "?why=" + quote(reason, safe="") if reason else "",
+            "lbl": lbl,
+        },
+    )
+
+
+@router.get("/cases/{case_ref}")
+def case_page(
+    case_ref: str,
+    request: Request,
+    signed_in: SignedInDep,
+    templates: TemplatesDep,
+    reason: ReasonDep,
+) -> Response:
+    """One family's case: stages, plan, action lines, deadlines, conflicts, message history."""
+    runtime = runtime_of(request)
+    try:
+        detail = read_case(
+            runtime,
+            signed_in.viewer,
+            case_ref,
+            action="case.view",
+            client=client_of(request),
+            channel="web",
+            reason=reason,
+        )
+    except CaseNotVisible:
+        return case_not_found(request, templates, signed_in)
+    region = region_view(runtime, detail.summary.region, now=runtime.clock())
+    return templates.TemplateResponse(
+        request,
+        "case.html",
+        {
+            "signed_in": signed_in,
+            "case": detail,
+            "region": region,
+            "tz": region.timezone,
+            "current_plan": next((p for p in detail.plans if p.current), None),
+            "earlier_plans": [p for p in detail.plans if not p.current],
+            "csv_url": f"/cases/{quote(case_ref, safe='')}/actions.csv",
+            "lbl": lbl,
+        },
+    )
+
+
+@router.get("/cases/{case_ref}/actions.csv")
+def case_actions_csv(
+    case_ref: str,
+    request: Request,
+    signed_in: SignedInDep,
+    templates: TemplatesDep,
+    reason: ReasonDep,
+) -> Response:
+    """The case's action lines as a CSV file for Excel (what the case page shows)."""
+    runtime = runtime_of(request)
+    try:
+        detail = read_case(
+            runtime,
+            signed_in.viewer,
+            case_ref,
+            action="case.export",
+            client=client_of(request),
+            channel="web",
+            reason=reason,
+        )
+    except CaseNotVisible:
+        return case_not_found(request, templates, signed_in)
+    return csv_response(detail, region_zone(runtime, detail.summary.region))
+
+
+def csv_response(detail: CaseDetail, zone: ZoneInfo) -> Response:
+    """The actions CSV as a download named after the case."""
+    filename = _UNSAFE_FILENAME_CHARS.sub("_", detail.summary.case_ref) + "-actions.csv"
+    return Response(
+        actions_csv(detail, timezone=zone),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def case_not_found(request: Request, templates: Jinja2Templates, signed_in: SignedIn) -> Response:
+    """The 404 page: the same for an unknown case and for one outside the person's scope."""
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {
+            "signed_in": signed_in,
+            "title": "Дело не найдено",
+            "message": "Такого дела нет или оно вам недоступно.",
+        },
+        status_code=404,
+    )

@@ -1,0 +1,349 @@
+"""The case pages, the case API and the statistics over a real hub server, role by role.
+
+Given the seeded cases (tests/case_data.py) and one account per role, each person
+opens every page and endpoint: it answers 200, 403 or 404 as the role's scope says,
+never shows a family outside that scope, and leaves an audit row for each look.
+"""
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from hub.cases.access import Role
+from hub.people import add_person, list_audit
+from tests.case_data import (
+    CURATOR_ACCOUNT_NAME,
+    CURATOR_NAME,
+    FAMILY_1,
+    FAMILY_2,
+    FAMILY_3,
+    FAMILY_4,
+    FAMILY_5,
+    FAMILY_KALUGA,
+    KALUGA,
+    KAMCHATKA,
+    OTHER_CURATOR_NAME,
+    PLAN_GOALS,
+    SOCIAL_NOTE,
+    SPECIALIST,
+    seed_cases,
+)
+from tests.stack import RunningHub
+
+PASSWORD = "пароль-для-проверки-2026"
+ALL_FAMILIES = {FAMILY_1, FAMILY_2, FAMILY_3, FAMILY_4, FAMILY_5, FAMILY_KALUGA}
+KAMCHATKA_FAMILIES = ALL_FAMILIES - {FAMILY_KALUGA}
+
+
+@dataclass(frozen=True)
+class Account:
+    login: str
+    name: str
+    role: Role
+    region: str | None
+    agency: str | None
+
+
+ACCOUNTS = {
+    a.login: a
+    for a in (
+        Account("semenova", CURATOR_ACCOUNT_NAME, Role.CURATOR, KAMCHATKA, "social"),
+        Account("kovalev", OTHER_CURATOR_NAME, Role.CURATOR, KAMCHATKA, "social"),
+        Account("kaluga-curator", CURATOR_NAME, Role.CURATOR, KALUGA, "social"),
+        Account("supervisor", "Руководитель Камчатки", Role.SUPERVISOR, KAMCHATKA, None),
+        Account("health-officer", "Врач Поликлиники", Role.OFFICER, KAMCHATKA, "health"),
+        Account("kdn-officer", "Секретарь Комиссии", Role.OFFICER, KAMCHATKA, "kdn"),
+        Account("admin", "Администратор Узла", Role.ADMINISTRATOR, None, None),
+    )
+}
+
+PAGES = (
+    "/cases",
+    "/cases/KAM-1",
+    "/cases/KAM-1/actions.csv",
+    "/stats",
+    "/api/v1/cases",
+    "/api/v1/cases/KAM-1",
+    "/api/v1/cases/KAM-1/actions.csv",
+    "/api/v1/stats",
+)
+
+
+@dataclass(frozen=True)
+class Expected:
+    login: str
+    #: Status of each of PAGES, in order.
+    statuses: tuple[int, ...]
+    #: The families this person may see named anywhere.
+    families: frozenset[str]
+    #: Cases in their list.
+    cases: tuple[str, ...]
+
+
+OK_ALL = (200,) * 8
+KAM1_HIDDEN = (200, 404, 404, 200, 200, 404, 404, 200)
+OFFICER_NO_STATS = (200, 200, 200, 403, 200, 200, 200, 403)
+
+TABLE = (
+    Expected("semenova", OK_ALL, frozenset({FAMILY_1, FAMILY_2}), ("KAM-1", "KAM-2")),
+    Expected("kovalev", KAM1_HIDDEN, frozenset({FAMILY_3, FAMILY_5}), ("KAM-3", "KAM-5")),
+    Expected("kaluga-curator", KAM1_HIDDEN, frozenset({FAMILY_KALUGA}), ("KLG-1",)),
+    Expected(
+        "supervisor",
+        OK_ALL,
+        frozenset(KAMCHATKA_FAMILIES),
+        ("KAM-1", "KAM-2", "KAM-3", "KAM-4", "KAM-5"),
+    ),
+    Expected(
+        "health-officer", OFFICER_NO_STATS, frozenset({FAMILY_1, FAMILY_4}), ("KAM-1", "KAM-4")
+    ),
+    Expected("kdn-officer", (200, 404, 404, 403, 200, 404, 404, 403), frozenset(), ()),
+    Expected("admin", OK_ALL, frozenset(), ("KAM-1", "KLG-1", "KAM-2", "KAM-3", "KAM-4", "KAM-5")),
+)
+
+
+@pytest.fixture
+def hub(hub_api: RunningHub) -> RunningHub:
+    """The running hub with the seeded cases and one account per person above."""
+    now = datetime.now(UTC)
+    with hub_api.runtime.session_factory.begin() as session:
+        seed_cases(session, now)
+        for a in ACCOUNTS.values():
+            add_person(
+                session,
+                login=a.login,
+                display_name=a.name,
+                role=a.role,
+                region=a.region,
+                agency=a.agency,
+                password=PASSWORD,
+                now=now,
+            )
+    return hub_api
+
+
+def _token(hub: RunningHub, login: str) -> str:
+    answer = httpx.post(
+        f"{hub.url}/api/v1/session", json={"login": login, "password": PASSWORD}, timeout=10
+    )
+    assert answer.status_code == 201, answer.text
+    token = answer.json()["token"]
+    assert isinstance(token, str)
+    return token
+
+
+class Sessions:
+    """Per login, a client carrying that person's session the way a browser does (cookie);
+    each person logs in when first asked for."""
+
+    def __init__(self, hub: RunningHub) -> None:
+        self.hub = hub
+        self.clients: dict[str, httpx.Client] = {}
+
+    def __getitem__(self, login: str) -> httpx.Client:
+        if login not in self.clients:
+            cookies = {"hub_session": _token(self.hub, login)}
+            self.clients[login] = httpx.Client(base_url=self.hub.url, cookies=cookies, timeout=10)
+        return self.clients[login]
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+
+
+@pytest.fixture
+def signed_in(hub: RunningHub) -> Iterator[Sessions]:
+    sessions = Sessions(hub)
+    yield sessions
+    sessions.close()
+
+
+def _audit(hub: RunningHub, login: str) -> list[tuple[str, str | None, str | None]]:
+    """(action, case_ref, detail) of the person's audit rows after login, oldest first."""
+    with hub.runtime.session_factory() as session:
+        rows = reversed(list_audit(session))
+        return [
+            (r.action, r.case_ref, r.detail)
+            for r in rows
+            if r.login == login and r.action != "login"
+        ]
+
+
+@pytest.mark.parametrize("expected", TABLE, ids=lambda e: e.login)
+def test_each_role_gets_its_scope_and_nothing_else_on_every_page(
+    hub: RunningHub, signed_in: Sessions, expected: Expected
+) -> None:
+    client = signed_in[expected.login]
+    answers = [client.get(page) for page in PAGES]
+    assert tuple(a.status_code for a in answers) == expected.statuses
+    for page, answer in zip(PAGES, answers, strict=True):
+        shown = {name for name in ALL_FAMILIES if name in answer.text}
+        assert shown <= expected.families, page
+    listed = answers[4].json()["cases"]
+    assert tuple(c["case_ref"] for c in listed) == expected.cases
+    list_page = answers[0].text
+    for ref in expected.cases:
+        assert f'href="/cases/{ref}"' in list_page
+    # Each look is audited: pages (web) and API alike, refusals to show a case too.
+    actions = [(action, ref) for action, ref, _ in _audit(hub, expected.login)]
+    case_seen = expected.statuses[1] == 200
+    stats_seen = expected.statuses[3] == 200
+    per_channel = [
+        ("case.list", None),
+        ("case.view", "KAM-1") if case_seen else ("case.not_visible", "KAM-1"),
+        ("case.export", "KAM-1") if case_seen else ("case.not_visible", "KAM-1"),
+        *([("stats.view", None)] if stats_seen else []),
+    ]
+    assert actions == per_channel * 2
+
+
+def test_an_administrator_sees_no_names_and_no_free_text(
+    signed_in: Sessions,
+) -> None:
+    admin = signed_in["admin"]
+    for page in ("/cases", "/cases/KAM-1", "/api/v1/cases/KAM-1", "/cases/KAM-1/actions.csv"):
+        body = admin.get(page).text
+        for private in (*ALL_FAMILIES, CURATOR_NAME, SPECIALIST, SOCIAL_NOTE, PLAN_GOALS):
+            assert private not in body, (page, private)
+
+
+def test_the_curator_s_case_page_shows_the_overdue_line_and_the_whole_case(
+    signed_in: Sessions,
+) -> None:
+    page = signed_in["semenova"].get("/cases/KAM-1")
+    assert page.status_code == 200
+    body = page.text
+    assert '<span class="overdue" data-action-id="A1">просрочено</span>' in body
+    assert 'data-action-id="A2">просрочено' not in body
+    for words in (
+        FAMILY_1,
+        "Камчатский край",
+        "Asia/Kamchatka (UTC+12)",
+        "исполнение плана",
+        "СОП",
+        "КДН и ЗП",
+        CURATOR_NAME,
+        "Мероприятия",
+        SOCIAL_NOTE,
+        "Сроки",
+        "периодический отчёт",
+        "мероприятия нет в плане",
+        "Хронология обмена",
+        "не доставлено",
+        "Выгрузить мероприятия (CSV)",
+    ):
+        assert words in body, words
+    assert " style=" not in body
+    assert "<script>" not in body
+
+
+def test_a_closed_case_names_its_reason_in_russian(signed_in: Sessions) -> None:
+    body = signed_in["kovalev"].get("/cases/KAM-3").text
+    assert "Снятие с учёта" in body
+    assert "цели достигнуты" in body
+    assert "Постсопровождение до" in body
+
+
+def test_the_list_filters_and_the_reason_reach_the_audit_without_the_search_text(
+    hub: RunningHub, signed_in: Sessions
+) -> None:
+    page = signed_in["supervisor"].get(
+        "/cases", params={"state": "plan", "q": "смирнова", "why": "плановая проверка"}
+    )
+    assert page.status_code == 200
+    assert "Все семьи региона" in page.text
+    assert FAMILY_2 in page.text
+    assert FAMILY_1 not in page.text
+    with hub.runtime.session_factory() as session:
+        (last, *_) = list_audit(session)
+    assert (last.action, last.detail, last.reason) == (
+        "case.list",
+        "channel=web state=plan text=1",
+        "плановая проверка",
+    )
+
+
+def test_the_overdue_only_filter_marks_the_count(signed_in: Sessions) -> None:
+    page = signed_in["semenova"].get("/cases", params={"overdue_only": "1"})
+    assert "Мои семьи" in page.text
+    assert 'data-case-ref="KAM-1"' in page.text
+    assert 'data-case-ref="KAM-2"' not in page.text
+    assert '<span class="overdue">2</span>' in page.text
+
+
+def test_the_csv_opens_in_russian_excel(signed_in: Sessions) -> None:
+    answer = signed_in["semenova"].get("/cases/KAM-1/actions.csv")
+    assert answer.headers["content-type"] == "text/csv; charset=utf-8"
+    assert answer.headers["content-disposition"] == 'attachment; filename="KAM-1-actions.csv"'
+    assert answer.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "Мероприятие"
+    assert [r[6] for r in rows[1:]] == ["да", "нет", "нет", "нет"]
+
+
+def test_the_statistics_page_draws_three_charts(signed_in: Sessions) -> None:
+    page = signed_in["supervisor"].get("/stats")
+    assert page.status_code == 200
+    assert page.text.count('<svg class="chart"') == 3
+    assert "цели достигнуты" in page.text
+    assert "здравоохранение" in page.text
+    assert '<link rel="stylesheet" href="/static/charts.css">' in page.text
+    assert " style=" not in page.text
+    assert signed_in["supervisor"].get("/static/charts.css").status_code == 200
+
+
+def test_an_administrator_picks_a_region_for_the_statistics(
+    signed_in: Sessions,
+) -> None:
+    everything = signed_in["admin"].get("/api/v1/stats").json()
+    kaluga = signed_in["admin"].get("/api/v1/stats", params={"region": KALUGA}).json()
+    assert (everything["region"], everything["cases_total"]) == (None, 6)
+    assert (kaluga["region"], kaluga["cases_total"]) == (KALUGA, 1)
+    # Others always get their own region.
+    own = signed_in["supervisor"].get("/api/v1/stats", params={"region": KALUGA}).json()
+    assert (own["region"], own["cases_total"]) == (KAMCHATKA, 5)
+    assert own["goals_achieved_share"] == 0.5
+
+
+def test_the_api_answers_with_bearer_tokens_and_problems(hub: RunningHub) -> None:
+    token = _token(hub, "health-officer")
+    with httpx.Client(base_url=hub.url, timeout=10) as api:
+        detail = api.get("/api/v1/cases/KAM-1", headers={"Authorization": f"Bearer {token}"})
+        hidden = api.get("/api/v1/cases/KAM-2", headers={"Authorization": f"Bearer {token}"})
+        stats = api.get("/api/v1/stats", headers={"Authorization": f"Bearer {token}"})
+        anonymous = api.get("/api/v1/cases")
+    assert [a["action_id"] for a in detail.json()["actions"]] == ["A1", "A4"]
+    assert detail.json()["actions"][0]["overdue"] is True
+    assert detail.headers["cache-control"] == "no-store"
+    assert hidden.status_code == 404
+    assert hidden.headers["content-type"] == "application/problem+json"
+    assert hidden.json()["code"] == "request.not_found"
+    assert stats.json()["code"] == "auth.role_forbidden"
+    assert anonymous.status_code == 401
+    assert anonymous.json()["code"] == "auth.session_required"
+
+
+def test_pages_without_a_session_lead_to_the_login_form(hub: RunningHub) -> None:
+    with httpx.Client(base_url=hub.url, follow_redirects=False, timeout=10) as browser:
+        for page in ("/cases", "/cases/KAM-1", "/cases/KAM-1/actions.csv", "/stats"):
+            answer = browser.get(page)
+            assert answer.status_code == 303, page
+            assert answer.headers["location"].startswith("/login?next=")
+
+
+def test_the_api_is_described_in_openapi(hub: RunningHub) -> None:
+    schema = httpx.get(f"{hub.url}/openapi.json", timeout=10).json()
+    for path in (
+        "/api/v1/cases",
+        "/api/v1/cases/{case_ref}",
+        "/api/v1/cases/{case_ref}/actions.csv",
+        "/api/v1/stats",
+    ):
+        assert path in schema["paths"], path
+    assert "CaseDetailOut" in schema["components"]["schemas"]
+    assert "/cases" not in schema["paths"]
