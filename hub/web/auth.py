@@ -65,6 +65,8 @@ class AccessRefused(Rejection):
         self.retry_after_s = retry_after_s
 
 
+# hub.api imports this module while building the app, so importing hub.api.deps here
+# would be circular; this twin of its get_runtime reads the same app.state.
 def runtime_of(request: Request) -> HubRuntime:
     runtime = request.app.state.runtime
     assert isinstance(runtime, HubRuntime)
