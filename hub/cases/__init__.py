@@ -2,8 +2,28 @@
 
 from hub.cases.access import ALL_CLASSES, Role, Viewer
 from hub.cases.escalation import overdue_notice
+from hub.cases.export import ACTIONS_CSV_HEADER, actions_csv
 from hub.cases.projection import STATES, CaseConflictNote, CaseProjector, find_case
+from hub.cases.queries import (
+    ActionView,
+    CaseDetail,
+    CaseFilters,
+    CaseNotVisible,
+    CaseSummary,
+    ConflictView,
+    DeadlineView,
+    DeliveryView,
+    PlanView,
+    ReportView,
+    StatusView,
+    TimelineEntry,
+    get_case,
+    is_action_overdue,
+    is_deadline_overdue,
+    list_cases,
+)
 from hub.cases.rebuild import rebuild_cases
+from hub.cases.stats import STATS_MONTHS, CountBy, MonthFigures, RegionStats, region_stats
 
 __all__ = [
     # Projection
@@ -18,4 +38,30 @@ __all__ = [
     "ALL_CLASSES",
     "Role",
     "Viewer",
+    # Reading cases (need-to-know applied)
+    "CaseFilters",
+    "CaseSummary",
+    "CaseDetail",
+    "PlanView",
+    "ActionView",
+    "StatusView",
+    "ReportView",
+    "DeadlineView",
+    "ConflictView",
+    "TimelineEntry",
+    "DeliveryView",
+    "list_cases",
+    "get_case",
+    "is_action_overdue",
+    "is_deadline_overdue",
+    "CaseNotVisible",
+    # Export
+    "ACTIONS_CSV_HEADER",
+    "actions_csv",
+    # Statistics
+    "STATS_MONTHS",
+    "RegionStats",
+    "MonthFigures",
+    "CountBy",
+    "region_stats",
 ]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from hub.cases.stats import MonthFigures
+from hub.cases import MonthFigures
 
 #: Drawing sizes, in SVG user units (the SVG scales to the page's width).
 _PLOT_HEIGHT = 160

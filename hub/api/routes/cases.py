@@ -13,8 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
-from hub.cases.queries import CaseDetail, CaseSummary
-from hub.cases.stats import RegionStats
+from hub.cases import CaseDetail, CaseSummary, RegionStats
 from hub.web.auth import SignedInDep, client_of, runtime_of
 from hub.web.routes.cases import (
     CaseFiltersDep,

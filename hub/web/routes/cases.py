@@ -17,11 +17,18 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
-from hub.cases import labels
-from hub.cases.access import Role, Viewer
-from hub.cases.export import actions_csv
-from hub.cases.queries import CaseDetail, CaseFilters, CaseNotVisible, CaseSummary, get_case
-from hub.cases.queries import list_cases as query_cases
+from hub.cases import (
+    CaseDetail,
+    CaseFilters,
+    CaseNotVisible,
+    CaseSummary,
+    Role,
+    Viewer,
+    actions_csv,
+    get_case,
+    labels,
+)
+from hub.cases import list_cases as query_cases
 from hub.people import record_audit
 from hub.regions import Region
 from hub.runtime import HubRuntime

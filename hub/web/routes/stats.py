@@ -10,9 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from hub.cases import labels
-from hub.cases.access import Role, Viewer
-from hub.cases.stats import RegionStats, region_stats
+from hub.cases import RegionStats, Role, Viewer, labels, region_stats
 from hub.people import record_audit
 from hub.runtime import HubRuntime
 from hub.web.auth import SignedIn, client_of, require_roles, runtime_of
