@@ -337,7 +337,11 @@ def csv_response(detail: CaseDetail, zone: ZoneInfo) -> Response:
     return Response(
         actions_csv(detail, timezone=zone),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            # A family's data: a shared agency computer must not keep a copy in its cache.
+            "Cache-Control": "no-store",
+        },
     )
 
 

@@ -281,6 +281,7 @@ def test_the_csv_opens_in_russian_excel(signed_in: Sessions) -> None:
     assert answer.headers["content-type"] == "text/csv; charset=utf-8"
     assert answer.headers["content-disposition"] == 'attachment; filename="KAM-1-actions.csv"'
     assert answer.content.startswith("\ufeff".encode())
+    assert answer.headers["cache-control"] == "no-store"
     rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][0] == "Мероприятие"
     assert [r[6] for r in rows[1:]] == ["да", "нет", "нет", "нет"]
