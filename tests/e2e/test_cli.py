@@ -1,11 +1,14 @@
 """The ``hub`` command as an operator and a partner engineer use it."""
 
+import contextlib
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -97,6 +100,7 @@ def test_make_demo_runs_twice_on_the_embedded_stack(tmp_path: Path) -> None:
     # The demo owns its stack: no external database or broker.
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env["HUB_DATA_DIR"] = str(tmp_path / "var")
+    env["COLUMNS"] = "250"  # the accounts table, unabridged
     for _ in range(2):
         done = subprocess.run(
             [sys.executable, "-m", "hub.cli", "demo"],
@@ -113,6 +117,57 @@ def test_make_demo_runs_twice_on_the_embedded_stack(tmp_path: Path) -> None:
     assert (tmp_path / "var" / "redis" / "appendonly.aof").exists() or any(
         (tmp_path / "var" / "redis").glob("appendonly*")
     )
+    _the_demo_curator_sees_the_late_action(done.stdout, env)
+
+
+def _the_demo_curator_sees_the_late_action(demo_output: str, env: dict[str, str]) -> None:
+    """`hub serve` after the demo: its curator logs in with the printed password."""
+    accounts = {
+        (cells[3], cells[4]): (cells[0], cells[1])
+        for line in demo_output.splitlines()
+        if line.count("│") >= 6
+        for cells in [[c.strip() for c in line.strip("│ ").split("│")]]
+    }
+    curator = accounts[("куратор", "kaluga")]
+    officer = accounts[("специалист ведомства", "kamchatka")]
+    port = free_port()
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "serve", "--no-worker", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base + "/readyz", serve)
+        with _logged_in(base, *curator) as http:
+            listing = http.get("/cases")
+            assert listing.status_code == 200
+            late = re.search(r'case-row has-overdue" data-case-ref="([^"]+)"', listing.text)
+            assert late, "the Kaluga family with its late action is not on the curator's list"
+            case_page = http.get(f"/cases/{late.group(1)}")
+            assert 'class="overdue" data-action-id=' in case_page.text
+        with _logged_in(base, *officer) as http:
+            # The hospital officer of Kamchatka: not this region, not this case.
+            assert http.get(f"/cases/{late.group(1)}").status_code == 404
+            assert late.group(1) not in http.get("/cases").text
+    finally:
+        serve.terminate()
+        serve.wait(timeout=60)
+
+
+@contextlib.contextmanager
+def _logged_in(base: str, login: str, password: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base, timeout=10) as http:
+        form = http.get("/login")
+        token = re.search(r'name="login_csrf" value="([^"]+)"', form.text)
+        assert token
+        answer = http.post(
+            "/login",
+            data={"login": login, "password": password, "login_csrf": token.group(1), "next": "/"},
+        )
+        assert answer.status_code == 303, answer.text
+        yield http
 
 
 def test_serve_stops_on_sigterm_and_takes_its_redis_down(tmp_path: Path) -> None:
