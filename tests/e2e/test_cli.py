@@ -147,6 +147,8 @@ def _the_demo_curator_sees_the_late_action(demo_output: str, env: dict[str, str]
             assert late, "the Kaluga family with its late action is not on the curator's list"
             case_page = http.get(f"/cases/{late.group(1)}")
             assert 'class="overdue" data-action-id=' in case_page.text
+            # Kaluga's rules, not Kamchatka's: monthly reports.
+            assert "отчёты исполнителей — раз в 1 мес." in case_page.text
         with _logged_in(base, *officer) as http:
             # The hospital officer of Kamchatka: not this region, not this case.
             assert http.get(f"/cases/{late.group(1)}").status_code == 404

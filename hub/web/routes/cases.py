@@ -194,6 +194,9 @@ class RegionView:
     timezone: str
     #: e.g. "UTC+12", now.
     utc_offset: str
+    #: The curator's home visits per month and the executors' report period, by the rules.
+    visits_per_month: int | None = None
+    report_period_months: int | None = None
 
 
 def region_view(runtime: HubRuntime, code: str | None, *, now: datetime) -> RegionView:
@@ -202,7 +205,13 @@ def region_view(runtime: HubRuntime, code: str | None, *, now: datetime) -> Regi
     if region is None:
         return RegionView(name=code or "регион не указан", timezone="UTC", utc_offset="UTC")
     zone = region.calendar.timezone
-    return RegionView(name=region.name, timezone=zone.key, utc_offset=_utc_offset(zone, now))
+    return RegionView(
+        name=region.name,
+        timezone=zone.key,
+        utc_offset=_utc_offset(zone, now),
+        visits_per_month=region.visits_per_month,
+        report_period_months=region.report_period_months,
+    )
 
 
 def region_zone(runtime: HubRuntime, code: str | None) -> ZoneInfo:
