@@ -20,7 +20,9 @@ from signing import (
     TrustStore,
 )
 
-NOW = datetime.now(UTC)
+def _now() -> datetime:
+    """The time of the check; not the module's import time, which can precede the PKI."""
+    return datetime.now(UTC)
 
 
 def _ca(pki: DevPki) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
@@ -46,8 +48,8 @@ def _certificate(
         .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - timedelta(days=1))
-        .not_valid_after(NOW + timedelta(days=1))
+        .not_valid_before(_now() - timedelta(days=1))
+        .not_valid_after(_now() + timedelta(days=1))
         .add_extension(
             x509.KeyUsage(
                 digital_signature=digital_signature,
@@ -73,24 +75,24 @@ def _certificate(
 
 
 def test_a_dev_pki_certificate_is_trusted(trust_store: TrustStore, police_key: SigningKey) -> None:
-    trust_store.check(police_key.certificate, now=NOW)
+    trust_store.check(police_key.certificate, now=_now())
 
 
 def test_verdict_is_computed_once_per_fingerprint(
     trust_store: TrustStore, police_key: SigningKey, kdn_key: SigningKey
 ) -> None:
     for _ in range(3):
-        trust_store.check(police_key.certificate, now=NOW)
-    trust_store.check(kdn_key.certificate, now=NOW)
+        trust_store.check(police_key.certificate, now=_now())
+    trust_store.check(kdn_key.certificate, now=_now())
     info = trust_store.cache_info()
     assert (info.misses, info.hits, info.currsize) == (2, 2, 2)
 
 
 def test_cache_is_bounded(pki: DevPki, police_key: SigningKey, kdn_key: SigningKey) -> None:
     store = TrustStore([_ca(pki)[1]], cache_size=1)
-    store.check(police_key.certificate, now=NOW)
-    store.check(kdn_key.certificate, now=NOW)
-    store.check(police_key.certificate, now=NOW)
+    store.check(police_key.certificate, now=_now())
+    store.check(kdn_key.certificate, now=_now())
+    store.check(police_key.certificate, now=_now())
     assert store.cache_info().currsize == 1
     assert store.cache_info().misses == 3
 
@@ -98,7 +100,7 @@ def test_cache_is_bounded(pki: DevPki, police_key: SigningKey, kdn_key: SigningK
 def test_cached_certificate_past_not_after_is_expired_and_evicted(
     trust_store: TrustStore, police_key: SigningKey
 ) -> None:
-    trust_store.check(police_key.certificate, now=NOW)
+    trust_store.check(police_key.certificate, now=_now())
     later = police_key.certificate.not_valid_after_utc + timedelta(hours=1)
     with pytest.raises(CertificateExpired):
         trust_store.check(police_key.certificate, now=later)
@@ -117,13 +119,13 @@ def test_update_crls_drops_cached_verdicts(pki: DevPki) -> None:
     pki.issue("crl-cache", "Тест", algorithm="ec")
     certificate = pki.signing_key("crl-cache").certificate
     store = pki.trust_store()
-    store.check(certificate, now=NOW)
+    store.check(certificate, now=_now())
     # When it is revoked and the running store is handed the new CRL
     pki.revoke("crl-cache")
     store.update_crls([x509.load_pem_x509_crl((pki.root / "crl.pem").read_bytes())])
     # Then the cached verdict no longer holds
     with pytest.raises(CertificateRevoked):
-        store.check(certificate, now=NOW)
+        store.check(certificate, now=_now())
 
 
 @pytest.mark.parametrize(
@@ -142,19 +144,19 @@ def test_certificate_without_identity_or_signer_usage_is_untrusted(
     pki: DevPki, trust_store: TrustStore, kwargs: dict[str, object]
 ) -> None:
     with pytest.raises(CertificateUntrusted):
-        trust_store.check(_certificate(pki, **kwargs), now=NOW)  # type: ignore[arg-type]
+        trust_store.check(_certificate(pki, **kwargs), now=_now())  # type: ignore[arg-type]
 
 
 def test_ca_certificate_cannot_sign_messages(pki: DevPki, trust_store: TrustStore) -> None:
     with pytest.raises(CertificateUntrusted):
-        trust_store.check(_ca(pki)[1], now=NOW)
+        trust_store.check(_ca(pki)[1], now=_now())
 
 
 def test_certificate_from_another_ca_is_untrusted(
     trust_store: TrustStore, other_pki: DevPki
 ) -> None:
     with pytest.raises(CertificateUntrusted):
-        trust_store.check(other_pki.signing_key("police").certificate, now=NOW)
+        trust_store.check(other_pki.signing_key("police").certificate, now=_now())
 
 
 def test_leaf_certificate_is_refused_as_a_ca(police_key: SigningKey) -> None:
