@@ -20,6 +20,7 @@ from signing import (
     TrustStore,
 )
 
+
 def _now() -> datetime:
     """The time of the check; not the module's import time, which can precede the PKI."""
     return datetime.now(UTC)
