@@ -105,14 +105,15 @@ def _print_holdings(console: Console, holdings: dict[str, dict[str, int]]) -> No
 
 
 def _print_accounts(console: Console, accounts: list[DemoAccount], settings: Settings) -> None:
-    table = Table("вход", "пароль", "кто", "роль", "регион", title="Учётные записи для веб-страниц")
+    # Logins and passwords are copied from here: they never wrap or shorten.
+    table = Table(title="Учётные записи для веб-страниц")
+    table.add_column("вход", no_wrap=True)
+    table.add_column("пароль", no_wrap=True)
+    table.add_column("роль", no_wrap=True)
+    table.add_column("кто")
     for account in accounts:
         table.add_row(
-            account.login,
-            account.password,
-            account.display_name,
-            ROLE_NAMES[account.role],
-            account.region or "все",
+            account.login, account.password, ROLE_NAMES[account.role], account.display_name
         )
     console.print(table)
     console.print(
