@@ -36,9 +36,11 @@ from hub.store.models import (
     MessageLog,
     OutboxDelivery,
     Partner,
+    PartnerCircuit,
     Person,
     Rejection,
     WebSession,
+    WorkerHeartbeat,
 )
 
 __all__ = [
@@ -61,9 +63,11 @@ __all__ = [
     "OutboxDelivery",
     "LoginAttempt",
     "Partner",
+    "PartnerCircuit",
     "Person",
     "Rejection",
     "WebSession",
+    "WorkerHeartbeat",
     # Delivery state (the caller owns the transaction)
     "DeliveryNotDead",
     "DeliveryNotFound",

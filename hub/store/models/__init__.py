@@ -18,7 +18,9 @@ from hub.store.models.messages import (
     MessageLog,
     OutboxDelivery,
     Partner,
+    PartnerCircuit,
     Rejection,
+    WorkerHeartbeat,
 )
 from hub.store.models.people import AuditEntry, LoginAttempt, Person, WebSession
 
@@ -31,7 +33,9 @@ __all__ = [
     "MessageLog",
     "OutboxDelivery",
     "Partner",
+    "PartnerCircuit",
     "Rejection",
+    "WorkerHeartbeat",
     # Cases
     "CaseAction",
     "CaseActionStatus",

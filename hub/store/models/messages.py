@@ -8,7 +8,7 @@ carries "deliver outbox row N".
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.store.base import Base
@@ -55,9 +55,44 @@ class Partner(Base):
     api_key_hash: Mapped[str | None] = mapped_column(String(128))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    #: An administrator stopped deliveries to it (they wait in the outbox, none are lost).
+    paused: Mapped[bool] = mapped_column(default=False, server_default=false())
+    paused_reason: Mapped[str | None] = mapped_column(String(500))
 
     def __repr__(self) -> str:
         return f"Partner(code={self.code!r}, mode={self.delivery_mode.value})"
+
+
+class PartnerCircuit(Base):
+    """The circuit breaker of one partner: closed (deliver), open (wait), half_open (probe).
+
+    Opened after consecutive failures so a failing partner is not hammered; deliveries
+    wait in the outbox until a probe succeeds and closes it.
+    """
+
+    __tablename__ = "partner_circuit"
+
+    partner_code: Mapped[system_code] = mapped_column(primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), default="closed")
+    consecutive_failures: Mapped[int] = mapped_column(default=0)
+    opened_at: Mapped[datetime | None]
+    #: When an open circuit lets one probe delivery through.
+    probe_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+
+
+class WorkerHeartbeat(Base):
+    """A delivery worker that is alive: it refreshes ``seen_at``; readiness reads it."""
+
+    __tablename__ = "worker_heartbeat"
+
+    worker_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int]
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime]
 
 
 class ChainHead(Base):
@@ -155,6 +190,8 @@ class OutboxDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(1000))
     #: Sensitivity classes removed from this recipient's copy (comma-separated), if any.
     removed_classes: Mapped[str | None] = mapped_column(String(64))
+    #: Why an administrator cancelled it (status cancelled), and who.
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
 
     message: Mapped[MessageLog] = relationship(back_populates="deliveries")
     attempt_log: Mapped[list["DeliveryAttempt"]] = relationship(
