@@ -1,0 +1,31 @@
+"""Observability: figures read from the database, Prometheus metrics, and JSON logs.
+
+``figures`` is the one source of the hub's numbers (the admin dashboard and
+``/metrics`` both read it); ``metrics`` turns them into a Prometheus collector at
+scrape time; ``logging`` configures one JSON object per log record.
+"""
+
+from hub.observability.figures import (
+    LATENCY_BUCKETS_MS,
+    DeliveryFigures,
+    LatencyFigures,
+    accepted_counts,
+    delivery_figures,
+    latency_figures,
+    queue_depths,
+    rejection_counts,
+    workers_alive,
+)
+
+__all__ = [
+    # Figures
+    "LATENCY_BUCKETS_MS",
+    "DeliveryFigures",
+    "LatencyFigures",
+    "accepted_counts",
+    "delivery_figures",
+    "latency_figures",
+    "queue_depths",
+    "rejection_counts",
+    "workers_alive",
+]
