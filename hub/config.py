@@ -6,6 +6,7 @@ WAL mode and a Redis it starts itself — under ``HUB_DATA_DIR`` (default ``./va
 """
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -66,6 +67,15 @@ class Settings(BaseSettings):
     #: Mark the session cookie Secure even on plain HTTP requests (set behind a TLS proxy
     #: that does not forward the scheme); requests that arrive over HTTPS always get it.
     cookie_secure: bool = False
+
+    #: A worker whose heartbeat is older than this many seconds no longer counts as alive.
+    worker_stale_s: float = Field(default=30.0, gt=0)
+    #: Log records as one JSON object a line (``json``) or as plain text (``text``).
+    log_format: Literal["json", "text"] = "json"
+    #: Lowest level logged: DEBUG, INFO, WARNING, ERROR.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: When set, ``/metrics`` requires ``Authorization: Bearer <this token>``.
+    metrics_token: str | None = Field(default=None, min_length=16)
 
     @model_validator(mode="after")
     def _lease_outlasts_a_partner_call(self) -> "Settings":

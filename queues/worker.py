@@ -18,6 +18,7 @@ from adapters.base import Adapter
 from queues.actors import declare_actors
 from queues.broker import build_broker
 from queues.context import DeliveryContext, utc_now
+from queues.heartbeat import new_worker_id, run_heartbeat
 from queues.settings import QueueSettings
 from queues.sweeper import run_sweeper
 from queues.transports import PartnerTransports
@@ -57,17 +58,37 @@ def run_worker(
         sweeper = threading.Thread(
             target=run_sweeper, args=(session_factory, actors, settings, stop), name="sweeper"
         )
+        worker_id = new_worker_id()
+        # Its own event, set after the worker has stopped: the worker counts as alive
+        # until its running attempts have finished.
+        heartbeat_stop = threading.Event()
+        heartbeat = threading.Thread(
+            target=run_heartbeat,
+            args=(session_factory, worker_id),
+            kwargs={"clock": clock, "stop": heartbeat_stop},
+            name="heartbeat",
+            daemon=True,
+        )
         worker.start()
         sweeper.start()
-        _log.info("worker started: %d threads", settings.worker_threads)
+        heartbeat.start()
+        _log.info(
+            "worker started: %d threads",
+            settings.worker_threads,
+            extra={"worker_id": worker_id},
+        )
         try:
             with _stop_on_signals(stop):
                 stop.wait()
         finally:
             stop.set()
-            sweeper.join()
-            worker.stop(timeout=settings.delivery_lease_s * 1000)
-            _log.info("worker stopped")
+            try:
+                sweeper.join()
+                worker.stop(timeout=settings.delivery_lease_s * 1000)
+            finally:
+                heartbeat_stop.set()
+                heartbeat.join()
+            _log.info("worker stopped", extra={"worker_id": worker_id})
     finally:
         transports.close()
         broker.close()
