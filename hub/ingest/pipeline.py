@@ -11,6 +11,7 @@ the verified tree the verifier returns (no signature wrapping).
 """
 
 import hashlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +38,8 @@ from hub.ingest.replay import check_freshness, check_not_duplicate, duplicate
 from hub.routing import Route, RoutingRules, resolve_recipients
 from schemas import minimise
 from signing import Signer
+
+_log = logging.getLogger(__name__)
 
 #: Called after commit with (outbox row id, priority) of each push delivery.
 OnCommitted = Callable[[Sequence[tuple[int, str]]], object]
@@ -135,6 +138,7 @@ class Ingestor:
             if rejection.code == "replay.duplicate":
                 return None
             raise
+        _log_accepted(message, receipt)
         self._hand_over(receipt)
         return receipt
 
@@ -151,6 +155,19 @@ class Ingestor:
     def _record(self, rejection: Rejection, facts: RejectionFacts, now: datetime) -> None:
         with self._sessions.begin() as session:
             record_rejection(session, rejection, facts, now=now)
+        # The ids are as claimed (unverified); the detail and the bytes are never logged.
+        _log.info(
+            "message rejected: %s",
+            rejection.code,
+            extra={
+                "code": rejection.code,
+                "status": rejection.status,
+                "message_id": facts.claimed_message_id,
+                "sender": facts.claimed_sender,
+                "partner": facts.authenticated_partner,
+                "size_bytes": facts.size_bytes,
+            },
+        )
 
     def _accept(
         self, raw: bytes, authenticated: str | None, facts: RejectionFacts, now: datetime
@@ -171,10 +188,12 @@ class Ingestor:
         )
         try:
             with self._sessions.begin() as session:
-                return self._store(session, raw, message, route, now)
+                receipt = self._store(session, raw, message, route, now)
         except IntegrityError as exc:
             # Two copies raced past the duplicate check; the unique key decided.
             raise duplicate(header.message_id, None) from exc
+        _log_accepted(message, receipt)
+        return receipt
 
     def _store(
         self,
@@ -244,6 +263,24 @@ class Ingestor:
                 by_view[view] = OutboundCopy(self._hub_signer.sign(minimised), removed)
             copies[code] = by_view[view]
         return copies
+
+
+def _log_accepted(message: InspectedMessage, receipt: IngestReceipt) -> None:
+    """One line per committed message: ids and routing facts, never payload values."""
+    header = message.header
+    _log.info(
+        "message accepted: %s",
+        header.message_type,
+        extra={
+            "message_id": header.message_id,
+            "message_type": header.message_type,
+            "sender": header.sender,
+            "case_ref": header.case_ref,
+            "hub_id": receipt.hub_id,
+            "priority": header.priority,
+            "recipients": [d.recipient for d in receipt.deliveries],
+        },
+    )
 
 
 def _facts_of(raw: bytes, authenticated: str | None) -> RejectionFacts:
