@@ -7,6 +7,7 @@ program against them. The stages follow the ingest pipeline (ARCHITECTURE §4)::
     ├── Rejection            a message (or request) we refuse: recorded, never stored as accepted
     │                        code from REJECTION_CODES: auth.* xml.* envelope.* signature.*
     │                        schema.* payload.* replay.* routing.*
+    │   └── OperationRefused an administrator's operation (pause, cancel, replay) refused: ops.*
     └── NotFound             an id the caller asked for does not exist (or is not theirs)
 
 Programmer errors stay ``RuntimeError``/``TypeError`` and become a 500.
@@ -72,6 +73,14 @@ REJECTION_CODES: Final[dict[str, RejectionKind]] = {
         403, "An explicit recipient may not receive this message type"
     ),
     "routing.no_recipients": RejectionKind(422, "No recipient is left for this message"),
+    # Operations (administrators steering delivery; hub/operations.py)
+    "ops.unknown_partner": RejectionKind(404, "No partner system with this code"),
+    "ops.unknown_delivery": RejectionKind(404, "No delivery with this id"),
+    "ops.not_dead": RejectionKind(409, "Only a dead delivery can be replayed"),
+    "ops.already_final": RejectionKind(409, "The delivery is already delivered or cancelled"),
+    "ops.reason_required": RejectionKind(422, "The operation needs a reason"),
+    "ops.already_paused": RejectionKind(409, "The partner is already paused"),
+    "ops.not_paused": RejectionKind(409, "The partner is not paused"),
 }
 
 
@@ -101,6 +110,14 @@ class Rejection(HubError):
     @property
     def title(self) -> str:
         return REJECTION_CODES[self.code].title
+
+
+class OperationRefused(Rejection):
+    """An administrator's operation (pause, resume, cancel, replay) that changes nothing.
+
+    Raised before anything is written: the caller's transaction may be committed or
+    rolled back alike. ``detail`` names the ids, never personal data.
+    """
 
 
 class NotFound(HubError):
