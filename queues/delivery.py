@@ -9,6 +9,7 @@ keeps the row in step with that decision.
 """
 
 import enum
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -22,6 +23,8 @@ from queues.errors import TransportMissing
 from queues.transports import TransportResolver
 
 __all__ = ["Outcome", "deliver_once"]
+
+_log = logging.getLogger(__name__)
 
 
 class Outcome(enum.StrEnum):
@@ -85,6 +88,13 @@ def deliver_once(
                 error=_describe(exc),
                 outcome="rejected" if isinstance(exc, PartnerRejected) else "dead",
             )
+        _log_outcome(
+            message,
+            attempt=attempt,
+            outcome="rejected" if isinstance(exc, PartnerRejected) else "dead",
+            duration_s=(now() - started_at).total_seconds(),
+            error=_describe(exc),
+        )
         raise
     except Exception as exc:
         retry_after_s = exc.retry_after_s if isinstance(exc, PartnerUnavailable) else None
@@ -112,6 +122,13 @@ def deliver_once(
                     error=_describe(exc),
                     next_attempt_at=finished_at + timedelta(seconds=retry_after_s or 0),
                 )
+        _log_outcome(
+            message,
+            attempt=attempt,
+            outcome="retry" if will_retry else "dead",
+            duration_s=(finished_at - started_at).total_seconds(),
+            error=_describe(exc),
+        )
         if will_retry and retry_after_s is not None:
             delay_ms = min(int(retry_after_s * 1000), DEFAULT_MAX_BACKOFF)
             raise dramatiq.Retry(_describe(exc), delay=delay_ms) from exc
@@ -125,6 +142,13 @@ def deliver_once(
             now=now(),
             remote_reference=result.remote_reference,
         )
+    _log_outcome(
+        message,
+        attempt=attempt,
+        outcome="delivered",
+        duration_s=(now() - started_at).total_seconds(),
+        error=None,
+    )
     return Outcome.DELIVERED
 
 
@@ -134,3 +158,25 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, PartnerError | TransportMissing):
         return f"{type(exc).__name__}: {exc}"
     return type(exc).__name__
+
+
+def _log_outcome(
+    message: OutboundMessage, *, attempt: int, outcome: str, duration_s: float, error: str | None
+) -> None:
+    """One line per attempt; a dead letter (dead or rejected) is a warning an operator acts on."""
+    dead = outcome in {"dead", "rejected"}
+    _log.log(
+        logging.WARNING if dead else logging.INFO,
+        "delivery %s: %s",
+        "dead letter" if dead else outcome,
+        message.recipient,
+        extra={
+            "delivery_id": message.delivery_id,
+            "message_id": message.message_id,
+            "partner": message.recipient,
+            "outcome": outcome,
+            "attempt": attempt,
+            "duration_ms": round(duration_s * 1000, 1),
+            "error": error,
+        },
+    )
