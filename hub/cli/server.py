@@ -12,6 +12,7 @@ from hub.api import create_app
 from hub.cli.common import DataDirOption, console, load_settings
 from hub.config import Settings
 from hub.escalation import run_escalation
+from hub.observability.logging import configure_logging
 from hub.runtime import HubRuntime, build_runtime, utc_now
 from hub.store import make_engine
 from hub.store.migrate import upgrade
@@ -29,6 +30,7 @@ def serve(
     """Run the HTTP API (and, by default, a delivery worker) — the embedded stack unless
     DATABASE_URL / REDIS_URL are set."""
     settings = load_settings(data_dir)
+    configure_logging(settings.log_level, json=settings.log_format == "json")
     _prepare(settings)
     runtime = build_runtime(settings)
     stop = threading.Event()
@@ -48,7 +50,8 @@ def serve(
         # uvicorn re-raises the signal that stopped it once it has shut down; under the
         # default SIGTERM action that would end the process before this cleanup runs.
         signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
-        uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
+        # log_config=None: uvicorn's records go through the root handler (JSON) too.
+        uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning", log_config=None)
     finally:
         stop.set()
         if worker_thread is not None:
@@ -59,6 +62,7 @@ def serve(
 def worker(data_dir: Path | None = DataDirOption) -> None:
     """Deliver queued messages to partner systems, and sweep the outbox for stuck ones."""
     settings = load_settings(data_dir)
+    configure_logging(settings.log_level, json=settings.log_format == "json")
     _prepare(settings)
     # With a shared broker the deadline job enqueues its notices itself; an embedded
     # one belongs to the API process, so the sweeper hands them over instead.
