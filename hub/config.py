@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     #: Sweeper: how often it runs, and how long a row may wait unnoticed, in seconds.
     sweep_interval_s: float = Field(default=5.0, gt=0)
     stuck_after_s: float = Field(default=120.0, gt=0)
+    #: Circuit breaker per partner: consecutive failed attempts that open it…
+    circuit_failure_threshold: int = Field(default=5, gt=0)
+    #: …the first cool-down before one probe is let through, in seconds, doubled after
+    #: each failed probe up to the maximum.
+    circuit_cooldown_s: float = Field(default=30.0, gt=0)
+    circuit_max_cooldown_s: float = Field(default=600.0, gt=0)
     #: How often a running hub looks for a new CRL (revocations), in seconds.
     crl_recheck_s: float = Field(default=5.0, ge=0)
     #: Threads per worker process.

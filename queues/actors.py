@@ -77,6 +77,7 @@ def declare_actors(broker: dramatiq.Broker, context: DeliveryContext) -> Deliver
             now=context.clock,
             lease_s=context.lease_s,
             will_retry=will_retry(),
+            circuit=context.circuit,
         )
 
     options: dict[str, Any] = {

@@ -1,4 +1,4 @@
-"""What a delivery needs besides the row id: database, transports, lease and retry policy.
+"""What a delivery needs besides the row id: database, transports, lease, retry and circuit policy.
 
 One frozen ``DeliveryContext`` is built per process and handed to ``declare_actors``,
 which turns it into the actors' options (the retry policy ``Retries`` applies, the
@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from queues.circuit import DEFAULT_CIRCUIT_POLICY, CircuitPolicy
 from queues.settings import QueueSettings
 from queues.transports import TransportResolver
 
@@ -37,6 +38,8 @@ class DeliveryContext:
     min_backoff_ms: int
     max_backoff_ms: int
     clock: Callable[[], datetime] = utc_now
+    #: When a partner's circuit opens, and for how long.
+    circuit: CircuitPolicy = DEFAULT_CIRCUIT_POLICY
 
     @classmethod
     def from_settings(
@@ -56,4 +59,9 @@ class DeliveryContext:
             min_backoff_ms=settings.delivery_min_backoff_ms,
             max_backoff_ms=settings.delivery_max_backoff_ms,
             clock=clock,
+            circuit=CircuitPolicy(
+                failure_threshold=settings.circuit_failure_threshold,
+                cooldown_s=settings.circuit_cooldown_s,
+                max_cooldown_s=settings.circuit_max_cooldown_s,
+            ),
         )

@@ -6,6 +6,11 @@ never holds a lock, and two short transactions frame the call (claim, record).
 Failures are recorded, then raised again so that dramatiq's ``Retries`` decides
 what happens next (retry with backoff, or give up); the dead-letter middleware
 keeps the row in step with that decision.
+
+Before the claim, the gate (``queues.circuit.admit``): a row whose partner is paused
+or whose circuit is open is parked, not attempted — its attempt count is kept and
+its message ends without spending a retry; the sweeper sends it once the gate opens.
+Each outcome also updates the partner's circuit, in the transaction that records it.
 """
 
 import enum
@@ -18,7 +23,25 @@ from dramatiq.middleware.retries import DEFAULT_MAX_BACKOFF
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import OutboundMessage, PartnerError, PartnerRejected, PartnerUnavailable
-from hub.store import claim_for_push, record_dead, record_delivered, record_retry
+from hub.store import (
+    OutboxDelivery,
+    claim_for_push,
+    lock_circuit,
+    park_delivery,
+    record_dead,
+    record_delivered,
+    record_retry,
+)
+from queues.circuit import (
+    DEFAULT_CIRCUIT_POLICY,
+    CircuitPolicy,
+    Gate,
+    admit,
+    record_answer,
+    record_failure,
+    record_success,
+    start_probe,
+)
 from queues.errors import TransportMissing
 from queues.transports import TransportResolver
 
@@ -33,6 +56,8 @@ class Outcome(enum.StrEnum):
     DELIVERED = "delivered"
     #: Not claimable: delivered or dead already, cancelled, or held by another worker.
     SKIPPED = "skipped"
+    #: Not attempted: the partner is paused or its circuit is open; the row is parked.
+    DEFERRED = "deferred"
 
 
 def deliver_once(
@@ -43,12 +68,14 @@ def deliver_once(
     now: Callable[[], datetime],
     lease_s: float,
     will_retry: bool,
+    circuit: CircuitPolicy = DEFAULT_CIRCUIT_POLICY,
 ) -> Outcome:
     """Make one attempt at push row ``delivery_id``; the attempt is logged whatever happens.
 
     ``lease_s`` (seconds) is how long the claim keeps other workers off the row.
     ``will_retry`` says whether the broker will try again after a failure; if not, a
-    failure makes the row ``dead`` instead of ``retrying``.
+    failure makes the row ``dead`` instead of ``retrying``. ``circuit`` says when the
+    partner's circuit opens; a paused partner or an open circuit gives ``DEFERRED``.
 
     Raises:
       PartnerRejected: the partner refused the message; the row is dead.
@@ -62,9 +89,18 @@ def deliver_once(
     """
     with session_factory.begin() as session:
         started_at = now()
+        target = session.get(OutboxDelivery, delivery_id)
+        if target is None:
+            return Outcome.SKIPPED
+        gate, breaker = admit(session, target.recipient, now=started_at)
+        if gate in (Gate.PAUSED, Gate.OPEN):
+            parked = park_delivery(session, delivery_id, now=started_at)
+            return Outcome.DEFERRED if parked else Outcome.SKIPPED
         row = claim_for_push(session, delivery_id, now=started_at, lease_s=lease_s)
         if row is None:
             return Outcome.SKIPPED
+        if gate is Gate.PROBE and breaker is not None:
+            start_probe(breaker, now=started_at, lease_s=lease_s)
         attempt = row.attempts
         message = OutboundMessage(
             delivery_id=row.id,
@@ -79,6 +115,8 @@ def deliver_once(
         result = transports.transport_for(message.recipient).deliver(message)
     except (PartnerRejected, TransportMissing) as exc:
         with session_factory.begin() as session:
+            if isinstance(exc, PartnerRejected):
+                record_answer(lock_circuit(session, message.recipient))
             record_dead(
                 session,
                 delivery_id,
@@ -100,6 +138,12 @@ def deliver_once(
         retry_after_s = exc.retry_after_s if isinstance(exc, PartnerUnavailable) else None
         with session_factory.begin() as session:
             finished_at = now()
+            record_failure(
+                lock_circuit(session, message.recipient),
+                now=finished_at,
+                error=_describe(exc),
+                policy=circuit,
+            )
             if not will_retry:
                 record_dead(
                     session,
@@ -134,12 +178,14 @@ def deliver_once(
             raise dramatiq.Retry(_describe(exc), delay=delay_ms) from exc
         raise
     with session_factory.begin() as session:
+        finished_at = now()
+        record_success(lock_circuit(session, message.recipient), now=finished_at)
         record_delivered(
             session,
             delivery_id,
             attempt=attempt,
             started_at=started_at,
-            now=now(),
+            now=finished_at,
             remote_reference=result.remote_reference,
         )
     _log_outcome(

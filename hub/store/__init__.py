@@ -11,6 +11,7 @@ from hub.store.deliveries import (
     find_stuck_push_deliveries,
     mark_dead,
     mark_enqueued,
+    park_delivery,
     record_dead,
     record_delivered,
     record_retry,
@@ -41,6 +42,13 @@ from hub.store.models import (
     Rejection,
     WebSession,
     WorkerHeartbeat,
+)
+from hub.store.partners_state import (
+    CircuitState,
+    find_circuit,
+    is_partner_paused,
+    lock_circuit,
+    waiting_partner,
 )
 
 __all__ = [
@@ -78,11 +86,18 @@ __all__ = [
     "find_stuck_push_deliveries",
     "mark_dead",
     "mark_enqueued",
+    "park_delivery",
     "record_dead",
     "record_delivered",
     "record_retry",
     "replay_dead",
     "schedule_retry",
+    # Partner state: pause and circuit breaker (the caller owns the transaction)
+    "CircuitState",
+    "find_circuit",
+    "is_partner_paused",
+    "lock_circuit",
+    "waiting_partner",
     # Engines and sessions
     "make_engine",
     "make_session_factory",

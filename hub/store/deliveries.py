@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, CursorResult, Result, and_, case, func, or
 from sqlalchemy.orm import Session
 
 from hub.store.models.messages import DeliveryAttempt, DeliveryMode, DeliveryStatus, OutboxDelivery
+from hub.store.partners_state import is_partner_paused, waiting_partner
 
 __all__ = [
     "AttemptOutcome",
@@ -38,6 +39,7 @@ __all__ = [
     "find_stuck_push_deliveries",
     "mark_dead",
     "mark_enqueued",
+    "park_delivery",
     "record_dead",
     "record_delivered",
     "record_retry",
@@ -110,6 +112,40 @@ def claim_for_push(
         .execution_options(populate_existing=True)
     )
     return claimed.scalars().one_or_none()
+
+
+def park_delivery(session: Session, delivery_id: int, *, now: datetime) -> bool:
+    """Leave push row ``delivery_id`` waiting, unattempted, for the sweeper to send later.
+
+    For a row whose partner is paused or whose circuit is open: the row becomes
+    ``pending``, due ``now``, with ``enqueued_at`` cleared (no broker message holds it
+    any more); ``attempts`` is untouched. ``find_stuck_push_deliveries`` sends it
+    again once the partner is neither paused nor blocked by its circuit. Returns
+    whether the row was claimable (``pending``, ``retrying``, or ``in_flight`` with an
+    expired lease) and so was parked.
+    """
+    result = session.execute(
+        update(OutboxDelivery)
+        .where(
+            OutboxDelivery.id == delivery_id,
+            OutboxDelivery.mode == DeliveryMode.PUSH,
+            or_(
+                OutboxDelivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.RETRYING)),
+                and_(
+                    OutboxDelivery.status == DeliveryStatus.IN_FLIGHT,
+                    OutboxDelivery.lease_until < now,
+                ),
+            ),
+        )
+        .values(
+            status=DeliveryStatus.PENDING,
+            enqueued_at=None,
+            lease_until=None,
+            next_attempt_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result) == 1
 
 
 def record_delivered(
@@ -277,7 +313,10 @@ def claim_inbox(
     but never acknowledged). They become ``in_flight`` with ``lease_until = now +
     visibility_s`` (seconds), so a concurrent poll does not get them again until then.
     On PostgreSQL rows locked by a concurrent poll are skipped, not waited for.
+    A paused partner is offered nothing: its rows wait, untouched.
     """
+    if is_partner_paused(session, recipient):
+        return []
     rows = (
         session.execute(
             select(OutboxDelivery)
@@ -353,10 +392,13 @@ def find_stuck_push_deliveries(
     - ``in_flight`` with an expired lease (its worker died), and not re-enqueued
       since it was claimed, or not in the last ``stuck_after_s`` seconds;
     - ``retrying``, ``next_attempt_at`` more than ``stuck_after_s`` seconds ago, and
-      not re-enqueued in the last ``stuck_after_s`` seconds.
+      not re-enqueued in the last ``stuck_after_s`` seconds;
+    - ``pending``, due (``next_attempt_at`` reached) and in no broker message
+      (``enqueued_at`` cleared): parked by ``park_delivery`` or replayed; sent at once.
 
     The "not recently enqueued" rule keeps a backlog that is merely slow from being
-    sent again on every pass.
+    sent again on every pass. Rows of a paused partner, or of one whose circuit
+    blocks until later, are left out: they wait without being sent in a loop.
     """
     horizon = now - timedelta(seconds=stuck_after_s)
     last_sent = func.coalesce(OutboxDelivery.enqueued_at, OutboxDelivery.created_at)
@@ -373,11 +415,16 @@ def find_stuck_push_deliveries(
             OutboxDelivery.next_attempt_at < horizon,
             not_recently_sent,
         ),
+        and_(
+            OutboxDelivery.status == DeliveryStatus.PENDING,
+            OutboxDelivery.enqueued_at.is_(None),
+            OutboxDelivery.next_attempt_at <= now,
+        ),
     )
     return (
         session.execute(
             select(OutboxDelivery)
-            .where(OutboxDelivery.mode == DeliveryMode.PUSH, stuck)
+            .where(OutboxDelivery.mode == DeliveryMode.PUSH, stuck, ~waiting_partner(now))
             .order_by(_urgent_first(), OutboxDelivery.id)
             .limit(limit)
         )

@@ -1,0 +1,139 @@
+"""The circuit breaker per partner, and the gate every push attempt passes first.
+
+After ``failure_threshold`` consecutive failed attempts (the partner unreachable:
+``PartnerUnavailable``, a timeout, a 5xx, or an unexpected transport error) the
+circuit opens: no attempt reaches that partner until ``probe_at``. Then one attempt
+goes through as a probe (``half_open``, holding the probe for one lease); its
+success closes the circuit, its failure re-opens it with a cool-down twice as long
+as the last, up to ``max_cooldown_s``. A refusal (``PartnerRejected``) is an answer:
+the partner is up, so it closes the circuit too.
+
+The state lives in the ``partner_circuit`` row, read and changed only under
+``lock_circuit`` (a row lock), so concurrent workers agree on a single probe. A
+delivery that may not go now is parked (``park_delivery``): it keeps its attempt
+count and its dramatiq message ends, so no retry is spent; the sweeper sends it
+again once the gate opens.
+"""
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from hub.store import CircuitState, PartnerCircuit, is_partner_paused, lock_circuit
+
+__all__ = [
+    "DEFAULT_CIRCUIT_POLICY",
+    "CircuitPolicy",
+    "Gate",
+    "admit",
+    "record_answer",
+    "record_failure",
+    "record_success",
+    "start_probe",
+]
+
+#: ``partner_circuit.last_error`` is a ``String(1000)`` column.
+_MAX_ERROR_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class CircuitPolicy:
+    """When a circuit opens and how long it stays open."""
+
+    #: Consecutive failed attempts that open the circuit.
+    failure_threshold: int = 5
+    #: First cool-down before a probe, in seconds; doubled after each failed probe…
+    cooldown_s: float = 30.0
+    #: …up to this many seconds.
+    max_cooldown_s: float = 600.0
+
+    def cooldown(self, consecutive_failures: int) -> timedelta:
+        """How long the circuit stays open after ``consecutive_failures`` failures in a row."""
+        doublings = max(consecutive_failures - self.failure_threshold, 0)
+        # Cap the exponent before computing: 2**doublings grows without bound.
+        seconds = self.cooldown_s * 2 ** min(doublings, 32)
+        return timedelta(seconds=min(seconds, self.max_cooldown_s))
+
+
+#: The policy of ``hub.config.Settings``' defaults (5 failures, 30 s doubling up to 600 s).
+DEFAULT_CIRCUIT_POLICY = CircuitPolicy()
+
+
+class Gate(enum.StrEnum):
+    """What ``admit`` allows for one push attempt."""
+
+    GO = "go"  # the circuit is closed
+    PROBE = "probe"  # the circuit's cool-down is over: this attempt is its probe
+    PAUSED = "paused"  # an administrator paused the partner: wait
+    OPEN = "open"  # the circuit is open (or a probe is in flight): wait
+
+
+def admit(session: Session, partner: str, *, now: datetime) -> tuple[Gate, PartnerCircuit | None]:
+    """Whether a push attempt to ``partner`` may go now, and its circuit row, locked.
+
+    The row is ``None`` when the partner is paused (its circuit is not consulted).
+    A ``PROBE`` verdict changes nothing yet: the caller claims the outbox row, then
+    calls ``start_probe`` in the same transaction, so a row it could not claim
+    does not use up the probe.
+    """
+    if is_partner_paused(session, partner):
+        return Gate.PAUSED, None
+    circuit = lock_circuit(session, partner)
+    if circuit.state == CircuitState.CLOSED:
+        return Gate.GO, circuit
+    if circuit.probe_at is not None and circuit.probe_at > now:
+        return Gate.OPEN, circuit
+    return Gate.PROBE, circuit
+
+
+def start_probe(circuit: PartnerCircuit, *, now: datetime, lease_s: float) -> None:
+    """Mark ``circuit`` half-open: its probe holds it for ``lease_s`` seconds.
+
+    Should the probing worker die, the probe expires with the lease and the next
+    attempt probes instead.
+    """
+    circuit.state = CircuitState.HALF_OPEN
+    circuit.probe_at = now + timedelta(seconds=lease_s)
+
+
+def record_success(circuit: PartnerCircuit, *, now: datetime) -> None:
+    """A delivery went through: close the circuit and clear the failure count."""
+    _close(circuit)
+    circuit.last_success_at = now
+
+
+def record_answer(circuit: PartnerCircuit) -> None:
+    """The partner refused a message: it is reachable, so close the circuit."""
+    _close(circuit)
+
+
+def record_failure(
+    circuit: PartnerCircuit, *, now: datetime, error: str, policy: CircuitPolicy
+) -> None:
+    """An attempt failed (partner unreachable): count it, and open the circuit if due.
+
+    A failed probe re-opens the circuit with the next, longer cool-down. A failure
+    arriving while the circuit is already open (an attempt that started before it
+    opened) only counts.
+    """
+    circuit.consecutive_failures += 1
+    circuit.last_failure_at = now
+    circuit.last_error = error[:_MAX_ERROR_CHARS]
+    reopen = circuit.state == CircuitState.HALF_OPEN
+    first_open = (
+        circuit.state == CircuitState.CLOSED
+        and circuit.consecutive_failures >= policy.failure_threshold
+    )
+    if reopen or first_open:
+        circuit.state = CircuitState.OPEN
+        circuit.opened_at = now
+        circuit.probe_at = now + policy.cooldown(circuit.consecutive_failures)
+
+
+def _close(circuit: PartnerCircuit) -> None:
+    circuit.state = CircuitState.CLOSED
+    circuit.consecutive_failures = 0
+    circuit.opened_at = None
+    circuit.probe_at = None
