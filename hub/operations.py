@@ -108,7 +108,7 @@ def cancel_delivery(
     why = _required_reason(reason)
     row = session.get(OutboxDelivery, delivery_id, with_for_update=True)
     if row is None:
-        raise OperationRefused("ops.unknown_delivery", f"delivery {delivery_id}")
+        raise OperationRefused("ops.unknown_delivery", f"delivery {delivery_id} not found")
     if row.status in (DeliveryStatus.DELIVERED, DeliveryStatus.CANCELLED):
         raise OperationRefused("ops.already_final", f"delivery {delivery_id} is {row.status.value}")
     row.status = DeliveryStatus.CANCELLED
@@ -155,10 +155,10 @@ def replay_dead_letters(
         for delivery_id in chosen:
             row = rows.get(delivery_id)
             if row is None:
-                raise OperationRefused("ops.unknown_delivery", f"delivery {delivery_id}")
+                raise OperationRefused("ops.unknown_delivery", f"delivery {delivery_id} not found")
             if row.status is not DeliveryStatus.DEAD:
                 raise OperationRefused(
-                    "ops.not_dead", f"delivery {delivery_id} is {row.status.value}"
+                    "ops.not_dead", f"delivery {delivery_id} is {row.status.value}, not dead"
                 )
         detail = "ids=" + ",".join(map(str, chosen))
     else:
@@ -190,7 +190,7 @@ def _partner_for_update(session: Session, code: str) -> Partner:
         select(Partner).where(Partner.code == code).with_for_update()
     ).scalar_one_or_none()
     if partner is None:
-        raise OperationRefused("ops.unknown_partner", f"partner {code}")
+        raise OperationRefused("ops.unknown_partner", f"partner {code} not found")
     return partner
 
 

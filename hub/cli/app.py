@@ -2,7 +2,20 @@
 
 import typer
 
-from hub.cli import cases, db, demo, dlq, log, messages, partners, people, pki, schemas, server
+from hub.cli import (
+    cases,
+    db,
+    deliveries,
+    demo,
+    dlq,
+    log,
+    messages,
+    partners,
+    people,
+    pki,
+    schemas,
+    server,
+)
 
 app = typer.Typer(
     name="hub",
@@ -15,6 +28,7 @@ app.add_typer(partners.app, name="partners")
 app.add_typer(db.app, name="db")
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(deliveries.app, name="deliveries")
 app.add_typer(cases.app, name="cases")
 app.add_typer(people.app, name="people")
 app.command("serve")(server.serve)

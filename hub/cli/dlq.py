@@ -7,14 +7,11 @@ import typer
 from rich.table import Table
 
 from hub.cli.common import DataDirOption, console, fail, load_settings
-from hub.store import (
-    DeliveryNotDead,
-    DeliveryNotFound,
-    dead_letters,
-    make_engine,
-    make_session_factory,
-    replay_dead,
-)
+from hub.cli.deliveries import ReasonOption, cli_actor
+from hub.errors import OperationRefused
+from hub.operations import replay_dead_letters
+from hub.runtime import utc_now
+from hub.store import dead_letters, make_engine, make_session_factory
 
 app = typer.Typer(help="Dead letters.", no_args_is_help=True)
 
@@ -48,7 +45,13 @@ def list_(
 
 @app.command()
 def replay(
-    delivery_ids: list[int] = typer.Argument(..., help="Delivery ids from `hub dlq list`."),
+    delivery_ids: list[int] | None = typer.Argument(
+        None, help="Delivery ids from `hub dlq list`; or select them with --partner."
+    ),
+    partner: str | None = typer.Option(None, help="Every dead delivery to this partner…"),
+    message_type: str | None = typer.Option(None, "--type", help="…of this message type…"),
+    since: str | None = typer.Option(None, help="…created at or after this ISO time (UTC)."),
+    reason: str = ReasonOption,
     data_dir: Path | None = DataDirOption,
 ) -> None:
     """Send dead deliveries again; a running worker's sweeper picks them up.
@@ -56,17 +59,38 @@ def replay(
     All or nothing: if one id is unknown or not dead, none is replayed. Receivers
     de-duplicate by MessageId, so a replay has one effect even if it was delivered.
     """
+    if delivery_ids and (partner or message_type or since):
+        raise fail("give delivery ids or --partner [--type] [--since], not both")
+    if not delivery_ids and partner is None:
+        raise fail("give delivery ids, or --partner to replay its dead deliveries")
+    start = _parse_since(since) if since is not None else None
     settings = load_settings(data_dir)
     engine = make_engine(settings.effective_database_url)
     try:
         with make_session_factory(engine).begin() as session:
-            for delivery_id in delivery_ids:
-                replay_dead(session, delivery_id, now=datetime.now(UTC))
-    except (DeliveryNotFound, DeliveryNotDead) as exc:
-        raise fail(f"nothing replayed: {exc}") from exc
+            replayed = replay_dead_letters(
+                session,
+                actor=cli_actor(),
+                reason=reason,
+                now=utc_now(),
+                ids=delivery_ids or None,
+                partner=partner,
+                message_type=message_type,
+                since=start,
+            )
+    except OperationRefused as exc:
+        raise fail(f"nothing replayed: {exc.code}: {exc.detail}") from exc
     finally:
         engine.dispose()
     console.print(
-        f"{len(delivery_ids)} deliver(y/ies) pending again; the worker's sweeper sends them "
+        f"{len(replayed)} deliver(y/ies) pending again; the worker's sweeper sends them "
         f"within {settings.sweep_interval_s:g} s"
     )
+
+
+def _parse_since(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise fail(f"--since {text!r} is not an ISO date or time") from exc
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""``hub partners``: onboard partner systems and list them."""
+"""``hub partners``: onboard partner systems, list them, pause and resume deliveries to them."""
 
 from pathlib import Path
 
@@ -6,7 +6,10 @@ import typer
 from rich.table import Table
 
 from hub.cli.common import DataDirOption, console, fail, load_settings
+from hub.cli.deliveries import ReasonOption, cli_actor, refused
+from hub.errors import OperationRefused
 from hub.onboarding import onboard_partner
+from hub.operations import pause_partner, resume_partner
 from hub.partners import list_partners
 from hub.runtime import utc_now
 from hub.store import make_engine, make_session_factory
@@ -60,7 +63,7 @@ def list_(data_dir: Path | None = DataDirOption) -> None:
             partners = list_partners(session)
     finally:
         engine.dispose()
-    table = Table("code", "organisation", "delivery", "endpoint", "active")
+    table = Table("code", "organisation", "delivery", "endpoint", "active", "paused")
     for partner in partners:
         table.add_row(
             partner.code,
@@ -68,5 +71,47 @@ def list_(data_dir: Path | None = DataDirOption) -> None:
             partner.delivery_mode.value,
             partner.endpoint or "—",
             "yes" if partner.active else "no",
+            partner.paused_reason or "yes" if partner.paused else "no",
         )
     console.print(table)
+
+
+@app.command()
+def pause(
+    code: str = typer.Argument(..., help="System code of the partner."),
+    reason: str = ReasonOption,
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Stop deliveries to a partner; they wait in the outbox until `hub partners resume`."""
+    settings = load_settings(data_dir)
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            pause_partner(session, code, actor=cli_actor(), reason=reason, now=utc_now())
+    except OperationRefused as exc:
+        raise refused(exc) from exc
+    finally:
+        engine.dispose()
+    console.print(f"partner {code} paused; its deliveries wait in the outbox")
+
+
+@app.command()
+def resume(
+    code: str = typer.Argument(..., help="System code of the partner."),
+    reason: str = ReasonOption,
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Let deliveries to a paused partner flow again; the worker's sweeper sends what waited."""
+    settings = load_settings(data_dir)
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            resume_partner(session, code, actor=cli_actor(), reason=reason, now=utc_now())
+    except OperationRefused as exc:
+        raise refused(exc) from exc
+    finally:
+        engine.dispose()
+    console.print(
+        f"partner {code} resumed; the worker's sweeper sends what waited "
+        f"within {settings.sweep_interval_s:g} s"
+    )

@@ -85,9 +85,9 @@ def test_dead_letters_are_listed_and_replayed(
         mark_dead(session, dead_id, error="partner refused: HTTP 400")
 
     listing = cli.invoke(app, ["dlq", "list"])
-    replayed = cli.invoke(app, ["dlq", "replay", str(dead_id)])
-    again = cli.invoke(app, ["dlq", "replay", str(dead_id)])
-    unknown = cli.invoke(app, ["dlq", "replay", "999999"])
+    replayed = cli.invoke(app, ["dlq", "replay", str(dead_id), "--reason", "partner fixed"])
+    again = cli.invoke(app, ["dlq", "replay", str(dead_id), "--reason", "partner fixed"])
+    unknown = cli.invoke(app, ["dlq", "replay", "999999", "--reason", "partner fixed"])
 
     assert listing.exit_code == 0
     assert "HTTP 400" in listing.output
