@@ -6,6 +6,7 @@ from fastapi.staticfiles import StaticFiles
 from hub.api.problems import install_problem_handlers, rejection_response
 from hub.api.routes import cases as case_api
 from hub.api.routes import health, inbox, messages, session
+from hub.api.routes import metrics as metrics_api
 from hub.runtime import HubRuntime
 from hub.web.auth import install_access_handlers
 from hub.web.routes import cases as case_pages
@@ -31,6 +32,7 @@ def create_app(runtime: HubRuntime) -> FastAPI:
     app.include_router(messages.router)
     app.include_router(inbox.router)
     app.include_router(health.router)
+    app.include_router(metrics_api.router)
     app.include_router(session.router)
     app.include_router(login.router)
     app.include_router(case_api.router)

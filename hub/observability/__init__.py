@@ -16,6 +16,14 @@ from hub.observability.figures import (
     rejection_counts,
     workers_alive,
 )
+from hub.observability.logging import JsonFormatter, TextFormatter, configure_logging
+from hub.observability.metrics import (
+    CONTENT_TYPE,
+    LATENCY_WINDOW,
+    HubCollector,
+    build_registry,
+    render,
+)
 
 __all__ = [
     # Figures
@@ -28,4 +36,14 @@ __all__ = [
     "queue_depths",
     "rejection_counts",
     "workers_alive",
+    # Metrics
+    "CONTENT_TYPE",
+    "LATENCY_WINDOW",
+    "HubCollector",
+    "build_registry",
+    "render",
+    # Logs
+    "JsonFormatter",
+    "TextFormatter",
+    "configure_logging",
 ]
