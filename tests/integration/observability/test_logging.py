@@ -79,6 +79,9 @@ class _OnePartner:
     def transport_for(self, recipient: str) -> Transport:
         return self.transport
 
+    def close(self) -> None:
+        self.transport.close()
+
 
 def test_delivery_attempts_log_outcome_attempt_and_duration(
     ingestor: Ingestor,

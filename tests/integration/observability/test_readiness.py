@@ -19,7 +19,7 @@ from hub.store import WorkerHeartbeat
 from queues.heartbeat import new_worker_id, run_heartbeat
 from signing import DevPki
 from tests.conftest import POSTGRES_URL
-from tests.stack import RunningHub
+from tests.stack import RunningHub, fast_settings, running_hub
 
 
 @pytest.fixture
@@ -150,3 +150,28 @@ def test_database_down_makes_readiness_fail(
     assert body["checks"]["database"].startswith("error: ")
     assert body["checks"]["broker"] == "ok"
     assert body["workers"]["alive"] == 0
+
+
+def test_running_worker_reports_in_and_leaves_no_row_when_stopped(
+    data_dir: Path,
+    database_url: str,
+    session_factory: sessionmaker[Session],
+    redis_url: str,
+    pki: DevPki,
+) -> None:
+    # Given the API and a real worker (run_worker) on Redis
+    settings = fast_settings(data_dir, database_url, redis_url)
+    with (
+        running_hub(settings, pki, worker=True, simulators=False) as hub,
+        httpx.Client(base_url=hub.url, timeout=10) as http,
+    ):
+        # Then the whole hub becomes ready once the worker's heartbeat lands
+        deadline = time.monotonic() + 15
+        while (ready := http.get("/readyz", params={"workers": 1})).status_code != 200:
+            assert time.monotonic() < deadline, ready.json()
+            time.sleep(0.1)
+        assert ready.json()["workers"]["alive"] == 1
+
+    # And a clean stop removes the worker's row
+    with session_factory() as session:
+        assert session.scalars(select(WorkerHeartbeat)).all() == []
