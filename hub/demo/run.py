@@ -6,7 +6,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from hub.cases import Role
+from hub.cases import Role, find_case
 from hub.config import Settings
 from hub.demo.accounts import DemoAccount, demo_accounts
 from hub.demo.lifecycle import Lifecycle
@@ -53,6 +53,7 @@ def run_demo(settings: Settings, console: Console) -> bool:
             lifecycle = Lifecycle(stack, console, http)
             checks += lifecycle.run(expected.urgent_referral)
             checks += lifecycle.run_open_case(expected.kaluga_referral)
+            open_case = lifecycle.case_ref
             holdings = lifecycle.holdings()
     engine = make_engine(settings.effective_database_url)
     try:
@@ -67,6 +68,7 @@ def run_demo(settings: Settings, console: Console) -> bool:
     _print_holdings(console, holdings)
     _print_checks(console, checks)
     _print_accounts(console, accounts, settings)
+    _print_open_case(console, accounts, open_case, settings)
     return all(c.ok for c in checks) and report.undelivered == 0
 
 
@@ -120,6 +122,32 @@ def _print_accounts(console: Console, accounts: list[DemoAccount], settings: Set
         f"Страницы куратора: [bold]hub serve --data-dir {settings.data_dir}[/bold], затем "
         "http://127.0.0.1:8000/login (пароли действуют до следующего запуска демо)"
     )
+
+
+def _print_open_case(
+    console: Console, accounts: list[DemoAccount], case_ref: str, settings: Settings
+) -> None:
+    """Where to look first: this run's open Kaluga case and the login of its curator."""
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            case = find_case(session, case_ref) if case_ref else None
+    finally:
+        engine.dispose()
+    if case is None:
+        return
+    login = next(
+        (
+            a.login
+            for a in accounts
+            if a.role is Role.CURATOR
+            and a.region == case.region
+            and a.display_name == case.curator_name
+        ),
+        None,
+    )
+    if login is not None:
+        console.print(f"Дело для просмотра: {case.case_ref}, куратор {login}")
 
 
 def _print_checks(console: Console, checks: list[Check]) -> None:

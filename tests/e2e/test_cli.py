@@ -129,10 +129,10 @@ def _the_demo_curator_sees_the_late_action(demo_output: str, env: dict[str, str]
         for cells in [[c.strip() for c in line.split("│")]]
         if len(cells) == 6 and cells[1] and cells[2]
     }
-    # Each run leaves a Kaluga family open with its late action; any of its curators will do.
-    curator_login = next(
-        login for login in accounts if login.endswith(".kaluga") and "supervisor" not in login
-    )
+    # This run's Kaluga family stays open with its late action; the demo names its curator.
+    named = re.search(r"Дело для просмотра: (\S+), куратор (\S+)", demo_output)
+    assert named, "the demo does not say which case and curator to look at"
+    case_ref, curator_login = named.groups()
     curator = (curator_login, accounts[curator_login])
     officer = ("health.kamchatka", accounts["health.kamchatka"])
     port = free_port()
@@ -148,16 +148,15 @@ def _the_demo_curator_sees_the_late_action(demo_output: str, env: dict[str, str]
         with _logged_in(base, *curator) as http:
             listing = http.get("/cases")
             assert listing.status_code == 200
-            late = re.search(r'case-row has-overdue" data-case-ref="([^"]+)"', listing.text)
-            assert late, "the Kaluga family with its late action is not on the curator's list"
-            case_page = http.get(f"/cases/{late.group(1)}")
+            assert f'case-row has-overdue" data-case-ref="{case_ref}"' in listing.text
+            case_page = http.get(f"/cases/{case_ref}")
             assert 'class="overdue" data-action-id=' in case_page.text
             # Kaluga's rules, not Kamchatka's: monthly reports.
             assert "отчёты исполнителей — раз в 1 мес." in case_page.text
         with _logged_in(base, *officer) as http:
             # The hospital officer of Kamchatka: not this region, not this case.
-            assert http.get(f"/cases/{late.group(1)}").status_code == 404
-            assert late.group(1) not in http.get("/cases").text
+            assert http.get(f"/cases/{case_ref}").status_code == 404
+            assert case_ref not in http.get("/cases").text
     finally:
         serve.terminate()
         serve.wait(timeout=60)
