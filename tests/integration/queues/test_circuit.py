@@ -1,13 +1,17 @@
-"""The circuit breaker against a real HTTP partner on loopback: opens, waits, probes, closes.
+"""The circuit breaker and partner pause against a real HTTP partner on loopback.
 
-Each attempt is ``deliver_once`` on a real database with a hand-moved clock; the
-partner is a real HTTP server whose answer (200, 503, 400) the test switches.
+Most tests make each attempt with ``deliver_once`` on a real database and a
+hand-moved clock; the last ones run a worker on the machine's Redis with sweeper
+passes. The partner is a real HTTP server whose answer (200, 503, 400) the test
+switches.
 """
 
 import http.server
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import Self
 
@@ -16,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import PartnerRejected, PartnerUnavailable
+from hub.operations import Actor, pause_partner, resume_partner
 from hub.store import (
     CircuitState,
     DeliveryAttempt,
@@ -25,10 +30,24 @@ from hub.store import (
     PartnerCircuit,
     find_circuit,
 )
-from queues import Outcome, PartnerTransports, deliver_once, requeue_stuck_deliveries
+from queues import (
+    Outcome,
+    PartnerTransports,
+    build_broker,
+    deliver_once,
+    requeue_stuck_deliveries,
+    utc_now,
+)
 from queues.circuit import CircuitPolicy
 from tests.integration.queues.http_partner import HTTP_ADAPTER
-from tests.integration.queues.queue_helpers import Clock, Outbox
+from tests.integration.queues.queue_helpers import (
+    Clock,
+    Outbox,
+    RunningWorker,
+    make_context,
+    start_worker,
+    wait_until,
+)
 
 #: Three failures open the circuit for 30 s, then 60 s, 120 s, capped at 100 s.
 POLICY = CircuitPolicy(failure_threshold=3, cooldown_s=30, max_cooldown_s=100)
@@ -383,3 +402,118 @@ def test_two_workers_at_the_end_of_the_cooldown_send_one_probe(
     assert len(http_partner.requests) == requests_before + 1
     assert _circuit(session_factory).state == CircuitState.CLOSED
     assert _attempts_logged(session_factory) == POLICY.failure_threshold + 1
+
+
+# --- with a real Redis broker, a worker and sweeper passes ------------------------------
+
+#: Three failures open the circuit for half a second (real time, for a running worker).
+FAST_POLICY = CircuitPolicy(failure_threshold=3, cooldown_s=0.5, max_cooldown_s=1)
+
+
+@pytest.fixture
+def redis_worker(
+    redis_url: str,
+    data_dir: Path,
+    session_factory: sessionmaker[Session],
+    http_transports: PartnerTransports,
+) -> Iterator[RunningWorker]:
+    """A one-thread worker on the machine's Redis; retries every few ms, 20 of them."""
+    context = replace(
+        make_context(session_factory, http_transports, max_retries=20), circuit=FAST_POLICY
+    )
+    broker, embedded = build_broker(redis_url, data_dir=data_dir)
+    assert embedded is None
+    running = start_worker(broker, context, threads=1)
+    running.worker.start()
+    yield running
+    running.worker.stop()
+    broker.close()
+
+
+def _all_parked(session_factory: sessionmaker[Session], ids: list[int]) -> bool:
+    with session_factory() as session:
+        rows = session.execute(select(OutboxDelivery).where(OutboxDelivery.id.in_(ids))).scalars()
+        return all(r.status is DeliveryStatus.PENDING and r.enqueued_at is None for r in rows)
+
+
+def _sweep_until_delivered(
+    session_factory: sessionmaker[Session], running: RunningWorker, ids: list[int]
+) -> None:
+    def delivered() -> bool:
+        with session_factory.begin() as session:
+            requeue_stuck_deliveries(
+                session, now=utc_now(), stuck_after_s=120, enqueue=running.actors.enqueue
+            )
+        with session_factory() as session:
+            rows = session.execute(
+                select(OutboxDelivery.status).where(OutboxDelivery.id.in_(ids))
+            ).scalars()
+            return set(rows) == {DeliveryStatus.DELIVERED}
+
+    wait_until(delivered, timeout_s=20, what="every row delivered")
+
+
+def test_a_worker_stops_calling_a_failing_partner_and_delivers_once_it_is_back(
+    redis_worker: RunningWorker,
+    session_factory: sessionmaker[Session],
+    real_time_outbox: Outbox,
+    http_partner: SwitchablePartner,
+) -> None:
+    # Given a partner answering 503 and five messages for it
+    real_time_outbox.partner(PARTNER, adapter=HTTP_ADAPTER.code, endpoint=http_partner.url)
+    http_partner.status = 503
+    ids = real_time_outbox.deliveries(5, recipient=PARTNER, enqueued_at=utc_now())
+    redis_worker.actors.enqueue_many((i, "routine") for i in ids)
+
+    # When the worker has seen them all (and the failed ones' retries)
+    wait_until(lambda: _all_parked(session_factory, ids), what="all rows parked")
+
+    # Then the partner was called three times only: the circuit opened, no retry was spent
+    assert len(http_partner.requests) == FAST_POLICY.failure_threshold
+    assert _attempts_logged(session_factory) == FAST_POLICY.failure_threshold
+    assert _circuit(session_factory).state == CircuitState.OPEN
+
+    # When the partner is back, and the sweeper runs until the cool-down has passed
+    http_partner.status = 200
+    _sweep_until_delivered(session_factory, redis_worker, ids)
+
+    # Then each message reached it once, and the circuit is closed
+    assert sorted(http_partner.delivered()) == _message_ids(session_factory, ids)
+    assert _attempts_logged(session_factory) == FAST_POLICY.failure_threshold + len(ids)
+    assert _circuit(session_factory).state == CircuitState.CLOSED
+
+
+def test_a_paused_partner_gets_nothing_until_resumed(
+    redis_worker: RunningWorker,
+    session_factory: sessionmaker[Session],
+    real_time_outbox: Outbox,
+    http_partner: SwitchablePartner,
+) -> None:
+    # Given a paused partner and three messages for it
+    real_time_outbox.partner(PARTNER, adapter=HTTP_ADAPTER.code, endpoint=http_partner.url)
+    admin = Actor(login="admin", role="administrator")
+    with session_factory.begin() as session:
+        pause_partner(session, PARTNER, actor=admin, reason="maintenance", now=utc_now())
+    ids = real_time_outbox.deliveries(3, recipient=PARTNER, enqueued_at=utc_now())
+    redis_worker.actors.enqueue_many((i, "routine") for i in ids)
+
+    # When the worker has seen them
+    wait_until(lambda: _all_parked(session_factory, ids), what="all rows parked")
+
+    # Then none was attempted, and the sweeper does not send them round in a loop
+    assert http_partner.requests == []
+    assert {real_time_outbox.get(i).attempts for i in ids} == {0}
+    with session_factory.begin() as session:
+        assert (
+            requeue_stuck_deliveries(
+                session, now=utc_now(), stuck_after_s=120, enqueue=redis_worker.actors.enqueue
+            )
+            == 0
+        )
+
+    # When it is resumed, the sweeper sends them and each arrives once
+    with session_factory.begin() as session:
+        resume_partner(session, PARTNER, actor=admin, reason="done", now=utc_now())
+    _sweep_until_delivered(session_factory, redis_worker, ids)
+    assert sorted(http_partner.delivered()) == _message_ids(session_factory, ids)
+    assert {real_time_outbox.get(i).attempts for i in ids} == {1}
