@@ -8,6 +8,7 @@ from hub.cli import (
     deliveries,
     demo,
     dlq,
+    evidence,
     log,
     messages,
     partners,
@@ -15,6 +16,7 @@ from hub.cli import (
     pki,
     schemas,
     server,
+    stats,
 )
 
 app = typer.Typer(
@@ -38,6 +40,8 @@ app.command("verify")(messages.verify)
 app.command("verify-log")(log.verify_log)
 app.command("demo")(demo.demo)
 app.command("audit")(people.audit)
+app.command("evidence")(evidence.evidence)
+app.command("stats")(stats.stats)
 
 
 def main() -> None:
