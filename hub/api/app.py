@@ -9,6 +9,7 @@ from hub.api.routes import health, inbox, messages, session
 from hub.api.routes import metrics as metrics_api
 from hub.runtime import HubRuntime
 from hub.web.auth import install_access_handlers
+from hub.web.routes import admin as admin_pages
 from hub.web.routes import cases as case_pages
 from hub.web.routes import login
 from hub.web.routes import stats as stats_pages
@@ -38,5 +39,6 @@ def create_app(runtime: HubRuntime) -> FastAPI:
     app.include_router(case_api.router)
     app.include_router(case_pages.router)
     app.include_router(stats_pages.router)
+    app.include_router(admin_pages.router)
     app.mount("/static", StaticFiles(packages=[("hub.web", "static")]), name="static")
     return app

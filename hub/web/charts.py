@@ -113,3 +113,64 @@ def _text(x: float, y: float, text: str, css_class: str, *, anchor: str = "start
         f'<text class="{css_class}" x="{x:g}" y="{y:g}" text-anchor="{anchor}">'
         f"{escape(text)}</text>"
     )
+
+
+@dataclass(frozen=True)
+class Series:
+    """One named row of counts, aligned with the chart's columns."""
+
+    label: str
+    counts: Sequence[int]
+
+
+#: Series colours cycle through this many classes (``chart-series-0`` … in charts.css).
+SERIES_COLOURS = 6
+_HOUR_WIDTH = 18
+
+
+def hourly_chart(
+    hours: Sequence[str], series: Sequence[Series], *, chart_id: str, title: str
+) -> Markup:
+    """Stacked columns, one per hour (labelled by ``hours``), one colour per series."""
+    totals = [sum(s.counts[i] for s in series) for i in range(len(hours))]
+    top = max([1, *totals])
+    width = _MARGIN_LEFT + _HOUR_WIDTH * len(hours) + 8
+    legend_rows = (len(series) + 3) // 4
+    margin_top = _MARGIN_TOP + 14 * max(legend_rows - 1, 0)
+    height = margin_top + _PLOT_HEIGHT + _MARGIN_BOTTOM
+    base = margin_top + _PLOT_HEIGHT
+    desc = "; ".join(f"{s.label}: {sum(s.counts)}" for s in series) or "нет данных"
+    parts = [
+        _open_svg(chart_id, width, height, title, desc),
+        f'<line class="chart-axis" x1="{_MARGIN_LEFT}" y1="{base}" x2="{width}" y2="{base}"/>',
+        _text(_MARGIN_LEFT - 6, base, "0", "chart-tick", anchor="end"),
+        _text(_MARGIN_LEFT - 6, margin_top + 4, str(top), "chart-tick", anchor="end"),
+    ]
+    for index, one in enumerate(series):
+        colour = f"chart-series-{index % SERIES_COLOURS}"
+        x = _MARGIN_LEFT + (index % 4) * 110
+        parts.append(_text(x, 14 + 14 * (index // 4), one.label, f"chart-legend {colour}"))
+    for column, hour in enumerate(hours):
+        x = _MARGIN_LEFT + column * _HOUR_WIDTH + 2
+        stacked = 0
+        for index, one in enumerate(series):
+            value = one.counts[column]
+            if not value:
+                continue
+            bar_height = round(_PLOT_HEIGHT * value / top)
+            stacked_height = round(_PLOT_HEIGHT * stacked / top)
+            parts.append(
+                f'<rect class="chart-bar chart-series-{index % SERIES_COLOURS}" x="{x}" '
+                f'y="{base - stacked_height - bar_height}" width="{_HOUR_WIDTH - 4}" '
+                f'height="{bar_height}"><title>{escape(hour)} {escape(one.label)}: {value}'
+                "</title></rect>"
+            )
+            stacked += value
+        if column % 3 == 0:
+            parts.append(
+                _text(x + (_HOUR_WIDTH - 4) / 2, base + 16, hour, "chart-label", anchor="middle")
+            )
+    if not series:
+        parts.append(_text(_MARGIN_LEFT + 8, margin_top + 18, "нет данных", "chart-label"))
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every text above went through escape()

@@ -1,0 +1,581 @@
+"""The administrators' pages: dashboard, message trace, and steering delivery from the page.
+
+Administrators only (others get 403, no session goes to the login form). Page views
+are audited (``admin.view``, ``message.view``); each operation is a form POST with
+the session's CSRF token and a required «Причина», calling ``hub.operations`` (which
+audits it) and redirecting back with a notice, or showing the refusal's code in
+Russian. Messages are shown with personal data masked; the unmasked original leaves
+only as the evidence zip, itself audited (``evidence.export``). The dashboard's
+numbers refresh in place from ``/admin/overview.json`` (``static/admin.js``).
+"""
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Final
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from hub.admin import (
+    DELIVERY_STATES,
+    FlowSeries,
+    MessageDetail,
+    Overview,
+    TraceFilters,
+    TrustMaterial,
+    export_evidence,
+    get_message_detail,
+    read_overview,
+    search_messages,
+)
+from hub.cases import Role, labels
+from hub.errors import NotFound, OperationRefused
+from hub.operations import (
+    Actor,
+    cancel_delivery,
+    pause_partner,
+    replay_dead_letters,
+    resume_partner,
+)
+from hub.people import record_audit
+from hub.runtime import HubRuntime
+from hub.store import DeliveryStatus
+from hub.web.auth import CsrfCheckedDep, SignedIn, client_of, require_roles, runtime_of
+from hub.web.charts import Series, hourly_chart
+from hub.web.templating import TemplatesDep
+
+router = APIRouter(
+    prefix="/admin",
+    include_in_schema=False,
+    dependencies=[require_roles(Role.ADMINISTRATOR)],
+)
+
+AdminDep = Annotated[SignedIn, require_roles(Role.ADMINISTRATOR)]
+#: Longest reason and filter text accepted, in characters.
+MAX_REASON_CHARS = 500
+MAX_FILTER_CHARS = 100
+ReasonField = Annotated[str, Form(max_length=MAX_REASON_CHARS)]
+
+#: What each refusal says on the page.
+REFUSAL_MESSAGES: Final[dict[str, str]] = {
+    "ops.reason_required": "Укажите причину: она записывается в журнал действий.",
+    "ops.unknown_partner": "Такой организации-партнёра нет.",
+    "ops.unknown_delivery": "Такой доставки нет.",
+    "ops.already_paused": "Доставка этому партнёру уже приостановлена.",
+    "ops.not_paused": "Доставка этому партнёру не приостановлена.",
+    "ops.already_final": "Доставка уже завершена (доставлена или отменена); отменять нечего.",
+    "ops.not_dead": "Повторить можно только недоставленное сообщение; эта доставка не в этом "
+    "состоянии, ничего не изменено.",
+}
+#: Notices after a successful operation (``?done=…``); ``{count}`` is filled in.
+DONE_MESSAGES: Final[dict[str, str]] = {
+    "paused": "Доставка партнёру приостановлена. Сообщения ждут в очереди.",
+    "resumed": "Доставка партнёру возобновлена: ожидавшие сообщения будут отправлены.",
+    "cancelled": "Доставка отменена.",
+    "replayed": "Поставлено на повторную отправку: {count}. Отправка — в течение нескольких "
+    "секунд.",
+}
+CIRCUIT_LABELS: Final[dict[str, str]] = {
+    "closed": "замкнут (норма)",
+    "open": "разомкнут",
+    "half_open": "пробная попытка",
+}
+_STATUS_OF_REFUSAL = {
+    "ops.unknown_partner": 404,
+    "ops.unknown_delivery": 404,
+    "ops.reason_required": 422,
+}
+_SAFE_BACK = re.compile(r"/admin(/[A-Za-z0-9_./-]*)?(\?[A-Za-z0-9_=&%.:+-]*)?")
+
+
+# --- Shared pieces -------------------------------------------------------------------------
+
+
+def trust_material(request: Request) -> TrustMaterial:
+    """The PKI's CA and CRL, loaded once per app and again when either file changes."""
+    pki_dir = runtime_of(request).settings.pki_dir
+    version = tuple(
+        path.stat().st_mtime_ns if path.exists() else 0
+        for path in (pki_dir / "ca" / "ca.pem", pki_dir / "crl.pem")
+    )
+    cached = getattr(request.app.state, "admin_trust", None)
+    if cached is not None and cached[0] == version:
+        material: TrustMaterial = cached[1]
+        return material
+    material = TrustMaterial.load(pki_dir)
+    request.app.state.admin_trust = (version, material)
+    return material
+
+
+def _audit(
+    session: Session,
+    request: Request,
+    signed_in: SignedIn,
+    action: str,
+    detail: str,
+    *,
+    case_ref: str | None = None,
+    reason: str | None = None,
+) -> None:
+    runtime = runtime_of(request)
+    record_audit(
+        session,
+        viewer=signed_in.viewer,
+        login=signed_in.viewer.login,
+        action=action,
+        case_ref=case_ref,
+        detail=f"channel=web {detail}".strip(),
+        reason=reason,
+        client=client_of(request),
+        now=runtime.clock(),
+    )
+
+
+def _actor(signed_in: SignedIn) -> Actor:
+    return Actor(login=signed_in.viewer.login, role=signed_in.viewer.role.value)
+
+
+def _back(back: str, done: str, **extra: int) -> str:
+    """``back`` (a local /admin address, else /admin) with the notice in the query."""
+    target = back if _SAFE_BACK.fullmatch(back) else "/admin"
+    path, _, query = target.partition("?")
+    kept = [p for p in query.split("&") if p and not p.startswith(("done=", "count="))]
+    kept.append(urlencode({"done": done, **extra}))
+    return f"{path}?{'&'.join(kept)}"
+
+
+def _notice(done: str, count: int) -> str | None:
+    text = DONE_MESSAGES.get(done)
+    return text.format(count=count) if text is not None else None
+
+
+def _refused(
+    request: Request, templates: Jinja2Templates, signed_in: SignedIn, exc: OperationRefused
+) -> Response:
+    message = REFUSAL_MESSAGES.get(exc.code, "Операция не выполнена.")
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {
+            "signed_in": signed_in,
+            "title": "Операция не выполнена",
+            "message": f"{message} (код {exc.code})",
+        },
+        status_code=_STATUS_OF_REFUSAL.get(exc.code, 409),
+    )
+
+
+def _bad_request(
+    request: Request, templates: Jinja2Templates, signed_in: SignedIn, message: str
+) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"signed_in": signed_in, "title": "Неверный запрос", "message": message},
+        status_code=422,
+    )
+
+
+def _operate(
+    request: Request,
+    templates: Jinja2Templates,
+    signed_in: SignedIn,
+    operation: Callable[[Session, datetime], int],
+    *,
+    back: str,
+    done: str,
+) -> Response:
+    """Run ``operation(session, now)`` in one transaction; redirect with the notice, or
+    show the refusal (nothing was written: operations check before they change)."""
+    runtime = runtime_of(request)
+    try:
+        with runtime.session_factory.begin() as session:
+            count = operation(session, runtime.clock())
+    except OperationRefused as exc:
+        return _refused(request, templates, signed_in, exc)
+    return RedirectResponse(_back(back, done, count=count), status_code=303)
+
+
+def _read_overview(runtime: HubRuntime, session: Session) -> Overview:
+    return read_overview(
+        session,
+        now=runtime.clock(),
+        broker=runtime.broker,
+        worker_within_s=runtime.settings.worker_stale_s,
+    )
+
+
+# --- Dashboard -----------------------------------------------------------------------------
+
+
+@router.get("")
+def dashboard(
+    request: Request,
+    signed_in: AdminDep,
+    templates: TemplatesDep,
+    done: str = "",
+    count: int = 0,
+) -> Response:
+    """Flow per partner and type, deliveries by state, queues, latency, rejections, partners."""
+    runtime = runtime_of(request)
+    with runtime.session_factory.begin() as session:
+        overview = _read_overview(runtime, session)
+        _audit(session, request, signed_in, "admin.view", "page=dashboard")
+    hours = [h.strftime("%H") for h in overview.hours]
+
+    def chart(
+        series: Sequence[FlowSeries], chart_id: str, title: str, names: Mapping[str, str]
+    ) -> Markup:
+        bars = [Series(labels.label(names, s.key), s.counts) for s in series]
+        return hourly_chart(hours, bars, chart_id=chart_id, title=title)
+
+    return templates.TemplateResponse(
+        request,
+        "admin.html",
+        {
+            "signed_in": signed_in,
+            "overview": overview,
+            "notice": _notice(done, count),
+            "states": DELIVERY_STATES,
+            "state_labels": labels.DELIVERY_STATUS_LABELS,
+            "circuit_labels": CIRCUIT_LABELS,
+            "agency": lambda code: labels.label(labels.AGENCY_LABELS, code),
+            "seconds": _seconds,
+            "type_chart": chart(
+                overview.flow_by_type,
+                "chart-flow-type",
+                "Принято сообщений по типам, по часам",
+                labels.MESSAGE_TYPE_LABELS,
+            ),
+            "sender_chart": chart(
+                overview.flow_by_sender,
+                "chart-flow-sender",
+                "Принято сообщений по отправителям, по часам",
+                labels.AGENCY_LABELS,
+            ),
+            "recipient_chart": chart(
+                overview.flow_by_recipient,
+                "chart-flow-recipient",
+                "Доставок по получателям, по часам",
+                labels.AGENCY_LABELS,
+            ),
+        },
+    )
+
+
+@router.get("/overview.json")
+def overview_json(request: Request, signed_in: AdminDep) -> Response:
+    """The dashboard's numbers for its live refresh (not audited: no personal data)."""
+    runtime = runtime_of(request)
+    with runtime.session_factory() as session:
+        overview = _read_overview(runtime, session)
+    return JSONResponse(overview.to_json(), headers={"Cache-Control": "no-store"})
+
+
+def _seconds(value_ms: float | None) -> str:
+    """``1,23 с`` from milliseconds; ``—`` for None."""
+    if value_ms is None:
+        return "—"
+    return f"{value_ms / 1000:.2f} с".replace(".", ",")
+
+
+# --- Message trace -------------------------------------------------------------------------
+
+
+def _parse_time(value: str, *, end_of_day: bool = False) -> datetime | None:
+    """A date (``2026-11-24``) or local-less time (``2026-11-24T10:00``), taken as UTC.
+
+    Raises:
+        ValueError: neither.
+    """
+    text = value.strip()
+    if not text:
+        return None
+    if len(text) == 10:
+        day = date.fromisoformat(text)
+        moment = datetime.combine(day, time.max if end_of_day else time.min)
+    else:
+        moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _filters(
+    ref: str, case_ref: str, partner: str, message_type: str, since: str, until: str, status: str
+) -> TraceFilters:
+    """The search form's fields as filters.
+
+    Raises:
+        ValueError: a time or a state that cannot be read.
+    """
+    return TraceFilters(
+        ref=ref.strip() or None,
+        case_ref=case_ref.strip() or None,
+        partner=partner.strip() or None,
+        message_type=message_type.strip() or None,
+        since=_parse_time(since),
+        until=_parse_time(until, end_of_day=True),
+        status=DeliveryStatus(status) if status else None,
+    )
+
+
+FilterQuery = Annotated[str, Query(max_length=MAX_FILTER_CHARS)]
+
+
+@router.get("/messages")
+def messages_page(
+    request: Request,
+    signed_in: AdminDep,
+    templates: TemplatesDep,
+    ref: FilterQuery = "",
+    case_ref: FilterQuery = "",
+    partner: FilterQuery = "",
+    message_type: Annotated[str, Query(alias="type", max_length=MAX_FILTER_CHARS)] = "",
+    since: FilterQuery = "",
+    until: FilterQuery = "",
+    status: FilterQuery = "",
+    done: str = "",
+    count: int = 0,
+) -> Response:
+    """Search messages by id, case, partner, type, time and delivery state."""
+    try:
+        filters = _filters(ref, case_ref, partner, message_type, since, until, status)
+    except ValueError:
+        return _bad_request(
+            request, templates, signed_in, "Неверная дата или состояние доставки в фильтре."
+        )
+    runtime = runtime_of(request)
+    with runtime.session_factory.begin() as session:
+        rows = search_messages(session, filters)
+        _audit(session, request, signed_in, "admin.view", f"page=messages {filters.audit_detail()}")
+    form = {
+        "ref": ref,
+        "case_ref": case_ref,
+        "partner": partner,
+        "type": message_type,
+        "since": since,
+        "until": until,
+        "status": status,
+    }
+    return templates.TemplateResponse(
+        request,
+        "admin_messages.html",
+        {
+            "signed_in": signed_in,
+            "rows": rows,
+            "form": form,
+            "notice": _notice(done, count),
+            "back": str(request.url.path) + ("?" + request.url.query if request.url.query else ""),
+            "states": DELIVERY_STATES,
+            "state_labels": labels.DELIVERY_STATUS_LABELS,
+            "types": sorted(labels.MESSAGE_TYPE_LABELS),
+            "type_labels": labels.MESSAGE_TYPE_LABELS,
+            "agency": lambda code: labels.label(labels.AGENCY_LABELS, code),
+            "dead_filter": status == DeliveryStatus.DEAD.value,
+        },
+    )
+
+
+def _not_found(request: Request, templates: Jinja2Templates, signed_in: SignedIn) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {
+            "signed_in": signed_in,
+            "title": "Сообщение не найдено",
+            "message": "Сообщения с таким номером в журнале узла нет.",
+        },
+        status_code=404,
+    )
+
+
+@router.get("/messages/{hub_id}")
+def message_page(
+    hub_id: int,
+    request: Request,
+    signed_in: AdminDep,
+    templates: TemplatesDep,
+    done: str = "",
+    count: int = 0,
+) -> Response:
+    """One message: header, deliveries and attempts, verification, chain link, masked XML."""
+    runtime = runtime_of(request)
+    trust = trust_material(request)
+    try:
+        with runtime.session_factory.begin() as session:
+            detail: MessageDetail = get_message_detail(
+                session, str(hub_id), trust=trust, now=runtime.clock()
+            )
+            _audit(
+                session,
+                request,
+                signed_in,
+                "message.view",
+                f"hub_id={hub_id} message_id={detail.message_id}",
+                case_ref=detail.case_ref,
+            )
+    except NotFound:
+        return _not_found(request, templates, signed_in)
+    return templates.TemplateResponse(
+        request,
+        "admin_message.html",
+        {
+            "signed_in": signed_in,
+            "m": detail,
+            "notice": _notice(done, count),
+            "back": f"/admin/messages/{hub_id}",
+            "state_labels": labels.DELIVERY_STATUS_LABELS,
+            "type_labels": labels.MESSAGE_TYPE_LABELS,
+            "agency": lambda code: labels.label(labels.AGENCY_LABELS, code),
+        },
+    )
+
+
+@router.post("/messages/{hub_id}/evidence")
+def message_evidence(
+    hub_id: int,
+    request: Request,
+    signed_in: CsrfCheckedDep,
+    templates: TemplatesDep,
+    reason: ReasonField = "",
+) -> Response:
+    """The message's evidence zip (with the unmasked original), audited with the reason."""
+    why = reason.strip()
+    if not why:
+        return _refused(request, templates, signed_in, OperationRefused("ops.reason_required"))
+    runtime = runtime_of(request)
+    trust = trust_material(request)
+    try:
+        with runtime.session_factory.begin() as session:
+            data = export_evidence(session, trust, str(hub_id), now=runtime.clock())
+            _audit(
+                session,
+                request,
+                signed_in,
+                "evidence.export",
+                f"hub_id={hub_id}",
+                reason=why,
+            )
+    except NotFound:
+        return _not_found(request, templates, signed_in)
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="evidence-{hub_id}.zip"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+# --- Operations ----------------------------------------------------------------------------
+
+
+@router.post("/deliveries/{delivery_id}/replay")
+def replay_one(
+    delivery_id: int,
+    request: Request,
+    signed_in: CsrfCheckedDep,
+    templates: TemplatesDep,
+    reason: ReasonField = "",
+    back: Annotated[str, Form()] = "/admin",
+) -> Response:
+    """Send one dead delivery again."""
+
+    def replay(session: Session, now: datetime) -> int:
+        ids = replay_dead_letters(
+            session, actor=_actor(signed_in), reason=reason, now=now, ids=[delivery_id]
+        )
+        return len(ids)
+
+    return _operate(request, templates, signed_in, replay, back=back, done="replayed")
+
+
+@router.post("/deliveries/replay")
+def replay_many(
+    request: Request,
+    signed_in: CsrfCheckedDep,
+    templates: TemplatesDep,
+    reason: ReasonField = "",
+    partner: Annotated[str, Form(max_length=MAX_FILTER_CHARS)] = "",
+    message_type: Annotated[str, Form(alias="type", max_length=MAX_FILTER_CHARS)] = "",
+    since: Annotated[str, Form(max_length=MAX_FILTER_CHARS)] = "",
+    back: Annotated[str, Form()] = "/admin",
+) -> Response:
+    """Send again every dead delivery matching the filters (all dead ones without any)."""
+    try:
+        start = _parse_time(since)
+    except ValueError:
+        return _bad_request(request, templates, signed_in, "Неверная дата «с».")
+
+    def replay(session: Session, now: datetime) -> int:
+        ids = replay_dead_letters(
+            session,
+            actor=_actor(signed_in),
+            reason=reason,
+            now=now,
+            partner=partner.strip() or None,
+            message_type=message_type.strip() or None,
+            since=start,
+        )
+        return len(ids)
+
+    return _operate(request, templates, signed_in, replay, back=back, done="replayed")
+
+
+@router.post("/deliveries/{delivery_id}/cancel")
+def cancel_one(
+    delivery_id: int,
+    request: Request,
+    signed_in: CsrfCheckedDep,
+    templates: TemplatesDep,
+    reason: ReasonField = "",
+    back: Annotated[str, Form()] = "/admin",
+) -> Response:
+    """Give up on one delivery for good."""
+
+    def cancel(session: Session, now: datetime) -> int:
+        cancel_delivery(session, delivery_id, actor=_actor(signed_in), reason=reason, now=now)
+        return 1
+
+    return _operate(request, templates, signed_in, cancel, back=back, done="cancelled")
+
+
+@router.post("/partners/{code}/pause")
+def pause(
+    code: str,
+    request: Request,
+    signed_in: CsrfCheckedDep,
+    templates: TemplatesDep,
+    reason: ReasonField = "",
+    back: Annotated[str, Form()] = "/admin",
+) -> Response:
+    """Stop deliveries to a partner; they wait in the outbox."""
+
+    def operation(session: Session, now: datetime) -> int:
+        pause_partner(session, code, actor=_actor(signed_in), reason=reason, now=now)
+        return 1
+
+    return _operate(request, templates, signed_in, operation, back=back, done="paused")
+
+
+@router.post("/partners/{code}/resume")
+def resume(
+    code: str,
+    request: Request,
+    signed_in: CsrfCheckedDep,
+    templates: TemplatesDep,
+    reason: ReasonField = "",
+    back: Annotated[str, Form()] = "/admin",
+) -> Response:
+    """Let deliveries to a partner flow again."""
+
+    def operation(session: Session, now: datetime) -> int:
+        resume_partner(session, code, actor=_actor(signed_in), reason=reason, now=now)
+        return 1
+
+    return _operate(request, templates, signed_in, operation, back=back, done="resumed")

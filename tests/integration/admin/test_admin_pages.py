@@ -1,0 +1,405 @@
+"""The administrators' pages over a real hub server: who may open them, and what each does.
+
+Given referrals accepted by the real pipeline and one of their deliveries dead, an
+administrator sees the dashboard, the search, one message (personal data masked),
+and replays, cancels, pauses and resumes from the page, each audited with its reason.
+Curators, officers and supervisors get 403 on every page and action, without a session
+the login form; refusals show their code in Russian and change nothing.
+"""
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+
+from hub.admin import MASK
+from hub.cases.access import Role
+from hub.people import add_person
+from hub.store import AuditEntry, DeliveryStatus, MessageLog, OutboxDelivery, Partner
+from tests.factories import Signers, make_envelope
+from tests.stack import RunningHub
+
+PASSWORD = "пароль-администратора-2026"
+#: Personal data of tests/data/FamilyReferral-1.0.xml that the page must never show.
+PERSONAL = ("Вершинина", "Ольга", "Вершинин", "Сорокина", "+7 900 000-00-01", "Ключевская")
+
+#: The pages and actions are tested with SQLite; the read models run on both backends.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+ACCOUNTS = (
+    ("admin", Role.ADMINISTRATOR, None, None),
+    ("curator", Role.CURATOR, "kamchatka", "social"),
+    ("officer", Role.OFFICER, "kamchatka", "kdn"),
+    ("supervisor", Role.SUPERVISOR, "kamchatka", None),
+)
+OTHERS = ("curator", "officer", "supervisor")
+
+
+class Seeded:
+    def __init__(self, hub: RunningHub, hub_ids: list[int], dead_id: int, other_id: int):
+        self.hub = hub
+        self.hub_ids = hub_ids
+        #: A dead delivery of the first message, and another (pending) delivery.
+        self.dead_id = dead_id
+        self.other_id = other_id
+
+
+@pytest.fixture
+def seeded(hub_api: RunningHub, signers: Signers) -> Seeded:
+    now = datetime.now(UTC)
+    with hub_api.runtime.session_factory.begin() as session:
+        for login, role, region, agency in ACCOUNTS:
+            add_person(
+                session,
+                login=login,
+                display_name=f"Пользователь {login}",
+                role=role,
+                region=region,
+                agency=agency,
+                password=PASSWORD,
+                now=now,
+            )
+    receipts = [
+        hub_api.runtime.ingestor.ingest(
+            signers.sign(make_envelope(sender="police", case_ref="KAM-9")),
+            authenticated="police",
+        ),
+        hub_api.runtime.ingestor.ingest(
+            signers.sign(make_envelope(sender="kdn")), authenticated="kdn"
+        ),
+    ]
+    with hub_api.runtime.session_factory.begin() as session:
+        rows = session.scalars(select(OutboxDelivery).order_by(OutboxDelivery.id)).all()
+        dead, other = rows[0], rows[-1]
+        dead.status = DeliveryStatus.DEAD
+        dead.last_error = "partner refused: HTTP 400"
+        dead_id, other_id = dead.id, other.id
+    return Seeded(hub_api, [r.hub_id for r in receipts], dead_id, other_id)
+
+
+class Browsers:
+    """Per login, an httpx client with that person's session cookie, like a browser."""
+
+    def __init__(self, hub: RunningHub) -> None:
+        self.hub = hub
+        self.clients: dict[str, httpx.Client] = {}
+
+    def __getitem__(self, login: str) -> httpx.Client:
+        if login not in self.clients:
+            answer = httpx.post(
+                f"{self.hub.url}/api/v1/session",
+                json={"login": login, "password": PASSWORD},
+                timeout=10,
+            )
+            assert answer.status_code == 201, answer.text
+            self.clients[login] = httpx.Client(
+                base_url=self.hub.url, cookies={"hub_session": answer.json()["token"]}, timeout=10
+            )
+        return self.clients[login]
+
+    def csrf(self, login: str) -> str:
+        page = self[login].get("/cases")
+        match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert match is not None
+        return match.group(1)
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+
+
+@pytest.fixture
+def browsers(seeded: Seeded) -> Iterator[Browsers]:
+    clients = Browsers(seeded.hub)
+    yield clients
+    clients.close()
+
+
+def _pages(seeded: Seeded) -> list[str]:
+    return [
+        "/admin",
+        "/admin/overview.json",
+        "/admin/messages",
+        "/admin/messages?status=dead",
+        f"/admin/messages/{seeded.hub_ids[0]}",
+    ]
+
+
+def _actions(seeded: Seeded) -> list[tuple[str, dict[str, str]]]:
+    return [
+        (f"/admin/deliveries/{seeded.dead_id}/replay", {}),
+        ("/admin/deliveries/replay", {"partner": "social"}),
+        (f"/admin/deliveries/{seeded.other_id}/cancel", {}),
+        ("/admin/partners/social/pause", {}),
+        ("/admin/partners/social/resume", {}),
+        (f"/admin/messages/{seeded.hub_ids[0]}/evidence", {}),
+    ]
+
+
+def _state(seeded: Seeded) -> tuple[object, ...]:
+    """What the actions would change: delivery statuses, pauses, steering audit rows."""
+    with seeded.hub.runtime.session_factory() as session:
+        statuses = tuple(
+            session.execute(
+                select(OutboxDelivery.id, OutboxDelivery.status).order_by(OutboxDelivery.id)
+            ).all()
+        )
+        paused = tuple(session.execute(select(Partner.code, Partner.paused)).all())
+        steering = session.scalar(
+            select(AuditEntry.id)
+            .where(
+                AuditEntry.action.in_(
+                    ["delivery.replay", "delivery.cancel", "partner.pause", "evidence.export"]
+                )
+            )
+            .limit(1)
+        )
+    return statuses, paused, steering
+
+
+def _actions_of(seeded: Seeded, action: str) -> list[AuditEntry]:
+    with seeded.hub.runtime.session_factory() as session:
+        return list(
+            session.scalars(
+                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+            )
+        )
+
+
+# --- Who may ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("login", OTHERS)
+def test_other_roles_get_403_on_every_page_and_action_and_nothing_changes(
+    seeded: Seeded, browsers: Browsers, login: str
+) -> None:
+    before = _state(seeded)
+    client = browsers[login]
+    token = browsers.csrf(login)
+    for page in _pages(seeded):
+        answer = client.get(page)
+        assert answer.status_code == 403, page
+        assert "недоступна" in answer.text
+    for path, fields in _actions(seeded):
+        answer = client.post(path, data={"csrf_token": token, "reason": "проверка", **fields})
+        assert answer.status_code == 403, path
+    assert _state(seeded) == before
+    # Nor is the section offered to them.
+    assert "Администрирование" not in client.get("/cases").text
+
+
+def test_without_a_session_pages_and_actions_go_to_the_login_form(seeded: Seeded) -> None:
+    before = _state(seeded)
+    with httpx.Client(base_url=seeded.hub.url, timeout=10) as anonymous:
+        for page in _pages(seeded):
+            answer = anonymous.get(page)
+            assert answer.status_code == 303, page
+            assert answer.headers["location"].startswith("/login?next=%2Fadmin")
+        for path, fields in _actions(seeded):
+            answer = anonymous.post(path, data={"reason": "проверка", **fields})
+            assert answer.status_code == 303, path
+            assert answer.headers["location"] == "/login"
+    assert _state(seeded) == before
+
+
+def test_a_form_without_the_session_csrf_token_is_refused(
+    seeded: Seeded, browsers: Browsers
+) -> None:
+    before = _state(seeded)
+    for path, fields in _actions(seeded):
+        answer = browsers["admin"].post(
+            path, data={"csrf_token": "forged", "reason": "x", **fields}
+        )
+        assert answer.status_code == 403, path
+        assert "Форма устарела" in answer.text
+    assert _state(seeded) == before
+
+
+# --- What administrators see --------------------------------------------------------------
+
+
+def test_the_dashboard_shows_the_figures_and_is_audited(seeded: Seeded, browsers: Browsers) -> None:
+    admin = browsers["admin"]
+    page = admin.get("/admin")
+    assert page.status_code == 200
+    html = page.text
+    assert "Администрирование" in html  # the nav link, for administrators only
+    assert 'href="/admin/messages?status=dead&amp;partner=social"' in html
+    assert "Повторить все" in html
+    assert 'data-live="deliveries.dead">1<' in html
+    assert '<script src="/static/admin.js" defer></script>' in html
+    assert "chart-flow-type" in html
+    assert "<script>" not in html
+    assert "style=" not in html
+
+    live = admin.get("/admin/overview.json")
+    assert live.status_code == 200
+    figures = live.json()
+    assert figures["deliveries"]["dead"] == 1
+    assert figures["partners"]["social"]["dead"] == 1
+    assert set(figures["latency"]) == {"all", "urgent"}
+    assert sum(figures["flow"]["by_type"]["FamilyReferral"]) == 2
+
+    (audit,) = _actions_of(seeded, "admin.view")
+    assert audit.login == "admin"
+    assert "page=dashboard" in (audit.detail or "")
+    assert admin.get("/static/admin.js").status_code == 200
+    assert admin.get("/static/admin.css").status_code == 200
+
+
+def test_search_and_message_page_show_masked_xml_and_are_audited(
+    seeded: Seeded, browsers: Browsers
+) -> None:
+    admin = browsers["admin"]
+    dead = admin.get("/admin/messages", params={"status": "dead"})
+    assert dead.status_code == 200
+    assert f'href="/admin/messages/{seeded.hub_ids[0]}"' in dead.text
+    assert f'href="/admin/messages/{seeded.hub_ids[1]}"' not in dead.text
+    by_case = admin.get("/admin/messages", params={"case_ref": "KAM-9"})
+    assert f'href="/admin/messages/{seeded.hub_ids[0]}"' in by_case.text
+    assert admin.get("/admin/messages", params={"since": "not a date"}).status_code == 422
+
+    page = admin.get(f"/admin/messages/{seeded.hub_ids[0]}")
+    assert page.status_code == 200
+    for value in PERSONAL:
+        assert value not in page.text, value
+    assert MASK in page.text
+    assert "Подпись верна на момент приёма" in page.text
+    assert "partner refused: HTTP 400" in page.text
+    assert f'action="/admin/deliveries/{seeded.dead_id}/replay"' in page.text
+    (view,) = _actions_of(seeded, "message.view")
+    assert view.case_ref == "KAM-9"
+    assert f"hub_id={seeded.hub_ids[0]}" in (view.detail or "")
+
+    missing = admin.get("/admin/messages/999999")
+    assert missing.status_code == 404
+    assert "Сообщение не найдено" in missing.text
+
+
+# --- Operations ---------------------------------------------------------------------------
+
+
+def test_replay_from_the_page_redirects_back_with_a_notice_and_is_audited(
+    seeded: Seeded, browsers: Browsers
+) -> None:
+    admin = browsers["admin"]
+    back = f"/admin/messages/{seeded.hub_ids[0]}"
+    answer = admin.post(
+        f"/admin/deliveries/{seeded.dead_id}/replay",
+        data={"csrf_token": browsers.csrf("admin"), "reason": "партнёр починил шлюз", "back": back},
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"{back}?done=replayed&count=1"
+    assert "Поставлено на повторную отправку: 1" in admin.get(answer.headers["location"]).text
+    with seeded.hub.runtime.session_factory() as session:
+        assert session.get_one(OutboxDelivery, seeded.dead_id).status is DeliveryStatus.PENDING
+    (audit,) = _actions_of(seeded, "delivery.replay")
+    assert (audit.login, audit.role, audit.reason) == (
+        "admin",
+        "administrator",
+        "партнёр починил шлюз",
+    )
+
+
+def test_an_operation_without_a_reason_is_refused_in_russian_and_changes_nothing(
+    seeded: Seeded, browsers: Browsers
+) -> None:
+    before = _state(seeded)
+    answer = browsers["admin"].post(
+        f"/admin/deliveries/{seeded.dead_id}/replay",
+        data={"csrf_token": browsers.csrf("admin"), "reason": "  "},
+    )
+    assert answer.status_code == 422
+    assert "Укажите причину" in answer.text
+    assert "ops.reason_required" in answer.text
+    assert _state(seeded) == before
+
+
+def test_an_unknown_delivery_is_a_clear_error_and_changes_nothing(
+    seeded: Seeded, browsers: Browsers
+) -> None:
+    before = _state(seeded)
+    token = browsers.csrf("admin")
+    for action in ("replay", "cancel"):
+        answer = browsers["admin"].post(
+            f"/admin/deliveries/987654/{action}", data={"csrf_token": token, "reason": "ошибка"}
+        )
+        assert answer.status_code == 404
+        assert "Такой доставки нет" in answer.text
+        assert "ops.unknown_delivery" in answer.text
+    assert _state(seeded) == before
+
+
+def test_replaying_a_delivered_one_is_refused_not_dead_and_changes_nothing(
+    seeded: Seeded, browsers: Browsers
+) -> None:
+    with seeded.hub.runtime.session_factory.begin() as session:
+        session.execute(
+            update(OutboxDelivery)
+            .where(OutboxDelivery.id == seeded.other_id)
+            .values(status=DeliveryStatus.DELIVERED, delivered_at=datetime.now(UTC))
+        )
+    before = _state(seeded)
+    answer = browsers["admin"].post(
+        f"/admin/deliveries/{seeded.other_id}/replay",
+        data={"csrf_token": browsers.csrf("admin"), "reason": "ещё раз"},
+    )
+    assert answer.status_code == 409
+    assert "ops.not_dead" in answer.text
+    assert "Повторить можно только недоставленное" in answer.text
+    assert _state(seeded) == before
+
+
+def test_cancel_pause_resume_and_filtered_replay_from_the_page(
+    seeded: Seeded, browsers: Browsers
+) -> None:
+    admin = browsers["admin"]
+    token = browsers.csrf("admin")
+
+    def post(path: str, **fields: str) -> httpx.Response:
+        return admin.post(path, data={"csrf_token": token, "reason": "по заявке", **fields})
+
+    assert post(f"/admin/deliveries/{seeded.other_id}/cancel").status_code == 303
+    assert post("/admin/partners/social/pause").headers["location"] == (
+        "/admin?done=paused&count=1"
+    )
+    again = post("/admin/partners/social/pause")
+    assert again.status_code == 409
+    assert "ops.already_paused" in again.text
+    assert post("/admin/partners/social/resume").status_code == 303
+    assert post("/admin/partners/nobody/pause").status_code == 404
+    replayed = post("/admin/deliveries/replay", partner="social", back="//evil.example/")
+    assert replayed.headers["location"] == "/admin?done=replayed&count=1"
+
+    with seeded.hub.runtime.session_factory() as session:
+        other = session.get_one(OutboxDelivery, seeded.other_id)
+        assert (other.status, other.cancel_reason) == (DeliveryStatus.CANCELLED, "по заявке")
+        assert session.get_one(OutboxDelivery, seeded.dead_id).status is DeliveryStatus.PENDING
+        assert not session.scalars(select(Partner.paused).where(Partner.code == "social")).one()
+    actions = [a.action for a in _actions_of(seeded, "partner.pause")]
+    actions += [a.action for a in _actions_of(seeded, "partner.resume")]
+    assert actions == ["partner.pause", "partner.resume"]
+
+
+def test_the_evidence_zip_from_the_page_needs_a_reason_and_is_audited(
+    seeded: Seeded, browsers: Browsers
+) -> None:
+    admin = browsers["admin"]
+    token = browsers.csrf("admin")
+    path = f"/admin/messages/{seeded.hub_ids[0]}/evidence"
+    assert admin.post(path, data={"csrf_token": token, "reason": ""}).status_code == 422
+    assert _actions_of(seeded, "evidence.export") == []
+    answer = admin.post(path, data={"csrf_token": token, "reason": "запрос прокуратуры"})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+        message = archive.read("message.xml")
+    with seeded.hub.runtime.session_factory() as session:
+        assert message == session.get_one(MessageLog, seeded.hub_ids[0]).raw
+    (audit,) = _actions_of(seeded, "evidence.export")
+    assert audit.reason == "запрос прокуратуры"
