@@ -8,9 +8,10 @@ switches.
 
 import http.server
 import threading
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -406,8 +407,28 @@ def test_two_workers_at_the_end_of_the_cooldown_send_one_probe(
 
 # --- with a real Redis broker, a worker and sweeper passes ------------------------------
 
-#: Three failures open the circuit for half a second (real time, for a running worker).
-FAST_POLICY = CircuitPolicy(failure_threshold=3, cooldown_s=0.5, max_cooldown_s=1)
+#: How often the tests below run a sweeper pass while they wait, in seconds.
+SWEEP_EVERY_S = 0.25
+#: The sweeper's patience in the tests below: re-send what Redis lost after a second
+#: (another test run may flush the shared Redis database at any moment).
+STUCK_AFTER_S = 1.0
+#: Three failures open the circuit for 30 s of the worker's clock.
+WORKER_POLICY = CircuitPolicy(failure_threshold=3, cooldown_s=30, max_cooldown_s=60)
+
+
+@dataclass
+class SkewedClock:
+    """The wall clock plus an offset the test moves forward: cool-downs pass at once."""
+
+    offset: timedelta = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return utc_now() + self.offset
+
+
+@pytest.fixture
+def worker_clock() -> SkewedClock:
+    return SkewedClock()
 
 
 @pytest.fixture
@@ -416,10 +437,13 @@ def redis_worker(
     data_dir: Path,
     session_factory: sessionmaker[Session],
     http_transports: PartnerTransports,
+    worker_clock: SkewedClock,
 ) -> Iterator[RunningWorker]:
     """A one-thread worker on the machine's Redis; retries every few ms, 20 of them."""
     context = replace(
-        make_context(session_factory, http_transports, max_retries=20), circuit=FAST_POLICY
+        make_context(session_factory, http_transports, max_retries=20),
+        circuit=WORKER_POLICY,
+        clock=worker_clock,
     )
     broker, embedded = build_broker(redis_url, data_dir=data_dir)
     assert embedded is None
@@ -430,27 +454,45 @@ def redis_worker(
     broker.close()
 
 
-def _all_parked(session_factory: sessionmaker[Session], ids: list[int]) -> bool:
+def _sweeping_until(
+    check: Callable[[], bool],
+    session_factory: sessionmaker[Session],
+    running: RunningWorker,
+    *,
+    what: str,
+) -> None:
+    """Poll ``check``, running a sweeper pass every ``SWEEP_EVERY_S``, until it holds."""
+    last_sweep = [0.0]
+
+    def swept_check() -> bool:
+        # Not on every poll: on SQLite each pass takes the write lock the worker needs.
+        if time.monotonic() - last_sweep[0] >= SWEEP_EVERY_S:
+            last_sweep[0] = time.monotonic()
+            with session_factory.begin() as session:
+                requeue_stuck_deliveries(
+                    session,
+                    now=running.actors.context.clock(),
+                    stuck_after_s=STUCK_AFTER_S,
+                    enqueue=running.actors.enqueue,
+                )
+        return check()
+
+    wait_until(swept_check, timeout_s=20, what=what)
+
+
+def _statuses(session_factory: sessionmaker[Session], ids: list[int]) -> set[tuple[str, bool]]:
+    """Each row's (status, whether a broker message holds it)."""
     with session_factory() as session:
         rows = session.execute(select(OutboxDelivery).where(OutboxDelivery.id.in_(ids))).scalars()
-        return all(r.status is DeliveryStatus.PENDING and r.enqueued_at is None for r in rows)
+        return {(r.status.value, r.enqueued_at is not None) for r in rows}
 
 
-def _sweep_until_delivered(
-    session_factory: sessionmaker[Session], running: RunningWorker, ids: list[int]
-) -> None:
-    def delivered() -> bool:
-        with session_factory.begin() as session:
-            requeue_stuck_deliveries(
-                session, now=utc_now(), stuck_after_s=120, enqueue=running.actors.enqueue
-            )
-        with session_factory() as session:
-            rows = session.execute(
-                select(OutboxDelivery.status).where(OutboxDelivery.id.in_(ids))
-            ).scalars()
-            return set(rows) == {DeliveryStatus.DELIVERED}
+def _parked(session_factory: sessionmaker[Session], ids: list[int]) -> Callable[[], bool]:
+    return lambda: _statuses(session_factory, ids) == {("pending", False)}
 
-    wait_until(delivered, timeout_s=20, what="every row delivered")
+
+def _delivered(session_factory: sessionmaker[Session], ids: list[int]) -> Callable[[], bool]:
+    return lambda: {s for s, _ in _statuses(session_factory, ids)} == {"delivered"}
 
 
 def test_a_worker_stops_calling_a_failing_partner_and_delivers_once_it_is_back(
@@ -458,6 +500,7 @@ def test_a_worker_stops_calling_a_failing_partner_and_delivers_once_it_is_back(
     session_factory: sessionmaker[Session],
     real_time_outbox: Outbox,
     http_partner: SwitchablePartner,
+    worker_clock: SkewedClock,
 ) -> None:
     # Given a partner answering 503 and five messages for it
     real_time_outbox.partner(PARTNER, adapter=HTTP_ADAPTER.code, endpoint=http_partner.url)
@@ -466,20 +509,23 @@ def test_a_worker_stops_calling_a_failing_partner_and_delivers_once_it_is_back(
     redis_worker.actors.enqueue_many((i, "routine") for i in ids)
 
     # When the worker has seen them all (and the failed ones' retries)
-    wait_until(lambda: _all_parked(session_factory, ids), what="all rows parked")
+    _sweeping_until(_parked(session_factory, ids), session_factory, redis_worker, what="parked")
 
     # Then the partner was called three times only: the circuit opened, no retry was spent
-    assert len(http_partner.requests) == FAST_POLICY.failure_threshold
-    assert _attempts_logged(session_factory) == FAST_POLICY.failure_threshold
+    assert len(http_partner.requests) == WORKER_POLICY.failure_threshold
+    assert _attempts_logged(session_factory) == WORKER_POLICY.failure_threshold
     assert _circuit(session_factory).state == CircuitState.OPEN
 
-    # When the partner is back, and the sweeper runs until the cool-down has passed
+    # When the partner is back and the cool-down has passed
     http_partner.status = 200
-    _sweep_until_delivered(session_factory, redis_worker, ids)
+    worker_clock.offset = timedelta(seconds=WORKER_POLICY.cooldown_s + 1)
+    _sweeping_until(
+        _delivered(session_factory, ids), session_factory, redis_worker, what="delivered"
+    )
 
     # Then each message reached it once, and the circuit is closed
     assert sorted(http_partner.delivered()) == _message_ids(session_factory, ids)
-    assert _attempts_logged(session_factory) == FAST_POLICY.failure_threshold + len(ids)
+    assert _attempts_logged(session_factory) == WORKER_POLICY.failure_threshold + len(ids)
     assert _circuit(session_factory).state == CircuitState.CLOSED
 
 
@@ -498,22 +544,22 @@ def test_a_paused_partner_gets_nothing_until_resumed(
     redis_worker.actors.enqueue_many((i, "routine") for i in ids)
 
     # When the worker has seen them
-    wait_until(lambda: _all_parked(session_factory, ids), what="all rows parked")
+    _sweeping_until(_parked(session_factory, ids), session_factory, redis_worker, what="parked")
 
     # Then none was attempted, and the sweeper does not send them round in a loop
     assert http_partner.requests == []
     assert {real_time_outbox.get(i).attempts for i in ids} == {0}
     with session_factory.begin() as session:
-        assert (
-            requeue_stuck_deliveries(
-                session, now=utc_now(), stuck_after_s=120, enqueue=redis_worker.actors.enqueue
-            )
-            == 0
+        resent = requeue_stuck_deliveries(
+            session, now=utc_now(), stuck_after_s=0, enqueue=redis_worker.actors.enqueue
         )
+    assert resent == 0
 
     # When it is resumed, the sweeper sends them and each arrives once
     with session_factory.begin() as session:
         resume_partner(session, PARTNER, actor=admin, reason="done", now=utc_now())
-    _sweep_until_delivered(session_factory, redis_worker, ids)
+    _sweeping_until(
+        _delivered(session_factory, ids), session_factory, redis_worker, what="delivered"
+    )
     assert sorted(http_partner.delivered()) == _message_ids(session_factory, ids)
     assert {real_time_outbox.get(i).attempts for i in ids} == {1}
