@@ -1,8 +1,8 @@
 """The circuit breaker and partner pause against a real HTTP partner on loopback.
 
 Most tests make each attempt with ``deliver_once`` on a real database and a
-hand-moved clock; the last ones run a worker on the machine's Redis with sweeper
-passes. The partner is a real HTTP server whose answer (200, 503, 400) the test
+hand-moved clock; the last ones run a worker on a real Redis of their own with
+sweeper passes. The partner is a real HTTP server whose answer (200, 503, 400) the test
 switches.
 """
 
@@ -32,6 +32,7 @@ from hub.store import (
     find_circuit,
 )
 from queues import (
+    EmbeddedRedis,
     Outcome,
     PartnerTransports,
     build_broker,
@@ -409,8 +410,7 @@ def test_two_workers_at_the_end_of_the_cooldown_send_one_probe(
 
 #: How often the tests below run a sweeper pass while they wait, in seconds.
 SWEEP_EVERY_S = 0.25
-#: The sweeper's patience in the tests below: re-send what Redis lost after a second
-#: (another test run may flush the shared Redis database at any moment).
+#: The sweeper's patience in the tests below: re-send what Redis lost after a second.
 STUCK_AFTER_S = 1.0
 #: Three failures open the circuit for 30 s of the worker's clock.
 WORKER_POLICY = CircuitPolicy(failure_threshold=3, cooldown_s=30, max_cooldown_s=60)
@@ -432,20 +432,27 @@ def worker_clock() -> SkewedClock:
 
 
 @pytest.fixture
+def own_redis(data_dir: Path) -> Iterator[str]:
+    """A Redis server of this test's own: no other test run can flush it mid-test."""
+    with EmbeddedRedis(data_dir) as server:
+        yield server.url
+
+
+@pytest.fixture
 def redis_worker(
-    redis_url: str,
+    own_redis: str,
     data_dir: Path,
     session_factory: sessionmaker[Session],
     http_transports: PartnerTransports,
     worker_clock: SkewedClock,
 ) -> Iterator[RunningWorker]:
-    """A one-thread worker on the machine's Redis; retries every few ms, 20 of them."""
+    """A one-thread worker on a real Redis; retries every few ms, 20 of them."""
     context = replace(
         make_context(session_factory, http_transports, max_retries=20),
         circuit=WORKER_POLICY,
         clock=worker_clock,
     )
-    broker, embedded = build_broker(redis_url, data_dir=data_dir)
+    broker, embedded = build_broker(own_redis, data_dir=data_dir)
     assert embedded is None
     running = start_worker(broker, context, threads=1)
     running.worker.start()
