@@ -5,6 +5,10 @@ so losing Redis (a flush, a restart without its AOF, a worker killed holding a
 message) loses nothing: each pass finds rows nobody is working on and sends them
 again. A row may then be sent twice; the claim makes only one worker deliver it,
 and receivers de-duplicate by MessageId anyway.
+
+It also sends the rows a worker parked (partner paused, circuit open) once the
+partner is resumed or its circuit lets a probe through; until then it leaves them
+alone, so a waiting partner's backlog is not sent round in a loop.
 """
 
 import logging
