@@ -1,0 +1,234 @@
+"""An administrator finds a dead letter in a real browser and replays it: delivered exactly once.
+
+Headless Debian Chromium (tests/browser.py) against the hub's real server, a real
+dramatiq worker on Redis with short retries (``fast_settings``), and a small real
+HTTP receiver standing in for the partner «social», which records every MessageId
+it accepts. The receiver is down while the message is sent, so the delivery ends
+dead; the administrator sees it on /admin, opens it, the receiver comes back, and
+«Повторить» with a reason gets it delivered — once.
+"""
+
+import http.server
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect
+from sqlalchemy import Engine, select, update
+
+from adapters.registry import ADAPTERS
+from hub.cases.access import Role
+from hub.demo.stack import free_port
+from hub.people import add_person
+from hub.store import DeliveryStatus, OutboxDelivery, Partner
+from queues import run_worker
+from signing import DevPki
+from tests.browser import headless_chromium
+from tests.factories import Signers, make_envelope
+from tests.integration.queues.http_partner import HTTP_ADAPTER
+from tests.stack import RunningHub, fast_settings, running_hub
+
+PASSWORD = "пароль-администратора-2026"
+#: Playwright's wait for any one expectation, in milliseconds.
+EXPECT_TIMEOUT_MS = 10_000
+#: How long the worker may take to give up on, or to deliver, a message, in seconds.
+DELIVERY_DEADLINE_S = 30.0
+PARTNER = "social"
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+class Receiver:
+    """A partner's HTTP endpoint on a fixed loopback port that can be stopped and started
+    again; ``received`` keeps every MessageId it answered 200 to, across restarts."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.received: list[str] = []
+        self._lock = threading.Lock()
+        self._server: http.server.ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/messages"
+
+    def start(self) -> None:
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                with receiver._lock:
+                    receiver.received.append(self.headers["X-Message-Id"])
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                """Quiet: the test asserts on ``received``."""
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="receiver")
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join()
+            self._server = self._thread = None
+
+    def count(self, message_id: str) -> int:
+        with self._lock:
+            return self.received.count(message_id)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    partner = Receiver()
+    yield partner
+    partner.stop()
+
+
+@pytest.fixture
+def hub(
+    data_dir: Path,
+    database_url: str,
+    engine: Engine,
+    redis_url: str,
+    pki: DevPki,
+    receiver: Receiver,
+) -> Iterator[RunningHub]:
+    """The hub's server and a worker that delivers to «social» at the receiver's address."""
+    # The retries run out before the circuit breaker would open and park the row.
+    settings = fast_settings(data_dir, database_url, redis_url).model_copy(
+        update={"circuit_failure_threshold": 50}
+    )
+    with running_hub(settings, pki, worker=False, simulators=False) as running:
+        now = datetime.now(UTC)
+        with running.runtime.session_factory.begin() as session:
+            session.execute(
+                update(Partner)
+                .where(Partner.code == PARTNER)
+                .values(adapter=HTTP_ADAPTER.code, endpoint=receiver.url)
+            )
+            add_person(
+                session,
+                login="admin",
+                display_name="Администратор Узла",
+                role=Role.ADMINISTRATOR,
+                region=None,
+                agency=None,
+                password=PASSWORD,
+                now=now,
+            )
+        stop = threading.Event()
+        worker = threading.Thread(
+            target=run_worker,
+            args=(
+                settings,
+                running.runtime.session_factory,
+                {**ADAPTERS, "http-test": HTTP_ADAPTER},
+            ),
+            kwargs={"stop": stop},
+            daemon=True,
+        )
+        worker.start()
+        try:
+            yield running
+        finally:
+            stop.set()
+            worker.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with headless_chromium() as browser:
+        yield browser
+
+
+def _wait_until(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + DELIVERY_DEADLINE_S
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not within {DELIVERY_DEADLINE_S} s: {what}")
+        time.sleep(0.1)
+
+
+def _status(hub: RunningHub, delivery_id: int) -> DeliveryStatus:
+    with hub.runtime.session_factory() as session:
+        return session.get_one(OutboxDelivery, delivery_id).status
+
+
+def _log_in(browser: Browser, hub: RunningHub) -> tuple[Page, list[str]]:
+    page = browser.new_context(locale="ru-RU").new_page()
+    page.set_default_timeout(EXPECT_TIMEOUT_MS)
+    problems: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            problems.append(message.text)
+
+    def on_response(response: Response) -> None:
+        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+            problems.append(f"{response.status} {response.url}")
+
+    page.on("console", on_console)
+    page.on("response", on_response)
+    page.goto(f"{hub.url}/admin")
+    expect(page.get_by_role("heading", name="Вход в систему")).to_be_visible()
+    page.get_by_label("Имя пользователя").fill("admin")
+    page.get_by_label("Пароль").fill(PASSWORD)
+    page.get_by_role("button", name="Войти").click()
+    page.wait_for_url(f"{hub.url}/admin")
+    return page, problems
+
+
+def test_a_dead_letter_is_replayed_from_the_page_and_delivered_once(
+    hub: RunningHub, receiver: Receiver, signers: Signers, browser: Browser
+) -> None:
+    # Given the partner is down while a referral is sent to it: the delivery ends dead
+    receipt = hub.runtime.ingestor.ingest(
+        signers.sign(make_envelope(sender="police")), authenticated="police"
+    )
+    (delivery_id,) = (d.delivery_id for d in receipt.deliveries if d.recipient == PARTNER)
+    _wait_until(lambda: _status(hub, delivery_id) is DeliveryStatus.DEAD, "delivery dead")
+    assert receiver.count(receipt.message_id) == 0
+
+    # When the administrator logs in, sees the dead letter on /admin and opens it
+    page, problems = _log_in(browser, hub)
+    expect(page.get_by_role("heading", name="Администрирование узла")).to_be_visible()
+    partner_row = page.locator(f"#partner-{PARTNER}")
+    expect(partner_row.locator(f'[data-live="partners.{PARTNER}.dead"]')).to_have_text("1")
+    partner_row.get_by_role("link", name="1").click()
+    page.wait_for_url(f"{hub.url}/admin/messages?status=dead&partner={PARTNER}")
+    page.get_by_role("link", name=str(receipt.hub_id), exact=True).click()
+    page.wait_for_url(f"{hub.url}/admin/messages/{receipt.hub_id}")
+    card = page.locator(f"#delivery-{delivery_id}")
+    expect(card).to_contain_text("не доставлено")
+    expect(page.locator("pre.xml")).to_contain_text("••• скрыто •••")
+    expect(page.locator("pre.xml")).not_to_contain_text("Вершинина")
+
+    # And, the partner back up, replays it with a reason
+    receiver.start()
+    card.get_by_label("Причина").first.fill("партнёр восстановил приём")
+    card.get_by_role("button", name="Повторить").click()
+    expect(page.get_by_role("status")).to_contain_text("Поставлено на повторную отправку: 1")
+
+    # Then the message is delivered, and the partner received it exactly once
+    _wait_until(lambda: _status(hub, delivery_id) is DeliveryStatus.DELIVERED, "delivered")
+    assert receiver.count(receipt.message_id) == 1
+    page.reload()
+    expect(card).to_contain_text("доставлено")
+    expect(card.get_by_role("button", name="Повторить")).to_have_count(0)
+    assert problems == []
+    page.context.close()
+    with hub.runtime.session_factory() as session:
+        row = session.get_one(OutboxDelivery, delivery_id)
+        assert row.status is DeliveryStatus.DELIVERED
+        assert session.scalar(select(Partner.paused).where(Partner.code == PARTNER)) is False
