@@ -16,9 +16,11 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from sqlalchemy import select, update
+from typer.testing import CliRunner
 
 from hub.admin import MASK
 from hub.cases.access import Role
+from hub.cli import app
 from hub.people import add_person
 from hub.store import AuditEntry, DeliveryStatus, MessageLog, OutboxDelivery, Partner
 from tests.factories import Signers, make_envelope
@@ -403,3 +405,33 @@ def test_the_evidence_zip_from_the_page_needs_a_reason_and_is_audited(
         assert message == session.get_one(MessageLog, seeded.hub_ids[0]).raw
     (audit,) = _actions_of(seeded, "evidence.export")
     assert audit.reason == "запрос прокуратуры"
+
+
+# --- The same overview on the terminal ----------------------------------------------------
+
+
+def test_hub_stats_prints_the_overview_tables(seeded: Seeded) -> None:
+    settings = seeded.hub.settings
+    cli = CliRunner(
+        env={
+            "HUB_DATA_DIR": str(settings.data_dir),
+            "DATABASE_URL": settings.database_url or "",
+            "HUB_BROKER_URL": settings.broker_url or "",
+            "COLUMNS": "200",
+        }
+    )
+    result = cli.invoke(app, ["stats"])
+    assert result.exit_code == 0, result.output
+    for title in (
+        "Deliveries by status",
+        "Queue depth",
+        "Latency accepted→delivered",
+        "Rejections by code",
+        "Partners",
+    ):
+        assert title in result.output
+    social = next(
+        line for line in result.output.splitlines() if "social" in line and "closed" in line
+    )
+    assert social.split("│")[-2].strip() == "1"  # its one dead delivery
+    assert "urgent" in result.output
