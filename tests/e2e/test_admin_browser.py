@@ -34,6 +34,8 @@ from tests.stack import RunningHub, fast_settings, running_hub
 PASSWORD = "пароль-администратора-2026"
 #: Playwright's wait for any one expectation, in milliseconds.
 EXPECT_TIMEOUT_MS = 10_000
+#: Two polls of the dashboard's live refresh, and some slack, in milliseconds.
+LIVE_REFRESH_TIMEOUT_MS = 15_000
 #: How long the worker may take to give up on, or to deliver, a message, in seconds.
 DELIVERY_DEADLINE_S = 30.0
 PARTNER = "social"
@@ -167,10 +169,9 @@ def _status(hub: RunningHub, delivery_id: int) -> DeliveryStatus:
         return session.get_one(OutboxDelivery, delivery_id).status
 
 
-def _log_in(browser: Browser, hub: RunningHub) -> tuple[Page, list[str]]:
-    page = browser.new_context(locale="ru-RU").new_page()
+def _watch(page: Page, problems: list[str]) -> Page:
+    """Collect the page's console errors and failed loads of the hub's files."""
     page.set_default_timeout(EXPECT_TIMEOUT_MS)
-    problems: list[str] = []
 
     def on_console(message: ConsoleMessage) -> None:
         if message.type == "error" and not message.text.startswith("Failed to load resource"):
@@ -182,6 +183,12 @@ def _log_in(browser: Browser, hub: RunningHub) -> tuple[Page, list[str]]:
 
     page.on("console", on_console)
     page.on("response", on_response)
+    return page
+
+
+def _log_in(browser: Browser, hub: RunningHub) -> tuple[Page, list[str]]:
+    problems: list[str] = []
+    page = _watch(browser.new_context(locale="ru-RU").new_page(), problems)
     page.goto(f"{hub.url}/admin")
     expect(page.get_by_role("heading", name="Вход в систему")).to_be_visible()
     page.get_by_label("Имя пользователя").fill("admin")
@@ -216,6 +223,12 @@ def test_a_dead_letter_is_replayed_from_the_page_and_delivered_once(
     expect(page.locator("pre.xml")).to_contain_text("••• скрыто •••")
     expect(page.locator("pre.xml")).not_to_contain_text("Вершинина")
 
+    # (the dashboard stays open beside it, refreshing itself)
+    dashboard = _watch(page.context.new_page(), problems)
+    dashboard.goto(f"{hub.url}/admin")
+    live_dead = dashboard.locator(f'[data-live="partners.{PARTNER}.dead"]')
+    expect(live_dead).to_have_text("1")
+
     # And, the partner back up, replays it with a reason
     receiver.start()
     card.get_by_label("Причина").first.fill("партнёр восстановил приём")
@@ -225,6 +238,9 @@ def test_a_dead_letter_is_replayed_from_the_page_and_delivered_once(
     # Then the message is delivered, and the partner received it exactly once
     _wait_until(lambda: _status(hub, delivery_id) is DeliveryStatus.DELIVERED, "delivered")
     assert receiver.count(receipt.message_id) == 1
+    # The open dashboard's numbers follow without a reload (admin.js polls every 5 s).
+    expect(live_dead).to_have_text("0", timeout=LIVE_REFRESH_TIMEOUT_MS)
+    expect(dashboard.locator('[data-live="deliveries.delivered"]')).not_to_have_text("0")
     page.reload()
     expect(card).to_contain_text("доставлено")
     expect(card.get_by_role("button", name="Повторить")).to_have_count(0)

@@ -1,7 +1,9 @@
 // Live refresh of the administrators' dashboard: every 5 s, read /admin/overview.json and
 // put each number into the element whose data-live attribute names its path
-// ("deliveries.dead", "partners.police.circuit_state"). An external file: the CSP
-// allows no inline script. Stops quietly when the session ends (a redirect to /login).
+// ("deliveries.dead", "partners.police.circuit_state"; data-key adds a last key that
+// holds dots, such as a rejection code). An external file: the CSP allows no inline
+// script. When a refresh fails (signed out, hub restarting) the numbers stay as they
+// were and the next try comes later.
 "use strict";
 
 (function () {
@@ -53,7 +55,12 @@
       })
       .then(function (data) {
         document.querySelectorAll("[data-live]").forEach(function (element) {
-          const text = format(lookup(data, element.dataset.live), element.dataset.format);
+          let value = lookup(data, element.dataset.live);
+          // A key that itself holds dots (a rejection code) is named apart.
+          if (element.dataset.key !== undefined) {
+            value = value === null || value === undefined ? undefined : value[element.dataset.key];
+          }
+          const text = format(value, element.dataset.format);
           if (element.textContent !== text) {
             element.textContent = text;
           }
