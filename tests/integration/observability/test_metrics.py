@@ -22,9 +22,10 @@ from hub.store import (
     OutboxDelivery,
     WorkerHeartbeat,
 )
+from queues import EmbeddedRedis
 from signing import DevPki
 from tests.factories import Signers, make_envelope
-from tests.stack import RunningHub
+from tests.stack import RunningHub, fast_settings, running_hub
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -42,6 +43,22 @@ def _scrape(http: httpx.Client) -> Samples:
 
 def _value(samples: Samples, name: str, **labels: str) -> float:
     return samples[(name, frozenset(labels.items()))]
+
+
+@pytest.fixture
+def hub_api(data_dir: Path, database_url: str, engine: Engine, pki: DevPki) -> Iterator[RunningHub]:
+    """The API on a real server over a Redis of its own: queue depths count only this test's
+    messages, and no other test run can flush them mid-test."""
+    with (
+        EmbeddedRedis(data_dir) as redis_server,
+        running_hub(
+            fast_settings(data_dir, database_url, redis_server.url),
+            pki,
+            worker=False,
+            simulators=False,
+        ) as running,
+    ):
+        yield running
 
 
 @pytest.fixture
