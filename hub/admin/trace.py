@@ -92,6 +92,16 @@ class TrustMaterial:
         crl = x509.load_pem_x509_crl(crl_pem) if crl_pem is not None else None
         return cls(ca_pem, crl_pem, cas, crl, XmlVerifier(TrustStore(cas, [])))
 
+    @staticmethod
+    def files_version(pki_dir: Path) -> tuple[int, int]:
+        """Modification times (ns) of the CA certificate and the CRL, 0 when missing: a
+        holder reloads when they change (a new CRL after a revocation)."""
+        ca_path, crl_path = pki_dir / CA_CERT_FILE, pki_dir / CRL_FILE
+        return (
+            ca_path.stat().st_mtime_ns if ca_path.exists() else 0,
+            crl_path.stat().st_mtime_ns if crl_path.exists() else 0,
+        )
+
 
 # --- Search -------------------------------------------------------------------------------
 

@@ -99,10 +99,7 @@ _SAFE_BACK = re.compile(r"/admin(/[A-Za-z0-9_./-]*)?(\?[A-Za-z0-9_=&%.:+-]*)?")
 def trust_material(request: Request) -> TrustMaterial:
     """The PKI's CA and CRL, loaded once per app and again when either file changes."""
     pki_dir = runtime_of(request).settings.pki_dir
-    version = tuple(
-        path.stat().st_mtime_ns if path.exists() else 0
-        for path in (pki_dir / "ca" / "ca.pem", pki_dir / "crl.pem")
-    )
+    version = TrustMaterial.files_version(pki_dir)
     cached = getattr(request.app.state, "admin_trust", None)
     if cached is not None and cached[0] == version:
         material: TrustMaterial = cached[1]
