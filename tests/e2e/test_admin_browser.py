@@ -1,9 +1,9 @@
 """An administrator finds a dead letter in a real browser and replays it: delivered exactly once.
 
 Headless Debian Chromium (tests/browser.py) against the hub's real server, a real
-dramatiq worker on Redis with short retries (``fast_settings``), and a small real
-HTTP receiver standing in for the partner «social», which records every MessageId
-it accepts. The receiver is down while the message is sent, so the delivery ends
+dramatiq worker on a Redis of the test's own with short retries (``fast_settings``),
+and a small real HTTP receiver standing in for the partner «social», which records
+every MessageId it accepts. The receiver is down while the message is sent, so the delivery ends
 dead; the administrator sees it on /admin, opens it, the receiver comes back, and
 «Повторить» with a reason gets it delivered — once.
 """
@@ -24,7 +24,7 @@ from hub.cases.access import Role
 from hub.demo.stack import free_port
 from hub.people import add_person
 from hub.store import DeliveryStatus, OutboxDelivery, Partner
-from queues import run_worker
+from queues import EmbeddedRedis, run_worker
 from signing import DevPki
 from tests.browser import headless_chromium
 from tests.factories import Signers, make_envelope
@@ -98,19 +98,25 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
+def own_redis(data_dir: Path) -> Iterator[str]:
+    """A Redis server of this test's own: other test runs flush the shared test Redis."""
+    with EmbeddedRedis(data_dir) as server:
+        yield server.url
+
+
+@pytest.fixture
 def hub(
     data_dir: Path,
     database_url: str,
     engine: Engine,
-    redis_url: str,
+    own_redis: str,
     pki: DevPki,
     receiver: Receiver,
 ) -> Iterator[RunningHub]:
     """The hub's server and a worker that delivers to «social» at the receiver's address."""
     # One retry: the delivery is dead within a second, long before the circuit breaker
-    # would open and park the row (the sweeper re-sends a retry the broker lost, with a
-    # fresh budget; with one retry that still ends dead quickly).
-    settings = fast_settings(data_dir, database_url, redis_url).model_copy(
+    # would open and park the row.
+    settings = fast_settings(data_dir, database_url, own_redis).model_copy(
         update={"delivery_max_retries": 1, "circuit_failure_threshold": 50}
     )
     with running_hub(settings, pki, worker=False, simulators=False) as running:
