@@ -1,5 +1,6 @@
 """Run the demo: prepare, start the stack, play the scenario, print and check the outcome."""
 
+import time
 from datetime import UTC, datetime
 
 import httpx
@@ -11,7 +12,7 @@ from hub.config import Settings
 from hub.demo.accounts import DemoAccount, demo_accounts
 from hub.demo.lifecycle import Lifecycle
 from hub.demo.report import RunReport, run_report
-from hub.demo.scenario import Check, run_scenario, wait_until_settled
+from hub.demo.scenario import SETTLE_DEADLINE_S, Check, run_scenario, wait_until_settled
 from hub.demo.stack import DemoStack
 from hub.store import make_engine, make_session_factory
 
@@ -54,13 +55,13 @@ def run_demo(settings: Settings, console: Console) -> bool:
             checks += lifecycle.run(expected.urgent_referral)
             checks += lifecycle.run_open_case(expected.kaluga_referral)
             open_case = lifecycle.case_ref
+            with console.status("доставка последних сообщений…"):
+                # The executors' last answers may still be on their way: let them land.
+                report = _settled_report(settings, since=started)
             holdings = lifecycle.holdings()
     engine = make_engine(settings.effective_database_url)
     try:
-        sessions = make_session_factory(engine)
-        with sessions() as session:
-            report = run_report(session, since=started)
-        with sessions.begin() as session:
+        with make_session_factory(engine).begin() as session:
             accounts = demo_accounts(session, now=datetime.now(UTC))
     finally:
         engine.dispose()
@@ -70,6 +71,21 @@ def run_demo(settings: Settings, console: Console) -> bool:
     _print_accounts(console, accounts, settings)
     _print_open_case(console, accounts, open_case, settings)
     return all(c.ok for c in checks) and report.undelivered == 0
+
+
+def _settled_report(settings: Settings, *, since: datetime) -> RunReport:
+    """The run's report once nothing is left to deliver, or as it stands at the deadline."""
+    engine = make_engine(settings.effective_database_url)
+    deadline = time.monotonic() + SETTLE_DEADLINE_S
+    try:
+        while True:
+            with make_session_factory(engine)() as session:
+                report = run_report(session, since=since)
+            if report.undelivered == 0 or time.monotonic() > deadline:
+                return report
+            time.sleep(0.3)
+    finally:
+        engine.dispose()
 
 
 def _print_report(console: Console, report: RunReport) -> None:

@@ -157,6 +157,16 @@ def _the_demo_curator_sees_the_late_action(demo_output: str, env: dict[str, str]
             # The hospital officer of Kamchatka: not this region, not this case.
             assert http.get(f"/cases/{case_ref}").status_code == 404
             assert case_ref not in http.get("/cases").text
+        with _logged_in(base, "admin", accounts["admin"]) as http:
+            # The administrator finds the case's messages and follows one's path.
+            found = http.get("/admin/messages", params={"case_ref": case_ref})
+            hub_ids = re.findall(r'href="/admin/messages/(\d+)"', found.text)
+            assert len(hub_ids) >= 5  # receipt, survey, decision, plan, statuses, the notice
+            message = http.get(f"/admin/messages/{hub_ids[0]}")
+            assert message.status_code == 200
+            # Its path: the deliveries with their attempts, and the signature checked again.
+            assert "Доставка №" in message.text
+            assert "Подпись верна" in message.text
     finally:
         serve.terminate()
         serve.wait(timeout=60)
