@@ -7,8 +7,7 @@ import typer
 from rich.table import Table
 
 from hub.cli.common import DataDirOption, console, fail, load_settings
-from hub.cli.deliveries import ReasonOption, cli_actor
-from hub.errors import OperationRefused
+from hub.cli.operations import ReasonOption, cli_actor, operation
 from hub.operations import replay_dead_letters
 from hub.runtime import utc_now
 from hub.store import dead_letters, make_engine, make_session_factory
@@ -64,24 +63,17 @@ def replay(
     if not delivery_ids and partner is None:
         raise fail("give delivery ids, or --partner to replay its dead deliveries")
     start = _parse_since(since) if since is not None else None
-    settings = load_settings(data_dir)
-    engine = make_engine(settings.effective_database_url)
-    try:
-        with make_session_factory(engine).begin() as session:
-            replayed = replay_dead_letters(
-                session,
-                actor=cli_actor(),
-                reason=reason,
-                now=utc_now(),
-                ids=delivery_ids or None,
-                partner=partner,
-                message_type=message_type,
-                since=start,
-            )
-    except OperationRefused as exc:
-        raise fail(f"nothing replayed: {exc.code}: {exc.detail}") from exc
-    finally:
-        engine.dispose()
+    with operation(data_dir, refused="nothing replayed: ") as (settings, session):
+        replayed = replay_dead_letters(
+            session,
+            actor=cli_actor(),
+            reason=reason,
+            now=utc_now(),
+            ids=delivery_ids or None,
+            partner=partner,
+            message_type=message_type,
+            since=start,
+        )
     console.print(
         f"{len(replayed)} deliver(y/ies) pending again; the worker's sweeper sends them "
         f"within {settings.sweep_interval_s:g} s"

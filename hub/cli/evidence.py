@@ -6,7 +6,7 @@ import typer
 
 from hub.admin import TrustMaterial, export_evidence, find_message
 from hub.cli.common import DataDirOption, console, fail, load_settings
-from hub.cli.deliveries import cli_actor
+from hub.cli.operations import cli_actor
 from hub.errors import NotFound
 from hub.runtime import utc_now
 from hub.store import AuditEntry, make_engine, make_session_factory

@@ -6,8 +6,7 @@ import typer
 from rich.table import Table
 
 from hub.cli.common import DataDirOption, console, fail, load_settings
-from hub.cli.deliveries import ReasonOption, cli_actor, refused
-from hub.errors import OperationRefused
+from hub.cli.operations import ReasonOption, cli_actor, operation
 from hub.onboarding import onboard_partner
 from hub.operations import pause_partner, resume_partner
 from hub.partners import list_partners
@@ -83,15 +82,8 @@ def pause(
     data_dir: Path | None = DataDirOption,
 ) -> None:
     """Stop deliveries to a partner; they wait in the outbox until `hub partners resume`."""
-    settings = load_settings(data_dir)
-    engine = make_engine(settings.effective_database_url)
-    try:
-        with make_session_factory(engine).begin() as session:
-            pause_partner(session, code, actor=cli_actor(), reason=reason, now=utc_now())
-    except OperationRefused as exc:
-        raise refused(exc) from exc
-    finally:
-        engine.dispose()
+    with operation(data_dir) as (_, session):
+        pause_partner(session, code, actor=cli_actor(), reason=reason, now=utc_now())
     console.print(f"partner {code} paused; its deliveries wait in the outbox")
 
 
@@ -102,15 +94,8 @@ def resume(
     data_dir: Path | None = DataDirOption,
 ) -> None:
     """Let deliveries to a paused partner flow again; the worker's sweeper sends what waited."""
-    settings = load_settings(data_dir)
-    engine = make_engine(settings.effective_database_url)
-    try:
-        with make_session_factory(engine).begin() as session:
-            resume_partner(session, code, actor=cli_actor(), reason=reason, now=utc_now())
-    except OperationRefused as exc:
-        raise refused(exc) from exc
-    finally:
-        engine.dispose()
+    with operation(data_dir) as (settings, session):
+        resume_partner(session, code, actor=cli_actor(), reason=reason, now=utc_now())
     console.print(
         f"partner {code} resumed; the worker's sweeper sends what waited "
         f"within {settings.sweep_interval_s:g} s"
