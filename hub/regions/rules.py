@@ -23,7 +23,6 @@ from pydantic import (
     Field,
     PlainValidator,
     StringConstraints,
-    ValidationError,
 )
 
 from hub.regions.calendar import (
@@ -34,7 +33,7 @@ from hub.regions.calendar import (
     is_weekend,
     russian_calendar,
 )
-from hub.routing.yamlsource import ConfigInvalid, YamlPath, YamlSource, load_yaml
+from hub.routing.yamlsource import ConfigInvalid, YamlPath, YamlSource, load_yaml, validated
 
 DecisionBodyKind = Literal["kdn", "council", "working_group", "interagency_commission"]
 HelpType = Literal[
@@ -248,15 +247,7 @@ def _load_region(source: YamlSource) -> tuple[Region, _RegionFile]:
         raise ConfigInvalid(
             source.file, 1, f"the file name {code!r} must match {_REGION_CODE.pattern}"
         )
-    try:
-        parsed = _RegionFile.model_validate(source.data)
-    except ValidationError as exc:
-        errors = exc.errors()
-        # A misspelt key shows up as "extra" and as "missing": name the one in the file.
-        first = next((e for e in errors if tuple(e["loc"]) in source.lines), errors[0])
-        path = tuple(first["loc"])
-        where = ".".join(str(part) for part in path) or "document"
-        raise ConfigInvalid(source.file, source.line_of(path), f"{where}: {first['msg']}") from exc
+    parsed = validated(source, _RegionFile)
     bodies = parsed.decision_bodies
     region = Region(
         code=code,

@@ -10,9 +10,9 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from hub.routing.yamlsource import ConfigInvalid, load_yaml
+from hub.routing.yamlsource import ConfigInvalid, load_yaml, validated
 
 #: Tokens resolved per message (see rules.yaml for what each means).
 CORRELATED_SENDER = "$correlated_sender"
@@ -99,15 +99,7 @@ def load_rules(file: Path | None = None) -> RoutingRules:
         ConfigInvalid: with file, line and reason.
     """
     source = load_yaml(file or default_rules_file())
-    try:
-        parsed = _RulesFile.model_validate(source.data)
-    except ValidationError as exc:
-        errors = exc.errors()
-        # A misspelt key shows up as "extra" and as "missing": name the one in the file.
-        first = next((e for e in errors if tuple(e["loc"]) in source.lines), errors[0])
-        path = tuple(first["loc"])
-        where = ".".join(str(part) for part in path) or "document"
-        raise ConfigInvalid(source.file, source.line_of(path), f"{where}: {first['msg']}") from exc
+    parsed = validated(source, _RulesFile)
     for name, route in parsed.message_types.items():
         if not route.recipients and not route.allowed_recipients:
             path = ("message_types", name, "recipients")

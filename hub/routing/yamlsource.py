@@ -2,8 +2,12 @@
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
+
+_Model = TypeVar("_Model", bound=BaseModel)
 
 #: A path into the loaded document, e.g. ("message_types", "FamilyReferral", "senders", 0).
 YamlPath = tuple[str | int, ...]
@@ -33,6 +37,23 @@ class ConfigInvalid(ValueError):
         self.file = file
         self.line = line
         self.reason = reason
+
+
+def validated(source: YamlSource, model: type[_Model]) -> _Model:
+    """``source``'s document as ``model``.
+
+    Raises:
+        ConfigInvalid: naming the line of the first wrong value and what is wrong.
+    """
+    try:
+        return model.model_validate(source.data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        # A misspelt key shows up as "extra" and as "missing": name the one in the file.
+        first = next((e for e in errors if tuple(e["loc"]) in source.lines), errors[0])
+        path = tuple(first["loc"])
+        where = ".".join(str(part) for part in path) or "document"
+        raise ConfigInvalid(source.file, source.line_of(path), f"{where}: {first['msg']}") from exc
 
 
 def load_yaml(file: Path) -> YamlSource:
