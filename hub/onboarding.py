@@ -10,13 +10,13 @@ region's CA instead and only the API key is issued here.
 import os
 import shutil
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from adapters.registry import get_adapter
-from hub.partners import register_partner
+from hub.partners import register_partner, rotate_api_key
 from hub.store import DeliveryMode
 from signing import DevPki
 
@@ -73,6 +73,21 @@ def onboard_partner(
     _write_secret(directory / "key.pem", credentials.key_path.read_bytes())
     _write_secret(directory / "api_key", key.secret_key.encode("ascii"))
     return PartnerBundle(code, mode, endpoint, directory, key.secret_key)
+
+
+def rotate_partner_key(
+    session: Session, *, data_dir: Path, code: str, now: datetime, overlap: timedelta
+) -> str:
+    """A new API key for ``code``, written to its bundle; the old one works for ``overlap``.
+
+    Raises:
+        LookupError: no partner ``code``.
+    """
+    key = rotate_api_key(session, code, now=now, overlap=overlap)
+    directory = bundle_dir(data_dir, code)
+    directory.mkdir(parents=True, exist_ok=True)
+    _write_secret(directory / "api_key", key.secret_key.encode("ascii"))
+    return key.secret_key
 
 
 def _write_secret(path: Path, data: bytes) -> None:

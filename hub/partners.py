@@ -1,8 +1,12 @@
 """Partner systems registered with the hub, and their API keys.
 
-An API key is ``hubk_<key id>_<secret>``: the key id finds the row, the secret is
-compared with its stored SHA-256 in constant time. Secrets are 256 random bits,
-so a fast hash is enough (a slow password hash guards low-entropy secrets).
+An API key is ``hubk_<key id>_<secret>``: the key id finds the key's row, the secret
+is checked against its argon2id hash. A partner may hold several keys at once: a
+rotation issues a new one and lets the old one work until the overlap ends, so the
+partner switches without an outage. A verified secret is remembered in the process
+(by its SHA-256 and the stored hash), so argon2's cost is paid once per key and
+process, not per message; expiry, revocation and a disabled partner are still
+checked on every request, from the database.
 """
 
 import hashlib
@@ -10,15 +14,25 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.errors import Rejection
-from hub.store import DeliveryMode, Partner
+from hub.store import DeliveryMode, Partner, PartnerApiKey
 
 _KEY_PREFIX = "hubk"
+#: Keys issued before argon2 (migration 0005) keep their SHA-256 until rotated.
+_LEGACY_PREFIX = "sha256$"
+#: Secrets are 256 random bits, so the OWASP minimum argon2id profile is ample.
+_HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
+#: (key id, SHA-256 of the secret) → the stored hash it was verified against.
+_VERIFIED: dict[tuple[str, str], str] = {}
+#: Bound on remembered verifications (one per live key and process in practice).
+_VERIFIED_MAX = 1_024
 
 
 @dataclass(frozen=True)
@@ -27,13 +41,6 @@ class IssuedKey:
 
     key_id: str
     secret_key: str
-
-
-def issue_api_key() -> tuple[IssuedKey, str]:
-    """Return a fresh key and the hash to store."""
-    key_id = secrets.token_hex(8)
-    secret = secrets.token_urlsafe(32)
-    return IssuedKey(key_id, f"{_KEY_PREFIX}_{key_id}_{secret}"), _hash(secret)
 
 
 def register_partner(
@@ -46,29 +53,72 @@ def register_partner(
     endpoint: str | None,
     now: datetime,
 ) -> tuple[Partner, IssuedKey]:
-    """Create or update partner ``code`` and issue it a new API key; the old key stops working."""
+    """Create or update partner ``code`` and issue it a new API key; old keys stop working."""
     partner = session.scalar(select(Partner).where(Partner.code == code))
     if partner is None:
         partner = Partner(code=code, created_at=now)
         session.add(partner)
-    key, key_hash = issue_api_key()
     partner.organisation = organisation
     partner.adapter = adapter
     partner.delivery_mode = delivery_mode
     partner.endpoint = endpoint
-    partner.api_key_id = key.key_id
-    partner.api_key_hash = key_hash
     partner.active = True
     session.flush()
-    return partner, key
+    return partner, issue_api_key(session, partner, now=now, overlap=None)
 
 
-def authenticate(session: Session, presented: str | None) -> Partner:
+def rotate_api_key(session: Session, code: str, *, now: datetime, overlap: timedelta) -> IssuedKey:
+    """A new key for partner ``code``; its current keys keep working for ``overlap``.
+
+    Raises:
+        LookupError: no partner ``code``.
+    """
+    partner = session.scalar(select(Partner).where(Partner.code == code))
+    if partner is None:
+        raise LookupError(f"no partner {code}")
+    return issue_api_key(session, partner, now=now, overlap=overlap)
+
+
+def issue_api_key(
+    session: Session, partner: Partner, *, now: datetime, overlap: timedelta | None
+) -> IssuedKey:
+    """Store a fresh key's hash; the partner's other live keys end now, or after ``overlap``."""
+    for key in live_keys(session, partner, now=now):
+        if overlap is None:
+            key.revoked_at = now
+        else:
+            ends = now + overlap
+            key.expires_at = min(key.expires_at, ends) if key.expires_at else ends
+    key_id = secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+    session.add(
+        PartnerApiKey(
+            partner_id=partner.id, key_id=key_id, key_hash=_HASHER.hash(secret), created_at=now
+        )
+    )
+    session.flush()
+    return IssuedKey(key_id, f"{_KEY_PREFIX}_{key_id}_{secret}")
+
+
+def live_keys(session: Session, partner: Partner, *, now: datetime) -> Sequence[PartnerApiKey]:
+    """The partner's keys that authenticate at ``now``, oldest first."""
+    return session.scalars(
+        select(PartnerApiKey)
+        .where(
+            PartnerApiKey.partner_id == partner.id,
+            PartnerApiKey.revoked_at.is_(None),
+            (PartnerApiKey.expires_at.is_(None)) | (PartnerApiKey.expires_at > now),
+        )
+        .order_by(PartnerApiKey.id)
+    ).all()
+
+
+def authenticate(session: Session, presented: str | None, *, now: datetime) -> Partner:
     """Return the active partner that owns the presented API key.
 
     Raises:
-        Rejection: ``auth.missing_credentials``, ``auth.invalid_credentials``,
-            ``auth.partner_inactive``.
+        Rejection: ``auth.missing_credentials``, ``auth.invalid_credentials`` (also for an
+            expired or revoked key), ``auth.partner_inactive``.
     """
     if not presented:
         raise Rejection("auth.missing_credentials")
@@ -76,11 +126,12 @@ def authenticate(session: Session, presented: str | None) -> Partner:
     key_id, _, secret = rest.partition("_")
     if prefix != _KEY_PREFIX or not key_id or not secret:
         raise Rejection("auth.invalid_credentials")
-    partner = session.scalar(select(Partner).where(Partner.api_key_id == key_id))
-    if partner is None or partner.api_key_hash is None:
+    key = session.scalar(select(PartnerApiKey).where(PartnerApiKey.key_id == key_id))
+    if key is None or not _secret_matches(key, secret):
         raise Rejection("auth.invalid_credentials")
-    if not hmac.compare_digest(partner.api_key_hash, _hash(secret)):
-        raise Rejection("auth.invalid_credentials")
+    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+        raise Rejection("auth.invalid_credentials", f"API key {key_id} is no longer valid")
+    partner = key.partner
     if not partner.active:
         raise Rejection("auth.partner_inactive", f"partner {partner.code} is disabled")
     return partner
@@ -95,5 +146,19 @@ def registered_codes(session: Session) -> set[str]:
     return set(session.scalars(select(Partner.code).where(Partner.active.is_(True))))
 
 
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
+def _secret_matches(key: PartnerApiKey, secret: str) -> bool:
+    fingerprint = (key.key_id, hashlib.sha256(secret.encode()).hexdigest())
+    if _VERIFIED.get(fingerprint) == key.key_hash:
+        return True
+    if key.key_hash.startswith(_LEGACY_PREFIX):
+        matches = hmac.compare_digest(key.key_hash[len(_LEGACY_PREFIX) :], fingerprint[1])
+    else:
+        try:
+            matches = _HASHER.verify(key.key_hash, secret)
+        except (VerificationError, InvalidHashError):
+            matches = False
+    if matches:
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED[fingerprint] = key.key_hash
+    return matches

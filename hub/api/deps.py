@@ -44,7 +44,7 @@ def get_partner(request: Request, runtime: RuntimeDep) -> Partner:
         Rejection: auth.* (401/403).
     """
     with runtime.session_factory() as session:
-        return authenticate(session, presented_api_key(request))
+        return authenticate(session, presented_api_key(request), now=runtime.clock())
 
 
 PartnerDep = Annotated[Partner, Depends(get_partner)]

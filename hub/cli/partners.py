@@ -1,5 +1,6 @@
 """``hub partners``: onboard partner systems, list them, pause and resume deliveries to them."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import typer
@@ -7,7 +8,7 @@ from rich.table import Table
 
 from hub.cli.common import DataDirOption, console, fail, load_settings
 from hub.cli.operations import ReasonOption, cli_actor, operation
-from hub.onboarding import onboard_partner
+from hub.onboarding import onboard_partner, rotate_partner_key
 from hub.operations import pause_partner, resume_partner
 from hub.partners import list_partners
 from hub.runtime import utc_now
@@ -50,6 +51,34 @@ def add(
     console.print("  key.pem, cert.pem — its signing identity; ca.pem — to verify the hub")
     console.print("  api_key — shown once here, stored hashed by the hub:")
     console.print(f"  {bundle.api_key}", soft_wrap=True)
+
+
+@app.command("rotate-key")
+def rotate_key(
+    code: str = typer.Argument(..., help="System code of the partner."),
+    overlap_hours: float = typer.Option(
+        168.0, "--overlap-hours", min=0, help="How long the old key keeps working."
+    ),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Issue a new API key (written to the partner's bundle); the old one works for the overlap."""
+    settings = load_settings(data_dir)
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            api_key = rotate_partner_key(
+                session,
+                data_dir=settings.data_dir,
+                code=code,
+                now=utc_now(),
+                overlap=timedelta(hours=overlap_hours),
+            )
+    except LookupError as exc:
+        raise fail(str(exc)) from exc
+    finally:
+        engine.dispose()
+    console.print(f"new API key for {code} (the old one works {overlap_hours:g} h more):")
+    console.print(f"  {api_key}", soft_wrap=True)
 
 
 @app.command("list")

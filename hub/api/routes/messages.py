@@ -56,7 +56,7 @@ async def post_message(request: Request, runtime: RuntimeDep) -> ReceiptOut:
 def _authenticate_and_ingest(runtime: HubRuntime, request: Request, raw: bytes) -> IngestReceipt:
     try:
         with runtime.session_factory() as session:
-            partner = authenticate(session, presented_api_key(request))
+            partner = authenticate(session, presented_api_key(request), now=runtime.clock())
     except Rejection as rejection:
         runtime.ingestor.refuse(raw, rejection)
         raise

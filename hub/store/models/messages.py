@@ -50,9 +50,6 @@ class Partner(Base):
     adapter: Mapped[system_code]
     delivery_mode: Mapped[DeliveryMode] = mapped_column(_enum_column(DeliveryMode))
     endpoint: Mapped[str | None] = mapped_column(String(500))
-    #: Public half of the API key, used to find the row; the secret half is stored hashed.
-    api_key_id: Mapped[str | None] = mapped_column(String(32), unique=True)
-    api_key_hash: Mapped[str | None] = mapped_column(String(128))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
     #: An administrator stopped deliveries to it (they wait in the outbox, none are lost).
@@ -61,6 +58,27 @@ class Partner(Base):
 
     def __repr__(self) -> str:
         return f"Partner(code={self.code!r}, mode={self.delivery_mode.value})"
+
+
+class PartnerApiKey(Base):
+    """One API key of a partner: the public key id finds it, the secret is stored hashed.
+
+    A rotation issues a new key and lets the old one work until ``expires_at`` (the
+    overlap), so a partner can switch without an outage; ``revoked_at`` ends it at once.
+    """
+
+    __tablename__ = "partner_api_key"
+
+    id: Mapped[intpk]
+    partner_id: Mapped[int] = mapped_column(BigId, ForeignKey("partner.id"), index=True)
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    #: argon2id in PHC format; keys issued before it are "sha256$<hex>" until rotated.
+    key_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    partner: Mapped[Partner] = relationship()
 
 
 class PartnerCircuit(Base):

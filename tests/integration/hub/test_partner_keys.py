@@ -1,0 +1,156 @@
+"""Partners' API keys: argon2id at rest, rotation with an overlap, revocation, old keys migrated."""
+
+import hashlib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from hub.cli.app import app
+from hub.errors import Rejection
+from hub.partners import authenticate, register_partner, rotate_api_key
+from hub.store import DeliveryMode, PartnerApiKey, make_engine, make_session_factory
+from hub.store.migrate import upgrade
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def register(session: Session, code: str = "health") -> str:
+    _, key = register_partner(
+        session,
+        code=code,
+        organisation="ГБУЗ «Роддом»",
+        adapter=code,
+        delivery_mode=DeliveryMode.PUSH,
+        endpoint="http://127.0.0.1:9",
+        now=NOW,
+    )
+    return key.secret_key
+
+
+def refused(session: Session, key: str, *, now: datetime) -> str:
+    with pytest.raises(Rejection) as refusal:
+        authenticate(session, key, now=now)
+    return refusal.value.code
+
+
+def test_keys_are_stored_as_argon2id_and_never_in_clear(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with session_factory.begin() as session:
+        key = register(session)
+    with session_factory() as session:
+        [row] = session.query(PartnerApiKey).all()
+        assert row.key_hash.startswith("$argon2id$")
+        assert key.rsplit("_", 1)[1] not in row.key_hash
+        assert authenticate(session, key, now=NOW).code == "health"
+
+
+def test_a_rotated_key_keeps_working_for_the_overlap_then_stops(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with session_factory.begin() as session:
+        old = register(session)
+        new = rotate_api_key(session, "health", now=NOW, overlap=timedelta(hours=24)).secret_key
+    with session_factory() as session:
+        # During the overlap both work, so the partner switches without an outage.
+        assert authenticate(session, old, now=NOW + timedelta(hours=23)).code == "health"
+        assert authenticate(session, new, now=NOW + timedelta(hours=23)).code == "health"
+        # After it, only the new one (the verification remembered in memory does not help).
+        assert refused(session, old, now=NOW + timedelta(hours=24)) == "auth.invalid_credentials"
+        assert authenticate(session, new, now=NOW + timedelta(days=30)).code == "health"
+
+
+def test_registering_again_revokes_the_old_key_at_once(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with session_factory.begin() as session:
+        old = register(session)
+    with session_factory() as session:
+        assert authenticate(session, old, now=NOW).code == "health"
+    with session_factory.begin() as session:
+        new = register(session)
+    with session_factory() as session:
+        assert refused(session, old, now=NOW) == "auth.invalid_credentials"
+        assert authenticate(session, new, now=NOW).code == "health"
+
+
+@pytest.mark.parametrize(
+    "tampered",
+    [
+        lambda key: key[:-1] + ("A" if key[-1] != "A" else "B"),  # wrong secret
+        lambda key: key.replace("hubk_", "hubx_"),  # wrong scheme
+        lambda key: "hubk_" + "0" * 16 + "_" + key.rsplit("_", 1)[1],  # unknown key id
+    ],
+    ids=["secret", "prefix", "key-id"],
+)
+def test_a_wrong_key_is_refused(session_factory: sessionmaker[Session], tampered: object) -> None:
+    with session_factory.begin() as session:
+        key = register(session)
+    with session_factory() as session:
+        assert callable(tampered)
+        assert refused(session, tampered(key), now=NOW) == "auth.invalid_credentials"
+
+
+def test_the_cli_rotates_a_key_into_the_partner_bundle(
+    session_factory: sessionmaker[Session], database_url: str, tmp_path: object
+) -> None:
+    with session_factory.begin() as session:
+        old = register(session)
+    env = {"HUB_DATA_DIR": str(tmp_path), "DATABASE_URL": database_url}
+
+    result = CliRunner().invoke(
+        app, ["partners", "rotate-key", "health", "--overlap-hours", "1"], env=env
+    )
+
+    assert result.exit_code == 0, result.output
+    new = (tmp_path / "partners" / "health" / "api_key").read_text().strip()  # type: ignore[operator]
+    assert new.startswith("hubk_")
+    assert new in result.output.replace("\n", "")
+    with session_factory() as session:
+        now = datetime.now(UTC)
+        assert authenticate(session, old, now=now).code == "health"
+        assert authenticate(session, new, now=now).code == "health"
+        assert refused(session, old, now=now + timedelta(hours=2)) == "auth.invalid_credentials"
+
+
+@pytest.fixture
+def database_before_0005(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade(engine, "0004")
+    yield engine
+    engine.dispose()
+
+
+def test_keys_issued_before_argon2_keep_working_after_the_migration(
+    database_before_0005: Engine,
+) -> None:
+    # Given a partner whose key was stored the old way (SHA-256 of the secret)
+    secret = "legacy-secret-of-256-bits-for-the-test-only"
+    with database_before_0005.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO partner (code, organisation, adapter, delivery_mode, endpoint,"
+                " api_key_id, api_key_hash, active, created_at, paused)"
+                " VALUES ('police', 'ОМВД', 'police', 'pull', NULL, 'abcdef0123456789',"
+                " :hash, :active, :now, :paused)"
+            ),
+            {
+                "hash": hashlib.sha256(secret.encode()).hexdigest(),
+                "active": True,
+                "now": NOW.replace(tzinfo=None),
+                "paused": False,
+            },
+        )
+
+    # When the database is upgraded
+    upgrade(database_before_0005)
+
+    # Then the partner's key still authenticates, and a wrong secret still does not
+    with make_session_factory(database_before_0005)() as session:
+        key = f"hubk_abcdef0123456789_{secret}"
+        assert authenticate(session, key, now=NOW).code == "police"
+        assert refused(session, key + "x", now=NOW) == "auth.invalid_credentials"
