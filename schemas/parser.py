@@ -11,7 +11,9 @@ costs no Python recursion, and a 4 KB referral about 20 µs on top of the libxml
 
 from __future__ import annotations
 
+import codecs
 import functools
+import re
 from dataclasses import dataclass
 
 from lxml import etree
@@ -36,6 +38,13 @@ _LIBXML2_MAX_DEPTH = 256
 # limits on huge text nodes, which cannot be reached under max_bytes anyway.
 _LIBXML2_DEPTH_MESSAGE = "Excessive depth in document"
 
+# libxml2 checks entity declarations even with resolve_entities=False: a billion-laughs or
+# quadratic blow-up stops at its amplification limit, a recursive entity at its loop check,
+# before the tree exists for _refuse_constructs. Both can only come from a DTD's entities,
+# so they are refused as such rather than as malformed, whatever the size of the attack.
+_LIBXML2_AMPLIFICATION_MESSAGE = "Maximum entity amplification factor exceeded"
+_LIBXML2_ENTITY_LOOP = "ERR_ENTITY_LOOP"
+
 
 @dataclass(frozen=True, slots=True)
 class ParseLimits:
@@ -50,6 +59,20 @@ class ParseLimits:
     #: Attributes on any one element (namespace declarations are not attributes).
     max_attributes_per_element: int = 32
 
+
+#: First bytes that fix the encoding before the declaration is read (XML 1.0 Appendix F):
+#: (prefix, family the declaration must name, codec to read the declaration). UTF-32 first,
+#: since its little-endian BOM starts with UTF-16's.
+_SNIFFED_ENCODINGS = (
+    (codecs.BOM_UTF32_LE, "utf32", "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf32", "utf-32"),
+    (codecs.BOM_UTF8, "utf8", "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf16", "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf16", "utf-16"),
+    (b"<\x00?\x00", "utf16", "utf-16-le"),
+    (b"\x00<\x00?", "utf16", "utf-16-be"),
+)
+_DECLARED_ENCODING = re.compile(r"""<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 _PARSER = etree.XMLParser(
     resolve_entities=False,
@@ -96,15 +119,19 @@ def parse_xml(raw: bytes, limits: ParseLimits = ParseLimits()) -> etree._Element
 
     Raises:
         XmlTooLarge: ``raw`` is longer than ``limits.max_bytes`` (checked before parsing).
-        XmlMalformed: not well-formed, truncated, not XML, or invalid in its encoding.
+        XmlMalformed: not well-formed, truncated, not XML, invalid in its encoding, or
+            declared in another encoding than its BOM (or UTF-16 byte pattern) shows.
         XmlTooDeep: nesting deeper than ``limits.max_depth`` (or libxml2's 256).
         XmlTooComplex: more than ``limits.max_elements`` elements, or more than
             ``limits.max_attributes_per_element`` attributes on one element.
         XmlForbidden: a DOCTYPE, entity reference, processing instruction, comment or
-            XInclude element anywhere in the document, prolog and epilog included.
+            XInclude element anywhere in the document, prolog and epilog included; also
+            entities that libxml2 stops while parsing (amplification limit, reference loop).
     """
     if len(raw) > limits.max_bytes:
         raise XmlTooLarge(len(raw), limits.max_bytes)
+    if _declaration_contradicts_bytes(raw):
+        raise XmlMalformed("ERR_ENCODING_DECLARATION_MISMATCH", 1)
     try:
         root = etree.fromstring(raw, _PARSER)
     except etree.XMLSyntaxError as exc:
@@ -115,11 +142,31 @@ def parse_xml(raw: bytes, limits: ParseLimits = ParseLimits()) -> etree._Element
     return root
 
 
-def _syntax_error(exc: etree.XMLSyntaxError) -> XmlTooDeep | XmlMalformed:
+def _declaration_contradicts_bytes(raw: bytes) -> bool:
+    """Whether a BOM (or UTF-16 byte pattern) names another encoding than the declaration.
+
+    libxml2 trusts the bytes and ignores such a declaration, so a UTF-16 body that claims
+    to be UTF-8 would be accepted and logged as evidence that other parsers read otherwise.
+    XML 1.0 §4.3.3 makes it a fatal error.
+    """
+    for prefix, family, codec in _SNIFFED_ENCODINGS:
+        if raw.startswith(prefix):
+            declaration = raw[:400].decode(codec, errors="ignore")
+            declared = _DECLARED_ENCODING.match(declaration.lstrip("\ufeff"))
+            if declared is None:
+                return False
+            name = declared.group(1).lower().replace("-", "").replace("_", "")
+            return not name.startswith(family)
+    return False
+
+
+def _syntax_error(exc: etree.XMLSyntaxError) -> XmlTooDeep | XmlForbidden | XmlMalformed:
     if exc.msg.startswith(_LIBXML2_DEPTH_MESSAGE):
         return XmlTooDeep(_LIBXML2_MAX_DEPTH)
     entry = exc.error_log.last_error  # type: ignore[attr-defined]  # lxml-stubs: _ErrorLog is empty
     detail = entry.type_name if entry is not None else "ERR_UNKNOWN"
+    if exc.msg.startswith(_LIBXML2_AMPLIFICATION_MESSAGE) or detail == _LIBXML2_ENTITY_LOOP:
+        return XmlForbidden("entity")
     return XmlMalformed(detail, exc.lineno)
 
 
