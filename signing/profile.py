@@ -5,8 +5,9 @@ know, and still answers "valid" when the signed element was moved or a second si
 beside the first (SECURITY-NOTES.md). So every provider first calls ``check_profile``, which
 admits exactly one shape: one ds:Signature, the last child of the envelope root, whose
 SignedInfo has exclusive c14n, an allowed SignatureMethod, and one Reference with ``URI=""``,
-the transforms [enveloped-signature, exc-c14n] and an allowed DigestMethod, followed by a
-SignatureValue and a KeyInfo holding exactly one X509Certificate.
+the transforms [enveloped-signature, exc-c14n], an allowed DigestMethod and a base64
+DigestValue, followed by a base64 SignatureValue and a KeyInfo holding exactly one
+X509Certificate.
 """
 
 from __future__ import annotations
@@ -52,11 +53,12 @@ def check_profile(envelope: etree._Element, policy: VerifyPolicy) -> x509.Certif
     if signature.getparent() is not envelope or signature.getnext() is not None:
         raise SignatureInputInvalid("position", "ds:Signature must be the root's last child")
 
-    signed_info, _, key_info = _children(signature, _SIGNATURE_CHILDREN)
+    signed_info, signature_value, key_info = _children(signature, _SIGNATURE_CHILDREN)
     c14n_method, signature_method, reference = _children(signed_info, _SIGNED_INFO_CHILDREN)
     _check_algorithm(c14n_method, {EXC_C14N}, "CanonicalizationMethod")
     _check_algorithm(signature_method, policy.signature_methods, "SignatureMethod")
     _check_reference(reference, policy)
+    _check_base64(signature_value, "SignatureValue")
     return _certificate(key_info)
 
 
@@ -101,7 +103,7 @@ def _check_reference(reference: etree._Element, policy: VerifyPolicy) -> None:
     # else would be dereferenced outside the document.
     if reference.get("URI") != "":
         raise SignatureInputInvalid("reference", 'the ds:Reference URI must be ""')
-    transforms, digest_method, _ = _children(reference, _REFERENCE_CHILDREN)
+    transforms, digest_method, digest_value = _children(reference, _REFERENCE_CHILDREN)
     transform_elements = _elements(transforms)
     algorithms = [transform.get("Algorithm") for transform in transform_elements]
     if (
@@ -113,6 +115,18 @@ def _check_reference(reference: etree._Element, policy: VerifyPolicy) -> None:
             "transform", "transforms must be exactly [enveloped-signature, exc-c14n]"
         )
     _check_algorithm(digest_method, policy.digest_methods, "DigestMethod")
+    _check_base64(digest_value, "DigestValue")
+
+
+def _check_base64(element: etree._Element, what: str) -> None:
+    # signxml decodes these without checking: an empty element became a TypeError (a 500)
+    # instead of a refusal.
+    try:
+        decoded = base64.b64decode("".join((element.text or "").split()), validate=True)
+    except binascii.Error as exc:
+        raise SignatureInputInvalid("structure", f"{what} is not base64") from exc
+    if not decoded or _elements(element):
+        raise SignatureInputInvalid("structure", f"{what} must hold base64 text")
 
 
 def _certificate(key_info: etree._Element) -> x509.Certificate:
