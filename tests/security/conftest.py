@@ -1,0 +1,22 @@
+"""The hostile suite runs on SQLite only (fast); the refusals happen before any SQL dialect matters.
+
+The trust store looks at its CRL on every message, so a revocation made by a case takes
+effect at once.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from hub.config import Settings
+from signing import DevPki
+
+
+@pytest.fixture
+def database_url(data_dir: Path) -> str:
+    return f"sqlite:///{data_dir / 'hub.db'}"
+
+
+@pytest.fixture
+def settings(data_dir: Path, database_url: str, pki: DevPki) -> Settings:
+    return Settings(data_dir=data_dir, database_url=database_url, crl_recheck_s=0)
