@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     #: How often the worker looks for actions past their deadline, in seconds.
     escalation_interval_s: float = Field(default=60.0, gt=0)
 
+    #: Messages a second one partner may post, across all API processes (0: no limit).
+    partner_rate_per_s: int = Field(default=500, ge=0)
     #: Largest message accepted, in bytes.
     max_message_bytes: int = Field(default=1_048_576, gt=0)
     #: A message's CreatedAt may be at most this old, in seconds.

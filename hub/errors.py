@@ -31,6 +31,7 @@ REJECTION_CODES: Final[dict[str, RejectionKind]] = {
     "auth.partner_inactive": RejectionKind(403, "The partner system is disabled"),
     "auth.sender_mismatch": RejectionKind(403, "Sender differs from the authenticated partner"),
     "auth.type_not_allowed": RejectionKind(403, "The sender may not send this message type"),
+    "auth.rate_limited": RejectionKind(429, "Too many messages a second from this partner"),
     # Who is signed in (people: pages and their JSON API)
     "auth.login_refused": RejectionKind(401, "Wrong login or password"),
     "auth.login_throttled": RejectionKind(429, "Too many failed logins; retry later"),

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.registry import ADAPTERS
 from hub.config import Settings
 from hub.ingest import Ingestor, build_ingestor
+from hub.ratelimit import PartnerRateLimit
 from hub.regions import RegionRules, load_regions
 from hub.routing import RoutingRules, load_rules
 from hub.store import make_engine, make_session_factory
@@ -44,6 +45,8 @@ class HubRuntime:
     rules: RoutingRules
     #: The region rules: each case region's name and time zone for the pages.
     regions: RegionRules
+    #: Messages a second per partner, counted in the broker's Redis.
+    rate_limit: PartnerRateLimit
     clock: Callable[[], datetime]
     broker: dramatiq.Broker | None = None
     actors: DeliveryActors | None = None
@@ -100,6 +103,7 @@ def build_runtime(
         ingestor=ingestor,
         rules=load_rules(settings.routing_rules),
         regions=load_regions(settings.regions_dir),
+        rate_limit=PartnerRateLimit(getattr(broker, "client", None), settings.partner_rate_per_s),
         clock=clock,
         broker=broker,
         actors=actors,

@@ -32,6 +32,8 @@ def rejection_response(rejection: Rejection) -> JSONResponse:
     )
     if headers:
         response.headers.update(headers)
+    if "retry_after_s" in rejection.extra:
+        response.headers["Retry-After"] = str(rejection.extra["retry_after_s"])
     return response
 
 

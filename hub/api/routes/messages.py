@@ -1,5 +1,6 @@
 """Partners post signed messages here and follow what became of them."""
 
+
 from fastapi import APIRouter, Request, status
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
@@ -57,6 +58,7 @@ def _authenticate_and_ingest(runtime: HubRuntime, request: Request, raw: bytes) 
     try:
         with runtime.session_factory() as session:
             partner = authenticate(session, presented_api_key(request), now=runtime.clock())
+        runtime.rate_limit.check(partner.code, now=runtime.clock().timestamp())
     except Rejection as rejection:
         runtime.ingestor.refuse(raw, rejection)
         raise
