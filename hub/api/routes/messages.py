@@ -1,6 +1,5 @@
 """Partners post signed messages here and follow what became of them."""
 
-
 from fastapi import APIRouter, Request, status
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
