@@ -32,6 +32,7 @@ __all__ = [
     "Actor",
     "cancel_delivery",
     "pause_partner",
+    "record_operation",
     "replay_dead_letters",
     "resume_partner",
 ]
@@ -70,7 +71,7 @@ def pause_partner(
         raise OperationRefused("ops.already_paused", f"partner {code}")
     partner.paused = True
     partner.paused_reason = why
-    _audit(session, actor, "partner.pause", f"partner={code}", why, now)
+    record_operation(session, actor, "partner.pause", f"partner={code}", why, now)
     return partner
 
 
@@ -88,7 +89,7 @@ def resume_partner(
         raise OperationRefused("ops.not_paused", f"partner {code}")
     partner.paused = False
     partner.paused_reason = None
-    _audit(session, actor, "partner.resume", f"partner={code}", why, now)
+    record_operation(session, actor, "partner.resume", f"partner={code}", why, now)
     return partner
 
 
@@ -116,7 +117,7 @@ def cancel_delivery(
     row.lease_until = None
     row.next_attempt_at = None
     session.flush()
-    _audit(session, actor, "delivery.cancel", f"delivery={delivery_id}", why, now)
+    record_operation(session, actor, "delivery.cancel", f"delivery={delivery_id}", why, now)
     return row
 
 
@@ -174,7 +175,7 @@ def replay_dead_letters(
         detail = f"{detail} count={len(chosen)} ids=" + ",".join(map(str, chosen))
     for delivery_id in chosen:
         replay_dead(session, delivery_id, now=now)
-    _audit(session, actor, "delivery.replay", detail.strip(), why, now)
+    record_operation(session, actor, "delivery.replay", detail.strip(), why, now)
     return chosen
 
 
@@ -216,9 +217,17 @@ def _matching_dead(
     return list(session.execute(query.order_by(OutboxDelivery.id)).scalars())
 
 
-def _audit(
-    session: Session, actor: Actor, action: str, detail: str, reason: str, now: datetime
+def record_operation(
+    session: Session,
+    actor: Actor,
+    action: str,
+    detail: str,
+    reason: str | None,
+    now: datetime,
+    *,
+    case_ref: str | None = None,
 ) -> None:
+    """Audit one operator action (who, what, why); the caller commits it with the action."""
     person_id = session.execute(
         select(Person.id).where(Person.login == actor.login)
     ).scalar_one_or_none()
@@ -231,6 +240,7 @@ def _audit(
             login=actor.login[:64],
             role=actor.role[:16],
             action=action,
+            case_ref=case_ref,
             detail=detail,
             reason=reason,
         )

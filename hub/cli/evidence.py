@@ -8,8 +8,9 @@ from hub.admin import TrustMaterial, export_evidence, find_message
 from hub.cli.common import DataDirOption, console, fail, load_settings
 from hub.cli.operations import cli_actor
 from hub.errors import NotFound
+from hub.operations import record_operation
 from hub.runtime import utc_now
-from hub.store import AuditEntry, make_engine, make_session_factory
+from hub.store import make_engine, make_session_factory
 
 
 def evidence(
@@ -43,18 +44,14 @@ def evidence(
             assert row is not None  # export_evidence found it in this transaction
             target = out or Path(f"evidence-{row.id}.zip")
             target.write_bytes(data)
-            session.add(
-                AuditEntry(
-                    at=now,
-                    person_id=None,
-                    login=actor.login[:64],
-                    role=actor.role,
-                    action="evidence.export",
-                    case_ref=row.case_ref,
-                    detail=f"channel=cli hub_id={row.id} message_id={row.message_id}",
-                    reason=reason.strip()[:500] or None,
-                    client=None,
-                )
+            record_operation(
+                session,
+                actor,
+                "evidence.export",
+                f"channel=cli hub_id={row.id} message_id={row.message_id}",
+                reason.strip()[:500] or None,
+                now,
+                case_ref=row.case_ref,
             )
     finally:
         engine.dispose()
