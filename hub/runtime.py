@@ -90,19 +90,23 @@ def build_runtime(
         transports = PartnerTransports(session_factory, ADAPTERS, settings.delivery_timeout_s)
         context = DeliveryContext.from_settings(settings, session_factory, transports, clock=clock)
         actors = declare_actors(broker, context)
+    rules = load_rules(settings.routing_rules)
+    regions = load_regions(settings.regions_dir)
     ingestor = build_ingestor(
         settings,
         session_factory,
         clock=clock,
         on_committed=actors.enqueue_many if actors is not None else _not_queued,
+        rules=rules,
+        regions=regions,
     )
     return HubRuntime(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
         ingestor=ingestor,
-        rules=load_rules(settings.routing_rules),
-        regions=load_regions(settings.regions_dir),
+        rules=rules,
+        regions=regions,
         rate_limit=PartnerRateLimit(getattr(broker, "client", None), settings.partner_rate_per_s),
         clock=clock,
         broker=broker,

@@ -9,8 +9,8 @@ from hub.cases import CaseProjector
 from hub.config import Settings
 from hub.ingest.inspect import Inspector
 from hub.ingest.pipeline import Freshness, Ingestor, OnCommitted
-from hub.regions import load_regions
-from hub.routing import load_rules
+from hub.regions import RegionRules, load_regions
+from hub.routing import RoutingRules, load_rules
 from schemas import ParseLimits
 from signing import HUB_SYSTEM_CODE, DevPki, TrustStore, XmlSigner, XmlVerifier
 
@@ -21,15 +21,20 @@ def build_ingestor(
     *,
     clock: Callable[[], datetime],
     on_committed: OnCommitted,
+    rules: RoutingRules | None = None,
+    regions: RegionRules | None = None,
 ) -> Ingestor:
-    """The ingest pipeline with keys, trust store and rules loaded once."""
+    """The ingest pipeline with keys, trust store and rules loaded once.
+
+    ``rules`` and ``regions`` are loaded from ``settings`` unless the caller has them.
+    """
     pki = open_pki(settings)
     return Ingestor(
         session_factory=session_factory,
         inspector=build_inspector(settings, pki),
         hub_signer=XmlSigner(pki.signing_key(HUB_SYSTEM_CODE)),
-        rules=load_rules(settings.routing_rules),
-        projector=CaseProjector(load_regions(settings.regions_dir)),
+        rules=rules or load_rules(settings.routing_rules),
+        projector=CaseProjector(regions or load_regions(settings.regions_dir)),
         freshness=Freshness(
             max_age_s=settings.max_message_age_s, max_future_skew_s=settings.max_future_skew_s
         ),
