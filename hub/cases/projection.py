@@ -24,6 +24,7 @@ from hub.cases import payload as p
 from hub.cases.deadlines import (
     FINISHED_STATUSES,
     TAKEN_STATUSES,
+    find_deadline,
     meet_deadline,
     open_deadline,
     stop_all_deadlines,
@@ -280,6 +281,7 @@ class CaseProjector:
                 f"plan {plan_id} version {version} is not newer than version {latest}",
             )
         lines = p.find_all(m.payload, "Actions/Action")
+        curator = p.person_name(p.find(m.payload, "Curator"))
         period_from = p.day(m.payload, "Period/From")
         assert period_from is not None, "Period/From is required by the XSD"
         m.session.add(
@@ -292,7 +294,7 @@ class CaseProjector:
                 period_from=period_from,
                 period_to=p.day(m.payload, "Period/To"),
                 approved_by=p.text(m.payload, "ApprovedBy"),
-                curator_name=p.person_name(p.find(m.payload, "Curator")) or "",
+                curator_name=curator or "",
                 goals=p.text(m.payload, "Goals"),
                 actions_count=len(lines),
             )
@@ -304,7 +306,7 @@ class CaseProjector:
                 for kind in ("acceptance", "action"):
                     meet_deadline(m.session, case, kind=kind, subject=action.action_id, at=m.now)
         case.plan_at = case.plan_at or m.now
-        case.curator_name = p.person_name(p.find(m.payload, "Curator")) or case.curator_name
+        case.curator_name = curator or case.curator_name
         _advance(case, "plan")
         meet_deadline(m.session, case, kind="plan", at=m.now)
         self._open_report_deadlines(m, case, period_from, p.day(m.payload, "Period/To"))
@@ -403,13 +405,7 @@ class CaseProjector:
 
     def _mark_escalated(self, m: _Message, case: CaseFile, action_id: str) -> None:
         """The hub's own overdue notice is the record that the action was escalated."""
-        deadline = m.session.scalar(
-            select(CaseDeadline).where(
-                CaseDeadline.case_id == case.id,
-                CaseDeadline.kind == "action",
-                CaseDeadline.subject == action_id,
-            )
-        )
+        deadline = find_deadline(m.session, case, "action", action_id)
         if deadline is not None:
             deadline.escalated_at = m.now
             deadline.escalation_message_id = m.header.message_id
