@@ -126,12 +126,17 @@ def authenticate(session: Session, presented: str | None, *, now: datetime) -> P
     key_id, _, secret = rest.partition("_")
     if prefix != _KEY_PREFIX or not key_id or not secret:
         raise Rejection("auth.invalid_credentials")
-    key = session.scalar(select(PartnerApiKey).where(PartnerApiKey.key_id == key_id))
-    if key is None or not _secret_matches(key, secret):
+    # One round trip for the key and its partner: this runs for every posted message.
+    row = session.execute(
+        select(PartnerApiKey, Partner)
+        .join(Partner, Partner.id == PartnerApiKey.partner_id)
+        .where(PartnerApiKey.key_id == key_id)
+    ).first()
+    if row is None or not _secret_matches(row[0], secret):
         raise Rejection("auth.invalid_credentials")
+    key, partner = row
     if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
         raise Rejection("auth.invalid_credentials", f"API key {key_id} is no longer valid")
-    partner = key.partner
     if not partner.active:
         raise Rejection("auth.partner_inactive", f"partner {partner.code} is disabled")
     return partner

@@ -78,8 +78,6 @@ class PartnerApiKey(Base):
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
 
-    partner: Mapped[Partner] = relationship()
-
 
 class PartnerCircuit(Base):
     """The circuit breaker of one partner: closed (deliver), open (wait), half_open (probe).
