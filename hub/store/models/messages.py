@@ -79,6 +79,31 @@ class PartnerApiKey(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class PartnerCertificate(Base):
+    """A certificate a partner may sign its messages with, by its SHA-256 fingerprint.
+
+    A rotation registers a new one and gives the old one ``valid_until`` (the overlap);
+    ``revoked_at`` ends it at once (the CA's CRL says the same to every verifier). A
+    partner with no rows (registered before migration 0006) is bound by its CA alone.
+    """
+
+    __tablename__ = "partner_certificate"
+
+    id: Mapped[intpk]
+    partner_id: Mapped[int] = mapped_column(BigId, ForeignKey("partner.id"), index=True)
+    fingerprint_sha256: Mapped[sha256_hex] = mapped_column(unique=True)
+    #: The certificate's serial number in lowercase hex (up to 160 bits, too wide for BIGINT).
+    serial_hex: Mapped[str] = mapped_column(String(40))
+    not_after: Mapped[datetime]
+    created_at: Mapped[datetime]
+    #: End of the overlap after a rotation; None while it is the partner's current one.
+    valid_until: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"PartnerCertificate(partner_id={self.partner_id}, serial={self.serial_hex})"
+
+
 class PartnerCircuit(Base):
     """The circuit breaker of one partner: closed (deliver), open (wait), half_open (probe).
 
