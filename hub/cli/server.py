@@ -1,15 +1,17 @@
 """``hub serve`` and ``hub worker``: the long-running processes."""
 
 import signal
+import ssl
 import threading
 from pathlib import Path
+from typing import Any
 
 import typer
 import uvicorn
 
 from adapters.registry import ADAPTERS
 from hub.api import create_app
-from hub.cli.common import DataDirOption, console, load_settings
+from hub.cli.common import DataDirOption, console, fail, load_settings
 from hub.config import Settings
 from hub.escalation import run_escalation
 from hub.observability.logging import configure_logging
@@ -25,10 +27,23 @@ def serve(
     with_worker: bool = typer.Option(
         True, "--worker/--no-worker", help="Also deliver messages in this process."
     ),
+    tls_cert: Path | None = typer.Option(
+        None, exists=True, dir_okay=False, help="Serve HTTPS with this certificate (PEM)."
+    ),
+    tls_key: Path | None = typer.Option(
+        None, exists=True, dir_okay=False, help="The private key of --tls-cert (PEM)."
+    ),
+    tls_client_ca: Path | None = typer.Option(
+        None,
+        exists=True,
+        dir_okay=False,
+        help="Mutual TLS: refuse any client without a certificate from this CA (PEM).",
+    ),
     data_dir: Path | None = DataDirOption,
 ) -> None:
     """Run the HTTP API (and, by default, a delivery worker) — the embedded stack unless
     DATABASE_URL / REDIS_URL are set."""
+    tls = _tls_options(tls_cert, tls_key, tls_client_ca)
     settings = load_settings(data_dir)
     configure_logging(settings.log_level, json=settings.log_format == "json")
     _prepare(settings)
@@ -45,18 +60,41 @@ def serve(
         )
         worker_thread.start()
         _start_escalation(runtime, stop)
-    console.print(f"hub listening on http://{host}:{port} (API docs at /docs)")
+    scheme = "https" if tls else "http"
+    console.print(f"hub listening on {scheme}://{host}:{port} (API docs at /docs)")
     try:
         # uvicorn re-raises the signal that stopped it once it has shut down; under the
         # default SIGTERM action that would end the process before this cleanup runs.
         signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
         # log_config=None: uvicorn's records go through the root handler (JSON) too.
-        uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning", log_config=None)
+        uvicorn.run(
+            create_app(runtime),
+            host=host,
+            port=port,
+            log_level="warning",
+            log_config=None,
+            **tls,
+        )
     finally:
         stop.set()
         if worker_thread is not None:
             worker_thread.join(timeout=30)
         runtime.close()
+
+
+def _tls_options(cert: Path | None, key: Path | None, client_ca: Path | None) -> dict[str, Any]:
+    """uvicorn's TLS arguments; with ``client_ca`` the handshake itself refuses a client
+    that has no certificate from that CA (the API key is still required on top)."""
+    if (cert is None) != (key is None):
+        raise fail("--tls-cert and --tls-key go together")
+    if cert is None:
+        if client_ca is not None:
+            raise fail("--tls-client-ca needs --tls-cert and --tls-key")
+        return {}
+    options: dict[str, Any] = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+    if client_ca is not None:
+        options |= {"ssl_ca_certs": str(client_ca), "ssl_cert_reqs": ssl.CERT_REQUIRED}
+    return options
 
 
 def worker(data_dir: Path | None = DataDirOption) -> None:

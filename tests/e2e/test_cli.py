@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -215,12 +215,16 @@ def test_serve_stops_on_sigterm_and_takes_its_redis_down(tmp_path: Path) -> None
             serve.wait()
 
 
-def _wait_ready(url: str, process: "subprocess.Popen[bytes]") -> None:
+def _wait_ready(
+    url: str,
+    process: "subprocess.Popen[bytes]",
+    get: Callable[[str], httpx.Response] = httpx.get,
+) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert process.poll() is None, "hub serve exited early"
         try:
-            if httpx.get(url, timeout=1).status_code == 200:
+            if get(url).status_code == 200:
                 return
         except httpx.TransportError:
             pass  # not listening yet
