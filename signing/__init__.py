@@ -26,6 +26,7 @@ from signing.identity import SignerIdentity
 from signing.keys import SigningKey
 from signing.pki import HUB_SYSTEM_CODE, DevPki, SystemCredentials
 from signing.policy import VerifyPolicy
+from signing.reloading import ReloadingSigner
 from signing.signxml_provider import XmlSigner, XmlVerifier
 from signing.trust import TrustCacheInfo, TrustStore
 
@@ -38,6 +39,8 @@ __all__ = [
     # Default provider (signxml)
     "XmlSigner",
     "XmlVerifier",
+    # Key rotation in a running process
+    "ReloadingSigner",
     # Keys, identity, policy and trust
     "SignerIdentity",
     "SigningKey",

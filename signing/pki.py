@@ -5,6 +5,7 @@ production deployment gets its certificates from the region's CA instead. Layout
 ``root`` (e.g. ``$HUB_DATA_DIR/pki``)::
 
     ca/ca.pem  ca/ca.key (0600)  crl.pem  systems/<code>/cert.pem  systems/<code>/key.pem (0600)
+    systems/hub/retired/<serial hex>.pem   the hub's certificates before a key rotation
 
 Private keys are stored unencrypted, which is acceptable only for development.
 """
@@ -101,7 +102,7 @@ class DevPki:
             ValueError: a malformed system code or a non-positive ``valid_days``.
             FileNotFoundError: the PKI is not initialised (call ``init()`` first).
         """
-        directory = self._system_dir(system_code)
+        credentials = self.credentials(system_code)
         if valid_days <= 0:
             raise ValueError("valid_days must be positive")
         ca_key, ca_cert = self._load_ca()
@@ -139,11 +140,21 @@ class DevPki:
             )
             .sign(ca_key, hashes.SHA256())
         )
-        directory.mkdir(parents=True, exist_ok=True)
-        key_path, cert_path = directory / "key.pem", directory / "cert.pem"
-        _write_file(key_path, _private_pem(key), mode=0o600)
-        _write_file(cert_path, certificate.public_bytes(serialization.Encoding.PEM), mode=0o644)
-        return SystemCredentials(system_code=system_code, key_path=key_path, cert_path=cert_path)
+        credentials.key_path.parent.mkdir(parents=True, exist_ok=True)
+        # Key first, then certificate: a reader between the two sees a mismatched pair,
+        # which SigningKey refuses, and keeps its previous key (ReloadingSigner).
+        _write_file(credentials.key_path, _private_pem(key), mode=0o600)
+        _write_file(
+            credentials.cert_path,
+            certificate.public_bytes(serialization.Encoding.PEM),
+            mode=0o644,
+        )
+        return credentials
+
+    def credentials(self, system_code: str) -> SystemCredentials:
+        """Where the system's current key and certificate are (they may not exist yet)."""
+        directory = self._system_dir(system_code)
+        return SystemCredentials(system_code, directory / "key.pem", directory / "cert.pem")
 
     def signing_key(self, system_code: str) -> SigningKey:
         """Load the system's key and certificate (once; keep the returned object).
@@ -151,24 +162,54 @@ class DevPki:
         Raises:
             FileNotFoundError: no credentials were issued for ``system_code``.
         """
-        directory = self._system_dir(system_code)
-        return SigningKey.load(directory / "key.pem", directory / "cert.pem")
+        credentials = self.credentials(system_code)
+        return SigningKey.load(credentials.key_path, credentials.cert_path)
+
+    def rotate_hub_key(self) -> SystemCredentials:
+        """Issue the hub a new key and certificate; the old certificate is kept.
+
+        The old one goes to ``systems/hub/retired/<serial hex>.pem``: copies signed with
+        it stay verifiable (it chains to the same CA and is not revoked), and this file
+        names it should anyone need it. A running hub signs with the new key once its
+        ``ReloadingSigner`` looks at the files again.
+
+        Raises:
+            FileNotFoundError: the PKI is not initialised (call ``init()`` first).
+        """
+        current = self.credentials(HUB_SYSTEM_CODE).cert_path
+        certificate = x509.load_pem_x509_certificate(current.read_bytes())
+        retired = current.parent / "retired"
+        retired.mkdir(exist_ok=True)
+        _write_file(
+            retired / f"{certificate.serial_number:x}.pem", current.read_bytes(), mode=0o644
+        )
+        return self.issue(HUB_SYSTEM_CODE, _HUB_ORGANISATION)
 
     def revoke(self, system_code: str) -> None:
-        """Add the system's current certificate serial to the CRL and re-sign ``crl.pem``.
+        """Revoke the system's current certificate: see ``revoke_serial``.
 
         Raises:
             FileNotFoundError: no certificate was issued for ``system_code`` or no CRL exists.
         """
         certificate = x509.load_pem_x509_certificate(
-            self._system_dir(system_code).joinpath("cert.pem").read_bytes()
+            self.credentials(system_code).cert_path.read_bytes()
         )
+        self.revoke_serial(certificate.serial_number)
+
+    def revoke_serial(self, serial_number: int) -> None:
+        """Add a certificate serial of this CA to the CRL and re-sign ``crl.pem`` (idempotent).
+
+        Verifiers that re-read the CRL (``TrustStore``) refuse the certificate from then on.
+
+        Raises:
+            FileNotFoundError: no CA or no CRL (call ``init()`` first).
+        """
         crl = x509.load_pem_x509_crl((self.root / CRL_FILE).read_bytes())
         revoked = list(crl)
-        if crl.get_revoked_certificate_by_serial_number(certificate.serial_number) is None:
+        if crl.get_revoked_certificate_by_serial_number(serial_number) is None:
             revoked.append(
                 x509.RevokedCertificateBuilder()
-                .serial_number(certificate.serial_number)
+                .serial_number(serial_number)
                 .revocation_date(datetime.now(UTC))
                 .build()
             )

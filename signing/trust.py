@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -25,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from signing.errors import CertificateExpired, CertificateRevoked, CertificateUntrusted
 from signing.identity import system_code_of
+from signing.watch import FileWatch
 
 __all__ = ["CA_CERT_FILE", "CRL_FILE", "DEFAULT_CRL_RECHECK_S", "TrustCacheInfo", "TrustStore"]
 
@@ -88,11 +88,9 @@ class TrustStore:
         self._misses = 0
         self._revoked = self._index_crls(crls)
         self._crl_file = crl_file
-        self._crl_recheck_s = crl_recheck_s
-        self._crl_next_check = 0.0
-        # Never matches a real file: the first look re-reads it, closing the gap between
-        # the caller reading the CRL and this store being built.
-        self._crl_seen: tuple[int, int] | None = (-1, -1)
+        self._crl_watch = (
+            FileWatch([crl_file], recheck_s=crl_recheck_s) if crl_file is not None else None
+        )
 
     @classmethod
     def load(cls, pki_dir: Path, *, crl_recheck_s: float = DEFAULT_CRL_RECHECK_S) -> TrustStore:
@@ -108,22 +106,20 @@ class TrustStore:
         return cls(cas, crls, crl_file=crl_path, crl_recheck_s=crl_recheck_s)
 
     def _reload_crl_if_changed(self) -> None:
-        if self._crl_file is None or time.monotonic() < self._crl_next_check:
+        if self._crl_file is None or self._crl_watch is None:
             return
-        with self._lock:
-            self._crl_next_check = time.monotonic() + self._crl_recheck_s
-        version = _file_version(self._crl_file)
-        if version == self._crl_seen:
+        versions = self._crl_watch.poll()
+        if versions is None:
             return
         try:
-            crls = [x509.load_pem_x509_crl(self._crl_file.read_bytes())] if version else []
+            crls = [x509.load_pem_x509_crl(self._crl_file.read_bytes())] if versions[0] else []
             self.update_crls(crls)
         except (OSError, ValueError):
             # The CA publishes atomically, so this is a damaged file: keep the last good
             # list rather than accept everyone, and try again at the next look.
             _log.warning("CRL %s unreadable; keeping the previous one", self._crl_file)
             return
-        self._crl_seen = version
+        self._crl_watch.mark_read(versions)
 
     def update_crls(self, crls: Sequence[x509.CertificateRevocationList]) -> None:
         """Replace the revocation lists and drop every cached verdict.
@@ -273,12 +269,3 @@ def _require_ca_usage(ca: x509.Certificate) -> None:
             f"CA certificate serial {ca.serial_number} needs basicConstraints ca=True, "
             "keyCertSign and cRLSign"
         )
-
-
-def _file_version(path: Path) -> tuple[int, int] | None:
-    """(mtime in ns, size) of ``path``, or None when it does not exist."""
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return None
-    return stat.st_mtime_ns, stat.st_size

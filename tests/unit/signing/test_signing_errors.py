@@ -52,8 +52,10 @@ def test_public_names_are_exported() -> None:
         "pki",
         "policy",
         "profile",
+        "reloading",
         "signxml_provider",
         "trust",
+        "watch",
     }
 
 
