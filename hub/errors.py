@@ -60,6 +60,12 @@ REJECTION_CODES: Final[dict[str, RejectionKind]] = {
     "signature.signer_not_sender": RejectionKind(
         403, "The signing certificate does not belong to the envelope's Sender"
     ),
+    "signature.certificate_unknown": RejectionKind(
+        403, "The signing certificate is not one the Sender registered with the hub"
+    ),
+    "signature.certificate_retired": RejectionKind(
+        403, "The signing certificate was replaced and its overlap has ended"
+    ),
     # Payload
     "schema.unknown_type": RejectionKind(422, "Unknown message type"),
     "schema.unsupported_version": RejectionKind(422, "Unsupported schema version"),

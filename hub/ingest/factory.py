@@ -12,7 +12,14 @@ from hub.ingest.pipeline import Freshness, Ingestor, OnCommitted
 from hub.regions import RegionRules, load_regions
 from hub.routing import RoutingRules, load_rules
 from schemas import ParseLimits
-from signing import HUB_SYSTEM_CODE, DevPki, TrustStore, XmlSigner, XmlVerifier
+from signing import (
+    HUB_SYSTEM_CODE,
+    DevPki,
+    ReloadingSigner,
+    TrustStore,
+    XmlSigner,
+    XmlVerifier,
+)
 
 
 def build_ingestor(
@@ -32,7 +39,7 @@ def build_ingestor(
     return Ingestor(
         session_factory=session_factory,
         inspector=build_inspector(settings, pki),
-        hub_signer=XmlSigner(pki.signing_key(HUB_SYSTEM_CODE)),
+        hub_signer=hub_signer(settings, pki),
         rules=rules or load_rules(settings.routing_rules),
         projector=CaseProjector(regions or load_regions(settings.regions_dir)),
         freshness=Freshness(
@@ -53,6 +60,18 @@ def open_pki(settings: Settings) -> DevPki:
     if not pki.exists:
         raise FileNotFoundError(f"no PKI under {settings.pki_dir}; run `hub pki init`")
     return pki
+
+
+def hub_signer(settings: Settings, pki: DevPki) -> ReloadingSigner:
+    """The hub's signer; it follows ``hub pki rotate-hub-key`` without a restart, looking
+    at the key files as often as at the CRL (``crl_recheck_s``)."""
+    credentials = pki.credentials(HUB_SYSTEM_CODE)
+    return ReloadingSigner(
+        credentials.key_path,
+        credentials.cert_path,
+        make_signer=XmlSigner,
+        recheck_s=settings.crl_recheck_s,
+    )
 
 
 def build_inspector(settings: Settings, pki: DevPki) -> Inspector:

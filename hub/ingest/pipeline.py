@@ -1,7 +1,8 @@
 """The ingest pipeline of ARCHITECTURE §4, in order; only this module knows the order.
 
 size limit → safe parse → envelope XSD → signature (trust, signer = Sender) →
-payload XSD → freshness → authorisation → ONE transaction: duplicate check,
+payload XSD → freshness → authorisation → ONE transaction: the signing certificate
+is one the Sender registered (not retired, not revoked), duplicate check,
 routing, hash-chained log entry, case projection, outbox rows → hand push rows
 to the queue. The hub's own messages (overdue notices) take the same path from
 the signature check on (``originate``).
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.cases import CaseConflictNote, CaseProjector
 from hub.errors import Rejection
 from hub.ingest.authorize import authorize_sender
+from hub.ingest.certificates import check_registered_certificate
 from hub.ingest.facts import MessageFacts
 from hub.ingest.inspect import InspectedMessage, Inspector
 from hub.ingest.record import (
@@ -188,6 +190,9 @@ class Ingestor:
         )
         try:
             with self._sessions.begin() as session:
+                check_registered_certificate(
+                    session, sender=header.sender, signer=message.signer, now=now
+                )
                 receipt = self._store(session, raw, message, route, now)
         except IntegrityError as exc:
             # Two copies raced past the duplicate check; the unique key decided.

@@ -1,6 +1,7 @@
 """The hub's database: typed models, engines and sessions, and the queries that read them."""
 
 from hub.store.base import Base
+from hub.store.certificates import find_partner_certificates, live_certificates
 from hub.store.deliveries import (
     DeliveryNotDead,
     DeliveryNotFound,
@@ -102,6 +103,9 @@ __all__ = [
     "is_partner_paused",
     "lock_circuit",
     "waiting_partner",
+    # Partner certificates (the caller owns the transaction)
+    "find_partner_certificates",
+    "live_certificates",
     # Engines and sessions
     "make_engine",
     "make_session_factory",

@@ -1,0 +1,39 @@
+"""Queries over the certificates partners may sign with (``partner_certificate``).
+
+Every function takes the caller's ``Session`` and never commits.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.store.models.messages import Partner, PartnerCertificate
+
+__all__ = ["find_partner_certificates", "live_certificates"]
+
+
+def find_partner_certificates(session: Session, code: str) -> Sequence[PartnerCertificate]:
+    """Every certificate registered for partner ``code``, oldest first; empty when none is."""
+    return session.scalars(
+        select(PartnerCertificate)
+        .join(Partner, Partner.id == PartnerCertificate.partner_id)
+        .where(Partner.code == code)
+        .order_by(PartnerCertificate.id)
+    ).all()
+
+
+def live_certificates(
+    session: Session, partner_id: int, *, now: datetime
+) -> Sequence[PartnerCertificate]:
+    """The partner's certificates that may sign at ``now`` (not revoked, overlap not over)."""
+    return session.scalars(
+        select(PartnerCertificate)
+        .where(
+            PartnerCertificate.partner_id == partner_id,
+            PartnerCertificate.revoked_at.is_(None),
+            PartnerCertificate.valid_until.is_(None) | (PartnerCertificate.valid_until > now),
+        )
+        .order_by(PartnerCertificate.id)
+    ).all()
