@@ -1,17 +1,25 @@
 """The one place a broker is built: the URL picks the backend, the middleware chain is ours.
 
-``redis://``, ``rediss://`` and ``unix://`` give a Redis broker; ``stub://``
-dramatiq's in-memory ``StubBroker`` for tests; no URL at all the embedded Redis under
-the data folder. ``amqp://`` (RabbitMQ) is refused until the ``dramatiq[rabbitmq]``
-extra is installed.
+``redis://``, ``rediss://`` and ``unix://`` give a Redis broker; ``amqp://`` and
+``amqps://`` dramatiq's RabbitMQ broker; ``stub://`` dramatiq's in-memory
+``StubBroker`` for tests; no URL at all the embedded Redis under the data folder.
 The API process (which only sends) and the workers build it the same way, so
 actor options are validated against the same middleware everywhere.
+
+The backends are interchangeable because nothing of ours depends on one: the
+lanes are two queues whose order the worker sets (actor ``priority``, in its own
+memory, for either broker), retries and their delays are dramatiq's ``Retries``
+and delay queues, and the dead letters are outbox rows. RabbitMQ's per-queue
+priorities (``max_priority``, ``broker_priority``) order messages within one
+queue, which the lanes never need, so they stay off.
 """
 
+import logging
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dramatiq
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage, Middleware, Retries, TimeLimit
@@ -23,6 +31,7 @@ from queues.middleware import DeadLetter
 __all__ = ["build_broker", "build_middleware"]
 
 _REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
+_RABBITMQ_SCHEMES = frozenset({"amqp", "amqps"})
 
 
 def build_middleware() -> list[Middleware]:
@@ -54,7 +63,7 @@ def build_broker(
     Declare the actors on it with ``declare_actors``.
 
     Raises:
-      BrokerUrlUnsupported: an unknown scheme, or ``amqp://`` (not supported yet).
+      BrokerUrlUnsupported: an unknown scheme.
       EmbeddedRedisFailed: the embedded Redis did not start.
     """
     middleware = build_middleware()
@@ -66,17 +75,26 @@ def build_broker(
         return _redis_broker(url, middleware), None
     if scheme == "stub":
         return StubBroker(middleware=middleware), None
-    if scheme in {"amqp", "amqps"}:
-        # dramatiq's RabbitmqBroker needs pika (the dramatiq[rabbitmq] extra), which
-        # the hub does not install yet.
-        raise BrokerUrlUnsupported(
-            "amqp:// is not supported yet: it needs the dramatiq[rabbitmq] extra (pika)"
-        )
+    if scheme in _RABBITMQ_SCHEMES:
+        return _rabbitmq_broker(url, middleware), None
     raise BrokerUrlUnsupported(
         f"broker URL scheme {scheme!r} is not supported; use redis://, rediss://, "
-        "unix:// or stub://"
+        "unix://, amqp://, amqps:// or stub://"
     )
 
 
 def _redis_broker(url: str, middleware: list[Middleware]) -> RedisBroker:
     return RedisBroker(url=url, middleware=middleware)  # type: ignore[no-untyped-call]  # dramatiq leaves it unannotated
+
+
+def _rabbitmq_broker(url: str, middleware: list[Middleware]) -> RabbitmqBroker:
+    """dramatiq's RabbitMQ broker; it connects on first use, not here.
+
+    ``confirm_delivery`` makes a send return only once RabbitMQ holds the message (as
+    a Redis send does), and lets dramatiq re-declare a queue deleted under it.
+    A worker holds a message delayed for a retry unacknowledged until it is due, so
+    the largest backoff must stay below RabbitMQ's ``consumer_timeout`` (30 min).
+    """
+    # pika narrates every connection at INFO; the hub's own INFO is one line a delivery.
+    logging.getLogger("pika").setLevel(logging.WARNING)
+    return RabbitmqBroker(url=url, middleware=middleware, confirm_delivery=True)

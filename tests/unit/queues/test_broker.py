@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage, Retries, TimeLimit
@@ -51,15 +52,26 @@ def test_stub_url_gives_the_in_memory_broker_with_our_middleware(tmp_path: Path)
 
 
 @pytest.mark.parametrize(
-    ("url", "reason"),
-    [
-        ("amqp://guest:guest@127.0.0.1:5672/", "dramatiq\\[rabbitmq\\]"),
-        ("kafka://127.0.0.1:9092", "not supported"),
-    ],
+    "url", ["amqp://guest:guest@127.0.0.1:5672/%2F", "amqps://hub:secret@mq.example:5671/hub"]
 )
-def test_unsupported_urls_are_refused_with_the_fix(url: str, reason: str, tmp_path: Path) -> None:
-    with pytest.raises(BrokerUrlUnsupported, match=reason):
-        build_broker(url, data_dir=tmp_path)
+def test_amqp_urls_give_a_rabbitmq_broker_with_our_middleware_without_connecting(
+    url: str, tmp_path: Path
+) -> None:
+    broker, embedded = build_broker(url, data_dir=tmp_path)
+
+    assert isinstance(broker, RabbitmqBroker)
+    assert embedded is None
+    assert [type(m) for m in broker.middleware] == [TimeLimit, CurrentMessage, Retries, DeadLetter]
+    # A send returns once RabbitMQ holds the message, as a Redis send does.
+    assert broker.confirm_delivery
+    # The lanes are queues of their own: no per-queue priority (x-max-priority).
+    assert broker.max_priority is None
+    assert broker.connections == set()
+
+
+def test_unknown_schemes_are_refused_naming_the_supported_ones(tmp_path: Path) -> None:
+    with pytest.raises(BrokerUrlUnsupported, match=r"kafka.*use redis://.*amqp://"):
+        build_broker("kafka://127.0.0.1:9092", data_dir=tmp_path)
 
 
 def test_actors_carry_the_delivery_policy_as_dramatiq_options(tmp_path: Path) -> None:
