@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite: data folder, databases, Redis.
+"""Fixtures shared by the whole suite: data folder, databases, Redis, RabbitMQ.
 
 Real services only. Locally a missing PostgreSQL or Redis skips the tests that
 need it; with ``CI`` set it fails them, so CI can never go green by skipping.
@@ -6,6 +6,7 @@ need it; with ``CI`` set it fails them, so CI can never go green by skipping.
 
 import os
 import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ POSTGRES_URL = os.environ.get(
     "HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+#: The machine's RabbitMQ, without a virtual host: each test gets its own.
+RABBITMQ_URL = os.environ.get("HUB_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672")
 
 
 def require_service(name: str, error: Exception) -> None:
@@ -103,6 +106,29 @@ def redis_url() -> str:
     finally:
         client.close()
     return REDIS_URL
+
+
+@pytest.fixture
+def rabbitmq_url() -> Iterator[str]:
+    """The machine's RabbitMQ in a virtual host of this test's own, deleted after.
+
+    Other runs use the same server at the same time; a private vhost keeps their
+    queues and messages apart (``rabbitmqctl`` needs root on this machine).
+    """
+    vhost = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        _rabbitmqctl("add_vhost", vhost)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        require_service("RabbitMQ", exc)
+    try:
+        _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        yield f"{RABBITMQ_URL}/{vhost}"
+    finally:
+        _rabbitmqctl("delete_vhost", vhost)
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "--quiet", *args], check=True, capture_output=True)
 
 
 # --- The hub's own parts: PKI, partners, ingest ---------------------------------------

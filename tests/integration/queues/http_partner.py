@@ -28,13 +28,15 @@ class HttpPartner:
 
     With ``hold_first`` the first request is held open (never answered) until
     ``stop()``: the worker sending it is stuck mid-delivery, as with a slow partner.
+    With ``fail_first`` the first that many requests are answered 500.
     """
 
-    def __init__(self, *, hold_first: bool = False) -> None:
+    def __init__(self, *, hold_first: bool = False, fail_first: int = 0) -> None:
         self.received: list[str] = []
         self.first_arrived = threading.Event()
         self._release = threading.Event()
         self._hold_first = hold_first
+        self._fail_first = fail_first
         self._lock = threading.Lock()
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -69,14 +71,16 @@ class HttpPartner:
                 with partner._lock:
                     partner.received.append(self.headers["X-Message-Id"])
                     hold = partner._hold_first and len(partner.received) == 1
+                    failing = len(partner.received) <= partner._fail_first
                 if hold:
                     partner.first_arrived.set()
                     partner._release.wait(HOLD_LIMIT_S)
                     self.close_connection = True
                     return
-                self.send_response(200)
+                self.send_response(500 if failing else 200)
                 self.send_header("Content-Length", "0")
-                self.send_header("X-Reference", f"ref-{len(partner.received)}")
+                if not failing:
+                    self.send_header("X-Reference", f"ref-{len(partner.received)}")
                 self.end_headers()
 
             def log_message(self, format: str, *args: object) -> None:

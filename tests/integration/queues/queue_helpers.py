@@ -122,7 +122,9 @@ class Outbox:
         with self.session_factory() as session:
             row = session.get(OutboxDelivery, delivery_id)
             assert row is not None
-            row.attempt_log  # noqa: B018 - load the attempts before the session closes
+            # Load the attempts and the message before the session closes.
+            row.attempt_log  # noqa: B018
+            row.message  # noqa: B018
             return row
 
 

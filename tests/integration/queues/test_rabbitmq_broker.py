@@ -1,0 +1,206 @@
+"""Delivery through a real RabbitMQ: the broker swaps by URL, everything above it unchanged.
+
+Each test sends as the API does (``build_broker`` + ``declare_actors``) on
+``amqp://`` in a private virtual host, and a real ``run_worker`` (actors, retries,
+dead-letter middleware, sweeper) delivers to a real HTTP partner on loopback.
+PostgreSQL only: the broker does not touch the database, and the Redis tests cover
+SQLite with the same worker.
+"""
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.config import Settings
+from hub.operations import Actor, replay_dead_letters
+from hub.store import DeliveryStatus
+from queues import (
+    LANES,
+    DeliveryActors,
+    PartnerTransports,
+    build_broker,
+    declare_actors,
+    run_worker,
+)
+from queues import utc_now as now
+from tests.integration.queues.http_partner import HTTP_ADAPTER, HttpPartner
+from tests.integration.queues.queue_helpers import Outbox, make_context, wait_until
+from tests.stack import fast_settings
+
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+#: Attempts after the first before a row is dead, in these tests.
+MAX_RETRIES = 2
+
+
+@pytest.fixture
+def settings(data_dir: Path, database_url: str, rabbitmq_url: str) -> Settings:
+    """Fast retries (20–80 ms) and a sweeper that leaves rows alone unless replayed."""
+    return fast_settings(data_dir, database_url, rabbitmq_url).model_copy(
+        update={
+            "delivery_max_retries": MAX_RETRIES,
+            "delivery_min_backoff_ms": 20,
+            "delivery_max_backoff_ms": 80,
+            "stuck_after_s": 60.0,
+            "sweep_interval_s": 0.1,
+        }
+    )
+
+
+@pytest.fixture
+def sender(settings: Settings, session_factory: sessionmaker[Session]) -> Iterator[DeliveryActors]:
+    """The delivery actors on a RabbitMQ broker of the API's kind: it only sends."""
+    broker, embedded = build_broker(settings.broker_url, data_dir=settings.data_dir)
+    assert isinstance(broker, RabbitmqBroker)
+    assert embedded is None
+    context = make_context(session_factory, PartnerTransports(session_factory, {}, 1.0))
+    yield declare_actors(broker, context)
+    broker.close()
+
+
+@contextmanager
+def worker_running(settings: Settings, session_factory: sessionmaker[Session]) -> Iterator[None]:
+    """``run_worker`` in a thread with the loopback HTTP partner's adapter; stopped on exit."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_worker,
+        args=(settings, session_factory, {HTTP_ADAPTER.code: HTTP_ADAPTER}),
+        kwargs={"stop": stop},
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "the worker did not stop"
+
+
+def _in_status(outbox: Outbox, ids: list[int], status: DeliveryStatus) -> Callable[[], bool]:
+    return lambda: all(outbox.get(i).status is status for i in ids)
+
+
+def _queue_counts(sender: DeliveryActors) -> dict[str, tuple[int, int, int]]:
+    """Per lane, what RabbitMQ holds: (waiting, delayed for a retry, dramatiq dead letters)."""
+    assert isinstance(sender.broker, RabbitmqBroker)
+    return {lane: sender.broker.get_queue_message_counts(lane) for lane in LANES}
+
+
+def test_messages_on_both_lanes_are_delivered_once_through_a_real_worker(
+    settings: Settings, session_factory: sessionmaker[Session], sender: DeliveryActors
+) -> None:
+    with HttpPartner() as receiver:
+        # Given one urgent and one routine row for an HTTP partner, sent to RabbitMQ
+        outbox = Outbox(session_factory)
+        outbox.partner("social", adapter=HTTP_ADAPTER.code, endpoint=receiver.url)
+        urgent = outbox.delivery(priority="urgent")
+        routine = outbox.delivery(priority="routine")
+        sender.enqueue_many([(urgent, "urgent"), (routine, "routine")])
+
+        # When a worker runs on the same RabbitMQ
+        with worker_running(settings, session_factory):
+            wait_until(
+                _in_status(outbox, [urgent, routine], DeliveryStatus.DELIVERED),
+                timeout_s=20,
+                what="both rows delivered",
+            )
+
+    # Then the partner received each message once, on the first attempt
+    rows = [outbox.get(i) for i in (urgent, routine)]
+    assert sorted(receiver.received) == sorted(row.message.message_id for row in rows)
+    assert [(row.attempts, [a.outcome for a in row.attempt_log]) for row in rows] == [
+        (1, ["delivered"]),
+        (1, ["delivered"]),
+    ]
+    # And RabbitMQ holds nothing more: both messages were acknowledged
+    assert _queue_counts(sender) == {"urgent": (0, 0, 0), "routine": (0, 0, 0)}
+
+
+def test_a_failing_partner_is_retried_with_backoff_then_delivered(
+    settings: Settings, session_factory: sessionmaker[Session], sender: DeliveryActors
+) -> None:
+    # Given a partner that answers 500 twice, then accepts
+    with HttpPartner(fail_first=MAX_RETRIES) as receiver:
+        outbox = Outbox(session_factory)
+        outbox.partner("social", adapter=HTTP_ADAPTER.code, endpoint=receiver.url)
+        delivery_id = outbox.delivery()
+        sender.enqueue(delivery_id, "routine")
+
+        # When the worker delivers it
+        with worker_running(settings, session_factory):
+            wait_until(
+                _in_status(outbox, [delivery_id], DeliveryStatus.DELIVERED),
+                timeout_s=20,
+                what="the row delivered",
+            )
+
+    # Then the retries went through RabbitMQ's delay queue and the last attempt succeeded
+    row = outbox.get(delivery_id)
+    assert [(a.number, a.outcome) for a in row.attempt_log] == [
+        (1, "retry"),
+        (2, "retry"),
+        (3, "delivered"),
+    ]
+    assert [a.error for a in row.attempt_log] == [
+        "PartnerUnavailable: HTTP 500",
+        "PartnerUnavailable: HTTP 500",
+        None,
+    ]
+    assert row.remote_reference == "ref-3"
+    assert receiver.received == [row.message.message_id] * 3
+    assert _queue_counts(sender)["routine"] == (0, 0, 0)
+
+
+def test_a_final_failure_is_dead_lettered_and_a_replay_delivers_it(
+    settings: Settings, session_factory: sessionmaker[Session], sender: DeliveryActors
+) -> None:
+    # Given a partner that answers 500 to every attempt the retry policy allows
+    attempts = MAX_RETRIES + 1
+    with HttpPartner(fail_first=attempts) as receiver:
+        outbox = Outbox(session_factory)
+        outbox.partner("social", adapter=HTTP_ADAPTER.code, endpoint=receiver.url)
+        delivery_id = outbox.delivery(priority="urgent")
+        sender.enqueue(delivery_id, "urgent")
+
+        with worker_running(settings, session_factory):
+            # When the retries run out
+            wait_until(
+                _in_status(outbox, [delivery_id], DeliveryStatus.DEAD),
+                timeout_s=20,
+                what="the row dead",
+            )
+            # Then the row is dead after exactly the allowed attempts, and dramatiq
+            # nacked the message into RabbitMQ's dead-letter queue
+            dead = outbox.get(delivery_id)
+            assert [(a.number, a.outcome) for a in dead.attempt_log] == [
+                (1, "retry"),
+                (2, "retry"),
+                (3, "dead"),
+            ]
+            assert _queue_counts(sender)["urgent"] == (0, 0, 1)
+
+            # When an operator replays it (the worker's sweeper sends it)
+            with session_factory.begin() as session:
+                replayed = replay_dead_letters(
+                    session,
+                    actor=Actor(login="cli:test", role="operator"),
+                    reason="partner fixed",
+                    now=now(),
+                    ids=[delivery_id],
+                )
+            assert replayed == [delivery_id]
+            wait_until(
+                _in_status(outbox, [delivery_id], DeliveryStatus.DELIVERED),
+                timeout_s=20,
+                what="the replayed row delivered",
+            )
+
+    # Then it is delivered on the next attempt, with the same MessageId
+    row = outbox.get(delivery_id)
+    assert [a.outcome for a in row.attempt_log] == ["retry", "retry", "dead", "delivered"]
+    assert receiver.received == [row.message.message_id] * (attempts + 1)
