@@ -1,24 +1,45 @@
-"""Onboarding a partner system: certificate, API key, registration, and the bundle to hand over.
+"""Onboarding a partner system: certificate, API key, registration, and the bundle to hand over;
+and later, rotating or revoking the certificate it signs with.
 
 The bundle folder ``$HUB_DATA_DIR/partners/<code>/`` holds what the partner's
 adapter needs: ``key.pem`` + ``cert.pem`` (its signing identity, system code
 bound in the certificate), ``ca.pem`` (to verify the hub's outbound copies)
 and ``api_key``. In production the partner brings a certificate from the
 region's CA instead and only the API key is issued here.
+
+The certificate a partner signs with is registered with the hub (``hub.partners``):
+onboarding registers the one it issues, ``rotate_partner_certificate`` a new one
+(issued here, or brought from the region's CA), and the old one keeps working for
+the overlap. Rotations and revocations are audited like the other operations.
 """
 
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from cryptography import x509
 from sqlalchemy.orm import Session
 
 from adapters.registry import get_adapter
-from hub.partners import register_partner, rotate_api_key
-from hub.store import DeliveryMode
-from signing import DevPki
+from hub.operations import Actor, record_operation
+from hub.partners import (
+    get_partner,
+    register_certificate,
+    register_partner,
+    revoke_certificates,
+    rotate_api_key,
+)
+from hub.store import (
+    DeliveryMode,
+    Partner,
+    PartnerCertificate,
+    find_partner_certificates,
+    live_certificates,
+)
+from signing import DevPki, SignerIdentity, SignerNotSender, SystemCredentials, TrustStore
 
 
 @dataclass(frozen=True)
@@ -57,7 +78,7 @@ def onboard_partner(
     if mode is DeliveryMode.PUSH and not endpoint:
         raise ValueError(f"{code} is delivered by push: give its --endpoint")
     credentials = pki.issue(code, organisation)
-    _, key = register_partner(
+    partner, key = register_partner(
         session,
         code=code,
         organisation=organisation,
@@ -66,11 +87,8 @@ def onboard_partner(
         endpoint=endpoint if mode is DeliveryMode.PUSH else None,
         now=now,
     )
-    directory = bundle_dir(data_dir, code)
-    directory.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(credentials.cert_path, directory / "cert.pem")
-    shutil.copyfile(pki.ca_certificate_path, directory / "ca.pem")
-    _write_secret(directory / "key.pem", credentials.key_path.read_bytes())
+    register_certificate(session, partner, _identity_of(credentials), now=now, overlap=None)
+    directory = _write_signing_identity(pki, credentials, data_dir)
     _write_secret(directory / "api_key", key.secret_key.encode("ascii"))
     return PartnerBundle(code, mode, endpoint, directory, key.secret_key)
 
@@ -88,6 +106,124 @@ def rotate_partner_key(
     directory.mkdir(parents=True, exist_ok=True)
     _write_secret(directory / "api_key", key.secret_key.encode("ascii"))
     return key.secret_key
+
+
+def rotate_partner_certificate(
+    session: Session,
+    pki: DevPki,
+    *,
+    data_dir: Path,
+    code: str,
+    now: datetime,
+    overlap: timedelta,
+    actor: Actor,
+    reason: str | None,
+    brought_pem: bytes | None = None,
+) -> PartnerCertificate:
+    """Register a new signing certificate for ``code``; the old ones sign for ``overlap`` more.
+
+    ``brought_pem``: a certificate the partner got from the region's CA, which must be
+    trusted now and name ``code``; without it the dev PKI issues one and writes it, with
+    its key, to the partner's bundle, as onboarding does.
+
+    Raises:
+        LookupError: no partner ``code``.
+        ValueError: malformed PEM, or the certificate is registered already.
+        SigningError: the brought certificate is untrusted, expired, revoked
+            (``CertificateUntrusted`` …) or names another system (``SignerNotSender``).
+    """
+    partner = get_partner(session, code)
+    if brought_pem is None:
+        credentials = pki.issue(code, partner.organisation)
+        identity = _identity_of(credentials)
+        _write_signing_identity(pki, credentials, data_dir)
+    else:
+        certificate = x509.load_pem_x509_certificate(brought_pem)
+        TrustStore.load(pki.root).check(certificate, now=now)
+        identity = SignerIdentity.from_certificate(certificate)
+        if identity.system_code != code:
+            raise SignerNotSender(f"the certificate names {identity.system_code!r}, not {code!r}")
+    earlier = [row.serial_hex for row in live_certificates(session, partner.id, now=now)]
+    row = register_certificate(session, partner, identity, now=now, overlap=overlap)
+    _audit_certificates(
+        session,
+        actor,
+        "partner.rotate_cert",
+        partner,
+        [row],
+        f"overlap_h={overlap.total_seconds() / 3600:g} earlier={','.join(earlier) or '-'}",
+        reason,
+        now,
+    )
+    return row
+
+
+def revoke_partner_certificate(
+    session: Session,
+    pki: DevPki,
+    *,
+    code: str,
+    now: datetime,
+    actor: Actor,
+    reason: str,
+    fingerprint: str | None = None,
+) -> list[PartnerCertificate]:
+    """Revoke certificate ``fingerprint`` of ``code``, or else every one it may sign with.
+
+    The hub refuses them from ``now`` on (``signature.revoked``). With the dev PKI's CA
+    at hand their serials also go on a new ``crl.pem``, which every verifier re-reads;
+    in production the region's CA publishes the CRL. A partner registered before
+    migration 0006 has no certificate on record: its current dev-PKI one is registered
+    first, so that it can be revoked.
+
+    Raises:
+        LookupError: no partner ``code``, or no such certificate to revoke.
+    """
+    partner = get_partner(session, code)
+    legacy = pki.credentials(code)
+    if not find_partner_certificates(session, code) and legacy.cert_path.exists():
+        register_certificate(session, partner, _identity_of(legacy), now=now, overlap=None)
+    rows = revoke_certificates(session, partner, now=now, fingerprint=fingerprint)
+    if pki.exists:
+        for row in rows:
+            pki.revoke_serial(int(row.serial_hex, 16))
+    crl = "published" if pki.exists else "left to the CA"
+    _audit_certificates(
+        session, actor, "partner.revoke_cert", partner, rows, f"crl={crl}", reason, now
+    )
+    return rows
+
+
+def _audit_certificates(
+    session: Session,
+    actor: Actor,
+    action: str,
+    partner: Partner,
+    rows: Sequence[PartnerCertificate],
+    more: str,
+    reason: str | None,
+    now: datetime,
+) -> None:
+    serials = ",".join(row.serial_hex for row in rows)
+    record_operation(
+        session, actor, action, f"partner={partner.code} serial={serials} {more}", reason, now
+    )
+
+
+def _identity_of(credentials: SystemCredentials) -> SignerIdentity:
+    return SignerIdentity.from_certificate(
+        x509.load_pem_x509_certificate(credentials.cert_path.read_bytes())
+    )
+
+
+def _write_signing_identity(pki: DevPki, credentials: SystemCredentials, data_dir: Path) -> Path:
+    """Copy the issued key and certificate, and the CA, into the partner's bundle folder."""
+    directory = bundle_dir(data_dir, credentials.system_code)
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(credentials.cert_path, directory / "cert.pem")
+    shutil.copyfile(pki.ca_certificate_path, directory / "ca.pem")
+    _write_secret(directory / "key.pem", credentials.key_path.read_bytes())
+    return directory
 
 
 def _write_secret(path: Path, data: bytes) -> None:

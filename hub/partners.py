@@ -1,4 +1,4 @@
-"""Partner systems registered with the hub, and their API keys.
+"""Partner systems registered with the hub, their API keys and their signing certificates.
 
 An API key is ``hubk_<key id>_<secret>``: the key id finds the key's row, the secret
 is checked against its argon2id hash. A partner may hold several keys at once: a
@@ -7,6 +7,11 @@ partner switches without an outage. A verified secret is remembered in the proce
 (by its SHA-256 and the stored hash), so argon2's cost is paid once per key and
 process, not per message; expiry, revocation and a disabled partner are still
 checked on every request, from the database.
+
+Certificates follow the same design: the hub records which certificates (by SHA-256
+fingerprint) each partner may sign with; a rotation registers a new one and gives the
+old ones ``valid_until = now + overlap``; a revocation ends one at once. Ingest checks
+the record after the signature (``hub.ingest.certificates``).
 """
 
 import hashlib
@@ -15,6 +20,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -22,7 +28,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.errors import Rejection
-from hub.store import DeliveryMode, Partner, PartnerApiKey
+from hub.store import (
+    DeliveryMode,
+    Partner,
+    PartnerApiKey,
+    PartnerCertificate,
+    find_partner_certificates,
+    live_certificates,
+)
 
 _KEY_PREFIX = "hubk"
 #: Keys issued before argon2 (migration 0005) keep their SHA-256 until rotated.
@@ -73,10 +86,7 @@ def rotate_api_key(session: Session, code: str, *, now: datetime, overlap: timed
     Raises:
         LookupError: no partner ``code``.
     """
-    partner = session.scalar(select(Partner).where(Partner.code == code))
-    if partner is None:
-        raise LookupError(f"no partner {code}")
-    return issue_api_key(session, partner, now=now, overlap=overlap)
+    return issue_api_key(session, get_partner(session, code), now=now, overlap=overlap)
 
 
 def issue_api_key(
@@ -140,6 +150,91 @@ def authenticate(session: Session, presented: str | None, *, now: datetime) -> P
     if not partner.active:
         raise Rejection("auth.partner_inactive", f"partner {partner.code} is disabled")
     return partner
+
+
+class CertificateIdentity(Protocol):
+    """What the hub records of a certificate (``signing.SignerIdentity`` has it)."""
+
+    @property
+    def fingerprint_sha256(self) -> str: ...
+    @property
+    def serial_number(self) -> int: ...
+    @property
+    def not_after(self) -> datetime: ...
+
+
+def get_partner(session: Session, code: str) -> Partner:
+    """Partner ``code``.
+
+    Raises:
+        LookupError: no partner ``code``.
+    """
+    partner = session.scalar(select(Partner).where(Partner.code == code))
+    if partner is None:
+        raise LookupError(f"no partner {code}")
+    return partner
+
+
+def register_certificate(
+    session: Session,
+    partner: Partner,
+    certificate: CertificateIdentity,
+    *,
+    now: datetime,
+    overlap: timedelta | None,
+) -> PartnerCertificate:
+    """Let ``partner`` sign with ``certificate``; its other live ones end now, or after ``overlap``.
+
+    The caller has checked that the certificate is trusted and names ``partner``.
+
+    Raises:
+        ValueError: the certificate is registered already (for this or another partner).
+    """
+    taken = session.scalar(
+        select(PartnerCertificate.id).where(
+            PartnerCertificate.fingerprint_sha256 == certificate.fingerprint_sha256
+        )
+    )
+    if taken is not None:
+        raise ValueError(f"certificate serial {certificate.serial_number:x} is registered already")
+    ends = now if overlap is None else now + overlap
+    for row in live_certificates(session, partner.id, now=now):
+        row.valid_until = min(row.valid_until, ends) if row.valid_until else ends
+    row = PartnerCertificate(
+        partner_id=partner.id,
+        fingerprint_sha256=certificate.fingerprint_sha256,
+        serial_hex=f"{certificate.serial_number:x}",
+        not_after=certificate.not_after,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def revoke_certificates(
+    session: Session, partner: Partner, *, now: datetime, fingerprint: str | None = None
+) -> list[PartnerCertificate]:
+    """Revoke the partner's certificate ``fingerprint`` (any registered), or else all its live
+    ones; returns them. Ingest refuses them from ``now`` on with ``signature.revoked``.
+
+    Raises:
+        LookupError: nothing to revoke (no such certificate, or no live one).
+    """
+    if fingerprint is None:
+        rows = list(live_certificates(session, partner.id, now=now))
+    else:
+        rows = [
+            row
+            for row in find_partner_certificates(session, partner.code)
+            if row.fingerprint_sha256 == fingerprint.lower() and row.revoked_at is None
+        ]
+    if not rows:
+        raise LookupError(f"partner {partner.code} has no such certificate to revoke")
+    for row in rows:
+        row.revoked_at = now
+    session.flush()
+    return rows
 
 
 def list_partners(session: Session) -> Sequence[Partner]:

@@ -1,4 +1,5 @@
-"""``hub partners``: onboard partner systems, list them, pause and resume deliveries to them."""
+"""``hub partners``: onboard partner systems, list them, pause and resume deliveries to them,
+rotate their API keys and signing certificates, revoke a certificate."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -8,12 +9,17 @@ from rich.table import Table
 
 from hub.cli.common import DataDirOption, console, fail, load_settings
 from hub.cli.operations import ReasonOption, cli_actor, operation
-from hub.onboarding import onboard_partner, rotate_partner_key
+from hub.onboarding import (
+    onboard_partner,
+    revoke_partner_certificate,
+    rotate_partner_certificate,
+    rotate_partner_key,
+)
 from hub.operations import pause_partner, resume_partner
 from hub.partners import list_partners
 from hub.runtime import utc_now
 from hub.store import make_engine, make_session_factory
-from signing import DevPki
+from signing import DevPki, SigningError
 
 app = typer.Typer(help="Partner systems.", no_args_is_help=True)
 
@@ -79,6 +85,77 @@ def rotate_key(
         engine.dispose()
     console.print(f"new API key for {code} (the old one works {overlap_hours:g} h more):")
     console.print(f"  {api_key}", soft_wrap=True)
+
+
+@app.command("rotate-cert")
+def rotate_cert(
+    code: str = typer.Argument(..., help="System code of the partner."),
+    overlap_hours: float = typer.Option(
+        168.0, "--overlap-hours", min=0, help="How long the old certificate keeps signing."
+    ),
+    cert: Path | None = typer.Option(
+        None, "--cert", help="A PEM certificate from the region's CA (else the dev PKI issues)."
+    ),
+    reason: str | None = typer.Option(None, "--reason", help="Why; kept in the audit log."),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Register a new signing certificate; the old one is accepted for the overlap."""
+    brought = cert.read_bytes() if cert is not None else None
+    try:
+        with operation(data_dir) as (settings, session):
+            row = rotate_partner_certificate(
+                session,
+                DevPki(settings.pki_dir),
+                data_dir=settings.data_dir,
+                code=code,
+                now=utc_now(),
+                overlap=timedelta(hours=overlap_hours),
+                actor=cli_actor(),
+                reason=reason,
+                brought_pem=brought,
+            )
+    except (LookupError, ValueError, SigningError) as exc:
+        raise fail(f"certificate not registered: {exc}") from exc
+    console.print(
+        f"partner {code} signs with certificate serial {row.serial_hex} from now on", soft_wrap=True
+    )
+    console.print(f"earlier certificates are accepted {overlap_hours:g} h more")
+    if brought is None:
+        console.print(
+            f"its new key and certificate: {settings.data_dir / 'partners' / code}", soft_wrap=True
+        )
+
+
+@app.command("revoke-cert")
+def revoke_cert(
+    code: str = typer.Argument(..., help="System code of the partner."),
+    fingerprint: str | None = typer.Option(
+        None, "--fingerprint", help="SHA-256 (hex) of one certificate; default: all it signs with."
+    ),
+    reason: str = ReasonOption,
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Revoke a partner's signing certificate: its messages are refused from now on."""
+    try:
+        with operation(data_dir) as (settings, session):
+            pki = DevPki(settings.pki_dir)
+            rows = revoke_partner_certificate(
+                session,
+                pki,
+                code=code,
+                now=utc_now(),
+                actor=cli_actor(),
+                reason=reason,
+                fingerprint=fingerprint,
+            )
+    except LookupError as exc:
+        raise fail(f"nothing revoked: {exc}") from exc
+    serials = ", ".join(row.serial_hex for row in rows)
+    console.print(
+        f"revoked certificate serial {serials} of {code}; its messages are refused", soft_wrap=True
+    )
+    if not pki.exists:
+        console.print("ask the region's CA to revoke it too and publish crl.pem under the PKI")
 
 
 @app.command("list")

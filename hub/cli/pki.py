@@ -1,11 +1,14 @@
-"""``hub pki``: the development PKI (CA, hub key, partner certificates)."""
+"""``hub pki``: the development PKI (CA, hub key, partner certificates); hub key rotation."""
 
 from pathlib import Path
 
 import typer
 
-from hub.cli.common import DataDirOption, console, load_settings
-from signing import DevPki
+from hub.cli.common import DataDirOption, console, fail, load_settings
+from hub.cli.operations import cli_actor, operation
+from hub.operations import record_operation
+from hub.runtime import utc_now
+from signing import HUB_SYSTEM_CODE, DevPki
 
 app = typer.Typer(help="Development PKI.", no_args_is_help=True)
 
@@ -17,3 +20,34 @@ def init(data_dir: Path | None = DataDirOption) -> None:
     pki = DevPki(settings.pki_dir)
     pki.init()
     console.print(f"PKI ready under {settings.pki_dir}")
+
+
+@app.command("rotate-hub-key")
+def rotate_hub_key(
+    reason: str | None = typer.Option(None, "--reason", help="Why; kept in the audit log."),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Issue the hub a new signing key and certificate; the old certificate is kept.
+
+    Running `hub serve` and `hub worker` processes sign with the new key within
+    `crl_recheck_s` seconds; copies signed earlier keep verifying against the CA.
+    """
+    with operation(data_dir) as (settings, session):
+        pki = DevPki(settings.pki_dir)
+        if not pki.exists:
+            raise fail("no PKI yet: run `hub pki init` first")
+        old = pki.signing_key(HUB_SYSTEM_CODE).certificate.serial_number
+        pki.rotate_hub_key()
+        new = pki.signing_key(HUB_SYSTEM_CODE).certificate.serial_number
+        record_operation(
+            session,
+            cli_actor(),
+            "pki.rotate_hub_key",
+            f"serial={new:x} earlier={old:x}",
+            reason,
+            utc_now(),
+        )
+    console.print(
+        f"hub signs with certificate serial {new:x}; serial {old:x} kept under retired/",
+        soft_wrap=True,
+    )
