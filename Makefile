@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test lint format clean
+.PHONY: demo test bench lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ demo: $(STAMP)
 ## The whole suite, against real SQLite, PostgreSQL and Redis.
 test: $(STAMP)
 	$(BIN)/pytest
+
+## Measure the hub on this machine (docs/performance.md); `make bench BENCH_ARGS=--quick` for a smoke run.
+bench: $(STAMP)
+	$(BIN)/hub bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -3,6 +3,7 @@
 import typer
 
 from hub.cli import (
+    bench,
     cases,
     db,
     deliveries,
@@ -42,6 +43,7 @@ app.command("demo")(demo.demo)
 app.command("audit")(people.audit)
 app.command("evidence")(evidence.evidence)
 app.command("stats")(stats.stats)
+app.command("bench")(bench.bench)
 
 
 def main() -> None:

@@ -1,0 +1,189 @@
+"""The figures of one bench run: the JSON ``--json`` writes and the table printed.
+
+Rates are messages per second, each message delivered to every recipient; latencies
+milliseconds; memory MiB (``VmRSS``).
+"""
+
+import json
+import os
+import platform
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rich.table import Table
+
+__all__ = ["BenchFigures", "StackFigures", "Targets", "machine_description"]
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What issue 8 asks of this 2-core machine."""
+
+    ratio: float = 0.5
+    urgent_p99_ms: float = 500.0
+    scale_ratio: float = 0.8
+    #: Worker RSS growth over 100,000 messages, in MiB.
+    rss_growth_mb: float = 50.0
+
+
+@dataclass(frozen=True)
+class StackFigures:
+    """Throughput of the whole hub on one stack."""
+
+    stack: str
+    #: Messages posted, accepted (202), and delivered to every recipient.
+    sent: int
+    accepted: int
+    delivered: int
+    #: First post to the hub's time of the last delivery, in seconds.
+    seconds: float
+    #: Refusals by problem code; none expected.
+    refused: dict[str, int] = field(default_factory=dict)
+    #: Messages already in the log when the run started.
+    log_before: int = 0
+
+    @property
+    def msgs_per_s(self) -> float:
+        return self.delivered / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class BenchFigures:
+    """Everything one run measured; ``to_json`` gives the ``--json`` file's content."""
+
+    quick: bool
+    machine: str
+    cores: int
+    #: The options the run was made with (counts, concurrency, processes).
+    options: dict[str, object]
+    bare_msgs_per_s: float
+    #: The first stack's throughput (``hub_msgs_per_s``), then the others.
+    stacks: tuple[StackFigures, ...]
+    urgent_p50_ms: float
+    urgent_p99_ms: float
+    #: Urgent messages measured and the routine backlog they were sent into.
+    urgent_count: int
+    urgent_backlog: int
+    #: Throughput with ``seed_large`` messages in the log over that with ``seed_small``.
+    scale_small: StackFigures
+    scale_large: StackFigures
+    worker_rss_start_mb: float
+    worker_rss_after_mb: float
+    #: Deliveries the measured worker made between the two RSS readings.
+    worker_deliveries: int
+    targets: Targets = Targets()
+
+    @property
+    def hub_msgs_per_s(self) -> float:
+        return self.stacks[0].msgs_per_s
+
+    @property
+    def ratio(self) -> float:
+        return self.hub_msgs_per_s / self.bare_msgs_per_s
+
+    @property
+    def scale_ratio(self) -> float:
+        return self.scale_large.msgs_per_s / self.scale_small.msgs_per_s
+
+    def to_json(self) -> dict[str, object]:
+        """The figures as plain JSON values, every issue-8 name at the top level."""
+        return {
+            "quick": self.quick,
+            "machine": self.machine,
+            "cores": self.cores,
+            "options": self.options,
+            "bare_msgs_per_s": round(self.bare_msgs_per_s, 1),
+            "hub_msgs_per_s": round(self.hub_msgs_per_s, 1),
+            "ratio": round(self.ratio, 3),
+            "stacks": {s.stack: _stack_json(s, self.bare_msgs_per_s) for s in self.stacks},
+            "urgent_p50_ms": round(self.urgent_p50_ms, 1),
+            "urgent_p99_ms": round(self.urgent_p99_ms, 1),
+            "urgent_count": self.urgent_count,
+            "urgent_backlog": self.urgent_backlog,
+            "scale_ratio": round(self.scale_ratio, 3),
+            "scale": {
+                "small": _stack_json(self.scale_small, self.bare_msgs_per_s),
+                "large": _stack_json(self.scale_large, self.bare_msgs_per_s),
+            },
+            "worker_rss_mb": {
+                "start": round(self.worker_rss_start_mb, 1),
+                "after": round(self.worker_rss_after_mb, 1),
+                "growth": round(self.worker_rss_after_mb - self.worker_rss_start_mb, 1),
+                "deliveries": self.worker_deliveries,
+            },
+            "targets": asdict(self.targets),
+        }
+
+    def write_json(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
+
+    def table(self) -> Table:
+        """The figures beside their targets, for the terminal."""
+        title = "hub bench" + (" --quick (small counts and seeds)" if self.quick else "")
+        table = Table("figure", "value", "target", title=f"{title} — {self.machine}")
+        table.add_row("bare pipeline", f"{self.bare_msgs_per_s:,.0f} msg/s", "")
+        for stack in self.stacks:
+            table.add_row(
+                f"hub, {stack.stack}",
+                f"{stack.msgs_per_s:,.0f} msg/s ({stack.delivered:,} in {stack.seconds:.1f} s)",
+                "",
+            )
+        table.add_row("ratio", f"{self.ratio:.2f}", _at_least(self.ratio, self.targets.ratio))
+        backlog = f"under a {self.urgent_backlog:,} backlog"
+        table.add_row(f"urgent p50 {backlog}", f"{self.urgent_p50_ms:,.0f} ms", "")
+        table.add_row(
+            f"urgent p99 {backlog}",
+            f"{self.urgent_p99_ms:,.0f} ms",
+            _below(self.urgent_p99_ms, self.targets.urgent_p99_ms, "ms"),
+        )
+        table.add_row(
+            f"scale ({self.scale_large.log_before:,} / {self.scale_small.log_before:,} logged)",
+            f"{self.scale_ratio:.2f} ({self.scale_large.msgs_per_s:,.0f} / "
+            f"{self.scale_small.msgs_per_s:,.0f} msg/s)",
+            _at_least(self.scale_ratio, self.targets.scale_ratio),
+        )
+        growth = self.worker_rss_after_mb - self.worker_rss_start_mb
+        table.add_row(
+            f"worker RSS over {self.worker_deliveries:,} deliveries",
+            f"{self.worker_rss_start_mb:.0f} → {self.worker_rss_after_mb:.0f} MiB",
+            _below(growth, self.targets.rss_growth_mb, "MiB growth"),
+        )
+        return table
+
+
+def machine_description() -> str:
+    """Cores, CPU model and memory of this machine, as the README states them."""
+    model = "unknown CPU"
+    memory = ""
+    cpuinfo, meminfo = Path("/proc/cpuinfo"), Path("/proc/meminfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    if meminfo.exists():
+        kib = int(meminfo.read_text().split()[1])
+        memory = f", {kib / 1024 / 1024:.0f} GiB RAM"
+    return f"{os.cpu_count()} cores, {model}{memory}, Python {platform.python_version()}"
+
+
+def _stack_json(stack: StackFigures, bare: float) -> dict[str, object]:
+    return {
+        "hub_msgs_per_s": round(stack.msgs_per_s, 1),
+        "ratio": round(stack.msgs_per_s / bare, 3),
+        "sent": stack.sent,
+        "accepted": stack.accepted,
+        "delivered": stack.delivered,
+        "seconds": round(stack.seconds, 3),
+        "refused": stack.refused,
+        "log_before": stack.log_before,
+    }
+
+
+def _at_least(value: float, target: float) -> str:
+    return f"≥ {target:g} " + ("[green]met[/green]" if value >= target else "[red]not met[/red]")
+
+
+def _below(value: float, target: float, unit: str) -> str:
+    mark = "[green]met[/green]" if value < target else "[red]not met[/red]"
+    return f"< {target:g} {unit} {mark}"

@@ -1,0 +1,388 @@
+"""One bench run, in order: the bare pipeline, then the whole hub on each stack.
+
+On the first stack: warm up, seed the log to 1 % of ``--seed-log``, measure
+throughput (``hub_msgs_per_s``); put a routine backlog in the outbox and probe the
+urgent lane while it drains; seed the log up to ``--seed-log`` and measure throughput
+again (``scale_ratio``); read the worker's memory before and after all of it. Every
+other stack gets a warm-up, the small seed and one throughput figure. The hub runs
+as real processes (``hub.rig``); each stack gets a fresh data folder, and a
+PostgreSQL stack a database of its own, dropped afterwards.
+"""
+
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from hub.bench.bare import bare_msgs_per_s
+from hub.bench.figures import BenchFigures, StackFigures, machine_description
+from hub.bench.load import Poster, wait_for_arrivals
+from hub.bench.mix import SENDER, build_mix
+from hub.bench.options import BenchOptions, Stack
+from hub.bench.queries import backlog_left, delivered_by, latencies_ms
+from hub.bench.rss import rss_mb
+from hub.bench.seed import SeedSample, count_logged, seed_backlog, seed_log
+from hub.bench.urgent import percentile, probe_urgent
+from hub.config import Settings
+from hub.onboarding import bundle_dir
+from hub.rig import Rig, RigOptions
+from hub.runtime import build_runtime
+from hub.store import DeliveryStatus, MessageLog, OutboxDelivery
+from signing import DevPki, XmlSigner
+
+__all__ = ["BENCH_ENV", "run_bench"]
+
+#: The hub's settings in a bench: production's delivery timings (not the rig's
+#: fast-failing test ones), JSON logs as in production, and no per-partner rate limit
+#: (one simulated partner sends everything).
+BENCH_ENV = {
+    "HUB_PARTNER_RATE_PER_S": "0",
+    "HUB_DELIVERY_TIMEOUT_S": "10",
+    "HUB_DELIVERY_LEASE_S": "60",
+    "HUB_DELIVERY_MIN_BACKOFF_MS": "1000",
+    "HUB_DELIVERY_MAX_BACKOFF_MS": "300000",
+    "HUB_SWEEP_INTERVAL_S": "5",
+    "HUB_STUCK_AFTER_S": "120",
+    "HUB_CIRCUIT_COOLDOWN_S": "30",
+    "HUB_CIRCUIT_MAX_COOLDOWN_S": "600",
+    "HUB_LOG_FORMAT": "json",
+}
+#: Messages posted (and delivered) before anything is measured: imports, caches, pools.
+_WARMUP = 30
+#: Distinct signed messages the seeded log is made of.
+_SEED_SAMPLES = 30
+#: Copies each message of the mix is routed to (``social`` and ``kdn``).
+_COPIES = 2
+
+#: The slowest backlog drain the urgent probes are prepared for, in deliveries a second.
+_SLOWEST_DRAIN_PER_S = 100
+#: How often the backlog is looked at while it drains, in seconds.
+_DRAIN_CHECK_S = 1.0
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class _FirstStack:
+    """The figures only the first stack measures."""
+
+    bare_msgs_per_s: float
+    small: StackFigures
+    large: StackFigures
+    urgent_ms: Sequence[float]
+    rss_start_mb: float
+    rss_after_mb: float
+    deliveries: int
+
+
+def run_bench(options: BenchOptions, *, progress: Progress) -> BenchFigures:
+    """Run every measurement ``options`` asks for and return the figures.
+
+    Raises:
+      BenchRefused: impossible options.
+      TimeoutError: deliveries stalled (each process's log is under the data folder).
+    """
+    options.check()
+    with _data_root(options.data_dir) as root:
+        first_stack, *others = options.stacks
+        with _rig(first_stack, root, options) as rig:
+            progress(f"{first_stack}: hub started under {rig.data_dir}")
+            first = _measure_first(rig, options, progress)
+        stacks = [first.small]
+        for stack in others:
+            with _rig(stack, root, options) as rig:
+                progress(f"{stack}: hub started under {rig.data_dir}")
+                sign = _partner_signer(rig.data_dir)
+                samples = _seed_samples(rig, _warm_up(rig, options, sign))
+                messages = build_mix(options.messages, sign=sign)
+                stacks.append(_seeded_throughput(rig, options, samples, messages, progress))
+    return BenchFigures(
+        quick=options.quick,
+        machine=machine_description(),
+        cores=os.cpu_count() or 1,
+        options=_options_json(options),
+        bare_msgs_per_s=first.bare_msgs_per_s,
+        stacks=tuple(stacks),
+        urgent_p50_ms=percentile(first.urgent_ms, 0.50),
+        urgent_p99_ms=percentile(first.urgent_ms, 0.99),
+        urgent_count=len(first.urgent_ms) // _COPIES,
+        urgent_backlog=options.backlog,
+        scale_small=first.small,
+        scale_large=first.large,
+        worker_rss_start_mb=first.rss_start_mb,
+        worker_rss_after_mb=first.rss_after_mb,
+        worker_deliveries=first.deliveries,
+    )
+
+
+def _measure_first(rig: Rig, options: BenchOptions, progress: Progress) -> _FirstStack:
+    """Bare pipeline, throughput, urgent lane under backlog, scale, and the worker's memory."""
+    sign = _partner_signer(rig.data_dir)
+    samples = _seed_samples(rig, _warm_up(rig, options, sign))
+    progress(f"signing {2 * options.messages:,} messages as {SENDER}")
+    small_round, large_round = (build_mix(options.messages, sign=sign) for _ in range(2))
+    progress(f"bare pipeline: {options.bare_processes} processes")
+    bare = bare_msgs_per_s(
+        rig.data_dir, [raw for _, raw in small_round], processes=options.bare_processes
+    )
+    worker = rig.processes["worker-0"].pid
+    rss_start, delivered_before = rss_mb(worker), _delivered_count(rig)
+    small = _seeded_throughput(rig, options, samples, small_round, progress)
+    urgent_ms = _urgent(rig, options, samples, sign, progress)
+    large = _seeded_throughput(
+        rig, options, samples, large_round, progress, seed_to=options.seed_log
+    )
+    return _FirstStack(
+        bare_msgs_per_s=bare,
+        small=small,
+        large=large,
+        urgent_ms=urgent_ms,
+        rss_start_mb=rss_start,
+        rss_after_mb=rss_mb(worker),
+        deliveries=_delivered_count(rig) - delivered_before,
+    )
+
+
+def _seeded_throughput(
+    rig: Rig,
+    options: BenchOptions,
+    samples: Sequence[SeedSample],
+    messages: Sequence[tuple[str, bytes]],
+    progress: Progress,
+    *,
+    seed_to: int | None = None,
+) -> StackFigures:
+    """Seed the log up to ``seed_to`` (default: 1 % of ``--seed-log``), then measure."""
+    target = options.base_seed if seed_to is None else seed_to
+    with rig.session() as session:
+        logged = count_logged(session)
+    if target > logged:
+        progress(f"seeding the log: {logged:,} → {target:,} messages")
+        seed_log(rig.session, samples, count=target - logged, now=datetime.now(UTC))
+    with rig.session() as session:
+        logged = count_logged(session)
+    progress(f"throughput: {len(messages):,} messages, {options.concurrency} clients")
+    return _throughput(rig, options, messages, log_before=logged)
+
+
+def _throughput(
+    rig: Rig,
+    options: BenchOptions,
+    messages: Sequence[tuple[str, bytes]],
+    *,
+    log_before: int,
+) -> StackFigures:
+    poster = _poster(rig, options.concurrency)
+    try:
+        started = datetime.now(UTC)
+        posted = poster.post_all(messages)
+    finally:
+        poster.close()
+    wait_for_arrivals(
+        lambda: rig.receiver.arrivals().keys(),
+        [(recipient, message_id) for message_id in posted.accepted for recipient in _recipients()],
+    )
+    with rig.session() as session:
+        delivered, last = delivered_by(session, posted.accepted)
+    seconds = (last - started).total_seconds() if last is not None else 0.0
+    return StackFigures(
+        stack=_stack_of(rig),
+        sent=len(messages),
+        accepted=len(posted.accepted),
+        delivered=delivered // _COPIES,
+        seconds=seconds,
+        refused=posted.refused,
+        log_before=log_before,
+    )
+
+
+def _urgent(
+    rig: Rig,
+    options: BenchOptions,
+    samples: Sequence[SeedSample],
+    sign: Callable[..., bytes],
+    progress: Progress,
+) -> list[float]:
+    """Latencies of urgent copies posted while a backlog of ``options.backlog`` drains."""
+    # Enough urgent messages to probe the whole drain, were it as slow as _SLOWEST_DRAIN_PER_S.
+    drain_s = options.backlog * _COPIES / _SLOWEST_DRAIN_PER_S
+    count = max(options.urgent, int(drain_s / options.urgent_interval_s))
+    progress(f"signing {count:,} urgent messages; seeding a backlog of {options.backlog:,}")
+    urgent = build_mix(count, sign=sign, urgent=True)
+    ids = seed_backlog(rig.session, samples, count=options.backlog, now=datetime.now(UTC))
+    _enqueue_routine(rig, ids)
+    progress(f"urgent lane: one message each {options.urgent_interval_s * 1000:.0f} ms")
+    poster = _poster(rig, 1)
+
+    def drained() -> bool:
+        if not ids:
+            return True
+        with rig.session() as session:
+            return backlog_left(session, ids[0], ids[-1]) == 0
+
+    try:
+        probe = probe_urgent(
+            poster,
+            urgent,
+            interval_s=options.urgent_interval_s,
+            minimum=options.urgent,
+            drained=drained,
+        )
+    finally:
+        poster.close()
+    wait_for_arrivals(
+        lambda: rig.receiver.arrivals().keys(),
+        [(recipient, message_id) for message_id in probe.accepted for recipient in _recipients()],
+    )
+    progress("waiting for the backlog to drain")
+    _wait_drained(drained)
+    with rig.session() as session:
+        return latencies_ms(session, probe.accepted)
+
+
+def _wait_drained(drained: Callable[[], bool]) -> None:
+    while not drained():
+        time.sleep(_DRAIN_CHECK_S)
+
+
+def _enqueue_routine(rig: Rig, delivery_ids: Sequence[int]) -> None:
+    """Hand the backlog's rows to the broker, as the API would have on commit."""
+    runtime = build_runtime(
+        Settings(data_dir=rig.data_dir, database_url=rig.database_url, broker_url=rig.broker_url)
+    )
+    try:
+        assert runtime.actors is not None
+        runtime.actors.enqueue_many((delivery_id, "routine") for delivery_id in delivery_ids)
+    finally:
+        runtime.close()
+
+
+def _warm_up(rig: Rig, options: BenchOptions, sign: Callable[..., bytes]) -> list[str]:
+    """Post and deliver a few messages before measuring; returns their MessageIds."""
+    messages = build_mix(_WARMUP, sign=sign)
+    poster = _poster(rig, min(options.concurrency, _WARMUP))
+    try:
+        posted = poster.post_all(messages)
+    finally:
+        poster.close()
+    if posted.refused:
+        raise RuntimeError(f"the hub refused warm-up messages: {posted.refused}")
+    wait_for_arrivals(
+        lambda: rig.receiver.arrivals().keys(),
+        [(recipient, message_id) for message_id in posted.accepted for recipient in _recipients()],
+    )
+    return list(posted.accepted)
+
+
+def _seed_samples(rig: Rig, message_ids: Sequence[str]) -> list[SeedSample]:
+    """Real logged messages and the hub-signed copies it delivered, to seed the log with."""
+    samples: dict[int, SeedSample] = {}
+    with rig.session() as session:
+        rows = session.execute(
+            select(MessageLog.id, MessageLog.raw, MessageLog.sender, OutboxDelivery.recipient,
+                   OutboxDelivery.payload)
+            .join(OutboxDelivery, OutboxDelivery.message_log_id == MessageLog.id)
+            .where(MessageLog.message_id.in_(list(message_ids)[:_SEED_SAMPLES]))
+        )  # fmt: skip
+        for log_id, raw, sender, recipient, payload in rows:
+            sample = samples.setdefault(log_id, SeedSample(raw, sender, {}))
+            sample.copies[recipient] = payload
+    return list(samples.values())
+
+
+def _delivered_count(rig: Rig) -> int:
+    with rig.session() as session:
+        return (
+            session.scalar(
+                select(func.count()).where(OutboxDelivery.status == DeliveryStatus.DELIVERED)
+            )
+            or 0
+        )
+
+
+def _partner_signer(data_dir: Path) -> Callable[..., bytes]:
+    return XmlSigner(DevPki(data_dir / "pki").signing_key(SENDER)).sign
+
+
+def _poster(rig: Rig, concurrency: int) -> Poster:
+    api_key = (bundle_dir(rig.data_dir, SENDER) / "api_key").read_text(encoding="ascii").strip()
+    return Poster(rig.api_urls, api_key, concurrency=concurrency)
+
+
+def _recipients() -> tuple[str, ...]:
+    return ("social", "kdn")
+
+
+def _stack_of(rig: Rig) -> str:
+    return "sqlite" if rig.database_url.startswith("sqlite") else "postgresql"
+
+
+@contextlib.contextmanager
+def _rig(stack: Stack, root: Path, options: BenchOptions) -> Iterator[Rig]:
+    with contextlib.ExitStack() as stack_:
+        database_url = None
+        if stack == "postgresql":
+            database_url = stack_.enter_context(_fresh_database(options.admin_database_url))
+        rig = stack_.enter_context(
+            Rig(
+                RigOptions(
+                    data_dir=root / stack,
+                    database_url=database_url,
+                    apis=options.apis,
+                    workers=options.workers,
+                    worker_threads=options.worker_threads,
+                    env=BENCH_ENV,
+                )
+            )
+        )
+        rig.start()
+        yield rig
+
+
+@contextlib.contextmanager
+def _fresh_database(admin_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database for one run; dropped afterwards, whatever happens."""
+    name = f"hub_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def _data_root(data_dir: Path | None) -> Iterator[Path]:
+    """``data_dir`` as given (kept), or a temporary folder removed afterwards."""
+    if data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        yield data_dir
+        return
+    root = Path(tempfile.mkdtemp(prefix="hub-bench-"))
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _options_json(options: BenchOptions) -> dict[str, object]:
+    values = asdict(options)
+    values["data_dir"] = str(options.data_dir) if options.data_dir is not None else None
+    values["stacks"] = list(options.stacks)
+    values.pop("admin_database_url")
+    values["base_seed"] = options.base_seed
+    return values
