@@ -142,8 +142,18 @@ class HubClient:
             HubRefused: the hub rejected the message (any other problem code).
             HubUnreachable: network error, timeout, 429 or 5xx.
         """
-        message_id = schemas.read_header(envelope).message_id
-        signed = self.sign(envelope)
+        return self.send_signed(self.sign(envelope), schemas.read_header(envelope).message_id)
+
+    def send_signed(self, signed: bytes, message_id: str) -> SendReceipt:
+        """Post an already signed message (``sign``) with MessageId ``message_id``.
+
+        A partner that got no answer resends the very same bytes; as with ``send``, a 409
+        ``replay.duplicate`` then means the hub has it.
+
+        Raises:
+            HubRefused: the hub rejected the message (any other problem code).
+            HubUnreachable: network error, timeout, 429 or 5xx.
+        """
         try:
             response = self._request(
                 "POST",

@@ -116,6 +116,11 @@ class Rig:
         return self._broker_url
 
     @property
+    def owns_redis(self) -> bool:
+        """Whether the broker is the rig's own Redis (which it can kill and restart)."""
+        return self._redis is not None
+
+    @property
     def api_names(self) -> list[str]:
         return [f"api-{i}" for i in range(self.options.apis)]
 

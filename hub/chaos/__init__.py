@@ -1,0 +1,28 @@
+"""Chaos runs: a mixed load of signed messages while faults strike the rig's processes at
+random, then a checker that counts what was lost, duplicated or delivered."""
+
+from hub.chaos.checker import Figures, check
+from hub.chaos.faults import FAULTS, FaultEvent, FaultInjector, Target, available_faults
+from hub.chaos.load import Load, Outcome, SendResult, send_load
+from hub.chaos.run import ChaosOptions, ChaosReport, run_chaos
+
+__all__ = [
+    # A whole run
+    "ChaosOptions",
+    "ChaosReport",
+    "run_chaos",
+    # Load
+    "Load",
+    "Outcome",
+    "SendResult",
+    "send_load",
+    # Faults
+    "FAULTS",
+    "FaultEvent",
+    "FaultInjector",
+    "Target",
+    "available_faults",
+    # Checker
+    "Figures",
+    "check",
+]

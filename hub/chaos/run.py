@@ -1,0 +1,124 @@
+"""One chaos run: a rig, the load with faults injected at random, then the checker."""
+
+import contextlib
+import json
+import random
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from hub.chaos.checker import Figures, check
+from hub.chaos.faults import FaultEvent, FaultInjector, Target, available_faults
+from hub.chaos.load import Load, send_load
+from hub.config import Settings
+from hub.rig import Rig, RigOptions
+from hub.rig.postgres import PrivatePostgres
+from hub.runtime import utc_now
+
+__all__ = ["ChaosOptions", "ChaosReport", "run_chaos"]
+
+
+@dataclass(frozen=True)
+class ChaosOptions:
+    load: Load
+    apis: int = 2
+    workers: int = 2
+    database_url: str | None = None
+    broker_url: str | None = None
+    #: Run the hub on a PostgreSQL cluster of its own, which the faults stop and start.
+    private_postgres: bool = False
+    seed: int = 0
+    #: None: a fresh temporary folder (kept afterwards for its logs).
+    data_dir: Path | None = None
+    #: Fault names (``hub.chaos.faults.FAULTS``); None: every one the set-up allows.
+    faults: Sequence[str] | None = None
+    #: Pause between two faults, in seconds.
+    fault_pause_s: float = 0.5
+    #: Extra ``HUB_*`` settings for the hub's processes.
+    env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.private_postgres and self.database_url:
+            raise ValueError("--private-postgres and --database-url exclude each other")
+
+
+@dataclass(frozen=True)
+class ChaosReport:
+    figures: Figures
+    faults: list[FaultEvent]
+    data_dir: Path
+    load_s: float
+    total_s: float
+
+    def to_json(self) -> str:
+        report = asdict(self)
+        report["data_dir"] = str(self.data_dir)
+        report["violations"] = self.figures.violations()
+        return json.dumps(report, indent=1, ensure_ascii=False)
+
+
+def run_chaos(
+    options: ChaosOptions, *, progress: Callable[[str], None] = lambda _text: None
+) -> ChaosReport:
+    """Start the rig, send the load while faults strike, check; every process is stopped
+    at the end, also on Ctrl-C."""
+    started = time.monotonic()
+    data_dir = options.data_dir or Path(tempfile.mkdtemp(prefix="hub-chaos-"))
+    rng = random.Random(options.seed)  # noqa: S311 — reproducible choices, not secrets
+    with contextlib.ExitStack() as stack:
+        postgres = None
+        database_url = options.database_url
+        if options.private_postgres:
+            postgres = stack.enter_context(PrivatePostgres())
+            database_url = postgres.url
+        progress(f"starting {options.apis} API and {options.workers} worker processes")
+        rig_options = RigOptions(
+            data_dir=data_dir,
+            database_url=database_url,
+            broker_url=options.broker_url,
+            apis=options.apis,
+            workers=options.workers,
+            env=options.env,
+        )
+        rig = stack.enter_context(Rig(rig_options).start())
+        target = Target(rig, postgres)
+        injector = FaultInjector(
+            target,
+            options.faults if options.faults is not None else available_faults(target),
+            rng=random.Random(rng.random()),  # noqa: S311 — as above
+            pause_s=options.fault_pause_s,
+        )
+        clients = [stack.enter_context(rig.client("police", i)) for i in range(options.apis)]
+        progress(f"sending {options.load.messages} messages while injecting faults")
+        load_started = time.monotonic()
+        stop = threading.Event()
+        injector.start()
+        try:
+            results = send_load(
+                options.load, clients, rng=rng, stamp=f"{options.seed}-{int(time.time())}",
+                now=utc_now(), stop=stop,
+            )  # fmt: skip
+        finally:
+            stop.set()
+            injector.stop()
+        load_s = time.monotonic() - load_started
+        progress(f"load sent in {load_s:.1f} s; waiting for the hub to settle")
+        figures = check(rig, results, max_retries=_max_retries(rig))
+    return ChaosReport(
+        figures=figures,
+        faults=injector.events,
+        data_dir=data_dir,
+        load_s=round(load_s, 1),
+        total_s=round(time.monotonic() - started, 1),
+    )
+
+
+def _max_retries(rig: Rig) -> int:
+    configured = rig.hub_env().get("HUB_DELIVERY_MAX_RETRIES")
+    if configured is not None:
+        return int(configured)
+    default: int = Settings.model_fields["delivery_max_retries"].default
+    return default
