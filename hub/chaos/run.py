@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from hub.chaos.checker import Figures, check
-from hub.chaos.faults import FaultEvent, FaultInjector, Target, available_faults
+from hub.chaos.faults import FAULTS, FaultEvent, FaultInjector, Target, available_faults
 from hub.chaos.load import Load, send_load
 from hub.config import Settings
 from hub.rig import Rig, RigOptions
@@ -41,8 +41,21 @@ class ChaosOptions:
     env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        """Refuse what cannot work before anything starts.
+
+        Raises:
+            ValueError: the option that cannot work, named.
+        """
+        if self.apis < 1:
+            raise ValueError(f"apis must be at least 1, not {self.apis}")
+        if self.workers < 1:
+            raise ValueError(f"workers must be at least 1 (nothing is delivered without one), "
+                             f"not {self.workers}")  # fmt: skip
         if self.private_postgres and self.database_url:
-            raise ValueError("--private-postgres and --database-url exclude each other")
+            raise ValueError("private_postgres and database_url exclude each other")
+        unknown = set(self.faults or ()) - FAULTS.keys()
+        if unknown:
+            raise ValueError(f"unknown faults {sorted(unknown)}; known: {', '.join(FAULTS)}")
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ import typer
 from hub.cli import (
     bench,
     cases,
+    chaos,
     db,
     deliveries,
     demo,
@@ -43,6 +44,7 @@ app.command("demo")(demo.demo)
 app.command("audit")(people.audit)
 app.command("evidence")(evidence.evidence)
 app.command("stats")(stats.stats)
+app.command("chaos")(chaos.chaos)
 app.command("bench")(bench.bench)
 
 
