@@ -69,6 +69,8 @@ class Figures:
     replayed: int
     dead_not_replayable: int
     double_claims: int
+    #: Claims that never recorded an outcome: their worker died mid-delivery.
+    interrupted_claims: int
     bad_accepted: int
     good_rejected: int
     settled: bool
@@ -104,6 +106,7 @@ class _Row:
     recipient: str
     message_id: str
     status: DeliveryStatus
+    attempts: int
 
     @property
     def pair(self) -> Pair:
@@ -156,9 +159,12 @@ def check(
         conflicting = log.conflicting()
     finally:
         log.close()
+    expected = hub.pairs()
+    sent = set(message_ids)
     with rig.session() as session:
         attempts = _attempts(session, [row.id for row in hub.rows])
-    expected = hub.pairs()
+        extra = _extra(session, effects - expected.keys(), sent)
+    ours = {pair: n for pair, n in arrivals.items() if pair[1] in sent}
     acknowledged = {r.message_id for r in results if r.outcome is Outcome.ACCEPTED}
     unlogged = acknowledged - set(hub.logged)
     replayed_rows = [row for row in hub.rows if row.id in replayed]
@@ -169,7 +175,7 @@ def check(
         unanswered=sum(r.outcome is Outcome.UNANSWERED for r in results),
         expected_deliveries=len(expected),
         delivered=len(effects & expected.keys()),
-        duplicate_arrivals=sum(arrivals.values()) - len(arrivals),
+        duplicate_arrivals=sum(ours.values()) - len(ours),
         duplicate_effects=(
             sum(n - 1 for n in hub.logged.values())
             + hub.duplicate_rows
@@ -181,7 +187,7 @@ def check(
             pair not in effects and row.status is not DeliveryStatus.DEAD
             for pair, row in expected.items()
         ),
-        extra=len(effects - expected.keys()),
+        extra=extra,
         dead=len(dead),
         dead_early=sum(_failed_attempts(attempts, row.id) < max_retries + 1 for row in dead),
         replayed=len(replayed),
@@ -190,6 +196,7 @@ def check(
             for row in replayed_rows
         ),
         double_claims=sum(_overlapping(by_row) for by_row in attempts.values()),
+        interrupted_claims=sum(row.attempts - len(attempts.get(row.id, [])) for row in hub.rows),
         bad_accepted=sum(r.bad and r.message_id in hub.logged for r in results),
         good_rejected=sum(not r.bad and r.outcome is Outcome.REJECTED for r in results),
         settled=settled,
@@ -243,6 +250,7 @@ def _hub_view(rig: Rig, message_ids: Sequence[str]) -> _HubView:
                         OutboxDelivery.recipient,
                         MessageLog.message_id,
                         OutboxDelivery.status,
+                        OutboxDelivery.attempts,
                     )
                     .join(MessageLog, OutboxDelivery.message_log_id == MessageLog.id)
                     .where(
@@ -251,6 +259,25 @@ def _hub_view(rig: Rig, message_ids: Sequence[str]) -> _HubView:
                 )
             ]
     return _HubView(logged, rows)
+
+
+def _extra(session: Session, unexpected: set[Pair], sent: set[str]) -> int:
+    """Applied pairs that are no delivery of the hub: of this run's messages, any pair
+    outside its expected ones; of other messages (a rig shared by several runs), those
+    with no push row at all."""
+    extra = sum(message_id in sent for _, message_id in unexpected)
+    others = sorted(pair for pair in unexpected if pair[1] not in sent)
+    known: set[Pair] = set()
+    for chunk in _chunks([message_id for _, message_id in others]):
+        known.update(
+            (recipient, message_id)
+            for recipient, message_id in session.execute(
+                select(OutboxDelivery.recipient, MessageLog.message_id)
+                .join(MessageLog, OutboxDelivery.message_log_id == MessageLog.id)
+                .where(MessageLog.message_id.in_(chunk), OutboxDelivery.mode == DeliveryMode.PUSH)
+            )
+        )
+    return extra + sum(pair not in known for pair in others)
 
 
 def _replay(rig: Rig, dead_ids: list[int]) -> set[int]:

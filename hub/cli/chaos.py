@@ -26,6 +26,7 @@ _FIGURES = {
     "replayed": "dead letters replayed",
     "dead_not_replayable": "replayed and still not delivered — must be 0",
     "double_claims": "one delivery worked on twice at once — must be 0",
+    "interrupted_claims": "claims cut off by a killed worker (re-sent after the lease)",
     "bad_accepted": "tampered messages accepted — must be 0",
     "good_rejected": "good messages refused — must be 0",
 }
