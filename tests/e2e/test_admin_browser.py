@@ -205,11 +205,12 @@ def _log_in(browser: Browser, hub: RunningHub) -> tuple[Page, list[str]]:
 
 
 def test_a_dead_letter_is_replayed_from_the_page_and_delivered_once(
-    hub: RunningHub, receiver: Receiver, signers: Signers, browser: Browser
+    hub: RunningHub, receiver: Receiver, pki: DevPki, browser: Browser
 ) -> None:
     # Given the partner is down while a referral is sent to it: the delivery ends dead
+    # (signed with the certificate onboarding registered, from this test's PKI)
     receipt = hub.runtime.ingestor.ingest(
-        signers.sign(make_envelope(sender="police")), authenticated="police"
+        Signers(pki).sign(make_envelope(sender="police")), authenticated="police"
     )
     (delivery_id,) = (d.delivery_id for d in receipt.deliveries if d.recipient == PARTNER)
     _wait_until(lambda: _status(hub, delivery_id) is DeliveryStatus.DEAD, "delivery dead")

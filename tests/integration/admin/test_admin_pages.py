@@ -23,6 +23,7 @@ from hub.cases.access import Role
 from hub.cli import app
 from hub.people import add_person
 from hub.store import AuditEntry, DeliveryStatus, MessageLog, OutboxDelivery, Partner
+from signing import DevPki
 from tests.factories import Signers, make_envelope
 from tests.stack import RunningHub
 
@@ -52,7 +53,10 @@ class Seeded:
 
 
 @pytest.fixture
-def seeded(hub_api: RunningHub, signers: Signers) -> Seeded:
+def seeded(hub_api: RunningHub, pki: DevPki) -> Seeded:
+    # Signed with this test's PKI: onboarding re-issued the partners' certificates and
+    # registered only the new ones.
+    signers = Signers(pki)
     now = datetime.now(UTC)
     with hub_api.runtime.session_factory.begin() as session:
         for login, role, region, agency in ACCOUNTS:
