@@ -43,6 +43,7 @@ def assert_promises_kept(figures: Figures, *, messages: int) -> None:
     assert figures.rejected_codes == {"signature.digest_mismatch": bad}
     assert figures.unanswered == 0
     assert figures.expected_deliveries == 2 * figures.accepted  # social and kdn
-    assert figures.delivered + figures.dead == figures.expected_deliveries
+    # Dead letters count before their replay; after it, every delivery has landed.
+    assert figures.delivered == figures.expected_deliveries
     assert (figures.lost, figures.extra, figures.duplicate_effects) == (0, 0, 0)
     assert figures.double_claims == 0
