@@ -94,6 +94,30 @@ def onboard(session: Session, pki: DevPki, settings: Settings, now: datetime) ->
     )
 
 
+def rotate(
+    session: Session,
+    pki: DevPki,
+    settings: Settings,
+    now: datetime,
+    *,
+    overlap: timedelta = 24 * HOUR,
+    reason: str | None = None,
+    brought_pem: bytes | None = None,
+) -> PartnerCertificate:
+    """Rotate the police's certificate as an administrator."""
+    return rotate_partner_certificate(
+        session,
+        pki,
+        data_dir=settings.data_dir,
+        code="police",
+        now=now,
+        overlap=overlap,
+        actor=ADMIN,
+        reason=reason,
+        brought_pem=brought_pem,
+    )
+
+
 def police_signer(pki: DevPki) -> XmlSigner:
     """The police's current key, as its adapter loads it."""
     return XmlSigner(pki.signing_key("police"))
@@ -127,16 +151,7 @@ def test_a_rotated_certificate_signs_alongside_the_old_one_until_the_overlap_end
 
     # When its certificate is rotated with a 24-hour overlap
     with session_factory.begin() as session:
-        row = rotate_partner_certificate(
-            session,
-            pki,
-            data_dir=settings.data_dir,
-            code="police",
-            now=clock.now,
-            overlap=24 * HOUR,
-            actor=ADMIN,
-            reason="yearly rotation",
-        )
+        row = rotate(session, pki, settings, clock.now, reason="yearly rotation")
     new, new_certificate = police_signer(pki), pki.signing_key("police").certificate
 
     # Then the new key is in its bundle, and both certificates sign during the overlap
@@ -234,16 +249,7 @@ def test_revoking_one_certificate_during_an_overlap_keeps_the_other(
 ) -> None:
     old = police_signer(pki)
     with session_factory.begin() as session:
-        rotate_partner_certificate(
-            session,
-            pki,
-            data_dir=settings.data_dir,
-            code="police",
-            now=clock.now,
-            overlap=24 * HOUR,
-            actor=ADMIN,
-            reason=None,
-        )
+        rotate(session, pki, settings, clock.now)
         fingerprint = session.scalars(
             select(PartnerCertificate.fingerprint_sha256).order_by(PartnerCertificate.id)
         ).first()
@@ -272,17 +278,7 @@ def test_a_certificate_brought_from_the_ca_must_be_trusted_and_name_the_partner(
 ) -> None:
     def bring(pem: bytes) -> None:
         with session_factory.begin() as session:
-            rotate_partner_certificate(
-                session,
-                pki,
-                data_dir=settings.data_dir,
-                code="police",
-                now=clock.now,
-                overlap=HOUR,
-                actor=ADMIN,
-                reason=None,
-                brought_pem=pem,
-            )
+            rotate(session, pki, settings, clock.now, overlap=HOUR, brought_pem=pem)
 
     # A certificate of another CA, and one of this CA naming another system, are refused
     foreign = DevPki(tmp_path / "foreign")
