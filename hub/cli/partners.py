@@ -18,7 +18,7 @@ from hub.onboarding import (
 from hub.operations import pause_partner, resume_partner
 from hub.partners import list_partners
 from hub.runtime import utc_now
-from hub.store import make_engine, make_session_factory
+from hub.store import find_partner_certificates, make_engine, make_session_factory
 from signing import DevPki, SigningError
 
 app = typer.Typer(help="Partner systems.", no_args_is_help=True)
@@ -156,6 +156,35 @@ def revoke_cert(
     )
     if not pki.exists:
         console.print("ask the region's CA to revoke it too and publish crl.pem under the PKI")
+
+
+@app.command("certs")
+def certs(
+    code: str = typer.Argument(..., help="System code of the partner."),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Show the certificates a partner may sign with, and those it no longer may."""
+    settings = load_settings(data_dir)
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            rows = find_partner_certificates(session, code)
+    finally:
+        engine.dispose()
+    if not rows:
+        console.print(f"no certificate on record for {code}: bound by the CA and its code alone")
+        return
+    # Plain lines, not a table: the fingerprint is copied whole into `revoke-cert`.
+    for row in rows:
+        valid_until = row.valid_until.isoformat(timespec="minutes") if row.valid_until else "-"
+        revoked = row.revoked_at.isoformat(timespec="minutes") if row.revoked_at else "-"
+        console.print(
+            f"serial={row.serial_hex} sha256={row.fingerprint_sha256} "
+            f"expires={row.not_after.date().isoformat()} accepted_until={valid_until} "
+            f"revoked={revoked}",
+            soft_wrap=True,
+            highlight=False,
+        )
 
 
 @app.command("list")

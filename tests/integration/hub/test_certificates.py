@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -358,6 +358,16 @@ def test_the_cli_rotates_and_revokes_certificates_and_the_hub_key_with_audit(
     refused = runner.invoke(app, ["partners", "rotate-cert", "police", "--cert", str(bad)], env=env)
     assert refused.exit_code == 1
     assert "names 'social', not 'police'" in refused.stderr
+
+    listed = runner.invoke(app, ["partners", "certs", "police"], env=env)
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert [line.split()[0] for line in lines] == [
+        f"serial={before.serial_number:x}",
+        f"serial={after.serial_number:x}",
+    ]
+    assert f"sha256={after.fingerprint(hashes.SHA256()).hex()} " in lines[1]
+    assert lines[1].endswith("accepted_until=- revoked=-")
 
     revoked = runner.invoke(
         app, ["partners", "revoke-cert", "police", "--reason", "key leaked"], env=env
