@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     #: each failed probe up to the maximum.
     circuit_cooldown_s: float = Field(default=30.0, gt=0)
     circuit_max_cooldown_s: float = Field(default=600.0, gt=0)
-    #: How often a running hub looks for a new CRL (revocations), in seconds.
+    #: How often a running hub looks for a new CRL (revocations) and a rotated hub key, in seconds.
     crl_recheck_s: float = Field(default=5.0, ge=0)
     #: Threads per worker process.
     worker_threads: int = Field(default=8, gt=0)
