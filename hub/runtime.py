@@ -40,6 +40,8 @@ class HubRuntime:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
+    #: Sessions that only read (on SQLite they do not queue for the write lock).
+    read_sessions: sessionmaker[Session]
     ingestor: Ingestor
     #: The routing rules, for what each person's agency may see (the ingestor keeps its own).
     rules: RoutingRules
@@ -104,6 +106,7 @@ def build_runtime(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
+        read_sessions=make_session_factory(engine, read_only=True),
         ingestor=ingestor,
         rules=rules,
         regions=regions,

@@ -55,7 +55,7 @@ async def post_message(request: Request, runtime: RuntimeDep) -> ReceiptOut:
 
 def _authenticate_and_ingest(runtime: HubRuntime, request: Request, raw: bytes) -> IngestReceipt:
     try:
-        with runtime.session_factory() as session:
+        with runtime.read_sessions() as session:
             partner = authenticate(session, presented_api_key(request), now=runtime.clock())
         runtime.rate_limit.check(partner.code, now=runtime.clock().timestamp())
     except Rejection as rejection:
