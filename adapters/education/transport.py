@@ -9,6 +9,7 @@ mounted the transport must not create folders on the local disk in its place.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -90,6 +91,9 @@ def map_transport_errors() -> Iterator[None]:
     try:
         yield
     except OSError as exc:
+        # The system's wording ("No space left on device") tells an operator what to fix;
+        # it names no file, so no school or pupil detail reaches the logs.
+        reason = os.strerror(exc.errno) if exc.errno is not None else "unknown error"
         raise PartnerUnavailable(
-            f"school folder not writable: {type(exc).__name__} (errno {exc.errno})"
+            f"school folder not writable: {reason} ({type(exc).__name__}, errno {exc.errno})"
         ) from exc
