@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -96,6 +97,10 @@ class ProcessGroup:
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
         self.processes: dict[str, ManagedProcess] = {}
+        # A fault thread may restart a process while the group stops: once stopped, the
+        # group starts nothing more, or that process would outlive its rig.
+        self._lock = threading.Lock()
+        self._stopped = False
 
     def __getitem__(self, name: str) -> ManagedProcess:
         try:
@@ -105,25 +110,32 @@ class ProcessGroup:
 
     def spawn(self, spec: ProcessSpec) -> ManagedProcess:
         """Start ``spec`` (replacing a stopped process of that name); output appends to
-        ``<log_dir>/<name>.log``, so a restarted process continues its log."""
-        previous = self.processes.get(spec.name)
-        if previous is not None and previous.running:
-            raise RuntimeError(f"{spec.name} is still running (pid {previous.pid})")
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = self.log_dir / f"{spec.name}.log"
-        # The child keeps its own handle on the log; ours is closed at once.
-        with log.open("ab") as handle:
-            process = subprocess.Popen(  # noqa: S603 — our own interpreter and modules
-                list(spec.command),
-                env=dict(spec.env),
-                stdout=handle,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        managed = ManagedProcess(spec, process, log)
-        self.processes[spec.name] = managed
-        return managed
+        ``<log_dir>/<name>.log``, so a restarted process continues its log.
+
+        Raises:
+            RuntimeError: the group is stopped, or ``name`` still runs.
+        """
+        with self._lock:
+            if self._stopped:
+                raise RuntimeError(f"not starting {spec.name}: the processes are being stopped")
+            previous = self.processes.get(spec.name)
+            if previous is not None and previous.running:
+                raise RuntimeError(f"{spec.name} is still running (pid {previous.pid})")
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            log = self.log_dir / f"{spec.name}.log"
+            # The child keeps its own handle on the log; ours is closed at once.
+            with log.open("ab") as handle:
+                process = subprocess.Popen(  # noqa: S603 — our own interpreter and modules
+                    list(spec.command),
+                    env=dict(spec.env),
+                    stdout=handle,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            managed = ManagedProcess(spec, process, log)
+            self.processes[spec.name] = managed
+            return managed
 
     def wait_until_ready(
         self, names: Iterable[str] | None = None, *, deadline_s: float = STARTUP_DEADLINE_S
@@ -164,10 +176,12 @@ class ProcessGroup:
         self.wait_until_ready([name], deadline_s=deadline_s)
         return managed
 
-    def stop(self, names: Sequence[str] | None = None) -> None:
-        """SIGTERM ``names`` (default: all, in reverse start order), then SIGKILL those
-        still running after ``STOP_GRACE_S``. Safe to call twice."""
-        chosen = [self[n] for n in names] if names is not None else [*self.processes.values()]
+    def stop(self) -> None:
+        """SIGTERM every process (in reverse start order), then SIGKILL those still running
+        after ``STOP_GRACE_S``; from then on the group starts nothing. Safe to call twice."""
+        with self._lock:
+            self._stopped = True
+            chosen = [*self.processes.values()]
         chosen.reverse()
         for managed in chosen:
             if managed.running:

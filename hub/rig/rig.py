@@ -9,6 +9,7 @@ The fault suite, ``hub chaos`` and ``hub bench`` kill, restart and measure these
 
 import contextlib
 import sys
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -108,6 +109,9 @@ class Rig:
         self._redis: EmbeddedRedis | None = None
         self._broker_url = options.broker_url
         self._engine: Engine | None = None
+        # A fault thread may restart Redis while the rig stops (see ProcessGroup).
+        self._redis_lock = threading.Lock()
+        self._stopped = False
 
     @property
     def broker_url(self) -> str:
@@ -156,12 +160,15 @@ class Rig:
     def restart(self, name: str) -> None:
         """Start ``name`` again (killing it first if it runs) and wait until it answers."""
         if name == "redis":
-            redis = self._own_redis()
-            if redis.owned:
-                redis.kill()
-            # Same port: the hub's processes were told where their broker is.
-            port = int(self.broker_url.rsplit(":", 1)[1].split("/")[0])
-            self._redis = EmbeddedRedis(self.data_dir, port=port).start()
+            with self._redis_lock:
+                redis = self._own_redis()
+                if redis.owned:
+                    redis.kill()
+                if self._stopped:
+                    raise RuntimeError("not restarting redis: the rig is stopping")
+                # Same port: the hub's processes were told where their broker is.
+                port = int(self.broker_url.rsplit(":", 1)[1].split("/")[0])
+                self._redis = EmbeddedRedis(self.data_dir, port=port).start()
         else:
             self.processes.restart(name)
 
@@ -170,8 +177,10 @@ class Rig:
         try:
             self.processes.stop()
         finally:
-            if self._redis is not None and self._redis.owned:
-                self._redis.stop()
+            with self._redis_lock:
+                self._stopped = True
+                if self._redis is not None and self._redis.owned:
+                    self._redis.stop()
             if self._engine is not None:
                 self._engine.dispose()
                 self._engine = None
