@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from hub.errors import Rejection
-from hub.store import find_partner_certificates
+from hub.store import certificate_standings
 from signing import SignerIdentity
 
 
@@ -29,7 +29,7 @@ def check_registered_certificate(
             ``signature.certificate_retired`` (replaced, its overlap over),
             ``signature.revoked`` (revoked through the hub).
     """
-    registered = find_partner_certificates(session, sender)
+    registered = certificate_standings(session, sender)
     if not registered:
         return
     serial = f"serial {signer.serial_number:x}"

@@ -1,7 +1,12 @@
 """The hub's database: typed models, engines and sessions, and the queries that read them."""
 
 from hub.store.base import Base
-from hub.store.certificates import find_partner_certificates, live_certificates
+from hub.store.certificates import (
+    CertificateStanding,
+    certificate_standings,
+    find_partner_certificates,
+    live_certificates,
+)
 from hub.store.deliveries import (
     DeliveryNotDead,
     DeliveryNotFound,
@@ -104,6 +109,8 @@ __all__ = [
     "lock_circuit",
     "waiting_partner",
     # Partner certificates (the caller owns the transaction)
+    "CertificateStanding",
+    "certificate_standings",
     "find_partner_certificates",
     "live_certificates",
     # Engines and sessions

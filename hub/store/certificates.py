@@ -5,13 +5,44 @@ Every function takes the caller's ``Session`` and never commits.
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.store.models.messages import Partner, PartnerCertificate
 
-__all__ = ["find_partner_certificates", "live_certificates"]
+__all__ = [
+    "CertificateStanding",
+    "certificate_standings",
+    "find_partner_certificates",
+    "live_certificates",
+]
+
+
+class CertificateStanding(NamedTuple):
+    """What ingest needs of a registered certificate: is it this one, and may it still sign."""
+
+    fingerprint_sha256: str
+    valid_until: datetime | None
+    revoked_at: datetime | None
+
+
+def certificate_standings(session: Session, code: str) -> list[CertificateStanding]:
+    """The standing of every certificate registered for partner ``code``; empty when none is.
+
+    Plain columns, not rows: ingest runs this for every message.
+    """
+    result = session.execute(
+        select(
+            PartnerCertificate.fingerprint_sha256,
+            PartnerCertificate.valid_until,
+            PartnerCertificate.revoked_at,
+        )
+        .join(Partner, Partner.id == PartnerCertificate.partner_id)
+        .where(Partner.code == code)
+    )
+    return [CertificateStanding(*row) for row in result]
 
 
 def find_partner_certificates(session: Session, code: str) -> Sequence[PartnerCertificate]:
