@@ -198,6 +198,7 @@ def test_a_revoked_certificate_is_refused_from_then_on_and_earlier_messages_stay
     hub: Ingestor,
     pki: DevPki,
     settings: Settings,
+    database_url: str,
     session_factory: sessionmaker[Session],
     clock: Clock,
 ) -> None:
@@ -238,6 +239,10 @@ def test_a_revoked_certificate_is_refused_from_then_on_and_earlier_messages_stay
     assert audit(session_factory, "partner.revoke_cert") == [
         f"partner=police serial={row.serial_hex} crl=published"
     ]
+    env = {"HUB_DATA_DIR": str(settings.data_dir), "DATABASE_URL": database_url}
+    verified = CliRunner().invoke(app, ["verify-log"], env=env)
+    assert verified.exit_code == 0, verified.output
+    assert "intact: 2 message(s)" in verified.output
 
 
 def test_revoking_one_certificate_during_an_overlap_keeps_the_other(
