@@ -4,6 +4,7 @@ import contextlib
 import io
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,16 +14,21 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import Result
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from lxml import etree
 from rich.console import Console
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.config import Settings
 from hub.demo import run_demo
 from hub.demo.stack import free_port
-from signing import DevPki
+from hub.store import OutboxDelivery, make_engine
+from schemas import parse_xml
+from signing import DevPki, TrustStore, XmlVerifier
 from tests.factories import Signers, make_envelope
 from tests.stack import RunningHub
 
@@ -244,3 +250,72 @@ def test_the_whole_lifecycle_on_postgresql_and_the_machines_redis(
     output = console.file.getvalue()  # type: ignore[attr-defined]
     assert "✗" not in output
     assert "получено уведомление о снятии с учёта" in output
+
+
+def test_key_and_certificate_rotations_reach_a_running_hub_serve(
+    cli: CliRunner, data_dir: Path, tmp_path: Path
+) -> None:
+    # Given `hub serve` running as its own process, police and kdn onboarded
+    _ok(cli, "pki", "init")
+    _ok(cli, "db", "upgrade")
+    _ok(cli, "partners", "add", "police", "-o", "ОМВД")
+    _ok(cli, "partners", "add", "kdn", "-o", "КДН и ЗП", "--endpoint", "http://127.0.0.1:9/soap")
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env |= {"HUB_DATA_DIR": str(data_dir), "HUB_CRL_RECHECK_S": "0"}
+    port = free_port()
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "serve", "--no-worker", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    hub_url = f"http://127.0.0.1:{port}"
+    old_bundle = tmp_path / "police-old"
+
+    def send(credentials: Path | None = None) -> Result:
+        envelope = tmp_path / f"referral-{time.monotonic_ns()}.xml"
+        envelope.write_bytes(etree.tostring(make_envelope(sender="police")))
+        extra = ["--credentials", str(credentials)] if credentials else []
+        return cli.invoke(app, ["send", str(envelope), "--hub", hub_url, *extra])
+
+    try:
+        _wait_ready(f"{hub_url}/readyz", serve)
+        assert send().exit_code == 0
+        pki = DevPki(data_dir / "pki")
+        first_hub = pki.signing_key("hub").certificate
+
+        # When the hub's key and the police certificate rotate, the serving process untouched
+        _ok(cli, "pki", "rotate-hub-key", "--reason", "yearly")
+        shutil.copytree(data_dir / "partners" / "police", old_bundle)
+        _ok(cli, "partners", "rotate-cert", "police", "--overlap-hours", "1")
+
+        # Then the running hub signs with its new key, and takes both police certificates
+        assert send().exit_code == 0, "the new police certificate"
+        assert send(old_bundle).exit_code == 0, "the old one, within the overlap"
+        old_police = x509.load_pem_x509_certificate((old_bundle / "cert.pem").read_bytes())
+        fingerprint = old_police.fingerprint(hashes.SHA256()).hex()
+        _ok(cli, "partners", "revoke-cert", "police", "--fingerprint", fingerprint, "--reason", "x")
+        refused = send(old_bundle)
+        assert refused.exit_code == 1
+        assert "refused signature.revoked (403)" in refused.stderr
+        assert send().exit_code == 0, "the new one is not revoked"
+    finally:
+        serve.terminate()
+        serve.wait(timeout=60)
+
+    second_hub = pki.signing_key("hub").certificate
+    engine = make_engine(Settings(data_dir=data_dir).effective_database_url)
+    try:
+        with engine.connect() as connection:
+            copies = (
+                connection.execute(select(OutboxDelivery.payload).order_by(OutboxDelivery.id))
+                .scalars()
+                .all()
+            )
+    finally:
+        engine.dispose()
+    verifier = XmlVerifier(TrustStore.load(data_dir / "pki"))
+    signed_by = [
+        verifier.verify(parse_xml(copy), expected_sender="hub").certificate for copy in copies
+    ]
+    assert signed_by == [first_hub] + [second_hub] * 3
