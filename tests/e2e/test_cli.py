@@ -14,13 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import Result
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from lxml import etree
 from rich.console import Console
 from sqlalchemy import Engine, select
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from hub.cli import app
 from hub.config import Settings
