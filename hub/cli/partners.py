@@ -164,13 +164,8 @@ def certs(
     data_dir: Path | None = DataDirOption,
 ) -> None:
     """Show the certificates a partner may sign with, and those it no longer may."""
-    settings = load_settings(data_dir)
-    engine = make_engine(settings.effective_database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            rows = find_partner_certificates(session, code)
-    finally:
-        engine.dispose()
+    with operation(data_dir) as (_, session):
+        rows = find_partner_certificates(session, code)
     if not rows:
         console.print(f"no certificate on record for {code}: bound by the CA and its code alone")
         return

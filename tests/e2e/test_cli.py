@@ -141,12 +141,7 @@ def _the_demo_curator_sees_the_late_action(demo_output: str, env: dict[str, str]
     curator = (curator_login, accounts[curator_login])
     officer = ("health.kamchatka", accounts["health.kamchatka"])
     port = free_port()
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "serve", "--no-worker", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    serve = _start_serve(env, port, "--no-worker")
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base + "/readyz", serve)
@@ -198,12 +193,7 @@ def test_serve_stops_on_sigterm_and_takes_its_redis_down(tmp_path: Path) -> None
     env["HUB_DATA_DIR"] = str(data)
     subprocess.run([sys.executable, "-m", "hub.cli", "pki", "init"], env=env, check=True)
     port = free_port()
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    serve = _start_serve(env, port)
     try:
         _wait_ready(f"http://127.0.0.1:{port}/readyz", serve)
         redis_pid = int((data / "redis" / "redis.pid").read_text())
@@ -218,6 +208,16 @@ def test_serve_stops_on_sigterm_and_takes_its_redis_down(tmp_path: Path) -> None
         if serve.poll() is None:
             serve.kill()
             serve.wait()
+
+
+def _start_serve(env: dict[str, str], port: int, *options: str) -> "subprocess.Popen[bytes]":
+    """`hub serve` as a process of its own, on ``port``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "serve", "--port", str(port), *options],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _wait_ready(
@@ -262,12 +262,7 @@ def test_key_and_certificate_rotations_reach_a_running_hub_serve(
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env |= {"HUB_DATA_DIR": str(data_dir), "HUB_CRL_RECHECK_S": "0"}
     port = free_port()
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "serve", "--no-worker", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    serve = _start_serve(env, port, "--no-worker")
     hub_url = f"http://127.0.0.1:{port}"
     old_bundle = tmp_path / "police-old"
 
