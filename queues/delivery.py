@@ -20,10 +20,12 @@ from datetime import datetime, timedelta
 
 import dramatiq
 from dramatiq.middleware.retries import DEFAULT_MAX_BACKOFF
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import OutboundMessage, PartnerError, PartnerRejected, PartnerUnavailable
 from hub.store import (
+    MessageLog,
     OutboxDelivery,
     claim_for_push,
     lock_circuit,
@@ -89,10 +91,10 @@ def deliver_once(
     """
     with session_factory.begin() as session:
         started_at = now()
-        target = session.get(OutboxDelivery, delivery_id)
-        if target is None:
+        recipient = _recipient_of(session, delivery_id)
+        if recipient is None:
             return Outcome.SKIPPED
-        gate, breaker = admit(session, target.recipient, now=started_at)
+        gate, breaker = admit(session, recipient, now=started_at)
         if gate in (Gate.PAUSED, Gate.OPEN):
             parked = park_delivery(session, delivery_id, now=started_at)
             return Outcome.DEFERRED if parked else Outcome.SKIPPED
@@ -102,11 +104,13 @@ def deliver_once(
         if gate is Gate.PROBE and breaker is not None:
             start_probe(breaker, now=started_at, lease_s=lease_s)
         attempt = row.attempts
+        # Only the ids: the message's original bytes are not what is delivered.
+        message_id, message_type = _ids_of(session, row.message_log_id)
         message = OutboundMessage(
             delivery_id=row.id,
             recipient=row.recipient,
-            message_id=row.message.message_id,
-            message_type=row.message.message_type,
+            message_id=message_id,
+            message_type=message_type,
             priority=row.priority,
             envelope=row.payload,
         )
@@ -196,6 +200,20 @@ def deliver_once(
         error=None,
     )
     return Outcome.DELIVERED
+
+
+def _recipient_of(session: Session, delivery_id: int) -> str | None:
+    # The recipient alone: the claim that follows loads the row with its payload.
+    return session.scalar(select(OutboxDelivery.recipient).where(OutboxDelivery.id == delivery_id))
+
+
+def _ids_of(session: Session, message_log_id: int) -> tuple[str, str]:
+    row = session.execute(
+        select(MessageLog.message_id, MessageLog.message_type).where(
+            MessageLog.id == message_log_id
+        )
+    ).one()
+    return row.message_id, row.message_type
 
 
 def _describe(exc: Exception) -> str:
