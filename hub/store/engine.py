@@ -13,6 +13,8 @@ from hub.store.writers import WriterQueue
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: ``Connection.info`` key: this connection holds its engine's write turn.
 _WRITING = "hub_sqlite_writing"
+#: SQLite connections each engine keeps open (Starlette runs sync routes on 40 threads).
+_SQLITE_POOL_SIZE = 40
 #: Execution option of the engine behind read-only sessions.
 _READ_ONLY = "hub_read_only"
 
@@ -48,6 +50,10 @@ def _sqlite_engine(url: str) -> Engine:
         url,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         isolation_level=None,
+        # Enough kept open for the API's request threads: a connection past the pool is
+        # opened (and its PRAGMAs run) for one session, then closed again.
+        pool_size=_SQLITE_POOL_SIZE,
+        max_overflow=_SQLITE_POOL_SIZE,
     )
 
     @event.listens_for(engine, "connect")
