@@ -41,6 +41,9 @@ class StackFigures:
     refused: dict[str, int] = field(default_factory=dict)
     #: Messages already in the log when the run started.
     log_before: int = 0
+    #: CPU time of the hub's API and worker processes per message, in ms: what the
+    #: message costs whatever else runs on the machine.
+    cpu_ms_per_msg: float = 0.0
 
     @property
     def msgs_per_s(self) -> float:
@@ -71,6 +74,9 @@ class BenchFigures:
     worker_rss_after_mb: float
     #: Deliveries the measured worker made between the two RSS readings.
     worker_deliveries: int
+    #: The machine's 1-minute load average when the run started and ended: other work
+    #: on the same cores lowers every figure.
+    load_average: tuple[float, float] = (0.0, 0.0)
     targets: Targets = Targets()
 
     @property
@@ -111,6 +117,7 @@ class BenchFigures:
                 "growth": round(self.worker_rss_after_mb - self.worker_rss_start_mb, 1),
                 "deliveries": self.worker_deliveries,
             },
+            "load_average": {"start": self.load_average[0], "end": self.load_average[1]},
             "targets": asdict(self.targets),
         }
 
@@ -125,7 +132,8 @@ class BenchFigures:
         for stack in self.stacks:
             table.add_row(
                 f"hub, {stack.stack}",
-                f"{stack.msgs_per_s:,.0f} msg/s ({stack.delivered:,} in {stack.seconds:.1f} s)",
+                f"{stack.msgs_per_s:,.0f} msg/s ({stack.delivered:,} in {stack.seconds:.1f} s, "
+                f"{stack.cpu_ms_per_msg:.1f} ms CPU each)",
                 "",
             )
         table.add_row("ratio", f"{self.ratio:.2f}", _at_least(self.ratio, self.targets.ratio))
@@ -148,6 +156,8 @@ class BenchFigures:
             f"{self.worker_rss_start_mb:.0f} → {self.worker_rss_after_mb:.0f} MiB",
             _below(growth, self.targets.rss_growth_mb, "MiB growth"),
         )
+        start, end = self.load_average
+        table.add_row("machine load (1-min average)", f"{start:.1f} → {end:.1f}", "")
         return table
 
 
@@ -177,6 +187,7 @@ def _stack_json(stack: StackFigures, bare: float) -> dict[str, object]:
         "seconds": round(stack.seconds, 3),
         "refused": stack.refused,
         "log_before": stack.log_before,
+        "cpu_ms_per_msg": round(stack.cpu_ms_per_msg, 2),
     }
 
 

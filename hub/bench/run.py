@@ -22,21 +22,28 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 from hub.bench.bare import bare_msgs_per_s
 from hub.bench.figures import BenchFigures, StackFigures, machine_description
 from hub.bench.load import Poster, wait_for_arrivals
 from hub.bench.mix import SENDER, build_mix
 from hub.bench.options import BenchOptions, Stack
+from hub.bench.procfs import cpu_seconds, rss_mb
 from hub.bench.queries import backlog_left, delivered_by, latencies_ms
-from hub.bench.rss import rss_mb
 from hub.bench.seed import SeedSample, count_logged, seed_backlog, seed_log
 from hub.bench.urgent import percentile, probe_urgent
 from hub.config import Settings
 from hub.onboarding import bundle_dir
 from hub.rig import Rig, RigOptions
 from hub.runtime import build_runtime
-from hub.store import DeliveryStatus, MessageLog, OutboxDelivery
+from hub.store import (
+    DeliveryStatus,
+    MessageLog,
+    OutboxDelivery,
+    make_engine,
+    make_session_factory,
+)
 from signing import DevPki, XmlSigner
 
 __all__ = ["BENCH_ENV", "run_bench"]
@@ -67,8 +74,19 @@ _COPIES = 2
 _SLOWEST_DRAIN_PER_S = 100
 #: How often the backlog is looked at while it drains, in seconds.
 _DRAIN_CHECK_S = 1.0
+#: How long the hub may take to record deliveries the receiver has, in seconds.
+_RECORD_S = 30.0
 
 Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class _Hub:
+    """A running hub under measurement, and the bench's own read-only view of its database."""
+
+    rig: Rig
+    stack: Stack
+    reads: sessionmaker[Session]
 
 
 @dataclass(frozen=True)
@@ -92,19 +110,20 @@ def run_bench(options: BenchOptions, *, progress: Progress) -> BenchFigures:
       TimeoutError: deliveries stalled (each process's log is under the data folder).
     """
     options.check()
+    load_start = os.getloadavg()[0]
     with _data_root(options.data_dir) as root:
         first_stack, *others = options.stacks
-        with _rig(first_stack, root, options) as rig:
-            progress(f"{first_stack}: hub started under {rig.data_dir}")
-            first = _measure_first(rig, options, progress)
+        with _rig(first_stack, root, options) as hub:
+            progress(f"{first_stack}: hub started under {hub.rig.data_dir}")
+            first = _measure_first(hub, options, progress)
         stacks = [first.small]
         for stack in others:
-            with _rig(stack, root, options) as rig:
-                progress(f"{stack}: hub started under {rig.data_dir}")
-                sign = _partner_signer(rig.data_dir)
-                samples = _seed_samples(rig, _warm_up(rig, options, sign))
+            with _rig(stack, root, options) as hub:
+                progress(f"{stack}: hub started under {hub.rig.data_dir}")
+                sign = _partner_signer(hub.rig.data_dir)
+                samples = _seed_samples(hub, _warm_up(hub, options, sign))
                 messages = build_mix(options.messages, sign=sign)
-                stacks.append(_seeded_throughput(rig, options, samples, messages, progress))
+                stacks.append(_seeded_throughput(hub, options, samples, messages, progress))
     return BenchFigures(
         quick=options.quick,
         machine=machine_description(),
@@ -121,25 +140,26 @@ def run_bench(options: BenchOptions, *, progress: Progress) -> BenchFigures:
         worker_rss_start_mb=first.rss_start_mb,
         worker_rss_after_mb=first.rss_after_mb,
         worker_deliveries=first.deliveries,
+        load_average=(round(load_start, 2), round(os.getloadavg()[0], 2)),
     )
 
 
-def _measure_first(rig: Rig, options: BenchOptions, progress: Progress) -> _FirstStack:
+def _measure_first(hub: _Hub, options: BenchOptions, progress: Progress) -> _FirstStack:
     """Bare pipeline, throughput, urgent lane under backlog, scale, and the worker's memory."""
-    sign = _partner_signer(rig.data_dir)
-    samples = _seed_samples(rig, _warm_up(rig, options, sign))
+    sign = _partner_signer(hub.rig.data_dir)
+    samples = _seed_samples(hub, _warm_up(hub, options, sign))
     progress(f"signing {2 * options.messages:,} messages as {SENDER}")
     small_round, large_round = (build_mix(options.messages, sign=sign) for _ in range(2))
     progress(f"bare pipeline: {options.bare_processes} processes")
     bare = bare_msgs_per_s(
-        rig.data_dir, [raw for _, raw in small_round], processes=options.bare_processes
+        hub.rig.data_dir, [raw for _, raw in small_round], processes=options.bare_processes
     )
-    worker = rig.processes["worker-0"].pid
-    rss_start, delivered_before = rss_mb(worker), _delivered_count(rig)
-    small = _seeded_throughput(rig, options, samples, small_round, progress)
-    urgent_ms = _urgent(rig, options, samples, sign, progress)
+    worker = hub.rig.processes["worker-0"].pid
+    rss_start, measured_from = rss_mb(worker), datetime.now(UTC)
+    small = _seeded_throughput(hub, options, samples, small_round, progress)
+    urgent_ms = _urgent(hub, options, samples, sign, progress)
     large = _seeded_throughput(
-        rig, options, samples, large_round, progress, seed_to=options.seed_log
+        hub, options, samples, large_round, progress, seed_to=options.seed_log
     )
     return _FirstStack(
         bare_msgs_per_s=bare,
@@ -148,12 +168,12 @@ def _measure_first(rig: Rig, options: BenchOptions, progress: Progress) -> _Firs
         urgent_ms=urgent_ms,
         rss_start_mb=rss_start,
         rss_after_mb=rss_mb(worker),
-        deliveries=_delivered_count(rig) - delivered_before,
+        deliveries=_delivered_since(hub, measured_from),
     )
 
 
 def _seeded_throughput(
-    rig: Rig,
+    hub: _Hub,
     options: BenchOptions,
     samples: Sequence[SeedSample],
     messages: Sequence[tuple[str, bytes]],
@@ -163,42 +183,44 @@ def _seeded_throughput(
 ) -> StackFigures:
     """Seed the log up to ``seed_to`` (default: 1 % of ``--seed-log``), then measure."""
     target = options.base_seed if seed_to is None else seed_to
-    with rig.session() as session:
+    with hub.reads() as session:
         logged = count_logged(session)
     if target > logged:
         progress(f"seeding the log: {logged:,} → {target:,} messages")
-        seed_log(rig.session, samples, count=target - logged, now=datetime.now(UTC))
-    with rig.session() as session:
+        seed_log(hub.rig.session, samples, count=target - logged, now=datetime.now(UTC))
+    with hub.reads() as session:
         logged = count_logged(session)
     progress(f"throughput: {len(messages):,} messages, {options.concurrency} clients")
-    return _throughput(rig, options, messages, log_before=logged)
+    return _throughput(hub, options, messages, log_before=logged)
 
 
 def _throughput(
-    rig: Rig,
+    hub: _Hub,
     options: BenchOptions,
     messages: Sequence[tuple[str, bytes]],
     *,
     log_before: int,
 ) -> StackFigures:
-    poster = _poster(rig, options.concurrency)
+    poster = _poster(hub, options.concurrency)
+    cpu_before = _hub_cpu_seconds(hub)
     try:
         started = datetime.now(UTC)
         posted = poster.post_all(messages)
     finally:
         poster.close()
     wait_for_arrivals(
-        lambda: rig.receiver.arrivals().keys(),
+        lambda: hub.rig.receiver.arrivals().keys(),
         [(recipient, message_id) for message_id in posted.accepted for recipient in _recipients()],
     )
-    with rig.session() as session:
-        delivered, last = delivered_by(session, posted.accepted)
-    seconds = (last - started).total_seconds() if last is not None else 0.0
+    last = _recorded(hub, posted.accepted)
+    cpu = _hub_cpu_seconds(hub) - cpu_before
+    seconds = (last - started).total_seconds()
     return StackFigures(
-        stack=_stack_of(rig),
+        stack=hub.stack,
         sent=len(messages),
         accepted=len(posted.accepted),
-        delivered=delivered // _COPIES,
+        delivered=len(posted.accepted),
+        cpu_ms_per_msg=1000 * cpu / max(len(posted.accepted), 1),
         seconds=seconds,
         refused=posted.refused,
         log_before=log_before,
@@ -206,7 +228,7 @@ def _throughput(
 
 
 def _urgent(
-    rig: Rig,
+    hub: _Hub,
     options: BenchOptions,
     samples: Sequence[SeedSample],
     sign: Callable[..., bytes],
@@ -218,15 +240,15 @@ def _urgent(
     count = max(options.urgent, int(drain_s / options.urgent_interval_s))
     progress(f"signing {count:,} urgent messages; seeding a backlog of {options.backlog:,}")
     urgent = build_mix(count, sign=sign, urgent=True)
-    ids = seed_backlog(rig.session, samples, count=options.backlog, now=datetime.now(UTC))
-    _enqueue_routine(rig, ids)
+    ids = seed_backlog(hub.rig.session, samples, count=options.backlog, now=datetime.now(UTC))
+    _enqueue_routine(hub, ids)
     progress(f"urgent lane: one message each {options.urgent_interval_s * 1000:.0f} ms")
-    poster = _poster(rig, 1)
+    poster = _poster(hub, 1)
 
     def drained() -> bool:
         if not ids:
             return True
-        with rig.session() as session:
+        with hub.reads() as session:
             return backlog_left(session, ids[0], ids[-1]) == 0
 
     try:
@@ -240,13 +262,32 @@ def _urgent(
     finally:
         poster.close()
     wait_for_arrivals(
-        lambda: rig.receiver.arrivals().keys(),
+        lambda: hub.rig.receiver.arrivals().keys(),
         [(recipient, message_id) for message_id in probe.accepted for recipient in _recipients()],
     )
     progress("waiting for the backlog to drain")
     _wait_drained(drained)
-    with rig.session() as session:
+    with hub.reads() as session:
         return latencies_ms(session, probe.accepted)
+
+
+def _recorded(hub: _Hub, message_ids: Sequence[str]) -> datetime:
+    """When the hub recorded the last of these messages' copies delivered.
+
+    The receiver has them all already; the hub writes "delivered" just after each answer.
+
+    Raises:
+      TimeoutError: the hub's record does not catch up within ``_RECORD_S`` seconds.
+    """
+    deadline = time.monotonic() + _RECORD_S
+    while True:
+        with hub.reads() as session:
+            delivered, last = delivered_by(session, message_ids)
+        if delivered >= len(message_ids) * _COPIES and last is not None:
+            return last
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the hub recorded {delivered} deliveries of {len(message_ids)}")
+        time.sleep(_DRAIN_CHECK_S / 10)
 
 
 def _wait_drained(drained: Callable[[], bool]) -> None:
@@ -254,10 +295,14 @@ def _wait_drained(drained: Callable[[], bool]) -> None:
         time.sleep(_DRAIN_CHECK_S)
 
 
-def _enqueue_routine(rig: Rig, delivery_ids: Sequence[int]) -> None:
+def _enqueue_routine(hub: _Hub, delivery_ids: Sequence[int]) -> None:
     """Hand the backlog's rows to the broker, as the API would have on commit."""
     runtime = build_runtime(
-        Settings(data_dir=rig.data_dir, database_url=rig.database_url, broker_url=rig.broker_url)
+        Settings(
+            data_dir=hub.rig.data_dir,
+            database_url=hub.rig.database_url,
+            broker_url=hub.rig.broker_url,
+        )
     )
     try:
         assert runtime.actors is not None
@@ -266,10 +311,10 @@ def _enqueue_routine(rig: Rig, delivery_ids: Sequence[int]) -> None:
         runtime.close()
 
 
-def _warm_up(rig: Rig, options: BenchOptions, sign: Callable[..., bytes]) -> list[str]:
+def _warm_up(hub: _Hub, options: BenchOptions, sign: Callable[..., bytes]) -> list[str]:
     """Post and deliver a few messages before measuring; returns their MessageIds."""
-    messages = build_mix(_WARMUP, sign=sign)
-    poster = _poster(rig, min(options.concurrency, _WARMUP))
+    messages = build_mix(min(_WARMUP, options.messages), sign=sign)
+    poster = _poster(hub, min(options.concurrency, _WARMUP))
     try:
         posted = poster.post_all(messages)
     finally:
@@ -277,16 +322,16 @@ def _warm_up(rig: Rig, options: BenchOptions, sign: Callable[..., bytes]) -> lis
     if posted.refused:
         raise RuntimeError(f"the hub refused warm-up messages: {posted.refused}")
     wait_for_arrivals(
-        lambda: rig.receiver.arrivals().keys(),
+        lambda: hub.rig.receiver.arrivals().keys(),
         [(recipient, message_id) for message_id in posted.accepted for recipient in _recipients()],
     )
     return list(posted.accepted)
 
 
-def _seed_samples(rig: Rig, message_ids: Sequence[str]) -> list[SeedSample]:
+def _seed_samples(hub: _Hub, message_ids: Sequence[str]) -> list[SeedSample]:
     """Real logged messages and the hub-signed copies it delivered, to seed the log with."""
     samples: dict[int, SeedSample] = {}
-    with rig.session() as session:
+    with hub.reads() as session:
         rows = session.execute(
             select(MessageLog.id, MessageLog.raw, MessageLog.sender, OutboxDelivery.recipient,
                    OutboxDelivery.payload)
@@ -299,40 +344,49 @@ def _seed_samples(rig: Rig, message_ids: Sequence[str]) -> list[SeedSample]:
     return list(samples.values())
 
 
-def _delivered_count(rig: Rig) -> int:
-    with rig.session() as session:
+def _delivered_since(hub: _Hub, moment: datetime) -> int:
+    """Copies the hub's workers delivered since ``moment`` (seeded history is older)."""
+    with hub.reads() as session:
         return (
             session.scalar(
-                select(func.count()).where(OutboxDelivery.status == DeliveryStatus.DELIVERED)
+                select(func.count()).where(
+                    OutboxDelivery.status == DeliveryStatus.DELIVERED,
+                    OutboxDelivery.delivered_at >= moment,
+                )
             )
             or 0
         )
+
+
+def _hub_cpu_seconds(hub: _Hub) -> float:
+    """CPU time the hub's API and worker processes have used (not the receiver's)."""
+    return sum(
+        cpu_seconds(process.pid)
+        for name, process in hub.rig.processes.processes.items()
+        if name != "receiver"
+    )
 
 
 def _partner_signer(data_dir: Path) -> Callable[..., bytes]:
     return XmlSigner(DevPki(data_dir / "pki").signing_key(SENDER)).sign
 
 
-def _poster(rig: Rig, concurrency: int) -> Poster:
-    api_key = (bundle_dir(rig.data_dir, SENDER) / "api_key").read_text(encoding="ascii").strip()
-    return Poster(rig.api_urls, api_key, concurrency=concurrency)
+def _poster(hub: _Hub, concurrency: int) -> Poster:
+    api_key = (bundle_dir(hub.rig.data_dir, SENDER) / "api_key").read_text(encoding="ascii").strip()
+    return Poster(hub.rig.api_urls, api_key, concurrency=concurrency)
 
 
 def _recipients() -> tuple[str, ...]:
     return ("social", "kdn")
 
 
-def _stack_of(rig: Rig) -> str:
-    return "sqlite" if rig.database_url.startswith("sqlite") else "postgresql"
-
-
 @contextlib.contextmanager
-def _rig(stack: Stack, root: Path, options: BenchOptions) -> Iterator[Rig]:
-    with contextlib.ExitStack() as stack_:
+def _rig(stack: Stack, root: Path, options: BenchOptions) -> Iterator[_Hub]:
+    with contextlib.ExitStack() as cleanup:
         database_url = None
         if stack == "postgresql":
-            database_url = stack_.enter_context(_fresh_database(options.admin_database_url))
-        rig = stack_.enter_context(
+            database_url = cleanup.enter_context(_fresh_database(options.admin_database_url))
+        rig = cleanup.enter_context(
             Rig(
                 RigOptions(
                     data_dir=root / stack,
@@ -345,7 +399,9 @@ def _rig(stack: Stack, root: Path, options: BenchOptions) -> Iterator[Rig]:
             )
         )
         rig.start()
-        yield rig
+        engine = make_engine(rig.database_url)
+        cleanup.callback(engine.dispose)
+        yield _Hub(rig, stack, make_session_factory(engine, read_only=True))
 
 
 @contextlib.contextmanager

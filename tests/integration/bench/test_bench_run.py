@@ -1,0 +1,157 @@
+"""A tiny ``hub bench`` run: every figure written and consistent, and Ctrl-C leaves nothing.
+
+The bench runs as the real command in a child process, with its temporary folder
+pointed at the test's own, so what it leaves behind (processes, files, ./var) shows.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+#: Counts small enough for a run of about 20 s on two cores.
+TINY = [
+    "--messages", "20", "--concurrency", "4", "--backlog", "20", "--urgent", "3",
+    "--seed-log", "200", "--bare-processes", "1", "--worker-threads", "4",
+    "--database", "sqlite",
+]  # fmt: skip
+#: How long a tiny run, or the stop after Ctrl-C, may take, in seconds.
+DEADLINE_S = 120
+
+
+def _bench(arguments: list[str], cwd: Path, tmp: Path) -> "subprocess.Popen[bytes]":
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    env.pop("HUB_DATA_DIR", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "bench", *arguments],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> tuple[Path, Path]:
+    cwd, tmp = tmp_path / "cwd", tmp_path / "tmp"
+    cwd.mkdir()
+    tmp.mkdir()
+    return cwd, tmp
+
+
+def test_a_tiny_run_writes_every_figure_consistently(folders: tuple[Path, Path]) -> None:
+    cwd, tmp = folders
+    bench = _bench([*TINY, "--json", "out.json"], cwd, tmp)
+    output, _ = bench.communicate(timeout=DEADLINE_S)
+    assert bench.returncode == 0, output.decode()
+    figures = json.loads((cwd / "out.json").read_text())
+
+    stack = figures["stacks"]["sqlite"]
+    assert (stack["sent"], stack["accepted"], stack["delivered"]) == (20, 20, 20)
+    assert stack["refused"] == {}
+    assert figures["hub_msgs_per_s"] == stack["hub_msgs_per_s"] > 0
+    assert figures["bare_msgs_per_s"] > 0
+    # Figures are written rounded: the ratios agree with their parts to that rounding.
+    assert figures["ratio"] == pytest.approx(
+        figures["hub_msgs_per_s"] / figures["bare_msgs_per_s"], rel=0.01
+    )
+    small, large = figures["scale"]["small"], figures["scale"]["large"]
+    assert small == stack
+    assert (large["sent"], large["accepted"], large["delivered"]) == (20, 20, 20)
+    # The warm-up's 20 messages exceed 1 % of --seed-log; the second figure is seeded to it.
+    assert (small["log_before"], large["log_before"]) == (20, 200)
+    assert figures["scale_ratio"] == pytest.approx(
+        large["hub_msgs_per_s"] / small["hub_msgs_per_s"], rel=0.01
+    )
+    assert figures["urgent_backlog"] == 20
+    assert figures["urgent_count"] >= 3
+    assert 0 < figures["urgent_p50_ms"] <= figures["urgent_p99_ms"]
+    rss = figures["worker_rss_mb"]
+    assert rss["start"] > 0
+    assert rss["after"] > 0
+    assert rss["growth"] == pytest.approx(rss["after"] - rss["start"], abs=0.11)
+    # Two copies of each message: both throughput rounds, the backlog and the urgent ones.
+    assert rss["deliveries"] == 2 * (20 + 20 + 20 + figures["urgent_count"])
+    assert figures["quick"] is False
+    # Nothing left behind: the temporary data folder is gone and ./var never existed.
+    assert list(tmp.iterdir()) == []
+    assert sorted(p.name for p in cwd.iterdir()) == ["out.json"]
+
+
+def test_ctrl_c_stops_every_process_the_bench_started(folders: tuple[Path, Path]) -> None:
+    cwd, tmp = folders
+    bench = _bench([*TINY, "--messages", "2000"], cwd, tmp)
+    try:
+        # Interrupted mid-run: the hub's processes and the bare pipeline's all running.
+        bare = _wait_for(bench.pid, b"multiprocessing.spawn")
+        children = _descendants(bench.pid)
+        assert bare in children
+        assert {b"worker", b"serve", b"hub.rig.receiver"} <= {
+            word for child in children for word in _cmdline(child).split(b"\0")
+        }
+        bench.send_signal(signal.SIGINT)
+        bench.communicate(timeout=DEADLINE_S)
+    finally:
+        if bench.poll() is None:
+            bench.kill()
+    survivors = _still_running(children, within_s=20)
+    assert survivors == []
+    assert bench.returncode != 0
+    assert list(tmp.iterdir()) == []
+
+
+def _wait_for(pid: int, command: bytes) -> int:
+    """The pid of the first process under ``pid`` whose command line holds ``command``."""
+    deadline = time.monotonic() + DEADLINE_S
+    while time.monotonic() < deadline:
+        for child in _descendants(pid):
+            if command in _cmdline(child):
+                return child
+        time.sleep(0.1)
+    raise TimeoutError(f"the bench started no {command.decode()}")
+
+
+def _descendants(pid: int) -> set[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _still_running(pids: set[int], *, within_s: float) -> list[int]:
+    """The pids still alive (not gone, not a zombie) after up to ``within_s`` seconds."""
+    deadline = time.monotonic() + within_s
+    while True:
+        alive = sorted(pid for pid in pids if _alive(pid))
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.2)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
