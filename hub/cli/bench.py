@@ -1,5 +1,6 @@
 """``hub bench``: measured speed of the whole hub beside the bare crypto-and-XML pipeline."""
 
+import time
 from pathlib import Path
 
 import typer
@@ -71,8 +72,13 @@ def bench(
     )
     if quick:
         options = quick_options(options)
+    started = time.monotonic()
+
+    def progress(line: str) -> None:
+        errors.print(f"[dim]{time.monotonic() - started:6.1f} s  {line}[/dim]")
+
     try:
-        figures = run_bench(options, progress=lambda line: errors.print(f"[dim]{line}[/dim]"))
+        figures = run_bench(options, progress=progress)
     except BenchRefused as refused:
         raise fail(str(refused), code=2) from refused
     console.print(figures.table())
