@@ -77,6 +77,8 @@ class Figures:
     settle_s: float
     #: Problem codes of the rejected messages, with counts.
     rejected_codes: dict[str, int] = field(default_factory=dict)
+    #: Deliveries not final at the deadline, by status (empty once settled).
+    unsettled: dict[str, int] = field(default_factory=dict)
 
     def violations(self) -> list[str]:
         """The broken promises, e.g. ``["lost=3"]``; empty when all held."""
@@ -202,6 +204,7 @@ def check(
         settled=settled,
         settle_s=round(settle_s, 1),
         rejected_codes=dict(Counter(r.code or "?" for r in results if r.code)),
+        unsettled=dict(Counter(row.status.value for row in hub.rows if row.status not in _FINAL)),
     )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from hub.chaos.checker import Figures, check
+from hub.chaos.checker import SETTLE_DEADLINE_S, Figures, check
 from hub.chaos.faults import FAULTS, FaultEvent, FaultInjector, Target, available_faults
 from hub.chaos.load import Load, send_load
 from hub.config import Settings
@@ -39,6 +39,12 @@ class ChaosOptions:
     fault_pause_s: float = 0.5
     #: Extra ``HUB_*`` settings for the hub's processes.
     env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def settle_deadline_s(self) -> float:
+        """How long the hub may take to deliver its backlog after the load: three minutes,
+        and a tenth of a second more per message."""
+        return SETTLE_DEADLINE_S + self.load.messages / 10
 
     def __post_init__(self) -> None:
         """Refuse what cannot work before anything starts.
@@ -119,7 +125,9 @@ def run_chaos(
             injector.stop()
         load_s = time.monotonic() - load_started
         progress(f"load sent in {load_s:.1f} s; waiting for the hub to settle")
-        figures = check(rig, results, max_retries=_max_retries(rig))
+        figures = check(
+            rig, results, max_retries=_max_retries(rig), deadline_s=options.settle_deadline_s
+        )
     return ChaosReport(
         figures=figures,
         faults=injector.events,

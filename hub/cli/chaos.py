@@ -101,3 +101,5 @@ def _print(report: ChaosReport) -> None:
         f"({'yes' if figures.settled else '[red]no[/red]'}), total {report.total_s:.1f} s; "
         f"rejections: {figures.rejected_codes or 'none'}; logs in {report.data_dir / 'logs'}"
     )
+    if figures.unsettled:
+        console.print(f"[red]not final at the deadline:[/red] {figures.unsettled}")

@@ -49,6 +49,9 @@ RECEIVERS = {
 #: Settings the rig gives the hub unless ``RigOptions.env`` says otherwise: a hub that
 #: notices faults within seconds (short timeout, lease and sweeps) and gives up on a
 #: partner after about half a minute, so a run settles in a test's time. No rate limit.
+#: ``HUB_STUCK_AFTER_S`` must outlast the time a backlog takes to drain: the sweeper
+#: re-sends every pending row older than that, so a backlog of a minute re-sent every
+#: few seconds floods the queue with copies faster than workers can skip them.
 RIG_ENV = {
     "HUB_PARTNER_RATE_PER_S": "0",
     "HUB_DELIVERY_TIMEOUT_S": "2",
@@ -56,7 +59,7 @@ RIG_ENV = {
     "HUB_DELIVERY_MIN_BACKOFF_MS": "200",
     "HUB_DELIVERY_MAX_BACKOFF_MS": "3000",
     "HUB_SWEEP_INTERVAL_S": "1",
-    "HUB_STUCK_AFTER_S": "5",
+    "HUB_STUCK_AFTER_S": "15",
     "HUB_CIRCUIT_COOLDOWN_S": "1",
     "HUB_CIRCUIT_MAX_COOLDOWN_S": "4",
     "HUB_WORKER_STALE_S": "15",
