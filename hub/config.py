@@ -34,6 +34,9 @@ class Settings(BaseSettings):
 
     #: Messages a second one partner may post, across all API processes (0: no limit).
     partner_rate_per_s: int = Field(default=500, ge=0)
+    #: Where the rate limit counts when the broker is not Redis (RabbitMQ); unset: the
+    #: broker's own Redis.
+    rate_limit_redis_url: str | None = None
     #: Largest message accepted, in bytes.
     max_message_bytes: int = Field(default=1_048_576, gt=0)
     #: A message's CreatedAt may be at most this old, in seconds.

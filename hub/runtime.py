@@ -4,11 +4,15 @@ The API process, the worker and the CLI all start here, so the embedded stack
 and production (PostgreSQL + Redis) differ only in the URLs in Settings.
 """
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import dramatiq
+import pika  # type: ignore[import-untyped]  # pika ships no type hints
+import redis
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +31,8 @@ from queues import (
     build_broker,
     declare_actors,
 )
+
+_log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -58,11 +64,8 @@ class HubRuntime:
         """ "ok", or why the broker cannot take messages now."""
         if self.broker is None:
             return "not configured"
-        client = getattr(self.broker, "client", None)
-        if client is None:
-            return "ok"
         try:
-            client.ping()
+            _ping_broker(self.broker)
         except Exception as exc:  # readiness reports any failure rather than raising
             return f"error: {type(exc).__name__}"
         return "ok"
@@ -110,12 +113,40 @@ def build_runtime(
         ingestor=ingestor,
         rules=rules,
         regions=regions,
-        rate_limit=PartnerRateLimit(getattr(broker, "client", None), settings.partner_rate_per_s),
+        rate_limit=PartnerRateLimit(
+            _rate_limit_redis(settings, broker), settings.partner_rate_per_s
+        ),
         clock=clock,
         broker=broker,
         actors=actors,
         embedded_redis=embedded,
     )
+
+
+def _ping_broker(broker: dramatiq.Broker) -> None:
+    """Raise unless the broker answers: PING for Redis, a fresh connection for RabbitMQ."""
+    if isinstance(broker, RabbitmqBroker):
+        # Not the broker's per-thread connection: readiness runs on the API's threads.
+        pika.BlockingConnection(broker.parameters).close()
+        return
+    client = getattr(broker, "client", None)
+    if client is not None:
+        client.ping()
+
+
+def _rate_limit_redis(settings: Settings, broker: dramatiq.Broker | None) -> redis.Redis | None:
+    """The Redis the per-partner counters live in: the one named for them, or the broker's."""
+    if settings.rate_limit_redis_url is not None:
+        return redis.Redis.from_url(settings.rate_limit_redis_url)
+    client = getattr(broker, "client", None)
+    if isinstance(client, redis.Redis):
+        return client
+    if isinstance(broker, RabbitmqBroker) and settings.partner_rate_per_s > 0:
+        _log.warning(
+            "the per-partner rate limit is off: the broker is RabbitMQ; "
+            "set HUB_RATE_LIMIT_REDIS_URL to count in a Redis"
+        )
+    return None
 
 
 def _not_queued(_rows: object) -> None:

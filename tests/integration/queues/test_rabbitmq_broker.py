@@ -17,7 +17,10 @@ from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.config import Settings
+from hub.demo.stack import free_port
+from hub.errors import Rejection
 from hub.operations import Actor, replay_dead_letters
+from hub.runtime import HubRuntime, build_runtime
 from hub.store import DeliveryStatus
 from queues import (
     LANES,
@@ -28,6 +31,7 @@ from queues import (
     run_worker,
 )
 from queues import utc_now as now
+from signing import DevPki
 from tests.integration.queues.http_partner import HTTP_ADAPTER, HttpPartner
 from tests.integration.queues.queue_helpers import Outbox, make_context, wait_until
 from tests.stack import fast_settings
@@ -187,3 +191,38 @@ def test_a_final_failure_is_dead_lettered_and_a_replay_delivers_it(
     row = outbox.get(delivery_id)
     assert [a.outcome for a in row.attempt_log] == ["retry", "dead", "delivered"]
     assert receiver.received == [row.message.message_id] * (attempts + 1)
+
+
+def test_readiness_asks_rabbitmq_itself(settings: Settings, pki: DevPki) -> None:
+    # Given runtimes on the vhost, and on a port where no RabbitMQ listens
+    closed_port = settings.model_copy(
+        update={"broker_url": f"amqp://guest:guest@127.0.0.1:{free_port()}/"}
+    )
+    with _runtime(settings) as reachable, _runtime(closed_port) as unreachable:
+        # Then readiness tells them apart (a Redis broker is PINGed; RabbitMQ is dialled)
+        assert reachable.broker_status() == "ok"
+        assert unreachable.broker_status() == "error: AMQPConnectionError"
+
+
+def test_the_rate_limit_counts_in_the_redis_named_for_it(
+    settings: Settings, pki: DevPki, redis_url: str
+) -> None:
+    # Given a RabbitMQ hub whose rate limit counts in a Redis of its own, one a second
+    limited = settings.model_copy(
+        update={"rate_limit_redis_url": redis_url, "partner_rate_per_s": 1}
+    )
+    with _runtime(limited) as runtime:
+        runtime.rate_limit.check("police", now=1_900_000_200.0)
+        # Then the second message in that second is refused
+        with pytest.raises(Rejection) as refusal:
+            runtime.rate_limit.check("police", now=1_900_000_200.5)
+    assert refusal.value.code == "auth.rate_limited"
+
+
+@contextmanager
+def _runtime(settings: Settings) -> Iterator[HubRuntime]:
+    runtime = build_runtime(settings)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
