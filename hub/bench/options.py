@@ -94,9 +94,9 @@ def quick_options(options: BenchOptions) -> BenchOptions:
     """The ``--quick`` variant of ``options``: smaller counts and seeds, under a minute."""
     return replace(
         options,
-        messages=min(options.messages, 200),
-        backlog=min(options.backlog, 300),
-        urgent=min(options.urgent, 20),
-        seed_log=min(options.seed_log, 5_000),
+        messages=min(options.messages, 100),
+        backlog=min(options.backlog, 200),
+        urgent=min(options.urgent, 10),
+        seed_log=min(options.seed_log, 2_000),
         quick=True,
     )

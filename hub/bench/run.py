@@ -116,6 +116,7 @@ def run_bench(options: BenchOptions, *, progress: Progress) -> BenchFigures:
         with _rig(first_stack, root, options) as hub:
             progress(f"{first_stack}: hub started under {hub.rig.data_dir}")
             first = _measure_first(hub, options, progress)
+            progress(f"{first_stack}: stopping the hub")
         stacks = [first.small]
         for stack in others:
             with _rig(stack, root, options) as hub:
@@ -124,6 +125,7 @@ def run_bench(options: BenchOptions, *, progress: Progress) -> BenchFigures:
                 samples = _seed_samples(hub, _warm_up(hub, options, sign))
                 messages = build_mix(options.messages, sign=sign)
                 stacks.append(_seeded_throughput(hub, options, samples, messages, progress))
+                progress(f"{stack}: stopping the hub")
     return BenchFigures(
         quick=options.quick,
         machine=machine_description(),
