@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import redis
+from sqlalchemy import func, select
 
 from hub.chaos import check
 from hub.rig import Mode, Rig
 from hub.rig.postgres import PrivatePostgres
+from hub.store import DeliveryStatus, OutboxDelivery
 from tests.faults.loads import DEFAULT_MAX_RETRIES, assert_promises_kept, send_during
 
 
@@ -22,8 +24,9 @@ def test_a_worker_killed_mid_delivery_loses_nothing(fault_rig: Rig) -> None:
     fault_rig.receiver.set_mode(Mode.SLOW, delay_s=1.0)
 
     def kill_a_worker() -> None:
-        time.sleep(1.5)
-        # …a worker is killed with SIGKILL, then started again.
+        # More claims held than one worker has threads: both workers are mid-delivery…
+        _wait_for_in_flight(fault_rig, more_than=fault_rig.options.worker_threads)
+        # …when one is killed with SIGKILL, then started again.
         fault_rig.kill("worker-0")
         fault_rig.receiver.set_mode(Mode.OK)
         fault_rig.restart("worker-0")
@@ -34,6 +37,26 @@ def test_a_worker_killed_mid_delivery_loses_nothing(fault_rig: Rig) -> None:
     # Then its claims were cut off mid-delivery, and every delivery still landed once.
     assert figures.interrupted_claims >= 1
     assert_promises_kept(figures, messages=60)
+
+
+def _wait_for_in_flight(rig: Rig, *, more_than: int, deadline_s: float = 60.0) -> None:
+    """Return once more than ``more_than`` deliveries are claimed and being attempted.
+
+    Waiting on the database, not a fixed sleep: on a loaded machine the load may take
+    longer to reach the workers.
+    """
+    give_up = time.monotonic() + deadline_s
+    while time.monotonic() < give_up:
+        with rig.session() as session:
+            claimed = session.scalar(
+                select(func.count())
+                .select_from(OutboxDelivery)
+                .where(OutboxDelivery.status == DeliveryStatus.IN_FLIGHT)
+            )
+        if claimed is not None and claimed > more_than:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"never more than {more_than} deliveries in flight")
 
 
 def test_an_api_killed_mid_ingest_loses_nothing_it_acknowledged(fault_rig: Rig) -> None:
