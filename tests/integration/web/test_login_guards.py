@@ -5,6 +5,7 @@ and an API resource for supervisors — and runs under a real server, so each
 guard is seen as a browser or API client would meet it.
 """
 
+import functools
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated
@@ -23,6 +24,10 @@ from tests.stack import RunningHub
 
 PASSWORD = "верный-пароль-2026"
 Supervisor = Annotated[SignedIn, require_roles(Role.SUPERVISOR, Role.ADMINISTRATOR)]
+
+#: Logins hash with argon2: on a loaded machine an answer can take longer than httpx's 5 s.
+_get = functools.partial(httpx.get, timeout=30.0)
+_post = functools.partial(httpx.post, timeout=30.0)
 
 
 @pytest.fixture
@@ -66,7 +71,7 @@ def guarded_url(hub_api: RunningHub) -> Iterator[str]:
 
 
 def _bearer(url: str, login: str) -> dict[str, str]:
-    opened = httpx.post(f"{url}/api/v1/session", json={"login": login, "password": PASSWORD})
+    opened = _post(f"{url}/api/v1/session", json={"login": login, "password": PASSWORD})
     assert opened.status_code == 201
     return {"Authorization": f"Bearer {opened.json()['token']}"}
 
@@ -77,29 +82,29 @@ def _cookie(url: str, login: str) -> dict[str, str]:
 
 
 def test_a_page_without_a_session_sends_the_browser_to_login_and_back(guarded_url: str) -> None:
-    response = httpx.get(f"{guarded_url}/test-only/page?tab=plan&x=1")
+    response = _get(f"{guarded_url}/test-only/page?tab=plan&x=1")
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=%2Ftest-only%2Fpage%3Ftab%3Dplan%26x%3D1"
-    bad = httpx.get(f"{guarded_url}/test-only/page", cookies={"hub_session": "made-up"})
+    bad = _get(f"{guarded_url}/test-only/page", cookies={"hub_session": "made-up"})
     assert bad.status_code == 303
 
 
 def test_a_page_with_a_session_cookie_or_bearer_knows_the_person(guarded_url: str) -> None:
-    by_cookie = httpx.get(f"{guarded_url}/test-only/page", cookies=_cookie(guarded_url, "ivanova"))
+    by_cookie = _get(f"{guarded_url}/test-only/page", cookies=_cookie(guarded_url, "ivanova"))
     assert by_cookie.status_code == 200
     assert by_cookie.text == "<p>ivanova from 127.0.0.1</p>"
     assert by_cookie.headers["cache-control"] == "no-store"
-    by_bearer = httpx.get(f"{guarded_url}/test-only/page", headers=_bearer(guarded_url, "sidorova"))
+    by_bearer = _get(f"{guarded_url}/test-only/page", headers=_bearer(guarded_url, "sidorova"))
     assert by_bearer.text == "<p>sidorova from 127.0.0.1</p>"
 
 
 def test_a_form_post_passes_only_with_the_session_csrf_token(guarded_url: str) -> None:
     cookies = _cookie(guarded_url, "ivanova")
     # The page that shows a form embeds the session's token in it.
-    csrf = httpx.get(f"{guarded_url}/test-only/page", cookies=cookies).headers["x-test-csrf"]
-    posted = httpx.post(f"{guarded_url}/test-only/form", cookies=cookies, data={"csrf_token": csrf})
+    csrf = _get(f"{guarded_url}/test-only/page", cookies=cookies).headers["x-test-csrf"]
+    posted = _post(f"{guarded_url}/test-only/form", cookies=cookies, data={"csrf_token": csrf})
     assert posted.text == "<p>posted by ivanova</p>"
-    response = httpx.post(f"{guarded_url}/test-only/form", cookies=cookies, data={})
+    response = _post(f"{guarded_url}/test-only/form", cookies=cookies, data={})
     assert response.status_code == 403
     assert response.headers["content-type"].startswith("text/html")
     assert "Доступ запрещён" in response.text
@@ -109,13 +114,13 @@ def test_a_form_post_passes_only_with_the_session_csrf_token(guarded_url: str) -
 def test_a_form_post_without_a_session_goes_to_login_without_a_next_page(
     guarded_url: str,
 ) -> None:
-    response = httpx.post(f"{guarded_url}/test-only/form", data={"csrf_token": "x"})
+    response = _post(f"{guarded_url}/test-only/form", data={"csrf_token": "x"})
     assert response.status_code == 303
     assert response.headers["location"] == "/login"
 
 
 def test_a_bad_csrf_token_on_an_api_path_is_a_403_problem(guarded_url: str) -> None:
-    response = httpx.post(
+    response = _post(
         f"{guarded_url}/api/test-only/form",
         headers=_bearer(guarded_url, "ivanova"),
         data={"csrf_token": "forged"},
@@ -127,14 +132,12 @@ def test_a_bad_csrf_token_on_an_api_path_is_a_403_problem(guarded_url: str) -> N
 
 def test_a_role_outside_the_set_gets_a_403_page_or_problem(guarded_url: str) -> None:
     cookies = _cookie(guarded_url, "ivanova")
-    page = httpx.get(f"{guarded_url}/test-only/supervisors", cookies=cookies)
+    page = _get(f"{guarded_url}/test-only/supervisors", cookies=cookies)
     assert page.status_code == 403
     assert "Для вашей роли эта страница недоступна" in page.text
     assert "<title>Доступ запрещён — Межведомственный узел</title>" in page.text
 
-    api = httpx.get(
-        f"{guarded_url}/api/test-only/supervisors", headers=_bearer(guarded_url, "ivanova")
-    )
+    api = _get(f"{guarded_url}/api/test-only/supervisors", headers=_bearer(guarded_url, "ivanova"))
     assert api.status_code == 403
     assert api.headers["content-type"] == "application/problem+json"
     assert api.json()["code"] == "auth.role_forbidden"
@@ -143,21 +146,19 @@ def test_a_role_outside_the_set_gets_a_403_page_or_problem(guarded_url: str) -> 
 def test_a_role_in_the_set_passes_by_bearer_or_by_cookie_on_a_safe_api_method(
     guarded_url: str,
 ) -> None:
-    by_bearer = httpx.get(
+    by_bearer = _get(
         f"{guarded_url}/api/test-only/supervisors", headers=_bearer(guarded_url, "sidorova")
     )
     assert by_bearer.json() == {"role": "supervisor"}
-    by_cookie = httpx.get(
+    by_cookie = _get(
         f"{guarded_url}/api/test-only/supervisors", cookies=_cookie(guarded_url, "sidorova")
     )
     assert by_cookie.json() == {"role": "supervisor"}
-    page = httpx.get(
-        f"{guarded_url}/test-only/supervisors", cookies=_cookie(guarded_url, "sidorova")
-    )
+    page = _get(f"{guarded_url}/test-only/supervisors", cookies=_cookie(guarded_url, "sidorova"))
     assert page.text == "<p>supervisor</p>"
 
 
 def test_an_api_resource_without_a_session_is_a_401_problem(guarded_url: str) -> None:
-    response = httpx.get(f"{guarded_url}/api/test-only/supervisors")
+    response = _get(f"{guarded_url}/api/test-only/supervisors")
     assert response.status_code == 401
     assert response.json()["code"] == "auth.session_required"
