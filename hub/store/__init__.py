@@ -8,6 +8,7 @@ from hub.store.certificates import (
     live_certificates,
 )
 from hub.store.deliveries import (
+    MAX_RESEND_DOUBLINGS,
     DeliveryNotDead,
     DeliveryNotFound,
     acknowledge,
@@ -60,6 +61,7 @@ from hub.store.partners_state import (
 )
 
 __all__ = [
+    "MAX_RESEND_DOUBLINGS",
     # Models
     "Base",
     "AuditEntry",

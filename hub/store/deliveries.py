@@ -29,6 +29,7 @@ from hub.store.models.messages import DeliveryAttempt, DeliveryMode, DeliverySta
 from hub.store.partners_state import is_partner_paused, waiting_partner
 
 __all__ = [
+    "MAX_RESEND_DOUBLINGS",
     "AttemptOutcome",
     "DeliveryNotDead",
     "DeliveryNotFound",
@@ -77,6 +78,10 @@ def _urgent_first() -> ColumnElement[int]:
     return case((OutboxDelivery.priority == "urgent", 0), else_=1)
 
 
+#: The sweeper's wait before re-sending a row doubles at most this many times.
+MAX_RESEND_DOUBLINGS = 4
+
+
 # --- push: a worker claims a row, calls the partner, records the outcome ---------------
 
 
@@ -107,6 +112,7 @@ def claim_for_push(
             status=DeliveryStatus.IN_FLIGHT,
             lease_until=now + timedelta(seconds=lease_s),
             attempts=OutboxDelivery.attempts + 1,
+            resends=0,
         )
         .returning(OutboxDelivery)
         .execution_options(populate_existing=True)
@@ -387,22 +393,35 @@ def find_stuck_push_deliveries(
 
     A row counts as stuck when it is one of these:
 
-    - ``pending``, and not (re-)enqueued in the last ``stuck_after_s`` seconds
-      (``enqueued_at``, else ``created_at``);
+    - ``pending``, and not (re-)enqueued recently (``enqueued_at``, else
+      ``created_at``);
     - ``in_flight`` with an expired lease (its worker died), and not re-enqueued
-      since it was claimed, or not in the last ``stuck_after_s`` seconds;
+      since it was claimed, or not recently;
     - ``retrying``, ``next_attempt_at`` more than ``stuck_after_s`` seconds ago, and
-      not re-enqueued in the last ``stuck_after_s`` seconds;
+      not re-enqueued recently;
     - ``pending``, due (``next_attempt_at`` reached) and in no broker message
       (``enqueued_at`` cleared): parked by ``park_delivery`` or replayed; sent at once.
 
-    The "not recently enqueued" rule keeps a backlog that is merely slow from being
-    sent again on every pass. Rows of a paused partner, or of one whose circuit
-    blocks until later, are left out: they wait without being sent in a loop.
+    "Recently" is ``stuck_after_s`` seconds, doubled for each re-send since a worker
+    last claimed the row (``resends``, up to ``2 ** MAX_RESEND_DOUBLINGS`` times): the
+    broker cannot say whether a row is lost or only waiting behind a long backlog, and
+    re-sending a waiting backlog on every pass floods the queue with copies. Rows of a
+    paused partner, or of one whose circuit blocks until later, are left out: they
+    wait without being sent in a loop.
     """
     horizon = now - timedelta(seconds=stuck_after_s)
     last_sent = func.coalesce(OutboxDelivery.enqueued_at, OutboxDelivery.created_at)
-    not_recently_sent = last_sent < horizon
+    not_recently_sent = or_(
+        *(
+            and_(
+                OutboxDelivery.resends == doublings
+                if doublings < MAX_RESEND_DOUBLINGS
+                else OutboxDelivery.resends >= doublings,
+                last_sent < now - timedelta(seconds=stuck_after_s * 2**doublings),
+            )
+            for doublings in range(MAX_RESEND_DOUBLINGS + 1)
+        )
+    )
     stuck = or_(
         and_(OutboxDelivery.status == DeliveryStatus.PENDING, not_recently_sent),
         and_(
@@ -434,13 +453,13 @@ def find_stuck_push_deliveries(
 
 
 def mark_enqueued(session: Session, ids: Iterable[int], *, now: datetime) -> None:
-    """Record that rows ``ids`` were handed to the broker at ``now``."""
+    """Record that the sweeper handed rows ``ids`` to the broker again at ``now``."""
     id_list = list(ids)
     if id_list:
         session.execute(
             update(OutboxDelivery)
             .where(OutboxDelivery.id.in_(id_list))
-            .values(enqueued_at=now)
+            .values(enqueued_at=now, resends=OutboxDelivery.resends + 1)
             .execution_options(synchronize_session=False)
         )
 

@@ -8,7 +8,17 @@ carries "deliver outbox row N".
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    Enum,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.store.base import Base
@@ -223,6 +233,8 @@ class OutboxDelivery(Base):
     created_at: Mapped[datetime]
     #: When the row was last handed to the broker; the sweeper re-enqueues old ones.
     enqueued_at: Mapped[datetime | None]
+    #: Sweeper re-sends since a worker last claimed the row; each doubles the next wait.
+    resends: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     #: A claim (worker or pulling partner) holds the row until then.
     lease_until: Mapped[datetime | None]
     next_attempt_at: Mapped[datetime | None]

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.store import (
+    MAX_RESEND_DOUBLINGS,
     DeliveryAttempt,
     DeliveryMode,
     DeliveryNotDead,
@@ -356,7 +357,7 @@ def test_find_stuck_push_deliveries(
     assert waiting_retry not in stuck_at(121)
 
 
-def test_marking_enqueued_keeps_a_row_off_the_sweeper_for_stuck_after_s(
+def test_marking_enqueued_keeps_a_row_off_the_sweeper_for_a_while(
     session_factory: sessionmaker[Session], outbox: Outbox, clock: Clock
 ) -> None:
     orphaned = outbox.delivery(
@@ -374,11 +375,44 @@ def test_marking_enqueued_keeps_a_row_off_the_sweeper_for_stuck_after_s(
             find_stuck_push_deliveries(session, now=clock.advance(30), stuck_after_s=60, limit=10)
             == []
         )
+        # A re-sent row waits twice as long before the next re-send (see below)
         again = find_stuck_push_deliveries(
-            session, now=clock.advance(31), stuck_after_s=60, limit=10
+            session, now=clock.advance(91), stuck_after_s=60, limit=10
         )
         assert [r.id for r in again] == [orphaned]
     assert outbox.get(orphaned).enqueued_at == resent_at
+
+
+def test_each_resend_doubles_the_wait_until_a_worker_takes_the_row(
+    session_factory: sessionmaker[Session], outbox: Outbox, clock: Clock
+) -> None:
+    # Given a row enqueued at ingest and still waiting behind a long backlog
+    waiting = outbox.delivery(enqueued_at=clock())
+
+    def sweep(after_s: float) -> bool:
+        """Advance the clock; a sweeper pass: was the row re-sent?"""
+        now = clock.advance(after_s)
+        with session_factory.begin() as session:
+            found = find_stuck_push_deliveries(session, now=now, stuck_after_s=60, limit=10)
+            mark_enqueued(session, [r.id for r in found], now=now)
+        return [r.id for r in found] == [waiting]
+
+    # Then it is re-sent after 60 s, then after 120 s more, then 240 s more…
+    assert [sweep(61), sweep(119), sweep(2), sweep(239), sweep(2)] == [
+        True, False, True, False, True,
+    ]  # fmt: skip
+    assert outbox.get(waiting).resends == 3
+    # …and the wait stops growing at 2**MAX_RESEND_DOUBLINGS times 60 s
+    for _ in range(MAX_RESEND_DOUBLINGS):
+        sweep(60 * 2**MAX_RESEND_DOUBLINGS + 1)
+    assert [sweep(60 * 2**MAX_RESEND_DOUBLINGS - 1), sweep(2)] == [False, True]
+
+    # When a worker finally takes it, the count starts afresh
+    with session_factory.begin() as session:
+        claim_for_push(session, waiting, now=clock(), lease_s=5)
+    assert outbox.get(waiting).resends == 0
+    # (and should that worker die, the row is re-sent as soon as its lease runs out)
+    assert [sweep(4), sweep(2)] == [False, True]
 
 
 # --- dead letters ----------------------------------------------------------------------
