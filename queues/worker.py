@@ -23,9 +23,14 @@ from queues.settings import QueueSettings
 from queues.sweeper import run_sweeper
 from queues.transports import PartnerTransports
 
-__all__ = ["run_worker"]
+__all__ = ["IDLE_POLL_MS", "run_worker"]
 
 _log = logging.getLogger(__name__)
+
+#: Longest pause, in ms, before a lane's consumer looks at its empty queue again.
+#: dramatiq backs off to its default of 1,000 ms, so an urgent message arriving in
+#: the (usually empty) urgent lane could wait a second before a worker even saw it.
+IDLE_POLL_MS = 100
 
 
 def run_worker(
@@ -54,7 +59,9 @@ def run_worker(
     broker, embedded = build_broker(settings.broker_url, data_dir=settings.data_dir)
     try:
         actors = declare_actors(broker, context)
-        worker = dramatiq.Worker(broker, worker_threads=settings.worker_threads)
+        worker = dramatiq.Worker(
+            broker, worker_threads=settings.worker_threads, worker_timeout=IDLE_POLL_MS
+        )
         sweeper = threading.Thread(
             target=run_sweeper, args=(session_factory, actors, settings, stop), name="sweeper"
         )
