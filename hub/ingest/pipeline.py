@@ -131,9 +131,10 @@ class Ingestor:
         route = self._rules.route_for(message.header.message_type)
         if route is None:
             raise ValueError(f"no route for the hub's {message.header.message_type}")
+        signed = self._sign_ahead(message, route)
         try:
             with self._sessions.begin() as session:
-                receipt = self._store(session, raw, message, route, now)
+                receipt = self._store(session, raw, message, route, now, signed)
         except IntegrityError:
             return None
         except Rejection as rejection:
@@ -188,12 +189,13 @@ class Ingestor:
             message_type=header.message_type,
             route=self._rules.route_for(header.message_type),
         )
+        signed = self._sign_ahead(message, route)
         try:
             with self._sessions.begin() as session:
                 check_registered_certificate(
                     session, sender=header.sender, signer=message.signer, now=now
                 )
-                receipt = self._store(session, raw, message, route, now)
+                receipt = self._store(session, raw, message, route, now, signed)
         except IntegrityError as exc:
             # Two copies raced past the duplicate check; the unique key decided.
             raise duplicate(header.message_id, None) from exc
@@ -207,6 +209,7 @@ class Ingestor:
         message: InspectedMessage,
         route: Route,
         now: datetime,
+        signed: dict[frozenset[str], OutboundCopy],
     ) -> IngestReceipt:
         header = message.header
         head = lock_chain_head(session)
@@ -233,7 +236,7 @@ class Ingestor:
         rows = add_deliveries(
             session,
             message=logged,
-            copies=self._outbound_copies(message.envelope, recipients),
+            copies=self._outbound_copies(message.envelope, recipients, signed),
             modes=modes,
             now=now,
         )
@@ -249,16 +252,37 @@ class Ingestor:
             case_conflicts=conflicts,
         )
 
+    def _sign_ahead(
+        self, message: InspectedMessage, route: Route
+    ) -> dict[frozenset[str], OutboundCopy]:
+        """The copies of the recipients known before routing, signed before the transaction.
+
+        Signing is the slowest step of storing a message; inside the transaction it
+        would hold the chain head (and SQLite's write lock) from every other writer.
+        The envelope's explicit recipients, else the route's fixed partner codes, are
+        known now; recipients resolved from the database (``$`` tokens) are signed in
+        the transaction. A copy signed here for a partner that routing then leaves out
+        (not registered) is spent work, nothing more.
+        """
+        header = message.header
+        known = header.recipients or [c for c in route.recipients if not c.startswith("$")]
+        signed: dict[frozenset[str], OutboundCopy] = {}
+        self._outbound_copies(message.envelope, [c for c in known if c != header.sender], signed)
+        return signed
+
     def _outbound_copies(
-        self, envelope: etree._Element, recipients: Sequence[str]
+        self,
+        envelope: etree._Element,
+        recipients: Sequence[str],
+        by_view: dict[frozenset[str], OutboundCopy],
     ) -> dict[str, OutboundCopy]:
         """Each recipient's copy: minimised to what it may see, then re-signed by the hub.
 
         Recipients trust one key (the hub's) instead of every partner's, and get only
         the sensitivity classes the rules allow them; the original signed bytes stay
-        in the log as evidence. Recipients with the same view share one signed copy.
+        in the log as evidence. Recipients with the same view share one signed copy;
+        ``by_view`` holds those signed already and gains the ones signed here.
         """
-        by_view: dict[frozenset[str], OutboundCopy] = {}
         copies = {}
         for code in recipients:
             view = self._rules.visible_to(code)
