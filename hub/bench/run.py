@@ -30,10 +30,11 @@ from hub.bench.load import Poster, wait_for_arrivals
 from hub.bench.mix import SENDER, build_mix
 from hub.bench.options import BenchOptions, Stack
 from hub.bench.procfs import cpu_seconds, rss_mb
-from hub.bench.queries import backlog_left, delivered_by, latencies_ms
+from hub.bench.queries import backlog_left, delivered_by, latencies_ms, resent_since
 from hub.bench.seed import SeedSample, count_logged, seed_backlog, seed_log
-from hub.bench.urgent import percentile, probe_urgent
+from hub.bench.urgent import UrgentProbe, percentile, probe_urgent
 from hub.config import Settings
+from hub.observability import queue_depths
 from hub.onboarding import bundle_dir
 from hub.rig import Rig, RigOptions
 from hub.runtime import build_runtime
@@ -97,6 +98,7 @@ class _FirstStack:
     small: StackFigures
     large: StackFigures
     urgent_ms: Sequence[float]
+    backlog_resent: int
     rss_start_mb: float
     rss_after_mb: float
     deliveries: int
@@ -137,6 +139,7 @@ def run_bench(options: BenchOptions, *, progress: Progress) -> BenchFigures:
         urgent_p99_ms=percentile(first.urgent_ms, 0.99),
         urgent_count=len(first.urgent_ms) // _COPIES,
         urgent_backlog=options.backlog,
+        urgent_backlog_resent=first.backlog_resent,
         scale_small=first.small,
         scale_large=first.large,
         worker_rss_start_mb=first.rss_start_mb,
@@ -159,7 +162,7 @@ def _measure_first(hub: _Hub, options: BenchOptions, progress: Progress) -> _Fir
     worker = hub.rig.processes["worker-0"].pid
     rss_start, measured_from = rss_mb(worker), datetime.now(UTC)
     small = _seeded_throughput(hub, options, samples, small_round, progress)
-    urgent_ms = _urgent(hub, options, samples, sign, progress)
+    urgent = _urgent(hub, options, samples, sign, progress)
     large = _seeded_throughput(
         hub, options, samples, large_round, progress, seed_to=options.seed_log
     )
@@ -167,7 +170,8 @@ def _measure_first(hub: _Hub, options: BenchOptions, progress: Progress) -> _Fir
         bare_msgs_per_s=bare,
         small=small,
         large=large,
-        urgent_ms=urgent_ms,
+        urgent_ms=urgent.latencies_ms,
+        backlog_resent=urgent.resent,
         rss_start_mb=rss_start,
         rss_after_mb=rss_mb(worker),
         deliveries=_delivered_since(hub, measured_from),
@@ -229,37 +233,68 @@ def _throughput(
     )
 
 
+@dataclass(frozen=True)
+class _UrgentLane:
+    latencies_ms: list[float]
+    #: Backlog copies the sweeper sent to the broker again while they waited.
+    resent: int
+
+
 def _urgent(
     hub: _Hub,
     options: BenchOptions,
     samples: Sequence[SeedSample],
     sign: Callable[..., bytes],
     progress: Progress,
-) -> list[float]:
-    """Latencies of urgent copies posted while a backlog of ``options.backlog`` drains."""
+) -> _UrgentLane:
+    """Latencies of urgent copies posted while a backlog of ``options.backlog`` drains.
+
+    Returns when the backlog is delivered and the broker holds nothing more (copies
+    the sweeper sent again are worked off too), so the next figure starts settled.
+    """
     # Enough urgent messages to probe the whole drain, were it as slow as _SLOWEST_DRAIN_PER_S.
     drain_s = options.backlog * _COPIES / _SLOWEST_DRAIN_PER_S
     count = max(options.urgent, int(drain_s / options.urgent_interval_s))
     progress(f"signing {count:,} urgent messages; seeding a backlog of {options.backlog:,}")
     urgent = build_mix(count, sign=sign, urgent=True)
-    ids = seed_backlog(hub.rig.session, samples, count=options.backlog, now=datetime.now(UTC))
-    _enqueue_routine(hub, ids)
-    progress(f"urgent lane: one message each {options.urgent_interval_s * 1000:.0f} ms")
+    seeded_at = datetime.now(UTC)
+    ids = seed_backlog(hub.rig.session, samples, count=options.backlog, now=seeded_at)
+    runtime = build_runtime(
+        Settings(
+            data_dir=hub.rig.data_dir,
+            database_url=hub.rig.database_url,
+            broker_url=hub.rig.broker_url,
+        )
+    )
+    try:
+        assert runtime.actors is not None
+        # Handed to the broker as the API would have on commit.
+        runtime.actors.enqueue_many((delivery_id, "routine") for delivery_id in ids)
+        progress(f"urgent lane: one message each {options.urgent_interval_s * 1000:.0f} ms")
+        probe = _probe(hub, options, urgent, ids)
+        progress("waiting for the backlog to drain and the broker to empty")
+        while not _drained(hub, ids) or any(queue_depths(runtime.broker).values()):
+            time.sleep(_DRAIN_CHECK_S)
+    finally:
+        runtime.close()
+    with hub.reads() as session:
+        return _UrgentLane(
+            latencies_ms(session, probe.accepted),
+            resent_since(session, ids, seeded_at),
+        )
+
+
+def _probe(
+    hub: _Hub, options: BenchOptions, urgent: Sequence[tuple[str, bytes]], backlog: Sequence[int]
+) -> UrgentProbe:
     poster = _poster(hub, 1)
-
-    def drained() -> bool:
-        if not ids:
-            return True
-        with hub.reads() as session:
-            return backlog_left(session, ids[0], ids[-1]) == 0
-
     try:
         probe = probe_urgent(
             poster,
             urgent,
             interval_s=options.urgent_interval_s,
             minimum=options.urgent,
-            drained=drained,
+            drained=lambda: _drained(hub, backlog),
         )
     finally:
         poster.close()
@@ -267,10 +302,14 @@ def _urgent(
         lambda: hub.rig.receiver.arrivals().keys(),
         [(recipient, message_id) for message_id in probe.accepted for recipient in _recipients()],
     )
-    progress("waiting for the backlog to drain")
-    _wait_drained(drained)
+    return probe
+
+
+def _drained(hub: _Hub, backlog: Sequence[int]) -> bool:
+    if not backlog:
+        return True
     with hub.reads() as session:
-        return latencies_ms(session, probe.accepted)
+        return backlog_left(session, backlog[0], backlog[-1]) == 0
 
 
 def _recorded(hub: _Hub, message_ids: Sequence[str]) -> datetime:
@@ -290,27 +329,6 @@ def _recorded(hub: _Hub, message_ids: Sequence[str]) -> datetime:
         if time.monotonic() > deadline:
             raise TimeoutError(f"the hub recorded {delivered} deliveries of {len(message_ids)}")
         time.sleep(_DRAIN_CHECK_S / 10)
-
-
-def _wait_drained(drained: Callable[[], bool]) -> None:
-    while not drained():
-        time.sleep(_DRAIN_CHECK_S)
-
-
-def _enqueue_routine(hub: _Hub, delivery_ids: Sequence[int]) -> None:
-    """Hand the backlog's rows to the broker, as the API would have on commit."""
-    runtime = build_runtime(
-        Settings(
-            data_dir=hub.rig.data_dir,
-            database_url=hub.rig.database_url,
-            broker_url=hub.rig.broker_url,
-        )
-    )
-    try:
-        assert runtime.actors is not None
-        runtime.actors.enqueue_many((delivery_id, "routine") for delivery_id in delivery_ids)
-    finally:
-        runtime.close()
 
 
 def _warm_up(hub: _Hub, options: BenchOptions, sign: Callable[..., bytes]) -> list[str]:
