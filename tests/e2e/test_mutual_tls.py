@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 from hub.cli import app
 from hub.demo.stack import free_port
 from signing import DevPki
-from tests.e2e.test_cli import _wait_ready
+from tests.e2e.test_cli import _start_serve, _wait_ready
 
 
 def _server_certificate(pki: DevPki, directory: Path) -> tuple[Path, Path]:
@@ -73,21 +73,16 @@ def mtls_hub(tmp_path: Path) -> Iterator[tuple[str, DevPki]]:
     pki = DevPki(data / "pki")
     cert, key = _server_certificate(pki, tmp_path)
     port = free_port()
-    serve = subprocess.Popen(
-        [
-            sys.executable, "-m", "hub.cli", "serve", "--no-worker", "--port", str(port),
-            "--tls-cert", str(cert), "--tls-key", str(key),
-            "--tls-client-ca", str(pki.ca_certificate_path),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    serve = _start_serve(
+        env, port, "--no-worker", "--tls-cert", str(cert), "--tls-key", str(key),
+        "--tls-client-ca", str(pki.ca_certificate_path),
     )  # fmt: skip
     try:
         # Readiness asked over mutual TLS too: the port speaks nothing else.
         partner = pki.issue("police", "ОМВД")
         base = f"https://127.0.0.1:{port}"
-        _wait_ready_tls(base, pki, (partner.cert_path, partner.key_path), serve)
+        with _client(pki, (partner.cert_path, partner.key_path)) as client:
+            _wait_ready(base + "/readyz", serve, get=client.get)
         yield base, pki
     finally:
         serve.terminate()
@@ -99,13 +94,6 @@ def _client(pki: DevPki, cert: tuple[Path, Path] | None) -> httpx.Client:
     if cert is not None:
         context.load_cert_chain(str(cert[0]), str(cert[1]))
     return httpx.Client(verify=context, timeout=5)
-
-
-def _wait_ready_tls(
-    base: str, pki: DevPki, cert: tuple[Path, Path], process: "subprocess.Popen[bytes]"
-) -> None:
-    with _client(pki, cert) as client:
-        _wait_ready(base + "/readyz", process, get=client.get)
 
 
 def test_a_partner_certificate_from_the_ca_gets_through(mtls_hub: tuple[str, DevPki]) -> None:
