@@ -53,7 +53,7 @@ class HubRuntime:
     rules: RoutingRules
     #: The region rules: each case region's name and time zone for the pages.
     regions: RegionRules
-    #: Messages a second per partner, counted in the broker's Redis.
+    #: Messages a second per partner, counted in the broker's Redis or HUB_RATE_LIMIT_REDIS_URL.
     rate_limit: PartnerRateLimit
     clock: Callable[[], datetime]
     broker: dramatiq.Broker | None = None
