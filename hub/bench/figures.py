@@ -44,6 +44,9 @@ class StackFigures:
     #: CPU time of the hub's API and worker processes per message, in ms: what the
     #: message costs whatever else runs on the machine.
     cpu_ms_per_msg: float = 0.0
+    #: The same CPU time split by role (``api``, ``worker``), and the recording
+    #: partner's (``receiver``, not counted above), in ms per message.
+    cpu_ms_by_role: dict[str, float] = field(default_factory=dict)
 
     @property
     def msgs_per_s(self) -> float:
@@ -136,7 +139,7 @@ class BenchFigures:
             table.add_row(
                 f"hub, {stack.stack}",
                 f"{stack.msgs_per_s:,.0f} msg/s ({stack.delivered:,} in {stack.seconds:.1f} s, "
-                f"{stack.cpu_ms_per_msg:.1f} ms CPU each)",
+                f"{stack.cpu_ms_per_msg:.1f} ms CPU each: {_by_role(stack.cpu_ms_by_role)})",
                 "",
             )
         table.add_row("ratio", f"{self.ratio:.2f}", _at_least(self.ratio, self.targets.ratio))
@@ -196,7 +199,12 @@ def _stack_json(stack: StackFigures, bare: float) -> dict[str, object]:
         "refused": stack.refused,
         "log_before": stack.log_before,
         "cpu_ms_per_msg": round(stack.cpu_ms_per_msg, 2),
+        "cpu_ms_by_role": {role: round(ms, 2) for role, ms in stack.cpu_ms_by_role.items()},
     }
+
+
+def _by_role(cpu_ms: dict[str, float]) -> str:
+    return ", ".join(f"{role} {ms:.1f}" for role, ms in cpu_ms.items())
 
 
 def _at_least(value: float, target: float) -> str:

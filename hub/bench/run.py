@@ -208,7 +208,7 @@ def _throughput(
     log_before: int,
 ) -> StackFigures:
     poster = _poster(hub, options.concurrency)
-    cpu_before = _hub_cpu_seconds(hub)
+    cpu_before = _cpu_seconds_by_role(hub)
     try:
         started = datetime.now(UTC)
         posted = poster.post_all(messages)
@@ -219,14 +219,17 @@ def _throughput(
         [(recipient, message_id) for message_id in posted.accepted for recipient in _recipients()],
     )
     last = _recorded(hub, posted.accepted)
-    cpu = _hub_cpu_seconds(hub) - cpu_before
+    cpu_after = _cpu_seconds_by_role(hub)
+    per_msg = 1000 / max(len(posted.accepted), 1)
+    cpu_ms = {role: per_msg * (cpu_after[role] - cpu_before[role]) for role in cpu_after}
     seconds = (last - started).total_seconds()
     return StackFigures(
         stack=hub.stack,
         sent=len(messages),
         accepted=len(posted.accepted),
         delivered=len(posted.accepted),
-        cpu_ms_per_msg=1000 * cpu / max(len(posted.accepted), 1),
+        cpu_ms_per_msg=cpu_ms["api"] + cpu_ms["worker"],
+        cpu_ms_by_role=cpu_ms,
         seconds=seconds,
         refused=posted.refused,
         log_before=log_before,
@@ -378,13 +381,12 @@ def _delivered_since(hub: _Hub, moment: datetime) -> int:
         )
 
 
-def _hub_cpu_seconds(hub: _Hub) -> float:
-    """CPU time the hub's API and worker processes have used (not the receiver's)."""
-    return sum(
-        cpu_seconds(process.pid)
-        for name, process in hub.rig.processes.processes.items()
-        if name != "receiver"
-    )
+def _cpu_seconds_by_role(hub: _Hub) -> dict[str, float]:
+    """CPU time the API processes, the worker processes and the receiver have used."""
+    by_role = dict.fromkeys(("api", "worker", "receiver"), 0.0)
+    for name, process in hub.rig.processes.processes.items():
+        by_role[name.split("-")[0]] += cpu_seconds(process.pid)
+    return by_role
 
 
 def _partner_signer(data_dir: Path) -> Callable[..., bytes]:

@@ -19,6 +19,9 @@ __all__ = ["CONTEXT_FIELDS", "JsonFormatter", "TextFormatter", "configure_loggin
 #: The context fields named first, in this order, when a record carries them.
 CONTEXT_FIELDS: Final = ("message_id", "case_ref", "delivery_id", "partner", "code")
 
+#: Libraries whose INFO lines repeat what the hub logs itself.
+_CHATTY_LIBRARIES: Final = ("httpx", "httpcore")
+
 #: Attributes every LogRecord has; anything else on a record came in through ``extra=``.
 _RECORD_ATTRIBUTES: Final = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
     "message",
@@ -87,4 +90,8 @@ def configure_logging(level: str, *, json: bool, stream: TextIO | None = None) -
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # httpx logs every request at INFO; the delivery attempt's own line already says it.
+    quiet = logging.WARNING if root.level > logging.DEBUG else logging.NOTSET
+    for chatty in _CHATTY_LIBRARIES:
+        logging.getLogger(chatty).setLevel(quiet)
     return handler
