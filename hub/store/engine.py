@@ -65,14 +65,17 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
+    # BEGIN goes straight to the driver: it runs for every session, and SQLAlchemy's
+    # statement machinery (events, cursor result) costs more than SQLite's BEGIN itself.
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        dbapi_connection = connection.connection.driver_connection
         if connection.get_execution_options().get(_READ_ONLY):
-            connection.exec_driver_sql("BEGIN")
+            dbapi_connection.execute("BEGIN")
             return
         writers.acquire()
         try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            dbapi_connection.execute("BEGIN IMMEDIATE")
         except BaseException:
             writers.release()
             raise
