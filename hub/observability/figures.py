@@ -2,7 +2,8 @@
 
 Each API and worker process would count something different in memory, so every
 figure here is a query over the message log, the rejections, the outbox and the
-attempt log (or, for queue depth, a read of the broker). ``/metrics`` and the
+attempt log (or, for queue depth, a read of the broker: ``queue_depths``, kept in
+``queues.depths`` beside the sweeper that also reads it). ``/metrics`` and the
 admin dashboard both read these functions; each takes the caller's session and
 never commits.
 """
@@ -13,10 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-import dramatiq
-from dramatiq.brokers.redis import RedisBroker
-from dramatiq.brokers.stub import StubBroker
-from dramatiq.common import dq_name
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -28,7 +25,7 @@ from hub.store import (
     Rejection,
     WorkerHeartbeat,
 )
-from queues.lanes import LANES
+from queues.depths import queue_depths
 
 __all__ = [
     "LATENCY_BUCKETS_MS",
@@ -167,35 +164,6 @@ def latency_figures(
         buckets_ms=_cumulative_buckets(latencies),
         sum_ms=math.fsum(latencies),
     )
-
-
-def queue_depths(broker: dramatiq.Broker | None) -> dict[str, int]:
-    """Messages the broker holds per lane: waiting, delayed for a retry, or taken and not acked.
-
-    Read from Redis with the broker's own client (dramatiq keeps each message in the
-    hash ``<namespace>:<lane>.msgs``, delayed ones in ``<lane>.DQ.msgs``), or from a
-    ``StubBroker``'s queues. Empty when there is no broker, or one of another kind.
-
-    Raises:
-      redis.RedisError: Redis did not answer.
-    """
-    if isinstance(broker, RedisBroker):
-        pipe = broker.client.pipeline(transaction=False)
-        for lane in LANES:
-            pipe.hlen(f"{broker.namespace}:{lane}.msgs")
-            pipe.hlen(f"{broker.namespace}:{dq_name(lane)}.msgs")
-        sizes = pipe.execute()
-        return {lane: int(sizes[2 * i]) + int(sizes[2 * i + 1]) for i, lane in enumerate(LANES)}
-    if isinstance(broker, StubBroker):
-        return {
-            lane: sum(
-                broker.queues[name].qsize()
-                for name in (lane, dq_name(lane))
-                if name in broker.queues
-            )
-            for lane in LANES
-        }
-    return {}
 
 
 def workers_alive(session: Session, *, now: datetime, within_s: float) -> list[WorkerHeartbeat]:

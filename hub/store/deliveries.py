@@ -18,7 +18,7 @@ Errors::
     └── DeliveryNotDead     replay asked for a row that is not dead
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
@@ -36,8 +36,11 @@ __all__ = [
     "acknowledge",
     "claim_for_push",
     "claim_inbox",
+    "count_push_rows_in_broker",
     "dead_letters",
+    "find_stuck_held_push_deliveries",
     "find_stuck_push_deliveries",
+    "find_stuck_unvouched_push_deliveries",
     "mark_dead",
     "mark_enqueued",
     "park_delivery",
@@ -403,14 +406,103 @@ def find_stuck_push_deliveries(
       (``enqueued_at`` cleared): parked by ``park_delivery`` or replayed; sent at once.
 
     "Recently" is ``stuck_after_s`` seconds, doubled for each re-send since a worker
-    last claimed the row (``resends``, up to ``2 ** MAX_RESEND_DOUBLINGS`` times): the
-    broker cannot say whether a row is lost or only waiting behind a long backlog, and
-    re-sending a waiting backlog on every pass floods the queue with copies. Rows of a
-    paused partner, or of one whose circuit blocks until later, are left out: they
-    wait without being sent in a loop.
+    last claimed the row (``resends``, up to ``2 ** MAX_RESEND_DOUBLINGS`` times): on
+    its own the outbox cannot say whether a row is lost or only waiting behind a long
+    backlog, and re-sending a waiting backlog on every pass floods the queue with
+    copies (the sweeper narrows this with the broker's count where it can read one).
+    Rows of a paused partner, or of one whose circuit blocks until later, are left
+    out: they wait without being sent in a loop.
     """
+    return _stuck_rows(
+        session,
+        _stuck(now, stuck_after_s),
+        now=now,
+        order_first=_urgent_first(),
+        limit=limit,
+    )
+
+
+def count_push_rows_in_broker(session: Session) -> dict[str, int]:
+    """Push rows a broker message should be holding, by priority.
+
+    That is every push row neither delivered, dead nor cancelled whose last hand-off
+    to the broker (``enqueued_at``) stands: ``pending`` and ``retrying`` rows wait in
+    the broker, and an ``in_flight`` row's message stays there until its worker acks.
+    Rows with ``enqueued_at`` cleared (parked, replayed) are in no message.
+    """
+    rows = session.execute(
+        select(OutboxDelivery.priority, func.count())
+        .where(
+            OutboxDelivery.mode == DeliveryMode.PUSH,
+            OutboxDelivery.status.not_in(_FINAL_STATUSES),
+            OutboxDelivery.enqueued_at.is_not(None),
+        )
+        .group_by(OutboxDelivery.priority)
+    )
+    return {priority: count for priority, count in rows}
+
+
+def find_stuck_unvouched_push_deliveries(
+    session: Session, *, now: datetime, stuck_after_s: float, limit: int
+) -> Sequence[OutboxDelivery]:
+    """The stuck rows (``find_stuck_push_deliveries``) no broker count can vouch for.
+
+    Those in no broker message (``enqueued_at`` cleared: parked, replayed) and those
+    not handed to the broker for longer than the longest doubled wait
+    (``stuck_after_s * 2 ** MAX_RESEND_DOUBLINGS``), the backstop against a count
+    that hides a loss. Urgent first, then oldest first.
+    """
+    return _stuck_rows(
+        session,
+        and_(
+            _stuck(now, stuck_after_s),
+            or_(OutboxDelivery.enqueued_at.is_(None), _last_sent() < _backstop(now, stuck_after_s)),
+        ),
+        now=now,
+        order_first=_urgent_first(),
+        limit=limit,
+    )
+
+
+def find_stuck_held_push_deliveries(
+    session: Session,
+    *,
+    now: datetime,
+    stuck_after_s: float,
+    priorities: Collection[str],
+    limit: int,
+) -> Sequence[OutboxDelivery]:
+    """Stuck rows of ``priorities`` a broker message should hold, waiting longest first.
+
+    The complement of ``find_stuck_unvouched_push_deliveries`` among the stuck rows:
+    handed to the broker (``enqueued_at`` set) within the longest doubled wait. The
+    sweeper takes as many as its broker count shows missing.
+    """
+    return _stuck_rows(
+        session,
+        and_(
+            _stuck(now, stuck_after_s),
+            OutboxDelivery.priority.in_(list(priorities)),
+            OutboxDelivery.enqueued_at.is_not(None),
+            _last_sent() >= _backstop(now, stuck_after_s),
+        ),
+        now=now,
+        order_first=_last_sent(),
+        limit=limit,
+    )
+
+
+def _last_sent() -> ColumnElement[datetime]:
+    return func.coalesce(OutboxDelivery.enqueued_at, OutboxDelivery.created_at)
+
+
+def _backstop(now: datetime, stuck_after_s: float) -> datetime:
+    return now - timedelta(seconds=stuck_after_s * 2**MAX_RESEND_DOUBLINGS)
+
+
+def _stuck(now: datetime, stuck_after_s: float) -> ColumnElement[bool]:
     horizon = now - timedelta(seconds=stuck_after_s)
-    last_sent = func.coalesce(OutboxDelivery.enqueued_at, OutboxDelivery.created_at)
+    last_sent = _last_sent()
     not_recently_sent = or_(
         *(
             and_(
@@ -422,7 +514,7 @@ def find_stuck_push_deliveries(
             for doublings in range(MAX_RESEND_DOUBLINGS + 1)
         )
     )
-    stuck = or_(
+    return or_(
         and_(OutboxDelivery.status == DeliveryStatus.PENDING, not_recently_sent),
         and_(
             OutboxDelivery.status == DeliveryStatus.IN_FLIGHT,
@@ -440,11 +532,25 @@ def find_stuck_push_deliveries(
             OutboxDelivery.next_attempt_at <= now,
         ),
     )
+
+
+def _stuck_rows(
+    session: Session,
+    condition: ColumnElement[bool],
+    *,
+    now: datetime,
+    order_first: ColumnElement[Any],
+    limit: int,
+) -> Sequence[OutboxDelivery]:
+    """Push rows meeting ``condition``, of partners neither paused nor blocked by their circuit.
+
+    Ordered by ``order_first``, then by id.
+    """
     return (
         session.execute(
             select(OutboxDelivery)
-            .where(OutboxDelivery.mode == DeliveryMode.PUSH, stuck, ~waiting_partner(now))
-            .order_by(_urgent_first(), OutboxDelivery.id)
+            .where(OutboxDelivery.mode == DeliveryMode.PUSH, condition, ~waiting_partner(now))
+            .order_by(order_first, OutboxDelivery.id)
             .limit(limit)
         )
         .scalars()
