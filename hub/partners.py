@@ -24,7 +24,7 @@ from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hub.errors import Rejection
@@ -123,8 +123,32 @@ def live_keys(session: Session, partner: Partner, *, now: datetime) -> Sequence[
     ).all()
 
 
+#: The presented key's row and its partner in one round trip of plain columns, built
+#: once and run on the session's connection (no ORM rows): it runs for every message.
+_KEY_STANDING = (
+    select(
+        PartnerApiKey.key_hash,
+        PartnerApiKey.revoked_at,
+        PartnerApiKey.expires_at,
+        Partner.code,
+        Partner.active,
+    )
+    .join(Partner, Partner.id == PartnerApiKey.partner_id)
+    .where(PartnerApiKey.key_id == bindparam("key_id"))
+)
+
+
 def authenticate(session: Session, presented: str | None, *, now: datetime) -> Partner:
     """Return the active partner that owns the presented API key.
+
+    Raises:
+        Rejection: as ``authenticate_code``.
+    """
+    return get_partner(session, authenticate_code(session, presented, now=now))
+
+
+def authenticate_code(session: Session, presented: str | None, *, now: datetime) -> str:
+    """Return the code of the active partner that owns the presented API key.
 
     Raises:
         Rejection: ``auth.missing_credentials``, ``auth.invalid_credentials`` (also for an
@@ -136,20 +160,15 @@ def authenticate(session: Session, presented: str | None, *, now: datetime) -> P
     key_id, _, secret = rest.partition("_")
     if prefix != _KEY_PREFIX or not key_id or not secret:
         raise Rejection("auth.invalid_credentials")
-    # One round trip for the key and its partner: this runs for every posted message.
-    row = session.execute(
-        select(PartnerApiKey, Partner)
-        .join(Partner, Partner.id == PartnerApiKey.partner_id)
-        .where(PartnerApiKey.key_id == key_id)
-    ).first()
-    if row is None or not _secret_matches(row[0], secret):
+    row = session.connection().execute(_KEY_STANDING, {"key_id": key_id}).first()
+    if row is None or not _secret_matches(key_id, row.key_hash, secret):
         raise Rejection("auth.invalid_credentials")
-    key, partner = row
-    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+    if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
         raise Rejection("auth.invalid_credentials", f"API key {key_id} is no longer valid")
-    if not partner.active:
-        raise Rejection("auth.partner_inactive", f"partner {partner.code} is disabled")
-    return partner
+    if not row.active:
+        raise Rejection("auth.partner_inactive", f"partner {row.code} is disabled")
+    code: str = row.code
+    return code
 
 
 class CertificateIdentity(Protocol):
@@ -246,19 +265,19 @@ def registered_codes(session: Session) -> set[str]:
     return set(session.scalars(select(Partner.code).where(Partner.active.is_(True))))
 
 
-def _secret_matches(key: PartnerApiKey, secret: str) -> bool:
-    fingerprint = (key.key_id, hashlib.sha256(secret.encode()).hexdigest())
-    if _VERIFIED.get(fingerprint) == key.key_hash:
+def _secret_matches(key_id: str, key_hash: str, secret: str) -> bool:
+    fingerprint = (key_id, hashlib.sha256(secret.encode()).hexdigest())
+    if _VERIFIED.get(fingerprint) == key_hash:
         return True
-    if key.key_hash.startswith(_LEGACY_PREFIX):
-        matches = hmac.compare_digest(key.key_hash[len(_LEGACY_PREFIX) :], fingerprint[1])
+    if key_hash.startswith(_LEGACY_PREFIX):
+        matches = hmac.compare_digest(key_hash[len(_LEGACY_PREFIX) :], fingerprint[1])
     else:
         try:
-            matches = _HASHER.verify(key.key_hash, secret)
+            matches = _HASHER.verify(key_hash, secret)
         except (VerificationError, InvalidHashError):
             matches = False
     if matches:
         if len(_VERIFIED) >= _VERIFIED_MAX:
             _VERIFIED.clear()
-        _VERIFIED[fingerprint] = key.key_hash
+        _VERIFIED[fingerprint] = key_hash
     return matches

@@ -16,7 +16,7 @@ from hub.api.schemas import (
 )
 from hub.errors import NotFound, Rejection
 from hub.ingest import IngestReceipt
-from hub.partners import authenticate
+from hub.partners import authenticate_code
 from hub.runtime import HubRuntime
 from hub.store import MessageLog, OutboxDelivery
 
@@ -56,12 +56,12 @@ async def post_message(request: Request, runtime: RuntimeDep) -> ReceiptOut:
 def _authenticate_and_ingest(runtime: HubRuntime, request: Request, raw: bytes) -> IngestReceipt:
     try:
         with runtime.read_sessions() as session:
-            partner = authenticate(session, presented_api_key(request), now=runtime.clock())
-        runtime.rate_limit.check(partner.code, now=runtime.clock().timestamp())
+            partner = authenticate_code(session, presented_api_key(request), now=runtime.clock())
+        runtime.rate_limit.check(partner, now=runtime.clock().timestamp())
     except Rejection as rejection:
         runtime.ingestor.refuse(raw, rejection)
         raise
-    return runtime.ingestor.ingest(raw, authenticated=partner.code)
+    return runtime.ingestor.ingest(raw, authenticated=partner)
 
 
 async def _read_limited(request: Request, max_bytes: int) -> bytes:
