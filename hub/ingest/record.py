@@ -25,6 +25,10 @@ from hub.store import (
 from hub.store import Rejection as RejectionRow
 from schemas import EnvelopeHeader
 
+#: Statements ingest runs for every message, built once.
+_CHAIN_HEAD = select(ChainHead).where(ChainHead.id == 1).with_for_update()
+_DELIVERY_MODES = select(Partner.code, Partner.delivery_mode).where(Partner.active.is_(True))
+
 
 def lock_chain_head(session: Session) -> ChainHead:
     """Lock the log's chain head for the rest of the transaction.
@@ -33,9 +37,7 @@ def lock_chain_head(session: Session) -> ChainHead:
     IMMEDIATE transactions already serialise writers), so chain links follow commit
     order and duplicate checks and new cases are decided one message at a time.
     """
-    return session.execute(
-        select(ChainHead).where(ChainHead.id == 1).with_for_update()
-    ).scalar_one()
+    return session.execute(_CHAIN_HEAD).scalar_one()
 
 
 def append_message(
@@ -112,10 +114,7 @@ def add_deliveries(
 
 def delivery_modes(session: Session) -> dict[str, DeliveryMode]:
     """How each active partner takes delivery; only these partners are routed to."""
-    rows = session.execute(
-        select(Partner.code, Partner.delivery_mode).where(Partner.active.is_(True))
-    )
-    return {code: mode for code, mode in rows}
+    return {code: mode for code, mode in session.connection().execute(_DELIVERY_MODES)}
 
 
 @dataclass

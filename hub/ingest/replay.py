@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hub.errors import Rejection
@@ -26,6 +26,12 @@ def check_freshness(
         raise Rejection("replay.future", f"CreatedAt more than {max_future_skew_s} s ahead")
 
 
+#: Built once, run on the session's connection: ingest runs it for every message.
+_ACCEPTED_ID = select(MessageLog.id).where(
+    MessageLog.sender == bindparam("sender"), MessageLog.message_id == bindparam("message_id")
+)
+
+
 def check_not_duplicate(session: Session, *, sender: str, message_id: str) -> None:
     """Refuse a MessageId this sender already used.
 
@@ -35,10 +41,8 @@ def check_not_duplicate(session: Session, *, sender: str, message_id: str) -> No
     Raises:
         Rejection: ``replay.duplicate``, carrying the accepted message's hub id.
     """
-    existing = session.scalar(
-        select(MessageLog.id).where(
-            MessageLog.sender == sender, MessageLog.message_id == message_id
-        )
+    existing = session.connection().scalar(
+        _ACCEPTED_ID, {"sender": sender, "message_id": message_id}
     )
     if existing is not None:
         raise duplicate(message_id, existing)

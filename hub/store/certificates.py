@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hub.store.models.messages import Partner, PartnerCertificate
@@ -28,20 +28,25 @@ class CertificateStanding(NamedTuple):
     revoked_at: datetime | None
 
 
+#: Built once: ingest runs it for every message.
+_STANDINGS = (
+    select(
+        PartnerCertificate.fingerprint_sha256,
+        PartnerCertificate.valid_until,
+        PartnerCertificate.revoked_at,
+    )
+    .join(Partner, Partner.id == PartnerCertificate.partner_id)
+    .where(Partner.code == bindparam("code"))
+)
+
+
 def certificate_standings(session: Session, code: str) -> list[CertificateStanding]:
     """The standing of every certificate registered for partner ``code``; empty when none is.
 
-    Plain columns, not rows: ingest runs this for every message.
+    Plain columns on the session's connection, not ORM rows: ingest runs this for
+    every message.
     """
-    result = session.execute(
-        select(
-            PartnerCertificate.fingerprint_sha256,
-            PartnerCertificate.valid_until,
-            PartnerCertificate.revoked_at,
-        )
-        .join(Partner, Partner.id == PartnerCertificate.partner_id)
-        .where(Partner.code == code)
-    )
+    result = session.connection().execute(_STANDINGS, {"code": code})
     return [CertificateStanding(*row) for row in result]
 
 
