@@ -38,6 +38,7 @@ from hub.ingest.record import (
 )
 from hub.ingest.replay import check_freshness, check_not_duplicate, duplicate
 from hub.routing import Route, RoutingRules, resolve_recipients
+from hub.store import DeliveryStatus
 from schemas import minimise
 from signing import Signer
 
@@ -233,7 +234,7 @@ class Ingestor:
         conflicts = self._projector.project(
             session, header, message.envelope, logged=logged, now=now
         )
-        rows = add_deliveries(
+        added = add_deliveries(
             session,
             message=logged,
             copies=self._outbound_copies(message.envelope, recipients, signed),
@@ -247,7 +248,8 @@ class Ingestor:
             priority=header.priority,
             received_at=now,
             deliveries=tuple(
-                DeliveryRef(row.id, row.recipient, row.mode.value, row.status.value) for row in rows
+                DeliveryRef(d.delivery_id, d.recipient, d.mode.value, DeliveryStatus.PENDING.value)
+                for d in added
             ),
             case_conflicts=conflicts,
         )

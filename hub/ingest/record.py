@@ -8,8 +8,9 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from hub.errors import Rejection
@@ -27,6 +28,7 @@ from schemas import EnvelopeHeader
 
 #: Statements ingest runs for every message, built once.
 _CHAIN_HEAD = select(ChainHead).where(ChainHead.id == 1).with_for_update()
+_INSERT_OUTBOX = insert(OutboxDelivery).returning(OutboxDelivery.id, sort_by_parameter_order=True)
 _DELIVERY_MODES = select(Partner.code, Partner.delivery_mode).where(Partner.active.is_(True))
 
 
@@ -83,6 +85,14 @@ class OutboundCopy:
     removed_classes: tuple[str, ...]
 
 
+class NewDelivery(NamedTuple):
+    """An outbox row just written: what the receipt and the queue need of it."""
+
+    delivery_id: int
+    recipient: str
+    mode: DeliveryMode
+
+
 def add_deliveries(
     session: Session,
     *,
@@ -90,26 +100,34 @@ def add_deliveries(
     copies: Mapping[str, OutboundCopy],
     modes: Mapping[str, DeliveryMode],
     now: datetime,
-) -> list[OutboxDelivery]:
-    """One pending outbox row per recipient, carrying its own outbound copy."""
-    rows = [
-        OutboxDelivery(
-            message_log_id=message.id,
-            recipient=code,
-            mode=modes[code],
-            priority=message.priority,
-            status=DeliveryStatus.PENDING,
-            payload=copy.payload,
-            removed_classes=",".join(copy.removed_classes) or None,
-            attempts=0,
-            created_at=now,
-            enqueued_at=now if modes[code] is DeliveryMode.PUSH else None,
-        )
-        for code, copy in copies.items()
-    ]
-    session.add_all(rows)
-    session.flush()
-    return rows
+) -> list[NewDelivery]:
+    """One pending outbox row per recipient, carrying its own outbound copy.
+
+    One Core INSERT … RETURNING for all of them: nothing in the transaction reads
+    them back as ORM rows, so the unit of work would only add cost.
+    """
+    recipients = list(copies)
+    if not recipients:
+        return []  # an empty parameter list would run the INSERT once, with no values
+    ids = session.connection().scalars(
+        _INSERT_OUTBOX,
+        [
+            {
+                "message_log_id": message.id,
+                "recipient": code,
+                "mode": modes[code],
+                "priority": message.priority,
+                "status": DeliveryStatus.PENDING,
+                "payload": copies[code].payload,
+                "removed_classes": ",".join(copies[code].removed_classes) or None,
+                "attempts": 0,
+                "created_at": now,
+                "enqueued_at": now if modes[code] is DeliveryMode.PUSH else None,
+            }
+            for code in recipients
+        ],
+    )
+    return [NewDelivery(i, code, modes[code]) for i, code in zip(ids, recipients, strict=True)]
 
 
 def delivery_modes(session: Session) -> dict[str, DeliveryMode]:
