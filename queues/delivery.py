@@ -91,9 +91,10 @@ def deliver_once(
     """
     with session_factory.begin() as session:
         started_at = now()
-        recipient = _recipient_of(session, delivery_id)
-        if recipient is None:
+        found = _addressing_of(session, delivery_id)
+        if found is None:
             return Outcome.SKIPPED
+        recipient, message_id, message_type = found
         gate, breaker = admit(session, recipient, now=started_at)
         if gate in (Gate.PAUSED, Gate.OPEN):
             parked = park_delivery(session, delivery_id, now=started_at)
@@ -104,8 +105,6 @@ def deliver_once(
         if gate is Gate.PROBE and breaker is not None:
             start_probe(breaker, now=started_at, lease_s=lease_s)
         attempt = row.attempts
-        # Only the ids: the message's original bytes are not what is delivered.
-        message_id, message_type = _ids_of(session, row.message_log_id)
         message = OutboundMessage(
             delivery_id=row.id,
             recipient=row.recipient,
@@ -202,18 +201,18 @@ def deliver_once(
     return Outcome.DELIVERED
 
 
-def _recipient_of(session: Session, delivery_id: int) -> str | None:
-    # The recipient alone: the claim that follows loads the row with its payload.
-    return session.scalar(select(OutboxDelivery.recipient).where(OutboxDelivery.id == delivery_id))
+def _addressing_of(session: Session, delivery_id: int) -> tuple[str, str, str] | None:
+    """The row's recipient and its message's MessageId and type, in one round trip.
 
-
-def _ids_of(session: Session, message_log_id: int) -> tuple[str, str]:
+    Not the payload (the claim that follows loads it) nor the message's original bytes,
+    which are not what is delivered.
+    """
     row = session.execute(
-        select(MessageLog.message_id, MessageLog.message_type).where(
-            MessageLog.id == message_log_id
-        )
-    ).one()
-    return row.message_id, row.message_type
+        select(OutboxDelivery.recipient, MessageLog.message_id, MessageLog.message_type)
+        .join(MessageLog, MessageLog.id == OutboxDelivery.message_log_id)
+        .where(OutboxDelivery.id == delivery_id)
+    ).one_or_none()
+    return None if row is None else (row.recipient, row.message_id, row.message_type)
 
 
 def _describe(exc: Exception) -> str:
