@@ -213,7 +213,7 @@ class Ingestor:
         signed: dict[frozenset[str], OutboundCopy],
     ) -> IngestReceipt:
         header = message.header
-        head = lock_chain_head(session)
+        last_hash = lock_chain_head(session)
         check_not_duplicate(session, sender=header.sender, message_id=header.message_id)
         modes = delivery_modes(session)
         recipients = resolve_recipients(
@@ -225,7 +225,7 @@ class Ingestor:
         )
         logged = append_message(
             session,
-            head=head,
+            last_hash=last_hash,
             raw=raw,
             header=header,
             signer_fingerprint=message.signer.fingerprint_sha256,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.errors import Rejection
@@ -27,33 +27,42 @@ from hub.store import Rejection as RejectionRow
 from schemas import EnvelopeHeader
 
 #: Statements ingest runs for every message, built once.
-_CHAIN_HEAD = select(ChainHead).where(ChainHead.id == 1).with_for_update()
+_CHAIN_HEAD = select(ChainHead.last_hash).where(ChainHead.id == 1).with_for_update()
+_EXTEND_CHAIN = (
+    update(ChainHead)
+    .where(ChainHead.id == 1)
+    .values(last_hash=bindparam("link"), length=ChainHead.length + 1)
+)
 _INSERT_OUTBOX = insert(OutboxDelivery).returning(OutboxDelivery.id, sort_by_parameter_order=True)
 _DELIVERY_MODES = select(Partner.code, Partner.delivery_mode).where(Partner.active.is_(True))
 
 
-def lock_chain_head(session: Session) -> ChainHead:
-    """Lock the log's chain head for the rest of the transaction.
+def lock_chain_head(session: Session) -> str:
+    """Lock the log's chain head for the rest of the transaction; its last link.
 
     Taken first in every ingest transaction (FOR UPDATE on PostgreSQL; SQLite's
     IMMEDIATE transactions already serialise writers), so chain links follow commit
     order and duplicate checks and new cases are decided one message at a time.
     """
-    return session.execute(_CHAIN_HEAD).scalar_one()
+    last_hash: str = session.connection().execute(_CHAIN_HEAD).scalar_one()
+    return last_hash
 
 
 def append_message(
     session: Session,
     *,
-    head: ChainHead,
+    last_hash: str,
     raw: bytes,
     header: EnvelopeHeader,
     signer_fingerprint: str,
     now: datetime,
 ) -> MessageLog:
-    """Append an accepted message to the log, extending the hash chain from the locked ``head``."""
+    """Append an accepted message to the log, extending the hash chain from ``last_hash``.
+
+    The caller holds the chain head's lock (``lock_chain_head``) and read ``last_hash`` there.
+    """
     digest = hashlib.sha256(raw).hexdigest()
-    link = chain_link(head.last_hash, digest)
+    link = chain_link(last_hash, digest)
     row = MessageLog(
         message_id=header.message_id,
         sender=header.sender,
@@ -66,14 +75,13 @@ def append_message(
         received_at=now,
         raw=raw,
         sha256=digest,
-        prev_hash=head.last_hash,
+        prev_hash=last_hash,
         chain_hash=link,
         signer_fingerprint=signer_fingerprint,
     )
     session.add(row)
-    head.last_hash = link
-    head.length += 1
     session.flush()
+    session.connection().execute(_EXTEND_CHAIN, {"link": link})
     return row
 
 
