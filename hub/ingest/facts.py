@@ -3,13 +3,45 @@
 from functools import cached_property
 
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hub.cases import find_case
 from hub.errors import Rejection
 from hub.store import MessageLog, OutboxDelivery
 from schemas import EnvelopeHeader, payload_of
+
+#: Routing's lookups, built once (bindparam) and run on the session's connection:
+#: ingest may run them for every message.
+_CORRELATED_SENDER = (
+    select(MessageLog.sender).where(MessageLog.message_id == bindparam("message_id")).limit(1)
+)
+_CASE_SENDERS = (
+    select(MessageLog.sender).where(MessageLog.case_ref == bindparam("case_ref")).distinct()
+)
+_CASE_RECIPIENTS = (
+    select(OutboxDelivery.recipient)
+    .where(
+        OutboxDelivery.message_log_id.in_(
+            select(MessageLog.id).where(MessageLog.case_ref == bindparam("case_ref"))
+        )
+    )
+    .distinct()
+)
+_CASE_REFERRER = (
+    select(MessageLog.sender)
+    .where(
+        MessageLog.message_type == "FamilyReferral",
+        MessageLog.message_id.in_(
+            select(MessageLog.correlation_id).where(
+                MessageLog.case_ref == bindparam("case_ref"),
+                MessageLog.correlation_id.is_not(None),
+            )
+        ),
+    )
+    .order_by(MessageLog.id)
+    .limit(1)
+)
 
 
 class MessageFacts:
@@ -24,9 +56,7 @@ class MessageFacts:
         correlation = self._header.correlation_id
         if correlation is None:
             return None
-        sender = self._session.scalar(
-            select(MessageLog.sender).where(MessageLog.message_id == correlation).limit(1)
-        )
+        sender = self._session.connection().scalar(_CORRELATED_SENDER, {"message_id": correlation})
         if sender is None:
             raise Rejection("routing.unknown_correlation", f"CorrelationId {correlation} unknown")
         return sender
@@ -38,15 +68,9 @@ class MessageFacts:
         case_ref = self._header.case_ref
         if case_ref is None:
             return set()
-        on_case = select(MessageLog.id).where(MessageLog.case_ref == case_ref)
-        senders = self._session.scalars(
-            select(MessageLog.sender).where(MessageLog.case_ref == case_ref).distinct()
-        )
-        recipients = self._session.scalars(
-            select(OutboxDelivery.recipient)
-            .where(OutboxDelivery.message_log_id.in_(on_case))
-            .distinct()
-        )
+        connection = self._session.connection()
+        senders = connection.scalars(_CASE_SENDERS, {"case_ref": case_ref})
+        recipients = connection.scalars(_CASE_RECIPIENTS, {"case_ref": case_ref})
         return {*senders, *recipients, *filter(None, [self._case_referrer])}
 
     def case_category(self) -> str | None:
@@ -66,12 +90,4 @@ class MessageFacts:
         case_ref = self._header.case_ref
         if case_ref is None:
             return None
-        answered = select(MessageLog.correlation_id).where(
-            MessageLog.case_ref == case_ref, MessageLog.correlation_id.is_not(None)
-        )
-        return self._session.scalar(
-            select(MessageLog.sender)
-            .where(MessageLog.message_type == "FamilyReferral", MessageLog.message_id.in_(answered))
-            .order_by(MessageLog.id)
-            .limit(1)
-        )
+        return self._session.connection().scalar(_CASE_REFERRER, {"case_ref": case_ref})
