@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from hub.cli.app import app
 from hub.errors import Rejection
-from hub.partners import authenticate, register_partner, rotate_api_key
-from hub.store import DeliveryMode, PartnerApiKey, make_engine, make_session_factory
+from hub.partners import authenticate, authenticate_code, register_partner, rotate_api_key
+from hub.store import DeliveryMode, Partner, PartnerApiKey, make_engine, make_session_factory
 from hub.store.migrate import upgrade
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -76,6 +76,28 @@ def test_registering_again_revokes_the_old_key_at_once(
     with session_factory() as session:
         assert refused(session, old, now=NOW) == "auth.invalid_credentials"
         assert authenticate(session, new, now=NOW).code == "health"
+
+
+def test_the_api_path_refuses_a_revoked_key_or_disabled_partner_on_the_next_request(
+    engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    """The API checks keys in read-only sessions; nothing remembered there outlives a change."""
+    reads = make_session_factory(engine, read_only=True)
+    with session_factory.begin() as session:
+        key = register(session)
+    with reads() as session:
+        assert authenticate_code(session, key, now=NOW) == "health"
+    with session_factory.begin() as session:
+        session.query(Partner).filter_by(code="health").update({"active": False})
+    with reads() as session, pytest.raises(Rejection) as refusal:
+        authenticate_code(session, key, now=NOW)
+    assert refusal.value.code == "auth.partner_inactive"
+    with session_factory.begin() as session:
+        session.query(Partner).filter_by(code="health").update({"active": True})
+        session.query(PartnerApiKey).update({"revoked_at": NOW})
+    with reads() as session, pytest.raises(Rejection) as refusal:
+        authenticate_code(session, key, now=NOW)
+    assert refusal.value.code == "auth.invalid_credentials"
 
 
 @pytest.mark.parametrize(
