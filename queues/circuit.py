@@ -21,13 +21,21 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from hub.store import CircuitState, PartnerCircuit, is_partner_paused, lock_circuit
+from hub.store import (
+    CircuitState,
+    PartnerCircuit,
+    close_circuit,
+    gate_view,
+    is_partner_paused,
+    lock_circuit,
+)
 
 __all__ = [
     "DEFAULT_CIRCUIT_POLICY",
     "CircuitPolicy",
     "Gate",
     "admit",
+    "close_on_success",
     "record_answer",
     "record_failure",
     "record_success",
@@ -73,11 +81,19 @@ class Gate(enum.StrEnum):
 def admit(session: Session, partner: str, *, now: datetime) -> tuple[Gate, PartnerCircuit | None]:
     """Whether a push attempt to ``partner`` may go now, and its circuit row, locked.
 
-    The row is ``None`` when the partner is paused (its circuit is not consulted).
-    A ``PROBE`` verdict changes nothing yet: the caller claims the outbox row, then
-    calls ``start_probe`` in the same transaction, so a row it could not claim
-    does not use up the probe.
+    A closed circuit is read without a lock and gives ``(GO, None)``: admitting an
+    attempt changes nothing about it, and a failure that opens it a moment later
+    would not have stopped an attempt admitted a moment earlier either. Otherwise the
+    row is locked and returned; it is ``None`` when the partner is paused (its circuit
+    is not consulted). A ``PROBE`` verdict changes nothing yet: the caller claims the
+    outbox row, then calls ``start_probe`` in the same transaction, so a row it could
+    not claim does not use up the probe.
     """
+    view = gate_view(session, partner)
+    if view is not None and view.paused:
+        return Gate.PAUSED, None
+    if view is not None and view.circuit is CircuitState.CLOSED:
+        return Gate.GO, None
     if is_partner_paused(session, partner):
         return Gate.PAUSED, None
     circuit = lock_circuit(session, partner)
@@ -102,6 +118,12 @@ def record_success(circuit: PartnerCircuit, *, now: datetime) -> None:
     """A delivery went through: close the circuit and clear the failure count."""
     _close(circuit)
     circuit.last_success_at = now
+
+
+def close_on_success(session: Session, partner: str, *, now: datetime) -> None:
+    """``record_success`` on ``partner``'s circuit, in one statement when the row exists."""
+    if not close_circuit(session, partner, now=now):
+        record_success(lock_circuit(session, partner), now=now)
 
 
 def record_answer(circuit: PartnerCircuit) -> None:

@@ -20,16 +20,14 @@ from datetime import datetime, timedelta
 
 import dramatiq
 from dramatiq.middleware.retries import DEFAULT_MAX_BACKOFF
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import OutboundMessage, PartnerError, PartnerRejected, PartnerUnavailable
 from hub.store import (
-    MessageLog,
-    OutboxDelivery,
     claim_for_push,
     lock_circuit,
     park_delivery,
+    push_addressing,
     record_dead,
     record_delivered,
     record_retry,
@@ -39,9 +37,9 @@ from queues.circuit import (
     CircuitPolicy,
     Gate,
     admit,
+    close_on_success,
     record_answer,
     record_failure,
-    record_success,
     start_probe,
 )
 from queues.errors import TransportMissing
@@ -91,7 +89,7 @@ def deliver_once(
     """
     with session_factory.begin() as session:
         started_at = now()
-        found = _addressing_of(session, delivery_id)
+        found = push_addressing(session, delivery_id)
         if found is None:
             return Outcome.SKIPPED
         recipient, message_id, message_type = found
@@ -182,7 +180,7 @@ def deliver_once(
         raise
     with session_factory.begin() as session:
         finished_at = now()
-        record_success(lock_circuit(session, message.recipient), now=finished_at)
+        close_on_success(session, message.recipient, now=finished_at)
         record_delivered(
             session,
             delivery_id,
@@ -199,20 +197,6 @@ def deliver_once(
         error=None,
     )
     return Outcome.DELIVERED
-
-
-def _addressing_of(session: Session, delivery_id: int) -> tuple[str, str, str] | None:
-    """The row's recipient and its message's MessageId and type, in one round trip.
-
-    Not the payload (the claim that follows loads it) nor the message's original bytes,
-    which are not what is delivered.
-    """
-    row = session.execute(
-        select(OutboxDelivery.recipient, MessageLog.message_id, MessageLog.message_type)
-        .join(MessageLog, MessageLog.id == OutboxDelivery.message_log_id)
-        .where(OutboxDelivery.id == delivery_id)
-    ).one_or_none()
-    return None if row is None else (row.recipient, row.message_id, row.message_type)
 
 
 def _describe(exc: Exception) -> str:

@@ -11,6 +11,7 @@ from hub.store.deliveries import (
     MAX_RESEND_DOUBLINGS,
     DeliveryNotDead,
     DeliveryNotFound,
+    PushClaim,
     acknowledge,
     claim_for_push,
     claim_inbox,
@@ -22,6 +23,7 @@ from hub.store.deliveries import (
     mark_dead,
     mark_enqueued,
     park_delivery,
+    push_addressing,
     record_dead,
     record_delivered,
     record_retry,
@@ -57,7 +59,10 @@ from hub.store.models import (
 )
 from hub.store.partners_state import (
     CircuitState,
+    GateView,
+    close_circuit,
     find_circuit,
+    gate_view,
     is_partner_paused,
     lock_circuit,
     waiting_partner,
@@ -94,6 +99,7 @@ __all__ = [
     # Delivery state (the caller owns the transaction)
     "DeliveryNotDead",
     "DeliveryNotFound",
+    "PushClaim",
     "acknowledge",
     "claim_for_push",
     "claim_inbox",
@@ -105,6 +111,7 @@ __all__ = [
     "mark_dead",
     "mark_enqueued",
     "park_delivery",
+    "push_addressing",
     "record_dead",
     "record_delivered",
     "record_retry",
@@ -112,7 +119,10 @@ __all__ = [
     "schedule_retry",
     # Partner state: pause and circuit breaker (the caller owns the transaction)
     "CircuitState",
+    "GateView",
+    "close_circuit",
     "find_circuit",
+    "gate_view",
     "is_partner_paused",
     "lock_circuit",
     "waiting_partner",

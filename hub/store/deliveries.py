@@ -19,13 +19,32 @@ Errors::
 """
 
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Result, and_, case, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Result,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
-from hub.store.models.messages import DeliveryAttempt, DeliveryMode, DeliveryStatus, OutboxDelivery
+from hub.store.models.messages import (
+    DeliveryAttempt,
+    DeliveryMode,
+    DeliveryStatus,
+    MessageLog,
+    OutboxDelivery,
+)
 from hub.store.partners_state import is_partner_paused, waiting_partner
 
 __all__ = [
@@ -33,6 +52,7 @@ __all__ = [
     "AttemptOutcome",
     "DeliveryNotDead",
     "DeliveryNotFound",
+    "PushClaim",
     "acknowledge",
     "claim_for_push",
     "claim_inbox",
@@ -44,6 +64,7 @@ __all__ = [
     "mark_dead",
     "mark_enqueued",
     "park_delivery",
+    "push_addressing",
     "record_dead",
     "record_delivered",
     "record_retry",
@@ -88,9 +109,76 @@ MAX_RESEND_DOUBLINGS = 4
 # --- push: a worker claims a row, calls the partner, records the outcome ---------------
 
 
+@dataclass(frozen=True)
+class PushClaim:
+    """What a worker needs of the push row it has just claimed."""
+
+    id: int
+    recipient: str
+    priority: str
+    #: The hub-signed copy to deliver.
+    payload: bytes
+    #: The claim's attempt number, its fencing token for the outcome.
+    attempts: int
+
+
+# The delivery path's statements are built once, with bind parameters: each copy runs
+# them, and building a statement costs the worker more than SQLite takes to run it.
+_CLAIM = (
+    update(OutboxDelivery)
+    .where(
+        OutboxDelivery.id == bindparam("delivery_id"),
+        OutboxDelivery.mode == DeliveryMode.PUSH,
+        or_(
+            OutboxDelivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.RETRYING)),
+            and_(
+                OutboxDelivery.status == DeliveryStatus.IN_FLIGHT,
+                OutboxDelivery.lease_until < bindparam("now"),
+            ),
+        ),
+    )
+    .values(
+        status=DeliveryStatus.IN_FLIGHT,
+        lease_until=bindparam("new_lease_until"),
+        attempts=OutboxDelivery.attempts + 1,
+        resends=0,
+    )
+    .returning(
+        OutboxDelivery.id,
+        OutboxDelivery.recipient,
+        OutboxDelivery.priority,
+        OutboxDelivery.payload,
+        OutboxDelivery.attempts,
+    )
+)
+_ADDRESSING = (
+    select(OutboxDelivery.recipient, MessageLog.message_id, MessageLog.message_type)
+    .join(MessageLog, MessageLog.id == OutboxDelivery.message_log_id)
+    .where(OutboxDelivery.id == bindparam("delivery_id"))
+)
+_LOG_ATTEMPT = insert(DeliveryAttempt)
+#: The row, if its claim under ``attempt`` still holds it; the SET clause comes from the
+#: other parameters given (column name → value).
+_IF_HELD = update(OutboxDelivery).where(
+    OutboxDelivery.id == bindparam("delivery_id"),
+    OutboxDelivery.status == DeliveryStatus.IN_FLIGHT,
+    OutboxDelivery.attempts == bindparam("attempt"),
+)
+
+
+def push_addressing(session: Session, delivery_id: int) -> tuple[str, str, str] | None:
+    """Row ``delivery_id``'s recipient and its message's MessageId and type; ``None`` if no row.
+
+    Not the payload (the claim loads it) nor the message's original bytes, which are
+    not what is delivered.
+    """
+    row = session.connection().execute(_ADDRESSING, {"delivery_id": delivery_id}).one_or_none()
+    return None if row is None else (row.recipient, row.message_id, row.message_type)
+
+
 def claim_for_push(
     session: Session, delivery_id: int, *, now: datetime, lease_s: float
-) -> OutboxDelivery | None:
+) -> PushClaim | None:
     """Claim push row ``delivery_id`` for one attempt; ``None`` if it is not claimable now.
 
     Claimable: ``pending`` or ``retrying``, or ``in_flight`` whose lease has run out
@@ -98,29 +186,19 @@ def claim_for_push(
     (seconds) and increments ``attempts``; at most one concurrent caller gets the row.
     Delivered, dead, cancelled, pull and unknown rows give ``None``.
     """
-    claimed = session.execute(
-        update(OutboxDelivery)
-        .where(
-            OutboxDelivery.id == delivery_id,
-            OutboxDelivery.mode == DeliveryMode.PUSH,
-            or_(
-                OutboxDelivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.RETRYING)),
-                and_(
-                    OutboxDelivery.status == DeliveryStatus.IN_FLIGHT,
-                    OutboxDelivery.lease_until < now,
-                ),
-            ),
+    claimed = (
+        session.connection()
+        .execute(
+            _CLAIM,
+            {
+                "delivery_id": delivery_id,
+                "now": now,
+                "new_lease_until": now + timedelta(seconds=lease_s),
+            },
         )
-        .values(
-            status=DeliveryStatus.IN_FLIGHT,
-            lease_until=now + timedelta(seconds=lease_s),
-            attempts=OutboxDelivery.attempts + 1,
-            resends=0,
-        )
-        .returning(OutboxDelivery)
-        .execution_options(populate_existing=True)
+        .one_or_none()
     )
-    return claimed.scalars().one_or_none()
+    return None if claimed is None else PushClaim(*claimed)
 
 
 def park_delivery(session: Session, delivery_id: int, *, now: datetime) -> bool:
@@ -278,30 +356,24 @@ def _log_attempt(
     outcome: AttemptOutcome,
     error: str | None,
 ) -> None:
-    session.add(
-        DeliveryAttempt(
-            delivery_id=delivery_id,
-            number=number,
-            started_at=started_at,
-            finished_at=finished_at,
-            outcome=outcome,
-            error=error,
-        )
+    session.connection().execute(
+        _LOG_ATTEMPT,
+        {
+            "delivery_id": delivery_id,
+            "number": number,
+            "started_at": started_at,
+            "finished_at": finished_at,
+            "outcome": outcome,
+            "error": error,
+        },
     )
-    session.flush()
 
 
 def _apply_if_held(session: Session, delivery_id: int, attempt: int, **values: object) -> bool:
-    result = session.execute(
-        update(OutboxDelivery)
-        .where(
-            OutboxDelivery.id == delivery_id,
-            OutboxDelivery.status == DeliveryStatus.IN_FLIGHT,
-            OutboxDelivery.attempts == attempt,
-        )
-        .values(**values)
+    result = session.connection().execute(
+        _IF_HELD, {"delivery_id": delivery_id, "attempt": attempt, **values}
     )
-    return _rowcount(result) == 1
+    return result.rowcount == 1
 
 
 def _rowcount(result: Result[Any]) -> int:

@@ -6,9 +6,10 @@ commits.
 """
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, insert, select
+from sqlalchemy import ColumnElement, and_, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -17,7 +18,10 @@ from hub.store.models.messages import OutboxDelivery, Partner, PartnerCircuit
 
 __all__ = [
     "CircuitState",
+    "GateView",
+    "close_circuit",
     "find_circuit",
+    "gate_view",
     "is_partner_paused",
     "lock_circuit",
     "waiting_partner",
@@ -36,6 +40,54 @@ def is_partner_paused(session: Session, code: str) -> bool:
     """Whether an administrator paused partner ``code`` (an unknown code is not paused)."""
     paused = session.execute(select(Partner.paused).where(Partner.code == code)).scalar()
     return bool(paused)
+
+
+@dataclass(frozen=True)
+class GateView:
+    """A partner's pause flag and circuit state, read without a lock."""
+
+    paused: bool
+    #: ``None`` while the partner has no circuit row yet.
+    circuit: CircuitState | None
+
+
+# Built once: every delivery attempt reads the gate and, on success, closes the circuit.
+_GATE_VIEW = (
+    select(Partner.paused, PartnerCircuit.state)
+    .select_from(Partner)
+    .outerjoin(PartnerCircuit, PartnerCircuit.partner_code == Partner.code)
+    .where(Partner.code == bindparam("code"))
+)
+_CLOSE = (
+    update(PartnerCircuit)
+    .where(PartnerCircuit.partner_code == bindparam("code"))
+    .values(
+        state=CircuitState.CLOSED.value,
+        consecutive_failures=0,
+        opened_at=None,
+        probe_at=None,
+        last_success_at=bindparam("success_at"),
+    )
+)
+
+
+def gate_view(session: Session, code: str) -> GateView | None:
+    """Partner ``code``'s pause flag and circuit state, unlocked; ``None`` for an unknown code."""
+    row = session.connection().execute(_GATE_VIEW, {"code": code}).one_or_none()
+    if row is None:
+        return None
+    return GateView(bool(row.paused), None if row.state is None else CircuitState(row.state))
+
+
+def close_circuit(session: Session, code: str, *, now: datetime) -> bool:
+    """Close partner ``code``'s circuit after a success at ``now``, in one ``UPDATE``.
+
+    The ``UPDATE`` takes the row lock itself (PostgreSQL), so this is ``lock_circuit``
+    and a change in one statement. Returns ``False`` when the partner has no circuit
+    row yet (nothing was changed).
+    """
+    result = session.connection().execute(_CLOSE, {"code": code, "success_at": now})
+    return result.rowcount == 1
 
 
 def find_circuit(session: Session, code: str) -> PartnerCircuit | None:
