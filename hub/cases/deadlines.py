@@ -9,7 +9,7 @@ on the case page and in the statistics, derived from ``due_at`` at read time.
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hub.store import CaseAction, CaseDeadline, CaseFile
@@ -20,16 +20,18 @@ FINISHED_STATUSES = frozenset({"done", "cannot_execute"})
 TAKEN_STATUSES = frozenset({"accepted", "in_progress", *FINISHED_STATUSES})
 
 
+# Built once: the projection looks deadlines up several times per message.
+_DEADLINE = select(CaseDeadline).where(
+    CaseDeadline.case_id == bindparam("case_id"),
+    CaseDeadline.kind == bindparam("kind"),
+    CaseDeadline.subject == bindparam("subject"),
+)
+
+
 def find_deadline(
     session: Session, case: CaseFile, kind: str, subject: str = ""
 ) -> CaseDeadline | None:
-    return session.scalar(
-        select(CaseDeadline).where(
-            CaseDeadline.case_id == case.id,
-            CaseDeadline.kind == kind,
-            CaseDeadline.subject == subject,
-        )
-    )
+    return session.scalar(_DEADLINE, {"case_id": case.id, "kind": kind, "subject": subject})
 
 
 def open_deadline(
