@@ -32,7 +32,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "hub.people": ("hub.store", "hub.config", "hub.errors", "hub.cases", "hub.routing"),
     "hub.regions": ("hub.routing",),
     "queues": ("hub.store", "hub.config", "adapters", "signing"),
-    "hub.observability": ("hub.store", "hub.config", "queues.lanes"),
+    # The lanes and the broker's count of them (shared with the sweeper) only.
+    "hub.observability": ("hub.store", "hub.config", "queues.lanes", "queues.depths"),
 }
 #: Where the parts are wired together: may import anything.
 WIRING = ("hub.api", "hub.web", "hub.cli", "hub.demo", "hub.runtime", "hub.onboarding", "hub")
