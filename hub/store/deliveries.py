@@ -522,16 +522,25 @@ def find_stuck_unvouched_push_deliveries(
 ) -> Sequence[OutboxDelivery]:
     """The stuck rows (``find_stuck_push_deliveries``) no broker count can vouch for.
 
-    Those in no broker message (``enqueued_at`` cleared: parked, replayed) and those
-    not handed to the broker for longer than the longest doubled wait
-    (``stuck_after_s * 2 ** MAX_RESEND_DOUBLINGS``), the backstop against a count
+    Those in no broker message (``enqueued_at`` cleared: parked, replayed); those
+    ``in_flight`` whose lease ran out (their worker died: its broker message still
+    counts as held until the broker's own recovery hands it back, which may take
+    minutes); and those not handed to the broker for longer than the longest doubled
+    wait (``stuck_after_s * 2 ** MAX_RESEND_DOUBLINGS``), the backstop against a count
     that hides a loss. Urgent first, then oldest first.
     """
     return _stuck_rows(
         session,
         and_(
             _stuck(now, stuck_after_s),
-            or_(OutboxDelivery.enqueued_at.is_(None), _last_sent() < _backstop(now, stuck_after_s)),
+            or_(
+                OutboxDelivery.enqueued_at.is_(None),
+                and_(
+                    OutboxDelivery.status == DeliveryStatus.IN_FLIGHT,
+                    OutboxDelivery.lease_until < now,
+                ),
+                _last_sent() < _backstop(now, stuck_after_s),
+            ),
         ),
         now=now,
         order_first=_urgent_first(),

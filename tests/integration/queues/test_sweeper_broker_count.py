@@ -13,7 +13,7 @@ import pytest
 import redis
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.store import MAX_RESEND_DOUBLINGS, OutboxDelivery
+from hub.store import MAX_RESEND_DOUBLINGS, DeliveryStatus, OutboxDelivery
 from queues import DeliveryActors, PartnerTransports, build_broker, declare_actors
 from queues.depths import queue_depths
 from queues.sweeper import broker_count, requeue_stuck_deliveries
@@ -164,6 +164,27 @@ def test_a_row_waiting_past_the_longest_doubling_is_resent_even_when_the_broker_
     clock.advance(60)
 
     # When the sweeper passes, then Then: only that row is re-sent
+    assert _Sweep(session_factory, redis_actors, clock)() == [ids[0]]
+
+
+def test_a_row_whose_worker_died_is_resent_even_when_the_broker_still_counts_it(
+    session_factory: sessionmaker[Session],
+    outbox: Outbox,
+    clock: Clock,
+    redis_actors: DeliveryActors,
+) -> None:
+    # Given 200 rows the broker holds, one of them claimed by a worker that then died:
+    # its lease has run out, while its broker message still counts as held
+    ids = _backlog(outbox, clock, 200)
+    redis_actors.enqueue_many([(i, "routine") for i in ids])
+    with session_factory.begin() as session:
+        row = session.get(OutboxDelivery, ids[0])
+        assert row is not None
+        row.status = DeliveryStatus.IN_FLIGHT
+        row.lease_until = clock() - timedelta(seconds=1)
+    clock.advance(STUCK_AFTER_S * 3)
+
+    # When the sweeper passes, then Then: only that row is re-sent, not the backlog
     assert _Sweep(session_factory, redis_actors, clock)() == [ids[0]]
 
 
