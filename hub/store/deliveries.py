@@ -531,17 +531,7 @@ def find_stuck_unvouched_push_deliveries(
     """
     return _stuck_rows(
         session,
-        and_(
-            _stuck(now, stuck_after_s),
-            or_(
-                OutboxDelivery.enqueued_at.is_(None),
-                and_(
-                    OutboxDelivery.status == DeliveryStatus.IN_FLIGHT,
-                    OutboxDelivery.lease_until < now,
-                ),
-                _last_sent() < _backstop(now, stuck_after_s),
-            ),
-        ),
+        and_(_stuck(now, stuck_after_s), _unvouched(now, stuck_after_s)),
         now=now,
         order_first=_urgent_first(),
         limit=limit,
@@ -558,21 +548,34 @@ def find_stuck_held_push_deliveries(
 ) -> Sequence[OutboxDelivery]:
     """Stuck rows of ``priorities`` a broker message should hold, waiting longest first.
 
-    The complement of ``find_stuck_unvouched_push_deliveries`` among the stuck rows:
-    handed to the broker (``enqueued_at`` set) within the longest doubled wait. The
-    sweeper takes as many as its broker count shows missing.
+    The complement of ``find_stuck_unvouched_push_deliveries`` among the stuck rows,
+    so no pass sends a row twice: handed to the broker (``enqueued_at`` set) within
+    the longest doubled wait, and not held by a dead worker. The sweeper takes as
+    many as its broker count shows missing.
     """
     return _stuck_rows(
         session,
         and_(
             _stuck(now, stuck_after_s),
             OutboxDelivery.priority.in_(list(priorities)),
-            OutboxDelivery.enqueued_at.is_not(None),
-            _last_sent() >= _backstop(now, stuck_after_s),
+            ~_unvouched(now, stuck_after_s),
         ),
         now=now,
         order_first=_last_sent(),
         limit=limit,
+    )
+
+
+def _unvouched(now: datetime, stuck_after_s: float) -> ColumnElement[bool]:
+    """Rows no broker count can vouch for (see ``find_stuck_unvouched_push_deliveries``).
+
+    Never NULL for a push row, so its negation is exactly the other rows: the lease of
+    an in_flight row is always set (``claim_delivery``).
+    """
+    return or_(
+        OutboxDelivery.enqueued_at.is_(None),
+        and_(OutboxDelivery.status == DeliveryStatus.IN_FLIGHT, OutboxDelivery.lease_until < now),
+        _last_sent() < _backstop(now, stuck_after_s),
     )
 
 

@@ -254,3 +254,27 @@ def test_rabbitmq_is_counted_and_a_held_backlog_is_not_resent(
         )
     finally:
         actors_iter.close()
+
+
+def test_a_pass_never_sends_a_row_twice_when_a_dead_workers_row_also_waits_longest(
+    session_factory: sessionmaker[Session],
+    outbox: Outbox,
+    clock: Clock,
+    redis_actors: DeliveryActors,
+) -> None:
+    # Given 200 rows of which the broker lost one, and the row waiting longest claimed
+    # by a worker that then died: it is both unvouched and first in line for the deficit
+    ids = _backlog(outbox, clock, 200)
+    redis_actors.enqueue_many([(i, "routine") for i in ids if i != ids[3]])
+    with session_factory.begin() as session:
+        row = session.get(OutboxDelivery, ids[-1])
+        assert row is not None
+        row.status = DeliveryStatus.IN_FLIGHT
+        row.lease_until = clock() - timedelta(seconds=1)
+    clock.advance(STUCK_AFTER_S * 3)
+
+    # When the sweeper passes
+    sent = _Sweep(session_factory, redis_actors, clock)()
+
+    # Then the dead worker's row goes once, and the deficit of one takes the next longest
+    assert sent == [ids[-1], ids[-2]]
