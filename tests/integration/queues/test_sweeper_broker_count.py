@@ -83,6 +83,17 @@ def _backlog(outbox: Outbox, clock: Clock, count: int, priority: str = "routine"
     return ids
 
 
+def _claimed_by_a_dead_worker(
+    session_factory: sessionmaker[Session], clock: Clock, delivery_id: int
+) -> None:
+    """Row ``delivery_id`` as a worker killed mid-attempt leaves it: in flight, lease run out."""
+    with session_factory.begin() as session:
+        row = session.get(OutboxDelivery, delivery_id)
+        assert row is not None
+        row.status = DeliveryStatus.IN_FLIGHT
+        row.lease_until = clock() - timedelta(seconds=1)
+
+
 def test_a_long_backlog_the_broker_holds_is_not_resent(
     session_factory: sessionmaker[Session],
     outbox: Outbox,
@@ -177,11 +188,7 @@ def test_a_row_whose_worker_died_is_resent_even_when_the_broker_still_counts_it(
     # its lease has run out, while its broker message still counts as held
     ids = _backlog(outbox, clock, 200)
     redis_actors.enqueue_many([(i, "routine") for i in ids])
-    with session_factory.begin() as session:
-        row = session.get(OutboxDelivery, ids[0])
-        assert row is not None
-        row.status = DeliveryStatus.IN_FLIGHT
-        row.lease_until = clock() - timedelta(seconds=1)
+    _claimed_by_a_dead_worker(session_factory, clock, ids[0])
     clock.advance(STUCK_AFTER_S * 3)
 
     # When the sweeper passes, then Then: only that row is re-sent, not the backlog
@@ -266,11 +273,7 @@ def test_a_pass_never_sends_a_row_twice_when_a_dead_workers_row_also_waits_longe
     # by a worker that then died: it is both unvouched and first in line for the deficit
     ids = _backlog(outbox, clock, 200)
     redis_actors.enqueue_many([(i, "routine") for i in ids if i != ids[3]])
-    with session_factory.begin() as session:
-        row = session.get(OutboxDelivery, ids[-1])
-        assert row is not None
-        row.status = DeliveryStatus.IN_FLIGHT
-        row.lease_until = clock() - timedelta(seconds=1)
+    _claimed_by_a_dead_worker(session_factory, clock, ids[-1])
     clock.advance(STUCK_AFTER_S * 3)
 
     # When the sweeper passes
