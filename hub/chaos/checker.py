@@ -79,6 +79,8 @@ class Figures:
     rejected_codes: dict[str, int] = field(default_factory=dict)
     #: Deliveries not final at the deadline, by status (empty once settled).
     unsettled: dict[str, int] = field(default_factory=dict)
+    #: Each row counted in ``dead_early``, by id: its claims, logged outcomes and last error.
+    dead_early_rows: dict[str, str] = field(default_factory=dict)
 
     def violations(self) -> list[str]:
         """The broken promises, e.g. ``["lost=3"]``; empty when all held."""
@@ -109,6 +111,7 @@ class _Row:
     message_id: str
     status: DeliveryStatus
     attempts: int
+    last_error: str | None
 
     @property
     def pair(self) -> Pair:
@@ -170,6 +173,7 @@ def check(
     acknowledged = {r.message_id for r in results if r.outcome is Outcome.ACCEPTED}
     unlogged = acknowledged - set(hub.logged)
     replayed_rows = [row for row in hub.rows if row.id in replayed]
+    early = [row for row in dead if _failed_attempts(attempts, row.id) < max_retries + 1]
     return Figures(
         sent=len(results),
         accepted=len(hub.logged),
@@ -191,7 +195,7 @@ def check(
         ),
         extra=extra,
         dead=len(dead),
-        dead_early=sum(_failed_attempts(attempts, row.id) < max_retries + 1 for row in dead),
+        dead_early=len(early),
         replayed=len(replayed),
         dead_not_replayable=sum(
             row.status is not DeliveryStatus.DELIVERED or row.pair not in effects
@@ -205,6 +209,7 @@ def check(
         settle_s=round(settle_s, 1),
         rejected_codes=dict(Counter(r.code or "?" for r in results if r.code)),
         unsettled=dict(Counter(row.status.value for row in hub.rows if row.status not in _FINAL)),
+        dead_early_rows={str(row.id): _history(row, attempts) for row in early},
     )
 
 
@@ -254,6 +259,7 @@ def _hub_view(rig: Rig, message_ids: Sequence[str]) -> _HubView:
                         MessageLog.message_id,
                         OutboxDelivery.status,
                         OutboxDelivery.attempts,
+                        OutboxDelivery.last_error,
                     )
                     .join(MessageLog, OutboxDelivery.message_log_id == MessageLog.id)
                     .where(
@@ -312,6 +318,12 @@ def _attempts(session: Session, delivery_ids: Sequence[int]) -> dict[int, list[D
             by_row.setdefault(attempt.delivery_id, []).append(attempt)
     session.expunge_all()
     return by_row
+
+
+def _history(row: _Row, attempts: dict[int, list[DeliveryAttempt]]) -> str:
+    """A dead row's story for a failure message: e.g. ``claims 3: retry, dead; <error>``."""
+    outcomes = ", ".join(a.outcome for a in attempts.get(row.id, [])) or "none logged"
+    return f"claims {row.attempts}: {outcomes}; {row.last_error or 'no error recorded'}"
 
 
 def _failed_attempts(attempts: dict[int, list[DeliveryAttempt]], delivery_id: int) -> int:

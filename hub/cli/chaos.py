@@ -103,3 +103,5 @@ def _print(report: ChaosReport) -> None:
     )
     if figures.unsettled:
         console.print(f"[red]not final at the deadline:[/red] {figures.unsettled}")
+    for row_id, history in figures.dead_early_rows.items():
+        console.print(f"[red]dead before its retries ran out:[/red] delivery {row_id}, {history}")

@@ -47,7 +47,7 @@ def test_on_rabbitmq_a_killed_worker_and_dead_letters_lose_nothing(
     # Then they went dead only after their retries, and the replay delivered each.
     assert figures.dead >= DEAD_WANTED
     assert figures.replayed == figures.dead
-    assert (figures.dead_early, figures.dead_not_replayable) == (0, 0)
+    assert (figures.dead_early, figures.dead_not_replayable) == (0, 0), figures.dead_early_rows
     assert_promises_kept(figures, messages=30)
 
 
