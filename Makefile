@@ -17,9 +17,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/hub demo
 
-## The whole suite, against real SQLite, PostgreSQL and Redis.
+## The whole suite, against real SQLite, PostgreSQL and Redis, on two processes: most
+## of it waits on servers and subprocesses, so two share the cores well. Tests that start
+## the hub as processes run one at a time on one of them (tests/conftest.py).
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 ## Measure the hub on this machine (docs/performance.md); `make bench BENCH_ARGS=--quick` for a smoke run.
 bench: $(STAMP)

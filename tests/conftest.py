@@ -30,9 +30,36 @@ from tests.stack import RunningHub, fast_settings, running_hub
 POSTGRES_URL = os.environ.get(
     "HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+#: Tests that start the hub, Redis or PostgreSQL as processes, or a bench: under
+#: pytest-xdist (``make test``) they all go to one process, one at a time, so no two of
+#: them race each other's deadlines on two cores.
+_ONE_AT_A_TIME = ("tests/faults/", "tests/e2e/", "tests/integration/bench/")
+
+
+def _redis_url_of_this_process() -> str:
+    """``HUB_TEST_REDIS_URL`` (default db 15); xdist's worker N takes the database N below it.
+
+    Each test flushes its database, so two processes must never share one.
+    """
+    url = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    if worker == 0:
+        return url
+    base, _, database = url.rpartition("/")
+    if not database.isdigit() or int(database) < worker:
+        raise ValueError(f"HUB_TEST_REDIS_URL must end in a database of {worker} or more: {url}")
+    return f"{base}/{int(database) - worker}"
+
+
+REDIS_URL = _redis_url_of_this_process()
 #: The machine's RabbitMQ, without a virtual host: each test gets its own.
 RABBITMQ_URL = os.environ.get("HUB_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.relative_to(config.rootpath).as_posix().startswith(_ONE_AT_A_TIME):
+            item.add_marker(pytest.mark.xdist_group("processes"))
 
 
 def require_service(name: str, error: Exception) -> None:
@@ -97,7 +124,7 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @pytest.fixture
 def redis_url() -> str:
-    """The machine's Redis (db 15, flushed before each test)."""
+    """The machine's Redis (db 15, or one per xdist process), flushed before each test."""
     client = redis.Redis.from_url(REDIS_URL)
     try:
         client.flushdb()
