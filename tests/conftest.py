@@ -27,6 +27,11 @@ from signing import DevPki
 from tests.factories import Signers
 from tests.stack import RunningHub, fast_settings, running_hub
 
+# The CLI's rich consoles (hub.cli.common) fix their width from COLUMNS when first
+# imported, and xdist starts its processes with COLUMNS=80: the tests that read the CLI's
+# tables want them whole, whichever process or test imports the CLI first.
+os.environ["COLUMNS"] = "200"
+
 POSTGRES_URL = os.environ.get(
     "HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
