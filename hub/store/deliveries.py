@@ -81,7 +81,7 @@ _MAX_ERROR_CHARS = 1000
 _FINAL_STATUSES = (DeliveryStatus.DELIVERED, DeliveryStatus.DEAD, DeliveryStatus.CANCELLED)
 #: The others, named rather than "not final" so that a query on them uses the status
 #: index instead of reading every delivered row of the log.
-_OPEN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.RETRYING, DeliveryStatus.IN_FLIGHT)
+_OPEN_STATUSES = tuple(status for status in DeliveryStatus if status not in _FINAL_STATUSES)
 
 
 class DeliveryNotFound(LookupError):
@@ -570,7 +570,7 @@ def _unvouched(now: datetime, stuck_after_s: float) -> ColumnElement[bool]:
     """Rows no broker count can vouch for (see ``find_stuck_unvouched_push_deliveries``).
 
     Never NULL for a push row, so its negation is exactly the other rows: the lease of
-    an in_flight row is always set (``claim_delivery``).
+    an in_flight row is always set (``claim_for_push``).
     """
     return or_(
         OutboxDelivery.enqueued_at.is_(None),
