@@ -18,11 +18,11 @@ from adapters.simulation import SimulatorServer
 from adapters.social import simulator as social_simulator
 from hub.api import create_app
 from hub.config import Settings
-from hub.demo.stack import DEMO_PARTNERS, free_port, partner_endpoint
 from hub.onboarding import bundle_dir, onboard_partner
 from hub.runtime import HubRuntime, build_runtime, utc_now
 from queues import run_worker
 from signing import DevPki
+from tooling.demo.stack import DEMO_PARTNERS, free_port, partner_endpoint
 
 SIMULATORS = {"police": police_simulator, "social": social_simulator, "kdn": kdn_simulator}
 

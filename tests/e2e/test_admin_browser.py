@@ -21,7 +21,6 @@ from sqlalchemy import Engine, select, update
 
 from adapters.registry import ADAPTERS
 from hub.cases.access import Role
-from hub.demo.stack import free_port
 from hub.people import add_person
 from hub.store import DeliveryStatus, OutboxDelivery, Partner
 from queues import EmbeddedRedis, run_worker
@@ -30,6 +29,7 @@ from tests.browser import headless_chromium
 from tests.factories import Signers, make_envelope
 from tests.integration.queues.http_partner import HTTP_ADAPTER
 from tests.stack import RunningHub, fast_settings, running_hub
+from tooling.demo.stack import free_port
 
 PASSWORD = "пароль-администратора-2026"
 #: Playwright's wait for any one expectation, in milliseconds.

@@ -23,13 +23,13 @@ from typer.testing import CliRunner, Result
 
 from hub.cli import app
 from hub.config import Settings
-from hub.demo import run_demo
-from hub.demo.stack import free_port
 from hub.store import OutboxDelivery, make_engine
 from schemas import parse_xml
 from signing import DevPki, TrustStore, XmlVerifier
 from tests.factories import Signers, make_envelope
 from tests.stack import RunningHub
+from tooling.demo import run_demo
+from tooling.demo.stack import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import Engine, select
 
 from adapters.police import translate as police_translate
-from hub.demo.families import police_records
 from hub.runtime import utc_now
 from hub.store import DeliveryStatus, OutboxDelivery
 from signing import DevPki
 from tests.stack import RunningHub, fast_settings, running_hub
+from tooling.demo.families import police_records
 
 #: How long the whole flow may take to settle, in seconds.
 DEADLINE_S = 30.0

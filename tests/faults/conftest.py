@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hub.rig import Rig, RigOptions
-from hub.rig.postgres import PG_BIN_DIR, PrivatePostgres
 from tests.conftest import require_service
+from tooling.rig import Rig, RigOptions
+from tooling.rig.postgres import PG_BIN_DIR, PrivatePostgres
 
 
 @pytest.fixture(scope="package")

@@ -5,9 +5,9 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from hub.chaos import Figures, Load, SendResult, send_load
-from hub.rig import Rig
 from hub.runtime import utc_now
+from tooling.chaos import Figures, Load, SendResult, send_load
+from tooling.rig import Rig
 
 #: ``HUB_DELIVERY_MAX_RETRIES`` of the rigs here (the hub's default unless a test sets it).
 DEFAULT_MAX_RETRIES = 8

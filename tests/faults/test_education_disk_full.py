@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.education import ExchangeFolder
 from adapters.education.folders import ready_files
-from hub.rig import ProcessGroup, ProcessSpec, child_env
 from hub.store import DeliveryStatus, OutboxDelivery
 from queues import EmbeddedRedis, PartnerTransports, build_broker, declare_actors
 from signing import DevPki
 from tests.integration.queues.queue_helpers import Outbox, make_context, wait_until
 from tests.unit.adapters.education import golden
+from tooling.rig import ProcessGroup, ProcessSpec, child_env
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 

@@ -2,9 +2,9 @@
 after they took a message. After each the checker finds every accepted message applied
 once by every recipient, none lost, none extra, and no dead letter.
 
-Real processes throughout: the suite's rig of 2 APIs and 2 workers (``hub.rig``) and
+Real processes throughout: the suite's rig of 2 APIs and 2 workers (``tooling.rig``) and
 its recording receiver, which plays the social centre (REST) and the commission (SOAP)
-and de-duplicates by MessageId. The faults are ``hub.chaos``'s own, each breaking the
+and de-duplicates by MessageId. The faults are ``tooling.chaos``'s own, each breaking the
 receiver for a few seconds and repairing it: far shorter than the retries last, so no
 delivery may go dead (the checker would count one that went dead early, and replays
 any). Failures that do exhaust the retries, and their replay, are in
@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from hub.chaos import FAULTS, Figures, SendResult, Target, check
-from hub.rig import Rig
 from hub.store import DeliveryAttempt, MessageLog, OutboxDelivery
 from tests.faults.loads import DEFAULT_MAX_RETRIES, assert_promises_kept, send_during
+from tooling.chaos import FAULTS, Figures, SendResult, Target, check
+from tooling.rig import Rig
 
 #: Messages sent per fault (a tenth of them tampered, refused).
 MESSAGES = 20
@@ -68,7 +68,7 @@ class Run:
 
 
 def _run_through(rig: Rig, fault: str) -> Run:
-    """Send the load while ``hub.chaos``'s ``fault`` breaks and repairs the receiver; check
+    """Send the load while ``tooling.chaos``'s ``fault`` breaks and repairs the receiver; check
     every promise kept, with no dead letter (the fault was over long before the retries
     would have run out)."""
     hits: list[str] = []

@@ -12,11 +12,11 @@ from pathlib import Path
 import redis
 from sqlalchemy import func, select
 
-from hub.chaos import check
-from hub.rig import Mode, Rig
-from hub.rig.postgres import PrivatePostgres
 from hub.store import DeliveryStatus, OutboxDelivery
 from tests.faults.loads import DEFAULT_MAX_RETRIES, assert_promises_kept, send_during
+from tooling.chaos import check
+from tooling.rig import Mode, Rig
+from tooling.rig.postgres import PrivatePostgres
 
 
 def test_a_worker_killed_mid_delivery_loses_nothing(fault_rig: Rig) -> None:

@@ -5,10 +5,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from hub.chaos import check
-from hub.rig import Mode, Rig, RigOptions
 from hub.store import DeliveryStatus, OutboxDelivery
 from tests.faults.loads import assert_promises_kept, send_during
+from tooling.chaos import check
+from tooling.rig import Mode, Rig, RigOptions
 
 #: Few retries, and a breaker that never opens, so a failing partner makes dead letters fast.
 MAX_RETRIES = 2

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-OURS = ("hub", "adapters", "schemas", "signing", "queues")
+OURS = ("hub", "adapters", "schemas", "signing", "queues", "tooling")
 
 #: package prefix → prefixes of our code it may import (itself always allowed).
 ALLOWED: dict[str, tuple[str, ...]] = {
@@ -36,7 +36,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "hub.observability": ("hub.store", "hub.config", "queues.lanes", "queues.depths"),
 }
 #: Where the parts are wired together: may import anything.
-WIRING = ("hub.api", "hub.web", "hub.cli", "hub.demo", "hub.runtime", "hub.onboarding", "hub")
+WIRING = ("hub.api", "hub.web", "hub.cli", "tooling", "hub.runtime", "hub.onboarding", "hub")
 
 
 def _module_name(path: Path) -> str:

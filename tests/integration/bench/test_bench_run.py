@@ -96,7 +96,7 @@ def test_ctrl_c_stops_every_process_the_bench_started(folders: tuple[Path, Path]
         bare = _wait_for(bench.pid, b"multiprocessing.spawn")
         children = _descendants(bench.pid)
         assert bare in children
-        assert {b"worker", b"serve", b"hub.rig.receiver"} <= {
+        assert {b"worker", b"serve", b"tooling.rig.receiver"} <= {
             word for child in children for word in _cmdline(child).split(b"\0")
         }
         bench.send_signal(signal.SIGINT)

@@ -17,7 +17,6 @@ from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.config import Settings
-from hub.demo.stack import free_port
 from hub.errors import Rejection
 from hub.operations import Actor, replay_dead_letters
 from hub.runtime import HubRuntime, build_runtime
@@ -35,6 +34,7 @@ from signing import DevPki
 from tests.integration.queues.http_partner import HTTP_ADAPTER, HttpPartner
 from tests.integration.queues.queue_helpers import Outbox, make_context, wait_until
 from tests.stack import fast_settings
+from tooling.demo.stack import free_port
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 

@@ -1,7 +1,7 @@
 """The checker names each delivery that went dead early with its story, for the failure message."""
 
-from hub.chaos.checker import _history, _Row
 from hub.store import DeliveryAttempt, DeliveryStatus
+from tooling.chaos.checker import _history, _Row
 
 
 def _row(attempts: int, last_error: str | None) -> _Row:

@@ -6,8 +6,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from hub.chaos import FAULTS, ChaosOptions, ChaosReport, Load, run_chaos
 from hub.cli.common import console, fail
+from tooling.chaos import FAULTS, ChaosOptions, ChaosReport, Load, run_chaos
 
 #: The figures in the order printed, with what each means.
 _FIGURES = {

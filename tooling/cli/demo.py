@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from hub.cli.common import DataDirOption, console, fail, load_settings
-from hub.demo import run_demo
+from tooling.demo import run_demo
 
 
 def demo(data_dir: Path | None = DataDirOption) -> None:

@@ -1,10 +1,10 @@
 """Chaos runs: a mixed load of signed messages while faults strike the rig's processes at
 random, then a checker that counts what was lost, duplicated or delivered."""
 
-from hub.chaos.checker import Figures, check
-from hub.chaos.faults import FAULTS, FaultEvent, FaultInjector, Target, available_faults
-from hub.chaos.load import Load, Outcome, SendResult, send_load
-from hub.chaos.run import ChaosOptions, ChaosReport, run_chaos
+from tooling.chaos.checker import Figures, check
+from tooling.chaos.faults import FAULTS, FaultEvent, FaultInjector, Target, available_faults
+from tooling.chaos.load import Load, Outcome, SendResult, send_load
+from tooling.chaos.run import ChaosOptions, ChaosReport, run_chaos
 
 __all__ = [
     # A whole run

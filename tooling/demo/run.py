@@ -9,12 +9,12 @@ from rich.table import Table
 
 from hub.cases import Role, find_case
 from hub.config import Settings
-from hub.demo.accounts import DemoAccount, demo_accounts
-from hub.demo.lifecycle import Lifecycle
-from hub.demo.report import RunReport, run_report
-from hub.demo.scenario import SETTLE_DEADLINE_S, Check, run_scenario, wait_until_settled
-from hub.demo.stack import DemoStack
 from hub.store import make_engine, make_session_factory
+from tooling.demo.accounts import DemoAccount, demo_accounts
+from tooling.demo.lifecycle import Lifecycle
+from tooling.demo.report import RunReport, run_report
+from tooling.demo.scenario import SETTLE_DEADLINE_S, Check, run_scenario, wait_until_settled
+from tooling.demo.stack import DemoStack
 
 ROLE_NAMES = {
     Role.CURATOR: "куратор",

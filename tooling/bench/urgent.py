@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from hub.bench.load import Poster
+from tooling.bench.load import Poster
 
 __all__ = ["UrgentProbe", "percentile", "probe_urgent"]
 

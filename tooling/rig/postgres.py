@@ -17,7 +17,7 @@ from typing import Literal, Self
 
 import psycopg
 
-from hub.rig.processes import free_port
+from tooling.rig.processes import free_port
 
 __all__ = ["PG_BIN_DIR", "PrivatePostgres", "StopMode"]
 

@@ -5,7 +5,7 @@ throughput (``hub_msgs_per_s``); put a routine backlog in the outbox and probe t
 urgent lane while it drains; seed the log up to ``--seed-log`` and measure throughput
 again (``scale_ratio``); read the worker's memory before and after all of it. Every
 other stack gets a warm-up, the small seed and one throughput figure. The hub runs
-as real processes (``hub.rig``); each stack gets a fresh data folder, and a
+as real processes (``tooling.rig``); each stack gets a fresh data folder, and a
 PostgreSQL stack a database of its own, dropped afterwards.
 """
 
@@ -24,19 +24,9 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.bench.bare import bare_msgs_per_s
-from hub.bench.figures import BenchFigures, StackFigures, machine_description
-from hub.bench.load import Poster, wait_for_arrivals
-from hub.bench.mix import SENDER, build_mix
-from hub.bench.options import BenchOptions, Stack
-from hub.bench.procfs import cpu_seconds, rss_mb
-from hub.bench.queries import backlog_left, delivered_by, latencies_ms, resent_since
-from hub.bench.seed import SeedSample, count_logged, seed_backlog, seed_log
-from hub.bench.urgent import UrgentProbe, percentile, probe_urgent
 from hub.config import Settings
 from hub.observability import queue_depths
 from hub.onboarding import bundle_dir
-from hub.rig import Rig, RigOptions
 from hub.runtime import build_runtime
 from hub.store import (
     DeliveryStatus,
@@ -46,6 +36,16 @@ from hub.store import (
     make_session_factory,
 )
 from signing import DevPki, XmlSigner
+from tooling.bench.bare import bare_msgs_per_s
+from tooling.bench.figures import BenchFigures, StackFigures, machine_description
+from tooling.bench.load import Poster, wait_for_arrivals
+from tooling.bench.mix import SENDER, build_mix
+from tooling.bench.options import BenchOptions, Stack
+from tooling.bench.procfs import cpu_seconds, rss_mb
+from tooling.bench.queries import backlog_left, delivered_by, latencies_ms, resent_since
+from tooling.bench.seed import SeedSample, count_logged, seed_backlog, seed_log
+from tooling.bench.urgent import UrgentProbe, percentile, probe_urgent
+from tooling.rig import Rig, RigOptions
 
 __all__ = ["BENCH_ENV", "run_bench"]
 
@@ -394,7 +394,9 @@ def _partner_signer(data_dir: Path) -> Callable[..., bytes]:
 
 
 def _poster(hub: _Hub, concurrency: int) -> Poster:
-    api_key = (bundle_dir(hub.rig.data_dir, SENDER) / "api_key").read_text(encoding="ascii").strip()
+    api_key = (
+        (bundle_dir(hub.rig.data_dir, SENDER) / "api_key").read_text(encoding="ascii").strip()
+    )
     return Poster(hub.rig.api_urls, api_key, concurrency=concurrency)
 
 

@@ -18,9 +18,9 @@ from rich.console import Console
 
 from adapters.hub_client import HubClient
 from adapters.police import translate as police_translate
-from hub.demo.families import police_records
-from hub.demo.stack import DemoStack
 from hub.onboarding import bundle_dir
+from tooling.demo.families import police_records
+from tooling.demo.stack import DemoStack
 
 #: How long the demo waits for the whole flow to settle, in seconds.
 SETTLE_DEADLINE_S = 90.0

@@ -10,13 +10,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from hub.chaos.checker import SETTLE_DEADLINE_S, Figures, check
-from hub.chaos.faults import FAULTS, FaultEvent, FaultInjector, Target, available_faults
-from hub.chaos.load import Load, send_load
 from hub.config import Settings
-from hub.rig import Rig, RigOptions
-from hub.rig.postgres import PrivatePostgres
 from hub.runtime import utc_now
+from tooling.chaos.checker import SETTLE_DEADLINE_S, Figures, check
+from tooling.chaos.faults import FAULTS, FaultEvent, FaultInjector, Target, available_faults
+from tooling.chaos.load import Load, send_load
+from tooling.rig import Rig, RigOptions
+from tooling.rig.postgres import PrivatePostgres
 
 __all__ = ["ChaosOptions", "ChaosReport", "run_chaos"]
 
@@ -33,7 +33,7 @@ class ChaosOptions:
     seed: int = 0
     #: None: a fresh temporary folder (kept afterwards for its logs).
     data_dir: Path | None = None
-    #: Fault names (``hub.chaos.faults.FAULTS``); None: every one the set-up allows.
+    #: Fault names (``tooling.chaos.faults.FAULTS``); None: every one the set-up allows.
     faults: Sequence[str] | None = None
     #: Pause between two faults, in seconds.
     fault_pause_s: float = 0.5

@@ -14,7 +14,7 @@ from itertools import cycle, islice
 from lxml import etree
 
 from adapters.police import translate as police
-from hub.demo.families import police_records
+from tooling.demo.families import police_records
 
 __all__ = ["SENDER", "build_mix"]
 

@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from adapters.hub_client import HubClient, HubRefused, HubUnreachable
 from adapters.police import translate as police
-from hub.demo.families import police_records
+from tooling.demo.families import police_records
 
 __all__ = ["Load", "Outcome", "SendResult", "send_load"]
 

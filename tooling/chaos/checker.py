@@ -25,11 +25,11 @@ from typing import TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hub.chaos.load import Outcome, SendResult
 from hub.operations import Actor, replay_dead_letters
-from hub.rig import Rig
 from hub.runtime import utc_now
 from hub.store import DeliveryAttempt, DeliveryMode, DeliveryStatus, MessageLog, OutboxDelivery
+from tooling.chaos.load import Outcome, SendResult
+from tooling.rig import Rig
 
 __all__ = ["Figures", "check"]
 

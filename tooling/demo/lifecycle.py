@@ -16,8 +16,8 @@ from collections.abc import Callable
 import httpx
 from rich.console import Console
 
-from hub.demo.scenario import Check
-from hub.demo.stack import DemoStack
+from tooling.demo.scenario import Check
+from tooling.demo.stack import DemoStack
 
 #: How long one step may take to show its effect, in seconds.
 STEP_DEADLINE_S = 60.0

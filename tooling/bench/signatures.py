@@ -1,4 +1,4 @@
-"""Measure sign + verify throughput for a ~4 KB referral: ``python -m signing.bench``.
+"""Measure sign + verify throughput for a ~4 KB referral: ``python -m tooling.bench.signatures``.
 
 Uses a throw-away dev PKI in a temporary directory, one process, one core; prints messages
 per second for RSA-2048 and ECDSA P-256. A measurement to read, not a test.

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import typer
 
-from hub.bench import BenchOptions, BenchRefused, Stack, quick_options, run_bench
 from hub.cli.common import console, errors, fail
+from tooling.bench import BenchOptions, BenchRefused, Stack, quick_options, run_bench
 
 _DEFAULTS = BenchOptions()
 

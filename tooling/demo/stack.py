@@ -12,12 +12,12 @@ from pathlib import Path
 from hub.config import Settings
 from hub.onboarding import bundle_dir, onboard_partner
 from hub.partners import list_partners
-from hub.rig import ProcessGroup, ProcessSpec, child_env, free_port, http_probe
 from hub.runtime import utc_now
 from hub.store import make_engine, make_session_factory
 from hub.store.migrate import upgrade
 from queues import EmbeddedRedis
 from signing import DevPki
+from tooling.rig import ProcessGroup, ProcessSpec, child_env, free_port, http_probe
 
 #: The partner systems of the demo: code → organisation.
 DEMO_PARTNERS = {

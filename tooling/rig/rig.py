@@ -22,7 +22,12 @@ from sqlalchemy.orm import Session
 
 from adapters.hub_client import HubClient
 from hub.onboarding import bundle_dir, onboard_partner
-from hub.rig.processes import (
+from hub.runtime import utc_now
+from hub.store import WorkerHeartbeat, make_engine, make_session_factory
+from hub.store.migrate import upgrade
+from queues import EmbeddedRedis
+from signing import DevPki
+from tooling.rig.processes import (
     ManagedProcess,
     ProcessGroup,
     ProcessSpec,
@@ -30,12 +35,7 @@ from hub.rig.processes import (
     free_port,
     http_probe,
 )
-from hub.rig.receiver import ENDPOINT_PATHS, Receiver
-from hub.runtime import utc_now
-from hub.store import WorkerHeartbeat, make_engine, make_session_factory
-from hub.store.migrate import upgrade
-from queues import EmbeddedRedis
-from signing import DevPki
+from tooling.rig.receiver import ENDPOINT_PATHS, Receiver
 
 __all__ = ["RIG_ENV", "SENDERS", "Rig", "RigOptions"]
 
@@ -253,7 +253,7 @@ class Rig:
         self.processes.spawn(
             ProcessSpec(
                 "receiver",
-                [sys.executable, "-m", "hub.rig.receiver", "--port", port,
+                [sys.executable, "-m", "tooling.rig.receiver", "--port", port,
                  "--db", str(self.receiver.db)],
                 env,
                 http_probe(self.receiver.url + "/control/mode"),

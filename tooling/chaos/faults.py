@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import redis
 
-from hub.rig import Mode, Rig
-from hub.rig.postgres import PrivatePostgres, StopMode
+from tooling.rig import Mode, Rig
+from tooling.rig.postgres import PrivatePostgres, StopMode
 
 __all__ = ["FAULTS", "FaultEvent", "FaultInjector", "Target", "available_faults"]
 

@@ -1,7 +1,7 @@
 """Real processes for fault tests, chaos runs and benchmarks: the hub's APIs and workers, a
 broker and a recording partner, each killable and restartable by name."""
 
-from hub.rig.processes import (
+from tooling.rig.processes import (
     ManagedProcess,
     ProcessGroup,
     ProcessSpec,
@@ -9,8 +9,8 @@ from hub.rig.processes import (
     free_port,
     http_probe,
 )
-from hub.rig.receiver import ArrivalLog, Mode, Receiver
-from hub.rig.rig import RIG_ENV, SENDERS, Rig, RigOptions
+from tooling.rig.receiver import ArrivalLog, Mode, Receiver
+from tooling.rig.rig import RIG_ENV, SENDERS, Rig, RigOptions
 
 __all__ = [
     # The rig

@@ -19,7 +19,7 @@ Fault modes, set at run time with ``POST /control/mode {"mode": …, "delay_s": 
 
 The mode lives in memory: a restarted receiver answers ``ok`` again.
 
-Run: ``python -m hub.rig.receiver --port 8200 --db var/receiver/arrivals.db``.
+Run: ``python -m tooling.rig.receiver --port 8200 --db var/receiver/arrivals.db``.
 """
 
 import argparse
@@ -264,7 +264,7 @@ class Receiver:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of ``python -m hub.rig.receiver``."""
+    """Entry point of ``python -m tooling.rig.receiver``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--db", type=Path, required=True)
