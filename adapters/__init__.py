@@ -1,7 +1,8 @@
 """Partner adapters: each partner system's translate, transport and simulator.
 
 The hub uses the delivery contract and the registry; partners (and the simulators) use the
-hub client. Submodules: ``base`` (contract), ``registry``, ``hub_client``, ``canonical``,
+hub client. Each ``translate`` maps native records to the canonical model of
+``schemas.canonical``. Submodules: ``base`` (contract), ``registry``, ``hub_client``,
 ``native``, ``simulation``, ``errors`` and one package per partner system.
 """
 
@@ -15,7 +16,7 @@ from adapters.base import (
     PartnerUnavailable,
     Transport,
 )
-from adapters.errors import AdapterError, TranslationError, UnknownAdapter
+from adapters.errors import AdapterError, UnknownAdapter
 from adapters.registry import ADAPTERS, get_adapter
 
 # Grouped by concept (STYLE.md), not alphabetically.
@@ -34,6 +35,5 @@ __all__ = [
     "PartnerError",
     "PartnerRejected",
     "PartnerUnavailable",
-    "TranslationError",
     "UnknownAdapter",
 ]

@@ -12,9 +12,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Final, TypeVar
 
-from adapters import canonical as c
-from adapters.errors import TranslationError
-from schemas import EnvelopeHeader
+from schemas import EnvelopeHeader, TranslationError
+from schemas import canonical as c
 
 __all__ = ["Fields", "compact"]
 

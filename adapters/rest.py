@@ -21,7 +21,7 @@ from lxml import etree
 
 import schemas
 from adapters.base import DeliveryResult, OutboundMessage, PartnerRejected, PartnerUnavailable
-from adapters.errors import TranslationError
+from schemas import TranslationError
 
 __all__ = ["WebhookTransport", "map_transport_errors", "retry_after_s"]
 

@@ -18,6 +18,9 @@ the text of a family's message is personal data and must not reach logs.
     │   └── PayloadInvalid            payload_invalid
     ├── UnknownMessageType            unknown_type
     └── UnsupportedVersion            unsupported_version
+
+    TranslationError                  a record does not map to or from the canonical model
+                                      (``schemas.canonical``, the adapters): .field, .reason
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ __all__ = [
     "PayloadInvalid",
     "SchemaError",
     "SchemaInvalid",
+    "TranslationError",
     "UnknownMessageType",
     "UnsupportedVersion",
     "XmlForbidden",
@@ -150,3 +154,21 @@ class UnsupportedVersion(SchemaError):
         super().__init__(f"{message_type} has no schema version {version!r}")
         self.message_type = message_type
         self.version = version
+
+
+class TranslationError(ValueError):
+    """A record cannot be translated: a field is missing, malformed or carries an unknown code.
+
+    Raised by the canonical model (``schemas.canonical``) when a message does not read into
+    its typed values, and by the adapters when a native record does not map to them; not a
+    ``SchemaError``, since the XML may be valid and still not say what a reader needs.
+
+    Attributes:
+        field: the path of the offending field, e.g. ``"children[1].birth_date"``.
+        reason: what is wrong with it, without its value when that could be personal data.
+    """
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason

@@ -13,10 +13,10 @@ from collections.abc import Callable, Mapping
 from datetime import tzinfo
 from typing import Final
 
-from adapters import canonical as c
 from adapters.education import columns as col
 from adapters.education.rows import format_date, format_moment
-from adapters.errors import TranslationError
+from schemas import TranslationError
+from schemas import canonical as c
 
 __all__ = ["ABSENCE_DETAILS", "CLASS_SEPARATOR", "SCHOOL_AGENCY", "Cells", "rows_of"]
 

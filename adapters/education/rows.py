@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, TypeVar
 
-from adapters.errors import TranslationError
+from schemas import TranslationError
 
 __all__ = [
     "COMMENT",

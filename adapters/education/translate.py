@@ -24,7 +24,6 @@ from typing import Final, Protocol
 
 from lxml import etree
 
-from adapters import canonical as c
 from adapters.education import columns as col
 from adapters.education import outbound
 from adapters.education.rows import (
@@ -37,7 +36,8 @@ from adapters.education.rows import (
     RowReader,
     format_date,
 )
-from adapters.errors import TranslationError
+from schemas import TranslationError
+from schemas import canonical as c
 
 __all__ = [
     "LAW",

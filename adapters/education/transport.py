@@ -20,7 +20,7 @@ from adapters.base import DeliveryResult, OutboundMessage, PartnerRejected, Part
 from adapters.education import csvfile
 from adapters.education.folders import ExchangeFolder, write_atomically
 from adapters.education.translate import from_canonical
-from adapters.errors import TranslationError
+from schemas import TranslationError
 
 __all__ = ["EducationTransport", "map_transport_errors"]
 

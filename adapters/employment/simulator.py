@@ -39,7 +39,6 @@ from starlette.routing import Route
 
 from adapters.employment.translate import to_canonical
 from adapters.employment.transport import RECORDS_PATH
-from adapters.errors import TranslationError
 from adapters.hub_client import HubClient
 from adapters.simulation import (
     REPLY_INTERVAL_S,
@@ -55,6 +54,7 @@ from adapters.simulation import (
     state_answer,
     webhook_route,
 )
+from schemas import TranslationError
 
 __all__ = ["ACTION_STEP_S", "CENTRE", "COUNSELLOR", "create_app", "main"]
 

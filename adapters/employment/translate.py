@@ -45,9 +45,9 @@ from typing import Any, Final
 
 from lxml import etree
 
-from adapters import canonical as c
-from adapters.errors import TranslationError
 from adapters.native import Fields, compact, envelope_facts, request_record
+from schemas import TranslationError
+from schemas import canonical as c
 
 __all__ = ["HARDSHIP", "LAW", "SENDER", "STATUSES", "from_canonical", "to_canonical"]
 

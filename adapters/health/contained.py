@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from typing import Final
 
-from adapters import canonical as c
-from adapters.errors import TranslationError
 from adapters.health.fhir import V3_ROLE, Element
 from adapters.native import compact
+from schemas import TranslationError
+from schemas import canonical as c
 
 __all__ = [
     "Contained",

@@ -20,8 +20,8 @@ from typing import Final
 import pydantic
 from fhir.resources.R4B import get_fhir_model_class
 
-from adapters.errors import TranslationError
 from adapters.native import Fields
+from schemas import TranslationError
 
 __all__ = [
     "DEFAULT_SOURCE",

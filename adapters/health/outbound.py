@@ -14,8 +14,6 @@ from typing import Final
 from urllib.parse import urlencode
 
 import schemas
-from adapters import canonical as c
-from adapters.errors import TranslationError
 from adapters.health.contained import (
     adult_resource,
     child_resources,
@@ -46,6 +44,8 @@ from adapters.health.fhir import (
     SYSTEM_CODE,
 )
 from adapters.native import compact
+from schemas import TranslationError
+from schemas import canonical as c
 
 __all__ = ["TASK_STATUSES_BACK", "to_fhir"]
 

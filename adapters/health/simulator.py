@@ -48,8 +48,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from adapters import canonical as c
-from adapters.errors import TranslationError
 from adapters.health.contained import party_resources
 from adapters.health.fhir import (
     EXT_ENVELOPE,
@@ -78,6 +76,8 @@ from adapters.simulation import (
     send_now,
     state_answer,
 )
+from schemas import TranslationError
+from schemas import canonical as c
 
 __all__ = ["ACTION_STEP_S", "CENTRE", "DOCTOR", "create_app", "main"]
 

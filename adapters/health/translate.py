@@ -65,8 +65,6 @@ from typing import Final
 
 from lxml import etree
 
-from adapters import canonical as c
-from adapters.errors import TranslationError
 from adapters.health.contained import (
     Contained,
     read_address,
@@ -93,6 +91,8 @@ from adapters.health.fhir import (
     validated,
 )
 from adapters.health.outbound import to_fhir
+from schemas import TranslationError
+from schemas import canonical as c
 
 __all__ = [
     "INBOUND_TYPES",

@@ -18,10 +18,10 @@ import httpx
 
 import schemas
 from adapters.base import DeliveryResult, OutboundMessage, PartnerRejected, PartnerUnavailable
-from adapters.errors import TranslationError
 from adapters.health.fhir import FHIR_JSON, outcome_summary
 from adapters.health.translate import from_canonical
 from adapters.rest import retry_after_s
+from schemas import TranslationError
 
 __all__ = ["HealthTransport", "map_transport_errors"]
 

@@ -25,9 +25,9 @@ from typing import Final
 from lxml import etree
 
 import schemas
-from adapters import canonical as c
-from adapters.errors import TranslationError
 from adapters.native import Fields, compact
+from schemas import TranslationError
+from schemas import canonical as c
 
 __all__ = ["DOCUMENT_TYPES", "RESOLUTIONS", "RISK_LEVELS", "decision_to_canonical", "document"]
 

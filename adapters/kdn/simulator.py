@@ -51,7 +51,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 import schemas
-from adapters.errors import TranslationError
 from adapters.hub_client import HubClient
 from adapters.kdn.documents import DOCUMENT_TYPES, RESOLUTIONS, decision_to_canonical
 from adapters.kdn.translate import to_canonical
@@ -68,6 +67,7 @@ from adapters.simulation import (
     send_now,
     state_answer,
 )
+from schemas import TranslationError
 
 __all__ = ["SIGNAL_NS", "SOAP_ENV_NS", "create_app", "main", "signal_schema"]
 

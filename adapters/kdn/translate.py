@@ -23,10 +23,10 @@ from typing import Final
 from lxml import etree
 
 import schemas
-from adapters import canonical as c
-from adapters.errors import TranslationError
 from adapters.kdn.documents import DOCUMENT_TYPES, document
 from adapters.native import Fields, compact
+from schemas import TranslationError
+from schemas import canonical as c
 
 __all__ = ["GROUNDS", "LAW", "SENDER", "from_canonical", "to_canonical"]
 

@@ -23,8 +23,8 @@ import zeep.transports
 
 import schemas
 from adapters.base import DeliveryResult, OutboundMessage, PartnerRejected, PartnerUnavailable
-from adapters.errors import TranslationError
 from adapters.kdn.translate import from_canonical
+from schemas import TranslationError
 
 __all__ = ["BINDING", "KdnTransport", "map_transport_errors"]
 

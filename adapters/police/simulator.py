@@ -40,7 +40,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from adapters.errors import TranslationError
 from adapters.hub_client import HubClient, HubRefused, HubUnreachable, InboxItem
 from adapters.police.translate import (
     answer_id_for,
@@ -62,6 +61,7 @@ from adapters.simulation import (
     lifespan_of,
     run_simulator,
 )
+from schemas import TranslationError
 
 __all__ = ["create_app", "main"]
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from adapters import canonical as c
-from adapters.errors import TranslationError
 from adapters.native import Fields, compact
+from schemas import TranslationError
+from schemas import canonical as c
 
 __all__ = [
     "address",

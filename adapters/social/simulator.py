@@ -59,7 +59,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from adapters.errors import TranslationError
 from adapters.hub_client import HubClient
 from adapters.simulation import (
     REPLY_INTERVAL_S,
@@ -76,6 +75,7 @@ from adapters.simulation import (
     webhook_route,
 )
 from adapters.social.translate import to_canonical
+from schemas import TranslationError
 
 __all__ = ["CENTRE", "COMMANDS", "COUNCIL", "CURATORS", "create_app", "main"]
 

@@ -56,10 +56,10 @@ from typing import Final
 from lxml import etree
 
 import schemas
-from adapters import canonical as c
-from adapters.errors import TranslationError
 from adapters.native import Fields, compact, envelope_facts
 from adapters.social import records as r
+from schemas import TranslationError
+from schemas import canonical as c
 
 __all__ = ["EVENTS", "LAW", "SENDER", "from_canonical", "to_canonical"]
 

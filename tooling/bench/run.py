@@ -394,9 +394,7 @@ def _partner_signer(data_dir: Path) -> Callable[..., bytes]:
 
 
 def _poster(hub: _Hub, concurrency: int) -> Poster:
-    api_key = (
-        (bundle_dir(hub.rig.data_dir, SENDER) / "api_key").read_text(encoding="ascii").strip()
-    )
+    api_key = (bundle_dir(hub.rig.data_dir, SENDER) / "api_key").read_text(encoding="ascii").strip()
     return Poster(hub.rig.api_urls, api_key, concurrency=concurrency)
 
 

@@ -10,7 +10,7 @@ from lxml import etree
 
 import schemas
 from adapters.employment import translate
-from adapters.errors import TranslationError
+from schemas import TranslationError
 from tests.unit.adapters import golden
 from tests.unit.adapters.strategies import (
     birth_dates,

@@ -8,10 +8,10 @@ from hypothesis import strategies as st
 from lxml import etree
 
 import schemas
-from adapters import canonical as c
-from adapters.errors import TranslationError
 from adapters.kdn import documents, translate
 from adapters.kdn.simulator import SIGNAL_NS, signal_schema
+from schemas import TranslationError
+from schemas import canonical as c
 from tests.unit.adapters import golden
 from tests.unit.adapters.strategies import identifiers, moments, names, phones, texts, uuids
 

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from lxml import etree
 
 import schemas
-from adapters.errors import TranslationError
 from adapters.social import translate
+from schemas import TranslationError
 from tests.unit.adapters import golden
 from tests.unit.adapters.strategies import (
     birth_dates,

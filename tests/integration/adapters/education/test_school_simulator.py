@@ -16,12 +16,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 import schemas
-from adapters import canonical as c
 from adapters.base import OutboundMessage
 from adapters.education import EducationTransport, ExchangeFolder
 from adapters.education.simulator import create_app
 from adapters.hub_client import HubClient
 from adapters.simulation import SimulatorServer
+from schemas import canonical as c
 from signing import DevPki, XmlVerifier
 from tests.unit.adapters.credentials import partner_credentials
 from tests.unit.adapters.education import golden

@@ -11,11 +11,11 @@ import pytest
 from lxml import etree
 
 import schemas
-from adapters import canonical as c
 from adapters.base import OutboundMessage, PartnerRejected, PartnerUnavailable
 from adapters.health.simulator import create_app
 from adapters.health.translate import message_id_for
 from adapters.health.transport import HealthTransport
+from schemas import canonical as c
 from tests.unit.adapters.health import cases
 
 

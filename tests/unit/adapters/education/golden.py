@@ -12,11 +12,11 @@ from pathlib import Path
 
 from lxml import etree
 
-from adapters import canonical as c
 from adapters.education import csvfile
 from adapters.education.columns import FileKind, kind_of
 from adapters.education.rows import Row
 from adapters.education.translate import from_canonical, message_id_for, records, to_canonical
+from schemas import canonical as c
 
 ROOT = Path(__file__).parents[4] / "tests" / "data" / "native" / "education"
 INBOX = ROOT / "inbox"

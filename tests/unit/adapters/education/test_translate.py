@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 from lxml import etree
 
 import schemas
-from adapters import canonical as c
 from adapters.education import columns as col
 from adapters.education import csvfile
 from adapters.education.rows import Row, RowError
 from adapters.education.translate import from_canonical, message_id_for, records, to_canonical
-from adapters.errors import TranslationError
+from schemas import TranslationError
+from schemas import canonical as c
 from tests.unit.adapters import strategies as s
 from tests.unit.adapters.education import golden
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from adapters.errors import TranslationError
 from adapters.health.fhir import Element, operation_outcome, outcome_summary, validated
+from schemas import TranslationError
 
 
 def test_a_valid_resource_comes_back_as_it_was():

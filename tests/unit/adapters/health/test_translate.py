@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from lxml import etree
 
 import schemas
-from adapters import canonical as c
-from adapters.errors import TranslationError
 from adapters.health import translate
+from schemas import TranslationError
+from schemas import canonical as c
 from tests.unit.adapters import golden
 from tests.unit.adapters.health import cases
 from tests.unit.adapters.health.fhir_strategies import communications, service_requests, tasks

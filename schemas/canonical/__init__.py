@@ -1,7 +1,9 @@
 """The canonical payloads (v1) as typed values, and their XML in the hub's envelope.
 
-Every adapter's ``translate`` maps its native records to and from these values, so the XML
-shape of each message type is written once, here, after the XSDs in
+The one description of each message type that code reads and writes: every adapter's
+``translate`` maps its native records to and from these values, and the hub reads the
+messages it verified, and builds its own, through them. The XML shape of each type is
+written once, here, after the XSDs in
 ``schemas/<Type>/<Type>-<major>.<minor>.xsd``. Pure: no I/O and no clock; ids and times are
 passed in. Reading raises ``TranslationError`` naming the missing element, so a partner that
 gets a message it cannot represent says which field was at fault.
@@ -9,12 +11,12 @@ gets a message it cannot represent says which field was at fault.
 Modules follow the support lifecycle: ``common`` (shared types and XML helpers),
 ``referral`` (signal), ``assessment`` (survey, consent, decision), ``plan``,
 ``implementation``, ``exchange`` (information requests), ``closure`` (and the technical
-delivery receipt) and ``envelope``. Import from here: ``from adapters import canonical as c``.
+delivery receipt) and ``envelope``. Import from here: ``from schemas import canonical as c``.
 """
 
-from adapters.canonical.assessment import CaseDecision, ConsentRecord, SurveyAct
-from adapters.canonical.closure import CaseClosure, DeliveryReceipt
-from adapters.canonical.common import (
+from schemas.canonical.assessment import CaseDecision, ConsentRecord, SurveyAct
+from schemas.canonical.closure import CaseClosure, DeliveryReceipt
+from schemas.canonical.common import (
     COMMON_NS,
     SCHEMA_VERSION,
     Address,
@@ -27,11 +29,11 @@ from adapters.canonical.common import (
     PersonName,
     Specialist,
 )
-from adapters.canonical.envelope import CanonicalMessage, Payload, from_envelope, to_envelope
-from adapters.canonical.exchange import InformationRequest, InformationResponse, RequestedPerson
-from adapters.canonical.implementation import ActionReport, ActionStatusUpdate, PeriodicReport
-from adapters.canonical.plan import ActionAssignment, PlanAction, SupportPlan
-from adapters.canonical.referral import FamilyReferral, Reason, ReferralReceipt
+from schemas.canonical.envelope import CanonicalMessage, Payload, from_envelope, to_envelope
+from schemas.canonical.exchange import InformationRequest, InformationResponse, RequestedPerson
+from schemas.canonical.implementation import ActionReport, ActionStatusUpdate, PeriodicReport
+from schemas.canonical.plan import ActionAssignment, PlanAction, SupportPlan
+from schemas.canonical.referral import FamilyReferral, Reason, ReferralReceipt
 
 # Grouped by concept (STYLE.md), not alphabetically.
 __all__ = [

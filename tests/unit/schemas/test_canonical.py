@@ -1,4 +1,4 @@
-"""adapters.canonical: every sample reads into its dataclass and writes back to the same XML."""
+"""schemas.canonical: every sample reads into its dataclass and writes back to the same XML."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from lxml import etree
 
 import schemas
-from adapters import TranslationError
-from adapters import canonical as c
+from schemas import TranslationError
+from schemas import canonical as c
 
 DATA = Path(__file__).parents[2] / "data"
 SAMPLES = schemas.known_schemas()

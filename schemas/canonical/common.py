@@ -15,7 +15,7 @@ from typing import TypeVar
 from lxml import etree
 
 import schemas
-from adapters.errors import TranslationError
+from schemas import TranslationError
 
 __all__ = [
     "COMMON_NS",
@@ -34,7 +34,7 @@ __all__ = [
 
 #: Namespace of the shared types' child elements (``schemas/common/common-1.0.xsd``).
 COMMON_NS = "urn:family-hub:common:1"
-#: The payload version these adapters produce unless a payload needs a newer minor version.
+#: The payload version written unless a payload needs a newer minor version.
 SCHEMA_VERSION = "1.0"
 
 _T = TypeVar("_T")

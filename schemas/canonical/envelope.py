@@ -14,15 +14,15 @@ from typing import Any
 from lxml import etree
 
 import schemas
-from adapters.canonical import assessment, closure, exchange, implementation, plan, referral
-from adapters.canonical.assessment import CaseDecision, ConsentRecord, SurveyAct
-from adapters.canonical.closure import CaseClosure, DeliveryReceipt
-from adapters.canonical.common import SCHEMA_VERSION, Reader
-from adapters.canonical.exchange import InformationRequest, InformationResponse
-from adapters.canonical.implementation import ActionStatusUpdate, PeriodicReport
-from adapters.canonical.plan import ActionAssignment, SupportPlan
-from adapters.canonical.referral import FamilyReferral, ReferralReceipt
-from adapters.errors import TranslationError
+from schemas import TranslationError
+from schemas.canonical import assessment, closure, exchange, implementation, plan, referral
+from schemas.canonical.assessment import CaseDecision, ConsentRecord, SurveyAct
+from schemas.canonical.closure import CaseClosure, DeliveryReceipt
+from schemas.canonical.common import SCHEMA_VERSION, Reader
+from schemas.canonical.exchange import InformationRequest, InformationResponse
+from schemas.canonical.implementation import ActionStatusUpdate, PeriodicReport
+from schemas.canonical.plan import ActionAssignment, SupportPlan
+from schemas.canonical.referral import FamilyReferral, ReferralReceipt
 
 __all__ = ["CanonicalMessage", "Payload", "from_envelope", "to_envelope"]
 
@@ -132,7 +132,7 @@ def from_envelope(envelope: etree._Element) -> CanonicalMessage:
     The envelope and payload are validated against their XSDs first.
 
     Raises:
-        TranslationError: not a valid envelope, a message type or version these adapters do
+        TranslationError: not a valid envelope, a message type or version this model does
             not read, or a payload that does not validate (``field`` names the part).
     """
     try:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from lxml import etree
 
-from adapters.canonical.common import (
+from schemas.canonical.common import (
     Address,
     Child,
     DecisionBody,
