@@ -1,8 +1,7 @@
 """The case tracker: what the hub knows of each family's case, built from accepted messages."""
 
-from hub.cases.access import ALL_CLASSES, Role, Viewer
-from hub.cases.escalation import overdue_notice
 from hub.cases.export import ACTIONS_CSV_HEADER, actions_csv
+from hub.cases.notices import overdue_notice
 from hub.cases.projection import STATES, CaseConflictNote, CaseProjector, find_case
 from hub.cases.queries import (
     ActionView,
@@ -23,6 +22,7 @@ from hub.cases.queries import (
     list_cases,
 )
 from hub.cases.rebuild import rebuild_cases
+from hub.cases.scope import ALL_CLASSES, Role, Viewer
 from hub.cases.stats import STATS_MONTHS, CountBy, MonthFigures, RegionStats, region_stats
 
 __all__ = [
@@ -34,7 +34,7 @@ __all__ = [
     "rebuild_cases",
     # Deadlines
     "overdue_notice",
-    # Access
+    # Scope: who may see which case and which data
     "ALL_CLASSES",
     "Role",
     "Viewer",

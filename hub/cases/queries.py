@@ -1,7 +1,7 @@
 """What a person may read of the cases: the list and one case, filtered by their ``Viewer``.
 
 The read side of the case tracker. Every function takes a ``Viewer`` and applies the
-need-to-know rules of ``hub.cases.access`` itself — scope (which cases), rows (an
+need-to-know rules of ``hub.cases.scope`` itself — scope (which cases), rows (an
 officer's own action lines, deadlines and messages) and fields (identity and the
 strippable classes) — and hands back frozen dataclasses, never ORM rows, so a page
 or endpoint cannot show more than the viewer may see. Nothing here writes or commits.
@@ -17,7 +17,7 @@ from typing import TypeVar
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from hub.cases.access import Role, Viewer
+from hub.cases.scope import Role, Viewer
 from hub.errors import NotFound
 from hub.store import (
     CaseAction,

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, tzinfo
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from hub.cases.access import Role, Viewer
 from hub.cases.queries import overdue_action_sql
+from hub.cases.scope import Role, Viewer
 from hub.store import CaseAction, CaseDeadline, CaseFile
 
 #: How many calendar months, up to and including the current one, the monthly figures cover.

@@ -40,7 +40,7 @@ class _HubCommands(TyperGroup):
         if cmd_name not in TOOLING_COMMANDS or not _has_tooling():
             return super().get_command(ctx, cmd_name)
         # Imported here, on use: the hub's own commands never load the tooling.
-        from tooling.cli import app as tooling_app
+        from tooling.commands import app as tooling_app
 
         return typer.main.get_group(tooling_app).get_command(ctx, cmd_name)
 

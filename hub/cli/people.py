@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from hub.cases.access import Role
+from hub.cases.scope import Role
 from hub.cli.common import DataDirOption, console, fail, load_settings
 from hub.errors import NotFound
 from hub.people import (

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.cases.access import Role
+from hub.cases.scope import Role
 from hub.errors import NotFound
 from hub.people.passwords import hash_password
 from hub.store import Person

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.cases.access import Viewer
+from hub.cases.scope import Viewer
 from hub.store import AuditEntry, Person
 
 #: Column widths of ``audit_entry``; longer values are cut rather than refused.

@@ -5,7 +5,7 @@ an agency's officer sees only the classes the routing rules let their agency
 receive; administrators steer delivery and see no personal data at all.
 """
 
-from hub.cases.access import ALL_CLASSES, Role, Viewer
+from hub.cases.scope import ALL_CLASSES, Role, Viewer
 from hub.routing import RoutingRules
 from hub.store import Person
 

@@ -1,7 +1,7 @@
 """Regions: each region's decision bodies, stage deadlines and working calendar."""
 
 from hub.regions.calendar import Deadline, WorkingCalendar
-from hub.regions.rules import (
+from hub.regions.region import (
     DecisionBodyRule,
     Region,
     RegionRules,

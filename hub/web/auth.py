@@ -21,7 +21,7 @@ from fastapi import Depends, FastAPI, Form, Request, Response, params
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from hub.cases.access import Role, Viewer
+from hub.cases.scope import Role, Viewer
 from hub.errors import Rejection
 from hub.people import (
     LOGIN_PATTERN,

@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from hub.cases.access import Role
+from hub.cases.scope import Role
 
 #: How each role is named on the pages.
 ROLE_NAMES: dict[str, str] = {

@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect
 from sqlalchemy import Engine, select, update
 
 from adapters.registry import ADAPTERS
-from hub.cases.access import Role
+from hub.cases.scope import Role
 from hub.people import add_person
 from hub.store import DeliveryStatus, OutboxDelivery, Partner
 from queues import EmbeddedRedis, run_worker

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect
 
-from hub.cases.access import Role
+from hub.cases.scope import Role
 from hub.people import add_person
 from tests.browser import headless_chromium
 from tests.case_data import CURATOR_ACCOUNT_NAME, CURATOR_NAME, FAMILY_1, KALUGA, seed_cases

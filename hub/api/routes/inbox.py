@@ -9,8 +9,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from hub.api.answers import AckOut, InboxMessageOut, InboxOut
 from hub.api.deps import PartnerDep, RuntimeDep, SessionDep
-from hub.api.schemas import AckOut, InboxMessageOut, InboxOut
 from hub.errors import NotFound
 from hub.store import DeliveryNotFound, acknowledge, claim_inbox
 

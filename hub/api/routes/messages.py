@@ -5,8 +5,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from hub.api.deps import PartnerDep, RuntimeDep, SessionDep, presented_api_key
-from hub.api.schemas import (
+from hub.api.answers import (
     AttemptOut,
     CaseConflictOut,
     DeliveryOut,
@@ -14,6 +13,7 @@ from hub.api.schemas import (
     MessageTraceOut,
     ReceiptOut,
 )
+from hub.api.deps import PartnerDep, RuntimeDep, SessionDep, presented_api_key
 from hub.errors import NotFound, Rejection
 from hub.ingest import IngestReceipt
 from hub.partners import authenticate_code

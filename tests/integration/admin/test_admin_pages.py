@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from hub.admin import MASK
-from hub.cases.access import Role
+from hub.cases.scope import Role
 from hub.cli import app
 from hub.people import add_person
 from hub.store import AuditEntry, DeliveryStatus, MessageLog, OutboxDelivery, Partner

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from hub.cases.access import Role
+from hub.cases.scope import Role
 from hub.people import add_person, list_audit
 from tests.case_data import (
     CURATOR_ACCOUNT_NAME,

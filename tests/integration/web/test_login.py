@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from hub.cases.access import Role
+from hub.cases.scope import Role
 from hub.people import add_person, list_audit
 from hub.runtime import HubRuntime
 from hub.store import AuditEntry, WebSession

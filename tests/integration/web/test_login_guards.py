@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from adapters.simulation import SimulatorServer
 from hub.api import create_app
-from hub.cases.access import Role
+from hub.cases.scope import Role
 from hub.people import add_person
 from hub.web.auth import CsrfCheckedDep, SignedIn, SignedInDep, client_of, require_roles
 from tests.stack import RunningHub

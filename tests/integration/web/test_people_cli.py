@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from hub.cases.access import Role, Viewer
+from hub.cases.scope import Role, Viewer
 from hub.cli import app
 from hub.people import LoginRefused, find_person, log_in, record_audit
 

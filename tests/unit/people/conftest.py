@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.cases.access import Role
+from hub.cases.scope import Role
 from hub.people import add_person
 from tests.unit.people.people_data import NOW, PASSWORD
 

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.cases.access import Role
+from hub.cases.scope import Role
 from hub.errors import NotFound
 from hub.people import PersonInvalid, add_person, disable_person, find_person, list_people
 from hub.store import Person

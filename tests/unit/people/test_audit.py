@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.cases.access import Role, Viewer
+from hub.cases.scope import Role, Viewer
 from hub.people import find_person, list_audit, record_audit
 from tests.unit.people.people_data import NOW
 

@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pytest
 
-from hub.cases.access import ALL_CLASSES, Role
+from hub.cases.scope import ALL_CLASSES, Role
 from hub.people import viewer_for
 from hub.routing import load_rules
 from hub.store import Person

@@ -6,9 +6,9 @@ never import the bench, chaos, rig or demo code.
 
 import typer
 
-from tooling.cli.bench import bench
-from tooling.cli.chaos import chaos
-from tooling.cli.demo import demo
+from tooling.bench.command import bench
+from tooling.chaos.command import chaos
+from tooling.demo.command import demo
 
 __all__ = ["app"]
 
