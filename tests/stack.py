@@ -16,7 +16,7 @@ from adapters.police import simulator as police_simulator
 from adapters.registry import ADAPTERS
 from adapters.simulation import SimulatorServer
 from adapters.social import simulator as social_simulator
-from hub.api import create_app
+from hub.app import create_app
 from hub.config import Settings
 from hub.onboarding import bundle_dir, onboard_partner
 from hub.runtime import HubRuntime, build_runtime, utc_now

@@ -1,5 +1,2 @@
-"""The hub's HTTP API (FastAPI); OpenAPI at /docs."""
-
-from hub.api.app import create_app
-
-__all__ = ["create_app"]
+"""The hub's JSON API (FastAPI; OpenAPI at /docs): partners post and pull messages, people
+read their cases. ``hub.app.create_app`` mounts its routers beside the pages'."""

@@ -10,7 +10,7 @@ import typer
 import uvicorn
 
 from adapters.registry import ADAPTERS
-from hub.api import create_app
+from hub.app import create_app
 from hub.cli.common import DataDirOption, console, fail, load_settings
 from hub.config import Settings
 from hub.escalation import run_escalation

@@ -1,6 +1,6 @@
-"""The hub's web pages for people: templates, the signed-in person, security headers.
+"""The hub's web pages for people (Russian): templates, charts, CSRF and security headers.
 
-Wiring-level like ``hub.api``: it joins the runtime, ``hub.people`` and
-``hub.cases`` to HTTP. Import what you need from the submodules
+Who is signed in and the audited reads come from ``hub.access``, shared with the JSON
+API; this package never imports ``hub.api``. Import what you need from the submodules
 (``hub.web.auth``, ``hub.web.templating``, ``hub.web.security``).
 """

@@ -1,9 +1,8 @@
 """People's JSON API to the case tracker: the case list, one case, its actions CSV, statistics.
 
-The same audited reads as the pages (``hub.web.routes.cases``/``stats``), answered
-as JSON. Authenticate with ``Authorization: Bearer <token>`` from
-``POST /api/v1/session``. A case outside the caller's scope is a 404
-``request.not_found``, exactly like an unknown one.
+The same audited reads as the pages (``hub.access``), answered as JSON. Authenticate
+with ``Authorization: Bearer <token>`` from ``POST /api/v1/session``. A case outside the
+caller's scope is a 404 ``request.not_found``, exactly like an unknown one.
 """
 
 from datetime import date, datetime
@@ -13,17 +12,20 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
-from hub.cases import CaseDetail, CaseSummary, RegionStats
-from hub.web.auth import SignedInDep, client_of, runtime_of
-from hub.web.routes.cases import (
+from hub.access import (
     CaseFiltersDep,
     ReasonDep,
+    SignedInDep,
+    StatsReaderDep,
+    client_of,
     csv_response,
     read_case,
     read_case_list,
+    read_region_stats,
     region_zone,
+    runtime_of,
 )
-from hub.web.routes.stats import StatsReaderDep, read_region_stats
+from hub.cases import CaseDetail, CaseSummary, RegionStats
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 

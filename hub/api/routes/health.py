@@ -17,8 +17,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from hub.access import RuntimeDep
 from hub.api.answers import HealthOut
-from hub.api.deps import RuntimeDep
 from hub.observability import workers_alive
 from hub.runtime import HubRuntime
 

@@ -9,8 +9,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from hub.access import PartnerDep, RuntimeDep
 from hub.api.answers import AckOut, InboxMessageOut, InboxOut
-from hub.api.deps import PartnerDep, RuntimeDep, SessionDep
+from hub.api.deps import SessionDep
 from hub.errors import NotFound
 from hub.store import DeliveryNotFound, acknowledge, claim_inbox
 

@@ -5,6 +5,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from hub.access import PartnerDep, RuntimeDep, presented_api_key
 from hub.api.answers import (
     AttemptOut,
     CaseConflictOut,
@@ -13,7 +14,7 @@ from hub.api.answers import (
     MessageTraceOut,
     ReceiptOut,
 )
-from hub.api.deps import PartnerDep, RuntimeDep, SessionDep, presented_api_key
+from hub.api.deps import SessionDep
 from hub.errors import NotFound, Rejection
 from hub.ingest import IngestReceipt
 from hub.partners import authenticate_code

@@ -11,7 +11,7 @@ import threading
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CollectorRegistry
 
-from hub.api.deps import RuntimeDep, presented_api_key
+from hub.access import RuntimeDep, presented_api_key
 from hub.errors import Rejection
 from hub.observability import CONTENT_TYPE, HubCollector, build_registry, render
 from hub.runtime import HubRuntime

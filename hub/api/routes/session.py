@@ -1,6 +1,6 @@
 """People's JSON login: a session token for API clients, sent back as ``Authorization: Bearer``.
 
-The same login, throttle and audit as the login page (``hub.web.auth.sign_in``);
+The same login, throttle and audit as the login page (``hub.access.sign_in``);
 only the answer differs: a token in JSON instead of a cookie.
 """
 
@@ -10,8 +10,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from hub.access import AccessRefused, SignedInDep, client_of, runtime_of, sign_in, sign_out
 from hub.people import LoginRefused, LoginThrottled
-from hub.web.auth import AccessRefused, SignedInDep, client_of, runtime_of, sign_in, sign_out
 
 router = APIRouter(prefix="/api/v1/session", tags=["session"])
 

@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from hub.access import SignedIn, client_of, require_roles, runtime_of
 from hub.admin import (
     DELIVERY_STATES,
     FlowSeries,
@@ -45,7 +46,7 @@ from hub.operations import (
 from hub.people import record_audit
 from hub.runtime import HubRuntime
 from hub.store import DeliveryStatus
-from hub.web.auth import CsrfCheckedDep, SignedIn, client_of, require_roles, runtime_of
+from hub.web.auth import CsrfCheckedDep
 from hub.web.charts import Series, hourly_chart
 from hub.web.templating import TemplatesDep
 

@@ -1,45 +1,37 @@
 """The case pages: «Мои семьи», one family's case, and the case's action lines as CSV.
 
-Every read goes through ``hub.cases`` with the signed-in person's ``Viewer`` and
-leaves an audit row in the same transaction, so no case data reaches a person
-unrecorded. The JSON API (``hub.api.routes.cases``) reads through the same
-functions. Times are shown in the case region's time zone, which the page names.
+Every read is one of ``hub.access``'s audited reads, as in the JSON API
+(``hub.api.routes.cases``). Times are shown in the case region's time zone, which the
+page names.
 """
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
-from hub.cases import (
-    CaseDetail,
-    CaseFilters,
-    CaseNotVisible,
-    CaseSummary,
-    Role,
-    Viewer,
-    actions_csv,
-    get_case,
-    labels,
+from hub.access import (
+    CaseFiltersDep,
+    ReasonDep,
+    SignedIn,
+    SignedInDep,
+    client_of,
+    csv_response,
+    find_region,
+    read_case,
+    read_case_list,
+    region_zone,
+    runtime_of,
 )
-from hub.cases import list_cases as query_cases
-from hub.people import record_audit
-from hub.regions import Region
+from hub.cases import CaseNotVisible, Role, labels
 from hub.runtime import HubRuntime
-from hub.web.auth import SignedIn, SignedInDep, client_of, runtime_of
 from hub.web.templating import TemplatesDep
 
 router = APIRouter(include_in_schema=False)
-
-#: Longest search text and reason accepted from a form or query, in characters.
-MAX_SEARCH_CHARS = 200
-MAX_REASON_CHARS = 500
 
 #: Code families the templates label through ``lbl(kind, code)``.
 _LABELS = {
@@ -58,128 +50,11 @@ _LABELS = {
     "agency": labels.AGENCY_LABELS,
     "delivery": labels.DELIVERY_STATUS_LABELS,
 }
-_UNSAFE_FILENAME_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def lbl(kind: str, code: str | None) -> str:
     """The Russian word for a code of the family ``kind`` (a key of ``_LABELS``)."""
     return labels.label(_LABELS[kind], code)
-
-
-# --- Request parameters, shared with the JSON API -------------------------------------------
-
-
-def case_filters(
-    state: str = "",
-    category: str = "",
-    overdue_only: bool = False,
-    q: Annotated[str, Query(max_length=MAX_SEARCH_CHARS)] = "",
-    region: str = "",
-) -> CaseFilters:
-    """The list's filters from the query string; empty fields filter nothing."""
-    return CaseFilters(
-        state=state or None,
-        category=category or None,
-        overdue_only=overdue_only,
-        text=q.strip() or None,
-        region=region or None,
-    )
-
-
-CaseFiltersDep = Annotated[CaseFilters, Depends(case_filters)]
-
-
-def view_reason(
-    why: Annotated[str, Query(max_length=MAX_REASON_CHARS, description="Основание просмотра")] = "",
-) -> str | None:
-    """The optional reason a person gives for looking (``why``), kept in the audit log."""
-    return why.strip() or None
-
-
-ReasonDep = Annotated[str | None, Depends(view_reason)]
-
-
-# --- Audited reads ------------------------------------------------------------------------
-
-
-def read_case_list(
-    runtime: HubRuntime,
-    viewer: Viewer,
-    filters: CaseFilters,
-    *,
-    client: str,
-    channel: str,
-    reason: str | None,
-) -> list[CaseSummary]:
-    """The viewer's cases, with the ``case.list`` audit row committed alongside."""
-    now = runtime.clock()
-    with runtime.session_factory.begin() as session:
-        cases = query_cases(session, viewer, filters, now=now)
-        record_audit(
-            session,
-            viewer=viewer,
-            login=viewer.login,
-            action="case.list",
-            detail=_audit_detail(channel, filters.audit_detail()),
-            reason=reason,
-            client=client,
-            now=now,
-        )
-    return cases
-
-
-def read_case(
-    runtime: HubRuntime,
-    viewer: Viewer,
-    case_ref: str,
-    *,
-    action: str,
-    client: str,
-    channel: str,
-    reason: str | None,
-) -> CaseDetail:
-    """One case, with the audit row (``action``: case.view or case.export) committed.
-
-    A refused look is audited too (``case.not_visible``): probing for case references
-    shows in the log.
-
-    Raises:
-        CaseNotVisible: unknown or out of the viewer's scope.
-    """
-    now = runtime.clock()
-    try:
-        with runtime.session_factory.begin() as session:
-            detail = get_case(session, viewer, case_ref, now=now)
-            record_audit(
-                session,
-                viewer=viewer,
-                login=viewer.login,
-                action=action,
-                case_ref=case_ref,
-                detail=_audit_detail(channel),
-                reason=reason,
-                client=client,
-                now=now,
-            )
-            return detail
-    except CaseNotVisible:
-        with runtime.session_factory.begin() as session:
-            record_audit(
-                session,
-                viewer=viewer,
-                login=viewer.login,
-                action="case.not_visible",
-                case_ref=case_ref[:64],
-                detail=_audit_detail(channel),
-                reason=reason,
-                client=client,
-                now=now,
-            )
-        raise
-
-
-def _audit_detail(channel: str, filters: str = "") -> str:
-    return f"channel={channel} {filters}".strip()
 
 
 # --- Regions and time zones -------------------------------------------------------------
@@ -201,7 +76,7 @@ class RegionView:
 
 def region_view(runtime: HubRuntime, code: str | None, *, now: datetime) -> RegionView:
     """The region's Russian name and time zone; UTC for a region the rules do not know."""
-    region = _find_region(runtime, code)
+    region = find_region(runtime, code)
     if region is None:
         return RegionView(name=code or "регион не указан", timezone="UTC", utc_offset="UTC")
     zone = region.calendar.timezone
@@ -212,21 +87,6 @@ def region_view(runtime: HubRuntime, code: str | None, *, now: datetime) -> Regi
         visits_per_month=region.visits_per_month,
         report_period_months=region.report_period_months,
     )
-
-
-def region_zone(runtime: HubRuntime, code: str | None) -> ZoneInfo:
-    """The region's time zone; UTC for a region the rules do not know."""
-    region = _find_region(runtime, code)
-    return region.calendar.timezone if region is not None else ZoneInfo("UTC")
-
-
-def _find_region(runtime: HubRuntime, code: str | None) -> Region | None:
-    if code is None:
-        return None
-    try:
-        return runtime.regions.get(code)
-    except LookupError:
-        return None
 
 
 def _utc_offset(zone: ZoneInfo, now: datetime) -> str:
@@ -338,20 +198,6 @@ def case_actions_csv(
     except CaseNotVisible:
         return case_not_found(request, templates, signed_in)
     return csv_response(detail, region_zone(runtime, detail.summary.region))
-
-
-def csv_response(detail: CaseDetail, zone: ZoneInfo) -> Response:
-    """The actions CSV as a download named after the case."""
-    filename = _UNSAFE_FILENAME_CHARS.sub("_", detail.summary.case_ref) + "-actions.csv"
-    return Response(
-        actions_csv(detail, timezone=zone),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            # A family's data: a shared agency computer must not keep a copy in its cache.
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 def case_not_found(request: Request, templates: Jinja2Templates, signed_in: SignedIn) -> Response:

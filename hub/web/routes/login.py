@@ -16,16 +16,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from hub.access import client_of, runtime_of, sign_in, sign_out
 from hub.people import LoginRefused, LoginThrottled
 from hub.web.auth import (
     CsrfCheckedDep,
     clear_session_cookie,
-    client_of,
     cookie_secure,
-    runtime_of,
     set_session_cookie,
-    sign_in,
-    sign_out,
 )
 from hub.web.templating import TemplatesDep
 

@@ -5,56 +5,16 @@ all. Agencies' officers have no region statistics (403). Each view is audited
 (``stats.view``), like every other read of case data.
 """
 
-from typing import Annotated
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from hub.cases import RegionStats, Role, Viewer, labels, region_stats
-from hub.people import record_audit
-from hub.runtime import HubRuntime
-from hub.web.auth import SignedIn, client_of, require_roles, runtime_of
+from hub.access import ReasonDep, StatsReaderDep, client_of, read_region_stats, runtime_of
+from hub.cases import Role, labels
 from hub.web.charts import Bar, bar_chart, month_chart
-from hub.web.routes.cases import ReasonDep, region_view, region_zone
+from hub.web.routes.cases import region_view
 from hub.web.templating import TemplatesDep
 
 router = APIRouter(include_in_schema=False)
-
-#: Who may see region statistics.
-STATS_ROLES = (Role.CURATOR, Role.SUPERVISOR, Role.ADMINISTRATOR)
-StatsReaderDep = Annotated[SignedIn, require_roles(*STATS_ROLES)]
-
-
-def read_region_stats(
-    runtime: HubRuntime,
-    viewer: Viewer,
-    region: str | None,
-    *,
-    client: str,
-    channel: str,
-    reason: str | None,
-) -> RegionStats:
-    """The viewer's region statistics (``region`` counts for administrators only), audited.
-
-    Months are counted in the region's time zone, or UTC across all regions.
-    """
-    now = runtime.clock()
-    scope = region if viewer.role is Role.ADMINISTRATOR else viewer.region
-    with runtime.session_factory.begin() as session:
-        stats = region_stats(
-            session, viewer, region=scope, now=now, timezone=region_zone(runtime, scope)
-        )
-        record_audit(
-            session,
-            viewer=viewer,
-            login=viewer.login,
-            action="stats.view",
-            detail=f"channel={channel} region={stats.region or '*'}",
-            reason=reason,
-            client=client,
-            now=now,
-        )
-    return stats
 
 
 @router.get("/stats")

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, func, select
 
 from adapters.simulation import SimulatorServer
-from hub.api import create_app
+from hub.app import create_app
 from hub.config import Settings
 from hub.errors import Rejection
 from hub.runtime import build_runtime

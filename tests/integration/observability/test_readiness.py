@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.simulation import SimulatorServer
-from hub.api import create_app
+from hub.app import create_app
 from hub.config import Settings
 from hub.runtime import build_runtime
 from hub.store import WorkerHeartbeat

@@ -16,10 +16,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from adapters.simulation import SimulatorServer
-from hub.api import create_app
+from hub.access import SignedIn, SignedInDep, client_of, require_roles
+from hub.app import create_app
 from hub.cases.scope import Role
 from hub.people import add_person
-from hub.web.auth import CsrfCheckedDep, SignedIn, SignedInDep, client_of, require_roles
+from hub.web.auth import CsrfCheckedDep
 from tests.stack import RunningHub
 
 PASSWORD = "верный-пароль-2026"

@@ -1,4 +1,8 @@
-"""The HTTP application: built by ``create_app`` from a runtime; nothing is built at import."""
+"""The HTTP application: the JSON API (``hub.api``) and the pages (``hub.web``) side by side.
+
+Built by ``create_app`` from a runtime; nothing is built at import. The two share only
+``hub.access`` (who is calling, the audited reads) and never import each other.
+"""
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles

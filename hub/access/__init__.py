@@ -1,0 +1,71 @@
+"""Who is calling, and what they may read: shared by the JSON API (``hub.api``) and the
+pages (``hub.web``), which import nothing from each other.
+
+Partners authenticate with an API key (``PartnerDep``); people with a session
+(``SignedInDep``, ``require_roles``), opened by ``sign_in``. Every read of case data by a
+person goes through ``reads`` and is audited in the same transaction.
+"""
+
+from hub.access.partners import PartnerDep, get_partner, presented_api_key
+from hub.access.people import (
+    SESSION_COOKIE,
+    AccessRefused,
+    NewSession,
+    SignedIn,
+    SignedInDep,
+    get_signed_in,
+    require_roles,
+    sign_in,
+    sign_out,
+)
+from hub.access.reads import (
+    MAX_REASON_CHARS,
+    MAX_SEARCH_CHARS,
+    STATS_ROLES,
+    CaseFiltersDep,
+    ReasonDep,
+    StatsReaderDep,
+    csv_response,
+    find_region,
+    read_case,
+    read_case_list,
+    read_region_stats,
+    region_zone,
+)
+from hub.access.requests import RuntimeDep, client_of, is_api, runtime_of
+
+# Grouped by concept (STYLE.md), not alphabetically.
+__all__ = [
+    # The request
+    "RuntimeDep",
+    "client_of",
+    "is_api",
+    "runtime_of",
+    # Partners
+    "PartnerDep",
+    "get_partner",
+    "presented_api_key",
+    # People
+    "SESSION_COOKIE",
+    "AccessRefused",
+    "NewSession",
+    "SignedIn",
+    "SignedInDep",
+    "get_signed_in",
+    "require_roles",
+    "sign_in",
+    "sign_out",
+    # Audited reads
+    "MAX_REASON_CHARS",
+    "MAX_SEARCH_CHARS",
+    "STATS_ROLES",
+    "CaseFiltersDep",
+    "ReasonDep",
+    "StatsReaderDep",
+    "csv_response",
+    "find_region",
+    "read_case",
+    "read_case_list",
+    "read_region_stats",
+    "region_zone",
+]
