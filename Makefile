@@ -31,6 +31,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy hub signing queues schemas adapters tooling
+	$(BIN)/python -m tooling.layering
 
 format: $(STAMP)
 	$(BIN)/ruff format .

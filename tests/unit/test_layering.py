@@ -1,96 +1,132 @@
-"""Imports follow STYLE.md's table: data flows one way, adapter → ingest → store → queue."""
+"""tooling.layering: our modules follow the import rule, and the rule fails when one does not.
 
-import ast
+Also the one boundary an import rule cannot see by itself: the hub's processes load none of
+the tooling, which the ``hub`` command imports only when a tooling command runs.
+"""
+
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from tooling.layering import LAYERS, OUR_PACKAGES, Breach, check
+
 ROOT = Path(__file__).resolve().parents[2]
-OURS = ("hub", "adapters", "schemas", "signing", "queues", "tooling")
-
-#: package prefix → prefixes of our code it may import (itself always allowed).
-ALLOWED: dict[str, tuple[str, ...]] = {
-    "schemas": (),
-    "signing": (),
-    "hub.store": (),
-    "hub.config": (),
-    "hub.errors": (),
-    "adapters": ("schemas", "signing"),
-    "hub.routing": ("schemas", "signing", "hub.store", "hub.config", "hub.errors"),
-    "hub.cases": ("schemas", "signing", "hub.store", "hub.config", "hub.errors", "hub.regions"),
-    "hub.ingest": (
-        "schemas",
-        "signing",
-        "hub.store",
-        "hub.config",
-        "hub.errors",
-        "hub.routing",
-        "hub.cases",
-        "hub.regions",
-    ),
-    "hub.partners": ("hub.store", "hub.errors"),
-    "hub.people": ("hub.store", "hub.config", "hub.errors", "hub.cases", "hub.routing"),
-    "hub.regions": ("hub.routing",),
-    "queues": ("hub.store", "hub.config", "adapters", "signing"),
-    # The lanes and the broker's count of them (shared with the sweeper) only.
-    "hub.observability": ("hub.store", "hub.config", "queues.lanes", "queues.depths"),
-}
-#: Where the parts are wired together: may import anything.
-WIRING = ("hub.api", "hub.web", "hub.cli", "tooling", "hub.runtime", "hub.onboarding", "hub")
 
 
-def _module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
+def _described(breaches: list[Breach], root: Path) -> list[str]:
+    return [breach.describe(root) for breach in breaches]
 
 
-def _our_imports(path: Path) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-    return {name for name in found if name.split(".")[0] in OURS}
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A copy of our packages' sources, to break on purpose."""
+    for package in OUR_PACKAGES:
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=_not_python)
+    return tmp_path
 
 
-def _rule_for(module: str) -> tuple[str, tuple[str, ...]] | None:
-    matches = [p for p in ALLOWED if module == p or module.startswith(p + ".")]
-    if not matches:
-        return None
-    prefix = max(matches, key=len)
-    return prefix, ALLOWED[prefix]
+def _not_python(folder: str, names: list[str]) -> set[str]:
+    return {n for n in names if not n.endswith(".py") and not (Path(folder) / n).is_dir()}
 
 
-def _is_within(name: str, prefix: str) -> bool:
-    return name == prefix or name.startswith(prefix + ".")
+def test_our_modules_follow_the_import_rule() -> None:
+    assert _described(check(ROOT), ROOT) == []
 
 
-SOURCES = sorted(p for pkg in OURS for p in (ROOT / pkg).rglob("*.py"))
-
-
-def test_every_module_is_covered_by_a_rule_or_is_wiring() -> None:
-    unruled = [
-        _module_name(p)
-        for p in SOURCES
-        if _rule_for(_module_name(p)) is None
-        and not any(_is_within(_module_name(p), w) for w in WIRING)
+def test_every_rule_covers_a_module_that_exists() -> None:
+    # Given the rule keys and the modules of the tree
+    modules = {
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for package in OUR_PACKAGES
+        for p in (ROOT / package).rglob("*.py")
+    }
+    # Then no key is left over from a module that moved away
+    stale = [
+        key
+        for key in LAYERS
+        if not any(
+            m == key.removesuffix(".*") or m.startswith(key.removesuffix("*")) for m in modules
+        )
     ]
-    assert unruled == []
+    assert stale == []
 
 
-@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
-def test_imports_follow_the_layering_table(path: Path) -> None:
-    module = _module_name(path)
-    rule = _rule_for(module)
-    if rule is None:
-        return  # wiring modules may import anything
-    own, allowed = rule
-    forbidden = sorted(
-        name
-        for name in _our_imports(path)
-        if not _is_within(name, own) and not any(_is_within(name, a) for a in allowed)
+def test_a_schemas_module_that_imports_the_hub_fails_and_is_named(tree: Path) -> None:
+    # Given schemas/parser.py importing the hub
+    with (tree / "schemas" / "parser.py").open("a", encoding="utf-8") as module:
+        module.write("\nimport hub\n")
+    # When the check runs as make lint runs it
+    result = subprocess.run(
+        [sys.executable, "-m", "tooling.layering", "--root", str(tree)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
     )
-    assert forbidden == [], f"{module} may not import {forbidden}"
+    # Then it fails and names the file, the line and the import
+    assert result.returncode == 1
+    lines = (tree / "schemas" / "parser.py").read_text(encoding="utf-8").count("\n")
+    assert f"schemas/parser.py:{lines}: schemas.parser may not import hub " in result.stderr
+
+
+def test_a_module_no_rule_covers_fails(tree: Path) -> None:
+    (tree / "hub" / "newcomer.py").write_text('"""A module nobody placed."""\n', encoding="utf-8")
+    assert _described(check(tree), tree) == [
+        "hub/newcomer.py:1: no layering rule covers hub.newcomer; "
+        "add one to LAYERS in tooling/layering.py"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("module", "line", "imported"),
+    [
+        ("hub/api/deps.py", "from hub.web import auth", "hub.web.auth"),
+        ("hub/api/deps.py", "from ..web import auth", "hub.web.auth"),
+        ("hub/cases/queries.py", "import queues", "queues"),
+        ("adapters/base.py", "from hub import store", "hub.store"),
+        ("queues/lanes.py", "from tooling import rig", "tooling.rig"),
+        ("hub/runtime.py", "def later():\n    import tooling.bench", "tooling.bench"),
+    ],
+)
+def test_an_import_across_the_rule_is_caught(
+    tree: Path, module: str, line: str, imported: str
+) -> None:
+    with (tree / module).open("a", encoding="utf-8") as source:
+        source.write(f"\n{line}\n")
+    found = check(tree)
+    assert [(b.path.relative_to(tree).as_posix(), b.imported) for b in found] == [
+        (module, imported)
+    ]
+
+
+def test_make_lint_runs_the_check() -> None:
+    dry_run = subprocess.run(
+        ["make", "-n", "lint"], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert "-m tooling.layering" in dry_run.stdout
+
+
+def test_the_hubs_processes_load_none_of_the_tooling() -> None:
+    # Given what hub serve and hub worker import: the command app with its serve and worker
+    # commands, the HTTP app, the worker and the deadline job
+    probe = """
+import sys
+import typer
+from hub.cli import app
+import hub.app, hub.escalation, queues.worker
+group = typer.main.get_group(app)
+context = group.make_context("hub", ["serve"])
+assert group.get_command(context, "serve") is not None
+assert group.get_command(context, "worker") is not None
+print(sorted(m for m in sys.modules if m.split(".")[0] == "tooling"))
+assert group.get_command(context, "bench") is not None
+print(sorted(m for m in sys.modules if m == "tooling.bench"))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    # Then none of the tooling is loaded, until a tooling command is asked for
+    assert result.stdout.splitlines() == ["[]", "['tooling.bench']"]
