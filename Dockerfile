@@ -7,6 +7,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
+# The runtime packages only: tooling/ (bench, chaos, the demo) is for a checkout, not the hub.
 COPY hub ./hub
 COPY adapters ./adapters
 COPY schemas ./schemas

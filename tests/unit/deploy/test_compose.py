@@ -46,3 +46,10 @@ def test_api_and_worker_run_the_hub_against_postgres_and_redis() -> None:
 def test_no_secret_is_committed() -> None:
     text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
     assert "${POSTGRES_PASSWORD:?" in text  # required from the environment, no default
+
+
+def test_the_image_ships_the_runtime_packages_and_not_the_tooling() -> None:
+    lines = (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines()
+    copied = {line.split()[1] for line in lines if line.startswith("COPY ")}
+    assert {"hub", "adapters", "schemas", "signing", "queues"} <= copied
+    assert "tooling" not in copied
