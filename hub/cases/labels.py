@@ -126,6 +126,14 @@ DELIVERY_STATUS_LABELS: Final[Mapping[str, str]] = {
     "cancelled": "отменено",
 }
 
+#: How each role (``hub.cases.scope.Role``) is named on the pages and in ``hub people list``.
+ROLE_LABELS: Final[Mapping[str, str]] = {
+    "curator": "куратор",
+    "officer": "специалист ведомства",
+    "supervisor": "руководитель",
+    "administrator": "администратор",
+}
+
 
 def label(labels: Mapping[str, str], code: str | None) -> str:
     """The Russian word for ``code``; the code itself if it has none; "" for None."""

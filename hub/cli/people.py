@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from hub.cases import labels
 from hub.cases.scope import Role
 from hub.cli.common import DataDirOption, console, fail, load_settings
 from hub.errors import NotFound
@@ -26,7 +27,6 @@ from hub.people import (
 )
 from hub.runtime import utc_now
 from hub.store import make_engine, make_session_factory
-from hub.web.templating import role_name
 
 app = typer.Typer(help="People who use the hub's pages (accounts).", no_args_is_help=True)
 
@@ -103,7 +103,7 @@ def list_(data_dir: Path | None = DataDirOption) -> None:
             table.add_row(
                 person.login,
                 person.display_name,
-                role_name(person.role),
+                labels.label(labels.ROLE_LABELS, person.role),
                 person.region or "—",
                 person.agency or "—",
                 "yes" if person.active else "no",
@@ -144,7 +144,7 @@ def audit(
             table.add_row(
                 row.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
                 row.login,
-                role_name(row.role) if row.role else "—",
+                labels.label(labels.ROLE_LABELS, row.role) if row.role else "—",
                 row.action,
                 row.case_ref or "—",
                 row.detail or "—",

@@ -13,15 +13,7 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from hub.cases.scope import Role
-
-#: How each role is named on the pages.
-ROLE_NAMES: dict[str, str] = {
-    Role.CURATOR.value: "куратор",
-    Role.OFFICER.value: "специалист ведомства",
-    Role.SUPERVISOR.value: "руководитель",
-    Role.ADMINISTRATOR.value: "администратор",
-}
+from hub.cases import labels
 
 
 def dt(value: datetime, tz: str | None = None) -> str:
@@ -36,7 +28,7 @@ def d(value: date) -> str:
 
 def role_name(role: str) -> str:
     """The Russian name of a role value (``curator`` → ``куратор``)."""
-    return ROLE_NAMES.get(str(role), str(role))
+    return labels.label(labels.ROLE_LABELS, str(role))
 
 
 def make_templates() -> Jinja2Templates:
