@@ -19,7 +19,7 @@ from adapters.base import (
 from adapters.errors import AdapterError, UnknownAdapter
 from adapters.registry import ADAPTERS, get_adapter
 
-# Grouped by concept (STYLE.md), not alphabetically.
+# Grouped by concept (CONTRIBUTING.md), not alphabetically.
 __all__ = [
     # Delivery contract
     "Adapter",

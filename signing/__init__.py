@@ -31,7 +31,7 @@ from signing.reloading import ReloadingSigner
 from signing.signxml_provider import XmlSigner, XmlVerifier
 from signing.trust import CertificateStanding, TrustCacheInfo, TrustStore
 
-# Grouped by concept (STYLE.md), not alphabetically.
+# Grouped by concept (CONTRIBUTING.md), not alphabetically.
 __all__ = [
     # Contract
     "Signer",

@@ -2,7 +2,7 @@
 
 XML-DSig libraries verify what they are given: signxml silently skips transforms it does not
 know, and still answers "valid" when the signed element was moved or a second signature sits
-beside the first (SECURITY-NOTES.md). So every provider first calls ``check_profile``, which
+beside the first (docs/xml-security.md). So every provider first calls ``check_profile``, which
 admits exactly one shape: one ds:Signature, the last child of the envelope root, whose
 SignedInfo has exclusive c14n, an allowed SignatureMethod, and one Reference with ``URI=""``,
 the transforms [enveloped-signature, exc-c14n], an allowed DigestMethod and a base64

@@ -4,7 +4,7 @@ A certificate is trusted when a CA in the store issued it (its signature checks 
 within its validity period, it carries the signer key usage and a system code, and its serial
 is not on that CA's CRL. Verdicts are cached per certificate fingerprint, since every message
 from a partner carries the same certificate and a chain check per message is waste
-(PERFORMANCE.md).
+(docs/performance.md, "Signing").
 """
 
 from __future__ import annotations
