@@ -4,6 +4,10 @@ The hub uses the delivery contract and the registry; partners (and the simulator
 hub client. Each ``translate`` maps native records to the canonical model of
 ``schemas.canonical``. Submodules: ``base`` (contract), ``registry``, ``hub_client``,
 ``native``, ``simulation``, ``errors`` and one package per partner system.
+
+This package exports the delivery contract only. The registry, the one module that knows
+every partner, is imported where it is used (``from adapters.registry import ADAPTERS,
+get_adapter``), so that importing one partner's package does not import the other five.
 """
 
 from adapters.base import (
@@ -17,9 +21,8 @@ from adapters.base import (
     Transport,
 )
 from adapters.errors import AdapterError, UnknownAdapter
-from adapters.registry import ADAPTERS, get_adapter
 
-# Grouped by concept (STYLE.md), not alphabetically.
+# Grouped by concept (CONTRIBUTING.md), not alphabetically.
 __all__ = [
     # Delivery contract
     "Adapter",
@@ -27,9 +30,6 @@ __all__ = [
     "InMemoryTransport",
     "OutboundMessage",
     "Transport",
-    # Registry
-    "ADAPTERS",
-    "get_adapter",
     # Errors
     "AdapterError",
     "PartnerError",

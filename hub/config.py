@@ -7,9 +7,14 @@ WAL mode and a Redis it starts itself — under ``HUB_DATA_DIR`` (default ``./va
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: RabbitMQ's default ``consumer_timeout``, in milliseconds: a delivery a consumer holds
+#: unacknowledged for longer gets its channel closed.
+RABBITMQ_CONSUMER_TIMEOUT_MS = 1_800_000
 
 
 class Settings(BaseSettings):
@@ -94,6 +99,22 @@ class Settings(BaseSettings):
         # second worker claim the row while the first is still delivering.
         if self.delivery_timeout_s >= self.delivery_lease_s:
             raise ValueError("HUB_DELIVERY_TIMEOUT_S must be shorter than HUB_DELIVERY_LEASE_S")
+        return self
+
+    @model_validator(mode="after")
+    def _backoff_within_rabbitmqs_consumer_timeout(self) -> "Settings":
+        # dramatiq's RabbitMQ worker holds a retry's delayed message unacknowledged until it
+        # is due; one held past consumer_timeout closes the worker's channel.
+        scheme = urlsplit(self.broker_url or "").scheme
+        if scheme in {"amqp", "amqps"} and (
+            self.delivery_max_backoff_ms >= RABBITMQ_CONSUMER_TIMEOUT_MS
+        ):
+            raise ValueError(
+                f"HUB_DELIVERY_MAX_BACKOFF_MS ({self.delivery_max_backoff_ms}) must be below "
+                f"RabbitMQ's consumer_timeout ({RABBITMQ_CONSUMER_TIMEOUT_MS} ms, 30 min) when "
+                "the broker (REDIS_URL) is amqp://: a worker holds a delayed retry "
+                "unacknowledged until it is due"
+            )
         return self
 
     @property

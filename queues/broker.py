@@ -93,7 +93,9 @@ def _rabbitmq_broker(url: str, middleware: list[Middleware]) -> RabbitmqBroker:
     ``confirm_delivery`` makes a send return only once RabbitMQ holds the message (as
     a Redis send does), and lets dramatiq re-declare a queue deleted under it.
     A worker holds a message delayed for a retry unacknowledged until it is due, so
-    the largest backoff must stay below RabbitMQ's ``consumer_timeout`` (30 min).
+    the largest backoff must stay below RabbitMQ's ``consumer_timeout`` (30 min;
+    ``hub.config.Settings`` refuses one that does not), and a partner's Retry-After
+    is capped at that backoff as well (``deliver_once``).
     """
     # pika narrates every connection at INFO; the hub's own INFO is one line a delivery.
     logging.getLogger("pika").setLevel(logging.WARNING)

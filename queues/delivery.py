@@ -19,7 +19,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import dramatiq
-from dramatiq.middleware.retries import DEFAULT_MAX_BACKOFF
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import OutboundMessage, PartnerError, PartnerRejected, PartnerUnavailable
@@ -68,20 +67,23 @@ def deliver_once(
     now: Callable[[], datetime],
     lease_s: float,
     will_retry: bool,
+    max_backoff_ms: int,
     circuit: CircuitPolicy = DEFAULT_CIRCUIT_POLICY,
 ) -> Outcome:
     """Make one attempt at push row ``delivery_id``; the attempt is logged whatever happens.
 
     ``lease_s`` (seconds) is how long the claim keeps other workers off the row.
     ``will_retry`` says whether the broker will try again after a failure; if not, a
-    failure makes the row ``dead`` instead of ``retrying``. ``circuit`` says when the
+    failure makes the row ``dead`` instead of ``retrying``. ``max_backoff_ms`` caps a
+    partner's Retry-After, as it caps the broker's own backoff. ``circuit`` says when the
     partner's circuit opens; a paused partner or an open circuit gives ``DEFERRED``.
 
     Raises:
       PartnerRejected: the partner refused the message; the row is dead.
       TransportMissing: the recipient cannot be pushed to; the row is dead.
       dramatiq.Retry: the partner asked to be called again after ``retry_after_s``
-        (the row is ``retrying``, due then); raised from the ``PartnerUnavailable``.
+        (at most ``max_backoff_ms``; the row is ``retrying``, due then); raised from
+        the ``PartnerUnavailable``.
       PartnerUnavailable: the partner is down; the row is ``retrying``, or ``dead``
         when ``will_retry`` is false.
       Exception: anything else from the transport (a bug) counts as a retryable
@@ -136,7 +138,7 @@ def deliver_once(
         )
         raise
     except Exception as exc:
-        retry_after_s = exc.retry_after_s if isinstance(exc, PartnerUnavailable) else None
+        retry_after_ms = _retry_after_ms(exc, cap_ms=max_backoff_ms)
         with session_factory.begin() as session:
             finished_at = now()
             record_failure(
@@ -165,7 +167,7 @@ def deliver_once(
                     started_at=started_at,
                     now=finished_at,
                     error=_describe(exc),
-                    next_attempt_at=finished_at + timedelta(seconds=retry_after_s or 0),
+                    next_attempt_at=finished_at + timedelta(milliseconds=retry_after_ms or 0),
                 )
         _log_outcome(
             message,
@@ -174,9 +176,8 @@ def deliver_once(
             duration_s=(finished_at - started_at).total_seconds(),
             error=_describe(exc),
         )
-        if will_retry and retry_after_s is not None:
-            delay_ms = min(int(retry_after_s * 1000), DEFAULT_MAX_BACKOFF)
-            raise dramatiq.Retry(_describe(exc), delay=delay_ms) from exc
+        if will_retry and retry_after_ms is not None:
+            raise dramatiq.Retry(_describe(exc), delay=retry_after_ms) from exc
         raise
     with session_factory.begin() as session:
         finished_at = now()
@@ -197,6 +198,18 @@ def deliver_once(
         error=None,
     )
     return Outcome.DELIVERED
+
+
+def _retry_after_ms(exc: Exception, *, cap_ms: int) -> int | None:
+    """The partner's Retry-After in milliseconds, at most ``cap_ms``; None if it gave none.
+
+    Capped because a worker holds a delayed message until it is due: on RabbitMQ that
+    is an unacknowledged delivery, which the broker's ``consumer_timeout`` ends, and a
+    partner's "come back in a week" would park the row for a week either way.
+    """
+    if not isinstance(exc, PartnerUnavailable) or exc.retry_after_s is None:
+        return None
+    return min(int(exc.retry_after_s * 1000), cap_ms)
 
 
 def _describe(exc: Exception) -> str:

@@ -2,7 +2,7 @@
 
 ``parse_xml`` enforces the size limit before libxml2 sees a byte, parses without DTDs,
 entity expansion or network access, and then refuses the constructs the message profile has
-no use for (see SECURITY-NOTES.md): a DOCTYPE, entity references, processing instructions,
+no use for (see docs/xml-security.md): a DOCTYPE, entity references, processing instructions,
 comments and XInclude. Depth, element count and attributes per element are bounded so that
 canonicalisation and signature checks downstream run on a tree of known, small shape.
 All tree checks run inside libxml2 (filtered iteration and compiled XPath): a hostile tree

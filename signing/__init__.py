@@ -26,11 +26,12 @@ from signing.identity import SignerIdentity
 from signing.keys import SigningKey
 from signing.pki import HUB_SYSTEM_CODE, DevPki, SystemCredentials
 from signing.policy import VerifyPolicy
+from signing.profile import find_unverified_certificate
 from signing.reloading import ReloadingSigner
 from signing.signxml_provider import XmlSigner, XmlVerifier
-from signing.trust import TrustCacheInfo, TrustStore
+from signing.trust import CertificateStanding, TrustCacheInfo, TrustStore
 
-# Grouped by concept (STYLE.md), not alphabetically.
+# Grouped by concept (CONTRIBUTING.md), not alphabetically.
 __all__ = [
     # Contract
     "Signer",
@@ -47,6 +48,9 @@ __all__ = [
     "TrustCacheInfo",
     "TrustStore",
     "VerifyPolicy",
+    # What a stored document claims and where its certificate stands now (trace, evidence)
+    "CertificateStanding",
+    "find_unverified_certificate",
     # Development PKI
     "HUB_SYSTEM_CODE",
     "DevPki",

@@ -2,7 +2,7 @@
 
 Keys are passed around as objects, never as paths or PEM: loading an RSA key runs a
 consistency check of tens of milliseconds, which cut throughput from 278 to 18 msg/s when it
-happened per message (PERFORMANCE.md).
+happened per message (docs/performance.md, "Signing").
 """
 
 from __future__ import annotations

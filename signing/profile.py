@@ -2,7 +2,7 @@
 
 XML-DSig libraries verify what they are given: signxml silently skips transforms it does not
 know, and still answers "valid" when the signed element was moved or a second signature sits
-beside the first (SECURITY-NOTES.md). So every provider first calls ``check_profile``, which
+beside the first (docs/xml-security.md). So every provider first calls ``check_profile``, which
 admits exactly one shape: one ds:Signature, the last child of the envelope root, whose
 SignedInfo has exclusive c14n, an allowed SignatureMethod, and one Reference with ``URI=""``,
 the transforms [enveloped-signature, exc-c14n], an allowed DigestMethod and a base64
@@ -21,13 +21,20 @@ from lxml import etree
 from signing.errors import SignatureInputInvalid, SignatureMissing
 from signing.policy import VerifyPolicy
 
-__all__ = ["DS_NAMESPACE", "ENVELOPED_SIGNATURE", "EXC_C14N", "check_profile"]
+__all__ = [
+    "DS_NAMESPACE",
+    "ENVELOPED_SIGNATURE",
+    "EXC_C14N",
+    "check_profile",
+    "find_unverified_certificate",
+]
 
 DS_NAMESPACE = "http://www.w3.org/2000/09/xmldsig#"
 ENVELOPED_SIGNATURE = DS_NAMESPACE + "enveloped-signature"
 EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 
 _SIGNATURE = f"{{{DS_NAMESPACE}}}Signature"
+_X509_CERTIFICATE = f"{{{DS_NAMESPACE}}}X509Certificate"
 _SIGNATURE_CHILDREN = ["SignedInfo", "SignatureValue", "KeyInfo"]
 _SIGNED_INFO_CHILDREN = ["CanonicalizationMethod", "SignatureMethod", "Reference"]
 _REFERENCE_CHILDREN = ["Transforms", "DigestMethod", "DigestValue"]
@@ -60,6 +67,22 @@ def check_profile(envelope: etree._Element, policy: VerifyPolicy) -> x509.Certif
     _check_reference(reference, policy)
     _check_base64(signature_value, "SignatureValue")
     return _certificate(key_info)
+
+
+def find_unverified_certificate(envelope: etree._Element) -> x509.Certificate | None:
+    """Return the X.509 certificate in the envelope's signature, UNVERIFIED; None if none.
+
+    For showing who claims to have signed a document (an administrator's trace, an evidence
+    export); never a reason to trust it, which only a ``Verifier`` gives. Reads the first
+    X509Certificate under a ds:Signature child of the root, without checking the profile, so
+    that a stored document which no longer verifies still shows its certificate.
+
+    Raises:
+        Nothing: a missing signature or certificate, or one that is not base64 DER, is None.
+    """
+    signature = envelope.find(_SIGNATURE)
+    found = signature.find(f".//{_X509_CERTIFICATE}") if signature is not None else None
+    return _decode_certificate(found) if found is not None else None
 
 
 def _ds_local_name(element: etree._Element | None) -> str | None:
@@ -140,8 +163,15 @@ def _certificate(key_info: etree._Element) -> x509.Certificate:
         raise SignatureInputInvalid(
             "key_info", "KeyInfo must hold one X509Data with exactly one X509Certificate"
         )
+    certificate = _decode_certificate(certificates[0])
+    if certificate is None:
+        raise SignatureInputInvalid("key_info", "X509Certificate is not a DER certificate")
+    return certificate
+
+
+def _decode_certificate(element: etree._Element) -> x509.Certificate | None:
     try:
-        der = base64.b64decode("".join((certificates[0].text or "").split()), validate=True)
+        der = base64.b64decode("".join((element.text or "").split()), validate=True)
         return x509.load_der_x509_certificate(der)
-    except (binascii.Error, ValueError) as exc:
-        raise SignatureInputInvalid("key_info", "X509Certificate is not a DER certificate") from exc
+    except (binascii.Error, ValueError):
+        return None

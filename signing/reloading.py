@@ -4,7 +4,7 @@
 run. Each of them signs through a ``ReloadingSigner``: before signing it looks at the two
 files (a ``stat`` each, at most every ``recheck_s`` seconds) and, when they changed, loads
 the pair once and signs with it from then on. Loading per message would cost what
-PERFORMANCE.md measured (278 → 18 msg/s); a look costs two ``stat`` calls.
+docs/performance.md measured (278 → 18 msg/s); a look costs two ``stat`` calls.
 """
 
 from __future__ import annotations

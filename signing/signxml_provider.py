@@ -2,7 +2,7 @@
 
 signxml does the cryptography; this module wraps it in the hub's profile. Verification runs
 ``check_profile`` and the trust store first, because signxml skips unknown transforms and
-accepts moved or sibling references (SECURITY-NOTES.md), then pins the checked certificate so
+accepts moved or sibling references (docs/xml-security.md), then pins the checked certificate so
 signxml never builds its own chain, and returns only the tree signxml re-parsed from the
 digested bytes.
 """

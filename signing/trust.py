@@ -4,7 +4,7 @@ A certificate is trusted when a CA in the store issued it (its signature checks 
 within its validity period, it carries the signer key usage and a system code, and its serial
 is not on that CA's CRL. Verdicts are cached per certificate fingerprint, since every message
 from a partner carries the same certificate and a chain check per message is waste
-(PERFORMANCE.md).
+(docs/performance.md, "Signing").
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
@@ -26,7 +27,14 @@ from signing.errors import CertificateExpired, CertificateRevoked, CertificateUn
 from signing.identity import system_code_of
 from signing.watch import FileWatch
 
-__all__ = ["CA_CERT_FILE", "CRL_FILE", "DEFAULT_CRL_RECHECK_S", "TrustCacheInfo", "TrustStore"]
+__all__ = [
+    "CA_CERT_FILE",
+    "CRL_FILE",
+    "DEFAULT_CRL_RECHECK_S",
+    "CertificateStanding",
+    "TrustCacheInfo",
+    "TrustStore",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -49,6 +57,22 @@ class TrustCacheInfo(NamedTuple):
     misses: int
     maxsize: int
     currsize: int
+
+
+@dataclass(frozen=True)
+class CertificateStanding:
+    """Where a certificate stands with the store now: who issued it and whether it is revoked.
+
+    Not a verdict on a signature: validity period, key usage and system code are left out,
+    so a certificate that stands well may still be refused by ``TrustStore.check``.
+    """
+
+    #: The CA in the store that issued (signed) the certificate; None for an unknown issuer.
+    issuer: x509.Certificate | None
+    #: Per the issuer's current CRL; None when the issuer is unknown or published no CRL.
+    revoked: bool | None
+    #: The revocation date the CRL gives (UTC), when ``revoked``.
+    revoked_at: datetime | None
 
 
 class TrustStore:
@@ -86,6 +110,7 @@ class TrustStore:
         self._cache: OrderedDict[bytes, x509.Certificate] = OrderedDict()
         self._hits = 0
         self._misses = 0
+        self._crls = tuple(crls)
         self._revoked = self._index_crls(crls)
         self._crl_file = crl_file
         self._crl_watch = (
@@ -129,8 +154,20 @@ class TrustStore:
         """
         revoked = self._index_crls(crls)
         with self._lock:
+            self._crls = tuple(crls)
             self._revoked = revoked
             self._cache.clear()
+
+    @property
+    def ca_certificates(self) -> tuple[x509.Certificate, ...]:
+        """The trusted CA certificates, in the order given."""
+        return self._cas
+
+    @property
+    def crls(self) -> tuple[x509.CertificateRevocationList, ...]:
+        """The revocation lists the store holds now (as last read; see ``standing``)."""
+        with self._lock:
+            return self._crls
 
     def check(
         self,
@@ -174,12 +211,36 @@ class TrustStore:
         _require_signer_usage(certificate)
         system_code_of(certificate)
         _check_validity(certificate, issuer, now=now, skew=max_clock_skew)
-        if certificate.serial_number in self._revoked.get(issuer.subject, frozenset()):
+        if certificate.serial_number in self._revoked.get(issuer, {}):
             raise CertificateRevoked(f"certificate serial {certificate.serial_number} is revoked")
         with self._lock:
             self._cache[fingerprint] = issuer
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
+
+    def standing(self, certificate: x509.Certificate) -> CertificateStanding:
+        """Return the CA that issued ``certificate`` and whether its CRL revokes it, as of now.
+
+        Reads a changed CRL file first, as ``check`` does. Judges nothing else: use ``check``
+        to accept a signer; this answers "is it revoked now?" about a certificate that may
+        have been accepted earlier.
+
+        Raises:
+            Nothing: an unknown issuer, or an issuer without a CRL, gives None for what is
+                unknown; an unreadable new CRL file is logged and the last list kept.
+        """
+        self._reload_crl_if_changed()
+        issuer = self._issuer_of(certificate)
+        if issuer is None:
+            return CertificateStanding(issuer=None, revoked=None, revoked_at=None)
+        with self._lock:
+            revoked = self._revoked.get(issuer)
+        if revoked is None:
+            return CertificateStanding(issuer=issuer, revoked=None, revoked_at=None)
+        revoked_at = revoked.get(certificate.serial_number)
+        return CertificateStanding(
+            issuer=issuer, revoked=revoked_at is not None, revoked_at=revoked_at
+        )
 
     def cache_info(self) -> TrustCacheInfo:
         """Return hit and miss counters and the size of the verdict cache."""
@@ -187,6 +248,14 @@ class TrustStore:
             return TrustCacheInfo(self._hits, self._misses, self._cache_size, len(self._cache))
 
     def _find_issuer(self, certificate: x509.Certificate) -> x509.Certificate:
+        issuer = self._issuer_of(certificate)
+        if issuer is None:
+            raise CertificateUntrusted(
+                f"certificate serial {certificate.serial_number} was not issued by a trusted CA"
+            )
+        return issuer
+
+    def _issuer_of(self, certificate: x509.Certificate) -> x509.Certificate | None:
         for ca in self._cas:
             if ca.subject != certificate.issuer:
                 continue
@@ -196,24 +265,30 @@ class TrustStore:
                 # Same name, different key: another CA may share the name, keep looking.
                 continue
             return ca
-        raise CertificateUntrusted(
-            f"certificate serial {certificate.serial_number} was not issued by a trusted CA"
-        )
+        return None
 
     def _index_crls(
         self, crls: Sequence[x509.CertificateRevocationList]
-    ) -> dict[x509.Name, frozenset[int]]:
-        revoked: dict[x509.Name, frozenset[int]] = {}
+    ) -> dict[x509.Certificate, Mapping[int, datetime]]:
+        """Revoked serials with their revocation dates, per CA certificate that signed the CRL.
+
+        Keyed by the CA, not its name: two CAs may share a name, and one's CRL says nothing
+        about the serials the other issued.
+        """
+        revoked: dict[x509.Certificate, Mapping[int, datetime]] = {}
         for crl in crls:
+            signers = [
+                ca
+                for ca in self._cas
+                if ca.subject == crl.issuer and crl.is_signature_valid(_ca_public_key(ca))
+            ]
             # An unsigned or foreign CRL could un-revoke nothing but could revoke everything;
             # refuse it as a configuration error rather than trust it.
-            if not any(
-                ca.subject == crl.issuer and crl.is_signature_valid(_ca_public_key(ca))
-                for ca in self._cas
-            ):
+            if not signers:
                 raise ValueError("a CRL is not signed by any CA in the trust store")
-            serials = frozenset(entry.serial_number for entry in crl)
-            revoked[crl.issuer] = revoked.get(crl.issuer, frozenset()) | serials
+            dates = {entry.serial_number: entry.revocation_date_utc for entry in crl}
+            for ca in signers:
+                revoked[ca] = {**revoked.get(ca, {}), **dates}
         return revoked
 
 

@@ -11,7 +11,7 @@ from adapters.education.gateway import FileOutcome, InboundGateway, SentMessage
 from adapters.education.rows import RowError
 from adapters.education.transport import EducationTransport
 
-# Grouped by concept (STYLE.md), not alphabetically.
+# Grouped by concept (CONTRIBUTING.md), not alphabetically.
 __all__ = [
     # Registration
     "ADAPTER",

@@ -34,7 +34,7 @@ from hub.access.reads import (
 )
 from hub.access.requests import RuntimeDep, client_of, is_api, runtime_of
 
-# Grouped by concept (STYLE.md), not alphabetically.
+# Grouped by concept (CONTRIBUTING.md), not alphabetically.
 __all__ = [
     # The request
     "RuntimeDep",

@@ -18,8 +18,10 @@ Nothing here commits or audits.
 import io
 import json
 import zipfile
+from collections.abc import Sequence
 from datetime import datetime
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -74,8 +76,9 @@ def export_evidence(
         "signer-certificate.pem": certificate.public_bytes(serialization.Encoding.PEM)
         if certificate is not None
         else b"",
-        "ca.pem": trust.ca_pem,
-        "crl.pem": trust.crl_pem or b"",
+        # The anchors and CRL the report was made with, as the trust store holds them.
+        "ca.pem": _pem(trust.store.ca_certificates),
+        "crl.pem": _pem(trust.store.crls),
         "verification.json": _json(
             {"hub_id": row.id, "message_id": row.message_id, **report.to_json()}
         ),
@@ -133,6 +136,10 @@ def chain_proof(session: Session, row: MessageLog) -> dict[str, object]:
         "later": later,
         "head": None if head is None else {"chain_hash": head.last_hash, "length": head.length},
     }
+
+
+def _pem(items: Sequence[x509.Certificate] | Sequence[x509.CertificateRevocationList]) -> bytes:
+    return b"".join(item.public_bytes(serialization.Encoding.PEM) for item in items)
 
 
 def _json(value: object) -> bytes:

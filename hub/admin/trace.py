@@ -9,16 +9,13 @@ by ``MASK``. Pages show only the masked text; the unmasked original leaves the h
 in the (audited) evidence export. Nothing here commits or audits; callers do.
 """
 
-import base64
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Self
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from lxml import etree
 from sqlalchemy import or_, select
@@ -27,8 +24,15 @@ from sqlalchemy.orm import Session, selectinload
 from hub.errors import NotFound
 from hub.ingest import chain_link
 from hub.store import DeliveryStatus, MessageLog, OutboxDelivery
-from schemas import DSIG_NS, SchemaError, parse_xml, payload_of, read_header, sensitivity_map
-from signing import SignerIdentity, SigningError, TrustStore, XmlVerifier
+from schemas import SchemaError, parse_xml, payload_of, read_header, sensitivity_map
+from signing import (
+    CertificateStanding,
+    SignerIdentity,
+    SigningError,
+    TrustStore,
+    XmlVerifier,
+    find_unverified_certificate,
+)
 from signing.trust import CA_CERT_FILE, CRL_FILE
 
 __all__ = [
@@ -56,7 +60,8 @@ MASK = "••• скрыто •••"
 #: Rows a search returns at most.
 MAX_SEARCH_ROWS = 200
 
-_X509_CERTIFICATE = f"{{{DSIG_NS}}}X509Certificate"
+#: The standing of a message without a readable certificate: nothing is known.
+_NO_CERTIFICATE = CertificateStanding(issuer=None, revoked=None, revoked_at=None)
 
 
 # --- Trust material -----------------------------------------------------------------------
@@ -64,33 +69,26 @@ _X509_CERTIFICATE = f"{{{DSIG_NS}}}X509Certificate"
 
 @dataclass(frozen=True)
 class TrustMaterial:
-    """The CA certificates and CRL as files and objects, and a verifier that ignores the CRL.
+    """The PKI's trust store, and a verifier of its CAs that ignores the CRL.
 
     The verifier judges a message at its reception time (signature, digest, chain and
     validity then); revocation is reported separately as the CRL says now, since a
     certificate revoked after the message arrived does not make the message forged.
     """
 
-    ca_pem: bytes
-    crl_pem: bytes | None
-    cas: tuple[x509.Certificate, ...]
-    crl: x509.CertificateRevocationList | None
+    store: TrustStore
     verifier: XmlVerifier
 
     @classmethod
     def load(cls, pki_dir: Path) -> Self:
-        """Read ``ca/ca.pem`` and (if present) ``crl.pem`` of a PKI directory.
+        """Read the CA certificates and (if present) the CRL of a PKI directory.
 
         Raises:
             OSError: the CA certificate cannot be read.
-            ValueError: malformed PEM.
+            ValueError: malformed PEM, or a CRL that no CA in it signed.
         """
-        ca_pem = (pki_dir / CA_CERT_FILE).read_bytes()
-        crl_path = pki_dir / CRL_FILE
-        crl_pem = crl_path.read_bytes() if crl_path.exists() else None
-        cas = tuple(x509.load_pem_x509_certificates(ca_pem))
-        crl = x509.load_pem_x509_crl(crl_pem) if crl_pem is not None else None
-        return cls(ca_pem, crl_pem, cas, crl, XmlVerifier(TrustStore(cas, [])))
+        store = TrustStore.load(pki_dir)
+        return cls(store, XmlVerifier(TrustStore(store.ca_certificates)))
 
     @staticmethod
     def files_version(pki_dir: Path) -> tuple[int, int]:
@@ -430,7 +428,7 @@ def verification_report(
     raw: bytes, *, sender: str, received_at: datetime, trust: TrustMaterial, now: datetime
 ) -> VerificationReport:
     """Re-verify ``raw`` as signed by ``sender`` at ``received_at``; revocation as of ``now``."""
-    certificate = _embedded_certificate(raw)
+    certificate = signer_certificate(raw)
     signer: SignerIdentity | None = None
     outcome, detail = "ok", None
     try:
@@ -441,8 +439,7 @@ def verification_report(
         outcome, detail = type(exc).__name__, str(exc)[:500]
     except SchemaError as exc:
         outcome, detail = type(exc).__name__, str(exc)[:500]
-    issuer = _issuing_ca(certificate, trust.cas) if certificate is not None else None
-    revoked_now, revoked_at = _revocation(certificate, issuer, trust.crl)
+    standing = trust.store.standing(certificate) if certificate is not None else _NO_CERTIFICATE
     return VerificationReport(
         verified_at=received_at,
         checked_at=now,
@@ -452,63 +449,19 @@ def verification_report(
         signer_system=signer.system_code if signer else None,
         signer_organisation=signer.organisation if signer else None,
         certificate=CertificateFacts.of(certificate) if certificate is not None else None,
-        chain_to_ca=issuer is not None,
-        ca_subject=issuer.subject.rfc4514_string() if issuer is not None else None,
-        revoked_now=revoked_now,
-        revoked_at=revoked_at,
+        chain_to_ca=standing.issuer is not None,
+        ca_subject=standing.issuer.subject.rfc4514_string() if standing.issuer else None,
+        revoked_now=standing.revoked,
+        revoked_at=standing.revoked_at,
     )
 
 
 def signer_certificate(raw: bytes) -> x509.Certificate | None:
     """The certificate carried in the message's own signature (not yet trusted), if any."""
-    return _embedded_certificate(raw)
-
-
-def _embedded_certificate(raw: bytes) -> x509.Certificate | None:
     try:
-        root = parse_xml(raw)
+        return find_unverified_certificate(parse_xml(raw))
     except SchemaError:
         return None
-    signature = root.find(f"{{{DSIG_NS}}}Signature")
-    found = signature.find(f".//{_X509_CERTIFICATE}") if signature is not None else None
-    text = "".join((found.text or "").split()) if found is not None else ""
-    if not text:
-        return None
-    try:
-        return x509.load_der_x509_certificate(base64.b64decode(text))
-    except ValueError:
-        return None
-
-
-def _issuing_ca(
-    certificate: x509.Certificate, cas: Sequence[x509.Certificate]
-) -> x509.Certificate | None:
-    for ca in cas:
-        if ca.subject != certificate.issuer:
-            continue
-        try:
-            certificate.verify_directly_issued_by(ca)
-        except (ValueError, TypeError, InvalidSignature):
-            continue
-        return ca
-    return None
-
-
-def _revocation(
-    certificate: x509.Certificate | None,
-    issuer: x509.Certificate | None,
-    crl: x509.CertificateRevocationList | None,
-) -> tuple[bool | None, datetime | None]:
-    if certificate is None or issuer is None or crl is None or crl.issuer != issuer.subject:
-        return None, None
-    public_key = issuer.public_key()
-    # A CA key is RSA or EC (TrustStore refuses others); the stubs allow wider types.
-    if not crl.is_signature_valid(public_key):  # type: ignore[arg-type]
-        return None, None
-    entry = crl.get_revoked_certificate_by_serial_number(certificate.serial_number)
-    if entry is None:
-        return False, None
-    return True, entry.revocation_date_utc
 
 
 # --- Masking ------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from schemas.canonical.implementation import ActionReport, ActionStatusUpdate, P
 from schemas.canonical.plan import ActionAssignment, PlanAction, SupportPlan
 from schemas.canonical.referral import FamilyReferral, Reason, ReferralReceipt
 
-# Grouped by concept (STYLE.md), not alphabetically.
+# Grouped by concept (CONTRIBUTING.md), not alphabetically.
 __all__ = [
     # Constants
     "COMMON_NS",

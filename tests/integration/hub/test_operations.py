@@ -308,6 +308,7 @@ def test_a_replayed_row_is_delivered_once_even_if_replayed_twice(
                 now=clock,
                 lease_s=30,
                 will_retry=True,
+                max_backoff_ms=300_000,
             )
             for _ in range(2)
         ]

@@ -110,6 +110,7 @@ def test_delivery_attempts_log_outcome_attempt_and_duration(
             now=lambda: datetime.now(UTC),
             lease_s=30,
             will_retry=will_retry,
+            max_backoff_ms=300_000,
         )
 
     with pytest.raises(PartnerUnavailable):
@@ -147,6 +148,7 @@ def test_dead_letter_is_a_warning(
             now=lambda: datetime.now(UTC),
             lease_s=30,
             will_retry=False,
+            max_backoff_ms=300_000,
         )
 
     [line] = _as_json(caplog, "queues.delivery")

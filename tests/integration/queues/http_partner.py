@@ -18,6 +18,7 @@ from adapters.base import (
     PartnerRejected,
     PartnerUnavailable,
 )
+from adapters.rest import retry_after_s
 
 #: How long the partner holds a request it was told to hold, at most, in seconds.
 HOLD_LIMIT_S = 60.0
@@ -28,15 +29,25 @@ class HttpPartner:
 
     With ``hold_first`` the first request is held open (never answered) until
     ``stop()``: the worker sending it is stuck mid-delivery, as with a slow partner.
-    With ``fail_first`` the first that many requests are answered 500.
+    With ``fail_first`` the first that many requests are answered ``fail_status`` (500),
+    with a ``Retry-After: <retry_after>`` header when that is given.
     """
 
-    def __init__(self, *, hold_first: bool = False, fail_first: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        hold_first: bool = False,
+        fail_first: int = 0,
+        fail_status: int = 500,
+        retry_after: str | None = None,
+    ) -> None:
         self.received: list[str] = []
         self.first_arrived = threading.Event()
         self._release = threading.Event()
         self._hold_first = hold_first
         self._fail_first = fail_first
+        self._fail_status = fail_status
+        self._retry_after = retry_after
         self._lock = threading.Lock()
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -77,8 +88,10 @@ class HttpPartner:
                     partner._release.wait(HOLD_LIMIT_S)
                     self.close_connection = True
                     return
-                self.send_response(500 if failing else 200)
+                self.send_response(partner._fail_status if failing else 200)
                 self.send_header("Content-Length", "0")
+                if failing and partner._retry_after is not None:
+                    self.send_header("Retry-After", partner._retry_after)
                 if not failing:
                     self.send_header("X-Reference", f"ref-{len(partner.received)}")
                 self.end_headers()
@@ -90,7 +103,10 @@ class HttpPartner:
 
 
 class HttpTransport:
-    """Posts the envelope; 5xx and network errors are retryable, other 4xx are refusals."""
+    """Posts the envelope; 5xx and network errors are retryable, other 4xx are refusals.
+
+    A 5xx's Retry-After is read as the hub's REST transports read it.
+    """
 
     def __init__(self, endpoint: str, timeout_s: float) -> None:
         self._endpoint = endpoint
@@ -106,7 +122,9 @@ class HttpTransport:
         except httpx.TransportError as exc:
             raise PartnerUnavailable(type(exc).__name__) from exc
         if response.status_code >= 500:
-            raise PartnerUnavailable(f"HTTP {response.status_code}")
+            raise PartnerUnavailable(
+                f"HTTP {response.status_code}", retry_after_s=retry_after_s(response)
+            )
         if response.status_code >= 400:
             raise PartnerRejected(f"HTTP {response.status_code}")
         return DeliveryResult(remote_reference=response.headers.get("X-Reference"))

@@ -1,5 +1,6 @@
 """Delivery actors on dramatiq's StubBroker with a real worker: retries, dead letters, replay."""
 
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.base import InMemoryTransport, PartnerRejected
 from hub.store import DeliveryStatus, OutboxDelivery, replay_dead
 from queues import DeadLetter, PartnerTransports, build_broker
+from tests.integration.queues.http_partner import HTTP_ADAPTER, HttpPartner
 from tests.integration.queues.queue_helpers import (
     Outbox,
     RunningWorker,
@@ -157,16 +159,56 @@ def _retry_scheduled(row: OutboxDelivery, *, after: datetime) -> OutboxDelivery 
 
 
 class _RecordDelays(dramatiq.Middleware):
-    """Records the eta of every delayed enqueue: what Retries chose."""
+    """Records the delay and eta of every delayed enqueue: what Retries chose."""
 
     def __init__(self) -> None:
+        self.delays_ms: list[int] = []
         self.etas_ms: list[int] = []
 
     def after_enqueue(
         self, broker: dramatiq.Broker, message: dramatiq.Message[Any], delay: int | None
     ) -> None:
         if delay is not None:
+            self.delays_ms.append(delay)
             self.etas_ms.append(message.options["eta"])
+
+
+def test_a_partners_retry_after_is_capped_at_the_maximum_backoff(
+    session_factory: sessionmaker[Session], real_time_outbox: Outbox, data_dir: Path
+) -> None:
+    # Given a real HTTP partner that answers 503 "come back in a day" once, then accepts,
+    # and a worker whose backoff is at most 400 ms
+    with (
+        HttpPartner(fail_first=1, fail_status=503, retry_after="86400") as receiver,
+        closing(
+            PartnerTransports(session_factory, {HTTP_ADAPTER.code: HTTP_ADAPTER}, timeout_s=5)
+        ) as transports,
+    ):
+        real_time_outbox.partner("web", adapter=HTTP_ADAPTER.code, endpoint=receiver.url)
+        context = make_context(session_factory, transports, min_backoff_ms=100)
+        assert context.max_backoff_ms == 400
+        broker, _ = build_broker("stub://", data_dir=data_dir)
+        delays = _RecordDelays()
+        broker.add_middleware(delays)
+        running = start_worker(broker, context)
+        delivery_id = real_time_outbox.delivery(recipient="web")
+
+        # When it is sent
+        running.worker.start()
+        try:
+            running.actors.enqueue(delivery_id, "routine")
+            running.drain()
+        finally:
+            running.worker.stop()
+
+    # Then the retry waited the maximum backoff, not the day, and the second attempt delivered
+    assert delays.delays_ms == [400]
+    row = real_time_outbox.get(delivery_id)
+    first, second = row.attempt_log
+    assert (first.outcome, first.error) == ("retry", "PartnerUnavailable: HTTP 503")
+    assert second.outcome == "delivered"
+    assert 0.4 <= (second.started_at - first.finished_at).total_seconds() < 10
+    assert len(receiver.received) == 2
 
 
 def test_dead_letter_marks_a_row_dramatiq_gave_up_on_and_ignores_other_actors(

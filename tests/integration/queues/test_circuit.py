@@ -155,6 +155,7 @@ def attempt(
                 now=clock,
                 lease_s=30,
                 will_retry=True,
+                max_backoff_ms=300_000,
                 circuit=POLICY,
             )
         except PartnerUnavailable:

@@ -22,6 +22,9 @@ from tests.integration.queues.queue_helpers import Clock, Outbox
 #: One attempt at a row: ``attempt(delivery_id, will_retry=True) -> Outcome``.
 Attempt = Callable[..., Outcome]
 
+#: The cap on a retry delay, in milliseconds: the hub's default HUB_DELIVERY_MAX_BACKOFF_MS.
+MAX_BACKOFF_MS = 300_000
+
 
 @pytest.fixture
 def attempt(
@@ -35,6 +38,7 @@ def attempt(
             now=clock,
             lease_s=30,
             will_retry=will_retry,
+            max_backoff_ms=MAX_BACKOFF_MS,
         )
 
     return run
@@ -105,6 +109,21 @@ def test_retry_after_becomes_a_dramatiq_retry_with_that_delay(
     assert outbox.get(delivery_id).next_attempt_at == clock() + timedelta(seconds=42.5)
 
 
+def test_a_retry_after_beyond_the_maximum_backoff_waits_the_maximum(
+    attempt: Attempt, outbox: Outbox, partner: InMemoryTransport, clock: Clock
+) -> None:
+    delivery_id = outbox.delivery()
+    partner.fail_next(1, PartnerUnavailable("HTTP 503", retry_after_s=30 * 86_400))
+
+    with pytest.raises(dramatiq.Retry) as retry:
+        attempt(delivery_id)
+
+    assert retry.value.delay == MAX_BACKOFF_MS
+    assert outbox.get(delivery_id).next_attempt_at == clock() + timedelta(
+        milliseconds=MAX_BACKOFF_MS
+    )
+
+
 def test_last_allowed_failure_makes_the_row_dead(
     attempt: Attempt, outbox: Outbox, partner: InMemoryTransport
 ) -> None:
@@ -155,6 +174,7 @@ def test_unexpected_transport_error_is_retryable_and_logged_by_type_only(
             now=clock,
             lease_s=30,
             will_retry=True,
+            max_backoff_ms=MAX_BACKOFF_MS,
         )
 
     row = outbox.get(delivery_id)

@@ -158,6 +158,28 @@ def test_a_failing_partner_is_retried_with_backoff_then_delivered(
     assert _queue_counts(sender)["urgent"] == (0, 0, 0)
 
 
+def test_a_partner_asking_for_a_day_is_retried_after_the_maximum_backoff(
+    settings: Settings, session_factory: sessionmaker[Session], sender: DeliveryActors
+) -> None:
+    # Given a partner that answers 503 "come back in a day" once, then accepts
+    with HttpPartner(fail_first=1, fail_status=503, retry_after="86400") as receiver:
+        outbox, delivery_id = _send_one(session_factory, sender, receiver)
+
+        # When the worker delivers it
+        with worker_running(settings, session_factory):
+            _wait_for(outbox, [delivery_id], DeliveryStatus.DELIVERED)
+
+    # Then the retry waited the configured 80 ms at most, not the day (a day, or dramatiq's
+    # 7-day cap, would outlast RabbitMQ's consumer_timeout), and the second attempt delivered
+    row = outbox.get(delivery_id)
+    first, second = row.attempt_log
+    assert (first.outcome, first.error) == ("retry", "PartnerUnavailable: HTTP 503")
+    assert second.outcome == "delivered"
+    waited_s = (second.started_at - first.finished_at).total_seconds()
+    assert settings.delivery_max_backoff_ms / 1000 <= waited_s < 20
+    assert _queue_counts(sender)["urgent"] == (0, 0, 0)
+
+
 def test_a_final_failure_is_dead_lettered_and_a_replay_delivers_it(
     settings: Settings, session_factory: sessionmaker[Session], sender: DeliveryActors
 ) -> None:

@@ -205,3 +205,73 @@ def test_the_crl_file_is_looked_at_no_more_often_than_asked(tmp_path: Path) -> N
     # Within the hour the store still holds the old list: the certificate is accepted.
     store.check(certificate, now=datetime.now(UTC))
     assert store.cache_info().hits == 1
+
+
+# --- Standing: the issuing CA and revocation as of now, for a certificate accepted before --
+
+
+def _fresh_pki(root: Path) -> DevPki:
+    pki = DevPki(root)
+    pki.init()
+    pki.issue("police", "ОМВД", algorithm="ec")
+    return pki
+
+
+def _police_certificate(pki: DevPki) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pki.credentials("police").cert_path.read_bytes())
+
+
+def test_a_certificate_not_on_its_cas_crl_stands_unrevoked(
+    pki: DevPki, trust_store: TrustStore, police_key: SigningKey
+) -> None:
+    standing = trust_store.standing(police_key.certificate)
+    assert standing.issuer == _ca(pki)[1]
+    assert (standing.revoked, standing.revoked_at) == (False, None)
+
+
+def test_a_revocation_after_loading_shows_with_its_date(tmp_path: Path) -> None:
+    # Given a store loaded while the police certificate was good
+    pki = _fresh_pki(tmp_path / "pki")
+    certificate = _police_certificate(pki)
+    store = TrustStore.load(pki.root, crl_recheck_s=0)
+    assert store.standing(certificate).revoked is False
+
+    # When the CA revokes it
+    before = datetime.now(UTC).replace(microsecond=0)
+    pki.revoke("police")
+
+    # Then the same store reports it revoked, since the CRL's date, and holds the new CRL
+    standing = store.standing(certificate)
+    assert standing.revoked is True
+    assert standing.revoked_at is not None
+    assert before <= standing.revoked_at <= datetime.now(UTC)
+    (crl,) = store.crls
+    assert crl.get_revoked_certificate_by_serial_number(certificate.serial_number) is not None
+
+
+def test_a_certificate_of_an_unknown_issuer_has_no_standing(
+    trust_store: TrustStore, other_pki: DevPki
+) -> None:
+    standing = trust_store.standing(other_pki.signing_key("police").certificate)
+    assert (standing.issuer, standing.revoked, standing.revoked_at) == (None, None, None)
+
+
+def test_only_the_issuers_own_crl_speaks_of_its_certificates(tmp_path: Path) -> None:
+    # Given two trusted CAs, and only the second publishes a CRL, revoking the very serial
+    # the first CA gave the police certificate
+    first, second = _fresh_pki(tmp_path / "first"), _fresh_pki(tmp_path / "second")
+    certificate = _police_certificate(first)
+    second.revoke_serial(certificate.serial_number)
+    store = TrustStore(
+        [_ca(first)[1], _ca(second)[1]],
+        [x509.load_pem_x509_crl((second.root / "crl.pem").read_bytes())],
+    )
+
+    # Then the first CA is its issuer, whether it is revoked is unknown, not True, and it
+    # still signs: the CAs share a name, but the CRL is the second one's
+    standing = store.standing(certificate)
+    assert standing.issuer == _ca(first)[1]
+    assert (standing.revoked, standing.revoked_at) == (None, None)
+    store.check(certificate, now=_now())
+    # while the second CA's own certificate of that name is judged by its CRL
+    assert store.standing(_police_certificate(second)).revoked is False
