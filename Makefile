@@ -30,7 +30,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy hub signing queues schemas adapters tooling
+	$(BIN)/mypy hub signing queues schemas adapters tooling tests
 	$(BIN)/python -m tooling.layering
 
 format: $(STAMP)
