@@ -22,7 +22,8 @@ from hub.onboarding import bundle_dir, onboard_partner
 from hub.runtime import HubRuntime, build_runtime, utc_now
 from queues import run_worker
 from signing import DevPki
-from tooling.demo.stack import DEMO_PARTNERS, free_port, partner_endpoint
+from tooling.demo.stack import DEMO_PARTNERS, partner_endpoint
+from tooling.rig import free_port
 
 SIMULATORS = {"police": police_simulator, "social": social_simulator, "kdn": kdn_simulator}
 

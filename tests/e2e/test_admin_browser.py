@@ -29,7 +29,7 @@ from tests.browser import headless_chromium
 from tests.factories import Signers, make_envelope
 from tests.integration.queues.http_partner import HTTP_ADAPTER
 from tests.stack import RunningHub, fast_settings, running_hub
-from tooling.demo.stack import free_port
+from tooling.rig import free_port
 
 PASSWORD = "пароль-администратора-2026"
 #: Playwright's wait for any one expectation, in milliseconds.

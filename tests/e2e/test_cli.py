@@ -29,7 +29,7 @@ from signing import DevPki, TrustStore, XmlVerifier
 from tests.factories import Signers, make_envelope
 from tests.stack import RunningHub
 from tooling.demo import run_demo
-from tooling.demo.stack import free_port
+from tooling.rig import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 

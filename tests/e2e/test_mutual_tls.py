@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 from hub.cli import app
 from signing import DevPki
 from tests.e2e.test_cli import _start_serve, _wait_ready
-from tooling.demo.stack import free_port
+from tooling.rig import free_port
 
 
 def _server_certificate(pki: DevPki, directory: Path) -> tuple[Path, Path]:

@@ -1,6 +1,7 @@
 """The rejection catalogue stays complete: mapped, documented and provoked by a test."""
 
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -10,9 +11,10 @@ from hub.errors import REJECTION_CODES, Rejection
 from hub.ingest.rejections import rejection_from
 
 ROOT = Path(__file__).resolve().parents[2]
+E = TypeVar("E", bound=Exception)
 
 
-def _subclasses(base: type) -> list[type]:
+def _subclasses(base: type[E]) -> list[type[E]]:
     found = []
     for cls in base.__subclasses__():
         found.append(cls)
@@ -33,7 +35,9 @@ def test_the_layers_raise_a_known_set_of_errors() -> None:
 
 
 @pytest.mark.parametrize("error_class", RAISED, ids=lambda c: c.__name__)
-def test_every_error_of_the_xml_and_signature_layers_has_a_code(error_class: type) -> None:
+def test_every_error_of_the_xml_and_signature_layers_has_a_code(
+    error_class: type[signing.SigningError | schemas.SchemaError],
+) -> None:
     error = error_class.__new__(error_class)
     Exception.__init__(error, "x")
     rejection = rejection_from(error)

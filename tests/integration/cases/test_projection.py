@@ -213,11 +213,20 @@ _TABLES = (
 _SURROGATE = {"id", "case_id", "action_row_id"}
 
 
-def _snapshot(session: Session) -> dict[str, list[tuple[object, ...]]]:
+#: A table's rows as sorted (column, value) pairs.
+Snapshot = dict[str, list[tuple[tuple[str, object], ...]]]
+
+
+def _snapshot(session: Session) -> Snapshot:
     """Every case table as sorted rows of natural values, with the case_ref for case_id."""
-    refs = dict(session.execute(select(CaseFile.id, CaseFile.case_ref)).all())
-    actions = dict(session.execute(select(CaseAction.id, CaseAction.action_id)).all())
-    snapshot = {}
+    # Looked up with None too, for the tables without a case_id or action_row_id.
+    refs: dict[int | None, str] = dict(
+        session.execute(select(CaseFile.id, CaseFile.case_ref)).all()
+    )
+    actions: dict[int | None, str] = dict(
+        session.execute(select(CaseAction.id, CaseAction.action_id)).all()
+    )
+    snapshot: Snapshot = {}
     for table in _TABLES:
         columns = [c.key for c in table.__table__.columns]
         rows = []
@@ -230,10 +239,10 @@ def _snapshot(session: Session) -> dict[str, list[tuple[object, ...]]]:
     return snapshot
 
 
-def _without_time(snapshot: dict[str, list[tuple[object, ...]]]) -> dict[str, object]:
+def _without_time(snapshot: Snapshot) -> dict[str, object]:
     """The snapshot without the case's updated_at (every message touches it)."""
     return {
-        name: [tuple(kv for kv in row if kv[0] != "updated_at") for row in rows]  # type: ignore[misc, union-attr]
+        name: [tuple(kv for kv in row if kv[0] != "updated_at") for row in rows]
         for name, rows in snapshot.items()
         if name != "CaseConflict"
     }

@@ -34,7 +34,7 @@ from signing import DevPki
 from tests.integration.queues.http_partner import HTTP_ADAPTER, HttpPartner
 from tests.integration.queues.queue_helpers import Outbox, make_context, wait_until
 from tests.stack import fast_settings
-from tooling.demo.stack import free_port
+from tooling.rig import free_port
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 

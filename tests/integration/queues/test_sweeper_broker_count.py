@@ -5,7 +5,7 @@ as a backlog does, while the test moves the clock past ``stuck_after_s``.
 """
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,7 +24,7 @@ STUCK_AFTER_S = 120.0
 
 def _actors(
     url: str, data_dir: Path, session_factory: sessionmaker[Session], transports: PartnerTransports
-) -> Iterator[DeliveryActors]:
+) -> Generator[DeliveryActors, None, None]:
     broker, _ = build_broker(url, data_dir=data_dir)
     try:
         yield declare_actors(broker, make_context(session_factory, transports))

@@ -1,13 +1,14 @@
 """docker-compose.yml stays a valid, production-shaped stack (Docker itself cannot run here)."""
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def _compose() -> dict[str, object]:
+def _compose() -> dict[str, Any]:
     data = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
     assert isinstance(data, dict)
     return data
