@@ -7,8 +7,10 @@ rewrites the canonical side from the current code, for review in the diff.
 """
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from lxml import etree
@@ -26,7 +28,7 @@ NOW = datetime.fromisoformat("2026-03-15T10:05:00+12:00")
 REPLY_ID = "3b0a4c2e-8f51-4d7a-9c61-2f9e0d5b7a13"
 
 #: Native → canonical cases: (code, name, translate module, message id).
-TO_CANONICAL: list[tuple[str, str, Any, str]] = [
+TO_CANONICAL: list[tuple[str, str, ModuleType, str]] = [
     ("police", "signal", police, police.message_id_for("КУСП-2026-004512")),
     ("social", "referral_registered", social, REPLY_ID),
     ("social", "action_status_changed", social, REPLY_ID),
@@ -49,11 +51,11 @@ TO_CANONICAL: list[tuple[str, str, Any, str]] = [
     ),
 ]
 #: Canonical → native cases: the police referral as each receiving system sees it.
-FROM_CANONICAL: list[tuple[str, Any]] = [("social", social), ("kdn", kdn)]
+FROM_CANONICAL: list[tuple[str, ModuleType]] = [("social", social), ("kdn", kdn)]
 #: Lifecycle messages as their recipients see them: (recipient code, its golden record, the
 #: sender's golden case, the recipient's translate module). The envelope is the sender's
 #: golden ``.xml``; the record is ``tests/data/native/<recipient>/<name>.json``.
-DELIVERED: list[tuple[str, str, tuple[str, str], Any]] = [
+DELIVERED: list[tuple[str, str, tuple[str, str], ModuleType]] = [
     ("employment", "assigned_actions", ("social", "plan_approved"), employment),
     ("employment", "assigned_action", ("social", "action_assigned"), employment),
     ("employment", "information_request", ("social", "information_requested"), employment),
@@ -70,14 +72,18 @@ DELIVERED: list[tuple[str, str, tuple[str, str], Any]] = [
     ("social", "information_provided", ("police", "answer"), social),
 ]
 #: Native records translated by a partner's second entry point: (code, name, function).
-OTHER_TO_CANONICAL: list[tuple[str, str, Any]] = [
+OTHER_TO_CANONICAL: list[tuple[str, str, Callable[..., etree._Element]]] = [
     ("police", "answer", police.answer_to_canonical),
     ("kdn", "decision", kdn_documents.decision_to_canonical),
 ]
 
 
-def native(code: str, name: str) -> Any:
-    return json.loads((NATIVE / code / f"{name}.json").read_text(encoding="utf-8"))
+def native(code: str, name: str) -> dict[str, Any]:
+    """The native record ``tests/data/native/<code>/<name>.json``: a JSON object."""
+    record: dict[str, Any] = json.loads(
+        (NATIVE / code / f"{name}.json").read_text(encoding="utf-8")
+    )
+    return record
 
 
 def canonical_text(element_or_bytes: etree._Element | bytes) -> str:

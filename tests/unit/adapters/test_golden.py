@@ -1,5 +1,8 @@
 """Golden files: native in → canonical out (valid against the XSDs), canonical → native back."""
 
+from collections.abc import Callable
+from types import ModuleType
+
 import pytest
 from lxml import etree
 
@@ -12,7 +15,9 @@ from tests.unit.adapters import golden
     golden.TO_CANONICAL,
     ids=[f"{code}-{name}" for code, name, _, _ in golden.TO_CANONICAL],
 )
-def test_native_record_translates_to_the_golden_envelope(code, name, module, message_id):
+def test_native_record_translates_to_the_golden_envelope(
+    code: str, name: str, module: ModuleType, message_id: str
+) -> None:
     envelope = module.to_canonical(golden.native(code, name), message_id=message_id, now=golden.NOW)
 
     expected = (golden.NATIVE / code / f"{name}.xml").read_bytes()
@@ -28,7 +33,9 @@ def test_native_record_translates_to_the_golden_envelope(code, name, module, mes
     golden.TO_CANONICAL,
     ids=[f"{code}-{name}" for code, name, _, _ in golden.TO_CANONICAL],
 )
-def test_golden_envelope_translates_back_to_the_native_record(code, name, module, message_id):
+def test_golden_envelope_translates_back_to_the_native_record(
+    code: str, name: str, module: ModuleType, message_id: str
+) -> None:
     record = module.from_canonical(
         etree.fromstring((golden.NATIVE / code / f"{name}.xml").read_bytes())
     )
@@ -42,7 +49,9 @@ def test_golden_envelope_translates_back_to_the_native_record(code, name, module
 @pytest.mark.parametrize(
     ("code", "module"), golden.FROM_CANONICAL, ids=[c for c, _ in golden.FROM_CANONICAL]
 )
-def test_referral_reaches_each_recipient_as_its_golden_native_record(code, module):
+def test_referral_reaches_each_recipient_as_its_golden_native_record(
+    code: str, module: ModuleType
+) -> None:
     assert module.from_canonical(golden.referral_envelope()) == golden.native(
         code, "referral_received"
     )
@@ -53,7 +62,9 @@ def test_referral_reaches_each_recipient_as_its_golden_native_record(code, modul
     golden.OTHER_TO_CANONICAL,
     ids=[f"{code}-{name}" for code, name, _ in golden.OTHER_TO_CANONICAL],
 )
-def test_answers_and_decisions_translate_to_their_golden_envelopes(code, name, translate):
+def test_answers_and_decisions_translate_to_their_golden_envelopes(
+    code: str, name: str, translate: Callable[..., etree._Element]
+) -> None:
     envelope = translate(golden.native(code, name), message_id=golden.REPLY_ID, now=golden.NOW)
 
     assert golden.canonical_text(envelope) == golden.canonical_text(
@@ -69,5 +80,7 @@ def test_answers_and_decisions_translate_to_their_golden_envelopes(code, name, t
     golden.DELIVERED,
     ids=[f"{s[0]}-{s[1]}-to-{code}" for code, _, s, _ in golden.DELIVERED],
 )
-def test_lifecycle_messages_reach_each_recipient_as_its_golden_record(code, name, source, module):
+def test_lifecycle_messages_reach_each_recipient_as_its_golden_record(
+    code: str, name: str, source: tuple[str, str], module: ModuleType
+) -> None:
     assert module.from_canonical(golden.envelope(*source)) == golden.native(code, name)

@@ -2,6 +2,7 @@
 
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -15,7 +16,7 @@ from tests.unit.adapters import golden
 PROBLEM = "application/problem+json"
 
 
-def _client(credentials: Path, handler) -> HubClient:
+def _client(credentials: Path, handler: Callable[[httpx.Request], httpx.Response]) -> HubClient:
     return HubClient(
         "http://hub.test/", credentials, http=httpx.Client(transport=httpx.MockTransport(handler))
     )
@@ -32,7 +33,9 @@ def _problem(status: int, code: str) -> httpx.Response:
     return httpx.Response(status, content=json.dumps(body), headers={"Content-Type": PROBLEM})
 
 
-def test_send_signs_with_the_partner_key_and_reads_the_receipt(police_credentials, dev_pki: DevPki):
+def test_send_signs_with_the_partner_key_and_reads_the_receipt(
+    police_credentials: Path, dev_pki: DevPki
+) -> None:
     posted: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -61,7 +64,7 @@ def test_send_signs_with_the_partner_key_and_reads_the_receipt(police_credential
     assert verified.signer.system_code == "police"
 
 
-def test_a_duplicate_is_a_success_for_an_idempotent_resend(police_credentials):
+def test_a_duplicate_is_a_success_for_an_idempotent_resend(police_credentials: Path) -> None:
     with _client(police_credentials, lambda r: _problem(409, "replay.duplicate")) as client:
         receipt = client.send(golden.referral_envelope())
     assert receipt.duplicate
@@ -71,7 +74,9 @@ def test_a_duplicate_is_a_success_for_an_idempotent_resend(police_credentials):
 @pytest.mark.parametrize(
     ("status", "code"), [(400, "schema.payload_invalid"), (403, "signature.signer_not_sender")]
 )
-def test_a_problem_becomes_hub_refused_with_its_code(police_credentials, status, code):
+def test_a_problem_becomes_hub_refused_with_its_code(
+    police_credentials: Path, status: int, code: str
+) -> None:
     with (
         _client(police_credentials, lambda r: _problem(status, code)) as client,
         pytest.raises(HubRefused) as caught,
@@ -80,7 +85,7 @@ def test_a_problem_becomes_hub_refused_with_its_code(police_credentials, status,
     assert (caught.value.code, caught.value.status, caught.value.detail) == (code, status, "why")
 
 
-def test_a_refusal_without_problem_json_still_has_a_code(police_credentials):
+def test_a_refusal_without_problem_json_still_has_a_code(police_credentials: Path) -> None:
     with (
         _client(police_credentials, lambda r: httpx.Response(404, text="nope")) as client,
         pytest.raises(HubRefused) as caught,
@@ -97,7 +102,9 @@ def test_a_refusal_without_problem_json_still_has_a_code(police_credentials):
         httpx.ConnectError("down"),
     ],
 )
-def test_outages_become_hub_unreachable(police_credentials, answer):
+def test_outages_become_hub_unreachable(
+    police_credentials: Path, answer: Callable[[httpx.Request], httpx.Response] | Exception
+) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if isinstance(answer, Exception):
             raise answer
@@ -107,7 +114,9 @@ def test_outages_become_hub_unreachable(police_credentials, answer):
         client.poll_inbox(5)
 
 
-def test_inbox_items_are_verified_against_the_hub_ca(police_credentials, dev_pki: DevPki):
+def test_inbox_items_are_verified_against_the_hub_ca(
+    police_credentials: Path, dev_pki: DevPki
+) -> None:
     hub_signed = XmlSigner(dev_pki.signing_key("hub")).sign(golden.referral_envelope())
     police_signed = XmlSigner(dev_pki.signing_key("police")).sign(golden.referral_envelope())
     tampered = hub_signed.replace("Ленина".encode(), "Мира".encode())

@@ -1,6 +1,7 @@
 """Commission registrations ⇄ ReferralReceipt; referrals → Signals for its register."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -41,7 +42,9 @@ registrations = st.fixed_dictionaries(
 
 @settings(max_examples=60, deadline=None)
 @given(registrations, uuids)
-def test_every_mapped_field_survives_native_to_canonical_and_back(record, message_id):
+def test_every_mapped_field_survives_native_to_canonical_and_back(
+    record: dict[str, Any], message_id: str
+) -> None:
     envelope = schemas.parse_xml(
         etree.tostring(translate.to_canonical(record, message_id=message_id, now=NOW))
     )
@@ -51,7 +54,7 @@ def test_every_mapped_field_survives_native_to_canonical_and_back(record, messag
     assert translate.from_canonical(envelope) == record
 
 
-def test_a_signal_validates_against_the_commissions_own_schema():
+def test_a_signal_validates_against_the_commissions_own_schema() -> None:
     signal = translate.from_canonical(golden.referral_envelope())
     element = _to_xml("Signal", signal, SIGNAL_NS)
 
@@ -73,7 +76,7 @@ def _fill(element: etree._Element, value: object, ns: str) -> None:
         element.text = str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def test_other_message_types_have_no_place_in_the_register():
+def test_other_message_types_have_no_place_in_the_register() -> None:
     update = c.ActionAssignment(
         plan_id="ИПСС-1",
         plan_version=1,
@@ -97,7 +100,7 @@ def test_other_message_types_have_no_place_in_the_register():
     assert caught.value.field == "MessageType"
 
 
-def test_an_unknown_outcome_is_named():
+def test_an_unknown_outcome_is_named() -> None:
     record = {**golden.native("kdn", "registration"), "Outcome": "отложено"}
     with pytest.raises(TranslationError) as caught:
         translate.to_canonical(record, message_id=golden.REPLY_ID, now=NOW)
@@ -107,13 +110,13 @@ def test_an_unknown_outcome_is_named():
 @pytest.mark.parametrize(
     "name", ["document_survey", "document_consent", "document_plan", "document_closure"]
 )
-def test_case_documents_validate_against_the_commissions_own_schema(name):
+def test_case_documents_validate_against_the_commissions_own_schema(name: str) -> None:
     element = _to_xml("Document", golden.native("kdn", name), SIGNAL_NS)
 
     assert signal_schema().validate(element), signal_schema().error_log
 
 
-def test_a_resolution_becomes_the_commissions_decision_on_sop():
+def test_a_resolution_becomes_the_commissions_decision_on_sop() -> None:
     envelope = documents.decision_to_canonical(
         golden.native("kdn", "decision"), message_id=golden.REPLY_ID, now=NOW
     )
@@ -128,7 +131,7 @@ def test_a_resolution_becomes_the_commissions_decision_on_sop():
     assert decision.risk_level == "high"
 
 
-def test_an_unknown_resolution_is_named():
+def test_an_unknown_resolution_is_named() -> None:
     record = {**golden.native("kdn", "decision"), "Resolution": "взять на контроль"}
     with pytest.raises(TranslationError) as caught:
         documents.decision_to_canonical(record, message_id=golden.REPLY_ID, now=NOW)

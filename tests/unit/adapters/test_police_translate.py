@@ -2,6 +2,7 @@
 
 import copy
 from datetime import UTC, datetime
+from typing import Any, TypedDict
 
 import pytest
 from hypothesis import given, settings
@@ -96,7 +97,7 @@ def _valid(envelope: etree._Element) -> etree._Element:
 
 @settings(max_examples=60, deadline=None)
 @given(records)
-def test_every_mapped_field_survives_native_to_canonical_and_back(record):
+def test_every_mapped_field_survives_native_to_canonical_and_back(record: dict[str, Any]) -> None:
     envelope = _valid(
         translate.to_canonical(
             record, message_id=translate.message_id_for(record["kusp_number"]), now=NOW
@@ -106,11 +107,13 @@ def test_every_mapped_field_survives_native_to_canonical_and_back(record):
     back = translate.from_canonical(envelope)
 
     assert back.pop("kind") == "referral"
-    assert back.pop("hub")["message_type"] == "FamilyReferral"
+    hub = back.pop("hub")
+    assert isinstance(hub, dict)
+    assert hub["message_type"] == "FamilyReferral"
     assert back == record
 
 
-def test_urgency_sets_the_envelope_priority():
+def test_urgency_sets_the_envelope_priority() -> None:
     record = golden.native("police", "signal")
     urgent = schemas.read_header(
         translate.to_canonical(record, message_id=translate.message_id_for("x"), now=NOW)
@@ -124,7 +127,7 @@ def test_urgency_sets_the_envelope_priority():
     assert urgent.law.startswith("Федеральный закон от 24.06.1999 № 120-ФЗ")
 
 
-def test_message_id_is_stable_per_kusp_number_so_a_resend_is_a_duplicate():
+def test_message_id_is_stable_per_kusp_number_so_a_resend_is_a_duplicate() -> None:
     assert translate.message_id_for("КУСП-2026-004512") == translate.message_id_for(
         "КУСП-2026-004512"
     )
@@ -133,9 +136,9 @@ def test_message_id_is_stable_per_kusp_number_so_a_resend_is_a_duplicate():
     )
 
 
-def _broken(path: list[str | int], value: object) -> dict:
+def _broken(path: list[str | int], value: object) -> dict[str, Any]:
     record = copy.deepcopy(golden.native("police", "signal"))
-    target = record
+    target: Any = record  # objects and lists, as the path steps into them
     for step in path[:-1]:
         target = target[step]
     if value is ...:
@@ -163,7 +166,9 @@ def _broken(path: list[str | int], value: object) -> dict:
         (["urgent"], "да", "urgent", "not a boolean"),
     ],
 )
-def test_a_bad_record_names_the_field(path, value, field, reason):
+def test_a_bad_record_names_the_field(
+    path: list[str | int], value: object, field: str, reason: str
+) -> None:
     with pytest.raises(TranslationError) as caught:
         translate.to_canonical(
             _broken(path, value), message_id=translate.message_id_for("x"), now=NOW
@@ -171,7 +176,7 @@ def test_a_bad_record_names_the_field(path, value, field, reason):
     assert (caught.value.field, caught.value.reason) == (field, reason)
 
 
-def test_a_receipt_becomes_an_officers_notification():
+def test_a_receipt_becomes_an_officers_notification() -> None:
     referral_id = translate.message_id_for("КУСП-2026-004512")
     receipt = c.ReferralReceipt(
         referral_message_id=referral_id,
@@ -223,8 +228,18 @@ def test_a_receipt_becomes_an_officers_notification():
     }
 
 
-def test_action_status_and_delivery_receipt_become_notifications():
-    common = {
+class _EnvelopeFields(TypedDict):
+    """The header fields ``c.to_envelope`` takes besides the payload and MessageId."""
+
+    sender: str
+    organisation: str
+    created_at: datetime
+    priority: str
+    law: str
+
+
+def test_action_status_and_delivery_receipt_become_notifications() -> None:
+    common: _EnvelopeFields = {
         "sender": "social",
         "organisation": "КЦСОН",
         "created_at": NOW,
@@ -252,7 +267,7 @@ def test_action_status_and_delivery_receipt_become_notifications():
     got_receipt = translate.from_canonical(
         _valid(
             c.to_envelope(
-                receipt, message_id=translate.message_id_for("b"), **{**common, "sender": "hub"}
+                receipt, message_id=translate.message_id_for("b"), **(common | {"sender": "hub"})
             )
         )
     )
@@ -269,7 +284,7 @@ def test_action_status_and_delivery_receipt_become_notifications():
     )
 
 
-def test_an_answer_without_conduct_information_names_the_field():
+def test_an_answer_without_conduct_information_names_the_field() -> None:
     record = dict(golden.native("police", "answer"))
     del record["conduct"]
     with pytest.raises(TranslationError) as caught:
@@ -277,12 +292,12 @@ def test_an_answer_without_conduct_information_names_the_field():
     assert (caught.value.field, caught.value.reason) == ("conduct", "missing")
 
 
-def test_the_answer_id_is_one_per_request():
+def test_the_answer_id_is_one_per_request() -> None:
     assert translate.answer_id_for("a") == translate.answer_id_for("a")
     assert translate.answer_id_for("a") != translate.answer_id_for("b")
 
 
-def test_a_plan_has_no_notification_for_the_officer():
+def test_a_plan_has_no_notification_for_the_officer() -> None:
     with pytest.raises(TranslationError) as caught:
         translate.from_canonical(golden.envelope("social", "plan_approved"))
     assert caught.value.field == "MessageType"

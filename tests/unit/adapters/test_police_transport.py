@@ -1,8 +1,10 @@
 """InboxPuller: a message is acked only once the police system has stored it."""
 
 import base64
+from pathlib import Path
 
 import httpx
+import pytest
 
 from adapters.hub_client import HubClient, InboxItem
 from adapters.police.transport import InboxPuller
@@ -10,7 +12,7 @@ from signing import DevPki, XmlSigner
 from tests.unit.adapters import golden
 
 
-def _hub(credentials, dev_pki: DevPki, acked: list[str]) -> HubClient:
+def _hub(credentials: Path, dev_pki: DevPki, acked: list[str]) -> HubClient:
     signed = XmlSigner(dev_pki.signing_key("hub")).sign(golden.referral_envelope())
     item = {
         "delivery_id": 7,
@@ -30,7 +32,7 @@ def _hub(credentials, dev_pki: DevPki, acked: list[str]) -> HubClient:
     )
 
 
-def test_a_stored_message_is_acked(police_credentials, dev_pki):
+def test_a_stored_message_is_acked(police_credentials: Path, dev_pki: DevPki) -> None:
     acked: list[str] = []
     stored: list[InboxItem] = []
 
@@ -41,7 +43,9 @@ def test_a_stored_message_is_acked(police_credentials, dev_pki):
     assert acked == ["/api/v1/inbox/7/ack"]
 
 
-def test_a_message_that_could_not_be_stored_is_not_acked(police_credentials, dev_pki, caplog):
+def test_a_message_that_could_not_be_stored_is_not_acked(
+    police_credentials: Path, dev_pki: DevPki, caplog: pytest.LogCaptureFixture
+) -> None:
     acked: list[str] = []
 
     def store(item: InboxItem) -> None:

@@ -1,13 +1,14 @@
 """Simulator plumbing: the persisted state store and the outage switch."""
 
 import json
+from pathlib import Path
 
 import pytest
 
-from adapters.simulation import OutageSwitch, StateStore
+from adapters.simulation import OutageSwitch, State, StateStore
 
 
-def test_state_is_persisted_and_reloaded(tmp_path):
+def test_state_is_persisted_and_reloaded(tmp_path: Path) -> None:
     store = StateStore(tmp_path / "state.json", {"items": []})
     store.update(lambda state: state["items"].append(1))
 
@@ -15,10 +16,10 @@ def test_state_is_persisted_and_reloaded(tmp_path):
     assert json.loads((tmp_path / "state.json").read_text()) == {"items": [1]}
 
 
-def test_a_failed_change_leaves_state_and_file_untouched(tmp_path):
+def test_a_failed_change_leaves_state_and_file_untouched(tmp_path: Path) -> None:
     store = StateStore(tmp_path / "state.json", {"items": [1]})
 
-    def change(state):
+    def change(state: State) -> None:
         state["items"].append(2)
         raise ValueError("half-way")
 
@@ -28,7 +29,7 @@ def test_a_failed_change_leaves_state_and_file_untouched(tmp_path):
     assert json.loads((tmp_path / "state.json").read_text()) == {"items": [1]}
 
 
-def test_the_outage_switch_fails_exactly_n_times():
+def test_the_outage_switch_fails_exactly_n_times() -> None:
     switch = OutageSwitch()
     switch.arm(2, 503)
     assert [switch.take() for _ in range(3)] == [503, 503, None]

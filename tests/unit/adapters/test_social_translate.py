@@ -1,7 +1,9 @@
 """Social centre events ⇄ canonical messages of the whole lifecycle."""
 
 import copy
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -73,7 +75,9 @@ status_changed = st.fixed_dictionaries(
 
 @settings(max_examples=60, deadline=None)
 @given(st.one_of(registered, status_changed), uuids)
-def test_every_mapped_field_survives_native_to_canonical_and_back(event, message_id):
+def test_every_mapped_field_survives_native_to_canonical_and_back(
+    event: dict[str, Any], message_id: str
+) -> None:
     envelope = schemas.parse_xml(
         etree.tostring(translate.to_canonical(event, message_id=message_id, now=NOW))
     )
@@ -83,17 +87,19 @@ def test_every_mapped_field_survives_native_to_canonical_and_back(event, message
 
     back = translate.from_canonical(envelope)
 
-    assert back.pop("hub")["correlation_id"] == event["referral_message_id"]
+    hub = back.pop("hub")
+    assert isinstance(hub, dict)
+    assert hub["correlation_id"] == event["referral_message_id"]
     assert back == event
 
 
-def test_an_unknown_event_is_named():
+def test_an_unknown_event_is_named() -> None:
     with pytest.raises(TranslationError) as caught:
         translate.to_canonical({"event": "family.moved"}, message_id=golden.REPLY_ID, now=NOW)
     assert (caught.value.field, caught.value.reason) == ("event", "unknown event 'family.moved'")
 
 
-def test_an_unknown_status_is_named():
+def test_an_unknown_status_is_named() -> None:
     event = {**golden.native("social", "action_status_changed"), "status": "postponed"}
     with pytest.raises(TranslationError) as caught:
         translate.to_canonical(event, message_id=golden.REPLY_ID, now=NOW)
@@ -116,7 +122,9 @@ def test_an_unknown_status_is_named():
         ),
     ],
 )
-def test_a_bad_lifecycle_event_names_its_field(name, change, field):
+def test_a_bad_lifecycle_event_names_its_field(
+    name: str, change: Callable[[dict[str, Any]], object], field: str
+) -> None:
     event = copy.deepcopy(golden.native("social", name))
     change(event)
 

@@ -2,6 +2,7 @@
 
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def fake_hub() -> FakeHub:
 
 
 @pytest.fixture
-def hub(education_credentials: Path, fake_hub: FakeHub):
+def hub(education_credentials: Path, fake_hub: FakeHub) -> Iterator[HubClient]:
     client = HubClient(
         "http://hub.test",
         education_credentials,

@@ -10,7 +10,7 @@ from adapters.education.rows import RowError
 COLUMNS = ("Фамилия", "Дата рождения", "Комментарий")
 
 
-def test_utf8_with_and_without_bom_and_cp1251_read_alike():
+def test_utf8_with_and_without_bom_and_cp1251_read_alike() -> None:
     text = "Фамилия;Дата рождения\r\nЁлкина;01.02.2013\r\n"
     for raw in (text.encode("utf-8"), ("\ufeff" + text).encode("utf-8"), text.encode("cp1251")):
         (row,) = csvfile.parse(raw, COLUMNS)
@@ -18,20 +18,20 @@ def test_utf8_with_and_without_bom_and_cp1251_read_alike():
         assert row.number == 2
 
 
-def test_bytes_neither_utf8_nor_cp1251_reject_the_file():
+def test_bytes_neither_utf8_nor_cp1251_reject_the_file() -> None:
     with pytest.raises(RowError) as caught:
         csvfile.parse(b"\xd4\xe0\xec\x98;x\r\n", COLUMNS)
     assert (caught.value.row, caught.value.column) == (1, "")
     assert caught.value.reason == "neither UTF-8 nor Windows-1251 text"
 
 
-def test_headers_match_whatever_their_case_blanks_and_yo_and_extra_columns_are_ignored():
+def test_headers_match_whatever_their_case_blanks_and_yo_and_extra_columns_are_ignored() -> None:
     raw = " фамилия ;ДАТА  РОЖДЕНИЯ;Внутренний код\r\nИванов;01.02.2013;17\r\n".encode()
     (row,) = csvfile.parse(raw, COLUMNS)
     assert row.values == {"Фамилия": "Иванов", "Дата рождения": "01.02.2013"}
 
 
-def test_blank_lines_are_skipped_and_rows_keep_their_spreadsheet_numbers():
+def test_blank_lines_are_skipped_and_rows_keep_their_spreadsheet_numbers() -> None:
     raw = "Фамилия\r\nА\r\n\r\n;\r\nБ\r\n".encode()
     assert [(r.number, r.values["Фамилия"]) for r in csvfile.parse(raw, COLUMNS)] == [
         (2, "А"),
@@ -48,13 +48,15 @@ def test_blank_lines_are_skipped_and_rows_keep_their_spreadsheet_numbers():
         (b"x" * (csvfile.MAX_FILE_BYTES + 1), 1, "", "file larger than 5242880 bytes"),
     ],
 )
-def test_a_malformed_file_is_refused_with_its_row(raw, row, column, reason):
+def test_a_malformed_file_is_refused_with_its_row(
+    raw: bytes, row: int, column: str, reason: str
+) -> None:
     with pytest.raises(RowError) as caught:
         csvfile.parse(raw, COLUMNS)
     assert (caught.value.row, caught.value.column, caught.value.reason) == (row, column, reason)
 
 
-def test_a_cell_a_spreadsheet_would_run_is_written_as_text():
+def test_a_cell_a_spreadsheet_would_run_is_written_as_text() -> None:
     text = csvfile.render(
         [{"Комментарий": '=HYPERLINK("http://x")'}, {"Комментарий": "+7 4152 20-11-01"}]
     )
@@ -63,7 +65,7 @@ def test_a_cell_a_spreadsheet_would_run_is_written_as_text():
 
 
 @given(st.lists(st.text(alphabet=st.characters(codec="cp1251")), min_size=1, max_size=4))
-def test_any_cells_come_back_as_written(values):
+def test_any_cells_come_back_as_written(values: list[str]) -> None:
     rows = [{"Комментарий": value, "Фамилия": "x"} for value in values]
     for encoding in csvfile.ENCODINGS:
         parsed = csvfile.parse(csvfile.encode(csvfile.render(rows), encoding), COLUMNS)

@@ -1,13 +1,15 @@
 """InboundGateway: inbox files are sent once, moved once, and refused with a row/column report."""
 
 from datetime import timedelta, timezone
+from pathlib import Path
 
 import pytest
 
-from adapters.education import csvfile, gateway
+from adapters.education import ExchangeFolder, csvfile, gateway
 from adapters.education.gateway import InboundGateway
+from adapters.hub_client import HubClient
 from tests.unit.adapters.education import golden
-from tests.unit.adapters.education.conftest import drop, names
+from tests.unit.adapters.education.conftest import FakeHub, drop, names
 
 ZONE = timezone(timedelta(hours=12))
 ABSENCES = (golden.INBOX / "absences_2026-03-14.csv").read_bytes()
@@ -17,7 +19,9 @@ class Crash(BaseException):
     """The process dies here (kill -9): nothing after it runs."""
 
 
-def test_a_file_is_sent_message_by_message_and_moved_to_processed(folder, hub, fake_hub):
+def test_a_file_is_sent_message_by_message_and_moved_to_processed(
+    folder: ExchangeFolder, hub: HubClient, fake_hub: FakeHub
+) -> None:
     drop(folder, "absences_2026-03-14.csv", ABSENCES)
 
     (outcome,) = InboundGateway(folder, hub, zone=ZONE).scan_once()
@@ -33,12 +37,12 @@ def test_a_file_is_sent_message_by_message_and_moved_to_processed(folder, hub, f
 
 
 def test_a_crash_between_send_and_move_sends_nothing_new_and_moves_the_file_once(
-    folder, hub, fake_hub, monkeypatch
-):
+    folder: ExchangeFolder, hub: HubClient, fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a file whose messages the hub took, and a gateway killed before the move
     drop(folder, "absences_2026-03-14.csv", ABSENCES)
 
-    def die(*args):
+    def die(*args: object) -> None:
         raise Crash
 
     monkeypatch.setattr(gateway, "move_unique", die)
@@ -59,8 +63,8 @@ def test_a_crash_between_send_and_move_sends_nothing_new_and_moves_the_file_once
 
 
 def test_a_file_with_a_bad_cell_is_rejected_whole_with_a_report_naming_row_and_column(
-    folder, hub, fake_hub
-):
+    folder: ExchangeFolder, hub: HubClient, fake_hub: FakeHub
+) -> None:
     bad = ABSENCES.decode("utf-8-sig").replace("21.04.2011", "31.04.2011")
     drop(folder, "absences_bad.csv", bad.encode("cp1251"))
 
@@ -78,7 +82,7 @@ def test_a_file_with_a_bad_cell_is_rejected_whole_with_a_report_naming_row_and_c
     ]
 
 
-def test_every_bad_message_of_a_file_is_reported(folder, hub):
+def test_every_bad_message_of_a_file_is_reported(folder: ExchangeFolder, hub: HubClient) -> None:
     text = ABSENCES.decode("utf-8-sig").replace("12.09.2013", "12/09/2013").replace(";Ж;", ";Д;")
     drop(folder, "absences_bad.csv", text.encode())
 
@@ -87,7 +91,7 @@ def test_every_bad_message_of_a_file_is_reported(folder, hub):
     assert [(e.row, e.column) for e in outcome.errors] == [(2, "Дата рождения"), (3, "Пол")]
 
 
-def test_an_unknown_kind_of_file_is_rejected(folder, hub):
+def test_an_unknown_kind_of_file_is_rejected(folder: ExchangeFolder, hub: HubClient) -> None:
     drop(folder, "Отчёт за март.csv", ABSENCES)
 
     (outcome,) = InboundGateway(folder, hub, zone=ZONE).scan_once()
@@ -96,7 +100,9 @@ def test_an_unknown_kind_of_file_is_rejected(folder, hub):
     assert outcome.errors[0].reason.startswith("unknown file kind; expected absences_*.csv")
 
 
-def test_files_still_being_written_are_left_alone(folder, hub, fake_hub):
+def test_files_still_being_written_are_left_alone(
+    folder: ExchangeFolder, hub: HubClient, fake_hub: FakeHub
+) -> None:
     drop(folder, "absences_a.csv.part", ABSENCES)
     drop(folder, "absences_b.tmp", ABSENCES)
     drop(folder, ".absences_c.csv", ABSENCES)
@@ -108,7 +114,9 @@ def test_files_still_being_written_are_left_alone(folder, hub, fake_hub):
     assert len(names(folder.inbox)) == 5
 
 
-def test_an_unreachable_hub_leaves_the_file_for_the_next_scan(folder, hub, fake_hub):
+def test_an_unreachable_hub_leaves_the_file_for_the_next_scan(
+    folder: ExchangeFolder, hub: HubClient, fake_hub: FakeHub
+) -> None:
     drop(folder, "absences_2026-03-14.csv", ABSENCES)
     drop(folder, "statuses_2026-03-20.csv", (golden.INBOX / "statuses_2026-03-20.csv").read_bytes())
     fake_hub.answers = [(503, "unavailable")]
@@ -123,8 +131,8 @@ def test_an_unreachable_hub_leaves_the_file_for_the_next_scan(folder, hub, fake_
 
 
 def test_a_message_the_hub_refuses_rejects_the_file_naming_the_row_and_the_code(
-    folder, hub, fake_hub
-):
+    folder: ExchangeFolder, hub: HubClient, fake_hub: FakeHub
+) -> None:
     drop(folder, "absences_2026-03-14.csv", ABSENCES)
     fake_hub.answers = [(403, "route.sender_not_allowed")]
 
@@ -137,7 +145,9 @@ def test_a_message_the_hub_refuses_rejects_the_file_naming_the_row_and_the_code(
     ]
 
 
-def test_a_new_file_under_an_old_name_is_new_and_both_are_kept(folder, hub, fake_hub):
+def test_a_new_file_under_an_old_name_is_new_and_both_are_kept(
+    folder: ExchangeFolder, hub: HubClient, fake_hub: FakeHub
+) -> None:
     drop(folder, "statuses.csv", (golden.INBOX / "statuses_2026-03-20.csv").read_bytes())
     InboundGateway(folder, hub, zone=ZONE).scan_once()
     changed = (golden.INBOX / "statuses_2026-03-20.csv").read_bytes().replace(b"10:05", b"10:06")
@@ -151,7 +161,7 @@ def test_a_new_file_under_an_old_name_is_new_and_both_are_kept(folder, hub, fake
 
 
 @pytest.mark.parametrize("path", golden.inbox_files(), ids=lambda p: p.name)
-def test_every_golden_file_goes_through(folder, hub, path):
+def test_every_golden_file_goes_through(folder: ExchangeFolder, hub: HubClient, path: Path) -> None:
     drop(folder, path.name, path.read_bytes())
 
     (outcome,) = InboundGateway(folder, hub, zone=ZONE).scan_once()

@@ -1,6 +1,6 @@
 """School files ⇄ canonical: golden files both ways, round-trip properties, row/column errors."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from tests.unit.adapters.education import golden
 
 
 @pytest.mark.parametrize("path", golden.inbox_files(), ids=lambda p: p.name)
-def test_a_golden_school_file_becomes_its_golden_envelopes(path: Path):
+def test_a_golden_school_file_becomes_its_golden_envelopes(path: Path) -> None:
     for group, envelope in golden.inbox_messages(path):
         expected = etree.parse(path.with_name(f"{path.stem}.row{group[0].number}.xml")).getroot()
         assert golden.canonical_text(envelope) == golden.canonical_text(expected)
@@ -29,7 +29,7 @@ def test_a_golden_school_file_becomes_its_golden_envelopes(path: Path):
 
 
 @pytest.mark.parametrize("path", golden.inbox_files(), ids=lambda p: p.name)
-def test_a_golden_school_file_comes_back_from_its_envelopes(path: Path):
+def test_a_golden_school_file_comes_back_from_its_envelopes(path: Path) -> None:
     kind = golden.file_kind(path)
     for group, envelope in golden.inbox_messages(path):
         name, rows = from_canonical(envelope)
@@ -37,7 +37,7 @@ def test_a_golden_school_file_comes_back_from_its_envelopes(path: Path):
         assert rows == [{k: row.values.get(k, "") for k in kind.columns} for row in group]
 
 
-def test_the_cp1251_file_reads_like_its_utf8_twin():
+def test_the_cp1251_file_reads_like_its_utf8_twin() -> None:
     raw = (golden.INBOX / "absences_paratunka.csv").read_bytes()
     with pytest.raises(UnicodeDecodeError):
         raw.decode("utf-8")
@@ -52,20 +52,20 @@ def test_the_cp1251_file_reads_like_its_utf8_twin():
 
 
 @pytest.mark.parametrize("stem", sorted(golden.outbound_messages()))
-def test_a_golden_outbound_message_becomes_its_golden_file(stem: str):
+def test_a_golden_outbound_message_becomes_its_golden_file(stem: str) -> None:
     envelope = etree.parse(golden.OUTBOX / f"{stem}.xml").getroot()
     name, data = golden.outbound_file(envelope)
     assert name.endswith(f"_{schemas.read_header(envelope).message_id}.csv")
     assert data == (golden.OUTBOX / f"{stem}.csv").read_bytes()
 
 
-def test_a_plan_gives_the_school_only_its_own_actions():
+def test_a_plan_gives_the_school_only_its_own_actions() -> None:
     _, rows = from_canonical(golden.outbound_messages()["plan"])
     assert [row[col.ACTION_ID] for row in rows] == ["ИПСС-2026/031-4", "ИПСС-2026/031-5"]
     assert {row[col.DOCUMENT] for row in rows} == {"ИПСС"}
 
 
-def test_a_plan_without_school_actions_cannot_be_written():
+def test_a_plan_without_school_actions_cannot_be_written() -> None:
     plan = c.from_envelope(golden.outbound_messages()["plan"]).payload
     assert isinstance(plan, c.SupportPlan)
     others = c.SupportPlan(**{**plan.__dict__, "actions": plan.actions[:1]})
@@ -74,7 +74,7 @@ def test_a_plan_without_school_actions_cannot_be_written():
     assert caught.value.field == "Actions"
 
 
-def test_a_message_schools_do_not_exchange_is_refused():
+def test_a_message_schools_do_not_exchange_is_refused() -> None:
     act = c.SurveyAct(
         survey_id="А-1",
         surveyed_at=golden.NOW,
@@ -88,7 +88,7 @@ def test_a_message_schools_do_not_exchange_is_refused():
     assert caught.value.field == "MessageType"
 
 
-def test_message_ids_are_stable_and_tell_files_and_rows_apart():
+def test_message_ids_are_stable_and_tell_files_and_rows_apart() -> None:
     first = message_id_for("school-3", "absences.csv", "aa", 2)
     assert first == message_id_for("school-3", "absences.csv", "aa", 2)
     assert (
@@ -115,7 +115,7 @@ def _rows(name: str) -> tuple[col.FileKind, list[Row]]:
     return kind, csvfile.parse(path.read_bytes(), kind.columns)
 
 
-def _with(row: Row, **changes: str) -> Row:
+def _with(row: Row, **changes: str | None) -> Row:
     values = dict(row.values)
     for column, value in changes.items():
         if value is None:
@@ -140,7 +140,9 @@ def _with(row: Row, **changes: str) -> Row:
         (col.HOUSE, None, "missing column"),
     ],
 )
-def test_a_bad_absence_cell_is_named_by_row_and_column(column, value, reason):
+def test_a_bad_absence_cell_is_named_by_row_and_column(
+    column: str, value: str | None, reason: str
+) -> None:
     kind, rows = _rows("absences_2026-03-14.csv")
     bad = _with(rows[0], **{column: value})
     with pytest.raises(RowError) as caught:
@@ -149,7 +151,7 @@ def test_a_bad_absence_cell_is_named_by_row_and_column(column, value, reason):
     assert caught.value.field == f"row 2, column {column}"
 
 
-def test_a_status_names_its_bad_case_number_and_assignment_id():
+def test_a_status_names_its_bad_case_number_and_assignment_id() -> None:
     kind, rows = _rows("statuses_2026-03-20.csv")
     for column, value, reason in [
         (col.CASE_REF, "СРЦ-2026/0147", "not a case number (Latin letters, digits, - _ / .)"),
@@ -171,7 +173,7 @@ def test_a_status_names_its_bad_case_number_and_assignment_id():
         assert (caught.value.row, caught.value.column, caught.value.reason) == (3, column, reason)
 
 
-def test_statuses_are_read_whatever_their_case_and_yo():
+def test_statuses_are_read_whatever_their_case_and_yo() -> None:
     kind, rows = _rows("statuses_2026-03-20.csv")
     envelope = to_canonical(
         kind,
@@ -179,10 +181,12 @@ def test_statuses_are_read_whatever_their_case_and_yo():
         message_id=golden.ASSIGNMENT_ID,
         now=golden.NOW,
     )
-    assert c.from_envelope(envelope).payload.status == "done"
+    payload = c.from_envelope(envelope).payload
+    assert isinstance(payload, c.ActionStatusUpdate)
+    assert payload.status == "done"
 
 
-def test_the_rows_of_one_report_must_agree_on_the_report():
+def test_the_rows_of_one_report_must_agree_on_the_report() -> None:
     kind, rows = _rows("report_2026-q1.csv")
     rows[1] = _with(rows[1], **{col.PERIOD_TO: "30.06.2026"})
     with pytest.raises(RowError) as caught:
@@ -191,7 +195,7 @@ def test_the_rows_of_one_report_must_agree_on_the_report():
     assert caught.value.reason == "differs from row 2 of this report"
 
 
-def test_a_report_may_not_list_an_action_twice():
+def test_a_report_may_not_list_an_action_twice() -> None:
     kind, rows = _rows("report_2026-q1.csv")
     rows[1] = _with(rows[1], **{col.ACTION_ID: rows[0].values[col.ACTION_ID]})
     with pytest.raises(RowError) as caught:
@@ -203,7 +207,7 @@ def test_a_report_may_not_list_an_action_twice():
     )
 
 
-def test_an_answer_needs_the_request_it_answers():
+def test_an_answer_needs_the_request_it_answers() -> None:
     kind, rows = _rows("answers_2026-03-18.csv")
     with pytest.raises(RowError) as caught:
         to_canonical(
@@ -219,18 +223,20 @@ def test_an_answer_needs_the_request_it_answers():
     )
 
 
-def test_rows_of_a_report_without_a_number_are_refused():
+def test_rows_of_a_report_without_a_number_are_refused() -> None:
     kind, rows = _rows("report_2026-q1.csv")
     with pytest.raises(RowError) as caught:
         records(kind, [rows[0], _with(rows[1], **{col.REPORT_ID: ""})])
     assert (caught.value.row, caught.value.column) == (3, col.REPORT_ID)
 
 
-def test_local_times_are_read_in_the_school_zone():
+def test_local_times_are_read_in_the_school_zone() -> None:
     kind, rows = _rows("statuses_2026-03-20.csv")
     moscow = datetime(2026, 3, 20, 9, 0, tzinfo=timezone(timedelta(hours=3)))
     envelope = to_canonical(kind, [rows[0]], message_id=golden.ASSIGNMENT_ID, now=moscow)
-    status_at = c.from_envelope(envelope).payload.status_at
+    payload = c.from_envelope(envelope).payload
+    assert isinstance(payload, c.ActionStatusUpdate)
+    status_at = payload.status_at
     assert status_at.isoformat() == "2026-03-20T10:05:00+03:00"
 
 
@@ -245,12 +251,12 @@ _optional = lambda strategy: st.one_of(st.just(""), strategy)  # noqa: E731
 _case_refs = st.from_regex(r"[A-Z]{3}-20[0-9]{2}-[0-9]{4}", fullmatch=True)
 
 
-def _fmt(day) -> str:
+def _fmt(day: date) -> str:
     return day.strftime("%d.%m.%Y")
 
 
 @st.composite
-def status_rows(draw) -> dict[str, str]:
+def status_rows(draw: st.DrawFn) -> dict[str, str]:
     start = draw(st.one_of(st.none(), _dates))
     end = None if start is None else draw(st.one_of(st.none(), _dates.filter(lambda d: d >= start)))
     with_specialist = draw(st.booleans())
@@ -275,7 +281,7 @@ def status_rows(draw) -> dict[str, str]:
 
 
 @st.composite
-def absence_rows(draw) -> dict[str, str]:
+def absence_rows(draw: st.DrawFn) -> dict[str, str]:
     start = draw(_dates)
     with_parent = draw(st.booleans())
     return {
@@ -314,7 +320,7 @@ def absence_rows(draw) -> dict[str, str]:
 
 
 @st.composite
-def report_rows(draw) -> list[dict[str, str]]:
+def report_rows(draw: st.DrawFn) -> list[dict[str, str]]:
     start = draw(_dates)
     shared = {
         col.REPORT_ID: draw(s.identifiers),
@@ -340,7 +346,7 @@ def report_rows(draw) -> list[dict[str, str]]:
 
 
 @st.composite
-def answer_rows(draw) -> dict[str, str]:
+def answer_rows(draw: st.DrawFn) -> dict[str, str]:
     return {
         col.CASE_REF: draw(_optional(_case_refs)),
         col.REQUEST_MESSAGE_ID: draw(s.uuids),
@@ -364,7 +370,9 @@ _files = st.one_of(
 
 @settings(max_examples=60, deadline=None)
 @given(file=_files, encoding=st.sampled_from(csvfile.ENCODINGS), hours=st.integers(2, 12))
-def test_school_files_survive_the_round_trip_through_canonical(file, encoding, hours):
+def test_school_files_survive_the_round_trip_through_canonical(
+    file: tuple[col.FileKind, list[dict[str, str]]], encoding: str, hours: int
+) -> None:
     kind, rows = file
     written = [{name: row[name] for name in kind.columns} for row in rows]
     raw = csvfile.encode(csvfile.render(written), encoding)

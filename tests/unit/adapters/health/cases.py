@@ -44,8 +44,10 @@ OUTBOUND: list[tuple[str, str]] = [
 ]
 
 
-def native(name: str) -> Any:
-    return json.loads((NATIVE / f"{name}.json").read_text(encoding="utf-8"))
+def native(name: str) -> dict[str, Any]:
+    """The FHIR resource ``tests/data/native/health/<name>.json``: a JSON object."""
+    resource: dict[str, Any] = json.loads((NATIVE / f"{name}.json").read_text(encoding="utf-8"))
+    return resource
 
 
 def sample(name: str) -> etree._Element:

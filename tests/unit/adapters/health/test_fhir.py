@@ -6,7 +6,7 @@ from adapters.health.fhir import Element, operation_outcome, outcome_summary, va
 from schemas import TranslationError
 
 
-def test_a_valid_resource_comes_back_as_it_was():
+def test_a_valid_resource_comes_back_as_it_was() -> None:
     task = {"resourceType": "Task", "status": "requested", "intent": "order"}
 
     assert validated(task, ("Task",)) == task
@@ -34,14 +34,16 @@ def test_a_valid_resource_comes_back_as_it_was():
         ),
     ],
 )
-def test_an_invalid_resource_names_the_element_by_fhirpath(resource, field, reason):
+def test_an_invalid_resource_names_the_element_by_fhirpath(
+    resource: object, field: str, reason: str
+) -> None:
     with pytest.raises(TranslationError) as caught:
         validated(resource, ("Task",))
 
     assert (caught.value.field, caught.value.reason) == (field, reason)
 
 
-def test_an_operation_outcome_names_the_element_and_says_missing_is_required():
+def test_an_operation_outcome_names_the_element_and_says_missing_is_required() -> None:
     outcome = operation_outcome("Task.owner", "missing")
 
     assert outcome["issue"] == [
@@ -56,11 +58,11 @@ def test_an_operation_outcome_names_the_element_and_says_missing_is_required():
 
 
 @pytest.mark.parametrize("body", [None, {"resourceType": "Task"}, [1, 2]])
-def test_a_body_that_is_no_operation_outcome_has_no_summary(body):
+def test_a_body_that_is_no_operation_outcome_has_no_summary(body: object) -> None:
     assert outcome_summary(body) is None
 
 
-def test_elements_read_lists_as_single_values_and_codings_by_system():
+def test_elements_read_lists_as_single_values_and_codings_by_system() -> None:
     concept = Element({"coding": [{"system": "a", "code": "x"}, {"system": "b", "code": "y"}]})
 
     coding = concept.coding("b")

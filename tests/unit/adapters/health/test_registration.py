@@ -4,7 +4,7 @@ from adapters.health.transport import HealthTransport
 from adapters.registry import get_adapter
 
 
-def test_health_is_a_push_partner_with_its_fhir_transport():
+def test_health_is_a_push_partner_with_its_fhir_transport() -> None:
     adapter = get_adapter("health")
 
     assert adapter.delivery_mode == "push"

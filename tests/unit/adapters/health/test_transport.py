@@ -1,12 +1,14 @@
 """HealthTransport's requests and its mapping of FHIR answers onto the delivery contract."""
 
 import json
+from collections.abc import Callable
 
 import httpx
 import pytest
 from lxml import etree
 
-from adapters.base import OutboundMessage, PartnerRejected, PartnerUnavailable
+import schemas
+from adapters.base import OutboundMessage, PartnerError, PartnerRejected, PartnerUnavailable
 from adapters.health.fhir import operation_outcome
 from adapters.health.transport import HealthTransport
 from tests.unit.adapters.health import cases
@@ -14,23 +16,24 @@ from tests.unit.adapters.health import cases
 
 def _message(sample: str = "ActionAssignment-1.0", delivery_id: int = 5) -> OutboundMessage:
     envelope = cases.sample(sample)
+    header = schemas.read_header(envelope)
     return OutboundMessage(
         delivery_id=delivery_id,
         recipient="health",
-        message_id=envelope.findtext("{*}Header/{*}MessageId"),
-        message_type=envelope.findtext("{*}Header/{*}MessageType"),
+        message_id=header.message_id,
+        message_type=header.message_type,
         priority="routine",
         envelope=etree.tostring(envelope),
     )
 
 
-def _transport(handler) -> HealthTransport:
+def _transport(handler: Callable[[httpx.Request], httpx.Response]) -> HealthTransport:
     return HealthTransport(
         "http://fhir.test/", httpx.Client(transport=httpx.MockTransport(handler))
     )
 
 
-def test_a_single_resource_is_created_at_its_type_with_the_idempotency_headers():
+def test_a_single_resource_is_created_at_its_type_with_the_idempotency_headers() -> None:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -50,7 +53,7 @@ def test_a_single_resource_is_created_at_its_type_with_the_idempotency_headers()
     assert json.loads(request.content) == cases.native("action_assignment")
 
 
-def test_a_support_plan_bundle_is_posted_to_the_base_and_referenced_by_its_location():
+def test_a_support_plan_bundle_is_posted_to_the_base_and_referenced_by_its_location() -> None:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -81,16 +84,19 @@ def test_a_support_plan_bundle_is_posted_to_the_base_and_referenced_by_its_locat
         (httpx.Response(404), PartnerRejected, None),
     ],
 )
-def test_statuses_map_to_unavailable_or_rejected(response, error, retry_after_s):
+def test_statuses_map_to_unavailable_or_rejected(
+    response: httpx.Response, error: type[PartnerError], retry_after_s: float | None
+) -> None:
     with pytest.raises(error) as caught:
         _transport(lambda request: response).deliver(_message())
 
     assert isinstance(caught.value.__cause__, httpx.HTTPStatusError)
     if error is PartnerUnavailable:
+        assert isinstance(caught.value, PartnerUnavailable)
         assert caught.value.retry_after_s == retry_after_s
 
 
-def test_a_refusal_names_the_operation_outcome_issues_but_not_their_diagnostics():
+def test_a_refusal_names_the_operation_outcome_issues_but_not_their_diagnostics() -> None:
     outcome = operation_outcome("Task.owner.reference", "Иванова: not a contained resource")
 
     with pytest.raises(PartnerRejected) as caught:
@@ -102,7 +108,7 @@ def test_a_refusal_names_the_operation_outcome_issues_but_not_their_diagnostics(
 
 
 @pytest.mark.parametrize("exc", [httpx.ReadTimeout("slow"), httpx.ConnectError("refused")])
-def test_timeouts_and_connection_errors_are_unavailable(exc):
+def test_timeouts_and_connection_errors_are_unavailable(exc: httpx.TransportError) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         raise exc
 
@@ -112,7 +118,9 @@ def test_timeouts_and_connection_errors_are_unavailable(exc):
 
 
 @pytest.mark.parametrize("envelope", [b"<not-an-envelope/>", None])
-def test_a_message_without_a_fhir_form_is_rejected_without_a_request(envelope):
+def test_a_message_without_a_fhir_form_is_rejected_without_a_request(
+    envelope: bytes | None,
+) -> None:
     message = _message("SurveyAct-1.0")
     if envelope is not None:
         message = OutboundMessage(**{**message.__dict__, "envelope": envelope})
