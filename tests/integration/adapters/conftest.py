@@ -8,6 +8,7 @@ import base64
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -17,13 +18,17 @@ from starlette.applications import Starlette
 import schemas
 from adapters.hub_client import HubClient
 from adapters.simulation import SimulatorServer
+from schemas import canonical as c
 from signing import DevPki, XmlSigner
 from tests.unit.adapters.credentials import partner_credentials
 
 #: Nothing listens here (the discard port): every hub call fails at once with a refusal.
 NO_HUB = "http://127.0.0.1:9"
 
-StartSimulator = Callable[[Callable[[Path, HubClient], Starlette], str, Path], SimulatorServer]
+#: A simulator's ``create_app(state_dir, hub)``.
+CreateApp = Callable[[Path, HubClient], Starlette]
+StartSimulator = Callable[[CreateApp, str, Path], SimulatorServer]
+P = TypeVar("P", bound=c.Payload)
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +43,7 @@ def start_simulator(dev_pki: DevPki, tmp_path: Path) -> Iterator[StartSimulator]
     """Start ``create_app`` for partner ``code`` with ``state_dir``; stopped after the test."""
     running: list[tuple[SimulatorServer, HubClient]] = []
 
-    def start(create_app, code: str, state_dir: Path) -> SimulatorServer:
+    def start(create_app: CreateApp, code: str, state_dir: Path) -> SimulatorServer:
         credentials = partner_credentials(
             dev_pki, code, f"Организация {code}", tmp_path / f"cred-{code}"
         )
@@ -99,9 +104,9 @@ class RecordingHub:
         return httpx.Response(404, json={"code": "http.404", "detail": path})
 
 
-StartWithHub = Callable[
-    [Callable[[Path, HubClient], Starlette], str, Path], tuple[SimulatorServer, RecordingHub]
-]
+#: A simulator started by ``start_with_hub``, and the hub it talks to.
+ServerAndHub = tuple[SimulatorServer, RecordingHub]
+StartWithHub = Callable[[CreateApp, str, Path], ServerAndHub]
 
 
 @pytest.fixture
@@ -109,7 +114,7 @@ def start_with_hub(dev_pki: DevPki, tmp_path: Path) -> Iterator[StartWithHub]:
     """Start ``create_app`` for ``code`` with a ``RecordingHub`` as its hub."""
     running: list[tuple[SimulatorServer, HubClient]] = []
 
-    def start(create_app, code: str, state_dir: Path) -> tuple[SimulatorServer, RecordingHub]:
+    def start(create_app: CreateApp, code: str, state_dir: Path) -> ServerAndHub:
         credentials = partner_credentials(
             dev_pki, code, f"Организация {code}", tmp_path / f"cred-{code}"
         )
@@ -127,6 +132,12 @@ def start_with_hub(dev_pki: DevPki, tmp_path: Path) -> Iterator[StartWithHub]:
     for server, client in running:
         server.stop()
         client.close()
+
+
+def payload_as(message: c.CanonicalMessage, kind: type[P]) -> P:
+    """``message``'s payload, which the test expects to be a ``kind``."""
+    assert isinstance(message.payload, kind), message.header.message_type
+    return message.payload
 
 
 def wait_for(condition: Callable[[], object], *, timeout_s: float = 10.0) -> None:

@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,29 +12,36 @@ import schemas
 from adapters.base import OutboundMessage, PartnerRejected, PartnerUnavailable
 from adapters.employment.simulator import create_app
 from adapters.employment.transport import EmploymentTransport
-from tests.integration.adapters.conftest import wait_for
+from tests.integration.adapters.conftest import (
+    RecordingHub,
+    ServerAndHub,
+    StartSimulator,
+    StartWithHub,
+    wait_for,
+)
 from tests.unit.adapters import golden
 
 
 def _golden(code: str, name: str) -> etree._Element:
     """A golden envelope with a MessageId of its own (the golden files share one)."""
     envelope = golden.envelope(code, name)
-    envelope.find("{*}Header/{*}MessageId").text = str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+    golden.set_text(envelope, "{*}Header/{*}MessageId", str(uuid.uuid5(uuid.NAMESPACE_URL, name)))
     return envelope
 
 
 def _outbound(envelope: etree._Element, delivery_id: int = 1) -> OutboundMessage:
+    header = schemas.read_header(envelope)
     return OutboundMessage(
         delivery_id=delivery_id,
         recipient="employment",
-        message_id=envelope.findtext("{*}Header/{*}MessageId"),
-        message_type=envelope.findtext("{*}Header/{*}MessageType"),
+        message_id=header.message_id,
+        message_type=header.message_type,
         priority="routine",
         envelope=etree.tostring(envelope),
     )
 
 
-def _statuses(hub) -> list[tuple[str, str, str | None, str | None]]:
+def _statuses(hub: RecordingHub) -> list[tuple[str | None, str | None, str | None, str | None]]:
     """(action, status, CorrelationId, CaseRef) of every ActionStatusUpdate the hub got."""
     return [
         (
@@ -48,11 +56,11 @@ def _statuses(hub) -> list[tuple[str, str, str | None, str | None]]:
 
 
 @pytest.fixture
-def centre(start_with_hub, tmp_path):
+def centre(start_with_hub: StartWithHub, tmp_path: Path) -> ServerAndHub:
     return start_with_hub(create_app, "employment", tmp_path / "state")
 
 
-def test_assigned_actions_are_accepted_then_worked_to_done(centre):
+def test_assigned_actions_are_accepted_then_worked_to_done(centre: ServerAndHub) -> None:
     server, hub = centre
     plan = _golden("social", "plan_approved")
     plan_id = plan.findtext("{*}Header/{*}MessageId")
@@ -63,6 +71,7 @@ def test_assigned_actions_are_accepted_then_worked_to_done(centre):
     wait_for(lambda: len(_statuses(hub)) == 2)
 
     assert first.remote_reference == again.remote_reference
+    assert first.remote_reference is not None
     assert first.remote_reference.startswith("ЦЗН-ВХ-")
     lines = ["ИПСС-2026-0147-03", "ИПСС-2026-0147-04"]
     assert _statuses(hub) == [(a, "accepted", plan_id, "KAM-2026-000147") for a in lines]
@@ -82,7 +91,7 @@ def test_assigned_actions_are_accepted_then_worked_to_done(centre):
     assert state["counts"]["received"] == {"SupportPlan": 1}
 
 
-def test_an_assignment_for_an_action_of_the_plan_is_not_worked_twice(centre):
+def test_an_assignment_for_an_action_of_the_plan_is_not_worked_twice(centre: ServerAndHub) -> None:
     server, hub = centre
     assignment = _golden("social", "action_assigned")
 
@@ -98,14 +107,15 @@ def test_an_assignment_for_an_action_of_the_plan_is_not_worked_twice(centre):
     ]
 
 
-def test_an_information_request_is_answered_from_the_register(centre):
+def test_an_information_request_is_answered_from_the_register(centre: ServerAndHub) -> None:
     server, hub = centre
     referral = golden.native("employment", "referral")
     httpx.post(f"{server.url}/referrals", json=referral).raise_for_status()
     request = _golden("social", "information_requested")
     person = request.find(".//{*}InformationRequest/{*}Person")
-    person.find("{*}LastName").text = referral["applicant"]["surname"]
-    person.find("{*}FirstName").text = referral["applicant"]["name"]
+    assert person is not None
+    golden.set_text(person, "{*}LastName", referral["applicant"]["surname"])
+    golden.set_text(person, "{*}FirstName", referral["applicant"]["name"])
 
     with EmploymentTransport.connect(server.url, 5.0) as transport:
         transport.deliver(_outbound(request))
@@ -119,10 +129,12 @@ def test_an_information_request_is_answered_from_the_register(centre):
     header = schemas.read_header(answer)
     assert header.correlation_id == request.findtext("{*}Header/{*}MessageId")
     assert header.case_ref == "KAM-2026-000147"
-    assert "безработн" in answer.findtext(".//{*}InformationResponse/{*}Answer")
+    text = answer.findtext(".//{*}InformationResponse/{*}Answer")
+    assert text is not None
+    assert "безработн" in text
 
 
-def test_a_referral_is_sent_once_however_often_it_is_registered(centre):
+def test_a_referral_is_sent_once_however_often_it_is_registered(centre: ServerAndHub) -> None:
     server, hub = centre
     referral = golden.native("employment", "referral")
 
@@ -136,7 +148,7 @@ def test_a_referral_is_sent_once_however_often_it_is_registered(centre):
     assert sent.sender == "employment"
 
 
-def test_a_bad_referral_is_refused_naming_the_field(centre):
+def test_a_bad_referral_is_refused_naming_the_field(centre: ServerAndHub) -> None:
     server, hub = centre
     referral = golden.native("employment", "referral")
     referral["children"][0]["sex"] = "м"
@@ -148,7 +160,7 @@ def test_a_bad_referral_is_refused_naming_the_field(centre):
     assert hub.sent == []
 
 
-def test_a_closure_stops_the_open_actions_and_a_report_covers_them(centre):
+def test_a_closure_stops_the_open_actions_and_a_report_covers_them(centre: ServerAndHub) -> None:
     server, _ = centre
     with EmploymentTransport.connect(server.url, 5.0) as transport:
         transport.deliver(_outbound(_golden("social", "plan_approved")))
@@ -161,7 +173,9 @@ def test_a_closure_stops_the_open_actions_and_a_report_covers_them(centre):
     assert httpx.post(f"{server.url}/cases/KAM-2026-000000/report").status_code == 404
 
 
-def test_an_outage_is_unavailable_with_retry_after_and_junk_is_rejected(centre):
+def test_an_outage_is_unavailable_with_retry_after_and_junk_is_rejected(
+    centre: ServerAndHub,
+) -> None:
     server, _ = centre
     httpx.post(f"{server.url}/control/outage", json={"failures": 1, "status": 503})
 
@@ -180,7 +194,9 @@ def test_an_outage_is_unavailable_with_retry_after_and_junk_is_rejected(centre):
     assert answer.status_code == 400
 
 
-def test_state_and_queued_replies_survive_a_restart(start_simulator, tmp_path):
+def test_state_and_queued_replies_survive_a_restart(
+    start_simulator: StartSimulator, tmp_path: Path
+) -> None:
     state_dir = tmp_path / "state"
     first = start_simulator(create_app, "employment", state_dir)
     with EmploymentTransport.connect(first.url, 5.0) as transport:

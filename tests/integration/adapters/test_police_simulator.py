@@ -1,6 +1,7 @@
 """The police simulator's own API: registering signals (the hub is down here)."""
 
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -8,16 +9,17 @@ from lxml import etree
 
 from adapters.police.simulator import create_app
 from adapters.police.translate import message_id_for
-from tests.integration.adapters.conftest import wait_for
+from adapters.simulation import SimulatorServer
+from tests.integration.adapters.conftest import StartSimulator, StartWithHub, wait_for
 from tests.unit.adapters import golden
 
 
 @pytest.fixture
-def police(start_simulator, tmp_path):
+def police(start_simulator: StartSimulator, tmp_path: Path) -> SimulatorServer:
     return start_simulator(create_app, "police", tmp_path / "state")
 
 
-def test_a_bad_record_is_refused_naming_the_field(police):
+def test_a_bad_record_is_refused_naming_the_field(police: SimulatorServer) -> None:
     record = golden.native("police", "signal")
     record["children"][0]["birth_date"] = "18.09.2015"
 
@@ -27,7 +29,7 @@ def test_a_bad_record_is_refused_naming_the_field(police):
     assert answer.json() == {"field": "children[0].birth_date", "reason": "not a date (YYYY-MM-DD)"}
 
 
-def test_a_signal_is_not_recorded_as_sent_while_the_hub_is_down(police):
+def test_a_signal_is_not_recorded_as_sent_while_the_hub_is_down(police: SimulatorServer) -> None:
     answer = httpx.post(f"{police.url}/referrals", json=golden.native("police", "signal"))
 
     assert answer.status_code == 503
@@ -38,18 +40,20 @@ def test_a_signal_is_not_recorded_as_sent_while_the_hub_is_down(police):
 
 def _inbox_message(code: str, name: str, case_ref: str) -> etree._Element:
     envelope = golden.envelope(code, name)
-    envelope.find("{*}Header/{*}MessageId").text = str(uuid.uuid5(uuid.NAMESPACE_URL, name))
-    envelope.find("{*}Header/{*}CaseRef").text = case_ref
+    golden.set_text(envelope, "{*}Header/{*}MessageId", str(uuid.uuid5(uuid.NAMESPACE_URL, name)))
+    golden.set_text(envelope, "{*}Header/{*}CaseRef", case_ref)
     return envelope
 
 
-def test_an_information_request_is_answered_from_the_units_records(start_with_hub, tmp_path):
+def test_an_information_request_is_answered_from_the_units_records(
+    start_with_hub: StartWithHub, tmp_path: Path
+) -> None:
     server, hub = start_with_hub(create_app, "police", tmp_path / "state")
     # Given the unit signalled the family, and the centre's receipt named the case …
     signal = golden.native("police", "signal")
     assert httpx.post(f"{server.url}/referrals", json=signal).status_code == 202
     receipt = _inbox_message("social", "referral_registered", "KAM-2026-000147")
-    receipt.find("{*}Header/{*}CorrelationId").text = message_id_for(signal["kusp_number"])
+    golden.set_text(receipt, "{*}Header/{*}CorrelationId", message_id_for(signal["kusp_number"]))
     hub.put(receipt)
     # … when the curator asks about the family on that case and on another one …
     request = _inbox_message("social", "information_requested", "KAM-2026-000147")
@@ -63,16 +67,20 @@ def test_an_information_request_is_answered_from_the_units_records(start_with_hu
         e for e in hub.sent if e.findtext("{*}Header/{*}MessageType") == "InformationResponse"
     ]
     header = answer.find("{*}Header")
+    assert header is not None
     assert header.findtext("{*}CorrelationId") == request.findtext("{*}Header/{*}MessageId")
     assert header.findtext("{*}CaseRef") == "KAM-2026-000147"
     conduct = answer.findtext(".//{*}InformationResponse/{*}ConductInformation")
+    assert conduct is not None
     assert signal["kusp_number"] in conduct
     wait_for(lambda: len(hub.acked) == 3)
     kinds = {r["kind"] for r in httpx.get(f"{server.url}/state").json()["received"]}
     assert kinds == {"receipt", "information_request", "closure"}
 
 
-def test_a_family_unknown_to_the_unit_is_not_on_its_register(start_with_hub, tmp_path):
+def test_a_family_unknown_to_the_unit_is_not_on_its_register(
+    start_with_hub: StartWithHub, tmp_path: Path
+) -> None:
     _, hub = start_with_hub(create_app, "police", tmp_path / "state")
     hub.put(_inbox_message("social", "information_requested", "KAM-2026-000555"))
     wait_for(lambda: hub.sent_of("InformationResponse"))
@@ -81,4 +89,5 @@ def test_a_family_unknown_to_the_unit_is_not_on_its_register(start_with_hub, tmp
         e for e in hub.sent if e.findtext("{*}Header/{*}MessageType") == "InformationResponse"
     ]
     conduct = answer.findtext(".//{*}InformationResponse/{*}ConductInformation")
+    assert conduct is not None
     assert conduct.startswith("На учёте в ПДН не состоит")

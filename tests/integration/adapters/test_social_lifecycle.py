@@ -6,48 +6,54 @@ the centre arrives through SocialTransport over loopback.
 """
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
 from lxml import etree
 
+import schemas
 from adapters.base import OutboundMessage
 from adapters.social.simulator import create_app
 from adapters.social.transport import SocialTransport
-from tests.integration.adapters.conftest import wait_for
+from tests.integration.adapters.conftest import ServerAndHub, StartWithHub, wait_for
 from tests.unit.adapters import golden
 
 C = "{urn:family-hub:common:1}"
 
 
 def _outbound(envelope: etree._Element, delivery_id: int = 1) -> OutboundMessage:
+    header = schemas.read_header(envelope)
     return OutboundMessage(
         delivery_id=delivery_id,
         recipient="social",
-        message_id=envelope.findtext("{*}Header/{*}MessageId"),
-        message_type=envelope.findtext("{*}Header/{*}MessageType"),
+        message_id=header.message_id,
+        message_type=header.message_type,
         priority="routine",
         envelope=etree.tostring(envelope),
     )
 
 
 @pytest.fixture
-def centre(start_with_hub, tmp_path):
+def centre(start_with_hub: StartWithHub, tmp_path: Path) -> ServerAndHub:
     return start_with_hub(create_app, "social", tmp_path / "state")
 
 
 @pytest.fixture
-def case_ref(centre) -> str:
+def case_ref(centre: ServerAndHub) -> str:
     """A case opened by delivering the police referral; its receipt reached the hub."""
     server, hub = centre
     with SocialTransport.connect(server.url, 5.0) as transport:
         transport.deliver(_outbound(golden.referral_envelope()))
     wait_for(lambda: hub.sent_of("ReferralReceipt") and hub.sent_of("ActionStatusUpdate"))
     (receipt,) = hub.sent_of("ReferralReceipt")
+    assert receipt.case_ref is not None
     return receipt.case_ref
 
 
-def test_a_new_referral_opens_a_case_named_in_the_receipts_envelope(centre, case_ref):
+def test_a_new_referral_opens_a_case_named_in_the_receipts_envelope(
+    centre: ServerAndHub, case_ref: str
+) -> None:
     server, hub = centre
     referral_id = golden.referral_envelope().findtext("{*}Header/{*}MessageId")
 
@@ -73,7 +79,9 @@ def test_a_new_referral_opens_a_case_named_in_the_receipts_envelope(centre, case
         ("closure", {"reason": "moved_away"}, "CaseClosure"),
     ],
 )
-def test_each_command_sends_its_message_on_the_case(centre, case_ref, command, body, message_type):
+def test_each_command_sends_its_message_on_the_case(
+    centre: ServerAndHub, case_ref: str, command: str, body: dict[str, str], message_type: str
+) -> None:
     server, hub = centre
 
     answer = httpx.post(f"{server.url}/cases/{case_ref}/{command}", json=body)
@@ -89,7 +97,9 @@ def test_each_command_sends_its_message_on_the_case(centre, case_ref, command, b
     )
 
 
-def test_the_plan_has_lines_for_each_executor_and_revisions_count_up(centre, case_ref):
+def test_the_plan_has_lines_for_each_executor_and_revisions_count_up(
+    centre: ServerAndHub, case_ref: str
+) -> None:
     server, hub = centre
 
     first = httpx.post(f"{server.url}/cases/{case_ref}/plan").json()
@@ -113,7 +123,7 @@ def test_the_plan_has_lines_for_each_executor_and_revisions_count_up(centre, cas
     assert sent.findtext(".//{*}ActionAssignment/{*}PlanVersion") == "2"
 
 
-def test_a_request_names_its_one_recipient(centre, case_ref):
+def test_a_request_names_its_one_recipient(centre: ServerAndHub, case_ref: str) -> None:
     server, hub = centre
 
     httpx.post(f"{server.url}/cases/{case_ref}/information-request", json={"agency": "employment"})
@@ -122,7 +132,9 @@ def test_a_request_names_its_one_recipient(centre, case_ref):
     assert request.recipients == ("employment",)
 
 
-def test_the_curator_tells_an_executor_its_action_is_overdue(centre, case_ref):
+def test_the_curator_tells_an_executor_its_action_is_overdue(
+    centre: ServerAndHub, case_ref: str
+) -> None:
     server, hub = centre
     plan = httpx.post(f"{server.url}/cases/{case_ref}/plan").json()["event"]
     health_line = next(a for a in plan["actions"] if a["agency"] == "health")
@@ -137,7 +149,7 @@ def test_the_curator_tells_an_executor_its_action_is_overdue(centre, case_ref):
     assert [r.text for r in notice.iterfind("{*}Header/{*}Recipients/{*}Recipient")] == ["health"]
 
 
-def test_the_body_overrides_the_defaults(centre, case_ref):
+def test_the_body_overrides_the_defaults(centre: ServerAndHub, case_ref: str) -> None:
     server, hub = centre
 
     httpx.post(f"{server.url}/cases/{case_ref}/survey", json={"risk_level": "critical"})
@@ -158,8 +170,8 @@ def test_the_body_overrides_the_defaults(centre, case_ref):
     ],
 )
 def test_a_body_the_translation_refuses_is_a_422_naming_the_field(
-    centre, case_ref, command, body, field
-):
+    centre: ServerAndHub, case_ref: str, command: str, body: dict[str, str], field: str
+) -> None:
     server, hub = centre
     before = len(hub.sent)
 
@@ -170,7 +182,7 @@ def test_a_body_the_translation_refuses_is_a_422_naming_the_field(
     assert len(hub.sent) == before
 
 
-def test_an_unknown_case_is_a_404(centre):
+def test_an_unknown_case_is_a_404(centre: ServerAndHub) -> None:
     server, _ = centre
     assert httpx.post(f"{server.url}/cases/KAM-2026-999999/survey").status_code == 404
 
@@ -187,7 +199,9 @@ def test_an_unknown_case_is_a_404(centre):
         ("kdn", "registration", "ReferralReceipt"),
     ],
 )
-def test_every_type_routed_to_the_centre_is_accepted_and_listed(centre, source, name, message_type):
+def test_every_type_routed_to_the_centre_is_accepted_and_listed(
+    centre: ServerAndHub, source: str, name: str, message_type: str
+) -> None:
     server, _ = centre
     envelope = golden.envelope(source, name)
     header_id = envelope.findtext("{*}Header/{*}MessageId")
@@ -195,6 +209,7 @@ def test_every_type_routed_to_the_centre_is_accepted_and_listed(centre, source, 
     with SocialTransport.connect(server.url, 5.0) as transport:
         result = transport.deliver(_outbound(envelope))
 
+    assert result.remote_reference is not None
     assert result.remote_reference.startswith("СРЦ-")
     (item,) = httpx.get(f"{server.url}/state").json()["received"]
     assert (item["message_id"], item["message_type"]) == (header_id, message_type)
@@ -203,10 +218,10 @@ def test_every_type_routed_to_the_centre_is_accepted_and_listed(centre, source, 
     assert item["case_ref"] == envelope.findtext("{*}Header/{*}CaseRef")
 
 
-def test_the_commissions_decision_updates_the_case(centre, case_ref):
+def test_the_commissions_decision_updates_the_case(centre: ServerAndHub, case_ref: str) -> None:
     server, _ = centre
     decision = golden.envelope("kdn", "decision")
-    decision.find("{*}Header/{*}CaseRef").text = case_ref
+    golden.set_text(decision, "{*}Header/{*}CaseRef", case_ref)
 
     with SocialTransport.connect(server.url, 5.0) as transport:
         transport.deliver(_outbound(decision, delivery_id=2))

@@ -1,21 +1,27 @@
 """SocialTransport → the centre's simulator over HTTP on loopback."""
 
+from pathlib import Path
+
 import httpx
 import pytest
 from lxml import etree
 
+import schemas
 from adapters.base import OutboundMessage, PartnerUnavailable
+from adapters.simulation import SimulatorServer
 from adapters.social.simulator import create_app
 from adapters.social.transport import SocialTransport
+from tests.integration.adapters.conftest import StartSimulator
 from tests.unit.adapters import golden
 
 
 def _referral(delivery_id: int) -> OutboundMessage:
     envelope = golden.referral_envelope()
+    header = schemas.read_header(envelope)
     return OutboundMessage(
         delivery_id=delivery_id,
         recipient="social",
-        message_id=envelope.findtext("{*}Header/{*}MessageId"),
+        message_id=header.message_id,
         message_type="FamilyReferral",
         priority="urgent",
         envelope=etree.tostring(envelope),
@@ -23,11 +29,13 @@ def _referral(delivery_id: int) -> OutboundMessage:
 
 
 @pytest.fixture
-def centre(start_simulator, tmp_path):
+def centre(start_simulator: StartSimulator, tmp_path: Path) -> SimulatorServer:
     return start_simulator(create_app, "social", tmp_path / "state")
 
 
-def test_a_referral_delivered_twice_is_stored_once_and_answered_twice(centre):
+def test_a_referral_delivered_twice_is_stored_once_and_answered_twice(
+    centre: SimulatorServer,
+) -> None:
     transport = SocialTransport.connect(centre.url, 5.0)
 
     first = transport.deliver(_referral(1))
@@ -35,6 +43,7 @@ def test_a_referral_delivered_twice_is_stored_once_and_answered_twice(centre):
     transport.close()
 
     assert first.remote_reference == second.remote_reference
+    assert first.remote_reference is not None
     assert first.remote_reference.startswith("СРЦ-")
     state = httpx.get(f"{centre.url}/state").json()
     assert [item["message_id"] for item in state["received"]] == [_referral(1).message_id]
@@ -46,7 +55,7 @@ def test_a_referral_delivered_twice_is_stored_once_and_answered_twice(centre):
     ]
 
 
-def test_an_outage_fails_the_next_deliveries_with_retry_after(centre):
+def test_an_outage_fails_the_next_deliveries_with_retry_after(centre: SimulatorServer) -> None:
     httpx.post(
         f"{centre.url}/control/outage", json={"failures": 1, "status": 503}
     ).raise_for_status()
@@ -61,7 +70,9 @@ def test_an_outage_fails_the_next_deliveries_with_retry_after(centre):
     assert result.remote_reference is not None
 
 
-def test_state_and_queued_replies_survive_a_restart(start_simulator, tmp_path):
+def test_state_and_queued_replies_survive_a_restart(
+    start_simulator: StartSimulator, tmp_path: Path
+) -> None:
     state_dir = tmp_path / "state"
     first = start_simulator(create_app, "social", state_dir)
     transport = SocialTransport.connect(first.url, 5.0)

@@ -106,6 +106,13 @@ def envelope(code: str, name: str) -> etree._Element:
     return etree.fromstring((NATIVE / code / f"{name}.xml").read_bytes())
 
 
+def set_text(root: etree._Element, path: str, text: str) -> None:
+    """Set the text of the element at ``path`` below ``root``, which must be there."""
+    element = root.find(path)
+    assert element is not None, path
+    element.text = text
+
+
 def _write_json(path: Path, record: object) -> None:
     path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 

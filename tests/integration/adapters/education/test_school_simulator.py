@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -23,6 +24,7 @@ from adapters.hub_client import HubClient
 from adapters.simulation import SimulatorServer
 from schemas import canonical as c
 from signing import DevPki, XmlVerifier
+from tests.integration.adapters.conftest import payload_as
 from tests.unit.adapters.credentials import partner_credentials
 from tests.unit.adapters.education import golden
 
@@ -54,6 +56,11 @@ PUPIL = {
     "absent_to": "2026-03-13",
 }
 
+#: The hub stand-in and the messages it accepted, by MessageId.
+Hub = tuple[SimulatorServer, dict[str, etree._Element]]
+#: The school simulator and its exchange folder.
+School = tuple[SimulatorServer, ExchangeFolder]
+
 
 def hub_app(dev_pki: DevPki, accepted: dict[str, etree._Element]) -> Starlette:
     """The hub's message endpoint: verifies the signature; 202 once per MessageId, then 409."""
@@ -73,16 +80,14 @@ def hub_app(dev_pki: DevPki, accepted: dict[str, etree._Element]) -> Starlette:
 
 
 @pytest.fixture
-def hub(dev_pki: DevPki) -> Iterator[tuple[SimulatorServer, dict[str, etree._Element]]]:
+def hub(dev_pki: DevPki) -> Iterator[Hub]:
     accepted: dict[str, etree._Element] = {}
     with SimulatorServer(hub_app(dev_pki, accepted)) as server:
         yield server, accepted
 
 
 @pytest.fixture
-def school(
-    dev_pki: DevPki, hub, tmp_path: Path
-) -> Iterator[tuple[SimulatorServer, ExchangeFolder]]:
+def school(dev_pki: DevPki, hub: Hub, tmp_path: Path) -> Iterator[School]:
     server, _ = hub
     credentials = partner_credentials(
         dev_pki, "education", "Управление образования", tmp_path / "cred"
@@ -95,10 +100,10 @@ def school(
     client.close()
 
 
-def wait_for(check: Callable[[dict], bool], url: str) -> dict:
+def wait_for(check: Callable[[dict[str, Any]], object], url: str) -> dict[str, Any]:
     deadline = time.monotonic() + DEADLINE_S
     while True:
-        state = httpx.get(f"{url}/state").json()
+        state: dict[str, Any] = httpx.get(f"{url}/state").json()
         if check(state):
             return state
         assert time.monotonic() < deadline, state
@@ -118,7 +123,9 @@ def _outbound(stem: str, delivery_id: int) -> OutboundMessage:
     )
 
 
-def test_an_assignment_written_twice_is_taken_once_and_answered_accepted_then_done(hub, school):
+def test_an_assignment_written_twice_is_taken_once_and_answered_accepted_then_done(
+    hub: Hub, school: School
+) -> None:
     (_, accepted), (server, folder) = hub, school
     transport = EducationTransport.connect(folder.path.as_uri(), 5.0)
 
@@ -133,7 +140,7 @@ def test_an_assignment_written_twice_is_taken_once_and_answered_accepted_then_do
     ]
     assert state["counts"]["deliveries"] == 2
     updates = [c.from_envelope(accepted[s["message_id"]]) for s in state["sent"]]
-    assert [u.payload.status for u in updates] == ["accepted", "done"]
+    assert [payload_as(u, c.ActionStatusUpdate).status for u in updates] == ["accepted", "done"]
     assert {u.header.correlation_id for u in updates} == {golden.ASSIGNMENT_ID}
     assert {u.header.case_ref for u in updates} == {"KAM-2026-0147"}
     assert sorted(p.name for p in folder.archive.iterdir()) == [
@@ -142,7 +149,7 @@ def test_an_assignment_written_twice_is_taken_once_and_answered_accepted_then_do
     ]
 
 
-def test_an_information_request_is_answered(hub, school):
+def test_an_information_request_is_answered(hub: Hub, school: School) -> None:
     (_, accepted), (server, folder) = hub, school
     EducationTransport.connect(folder.path.as_uri(), 5.0).deliver(_outbound("request", 1))
 
@@ -151,10 +158,12 @@ def test_an_information_request_is_answered(hub, school):
     (answer,) = [c.from_envelope(accepted[s["message_id"]]) for s in state["sent"]]
     assert answer.header.message_type == "InformationResponse"
     assert answer.header.correlation_id == _outbound("request", 1).message_id
-    assert answer.payload.request_id == "ЗАП-2026/0088"
+    assert payload_as(answer, c.InformationResponse).request_id == "ЗАП-2026/0088"
 
 
-def test_absences_are_written_in_cp1251_and_utf8_and_become_referrals(hub, school):
+def test_absences_are_written_in_cp1251_and_utf8_and_become_referrals(
+    hub: Hub, school: School
+) -> None:
     (_, accepted), (server, folder) = hub, school
 
     first = httpx.post(f"{server.url}/absences", json=[PUPIL, {**PUPIL, "first_name": "Ёжи"}])
@@ -163,7 +172,10 @@ def test_absences_are_written_in_cp1251_and_utf8_and_become_referrals(hub, schoo
 
     assert (first.status_code, first.json()["encoding"], first.json()["rows"]) == (202, "cp1251", 2)
     assert second.json()["encoding"] == "utf-8"
-    referrals = [c.from_envelope(accepted[s["message_id"]]).payload for s in state["sent"]]
+    referrals = [
+        payload_as(c.from_envelope(accepted[s["message_id"]]), c.FamilyReferral)
+        for s in state["sent"]
+    ]
     assert [r.children[0].name.first for r in referrals] == ["Артём", "Ёжи", "Артём"]
     assert {r.source for r in referrals} == {"school_absence"}
     assert sorted(p.name for p in folder.processed.iterdir()) == sorted(
@@ -171,7 +183,9 @@ def test_absences_are_written_in_cp1251_and_utf8_and_become_referrals(hub, schoo
     )
 
 
-def test_a_bad_absence_report_is_rejected_with_its_row_and_column_in_the_state(hub, school):
+def test_a_bad_absence_report_is_rejected_with_its_row_and_column_in_the_state(
+    hub: Hub, school: School
+) -> None:
     (_, accepted), (server, folder) = hub, school
     pupil = {**PUPIL, "birth_date": "когда-то"}
 
@@ -186,7 +200,7 @@ def test_a_bad_absence_report_is_rejected_with_its_row_and_column_in_the_state(h
     assert (folder.rejected / f"{rejected['file']}.errors.csv").exists()
 
 
-def test_an_outage_keeps_files_waiting_in_the_folders(school):
+def test_an_outage_keeps_files_waiting_in_the_folders(school: School) -> None:
     server, folder = school
     httpx.post(f"{server.url}/control/outage", json={"failures": 10_000}).raise_for_status()
     EducationTransport.connect(folder.path.as_uri(), 5.0).deliver(_outbound("closure", 1))

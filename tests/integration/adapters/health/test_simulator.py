@@ -5,6 +5,8 @@ queued in its state, where the tests read them back as canonical messages.
 """
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,23 +17,26 @@ from adapters.base import OutboundMessage, PartnerRejected, PartnerUnavailable
 from adapters.health.simulator import create_app
 from adapters.health.translate import message_id_for
 from adapters.health.transport import HealthTransport
+from adapters.simulation import SimulatorServer
 from schemas import canonical as c
+from tests.integration.adapters.conftest import StartSimulator, payload_as
 from tests.unit.adapters.health import cases
 
 
 def _message(sample: str, delivery_id: int = 1) -> OutboundMessage:
     envelope = cases.sample(sample)
+    header = schemas.read_header(envelope)
     return OutboundMessage(
         delivery_id=delivery_id,
         recipient="health",
-        message_id=envelope.findtext("{*}Header/{*}MessageId"),
-        message_type=envelope.findtext("{*}Header/{*}MessageType"),
+        message_id=header.message_id,
+        message_type=header.message_type,
         priority="routine",
         envelope=etree.tostring(envelope),
     )
 
 
-def _replies(state_dir) -> list[c.CanonicalMessage]:
+def _replies(state_dir: Path) -> list[c.CanonicalMessage]:
     """The replies queued in the centre's state file, read as canonical messages."""
     state = json.loads((state_dir / "state.json").read_text(encoding="utf-8"))
     return [
@@ -41,30 +46,31 @@ def _replies(state_dir) -> list[c.CanonicalMessage]:
 
 
 @pytest.fixture
-def state_dir(tmp_path):
+def state_dir(tmp_path: Path) -> Path:
     return tmp_path / "state"
 
 
 @pytest.fixture
-def centre(start_simulator, state_dir):
+def centre(start_simulator: StartSimulator, state_dir: Path) -> SimulatorServer:
     return start_simulator(create_app, "health", state_dir)
 
 
 @pytest.fixture
-def transport(centre):
+def transport(centre: SimulatorServer) -> Iterator[HealthTransport]:
     transport = HealthTransport.connect(centre.url, 5.0)
     yield transport
     transport.close()
 
 
 def test_an_assignment_delivered_twice_is_stored_once_and_accepted_then_completed(
-    centre, transport, state_dir
-):
+    centre: SimulatorServer, transport: HealthTransport, state_dir: Path
+) -> None:
     assignment = _message("ActionAssignment-1.0")
     first = transport.deliver(assignment)
     second = transport.deliver(_message("ActionAssignment-1.0", delivery_id=2))
 
     assert first.remote_reference == second.remote_reference
+    assert first.remote_reference is not None
     assert first.remote_reference.startswith("Task/")
     state = httpx.get(f"{centre.url}/state").json()
     assert [(r["message_id"], r["message_type"]) for r in state["received"]] == [
@@ -76,29 +82,33 @@ def test_an_assignment_delivered_twice_is_stored_once_and_accepted_then_complete
 
     assert advanced == {"advanced": 1}
     replies = _replies(state_dir)
-    assert [r.payload.status for r in replies] == ["accepted", "done"]
+    assert [payload_as(r, c.ActionStatusUpdate).status for r in replies] == ["accepted", "done"]
     case_ref = cases.sample("ActionAssignment-1.0").findtext("{*}Header/{*}CaseRef")
     for reply in replies:
         assert reply.header.message_type == "ActionStatusUpdate"
         assert reply.header.sender == "health"
         assert reply.header.correlation_id == assignment.message_id
         assert reply.header.case_ref == case_ref
-    assert replies[1].payload.evidence_ref is not None
+    assert payload_as(replies[1], c.ActionStatusUpdate).evidence_ref is not None
 
 
 def test_a_support_plan_is_a_transaction_and_its_health_action_is_accepted(
-    centre, transport, state_dir
-):
+    centre: SimulatorServer, transport: HealthTransport, state_dir: Path
+) -> None:
     result = transport.deliver(_message("SupportPlan-1.0"))
 
+    assert result.remote_reference is not None
     assert result.remote_reference.startswith("Bundle/")
     (reply,) = _replies(state_dir)
-    assert reply.payload.action_id == "ИПСС-0457-03"
-    assert reply.payload.plan_id == "ИПСС-0457"
+    update = payload_as(reply, c.ActionStatusUpdate)
+    assert update.action_id == "ИПСС-0457-03"
+    assert update.plan_id == "ИПСС-0457"
     assert reply.header.correlation_id == _message("SupportPlan-1.0").message_id
 
 
-def test_an_information_request_is_answered_with_health_information(centre, transport, state_dir):
+def test_an_information_request_is_answered_with_health_information(
+    centre: SimulatorServer, transport: HealthTransport, state_dir: Path
+) -> None:
     transport.deliver(_message("InformationRequest-1.0"))
 
     (reply,) = _replies(state_dir)
@@ -107,15 +117,17 @@ def test_an_information_request_is_answered_with_health_information(centre, tran
     assert reply.header.correlation_id == _message("InformationRequest-1.0").message_id
 
 
-def test_a_closure_stops_the_open_actions_of_the_case(centre, transport, state_dir):
+def test_a_closure_stops_the_open_actions_of_the_case(
+    centre: SimulatorServer, transport: HealthTransport, state_dir: Path
+) -> None:
     transport.deliver(_message("ActionAssignment-1.0"))
     transport.deliver(_message("CaseClosure-1.0"))
 
     assert httpx.post(f"{centre.url}/control/advance").json() == {"advanced": 0}
-    assert [r.payload.status for r in _replies(state_dir)] == ["accepted"]
+    assert [payload_as(r, c.ActionStatusUpdate).status for r in _replies(state_dir)] == ["accepted"]
 
 
-def test_an_invalid_resource_is_answered_with_an_operation_outcome(centre):
+def test_an_invalid_resource_is_answered_with_an_operation_outcome(centre: SimulatorServer) -> None:
     response = httpx.post(
         f"{centre.url}/fhir/Task",
         json={"resourceType": "Task", "intent": "order"},
@@ -129,14 +141,16 @@ def test_an_invalid_resource_is_answered_with_an_operation_outcome(centre):
     assert httpx.get(f"{centre.url}/state").json()["received"] == []
 
 
-def test_a_request_without_a_message_id_is_refused(centre):
+def test_a_request_without_a_message_id_is_refused(centre: SimulatorServer) -> None:
     response = httpx.post(f"{centre.url}/fhir/Task", json={})
 
     assert response.status_code == 400
     assert response.json()["issue"][0]["expression"] == ["X-Hub-Message-Id"]
 
 
-def test_an_outage_fails_the_next_delivery_with_retry_after(centre, transport):
+def test_an_outage_fails_the_next_delivery_with_retry_after(
+    centre: SimulatorServer, transport: HealthTransport
+) -> None:
     httpx.post(f"{centre.url}/control/outage", json={"failures": 1}).raise_for_status()
 
     with pytest.raises(PartnerUnavailable) as caught:
@@ -147,14 +161,18 @@ def test_an_outage_fails_the_next_delivery_with_retry_after(centre, transport):
     assert result.remote_reference is not None
 
 
-def test_an_outage_with_a_client_error_is_a_rejection(centre, transport):
+def test_an_outage_with_a_client_error_is_a_rejection(
+    centre: SimulatorServer, transport: HealthTransport
+) -> None:
     httpx.post(f"{centre.url}/control/outage", json={"failures": 1, "status": 409})
 
     with pytest.raises(PartnerRejected):
         transport.deliver(_message("CaseDecision-1.0"))
 
 
-def test_a_doctors_referral_is_queued_for_the_hub_once(centre, state_dir):
+def test_a_doctors_referral_is_queued_for_the_hub_once(
+    centre: SimulatorServer, state_dir: Path
+) -> None:
     referral = cases.native("referral")
 
     first = httpx.post(f"{centre.url}/referrals", json=referral)
@@ -170,7 +188,7 @@ def test_a_doctors_referral_is_queued_for_the_hub_once(centre, state_dir):
     assert queued.header.priority == "urgent"
 
 
-def test_an_invalid_referral_is_answered_with_the_element_at_fault(centre):
+def test_an_invalid_referral_is_answered_with_the_element_at_fault(centre: SimulatorServer) -> None:
     referral = {k: v for k, v in cases.native("referral").items() if k != "authoredOn"}
 
     response = httpx.post(f"{centre.url}/referrals", json=referral)
@@ -179,7 +197,9 @@ def test_an_invalid_referral_is_answered_with_the_element_at_fault(centre):
     assert response.json()["issue"][0]["expression"] == ["ServiceRequest.authoredOn"]
 
 
-def test_state_and_queued_replies_survive_a_restart(start_simulator, state_dir):
+def test_state_and_queued_replies_survive_a_restart(
+    start_simulator: StartSimulator, state_dir: Path
+) -> None:
     first = start_simulator(create_app, "health", state_dir)
     transport = HealthTransport.connect(first.url, 5.0)
     reference = transport.deliver(_message("ActionAssignment-1.0")).remote_reference
