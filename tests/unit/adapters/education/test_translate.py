@@ -247,8 +247,12 @@ _dates = st.dates(datetime(2000, 1, 1).date(), datetime(2030, 12, 31).date())
 _moments = st.datetimes(datetime(2000, 1, 1), datetime(2030, 1, 1)).map(
     lambda d: d.replace(second=0, microsecond=0).strftime("%d.%m.%Y %H:%M")
 )
-_optional = lambda strategy: st.one_of(st.just(""), strategy)  # noqa: E731
 _case_refs = st.from_regex(r"[A-Z]{3}-20[0-9]{2}-[0-9]{4}", fullmatch=True)
+
+
+def _optional(strategy: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """An empty cell or a value of ``strategy``."""
+    return st.one_of(st.just(""), strategy)
 
 
 def _fmt(day: date) -> str:
