@@ -79,6 +79,14 @@ class RoutingRules:
     routes: dict[str, Route]
     visibility: dict[str, frozenset[str]]
 
+    @property
+    def partners(self) -> frozenset[str]:
+        """Every partner code the rules name: as a sender, a recipient or in visibility."""
+        named = {*self.visibility}
+        for route in self.routes.values():
+            named |= route.senders | {code for code in route.tokens if not code.startswith("$")}
+        return frozenset(named)
+
     def route_for(self, message_type: str) -> Route | None:
         return self.routes.get(message_type)
 

@@ -19,6 +19,11 @@ def test_the_shipped_rules_route_every_message_type_of_the_catalogue() -> None:
     assert {t for t, _ in known_schemas()} <= set(rules.routes)
 
 
+def test_the_shipped_rules_know_the_six_partners() -> None:
+    # Region files may name only these (as case owner or a decision body's partner).
+    assert load_rules().partners == {"police", "social", "kdn", "health", "education", "employment"}
+
+
 def test_the_shipped_rules_keep_health_data_from_police_and_schools() -> None:
     rules = load_rules()
     assert "health" not in rules.visible_to("police")
