@@ -2,14 +2,14 @@
 
 from functools import cached_property
 
-from lxml import etree
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hub.cases import find_case
 from hub.errors import Rejection
 from hub.store import MessageLog, OutboxDelivery
-from schemas import EnvelopeHeader, payload_of
+from schemas import EnvelopeHeader
+from schemas import canonical as c
 
 #: Routing's lookups, built once (bindparam) and run on the session's connection:
 #: ingest may run them for every message.
@@ -47,10 +47,10 @@ _CASE_REFERRER = (
 class MessageFacts:
     """``RoutingFacts`` for one message; each answer is looked up once, only if asked."""
 
-    def __init__(self, session: Session, header: EnvelopeHeader, envelope: etree._Element) -> None:
+    def __init__(self, session: Session, header: EnvelopeHeader, payload: c.Payload) -> None:
         self._session = session
         self._header = header
-        self._envelope = envelope
+        self._payload = payload
 
     def correlated_sender(self) -> str | None:
         correlation = self._header.correlation_id
@@ -79,10 +79,13 @@ class MessageFacts:
         case = find_case(self._session, self._header.case_ref)
         return case.category if case is not None else None
 
-    def payload_values(self, element: str) -> list[str]:
-        payload = payload_of(self._envelope)
-        texts = payload.itertext(f"{{*}}{element}")
-        return [text.strip() for text in texts if isinstance(text, str) and text.strip()]
+    def plan_executors(self) -> list[str]:
+        payload = self._payload
+        if isinstance(payload, c.SupportPlan):
+            return [action.responsible_agency for action in payload.actions]
+        if isinstance(payload, c.ActionAssignment):
+            return [payload.responsible_agency]
+        return []
 
     @cached_property
     def _case_referrer(self) -> str | None:

@@ -8,7 +8,7 @@ from hub.routing.rules import (
     CASE_PARTICIPANTS,
     CASE_REFERRER,
     CORRELATED_SENDER,
-    PAYLOAD_PREFIX,
+    PLAN_EXECUTORS,
     Route,
 )
 
@@ -36,8 +36,8 @@ class RoutingFacts(Protocol):
         """The case's category (sop/tjs) from its decision, if decided."""
         ...
 
-    def payload_values(self, element: str) -> list[str]:
-        """Text of every payload element with this local name."""
+    def plan_executors(self) -> list[str]:
+        """The agencies responsible for the actions the message names (a plan, an assignment)."""
         ...
 
 
@@ -89,8 +89,8 @@ def _expand(tokens: Collection[str], facts: RoutingFacts) -> list[str]:
             codes.extend(filter(None, [facts.case_referrer()]))
         elif token == CASE_PARTICIPANTS:
             codes.extend(sorted(facts.case_participants()))
-        elif token.startswith(PAYLOAD_PREFIX):
-            codes.extend(facts.payload_values(token.removeprefix(PAYLOAD_PREFIX)))
+        elif token == PLAN_EXECUTORS:
+            codes.extend(facts.plan_executors())
         else:
             codes.append(token)
     return codes

@@ -45,8 +45,19 @@ def test_the_shipped_rules_keep_health_data_from_police_and_schools() -> None:
         ("version: 1\nmessage_types:\n  InformationRequest:\n    senders: [social]\n"
          "    recipients: []\n", 5, "nobody could receive it"),
         ("version: 1\nmessage_types: [unclosed\n", 3, "expected"),
+        ("version: 1\nmessage_types:\n  SupportPlan:\n    senders: [social]\n"
+         "    recipients: [$payload.ResponsibleAgency]\n", 5, "recipients"),
+        ("version: 1\nmessage_types:\n  CaseClosure:\n    senders: [social]\n"
+         "    recipients: [social,\n      $plan_executors]\n", 6,
+         "CaseClosure: $plan_executors is only for ActionAssignment, SupportPlan"),
+        ("version: 1\nmessage_types:\n  PeriodicReport:\n    senders: [health]\n"
+         "    recipients: [social]\n    when_category:\n      sop: [$kdn]\n", 7,
+         "when_category.sop"),
     ],
-    ids=["bad-code", "unknown-token", "unknown-key", "bad-class", "no-recipients", "not-yaml"],
+    ids=[
+        "bad-code", "unknown-token", "unknown-key", "bad-class", "no-recipients", "not-yaml",
+        "payload-token-retired", "executors-of-a-closure", "unknown-category-token",
+    ],
 )  # fmt: skip
 def test_a_wrong_rules_file_names_file_line_and_reason(
     tmp_path: Path, text: str, line: int, reason: str
