@@ -2,7 +2,9 @@
 
 Built here as a canonical ``ActionStatusUpdate``, sent by the wiring through
 ``Ingestor.originate`` so it is signed, logged, projected and delivered like any
-partner's message. Its MessageId is derived from the action and its deadline, so
+partner's message. Who is told comes from the case's region: its case owner (the
+curators' system), the executor, and for a СОП case the partner of the body that
+decides СОП there. Its MessageId is derived from the action and its deadline, so
 however often a worker retries or restarts, each deadline passing sends one notice.
 """
 
@@ -11,14 +13,13 @@ from datetime import datetime
 
 from lxml import etree
 
+from hub.regions import Region
 from hub.store import CaseAction, CaseDeadline, CaseFile
 from schemas import canonical as c
 from signing import HUB_SYSTEM_CODE
 
 #: The organisation the hub's notices name as their sender.
 HUB_ORGANISATION = "Межведомственный узел обмена данными"
-#: The case owner (the curator's system), told of every overdue action.
-CASE_OWNER = "social"
 #: The law under which the hub tells agencies about the plan they execute.
 NOTICE_LAW = "Федеральный закон от 24.06.1999 № 120-ФЗ, ст. 9"
 _NOTICES = uuid.UUID("6f1c1d0e-8a55-4d8e-9a44-0b7e1f0c2a11")
@@ -31,9 +32,9 @@ def notice_id(case: CaseFile, deadline: CaseDeadline) -> str:
 
 
 def overdue_notice(
-    case: CaseFile, action: CaseAction, deadline: CaseDeadline, *, now: datetime
+    case: CaseFile, action: CaseAction, deadline: CaseDeadline, *, region: Region, now: datetime
 ) -> etree._Element:
-    """The unsigned envelope telling the curator and the executor that ``action`` is late."""
+    """The unsigned envelope telling ``region``'s curators and the executor ``action`` is late."""
     update = c.ActionStatusUpdate(
         action_id=action.action_id,
         plan_id=action.plan_id,
@@ -57,11 +58,11 @@ def overdue_notice(
         priority="routine",
         law=NOTICE_LAW,
         case_ref=case.case_ref,
-        recipients=_recipients(case, action),
+        recipients=_recipients(case, action, region),
     )
 
 
-def _recipients(case: CaseFile, action: CaseAction) -> tuple[str, ...]:
-    """The curator's system and the executor; the commission too for a СОП case."""
-    commission = ("kdn",) if case.category == "sop" else ()
-    return tuple(dict.fromkeys((CASE_OWNER, action.responsible_agency, *commission)))
+def _recipients(case: CaseFile, action: CaseAction, region: Region) -> tuple[str, ...]:
+    """The case owner and the executor; the body deciding СОП too for a СОП case."""
+    commission = (region.decision_partner("sop"),) if case.category == "sop" else ()
+    return tuple(dict.fromkeys((region.case_owner, action.responsible_agency, *commission)))

@@ -245,7 +245,7 @@ class CaseProjector:
             m.session,
             case,
             kind="decision",
-            responsible="kdn" if case.risk_level in ("high", "critical") else m.header.sender,
+            responsible=region.decision_partner(_category_for_risk(survey.risk_level)),
             due_at=region.stage_deadlines["decision"].due(m.now, region.calendar),
         )
 
@@ -282,7 +282,7 @@ class CaseProjector:
                 m.session,
                 case,
                 kind="plan",
-                responsible="social",
+                responsible=region.case_owner,
                 due_at=region.stage_deadlines["plan"].due(m.now, region.calendar),
             )
 
@@ -496,13 +496,13 @@ class CaseProjector:
     def _open_report_deadlines(
         self, m: _Message, case: CaseFile, start: date, end: date | None
     ) -> None:
-        """Each executor (not the owner) reports once per period the region sets."""
+        """Each executor (not the case owner) reports once per period the region sets."""
+        region = self.region_of(case)
         executors = {
             a.responsible_agency
             for a in _actions_of(m.session, case)
-            if a.in_plan and a.responsible_agency != "social"
+            if a.in_plan and a.responsible_agency != region.case_owner
         }
-        region = self.region_of(case)
         first_end = _months_after(start, region.report_period_months)
         if end is not None and first_end > end:
             first_end = end
@@ -553,6 +553,15 @@ class CaseProjector:
         case.post_support_until = support_to
         _advance(case, "post_support" if support is not None else "closure")
         stop_all_deadlines(m.session, case, at=m.now)
+
+
+def _category_for_risk(risk_level: str) -> str:
+    """The category a survey's risk points to, so the body that decides it is asked.
+
+    A high or critical risk is a socially dangerous position (СОП); anything less a
+    difficult life situation (ТЖС). The decision itself may still say otherwise.
+    """
+    return "sop" if risk_level in ("high", "critical") else "tjs"
 
 
 def _full_name(name: c.PersonName) -> str:

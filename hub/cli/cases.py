@@ -36,7 +36,9 @@ def escalate(data_dir: Path | None = DataDirOption) -> None:
     settings = load_settings(data_dir)
     runtime = build_runtime(settings, with_broker=False)
     try:
-        sent = escalate_overdue_actions(runtime.ingestor, runtime.session_factory, now=utc_now())
+        sent = escalate_overdue_actions(
+            runtime.ingestor, runtime.session_factory, runtime.regions, now=utc_now()
+        )
     finally:
         runtime.close()
     console.print(f"overdue notices sent: {sent} (the worker's sweeper delivers them)")

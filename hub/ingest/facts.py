@@ -7,7 +7,8 @@ from sqlalchemy.orm import Session
 
 from hub.cases import find_case
 from hub.errors import Rejection
-from hub.store import MessageLog, OutboxDelivery
+from hub.regions import RegionRules
+from hub.store import CaseFile, MessageLog, OutboxDelivery
 from schemas import EnvelopeHeader
 from schemas import canonical as c
 
@@ -47,10 +48,17 @@ _CASE_REFERRER = (
 class MessageFacts:
     """``RoutingFacts`` for one message; each answer is looked up once, only if asked."""
 
-    def __init__(self, session: Session, header: EnvelopeHeader, payload: c.Payload) -> None:
+    def __init__(
+        self,
+        session: Session,
+        header: EnvelopeHeader,
+        payload: c.Payload,
+        regions: RegionRules,
+    ) -> None:
         self._session = session
         self._header = header
         self._payload = payload
+        self._regions = regions
 
     def correlated_sender(self) -> str | None:
         correlation = self._header.correlation_id
@@ -74,10 +82,13 @@ class MessageFacts:
         return {*senders, *recipients, *filter(None, [self._case_referrer])}
 
     def case_category(self) -> str | None:
-        if self._header.case_ref is None:
+        return self._case.category if self._case is not None else None
+
+    def decision_body(self) -> str | None:
+        case = self._case
+        if case is None or case.category is None:
             return None
-        case = find_case(self._session, self._header.case_ref)
-        return case.category if case is not None else None
+        return self._regions.for_case(case.region).decision_partner(case.category)
 
     def plan_executors(self) -> list[str]:
         payload = self._payload
@@ -86,6 +97,11 @@ class MessageFacts:
         if isinstance(payload, c.ActionAssignment):
             return [payload.responsible_agency]
         return []
+
+    @cached_property
+    def _case(self) -> CaseFile | None:
+        case_ref = self._header.case_ref
+        return None if case_ref is None else find_case(self._session, case_ref)
 
     @cached_property
     def _case_referrer(self) -> str | None:

@@ -39,6 +39,7 @@ from hub.ingest.record import (
     record_rejection,
 )
 from hub.ingest.replay import check_freshness, check_not_duplicate, duplicate
+from hub.regions import RegionRules
 from hub.routing import Route, RoutingRules, resolve_recipients
 from hub.store import DeliveryStatus
 from schemas import canonical as c
@@ -91,7 +92,7 @@ class Ingestor:
         inspector: Inspector,
         hub_signer: Signer,
         rules: RoutingRules,
-        projector: CaseProjector,
+        regions: RegionRules,
         freshness: Freshness,
         clock: Callable[[], datetime],
         on_committed: OnCommitted,
@@ -100,7 +101,8 @@ class Ingestor:
         self._inspector = inspector
         self._hub_signer = hub_signer
         self._rules = rules
-        self._projector = projector
+        self._regions = regions
+        self._projector = CaseProjector(regions)
         self._freshness = freshness
         self._clock = clock
         self._on_committed = on_committed
@@ -226,7 +228,7 @@ class Ingestor:
             route,
             sender=header.sender,
             explicit=header.recipients,
-            facts=MessageFacts(session, header, payload),
+            facts=MessageFacts(session, header, payload, self._regions),
             registered=modes.keys(),
         )
         logged = append_message(

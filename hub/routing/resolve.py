@@ -8,6 +8,7 @@ from hub.routing.rules import (
     CASE_PARTICIPANTS,
     CASE_REFERRER,
     CORRELATED_SENDER,
+    DECISION_BODY,
     PLAN_EXECUTORS,
     Route,
 )
@@ -34,6 +35,13 @@ class RoutingFacts(Protocol):
 
     def case_category(self) -> str | None:
         """The case's category (sop/tjs) from its decision, if decided."""
+        ...
+
+    def decision_body(self) -> str | None:
+        """The partner of the body that decides the case's category in the case's region.
+
+        None before the case is decided (no category) or without a case.
+        """
         ...
 
     def plan_executors(self) -> list[str]:
@@ -68,7 +76,7 @@ def resolve_recipients(
     else:
         wanted = _expand(route.recipients, facts)
         category = facts.case_category() if route.when_category else None
-        wanted += route.when_category.get(category or "", ())
+        wanted += _expand(route.when_category.get(category or "", ()), facts)
     recipients: list[str] = []
     for code in wanted:
         if code != sender and code in registered and code not in recipients:
@@ -91,6 +99,8 @@ def _expand(tokens: Collection[str], facts: RoutingFacts) -> list[str]:
             codes.extend(sorted(facts.case_participants()))
         elif token == PLAN_EXECUTORS:
             codes.extend(facts.plan_executors())
+        elif token == DECISION_BODY:
+            codes.extend(filter(None, [facts.decision_body()]))
         else:
             codes.append(token)
     return codes

@@ -20,7 +20,10 @@ CORRELATED_SENDER = "$correlated_sender"
 CASE_REFERRER = "$case_referrer"
 CASE_PARTICIPANTS = "$case_participants"
 PLAN_EXECUTORS = "$plan_executors"
-_TOKENS = frozenset({CORRELATED_SENDER, CASE_REFERRER, CASE_PARTICIPANTS, PLAN_EXECUTORS})
+DECISION_BODY = "$decision_body"
+_TOKENS = frozenset(
+    {CORRELATED_SENDER, CASE_REFERRER, CASE_PARTICIPANTS, PLAN_EXECUTORS, DECISION_BODY}
+)
 #: The message types that name a plan's executors (their actions' responsible agencies).
 _PLAN_EXECUTOR_TYPES = frozenset({"SupportPlan", "ActionAssignment"})
 
@@ -45,7 +48,7 @@ class _Route(BaseModel):
     senders: list[SystemCode] = Field(min_length=1)
     recipients: list[RecipientToken]
     allowed_recipients: list[RecipientToken] | None = None
-    when_category: dict[Category, list[SystemCode]] = {}
+    when_category: dict[Category, list[RecipientToken]] = {}
 
 
 class _RulesFile(BaseModel):

@@ -51,12 +51,16 @@ def test_the_shipped_rules_keep_health_data_from_police_and_schools() -> None:
          "    recipients: [social,\n      $plan_executors]\n", 6,
          "CaseClosure: $plan_executors is only for ActionAssignment, SupportPlan"),
         ("version: 1\nmessage_types:\n  PeriodicReport:\n    senders: [health]\n"
+         "    recipients: [social]\n    when_category:\n      sop: [$plan_executors]\n", 7,
+         "PeriodicReport: $plan_executors is only for"),
+        ("version: 1\nmessage_types:\n  PeriodicReport:\n    senders: [health]\n"
          "    recipients: [social]\n    when_category:\n      sop: [$kdn]\n", 7,
          "when_category.sop"),
     ],
     ids=[
         "bad-code", "unknown-token", "unknown-key", "bad-class", "no-recipients", "not-yaml",
-        "payload-token-retired", "executors-of-a-closure", "unknown-category-token",
+        "payload-token-retired", "executors-of-a-closure", "executors-by-category",
+        "unknown-category-token",
     ],
 )  # fmt: skip
 def test_a_wrong_rules_file_names_file_line_and_reason(
