@@ -4,8 +4,9 @@ Runs beside the delivery worker (``hub worker``, ``hub serve``). Each pass reads
 the action deadlines that passed without the action done, and sends one notice
 per deadline through ``Ingestor.originate`` — signed, logged, projected (which
 marks the action overdue and the deadline escalated) and delivered like any
-message. The notice's MessageId is derived from the deadline, so two workers or a
-restart in the middle of a pass cannot send it twice.
+message. Who is told comes from the rules of the case's region, the ones the
+runtime loaded. The notice's MessageId is derived from the deadline, so two workers
+or a restart in the middle of a pass cannot send it twice.
 """
 
 import logging
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.cases import overdue_notice
 from hub.cases.deadlines import due_action_deadlines
 from hub.ingest import Ingestor
+from hub.regions import RegionRules
 
 _log = logging.getLogger(__name__)
 
@@ -26,12 +28,16 @@ ESCALATION_BATCH = 100
 
 
 def escalate_overdue_actions(
-    ingestor: Ingestor, session_factory: sessionmaker[Session], *, now: datetime
+    ingestor: Ingestor,
+    session_factory: sessionmaker[Session],
+    regions: RegionRules,
+    *,
+    now: datetime,
 ) -> int:
     """One pass: send the overdue notices now due; the number sent (repeats are skipped)."""
     with session_factory() as session:
         notices = [
-            overdue_notice(case, action, deadline, now=now)
+            overdue_notice(case, action, deadline, region=regions.for_case(case.region), now=now)
             for deadline, action, case in due_action_deadlines(
                 session, now=now, limit=ESCALATION_BATCH
             )
@@ -42,6 +48,7 @@ def escalate_overdue_actions(
 def run_escalation(
     ingestor: Ingestor,
     session_factory: sessionmaker[Session],
+    regions: RegionRules,
     *,
     clock: Callable[[], datetime],
     interval_s: float,
@@ -50,7 +57,7 @@ def run_escalation(
     """Pass every ``interval_s`` seconds until ``stop``; a failed pass is logged and retried."""
     while not stop.is_set():
         try:
-            sent = escalate_overdue_actions(ingestor, session_factory, now=clock())
+            sent = escalate_overdue_actions(ingestor, session_factory, regions, now=clock())
             if sent:
                 _log.info("overdue notices sent: %d", sent)
         except Exception:  # the job must outlive a database blip; the next pass retries

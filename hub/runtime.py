@@ -84,7 +84,7 @@ def build_runtime(
     """Build engine, ingest pipeline and (unless ``with_broker`` is False) the delivery queue.
 
     Raises:
-        ConfigInvalid: the routing rules are wrong (file, line, reason).
+        ConfigInvalid: the routing rules or a region file are wrong (file, line, reason).
         FileNotFoundError: the PKI is missing (run ``hub pki init``).
     """
     engine = make_engine(settings.effective_database_url)
@@ -96,7 +96,8 @@ def build_runtime(
         context = DeliveryContext.from_settings(settings, session_factory, transports, clock=clock)
         actors = declare_actors(broker, context)
     rules = load_rules(settings.routing_rules)
-    regions = load_regions(settings.regions_dir)
+    # Region files name partners, so they are checked against the rules the hub runs.
+    regions = load_regions(settings.regions_dir, rules)
     ingestor = build_ingestor(
         settings,
         session_factory,

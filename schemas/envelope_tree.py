@@ -9,7 +9,6 @@ guarantees: call ``validate_envelope`` first.
 from __future__ import annotations
 
 import copy
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,12 +16,11 @@ from lxml import etree
 
 from schemas.errors import EnvelopeInvalid
 from schemas.namespaces import ENVELOPE_NS
+from schemas.whitespace import collapse
 
 __all__ = ["EnvelopeHeader", "build_envelope", "payload_of", "read_header"]
 
 _NS = f"{{{ENVELOPE_NS}}}"
-# XML's own whitespace (xs:token collapses these four only, not Unicode spaces).
-_XML_WHITESPACE = re.compile(r"[ \t\n\r]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +131,7 @@ def _text(element: etree._Element) -> str:
 
 def _token(element: etree._Element) -> str:
     # The XSD compared the collapsed value (xs:token); return that same value.
-    return _XML_WHITESPACE.sub(" ", _text(element)).strip(" ")
+    return collapse(_text(element))
 
 
 def _optional(element: etree._Element | None) -> str | None:

@@ -1,7 +1,8 @@
 """The case tracker: each accepted message updates its case, in the message's own transaction.
 
-One handler per message type reads the payload, checks the message against the
-case, and only then changes anything: a message that contradicts the case (a
+One handler per message type takes the typed payload (``schemas.canonical``, read
+once by the ingest), checks the message against the case, and only then changes
+anything: a message that contradicts the case (a
 status for an unknown action, a plan for a closed case, a decision before the
 consent the region requires) is kept in the log and delivered, but recorded as a
 ``CaseConflict`` and not applied, so it never corrupts the projection. The
@@ -12,15 +13,12 @@ and must give what the live projection gave (``now`` is each message's
 ``received_at``, so deadlines come out the same).
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
-from lxml import etree
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
-from hub.cases import payload as p
 from hub.cases.deadlines import (
     FINISHED_STATUSES,
     TAKEN_STATUSES,
@@ -41,7 +39,8 @@ from hub.store import (
     CaseReport,
     MessageLog,
 )
-from schemas import EnvelopeHeader, payload_of
+from schemas import EnvelopeHeader
+from schemas import canonical as c
 from signing import HUB_SYSTEM_CODE
 
 #: The lifecycle, in order; a case only moves forward along it.
@@ -73,11 +72,10 @@ class _Contradiction(Exception):
 
 @dataclass
 class _Message:
-    """What a handler gets: the session, the message and its log row, and the time."""
+    """What a handler gets besides its payload: the session, the header, the log row, the time."""
 
     session: Session
     header: EnvelopeHeader
-    payload: etree._Element
     logged: MessageLog
     now: datetime
 
@@ -103,25 +101,12 @@ class CaseProjector:
 
     def __init__(self, regions: RegionRules) -> None:
         self._regions = regions
-        self._handlers: dict[str, Callable[[_Message, CaseFile], None]] = {
-            "ReferralReceipt": self._receipt,
-            "SurveyAct": self._survey,
-            "ConsentRecord": self._consent,
-            "CaseDecision": self._decision,
-            "SupportPlan": self._plan,
-            "ActionAssignment": self._assignment,
-            "ActionStatusUpdate": self._status,
-            "InformationRequest": self._information_request,
-            "InformationResponse": self._information_response,
-            "PeriodicReport": self._report,
-            "CaseClosure": self._closure,
-        }
 
     def project(
         self,
         session: Session,
         header: EnvelopeHeader,
-        envelope: etree._Element,
+        payload: c.Payload,
         *,
         logged: MessageLog,
         now: datetime,
@@ -130,50 +115,75 @@ class CaseProjector:
 
         The caller holds the ingest lock, so messages are applied one at a time, in log order.
         """
-        message = _Message(session, header, payload_of(envelope), logged, now)
-        if header.message_type == "FamilyReferral":
-            self._referral(message)
+        message = _Message(session, header, logged, now)
+        if isinstance(payload, c.FamilyReferral):
+            self._referral(message, payload)
             return ()
         if header.case_ref is None:
             return ()
         case = find_case(session, header.case_ref) or self._open_case(message, header.case_ref)
         case.updated_at = now
-        handler = self._handlers.get(header.message_type)
-        if handler is None:
-            return ()
         try:
-            handler(message, case)
+            applied = self._apply(message, case, payload)
         except _Contradiction as contradiction:
             _record_conflict(message, case, contradiction.note)
             return (contradiction.note,)
-        session.flush()
+        if applied:
+            session.flush()
         return ()
 
+    def _apply(self, m: _Message, case: CaseFile, payload: c.Payload) -> bool:
+        """Hand the payload to its type's handler; False for a type that changes no case."""
+        match payload:
+            case c.ReferralReceipt():
+                self._receipt(m, case, payload)
+            case c.SurveyAct():
+                self._survey(m, case, payload)
+            case c.ConsentRecord():
+                self._consent(m, case, payload)
+            case c.CaseDecision():
+                self._decision(m, case, payload)
+            case c.SupportPlan():
+                self._plan(m, case, payload)
+            case c.ActionAssignment():
+                self._assignment(m, case, payload)
+            case c.ActionStatusUpdate():
+                self._status(m, case, payload)
+            case c.InformationRequest():
+                self._information_request(m, case, payload)
+            case c.InformationResponse():
+                self._information_response(m, case, payload)
+            case c.PeriodicReport():
+                self._report(m, case, payload)
+            case c.CaseClosure():
+                self._closure(m, case, payload)
+            case _:
+                return False
+        return True
+
     def region_of(self, case: CaseFile) -> Region:
-        return self._regions.get(case.region) if case.region else self._regions.default
+        return self._regions.for_case(case.region)
 
     # Signal
 
-    def _referral(self, m: _Message) -> None:
-        family = p.find(m.payload, "Family")
-        region = self._regions.region_for_address(
-            p.text(family, "Address/Region") if family is not None else None
-        )
-        adults = p.find_all(m.payload, "Family/Adults/Adult")
-        children = p.find_all(m.payload, "Family/Children/Child")
-        urgent = m.header.priority == "urgent" or p.text(m.payload, "Urgency") == "urgent"
+    def _referral(self, m: _Message, referral: c.FamilyReferral) -> None:
+        region = self._regions.region_for_address(referral.address.region)
+        urgent = m.header.priority == "urgent" or referral.urgency == "urgent"
         stage = "urgent_receipt" if urgent else "receipt"
+        # The family goes by its first adult's name, else its first child's.
+        people: list[c.Adult | c.Child] = [*referral.adults, *referral.children]
+        first_named = people[0] if people else None
         facts = {
             "message_log_id": m.logged.id,
             "message_id": m.header.message_id,
             "sender": m.header.sender,
-            "referral_id": p.required_text(m.payload, "ReferralId"),
-            "detected_at": p.timestamp(m.payload, "DetectedAt") or m.now,
+            "referral_id": referral.referral_id,
+            "detected_at": referral.detected_at.astimezone(UTC),
             "received_at": m.now,
             "urgent": urgent,
             "region": region.code,
-            "family_name": p.person_name(next(iter(adults or children), None)),
-            "children_count": len(children),
+            "family_name": None if first_named is None else _full_name(first_named.name),
+            "children_count": len(referral.children),
             "receipt_due_at": region.stage_deadlines[stage].due(m.now, region.calendar),
         }
         if m.header.case_ref is None:
@@ -181,10 +191,10 @@ class CaseProjector:
             # session by now (the log row is flushed), so skipping autoflush loses nothing.
             m.session.connection().execute(_ADD_REFERRAL, facts)
             return
-        referral = CaseReferral(**facts)
-        m.session.add(referral)
+        row = CaseReferral(**facts)
+        m.session.add(row)
         case = find_case(m.session, m.header.case_ref) or self._open_case(m, m.header.case_ref)
-        _attach(referral, case)
+        _attach(row, case)
         m.session.flush()
 
     def _open_case(self, m: _Message, case_ref: str) -> CaseFile:
@@ -200,23 +210,19 @@ class CaseProjector:
         m.session.flush()
         return case
 
-    def _receipt(self, m: _Message, case: CaseFile) -> None:
+    def _receipt(self, m: _Message, case: CaseFile, receipt: c.ReferralReceipt) -> None:
         referral = m.session.scalar(
-            select(CaseReferral).where(
-                CaseReferral.message_id == p.required_text(m.payload, "ReferralMessageId")
-            )
+            select(CaseReferral).where(CaseReferral.message_id == receipt.referral_message_id)
         )
         if referral is None:
             raise _Contradiction("case.referral_unknown", "ReferralMessageId names no referral")
         referral.receipt_at = m.now
-        if p.text(m.payload, "Outcome") != "registered":
+        if receipt.outcome != "registered":
             return
         _attach(referral, case)
         case.receipt_at = case.receipt_at or m.now
-        case.curator_name = p.person_name(p.find(m.payload, "Curator")) or case.curator_name
-        case.curator_organisation = (
-            p.text(m.payload, "ResponsibleOrganisation/Name") or case.curator_organisation
-        )
+        case.curator_name = _specialist_name(receipt.curator) or case.curator_name
+        case.curator_organisation = receipt.organisation.name
         region = self.region_of(case)
         open_deadline(
             m.session,
@@ -228,10 +234,10 @@ class CaseProjector:
 
     # Survey, consent, decision
 
-    def _survey(self, m: _Message, case: CaseFile) -> None:
+    def _survey(self, m: _Message, case: CaseFile, survey: c.SurveyAct) -> None:
         _refuse_if_closed(case, m)
         case.survey_at = case.survey_at or m.now
-        case.risk_level = p.text(m.payload, "RiskLevel") or case.risk_level
+        case.risk_level = survey.risk_level
         _advance(case, "survey")
         meet_deadline(m.session, case, kind="survey", at=m.now)
         region = self.region_of(case)
@@ -239,19 +245,19 @@ class CaseProjector:
             m.session,
             case,
             kind="decision",
-            responsible="kdn" if case.risk_level in ("high", "critical") else m.header.sender,
+            responsible=region.decision_partner(_category_for_risk(survey.risk_level)),
             due_at=region.stage_deadlines["decision"].due(m.now, region.calendar),
         )
 
-    def _consent(self, m: _Message, case: CaseFile) -> None:
+    def _consent(self, m: _Message, case: CaseFile, consent: c.ConsentRecord) -> None:
         _refuse_if_closed(case, m)
-        case.consent_status = p.text(m.payload, "Status")
+        case.consent_status = consent.status
         case.consent_at = m.now
         _advance(case, "consent")
 
-    def _decision(self, m: _Message, case: CaseFile) -> None:
+    def _decision(self, m: _Message, case: CaseFile, decision: c.CaseDecision) -> None:
         _refuse_if_closed(case, m)
-        outcome = p.text(m.payload, "Outcome")
+        outcome = decision.outcome
         region = self.region_of(case)
         needs_consent = outcome == "recognised" and region.consent_before_decision
         if needs_consent and case.consent_status != "given":
@@ -261,32 +267,30 @@ class CaseProjector:
                 f"consent is {case.consent_status or 'not recorded'}",
             )
         case.decision_outcome = outcome
-        case.decision_body_kind = p.text(m.payload, "DecisionBody/Kind")
-        case.decision_body_name = p.text(m.payload, "DecisionBody/Name")
+        case.decision_body_kind = decision.decision_body.kind
+        case.decision_body_name = decision.decision_body.name
         case.decision_at = m.now
-        case.risk_level = p.text(m.payload, "RiskLevel") or case.risk_level
-        case.curator_name = p.person_name(p.find(m.payload, "Curator")) or case.curator_name
-        case.curator_organisation = (
-            p.text(m.payload, "CuratorOrganisation/Name") or case.curator_organisation
-        )
+        case.risk_level = decision.risk_level or case.risk_level
+        case.curator_name = _specialist_name(decision.curator) or case.curator_name
+        if decision.curator_organisation is not None:
+            case.curator_organisation = decision.curator_organisation.name
         _advance(case, "decision")
         meet_deadline(m.session, case, kind="decision", at=m.now)
         if outcome == "recognised":
-            case.category = p.text(m.payload, "Category") or case.category
+            case.category = decision.category or case.category
             open_deadline(
                 m.session,
                 case,
                 kind="plan",
-                responsible="social",
+                responsible=region.case_owner,
                 due_at=region.stage_deadlines["plan"].due(m.now, region.calendar),
             )
 
     # Plan and actions
 
-    def _plan(self, m: _Message, case: CaseFile) -> None:
+    def _plan(self, m: _Message, case: CaseFile, plan: c.SupportPlan) -> None:
         _refuse_if_closed(case, m)
-        plan_id = p.required_text(m.payload, "PlanId")
-        version = int(p.required_text(m.payload, "Version"))
+        plan_id, version = plan.plan_id, plan.version
         latest = m.session.scalar(
             select(func.max(CasePlan.version)).where(
                 CasePlan.case_id == case.id, CasePlan.plan_id == plan_id
@@ -297,54 +301,48 @@ class CaseProjector:
                 "case.plan_version_stale",
                 f"plan {plan_id} version {version} is not newer than version {latest}",
             )
-        lines = p.find_all(m.payload, "Actions/Action")
-        curator = p.person_name(p.find(m.payload, "Curator"))
-        period_from = p.day(m.payload, "Period/From")
-        assert period_from is not None, "Period/From is required by the XSD"
+        curator = _full_name(plan.curator.name)
         m.session.add(
             CasePlan(
                 case_id=case.id,
                 message_log_id=m.logged.id,
                 plan_id=plan_id,
                 version=version,
-                approved_at=p.timestamp(m.payload, "ApprovedAt") or m.now,
-                period_from=period_from,
-                period_to=p.day(m.payload, "Period/To"),
-                approved_by=p.text(m.payload, "ApprovedBy"),
-                curator_name=curator or "",
-                goals=p.text(m.payload, "Goals"),
-                actions_count=len(lines),
+                approved_at=plan.approved_at.astimezone(UTC),
+                period_from=plan.period.start,
+                period_to=plan.period.end,
+                approved_by=plan.approved_by,
+                curator_name=curator,
+                goals=plan.goals,
+                actions_count=len(plan.actions),
             )
         )
-        kept = {self._put_action(m, case, plan_id, version, line) for line in lines}
+        kept = {self._put_action(m, case, plan_id, version, line) for line in plan.actions}
         for action in _actions_of(m.session, case):
             if action.plan_id == plan_id and action.action_id not in kept:
                 action.in_plan = False
                 for kind in ("acceptance", "action"):
                     meet_deadline(m.session, case, kind=kind, subject=action.action_id, at=m.now)
         case.plan_at = case.plan_at or m.now
-        case.curator_name = curator or case.curator_name
+        case.curator_name = curator
         _advance(case, "plan")
         meet_deadline(m.session, case, kind="plan", at=m.now)
-        self._open_report_deadlines(m, case, period_from, p.day(m.payload, "Period/To"))
+        self._open_report_deadlines(m, case, plan.period.start, plan.period.end)
 
-    def _assignment(self, m: _Message, case: CaseFile) -> None:
+    def _assignment(self, m: _Message, case: CaseFile, assignment: c.ActionAssignment) -> None:
         _refuse_if_closed(case, m)
-        self._put_action(
-            m,
-            case,
-            p.required_text(m.payload, "PlanId"),
-            int(p.required_text(m.payload, "PlanVersion")),
-            m.payload,
-        )
+        self._put_action(m, case, assignment.plan_id, assignment.plan_version, assignment)
 
     def _put_action(
-        self, m: _Message, case: CaseFile, plan_id: str, version: int, line: etree._Element
+        self,
+        m: _Message,
+        case: CaseFile,
+        plan_id: str,
+        version: int,
+        line: c.PlanAction | c.ActionAssignment,
     ) -> str:
-        """Create or revise one action line; returns its ActionId."""
-        action_id = p.required_text(line, "ActionId")
-        deadline = p.day(line, "Deadline")
-        assert deadline is not None, "Deadline is required by the XSD"
+        """Create or revise one action line (of a plan, or sent alone); returns its ActionId."""
+        action_id = line.action_id
         region = self.region_of(case)
         action = _find_action(m.session, case, action_id)
         if action is None:
@@ -352,16 +350,22 @@ class CaseProjector:
                 case_id=case.id, action_id=action_id, status="assigned", status_at=m.now
             )
             m.session.add(action)
+        # Only a plan's line names the executing organisation and carries notes.
+        organisation, notes = (
+            (line.responsible_organisation, line.notes)
+            if isinstance(line, c.PlanAction)
+            else (None, None)
+        )
         action.plan_id = plan_id
         action.plan_version = version
-        action.measure = p.required_text(line, "Measure")
-        action.help_type = p.required_text(line, "HelpType")
-        action.responsible_agency = p.required_text(line, "ResponsibleAgency")
-        action.responsible_organisation = p.text(line, "ResponsibleOrganisation/Name")
-        action.specialist_name = p.person_name(p.find(line, "Specialist"))
-        action.deadline = deadline
-        action.due_at = region.calendar.end_of_day(deadline)
-        action.notes = p.text(line, "Notes")
+        action.measure = line.measure
+        action.help_type = line.help_type
+        action.responsible_agency = line.responsible_agency
+        action.responsible_organisation = None if organisation is None else organisation.name
+        action.specialist_name = _specialist_name(line.specialist)
+        action.deadline = line.deadline
+        action.due_at = region.calendar.end_of_day(line.deadline)
+        action.notes = notes
         action.in_plan = True
         m.session.flush()
         if action.status not in TAKEN_STATUSES:
@@ -384,9 +388,9 @@ class CaseProjector:
             )
         return action_id
 
-    def _status(self, m: _Message, case: CaseFile) -> None:
+    def _status(self, m: _Message, case: CaseFile, update: c.ActionStatusUpdate) -> None:
         _refuse_if_closed(case, m)
-        action_id = p.required_text(m.payload, "ActionId")
+        action_id = update.action_id
         action = _find_action(m.session, case, action_id)
         if action is None and case.plan_at is None:
             # Before any plan, statuses are about preparatory work (the owner's survey
@@ -396,8 +400,8 @@ class CaseProjector:
             raise _Contradiction(
                 "case.action_unknown", f"action {action_id} is not in the plan of {case.case_ref}"
             )
-        status = p.required_text(m.payload, "Status")
-        status_at = p.timestamp(m.payload, "StatusAt") or m.now
+        status = update.status
+        status_at = update.status_at.astimezone(UTC)
         m.session.add(
             CaseActionStatus(
                 action_row_id=action.id,
@@ -405,8 +409,8 @@ class CaseProjector:
                 reporter=m.header.sender,
                 status=status,
                 status_at=status_at,
-                organisation=p.text(m.payload, "ResponsibleOrganisation/Name"),
-                comment=p.text(m.payload, "Comment"),
+                organisation=update.organisation.name,
+                comment=update.comment,
             )
         )
         action.status = status
@@ -429,14 +433,13 @@ class CaseProjector:
 
     # Information, reports
 
-    def _information_request(self, m: _Message, case: CaseFile) -> None:
-        request_id = p.required_text(m.payload, "RequestId")
-        due_by = p.day(m.payload, "DueBy")
-        assert due_by is not None, "DueBy is required by the XSD"
+    def _information_request(
+        self, m: _Message, case: CaseFile, request: c.InformationRequest
+    ) -> None:
         region = self.region_of(case)
         # The request's own date, but never longer than the region allows.
         due_at = min(
-            region.calendar.end_of_day(due_by),
+            region.calendar.end_of_day(request.due_by),
             region.stage_deadlines["information_response"].due(m.now, region.calendar),
         )
         for recipient in m.header.recipients:
@@ -444,35 +447,34 @@ class CaseProjector:
                 m.session,
                 case,
                 kind="information_response",
-                subject=f"{request_id}:{recipient}",
+                subject=f"{request.request_id}:{recipient}",
                 responsible=recipient,
                 due_at=due_at,
             )
 
-    def _information_response(self, m: _Message, case: CaseFile) -> None:
-        request_id = p.required_text(m.payload, "RequestId")
+    def _information_response(
+        self, m: _Message, case: CaseFile, response: c.InformationResponse
+    ) -> None:
         meet_deadline(
             m.session,
             case,
             kind="information_response",
-            subject=f"{request_id}:{m.header.sender}",
+            subject=f"{response.request_id}:{m.header.sender}",
             at=m.now,
         )
 
-    def _report(self, m: _Message, case: CaseFile) -> None:
-        period_from = p.day(m.payload, "Period/From")
-        assert period_from is not None, "Period/From is required by the XSD"
+    def _report(self, m: _Message, case: CaseFile, report: c.PeriodicReport) -> None:
         m.session.add(
             CaseReport(
                 case_id=case.id,
                 message_log_id=m.logged.id,
-                report_id=p.required_text(m.payload, "ReportId"),
+                report_id=report.report_id,
                 sender=m.header.sender,
-                plan_id=p.required_text(m.payload, "PlanId"),
-                period_from=period_from,
-                period_to=p.day(m.payload, "Period/To"),
+                plan_id=report.plan_id,
+                period_from=report.period.start,
+                period_to=report.period.end,
                 received_at=m.now,
-                summary=p.text(m.payload, "Summary"),
+                summary=report.summary,
             )
         )
         running = m.session.scalars(
@@ -494,13 +496,13 @@ class CaseProjector:
     def _open_report_deadlines(
         self, m: _Message, case: CaseFile, start: date, end: date | None
     ) -> None:
-        """Each executor (not the owner) reports once per period the region sets."""
+        """Each executor (not the case owner) reports once per period the region sets."""
+        region = self.region_of(case)
         executors = {
             a.responsible_agency
             for a in _actions_of(m.session, case)
-            if a.in_plan and a.responsible_agency != "social"
+            if a.in_plan and a.responsible_agency != region.case_owner
         }
-        region = self.region_of(case)
         first_end = _months_after(start, region.report_period_months)
         if end is not None and first_end > end:
             first_end = end
@@ -540,18 +542,35 @@ class CaseProjector:
 
     # Closure
 
-    def _closure(self, m: _Message, case: CaseFile) -> None:
+    def _closure(self, m: _Message, case: CaseFile, closure: c.CaseClosure) -> None:
         _refuse_if_closed(case, m)
-        closed_at = p.timestamp(m.payload, "ClosedAt") or m.now
-        case.closed_at = closed_at
-        case.closure_reason = p.text(m.payload, "Reason")
-        support_from = p.day(m.payload, "PostSupport/From")
-        support_to = p.day(m.payload, "PostSupport/To")
-        if support_from is not None and support_to is None:
-            support_to = _months_after(support_from, self.region_of(case).post_support_months)
+        case.closed_at = closure.closed_at.astimezone(UTC)
+        case.closure_reason = closure.reason
+        support = closure.post_support
+        support_to = None if support is None else support.end
+        if support is not None and support_to is None:
+            support_to = _months_after(support.start, self.region_of(case).post_support_months)
         case.post_support_until = support_to
-        _advance(case, "post_support" if support_from is not None else "closure")
+        _advance(case, "post_support" if support is not None else "closure")
         stop_all_deadlines(m.session, case, at=m.now)
+
+
+def _category_for_risk(risk_level: str) -> str:
+    """The category a survey's risk points to, so the body that decides it is asked.
+
+    A high or critical risk is a socially dangerous position (СОП); anything less a
+    difficult life situation (ТЖС). The decision itself may still say otherwise.
+    """
+    return "sop" if risk_level in ("high", "critical") else "tjs"
+
+
+def _full_name(name: c.PersonName) -> str:
+    """ "LastName FirstName MiddleName", as the pages show a person."""
+    return " ".join(part for part in (name.last, name.first, name.middle) if part)
+
+
+def _specialist_name(specialist: c.Specialist | None) -> str | None:
+    return None if specialist is None else _full_name(specialist.name)
 
 
 def _attach(referral: CaseReferral, case: CaseFile) -> None:

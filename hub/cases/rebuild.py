@@ -22,7 +22,8 @@ from hub.store import (
     ChainHead,
     MessageLog,
 )
-from schemas import parse_xml, read_header
+from schemas import canonical as c
+from schemas import parse_xml, payload_of, read_header
 
 #: Messages loaded per round trip while replaying.
 REPLAY_BATCH = 500
@@ -59,9 +60,11 @@ def rebuild_cases(session: Session, projector: CaseProjector) -> int:
         if not batch:
             return replayed
         for logged in batch:
-            # The log holds only verified messages; parsing stays the safe parser all the same.
+            # The log holds only verified, validated messages; parsing stays the safe
+            # parser all the same.
             envelope = parse_xml(logged.raw)
             header = read_header(envelope)
-            projector.project(session, header, envelope, logged=logged, now=logged.received_at)
+            payload = c.read_payload(header, payload_of(envelope))
+            projector.project(session, header, payload, logged=logged, now=logged.received_at)
             replayed += 1
         last_id = batch[-1].id

@@ -8,6 +8,7 @@ from hub.cases import CaseProjector, rebuild_cases
 from hub.cli.common import DataDirOption, console, load_settings
 from hub.escalation import escalate_overdue_actions
 from hub.regions import load_regions
+from hub.routing import load_rules
 from hub.runtime import build_runtime, utc_now
 from hub.store import make_engine, make_session_factory
 
@@ -18,7 +19,8 @@ app = typer.Typer(help="The case tracker: rebuild it from the log, run the deadl
 def rebuild(data_dir: Path | None = DataDirOption) -> None:
     """Drop every case and replay the message log into the case tracker, in one transaction."""
     settings = load_settings(data_dir)
-    projector = CaseProjector(load_regions(settings.regions_dir))
+    rules = load_rules(settings.routing_rules)
+    projector = CaseProjector(load_regions(settings.regions_dir, rules))
     engine = make_engine(settings.effective_database_url)
     try:
         with make_session_factory(engine).begin() as session:
@@ -34,7 +36,9 @@ def escalate(data_dir: Path | None = DataDirOption) -> None:
     settings = load_settings(data_dir)
     runtime = build_runtime(settings, with_broker=False)
     try:
-        sent = escalate_overdue_actions(runtime.ingestor, runtime.session_factory, now=utc_now())
+        sent = escalate_overdue_actions(
+            runtime.ingestor, runtime.session_factory, runtime.regions, now=utc_now()
+        )
     finally:
         runtime.close()
     console.print(f"overdue notices sent: {sent} (the worker's sweeper delivers them)")

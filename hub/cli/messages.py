@@ -9,7 +9,7 @@ from hub.cli.common import DataDirOption, console, fail, load_settings
 from hub.errors import Rejection
 from hub.ingest import build_inspector, open_pki
 from hub.onboarding import bundle_dir
-from schemas import parse_xml
+from schemas import SchemaError, parse_xml, read_header, validate_envelope
 
 
 def verify(
@@ -49,11 +49,16 @@ def send(
 ) -> None:
     """Sign an envelope with a partner's key and post it to the hub, as its adapter would."""
     settings = load_settings(data_dir)
-    envelope = parse_xml(file.read_bytes())
-    sender = envelope.findtext("{*}Header/{*}Sender/{*}System") or ""
+    try:
+        envelope = parse_xml(file.read_bytes())
+        # The Sender picks the credentials; only a valid envelope's header says it reliably.
+        validate_envelope(envelope)
+    except SchemaError as exc:
+        raise fail(f"{file} is not a valid envelope: {exc}") from exc
+    sender = read_header(envelope).sender
     folder = credentials or bundle_dir(settings.data_dir, sender)
     if not (folder / "api_key").exists():
-        raise fail(f"no credentials in {folder}: run `hub partners add {sender or 'CODE'}`")
+        raise fail(f"no credentials in {folder}: run `hub partners add {sender}`")
     with HubClient(hub_url, folder) as client:
         try:
             receipt = client.send(envelope)

@@ -119,7 +119,7 @@ def _start_escalation(runtime: HubRuntime, stop: threading.Event) -> None:
     """The deadline job, beside the delivery worker, until ``stop``."""
     threading.Thread(
         target=run_escalation,
-        args=(runtime.ingestor, runtime.session_factory),
+        args=(runtime.ingestor, runtime.session_factory, runtime.regions),
         kwargs={
             "clock": runtime.clock,
             "interval_s": runtime.settings.escalation_interval_s,

@@ -5,7 +5,6 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.cases import CaseProjector
 from hub.config import Settings
 from hub.ingest.inspect import Inspector
 from hub.ingest.pipeline import Freshness, Ingestor, OnCommitted
@@ -36,12 +35,13 @@ def build_ingestor(
     ``rules`` and ``regions`` are loaded from ``settings`` unless the caller has them.
     """
     pki = open_pki(settings)
+    rules = rules or load_rules(settings.routing_rules)
     return Ingestor(
         session_factory=session_factory,
         inspector=build_inspector(settings, pki),
         hub_signer=hub_signer(settings, pki),
-        rules=rules or load_rules(settings.routing_rules),
-        projector=CaseProjector(regions or load_regions(settings.regions_dir)),
+        rules=rules,
+        regions=regions or load_regions(settings.regions_dir, rules),
         freshness=Freshness(
             max_age_s=settings.max_message_age_s, max_future_skew_s=settings.max_future_skew_s
         ),

@@ -2,14 +2,15 @@
 
 from functools import cached_property
 
-from lxml import etree
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hub.cases import find_case
 from hub.errors import Rejection
-from hub.store import MessageLog, OutboxDelivery
-from schemas import EnvelopeHeader, payload_of
+from hub.regions import RegionRules
+from hub.store import CaseFile, MessageLog, OutboxDelivery
+from schemas import EnvelopeHeader
+from schemas import canonical as c
 
 #: Routing's lookups, built once (bindparam) and run on the session's connection:
 #: ingest may run them for every message.
@@ -47,10 +48,17 @@ _CASE_REFERRER = (
 class MessageFacts:
     """``RoutingFacts`` for one message; each answer is looked up once, only if asked."""
 
-    def __init__(self, session: Session, header: EnvelopeHeader, envelope: etree._Element) -> None:
+    def __init__(
+        self,
+        session: Session,
+        header: EnvelopeHeader,
+        payload: c.Payload,
+        regions: RegionRules,
+    ) -> None:
         self._session = session
         self._header = header
-        self._envelope = envelope
+        self._payload = payload
+        self._regions = regions
 
     def correlated_sender(self) -> str | None:
         correlation = self._header.correlation_id
@@ -74,15 +82,26 @@ class MessageFacts:
         return {*senders, *recipients, *filter(None, [self._case_referrer])}
 
     def case_category(self) -> str | None:
-        if self._header.case_ref is None:
-            return None
-        case = find_case(self._session, self._header.case_ref)
-        return case.category if case is not None else None
+        return self._case.category if self._case is not None else None
 
-    def payload_values(self, element: str) -> list[str]:
-        payload = payload_of(self._envelope)
-        texts = payload.itertext(f"{{*}}{element}")
-        return [text.strip() for text in texts if isinstance(text, str) and text.strip()]
+    def decision_body(self) -> str | None:
+        case = self._case
+        if case is None or case.category is None:
+            return None
+        return self._regions.for_case(case.region).decision_partner(case.category)
+
+    def plan_executors(self) -> list[str]:
+        payload = self._payload
+        if isinstance(payload, c.SupportPlan):
+            return [action.responsible_agency for action in payload.actions]
+        if isinstance(payload, c.ActionAssignment):
+            return [payload.responsible_agency]
+        return []
+
+    @cached_property
+    def _case(self) -> CaseFile | None:
+        case_ref = self._header.case_ref
+        return None if case_ref is None else find_case(self._session, case_ref)
 
     @cached_property
     def _case_referrer(self) -> str | None:

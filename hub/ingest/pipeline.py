@@ -8,7 +8,9 @@ to the queue. The hub's own messages (overdue notices) take the same path from
 the signature check on (``originate``).
 
 Nothing after the signature step reads the input tree: every later step reads
-the verified tree the verifier returns (no signature wrapping).
+the verified tree the verifier returns (no signature wrapping). Routing and the
+case tracker read its payload as one canonical value (``schemas.canonical``), read
+once, before the transaction, without validating it a second time.
 """
 
 import hashlib
@@ -37,9 +39,11 @@ from hub.ingest.record import (
     record_rejection,
 )
 from hub.ingest.replay import check_freshness, check_not_duplicate, duplicate
+from hub.regions import RegionRules
 from hub.routing import Route, RoutingRules, resolve_recipients
 from hub.store import DeliveryStatus
-from schemas import minimise
+from schemas import canonical as c
+from schemas import minimise, payload_of
 from signing import Signer
 
 _log = logging.getLogger(__name__)
@@ -88,7 +92,7 @@ class Ingestor:
         inspector: Inspector,
         hub_signer: Signer,
         rules: RoutingRules,
-        projector: CaseProjector,
+        regions: RegionRules,
         freshness: Freshness,
         clock: Callable[[], datetime],
         on_committed: OnCommitted,
@@ -97,7 +101,8 @@ class Ingestor:
         self._inspector = inspector
         self._hub_signer = hub_signer
         self._rules = rules
-        self._projector = projector
+        self._regions = regions
+        self._projector = CaseProjector(regions)
         self._freshness = freshness
         self._clock = clock
         self._on_committed = on_committed
@@ -133,9 +138,10 @@ class Ingestor:
         if route is None:
             raise ValueError(f"no route for the hub's {message.header.message_type}")
         signed = self._sign_ahead(message, route)
+        payload = _read_payload(message)
         try:
             with self._sessions.begin() as session:
-                receipt = self._store(session, raw, message, route, now, signed)
+                receipt = self._store(session, raw, message, payload, route, now, signed)
         except IntegrityError:
             return None
         except Rejection as rejection:
@@ -191,12 +197,13 @@ class Ingestor:
             route=self._rules.route_for(header.message_type),
         )
         signed = self._sign_ahead(message, route)
+        payload = _read_payload(message)
         try:
             with self._sessions.begin() as session:
                 check_registered_certificate(
                     session, sender=header.sender, signer=message.signer, now=now
                 )
-                receipt = self._store(session, raw, message, route, now, signed)
+                receipt = self._store(session, raw, message, payload, route, now, signed)
         except IntegrityError as exc:
             # Two copies raced past the duplicate check; the unique key decided.
             raise duplicate(header.message_id, None) from exc
@@ -208,6 +215,7 @@ class Ingestor:
         session: Session,
         raw: bytes,
         message: InspectedMessage,
+        payload: c.Payload,
         route: Route,
         now: datetime,
         signed: dict[frozenset[str], OutboundCopy],
@@ -220,7 +228,7 @@ class Ingestor:
             route,
             sender=header.sender,
             explicit=header.recipients,
-            facts=MessageFacts(session, header, message.envelope),
+            facts=MessageFacts(session, header, payload, self._regions),
             registered=modes.keys(),
         )
         logged = append_message(
@@ -231,9 +239,7 @@ class Ingestor:
             signer_fingerprint=message.signer.fingerprint_sha256,
             now=now,
         )
-        conflicts = self._projector.project(
-            session, header, message.envelope, logged=logged, now=now
-        )
+        conflicts = self._projector.project(session, header, payload, logged=logged, now=now)
         added = add_deliveries(
             session,
             message=logged,
@@ -294,6 +300,12 @@ class Ingestor:
                 by_view[view] = OutboundCopy(self._hub_signer.sign(minimised), removed)
             copies[code] = by_view[view]
         return copies
+
+
+def _read_payload(message: InspectedMessage) -> c.Payload:
+    """The verified payload as its canonical value, outside the transaction (it holds the
+    chain head); the inspector validated it, so it is not validated again."""
+    return c.read_payload(message.header, payload_of(message.envelope))
 
 
 def _log_accepted(message: InspectedMessage, receipt: IngestReceipt) -> None:

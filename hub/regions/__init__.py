@@ -1,4 +1,4 @@
-"""Regions: each region's decision bodies, stage deadlines and working calendar."""
+"""Regions: each region's case owner, decision bodies, stage deadlines and working calendar."""
 
 from hub.regions.calendar import Deadline, WorkingCalendar
 from hub.regions.region import (

@@ -1,14 +1,17 @@
 """Region rules: what differs between regions, one YAML file per region.
 
-Each region decides who recognises a family as СОП or ТЖС, whether consent comes
-before that decision, how long each stage of a case may take, how often reports are
-due, and which days it works. The files are loaded once at start and validated there:
-a bad file stops the hub with the file, the line and the reason, as the routing rules
-do, rather than failing on the first case of that region.
+Each region decides who recognises a family as СОП or ТЖС and which partner system
+speaks for that body on the hub, which partner system owns its cases (the curators'),
+whether consent comes before the decision, how long each stage of a case may take, how
+often reports are due, and which days it works. The files are loaded once at start and
+validated there, against the routing rules the hub runs with (a partner they do not
+know could never be told anything): a bad file stops the hub with the file, the line
+and the reason, as the routing rules do, rather than failing on the first case of that
+region.
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from importlib.resources import files
@@ -33,6 +36,7 @@ from hub.regions.calendar import (
     is_weekend,
     russian_calendar,
 )
+from hub.routing import RoutingRules, load_rules
 from hub.routing.yamlsource import ConfigInvalid, YamlPath, YamlSource, load_yaml, validated
 
 DecisionBodyKind = Literal["kdn", "council", "working_group", "interagency_commission"]
@@ -77,6 +81,7 @@ class _Model(BaseModel):
 
 class _DecisionBody(_Model):
     kind: DecisionBodyKind
+    partner: _Text
     name: _Text
 
 
@@ -111,6 +116,7 @@ class _RegionFile(_Model):
     default: bool = False
     address_names: list[_Text] = Field(min_length=1)
     timezone: _Zone
+    case_owner: _Text
     decision_bodies: _DecisionBodies
     consent_before_decision: bool
     deadlines: _StageDeadlines
@@ -126,6 +132,9 @@ class DecisionBodyRule:
     """The collegial body that recognises a family's category in a region."""
 
     kind: DecisionBodyKind
+    #: The partner system that speaks for the body on the hub: it is told, and owes, the
+    #: decision (a council's decisions may come through the social centre's system).
+    partner: str
     name: str
 
 
@@ -138,6 +147,9 @@ class Region:
     #: Values of an address's <Region> that mean this region, as written in the file.
     address_names: frozenset[str]
     calendar: WorkingCalendar
+    #: The partner system that owns the region's cases (its curators): it writes the
+    #: plan and is told of every overdue action.
+    case_owner: str
     #: "sop" and "tjs" → the body deciding that category.
     decision_bodies: Mapping[str, DecisionBodyRule]
     #: A CaseDecision needs a given ConsentRecord first.
@@ -152,6 +164,14 @@ class Region:
     report_grace: Deadline
     visits_per_month: int
     post_support_months: int
+
+    def decision_partner(self, category: str) -> str:
+        """The partner system of the body that decides ``category`` (sop, tjs) in this region.
+
+        Raises:
+            KeyError: ``category`` is neither.
+        """
+        return self.decision_bodies[category].partner
 
     def acceptance_deadline(self, help_type: str) -> Deadline:
         """The acceptance deadline for ``help_type``, else the region's default one."""
@@ -185,6 +205,10 @@ class RegionRules:
             return self.default
         return self._by_address.get(_address_key(address_region), self.default)
 
+    def for_case(self, code: str | None) -> Region:
+        """The region a case is filed under; the default one for a case with none yet."""
+        return self.get(code) if code else self.default
+
     def get(self, code: str) -> Region:
         """The region with ``code``.
 
@@ -202,20 +226,25 @@ def default_regions_dir() -> Path:
     return Path(str(files("hub.regions")))
 
 
-def load_regions(directory: Path | None = None) -> RegionRules:
+def load_regions(directory: Path | None = None, rules: RoutingRules | None = None) -> RegionRules:
     """Load and validate every ``*.yaml`` in ``directory`` (the packaged one when None).
+
+    Each partner a file names (case owner, decision bodies) must be one ``rules`` know
+    (the packaged routing rules when None): the hub runs both, and a case owner the
+    rules never route to would not hear of its cases.
 
     Raises:
         ConfigInvalid: with file, line and reason; for a folder-wide problem (no
             files, no default region) the file is the folder and the line 1.
     """
     folder = directory or default_regions_dir()
+    partners = (rules or load_rules()).partners
     regions: dict[str, Region] = {}
     claimed: dict[str, Path] = {}  # address key → the file that claimed it
     default: tuple[Region, Path] | None = None
     for file in sorted(folder.glob("*.yaml")):
         source = load_yaml(file)
-        region, parsed = _load_region(source)
+        region, parsed = _load_region(source, partners)
         for i, name in enumerate(parsed.address_names):
             key = _address_key(name)
             if key in claimed:
@@ -241,23 +270,27 @@ def load_regions(directory: Path | None = None) -> RegionRules:
     return RegionRules(regions=MappingProxyType(regions), default=default[0])
 
 
-def _load_region(source: YamlSource) -> tuple[Region, _RegionFile]:
+def _load_region(source: YamlSource, partners: Collection[str]) -> tuple[Region, _RegionFile]:
     code = source.file.stem
     if not _REGION_CODE.fullmatch(code):
         raise ConfigInvalid(
             source.file, 1, f"the file name {code!r} must match {_REGION_CODE.pattern}"
         )
     parsed = validated(source, _RegionFile)
-    bodies = parsed.decision_bodies
+    bodies = {"sop": parsed.decision_bodies.sop, "tjs": parsed.decision_bodies.tjs}
+    _check_partner(source, ("case_owner",), parsed.case_owner, partners)
+    for category, body in bodies.items():
+        _check_partner(source, ("decision_bodies", category, "partner"), body.partner, partners)
     region = Region(
         code=code,
         name=parsed.name,
         address_names=frozenset(parsed.address_names),
         calendar=_working_calendar(source, parsed),
+        case_owner=parsed.case_owner,
         decision_bodies=MappingProxyType(
             {
-                "sop": DecisionBodyRule(kind=bodies.sop.kind, name=bodies.sop.name),
-                "tjs": DecisionBodyRule(kind=bodies.tjs.kind, name=bodies.tjs.name),
+                category: DecisionBodyRule(kind=body.kind, partner=body.partner, name=body.name)
+                for category, body in bodies.items()
             }
         ),
         consent_before_decision=parsed.consent_before_decision,
@@ -269,6 +302,19 @@ def _load_region(source: YamlSource) -> tuple[Region, _RegionFile]:
         post_support_months=parsed.post_support_months,
     )
     return region, parsed
+
+
+def _check_partner(
+    source: YamlSource, path: YamlPath, code: str, partners: Collection[str]
+) -> None:
+    if code not in partners:
+        where = ".".join(str(part) for part in path)
+        raise ConfigInvalid(
+            source.file,
+            source.line_of(path),
+            f"{where}: {code!r} is not a partner of the routing rules "
+            f"(they know {', '.join(sorted(partners))})",
+        )
 
 
 def _working_calendar(source: YamlSource, parsed: _RegionFile) -> WorkingCalendar:

@@ -8,7 +8,8 @@ from hub.routing.rules import (
     CASE_PARTICIPANTS,
     CASE_REFERRER,
     CORRELATED_SENDER,
-    PAYLOAD_PREFIX,
+    DECISION_BODY,
+    PLAN_EXECUTORS,
     Route,
 )
 
@@ -36,8 +37,15 @@ class RoutingFacts(Protocol):
         """The case's category (sop/tjs) from its decision, if decided."""
         ...
 
-    def payload_values(self, element: str) -> list[str]:
-        """Text of every payload element with this local name."""
+    def decision_body(self) -> str | None:
+        """The partner of the body that decides the case's category in the case's region.
+
+        None before the case is decided (no category) or without a case.
+        """
+        ...
+
+    def plan_executors(self) -> list[str]:
+        """The agencies responsible for the actions the message names (a plan, an assignment)."""
         ...
 
 
@@ -68,7 +76,7 @@ def resolve_recipients(
     else:
         wanted = _expand(route.recipients, facts)
         category = facts.case_category() if route.when_category else None
-        wanted += route.when_category.get(category or "", ())
+        wanted += _expand(route.when_category.get(category or "", ()), facts)
     recipients: list[str] = []
     for code in wanted:
         if code != sender and code in registered and code not in recipients:
@@ -89,8 +97,10 @@ def _expand(tokens: Collection[str], facts: RoutingFacts) -> list[str]:
             codes.extend(filter(None, [facts.case_referrer()]))
         elif token == CASE_PARTICIPANTS:
             codes.extend(sorted(facts.case_participants()))
-        elif token.startswith(PAYLOAD_PREFIX):
-            codes.extend(facts.payload_values(token.removeprefix(PAYLOAD_PREFIX)))
+        elif token == PLAN_EXECUTORS:
+            codes.extend(facts.plan_executors())
+        elif token == DECISION_BODY:
+            codes.extend(filter(None, [facts.decision_body()]))
         else:
             codes.append(token)
     return codes

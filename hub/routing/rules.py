@@ -5,6 +5,7 @@ the file, the line and the reason, as dramatiq refuses bad actor options at
 declaration rather than at the first message.
 """
 
+import re
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -12,13 +13,19 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from hub.routing.yamlsource import ConfigInvalid, load_yaml, validated
+from hub.routing.yamlsource import ConfigInvalid, YamlPath, YamlSource, load_yaml, validated
 
 #: Tokens resolved per message (see rules.yaml for what each means).
 CORRELATED_SENDER = "$correlated_sender"
 CASE_REFERRER = "$case_referrer"
 CASE_PARTICIPANTS = "$case_participants"
-PAYLOAD_PREFIX = "$payload."
+PLAN_EXECUTORS = "$plan_executors"
+DECISION_BODY = "$decision_body"
+_TOKENS = frozenset(
+    {CORRELATED_SENDER, CASE_REFERRER, CASE_PARTICIPANTS, PLAN_EXECUTORS, DECISION_BODY}
+)
+#: The message types that name a plan's executors (their actions' responsible agencies).
+_PLAN_EXECUTOR_TYPES = frozenset({"SupportPlan", "ActionAssignment"})
 
 #: Classes the hub may remove from a copy; identity always goes.
 STRIPPABLE_CLASSES = frozenset({"health", "conduct", "social"})
@@ -28,8 +35,7 @@ SystemCode = Annotated[str, StringConstraints(pattern=f"^{_CODE}$")]
 RecipientToken = Annotated[
     str,
     StringConstraints(
-        pattern=rf"^({_CODE}|\$correlated_sender|\$case_referrer|\$case_participants"
-        rf"|\$payload\.[A-Z][A-Za-z]{{0,63}})$"
+        pattern=rf"^({_CODE}|{'|'.join(re.escape(token) for token in sorted(_TOKENS))})$"
     ),
 ]
 Category = Literal["sop", "tjs"]
@@ -42,7 +48,7 @@ class _Route(BaseModel):
     senders: list[SystemCode] = Field(min_length=1)
     recipients: list[RecipientToken]
     allowed_recipients: list[RecipientToken] | None = None
-    when_category: dict[Category, list[SystemCode]] = {}
+    when_category: dict[Category, list[RecipientToken]] = {}
 
 
 class _RulesFile(BaseModel):
@@ -79,12 +85,38 @@ class RoutingRules:
     routes: dict[str, Route]
     visibility: dict[str, frozenset[str]]
 
+    @property
+    def partners(self) -> frozenset[str]:
+        """Every partner code the rules name: as a sender, a recipient or in visibility."""
+        named = {*self.visibility}
+        for route in self.routes.values():
+            named |= route.senders | {code for code in route.tokens if not code.startswith("$")}
+        return frozenset(named)
+
     def route_for(self, message_type: str) -> Route | None:
         return self.routes.get(message_type)
 
     def visible_to(self, partner: str) -> frozenset[str]:
         """The strippable classes ``partner`` may receive (none unless the rules say so)."""
         return self.visibility.get(partner, frozenset())
+
+
+def _refuse_plan_executors(source: YamlSource, name: str, route: _Route) -> None:
+    """A route of a type that names no executors cannot be sent to them."""
+    lists: list[tuple[YamlPath, list[str]]] = [
+        (("recipients",), route.recipients),
+        (("allowed_recipients",), route.allowed_recipients or []),
+        *((("when_category", category), codes) for category, codes in route.when_category.items()),
+    ]
+    for where, tokens in lists:
+        if PLAN_EXECUTORS in tokens:
+            path = ("message_types", name, *where, tokens.index(PLAN_EXECUTORS))
+            raise ConfigInvalid(
+                source.file,
+                source.line_of(path),
+                f"{name}: {PLAN_EXECUTORS} is only for "
+                f"{', '.join(sorted(_PLAN_EXECUTOR_TYPES))}, which name a plan's executors",
+            )
 
 
 def default_rules_file() -> Path:
@@ -108,6 +140,8 @@ def load_rules(file: Path | None = None) -> RoutingRules:
                 source.line_of(path),
                 f"{name}: no recipients and no allowed_recipients — nobody could receive it",
             )
+        if name not in _PLAN_EXECUTOR_TYPES:
+            _refuse_plan_executors(source, name, route)
     return RoutingRules(
         routes={
             name: Route(

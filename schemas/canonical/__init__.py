@@ -2,11 +2,11 @@
 
 The one description of each message type that code reads and writes: every adapter's
 ``translate`` maps its native records to and from these values, and the hub reads the
-messages it verified, and builds its own, through them. The XML shape of each type is
-written once, here, after the XSDs in
-``schemas/<Type>/<Type>-<major>.<minor>.xsd``. Pure: no I/O and no clock; ids and times are
-passed in. Reading raises ``TranslationError`` naming the missing element, so a partner that
-gets a message it cannot represent says which field was at fault.
+messages it verified (``read_payload``, without validating them twice) and builds its own
+(overdue notices) through them. The XML shape of each type is written once, here, after
+the XSDs in ``schemas/<Type>/<Type>-<major>.<minor>.xsd``. Pure: no I/O and no clock; ids
+and times are passed in. Reading raises ``TranslationError`` naming the missing element,
+so a partner that gets a message it cannot represent says which field was at fault.
 
 Modules follow the support lifecycle: ``common`` (shared types and XML helpers),
 ``referral`` (signal), ``assessment`` (survey, consent, decision), ``plan``,
@@ -29,7 +29,13 @@ from schemas.canonical.common import (
     PersonName,
     Specialist,
 )
-from schemas.canonical.envelope import CanonicalMessage, Payload, from_envelope, to_envelope
+from schemas.canonical.envelope import (
+    CanonicalMessage,
+    Payload,
+    from_envelope,
+    read_payload,
+    to_envelope,
+)
 from schemas.canonical.exchange import InformationRequest, InformationResponse, RequestedPerson
 from schemas.canonical.implementation import ActionReport, ActionStatusUpdate, PeriodicReport
 from schemas.canonical.plan import ActionAssignment, PlanAction, SupportPlan
@@ -77,5 +83,6 @@ __all__ = [
     "CanonicalMessage",
     "Payload",
     "from_envelope",
+    "read_payload",
     "to_envelope",
 ]

@@ -144,7 +144,7 @@ def write_case_decision(decision: CaseDecision) -> etree._Element:
 def read_survey_act(root: Reader) -> SurveyAct:
     address = root.optional("Address")
     return SurveyAct(
-        survey_id=root.text("SurveyId"),
+        survey_id=root.token("SurveyId"),
         surveyed_at=root.moment("SurveyedAt"),
         organisation=read_organisation(root.child("Organisation")),
         specialists=tuple(
@@ -164,13 +164,13 @@ def read_survey_act(root: Reader) -> SurveyAct:
 def read_consent_record(root: Reader) -> ConsentRecord:
     given_by = root.optional("GivenBy")
     return ConsentRecord(
-        consent_id=root.text("ConsentId"),
+        consent_id=root.token("ConsentId"),
         status=root.text("Status"),
         scopes=root.child("Scopes").texts("Scope"),
         recorded_at=root.moment("RecordedAt"),
         given_by=None if given_by is None else read_name(given_by),
         given_by_role=root.optional_text("GivenByRole"),
-        document_ref=root.optional_text("DocumentRef"),
+        document_ref=root.optional_token("DocumentRef"),
         valid_until=root.optional_day("ValidUntil"),
     )
 
@@ -178,7 +178,7 @@ def read_consent_record(root: Reader) -> ConsentRecord:
 def read_case_decision(root: Reader) -> CaseDecision:
     curator_organisation = root.optional("CuratorOrganisation")
     return CaseDecision(
-        decision_id=root.text("DecisionId"),
+        decision_id=root.token("DecisionId"),
         decided_at=root.moment("DecidedAt"),
         decision_body=read_decision_body(root.child("DecisionBody")),
         outcome=root.text("Outcome"),
@@ -188,6 +188,6 @@ def read_case_decision(root: Reader) -> CaseDecision:
         curator_organisation=None
         if curator_organisation is None
         else read_organisation(curator_organisation),
-        protocol_ref=root.optional_text("ProtocolRef"),
+        protocol_ref=root.optional_token("ProtocolRef"),
         grounds=root.optional_text("Grounds"),
     )

@@ -87,6 +87,6 @@ def read_delivery_receipt(root: Reader) -> DeliveryReceipt:
         recipient=root.text("Recipient"),
         outcome=root.text("Outcome"),
         at=root.moment("At"),
-        remote_reference=root.optional_text("RemoteReference"),
-        reason=root.optional_text("Reason"),
+        remote_reference=root.optional_token("RemoteReference"),
+        reason=root.optional_token("Reason"),
     )

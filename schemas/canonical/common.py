@@ -16,6 +16,7 @@ from lxml import etree
 
 import schemas
 from schemas import TranslationError
+from schemas.whitespace import XML_WHITESPACE, collapse
 
 __all__ = [
     "COMMON_NS",
@@ -38,6 +39,8 @@ COMMON_NS = "urn:family-hub:common:1"
 SCHEMA_VERSION = "1.0"
 
 _T = TypeVar("_T")
+#: What ``Reader`` finds of an element that is absent (shared; never changed).
+_NONE: list[etree._Element] = []
 
 
 # Shared types (common-1.0.xsd)
@@ -222,7 +225,15 @@ def add_moment(parent: etree._Element, ns: str, tag: str, value: datetime) -> No
 
 
 class Reader:
-    """One payload element being read; knows its path for error messages."""
+    """One payload element being read; knows its path for error messages.
+
+    Text comes in two kinds, after the XSD type of the element: ``text`` for an
+    ``xs:string`` (codes, free text), kept as written, and ``token`` for an ``xs:token``
+    (identifiers, short texts, name parts), whitespace collapsed as the XSD compared it.
+    Dates, times, numbers and booleans are read after the same collapse.
+    """
+
+    __slots__ = ("_by_tag", "element", "ns", "path")
 
     def __init__(self, element: etree._Element, path: str, ns: str | None = None) -> None:
         self.element = element
@@ -230,13 +241,36 @@ class Reader:
         # Children of payload-schema types are in the message namespace, of common types in
         # the common namespace; the root's namespace is the message's own.
         self.ns = ns if ns is not None else etree.QName(element).namespace
+        self._by_tag: dict[str, list[etree._Element]] | None = None
 
-    def _find(self, tag: str, ns: str | None) -> etree._Element | None:
-        return self.element.find(f"{{{ns or self.ns}}}{tag}")
+    def _all(self, tag: str, ns: str | None) -> list[etree._Element]:
+        # One pass over the children, then dictionary look-ups: lxml's find() runs its
+        # path engine on every call, which made reading a referral several times slower.
+        by_tag = self._by_tag
+        if by_tag is None:
+            by_tag = self._by_tag = {}
+            # A comment or processing instruction (which the safe parser refuses anyway)
+            # is filed under its non-string tag, which no look-up asks for.
+            for element in self.element:
+                found = by_tag.get(element.tag)
+                if found is None:
+                    by_tag[element.tag] = [element]
+                else:
+                    found.append(element)
+        return by_tag.get(f"{{{ns or self.ns}}}{tag}", _NONE)
+
+    def _text_of(self, tag: str, ns: str | None) -> str | None:
+        found = self._all(tag, ns)
+        if not found:
+            return None
+        text = found[0].text
+        if not text:
+            raise TranslationError(f"{self.path}/{tag}", "empty")
+        return text
 
     def optional(self, tag: str, *, ns: str | None = None) -> Reader | None:
-        found = self._find(tag, ns)
-        return None if found is None else Reader(found, f"{self.path}/{tag}", ns or self.ns)
+        found = self._all(tag, ns)
+        return Reader(found[0], f"{self.path}/{tag}", ns or self.ns) if found else None
 
     def child(self, tag: str, *, ns: str | None = None) -> Reader:
         found = self.optional(tag, ns=ns)
@@ -245,21 +279,33 @@ class Reader:
         return found
 
     def children(self, tag: str, *, ns: str | None = None) -> list[Reader]:
-        found = self.element.findall(f"{{{ns or self.ns}}}{tag}")
         return [
-            Reader(e, f"{self.path}/{tag}[{i + 1}]", ns or self.ns) for i, e in enumerate(found)
+            Reader(e, f"{self.path}/{tag}[{i + 1}]", ns or self.ns)
+            for i, e in enumerate(self._all(tag, ns))
         ]
 
     def optional_text(self, tag: str, *, ns: str | None = None) -> str | None:
-        found = self._find(tag, ns)
-        if found is None:
-            return None
-        if not found.text:
-            raise TranslationError(f"{self.path}/{tag}", "empty")
-        return found.text
+        """The text of an ``xs:string`` element as written; None when it is absent."""
+        return self._text_of(tag, ns)
 
     def text(self, tag: str, *, ns: str | None = None) -> str:
-        value = self.optional_text(tag, ns=ns)
+        value = self._text_of(tag, ns)
+        if value is None:
+            raise TranslationError(f"{self.path}/{tag}", "missing")
+        return value
+
+    def optional_token(self, tag: str, *, ns: str | None = None) -> str | None:
+        """The value of an ``xs:token`` element, whitespace collapsed; None when absent."""
+        text = self._text_of(tag, ns)
+        if text is None:
+            return None
+        value = collapse(text)
+        if not value:
+            raise TranslationError(f"{self.path}/{tag}", "empty")
+        return value
+
+    def token(self, tag: str, *, ns: str | None = None) -> str:
+        value = self.optional_token(tag, ns=ns)
         if value is None:
             raise TranslationError(f"{self.path}/{tag}", "missing")
         return value
@@ -274,14 +320,20 @@ class Reader:
         return self.element.text
 
     def day(self, tag: str, *, ns: str | None = None) -> date:
-        return _parse(date.fromisoformat, self.text(tag, ns=ns), f"{self.path}/{tag}")
+        value = self.optional_day(tag, ns=ns)
+        if value is None:
+            raise TranslationError(f"{self.path}/{tag}", "missing")
+        return value
 
     def optional_day(self, tag: str, *, ns: str | None = None) -> date | None:
-        text = self.optional_text(tag, ns=ns)
-        return None if text is None else _parse(date.fromisoformat, text, f"{self.path}/{tag}")
+        text = self._text_of(tag, ns)
+        return None if text is None else _parse(_day, text, f"{self.path}/{tag}")
 
     def moment(self, tag: str) -> datetime:
-        value = _parse(datetime.fromisoformat, self.text(tag), f"{self.path}/{tag}")
+        text = self._text_of(tag, None)
+        if text is None:
+            raise TranslationError(f"{self.path}/{tag}", "missing")
+        value = _parse(_moment, text, f"{self.path}/{tag}")
         if value.tzinfo is None:
             raise TranslationError(f"{self.path}/{tag}", "no UTC offset")
         return value
@@ -289,18 +341,30 @@ class Reader:
     def number(self, tag: str) -> int:
         text = self.text(tag)
         try:
-            return int(text)
+            return int(text.strip(XML_WHITESPACE))
         except ValueError as exc:
             raise TranslationError(f"{self.path}/{tag}", "not an integer") from exc
 
     def flag(self, tag: str) -> bool:
         # xs:boolean admits 1/0 beside true/false.
-        text = self.text(tag).strip()
+        text = self.text(tag).strip(XML_WHITESPACE)
         if text in ("true", "1"):
             return True
         if text in ("false", "0"):
             return False
         raise TranslationError(f"{self.path}/{tag}", "not a boolean")
+
+
+def _day(text: str) -> date:
+    # Dates collapse whitespace in the XSD. An xs:date may also name its time zone
+    # ("2026-12-09Z", "2026-12-09+03:00"): the day is the day written, so the zone goes.
+    day = text.strip(XML_WHITESPACE)
+    return date.fromisoformat(day[:10] if len(day) > 10 else day)
+
+
+def _moment(text: str) -> datetime:
+    # xs:dateTime collapses whitespace too.
+    return datetime.fromisoformat(text.strip(XML_WHITESPACE))
 
 
 def _parse(parse: Callable[[str], _T], text: str, path: str) -> _T:
@@ -312,16 +376,16 @@ def _parse(parse: Callable[[str], _T], text: str, path: str) -> _T:
 
 def read_name(reader: Reader) -> PersonName:
     return PersonName(
-        last=reader.text("LastName", ns=COMMON_NS),
-        first=reader.text("FirstName", ns=COMMON_NS),
-        middle=reader.optional_text("MiddleName", ns=COMMON_NS),
+        last=reader.token("LastName", ns=COMMON_NS),
+        first=reader.token("FirstName", ns=COMMON_NS),
+        middle=reader.optional_token("MiddleName", ns=COMMON_NS),
     )
 
 
 def read_organisation(reader: Reader) -> Organisation:
     return Organisation(
-        name=reader.text("Name", ns=COMMON_NS),
-        department=reader.optional_text("Department", ns=COMMON_NS),
+        name=reader.token("Name", ns=COMMON_NS),
+        department=reader.optional_token("Department", ns=COMMON_NS),
     )
 
 
@@ -332,7 +396,7 @@ def read_optional_organisation(reader: Reader | None) -> Organisation | None:
 def read_specialist(reader: Reader) -> Specialist:
     return Specialist(
         name=read_name(reader.child("Name", ns=COMMON_NS)),
-        position=reader.optional_text("Position", ns=COMMON_NS),
+        position=reader.optional_token("Position", ns=COMMON_NS),
         phone=reader.optional_text("Phone", ns=COMMON_NS),
     )
 
@@ -343,13 +407,13 @@ def read_optional_specialist(reader: Reader | None) -> Specialist | None:
 
 def read_address(reader: Reader) -> Address:
     return Address(
-        region=reader.text("Region", ns=COMMON_NS),
-        district=reader.optional_text("District", ns=COMMON_NS),
-        locality=reader.text("Locality", ns=COMMON_NS),
-        street=reader.text("Street", ns=COMMON_NS),
-        house=reader.text("House", ns=COMMON_NS),
-        flat=reader.optional_text("Flat", ns=COMMON_NS),
-        details=reader.optional_text("Details", ns=COMMON_NS),
+        region=reader.token("Region", ns=COMMON_NS),
+        district=reader.optional_token("District", ns=COMMON_NS),
+        locality=reader.token("Locality", ns=COMMON_NS),
+        street=reader.token("Street", ns=COMMON_NS),
+        house=reader.token("House", ns=COMMON_NS),
+        flat=reader.optional_token("Flat", ns=COMMON_NS),
+        details=reader.optional_token("Details", ns=COMMON_NS),
     )
 
 
@@ -361,7 +425,7 @@ def read_child(reader: Reader) -> Child:
         sex=reader.optional_text("Sex", ns=COMMON_NS),
         institution=None
         if institution is None
-        else Institution(kind=institution.text("Kind"), name=institution.text("Name")),
+        else Institution(kind=institution.text("Kind"), name=institution.token("Name")),
         health_note=reader.optional_text("HealthNote", ns=COMMON_NS),
     )
 
@@ -387,7 +451,7 @@ def read_optional_period(reader: Reader | None) -> Period | None:
 
 def read_decision_body(reader: Reader) -> DecisionBody:
     return DecisionBody(
-        kind=reader.text("Kind", ns=COMMON_NS), name=reader.text("Name", ns=COMMON_NS)
+        kind=reader.text("Kind", ns=COMMON_NS), name=reader.token("Name", ns=COMMON_NS)
     )
 
 

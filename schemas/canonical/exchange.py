@@ -90,25 +90,25 @@ def write_information_response(response: InformationResponse) -> etree._Element:
 def read_information_request(root: Reader) -> InformationRequest:
     person = root.optional("Person")
     return InformationRequest(
-        request_id=root.text("RequestId"),
+        request_id=root.token("RequestId"),
         requested_at=root.moment("RequestedAt"),
         subject=root.text("Subject"),
         person=None
         if person is None
         else RequestedPerson(name=read_name(person), birth_date=person.optional_day("BirthDate")),
         questions=root.text("Questions"),
-        purpose=root.text("Purpose"),
+        purpose=root.token("Purpose"),
         due_by=root.day("DueBy"),
     )
 
 
 def read_information_response(root: Reader) -> InformationResponse:
     return InformationResponse(
-        request_id=root.text("RequestId"),
+        request_id=root.token("RequestId"),
         responded_at=root.moment("RespondedAt"),
         organisation=read_organisation(root.child("Organisation")),
         answer=root.optional_text("Answer"),
         health_information=root.optional_text("HealthInformation"),
         conduct_information=root.optional_text("ConductInformation"),
-        attachments_ref=root.optional_text("AttachmentsRef"),
+        attachments_ref=root.optional_token("AttachmentsRef"),
     )

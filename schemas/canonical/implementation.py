@@ -100,27 +100,27 @@ def write_periodic_report(report: PeriodicReport) -> etree._Element:
 
 def read_action_status_update(root: Reader) -> ActionStatusUpdate:
     return ActionStatusUpdate(
-        action_id=root.text("ActionId"),
-        plan_id=root.optional_text("PlanId"),
+        action_id=root.token("ActionId"),
+        plan_id=root.optional_token("PlanId"),
         status=root.text("Status"),
         status_at=root.moment("StatusAt"),
         organisation=read_organisation(root.child("ResponsibleOrganisation")),
         specialist=read_optional_specialist(root.optional("Specialist")),
         period=read_optional_period(root.optional("Period")),
         comment=root.optional_text("Comment"),
-        evidence_ref=root.optional_text("EvidenceRef"),
+        evidence_ref=root.optional_token("EvidenceRef"),
     )
 
 
 def read_periodic_report(root: Reader) -> PeriodicReport:
     return PeriodicReport(
-        report_id=root.text("ReportId"),
+        report_id=root.token("ReportId"),
         period=read_period(root.child("Period")),
         organisation=read_organisation(root.child("Organisation")),
-        plan_id=root.text("PlanId"),
+        plan_id=root.token("PlanId"),
         actions=tuple(
             ActionReport(
-                action_id=a.text("ActionId"),
+                action_id=a.token("ActionId"),
                 status=a.text("Status"),
                 summary=a.optional_text("Summary"),
             )

@@ -116,8 +116,8 @@ def write_action_assignment(assignment: ActionAssignment) -> etree._Element:
 
 def _read_plan_action(reader: Reader) -> PlanAction:
     return PlanAction(
-        action_id=reader.text("ActionId"),
-        measure=reader.text("Measure"),
+        action_id=reader.token("ActionId"),
+        measure=reader.token("Measure"),
         help_type=reader.text("HelpType"),
         responsible_agency=reader.text("ResponsibleAgency"),
         responsible_organisation=read_optional_organisation(
@@ -131,11 +131,11 @@ def _read_plan_action(reader: Reader) -> PlanAction:
 
 def read_support_plan(root: Reader) -> SupportPlan:
     return SupportPlan(
-        plan_id=root.text("PlanId"),
+        plan_id=root.token("PlanId"),
         version=root.number("Version"),
         period=read_period(root.child("Period")),
         approved_at=root.moment("ApprovedAt"),
-        approved_by=root.optional_text("ApprovedBy"),
+        approved_by=root.optional_token("ApprovedBy"),
         curator=read_specialist(root.child("Curator")),
         goals=root.optional_text("Goals"),
         actions=tuple(_read_plan_action(a) for a in root.child("Actions").children("Action")),
@@ -144,10 +144,10 @@ def read_support_plan(root: Reader) -> SupportPlan:
 
 def read_action_assignment(root: Reader) -> ActionAssignment:
     return ActionAssignment(
-        plan_id=root.text("PlanId"),
+        plan_id=root.token("PlanId"),
         plan_version=root.number("PlanVersion"),
-        action_id=root.text("ActionId"),
-        measure=root.text("Measure"),
+        action_id=root.token("ActionId"),
+        measure=root.token("Measure"),
         help_type=root.text("HelpType"),
         responsible_agency=root.text("ResponsibleAgency"),
         deadline=root.day("Deadline"),

@@ -135,7 +135,7 @@ def read_family_referral(root: Reader) -> FamilyReferral:
     adults = family.optional("Adults")
     reasons = root.optional("Reasons")
     return FamilyReferral(
-        referral_id=root.text("ReferralId"),
+        referral_id=root.token("ReferralId"),
         detected_at=root.moment("DetectedAt"),
         organisation=read_organisation(detected_by.child("Organisation")),
         specialist=read_specialist(detected_by.child("Specialist")),
@@ -151,8 +151,8 @@ def read_family_referral(root: Reader) -> FamilyReferral:
         ),
         urgency=root.text("Urgency"),
         circumstances=root.optional_text("Circumstances"),
-        attachments_ref=root.optional_text("AttachmentsRef"),
-        preferred_language=root.optional_text("PreferredLanguage"),
+        attachments_ref=root.optional_token("AttachmentsRef"),
+        preferred_language=root.optional_token("PreferredLanguage"),
     )
 
 
@@ -160,7 +160,7 @@ def read_referral_receipt(root: Reader) -> ReferralReceipt:
     return ReferralReceipt(
         referral_message_id=root.text("ReferralMessageId"),
         outcome=root.text("Outcome"),
-        registration_number=root.optional_text("RegistrationNumber"),
+        registration_number=root.optional_token("RegistrationNumber"),
         received_at=root.moment("ReceivedAt"),
         organisation=read_organisation(root.child("ResponsibleOrganisation")),
         curator=read_optional_specialist(root.optional("Curator")),

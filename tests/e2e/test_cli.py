@@ -101,6 +101,23 @@ def test_send_signs_with_the_senders_bundle_and_posts(
     assert "already" in again.output
 
 
+def test_send_names_the_envelope_error_before_it_looks_for_credentials(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    # Given an envelope whose header lost its Sender: no bundle can be chosen for it
+    envelope = make_envelope(sender="police")
+    for sender in envelope.findall("{*}Header/{*}Sender"):
+        envelope[0].remove(sender)
+    file = tmp_path / "no-sender.xml"
+    file.write_bytes(etree.tostring(envelope))
+
+    refused = cli.invoke(app, ["send", str(file), "--hub", "http://127.0.0.1:9"])
+
+    assert refused.exit_code == 1
+    assert "is not a valid envelope" in refused.stderr
+    assert "Sender" in refused.stderr
+
+
 def test_make_demo_runs_twice_on_the_embedded_stack(tmp_path: Path) -> None:
     # The demo owns its stack: no external database or broker.
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}

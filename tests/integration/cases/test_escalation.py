@@ -11,6 +11,7 @@ from hub.cli.app import app
 from hub.config import Settings
 from hub.escalation import escalate_overdue_actions
 from hub.ingest import Ingestor, build_ingestor
+from hub.regions import load_regions
 from hub.store import CaseAction, CaseDeadline, MessageLog, OutboxDelivery
 from schemas import parse_xml, payload_of, read_header
 from tests.conftest import Enqueued
@@ -18,6 +19,8 @@ from tests.factories import Signers
 from tests.integration.cases.story import CaseStory
 
 LATE = "ИПСС-0457-03"  # the health line, due yesterday
+#: The shipped regions, which the ``ingestor`` fixture's hub runs with.
+REGIONS = load_regions()
 
 
 def late_plan(ingestor: Ingestor, signers: Signers) -> CaseStory:
@@ -51,8 +54,10 @@ def test_an_overdue_action_is_escalated_once(
     late_plan(ingestor, signers)
     now = datetime.now(UTC)
 
-    first = escalate_overdue_actions(ingestor, session_factory, now=now)
-    again = escalate_overdue_actions(ingestor, session_factory, now=now + timedelta(hours=1))
+    first = escalate_overdue_actions(ingestor, session_factory, REGIONS, now=now)
+    again = escalate_overdue_actions(
+        ingestor, session_factory, REGIONS, now=now + timedelta(hours=1)
+    )
 
     assert (first, again) == (1, 0)
     with session_factory() as session:
@@ -100,7 +105,9 @@ def test_two_workers_at_once_send_one_notice(
     sent: list[int] = []
     threads = [
         threading.Thread(
-            target=lambda w=w: sent.append(escalate_overdue_actions(w, session_factory, now=now))
+            target=lambda w=w: sent.append(
+                escalate_overdue_actions(w, session_factory, REGIONS, now=now)
+            )
         )
         for w in workers
     ]

@@ -3,8 +3,11 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from hub.regions import ConfigInvalid, Deadline, DecisionBodyRule, load_regions
+from hub.routing import load_rules
+from hub.routing.rules import default_rules_file
 
 #: A valid region file; each bad case below changes one thing in it.
 VALID = """\
@@ -14,12 +17,15 @@ default: true
 address_names:
   - Тестовый край
 timezone: Asia/Kamchatka
+case_owner: social
 decision_bodies:
   sop:
     kind: kdn
+    partner: kdn
     name: КДН и ЗП
   tjs:
     kind: council
+    partner: social
     name: Межведомственный консилиум
 consent_before_decision: true
 deadlines:
@@ -81,8 +87,10 @@ def test_a_region_file_becomes_a_region() -> None:
     rules = load_regions()
     kamchatka = rules.get("kamchatka")
     assert kamchatka.name == "Камчатский край"
+    assert kamchatka.case_owner == "social"
     assert kamchatka.decision_bodies["tjs"] == DecisionBodyRule(
         kind="council",
+        partner="social",
         name="Межведомственный консилиум по социальному сопровождению семей с детьми",
     )
     assert set(kamchatka.stage_deadlines) == {
@@ -154,10 +162,10 @@ def test_the_valid_sample_loads(tmp_path: Path) -> None:
         ("consent_before_decision: true", "consent_before_decision: maybe", "consent",
          "valid boolean"),
         # A missing key is reported where its section's content starts.
-        ("  sop:\n    kind: kdn\n    name: КДН и ЗП\n", "", "  tjs:",
+        ("  sop:\n    kind: kdn\n    partner: kdn\n    name: КДН и ЗП\n", "", "  tjs:",
          "decision_bodies.sop: Field required"),
-        ("  tjs:\n    kind: council\n    name: Межведомственный консилиум\n", "", "  sop:",
-         "decision_bodies.tjs: Field required"),
+        ("  tjs:\n    kind: council\n    partner: social\n    name: Межведомственный консилиум\n",
+         "", "  sop:", "decision_bodies.tjs: Field required"),
         ("kind: council", "kind: konsilium", "konsilium", "decision_bodies.tjs.kind"),
         ("  medical:", "  medicine:", "medicine", "action_acceptance.medicine"),
         ("    - 2027-02-20", "    - 2027-02-19", "2027-02-19", "is a Friday"),
@@ -192,6 +200,56 @@ def test_a_wrong_region_file_names_file_line_and_reason(
     assert caught.value.line == _line_of_last(text, marker)
     assert reason in caught.value.reason
     assert str(caught.value).startswith(f"{file}:{caught.value.line}: ")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "marker", "reason"),
+    [
+        ("case_owner: social", "case_owner: opeka", "case_owner",
+         "case_owner: 'opeka' is not a partner of the routing rules "
+         "(they know education, employment, health, kdn, police, social)"),
+        ("    partner: kdn", "    partner: mvk", "partner: mvk",
+         "decision_bodies.sop.partner: 'mvk' is not a partner of the routing rules"),
+        ("    partner: social", "    partner: Social", "partner: Social",
+         "decision_bodies.tjs.partner: 'Social' is not a partner of the routing rules"),
+        ("    partner: kdn\n", "", "kind: kdn", "decision_bodies.sop.partner: Field required"),
+        ("case_owner: social\n", "", "version", "case_owner: Field required"),
+    ],
+    ids=["unknown-owner", "unknown-body-partner", "misspelt-partner", "no-partner", "no-owner"],
+)  # fmt: skip
+def test_a_partner_the_routing_rules_do_not_know_is_refused(
+    tmp_path: Path, old: str, new: str, marker: str, reason: str
+) -> None:
+    # Given the shipped routing rules, which know six partners and neither opeka nor mvk
+    text = VALID.replace(old, new)
+    file = _write(tmp_path, "test.yaml", text)
+
+    with pytest.raises(ConfigInvalid) as caught:
+        load_regions(tmp_path)
+
+    assert caught.value.file == file
+    assert caught.value.line == _line_of_last(text, marker)
+    assert reason in caught.value.reason
+    assert str(caught.value).startswith(f"{file}:{caught.value.line}: ")
+
+
+def test_a_partner_is_known_by_the_rules_the_hub_runs_with(tmp_path: Path) -> None:
+    # Given routing rules that add an interagency commission's system, mvk
+    rules = yaml.safe_load(default_rules_file().read_text(encoding="utf-8"))
+    rules["visibility"]["mvk"] = ["conduct", "social"]
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    regions = tmp_path / "regions"
+    regions.mkdir()
+    _write(regions, "test.yaml", VALID.replace("    partner: kdn", "    partner: mvk"))
+
+    # When the regions load against those rules, and against the shipped ones
+    loaded = load_regions(regions, load_rules(rules_file))
+    with pytest.raises(ConfigInvalid, match="'mvk' is not a partner"):
+        load_regions(regions)
+
+    # Then the commission decides СОП there
+    assert loaded.default.decision_partner("sop") == "mvk"
 
 
 def test_two_files_claiming_one_address_name_name_the_second(tmp_path: Path) -> None:

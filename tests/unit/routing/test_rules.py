@@ -19,6 +19,11 @@ def test_the_shipped_rules_route_every_message_type_of_the_catalogue() -> None:
     assert {t for t, _ in known_schemas()} <= set(rules.routes)
 
 
+def test_the_shipped_rules_know_the_six_partners() -> None:
+    # Region files may name only these (as case owner or a decision body's partner).
+    assert load_rules().partners == {"police", "social", "kdn", "health", "education", "employment"}
+
+
 def test_the_shipped_rules_keep_health_data_from_police_and_schools() -> None:
     rules = load_rules()
     assert "health" not in rules.visible_to("police")
@@ -40,8 +45,23 @@ def test_the_shipped_rules_keep_health_data_from_police_and_schools() -> None:
         ("version: 1\nmessage_types:\n  InformationRequest:\n    senders: [social]\n"
          "    recipients: []\n", 5, "nobody could receive it"),
         ("version: 1\nmessage_types: [unclosed\n", 3, "expected"),
+        ("version: 1\nmessage_types:\n  SupportPlan:\n    senders: [social]\n"
+         "    recipients: [$payload.ResponsibleAgency]\n", 5, "recipients"),
+        ("version: 1\nmessage_types:\n  CaseClosure:\n    senders: [social]\n"
+         "    recipients: [social,\n      $plan_executors]\n", 6,
+         "CaseClosure: $plan_executors is only for ActionAssignment, SupportPlan"),
+        ("version: 1\nmessage_types:\n  PeriodicReport:\n    senders: [health]\n"
+         "    recipients: [social]\n    when_category:\n      sop: [$plan_executors]\n", 7,
+         "PeriodicReport: $plan_executors is only for"),
+        ("version: 1\nmessage_types:\n  PeriodicReport:\n    senders: [health]\n"
+         "    recipients: [social]\n    when_category:\n      sop: [$kdn]\n", 7,
+         "when_category.sop"),
     ],
-    ids=["bad-code", "unknown-token", "unknown-key", "bad-class", "no-recipients", "not-yaml"],
+    ids=[
+        "bad-code", "unknown-token", "unknown-key", "bad-class", "no-recipients", "not-yaml",
+        "payload-token-retired", "executors-of-a-closure", "executors-by-category",
+        "unknown-category-token",
+    ],
 )  # fmt: skip
 def test_a_wrong_rules_file_names_file_line_and_reason(
     tmp_path: Path, text: str, line: int, reason: str
