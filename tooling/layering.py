@@ -62,7 +62,7 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
         "hub.store",
         "signing",
     ),
-    "hub.escalation": ("hub.cases", "hub.ingest"),
+    "hub.escalation": ("hub.cases", "hub.ingest", "hub.regions"),
     "hub.runtime": (
         "adapters.registry",
         "hub.config",
