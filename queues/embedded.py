@@ -10,8 +10,8 @@ user can connect, and there is no port to pick that another process could take f
 import contextlib
 import fcntl
 import hashlib
+import os
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +35,9 @@ STOP_TIMEOUT_S = 10.0
 _POLL_INTERVAL_S = 0.02
 #: The longest Unix socket path Linux takes (``sun_path`` is 108 bytes with its NUL).
 _MAX_SOCKET_PATH_BYTES = 107
+#: Where the socket of a data folder too deep for one goes, in a folder of its own
+#: (checked private): not $TMPDIR, which may be as deep as the data folder itself.
+_SHORT_SOCKET_ROOT = Path("/tmp")  # noqa: S108 - see _private_socket_folder
 
 
 class EmbeddedRedis:
@@ -65,13 +68,13 @@ class EmbeddedRedis:
     @property
     def socket_path(self) -> Path:
         """``<directory>/redis.sock``, or, where that path is too long for a Unix socket,
-        ``redis.sock`` in a folder of the system's temporary folder named by a hash of
-        ``directory`` — still one place per data folder, found alike by every process."""
+        ``/tmp/hub-redis-<uid>-<hash of directory>/redis.sock`` — still one place per data
+        folder, found alike by every process."""
         in_folder = self.directory / "redis.sock"
         if len(bytes(in_folder)) <= _MAX_SOCKET_PATH_BYTES:
             return in_folder
         digest = hashlib.sha256(bytes(self.directory)).hexdigest()[:16]
-        return Path(tempfile.gettempdir()) / f"hub-redis-{digest}" / "redis.sock"
+        return _SHORT_SOCKET_ROOT / f"hub-redis-{os.getuid()}-{digest}" / "redis.sock"
 
     @property
     def url(self) -> str:
@@ -94,12 +97,14 @@ class EmbeddedRedis:
 
         Raises:
           EmbeddedRedisFailed: the server exited or did not answer within
-            ``START_TIMEOUT_S``; its log is ``redis.log`` in ``directory``.
+            ``START_TIMEOUT_S`` (its log is ``redis.log`` in ``directory``), or the
+            socket's folder outside ``directory`` is not this user's alone.
         """
         if self._started:
             return self
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.socket_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.socket_path.parent != self.directory:
+            _make_private_folder(self.socket_path.parent)
         with self._lock():
             if not self._answers():
                 self._process = self._spawn()
@@ -127,6 +132,9 @@ class EmbeddedRedis:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            if self.socket_path.parent != self.directory:
+                with contextlib.suppress(OSError):  # not empty: a killed server's socket
+                    self.socket_path.parent.rmdir()
 
     def kill(self) -> None:
         """SIGKILL the server this instance started, as a crash would: no AOF fsync, no
@@ -202,6 +210,15 @@ class EmbeddedRedis:
         raise EmbeddedRedisFailed(
             f"embedded redis-server did not start; see {self.directory / 'redis.log'}"
         )
+
+
+def _make_private_folder(folder: Path) -> None:
+    """Make ``folder`` (mode 700), or check that the one there is this user's alone: in a
+    shared folder, another user's could hand our clients to a server of theirs."""
+    folder.mkdir(mode=0o700, exist_ok=True)
+    found = folder.lstat()
+    if found.st_uid != os.getuid() or found.st_mode & 0o077 or folder.is_symlink():
+        raise EmbeddedRedisFailed(f"{folder} is not this user's alone; remove it")
 
 
 def _client(socket_path: Path, *, timeout_s: float) -> redis.Redis:

@@ -115,7 +115,11 @@ def test_a_folder_too_deep_for_a_socket_path_gets_one_in_the_temporary_folder(
         assert len(bytes(server.socket_path)) <= 107
         assert server.socket_path == EmbeddedRedis(deep).socket_path
         assert server.socket_path != EmbeddedRedis(tmp_path).socket_path
+        assert server.socket_path.parent.stat().st_mode & 0o777 == 0o700
         assert _ping(server.url)
+
+    # And that folder goes with the server
+    assert not server.socket_path.parent.exists()
 
 
 def test_a_server_that_cannot_start_is_reported(data_dir: Path) -> None:
@@ -130,3 +134,16 @@ def test_a_server_that_cannot_start_is_reported(data_dir: Path) -> None:
 def test_url_before_start_is_a_programming_error(data_dir: Path) -> None:
     with pytest.raises(RuntimeError, match="not started"):
         _ = EmbeddedRedis(data_dir).url
+
+
+def test_a_socket_folder_others_may_enter_is_refused(tmp_path: Path) -> None:
+    # Given the short socket folder of a deep data folder, made open to everyone first
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    folder = EmbeddedRedis(deep).socket_path.parent
+    folder.mkdir(mode=0o755)
+    try:
+        # Then no server starts there
+        with pytest.raises(EmbeddedRedisFailed, match="not this user's alone"):
+            EmbeddedRedis(deep).start()
+    finally:
+        folder.rmdir()
