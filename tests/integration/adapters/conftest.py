@@ -129,8 +129,9 @@ def start_with_hub(dev_pki: DevPki, tmp_path: Path) -> Iterator[StartWithHub]:
         client.close()
 
 
-def wait_for(condition: Callable[[], object], *, timeout_s: float = 10.0) -> None:
-    """Poll ``condition`` until it is true, or fail after ``timeout_s`` (no fixed sleeps)."""
+def wait_for(condition: Callable[[], object], *, timeout_s: float = 30.0) -> None:
+    """Poll ``condition`` until it is true, or fail after ``timeout_s`` (no fixed sleeps);
+    generous, since a loaded machine may keep a simulator's loop waiting for a core."""
     deadline = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > deadline:
