@@ -59,8 +59,9 @@ State = dict[str, Any]
 
 #: How often the reply outbox retries pending replies, in seconds.
 REPLY_INTERVAL_S = 0.3
-#: How long ``SimulatorServer.start`` waits for the port to answer, in seconds.
-STARTUP_DEADLINE_S = 10.0
+#: How long ``SimulatorServer.start`` waits for the app to start, in seconds: generous,
+#: since a loaded machine may take long to schedule the server's thread.
+STARTUP_DEADLINE_S = 60.0
 
 
 # Options and entry point
@@ -455,12 +456,22 @@ def control_routes(switch: OutageSwitch, state_view: Callable[[], object]) -> li
 
 
 class SimulatorServer:
-    """Runs an ASGI app under uvicorn in a thread on ``host:port`` (port 0 picks a free one)."""
+    """Runs an ASGI app under uvicorn in a thread on ``host:port``.
+
+    It binds the socket itself and hands it to uvicorn, so ``port`` 0 gets a free port
+    with no window for another process to take it; ``port`` tells which one. A given
+    port is bound with ``SO_REUSEADDR``, so it may be one the caller holds reserved
+    (``tooling.rig.ReservedPort``).
+    """
 
     def __init__(self, app: Starlette, host: str = "127.0.0.1", port: int = 0) -> None:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
+        try:
+            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._socket.bind((host, port))
+        except OSError:
+            self._socket.close()
+            raise
         self.host, self.port = self._socket.getsockname()[:2]
         config = uvicorn.Config(app, log_level="warning", lifespan="on", ws="none")
         self._server = uvicorn.Server(config)
@@ -474,7 +485,7 @@ class SimulatorServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> SimulatorServer:
-        """Start serving and return once the app has started, or raise.
+        """Start serving and return once the app has started, or stop it again and raise.
 
         Raises:
             RuntimeError: the server did not start within ``STARTUP_DEADLINE_S``.
@@ -483,6 +494,7 @@ class SimulatorServer:
         deadline = time.monotonic() + STARTUP_DEADLINE_S
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
                 raise RuntimeError(f"simulator on {self.url} did not start")
             time.sleep(0.01)
         return self

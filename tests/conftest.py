@@ -22,8 +22,8 @@ from hub.config import Settings
 from hub.ingest import Ingestor, build_ingestor
 from hub.partners import register_partner
 from hub.store import DeliveryMode, make_engine, make_session_factory
-from hub.store.migrate import upgrade
 from signing import DevPki
+from tests.databases import PostgresTemplate, SqliteTemplate, postgres_schema_url
 from tests.factories import Signers
 from tests.stack import RunningHub, fast_settings, running_hub
 
@@ -94,30 +94,51 @@ def postgres_admin_engine() -> Iterator[Engine]:
     engine.dispose()
 
 
-def _postgres_url_with_schema(postgres_admin_engine: Engine) -> Iterator[str]:
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with postgres_admin_engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with postgres_admin_engine.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
+    """This process's migrated SQLite file (tests/databases.py)."""
+    return SqliteTemplate(tmp_path_factory.mktemp("sqlite-template"))
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_admin_engine: Engine) -> Iterator[PostgresTemplate]:
+    """This process's migrated PostgreSQL schemas (tests/databases.py)."""
+    template = PostgresTemplate(postgres_admin_engine, POSTGRES_URL)
+    yield template
+    template.drop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[str]:
-    """An empty database of each kind: SQLite under the data folder, a fresh PostgreSQL schema."""
+def database_url(request: pytest.FixtureRequest, data_dir: Path) -> str:
+    """A database of each kind, migrated to head and holding nothing of another test:
+    SQLite under the data folder, PostgreSQL in a schema of this process's own."""
+    if request.param == "sqlite":
+        template: SqliteTemplate = request.getfixturevalue("sqlite_template")
+        return template.copy_to(data_dir / "hub.db")
+    postgres: PostgresTemplate = request.getfixturevalue("postgres_template")
+    return postgres.reset()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[str]:
+    """An empty database of each kind, for tests that migrate it themselves."""
     if request.param == "sqlite":
         yield f"sqlite:///{data_dir / 'hub.db'}"
-    else:
-        yield from _postgres_url_with_schema(request.getfixturevalue("postgres_admin_engine"))
+        return
+    admin: Engine = request.getfixturevalue("postgres_admin_engine")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield postgres_schema_url(POSTGRES_URL, schema)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
-    upgrade(engine)
     yield engine
     engine.dispose()
 
@@ -250,10 +271,8 @@ def ingestor(
 
 
 @pytest.fixture
-def hub_api(
-    data_dir: Path, database_url: str, engine: Engine, redis_url: str, pki: DevPki
-) -> Iterator[RunningHub]:
-    """The hub's API on a real server (no worker, no simulators); ``engine`` has migrated."""
+def hub_api(data_dir: Path, database_url: str, redis_url: str, pki: DevPki) -> Iterator[RunningHub]:
+    """The hub's API on a real server (no worker, no simulators)."""
     with running_hub(
         fast_settings(data_dir, database_url, redis_url), pki, worker=False, simulators=False
     ) as running:

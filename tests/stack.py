@@ -6,7 +6,7 @@ real Redis, the simulators' HTTP and SOAP servers, and onboarded credentials.
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from hub.runtime import HubRuntime, build_runtime, utc_now
 from queues import run_worker
 from signing import DevPki
 from tooling.demo.stack import DEMO_PARTNERS, partner_endpoint
-from tooling.rig import free_port
+from tooling.rig import ReservedPort
 
 SIMULATORS = {"police": police_simulator, "social": social_simulator, "kdn": kdn_simulator}
 
@@ -64,45 +64,44 @@ def running_hub(
     settings: Settings, pki: DevPki, *, worker: bool = True, simulators: bool = True
 ) -> Iterator[RunningHub]:
     """Onboard the three partners, start the API, a worker and the simulators; stop them all."""
-    hub_port = free_port()
-    ports = {code: free_port() for code in DEMO_PARTNERS}
-    exchange_root = settings.data_dir / "exchange"
-    runtime = build_runtime(settings)
-    keys = {}
-    with runtime.session_factory.begin() as session:
-        for code, organisation in DEMO_PARTNERS.items():
-            bundle = onboard_partner(
-                session, pki, data_dir=settings.data_dir, code=code,
-                organisation=organisation,
-                endpoint=partner_endpoint(code, ports[code], exchange_root), now=utc_now(),
-            )  # fmt: skip
-            keys[code] = bundle.api_key
-    server = SimulatorServer(create_app(runtime), port=hub_port).start()
-    hub = RunningHub(settings, runtime, server.url, keys)
-    stop = threading.Event()
-    worker_thread = threading.Thread(
-        target=run_worker,
-        args=(settings, runtime.session_factory, ADAPTERS),
-        kwargs={"stop": stop},
-        daemon=True,
-    )
-    if worker:
-        worker_thread.start()
-    clients: list[HubClient] = []
-    try:
+    with ExitStack() as cleanup:
+        # Each port is held while the hub runs (tooling.rig.ports): no other process can
+        # take one between onboarding and the server's start, and the endpoints of the
+        # partners with no simulator here refuse connections.
+        ports = {
+            name: cleanup.enter_context(ReservedPort()).port for name in ("hub", *DEMO_PARTNERS)
+        }
+        exchange_root = settings.data_dir / "exchange"
+        runtime = build_runtime(settings)
+        cleanup.callback(runtime.close)
+        keys = {}
+        with runtime.session_factory.begin() as session:
+            for code, organisation in DEMO_PARTNERS.items():
+                bundle = onboard_partner(
+                    session, pki, data_dir=settings.data_dir, code=code,
+                    organisation=organisation,
+                    endpoint=partner_endpoint(code, ports[code], exchange_root), now=utc_now(),
+                )  # fmt: skip
+                keys[code] = bundle.api_key
+        server = SimulatorServer(create_app(runtime), port=ports["hub"]).start()
+        cleanup.callback(server.stop)
+        hub = RunningHub(settings, runtime, server.url, keys)
+        if worker:
+            stop = threading.Event()
+            worker_thread = threading.Thread(
+                target=run_worker,
+                args=(settings, runtime.session_factory, ADAPTERS),
+                kwargs={"stop": stop},
+                daemon=True,
+            )
+            worker_thread.start()
+            cleanup.callback(worker_thread.join, timeout=30)
+            cleanup.callback(stop.set)
         if simulators:
             for code, module in SIMULATORS.items():
-                clients.append(hub.client(code))
-                app = module.create_app(settings.data_dir / "sim" / code, clients[-1])
+                client = hub.client(code)
+                cleanup.callback(client.close)
+                app = module.create_app(settings.data_dir / "sim" / code, client)
                 hub.simulators[code] = SimulatorServer(app, port=ports[code]).start()
+                cleanup.callback(hub.simulators[code].stop)
         yield hub
-    finally:
-        for simulator in hub.simulators.values():
-            simulator.stop()
-        for client in clients:
-            client.close()
-        stop.set()
-        if worker:
-            worker_thread.join(timeout=30)
-        server.stop()
-        runtime.close()

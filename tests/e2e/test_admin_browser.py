@@ -29,7 +29,7 @@ from tests.browser import headless_chromium
 from tests.factories import Signers, make_envelope
 from tests.integration.queues.http_partner import HTTP_ADAPTER
 from tests.stack import RunningHub, fast_settings, running_hub
-from tooling.rig import free_port
+from tooling.rig import ReservedPort
 
 PASSWORD = "пароль-администратора-2026"
 #: Playwright's wait for any one expectation, in milliseconds.
@@ -45,10 +45,15 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 class Receiver:
     """A partner's HTTP endpoint on a fixed loopback port that can be stopped and started
-    again; ``received`` keeps every MessageId it answered 200 to, across restarts."""
+    again; ``received`` keeps every MessageId it answered 200 to, across restarts.
+
+    The port is held from the start (``tooling.rig.ports``), so it stays the partner's
+    while the server is down: connections are refused then, never answered by another.
+    """
 
     def __init__(self) -> None:
-        self.port = free_port()
+        self._port = ReservedPort()
+        self.port = self._port.port
         self.received: list[str] = []
         self._lock = threading.Lock()
         self._server: http.server.ThreadingHTTPServer | None = None
@@ -85,6 +90,11 @@ class Receiver:
             self._thread.join()
             self._server = self._thread = None
 
+    def release(self) -> None:
+        """Stop, and give the port back."""
+        self.stop()
+        self._port.release()
+
     def count(self, message_id: str) -> int:
         with self._lock:
             return self.received.count(message_id)
@@ -94,7 +104,7 @@ class Receiver:
 def receiver() -> Iterator[Receiver]:
     partner = Receiver()
     yield partner
-    partner.stop()
+    partner.release()
 
 
 @pytest.fixture

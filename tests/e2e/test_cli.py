@@ -29,7 +29,7 @@ from signing import DevPki, TrustStore, XmlVerifier
 from tests.factories import Signers, make_envelope
 from tests.stack import RunningHub
 from tooling.demo import run_demo
-from tooling.rig import free_port
+from tooling.rig import ReservedPort
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -157,10 +157,8 @@ def _the_demo_curator_sees_the_late_action(demo_output: str, env: dict[str, str]
     case_ref, curator_login = named.groups()
     curator = (curator_login, accounts[curator_login])
     officer = ("health.kamchatka", accounts["health.kamchatka"])
-    port = free_port()
-    serve = _start_serve(env, port, "--no-worker")
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with _serving(env, "--no-worker") as (serve, port):
+        base = f"http://127.0.0.1:{port}"
         _wait_ready(base + "/readyz", serve)
         with _logged_in(base, *curator) as http:
             listing = http.get("/cases")
@@ -184,9 +182,6 @@ def _the_demo_curator_sees_the_late_action(demo_output: str, env: dict[str, str]
             # Its path: the deliveries with their attempts, and the signature checked again.
             assert "Доставка №" in message.text
             assert "Подпись верна" in message.text
-    finally:
-        serve.terminate()
-        serve.wait(timeout=60)
 
 
 @contextlib.contextmanager
@@ -209,9 +204,7 @@ def test_serve_stops_on_sigterm_and_takes_its_redis_down(tmp_path: Path) -> None
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env["HUB_DATA_DIR"] = str(data)
     subprocess.run([sys.executable, "-m", "hub.cli", "pki", "init"], env=env, check=True)
-    port = free_port()
-    serve = _start_serve(env, port)
-    try:
+    with _serving(env) as (serve, port):
         _wait_ready(f"http://127.0.0.1:{port}/readyz", serve)
         redis_pid = int((data / "redis" / "redis.pid").read_text())
 
@@ -221,20 +214,25 @@ def test_serve_stops_on_sigterm_and_takes_its_redis_down(tmp_path: Path) -> None
         # Then it exits cleanly, and the Redis it started is gone with it
         assert serve.wait(timeout=60) == 0
         assert not Path(f"/proc/{redis_pid}").exists()
-    finally:
-        if serve.poll() is None:
-            serve.kill()
-            serve.wait()
 
 
-def _start_serve(env: dict[str, str], port: int, *options: str) -> "subprocess.Popen[bytes]":
-    """`hub serve` as a process of its own, on ``port``."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "serve", "--port", str(port), *options],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+@contextlib.contextmanager
+def _serving(env: dict[str, str], *options: str) -> Iterator[tuple["subprocess.Popen[bytes]", int]]:
+    """`hub serve` as a process of its own, on a port held for it from before its start
+    until after its end (``tooling.rig.ports``); terminated on leaving, if still running."""
+    with ReservedPort() as reserved:
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "serve", "--port", str(reserved.port), *options],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            yield serve, reserved.port
+        finally:
+            if serve.poll() is None:
+                serve.terminate()
+            serve.wait(timeout=60)
 
 
 def _wait_ready(
@@ -278,18 +276,17 @@ def test_key_and_certificate_rotations_reach_a_running_hub_serve(
     _ok(cli, "partners", "add", "kdn", "-o", "КДН и ЗП", "--endpoint", "http://127.0.0.1:9/soap")
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env |= {"HUB_DATA_DIR": str(data_dir), "HUB_CRL_RECHECK_S": "0"}
-    port = free_port()
-    serve = _start_serve(env, port, "--no-worker")
-    hub_url = f"http://127.0.0.1:{port}"
     old_bundle = tmp_path / "police-old"
 
-    def send(credentials: Path | None = None) -> Result:
-        envelope = tmp_path / f"referral-{time.monotonic_ns()}.xml"
-        envelope.write_bytes(etree.tostring(make_envelope(sender="police")))
-        extra = ["--credentials", str(credentials)] if credentials else []
-        return cli.invoke(app, ["send", str(envelope), "--hub", hub_url, *extra])
+    with _serving(env, "--no-worker") as (serve, port):
+        hub_url = f"http://127.0.0.1:{port}"
 
-    try:
+        def send(credentials: Path | None = None) -> Result:
+            envelope = tmp_path / f"referral-{time.monotonic_ns()}.xml"
+            envelope.write_bytes(etree.tostring(make_envelope(sender="police")))
+            extra = ["--credentials", str(credentials)] if credentials else []
+            return cli.invoke(app, ["send", str(envelope), "--hub", hub_url, *extra])
+
         _wait_ready(f"{hub_url}/readyz", serve)
         assert send().exit_code == 0
         pki = DevPki(data_dir / "pki")
@@ -310,9 +307,6 @@ def test_key_and_certificate_rotations_reach_a_running_hub_serve(
         assert refused.exit_code == 1
         assert "refused signature.revoked (403)" in refused.stderr
         assert send().exit_code == 0, "the new one is not revoked"
-    finally:
-        serve.terminate()
-        serve.wait(timeout=60)
 
     second_hub = pki.signing_key("hub").certificate
     engine = make_engine(Settings(data_dir=data_dir).effective_database_url)

@@ -24,8 +24,7 @@ from typer.testing import CliRunner
 
 from hub.cli import app
 from signing import DevPki
-from tests.e2e.test_cli import _start_serve, _wait_ready
-from tooling.rig import free_port
+from tests.e2e.test_cli import _serving, _wait_ready
 
 
 def _server_certificate(pki: DevPki, directory: Path) -> tuple[Path, Path]:
@@ -72,21 +71,16 @@ def mtls_hub(tmp_path: Path) -> Iterator[tuple[str, DevPki]]:
     subprocess.run([sys.executable, "-m", "hub.cli", "pki", "init"], env=env, check=True)
     pki = DevPki(data / "pki")
     cert, key = _server_certificate(pki, tmp_path)
-    port = free_port()
-    serve = _start_serve(
-        env, port, "--no-worker", "--tls-cert", str(cert), "--tls-key", str(key),
+    with _serving(
+        env, "--no-worker", "--tls-cert", str(cert), "--tls-key", str(key),
         "--tls-client-ca", str(pki.ca_certificate_path),
-    )  # fmt: skip
-    try:
+    ) as (serve, port):  # fmt: skip
         # Readiness asked over mutual TLS too: the port speaks nothing else.
         partner = pki.issue("police", "ОМВД")
         base = f"https://127.0.0.1:{port}"
         with _client(pki, (partner.cert_path, partner.key_path)) as client:
             _wait_ready(base + "/readyz", serve, get=client.get)
         yield base, pki
-    finally:
-        serve.terminate()
-        serve.wait(timeout=60)
 
 
 def _client(pki: DevPki, cert: tuple[Path, Path] | None) -> httpx.Client:

@@ -10,11 +10,12 @@ import pytest
 
 from hub.config import Settings
 from signing import DevPki
+from tests.databases import SqliteTemplate
 
 
 @pytest.fixture
-def database_url(data_dir: Path) -> str:
-    return f"sqlite:///{data_dir / 'hub.db'}"
+def database_url(data_dir: Path, sqlite_template: SqliteTemplate) -> str:
+    return sqlite_template.copy_to(data_dir / "hub.db")
 
 
 @pytest.fixture

@@ -120,7 +120,7 @@ FAULTS: dict[str, Callable[[Target, random.Random], str]] = {
 def available_faults(target: Target) -> list[str]:
     """The faults this target can have."""
     rig = target.rig
-    redis_broker = rig.broker_url.startswith("redis")
+    redis_broker = rig.broker_url.startswith(("redis", "unix"))
     unavailable = {
         "kill_worker": not rig.worker_names,
         "restart_redis": not rig.owns_redis,

@@ -37,10 +37,10 @@ def run_demo(settings: Settings, console: Console) -> bool:
     started = datetime.now(UTC)
     stamp = started.strftime("%Y%m%d%H%M%S")
     stack = DemoStack(settings, run_dir=settings.data_dir / "demo" / stamp)
-    with console.status("Подготовка: PKI, база данных, регистрация партнёров…"):
-        stack.prepare()
-    console.print(f"[green]✓[/green] PKI, база и партнёры готовы ({settings.data_dir})")
     with stack:
+        with console.status("Подготовка: PKI, база данных, регистрация партнёров…"):
+            stack.prepare()
+        console.print(f"[green]✓[/green] PKI, база и партнёры готовы ({settings.data_dir})")
         with console.status("Запуск: Redis, узел (API и обработчик), симуляторы ПДН, КЦСОН, КДН…"):
             stack.start()
         console.print(

@@ -1,7 +1,8 @@
 """The demo's running system: one Redis, the hub's API and worker, three partner simulators.
 
-Each part is a real process on a free loopback port, as in production; the demo
-owns the embedded Redis and hands its URL to the others. Logs go to files under
+Each part is a real process on a loopback port the stack holds for it from onboarding
+to the end (``tooling.rig.ports``), as in production; the demo owns the embedded Redis
+and hands its URL to the others. Logs go to files under
 ``<data dir>/demo/logs`` so the console shows only the story.
 """
 
@@ -17,7 +18,7 @@ from hub.store import make_engine, make_session_factory
 from hub.store.migrate import upgrade
 from queues import EmbeddedRedis
 from signing import DevPki
-from tooling.rig import ProcessGroup, ProcessSpec, child_env, free_port, http_probe
+from tooling.rig import ProcessGroup, ProcessSpec, child_env, http_probe
 
 #: The partner systems of the demo: code → organisation.
 DEMO_PARTNERS = {
@@ -82,14 +83,15 @@ class DemoStack:
         return f"http://127.0.0.1:{self._ports[name]}"
 
     def prepare(self) -> None:
-        """PKI, database schema and partner onboarding (endpoints on fresh ports)."""
+        """PKI, database schema and partner onboarding (endpoints on ports held until
+        ``stop()``)."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         pki = DevPki(self.settings.pki_dir)
         pki.init()
         engine = make_engine(self.settings.effective_database_url)
         try:
             upgrade(engine)
-            ports = {name: free_port() for name in ("hub", *DEMO_PARTNERS)}
+            ports = {name: self.processes.reserve_port() for name in ("hub", *DEMO_PARTNERS)}
             with make_session_factory(engine).begin() as session:
                 for code, organisation in DEMO_PARTNERS.items():
                     onboard_partner(
@@ -147,7 +149,8 @@ class DemoStack:
         self.processes.wait_until_ready()
 
     def stop(self) -> None:
-        """Stop every process (SIGTERM, then SIGKILL after a grace period) and Redis."""
+        """Stop every process (SIGTERM, then SIGKILL after a grace period) and Redis, and
+        give the ports back."""
         try:
             self.processes.stop()
         finally:

@@ -1,12 +1,12 @@
 """Real processes for fault tests, chaos runs and benchmarks: the hub's APIs and workers, a
 broker and a recording partner, each killable and restartable by name."""
 
+from tooling.rig.ports import ReservedPort
 from tooling.rig.processes import (
     ManagedProcess,
     ProcessGroup,
     ProcessSpec,
     child_env,
-    free_port,
     http_probe,
 )
 from tooling.rig.receiver import ArrivalLog, Mode, Receiver
@@ -27,6 +27,7 @@ __all__ = [
     "ProcessGroup",
     "ProcessSpec",
     "child_env",
-    "free_port",
     "http_probe",
+    # Ports
+    "ReservedPort",
 ]

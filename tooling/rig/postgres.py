@@ -1,10 +1,13 @@
-"""A private PostgreSQL cluster for fault runs: its own data folder and port, trust auth.
+"""A private PostgreSQL cluster for fault runs: its own data folder and socket, trust auth.
 
 Stopping and restarting the machine's shared server would break everyone else's
 work; a cluster of our own (``initdb`` + ``pg_ctl``) can be stopped, crashed and
 started at will. PostgreSQL refuses to run as root, so as root the tools run as the
 ``postgres`` user (``runuser``) on a folder it owns — a fresh one under the system's
 temporary folder, since a caller's own temporary folders are private to it.
+
+It listens on a Unix socket in that folder and on no TCP port: there is no port to
+pick that another process could take first, and a restart is found where it was.
 """
 
 import os
@@ -16,8 +19,6 @@ from types import TracebackType
 from typing import Literal, Self
 
 import psycopg
-
-from tooling.rig.processes import free_port
 
 __all__ = ["PG_BIN_DIR", "PrivatePostgres", "StopMode"]
 
@@ -33,20 +34,19 @@ StopMode = Literal["fast", "immediate"]
 
 
 class PrivatePostgres:
-    """One cluster in a new temporary folder (``data/``, ``postgres.log``), on a free port;
+    """One cluster in a new temporary folder (``data/``, ``postgres.log``, its socket);
     ``remove()`` (or leaving the ``with`` block) stops it and deletes the folder."""
 
     def __init__(self) -> None:
         self.directory = Path(tempfile.mkdtemp(prefix="hub-pg-"))
         if os.geteuid() == 0:
             shutil.chown(self.directory, "postgres")
-        self.port = free_port()
         self._running = False
 
     @property
     def url(self) -> str:
-        """The hub's ``DATABASE_URL`` for the cluster's database."""
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{DATABASE}"
+        """The hub's ``DATABASE_URL`` for the cluster's database (through its socket)."""
+        return f"postgresql+psycopg://postgres@/{DATABASE}?host={self.directory}"
 
     @property
     def data_dir(self) -> Path:
@@ -64,13 +64,14 @@ class PrivatePostgres:
         if first:
             self._run("initdb", "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
                       "-E", "UTF8", "--no-sync")  # fmt: skip
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
+        options = f"-c listen_addresses='' -c unix_socket_directories='{self.directory}'"
         self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.directory / "postgres.log"),
                   "-w", "-t", str(PG_CTL_TIMEOUT_S), "-o", options, "start")  # fmt: skip
         self._running = True
         if first:
-            admin = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-            with psycopg.connect(admin, autocommit=True) as connection:
+            with psycopg.connect(
+                host=str(self.directory), user="postgres", dbname="postgres", autocommit=True
+            ) as connection:
                 connection.execute(f"CREATE DATABASE {DATABASE}")
         return self
 
@@ -83,7 +84,7 @@ class PrivatePostgres:
         self._running = False
 
     def restart(self, mode: StopMode = "fast") -> None:
-        """Stop (``mode``) and start again on the same port and data."""
+        """Stop (``mode``) and start again on the same socket and data."""
         self.stop(mode)
         self.start()
 

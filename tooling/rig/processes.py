@@ -2,12 +2,12 @@
 answer, killed like a crash, stopped like a deployment.
 
 Shared by the demo's stack and the fault rig: both run the hub's parts as real
-processes on free loopback ports, and must never leave one behind.
+processes on loopback ports the group holds for them (``tooling.rig.ports``), and must
+never leave one behind.
 """
 
 import os
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -17,6 +17,8 @@ from pathlib import Path
 
 import httpx
 
+from tooling.rig.ports import ReservedPort
+
 __all__ = [
     "STARTUP_DEADLINE_S",
     "STOP_GRACE_S",
@@ -25,7 +27,6 @@ __all__ = [
     "ProcessSpec",
     "child_env",
     "Probe",
-    "free_port",
     "http_probe",
 ]
 
@@ -38,14 +39,6 @@ _PROBE_INTERVAL_S = 0.2
 
 #: Answers whether a started process is ready; called again until it says so.
 Probe = Callable[["ManagedProcess"], bool]
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on now (another process may still take it first)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def http_probe(url: str) -> Probe:
@@ -87,7 +80,8 @@ class ManagedProcess:
 
 
 class ProcessGroup:
-    """The processes one rig started, by name; ``stop()`` ends every one of them.
+    """The processes one rig started, by name, and the ports they listen on; ``stop()``
+    ends every one of them, then gives the ports back.
 
     Each process gets its own session (``start_new_session``): a Ctrl-C in the terminal
     reaches only the rig, which then stops its children in order instead of all of them
@@ -101,12 +95,23 @@ class ProcessGroup:
         # group starts nothing more, or that process would outlive its rig.
         self._lock = threading.Lock()
         self._stopped = False
+        self._ports: list[ReservedPort] = []
 
     def __getitem__(self, name: str) -> ManagedProcess:
         try:
             return self.processes[name]
         except KeyError:
             raise KeyError(f"no process named {name!r}; have {sorted(self.processes)}") from None
+
+    def reserve_port(self) -> int:
+        """A loopback port for one of the group's servers, held until ``stop()``: a killed
+        and restarted server gets it back, and no one else can take it meanwhile."""
+        with self._lock:
+            if self._stopped:
+                raise RuntimeError("not reserving a port: the processes are being stopped")
+            reserved = ReservedPort()
+            self._ports.append(reserved)
+        return reserved.port
 
     def spawn(self, spec: ProcessSpec) -> ManagedProcess:
         """Start ``spec`` (replacing a stopped process of that name); output appends to
@@ -178,7 +183,8 @@ class ProcessGroup:
 
     def stop(self) -> None:
         """SIGTERM every process (in reverse start order), then SIGKILL those still running
-        after ``STOP_GRACE_S``; from then on the group starts nothing. Safe to call twice."""
+        after ``STOP_GRACE_S``, then give the ports back; from then on the group starts
+        nothing. Safe to call twice."""
         with self._lock:
             self._stopped = True
             chosen = [*self.processes.values()]
@@ -193,6 +199,8 @@ class ProcessGroup:
             except subprocess.TimeoutExpired:
                 managed.process.kill()
                 managed.process.wait()
+        for reserved in self._ports:
+            reserved.release()
 
 
 def child_env(extra: Mapping[str, str]) -> dict[str, str]:

@@ -232,8 +232,9 @@ def _soap_ack(tag: str, message_id: str) -> Response:
 class Receiver:
     """The rig's handle on the receiver process: its URL, its fault mode, its records."""
 
-    def __init__(self, url: str, db: Path) -> None:
-        self.url = url
+    def __init__(self, port: int, db: Path) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
         self.db = db
 
     def endpoint(self, code: str) -> str:

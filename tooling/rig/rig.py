@@ -32,7 +32,6 @@ from tooling.rig.processes import (
     ProcessGroup,
     ProcessSpec,
     child_env,
-    free_port,
     http_probe,
 )
 from tooling.rig.receiver import ENDPOINT_PATHS, Receiver
@@ -107,8 +106,8 @@ class Rig:
         self.data_dir = options.data_dir.resolve()
         self.database_url = options.effective_database_url
         self.processes = ProcessGroup(self.data_dir / "logs")
-        self.api_urls: list[str] = []
-        self.receiver = Receiver(f"http://127.0.0.1:{free_port()}", self.data_dir / "receiver.db")
+        self._api_ports: list[int] = []
+        self._receiver: Receiver | None = None
         self._redis: EmbeddedRedis | None = None
         self._broker_url = options.broker_url
         self._engine: Engine | None = None
@@ -121,6 +120,17 @@ class Rig:
         if self._broker_url is None:
             raise RuntimeError("the rig is not started")
         return self._broker_url
+
+    @property
+    def api_urls(self) -> list[str]:
+        """The base URL of each API process, ``api-0`` first."""
+        return [f"http://127.0.0.1:{port}" for port in self._api_ports]
+
+    @property
+    def receiver(self) -> Receiver:
+        if self._receiver is None:
+            raise RuntimeError("the rig is not started")
+        return self._receiver
 
     @property
     def owns_redis(self) -> bool:
@@ -138,6 +148,10 @@ class Rig:
     def start(self) -> Self:
         """Dev PKI, migrations, onboarding, then the processes; returns when all answer."""
         try:
+            # Every port is held from here until stop(), across kills and restarts: the
+            # partners' endpoints and the clients' API URLs stay true (tooling.rig.ports).
+            self._receiver = Receiver(self.processes.reserve_port(), self.data_dir / "receiver.db")
+            self._api_ports = [self.processes.reserve_port() for _ in self.api_names]
             self._prepare()
             if self._broker_url is None:
                 self._redis = EmbeddedRedis(self.data_dir).start()
@@ -169,9 +183,8 @@ class Rig:
                     redis.kill()
                 if self._stopped:
                     raise RuntimeError("not restarting redis: the rig is stopping")
-                # Same port: the hub's processes were told where their broker is.
-                port = int(self.broker_url.rsplit(":", 1)[1].split("/")[0])
-                self._redis = EmbeddedRedis(self.data_dir, port=port).start()
+                # The same socket in the same folder: where the hub's processes look for it.
+                self._redis = EmbeddedRedis(self.data_dir).start()
         else:
             self.processes.restart(name)
 
@@ -249,21 +262,17 @@ class Rig:
     def _spawn_all(self) -> None:
         env = self.hub_env()
         hub = [sys.executable, "-m", "hub.cli"]
-        port = self.receiver.url.rsplit(":", 1)[1]
         self.processes.spawn(
             ProcessSpec(
                 "receiver",
-                [sys.executable, "-m", "tooling.rig.receiver", "--port", port,
+                [sys.executable, "-m", "tooling.rig.receiver", "--port", str(self.receiver.port),
                  "--db", str(self.receiver.db)],
                 env,
                 http_probe(self.receiver.url + "/control/mode"),
             )
         )  # fmt: skip
-        for name in self.api_names:
-            api_port = free_port()
-            url = f"http://127.0.0.1:{api_port}"
-            self.api_urls.append(url)
-            command = [*hub, "serve", "--no-worker", "--port", str(api_port)]
+        for name, port, url in zip(self.api_names, self._api_ports, self.api_urls, strict=True):
+            command = [*hub, "serve", "--no-worker", "--port", str(port)]
             self.processes.spawn(ProcessSpec(name, command, env, http_probe(url + "/readyz")))
         for name in self.worker_names:
             self.processes.spawn(ProcessSpec(name, [*hub, "worker"], env, self._heartbeat_probe))

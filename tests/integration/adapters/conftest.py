@@ -140,8 +140,9 @@ def payload_as(message: c.CanonicalMessage, kind: type[P]) -> P:
     return message.payload
 
 
-def wait_for(condition: Callable[[], object], *, timeout_s: float = 10.0) -> None:
-    """Poll ``condition`` until it is true, or fail after ``timeout_s`` (no fixed sleeps)."""
+def wait_for(condition: Callable[[], object], *, timeout_s: float = 30.0) -> None:
+    """Poll ``condition`` until it is true, or fail after ``timeout_s`` (no fixed sleeps);
+    generous, since a loaded machine may keep a simulator's loop waiting for a core."""
     deadline = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > deadline:

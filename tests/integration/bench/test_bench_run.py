@@ -44,10 +44,20 @@ def folders(tmp_path: Path) -> tuple[Path, Path]:
     return cwd, tmp
 
 
+def _end(bench: "subprocess.Popen[bytes]") -> None:
+    """Kill ``bench`` if it still runs, reap it and close its pipe (also after a failure)."""
+    if bench.poll() is None:
+        bench.kill()
+    bench.communicate()
+
+
 def test_a_tiny_run_writes_every_figure_consistently(folders: tuple[Path, Path]) -> None:
     cwd, tmp = folders
     bench = _bench([*TINY, "--json", "out.json"], cwd, tmp)
-    output, _ = bench.communicate(timeout=DEADLINE_S)
+    try:
+        output, _ = bench.communicate(timeout=DEADLINE_S)
+    finally:
+        _end(bench)
     assert bench.returncode == 0, output.decode()
     figures = json.loads((cwd / "out.json").read_text())
 
@@ -102,8 +112,7 @@ def test_ctrl_c_stops_every_process_the_bench_started(folders: tuple[Path, Path]
         bench.send_signal(signal.SIGINT)
         bench.communicate(timeout=DEADLINE_S)
     finally:
-        if bench.poll() is None:
-            bench.kill()
+        _end(bench)
     survivors = _still_running(children, within_s=20)
     assert survivors == []
     assert bench.returncode != 0

@@ -140,8 +140,8 @@ def test_the_cli_rotates_a_key_into_the_partner_bundle(
 
 
 @pytest.fixture
-def database_before_0005(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
+def database_before_0005(empty_database_url: str) -> Iterator[Engine]:
+    engine = make_engine(empty_database_url)
     upgrade(engine, "0004")
     yield engine
     engine.dispose()

@@ -170,8 +170,11 @@ def start_worker(
     return RunningWorker(broker, actors, worker)
 
 
-def wait_until(check: Callable[[], _T | None], *, timeout_s: float = 10.0, what: str = "it") -> _T:
-    """Poll ``check`` until it returns something truthy, and return that; fail at the deadline."""
+def wait_until(check: Callable[[], _T | None], *, timeout_s: float = 30.0, what: str = "it") -> _T:
+    """Poll ``check`` until it returns something truthy, and return that; fail at the deadline.
+
+    The deadline only bounds a failure: generous, since a loaded machine may keep the
+    worker's threads waiting for a core for seconds."""
     deadline = time.monotonic() + timeout_s
     while not (result := check()):
         assert time.monotonic() < deadline, f"timed out after {timeout_s} s waiting for {what}"

@@ -1,6 +1,6 @@
 """EmbeddedRedis: a real redis-server under the data folder, durable across restarts, shared."""
 
-import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -49,7 +49,7 @@ def test_a_queued_message_survives_a_restart(data_dir: Path) -> None:
 
     # When the server is stopped and started again on the same folder
     server.stop()
-    assert not (data_dir / "redis" / "redis.port").exists()
+    assert not server.socket_path.exists()
     with EmbeddedRedis(data_dir) as restarted:
         # Then the message is still queued, and a consumer gets it
         broker, embedded = build_broker(restarted.url, data_dir=data_dir)
@@ -75,17 +75,51 @@ def test_a_second_instance_reuses_the_running_server_without_owning_it(data_dir:
     assert not (data_dir / "redis" / "redis.pid").exists()
 
 
-def test_stale_state_files_do_not_fool_the_reuse_check(data_dir: Path) -> None:
-    # Given files left by a server that died, pointing at a port nobody serves
-    state = data_dir / "redis"
-    state.mkdir()
-    (state / "redis.pid").write_text(str(os.getpid()))
-    (state / "redis.port").write_text("1")
+def test_a_socket_file_left_by_a_killed_server_does_not_fool_the_reuse_check(
+    data_dir: Path,
+) -> None:
+    # Given the socket file of a server that died: nothing listens on it
+    (data_dir / "redis").mkdir()
+    left = EmbeddedRedis(data_dir).socket_path
+    with socket.socket(socket.AF_UNIX) as dead:
+        dead.bind(str(left))
+    assert left.exists()
 
-    # Then start() starts a server of its own
+    # Then start() starts a server of its own, on that same socket
     with EmbeddedRedis(data_dir) as server:
         assert server.owned
+        assert server.url == f"unix://{left}?db=0"
         assert _ping(server.url)
+
+
+def test_the_server_listens_on_its_folders_socket_and_no_tcp_port(data_dir: Path) -> None:
+    with EmbeddedRedis(data_dir) as server:
+        client = redis.Redis.from_url(server.url)
+        try:
+            assert client.config_get("port") == {"port": "0"}
+            assert client.config_get("unixsocket") == {
+                "unixsocket": str(data_dir.resolve() / "redis" / "redis.sock")
+            }
+        finally:
+            client.close()
+
+
+def test_a_folder_too_deep_for_a_socket_path_gets_one_in_the_temporary_folder(
+    tmp_path: Path,
+) -> None:
+    # Given a data folder whose socket path would pass Linux's 107 bytes
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+
+    # Then the server listens in a short folder of its own, the same for every process
+    with EmbeddedRedis(deep) as server:
+        assert len(bytes(server.socket_path)) <= 107
+        assert server.socket_path == EmbeddedRedis(deep).socket_path
+        assert server.socket_path != EmbeddedRedis(tmp_path).socket_path
+        assert server.socket_path.parent.stat().st_mode & 0o777 == 0o700
+        assert _ping(server.url)
+
+    # And that folder goes with the server
+    assert not server.socket_path.parent.exists()
 
 
 def test_a_server_that_cannot_start_is_reported(data_dir: Path) -> None:
@@ -100,3 +134,16 @@ def test_a_server_that_cannot_start_is_reported(data_dir: Path) -> None:
 def test_url_before_start_is_a_programming_error(data_dir: Path) -> None:
     with pytest.raises(RuntimeError, match="not started"):
         _ = EmbeddedRedis(data_dir).url
+
+
+def test_a_socket_folder_others_may_enter_is_refused(tmp_path: Path) -> None:
+    # Given the short socket folder of a deep data folder, made open to everyone first
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    folder = EmbeddedRedis(deep).socket_path.parent
+    folder.mkdir(mode=0o755)
+    try:
+        # Then no server starts there
+        with pytest.raises(EmbeddedRedisFailed, match="not this user's alone"):
+            EmbeddedRedis(deep).start()
+    finally:
+        folder.rmdir()

@@ -34,7 +34,7 @@ from signing import DevPki
 from tests.integration.queues.http_partner import HTTP_ADAPTER, HttpPartner
 from tests.integration.queues.queue_helpers import Outbox, make_context, wait_until
 from tests.stack import fast_settings
-from tooling.rig import free_port
+from tooling.rig import ReservedPort
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -216,11 +216,16 @@ def test_a_final_failure_is_dead_lettered_and_a_replay_delivers_it(
 
 
 def test_readiness_asks_rabbitmq_itself(settings: Settings, pki: DevPki) -> None:
-    # Given runtimes on the vhost, and on a port where no RabbitMQ listens
-    closed_port = settings.model_copy(
-        update={"broker_url": f"amqp://guest:guest@127.0.0.1:{free_port()}/"}
-    )
-    with _runtime(settings) as reachable, _runtime(closed_port) as unreachable:
+    # Given runtimes on the vhost, and on a port held where nothing listens
+    with (
+        ReservedPort() as closed,
+        _runtime(settings) as reachable,
+        _runtime(
+            settings.model_copy(
+                update={"broker_url": f"amqp://guest:guest@127.0.0.1:{closed.port}/"}
+            )
+        ) as unreachable,
+    ):
         # Then readiness tells them apart (a Redis broker is PINGed; RabbitMQ is dialled)
         assert reachable.broker_status() == "ok"
         assert unreachable.broker_status() == "error: AMQPConnectionError"

@@ -11,7 +11,7 @@ from dramatiq.brokers.stub import StubBroker
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.config import Settings
-from hub.store import DeliveryMode, DeliveryStatus
+from hub.store import DeliveryMode, DeliveryStatus, OutboxDelivery
 from queues import PartnerTransports, build_middleware, requeue_stuck_deliveries, run_sweeper
 from tests.integration.queues.queue_helpers import (
     Clock,
@@ -44,6 +44,28 @@ def test_one_pass_sends_stuck_rows_by_priority_and_marks_them_enqueued(
     assert (count, again) == (2, 0)
     assert sent == [(urgent, "urgent"), (routine, "routine")]
     assert outbox.get(routine).enqueued_at == later
+
+
+def test_a_row_is_marked_before_its_message_reaches_the_broker(
+    session_factory: sessionmaker[Session], outbox: Outbox, clock: Clock
+) -> None:
+    # Given a parked row (its partner's circuit was open), due now
+    delivery_id = outbox.delivery(created_at=clock() - timedelta(hours=1))
+    later = clock.advance(1)
+    seen_at_send: list[tuple[object, int]] = []
+
+    with session_factory.begin() as session:
+
+        def enqueue(sent_id: int, _priority: str) -> None:
+            # A worker may take the message now: the row must already be marked (and so
+            # locked), or a park of the worker's would be overwritten by the mark.
+            row = session.get_one(OutboxDelivery, sent_id, populate_existing=True)
+            seen_at_send.append((row.enqueued_at, row.resends))
+
+        requeue_stuck_deliveries(session, now=later, stuck_after_s=60, enqueue=enqueue)
+
+    assert seen_at_send == [(later, 1)]
+    assert outbox.get(delivery_id).enqueued_at == later
 
 
 def test_a_failed_send_leaves_the_rows_unmarked_for_the_next_pass(
