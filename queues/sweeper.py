@@ -8,7 +8,9 @@ and receivers de-duplicate by MessageId anyway.
 
 A row that has waited long is not proof of a loss: behind a long backlog every
 row waits. So each pass counts, per lane, the messages the broker holds
-(``queue_depths``: waiting, delayed, or taken and not yet acked) and the push rows
+(``queue_depths``: waiting, delayed, or taken and not yet acked by a live worker — a
+killed worker's messages come back only at dramatiq's random maintenance, so
+``stranded_depths`` are not counted as held) and the push rows
 the outbox says it should hold (``count_push_rows_in_broker``: not delivered, dead
 or cancelled, and handed to the broker). Only the difference, when positive, is
 known lost; the pass re-sends that many of the lane's stuck rows, those waiting
@@ -51,7 +53,7 @@ from hub.store import (
     mark_enqueued,
 )
 from queues.actors import DeliveryActors
-from queues.depths import queue_depths
+from queues.depths import queue_depths, stranded_depths
 from queues.lanes import LANES, URGENT, lane_for
 from queues.settings import QueueSettings
 
@@ -69,18 +71,21 @@ _log = logging.getLogger(__name__)
 def broker_count(broker: dramatiq.Broker) -> BrokerCount:
     """A ``BrokerCount`` reading ``broker``'s lanes; the first time it cannot, it warns.
 
-    None when the broker is of a kind ``queue_depths`` cannot read, or the read raises.
+    Counts what the broker will hand to a live worker: ``queue_depths`` less the
+    ``stranded_depths`` of dead workers. None when the broker is of a kind
+    ``queue_depths`` cannot read, or the read raises.
     """
     warned = threading.Event()
 
     def count() -> Mapping[str, int] | None:
         try:
             depths = queue_depths(broker)
+            stranded = stranded_depths(broker)
         except Exception as exc:  # any failure: the sweeper falls back, never stops
             reason = f"the count failed ({type(exc).__name__})"
         else:
             if all(lane in depths for lane in LANES):
-                return depths
+                return {lane: depths[lane] - stranded.get(lane, 0) for lane in LANES}
             reason = f"{type(broker).__name__} cannot be counted"
         if not warned.is_set():
             warned.set()

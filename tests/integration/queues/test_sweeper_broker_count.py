@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 import redis
+from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.store import MAX_RESEND_DOUBLINGS, DeliveryStatus, OutboxDelivery
 from queues import DeliveryActors, PartnerTransports, build_broker, declare_actors
-from queues.depths import queue_depths
+from queues.depths import queue_depths, stranded_depths
 from queues.sweeper import broker_count, requeue_stuck_deliveries
 from tests.integration.queues.queue_helpers import Clock, Outbox, make_context, wait_until
 
@@ -193,6 +194,57 @@ def test_a_row_whose_worker_died_is_resent_even_when_the_broker_still_counts_it(
 
     # When the sweeper passes, then Then: only that row is re-sent, not the backlog
     assert _Sweep(session_factory, redis_actors, clock)() == [ids[0]]
+
+
+def _taken_by_a_worker_that_then_went_silent(redis_url: str, lane: str, count: int) -> None:
+    """What ``kill -9`` of a worker leaves in Redis: ``count`` messages of ``lane`` taken
+    (prefetched) and never acked, under a worker whose heartbeat has stopped."""
+    worker = RedisBroker(url=redis_url)
+    try:
+        consumer = worker.consume(lane, prefetch=count, timeout=100)
+        assert next(consumer) is not None  # one fetch takes up to ``count`` messages
+        # Its last heartbeat long before dramatiq's heartbeat_timeout.
+        worker.client.zadd(f"{worker.namespace}:__heartbeats__", {worker.broker_id: 0})
+    finally:
+        worker.close()
+
+
+def test_messages_a_dead_worker_took_are_not_counted_as_held(
+    session_factory: sessionmaker[Session],
+    outbox: Outbox,
+    clock: Clock,
+    redis_actors: DeliveryActors,
+    redis_url: str,
+) -> None:
+    # Given 20 rows in Redis, 5 of which a worker took and then died with, unclaimed:
+    # dramatiq gives them back only at a random maintenance pass, minutes later
+    ids = _backlog(outbox, clock, 20)
+    redis_actors.enqueue_many([(i, "routine") for i in ids])
+    _taken_by_a_worker_that_then_went_silent(redis_url, "routine", 5)
+    clock.advance(STUCK_AFTER_S * 3)
+
+    # When the sweeper passes
+    sent = _Sweep(session_factory, redis_actors, clock)()
+
+    # Then the broker still holds all 20, but 5 are stranded, and 5 rows are sent again
+    assert queue_depths(redis_actors.broker)["routine"] == 20 + 5
+    assert stranded_depths(redis_actors.broker) == {"urgent": 0, "routine": 5}
+    assert len(sent) == 5
+
+
+def test_a_live_workers_messages_are_not_stranded(
+    redis_actors: DeliveryActors, outbox: Outbox, clock: Clock, redis_url: str
+) -> None:
+    # Given messages taken by a worker that is still heart-beating
+    ids = _backlog(outbox, clock, 3)
+    redis_actors.enqueue_many([(i, "routine") for i in ids])
+    worker = RedisBroker(url=redis_url)
+    try:
+        assert next(worker.consume("routine", prefetch=3, timeout=100)) is not None
+        # Then none of them counts as stranded
+        assert stranded_depths(redis_actors.broker) == {"urgent": 0, "routine": 0}
+    finally:
+        worker.close()
 
 
 def test_a_broker_that_cannot_be_counted_falls_back_and_says_so_once(
