@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 
 from adapters.registry import ADAPTERS
 from hub.cases.scope import Role
@@ -118,7 +118,6 @@ def own_redis(data_dir: Path) -> Iterator[str]:
 def hub(
     data_dir: Path,
     database_url: str,
-    engine: Engine,
     own_redis: str,
     pki: DevPki,
     receiver: Receiver,

@@ -18,7 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from lxml import etree
 from rich.console import Console
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 from hub.cli import app
@@ -253,7 +253,7 @@ def _wait_ready(
 
 
 def test_the_whole_lifecycle_on_postgresql_and_the_machines_redis(
-    tmp_path: Path, database_url: str, engine: Engine, redis_url: str
+    tmp_path: Path, database_url: str, redis_url: str
 ) -> None:
     # The same story as `make demo`, on the production backends (and on SQLite).
     settings = Settings(data_dir=tmp_path / "var", database_url=database_url, broker_url=redis_url)

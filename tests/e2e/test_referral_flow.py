@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from adapters.police import translate as police_translate
 from hub.runtime import utc_now
@@ -24,9 +24,7 @@ DEADLINE_S = 30.0
 
 
 @pytest.fixture
-def hub(
-    data_dir: Path, database_url: str, engine: Engine, redis_url: str, pki: DevPki
-) -> Iterator[RunningHub]:
+def hub(data_dir: Path, database_url: str, redis_url: str, pki: DevPki) -> Iterator[RunningHub]:
     with running_hub(fast_settings(data_dir, database_url, redis_url), pki) as running:
         yield running
 

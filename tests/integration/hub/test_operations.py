@@ -341,7 +341,7 @@ def test_ids_and_filters_together_are_a_programming_error(
 
 
 @pytest.fixture
-def cli(data_dir: Path, database_url: str, engine: object) -> CliRunner:
+def cli(data_dir: Path, database_url: str) -> CliRunner:
     return CliRunner(
         env={"HUB_DATA_DIR": str(data_dir), "DATABASE_URL": database_url, "COLUMNS": "200"}
     )

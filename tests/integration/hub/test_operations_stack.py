@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from lxml import etree
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.errors import OperationRefused
@@ -28,9 +28,7 @@ ADMIN = Actor(login="admin", role="administrator")
 
 
 @pytest.fixture
-def stack(
-    data_dir: Path, database_url: str, engine: Engine, redis_url: str, pki: DevPki
-) -> Iterator[RunningHub]:
+def stack(data_dir: Path, database_url: str, redis_url: str, pki: DevPki) -> Iterator[RunningHub]:
     """The hub, a worker and the simulators."""
     with running_hub(fast_settings(data_dir, database_url, redis_url), pki) as running:
         yield running

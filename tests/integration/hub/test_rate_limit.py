@@ -47,7 +47,7 @@ def test_no_limit_when_switched_off_or_without_redis(client: redis.Redis) -> Non
 
 @pytest.fixture
 def limited_hub(
-    data_dir: Path, database_url: str, engine: Engine, redis_url: str, pki: DevPki
+    data_dir: Path, database_url: str, redis_url: str, pki: DevPki
 ) -> Iterator[RunningHub]:
     settings = fast_settings(data_dir, database_url, redis_url).model_copy(
         update={"partner_rate_per_s": 2}

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 
 from adapters.simulation import SimulatorServer
 from hub.app import create_app
@@ -46,7 +46,7 @@ def _value(samples: Samples, name: str, **labels: str) -> float:
 
 
 @pytest.fixture
-def hub_api(data_dir: Path, database_url: str, engine: Engine, pki: DevPki) -> Iterator[RunningHub]:
+def hub_api(data_dir: Path, database_url: str, pki: DevPki) -> Iterator[RunningHub]:
     """The API on a real server over a Redis of its own: queue depths count only this test's
     messages, and no other test run can flush them mid-test."""
     with (
@@ -148,9 +148,7 @@ def test_metrics_of_an_empty_hub_are_zero(http: httpx.Client) -> None:
     assert not any(name == "hub_messages_accepted_total" for name, _ in samples)
 
 
-def test_metrics_token_is_required_when_set(
-    data_dir: Path, database_url: str, engine: Engine, pki: DevPki
-) -> None:
+def test_metrics_token_is_required_when_set(data_dir: Path, database_url: str, pki: DevPki) -> None:
     token = "scrape-token-0123456789"
     settings = Settings(
         data_dir=data_dir, database_url=database_url, broker_url="stub://", metrics_token=token

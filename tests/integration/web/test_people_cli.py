@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -16,7 +15,7 @@ PASSWORD = "верный-пароль-2026"
 
 
 @pytest.fixture
-def cli(data_dir: Path, database_url: str, engine: Engine) -> CliRunner:
+def cli(data_dir: Path, database_url: str) -> CliRunner:
     """The CLI on the migrated test database, with a wide terminal for the tables."""
     return CliRunner(
         env={"HUB_DATA_DIR": str(data_dir), "DATABASE_URL": database_url, "COLUMNS": "200"}
