@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,7 +109,7 @@ def run_bench(options: BenchOptions, *, progress: Progress) -> BenchFigures:
 
     Raises:
       BenchRefused: impossible options.
-      TimeoutError: deliveries stalled (each process's log is under the data folder).
+      TimeoutError: deliveries stalled (the message says the hub's state and its logs' tails).
     """
     options.check()
     load_start = os.getloadavg()[0]
@@ -214,10 +214,7 @@ def _throughput(
         posted = poster.post_all(messages)
     finally:
         poster.close()
-    wait_for_arrivals(
-        lambda: hub.rig.receiver.arrivals().keys(),
-        [(recipient, message_id) for message_id in posted.accepted for recipient in _recipients()],
-    )
+    _wait_delivered(hub, posted.accepted)
     last = _recorded(hub, posted.accepted)
     cpu_after = _cpu_seconds_by_role(hub)
     per_msg = 1000 / max(len(posted.accepted), 1)
@@ -334,6 +331,22 @@ def _recorded(hub: _Hub, message_ids: Sequence[str]) -> datetime:
         time.sleep(_DRAIN_CHECK_S / 10)
 
 
+def _wait_delivered(hub: _Hub, message_ids: Iterable[str]) -> None:
+    """Wait until the receiver has every copy of ``message_ids``.
+
+    Raises:
+      TimeoutError: deliveries stalled; it says the hub's state and its logs' last lines,
+        as the run's folder is removed when the bench ends.
+    """
+    try:
+        wait_for_arrivals(
+            lambda: hub.rig.receiver.arrivals().keys(),
+            [(recipient, message_id) for message_id in message_ids for recipient in _recipients()],
+        )
+    except TimeoutError as stalled:
+        raise TimeoutError(f"{stalled}\n{hub.rig.describe()}") from stalled
+
+
 def _warm_up(hub: _Hub, options: BenchOptions, sign: Callable[..., bytes]) -> list[str]:
     """Post and deliver a few messages before measuring; returns their MessageIds."""
     messages = build_mix(min(_WARMUP, options.messages), sign=sign)
@@ -344,10 +357,7 @@ def _warm_up(hub: _Hub, options: BenchOptions, sign: Callable[..., bytes]) -> li
         poster.close()
     if posted.refused:
         raise RuntimeError(f"the hub refused warm-up messages: {posted.refused}")
-    wait_for_arrivals(
-        lambda: hub.rig.receiver.arrivals().keys(),
-        [(recipient, message_id) for message_id in posted.accepted for recipient in _recipients()],
-    )
+    _wait_delivered(hub, posted.accepted)
     return list(posted.accepted)
 
 

@@ -17,13 +17,19 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from adapters.hub_client import HubClient
 from hub.onboarding import bundle_dir, onboard_partner
 from hub.runtime import utc_now
-from hub.store import WorkerHeartbeat, make_engine, make_session_factory
+from hub.store import (
+    OutboxDelivery,
+    PartnerCircuit,
+    WorkerHeartbeat,
+    make_engine,
+    make_session_factory,
+)
 from hub.store.migrate import upgrade
 from queues import EmbeddedRedis
 from signing import DevPki
@@ -211,6 +217,30 @@ class Rig:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+    def describe(self, *, log_lines: int = 15) -> str:
+        """What a stalled run needs to be understood after its folder is gone: the
+        deliveries by partner and status (with their latest errors), the circuits, and
+        the last ``log_lines`` lines of each process's log."""
+        with self.session() as session:
+            states = session.execute(
+                select(OutboxDelivery.recipient, OutboxDelivery.status, func.count(),
+                       func.max(OutboxDelivery.attempts), func.max(OutboxDelivery.last_error))
+                .group_by(OutboxDelivery.recipient, OutboxDelivery.status)
+            ).all()  # fmt: skip
+            circuits = session.scalars(select(PartnerCircuit)).all()
+            lines = ["deliveries (partner, status, count, most attempts, an error):"]
+            lines += [f"  {row}" for row in states]
+            lines += ["circuits:"]
+            lines += [
+                f"  {c.partner_code}: {c.state}, {c.consecutive_failures} failures,"
+                f" probe at {c.probe_at}, last error {c.last_error!r}"
+                for c in circuits
+            ]
+        for log in sorted(self.processes.log_dir.glob("*.log")):
+            tail = log.read_text(errors="replace").splitlines()[-log_lines:]
+            lines += [f"{log.name}, last {len(tail)} lines:", *(f"  {line}" for line in tail)]
+        return "\n".join(lines)
 
     def hub_env(self) -> dict[str, str]:
         """The environment of the hub's processes (also for ``hub`` commands run against
