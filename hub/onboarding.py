@@ -74,10 +74,13 @@ def onboard_partner(
 
     Raises:
         KeyError: no adapter is registered for ``code``.
-        ValueError: a push partner without an endpoint.
+        ValueError: a push partner without an endpoint, or push to a partner whose adapter
+            has no push transport.
     """
     adapter = get_adapter(code)
     mode = delivery_mode or DeliveryMode(adapter.delivery_mode)
+    if mode is DeliveryMode.PUSH and adapter.make_transport is None:
+        raise ValueError(f"{code} has no push transport: it pulls its inbox")
     if mode is DeliveryMode.PUSH and not endpoint:
         raise ValueError(f"{code} is delivered by push: give its --endpoint")
     credentials = pki.issue(code, organisation)

@@ -5,7 +5,7 @@ real Redis, the simulators' HTTP and SOAP servers, and onboarded credentials.
 """
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +20,7 @@ from hub.app import create_app
 from hub.config import Settings
 from hub.onboarding import bundle_dir, onboard_partner
 from hub.runtime import HubRuntime, build_runtime, utc_now
+from hub.store import DeliveryMode
 from queues import run_worker
 from signing import DevPki
 from tooling.demo.stack import DEMO_PARTNERS, partner_endpoint
@@ -61,9 +62,15 @@ def fast_settings(data_dir: Path, database_url: str, broker_url: str) -> Setting
 
 @contextmanager
 def running_hub(
-    settings: Settings, pki: DevPki, *, worker: bool = True, simulators: bool = True
+    settings: Settings,
+    pki: DevPki,
+    *,
+    worker: bool = True,
+    simulators: bool = True,
+    pull: Collection[str] = (),
 ) -> Iterator[RunningHub]:
-    """Onboard the three partners, start the API, a worker and the simulators; stop them all."""
+    """Onboard the partners (those in ``pull`` in pull mode, as beside a gateway), start the
+    API, a worker and the simulators; stop them all."""
     with ExitStack() as cleanup:
         # Each port is held while the hub runs (tooling.rig.ports): no other process can
         # take one between onboarding and the server's start, and the endpoints of the
@@ -81,6 +88,7 @@ def running_hub(
                     session, pki, data_dir=settings.data_dir, code=code,
                     organisation=organisation,
                     endpoint=partner_endpoint(code, ports[code], exchange_root), now=utc_now(),
+                    delivery_mode=DeliveryMode.PULL if code in pull else None,
                 )  # fmt: skip
                 keys[code] = bundle.api_key
         server = SimulatorServer(create_app(runtime), port=ports["hub"]).start()

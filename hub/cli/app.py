@@ -14,6 +14,7 @@ from hub.cli import (
     deliveries,
     dlq,
     evidence,
+    gateway,
     log,
     messages,
     partners,
@@ -64,6 +65,7 @@ app.add_typer(dlq.app, name="dlq")
 app.add_typer(deliveries.app, name="deliveries")
 app.add_typer(cases.app, name="cases")
 app.add_typer(people.app, name="people")
+app.add_typer(gateway.app, name="gateway")
 app.command("serve")(server.serve)
 app.command("worker")(server.worker)
 app.command("send")(messages.send)

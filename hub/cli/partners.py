@@ -18,7 +18,7 @@ from hub.onboarding import (
 from hub.operations import pause_partner, resume_partner
 from hub.partners import list_partners
 from hub.runtime import utc_now
-from hub.store import find_partner_certificates, make_engine, make_session_factory
+from hub.store import DeliveryMode, find_partner_certificates, make_engine, make_session_factory
 from signing import DevPki, SigningError
 
 app = typer.Typer(help="Partner systems.", no_args_is_help=True)
@@ -29,6 +29,12 @@ def add(
     code: str = typer.Argument(..., help="System code, e.g. police, social, kdn."),
     organisation: str = typer.Option(..., "--organisation", "-o", help="Organisation name."),
     endpoint: str | None = typer.Option(None, help="Base URL of a push partner's system."),
+    delivery: DeliveryMode | None = typer.Option(
+        None,
+        "--delivery",
+        help="push (the hub delivers to --endpoint) or pull (the partner's gateway polls "
+        "its inbox); default: the adapter's.",
+    ),
     data_dir: Path | None = DataDirOption,
 ) -> None:
     """Issue a certificate, key and API key for a partner system and register it."""
@@ -47,6 +53,7 @@ def add(
                 organisation=organisation,
                 endpoint=endpoint,
                 now=utc_now(),
+                delivery_mode=delivery,
             )
     except (KeyError, ValueError) as exc:
         raise fail(str(exc)) from exc

@@ -1,0 +1,84 @@
+"""Gateways beside a real hub: the hub's API on loopback (real SQLite, real signatures), each
+gateway's native app served on port 0 with the partner's onboarded bundle and its own spool."""
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+import pytest
+
+from adapters.gateway.process import Gateway, GatewayOptions
+from adapters.simulation import SimulatorServer
+from hub.onboarding import bundle_dir
+from signing import DevPki
+from tests.stack import RunningHub, fast_settings, running_hub
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+#: Nothing listens here (the discard port): the hub "down".
+NO_HUB = "http://127.0.0.1:9"
+
+
+class Gateways:
+    """Starts gateways for partners of ``hub``; stops them all at the end."""
+
+    def __init__(self, hub: RunningHub, tmp_path: Path, cleanup: ExitStack) -> None:
+        self.hub = hub
+        self._tmp = tmp_path
+        self._cleanup = cleanup
+
+    def options(
+        self, code: str, *, hub_url: str | None = None, system: str = NO_HUB
+    ) -> GatewayOptions:
+        return GatewayOptions(
+            code=code,
+            hub_url=hub_url or self.hub.url,
+            bundle=bundle_dir(self.hub.settings.data_dir, code),
+            system_url=system,
+            spool=self._tmp / f"gateway-{code}" / "spool.sqlite",
+            min_backoff_s=0.05,
+            max_backoff_s=0.2,
+            send_interval_s=0.05,
+            poll_interval_s=0.1,
+            system_timeout_s=3.0,
+        )
+
+    def start(self, options: GatewayOptions) -> tuple[Gateway, SimulatorServer]:
+        gateway = Gateway(options)
+        self._cleanup.callback(gateway.close)
+        server = SimulatorServer(gateway.app).start()
+        self._cleanup.callback(server.stop)
+        return gateway, server
+
+
+@pytest.fixture
+def hub_with_pull(
+    data_dir: Path, database_url: str, redis_url: str, pki: DevPki
+) -> Iterator[RunningHub]:
+    """The hub's API and a worker; the social centre in pull mode (its gateway delivers)."""
+    settings = fast_settings(data_dir, database_url, redis_url)
+    with running_hub(settings, pki, simulators=False, pull=("social",)) as running:
+        yield running
+
+
+@pytest.fixture
+def gateways(hub_with_pull: RunningHub, tmp_path: Path) -> Iterator[Gateways]:
+    with ExitStack() as cleanup:
+        yield Gateways(hub_with_pull, tmp_path, cleanup)
+
+
+def wait_for(condition: Callable[[], object], *, timeout_s: float = 30.0) -> None:
+    """Poll ``condition`` until it is true, or fail after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail("condition not met in time")
+        time.sleep(0.05)
+
+
+def status(server: SimulatorServer) -> dict[str, dict[str, int]]:
+    """The gateway's spool counts (``GET /gateway/status``)."""
+    answer: dict[str, dict[str, int]] = httpx.get(f"{server.url}/gateway/status").json()
+    return answer
