@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.base import Transport
-from adapters.gateway import employment, police, social
+from adapters.gateway import employment, kdn, police, social
 from adapters.gateway.inbox import InboxRelay
 from adapters.gateway.intake import Intake
 from adapters.gateway.sender import Backoff, Sender
@@ -40,7 +40,12 @@ _log = logging.getLogger(__name__)
 
 #: Each partner system's native routes, built on the gateway's intake.
 NATIVE_ROUTES: Mapping[str, Callable[[Intake], list[Route]]] = MappingProxyType(
-    {"police": police.routes, "social": social.routes, "employment": employment.routes}
+    {
+        "police": police.routes,
+        "social": social.routes,
+        "kdn": kdn.routes,
+        "employment": employment.routes,
+    }
 )
 
 

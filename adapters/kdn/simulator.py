@@ -53,6 +53,7 @@ from starlette.routing import Route
 import schemas
 from adapters.hub_client import HubClient
 from adapters.kdn.documents import DOCUMENT_TYPES, RESOLUTIONS, decision_to_canonical
+from adapters.kdn.soap import SIGNAL_NS, SOAP_ENV_NS, XML_MEDIA_TYPE, fault, soap_envelope
 from adapters.kdn.translate import to_canonical
 from adapters.simulation import (
     REPLY_INTERVAL_S,
@@ -71,8 +72,6 @@ from schemas import TranslationError
 
 __all__ = ["SIGNAL_NS", "SOAP_ENV_NS", "create_app", "main", "signal_schema"]
 
-SOAP_ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
-SIGNAL_NS = "urn:kdn-zp:signals:1"
 COMMISSION = "КДН и ЗП администрации Елизовского муниципального района"
 SECRETARY = {
     "LastName": "Орлова",
@@ -81,7 +80,6 @@ SECRETARY = {
     "Position": "ответственный секретарь комиссии",
     "Phone": "+7 41531 7-25-10",
 }
-_XML = "text/xml; charset=utf-8"
 #: Resolutions by what the survey found.
 _RECOGNISED, _NOT_RECOGNISED = (
     "признать семью находящейся в социально опасном положении",
@@ -117,28 +115,28 @@ def create_app(state_dir: Path, hub: HubClient) -> Starlette:
             wsdl = _resource("service.wsdl").replace(
                 b"http://localhost/soap", location.encode("utf-8")
             )
-            return Response(wsdl, media_type=_XML)
+            return Response(wsdl, media_type=XML_MEDIA_TYPE)
         if request.query_params.get("xsd") == "signal":
-            return Response(_resource("signal.xsd"), media_type=_XML)
+            return Response(_resource("signal.xsd"), media_type=XML_MEDIA_TYPE)
         return Response("use ?wsdl", status_code=404, media_type="text/plain")
 
     async def call(request: Request) -> Response:
         if outage.take() is not None:
-            return _fault("Server", "Сервис временно недоступен")
+            return fault("Server", "Сервис временно недоступен")
         try:
             soap = schemas.parse_xml(await request.body())
         except schemas.SchemaError as exc:
-            return _fault("Client", f"request is not acceptable XML: {type(exc).__name__}")
+            return fault("Client", f"request is not acceptable XML: {type(exc).__name__}")
         body = soap.find(f"{{{SOAP_ENV_NS}}}Body")
         record = None if body is None or len(body) != 1 else body[0]
         if record is None or record.tag not in (f"{{{SIGNAL_NS}}}Signal", _DOCUMENT):
-            return _fault("Client", "expected RegisterSignal or RegisterDocument")
+            return fault("Client", "expected RegisterSignal or RegisterDocument")
         kind = etree.QName(record).localname
         schema = signal_schema()
         if not schema.validate(etree.ElementTree(record)):
             # The element path only: lxml's message quotes values, which may be personal data.
             error = schema.error_log.last_error  # type: ignore[attr-defined]  # not in lxml-stubs
-            return _fault("Client", f"invalid {kind} at {error.path}")
+            return fault("Client", f"invalid {kind} at {error.path}")
         if record.tag == _DOCUMENT:
             entry = store.update(lambda state: _file(state, record))
             return _ack(
@@ -146,7 +144,7 @@ def create_app(state_dir: Path, hub: HubClient) -> Starlette:
             )
         if not _has_minor(record, datetime.now(UTC).date()):
             # The commission's remit is minors: a family without one is the caller's error.
-            return _fault("Client", "no child under 18 in the Signal")
+            return fault("Client", "no child under 18 in the Signal")
         entry = store.update(lambda state: _register(state, record))
         return _ack(entry["registration_number"], duplicate=entry["calls"] > 1)
 
@@ -353,29 +351,15 @@ def _decide(state: State, case_ref: str, overrides: dict[str, object]) -> tuple[
     return record, message_id
 
 
-def _soap(body_child: etree._Element) -> etree._Element:
-    envelope = etree.Element(f"{{{SOAP_ENV_NS}}}Envelope", nsmap={"soap": SOAP_ENV_NS})
-    etree.SubElement(envelope, f"{{{SOAP_ENV_NS}}}Body").append(body_child)
-    return envelope
-
-
 def _ack(registration_number: str, *, duplicate: bool, tag: str = "SignalAck") -> Response:
     ack = etree.Element(f"{{{SIGNAL_NS}}}{tag}", nsmap={"k": SIGNAL_NS})
     etree.SubElement(ack, f"{{{SIGNAL_NS}}}RegistrationNumber").text = registration_number
     etree.SubElement(ack, f"{{{SIGNAL_NS}}}Duplicate").text = "true" if duplicate else "false"
     return Response(
-        etree.tostring(_soap(ack), xml_declaration=True, encoding="utf-8"), 200, media_type=_XML
+        etree.tostring(soap_envelope(ack), xml_declaration=True, encoding="utf-8"),
+        200,
+        media_type=XML_MEDIA_TYPE,
     )
-
-
-def _fault(code: str, message: str) -> Response:
-    """A SOAP 1.1 fault: ``Client`` for the caller's data, ``Server`` for ours (HTTP 500)."""
-    fault = etree.Element(f"{{{SOAP_ENV_NS}}}Fault")
-    # faultcode and faultstring are unqualified in SOAP 1.1.
-    etree.SubElement(fault, "faultcode").text = f"soap:{code}"
-    etree.SubElement(fault, "faultstring").text = message
-    body = etree.tostring(_soap(fault), xml_declaration=True, encoding="utf-8")
-    return Response(body, 500, media_type=_XML)
 
 
 def _upgrade(state: State) -> None:
