@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.base import Transport
-from adapters.gateway import employment, kdn, police, social
+from adapters.gateway import employment, health, kdn, police, social
 from adapters.gateway.inbox import InboxRelay
 from adapters.gateway.intake import Intake
 from adapters.gateway.sender import Backoff, Sender
@@ -44,6 +44,7 @@ NATIVE_ROUTES: Mapping[str, Callable[[Intake], list[Route]]] = MappingProxyType(
         "police": police.routes,
         "social": social.routes,
         "kdn": kdn.routes,
+        "health": health.routes,
         "employment": employment.routes,
     }
 )
