@@ -23,10 +23,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+from urllib.parse import parse_qs, unquote, urlsplit
 
 __all__ = [
     "SETTLE_S",
     "ExchangeFolder",
+    "exchange_folder_of",
     "free_name",
     "is_exchange_file",
     "move_unique",
@@ -80,6 +82,20 @@ class ExchangeFolder:
         for folder in (self.inbox, self.outbox, self.processed, self.rejected, self.archive):
             folder.mkdir(parents=True, exist_ok=True)
         return self
+
+
+def exchange_folder_of(endpoint: str) -> tuple[ExchangeFolder, str]:
+    """The folder and file encoding of endpoint ``file:///<root>/<school>[?encoding=cp1251]``
+    (UTF-8 unless it says otherwise).
+
+    Raises:
+        ValueError: not a ``file:`` URL of an absolute path.
+    """
+    url = urlsplit(endpoint)
+    path = Path(unquote(url.path))
+    if url.scheme != "file" or url.netloc not in ("", "localhost") or not path.is_absolute():
+        raise ValueError(f"expected file:///<root>/<school>, got {endpoint!r}")
+    return ExchangeFolder(path), parse_qs(url.query).get("encoding", ["utf-8"])[-1]
 
 
 def is_exchange_file(name: str) -> bool:

@@ -12,13 +12,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import schemas
 from adapters.base import DeliveryResult, OutboundMessage, PartnerRejected, PartnerUnavailable
 from adapters.education import csvfile
-from adapters.education.folders import ExchangeFolder, write_atomically
+from adapters.education.folders import ExchangeFolder, exchange_folder_of, write_atomically
 from adapters.education.translate import from_canonical
 from schemas import TranslationError
 
@@ -48,12 +46,8 @@ class EducationTransport:
         Raises:
             ValueError: not a ``file:`` URL of an absolute path, or an unknown encoding.
         """
-        url = urlsplit(endpoint)
-        path = Path(unquote(url.path))
-        if url.scheme != "file" or url.netloc not in ("", "localhost") or not path.is_absolute():
-            raise ValueError(f"expected file:///<root>/<school>, got {endpoint!r}")
-        encoding = parse_qs(url.query).get("encoding", ["utf-8"])[-1]
-        return cls(ExchangeFolder(path), encoding=encoding)
+        folder, encoding = exchange_folder_of(endpoint)
+        return cls(folder, encoding=encoding)
 
     def deliver(self, message: OutboundMessage) -> DeliveryResult:
         """Write the message's file into the school's outbox, replacing an earlier copy.

@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.base import Transport
-from adapters.gateway import employment, health, kdn, police, social
+from adapters.gateway import education, employment, health, kdn, police, social
 from adapters.gateway.inbox import InboxRelay
 from adapters.gateway.intake import Intake
 from adapters.gateway.sender import Backoff, Sender
@@ -34,7 +34,14 @@ from adapters.hub_client import HubClient
 from adapters.registry import get_adapter
 from adapters.simulation import BackgroundLoop, lifespan_of
 
-__all__ = ["NATIVE_ROUTES", "Gateway", "GatewayOptions", "run_gateway", "status_record"]
+__all__ = [
+    "FOLDER_WATCHES",
+    "NATIVE_ROUTES",
+    "Gateway",
+    "GatewayOptions",
+    "run_gateway",
+    "status_record",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -46,7 +53,13 @@ NATIVE_ROUTES: Mapping[str, Callable[[Intake], list[Route]]] = MappingProxyType(
         "kdn": kdn.routes,
         "health": health.routes,
         "employment": employment.routes,
+        # The school speaks files, not HTTP: its side is the folder watch below.
+        "education": lambda _intake: [],
     }
+)
+#: The partner systems that hand over files in a folder: the loop that watches it.
+FOLDER_WATCHES: Mapping[str, Callable[[Intake, str, float], BackgroundLoop]] = MappingProxyType(
+    {"education": education.folder_watch}
 )
 
 
@@ -98,6 +111,9 @@ class Gateway:
         loops = [
             BackgroundLoop(f"{options.code}-sender", self.sender.send_due, options.send_interval_s)
         ]
+        if options.code in FOLDER_WATCHES:
+            watch = FOLDER_WATCHES[options.code]
+            loops.append(watch(self.intake, options.system_url, options.poll_interval_s))
         if self._transport is not None:
             relay = InboxRelay(self.hub, self._transport, self.spool)
             loops.append(

@@ -116,3 +116,19 @@ def test_with_the_hub_down_the_gateway_queues_and_sends_once_it_is_back(
     with gateways.hub.runtime.session_factory() as session:
         logged = session.scalars(select(MessageLog.message_id).where(MessageLog.sender == "police"))
         assert list(logged) == [message_id_for(signal["kusp_number"])]
+
+
+def test_an_employment_centre_referral_is_accepted_by_the_hub(gateways: Gateways) -> None:
+    _, employment = gateways.start(gateways.options("employment"))
+    record = golden.native("employment", "referral")
+
+    answer = httpx.post(
+        f"{employment.url}/records",
+        json=record,
+        headers={"Idempotency-Key": "czn-referral-1"},
+        timeout=30,
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "accepted"
+    assert "social" in answer.json()["recipients"]
