@@ -51,13 +51,15 @@ class HubClientError(Exception):
 
 
 class HubRefused(HubClientError):
-    """The hub refused the request for good (4xx problem+json); ``code`` is its stable code."""
+    """The hub refused the request for good (4xx problem+json); ``code`` is its stable code,
+    ``hub_id`` the accepted copy's for a ``replay.duplicate``."""
 
-    def __init__(self, code: str, status: int, detail: str) -> None:
+    def __init__(self, code: str, status: int, detail: str, *, hub_id: int | None = None) -> None:
         super().__init__(f"{status} {code}: {detail}")
         self.code = code
         self.status = status
         self.detail = detail
+        self.hub_id = hub_id
 
 
 class HubUnreachable(HubClientError):
@@ -81,7 +83,7 @@ class SendReceipt:
     """The hub's answer to a send.
 
     ``duplicate`` when the hub already had this MessageId (409 ``replay.duplicate``); then
-    ``hub_id`` is ``None`` and ``deliveries`` is empty.
+    ``hub_id`` is the accepted copy's (when the hub says it) and ``deliveries`` is empty.
     """
 
     message_id: str
@@ -164,7 +166,7 @@ class HubClient:
         except HubRefused as exc:
             if exc.code == DUPLICATE_CODE:
                 return SendReceipt(
-                    message_id=message_id, hub_id=None, deliveries=(), duplicate=True
+                    message_id=message_id, hub_id=exc.hub_id, deliveries=(), duplicate=True
                 )
             raise
         body = response.json()
@@ -271,8 +273,10 @@ def _error_of(response: httpx.Response) -> HubClientError:
         problem = {}
     if not isinstance(problem, dict):
         problem = {}
+    hub_id = problem.get("hub_id")
     return HubRefused(
         code=str(problem.get("code", f"http.{status}")),
         status=status,
         detail=str(problem.get("detail", problem.get("title", response.reason_phrase))),
+        hub_id=hub_id if isinstance(hub_id, int) else None,
     )

@@ -1,9 +1,12 @@
 """Police and the social centre through their gateways: native JSON in, the hub's answer out."""
 
+from datetime import UTC, datetime
+
 import httpx
 import pytest
 from sqlalchemy import select
 
+from adapters.police import translate as police_translate
 from adapters.police.translate import message_id_for
 from hub.store import MessageLog
 from tests.integration.gateway.conftest import NO_HUB, Gateways, status, wait_for
@@ -132,3 +135,24 @@ def test_an_employment_centre_referral_is_accepted_by_the_hub(gateways: Gateways
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "accepted"
     assert "social" in answer.json()["recipients"]
+
+
+def test_a_message_the_hub_has_already_counts_as_accepted_with_the_hubs_id(
+    gateways: Gateways,
+) -> None:
+    # Given the hub took the signal already (sent before the spool knew of it, as after a
+    # crash between the post and the spool's record of the answer) …
+    signal = golden.native("police", "signal")
+    message_id = message_id_for(signal["kusp_number"])
+    with gateways.hub.client("police") as client:
+        first = client.send(
+            police_translate.to_canonical(signal, message_id=message_id, now=datetime.now(UTC))
+        )
+    _, police = gateways.start(gateways.options("police"))
+
+    # … the gateway's send is a duplicate at the hub, and that is an acceptance.
+    answer = httpx.post(f"{police.url}/referrals", json=signal, timeout=30)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["duplicate"] is True
+    assert answer.json()["hub_id"] == first.hub_id
