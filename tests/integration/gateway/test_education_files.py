@@ -39,3 +39,18 @@ def test_a_file_with_a_bad_cell_is_rejected_with_its_report(
     report = (folder.rejected / f"{ABSENCES}.errors.csv").read_text(encoding="utf-8-sig")
     assert "Дата и время выявления" in report
     assert status(school)["outgoing"] == {"waiting": 0, "sent": 0, "refused": 0}
+
+
+def test_a_file_the_hub_refuses_is_rejected_with_the_hubs_code(
+    gateways: Gateways, tmp_path: Path
+) -> None:
+    folder = ExchangeFolder(tmp_path / "exchange" / "school-3").create()
+    _, school = gateways.start(gateways.options("education", system=folder.path.as_uri()))
+    answers = "answers_2026-03-18.csv"  # answers a request the hub never saw
+
+    shutil.copyfile(golden.INBOX / answers, folder.inbox / answers)
+
+    wait_for(lambda: (folder.rejected / f"{answers}.errors.csv").exists())
+    report = (folder.rejected / f"{answers}.errors.csv").read_text(encoding="utf-8-sig")
+    assert "routing.unknown_correlation" in report
+    assert status(school)["outgoing"]["refused"] == 1

@@ -156,3 +156,36 @@ def test_a_message_the_hub_has_already_counts_as_accepted_with_the_hubs_id(
     assert answer.status_code == 200, answer.text
     assert answer.json()["duplicate"] is True
     assert answer.json()["hub_id"] == first.hub_id
+
+
+@pytest.mark.parametrize(
+    ("code", "path", "record"),
+    [
+        ("social", "/events", ("social", "referral_registered")),
+        ("employment", "/records", ("employment", "information_response")),
+    ],
+)
+def test_answers_to_messages_the_hub_never_saw_are_refused_with_its_code(
+    gateways: Gateways, code: str, path: str, record: tuple[str, str]
+) -> None:
+    _, gateway = gateways.start(gateways.options(code))
+
+    answer = httpx.post(f"{gateway.url}{path}", json=golden.native(*record), timeout=30)
+
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["code"] == "routing.unknown_correlation"
+
+
+def test_an_employment_record_of_an_unknown_kind_is_refused_naming_the_field(
+    gateways: Gateways,
+) -> None:
+    _, employment = gateways.start(gateways.options("employment"))
+
+    answer = httpx.post(f"{employment.url}/records", json={"kind": "vacancy"}, timeout=30)
+
+    assert answer.status_code == 422
+    assert answer.json() == {
+        "code": "payload.invalid",
+        "field": "kind",
+        "reason": "unknown kind 'vacancy'",
+    }
