@@ -17,6 +17,8 @@ from tests.stack import RunningHub, fast_settings, running_hub
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
+#: The partners registered in pull mode: their gateways deliver the hub's copies.
+PULLED = ("social", "kdn")
 #: Nothing listens here (the discard port): the hub "down".
 NO_HUB = "http://127.0.0.1:9"
 
@@ -57,9 +59,9 @@ class Gateways:
 def hub_with_pull(
     data_dir: Path, database_url: str, redis_url: str, pki: DevPki
 ) -> Iterator[RunningHub]:
-    """The hub's API and a worker; the social centre in pull mode (its gateway delivers)."""
+    """The hub's API and a worker; the partners with a gateway test in pull mode."""
     settings = fast_settings(data_dir, database_url, redis_url)
-    with running_hub(settings, pki, simulators=False, pull=("social",)) as running:
+    with running_hub(settings, pki, simulators=False, pull=PULLED) as running:
         yield running
 
 

@@ -1,13 +1,17 @@
 """Out: the hub's copies for a pull partner, pulled by its gateway, delivered into the real
-social centre simulator with its own transport, and acked only once the centre took them."""
+simulator of its system with the adapter's own transport (REST webhook, SOAP), and acked
+only once the system took them."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from adapters.hub_client import HubClient
+from adapters.kdn import simulator as kdn_simulator
 from adapters.police.translate import message_id_for
 from adapters.simulation import SimulatorServer
 from adapters.social import simulator as social_simulator
@@ -17,41 +21,64 @@ from tests.unit.adapters import golden
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
+#: Starts a partner system's simulator.
+StartSystem = Callable[[str, ModuleType], SimulatorServer]
+
 
 @pytest.fixture
-def centre(gateways: Gateways, tmp_path: Path) -> Iterator[SimulatorServer]:
-    """The social centre's own system (the simulator), which the gateway delivers into."""
-    client = gateways.hub.client("social")
-    server = SimulatorServer(social_simulator.create_app(tmp_path / "centre", client)).start()
-    yield server
-    server.stop()
-    client.close()
+def start_system(gateways: Gateways, tmp_path: Path) -> Iterator[StartSystem]:
+    """Start a partner's own system (its simulator), which its gateway delivers into."""
+    running: list[tuple[SimulatorServer, HubClient]] = []
+
+    def start(code: str, module: ModuleType) -> SimulatorServer:
+        client = gateways.hub.client(code)
+        server = SimulatorServer(module.create_app(tmp_path / code, client)).start()
+        running.append((server, client))
+        return server
+
+    yield start
+    for server, client in running:
+        server.stop()
+        client.close()
 
 
-def _social_deliveries(gateways: Gateways) -> list[DeliveryStatus]:
+def _deliveries(gateways: Gateways, recipient: str) -> list[DeliveryStatus]:
     with gateways.hub.runtime.session_factory() as session:
-        rows = session.scalars(select(OutboxDelivery).where(OutboxDelivery.recipient == "social"))
+        rows = session.scalars(select(OutboxDelivery).where(OutboxDelivery.recipient == recipient))
         return [row.status for row in rows]
 
 
-def test_a_signal_reaches_the_centre_once_and_is_acked_after_an_outage_of_the_centre(
-    gateways: Gateways, centre: SimulatorServer
+@pytest.mark.parametrize(
+    ("code", "module", "path", "error"),
+    [
+        ("social", social_simulator, "", "centre answered 503"),
+        ("kdn", kdn_simulator, "/soap", "commission fault"),
+    ],
+)
+def test_a_signal_reaches_the_system_once_and_is_acked_after_an_outage_of_it(
+    gateways: Gateways,
+    start_system: StartSystem,
+    code: str,
+    module: ModuleType,
+    path: str,
+    error: str,
 ) -> None:
-    # Given the centre's system refuses its next two deliveries (down) …
-    httpx.post(f"{centre.url}/control/outage", json={"failures": 2, "status": 503})
+    # Given the partner's system refuses its next two deliveries (down) …
+    system = start_system(code, module)
+    httpx.post(f"{system.url}/control/outage", json={"failures": 2, "status": 503})
     _, police = gateways.start(gateways.options("police"))
-    _, social = gateways.start(gateways.options("social", system=centre.url))
+    _, gateway = gateways.start(gateways.options(code, system=system.url + path))
     signal = golden.native("police", "signal")
 
     # … when police register a signal through their gateway …
     assert httpx.post(f"{police.url}/referrals", json=signal, timeout=30).status_code == 200
 
-    # … the centre gets it once it is up again, the hub's copy is acked once it took it.
-    wait_for(lambda: _social_deliveries(gateways) == [DeliveryStatus.DELIVERED])
-    received = httpx.get(f"{centre.url}/state").json()["received"]
-    assert [(r["message_id"], r["message_type"], r["deliveries"]) for r in received] == [
-        (message_id_for(signal["kusp_number"]), "FamilyReferral", 1)
+    # … the system gets it once it is up again, the hub's copy is acked once it took it.
+    wait_for(lambda: _deliveries(gateways, code) == [DeliveryStatus.DELIVERED])
+    received = httpx.get(f"{system.url}/state").json()["received"]
+    assert [(r["message_id"], r["message_type"]) for r in received] == [
+        (message_id_for(signal["kusp_number"]), "FamilyReferral")
     ]
-    report = status(social)
+    report = status(gateway)
     assert report["incoming"] == {"delivered": 1, "rejected": 0}
-    assert "centre answered 503" in str(report["last_error"])
+    assert error in str(report["last_error"])
