@@ -72,9 +72,10 @@ class Intake:
 
     def __init__(self, spool: Spool, sender: Sender, hub: HubClient) -> None:
         self.code = hub.system_code
-        self._spool = spool
+        #: The spool and the hub client, for native sides that also take from the hub.
+        self.spool = spool
+        self.hub = hub
         self._sender = sender
-        self._hub = hub
 
     def submit(self, message_id: str, translate: Translate) -> Outcome:
         """Translate, sign, check, spool (committed) and try to send one message.
@@ -84,7 +85,7 @@ class Intake:
             SpoolUnavailable: the spool cannot take it (nothing was accepted).
         """
         signed, message_type = self.sign(message_id, translate)
-        entry, new = self._spool.put(message_id, message_type, signed, now=time.time())
+        entry, new = self.spool.put(message_id, message_type, signed, now=time.time())
         return Outcome(self._sender.attempt(entry), new)
 
     def sign(self, message_id: str, translate: Translate) -> tuple[bytes, str]:
@@ -98,7 +99,7 @@ class Intake:
             envelope = translate(message_id, datetime.now(UTC))
         except TranslationError as exc:
             raise InputRefused(INVALID_PAYLOAD, exc.field, exc.reason) from exc
-        signed = self._hub.sign(envelope)
+        signed = self.hub.sign(envelope)
         # The very bytes the hub will read, through the same parser and XSDs.
         try:
             tree = schemas.parse_xml(signed)

@@ -43,7 +43,6 @@ __all__ = [
     "status_record",
 ]
 
-_log = logging.getLogger(__name__)
 
 #: Each partner system's native routes, built on the gateway's intake.
 NATIVE_ROUTES: Mapping[str, Callable[[Intake], list[Route]]] = MappingProxyType(
@@ -160,10 +159,9 @@ def status_record(status: SpoolStatus) -> dict[str, object]:
 
 def _transport_of(options: GatewayOptions) -> Transport | None:
     """The adapter's push transport aimed at the partner system; ``None`` for a partner whose
-    system has no native way to take the hub's messages (it pulls the hub itself)."""
+    system pulls (the police: its native side lists the hub inbox to it)."""
     make = get_adapter(options.code).make_transport
     if make is None:
-        _log.warning("%s: no native delivery into the system; inbox not polled", options.code)
         return None
     return make(options.system_url, options.system_timeout_s)
 

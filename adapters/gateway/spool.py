@@ -78,8 +78,10 @@ class OutgoingState(StrEnum):
 
 
 class IncomingState(StrEnum):
-    """What became of a message from the hub (acked in every case)."""
+    """What became of a message from the hub (acked in every state but ``offered``)."""
 
+    #: Listed to a system that pulls from the gateway, not yet acknowledged by it.
+    OFFERED = "offered"
     DELIVERED = "delivered"
     #: The partner system refused it for good, or the hub's signature did not verify.
     REJECTED = "rejected"
@@ -237,6 +239,13 @@ class Spool:
             "INSERT OR REPLACE INTO incoming (delivery_id, message_id, message_type, state,"
             " detail, at) VALUES (?, ?, ?, ?, ?, ?)",
             (delivery_id, message_id, message_type, state, detail, now),
+        )
+
+    def acknowledge_incoming(self, delivery_id: int, *, now: float) -> None:
+        """The system that pulls took the offered delivery ``delivery_id``."""
+        self._write(
+            "UPDATE incoming SET state = ?, at = ? WHERE delivery_id = ?",
+            (IncomingState.DELIVERED, now, delivery_id),
         )
 
     def note_error(self, error: str, *, now: float) -> None:

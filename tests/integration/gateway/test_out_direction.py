@@ -80,5 +80,41 @@ def test_a_signal_reaches_the_system_once_and_is_acked_after_an_outage_of_it(
         (message_id_for(signal["kusp_number"]), "FamilyReferral")
     ]
     report = status(gateway)
-    assert report["incoming"] == {"delivered": 1, "rejected": 0}
+    assert report["incoming"] == {"offered": 0, "delivered": 1, "rejected": 0}
     assert error in str(report["last_error"])
+
+
+def test_the_police_system_pulls_native_notifications_and_its_ack_reaches_the_hub(
+    gateways: Gateways,
+) -> None:
+    _, police = gateways.start(gateways.options("police"))
+    _, social = gateways.start(gateways.options("social"))
+    signal = golden.native("police", "signal")
+    assert httpx.post(f"{police.url}/referrals", json=signal, timeout=30).status_code == 200
+    event = golden.native("social", "referral_registered")
+    event["referral_message_id"] = message_id_for(signal["kusp_number"])
+    assert httpx.post(f"{social.url}/events", json=event, timeout=30).status_code == 200
+
+    # The centre's receipt waits for the police: listed natively, acked by the system …
+    listing = httpx.get(f"{police.url}/notifications", timeout=30).json()["notifications"]
+    (notification,) = listing
+    assert notification["message_type"] == "ReferralReceipt"
+    assert notification["record"]["kind"] == "receipt"
+    assert status(police)["incoming"] == {"offered": 1, "delivered": 0, "rejected": 0}
+    assert _deliveries(gateways, "police") == [DeliveryStatus.IN_FLIGHT]
+    ack = httpx.post(f"{police.url}/notifications/{notification['delivery_id']}/ack", timeout=30)
+
+    # … and only then at the hub.
+    assert ack.status_code == 200, ack.text
+    assert _deliveries(gateways, "police") == [DeliveryStatus.DELIVERED]
+    assert status(police)["incoming"] == {"offered": 0, "delivered": 1, "rejected": 0}
+    assert httpx.get(f"{police.url}/notifications", timeout=30).json() == {"notifications": []}
+
+
+def test_an_ack_of_an_unknown_delivery_is_refused_with_the_hubs_code(gateways: Gateways) -> None:
+    _, police = gateways.start(gateways.options("police"))
+
+    ack = httpx.post(f"{police.url}/notifications/999999/ack", timeout=30)
+
+    assert ack.status_code == 404, ack.text
+    assert ack.json()["code"].endswith("not_found")
