@@ -86,7 +86,7 @@ class Intake:
         """
         signed, message_type = self.sign(message_id, translate)
         entry, new = self.spool.put(message_id, message_type, signed, now=time.time())
-        return Outcome(self._sender.attempt(entry), new)
+        return Outcome(self._sender.send_now(entry), new)
 
     def sign(self, message_id: str, translate: Translate) -> tuple[bytes, str]:
         """The signed bytes of the translated envelope, checked against the hub's schemas,

@@ -1,11 +1,13 @@
 """Posting spooled messages to the hub: at once for the native caller, and later with backoff.
 
 A message is sent by one thread at a time (the native request that spooled it, or the
-background loop), so the hub sees each attempt once. The hub's answer is written to the
-spool before anyone is told: taken (hub id, recipients; a ``replay.duplicate`` after a resend
-counts as taken), refused with its code (never sent again), or unreachable (the next attempt
-after an exponential backoff). The loop goes in spool order and stops at the first
-unreachable attempt, so a receipt never overtakes the message it answers.
+background loop; the other waits for that attempt's answer), so the hub sees each attempt
+once. The hub's answer is written to the spool before anyone is told: taken (hub id,
+recipients; a ``replay.duplicate`` after a resend counts as taken), refused with its code
+(never sent again), or unreachable (the next attempt after an exponential backoff).
+Messages go in spool order: the loop stops at the first one that is not due or not taken,
+and a new message is sent at once only when nothing older waits, so a receipt never
+overtakes the message it answers.
 """
 
 from __future__ import annotations
@@ -52,42 +54,58 @@ class Sender:
         self._hub = hub
         self._backoff = backoff
         self._clock = clock
-        self._lock = threading.Lock()
+        self._changed = threading.Condition()
         self._in_flight: set[int] = set()
 
-    def attempt(self, entry: SpoolEntry) -> SpoolEntry:
-        """Try to send ``entry`` once now, unless it is not waiting or another thread sends it;
-        return it as the spool then holds it.
+    def send_now(self, entry: SpoolEntry) -> SpoolEntry:
+        """Try to send a newly spooled ``entry`` at once, unless older messages wait (they go
+        first, from the loop); return it as the spool then holds it.
 
         Raises:
             SpoolUnavailable: the hub's answer could not be recorded (the message stays
                 waiting, and its resend will be a duplicate at the hub).
         """
-        if entry.state is not OutgoingState.WAITING or not self._claim(entry.gateway_id):
+        (oldest,) = self._spool.waiting(limit=1) or (None,)
+        if oldest is not None and oldest.gateway_id != entry.gateway_id:
             return self._spool.get(entry.gateway_id)
+        return self.attempt(entry)
+
+    def attempt(self, entry: SpoolEntry) -> SpoolEntry:
+        """Try to send ``entry`` once now, unless it is not waiting; if another thread is
+        sending it, wait for that attempt instead. Return it as the spool then holds it.
+
+        Raises:
+            SpoolUnavailable: as for ``send_now``.
+        """
+        if entry.state is not OutgoingState.WAITING:
+            return self._spool.get(entry.gateway_id)
+        with self._changed:
+            if entry.gateway_id in self._in_flight:
+                # The other attempt's answer is this one's: the hub sees each attempt once.
+                while entry.gateway_id in self._in_flight:
+                    self._changed.wait()
+                return self._spool.get(entry.gateway_id)
+            self._in_flight.add(entry.gateway_id)
         try:
             self._send(entry)
         finally:
-            with self._lock:
+            with self._changed:
                 self._in_flight.discard(entry.gateway_id)
+                self._changed.notify_all()
         return self._spool.get(entry.gateway_id)
 
     def send_due(self) -> int:
-        """One pass: send the waiting messages that are due; return how many the hub took."""
+        """One pass: send the waiting messages in order, up to the first one not due yet or
+        not taken; return how many the hub took."""
         taken = 0
-        for entry in self._spool.due(now=self._clock(), limit=BATCH):
+        for entry in self._spool.waiting(limit=BATCH):
+            if entry.next_attempt_at > self._clock():
+                break
             state = self.attempt(entry).state
             if state is OutgoingState.WAITING:
                 break
             taken += state is OutgoingState.SENT
         return taken
-
-    def _claim(self, gateway_id: int) -> bool:
-        with self._lock:
-            if gateway_id in self._in_flight:
-                return False
-            self._in_flight.add(gateway_id)
-            return True
 
     def _send(self, entry: SpoolEntry) -> None:
         try:

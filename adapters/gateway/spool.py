@@ -49,10 +49,11 @@ CREATE TABLE IF NOT EXISTS outgoing (
     detail TEXT,
     duplicate INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS outgoing_due ON outgoing (state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS outgoing_waiting ON outgoing (state, gateway_id);
 -- An outgoing message as ``SpoolEntry`` reads it (the columns in its field order).
 CREATE VIEW IF NOT EXISTS entries AS SELECT gateway_id, message_id, message_type, signed, state,
-    attempts, created_at, hub_id, recipients, code, detail, duplicate FROM outgoing;
+    attempts, created_at, hub_id, recipients, code, detail, duplicate, next_attempt_at
+    FROM outgoing;
 CREATE TABLE IF NOT EXISTS incoming (
     delivery_id INTEGER PRIMARY KEY,
     message_id TEXT NOT NULL,
@@ -107,6 +108,7 @@ class SpoolEntry:
     code: str | None
     detail: str | None
     duplicate: bool
+    next_attempt_at: float
 
 
 @dataclass(frozen=True)
@@ -181,14 +183,12 @@ class Spool:
             raise KeyError(gateway_id)
         return _entry(row)
 
-    def due(self, *, now: float, limit: int) -> list[SpoolEntry]:
-        """Waiting messages whose next attempt is due, oldest first."""
+    def waiting(self, *, limit: int) -> list[SpoolEntry]:
+        """The oldest waiting messages, in the order they were spooled."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT * FROM entries WHERE gateway_id IN (SELECT gateway_id FROM outgoing"
-                " WHERE state = ? AND next_attempt_at <= ? ORDER BY gateway_id LIMIT ?)"
-                " ORDER BY gateway_id",
-                (OutgoingState.WAITING, now, limit),
+                "SELECT * FROM entries WHERE state = ? ORDER BY gateway_id LIMIT ?",
+                (OutgoingState.WAITING, limit),
             ).fetchall()
         return [_entry(row) for row in rows]
 
@@ -303,7 +303,7 @@ def _set_last_error(db: sqlite3.Connection, error: str, now: float) -> None:
 
 def _entry(row: tuple[object, ...]) -> SpoolEntry:
     (gateway_id, message_id, message_type, signed, state, attempts, created_at, hub_id,
-     recipients, code, detail, duplicate) = row  # fmt: skip
+     recipients, code, detail, duplicate, next_attempt_at) = row  # fmt: skip
     return SpoolEntry(
         gateway_id=int(str(gateway_id)),
         message_id=str(message_id),
@@ -317,4 +317,5 @@ def _entry(row: tuple[object, ...]) -> SpoolEntry:
         code=None if code is None else str(code),
         detail=None if detail is None else str(detail),
         duplicate=bool(duplicate),
+        next_attempt_at=float(str(next_attempt_at)),
     )
