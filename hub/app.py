@@ -7,6 +7,7 @@ Built by ``create_app`` from a runtime; nothing is built at import. The two shar
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from hub.api.openapi import install_openapi
 from hub.api.problems import install_problem_handlers, rejection_response
 from hub.api.routes import cases as case_api
 from hub.api.routes import health, inbox, messages, session
@@ -45,4 +46,5 @@ def create_app(runtime: HubRuntime) -> FastAPI:
     app.include_router(stats_pages.router)
     app.include_router(admin_pages.router)
     app.mount("/static", StaticFiles(packages=[("hub.web", "static")]), name="static")
+    install_openapi(app, runtime)
     return app

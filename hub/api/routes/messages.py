@@ -5,7 +5,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from hub.access import PartnerDep, RuntimeDep, presented_api_key
+from hub.access import PARTNER_SECURITY, PartnerDep, RuntimeDep, presented_api_key
 from hub.api.answers import (
     AttemptOut,
     CaseConflictOut,
@@ -21,7 +21,7 @@ from hub.partners import authenticate_code
 from hub.runtime import HubRuntime
 from hub.store import MessageLog, OutboxDelivery
 
-router = APIRouter(prefix="/api/v1/messages", tags=["messages"])
+router = APIRouter(prefix="/api/v1/messages", tags=["messages"], dependencies=[PARTNER_SECURITY])
 
 #: The body is read as a stream (to stop at the size limit), so describe it by hand.
 _XML_REQUEST_BODY = {
@@ -38,14 +38,6 @@ _XML_REQUEST_BODY = {
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ReceiptOut,
     openapi_extra=_XML_REQUEST_BODY,
-    responses={
-        400: {"description": "Malformed or hostile XML, signature profile violation"},
-        401: {"description": "No or bad API key, unsigned, bad signature"},
-        403: {"description": "Untrusted signer, signer ≠ Sender, route not allowed"},
-        409: {"description": "Duplicate MessageId"},
-        413: {"description": "Too large"},
-        422: {"description": "Schema, type, version, freshness or routing failure"},
-    },
 )
 async def post_message(request: Request, runtime: RuntimeDep) -> ReceiptOut:
     """Accept one signed message; the answer says who it will be delivered to."""
