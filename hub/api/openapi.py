@@ -8,6 +8,7 @@ uses, per route the refusal codes it can answer (grouped by HTTP status, with me
 running hub's limits (size, lease, freshness, rate) in the descriptions.
 """
 
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -142,8 +143,11 @@ def complete_openapi(spec: OpenApi, runtime: HubRuntime) -> OpenApi:
         for status in [s for s in responses if s.startswith(("4", "5")) and s != "503"]:
             del responses[status]
         responses.update(problem_responses(codes))
-    for unused in ("HTTPValidationError", "ValidationError"):
-        schemas.pop(unused, None)
+    # FastAPI's own 422 body is never sent (request.invalid is): drop its schemas once no
+    # operation refers to them any more.
+    if "#/components/schemas/HTTPValidationError" not in json.dumps(spec["paths"]):
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
     _describe_limits(spec["paths"], runtime)
     spec["x-hub-codes"] = code_catalogue()
     return spec
