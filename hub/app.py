@@ -7,6 +7,7 @@ Built by ``create_app`` from a runtime; nothing is built at import. The two shar
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from hub.api.openapi import install_openapi
 from hub.api.problems import install_problem_handlers, rejection_response
 from hub.api.routes import cases as case_api
 from hub.api.routes import health, inbox, messages, session
@@ -14,8 +15,8 @@ from hub.api.routes import metrics as metrics_api
 from hub.runtime import HubRuntime
 from hub.web.auth import install_access_handlers
 from hub.web.routes import admin as admin_pages
+from hub.web.routes import apidocs, login
 from hub.web.routes import cases as case_pages
-from hub.web.routes import login
 from hub.web.routes import stats as stats_pages
 from hub.web.security import SecurityHeaders
 from hub.web.templating import make_templates
@@ -28,6 +29,9 @@ def create_app(runtime: HubRuntime) -> FastAPI:
         title="Межведомственный узел обмена — API",
         summary="Interagency data-exchange hub for the social support of families with children",
         version="1.0",
+        # Served by hub.web.routes.apidocs from the hub's own files, not a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     app.state.templates = make_templates()
@@ -44,5 +48,10 @@ def create_app(runtime: HubRuntime) -> FastAPI:
     app.include_router(case_pages.router)
     app.include_router(stats_pages.router)
     app.include_router(admin_pages.router)
+    app.include_router(apidocs.router)
     app.mount("/static", StaticFiles(packages=[("hub.web", "static")]), name="static")
+    app.mount(
+        apidocs.VENDOR_URL, StaticFiles(packages=[apidocs.VENDOR_PACKAGE]), name="static-vendor"
+    )
+    install_openapi(app, runtime)
     return app

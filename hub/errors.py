@@ -6,89 +6,553 @@ program against them. The stages follow the ingest pipeline (ARCHITECTURE §4)::
     HubError
     ├── Rejection            a message (or request) we refuse: recorded, never stored as accepted
     │                        code from REJECTION_CODES: auth.* xml.* envelope.* signature.*
-    │                        schema.* payload.* replay.* routing.*
+    │                        schema.* payload.* replay.* routing.* request.*
     │   └── OperationRefused an administrator's operation (pause, cancel, replay) refused: ops.*
-    └── NotFound             an id the caller asked for does not exist (or is not theirs)
+    └── NotFound             an id the caller asked for does not exist (or is not theirs):
+                             answered as ``request.not_found``
 
-Programmer errors stay ``RuntimeError``/``TypeError`` and become a 500.
+Besides refusals, an accepted message's receipt may list case conflicts (``case.*``,
+CASE_CONFLICT_CODES): accepted and delivered, but not applied to its case. ``CODES`` is
+the whole catalogue; ``docs/partners/codes.md`` is generated from it
+(``python -m hub.api.codes``). Programmer errors stay ``RuntimeError``/``TypeError`` and
+become a 500.
 """
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Final
+
+
+class Stage(Enum):
+    """Where a code is decided; the value is (Russian, English) for the code reference."""
+
+    AUTHENTICATION = ("аутентификация", "authentication")
+    PEOPLE = ("вход сотрудников", "people")
+    XML = ("XML", "XML")
+    ENVELOPE = ("конверт", "envelope")
+    SIGNATURE = ("подпись", "signature")
+    PAYLOAD = ("содержимое", "payload")
+    REPLAY = ("повтор и свежесть", "replay")
+    AUTHORISATION = ("полномочия", "authorisation")
+    ROUTING = ("маршрутизация", "routing")
+    REQUEST = ("запрос", "request")
+    OPERATIONS = ("операции администратора", "operations")
+    CASE = ("дело (конфликт в квитанции)", "case (conflict in the receipt)")
+
+    @property
+    def ru(self) -> str:
+        return self.value[0]
+
+    @property
+    def en(self) -> str:
+        return self.value[1]
+
+
+class PartnerAction(Enum):
+    """What the caller should do after a code; the value is (Russian, English)."""
+
+    FIX_AND_RESEND = (
+        "Исправьте сообщение, подпишите его заново и отправьте как новое.",
+        "Fix the message, sign it again and send it as a new one.",
+    )
+    CHECK_API_KEY = (
+        "Проверьте API-ключ (`Authorization: Bearer`, после смены ключа — новый) и отправьте "
+        "те же байты снова.",
+        "Check the API key (`Authorization: Bearer`; the new one after a rotation) and send "
+        "the same bytes again.",
+    )
+    RESEND_LATER = (
+        "Отправьте те же байты позже (не раньше `Retry-After`, если он указан).",
+        "Send the same bytes again later (not before `Retry-After` where given).",
+    )
+    CHECK_CLOCK = (
+        "Сверьте часы системы (NTP); те же байты будут приняты, когда CreatedAt перестанет "
+        "опережать часы узла больше допустимого.",
+        "Check the system's clock (NTP); the same bytes are accepted once CreatedAt is no "
+        "longer ahead of the hub's clock by more than allowed.",
+    )
+    CONTACT_OPERATOR = (
+        "Обратитесь к оператору узла: исправить это может только он (регистрация, "
+        "сертификаты, правила маршрутизации).",
+        "Contact the hub's operator: only they can change this (registration, certificates, "
+        "routing rules).",
+    )
+    DO_NOTHING_DUPLICATE = (
+        "Ничего не делайте: это сообщение уже принято (`hub_id` в ответе), повторная "
+        "отправка не нужна.",
+        "Do nothing: this message was already accepted (`hub_id` in the answer); no resend "
+        "is needed.",
+    )
+    FIX_REQUEST = (
+        "Исправьте запрос (адрес, параметры, тело) и повторите его.",
+        "Fix the request (URL, parameters, body) and repeat it.",
+    )
+    LOG_IN = (
+        "Войдите заново (`POST /api/v1/session`) и повторите запрос с новым токеном.",
+        "Log in again (`POST /api/v1/session`) and repeat the request with the new token.",
+    )
+    CHECK_STATE = (
+        "Операция ничего не изменила: проверьте текущее состояние и повторите, только если "
+        "она ещё нужна.",
+        "The operation changed nothing: check the current state and repeat it only if it is "
+        "still needed.",
+    )
+    RECONCILE_CASE = (
+        "Повторять не нужно: сообщение принято и доставлено, но не применено к делу; "
+        "сначала отправьте то, чего не хватает делу, или согласуйте с владельцем дела.",
+        "Do not resend: the message was accepted and delivered but not applied to its case; "
+        "first send what the case lacks, or settle it with the case owner.",
+    )
+
+    @property
+    def ru(self) -> str:
+        return self.value[0]
+
+    @property
+    def en(self) -> str:
+        return self.value[1]
 
 
 @dataclass(frozen=True)
 class RejectionKind:
+    """One code of the catalogue: what it means and what the caller should do.
+
+    ``title`` is English (the problem document's ``title``), ``title_ru`` Russian.
+    ``resend_can_succeed``: whether the same bytes (the same request) sent again,
+    unchanged, can be accepted — later, with the right key, or after the operator acted.
+    """
+
     status: int
     title: str
+    title_ru: str
+    stage: Stage
+    action: PartnerAction
+    resend_can_succeed: bool
 
 
-#: The catalogue. Titles are shown to partner engineers; details never hold personal data.
+_S = Stage
+_A = PartnerAction
+
+#: The refusals. Titles are shown to partner engineers; details never hold personal data.
 REJECTION_CODES: Final[dict[str, RejectionKind]] = {
     # Who is calling
-    "auth.missing_credentials": RejectionKind(401, "No API key was presented"),
-    "auth.invalid_credentials": RejectionKind(401, "The API key is not valid"),
-    "auth.partner_inactive": RejectionKind(403, "The partner system is disabled"),
-    "auth.sender_mismatch": RejectionKind(403, "Sender differs from the authenticated partner"),
-    "auth.type_not_allowed": RejectionKind(403, "The sender may not send this message type"),
-    "auth.rate_limited": RejectionKind(429, "Too many messages a second from this partner"),
+    "auth.missing_credentials": RejectionKind(
+        401,
+        "No API key was presented",
+        "API-ключ не предъявлен",
+        _S.AUTHENTICATION,
+        _A.CHECK_API_KEY,
+        True,
+    ),
+    "auth.invalid_credentials": RejectionKind(
+        401,
+        "The API key is not valid",
+        "API-ключ недействителен",
+        _S.AUTHENTICATION,
+        _A.CHECK_API_KEY,
+        True,
+    ),
+    "auth.partner_inactive": RejectionKind(
+        403,
+        "The partner system is disabled",
+        "Система партнёра отключена",
+        _S.AUTHENTICATION,
+        _A.CONTACT_OPERATOR,
+        True,
+    ),
+    "auth.rate_limited": RejectionKind(
+        429,
+        "Too many messages a second from this partner",
+        "Слишком много сообщений в секунду от этой системы",
+        _S.AUTHENTICATION,
+        _A.RESEND_LATER,
+        True,
+    ),
+    "auth.sender_mismatch": RejectionKind(
+        403,
+        "Sender differs from the authenticated partner",
+        "Sender не совпадает с системой, предъявившей ключ",
+        _S.AUTHORISATION,
+        _A.CHECK_API_KEY,
+        True,
+    ),
+    "auth.type_not_allowed": RejectionKind(
+        403,
+        "The sender may not send this message type",
+        "Отправителю не разрешён этот тип сообщения",
+        _S.AUTHORISATION,
+        _A.CONTACT_OPERATOR,
+        True,
+    ),
     # Who is signed in (people: pages and their JSON API)
-    "auth.login_refused": RejectionKind(401, "Wrong login or password"),
-    "auth.login_throttled": RejectionKind(429, "Too many failed logins; retry later"),
-    "auth.session_required": RejectionKind(401, "No valid session; log in first"),
-    "auth.csrf_invalid": RejectionKind(403, "The form's CSRF token does not match the session"),
-    "auth.role_forbidden": RejectionKind(403, "The person's role may not do this"),
+    "auth.login_refused": RejectionKind(
+        401,
+        "Wrong login or password",
+        "Неверный логин или пароль",
+        _S.PEOPLE,
+        _A.FIX_REQUEST,
+        False,
+    ),
+    "auth.login_throttled": RejectionKind(
+        429,
+        "Too many failed logins; retry later",
+        "Слишком много неудачных входов; повторите позже",
+        _S.PEOPLE,
+        _A.RESEND_LATER,
+        True,
+    ),
+    "auth.session_required": RejectionKind(
+        401,
+        "No valid session; log in first",
+        "Нет действующей сессии; войдите",
+        _S.PEOPLE,
+        _A.LOG_IN,
+        False,
+    ),
+    "auth.csrf_invalid": RejectionKind(
+        403,
+        "The form's CSRF token does not match the session",
+        "CSRF-токен формы не совпадает с сессией",
+        _S.PEOPLE,
+        _A.FIX_REQUEST,
+        False,
+    ),
+    "auth.role_forbidden": RejectionKind(
+        403,
+        "The person's role may not do this",
+        "Роли сотрудника это не разрешено",
+        _S.PEOPLE,
+        _A.CONTACT_OPERATOR,
+        False,
+    ),
     # Bytes and XML
-    "xml.too_large": RejectionKind(413, "The message exceeds the size limit"),
-    "xml.malformed": RejectionKind(400, "The body is not well-formed XML"),
-    "xml.too_deep": RejectionKind(400, "The XML nests deeper than allowed"),
-    "xml.too_complex": RejectionKind(400, "The XML has too many elements or attributes"),
+    "xml.too_large": RejectionKind(
+        413,
+        "The message exceeds the size limit",
+        "Сообщение больше допустимого размера",
+        _S.XML,
+        _A.FIX_AND_RESEND,
+        False,
+    ),
+    "xml.malformed": RejectionKind(
+        400,
+        "The body is not well-formed XML",
+        "Тело — не правильно построенный XML",
+        _S.XML,
+        _A.FIX_AND_RESEND,
+        False,
+    ),
+    "xml.too_deep": RejectionKind(
+        400,
+        "The XML nests deeper than allowed",
+        "Вложенность XML глубже допустимой",
+        _S.XML,
+        _A.FIX_AND_RESEND,
+        False,
+    ),
+    "xml.too_complex": RejectionKind(
+        400,
+        "The XML has too many elements or attributes",
+        "В XML слишком много элементов или атрибутов",
+        _S.XML,
+        _A.FIX_AND_RESEND,
+        False,
+    ),
     "xml.forbidden_construct": RejectionKind(
-        400, "DOCTYPE, entity, processing instruction, comment or XInclude found"
+        400,
+        "DOCTYPE, entity, processing instruction, comment or XInclude found",
+        "Найдены DOCTYPE, сущность, инструкция обработки, комментарий или XInclude",
+        _S.XML,
+        _A.FIX_AND_RESEND,
+        False,
     ),
-    "envelope.invalid": RejectionKind(422, "The envelope does not match its schema"),
+    "envelope.invalid": RejectionKind(
+        422,
+        "The envelope does not match its schema",
+        "Конверт не соответствует своей схеме",
+        _S.ENVELOPE,
+        _A.FIX_AND_RESEND,
+        False,
+    ),
     # Signature
-    "signature.missing": RejectionKind(401, "The message is not signed"),
-    "signature.profile_violation": RejectionKind(
-        400, "The signature does not follow the hub's signature profile"
+    "signature.missing": RejectionKind(
+        401,
+        "The message is not signed",
+        "Сообщение не подписано",
+        _S.SIGNATURE,
+        _A.FIX_AND_RESEND,
+        False,
     ),
-    "signature.invalid": RejectionKind(401, "The signature value does not verify"),
-    "signature.digest_mismatch": RejectionKind(401, "The content changed after signing"),
-    "signature.untrusted": RejectionKind(403, "The signing certificate is not trusted"),
-    "signature.expired": RejectionKind(403, "The signing certificate is not valid now"),
-    "signature.revoked": RejectionKind(403, "The signing certificate is revoked"),
+    "signature.profile_violation": RejectionKind(
+        400,
+        "The signature does not follow the hub's signature profile",
+        "Подпись не следует профилю подписи узла",
+        _S.SIGNATURE,
+        _A.FIX_AND_RESEND,
+        False,
+    ),
+    "signature.invalid": RejectionKind(
+        401,
+        "The signature value does not verify",
+        "Значение подписи не сходится",
+        _S.SIGNATURE,
+        _A.FIX_AND_RESEND,
+        False,
+    ),
+    "signature.digest_mismatch": RejectionKind(
+        401,
+        "The content changed after signing",
+        "Содержимое изменено после подписания",
+        _S.SIGNATURE,
+        _A.FIX_AND_RESEND,
+        False,
+    ),
+    "signature.untrusted": RejectionKind(
+        403,
+        "The signing certificate is not trusted",
+        "Сертификат подписи не доверенный",
+        _S.SIGNATURE,
+        _A.CONTACT_OPERATOR,
+        False,
+    ),
+    "signature.expired": RejectionKind(
+        403,
+        "The signing certificate is not valid now",
+        "Сертификат подписи сейчас не действует",
+        _S.SIGNATURE,
+        _A.CONTACT_OPERATOR,
+        False,
+    ),
+    "signature.revoked": RejectionKind(
+        403,
+        "The signing certificate is revoked",
+        "Сертификат подписи отозван",
+        _S.SIGNATURE,
+        _A.CONTACT_OPERATOR,
+        False,
+    ),
     "signature.signer_not_sender": RejectionKind(
-        403, "The signing certificate does not belong to the envelope's Sender"
+        403,
+        "The signing certificate does not belong to the envelope's Sender",
+        "Сертификат подписи принадлежит не отправителю (Sender) конверта",
+        _S.SIGNATURE,
+        _A.FIX_AND_RESEND,
+        False,
     ),
     "signature.certificate_unknown": RejectionKind(
-        403, "The signing certificate is not one the Sender registered with the hub"
+        403,
+        "The signing certificate is not one the Sender registered with the hub",
+        "Сертификат подписи не зарегистрирован на узле за этим отправителем",
+        _S.SIGNATURE,
+        _A.CONTACT_OPERATOR,
+        True,
     ),
     "signature.certificate_retired": RejectionKind(
-        403, "The signing certificate was replaced and its overlap has ended"
+        403,
+        "The signing certificate was replaced and its overlap has ended",
+        "Сертификат подписи заменён, и срок параллельного действия истёк",
+        _S.SIGNATURE,
+        _A.FIX_AND_RESEND,
+        False,
     ),
     # Payload
-    "schema.unknown_type": RejectionKind(422, "Unknown message type"),
-    "schema.unsupported_version": RejectionKind(422, "Unsupported schema version"),
-    "payload.invalid": RejectionKind(422, "The payload does not match its schema"),
-    # Replay
-    "replay.duplicate": RejectionKind(409, "A message with this MessageId was already accepted"),
-    "replay.stale": RejectionKind(422, "CreatedAt is older than the freshness window"),
-    "replay.future": RejectionKind(422, "CreatedAt is in the future"),
-    # Routing
-    "routing.unknown_correlation": RejectionKind(422, "CorrelationId names no message the hub has"),
-    "routing.recipient_not_allowed": RejectionKind(
-        403, "An explicit recipient may not receive this message type"
+    "schema.unknown_type": RejectionKind(
+        422,
+        "Unknown message type",
+        "Неизвестный тип сообщения",
+        _S.PAYLOAD,
+        _A.FIX_AND_RESEND,
+        False,
     ),
-    "routing.no_recipients": RejectionKind(422, "No recipient is left for this message"),
+    "schema.unsupported_version": RejectionKind(
+        422,
+        "Unsupported schema version",
+        "Версия схемы не поддерживается",
+        _S.PAYLOAD,
+        _A.FIX_AND_RESEND,
+        False,
+    ),
+    "payload.invalid": RejectionKind(
+        422,
+        "The payload does not match its schema",
+        "Содержимое не соответствует своей схеме",
+        _S.PAYLOAD,
+        _A.FIX_AND_RESEND,
+        False,
+    ),
+    # Replay
+    "replay.duplicate": RejectionKind(
+        409,
+        "A message with this MessageId was already accepted",
+        "Сообщение с этим MessageId уже принято",
+        _S.REPLAY,
+        _A.DO_NOTHING_DUPLICATE,
+        False,
+    ),
+    "replay.stale": RejectionKind(
+        422,
+        "CreatedAt is older than the freshness window",
+        "CreatedAt старше допустимого окна свежести",
+        _S.REPLAY,
+        _A.FIX_AND_RESEND,
+        False,
+    ),
+    "replay.future": RejectionKind(
+        422,
+        "CreatedAt is in the future",
+        "CreatedAt в будущем",
+        _S.REPLAY,
+        _A.CHECK_CLOCK,
+        True,
+    ),
+    # Routing
+    "routing.unknown_correlation": RejectionKind(
+        422,
+        "CorrelationId names no message the hub has",
+        "CorrelationId не указывает ни на одно сообщение узла",
+        _S.ROUTING,
+        _A.FIX_AND_RESEND,
+        False,
+    ),
+    "routing.recipient_not_allowed": RejectionKind(
+        403,
+        "An explicit recipient may not receive this message type",
+        "Указанному получателю нельзя получать этот тип сообщения",
+        _S.ROUTING,
+        _A.FIX_AND_RESEND,
+        False,
+    ),
+    "routing.no_recipients": RejectionKind(
+        422,
+        "No recipient is left for this message",
+        "Для сообщения не осталось получателей",
+        _S.ROUTING,
+        _A.FIX_AND_RESEND,
+        False,
+    ),
+    # The HTTP request itself (any route)
+    "request.invalid": RejectionKind(
+        422,
+        "Invalid request",
+        "Неверный запрос",
+        _S.REQUEST,
+        _A.FIX_REQUEST,
+        False,
+    ),
+    "request.not_found": RejectionKind(
+        404,
+        "Not found",
+        "Не найдено",
+        _S.REQUEST,
+        _A.FIX_REQUEST,
+        False,
+    ),
     # Operations (administrators steering delivery; hub/operations.py)
-    "ops.unknown_partner": RejectionKind(404, "No partner system with this code"),
-    "ops.unknown_delivery": RejectionKind(404, "No delivery with this id"),
-    "ops.not_dead": RejectionKind(409, "Only a dead delivery can be replayed"),
-    "ops.already_final": RejectionKind(409, "The delivery is already delivered or cancelled"),
-    "ops.reason_required": RejectionKind(422, "The operation needs a reason"),
-    "ops.already_paused": RejectionKind(409, "The partner is already paused"),
-    "ops.not_paused": RejectionKind(409, "The partner is not paused"),
+    "ops.unknown_partner": RejectionKind(
+        404,
+        "No partner system with this code",
+        "Нет системы партнёра с этим кодом",
+        _S.OPERATIONS,
+        _A.FIX_REQUEST,
+        False,
+    ),
+    "ops.unknown_delivery": RejectionKind(
+        404,
+        "No delivery with this id",
+        "Нет доставки с этим номером",
+        _S.OPERATIONS,
+        _A.FIX_REQUEST,
+        False,
+    ),
+    "ops.not_dead": RejectionKind(
+        409,
+        "Only a dead delivery can be replayed",
+        "Повторить можно только доставку, которая не удалась",
+        _S.OPERATIONS,
+        _A.CHECK_STATE,
+        False,
+    ),
+    "ops.already_final": RejectionKind(
+        409,
+        "The delivery is already delivered or cancelled",
+        "Доставка уже выполнена или отменена",
+        _S.OPERATIONS,
+        _A.CHECK_STATE,
+        False,
+    ),
+    "ops.reason_required": RejectionKind(
+        422,
+        "The operation needs a reason",
+        "Для операции нужно указать причину",
+        _S.OPERATIONS,
+        _A.FIX_REQUEST,
+        False,
+    ),
+    "ops.already_paused": RejectionKind(
+        409,
+        "The partner is already paused",
+        "Доставка партнёру уже приостановлена",
+        _S.OPERATIONS,
+        _A.CHECK_STATE,
+        False,
+    ),
+    "ops.not_paused": RejectionKind(
+        409,
+        "The partner is not paused",
+        "Доставка партнёру не приостановлена",
+        _S.OPERATIONS,
+        _A.CHECK_STATE,
+        False,
+    ),
 }
+
+#: Case conflicts: the message was accepted (202) and delivered, and its receipt's
+#: ``case_conflicts`` names why the case tracker did not apply it (hub/cases/projection.py).
+CASE_CONFLICT_CODES: Final[dict[str, RejectionKind]] = {
+    "case.referral_unknown": RejectionKind(
+        202,
+        "The receipt names no referral the hub has",
+        "Подтверждение на неизвестное обращение",
+        _S.CASE,
+        _A.RECONCILE_CASE,
+        False,
+    ),
+    "case.consent_missing": RejectionKind(
+        202,
+        "A decision before the consent the region requires",
+        "Решение без согласия семьи, которого требует регион",
+        _S.CASE,
+        _A.RECONCILE_CASE,
+        False,
+    ),
+    "case.plan_version_stale": RejectionKind(
+        202,
+        "The plan's version is not newer than the case's",
+        "Версия плана не новее той, что уже в деле",
+        _S.CASE,
+        _A.RECONCILE_CASE,
+        False,
+    ),
+    "case.action_unknown": RejectionKind(
+        202,
+        "The action is not in the case's plan",
+        "Мероприятия нет в плане дела",
+        _S.CASE,
+        _A.RECONCILE_CASE,
+        False,
+    ),
+    "case.closed": RejectionKind(
+        202,
+        "The case is closed",
+        "Дело снято с учёта",
+        _S.CASE,
+        _A.RECONCILE_CASE,
+        False,
+    ),
+}
+
+#: The whole catalogue: every code a partner or person can meet, refusal or case conflict.
+CODES: Final[dict[str, RejectionKind]] = {**REJECTION_CODES, **CASE_CONFLICT_CODES}
 
 
 class HubError(Exception):

@@ -6,8 +6,9 @@ Partners authenticate with an API key (``PartnerDep``); people with a session
 person goes through ``reads`` and is audited in the same transaction.
 """
 
-from hub.access.partners import PartnerDep, get_partner, presented_api_key
+from hub.access.partners import PARTNER_SECURITY, PartnerDep, get_partner, presented_api_key
 from hub.access.people import (
+    PERSON_SECURITY,
     SESSION_COOKIE,
     AccessRefused,
     NewSession,
@@ -42,10 +43,12 @@ __all__ = [
     "is_api",
     "runtime_of",
     # Partners
+    "PARTNER_SECURITY",
     "PartnerDep",
     "get_partner",
     "presented_api_key",
     # People
+    "PERSON_SECURITY",
     "SESSION_COOKIE",
     "AccessRefused",
     "NewSession",

@@ -2,11 +2,46 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from hub.access.requests import RuntimeDep
 from hub.partners import authenticate
 from hub.store import Partner
+
+_KEY_LIFE = (
+    "`hub partners add` issues a partner's key into its bundle (file `api_key`); "
+    "`hub partners rotate-key` issues a new one and lets the old one work for an overlap "
+    "(`--overlap-hours`, 168 by default), so a partner switches without an outage. "
+    "Refusals: `auth.missing_credentials` / `auth.invalid_credentials` 401, "
+    "`auth.partner_inactive` 403."
+)
+#: The two ways a partner may present its API key, as the OpenAPI declares them. They never
+#: refuse by themselves (``auto_error=False``): ``get_partner`` and ingest check the key and
+#: answer with the hub's codes, not FastAPI's own 403.
+PARTNER_BEARER = HTTPBearer(
+    scheme_name="PartnerApiKey",
+    description=f"A partner system's API key as `Authorization: Bearer <key>`. {_KEY_LIFE}",
+    auto_error=False,
+)
+PARTNER_HEADER = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="PartnerApiKeyHeader",
+    description=f"The same API key in `X-API-Key`, for clients that cannot set Bearer. {_KEY_LIFE}",
+    auto_error=False,
+)
+
+
+def _declare_partner_key(
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(PARTNER_BEARER)],
+    _header: Annotated[str | None, Security(PARTNER_HEADER)],
+) -> None:
+    """Nothing: the parameters only make FastAPI publish the schemes on a route."""
+
+
+#: Put on partner routes (``dependencies=[PARTNER_SECURITY]``): their OpenAPI then names
+#: the API key schemes; the check itself is ``get_partner``'s (or ingest's).
+PARTNER_SECURITY = Depends(_declare_partner_key)
 
 
 def presented_api_key(request: Request) -> str | None:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request, params
+from fastapi import Depends, Request, Security, params
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from hub.access.requests import is_api, runtime_of
 from hub.cases import Role, Viewer
@@ -34,6 +35,40 @@ from hub.runtime import HubRuntime
 #: The session cookie: HttpOnly, SameSite=Strict, Path=/; Secure over HTTPS or when configured.
 SESSION_COOKIE = "hub_session"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+#: How a person presents a session, as the OpenAPI declares it. They never refuse by
+#: themselves (``auto_error=False``): ``get_signed_in`` checks the session and answers with
+#: ``auth.session_required``, not FastAPI's own 403.
+PERSON_BEARER = HTTPBearer(
+    scheme_name="PersonSession",
+    description=(
+        "A person's session token from `POST /api/v1/session` as `Authorization: Bearer "
+        "<token>`; it ends at `DELETE /api/v1/session` or after `HUB_SESSION_TTL_S`. "
+        "Refusal: `auth.session_required` 401."
+    ),
+    auto_error=False,
+)
+PERSON_COOKIE = APIKeyCookie(
+    name=SESSION_COOKIE,
+    scheme_name="PersonSessionCookie",
+    description=(
+        "The pages' session cookie; on `/api/` paths it counts for GET only (anything that "
+        "changes state needs the Bearer token, which a browser never adds by itself)."
+    ),
+    auto_error=False,
+)
+
+
+def _declare_person_session(
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(PERSON_BEARER)],
+    _cookie: Annotated[str | None, Security(PERSON_COOKIE)],
+) -> None:
+    """Nothing: the parameters only make FastAPI publish the schemes on a route."""
+
+
+#: Put on people's API routes (``dependencies=[PERSON_SECURITY]``): their OpenAPI then
+#: names the session schemes; the check itself is ``get_signed_in``'s.
+PERSON_SECURITY = Depends(_declare_person_session)
 
 
 @dataclass(frozen=True)

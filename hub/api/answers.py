@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class DeliveryOut(BaseModel):
@@ -15,7 +15,10 @@ class DeliveryOut(BaseModel):
 class CaseConflictOut(BaseModel):
     """Why an accepted message was not applied to its case (e.g. ``case.action_unknown``)."""
 
-    code: str
+    code: str = Field(
+        description="`case.referral_unknown`, `case.consent_missing`, `case.plan_version_stale`, "
+        "`case.action_unknown` or `case.closed` (see `x-hub-codes`)"
+    )
     detail: str
 
 
@@ -71,21 +74,49 @@ class MessageTraceOut(BaseModel):
 
 
 class InboxMessageOut(BaseModel):
-    delivery_id: int
-    message_id: str
-    message_type: str
-    priority: str
-    #: The hub-signed canonical XML, base64-encoded.
-    envelope: str
+    """One message waiting for the caller, leased to it until acknowledged."""
+
+    delivery_id: int = Field(
+        description="Acknowledge with `POST /api/v1/inbox/{delivery_id}/ack`; the same item "
+        "polled again after its lease keeps its id"
+    )
+    message_id: str = Field(description="The original sender's MessageId")
+    message_type: str = Field(description="e.g. `ReferralReceipt`")
+    priority: str = Field(description="`urgent` or `routine`; urgent items come first")
+    envelope: str = Field(
+        description="Base64 (RFC 4648, standard alphabet, padded) of the exact bytes of the "
+        "canonical XML envelope as the hub re-signed it for the caller (only the "
+        "sensitivity classes the caller may see). Decode, then verify the signature "
+        "against the hub's CA (signer: system `hub`) before reading it; verify the bytes "
+        "as they are, without re-serialising.",
+        json_schema_extra={
+            "format": "byte",
+            "contentEncoding": "base64",
+            "contentMediaType": "application/xml",
+        },
+    )
 
 
 class InboxOut(BaseModel):
+    """Up to ``limit`` items, urgent first, then oldest first; empty when nothing waits."""
+
     messages: list[InboxMessageOut]
 
 
 class AckOut(BaseModel):
+    """The item's state after the acknowledgement.
+
+    Acknowledging is idempotent: a second ack of the same item answers 200 with the same
+    body; a late ack (after the lease ran out) still counts. An id that is unknown, not a
+    pull delivery, or addressed to another partner answers 404 ``request.not_found``
+    (alike, so ids of others are not revealed).
+    """
+
     delivery_id: int
-    status: str
+    status: str = Field(
+        description="`delivered`: the hub will not offer this item again",
+        json_schema_extra={"enum": ["delivered"]},
+    )
 
 
 class HealthOut(BaseModel):

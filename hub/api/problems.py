@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from hub.errors import NotFound, Rejection
+from hub.errors import REJECTION_CODES, NotFound, Rejection
 
 PROBLEM_JSON = "application/problem+json"
 #: Where partner engineers read about each code.
@@ -37,6 +37,11 @@ def rejection_response(rejection: Rejection) -> JSONResponse:
     return response
 
 
+def _coded_problem(code: str, detail: str, **extra: Any) -> JSONResponse:
+    kind = REJECTION_CODES[code]
+    return problem(kind.status, code, kind.title, detail, **extra)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Map every hub error to problem+json; routes never build error bodies themselves."""
 
@@ -46,7 +51,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_not_found(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, NotFound)
-        return problem(404, "request.not_found", "Not found", str(exc))
+        return _coded_problem("request.not_found", str(exc))
 
     async def on_invalid_request(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -54,7 +59,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             {"loc": [str(part) for part in error["loc"]], "msg": error["msg"]}
             for error in exc.errors()
         ]
-        return problem(422, "request.invalid", "Invalid request", "see errors", errors=errors)
+        return _coded_problem("request.invalid", "see errors", errors=errors)
 
     app.add_exception_handler(Rejection, on_rejection)
     app.add_exception_handler(NotFound, on_not_found)

@@ -158,9 +158,15 @@ class Ingestor:
             # Redis may lose this send; the sweeper re-enqueues from the outbox.
             self._on_committed(push)
 
-    def refuse(self, raw: bytes, rejection: Rejection) -> None:
-        """Record a refusal decided before the pipeline ran (e.g. a bad API key)."""
-        self._record(rejection, _facts_of(raw, None), self._clock())
+    def refuse(self, raw: bytes, rejection: Rejection, *, size_bytes: int | None = None) -> None:
+        """Record a refusal decided before the pipeline ran (e.g. a bad API key).
+
+        ``size_bytes``: the declared size of a body refused unread (``raw`` is then empty).
+        """
+        facts = _facts_of(raw, None)
+        if size_bytes is not None:
+            facts.size_bytes = size_bytes
+        self._record(rejection, facts, self._clock())
 
     def _record(self, rejection: Rejection, facts: RejectionFacts, now: datetime) -> None:
         with self._sessions.begin() as session:

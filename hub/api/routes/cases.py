@@ -6,13 +6,13 @@ caller's scope is a 404 ``request.not_found``, exactly like an unknown one.
 """
 
 from datetime import date, datetime
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
 from hub.access import (
+    PERSON_SECURITY,
     CaseFiltersDep,
     ReasonDep,
     SignedInDep,
@@ -27,15 +27,7 @@ from hub.access import (
 )
 from hub.cases import CaseDetail, CaseSummary, RegionStats
 
-router = APIRouter(prefix="/api/v1", tags=["cases"])
-
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such case, or not in the caller's scope"}
-}
-_REFUSED: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No valid session"},
-    403: {"description": "Role not allowed"},
-}
+router = APIRouter(prefix="/api/v1", tags=["cases"], dependencies=[PERSON_SECURITY])
 
 
 class _Out(BaseModel):
@@ -200,7 +192,7 @@ class RegionStatsOut(_Out):
     missing_reports: int
 
 
-@router.get("/cases", response_model=CaseListOut, responses=_REFUSED)
+@router.get("/cases", response_model=CaseListOut)
 def list_cases(
     request: Request, signed_in: SignedInDep, filters: CaseFiltersDep, reason: ReasonDep
 ) -> CaseListOut:
@@ -219,7 +211,7 @@ def list_cases(
     return CaseListOut(cases=[CaseSummaryOut.model_validate(c) for c in cases])
 
 
-@router.get("/cases/{case_ref}", response_model=CaseDetailOut, responses={**_REFUSED, **_NOT_FOUND})
+@router.get("/cases/{case_ref}", response_model=CaseDetailOut)
 def get_case(
     case_ref: str, request: Request, signed_in: SignedInDep, reason: ReasonDep
 ) -> CaseDetailOut:
@@ -242,8 +234,6 @@ def get_case(
     response_class=Response,
     responses={
         200: {"content": {"text/csv": {}}, "description": "UTF-8 with BOM, `;`-separated"},
-        **_REFUSED,
-        **_NOT_FOUND,
     },
 )
 def get_case_actions_csv(
@@ -263,7 +253,7 @@ def get_case_actions_csv(
     return csv_response(detail, region_zone(runtime, detail.summary.region))
 
 
-@router.get("/stats", response_model=RegionStatsOut, responses=_REFUSED)
+@router.get("/stats", response_model=RegionStatsOut)
 def get_stats(
     request: Request, signed_in: StatsReaderDep, reason: ReasonDep, region: str = ""
 ) -> RegionStatsOut:

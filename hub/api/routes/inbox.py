@@ -9,13 +9,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from hub.access import PartnerDep, RuntimeDep
+from hub.access import PARTNER_SECURITY, PartnerDep, RuntimeDep
 from hub.api.answers import AckOut, InboxMessageOut, InboxOut
 from hub.api.deps import SessionDep
 from hub.errors import NotFound
 from hub.store import DeliveryNotFound, acknowledge, claim_inbox
 
-router = APIRouter(prefix="/api/v1/inbox", tags=["inbox"])
+router = APIRouter(prefix="/api/v1/inbox", tags=["inbox"], dependencies=[PARTNER_SECURITY])
 
 
 @router.get("", response_model=InboxOut)
@@ -23,9 +23,11 @@ def poll_inbox(
     partner: PartnerDep,
     runtime: RuntimeDep,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Annotated[
+        int, Query(ge=1, le=100, description="How many items at most (1–100); outside: 422")
+    ] = 20,
 ) -> InboxOut:
-    """Messages waiting for the caller, oldest first; each is leased until acknowledged."""
+    """Messages waiting for the caller, urgent first, then oldest first; each is leased."""
     with session.begin():
         rows = claim_inbox(
             session,
@@ -49,7 +51,7 @@ def poll_inbox(
 
 @router.post("/{delivery_id}/ack", response_model=AckOut)
 def ack(delivery_id: int, partner: PartnerDep, runtime: RuntimeDep, session: SessionDep) -> AckOut:
-    """Confirm receipt of one inbox message (idempotent)."""
+    """Confirm receipt of one inbox message (idempotent: a second ack answers the same)."""
     with session.begin():
         try:
             row = acknowledge(session, partner.code, delivery_id, now=runtime.clock())

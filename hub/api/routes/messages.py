@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter, Request, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from hub.access import PartnerDep, RuntimeDep, presented_api_key
+from hub.access import PARTNER_SECURITY, PartnerDep, RuntimeDep, presented_api_key
 from hub.api.answers import (
     AttemptOut,
     CaseConflictOut,
@@ -14,14 +15,16 @@ from hub.api.answers import (
     MessageTraceOut,
     ReceiptOut,
 )
+from hub.api.bodies import RefusalBeforeBody, declared_length, read_limited
 from hub.api.deps import SessionDep
+from hub.api.problems import rejection_response
 from hub.errors import NotFound, Rejection
 from hub.ingest import IngestReceipt
 from hub.partners import authenticate_code
 from hub.runtime import HubRuntime
 from hub.store import MessageLog, OutboxDelivery
 
-router = APIRouter(prefix="/api/v1/messages", tags=["messages"])
+router = APIRouter(prefix="/api/v1/messages", tags=["messages"], dependencies=[PARTNER_SECURITY])
 
 #: The body is read as a stream (to stop at the size limit), so describe it by hand.
 _XML_REQUEST_BODY = {
@@ -38,20 +41,33 @@ _XML_REQUEST_BODY = {
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ReceiptOut,
     openapi_extra=_XML_REQUEST_BODY,
-    responses={
-        400: {"description": "Malformed or hostile XML, signature profile violation"},
-        401: {"description": "No or bad API key, unsigned, bad signature"},
-        403: {"description": "Untrusted signer, signer ≠ Sender, route not allowed"},
-        409: {"description": "Duplicate MessageId"},
-        413: {"description": "Too large"},
-        422: {"description": "Schema, type, version, freshness or routing failure"},
-    },
 )
-async def post_message(request: Request, runtime: RuntimeDep) -> ReceiptOut:
+async def post_message(request: Request, runtime: RuntimeDep) -> ReceiptOut | Response:
     """Accept one signed message; the answer says who it will be delivered to."""
-    raw = await _read_limited(request, runtime.settings.max_message_bytes)
-    receipt = await run_in_threadpool(_authenticate_and_ingest, runtime, request, raw)
+    max_bytes = runtime.settings.max_message_bytes
+    declared = declared_length(request)
+    if declared is not None and declared > max_bytes:
+        # Refused on the headers alone, before a byte of the body is read (and recorded).
+        rejection = Rejection(
+            "xml.too_large", f"Content-Length {declared} exceeds the limit of {max_bytes} bytes"
+        )
+        await run_in_threadpool(runtime.ingestor.refuse, b"", rejection, size_bytes=declared)
+        return RefusalBeforeBody(
+            rejection_response(rejection), drain=not _expects_continue(request)
+        )
+    raw, whole = await read_limited(request, max_bytes)
+    try:
+        receipt = await run_in_threadpool(_authenticate_and_ingest, runtime, request, raw)
+    except Rejection as rejection:
+        if whole:
+            raise
+        return RefusalBeforeBody(rejection_response(rejection), drain=True)
     return _receipt_out(receipt)
+
+
+def _expects_continue(request: Request) -> bool:
+    """A client waiting for ``100 Continue`` has not sent its body, and will not."""
+    return request.headers.get("expect", "").lower() == "100-continue"
 
 
 def _authenticate_and_ingest(runtime: HubRuntime, request: Request, raw: bytes) -> IngestReceipt:
@@ -63,18 +79,6 @@ def _authenticate_and_ingest(runtime: HubRuntime, request: Request, raw: bytes) 
         runtime.ingestor.refuse(raw, rejection)
         raise
     return runtime.ingestor.ingest(raw, authenticated=partner)
-
-
-async def _read_limited(request: Request, max_bytes: int) -> bytes:
-    """Read the body, stopping one byte past the limit so an oversize body is not buffered."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > max_bytes:
-            break
-    return b"".join(chunks)
 
 
 def _receipt_out(receipt: IngestReceipt) -> ReceiptOut:

@@ -10,7 +10,15 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from hub.access import AccessRefused, SignedInDep, client_of, runtime_of, sign_in, sign_out
+from hub.access import (
+    PERSON_SECURITY,
+    AccessRefused,
+    SignedInDep,
+    client_of,
+    runtime_of,
+    sign_in,
+    sign_out,
+)
 from hub.people import LoginRefused, LoginThrottled
 
 router = APIRouter(prefix="/api/v1/session", tags=["session"])
@@ -58,7 +66,7 @@ async def open_api_session(body: SessionIn, request: Request) -> SessionOut:
     )
 
 
-@router.delete("", status_code=204)
+@router.delete("", status_code=204, dependencies=[PERSON_SECURITY])
 def close_api_session(signed_in: SignedInDep, request: Request) -> Response:
     """Log out: the Bearer token stops working."""
     sign_out(runtime_of(request), signed_in, client=client_of(request), channel="api")

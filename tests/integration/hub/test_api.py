@@ -168,3 +168,18 @@ def test_disabled_partner_is_refused(
         police.active = False
     raw = signers_here.sign(make_envelope(sender="police"))
     _assert_problem(_post(http, raw, hub_api.api_keys["police"]), 403, "auth.partner_inactive")
+
+
+@pytest.mark.parametrize("limit", [0, 101])
+def test_inbox_limit_outside_its_range_is_an_invalid_request(
+    hub_api: RunningHub, http: httpx.Client, limit: int
+) -> None:
+    police = {"Authorization": f"Bearer {hub_api.api_keys['police']}"}
+
+    body = _assert_problem(
+        http.get("/api/v1/inbox", params={"limit": limit}, headers=police), 422, "request.invalid"
+    )
+
+    errors = body["errors"]
+    assert isinstance(errors, list)
+    assert [error["loc"] for error in errors] == [["query", "limit"]]

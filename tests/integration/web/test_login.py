@@ -347,9 +347,7 @@ def test_the_api_refuses_a_wrong_password_and_throttles_with_retry_after(hub: Ru
     assert _actions(hub.runtime)[-1] == ("login.throttled", LOGIN, "api")
 
 
-def test_api_answers_carry_the_security_headers_and_docs_go_without_the_csp(
-    hub: RunningHub,
-) -> None:
+def test_api_answers_and_the_docs_carry_the_security_headers(hub: RunningHub) -> None:
     with httpx.Client(base_url=hub.url) as api:
         health = api.get("/healthz")
         docs = api.get("/docs")
@@ -358,5 +356,5 @@ def test_api_answers_carry_the_security_headers_and_docs_go_without_the_csp(
     assert health.headers["referrer-policy"] == "no-referrer"
     assert "cache-control" not in health.headers  # neither a page nor case data
     assert docs.status_code == 200
-    assert "content-security-policy" not in docs.headers
+    assert docs.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     assert docs.headers["x-frame-options"] == "DENY"
