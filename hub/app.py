@@ -2,6 +2,9 @@
 
 Built by ``create_app`` from a runtime; nothing is built at import. The two share only
 ``hub.access`` (who is calling, the audited reads) and never import each other.
+``build_app`` is the same application without a runtime (the routes read it per request):
+enough for the OpenAPI document, which the published contract exports without a database,
+broker or PKI.
 """
 
 from fastapi import FastAPI
@@ -24,12 +27,18 @@ from hub.web.templating import make_templates
 def create_app(runtime: HubRuntime) -> FastAPI:
     """The hub's API and pages: partners post and pull messages; people log in to the pages;
     operators probe health."""
+    app = build_app()
+    app.state.runtime = runtime
+    return app
+
+
+def build_app() -> FastAPI:
+    """The routes, handlers and OpenAPI of the hub, with no runtime: requests need one."""
     app = FastAPI(
         title="Межведомственный узел обмена — API",
         summary="Interagency data-exchange hub for the social support of families with children",
         version="1.0",
     )
-    app.state.runtime = runtime
     app.state.templates = make_templates()
     app.add_middleware(SecurityHeaders)
     install_problem_handlers(app)
