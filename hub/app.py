@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from hub.api.problems import install_problem_handlers, rejection_response
 from hub.api.routes import cases as case_api
+from hub.api.routes import contract as contract_api
 from hub.api.routes import health, inbox, messages, session
 from hub.api.routes import metrics as metrics_api
 from hub.runtime import HubRuntime
@@ -53,5 +54,6 @@ def build_app() -> FastAPI:
     app.include_router(case_pages.router)
     app.include_router(stats_pages.router)
     app.include_router(admin_pages.router)
+    app.include_router(contract_api.router)
     app.mount("/static", StaticFiles(packages=[("hub.web", "static")]), name="static")
     return app

@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 
 from hub.cli import (
     cases,
+    contract,
     db,
     deliveries,
     dlq,
@@ -60,6 +61,7 @@ app.add_typer(pki.app, name="pki")
 app.add_typer(partners.app, name="partners")
 app.add_typer(db.app, name="db")
 app.add_typer(schemas.app, name="schemas")
+app.add_typer(contract.app, name="contract")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(deliveries.app, name="deliveries")
 app.add_typer(cases.app, name="cases")
