@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from hub.api.problems import install_problem_handlers, rejection_response
 from hub.api.routes import cases as case_api
 from hub.api.routes import contract as contract_api
-from hub.api.routes import health, inbox, messages, session
+from hub.api.routes import health, inbox, messages, partners, session
 from hub.api.routes import metrics as metrics_api
 from hub.runtime import HubRuntime
 from hub.web.auth import install_access_handlers
@@ -46,6 +46,7 @@ def build_app() -> FastAPI:
     install_access_handlers(app, rejection_response)
     app.include_router(messages.router)
     app.include_router(inbox.router)
+    app.include_router(partners.router)
     app.include_router(health.router)
     app.include_router(metrics_api.router)
     app.include_router(session.router)

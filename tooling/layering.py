@@ -94,6 +94,7 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
         "hub.cases",
         "hub.observability",
         "hub.contract",
+        "hub.routing",
         "hub.store",
         "hub.errors",
     ),
