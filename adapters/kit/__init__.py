@@ -6,6 +6,16 @@ No hub data folder, database or PKI: the bundle ``hub partners add`` wrote (``ke
 conformance``) checks a partner's setup against a hub, valid and deliberately broken.
 """
 
+from adapters.kit.conformance import Check, Report, run_conformance
 from adapters.kit.signing import SignRefused, load_signing_key, sign_envelope
 
-__all__ = ["SignRefused", "load_signing_key", "sign_envelope"]
+__all__ = [
+    # Signing
+    "SignRefused",
+    "load_signing_key",
+    "sign_envelope",
+    # Conformance
+    "Check",
+    "Report",
+    "run_conformance",
+]

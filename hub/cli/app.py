@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 
 from hub.cli import (
     cases,
+    conformance,
     contract,
     db,
     deliveries,
@@ -75,6 +76,7 @@ app.command("verify-log")(log.verify_log)
 app.command("audit")(people.audit)
 app.command("evidence")(evidence.evidence)
 app.command("stats")(stats.stats)
+app.command("conformance")(conformance.conformance)
 
 
 def main() -> None:
