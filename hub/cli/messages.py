@@ -50,7 +50,7 @@ def verify(
 
     Prints the verdict; exits 1 with the rejection code when the hub would refuse it.
     Replay, freshness and routing need the hub's database and are not checked.
-    """  # fmt: skip
+    """
     settings = load_settings(data_dir)
     if ca is not None:
         trust = TrustStore(

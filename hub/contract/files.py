@@ -43,11 +43,11 @@ def contract_files(settings: Settings, openapi: Mapping[str, Any]) -> list[Contr
     limits the hub enforces. Examples get a fresh MessageId and CreatedAt on each call.
     """
     return [
-        _doc("README.md", "contract.md"),
+        _doc("partners/contract.md", name="README.md"),
         ContractFile("openapi.json", _json(openapi), _JSON),
         ContractFile("limits.json", _json(limits(settings)), _JSON),
-        _doc("signature-profile.md", "signature-profile.md"),
-        # The code reference (docs/partners/codes.md) goes here once it is written.
+        _doc("partners/signature-profile.md"),
+        # The code reference (docs/partners, codes) goes here once it is written.
         *_xsds(),
         *_kdn_interface(),
         *_examples(),
@@ -73,9 +73,10 @@ def _json(value: Mapping[str, Any]) -> bytes:
     return (json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
 
 
-def _doc(name: str, source: str) -> ContractFile:
-    text = (files("hub.contract") / "partners" / source).read_bytes()
-    return ContractFile(name, text, _MARKDOWN)
+def _doc(source: str, *, name: str | None = None) -> ContractFile:
+    """A partners' text, ``source`` relative to this package, under its own name or ``name``."""
+    text = files("hub.contract").joinpath(source).read_bytes()
+    return ContractFile(name or source.rpartition("/")[2], text, _MARKDOWN)
 
 
 def _xsds() -> Iterator[ContractFile]:

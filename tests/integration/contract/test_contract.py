@@ -15,6 +15,8 @@ from hub.ingest import parse_limits
 from schemas import example_bytes, known_schemas, parse_xml, read_header
 from tests.stack import RunningHub
 
+#: The signature profile in the repository; the contract has it under its own name.
+PROFILE = Path("docs/partners/signature-profile.md")
 #: MessageId and CreatedAt: the only parts of an example that differ between two listings.
 _FRESH_IDS = re.compile(rb"<(MessageId|CreatedAt)>[^<]*</\1>")
 
@@ -47,7 +49,7 @@ def test_the_export_holds_every_part_of_the_contract(exported: Path) -> None:
         "README.md",
         "openapi.json",
         "limits.json",
-        "signature-profile.md",
+        PROFILE.name,
         "schemas/envelope/envelope-1.0.xsd",
         "schemas/common/common-1.0.xsd",
         "kdn/service.wsdl",
@@ -56,7 +58,7 @@ def test_the_export_holds_every_part_of_the_contract(exported: Path) -> None:
         *examples,
     }
     assert "Контракт узла обмена" in (exported / "README.md").read_text(encoding="utf-8")
-    assert 'URI=""' in (exported / "signature-profile.md").read_text(encoding="utf-8")
+    assert 'URI=""' in (exported / PROFILE.name).read_text(encoding="utf-8")
     assert json.loads((exported / "openapi.json").read_bytes())["paths"]["/api/v1/messages"]
 
 

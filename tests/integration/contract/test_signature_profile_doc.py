@@ -8,9 +8,8 @@ from hub.config import Settings
 from hub.errors import REJECTION_CODES
 from signing.policy import ALLOWED_DIGEST_METHODS, ALLOWED_SIGNATURE_METHODS, VerifyPolicy
 
-PROFILE = (
-    Path(__file__).resolve().parents[3] / "docs" / "partners" / "signature-profile.md"
-).read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parents[3]
+PROFILE = (ROOT / "docs/partners/signature-profile.md").read_text(encoding="utf-8")
 
 
 def test_every_allowed_algorithm_and_no_other_is_named() -> None:
