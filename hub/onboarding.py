@@ -64,9 +64,12 @@ def onboard_partner(
     organisation: str,
     endpoint: str | None,
     now: datetime,
+    delivery_mode: DeliveryMode | None = None,
 ) -> PartnerBundle:
     """Issue a certificate and an API key for ``code``, register it, and write its bundle.
 
+    ``delivery_mode``: the adapter's unless given; a partner whose system (or gateway)
+    takes its messages from the inbox is registered ``PULL`` whatever its adapter pushes.
     Re-onboarding replaces the key, certificate and API key (the old ones stop working).
 
     Raises:
@@ -74,7 +77,7 @@ def onboard_partner(
         ValueError: a push partner without an endpoint.
     """
     adapter = get_adapter(code)
-    mode = DeliveryMode(adapter.delivery_mode)
+    mode = delivery_mode or DeliveryMode(adapter.delivery_mode)
     if mode is DeliveryMode.PUSH and not endpoint:
         raise ValueError(f"{code} is delivered by push: give its --endpoint")
     credentials = pki.issue(code, organisation)

@@ -80,6 +80,23 @@ def register_partner(
     return partner, issue_api_key(session, partner, now=now, overlap=None)
 
 
+def set_partner_delivery(
+    session: Session, code: str, *, mode: DeliveryMode, endpoint: str | None
+) -> Partner:
+    """How the hub reaches partner ``code`` from now on: push to ``endpoint``, or its inbox.
+
+    Raises:
+        LookupError: no partner ``code``.
+        ValueError: push without an endpoint.
+    """
+    if mode is DeliveryMode.PUSH and not endpoint:
+        raise ValueError(f"{code} is delivered by push: give its endpoint")
+    partner = get_partner(session, code)
+    partner.delivery_mode = mode
+    partner.endpoint = endpoint if mode is DeliveryMode.PUSH else None
+    return partner
+
+
 def rotate_api_key(session: Session, code: str, *, now: datetime, overlap: timedelta) -> IssuedKey:
     """A new key for partner ``code``; its current keys keep working for ``overlap``.
 

@@ -77,6 +77,7 @@ def declare_actors(broker: dramatiq.Broker, context: DeliveryContext) -> Deliver
             now=context.clock,
             lease_s=context.lease_s,
             will_retry=will_retry(),
+            max_attempts=context.max_retries + 1,
             max_backoff_ms=context.max_backoff_ms,
             circuit=context.circuit,
         )

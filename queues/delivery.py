@@ -69,14 +69,18 @@ def deliver_once(
     will_retry: bool,
     max_backoff_ms: int,
     circuit: CircuitPolicy = DEFAULT_CIRCUIT_POLICY,
+    max_attempts: int = 1,
 ) -> Outcome:
     """Make one attempt at push row ``delivery_id``; the attempt is logged whatever happens.
 
     ``lease_s`` (seconds) is how long the claim keeps other workers off the row.
     ``will_retry`` says whether the broker will try again after a failure; if not, a
-    failure makes the row ``dead`` instead of ``retrying``. ``max_backoff_ms`` caps a
-    partner's Retry-After, as it caps the broker's own backoff. ``circuit`` says when the
-    partner's circuit opens; a paused partner or an open circuit gives ``DEFERRED``.
+    failure makes the row ``dead`` instead of ``retrying`` — once it has been claimed
+    ``max_attempts`` times: the broker's count includes failures before any claim (the
+    database down), and a row they cut short is left ``retrying`` for the sweeper.
+    ``max_backoff_ms`` caps a partner's Retry-After, as it caps the broker's own backoff.
+    ``circuit`` says when the partner's circuit opens; a paused partner or an open
+    circuit gives ``DEFERRED``.
 
     Raises:
       PartnerRejected: the partner refused the message; the row is dead.
@@ -139,6 +143,7 @@ def deliver_once(
         raise
     except Exception as exc:
         retry_after_ms = _retry_after_ms(exc, cap_ms=max_backoff_ms)
+        final = not will_retry and attempt >= max_attempts
         with session_factory.begin() as session:
             finished_at = now()
             record_failure(
@@ -147,7 +152,7 @@ def deliver_once(
                 error=_describe(exc),
                 policy=circuit,
             )
-            if not will_retry:
+            if final:
                 record_dead(
                     session,
                     delivery_id,
@@ -172,7 +177,7 @@ def deliver_once(
         _log_outcome(
             message,
             attempt=attempt,
-            outcome="retry" if will_retry else "dead",
+            outcome="dead" if final else "retry",
             duration_s=(finished_at - started_at).total_seconds(),
             error=_describe(exc),
         )

@@ -1,4 +1,4 @@
-"""The tooling's commands: ``hub bench``, ``hub chaos`` and ``hub demo``.
+"""The tooling's commands: ``hub bench``, ``hub chaos``, ``hub demo`` and ``hub sandbox``.
 
 ``hub.cli.app`` loads this module only when one of them runs, so the hub's own commands
 never import the bench, chaos, rig or demo code.
@@ -9,6 +9,7 @@ import typer
 from tooling.bench.command import bench
 from tooling.chaos.command import chaos
 from tooling.demo.command import demo
+from tooling.sandbox.command import sandbox
 
 __all__ = ["app"]
 
@@ -16,3 +17,4 @@ app = typer.Typer(pretty_exceptions_show_locals=False)
 app.command("bench")(bench)
 app.command("chaos")(chaos)
 app.command("demo")(demo)
+app.command("sandbox")(sandbox)

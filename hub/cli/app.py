@@ -29,7 +29,7 @@ from hub.cli import (
 #: Commands of the development tooling (``tooling/``). They are loaded only when one of
 #: them runs, so ``hub serve`` and ``hub worker`` never import the bench, chaos, rig or demo
 #: code, and an image without ``tooling`` still runs the hub.
-TOOLING_COMMANDS = ("bench", "chaos", "demo")
+TOOLING_COMMANDS = ("bench", "chaos", "demo", "sandbox")
 
 
 class _HubCommands(TyperGroup):

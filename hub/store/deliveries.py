@@ -331,15 +331,22 @@ def schedule_retry(session: Session, delivery_id: int, *, next_attempt_at: datet
     return _rowcount(result) == 1
 
 
-def mark_dead(session: Session, delivery_id: int, *, error: str) -> bool:
-    """Mark a row ``dead`` unless it is already delivered, dead or cancelled.
+def mark_dead(session: Session, delivery_id: int, *, error: str, min_attempts: int = 0) -> bool:
+    """Mark a row ``dead`` unless it is already delivered, dead or cancelled, or was
+    claimed fewer than ``min_attempts`` times.
 
     Idempotent: returns whether the row changed. Used when the broker gives up on a
     message whose attempt left no outcome (a time limit, a crash while recording).
+    ``min_attempts``: the broker also counts failures before the claim (the database
+    down), which are no attempt at the partner; a row they ended stays for the sweeper.
     """
     result = session.execute(
         update(OutboxDelivery)
-        .where(OutboxDelivery.id == delivery_id, OutboxDelivery.status.not_in(_FINAL_STATUSES))
+        .where(
+            OutboxDelivery.id == delivery_id,
+            OutboxDelivery.status.not_in(_FINAL_STATUSES),
+            OutboxDelivery.attempts >= min_attempts,
+        )
         .values(
             status=DeliveryStatus.DEAD,
             lease_until=None,

@@ -9,7 +9,10 @@ there:
   row's ``next_attempt_at`` becomes the message's ``eta``, so the backoff is
   computed once, by dramatiq, and the database shows what it chose;
 - the message failed for good (retries exhausted, or a ``throws`` exception such as
-  ``PartnerRejected``): the row becomes ``dead``.
+  ``PartnerRejected``): the row becomes ``dead`` — if its attempts at the partner are
+  spent too (``max_retries + 1`` claims). dramatiq counts every failure, also those
+  before the claim while the database is down or restarting; a row they ended was never
+  tried that often, so it stays ``retrying``/``pending`` and the sweeper sends it again.
 
 It acts on the messages of actors declared with the ``outbox_sessions`` option
 (the session factory of the outbox's database); other actors are left alone.
@@ -67,11 +70,25 @@ class DeadLetter(Middleware):
             return
         sessions, delivery_id = target
         retries = message.options.get("retries", 0)
+        attempts = broker.get_actor(message.actor_name).options.get("max_retries", 0) + 1
         try:
             with sessions.begin() as session:
-                mark_dead(session, delivery_id, error=f"broker gave up after {retries} retries")
+                dead = mark_dead(
+                    session,
+                    delivery_id,
+                    error=f"broker gave up after {retries} retries",
+                    min_attempts=attempts,
+                )
         except SQLAlchemyError:
             _log.exception("could not mark delivery %d dead", delivery_id)
+            return
+        if not dead:
+            _log.info(
+                "broker gave up on delivery %d and left it as it is: final already, or its "
+                "attempts are not spent and the sweeper sends it again",
+                delivery_id,
+                extra={"delivery_id": delivery_id},
+            )
 
 
 def _outbox_row(

@@ -1,4 +1,4 @@
-"""The demo's running system: one Redis, the hub's API and worker, three partner simulators.
+"""The demo's running system: one Redis, the hub's API and worker, the six partner simulators.
 
 Each part is a real process on a loopback port the stack holds for it from onboarding
 to the end (``tooling.rig.ports``), as in production; the demo owns the embedded Redis
@@ -10,11 +10,12 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adapters.registry import get_adapter
 from hub.config import Settings
 from hub.onboarding import bundle_dir, onboard_partner
-from hub.partners import list_partners
+from hub.partners import list_partners, set_partner_delivery
 from hub.runtime import utc_now
-from hub.store import make_engine, make_session_factory
+from hub.store import DeliveryMode, make_engine, make_session_factory
 from hub.store.migrate import upgrade
 from queues import EmbeddedRedis
 from signing import DevPki
@@ -54,10 +55,19 @@ def simulator_options(code: str, exchange_root: Path) -> list[str]:
 
 @dataclass
 class DemoStack:
-    """Start with ``start()``; as a context manager it stops everything, also on Ctrl-C."""
+    """Start with ``start()``; as a context manager it stops everything, also on Ctrl-C.
+
+    ``simulated``: the partners whose simulators run; the others are registered to pull
+    their inbox, so a system of the user's own takes their seat (``hub sandbox --without``).
+    ``hub_port``: the hub's port, or None for a free one held for it.
+    ``name``: the folder under the data folder for the systems' data (``demo``, ``sandbox``).
+    """
 
     settings: Settings
     run_dir: Path
+    simulated: frozenset[str] = frozenset(DEMO_PARTNERS)
+    hub_port: int | None = None
+    name: str = "demo"
     redis: EmbeddedRedis | None = None
     _ports: dict[str, int] = field(default_factory=dict)
 
@@ -68,7 +78,7 @@ class DemoStack:
     def systems_dir(self) -> Path:
         """The partner systems' own data; kept across runs, as a real agency keeps its
         registers (case and plan numbers go on, so they never repeat)."""
-        return self.settings.data_dir / "demo" / "systems"
+        return self.settings.data_dir / self.name / "systems"
 
     @property
     def exchange_root(self) -> Path:
@@ -82,31 +92,49 @@ class DemoStack:
     def url_of(self, name: str) -> str:
         return f"http://127.0.0.1:{self._ports[name]}"
 
-    def prepare(self) -> None:
+    def prepare(self, *, keep_partners: bool = False) -> None:
         """PKI, database schema and partner onboarding (endpoints on ports held until
-        ``stop()``)."""
+        ``stop()``). ``keep_partners``: partners registered by an earlier run keep their
+        keys and bundles and only get this run's endpoints (the sandbox: an integrator's
+        system is configured with its bundle); otherwise every partner is issued anew."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         pki = DevPki(self.settings.pki_dir)
         pki.init()
         engine = make_engine(self.settings.effective_database_url)
         try:
             upgrade(engine)
-            ports = {name: self.processes.reserve_port() for name in ("hub", *DEMO_PARTNERS)}
+            hub_port = self.hub_port or self.processes.reserve_port()
+            ports = {code: self.processes.reserve_port() for code in self.simulated}
             with make_session_factory(engine).begin() as session:
+                registered = {p.code for p in list_partners(session)} if keep_partners else set()
                 for code, organisation in DEMO_PARTNERS.items():
+                    endpoint = (
+                        partner_endpoint(code, ports[code], self.exchange_root)
+                        if code in self.simulated
+                        else None
+                    )
+                    mode = (
+                        DeliveryMode(get_adapter(code).delivery_mode)
+                        if code in self.simulated
+                        else DeliveryMode.PULL
+                    )
+                    if code in registered:
+                        set_partner_delivery(session, code, mode=mode, endpoint=endpoint)
+                        continue
                     onboard_partner(
                         session,
                         pki,
                         data_dir=self.settings.data_dir,
                         code=code,
                         organisation=organisation,
-                        endpoint=partner_endpoint(code, ports[code], self.exchange_root),
+                        endpoint=endpoint,
+                        delivery_mode=mode,
                         now=utc_now(),
                     )
                 assert {p.code for p in list_partners(session)} >= set(DEMO_PARTNERS)
         finally:
             engine.dispose()
-        self._ports = ports
+        self._ports = {"hub": hub_port, **ports}
 
     def start(self) -> None:
         """Start Redis, the hub (API + worker) and the simulators; return when all answer.
@@ -134,7 +162,7 @@ class DemoStack:
         serve = [*hub, "serve", "--no-worker", "--port", str(hub_port)]
         self.processes.spawn(ProcessSpec("hub", serve, env, http_probe(self.hub_url + "/readyz")))
         self.processes.spawn(ProcessSpec("worker", [*hub, "worker"], env))
-        for code in DEMO_PARTNERS:
+        for code in sorted(self.simulated):
             port = self._ports[code]
             command = [
                 sys.executable, "-m", f"adapters.{code}.simulator",

@@ -214,19 +214,26 @@ def test_a_partners_retry_after_is_capped_at_the_maximum_backoff(
 def test_dead_letter_marks_a_row_dramatiq_gave_up_on_and_ignores_other_actors(
     stub_worker: RunningWorker, real_time_outbox: Outbox
 ) -> None:
-    # Given a retrying row whose last outcome was never recorded (a time limit hit)
-    delivery_id = real_time_outbox.delivery(status=DeliveryStatus.RETRYING)
-    other_id = real_time_outbox.delivery(status=DeliveryStatus.RETRYING)
+    # Given a retrying row claimed max_retries + 1 times whose last outcome was never
+    # recorded (a time limit hit), and one claimed once whose other tries failed before
+    # any claim (the database down)
+    spent = stub_worker.actors.context.max_retries + 1
+    delivery_id = real_time_outbox.delivery(status=DeliveryStatus.RETRYING, attempts=spent)
+    cut_short = real_time_outbox.delivery(status=DeliveryStatus.RETRYING, attempts=1)
+    other_id = real_time_outbox.delivery(status=DeliveryStatus.RETRYING, attempts=spent)
     broker = stub_worker.broker
     dead_letter = next(m for m in broker.middleware if isinstance(m, DeadLetter))
-    ours = stub_worker.actors.by_lane["routine"].message(delivery_id)
+    lane = stub_worker.actors.by_lane["routine"]
     unrelated = dramatiq.actor(broker=broker, actor_name="unrelated")(lambda n: None)
 
-    # When dramatiq fails both messages for good
-    dead_letter.after_nack(broker, MessageProxy(ours))
+    # When dramatiq fails their messages for good
+    dead_letter.after_nack(broker, MessageProxy(lane.message(delivery_id)))
+    dead_letter.after_nack(broker, MessageProxy(lane.message(cut_short)))
     dead_letter.after_nack(broker, MessageProxy(unrelated.message(other_id)))
 
-    # Then only the delivery actor's row is dead
+    # Then only the delivery actor's row with its attempts spent is dead; the row cut
+    # short waits for the sweeper
     row = real_time_outbox.get(delivery_id)
     assert (row.status, row.last_error) == (DeliveryStatus.DEAD, "broker gave up after 0 retries")
+    assert real_time_outbox.get(cut_short).status is DeliveryStatus.RETRYING
     assert real_time_outbox.get(other_id).status is DeliveryStatus.RETRYING

@@ -30,7 +30,7 @@ MAX_BACKOFF_MS = 300_000
 def attempt(
     session_factory: sessionmaker[Session], transports: PartnerTransports, clock: Clock
 ) -> Attempt:
-    def run(delivery_id: int, *, will_retry: bool = True) -> Outcome:
+    def run(delivery_id: int, *, will_retry: bool = True, max_attempts: int = 1) -> Outcome:
         return deliver_once(
             session_factory,
             delivery_id,
@@ -39,6 +39,7 @@ def attempt(
             lease_s=30,
             will_retry=will_retry,
             max_backoff_ms=MAX_BACKOFF_MS,
+            max_attempts=max_attempts,
         )
 
     return run
@@ -136,6 +137,31 @@ def test_last_allowed_failure_makes_the_row_dead(
     row = outbox.get(delivery_id)
     assert row.status is DeliveryStatus.DEAD
     assert [a.outcome for a in row.attempt_log] == ["dead"]
+
+
+def test_the_brokers_last_try_leaves_a_row_whose_attempts_are_not_spent_retrying(
+    attempt: Attempt, outbox: Outbox, partner: InMemoryTransport
+) -> None:
+    # Given a row claimed once, whose message's other tries failed before any claim
+    # (the database was down): the broker's last try is the row's second attempt of three
+    delivery_id = outbox.delivery(attempts=1)
+    partner.fail_next(2, PartnerUnavailable("timeout"))
+
+    # When the partner fails it
+    with pytest.raises(PartnerUnavailable):
+        attempt(delivery_id, will_retry=False, max_attempts=3)
+
+    # Then the row waits for the sweeper, not in the dead letters
+    row = outbox.get(delivery_id)
+    assert (row.status, row.attempts) == (DeliveryStatus.RETRYING, 2)
+    assert [a.outcome for a in row.attempt_log] == ["retry"]
+
+    # And its third attempt, the last the budget allows, ends it
+    with pytest.raises(PartnerUnavailable):
+        attempt(delivery_id, will_retry=False, max_attempts=3)
+    row = outbox.get(delivery_id)
+    assert (row.status, row.attempts) == (DeliveryStatus.DEAD, 3)
+    assert [a.outcome for a in row.attempt_log] == ["retry", "dead"]
 
 
 def test_rejection_makes_the_row_dead_at_once(

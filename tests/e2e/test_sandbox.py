@@ -1,0 +1,93 @@
+"""``hub sandbox`` as an integrator uses it: their own system in one partner's seat."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from adapters.hub_client import HubClient, InboxItem
+from tests.factories import make_envelope
+from tests.sandbox import REPO, Sandbox, running_sandbox
+
+
+def _inbox_until(hub: HubClient, message_type: str, deadline_s: float = 90.0) -> InboxItem:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        for item in hub.poll_inbox():
+            hub.ack(item.delivery_id)
+            if item.message_type == message_type:
+                return item
+        time.sleep(0.5)
+    pytest.fail(f"no {message_type} in the inbox within {deadline_s} s")
+
+
+def test_an_integrators_system_takes_the_police_seat_and_keeps_its_bundle(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "sandbox"
+    log = tmp_path / "sandbox.log"
+    with running_sandbox(data_dir, log, "police") as sandbox:
+        api_key = _the_police_seat_works(sandbox)
+        redis_pid = int((data_dir / "redis" / "redis.pid").read_text())
+
+        # When the sandbox is stopped
+        sandbox.process.send_signal(signal.SIGTERM)
+
+        # Then it exits cleanly, taking its description and its Redis with it
+        assert sandbox.process.wait(timeout=60) == 0, log.read_text(errors="replace")
+    assert not (data_dir / "sandbox.json").exists()
+    assert not Path(f"/proc/{redis_pid}").exists()
+
+    # And a second run on the folder keeps the bundle our system is configured with
+    with running_sandbox(data_dir, log, "police") as sandbox:
+        bundle = Path(str(sandbox.partner("police")["bundle"]))
+        assert (bundle / "api_key").read_text() == api_key
+        with HubClient(sandbox.hub_url, bundle) as hub:
+            assert hub.send(make_envelope("FamilyReferral", sender="police")).hub_id is not None
+
+
+def _the_police_seat_works(sandbox: Sandbox) -> str:
+    """Our system, holding the police bundle, is answered by the simulators; its API key."""
+    # Given the sandbox with the police seat left to us: a bundle, no simulator
+    police = sandbox.partner("police")
+    assert police["simulator_url"] is None
+    bundle = Path(str(police["bundle"]))
+    assert {p.name for p in bundle.iterdir()} >= {"key.pem", "cert.pem", "ca.pem", "api_key"}
+    social_url = sandbox.partner("social")["simulator_url"]
+    assert isinstance(social_url, str)
+    assert httpx.get(social_url + "/state", timeout=10).status_code == 200
+
+    with HubClient(sandbox.hub_url, bundle) as hub:
+        # When our system sends a referral with that bundle, and the same bytes again
+        envelope = make_envelope("FamilyReferral", sender="police")
+        signed = hub.sign(envelope)
+        message_id = envelope.findtext(".//{*}MessageId")
+        assert message_id
+        first = hub.send_signed(signed, message_id)
+        again = hub.send_signed(signed, message_id)
+
+        # Then the hub accepts it once, and the social centre's simulator answers it
+        # with a receipt that only our system can take from the police inbox
+        assert first.hub_id is not None
+        assert not first.duplicate
+        assert again.duplicate
+        receipt = _inbox_until(hub, "ReferralReceipt")
+        assert receipt.envelope is not None
+        assert receipt.envelope.findtext(".//{*}CorrelationId") == message_id
+    return (bundle / "api_key").read_text()
+
+
+def test_an_unknown_partner_is_named(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    done = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "sandbox", "--port", "0", "--data-dir",
+         str(tmp_path / "sb"), "--without", "guardianship"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "guardianship" in done.stderr
