@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from adapters.kit import run_conformance
 from hub.cli import app
 from signing import DevPki
+from tests.sandbox import running_sandbox
 from tests.stack import RunningHub, fast_settings, running_hub
 
 #: Every broken copy the kit sends, and the code it must get.
@@ -102,3 +104,20 @@ def test_a_failure_is_reported_and_exits_1(hub: RunningHub, tmp_path: Path) -> N
     assert report["passed"] is False
     referral = _by_name(report)["FamilyReferral 1.0: valid, fresh"]
     assert (referral["got"], referral["outcome"]) == ("signature.revoked", "fail")
+
+
+def test_every_partner_passes_against_the_sandbox(tmp_path: Path) -> None:
+    # The bar: the kit passes against `hub sandbox`, police's seat left to the kit.
+    with running_sandbox(tmp_path / "sandbox", tmp_path / "sandbox.log", "police") as sandbox:
+        reports = {
+            code: run_conformance(
+                sandbox.hub_url, Path(str(sandbox.partner(code)["bundle"])), wait_s=30
+            )
+            for code in ("police", "social", "kdn", "health", "education", "employment")
+        }
+
+    failed = {code: [c for c in r.checks if c.outcome == "fail"] for code, r in reports.items()}
+    assert failed == {code: [] for code in reports}
+    police = {check.name: check for check in reports["police"].checks}
+    assert police["DeliveryReceipt 1.0: answering a received message"].outcome == "pass"
+    assert any(name.startswith("inbox") and c.outcome == "pass" for name, c in police.items())
