@@ -13,6 +13,8 @@ COPY adapters ./adapters
 COPY schemas ./schemas
 COPY signing ./signing
 COPY queues ./queues
+# The partners' texts, which the published contract (hub/contract/partners) links in.
+COPY docs/partners ./docs/partners
 RUN pip install --no-cache-dir . && useradd --system --uid 10001 hub && mkdir /data && chown hub /data
 
 USER hub

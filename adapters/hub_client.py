@@ -35,6 +35,7 @@ __all__ = [
     "HubRefused",
     "HubUnreachable",
     "InboxItem",
+    "PartnerProfile",
     "SendReceipt",
 ]
 
@@ -105,6 +106,25 @@ class InboxItem:
     message_type: str
     envelope: etree._Element | None
     problem: str | None = None
+
+
+@dataclass(frozen=True)
+class PartnerProfile:
+    """The partner as the hub knows it (``GET /api/v1/partners/me``); times are ISO 8601."""
+
+    code: str
+    organisation: str
+    #: ``push`` (the hub delivers to its endpoint) or ``pull`` (it polls its inbox).
+    delivery_mode: str
+    may_send: tuple[str, ...]
+    #: Types the routing rules always deliver to it…
+    receives: tuple[str, ...]
+    #: …and those it gets when a message makes it a recipient (its case, a correlation).
+    may_receive: tuple[str, ...]
+    visible_classes: tuple[str, ...]
+    #: SHA-256 fingerprint → its ``not_after``, for each certificate registered for it.
+    certificates: dict[str, str]
+    api_key_expires_at: str | None
 
 
 class HubClient:
@@ -181,6 +201,29 @@ class HubClient:
     def sign(self, envelope: etree._Element) -> bytes:
         """The envelope signed with the partner's key, as ``send`` posts it."""
         return self._signer.sign(envelope)
+
+    def partner_profile(self) -> PartnerProfile:
+        """What the hub knows of this partner: what it may send and receive, how it gets its
+        messages, its certificates and its API key's expiry.
+
+        Raises:
+            HubRefused: the hub refused the request (e.g. a bad API key).
+            HubUnreachable: network error, timeout, 429 or 5xx.
+        """
+        body = self._request("GET", "/api/v1/partners/me").json()
+        return PartnerProfile(
+            code=str(body["code"]),
+            organisation=str(body["organisation"]),
+            delivery_mode=str(body["delivery_mode"]),
+            may_send=tuple(body["may_send"]),
+            receives=tuple(body["receives"]),
+            may_receive=tuple(body["may_receive"]),
+            visible_classes=tuple(body["visible_classes"]),
+            certificates={
+                str(c["fingerprint_sha256"]): str(c["not_after"]) for c in body["certificates"]
+            },
+            api_key_expires_at=body.get("api_key_expires_at"),
+        )
 
     def poll_inbox(self, limit: int = 20) -> list[InboxItem]:
         """Fetch up to ``limit`` messages from the partner's inbox, each verified.

@@ -2,6 +2,9 @@
 
 Built by ``create_app`` from a runtime; nothing is built at import. The two share only
 ``hub.access`` (who is calling, the audited reads) and never import each other.
+``build_app`` is the same application without a runtime (the routes read it per request):
+enough for the OpenAPI document, which the published contract exports without a database,
+broker or PKI.
 """
 
 from fastapi import FastAPI
@@ -10,8 +13,10 @@ from fastapi.staticfiles import StaticFiles
 from hub.api.openapi import install_openapi
 from hub.api.problems import install_problem_handlers, rejection_response
 from hub.api.routes import cases as case_api
-from hub.api.routes import health, inbox, messages, session
+from hub.api.routes import contract as contract_api
+from hub.api.routes import health, inbox, messages, partners, session
 from hub.api.routes import metrics as metrics_api
+from hub.config import Settings
 from hub.runtime import HubRuntime
 from hub.web.auth import install_access_handlers
 from hub.web.routes import admin as admin_pages
@@ -25,6 +30,14 @@ from hub.web.templating import make_templates
 def create_app(runtime: HubRuntime) -> FastAPI:
     """The hub's API and pages: partners post and pull messages; people log in to the pages;
     operators probe health."""
+    app = build_app(runtime.settings)
+    app.state.runtime = runtime
+    return app
+
+
+def build_app(settings: Settings) -> FastAPI:
+    """The routes, handlers and OpenAPI of the hub, with no runtime: requests need one.
+    ``settings`` give the OpenAPI its limits (size, rate, the inbox's lease)."""
     app = FastAPI(
         title="Межведомственный узел обмена — API",
         summary="Interagency data-exchange hub for the social support of families with children",
@@ -33,13 +46,13 @@ def create_app(runtime: HubRuntime) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.state.runtime = runtime
     app.state.templates = make_templates()
     app.add_middleware(SecurityHeaders)
     install_problem_handlers(app)
     install_access_handlers(app, rejection_response)
     app.include_router(messages.router)
     app.include_router(inbox.router)
+    app.include_router(partners.router)
     app.include_router(health.router)
     app.include_router(metrics_api.router)
     app.include_router(session.router)
@@ -49,9 +62,10 @@ def create_app(runtime: HubRuntime) -> FastAPI:
     app.include_router(stats_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(apidocs.router)
+    app.include_router(contract_api.router)
     app.mount("/static", StaticFiles(packages=[("hub.web", "static")]), name="static")
     app.mount(
         apidocs.VENDOR_URL, StaticFiles(packages=[apidocs.VENDOR_PACKAGE]), name="static-vendor"
     )
-    install_openapi(app, runtime)
+    install_openapi(app, settings)
     return app

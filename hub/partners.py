@@ -298,3 +298,10 @@ def _secret_matches(key_id: str, key_hash: str, secret: str) -> bool:
             _VERIFIED.clear()
         _VERIFIED[fingerprint] = key_hash
     return matches
+
+
+def presented_key_expiry(session: Session, presented: str) -> datetime | None:
+    """When an API key that authenticated stops working: None until a rotation sets it."""
+    _, _, rest = presented.partition("_")
+    key_id = rest.partition("_")[0]
+    return session.scalar(select(PartnerApiKey.expires_at).where(PartnerApiKey.key_id == key_id))

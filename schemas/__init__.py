@@ -22,6 +22,7 @@ from schemas.errors import (
     XmlTooDeep,
     XmlTooLarge,
 )
+from schemas.example import example_bytes, fresh_example, refresh_ids
 from schemas.minimise import minimise
 from schemas.namespaces import COMMON_NS, DSIG_NS, ENVELOPE_NS, payload_namespace
 from schemas.parser import ParseLimits, parse_xml
@@ -44,6 +45,10 @@ __all__ = [
     "build_envelope",
     "payload_of",
     "read_header",
+    # Examples (the published contract's)
+    "example_bytes",
+    "fresh_example",
+    "refresh_ids",
     # Registry and validation
     "envelope_schema",
     "known_schemas",

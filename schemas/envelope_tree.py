@@ -18,7 +18,7 @@ from schemas.errors import EnvelopeInvalid
 from schemas.namespaces import ENVELOPE_NS
 from schemas.whitespace import collapse
 
-__all__ = ["EnvelopeHeader", "build_envelope", "payload_of", "read_header"]
+__all__ = ["EnvelopeHeader", "build_envelope", "format_datetime", "payload_of", "read_header"]
 
 _NS = f"{{{ENVELOPE_NS}}}"
 
@@ -71,7 +71,7 @@ def build_envelope(header: EnvelopeHeader, payload: etree._Element) -> etree._El
         recipients = etree.SubElement(head, _NS + "Recipients")
         for recipient in header.recipients:
             _add(recipients, "Recipient", recipient)
-    _add(head, "CreatedAt", _format_datetime(header.created_at))
+    _add(head, "CreatedAt", format_datetime(header.created_at))
     _add(head, "Priority", header.priority)
     if header.case_ref is not None:
         _add(head, "CaseRef", header.case_ref)
@@ -93,7 +93,8 @@ def _add(parent: etree._Element, name: str, text: str) -> None:
     etree.SubElement(parent, _NS + name).text = text
 
 
-def _format_datetime(value: datetime) -> str:
+def format_datetime(value: datetime) -> str:
+    """``value`` as the envelope writes an xs:dateTime: ISO 8601 with its UTC offset."""
     offset = value.utcoffset()
     if offset is None:
         raise ValueError("created_at must be timezone-aware")

@@ -1,22 +1,13 @@
-"""Builders of real, signed test messages from the samples in tests/data."""
+"""Builders of real, signed test messages from the contract's examples (schemas/examples)."""
 
 import dataclasses
 import uuid
 from datetime import UTC, datetime
-from functools import cache
-from pathlib import Path
 
 from lxml import etree
 
-from schemas import build_envelope, parse_xml, payload_of, read_header
+from schemas import build_envelope, example_bytes, parse_xml, payload_of, read_header
 from signing import DevPki, XmlSigner
-
-DATA = Path(__file__).parent / "data"
-
-
-@cache
-def _sample(message_type: str, version: str) -> bytes:
-    return (DATA / f"{message_type}-{version}.xml").read_bytes()
 
 
 def make_envelope(
@@ -31,11 +22,11 @@ def make_envelope(
     priority: str | None = None,
     version: str = "1.0",
 ) -> etree._Element:
-    """An unsigned envelope from the sample of ``message_type``, with a fresh MessageId.
+    """An unsigned envelope from the example of ``message_type``, with a fresh MessageId.
 
-    The sample's explicit Recipients are dropped unless given, so routing rules decide.
+    The example's explicit Recipients are dropped unless given, so routing rules decide.
     """
-    sample = parse_xml(_sample(message_type, version))
+    sample = parse_xml(example_bytes(message_type, version))
     header = read_header(sample)
     header = dataclasses.replace(
         header,

@@ -68,9 +68,13 @@ def running_hub(
     worker: bool = True,
     simulators: bool = True,
     pull: Collection[str] = (),
+    without: frozenset[str] = frozenset(),
 ) -> Iterator[RunningHub]:
     """Onboard the partners (those in ``pull`` in pull mode, as beside a gateway), start the
-    API, a worker and the simulators; stop them all."""
+    API, a worker and the simulators; stop them all.
+
+    ``without``: simulators not to start, so a test takes that partner's seat (a pull
+    partner's inbox is then the test's alone)."""
     with ExitStack() as cleanup:
         # Each port is held while the hub runs (tooling.rig.ports): no other process can
         # take one between onboarding and the server's start, and the endpoints of the
@@ -107,6 +111,8 @@ def running_hub(
             cleanup.callback(stop.set)
         if simulators:
             for code, module in SIMULATORS.items():
+                if code in without:
+                    continue
                 client = hub.client(code)
                 cleanup.callback(client.close)
                 app = module.create_app(settings.data_dir / "sim" / code, client)

@@ -54,6 +54,8 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
     # Read-only views for operators: figures (with the broker's lane counts) and traces.
     "hub.observability.*": ("hub.store", "hub.config", "queues.lanes", "queues.depths"),
     "hub.admin.*": (*_BELOW_INGEST, "hub.ingest", "hub.observability"),
+    # The published contract: schemas, examples and limits as files, for the CLI and the API.
+    "hub.contract.*": ("schemas", "hub.config", "hub.ingest"),
     # Processes: what ``hub serve`` and ``hub worker`` assemble.
     "hub.onboarding": (
         "adapters.registry",
@@ -91,6 +93,8 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
         "hub.people",
         "hub.cases",
         "hub.observability",
+        "hub.contract",
+        "hub.routing",
         "hub.store",
         "hub.errors",
     ),

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from hub.api.problems import PROBLEM_JSON, PROBLEM_TYPE_BASE
 from hub.errors import CODES, REJECTION_CODES, Stage
-from hub.runtime import HubRuntime
+from hub.config import Settings
 
 OpenApi = dict[str, Any]
 
@@ -112,7 +112,7 @@ _STATUS_HEADERS: dict[int, dict[str, Any]] = {
 }
 
 
-def install_openapi(app: FastAPI, runtime: HubRuntime) -> None:
+def install_openapi(app: FastAPI, settings: Settings) -> None:
     """Make ``app.openapi()`` (and ``/openapi.json``) the precise contract, built once."""
 
     def build() -> OpenApi:
@@ -121,17 +121,17 @@ def install_openapi(app: FastAPI, runtime: HubRuntime) -> None:
                 title=app.title,
                 version=app.version,
                 summary=app.summary,
-                description=_description(runtime),
+                description=_description(settings),
                 routes=app.routes,
             )
-            app.openapi_schema = complete_openapi(spec, runtime)
+            app.openapi_schema = complete_openapi(spec, settings)
         return app.openapi_schema
 
     openapi: Callable[[], OpenApi] = build
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise
 
 
-def complete_openapi(spec: OpenApi, runtime: HubRuntime) -> OpenApi:
+def complete_openapi(spec: OpenApi, settings: Settings) -> OpenApi:
     """Add problem+json, the routes' codes, the code catalogue and the live limits to ``spec``."""
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -148,7 +148,7 @@ def complete_openapi(spec: OpenApi, runtime: HubRuntime) -> OpenApi:
     if "#/components/schemas/HTTPValidationError" not in json.dumps(spec["paths"]):
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
-    _describe_limits(spec["paths"], runtime)
+    _describe_limits(spec["paths"], settings)
     spec["x-hub-codes"] = code_catalogue()
     return spec
 
@@ -188,8 +188,7 @@ def code_catalogue() -> dict[str, Any]:
     }
 
 
-def _description(runtime: HubRuntime) -> str:
-    settings = runtime.settings
+def _description(settings: Settings) -> str:
     return (
         "Partner systems post signed canonical XML envelopes and pull what is addressed "
         "to them; people read their cases. Every refusal is `application/problem+json` "
@@ -201,18 +200,17 @@ def _description(runtime: HubRuntime) -> str:
         f"Limits of this hub: a message at most {settings.max_message_bytes} bytes "
         "(a larger `Content-Length` is refused before the body is read); `CreatedAt` at "
         f"most {settings.max_message_age_s} s old and {settings.max_future_skew_s} s ahead; "
-        f"{_rate(runtime)}; an inbox item stays leased {settings.inbox_visibility_s} s."
+        f"{_rate(settings)}; an inbox item stays leased {settings.inbox_visibility_s} s."
     )
 
 
-def _rate(runtime: HubRuntime) -> str:
-    rate = runtime.settings.partner_rate_per_s
+def _rate(settings: Settings) -> str:
+    rate = settings.partner_rate_per_s
     return f"{rate} messages a second per partner" if rate else "no per-partner rate limit"
 
 
-def _describe_limits(paths: OpenApi, runtime: HubRuntime) -> None:
+def _describe_limits(paths: OpenApi, settings: Settings) -> None:
     """Say the running hub's limits where a client needs them."""
-    settings = runtime.settings
     poll = paths["/api/v1/inbox"]["get"]
     poll["description"] = (
         f"{poll.get('description', '')}\n\nEach item returned is leased to the caller for "

@@ -10,6 +10,8 @@ from typer.core import TyperGroup
 
 from hub.cli import (
     cases,
+    conformance,
+    contract,
     db,
     deliveries,
     dlq,
@@ -61,6 +63,7 @@ app.add_typer(pki.app, name="pki")
 app.add_typer(partners.app, name="partners")
 app.add_typer(db.app, name="db")
 app.add_typer(schemas.app, name="schemas")
+app.add_typer(contract.app, name="contract")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(deliveries.app, name="deliveries")
 app.add_typer(cases.app, name="cases")
@@ -68,12 +71,14 @@ app.add_typer(people.app, name="people")
 app.add_typer(gateway.app, name="gateway")
 app.command("serve")(server.serve)
 app.command("worker")(server.worker)
+app.command("sign")(messages.sign)
 app.command("send")(messages.send)
 app.command("verify")(messages.verify)
 app.command("verify-log")(log.verify_log)
 app.command("audit")(people.audit)
 app.command("evidence")(evidence.evidence)
 app.command("stats")(stats.stats)
+app.command("conformance")(conformance.conformance)
 
 
 def main() -> None:

@@ -74,7 +74,13 @@ def hub_signer(settings: Settings, pki: DevPki) -> ReloadingSigner:
     )
 
 
+def parse_limits(settings: Settings) -> ParseLimits:
+    """The size and shape bounds every inbound message is parsed under (also published in
+    the contract's ``limits.json``)."""
+    return ParseLimits(max_bytes=settings.max_message_bytes)
+
+
 def build_inspector(settings: Settings, pki: DevPki) -> Inspector:
     """The database-free checks, with the trust store loaded once."""
     trust = TrustStore.load(pki.root, crl_recheck_s=settings.crl_recheck_s)
-    return Inspector(XmlVerifier(trust), ParseLimits(max_bytes=settings.max_message_bytes))
+    return Inspector(XmlVerifier(trust), parse_limits(settings))

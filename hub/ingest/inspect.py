@@ -39,8 +39,13 @@ class Inspector:
         self._verifier = verifier
         self._limits = limits
 
-    def inspect(self, raw: bytes, facts: RejectionFacts | None = None) -> InspectedMessage:
+    def inspect(
+        self, raw: bytes, facts: RejectionFacts | None = None, *, signed_by: str | None = None
+    ) -> InspectedMessage:
         """Run the checks that need no database (also ``hub verify``'s offline verdict).
+
+        ``signed_by``: the system that must have signed it; by default its Sender (what a
+        partner posts), ``hub`` for the copies the hub delivers.
 
         Raises:
             Rejection: xml.*, envelope.*, signature.*, schema.*, payload.*.
@@ -53,13 +58,14 @@ class Inspector:
             if facts is not None:
                 facts.claimed_sender = claimed_header.sender
                 facts.claimed_message_id = claimed_header.message_id
-            verified = self._verifier.verify(claimed, expected_sender=claimed_header.sender)
+            signer = signed_by or claimed_header.sender
+            verified = self._verifier.verify(claimed, expected_sender=signer)
             envelope = verified.signed_xml
             header = read_header(envelope)
             validate_payload(envelope, header)
         except (SchemaError, SigningError) as error:
             raise rejection_from(error) from error
-        if header.sender != verified.signer.system_code:
+        if (signed_by or header.sender) != verified.signer.system_code:
             # Belt and braces: the verified tree itself must name the signer as Sender.
             raise Rejection(
                 "signature.signer_not_sender",

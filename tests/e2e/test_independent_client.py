@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from lxml import etree
 
-from tests.sandbox import REPO, running_sandbox
+from tests.sandbox import running_sandbox
 
 ENVELOPE = "urn:family-hub:envelope:1"
 DSIG = "http://www.w3.org/2000/09/xmldsig#"
@@ -97,8 +97,11 @@ def _xmlsec1_verifies(xmlsec1: str, signed: bytes, ca: Path, work: Path) -> bool
 def test_a_client_from_the_contract_alone_sends_is_refused_and_reads_its_inbox(
     tmp_path: Path, xmlsec1: str
 ) -> None:
-    example = (REPO / "tests" / "data" / "FamilyReferral-1.0.xml").read_bytes()
     with running_sandbox(tmp_path / "sandbox", tmp_path / "sandbox.log", "police") as sandbox:
+        # The example as the hub publishes it (GET /contract/), public, no key.
+        published = httpx.get(f"{sandbox.hub_url}/contract/examples/FamilyReferral-1.0.xml")
+        published.raise_for_status()
+        example = published.content
         police = Path(str(sandbox.partner("police")["bundle"]))
         social = Path(str(sandbox.partner("social")["bundle"]))
         api_key = (police / "api_key").read_text().strip()

@@ -29,10 +29,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
-from schemas import ENVELOPE_NS
+from schemas import ENVELOPE_NS, example_bytes
 from signing import DevPki, SigningKey, XmlSigner
 from signing.identity import SYSTEM_URI_PREFIX
-from tests.factories import DATA, Signers, make_envelope
+from tests.factories import Signers, make_envelope
 
 CORPUS_DIR = Path(__file__).parent / "corpus"
 
@@ -46,7 +46,7 @@ XPATH_FILTER2_URI = "http://www.w3.org/2002/06/xmldsig-filter2"
 # --- Static cases: bytes only ------------------------------------------------------------
 
 #: The committed sample every static envelope case starts from (unsigned, fixed CreatedAt).
-_SAMPLE = (DATA / "FamilyReferral-1.0.xml").read_bytes()
+_SAMPLE = example_bytes("FamilyReferral", "1.0")
 _SAMPLE_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
 

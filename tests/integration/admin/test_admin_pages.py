@@ -28,7 +28,7 @@ from tests.factories import Signers, make_envelope
 from tests.stack import RunningHub
 
 PASSWORD = "пароль-администратора-2026"
-#: Personal data of tests/data/FamilyReferral-1.0.xml that the page must never show.
+#: Personal data of schemas/examples/FamilyReferral-1.0.xml that the page must never show.
 PERSONAL = ("Вершинина", "Ольга", "Вершинин", "Сорокина", "+7 900 000-00-01", "Ключевская")
 
 #: The pages and actions are tested with SQLite; the read models run on both backends.

@@ -26,7 +26,7 @@ from hub.store import DeliveryAttempt, DeliveryStatus, MessageLog, OutboxDeliver
 from signing import DevPki
 from tests.factories import Signers, make_envelope
 
-#: Personal data in tests/data/FamilyReferral-1.0.xml: names, phone, address, birth date.
+#: Personal data in schemas/examples/FamilyReferral-1.0.xml: names, phone, address, birth date.
 PERSONAL = ("Вершинина", "Ольга", "Сорокина", "+7 900 000-00-01", "Ключевская", "1991-03-14")
 
 

@@ -1,6 +1,6 @@
 """One family's case told as real signed messages through the real ingest pipeline.
 
-Each step edits the sample payload of its type (tests/data) to fit the story,
+Each step edits the sample payload of its type (schemas/examples) to fit the story,
 signs it with the sender's dev key and ingests it, returning the hub's receipt.
 """
 
@@ -14,7 +14,7 @@ from tests.factories import Signers, make_envelope
 
 KAMCHATKA = "Камчатский край"
 KALUGA = "Калужская область"
-#: The sample plan's three action lines (tests/data/SupportPlan-1.0.xml).
+#: The sample plan's three action lines (schemas/examples/SupportPlan-1.0.xml).
 PLAN_ID = "ИПСС-0457"
 ACTIONS = {"ИПСС-0457-03": "health", "ИПСС-0457-07": "employment", "ИПСС-0457-09": "education"}
 

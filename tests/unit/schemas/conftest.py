@@ -1,13 +1,12 @@
-"""Fixtures for the schemas tests: the sample messages shipped in tests/data/."""
+"""Fixtures for the schemas tests: the contract's example messages (schemas/examples/)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+from schemas import example_bytes
 
 
 @pytest.fixture
@@ -15,12 +14,12 @@ def load_sample() -> Callable[[str, str], bytes]:
     """Return a loader: (message type, version) -> the sample envelope's bytes."""
 
     def load(message_type: str, version: str = "1.0") -> bytes:
-        return (DATA_DIR / f"{message_type}-{version}.xml").read_bytes()
+        return example_bytes(message_type, version)
 
     return load
 
 
 @pytest.fixture
 def referral_raw(load_sample: Callable[[str, str], bytes]) -> bytes:
-    """The ~6 KB FamilyReferral sample: three children, Cyrillic text."""
+    """The ~6 KB FamilyReferral example: three children, Cyrillic text."""
     return load_sample("FamilyReferral", "1.0")

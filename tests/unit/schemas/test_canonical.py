@@ -16,13 +16,14 @@ from schemas import TranslationError
 from schemas import canonical as c
 from schemas.registry import model_for
 
-DATA = Path(__file__).parents[2] / "data"
+#: Variants of the contract's examples (``<Type>-<version>-<what>.xml``), for the tests only.
+VARIANTS = Path(__file__).parents[2] / "data"
 SAMPLES = schemas.known_schemas()
 NOW = datetime.fromisoformat("2026-12-09T12:00:00+12:00")
 
 
 def sample(message_type: str, version: str) -> etree._Element:
-    return schemas.parse_xml((DATA / f"{message_type}-{version}.xml").read_bytes())
+    return schemas.parse_xml(schemas.example_bytes(message_type, version))
 
 
 def c14n(element: etree._Element) -> str:
@@ -167,8 +168,8 @@ def test_an_invalid_payload_names_the_element() -> None:
 
 
 def samples_of(message_type: str, version: str) -> list[etree._Element]:
-    """The sample of a type and version, then its variants (``<Type>-<version>-<what>.xml``)."""
-    variants = sorted(DATA.glob(f"{message_type}-{version}-*.xml"))
+    """The example of a type and version, then its variants in tests/data."""
+    variants = sorted(VARIANTS.glob(f"{message_type}-{version}-*.xml"))
     return [sample(message_type, version), *(schemas.parse_xml(v.read_bytes()) for v in variants)]
 
 

@@ -2,7 +2,7 @@
 
 Inbound: ``tests/data/native/health/<name>.json`` (what a health system sends) beside
 ``<name>.xml`` (its canonical envelope, unsigned). Outbound: the catalogue samples
-``tests/data/<Type>-1.0.xml`` and the FHIR JSON the health system receives for each,
+``schemas/examples/<Type>-1.0.xml`` and the FHIR JSON the health system receives for each,
 ``tests/data/native/health/<name>.json``. ``python -m tests.unit.adapters.health.cases``
 rewrites the generated side from the current code, for review in the diff.
 """
@@ -15,10 +15,10 @@ from lxml import etree
 
 from adapters.health import translate
 from adapters.health.fhir import EXT_ENVELOPE
+from schemas import example_bytes
 from tests.unit.adapters import golden
 
-DATA = Path(__file__).parents[3] / "data"
-NATIVE = DATA / "native" / "health"
+NATIVE = Path(__file__).parents[3] / "data" / "native" / "health"
 NOW = golden.NOW
 REPLY_ID = golden.REPLY_ID
 
@@ -51,8 +51,9 @@ def native(name: str) -> dict[str, Any]:
 
 
 def sample(name: str) -> etree._Element:
-    """A catalogue sample envelope (``tests/data/<Type>-1.0.xml``)."""
-    return etree.fromstring((DATA / f"{name}.xml").read_bytes())
+    """A catalogue example envelope, by ``<Type>-<version>`` (``schemas/examples/``)."""
+    message_type, version = name.split("-")
+    return etree.fromstring(example_bytes(message_type, version))
 
 
 def split_envelope(resource: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
