@@ -96,6 +96,7 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
         "hub.contract",
         "hub.routing",
         "hub.store",
+        "hub.config",
         "hub.errors",
     ),
     "hub.web.*": (
@@ -109,7 +110,7 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
         "hub.store",
         "hub.errors",
     ),
-    "hub.app": ("hub.api", "hub.web", "hub.access", "hub.runtime"),
+    "hub.app": ("hub.api", "hub.web", "hub.access", "hub.runtime", "hub.config"),
     # The command line wires everything the hub runs; of the tooling, only its commands,
     # and only on use (``hub.cli.app``), so ``hub serve`` and ``hub worker`` load none of it.
     "hub.cli.*": _EVERYTHING_RUNTIME,

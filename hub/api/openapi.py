@@ -17,8 +17,8 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
 
 from hub.api.problems import PROBLEM_JSON, PROBLEM_TYPE_BASE
-from hub.errors import CODES, REJECTION_CODES, Stage
 from hub.config import Settings
+from hub.errors import CODES, REJECTION_CODES, Stage
 
 OpenApi = dict[str, Any]
 
