@@ -447,6 +447,15 @@ REJECTION_CODES: Final[dict[str, RejectionKind]] = {
         _A.FIX_REQUEST,
         False,
     ),
+    "routing.executor_unnamed": RejectionKind(
+        422,
+        "An action names an agency served by its organisations; name the organisation",
+        "Исполнителем указано ведомство, подключённое через свои организации: укажите код "
+        "организации",
+        _S.ROUTING,
+        _A.FIX_AND_RESEND,
+        False,
+    ),
     # Operations (administrators steering delivery; hub/operations.py)
     "ops.unknown_partner": RejectionKind(
         404,
@@ -537,6 +546,14 @@ CASE_CONFLICT_CODES: Final[dict[str, RejectionKind]] = {
         202,
         "The action is not in the case's plan",
         "Мероприятия нет в плане дела",
+        _S.CASE,
+        _A.RECONCILE_CASE,
+        False,
+    ),
+    "case.action_not_executor": RejectionKind(
+        202,
+        "Another organisation of the agency executes this action",
+        "Мероприятие исполняет другая организация того же ведомства",
         _S.CASE,
         _A.RECONCILE_CASE,
         False,

@@ -23,7 +23,7 @@ from pathlib import Path
 from cryptography import x509
 from sqlalchemy.orm import Session
 
-from adapters.registry import get_adapter
+from adapters.registry import ADAPTERS, get_adapter
 from hub.operations import Actor, record_operation
 from hub.partners import (
     get_partner,
@@ -39,7 +39,14 @@ from hub.store import (
     find_partner_certificates,
     live_certificates,
 )
-from signing import DevPki, SignerIdentity, SignerNotSender, SystemCredentials, TrustStore
+from signing import (
+    HUB_SYSTEM_CODE,
+    DevPki,
+    SignerIdentity,
+    SignerNotSender,
+    SystemCredentials,
+    TrustStore,
+)
 
 
 @dataclass(frozen=True)
@@ -65,19 +72,30 @@ def onboard_partner(
     endpoint: str | None,
     now: datetime,
     delivery_mode: DeliveryMode | None = None,
+    agency: str | None = None,
 ) -> PartnerBundle:
     """Issue a certificate and an API key for ``code``, register it, and write its bundle.
 
     ``delivery_mode``: the adapter's unless given; a partner whose system (or gateway)
     takes its messages from the inbox is registered ``PULL`` whatever its adapter pushes.
+    ``agency``: the agency an organisation belongs to (a school ``edu-school-12`` of
+    ``education``), whose adapter, routing rules and visibility it takes; its certificate
+    names ``code``, so it signs as itself and as no other organisation. Without it
+    ``code`` must be an agency's own code.
+
     Re-onboarding replaces the key, certificate and API key (the old ones stop working).
 
     Raises:
-        KeyError: no adapter is registered for ``code``.
+        KeyError: no adapter is registered for ``agency`` (or ``code``).
         ValueError: a push partner without an endpoint, or push to a partner whose adapter
-            has no push transport.
+            has no push transport; an organisation whose code is an agency's or the hub's.
     """
-    adapter = get_adapter(code)
+    adapter = get_adapter(agency or code)
+    if code != adapter.code and (code in ADAPTERS or code == HUB_SYSTEM_CODE):
+        raise ValueError(
+            f"{code} is the code of {'the hub' if code == HUB_SYSTEM_CODE else 'an agency'}: "
+            f"an organisation of {adapter.code} needs a code of its own"
+        )
     mode = delivery_mode or DeliveryMode(adapter.delivery_mode)
     if mode is DeliveryMode.PUSH and adapter.make_transport is None:
         raise ValueError(f"{code} has no push transport: it pulls its inbox")

@@ -192,6 +192,7 @@ class _Seeder:
             measure=f"Мероприятие {action_id}",
             help_type="medical" if agency == "health" else "social",
             responsible_agency=agency,
+            executor=agency,
             responsible_organisation=f"Организация {agency}",
             specialist_name=SPECIALIST,
             deadline=due_at.date(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import tzinfo
 from typing import Final
 
@@ -20,7 +21,7 @@ from schemas import canonical as c
 
 __all__ = ["ABSENCE_DETAILS", "CLASS_SEPARATOR", "SCHOOL_AGENCY", "Cells", "rows_of"]
 
-#: The partner system code whose actions of a plan a school receives.
+#: The agency of schools: its own system receives the plan's actions that name it.
 SCHOOL_AGENCY: Final = "education"
 #: How an absence report row's lessons and period are written into the referral's reason.
 ABSENCE_DETAILS: Final = "Пропущено уроков без уважительной причины: {lessons} (с {start} по {end})"
@@ -34,12 +35,16 @@ CLASS_SEPARATOR: Final = ", класс "
 Cells = dict[str, str | None]
 
 
-def rows_of(message: c.CanonicalMessage) -> tuple[col.FileKind, list[Cells]]:
-    """The file kind and rows of ``message``.
+def rows_of(
+    message: c.CanonicalMessage, *, school: str = SCHOOL_AGENCY
+) -> tuple[col.FileKind, list[Cells]]:
+    """The file kind and rows of ``message`` for ``school``: the education agency's own
+    system, or a school registered under it (``edu-school-12``), which gets only the
+    plan's actions whose ResponsibleAgency names it.
 
     Raises:
-        TranslationError: a type schools do not receive, a plan with no school action, or a
-            value with no school label.
+        TranslationError: a type schools do not receive, a plan with no action for
+            ``school``, or a value with no school label.
     """
     zone = message.header.created_at.tzinfo
     assert zone is not None  # DateTimeWithOffset: the XSD requires the offset
@@ -48,6 +53,12 @@ def rows_of(message: c.CanonicalMessage) -> tuple[col.FileKind, list[Cells]]:
         raise TranslationError(
             "MessageType", f"{message.header.message_type} is not sent to schools"
         )
+    plan = message.payload
+    if isinstance(plan, c.SupportPlan):
+        mine = tuple(action for action in plan.actions if action.responsible_agency == school)
+        if not mine:
+            raise TranslationError("Actions", f"no action of the plan is assigned to {school}")
+        message = replace(message, payload=replace(plan, actions=mine))
     return writer(message, zone)
 
 
@@ -209,10 +220,7 @@ def _action_rows(message: c.CanonicalMessage, zone: tzinfo) -> tuple[col.FileKin
             col.NOTE: action.notes,
         }
         for action in payload.actions
-        if action.responsible_agency == SCHOOL_AGENCY
     ]
-    if not rows:
-        raise TranslationError("Actions", f"no action of the plan is assigned to {SCHOOL_AGENCY}")
     return col.ACTIONS, rows
 
 

@@ -365,19 +365,22 @@ def _optional_uuid(cells: RowReader, column: str) -> str | None:
 NativeRows = list[dict[str, str]]
 
 
-def from_canonical(envelope: etree._Element) -> tuple[str, NativeRows]:
-    """The exchange file of a canonical message: its name and its rows (column → cell).
+def from_canonical(
+    envelope: etree._Element, *, school: str = outbound.SCHOOL_AGENCY
+) -> tuple[str, NativeRows]:
+    """The exchange file of a canonical message for ``school`` (the education agency's
+    system, or one school's own partner code): its name and its rows (column → cell).
 
     The name is ``<kind>_<MessageId>.csv``, the same for every delivery of one message.
     Times are written in the zone of the envelope's CreatedAt.
 
     Raises:
         TranslationError: a message type schools do not exchange, a SupportPlan with no
-            action for ``education``, or a malformed payload.
+            action for ``school``, or a malformed payload.
     """
     message = c.from_envelope(envelope)
     header = message.header
-    kind, rows = outbound.rows_of(message)
+    kind, rows = outbound.rows_of(message, school=school)
     return f"{kind.prefix}_{header.message_id}.csv", [
         {name: row.get(name) or "" for name in kind.columns} for row in rows
     ]

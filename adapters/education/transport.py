@@ -58,7 +58,10 @@ class EducationTransport:
                 encoding cannot carry.
         """
         try:
-            file_name, rows = from_canonical(schemas.parse_xml(message.envelope))
+            # The recipient is the school: a plan's file holds only the actions named for it.
+            file_name, rows = from_canonical(
+                schemas.parse_xml(message.envelope), school=message.recipient
+            )
         except (TranslationError, schemas.SchemaError) as exc:
             raise PartnerRejected(f"{message.message_id}: no school file for it: {exc}") from exc
         try:

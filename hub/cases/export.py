@@ -48,7 +48,7 @@ def _row(action: ActionView, timezone: tzinfo) -> list[str]:
     return [
         action.measure,
         label(HELP_TYPE_LABELS, action.help_type),
-        action.responsible_organisation or action.responsible_agency,
+        action.responsible_organisation or action.executor,
         action.specialist_name or "",
         _date(action.deadline),
         label(ACTION_STATUS_LABELS, action.status),

@@ -88,6 +88,7 @@ CONFLICT_LABELS: Final[Mapping[str, str]] = {
     "case.consent_missing": "решение без согласия семьи",
     "case.plan_version_stale": "устаревшая версия плана",
     "case.action_unknown": "мероприятия нет в плане",
+    "case.action_not_executor": "статус мероприятия другой организации",
     "case.closed": "сообщение по делу, снятому с учёта",
 }
 

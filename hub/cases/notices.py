@@ -41,9 +41,7 @@ def overdue_notice(
         status="overdue",
         # Whole seconds: a notice states when the hub noticed, not a measurement.
         status_at=now.replace(microsecond=0),
-        organisation=c.Organisation(
-            name=action.responsible_organisation or action.responsible_agency
-        ),
+        organisation=c.Organisation(name=action.responsible_organisation or action.executor),
         comment=(
             f"Срок исполнения мероприятия ({action.deadline:%d.%m.%Y}) истёк, "
             "отметка о выполнении не поступила"
@@ -63,6 +61,7 @@ def overdue_notice(
 
 
 def _recipients(case: CaseFile, action: CaseAction, region: Region) -> tuple[str, ...]:
-    """The case owner and the executor; the body deciding СОП too for a СОП case."""
+    """The case owner and the executor (the organisation named in the plan, if one was);
+    the body deciding СОП too for a СОП case."""
     commission = (region.decision_partner("sop"),) if case.category == "sop" else ()
-    return tuple(dict.fromkeys((region.case_owner, action.responsible_agency, *commission)))
+    return tuple(dict.fromkeys((region.case_owner, action.executor, *commission)))

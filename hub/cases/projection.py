@@ -38,6 +38,8 @@ from hub.store import (
     CaseReferral,
     CaseReport,
     MessageLog,
+    Partner,
+    agency_of,
 )
 from schemas import EnvelopeHeader
 from schemas import canonical as c
@@ -344,6 +346,10 @@ class CaseProjector:
         """Create or revise one action line (of a plan, or sent alone); returns its ActionId."""
         action_id = line.action_id
         region = self.region_of(case)
+        # Looked up before a new row is added, which autoflush must not meet half filled.
+        executor = line.responsible_agency
+        agency = agency_of(m.session, executor)
+        registered_name = _organisation_name(m.session, executor)
         action = _find_action(m.session, case, action_id)
         if action is None:
             action = CaseAction(
@@ -360,8 +366,11 @@ class CaseProjector:
         action.plan_version = version
         action.measure = line.measure
         action.help_type = line.help_type
-        action.responsible_agency = line.responsible_agency
-        action.responsible_organisation = None if organisation is None else organisation.name
+        action.executor = executor
+        action.responsible_agency = agency
+        action.responsible_organisation = registered_name or (
+            None if organisation is None else organisation.name
+        )
         action.specialist_name = _specialist_name(line.specialist)
         action.deadline = line.deadline
         action.due_at = region.calendar.end_of_day(line.deadline)
@@ -374,7 +383,7 @@ class CaseProjector:
                 case,
                 kind="acceptance",
                 subject=action_id,
-                responsible=action.responsible_agency,
+                responsible=action.executor,
                 due_at=region.acceptance_deadline(action.help_type).due(m.now, region.calendar),
             )
         if action.status not in FINISHED_STATUSES:
@@ -383,7 +392,7 @@ class CaseProjector:
                 case,
                 kind="action",
                 subject=action_id,
-                responsible=action.responsible_agency,
+                responsible=action.executor,
                 due_at=action.due_at,
             )
         return action_id
@@ -400,6 +409,7 @@ class CaseProjector:
             raise _Contradiction(
                 "case.action_unknown", f"action {action_id} is not in the plan of {case.case_ref}"
             )
+        _refuse_other_executor(m, action)
         status = update.status
         status_at = update.status_at.astimezone(UTC)
         m.session.add(
@@ -496,10 +506,10 @@ class CaseProjector:
     def _open_report_deadlines(
         self, m: _Message, case: CaseFile, start: date, end: date | None
     ) -> None:
-        """Each executor (not the case owner) reports once per period the region sets."""
+        """Each executor (not the case owner's agency) reports once per period the region sets."""
         region = self.region_of(case)
         executors = {
-            a.responsible_agency
+            a.executor
             for a in _actions_of(m.session, case)
             if a.in_plan and a.responsible_agency != region.case_owner
         }
@@ -597,6 +607,25 @@ def _refuse_if_closed(case: CaseFile, m: _Message) -> None:
             "case.closed",
             f"{m.header.message_type} for case {case.case_ref}, closed on "
             f"{case.closed_at.date().isoformat()}",
+        )
+
+
+def _organisation_name(session: Session, executor: str) -> str | None:
+    """The registered name of an organisation executor (a school, not its agency's own system):
+    the hub delivers the action there, so the curators' pages name it."""
+    return session.scalar(
+        select(Partner.organisation).where(Partner.code == executor, Partner.adapter != executor)
+    )
+
+
+def _refuse_other_executor(m: _Message, action: CaseAction) -> None:
+    """Another partner of the executor's agency (school B on school A's action) may not
+    report on it; the case owner, the commission and the hub may, as before."""
+    sender = m.header.sender
+    if sender != action.executor and agency_of(m.session, sender) == action.responsible_agency:
+        raise _Contradiction(
+            "case.action_not_executor",
+            f"action {action.action_id} is executed by {action.executor}, not by {sender}",
         )
 
 

@@ -27,6 +27,8 @@ from hub.store import (
     CasePlan,
     CaseReferral,
     MessageLog,
+    agency_codes,
+    agency_partners_sql,
 )
 
 #: Action statuses after which nothing more is owed on the line.
@@ -144,6 +146,8 @@ class ActionView:
     measure: str
     help_type: str
     responsible_agency: str
+    #: The partner the action goes to: the agency's own system or an organisation of it.
+    executor: str
     responsible_organisation: str | None
     #: [identity]
     specialist_name: str | None
@@ -294,8 +298,10 @@ def _scope_clauses(viewer: Viewer) -> list[ColumnElement[bool]]:
         has_action = exists().where(
             CaseAction.case_id == CaseFile.id, CaseAction.responsible_agency == viewer.agency
         )
+        # By one of the agency's systems: its own, or an organisation's (a school's).
         sent_referral = exists().where(
-            CaseReferral.case_id == CaseFile.id, CaseReferral.sender == viewer.agency
+            CaseReferral.case_id == CaseFile.id,
+            agency_partners_sql(CaseReferral.sender, viewer.agency or ""),
         )
         clauses.append(or_(has_action, sent_referral))
     return clauses
@@ -392,8 +398,8 @@ class _CaseFigures:
         conflict_rows: list[ColumnElement[bool]] = [CaseConflict.case_id.in_(case_ids)]
         if agency is not None:
             action_rows.append(CaseAction.responsible_agency == agency)
-            deadline_rows.append(CaseDeadline.responsible == agency)
-            conflict_rows.append(CaseConflict.sender == agency)
+            deadline_rows.append(agency_partners_sql(CaseDeadline.responsible, agency))
+            conflict_rows.append(agency_partners_sql(CaseConflict.sender, agency))
         next_action = select(CaseAction.case_id, func.min(CaseAction.due_at)).where(
             *action_rows, open_action_sql()
         )
@@ -504,10 +510,12 @@ def get_case(session: Session, viewer: Viewer, case_ref: str, *, now: datetime) 
     if case is None or not _is_own_curated(viewer, case.curator_name):
         raise CaseNotVisible(case_ref)
     agency = _agency_only(viewer)
+    # The agency's own system and its organisations (schools) answer for its rows.
+    ours = None if agency is None else agency_codes(session, agency)
     actions = [a for a in case.actions if agency is None or a.responsible_agency == agency]
-    deadlines = [d for d in case.deadlines if agency is None or d.responsible == agency]
-    conflicts = [c for c in case.conflicts if agency is None or c.sender == agency]
-    reports = [r for r in case.reports if agency is None or r.sender == agency]
+    deadlines = [d for d in case.deadlines if ours is None or d.responsible in ours]
+    conflicts = [c for c in case.conflicts if ours is None or c.sender in ours]
+    reports = [r for r in case.reports if ours is None or r.sender in ours]
     summary = _summary(
         viewer,
         case,
@@ -612,6 +620,7 @@ def _action_view(viewer: Viewer, action: CaseAction, *, now: datetime) -> Action
         measure=action.measure,
         help_type=action.help_type,
         responsible_agency=action.responsible_agency,
+        executor=action.executor,
         responsible_organisation=action.responsible_organisation,
         specialist_name=_identity(viewer, action.specialist_name),
         deadline=action.deadline,
@@ -637,8 +646,9 @@ def _action_view(viewer: Viewer, action: CaseAction, *, now: datetime) -> Action
 def _timeline(session: Session, viewer: Viewer, case: CaseFile) -> tuple[TimelineEntry, ...]:
     """The case's messages and the referrals linked to it, oldest first.
 
-    An officer sees the messages their agency sent (with every delivery) or received
-    (with their own delivery only): other agencies' traffic is not theirs to know.
+    An officer sees the messages their agency's systems (its own and its organisations')
+    sent (with every delivery) or received (with their own deliveries only): other
+    agencies' traffic is not theirs to know.
     """
     referral_ids = select(CaseReferral.message_log_id).where(CaseReferral.case_id == case.id)
     stmt = (
@@ -648,11 +658,12 @@ def _timeline(session: Session, viewer: Viewer, case: CaseFile) -> tuple[Timelin
         .order_by(MessageLog.received_at, MessageLog.id)
     )
     agency = _agency_only(viewer)
+    ours = None if agency is None else agency_codes(session, agency)
     entries = []
     for message in session.scalars(stmt):
         deliveries = message.deliveries
-        if agency is not None and message.sender != agency:
-            deliveries = [d for d in deliveries if d.recipient == agency]
+        if ours is not None and message.sender not in ours:
+            deliveries = [d for d in deliveries if d.recipient in ours]
             if not deliveries:
                 continue
         entries.append(

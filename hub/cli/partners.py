@@ -26,7 +26,9 @@ app = typer.Typer(help="Partner systems.", no_args_is_help=True)
 
 @app.command()
 def add(
-    code: str = typer.Argument(..., help="System code, e.g. police, social, kdn."),
+    code: str = typer.Argument(
+        ..., help="System code: an agency's (police, social, kdn…) or an organisation's."
+    ),
     organisation: str = typer.Option(..., "--organisation", "-o", help="Organisation name."),
     endpoint: str | None = typer.Option(None, help="Base URL of a push partner's system."),
     delivery: DeliveryMode | None = typer.Option(
@@ -34,6 +36,12 @@ def add(
         "--delivery",
         help="push (the hub delivers to --endpoint) or pull (the partner's gateway polls "
         "its inbox); default: the adapter's.",
+    ),
+    agency: str | None = typer.Option(
+        None,
+        "--agency",
+        help="The agency an organisation belongs to (edu-school-12 of education); "
+        "without it CODE is an agency's own system.",
     ),
     data_dir: Path | None = DataDirOption,
 ) -> None:
@@ -54,12 +62,16 @@ def add(
                 endpoint=endpoint,
                 now=utc_now(),
                 delivery_mode=delivery,
+                agency=agency,
             )
     except (KeyError, ValueError) as exc:
         raise fail(str(exc)) from exc
     finally:
         engine.dispose()
-    console.print(f"partner [bold]{bundle.code}[/bold] registered ({bundle.delivery_mode.value})")
+    of_agency = f" of agency {agency}" if agency and agency != bundle.code else ""
+    console.print(
+        f"partner [bold]{bundle.code}[/bold]{of_agency} registered ({bundle.delivery_mode.value})"
+    )
     console.print(f"credentials for its adapter: {bundle.directory}")
     console.print("  key.pem, cert.pem — its signing identity; ca.pem — to verify the hub")
     console.print("  api_key — shown once here, stored hashed by the hub:")
@@ -199,10 +211,11 @@ def list_(data_dir: Path | None = DataDirOption) -> None:
             partners = list_partners(session)
     finally:
         engine.dispose()
-    table = Table("code", "organisation", "delivery", "endpoint", "active", "paused")
+    table = Table("code", "agency", "organisation", "delivery", "endpoint", "active", "paused")
     for partner in partners:
         table.add_row(
             partner.code,
+            partner.adapter,
             partner.organisation,
             partner.delivery_mode.value,
             partner.endpoint or "—",

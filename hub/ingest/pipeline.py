@@ -15,7 +15,7 @@ once, before the transaction, without validating it a second time.
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,14 +34,13 @@ from hub.ingest.record import (
     RejectionFacts,
     add_deliveries,
     append_message,
-    delivery_modes,
     lock_chain_head,
     record_rejection,
 )
 from hub.ingest.replay import check_freshness, check_not_duplicate, duplicate
 from hub.regions import RegionRules
 from hub.routing import Route, RoutingRules, resolve_recipients
-from hub.store import DeliveryStatus
+from hub.store import DeliveryStatus, agency_of, registered_partners
 from schemas import canonical as c
 from schemas import minimise, payload_of
 from signing import Signer
@@ -201,6 +200,7 @@ class Ingestor:
             sender=header.sender,
             message_type=header.message_type,
             route=self._rules.route_for(header.message_type),
+            agency_of=self._agency_of,
         )
         signed = self._sign_ahead(message, route)
         payload = _read_payload(message)
@@ -229,13 +229,14 @@ class Ingestor:
         header = message.header
         last_hash = lock_chain_head(session)
         check_not_duplicate(session, sender=header.sender, message_id=header.message_id)
-        modes = delivery_modes(session)
+        partners = registered_partners(session)
+        agencies = {code: partner.agency for code, partner in partners.items()}
         recipients = resolve_recipients(
             route,
             sender=header.sender,
             explicit=header.recipients,
             facts=MessageFacts(session, header, payload, self._regions),
-            registered=modes.keys(),
+            registered=agencies,
         )
         logged = append_message(
             session,
@@ -249,8 +250,8 @@ class Ingestor:
         added = add_deliveries(
             session,
             message=logged,
-            copies=self._outbound_copies(message.envelope, recipients, signed),
-            modes=modes,
+            copies=self._outbound_copies(message.envelope, recipients, signed, agencies),
+            partners=partners,
             now=now,
         )
         return IngestReceipt(
@@ -280,8 +281,13 @@ class Ingestor:
         """
         header = message.header
         known = header.recipients or [c for c in route.recipients if not c.startswith("$")]
+        # Codes the rules name are agencies, which see what the rules say; an organisation
+        # sees what its agency does, known only from the database.
+        agencies = {code: code for code in known if code in self._rules.partners}
         signed: dict[frozenset[str], OutboundCopy] = {}
-        self._outbound_copies(message.envelope, [c for c in known if c != header.sender], signed)
+        self._outbound_copies(
+            message.envelope, [c for c in agencies if c != header.sender], signed, agencies
+        )
         return signed
 
     def _outbound_copies(
@@ -289,23 +295,30 @@ class Ingestor:
         envelope: etree._Element,
         recipients: Sequence[str],
         by_view: dict[frozenset[str], OutboundCopy],
+        agencies: Mapping[str, str],
     ) -> dict[str, OutboundCopy]:
         """Each recipient's copy: minimised to what it may see, then re-signed by the hub.
 
         Recipients trust one key (the hub's) instead of every partner's, and get only
-        the sensitivity classes the rules allow them; the original signed bytes stay
-        in the log as evidence. Recipients with the same view share one signed copy;
-        ``by_view`` holds those signed already and gains the ones signed here.
+        the sensitivity classes the rules allow their agency (``agencies``: code →
+        agency); the original signed bytes stay in the log as evidence. Recipients
+        with the same view share one signed copy; ``by_view`` holds those signed
+        already and gains the ones signed here.
         """
         copies = {}
         for code in recipients:
-            view = self._rules.visible_to(code)
+            view = self._rules.visible_to(agencies[code])
             if view not in by_view:
                 # A fresh copy without the sender's signature, which no longer matches.
                 minimised, removed = minimise(envelope, view)
                 by_view[view] = OutboundCopy(self._hub_signer.sign(minimised), removed)
             copies[code] = by_view[view]
         return copies
+
+    def _agency_of(self, sender: str) -> str:
+        """The sender's agency, read before the ingest transaction (authorisation comes first)."""
+        with self._sessions() as session:
+            return agency_of(session, sender)
 
 
 def _read_payload(message: InspectedMessage) -> c.Payload:

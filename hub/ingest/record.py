@@ -21,7 +21,7 @@ from hub.store import (
     DeliveryStatus,
     MessageLog,
     OutboxDelivery,
-    Partner,
+    RegisteredPartner,
 )
 from hub.store import Rejection as RejectionRow
 from schemas import EnvelopeHeader
@@ -34,7 +34,6 @@ _EXTEND_CHAIN = (
     .values(last_hash=bindparam("link"), length=ChainHead.length + 1)
 )
 _INSERT_OUTBOX = insert(OutboxDelivery).returning(OutboxDelivery.id, sort_by_parameter_order=True)
-_DELIVERY_MODES = select(Partner.code, Partner.delivery_mode).where(Partner.active.is_(True))
 
 
 def lock_chain_head(session: Session) -> str:
@@ -106,7 +105,7 @@ def add_deliveries(
     *,
     message: MessageLog,
     copies: Mapping[str, OutboundCopy],
-    modes: Mapping[str, DeliveryMode],
+    partners: Mapping[str, RegisteredPartner],
     now: datetime,
 ) -> list[NewDelivery]:
     """One pending outbox row per recipient, carrying its own outbound copy.
@@ -123,24 +122,21 @@ def add_deliveries(
             {
                 "message_log_id": message.id,
                 "recipient": code,
-                "mode": modes[code],
+                "mode": partners[code].mode,
                 "priority": message.priority,
                 "status": DeliveryStatus.PENDING,
                 "payload": copies[code].payload,
                 "removed_classes": ",".join(copies[code].removed_classes) or None,
                 "attempts": 0,
                 "created_at": now,
-                "enqueued_at": now if modes[code] is DeliveryMode.PUSH else None,
+                "enqueued_at": now if partners[code].mode is DeliveryMode.PUSH else None,
             }
             for code in recipients
         ],
     )
-    return [NewDelivery(i, code, modes[code]) for i, code in zip(ids, recipients, strict=True)]
-
-
-def delivery_modes(session: Session) -> dict[str, DeliveryMode]:
-    """How each active partner takes delivery; only these partners are routed to."""
-    return {code: mode for code, mode in session.connection().execute(_DELIVERY_MODES)}
+    return [
+        NewDelivery(i, code, partners[code].mode) for i, code in zip(ids, recipients, strict=True)
+    ]
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Resolve a message's recipients from its route, its header and what the hub knows of the case."""
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Protocol
 
 from hub.errors import Rejection
@@ -45,7 +45,8 @@ class RoutingFacts(Protocol):
         ...
 
     def plan_executors(self) -> list[str]:
-        """The agencies responsible for the actions the message names (a plan, an assignment)."""
+        """The ``ResponsibleAgency`` of each action the message names (a plan, an assignment):
+        an agency's code or an organisation's."""
         ...
 
 
@@ -55,28 +56,36 @@ def resolve_recipients(
     sender: str,
     explicit: Sequence[str],
     facts: RoutingFacts,
-    registered: Collection[str],
+    registered: Mapping[str, str],
 ) -> list[str]:
     """Return the recipients, in rule order, without duplicates or the sender itself.
 
-    Explicit recipients (the envelope's ``Recipients``) replace the route's
-    default list but must each be allowed by the route. Only registered
-    partners receive anything: a deployment onboards every partner it routes to.
+    ``registered`` maps each active partner's code to its agency. The rules name
+    agencies: a code in a rule means the partner registered under that code (the
+    agency's own system), while tokens answer with the partners themselves, so an
+    organisation (a school) gets the receipt for its referral or the action named for
+    it. Explicit recipients (the envelope's ``Recipients``) replace the route's default
+    list but must each be allowed by the route, themselves or by their agency. Only
+    registered partners receive anything: a deployment onboards every partner it
+    routes to.
 
     Raises:
-        Rejection: ``routing.recipient_not_allowed``, ``routing.no_recipients``, and
-            whatever ``facts`` raises (``routing.unknown_correlation``).
+        Rejection: ``routing.recipient_not_allowed``, ``routing.no_recipients``,
+            ``routing.executor_unnamed``, and whatever ``facts`` raises
+            (``routing.unknown_correlation``).
     """
     if explicit:
-        allowed = _expand(route.allowed_recipients, facts)
-        refused = sorted(set(explicit) - set(allowed))
+        allowed = set(_expand(route.allowed_recipients, facts, registered))
+        refused = sorted(
+            code for code in set(explicit) if not {code, registered.get(code)} & allowed
+        )
         if refused:
             raise Rejection("routing.recipient_not_allowed", f"recipients {refused} not allowed")
         wanted: list[str] = list(explicit)
     else:
-        wanted = _expand(route.recipients, facts)
+        wanted = _expand(route.recipients, facts, registered)
         category = facts.case_category() if route.when_category else None
-        wanted += _expand(route.when_category.get(category or "", ()), facts)
+        wanted += _expand(route.when_category.get(category or "", ()), facts, registered)
     recipients: list[str] = []
     for code in wanted:
         if code != sender and code in registered and code not in recipients:
@@ -88,7 +97,9 @@ def resolve_recipients(
     return recipients
 
 
-def _expand(tokens: Collection[str], facts: RoutingFacts) -> list[str]:
+def _expand(
+    tokens: Collection[str], facts: RoutingFacts, registered: Mapping[str, str]
+) -> list[str]:
     codes: list[str] = []
     for token in tokens:
         if token == CORRELATED_SENDER:
@@ -98,9 +109,32 @@ def _expand(tokens: Collection[str], facts: RoutingFacts) -> list[str]:
         elif token == CASE_PARTICIPANTS:
             codes.extend(sorted(facts.case_participants()))
         elif token == PLAN_EXECUTORS:
-            codes.extend(facts.plan_executors())
+            codes.extend(_executors(facts.plan_executors(), registered))
         elif token == DECISION_BODY:
             codes.extend(filter(None, [facts.decision_body()]))
         else:
             codes.append(token)
     return codes
+
+
+def _executors(named: Sequence[str], registered: Mapping[str, str]) -> list[str]:
+    """The partners the actions go to: each one named, a registered partner as it is.
+
+    An agency named without a system of its own on the hub but with organisations
+    registered under it (schools, each with its own gateway) cannot be delivered to:
+    the hub does not guess which school is meant, the plan must name it. A code nobody
+    registered is left for ``resolve_recipients`` to drop, as any unregistered recipient.
+
+    Raises:
+        Rejection: ``routing.executor_unnamed``.
+    """
+    for code in named:
+        if code not in registered and code in registered.values():
+            organisations = sorted(p for p, agency in registered.items() if agency == code)
+            raise Rejection(
+                "routing.executor_unnamed",
+                f"ResponsibleAgency {code} has no system of its own on the hub; "
+                f"name one of its organisations ({', '.join(organisations[:5])}"
+                f"{', …' if len(organisations) > 5 else ''})",
+            )
+    return list(named)

@@ -1,5 +1,12 @@
 """The hub's database: typed models, engines and sessions, and the queries that read them."""
 
+from hub.store.agencies import (
+    RegisteredPartner,
+    agency_codes,
+    agency_of,
+    agency_partners_sql,
+    registered_partners,
+)
 from hub.store.base import Base
 from hub.store.certificates import (
     CertificateStanding,
@@ -126,6 +133,12 @@ __all__ = [
     "is_partner_paused",
     "lock_circuit",
     "waiting_partner",
+    # Agencies and their organisations
+    "RegisteredPartner",
+    "agency_codes",
+    "agency_of",
+    "agency_partners_sql",
+    "registered_partners",
     # Partner certificates (the caller owns the transaction)
     "CertificateStanding",
     "certificate_standings",

@@ -84,6 +84,8 @@ class ActionOut(_Out):
     measure: str
     help_type: str
     responsible_agency: str
+    #: The partner the action goes to: the agency's own system or an organisation of it.
+    executor: str
     responsible_organisation: str | None
     specialist_name: str | None
     deadline: date

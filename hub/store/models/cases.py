@@ -134,7 +134,11 @@ class CaseAction(Base):
     action_id: Mapped[str] = mapped_column(_REF)
     measure: Mapped[str] = mapped_column(Text)
     help_type: Mapped[str] = mapped_column(String(16))
+    #: The agency (``partner.adapter``) of the executor: need-to-know and statistics go by it.
     responsible_agency: Mapped[system_code]
+    #: The partner the action goes to: the agency's own system, or an organisation of it
+    #: named in the plan (a school, a hospital); it owes the action's statuses and reports.
+    executor: Mapped[system_code]
     responsible_organisation: Mapped[str | None] = mapped_column(_ORGANISATION)
     #: [identity]
     specialist_name: Mapped[str | None] = mapped_column(_NAME)

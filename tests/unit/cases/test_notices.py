@@ -20,6 +20,7 @@ def late_action(category: str | None) -> tuple[CaseFile, CaseAction, CaseDeadlin
         action_id="ИПСС-0457-03",
         plan_id="ИПСС-0457",
         responsible_agency="health",
+        executor="health",
         responsible_organisation=None,
         deadline=date(2026, 12, 1),
     )
