@@ -1,0 +1,207 @@
+"""Many organisations per agency, through the real ingest on SQLite and PostgreSQL: two
+schools registered under ``education``, each signing with its own certificate.
+
+The rules name agencies; a school is judged by its agency, and a plan's action goes to the
+school it names.
+"""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.errors import Rejection
+from hub.escalation import escalate_overdue_actions
+from hub.ingest import Ingestor, IngestReceipt
+from hub.partners import register_partner
+from hub.regions import load_regions
+from hub.store import CaseAction, CaseConflict, DeliveryMode, MessageLog, OutboxDelivery, Partner
+from tests.factories import Signers, make_envelope
+from tests.integration.cases.story import PLAN_ID, CaseStory
+
+SCHOOLS = {"edu-school-a": "МБОУ «СОШ № 12»", "edu-school-b": "МБОУ «Гимназия № 1»"}
+A_ACTION, B_ACTION, HEALTH_ACTION = "ИПСС-0457-07", "ИПСС-0457-09", "ИПСС-0457-03"
+
+
+@pytest.fixture
+def schools(
+    session_factory: sessionmaker[Session], signers: Signers, partners: dict[str, str]
+) -> None:
+    """Two schools of the education agency, each with its own key and certificate."""
+    with session_factory.begin() as session:
+        for code, name in SCHOOLS.items():
+            signers.pki.issue(code, name)
+            register_partner(
+                session,
+                code=code,
+                organisation=name,
+                adapter="education",
+                delivery_mode=DeliveryMode.PUSH,
+                endpoint="http://127.0.0.1:9",
+                now=datetime.now(UTC),
+            )
+
+
+def _planned(
+    story: CaseStory, *executors: str, deadlines: list[date] | None = None
+) -> IngestReceipt:
+    """The sample plan with its three lines (health, then two) sent to ``executors``."""
+    story.referral()
+    story.registered()
+    today = date.today()
+    dates = deadlines or [today + timedelta(days=d) for d in (30, 60, 90)]
+    return story.send(
+        "SupportPlan",
+        "social",
+        {
+            "Period/From": today.isoformat(),
+            "Actions/Action/ResponsibleAgency": ["health", *executors],
+            "Actions/Action/Deadline": [d.isoformat() for d in dates],
+        },
+    )
+
+
+def _status(story: CaseStory, action_id: str, sender: str) -> IngestReceipt:
+    return story.send(
+        "ActionStatusUpdate", sender, {"ActionId": action_id, "PlanId": PLAN_ID, "Status": "done"}
+    )
+
+
+def _recipients(receipt: IngestReceipt) -> list[str]:
+    return sorted(d.recipient for d in receipt.deliveries)
+
+
+@pytest.mark.usefixtures("schools")
+def test_each_school_gets_the_plan_for_the_action_named_for_it(
+    ingestor: Ingestor, signers: Signers, session_factory: sessionmaker[Session]
+) -> None:
+    story = CaseStory(ingestor, signers, "KAM-2026-000901")
+
+    receipt = _planned(story, "edu-school-a", "edu-school-b")
+
+    # Not the agency's own system, which no action names.
+    assert _recipients(receipt) == ["edu-school-a", "edu-school-b", "health", "kdn"]
+    with session_factory() as session:
+        actions = {
+            a.action_id: (a.executor, a.responsible_agency, a.responsible_organisation)
+            for a in session.scalars(select(CaseAction))
+        }
+    # The tracker keeps the executor, its agency and the school's registered name.
+    assert actions[A_ACTION] == ("edu-school-a", "education", SCHOOLS["edu-school-a"])
+    assert actions[B_ACTION] == ("edu-school-b", "education", SCHOOLS["edu-school-b"])
+    assert actions[HEALTH_ACTION][:2] == ("health", "health")
+
+
+@pytest.mark.usefixtures("schools")
+def test_an_agency_served_only_by_its_schools_must_be_named_in_the_plan(
+    ingestor: Ingestor, signers: Signers, session_factory: sessionmaker[Session]
+) -> None:
+    # The education department's own system still takes the actions that name the agency.
+    named_agency = _planned(CaseStory(ingestor, signers, "KAM-2026-000902"), "health", "education")
+    assert _recipients(named_agency) == ["education", "health", "kdn"]
+    with session_factory.begin() as session:
+        department = session.scalars(select(Partner).where(Partner.code == "education")).one()
+        department.active = False
+
+    story = CaseStory(ingestor, signers, "KAM-2026-000903")
+    with pytest.raises(Rejection) as refused:
+        _planned(story, "health", "education")
+
+    assert refused.value.code == "routing.executor_unnamed"
+    assert "edu-school-a, edu-school-b" in refused.value.detail
+
+
+@pytest.mark.usefixtures("schools")
+def test_a_school_reports_on_its_own_action_and_not_on_the_other_schools(
+    ingestor: Ingestor, signers: Signers, session_factory: sessionmaker[Session]
+) -> None:
+    story = CaseStory(ingestor, signers, "KAM-2026-000904")
+    _planned(story, "edu-school-a", "edu-school-b")
+
+    own = _status(story, A_ACTION, "edu-school-a")
+    other = _status(story, B_ACTION, "edu-school-a")
+
+    assert own.case_conflicts == ()
+    # Accepted and delivered (the curator sees it), but not applied to school B's line.
+    assert [c.code for c in other.case_conflicts] == ["case.action_not_executor"]
+    assert _recipients(other) == ["social"]
+    with session_factory() as session:
+        status = {a.action_id: a.status for a in session.scalars(select(CaseAction))}
+        [conflict] = session.scalars(select(CaseConflict)).all()
+    assert (status[A_ACTION], status[B_ACTION]) == ("done", "assigned")
+    assert conflict.sender == "edu-school-a"
+
+
+@pytest.mark.usefixtures("schools")
+def test_rules_naming_the_agency_apply_to_each_school(ingestor: Ingestor, signers: Signers) -> None:
+    for school in SCHOOLS:
+        referral = make_envelope("FamilyReferral", sender=school)
+        receipt = ingestor.ingest(signers.sign(referral), authenticated=school)
+        assert _recipients(receipt) == ["kdn", "social"]
+        survey = make_envelope("SurveyAct", sender=school, case_ref="KAM-2026-000905")
+        with pytest.raises(Rejection) as refused:
+            ingestor.ingest(signers.sign(survey), authenticated=school)
+        assert refused.value.code == "auth.type_not_allowed"
+
+
+@pytest.mark.usefixtures("schools")
+def test_a_school_certificate_cannot_sign_as_the_other_school(
+    ingestor: Ingestor, signers: Signers, session_factory: sessionmaker[Session]
+) -> None:
+    forged = make_envelope("FamilyReferral", sender="edu-school-b")
+
+    with pytest.raises(Rejection) as refused:
+        ingestor.ingest(signers.sign(forged, "edu-school-a"), authenticated="edu-school-b")
+
+    assert refused.value.code == "signature.signer_not_sender"
+    with session_factory() as session:
+        assert session.scalars(select(MessageLog)).all() == []
+
+
+@pytest.mark.usefixtures("schools")
+def test_a_school_sees_what_its_agency_sees(
+    ingestor: Ingestor, signers: Signers, session_factory: sessionmaker[Session]
+) -> None:
+    story = CaseStory(ingestor, signers, "KAM-2026-000906")
+    story.referral()
+    # The status's comment is [social]: education may see it, the police may not.
+    recipients = ("education", "edu-school-a", "police")
+
+    receipt = story.send("ActionStatusUpdate", "social", recipients=recipients)
+
+    with session_factory() as session:
+        copies = {
+            d.recipient: (d.payload, d.removed_classes)
+            for d in session.scalars(
+                select(OutboxDelivery).where(OutboxDelivery.message_log_id == receipt.hub_id)
+            )
+        }
+    # The school's copy is the agency's very copy: the same classes removed, the same bytes.
+    assert copies["edu-school-a"] == copies["education"]
+    assert copies["edu-school-a"][1] is None
+    assert copies["police"][1] == "social"
+
+
+@pytest.mark.usefixtures("schools")
+def test_the_overdue_notice_goes_to_the_school_that_executes_the_action(
+    ingestor: Ingestor, signers: Signers, session_factory: sessionmaker[Session]
+) -> None:
+    story = CaseStory(ingestor, signers, "KAM-2026-000907")
+    today = date.today()
+    late = [today + timedelta(days=30), today - timedelta(days=1), today + timedelta(days=90)]
+    _planned(story, "edu-school-a", "edu-school-b", deadlines=late)
+
+    sent = escalate_overdue_actions(
+        ingestor, session_factory, load_regions(), now=datetime.now(UTC)
+    )
+
+    assert sent == 1
+    with session_factory() as session:
+        notice = session.scalars(select(MessageLog).where(MessageLog.sender == "hub")).one()
+        told = set(
+            session.scalars(
+                select(OutboxDelivery.recipient).where(OutboxDelivery.message_log_id == notice.id)
+            )
+        )
+    assert told == {"social", "edu-school-a"}
