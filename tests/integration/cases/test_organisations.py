@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from hub.cases import CaseFilters, Role, Viewer, get_case, list_cases
 from hub.errors import Rejection
 from hub.escalation import escalate_overdue_actions
 from hub.ingest import Ingestor, IngestReceipt
@@ -205,3 +206,47 @@ def test_the_overdue_notice_goes_to_the_school_that_executes_the_action(
             )
         )
     assert told == {"social", "edu-school-a"}
+
+
+@pytest.mark.usefixtures("schools")
+def test_an_education_officer_sees_what_every_school_does_and_no_other_agency(
+    ingestor: Ingestor, signers: Signers, session_factory: sessionmaker[Session]
+) -> None:
+    planned = CaseStory(ingestor, signers, "KAM-2026-000908")
+    _planned(planned, "edu-school-a", "edu-school-b")
+    _status(planned, B_ACTION, "edu-school-a")
+    _status(planned, HEALTH_ACTION, "health")
+    referred = CaseStory(ingestor, signers, "KAM-2026-000909")
+    referred.referral(sender="edu-school-b")
+    referred.registered()
+    officer = Viewer(
+        login="edu-officer",
+        display_name="Инспектор управления образования",
+        role=Role.OFFICER,
+        region="kamchatka",
+        agency="education",
+        visible_classes=frozenset({"social"}),
+    )
+    now = datetime.now(UTC)
+
+    with session_factory() as session:
+        cases = [c.case_ref for c in list_cases(session, officer, CaseFilters(), now=now)]
+        detail = get_case(session, officer, "KAM-2026-000908", now=now)
+
+    # The case a school referred, and the one where schools execute actions.
+    assert sorted(cases) == ["KAM-2026-000908", "KAM-2026-000909"]
+    assert {a.action_id: a.executor for a in detail.actions} == {
+        A_ACTION: "edu-school-a",
+        B_ACTION: "edu-school-b",
+    }
+    assert {d.responsible for d in detail.deadlines} == {"edu-school-a", "edu-school-b"}
+    assert [(c.sender, c.code) for c in detail.conflicts] == [
+        ("edu-school-a", "case.action_not_executor")
+    ]
+    seen = {
+        (e.message_type, e.sender): {d.recipient for d in e.deliveries} for e in detail.timeline
+    }
+    # The plan with the schools' deliveries only; the school's status; not health's status.
+    assert seen[("SupportPlan", "social")] == {"edu-school-a", "edu-school-b"}
+    assert ("ActionStatusUpdate", "edu-school-a") in seen
+    assert ("ActionStatusUpdate", "health") not in seen
