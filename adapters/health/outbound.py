@@ -60,8 +60,11 @@ TASK_STATUSES_BACK: Final = {
 }
 
 
-def to_fhir(message: c.CanonicalMessage) -> dict[str, object]:
+def to_fhir(message: c.CanonicalMessage, *, hospital: str = SYSTEM_CODE) -> dict[str, object]:
     """The FHIR resource (or transaction Bundle) carrying ``message``, not yet validated.
+
+    ``hospital`` is the recipient: the health agency's own system, or a hospital
+    registered under it (``health-crb-2``), whose Tasks are the plan's actions named for it.
 
     Raises:
         TranslationError: a message type with no FHIR form at the health systems.
@@ -78,7 +81,7 @@ def to_fhir(message: c.CanonicalMessage) -> dict[str, object]:
     elif isinstance(payload, c.ActionAssignment):
         resource = _assignment_task(payload, header)
     elif isinstance(payload, c.SupportPlan):
-        resource = _plan_bundle(payload, header)
+        resource = _plan_bundle(payload, header, hospital)
     elif isinstance(payload, c.InformationRequest):
         resource = _communication_request(payload, header)
     elif isinstance(payload, Notice):
@@ -318,13 +321,15 @@ def _conditional_put(resource_type: str, system: str, value: str) -> dict[str, o
     }
 
 
-def _plan_bundle(plan: c.SupportPlan, header: schemas.EnvelopeHeader) -> dict[str, object]:
+def _plan_bundle(
+    plan: c.SupportPlan, header: schemas.EnvelopeHeader, hospital: str
+) -> dict[str, object]:
     namespace = uuid.UUID(header.message_id)
     plan_url = f"urn:uuid:{uuid.uuid5(namespace, 'CarePlan')}"
     tasks: list[dict[str, object]] = []
     activities: list[dict[str, object]] = []
     for action in plan.actions:
-        if action.responsible_agency == SYSTEM_CODE:
+        if action.responsible_agency == hospital:
             task_url = f"urn:uuid:{uuid.uuid5(namespace, f'Task/{action.action_id}')}"
             task = _action_task(
                 header=header,

@@ -344,11 +344,12 @@ def _read_response(root: Element, contained: Contained) -> c.InformationResponse
 # Canonical → FHIR
 
 
-def from_canonical(envelope: etree._Element) -> dict[str, object]:
-    """Translate a canonical message into the FHIR resource (or Bundle) the health system takes.
+def from_canonical(envelope: etree._Element, *, hospital: str = SYSTEM_CODE) -> dict[str, object]:
+    """Translate a canonical message into the FHIR resource (or Bundle) the health system
+    ``hospital`` takes (the agency's own, or a hospital's own partner code).
 
     Raises:
         TranslationError: a message type with no FHIR form here, or a malformed payload.
     """
-    resource = to_fhir(c.from_envelope(envelope))
+    resource = to_fhir(c.from_envelope(envelope), hospital=hospital)
     return validated(resource, (str(resource["resourceType"]),))

@@ -56,7 +56,10 @@ class HealthTransport:
             PartnerRejected: any other 4xx, or a message with no FHIR form here.
         """
         try:
-            resource = from_canonical(schemas.parse_xml(message.envelope))
+            # The recipient is the hospital: a plan's Tasks are the actions named for it.
+            resource = from_canonical(
+                schemas.parse_xml(message.envelope), hospital=message.recipient
+            )
         except (TranslationError, schemas.SchemaError) as exc:
             raise PartnerRejected(f"{message.message_id}: not translatable: {exc}") from exc
         kind = str(resource["resourceType"])
