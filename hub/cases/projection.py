@@ -89,6 +89,7 @@ _ADD_REFERRAL = insert(CaseReferral)
 # Lookups run several times per message: built once, still through the ORM (and its
 # autoflush), since the handlers change the rows they load.
 _CASE = select(CaseFile).where(CaseFile.case_ref == bindparam("case_ref"))
+_EXECUTOR = select(Partner.adapter, Partner.organisation).where(Partner.code == bindparam("code"))
 _ACTION = select(CaseAction).where(
     CaseAction.case_id == bindparam("case_id"), CaseAction.action_id == bindparam("action_id")
 )
@@ -346,10 +347,8 @@ class CaseProjector:
         """Create or revise one action line (of a plan, or sent alone); returns its ActionId."""
         action_id = line.action_id
         region = self.region_of(case)
-        # Looked up before a new row is added, which autoflush must not meet half filled.
         executor = line.responsible_agency
-        agency = agency_of(m.session, executor)
-        registered_name = _organisation_name(m.session, executor)
+        agency, registered_name = _executor_of(m.session, executor)
         action = _find_action(m.session, case, action_id)
         if action is None:
             action = CaseAction(
@@ -610,12 +609,14 @@ def _refuse_if_closed(case: CaseFile, m: _Message) -> None:
         )
 
 
-def _organisation_name(session: Session, executor: str) -> str | None:
-    """The registered name of an organisation executor (a school, not its agency's own system):
-    the hub delivers the action there, so the curators' pages name it."""
-    return session.scalar(
-        select(Partner.organisation).where(Partner.code == executor, Partner.adapter != executor)
-    )
+def _executor_of(session: Session, executor: str) -> tuple[str, str | None]:
+    """The executor's agency, and the registered name of an organisation executor (a school,
+    not its agency's own system): the hub delivers the action there, so the pages name it.
+    A code no partner has is its own agency, with no name."""
+    row = session.connection().execute(_EXECUTOR, {"code": executor}).first()
+    if row is None:
+        return executor, None
+    return row.adapter, None if row.adapter == executor else row.organisation
 
 
 def _refuse_other_executor(m: _Message, action: CaseAction) -> None:
