@@ -100,6 +100,8 @@ class Ingestor:
         self._inspector = inspector
         self._hub_signer = hub_signer
         self._rules = rules
+        #: The codes the rules name: agencies, each of which sees what the rules say.
+        self._agencies = rules.partners
         self._regions = regions
         self._projector = CaseProjector(regions)
         self._freshness = freshness
@@ -281,9 +283,8 @@ class Ingestor:
         """
         header = message.header
         known = header.recipients or [c for c in route.recipients if not c.startswith("$")]
-        # Codes the rules name are agencies, which see what the rules say; an organisation
-        # sees what its agency does, known only from the database.
-        agencies = {code: code for code in known if code in self._rules.partners}
+        # An organisation sees what its agency does, known only from the database.
+        agencies = {code: code for code in known if code in self._agencies}
         signed: dict[frozenset[str], OutboundCopy] = {}
         self._outbound_copies(
             message.envelope, [c for c in agencies if c != header.sender], signed, agencies
