@@ -8,7 +8,7 @@ school it names.
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.cases import CaseFilters, Role, Viewer, get_case, list_cases
@@ -17,7 +17,17 @@ from hub.escalation import escalate_overdue_actions
 from hub.ingest import Ingestor, IngestReceipt
 from hub.partners import register_partner
 from hub.regions import load_regions
-from hub.store import CaseAction, CaseConflict, DeliveryMode, MessageLog, OutboxDelivery, Partner
+from hub.store import (
+    CaseAction,
+    CaseConflict,
+    DeliveryMode,
+    MessageLog,
+    OutboxDelivery,
+    Partner,
+    make_engine,
+    make_session_factory,
+)
+from hub.store.migrate import upgrade
 from tests.factories import Signers, make_envelope
 from tests.integration.cases.story import PLAN_ID, CaseStory
 
@@ -250,3 +260,36 @@ def test_an_education_officer_sees_what_every_school_does_and_no_other_agency(
     assert seen[("SupportPlan", "social")] == {"edu-school-a", "edu-school-b"}
     assert ("ActionStatusUpdate", "edu-school-a") in seen
     assert ("ActionStatusUpdate", "health") not in seen
+
+
+def test_the_actions_of_before_migration_0009_are_executed_by_their_agency(
+    empty_database_url: str,
+) -> None:
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade(engine, "0007")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO case_file (id, case_ref, state, urgent, opened_at, updated_at)"
+                    " VALUES (1, 'KAM-2026-000910', 'plan', :no, :at, :at)"
+                ),
+                {"no": False, "at": datetime(2027, 1, 1)},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO case_action (case_id, plan_id, plan_version, action_id, measure,"
+                    " help_type, responsible_agency, deadline, due_at, status, status_at, in_plan)"
+                    " VALUES (1, 'P', 1, 'P-1', 'Мера', 'social', 'education', :day, :at,"
+                    " 'assigned', :at, :yes)"
+                ),
+                {"day": date(2027, 5, 31), "at": datetime(2027, 5, 31), "yes": True},
+            )
+
+        upgrade(engine)
+
+        with make_session_factory(engine)() as session:
+            action = session.scalars(select(CaseAction)).one()
+        assert (action.executor, action.responsible_agency) == ("education", "education")
+    finally:
+        engine.dispose()
