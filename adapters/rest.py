@@ -28,8 +28,9 @@ __all__ = ["WebhookTransport", "map_transport_errors", "retry_after_s"]
 #: Statuses after which the same request may succeed later.
 _RETRYABLE_STATUSES = frozenset({408, 425, 429})
 
-#: A partner's canonical → native translation (its ``translate.from_canonical``).
-ToNative = Callable[[etree._Element], dict[str, object]]
+#: A partner's canonical → native translation (its ``translate.from_canonical``), given the
+#: recipient's code too: the agency's own system, or an organisation registered under it.
+ToNative = Callable[[etree._Element, str], dict[str, object]]
 
 
 class WebhookTransport:
@@ -70,7 +71,7 @@ class WebhookTransport:
             PartnerRejected: any other 4xx, or a message the partner's format cannot carry.
         """
         try:
-            record = self._to_native(schemas.parse_xml(message.envelope))
+            record = self._to_native(schemas.parse_xml(message.envelope), message.recipient)
         except (TranslationError, schemas.SchemaError) as exc:
             raise PartnerRejected(f"{message.message_id}: not translatable: {exc}") from exc
         with map_transport_errors(self._partner):

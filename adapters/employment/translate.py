@@ -282,8 +282,10 @@ def _refuse_repeats(items: list[Fields]) -> None:
 # Canonical → native
 
 
-def from_canonical(envelope: etree._Element) -> dict[str, object]:
-    """Translate a canonical message into the record the centre's system takes.
+def from_canonical(envelope: etree._Element, centre: str = SENDER) -> dict[str, object]:
+    """Translate a canonical message into the record the centre ``centre`` takes: the
+    agency's own system, or a district centre registered under it (``empl-district-2``),
+    whose plan record holds the actions named for it.
 
     Raises:
         TranslationError: a message type the centre keeps no record of, a plan without a
@@ -304,7 +306,8 @@ def from_canonical(envelope: etree._Element) -> dict[str, object]:
         facts["request_message_id"] = header.correlation_id
     elif kind == "referral" and header.priority == "urgent":
         facts["urgent"] = True
-    return {"kind": kind, "hub": envelope_facts(header), **compact(facts), **write(payload)}
+    record = _plan_record(payload, centre) if isinstance(payload, c.SupportPlan) else write(payload)
+    return {"kind": kind, "hub": envelope_facts(header), **compact(facts), **record}
 
 
 def _name_record(name: c.PersonName) -> dict[str, object]:
@@ -416,16 +419,16 @@ def _assigned_line(
     )
 
 
-def _plan_record(plan: c.SupportPlan) -> dict[str, object]:
+def _plan_record(plan: c.SupportPlan, centre: str = SENDER) -> dict[str, object]:
     lines = [
         _assigned_line(
             a.action_id, a.measure, a.help_type, a.deadline.isoformat(), a.specialist, a.notes
         )
         for a in plan.actions
-        if a.responsible_agency == SENDER
+        if a.responsible_agency == centre
     ]
     if not lines:
-        raise TranslationError("Actions", "no action of the plan is the employment centre's")
+        raise TranslationError("Actions", f"no action of the plan is {centre}'s")
     return compact(
         {
             "plan_id": plan.plan_id,

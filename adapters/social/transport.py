@@ -27,7 +27,8 @@ class SocialTransport(WebhookTransport):
         super().__init__(
             endpoint,
             http,
-            to_native=from_canonical,
+            # The case owner takes every line of a plan, whichever centre it is.
+            to_native=lambda envelope, _recipient: from_canonical(envelope),
             path="/hub/inbox",
             reference_key="registration_number",
             partner="centre",
