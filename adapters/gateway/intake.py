@@ -99,6 +99,7 @@ class Intake:
             envelope = translate(message_id, datetime.now(UTC))
         except TranslationError as exc:
             raise InputRefused(INVALID_PAYLOAD, exc.field, exc.reason) from exc
+        _speak_as(envelope, self.code)
         signed = self.hub.sign(envelope)
         # The very bytes the hub will read, through the same parser and XSDs.
         try:
@@ -112,3 +113,15 @@ class Intake:
             code = _SCHEMA_CODES.get(exc.reason, f"xml.{exc.reason}")
             raise InputRefused(code, "/", str(exc)) from exc
         return signed, header.message_type
+
+
+def _speak_as(envelope: etree._Element, code: str) -> None:
+    """Name the bundle's partner as the Sender: the translations write their agency's code,
+    while an organisation of it (a school ``edu-school-12`` of ``education``) signs as
+    itself, and the hub refuses a Sender the certificate does not name."""
+    system = envelope.find(
+        f"{{{schemas.ENVELOPE_NS}}}Header/{{{schemas.ENVELOPE_NS}}}Sender/"
+        f"{{{schemas.ENVELOPE_NS}}}System"
+    )
+    if system is not None:
+        system.text = code

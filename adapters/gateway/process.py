@@ -71,6 +71,9 @@ class GatewayOptions:
     bundle: Path
     system_url: str
     spool: Path
+    #: The agency of an organisation's gateway (``edu-school-12`` of ``education``), whose
+    #: native interface and transport it runs; None when ``code`` is an agency's own.
+    agency: str | None = None
     host: str = "127.0.0.1"
     port: int = 0
     #: Backoff of resends while the hub is unreachable, in seconds.
@@ -94,8 +97,9 @@ class Gateway:
     """
 
     def __init__(self, options: GatewayOptions) -> None:
-        if options.code not in NATIVE_ROUTES:
-            raise KeyError(f"no gateway for partner system {options.code!r}")
+        native = options.agency or options.code
+        if native not in NATIVE_ROUTES:
+            raise KeyError(f"no gateway for partner system {native!r}")
         self.options = options
         self.hub = HubClient(options.hub_url, options.bundle)
         if self.hub.system_code != options.code:
@@ -110,8 +114,8 @@ class Gateway:
         loops = [
             BackgroundLoop(f"{options.code}-sender", self.sender.send_due, options.send_interval_s)
         ]
-        if options.code in FOLDER_WATCHES:
-            watch = FOLDER_WATCHES[options.code]
+        if native in FOLDER_WATCHES:
+            watch = FOLDER_WATCHES[native]
             loops.append(watch(self.intake, options.system_url, options.poll_interval_s))
         if self._transport is not None:
             relay = InboxRelay(self.hub, self._transport, self.spool)
@@ -120,7 +124,7 @@ class Gateway:
             )
         self.app = Starlette(
             routes=[
-                *NATIVE_ROUTES[options.code](self.intake),
+                *NATIVE_ROUTES[native](self.intake),
                 Route("/gateway/status", self._status, methods=["GET"]),
             ],
             lifespan=lifespan_of(loops),
@@ -160,7 +164,7 @@ def status_record(status: SpoolStatus) -> dict[str, object]:
 def _transport_of(options: GatewayOptions) -> Transport | None:
     """The adapter's push transport aimed at the partner system; ``None`` for a partner whose
     system pulls (the police: its native side lists the hub inbox to it)."""
-    make = get_adapter(options.code).make_transport
+    make = get_adapter(options.agency or options.code).make_transport
     if make is None:
         return None
     return make(options.system_url, options.system_timeout_s)

@@ -29,6 +29,12 @@ def run(
         None, help="The spool file (default: gateway-<code>.sqlite in the current folder)."
     ),
     host: str = typer.Option("127.0.0.1", help="Address of the native interface."),
+    agency: str | None = typer.Option(
+        None,
+        "--agency",
+        help="The agency of an organisation's gateway (edu-school-12 of education): its "
+        "native interface; default: CODE is an agency's own system.",
+    ),
     max_backoff_s: float = typer.Option(
         30.0, "--max-backoff-s", min=0.1, help="Longest wait between resends to the hub."
     ),
@@ -44,6 +50,7 @@ def run(
         host=host,
         port=port,
         max_backoff_s=max_backoff_s,
+        agency=agency,
     )
     try:
         run_gateway(options)
