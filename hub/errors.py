@@ -83,6 +83,12 @@ class PartnerAction(Enum):
         "Do nothing: this message was already accepted (`hub_id` in the answer); no resend "
         "is needed.",
     )
+    NEW_MESSAGE_ID = (
+        "Отправьте сообщение заново под новым MessageId (новый случайный UUID) и подпишите "
+        "его заново: этот MessageId занят сообщением другого отправителя, ваше не принято.",
+        "Send the message again under a new MessageId (a fresh random UUID), signed again: "
+        "another sender's message holds this one, and yours was not accepted.",
+    )
     FIX_REQUEST = (
         "Исправьте запрос (адрес, параметры, тело) и повторите его.",
         "Fix the request (URL, parameters, body) and repeat it.",
@@ -387,6 +393,15 @@ REJECTION_CODES: Final[dict[str, RejectionKind]] = {
         "Сообщение с этим MessageId уже принято",
         _S.REPLAY,
         _A.DO_NOTHING_DUPLICATE,
+        False,
+    ),
+    "replay.message_id_taken": RejectionKind(
+        409,
+        "Another sender already used this MessageId; MessageIds are global: use a new UUID",
+        "Этот MessageId уже использован другим отправителем; MessageId уникален во всём узле: "
+        "используйте новый UUID",
+        _S.REPLAY,
+        _A.NEW_MESSAGE_ID,
         False,
     ),
     "replay.stale": RejectionKind(

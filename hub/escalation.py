@@ -5,8 +5,9 @@ the action deadlines that passed without the action done, and sends one notice
 per deadline through ``Ingestor.originate`` — signed, logged, projected (which
 marks the action overdue and the deadline escalated) and delivered like any
 message. Who is told comes from the rules of the case's region, the ones the
-runtime loaded. The notice's MessageId is derived from the deadline, so two workers
-or a restart in the middle of a pass cannot send it twice.
+runtime loaded. Each notice is stored under a key derived from its deadline (its
+MessageId is random), so two workers or a restart in the middle of a pass cannot
+send it twice.
 """
 
 import logging
@@ -16,7 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.cases import overdue_notice
+from hub.cases import notice_key, overdue_notice
 from hub.cases.deadlines import due_action_deadlines
 from hub.ingest import Ingestor
 from hub.regions import RegionRules
@@ -37,12 +38,17 @@ def escalate_overdue_actions(
     """One pass: send the overdue notices now due; the number sent (repeats are skipped)."""
     with session_factory() as session:
         notices = [
-            overdue_notice(case, action, deadline, region=regions.for_case(case.region), now=now)
+            (
+                notice_key(case, deadline),
+                overdue_notice(case, action, region=regions.for_case(case.region), now=now),
+            )
             for deadline, action, case in due_action_deadlines(
                 session, now=now, limit=ESCALATION_BATCH
             )
         ]
-    return sum(1 for notice in notices if ingestor.originate(notice) is not None)
+    return sum(
+        1 for key, notice in notices if ingestor.originate(notice, notice_key=key) is not None
+    )
 
 
 def run_escalation(

@@ -27,7 +27,7 @@ _NS = f"{{{ENVELOPE_NS}}}"
 class EnvelopeHeader:
     """The envelope's header values; text fields typed xs:token are whitespace-collapsed."""
 
-    #: Lower-case UUID, unique per sender.
+    #: Lower-case UUID, unique across every sender: the hub refuses an id already used.
     message_id: str
     #: Payload type, e.g. ``FamilyReferral``.
     message_type: str

@@ -194,10 +194,7 @@ def search_messages(
 
 
 def find_message(session: Session, ref: str) -> MessageLog | None:
-    """The message with hub id ``ref`` (digits) or MessageId ``ref``; None if there is none.
-
-    A MessageId is unique per sender only; of two senders' equal ids the first stored wins.
-    """
+    """The message with hub id ``ref`` (digits) or MessageId ``ref`` (unique); None if none."""
     ref = ref.strip()
     if ref.isdigit():
         return session.get(MessageLog, int(ref))

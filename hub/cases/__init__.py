@@ -1,7 +1,7 @@
 """The case tracker: what the hub knows of each family's case, built from accepted messages."""
 
 from hub.cases.export import ACTIONS_CSV_HEADER, actions_csv
-from hub.cases.notices import overdue_notice
+from hub.cases.notices import notice_key, overdue_notice
 from hub.cases.projection import STATES, CaseConflictNote, CaseProjector, find_case
 from hub.cases.queries import (
     ActionView,
@@ -33,6 +33,7 @@ __all__ = [
     "find_case",
     "rebuild_cases",
     # Deadlines
+    "notice_key",
     "overdue_notice",
     # Scope: who may see which case and which data
     "ALL_CLASSES",

@@ -4,8 +4,9 @@ Built here as a canonical ``ActionStatusUpdate``, sent by the wiring through
 ``Ingestor.originate`` so it is signed, logged, projected and delivered like any
 partner's message. Who is told comes from the case's region: its case owner (the
 curators' system), the executor, and for a СОП case the partner of the body that
-decides СОП there. Its MessageId is derived from the action and its deadline, so
-however often a worker retries or restarts, each deadline passing sends one notice.
+decides СОП there. Its MessageId is random (a partner cannot take it first); its key,
+derived from the action and its deadline and stored with it, makes each deadline passing
+send one notice however often a worker retries or restarts.
 """
 
 import uuid
@@ -22,17 +23,15 @@ from signing import HUB_SYSTEM_CODE
 HUB_ORGANISATION = "Межведомственный узел обмена данными"
 #: The law under which the hub tells agencies about the plan they execute.
 NOTICE_LAW = "Федеральный закон от 24.06.1999 № 120-ФЗ, ст. 9"
-_NOTICES = uuid.UUID("6f1c1d0e-8a55-4d8e-9a44-0b7e1f0c2a11")
 
 
-def notice_id(case: CaseFile, deadline: CaseDeadline) -> str:
-    """The same id for the same action and deadline, on every worker and after restarts."""
-    key = f"overdue:{case.case_ref}:{deadline.subject}:{deadline.due_at.isoformat()}"
-    return str(uuid.uuid5(_NOTICES, key))
+def notice_key(case: CaseFile, deadline: CaseDeadline) -> str:
+    """The same key for the same action and deadline, on every worker and after restarts."""
+    return f"overdue:{case.case_ref}:{deadline.subject}:{deadline.due_at.isoformat()}"
 
 
 def overdue_notice(
-    case: CaseFile, action: CaseAction, deadline: CaseDeadline, *, region: Region, now: datetime
+    case: CaseFile, action: CaseAction, *, region: Region, now: datetime
 ) -> etree._Element:
     """The unsigned envelope telling ``region``'s curators and the executor ``action`` is late."""
     update = c.ActionStatusUpdate(
@@ -49,7 +48,7 @@ def overdue_notice(
     )
     return c.to_envelope(
         update,
-        message_id=notice_id(case, deadline),
+        message_id=str(uuid.uuid4()),
         sender=HUB_SYSTEM_CODE,
         organisation=HUB_ORGANISATION,
         created_at=now,

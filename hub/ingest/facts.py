@@ -14,8 +14,13 @@ from schemas import canonical as c
 
 #: Routing's lookups, built once (bindparam) and run on the session's connection:
 #: ingest may run them for every message.
+#: A MessageId is unique in the log (migration 0008), so this is one row at most; the
+#: ORDER BY keeps the answer deterministic all the same.
 _CORRELATED_SENDER = (
-    select(MessageLog.sender).where(MessageLog.message_id == bindparam("message_id")).limit(1)
+    select(MessageLog.sender)
+    .where(MessageLog.message_id == bindparam("message_id"))
+    .order_by(MessageLog.id)
+    .limit(1)
 )
 _CASE_SENDERS = (
     select(MessageLog.sender).where(MessageLog.case_ref == bindparam("case_ref")).distinct()

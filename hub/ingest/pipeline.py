@@ -37,10 +37,15 @@ from hub.ingest.record import (
     lock_chain_head,
     record_rejection,
 )
-from hub.ingest.replay import check_freshness, check_not_duplicate, duplicate
+from hub.ingest.replay import (
+    check_freshness,
+    check_message_id_free,
+    logged_under,
+    refusal_of_taken,
+)
 from hub.regions import RegionRules
 from hub.routing import Route, RoutingRules, resolve_recipients
-from hub.store import DeliveryStatus, agency_of, registered_partners
+from hub.store import DeliveryStatus, HubNotice, agency_of, registered_partners
 from schemas import canonical as c
 from schemas import minimise, payload_of
 from signing import Signer
@@ -124,13 +129,15 @@ class Ingestor:
         self._hand_over(receipt)
         return receipt
 
-    def originate(self, envelope: etree._Element) -> IngestReceipt | None:
-        """Sign and send the hub's own message; None if its MessageId was already sent.
+    def originate(self, envelope: etree._Element, *, notice_key: str) -> IngestReceipt | None:
+        """Sign and send the hub's own message; None if the notice ``notice_key`` was sent.
 
         It passes the same checks as a partner's (parse, XSD, signature) and is logged,
         projected and routed alike; the rules' senders list does not apply to the hub.
-        A deterministic MessageId makes a repeated call (another worker, a restart)
-        a no-op, so each notice is sent once.
+        ``notice_key`` names what the notice is about and is stored with it, uniquely,
+        in the same transaction: a repeated call (another worker, a restart) is a no-op,
+        so each notice is sent once. Its MessageId is random, so no partner can use it
+        first and block the notice or pass its own message off as the hub's.
         """
         raw = self._hub_signer.sign(envelope)
         now = self._clock()
@@ -143,12 +150,10 @@ class Ingestor:
         try:
             with self._sessions.begin() as session:
                 receipt = self._store(session, raw, message, payload, route, now, signed)
+                session.add(HubNotice(notice_key=notice_key, message_log_id=receipt.hub_id))
+                session.flush()
         except IntegrityError:
-            return None
-        except Rejection as rejection:
-            if rejection.code == "replay.duplicate":
-                return None
-            raise
+            return None  # another worker logged this notice first: its key is taken
         _log_accepted(message, receipt)
         self._hand_over(receipt)
         return receipt
@@ -213,8 +218,12 @@ class Ingestor:
                 )
                 receipt = self._store(session, raw, message, payload, route, now, signed)
         except IntegrityError as exc:
-            # Two copies raced past the duplicate check; the unique key decided.
-            raise duplicate(header.message_id, None) from exc
+            # Two copies raced past the MessageId check; the unique index decided which.
+            with self._sessions() as session:
+                logged = logged_under(session, header.message_id)
+            if logged is None:
+                raise  # not the MessageId: a fault of ours, not a refusal
+            raise refusal_of_taken(header.message_id, sender=header.sender, logged=logged) from exc
         _log_accepted(message, receipt)
         return receipt
 
@@ -230,7 +239,7 @@ class Ingestor:
     ) -> IngestReceipt:
         header = message.header
         last_hash = lock_chain_head(session)
-        check_not_duplicate(session, sender=header.sender, message_id=header.message_id)
+        check_message_id_free(session, sender=header.sender, message_id=header.message_id)
         partners = registered_partners(session)
         agencies = {code: partner.agency for code, partner in partners.items()}
         recipients = resolve_recipients(

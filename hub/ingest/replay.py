@@ -1,6 +1,7 @@
-"""Replay defence: a MessageId is accepted once per sender, and only while it is fresh."""
+"""Replay defence: a MessageId is accepted once, whoever sends it, and only while it is fresh."""
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -27,28 +28,49 @@ def check_freshness(
 
 
 #: Built once, run on the session's connection: ingest runs it for every message.
-_ACCEPTED_ID = select(MessageLog.id).where(
-    MessageLog.sender == bindparam("sender"), MessageLog.message_id == bindparam("message_id")
+_LOGGED_UNDER = select(MessageLog.id, MessageLog.sender).where(
+    MessageLog.message_id == bindparam("message_id")
 )
 
 
-def check_not_duplicate(session: Session, *, sender: str, message_id: str) -> None:
-    """Refuse a MessageId this sender already used.
+class LoggedId(NamedTuple):
+    """The message the log holds under a MessageId: its hub id and sender."""
 
-    The unique constraint on (sender, message_id) backs this check up when two
-    copies race; the pipeline maps that conflict to the same code.
+    hub_id: int
+    sender: str
+
+
+def logged_under(session: Session, message_id: str) -> LoggedId | None:
+    """The message logged under ``message_id``; at most one, by the unique index."""
+    row = session.connection().execute(_LOGGED_UNDER, {"message_id": message_id}).first()
+    return None if row is None else LoggedId(row.id, row.sender)
+
+
+def check_message_id_free(session: Session, *, sender: str, message_id: str) -> None:
+    """Refuse a MessageId the log already holds, from this sender or any other.
+
+    Receivers de-duplicate by MessageId alone, so a message under another sender's
+    id would be dropped by them as a redelivery: the hub refuses it instead. The
+    unique index on ``message_id`` backs this check up when two copies race; the
+    pipeline maps that conflict with ``refusal_of_taken`` too.
 
     Raises:
-        Rejection: ``replay.duplicate``, carrying the accepted message's hub id.
+        Rejection: ``replay.duplicate`` or ``replay.message_id_taken``.
     """
-    existing = session.connection().scalar(
-        _ACCEPTED_ID, {"sender": sender, "message_id": message_id}
-    )
-    if existing is not None:
-        raise duplicate(message_id, existing)
+    logged = logged_under(session, message_id)
+    if logged is not None:
+        raise refusal_of_taken(message_id, sender=sender, logged=logged)
 
 
-def duplicate(message_id: str, hub_id: int | None) -> Rejection:
-    """The refusal of a repeated MessageId; ``hub_id`` lets a retrying sender find its receipt."""
-    extra = {"hub_id": hub_id} if hub_id is not None else {}
-    return Rejection("replay.duplicate", f"MessageId {message_id} already accepted", **extra)
+def refusal_of_taken(message_id: str, *, sender: str, logged: LoggedId) -> Rejection:
+    """The refusal of ``sender``'s message under a MessageId the log holds as ``logged``.
+
+    The sender's own resend (``replay.duplicate``) learns the accepted copy's hub id,
+    so a retrying sender finds its receipt; another sender (``replay.message_id_taken``)
+    learns nothing of the message that holds the id: neither its sender nor its hub id.
+    """
+    if logged.sender == sender:
+        return Rejection(
+            "replay.duplicate", f"MessageId {message_id} already accepted", hub_id=logged.hub_id
+        )
+    return Rejection("replay.message_id_taken", f"MessageId {message_id} is taken")

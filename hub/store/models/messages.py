@@ -165,8 +165,11 @@ class MessageLog(Base):
 
     __tablename__ = "message_log"
     __table_args__ = (
+        # Implied by the unique MessageId since migration 0008; kept because dropping it
+        # would rebuild the log table on SQLite, which the outbox's foreign keys forbid.
         UniqueConstraint("sender", "message_id"),
-        Index("ix_message_log_message_id", "message_id"),
+        # A MessageId is global: receivers de-duplicate by it alone (ARCHITECTURE, README).
+        Index("uq_message_log_message_id", "message_id", unique=True),
     )
 
     id: Mapped[intpk]
@@ -191,6 +194,21 @@ class MessageLog(Base):
 
     def __repr__(self) -> str:
         return f"MessageLog(id={self.id}, type={self.message_type}, sender={self.sender})"
+
+
+class HubNotice(Base):
+    """A notice the hub sent on its own (an overdue notice), under the key of what it is about.
+
+    Written in the transaction that logs the notice: the unique key, not the notice's
+    MessageId (random, so that no partner can take it first), makes two workers or a
+    restart send each notice once.
+    """
+
+    __tablename__ = "hub_notice"
+
+    id: Mapped[intpk]
+    notice_key: Mapped[str] = mapped_column(String(200), unique=True)
+    message_log_id: Mapped[int] = mapped_column(BigId, ForeignKey("message_log.id"))
 
 
 class Rejection(Base):

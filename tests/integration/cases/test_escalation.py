@@ -1,12 +1,15 @@
 """Actions past their deadline get one overdue notice, however often the job runs or restarts."""
 
 import threading
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from hub.cases import notice_key
+from hub.cases.deadlines import due_action_deadlines
 from hub.cli.app import app
 from hub.config import Settings
 from hub.escalation import escalate_overdue_actions
@@ -15,7 +18,7 @@ from hub.regions import load_regions
 from hub.store import CaseAction, CaseDeadline, MessageLog, OutboxDelivery
 from schemas import parse_xml, payload_of, read_header
 from tests.conftest import Enqueued
-from tests.factories import Signers
+from tests.factories import Signers, make_envelope
 from tests.integration.cases.story import CaseStory
 
 LATE = "ИПСС-0457-03"  # the health line, due yesterday
@@ -140,6 +143,47 @@ def test_the_job_run_again_after_a_restart_sends_nothing_new(
     assert "overdue notices sent: 0" in second.output
     with session_factory() as session:
         assert len(notices(session)) == 1
+
+
+#: The namespace overdue notices' MessageIds were derived in before they became random:
+#: anyone who knew a case, an action and its deadline could compute the id.
+_OLD_NOTICE_NAMESPACE = uuid.UUID("6f1c1d0e-8a55-4d8e-9a44-0b7e1f0c2a11")
+
+
+def test_a_partner_sending_the_notices_old_derived_id_first_neither_blocks_nor_fakes_it(
+    ingestor: Ingestor,
+    signers: Signers,
+    session_factory: sessionmaker[Session],
+) -> None:
+    # Given a late action, and a partner who sent a message under the MessageId the
+    # hub's notice for it would once have had
+    late_plan(ingestor, signers)
+    with session_factory() as session:
+        deadline, _, case = next(
+            row
+            for row in due_action_deadlines(session, now=datetime.now(UTC), limit=10)
+            if row[0].subject == LATE
+        )
+        old_id = str(uuid.uuid5(_OLD_NOTICE_NAMESPACE, notice_key(case, deadline)))
+    squatter = ingestor.ingest(
+        signers.sign(make_envelope("FamilyReferral", sender="police", message_id=old_id)),
+        authenticated="police",
+    )
+
+    # When the deadline job runs
+    sent = escalate_overdue_actions(ingestor, session_factory, REGIONS, now=datetime.now(UTC))
+
+    # Then the hub's notice goes out all the same, under an id of its own, and the
+    # escalation is recorded as the hub's notice, not the partner's message
+    assert sent == 1
+    with session_factory() as session:
+        [notice] = notices(session)
+        assert notice.message_id != old_id
+        deadline = session.scalars(
+            select(CaseDeadline).where(CaseDeadline.kind == "action", CaseDeadline.subject == LATE)
+        ).one()
+        assert deadline.escalation_message_id == notice.message_id
+        assert session.get_one(MessageLog, squatter.hub_id).sender == "police"
 
 
 def _deliveries_of(

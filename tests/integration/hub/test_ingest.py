@@ -5,12 +5,14 @@ recorded and leaves no log entry and no delivery behind.
 """
 
 import hashlib
+import threading
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from lxml import etree
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.config import Settings
@@ -121,6 +123,147 @@ def test_same_message_twice_is_applied_once(
     assert rejection.extra == {"hub_id": first.hub_id}
     assert _count(session_factory, MessageLog) == 1
     assert _count(session_factory, OutboxDelivery) == 2
+
+
+def test_another_senders_message_id_is_refused_as_taken(
+    ingestor: Ingestor,
+    session_factory: sessionmaker[Session],
+    signers: Signers,
+    enqueued: Enqueued,
+) -> None:
+    # Given a referral the police sent under id X
+    taken = str(uuid.uuid4())
+    first = ingestor.ingest(
+        signers.sign(make_envelope(sender="police", message_id=taken)), authenticated="police"
+    )
+    queued = list(enqueued.rows)
+
+    # When the hospital sends its own referral under the same id
+    raw = signers.sign(make_envelope(sender="health", message_id=taken))
+    rejection = _refused(
+        ingestor, session_factory, raw, "replay.message_id_taken", authenticated="health"
+    )
+
+    # Then it is refused, recorded, and nothing of it is stored or queued
+    assert rejection.status == 409
+    # The refusal says nothing of the message holding the id: neither sender nor hub id.
+    assert rejection.extra == {}
+    assert rejection.detail == f"MessageId {taken} is taken"
+    assert enqueued.rows == queued
+    assert _count(session_factory, OutboxDelivery) == len(first.deliveries)
+    with session_factory() as session:
+        recorded = session.scalars(select(RejectionRow)).one()
+    assert (recorded.claimed_sender, recorded.claimed_message_id) == ("health", taken)
+
+
+@pytest.mark.parametrize("sender", ["police", "health"])
+def test_two_senders_racing_with_one_message_id_one_is_accepted(
+    ingestor: Ingestor,
+    session_factory: sessionmaker[Session],
+    signers: Signers,
+    sender: str,
+) -> None:
+    # Given the police and another sender (or the police again) posting one id at once
+    taken = str(uuid.uuid4())
+    raws = {
+        "police": signers.sign(make_envelope(sender="police", message_id=taken)),
+        sender + "'": signers.sign(make_envelope(sender=sender, message_id=taken)),
+    }
+    start = threading.Barrier(len(raws))
+    outcomes: dict[str, str] = {}
+
+    def send(name: str, raw: bytes) -> None:
+        start.wait()
+        try:
+            ingestor.ingest(raw, authenticated=name.rstrip("'"))
+            outcomes[name] = "accepted"
+        except Rejection as rejection:
+            outcomes[name] = rejection.code
+
+    threads = [threading.Thread(target=send, args=item) for item in raws.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Then exactly one is accepted; the other gets the code of who holds the id
+    refused = "replay.duplicate" if sender == "police" else "replay.message_id_taken"
+    assert sorted(outcomes.values()) == sorted(["accepted", refused])
+    with session_factory() as session:
+        assert session.scalars(select(MessageLog.message_id)).all() == [taken]
+
+
+@pytest.mark.parametrize(
+    ("sender", "code"), [("police", "replay.duplicate"), ("health", "replay.message_id_taken")]
+)
+def test_when_the_unique_index_decides_the_race_the_refusal_is_the_same(
+    ingestor: Ingestor,
+    session_factory: sessionmaker[Session],
+    signers: Signers,
+    engine: Engine,
+    sender: str,
+    code: str,
+) -> None:
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite runs one writer at a time: no message can slip past the check")
+    # Given the police's message under id X committed by another process just after
+    # this ingest found X free (between its check and its insert)
+    taken = str(uuid.uuid4())
+    holder = signers.sign(make_envelope(sender="police", message_id=taken))
+    slipped: list[int] = []
+
+    def commit_holder_after_check(
+        conn: Connection,
+        cursor: object,
+        statement: str,
+        parameters: object,
+        context: object,
+        executemany: bool,
+    ) -> None:
+        if slipped or "FROM message_log" not in statement or taken not in str(parameters):
+            return
+        with Session(engine) as other, other.begin():
+            slipped.append(_log_directly(other, holder, sender="police", message_id=taken))
+
+    event.listen(engine, "after_cursor_execute", commit_holder_after_check)
+    try:
+        with pytest.raises(Rejection) as caught:
+            ingestor.ingest(
+                signers.sign(make_envelope(sender=sender, message_id=taken)), authenticated=sender
+            )
+    finally:
+        event.remove(engine, "after_cursor_execute", commit_holder_after_check)
+
+    # Then the unique index refused it, mapped to the code a plain check gives, recorded
+    assert slipped
+    assert caught.value.code == code
+    assert caught.value.extra == ({"hub_id": slipped[0]} if sender == "police" else {})
+    with session_factory() as session:
+        assert session.scalars(select(MessageLog.id)).all() == slipped
+        assert session.scalars(select(RejectionRow.code)).all() == [code]
+
+
+def _log_directly(session: Session, raw: bytes, *, sender: str, message_id: str) -> int:
+    """A log row written past ingest, as a racing writer's commit would land."""
+    digest = hashlib.sha256(raw).hexdigest()
+    now = datetime.now(UTC)
+    row = MessageLog(
+        message_id=message_id,
+        sender=sender,
+        message_type="FamilyReferral",
+        schema_version="1.0",
+        priority="routine",
+        created_at=now,
+        received_at=now,
+        raw=raw,
+        sha256=digest,
+        prev_hash=GENESIS_HASH,
+        chain_hash=chain_link(GENESIS_HASH, digest),
+        signer_fingerprint=digest,
+    )
+    session.add(row)
+    session.flush()
+    return row.id
 
 
 def _tamper_text(raw: bytes, old: str, new: str) -> bytes:

@@ -1,11 +1,12 @@
 """The hub's overdue notice is a canonical ActionStatusUpdate, told to whom the region says."""
 
 import dataclasses
+import uuid
 from datetime import UTC, date, datetime
 
 import pytest
 
-from hub.cases.notices import HUB_ORGANISATION, NOTICE_LAW, overdue_notice
+from hub.cases.notices import HUB_ORGANISATION, NOTICE_LAW, notice_key, overdue_notice
 from hub.regions import load_regions
 from hub.store import CaseAction, CaseDeadline, CaseFile
 from schemas import canonical as c
@@ -34,7 +35,7 @@ def test_the_notice_is_a_valid_action_status_update_that_reads_back() -> None:
     case, action, deadline = late_action("sop")
 
     # from_envelope validates the envelope and the payload against their XSDs first.
-    message = c.from_envelope(overdue_notice(case, action, deadline, region=KAMCHATKA, now=NOW))
+    message = c.from_envelope(overdue_notice(case, action, region=KAMCHATKA, now=NOW))
 
     assert message.payload == c.ActionStatusUpdate(
         action_id="ИПСС-0457-03",
@@ -51,8 +52,15 @@ def test_the_notice_is_a_valid_action_status_update_that_reads_back() -> None:
         NOTICE_LAW,
     )
     assert (header.case_ref, header.priority, header.created_at) == (case.case_ref, "routine", NOW)
-    # Derived from the case, the action and its deadline, as before the canonical model.
-    assert header.message_id == "16648148-8ef2-5e73-89dd-249ac9839dc8"
+    # Random, so that no partner can send a message under it first.
+    assert uuid.UUID(header.message_id).version == 4
+    again = c.from_envelope(overdue_notice(case, action, region=KAMCHATKA, now=NOW))
+    assert again.header.message_id != header.message_id
+    # What makes it once per deadline is its key: the case, the action and the deadline.
+    assert (
+        notice_key(case, deadline)
+        == "overdue:KAM-2026-000777:ИПСС-0457-03:2026-12-01T12:00:00+00:00"
+    )
 
 
 @pytest.mark.parametrize(
@@ -66,9 +74,9 @@ def test_the_notice_is_a_valid_action_status_update_that_reads_back() -> None:
 def test_the_case_owner_and_the_executor_are_told_and_for_sop_the_commission(
     category: str | None, told: tuple[str, ...]
 ) -> None:
-    case, action, deadline = late_action(category)
+    case, action, _ = late_action(category)
 
-    notice = overdue_notice(case, action, deadline, region=KAMCHATKA, now=NOW)
+    notice = overdue_notice(case, action, region=KAMCHATKA, now=NOW)
 
     assert c.from_envelope(notice).header.recipients == told
 
@@ -84,8 +92,8 @@ def test_whom_to_tell_comes_from_the_region() -> None:
         case_owner="mfc",
         decision_bodies={**KAMCHATKA.decision_bodies, "sop": commission},
     )
-    case, action, deadline = late_action("sop")
+    case, action, _ = late_action("sop")
 
-    notice = overdue_notice(case, action, deadline, region=north, now=NOW)
+    notice = overdue_notice(case, action, region=north, now=NOW)
 
     assert c.from_envelope(notice).header.recipients == ("mfc", "health", "mvk")

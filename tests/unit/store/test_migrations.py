@@ -1,11 +1,15 @@
 """The migrations build exactly the schema the models describe, on every backend."""
 
+from datetime import datetime
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.store import Base, ChainHead
+from hub.store import Base, ChainHead, make_engine
 from hub.store.migrate import upgrade
 
 
@@ -22,3 +26,72 @@ def test_upgrade_is_idempotent_and_seeds_the_chain(
     with session_factory() as session:
         heads = session.scalars(select(ChainHead)).all()
     assert [(h.id, h.last_hash, h.length) for h in heads] == [(1, "0" * 64, 0)]
+
+
+def _log_row(connection: Connection, message_id: str, sender: str) -> None:
+    now = datetime(2026, 12, 1, 9, 0)
+    connection.execute(
+        text(
+            "INSERT INTO message_log (message_id, sender, message_type, schema_version,"
+            " priority, created_at, received_at, raw, sha256, prev_hash, chain_hash,"
+            " signer_fingerprint) VALUES (:id, :sender, 'FamilyReferral', '1.0', 'routine',"
+            " :now, :now, :raw, :h, :h, :h, :h)"
+        ),
+        {"id": message_id, "sender": sender, "now": now, "raw": b"<x/>", "h": "0" * 64},
+    )
+
+
+def _revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def test_a_message_id_from_two_senders_stops_the_upgrade_naming_them(
+    empty_database_url: str,
+) -> None:
+    # Given a database from before MessageIds were global, holding one id from two senders
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade(engine, "0007")
+        shared = "0f8e2a4c-1111-4a2b-9c3d-5e6f7a8b9c0d"
+        with engine.begin() as connection:
+            _log_row(connection, shared, "police")
+            _log_row(connection, shared, "health")
+            _log_row(connection, "1a2b3c4d-2222-4a2b-9c3d-5e6f7a8b9c0d", "police")
+
+        # When it is upgraded, it stops with a message naming the id and both senders
+        with pytest.raises(RuntimeError, match=f"{shared} from health, police") as stopped:
+            upgrade(engine)
+        assert "1 MessageId(s)" in str(stopped.value)
+
+        # And nothing changed: still at 0007, every row as it was
+        assert _revision(engine) == "0007"
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT message_id, sender FROM message_log ORDER BY id")
+            ).all()
+        assert [tuple(r) for r in rows] == [
+            (shared, "police"),
+            (shared, "health"),
+            ("1a2b3c4d-2222-4a2b-9c3d-5e6f7a8b9c0d", "police"),
+        ]
+    finally:
+        engine.dispose()
+
+
+def test_a_log_of_distinct_message_ids_upgrades_and_then_refuses_a_shared_one(
+    empty_database_url: str,
+) -> None:
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade(engine, "0007")
+        with engine.begin() as connection:
+            _log_row(connection, "0f8e2a4c-1111-4a2b-9c3d-5e6f7a8b9c0d", "police")
+
+        upgrade(engine, "0008")
+
+        assert _revision(engine) == "0008"
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            _log_row(connection, "0f8e2a4c-1111-4a2b-9c3d-5e6f7a8b9c0d", "health")
+    finally:
+        engine.dispose()

@@ -8,14 +8,14 @@ statuses and reports. Before this migration every executor was an agency's own p
 so it equals the agency.
 
 Revision ID: 0009
-Revises: 0007 (0008 is being written in parallel; the merge sets 0009 after it)
+Revises: 0008
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
