@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from adapters.police import translate as police_translate
 from hub.runtime import utc_now
-from hub.store import DeliveryStatus, OutboxDelivery
+from hub.store import DeliveryStatus, MessageLog, OutboxDelivery, Rejection
 from signing import DevPki
+from tests.factories import make_envelope
 from tests.stack import RunningHub, fast_settings, running_hub
 from tooling.demo.families import police_records
 
@@ -84,6 +85,64 @@ def test_referral_reaches_both_agencies_and_answers_flow_back(hub: RunningHub) -
         ).one()
         outcomes = [a.outcome for a in to_social.attempt_log]
     assert outcomes == ["retry", "delivered"]  # the outage cost one retry, nothing more
+
+
+def test_a_referral_under_another_senders_message_id_is_refused_and_the_first_kept(
+    hub: RunningHub,
+) -> None:
+    # Given a referral the police registered, accepted and delivered under id X
+    record = police_records("E2E", utc_now())[0]
+    answer = httpx.post(hub.simulators["police"].url + "/referrals", json=record, timeout=10)
+    assert answer.status_code == 202, answer.text
+    taken = police_translate.message_id_for(str(record["kusp_number"]))
+    _eventually(
+        lambda: all(
+            [i["message_id"] for i in _received(hub, code)] == [taken] for code in ("social", "kdn")
+        ),
+        "the social centre and the commission hold the police's referral",
+    )
+
+    # When the hospital's system sends its own referral under the same id, over HTTP
+    health = hub.client("health")
+    try:
+        signed = health.sign(make_envelope("FamilyReferral", sender="health", message_id=taken))
+    finally:
+        health.close()
+    refused = httpx.post(
+        hub.url + "/api/v1/messages",
+        content=signed,
+        headers={
+            "Authorization": f"Bearer {hub.api_keys['health']}",
+            "Content-Type": "application/xml",
+        },
+        timeout=10,
+    )
+
+    # Then it is refused with its own code, naming neither the police nor its hub id
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    problem = refused.json()
+    assert problem["code"] == "replay.message_id_taken"
+    assert "hub_id" not in problem
+    assert "police" not in refused.text
+    # And it is recorded, and nothing of it is stored or queued
+    _eventually(lambda: _all_delivered(hub), "every outbox row delivered")
+    with hub.runtime.session_factory() as session:
+        assert session.scalars(
+            select(Rejection.code).where(Rejection.claimed_sender == "health")
+        ).all() == ["replay.message_id_taken"]
+        [logged] = session.scalars(select(MessageLog).where(MessageLog.message_id == taken)).all()
+        assert logged.sender == "police"
+        copies = session.scalars(
+            select(OutboxDelivery).where(OutboxDelivery.message_log_id == logged.id)
+        ).all()
+        # The police's copies were each delivered once, and the receivers hold them once.
+        assert sorted((c.recipient, [a.outcome for a in c.attempt_log]) for c in copies) == [
+            ("kdn", ["delivered"]),
+            ("social", ["delivered"]),
+        ]
+    for code in ("social", "kdn"):
+        assert [i["message_id"] for i in _received(hub, code)].count(taken) == 1
 
 
 def _all_delivered(hub: RunningHub) -> bool:
