@@ -68,12 +68,14 @@ class Adapter:
     """A partner system's adapter as the hub sees it.
 
     ``make_transport(endpoint, timeout_s)`` builds the push transport; pull
-    partners (who poll their inbox) have none.
+    partners (who poll their inbox) have none. ``endpoint_schemes`` are the URL
+    schemes its endpoint may have (the hub checks an endpoint before storing it).
     """
 
     code: str
     delivery_mode: Literal["push", "pull"]
     make_transport: Callable[[str, float], Transport] | None = None
+    endpoint_schemes: tuple[str, ...] = ("http", "https")
 
 
 @dataclass

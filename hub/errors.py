@@ -528,6 +528,14 @@ REJECTION_CODES: Final[dict[str, RejectionKind]] = {
         _A.CHECK_STATE,
         False,
     ),
+    "ops.invalid_endpoint": RejectionKind(
+        422,
+        "Not an endpoint the partner's adapter delivers to (e.g. http(s) URL with a host)",
+        "Адрес не подходит адаптеру партнёра (например, нужен http(s)-адрес с хостом)",
+        _S.OPERATIONS,
+        _A.FIX_REQUEST,
+        False,
+    ),
 }
 
 #: Case conflicts: the message was accepted (202) and delivered, and its receipt's

@@ -11,10 +11,15 @@ The certificate a partner signs with is registered with the hub (``hub.partners`
 onboarding registers the one it issues, ``rotate_partner_certificate`` a new one
 (issued here, or brought from the region's CA), and the old one keeps working for
 the overlap. Rotations and revocations are audited like the other operations.
+
+Onboarding a partner that exists is refused: it would re-key it at once (old API key
+and certificate refused) without an audit entry. Its key, certificate and endpoint
+each change through their own audited command instead.
 """
 
 import os
 import shutil
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,8 +29,10 @@ from cryptography import x509
 from sqlalchemy.orm import Session
 
 from adapters.registry import ADAPTERS, get_adapter
-from hub.operations import Actor, record_operation
+from hub.errors import OperationRefused
+from hub.operations import Actor, partner_for_update, record_operation, required_reason
 from hub.partners import (
+    find_partner,
     get_partner,
     register_certificate,
     register_partner,
@@ -47,6 +54,19 @@ from signing import (
     SystemCredentials,
     TrustStore,
 )
+
+
+class PartnerExists(ValueError):
+    """Onboarding a partner that is registered already; nothing was changed."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(
+            f"partner {code} is registered already; nothing was changed. A new API key: "
+            f"`hub partners rotate-key {code}`; a new signing certificate: "
+            f"`hub partners rotate-cert {code}`; another endpoint: "
+            f'`hub partners set-endpoint {code} URL --reason "…"`'
+        )
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -73,6 +93,7 @@ def onboard_partner(
     now: datetime,
     delivery_mode: DeliveryMode | None = None,
     agency: str | None = None,
+    replace_existing: bool = False,
 ) -> PartnerBundle:
     """Issue a certificate and an API key for ``code``, register it, and write its bundle.
 
@@ -83,12 +104,17 @@ def onboard_partner(
     names ``code``, so it signs as itself and as no other organisation. Without it
     ``code`` must be an agency's own code.
 
-    Re-onboarding replaces the key, certificate and API key (the old ones stop working).
+    ``replace_existing`` re-onboards a registered partner, replacing its key, certificate
+    and API key at once (the old ones stop working), unaudited: for development stacks
+    that start afresh on the same data folder (``make demo``), never for operators.
 
     Raises:
         KeyError: no adapter is registered for ``agency`` (or ``code``).
-        ValueError: a push partner without an endpoint, or push to a partner whose adapter
-            has no push transport; an organisation whose code is an agency's or the hub's.
+        PartnerExists: ``code`` is registered already (and not ``replace_existing``);
+            nothing was issued, written or changed.
+        ValueError: a push partner without an endpoint or with one its adapter cannot use,
+            or push to a partner whose adapter has no push transport; an organisation
+            whose code is an agency's or the hub's.
     """
     adapter = get_adapter(agency or code)
     if code != adapter.code and (code in ADAPTERS or code == HUB_SYSTEM_CODE):
@@ -97,10 +123,16 @@ def onboard_partner(
             f"an organisation of {adapter.code} needs a code of its own"
         )
     mode = delivery_mode or DeliveryMode(adapter.delivery_mode)
-    if mode is DeliveryMode.PUSH and adapter.make_transport is None:
-        raise ValueError(f"{code} has no push transport: it pulls its inbox")
-    if mode is DeliveryMode.PUSH and not endpoint:
-        raise ValueError(f"{code} is delivered by push: give its --endpoint")
+    if not replace_existing and find_partner(session, code) is not None:
+        raise PartnerExists(code)
+    if mode is DeliveryMode.PUSH:
+        if adapter.make_transport is None:
+            raise ValueError(f"{code} has no push transport: it pulls its inbox")
+        if not endpoint:
+            raise ValueError(f"{code} is delivered by push: give its --endpoint")
+        problem = endpoint_problem(endpoint, adapter.endpoint_schemes)
+        if problem is not None:
+            raise ValueError(f"endpoint of {code}: {problem}")
     credentials = pki.issue(code, organisation)
     partner, key = register_partner(
         session,
@@ -115,6 +147,60 @@ def onboard_partner(
     directory = _write_signing_identity(pki, credentials, data_dir)
     _write_secret(directory / "api_key", key.secret_key.encode("ascii"))
     return PartnerBundle(code, mode, endpoint, directory, key.secret_key)
+
+
+def set_partner_endpoint(
+    session: Session, *, code: str, endpoint: str, actor: Actor, reason: str, now: datetime
+) -> str | None:
+    """Deliver to partner ``code`` at ``endpoint`` from now on; the endpoint it had.
+
+    Checked before anything is written; audited (``partner.set_endpoint``, the old and
+    the new endpoint). Running workers read the endpoint with each delivery and build a
+    new transport when it changed, so no restart is needed.
+
+    Raises:
+        OperationRefused: ``ops.reason_required``, ``ops.unknown_partner``,
+            ``ops.invalid_endpoint`` (not a URL the partner's adapter delivers to, or a
+            partner that pulls its inbox).
+    """
+    why = required_reason(reason)
+    partner = partner_for_update(session, code)
+    if partner.delivery_mode is not DeliveryMode.PUSH:
+        raise OperationRefused("ops.invalid_endpoint", f"partner {code} pulls its inbox")
+    problem = endpoint_problem(endpoint, get_adapter(partner.adapter).endpoint_schemes)
+    if problem is not None:
+        raise OperationRefused("ops.invalid_endpoint", f"partner {code}: {problem}")
+    earlier = partner.endpoint
+    partner.endpoint = endpoint
+    record_operation(
+        session,
+        actor,
+        "partner.set_endpoint",
+        f"partner={code} endpoint={endpoint} earlier={earlier or '-'}",
+        why,
+        now,
+    )
+    return earlier
+
+
+def endpoint_problem(endpoint: str, schemes: tuple[str, ...]) -> str | None:
+    """Why an adapter taking ``schemes`` could not deliver to ``endpoint``; None if it can.
+
+    An http(s) endpoint needs a host; a file endpoint (the school's exchange folder) an
+    absolute path. Credentials in the URL are refused: the endpoint is shown and audited.
+    """
+    try:
+        url = urllib.parse.urlsplit(endpoint)
+        host, _ = url.hostname, url.port  # a bad port raises ValueError only when read
+    except ValueError:
+        return "not a URL"
+    if url.scheme not in schemes:
+        return f"the scheme must be {' or '.join(schemes)}"
+    if url.username is not None or url.password is not None:
+        return "credentials do not belong in the endpoint"
+    if url.scheme == "file":
+        return None if url.path.startswith("/") else "a file endpoint needs an absolute path"
+    return None if host else "the URL has no host"
 
 
 def rotate_partner_key(

@@ -32,8 +32,10 @@ __all__ = [
     "Actor",
     "cancel_delivery",
     "pause_partner",
+    "partner_for_update",
     "record_operation",
     "replay_dead_letters",
+    "required_reason",
     "resume_partner",
 ]
 
@@ -65,8 +67,8 @@ def pause_partner(
       OperationRefused: ``ops.reason_required``, ``ops.unknown_partner``,
         ``ops.already_paused``.
     """
-    why = _required_reason(reason)
-    partner = _partner_for_update(session, code)
+    why = required_reason(reason)
+    partner = partner_for_update(session, code)
     if partner.paused:
         raise OperationRefused("ops.already_paused", f"partner {code}")
     partner.paused = True
@@ -83,8 +85,8 @@ def resume_partner(
     Raises:
       OperationRefused: ``ops.reason_required``, ``ops.unknown_partner``, ``ops.not_paused``.
     """
-    why = _required_reason(reason)
-    partner = _partner_for_update(session, code)
+    why = required_reason(reason)
+    partner = partner_for_update(session, code)
     if not partner.paused:
         raise OperationRefused("ops.not_paused", f"partner {code}")
     partner.paused = False
@@ -106,7 +108,7 @@ def cancel_delivery(
       OperationRefused: ``ops.reason_required``, ``ops.unknown_delivery``,
         ``ops.already_final`` (delivered or cancelled already).
     """
-    why = _required_reason(reason)
+    why = required_reason(reason)
     row = session.get(OutboxDelivery, delivery_id, with_for_update=True)
     if row is None:
         raise OperationRefused("ops.unknown_delivery", f"delivery {delivery_id} not found")
@@ -147,7 +149,7 @@ def replay_dead_letters(
         ``ops.not_dead`` (``ids``), ``ops.unknown_partner`` (``partner``).
       ValueError: both ``ids`` and a filter were given (a programming error).
     """
-    why = _required_reason(reason)
+    why = required_reason(reason)
     if ids is not None:
         if partner is not None or message_type is not None or since is not None:
             raise ValueError("replay either ids or by filters, not both")
@@ -164,7 +166,7 @@ def replay_dead_letters(
         detail = "ids=" + ",".join(map(str, chosen))
     else:
         if partner is not None:
-            _partner_for_update(session, partner)
+            partner_for_update(session, partner)
         chosen = _matching_dead(session, partner=partner, message_type=message_type, since=since)
         filters = {
             "partner": partner,
@@ -179,14 +181,24 @@ def replay_dead_letters(
     return chosen
 
 
-def _required_reason(reason: str) -> str:
+def required_reason(reason: str) -> str:
+    """``reason`` stripped and cut to what the audit keeps.
+
+    Raises:
+      OperationRefused: ``ops.reason_required`` for a blank one.
+    """
     why = reason.strip()
     if not why:
         raise OperationRefused("ops.reason_required")
     return why[:_MAX_TEXT_CHARS]
 
 
-def _partner_for_update(session: Session, code: str) -> Partner:
+def partner_for_update(session: Session, code: str) -> Partner:
+    """Partner ``code``, locked for the rest of the transaction.
+
+    Raises:
+      OperationRefused: ``ops.unknown_partner``.
+    """
     partner = session.execute(
         select(Partner).where(Partner.code == code).with_for_update()
     ).scalar_one_or_none()

@@ -67,7 +67,7 @@ def register_partner(
     now: datetime,
 ) -> tuple[Partner, IssuedKey]:
     """Create or update partner ``code`` and issue it a new API key; old keys stop working."""
-    partner = session.scalar(select(Partner).where(Partner.code == code))
+    partner = find_partner(session, code)
     if partner is None:
         partner = Partner(code=code, created_at=now)
         session.add(partner)
@@ -199,13 +199,18 @@ class CertificateIdentity(Protocol):
     def not_after(self) -> datetime: ...
 
 
+def find_partner(session: Session, code: str) -> Partner | None:
+    """Partner ``code``, if it is registered."""
+    return session.scalar(select(Partner).where(Partner.code == code))
+
+
 def get_partner(session: Session, code: str) -> Partner:
     """Partner ``code``.
 
     Raises:
         LookupError: no partner ``code``.
     """
-    partner = session.scalar(select(Partner).where(Partner.code == code))
+    partner = find_partner(session, code)
     if partner is None:
         raise LookupError(f"no partner {code}")
     return partner

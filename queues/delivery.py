@@ -98,7 +98,7 @@ def deliver_once(
         found = push_addressing(session, delivery_id)
         if found is None:
             return Outcome.SKIPPED
-        recipient, message_id, message_type = found
+        recipient, message_id, message_type, endpoint = found
         gate, breaker = admit(session, recipient, now=started_at)
         if gate in (Gate.PAUSED, Gate.OPEN):
             parked = park_delivery(session, delivery_id, now=started_at)
@@ -119,7 +119,7 @@ def deliver_once(
         )
 
     try:
-        result = transports.transport_for(message.recipient).deliver(message)
+        result = transports.transport_for(message.recipient, endpoint).deliver(message)
     except (PartnerRejected, TransportMissing) as exc:
         with session_factory.begin() as session:
             if isinstance(exc, PartnerRejected):

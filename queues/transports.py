@@ -3,8 +3,9 @@
 ``deliver_once`` asks a ``TransportResolver`` for the recipient's transport; the
 production resolver, ``PartnerTransports``, builds it from the partner's row
 (adapter code, endpoint) and keeps one per recipient, so connection pools are
-reused across deliveries. Tests pass a resolver that hands out an
-``InMemoryTransport``.
+reused across deliveries, until the partner's endpoint changes: each attempt reads
+the endpoint with its outbox row and hands it over, and a transport built for another
+endpoint is replaced. Tests pass a resolver that hands out an ``InMemoryTransport``.
 """
 
 import threading
@@ -24,8 +25,10 @@ __all__ = ["PartnerTransports", "TransportResolver"]
 class TransportResolver(Protocol):
     """Hands out the push transport for a recipient; shared by a worker's threads."""
 
-    def transport_for(self, recipient: str) -> Transport:
-        """The transport that delivers to partner ``recipient``.
+    def transport_for(self, recipient: str, endpoint: str | None) -> Transport:
+        """The transport that delivers to partner ``recipient`` at ``endpoint``.
+
+        ``endpoint`` is the one the attempt read from the partner's row just now.
 
         Raises:
           TransportMissing: the recipient cannot be pushed to.
@@ -38,9 +41,8 @@ class TransportResolver(Protocol):
 
 
 class PartnerTransports:
-    """Transports built from the ``partner`` table, one per recipient, cached until ``close()``.
-
-    A partner's endpoint change takes effect when the worker restarts. Thread-safe.
+    """Transports built from the ``partner`` table, one per recipient, cached until ``close()``
+    or until the partner's endpoint changes (``hub partners set-endpoint``). Thread-safe.
     """
 
     def __init__(
@@ -53,30 +55,41 @@ class PartnerTransports:
         self._session_factory = session_factory
         self._adapters = dict(adapters_by_code)
         self._timeout_s = timeout_s
-        self._transports: dict[str, Transport] = {}
+        #: recipient → the endpoint its transport was built for, and the transport.
+        self._transports: dict[str, tuple[str, Transport]] = {}
+        #: Replaced transports: another thread may still be delivering through one, so
+        #: they are closed with the rest by ``close()``, not when replaced.
+        self._replaced: list[Transport] = []
         self._lock = threading.Lock()
 
-    def transport_for(self, recipient: str) -> Transport:
-        """The cached transport for ``recipient``, built on first use.
+    def transport_for(self, recipient: str, endpoint: str | None) -> Transport:
+        """The cached transport for ``recipient``, built on first use and again when
+        ``endpoint`` is not the one it was built for.
 
         Raises:
           TransportMissing: unknown or inactive partner, a pull partner, no
             endpoint, or its adapter is not installed or has no push transport.
         """
         with self._lock:
-            transport = self._transports.get(recipient)
-            if transport is None:
-                transport = self._transports[recipient] = self._build(recipient)
-            return transport
+            cached = self._transports.get(recipient)
+            if cached is not None and cached[0] == endpoint:
+                return cached[1]
+            built = self._build(recipient)
+            if cached is not None:
+                self._replaced.append(cached[1])
+            self._transports[recipient] = built
+            return built[1]
 
     def close(self) -> None:
         with self._lock:
-            transports = list(self._transports.values())
+            transports = [t for _, t in self._transports.values()] + self._replaced
             self._transports.clear()
+            self._replaced.clear()
         for transport in transports:
             transport.close()
 
-    def _build(self, recipient: str) -> Transport:
+    def _build(self, recipient: str) -> tuple[str, Transport]:
+        """The transport for the partner's row as it is now, and the endpoint it has."""
         with self._session_factory() as session:
             partner = session.execute(
                 select(Partner).where(Partner.code == recipient)
@@ -90,4 +103,4 @@ class PartnerTransports:
         adapter = self._adapters.get(partner.adapter)
         if adapter is None or adapter.make_transport is None:
             raise TransportMissing(recipient, f"adapter {partner.adapter!r} cannot push")
-        return adapter.make_transport(partner.endpoint, self._timeout_s)
+        return partner.endpoint, adapter.make_transport(partner.endpoint, self._timeout_s)

@@ -59,6 +59,7 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
     # Processes: what ``hub serve`` and ``hub worker`` assemble.
     "hub.onboarding": (
         "adapters.registry",
+        "hub.errors",
         "hub.operations",
         "hub.partners",
         "hub.store",

@@ -26,4 +26,10 @@ __all__ = [
     "RowError",
 ]
 
-ADAPTER = Adapter(code="education", delivery_mode="push", make_transport=EducationTransport.connect)
+ADAPTER = Adapter(
+    code="education",
+    delivery_mode="push",
+    make_transport=EducationTransport.connect,
+    # The school's exchange folder: file:///<root>/<school>[?encoding=cp1251].
+    endpoint_schemes=("file",),
+)

@@ -1,5 +1,5 @@
 """``hub partners``: onboard partner systems, list them, pause and resume deliveries to them,
-rotate their API keys and signing certificates, revoke a certificate."""
+change their endpoints, rotate their API keys and signing certificates, revoke a certificate."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +14,7 @@ from hub.onboarding import (
     revoke_partner_certificate,
     rotate_partner_certificate,
     rotate_partner_key,
+    set_partner_endpoint,
 )
 from hub.operations import pause_partner, resume_partner
 from hub.partners import list_partners
@@ -45,7 +46,11 @@ def add(
     ),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    """Issue a certificate, key and API key for a partner system and register it."""
+    """Issue a certificate, key and API key for a new partner system and register it.
+
+    A partner registered already is refused, with nothing changed: its API key, its
+    certificate and its endpoint each have their own command.
+    """
     settings = load_settings(data_dir)
     pki = DevPki(settings.pki_dir)
     if not pki.exists:
@@ -76,6 +81,25 @@ def add(
     console.print("  key.pem, cert.pem — its signing identity; ca.pem — to verify the hub")
     console.print("  api_key — shown once here, stored hashed by the hub:")
     console.print(f"  {bundle.api_key}", soft_wrap=True)
+
+
+@app.command("set-endpoint")
+def set_endpoint(
+    code: str = typer.Argument(..., help="System code of the partner."),
+    url: str = typer.Argument(..., help="Its new endpoint, e.g. https://10.0.0.5:8443."),
+    reason: str = ReasonOption,
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Deliver to a push partner at another URL; running workers use it from the next attempt."""
+    with operation(data_dir, refused="endpoint not changed: ") as (_, session):
+        earlier = set_partner_endpoint(
+            session, code=code, endpoint=url, actor=cli_actor(), reason=reason, now=utc_now()
+        )
+    console.print(
+        f"partner {code} is delivered to {url} from the next attempt (was {earlier or '-'})",
+        soft_wrap=True,
+        highlight=False,
+    )
 
 
 @app.command("rotate-key")

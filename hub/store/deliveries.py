@@ -21,7 +21,7 @@ Errors::
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -44,6 +44,7 @@ from hub.store.models.messages import (
     DeliveryStatus,
     MessageLog,
     OutboxDelivery,
+    Partner,
 )
 from hub.store.partners_state import is_partner_paused, waiting_partner
 
@@ -52,6 +53,7 @@ __all__ = [
     "AttemptOutcome",
     "DeliveryNotDead",
     "DeliveryNotFound",
+    "PushAddress",
     "PushClaim",
     "acknowledge",
     "claim_for_push",
@@ -155,8 +157,14 @@ _CLAIM = (
     )
 )
 _ADDRESSING = (
-    select(OutboxDelivery.recipient, MessageLog.message_id, MessageLog.message_type)
+    select(
+        OutboxDelivery.recipient,
+        MessageLog.message_id,
+        MessageLog.message_type,
+        Partner.endpoint,
+    )
     .join(MessageLog, MessageLog.id == OutboxDelivery.message_log_id)
+    .outerjoin(Partner, Partner.code == OutboxDelivery.recipient)
     .where(OutboxDelivery.id == bindparam("delivery_id"))
 )
 _LOG_ATTEMPT = insert(DeliveryAttempt)
@@ -169,14 +177,26 @@ _IF_HELD = update(OutboxDelivery).where(
 )
 
 
-def push_addressing(session: Session, delivery_id: int) -> tuple[str, str, str] | None:
-    """Row ``delivery_id``'s recipient and its message's MessageId and type; ``None`` if no row.
+class PushAddress(NamedTuple):
+    """Where one push row goes and what it carries, as its attempt's transaction read it."""
+
+    recipient: str
+    message_id: str
+    message_type: str
+    #: The recipient's endpoint now (None: no such partner, or none registered), read with
+    #: every attempt so that a changed endpoint is used from the next attempt on.
+    endpoint: str | None
+
+
+def push_addressing(session: Session, delivery_id: int) -> PushAddress | None:
+    """Row ``delivery_id``'s recipient, endpoint, and its message's MessageId and type;
+    ``None`` if no row.
 
     Not the payload (the claim loads it) nor the message's original bytes, which are
     not what is delivered.
     """
     row = session.connection().execute(_ADDRESSING, {"delivery_id": delivery_id}).one_or_none()
-    return None if row is None else (row.recipient, row.message_id, row.message_type)
+    return None if row is None else PushAddress(*row)
 
 
 def claim_for_push(

@@ -130,6 +130,8 @@ class DemoStack:
                         endpoint=endpoint,
                         delivery_mode=mode,
                         now=utc_now(),
+                        # The demo issues its partners anew on each run (the sandbox keeps them).
+                        replace_existing=True,
                     )
                 assert {p.code for p in list_partners(session)} >= set(DEMO_PARTNERS)
         finally:

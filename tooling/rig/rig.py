@@ -287,6 +287,8 @@ class Rig:
                     organisation=organisation,
                     endpoint=self.receiver.endpoint(code) if code in ENDPOINT_PATHS else None,
                     now=utc_now(),
+                    # A run on a given --data-dir again takes new ports: re-onboard.
+                    replace_existing=True,
                 )
 
     def _spawn_all(self) -> None:

@@ -91,6 +91,8 @@ def onboard(session: Session, pki: DevPki, settings: Settings, now: datetime) ->
         organisation=PARTNERS["police"],
         endpoint=None,
         now=now,
+        # The ``partners`` fixture registered it as before migration 0006: onboard it again.
+        replace_existing=True,
     )
 
 

@@ -76,7 +76,7 @@ class _OnePartner:
     def __init__(self, transport: Transport) -> None:
         self.transport = transport
 
-    def transport_for(self, recipient: str) -> Transport:
+    def transport_for(self, recipient: str, endpoint: str | None) -> Transport:
         return self.transport
 
     def close(self) -> None:

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import dramatiq
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import (
@@ -15,7 +16,7 @@ from adapters.base import (
     PartnerRejected,
     PartnerUnavailable,
 )
-from hub.store import DeliveryMode, DeliveryStatus
+from hub.store import DeliveryMode, DeliveryStatus, Partner
 from queues import Outcome, PartnerTransports, TransportMissing, deliver_once
 from tests.integration.queues.queue_helpers import Clock, Outbox
 
@@ -251,9 +252,48 @@ def test_partner_transports_builds_one_transport_per_recipient(
     outbox.partner("employment", endpoint="https://employment/api")
     resolver = PartnerTransports(session_factory, {"mem": Adapter("mem", "push", make)}, 2.5)
 
-    first = resolver.transport_for("employment")
-    assert resolver.transport_for("employment") is first
-    assert resolver.transport_for("social") is not first
+    first = resolver.transport_for("employment", "https://employment/api")
+    assert resolver.transport_for("employment", "https://employment/api") is first
+    assert resolver.transport_for("social", "mem://partner") is not first
     assert built == [("https://employment/api", 2.5), ("mem://partner", 2.5)]
     resolver.close()
-    assert resolver.transport_for("employment") is not first
+    assert resolver.transport_for("employment", "https://employment/api") is not first
+
+
+def test_partner_transports_builds_a_new_transport_when_the_endpoint_changed(
+    session_factory: sessionmaker[Session], outbox: Outbox
+) -> None:
+    built: list[str] = []
+    closed: list[str] = []
+
+    class Recording(InMemoryTransport):
+        def __init__(self, endpoint: str) -> None:
+            super().__init__()
+            self.endpoint = endpoint
+
+        def close(self) -> None:
+            closed.append(self.endpoint)
+
+    def make(endpoint: str, _timeout_s: float) -> Recording:
+        built.append(endpoint)
+        return Recording(endpoint)
+
+    outbox.partner("employment", endpoint="https://old/api")
+    resolver = PartnerTransports(session_factory, {"mem": Adapter("mem", "push", make)}, 2.5)
+    old = resolver.transport_for("employment", "https://old/api")
+
+    # When the partner's row gets another endpoint, and an attempt reads it
+    with session_factory.begin() as session:
+        session.execute(
+            update(Partner).where(Partner.code == "employment").values(endpoint="https://new/api")
+        )
+    new = resolver.transport_for("employment", "https://new/api")
+
+    # Then a transport for the new endpoint replaces the old one, which stays open (a
+    # delivery may be using it) until the resolver closes
+    assert new is not old
+    assert built == ["https://old/api", "https://new/api"]
+    assert resolver.transport_for("employment", "https://new/api") is new
+    assert closed == []
+    resolver.close()
+    assert sorted(closed) == ["https://new/api", "https://old/api"]
