@@ -106,7 +106,7 @@ def test_a_client_from_the_contract_alone_sends_is_refused_and_reads_its_inbox(
         social = Path(str(sandbox.partner("social")["bundle"]))
         api_key = (police / "api_key").read_text().strip()
         headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/xml"}
-        with httpx.Client(base_url=sandbox.hub_url, headers=headers, timeout=30) as http:
+        with httpx.Client(base_url=sandbox.hub_url, headers=headers, timeout=60) as http:
             # A referral signed by xmlsec1 with the police bundle: accepted
             root, message_id = _fresh(example)
             signed = _sign(xmlsec1, root, police, tmp_path)
