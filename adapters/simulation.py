@@ -2,10 +2,13 @@
 
 Each ``adapters/<code>/simulator.py`` is a small real agency system: a Starlette app with its
 own state in a JSON file under ``--state-dir`` (written atomically, so a kill -9 leaves the old
-or the new state, never half of one), background loops, and replies to the hub that survive a
-restart because they are queued in that same file before the inbound request is answered.
-``SimulatorServer`` runs an app under uvicorn in a thread (tests, the demo); ``run_simulator``
-is the body of each simulator's ``python -m`` entry point.
+or the new state, never half of one), background loops, and replies that survive a restart
+because they are queued in that same file before the inbound request is answered. A simulator
+talks only to its agency's gateway (``hub gateway run``), in its own native format: it never
+signs and holds no key; the gateway translates, signs and sends to the hub, and delivers the
+hub's messages into the simulator natively. ``SimulatorServer`` runs an app under uvicorn in
+a thread (tests, the demo); ``run_simulator`` is the body of each simulator's ``python -m``
+entry point.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ import os
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
+import httpx
 import uvicorn
 from lxml import etree
 from starlette.applications import Starlette
@@ -33,10 +38,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 import schemas
-from adapters.hub_client import HubClient, HubRefused, HubUnreachable
 
 __all__ = [
     "BackgroundLoop",
+    "GatewayAnswer",
+    "GatewayClient",
+    "GatewayUnreachable",
     "OutageSwitch",
     "ReplyOutbox",
     "SimulatorOptions",
@@ -44,10 +51,12 @@ __all__ = [
     "StateStore",
     "control_routes",
     "count_by_type",
+    "json_answer",
     "state_answer",
     "parse_options",
     "run_simulator",
     "send_now",
+    "serve",
     "webhook_route",
 ]
 
@@ -69,35 +78,36 @@ STARTUP_DEADLINE_S = 60.0
 
 @dataclass(frozen=True)
 class SimulatorOptions:
-    """The command line every simulator shares."""
+    """The command line every simulator shares (``gateway``: None for the school, which
+    exchanges files through its folder)."""
 
     host: str
     port: int
     state_dir: Path
-    hub_url: str
-    credentials: Path
+    gateway: str | None
 
 
-def parse_options(argv: Sequence[str] | None, *, description: str) -> SimulatorOptions:
-    """Parse ``--host --port --state-dir --hub-url --credentials``; exits 2 on bad input."""
+def parse_options(
+    argv: Sequence[str] | None, *, description: str, gateway: bool = True
+) -> SimulatorOptions:
+    """Parse ``--host --port --state-dir`` and, with ``gateway``, ``--gateway``; exits 2 on
+    bad input."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--state-dir", type=Path, required=True)
-    parser.add_argument("--hub-url", required=True, help="e.g. http://127.0.0.1:8000")
-    parser.add_argument(
-        "--credentials",
-        type=Path,
-        required=True,
-        help="directory with key.pem, cert.pem, ca.pem and api_key",
-    )
+    if gateway:
+        parser.add_argument(
+            "--gateway",
+            required=True,
+            help="the agency's gateway (hub gateway run), e.g. http://127.0.0.1:8201",
+        )
     args = parser.parse_args(argv)
     return SimulatorOptions(
         host=args.host,
         port=args.port,
         state_dir=args.state_dir,
-        hub_url=args.hub_url,
-        credentials=args.credentials,
+        gateway=args.gateway if gateway else None,
     )
 
 
@@ -105,22 +115,102 @@ def run_simulator(
     argv: Sequence[str] | None,
     *,
     description: str,
-    create_app: Callable[[Path, HubClient], Starlette],
+    create_app: Callable[[Path, GatewayClient], Starlette],
 ) -> None:
-    """Parse the options, build the app and serve it until SIGINT/SIGTERM."""
+    """Parse the options, build the app on a client of the gateway and serve it until
+    SIGINT/SIGTERM."""
     options = parse_options(argv, description=description)
+    assert options.gateway is not None  # required by parse_options
+    with GatewayClient(options.gateway) as gateway:
+        serve(create_app(options.state_dir, gateway), options)
+
+
+def serve(app: Starlette, options: SimulatorOptions) -> None:
+    """Serve a simulator's app on ``options.host:options.port`` until SIGINT/SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     options.state_dir.mkdir(parents=True, exist_ok=True)
-    hub = HubClient(options.hub_url, options.credentials)
+    uvicorn.run(app, host=options.host, port=options.port, log_level="warning")
+
+
+# The gateway
+
+
+class GatewayUnreachable(Exception):
+    """The gateway did not answer (down, or the connection failed)."""
+
+
+@dataclass(frozen=True)
+class GatewayAnswer:
+    """What the gateway made of one native call.
+
+    ``taken``: the gateway has the message (sent to the hub, or queued there while the hub
+    is down), ``message_id`` is its MessageId; ``refused``: the hub's ``code`` says why (the
+    record does not translate, or the hub refused it); ``retry``: the gateway cannot keep it
+    now, send it again later.
+    """
+
+    outcome: Literal["taken", "refused", "retry"]
+    message_id: str | None = None
+    code: str | None = None
+    #: The native answer as JSON, for simulators that relay it (hub id, recipients …).
+    body: Mapping[str, object] | None = None
+
+
+#: Reads the gateway's native answer to a call.
+AnswerReader = Callable[[httpx.Response], GatewayAnswer]
+
+
+def json_answer(response: httpx.Response) -> GatewayAnswer:
+    """The gateway's answer in the REST/JSON form (police, social, employment): 200 taken by
+    the hub, 202 queued in the gateway, 422 refused with ``code``, anything else: retry."""
     try:
-        uvicorn.run(
-            create_app(options.state_dir, hub),
-            host=options.host,
-            port=options.port,
-            log_level="warning",
-        )
-    finally:
-        hub.close()
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    if response.status_code in (200, 202):
+        return GatewayAnswer("taken", str(body.get("message_id")), body=body)
+    if response.status_code == 422:
+        return GatewayAnswer("refused", code=str(body.get("code")), body=body)
+    return GatewayAnswer("retry", code=str(body.get("code", response.status_code)))
+
+
+class GatewayClient:
+    """The simulator's link to its agency's gateway: native HTTP calls on one connection pool."""
+
+    def __init__(self, url: str, *, timeout_s: float = 10.0) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(base_url=self.url, timeout=timeout_s)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """One call to the gateway.
+
+        Raises:
+            GatewayUnreachable: no answer (connection refused, timed out).
+        """
+        try:
+            return self._http.request(method, path, content=content, headers=headers, params=params)
+        except httpx.TransportError as exc:
+            raise GatewayUnreachable(f"{self.url}{path}: {type(exc).__name__}") from exc
+
+    def close(self) -> None:
+        """Release the connections."""
+        self._http.close()
+
+    def __enter__(self) -> GatewayClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 # State
@@ -169,38 +259,82 @@ class StateStore:
         os.replace(tmp, self._path)
 
 
-# Replies to the hub
+# Replies through the gateway
 
 
 class ReplyOutbox:
-    """Replies queued in the simulator's state and sent to the hub until it has them.
+    """Replies queued in the simulator's state and posted natively to its gateway until the
+    gateway has them.
 
     ``add`` runs inside the same ``StateStore.update`` that registers the inbound message, so
-    a reply is either queued with the registration or not at all. Each reply keeps its
-    MessageId across attempts, so a resend after a lost answer is a duplicate at the hub.
+    a reply is either queued with the registration or not at all. Each reply is known by its
+    ``key``, sent as the ``Idempotency-Key`` (the gateway derives the MessageId from it, or
+    from the record's own number), so a resend after a lost answer is the same message.
     """
 
     KEY = "outbox"
 
-    def __init__(self, store: StateStore, hub: HubClient) -> None:
+    def __init__(
+        self, store: StateStore, gateway: GatewayClient, read: AnswerReader = json_answer
+    ) -> None:
         self._store = store
-        self._hub = hub
+        self._gateway = gateway
+        self._read = read
         # The background loop and a control command may flush at once: one at a time keeps
         # the order and sends each reply once.
         self._sending = threading.Lock()
 
     @classmethod
-    def add(cls, state: State, envelope: etree._Element) -> None:
-        """Queue ``envelope`` (unsigned) in ``state``; call inside ``StateStore.update``."""
-        header = schemas.read_header(envelope)
+    def add(
+        cls,
+        state: State,
+        *,
+        key: str,
+        message_type: str,
+        path: str,
+        body: str,
+        content_type: str = "application/json",
+    ) -> None:
+        """Queue a native call (``POST path`` with ``body``) in ``state``; call inside
+        ``StateStore.update``."""
         state.setdefault(cls.KEY, []).append(
             {
-                "message_id": header.message_id,
-                "message_type": header.message_type,
-                "envelope": etree.tostring(envelope, encoding="unicode"),
+                "key": key,
+                "message_id": None,
+                "message_type": message_type,
+                "path": path,
+                "body": body,
+                "content_type": content_type,
                 "status": "pending",
                 "attempts": 0,
             }
+        )
+
+    @classmethod
+    def add_record(
+        cls,
+        state: State,
+        *,
+        key: str,
+        path: str,
+        record: Mapping[str, object],
+        translate: Callable[..., etree._Element],
+        now: datetime,
+    ) -> None:
+        """Queue a native JSON ``record`` for ``POST path``, once it translates as the gateway
+        will translate it (``translate``, the adapter's ``to_canonical``), which also names
+        its message type.
+
+        Raises:
+            TranslationError: the record does not translate (nothing is queued).
+        """
+        envelope = translate(record, message_id=key, now=now)
+        cls.add(
+            state,
+            key=key,
+            message_type=schemas.read_header(envelope).message_type,
+            path=path,
+            body=json.dumps(record, ensure_ascii=False),
         )
 
     @classmethod
@@ -210,6 +344,7 @@ class ReplyOutbox:
         for reply in state.get(cls.KEY, []):
             summary[reply["status"]].append(
                 {
+                    "key": reply["key"],
                     "message_id": reply["message_id"],
                     "message_type": reply["message_type"],
                     "attempts": reply["attempts"],
@@ -218,15 +353,15 @@ class ReplyOutbox:
         return summary
 
     @classmethod
-    def find(cls, state: State, message_id: str) -> dict[str, Any] | None:
-        """The queued reply with ``message_id`` (its ``status``, ``attempts``, ``error``)."""
+    def find(cls, state: State, key: str) -> dict[str, Any] | None:
+        """The queued reply with ``key`` (its ``status``, ``message_id``, ``error``)."""
         for reply in state.get(cls.KEY, []):
-            if reply["message_id"] == message_id:
+            if reply["key"] == key:
                 return dict(reply)
         return None
 
     def send_pending(self) -> int:
-        """Try every pending reply once, in order; return how many the hub took."""
+        """Try every pending reply once, in order; return how many the gateway took."""
         with self._sending:
             return self._send_pending()
 
@@ -235,47 +370,62 @@ class ReplyOutbox:
         taken = 0
         for reply in pending:
             try:
-                self._hub.send(schemas.parse_xml(reply["envelope"].encode("utf-8")))
-            except HubUnreachable as exc:
-                self._mark(reply["message_id"], "pending", str(exc))
+                response = self._gateway.request(
+                    "POST",
+                    reply["path"],
+                    content=reply["body"].encode("utf-8"),
+                    headers={
+                        "Content-Type": reply["content_type"],
+                        "Idempotency-Key": reply["key"],
+                    },
+                )
+            except GatewayUnreachable as exc:
+                self._mark(reply["key"], GatewayAnswer("retry", code=str(exc)))
                 # Order matters (a receipt before its status update): stop at the first miss.
                 break
-            except HubRefused as exc:
-                _log.warning("hub refused reply %s: %s", reply["message_id"], exc.code)
-                self._mark(reply["message_id"], "refused", exc.code)
+            answer = self._read(response)
+            self._mark(reply["key"], answer)
+            if answer.outcome == "retry":
+                break
+            if answer.outcome == "refused":
+                _log.warning("gateway refused reply %s: %s", reply["key"], answer.code)
             else:
-                self._mark(reply["message_id"], "sent", None)
                 taken += 1
         return taken
 
-    def _mark(self, message_id: str, status: str, error: str | None) -> None:
+    def _mark(self, key: str, answer: GatewayAnswer) -> None:
+        status = {"taken": "sent", "refused": "refused", "retry": "pending"}[answer.outcome]
+
         def change(state: State) -> None:
             for reply in state[self.KEY]:
-                if reply["message_id"] == message_id:
+                if reply["key"] == key:
                     reply["status"] = status
                     reply["attempts"] += 1
-                    reply["error"] = error
+                    reply["error"] = None if status == "sent" else answer.code
+                    reply["message_id"] = answer.message_id or reply["message_id"]
 
         self._store.update(change)
 
 
 async def send_now(
-    store: StateStore, outbox: ReplyOutbox, message_ids: Sequence[str]
+    store: StateStore, outbox: ReplyOutbox, keys: Sequence[str]
 ) -> list[dict[str, object]]:
-    """Flush ``outbox`` now (control commands) and say what became of ``message_ids``.
+    """Flush ``outbox`` now (control commands) and say what became of the replies ``keys``.
 
-    Each answer is ``{"message_id", "message_type", "status", "error"}``: ``sent``,
-    ``pending`` (the hub is unreachable; the background loop keeps trying) or ``refused``
-    (``error`` is the hub's problem code).
+    Each answer is ``{"key", "message_id", "message_type", "status", "error"}``: ``sent``
+    (the gateway has it; ``message_id`` is its MessageId), ``pending`` (the gateway is
+    unreachable; the background loop keeps trying) or ``refused`` (``error`` is the hub's
+    problem code).
     """
     await run_in_threadpool(outbox.send_pending)
     state = store.read()
     answers: list[dict[str, object]] = []
-    for message_id in message_ids:
-        reply = ReplyOutbox.find(state, message_id) or {}
+    for key in keys:
+        reply = ReplyOutbox.find(state, key) or {}
         answers.append(
             {
-                "message_id": message_id,
+                "key": key,
+                "message_id": reply.get("message_id"),
                 "message_type": reply.get("message_type"),
                 "status": reply.get("status"),
                 "error": reply.get("error"),

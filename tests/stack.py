@@ -1,7 +1,8 @@
 """The hub and the partner simulators, running in-process on loopback for integration tests.
 
 Real parts throughout: the hub's FastAPI app under uvicorn, a dramatiq worker on a
-real Redis, the simulators' HTTP and SOAP servers, and onboarded credentials.
+real Redis, the simulators' HTTP and SOAP servers, each simulator's gateway (which signs
+what the simulator sends, and lists the police's notifications), and onboarded credentials.
 """
 
 import threading
@@ -10,11 +11,12 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adapters.gateway.process import Gateway, GatewayOptions
 from adapters.hub_client import HubClient
 from adapters.kdn import simulator as kdn_simulator
 from adapters.police import simulator as police_simulator
 from adapters.registry import ADAPTERS
-from adapters.simulation import SimulatorServer
+from adapters.simulation import GatewayClient, SimulatorServer
 from adapters.social import simulator as social_simulator
 from hub.app import create_app
 from hub.config import Settings
@@ -36,6 +38,7 @@ class RunningHub:
     url: str
     api_keys: dict[str, str]
     simulators: dict[str, SimulatorServer] = field(default_factory=dict)
+    gateways: dict[str, SimulatorServer] = field(default_factory=dict)
 
     def client(self, code: str) -> HubClient:
         """A partner's own client to the hub, with its onboarded credentials."""
@@ -113,9 +116,42 @@ def running_hub(
             for code, module in SIMULATORS.items():
                 if code in without:
                     continue
-                client = hub.client(code)
+                system = partner_endpoint(code, ports[code], exchange_root)
+                gateway = start_gateway(
+                    cleanup, hub, code, system or f"http://127.0.0.1:{ports[code]}"
+                )
+                client = GatewayClient(gateway.url)
                 cleanup.callback(client.close)
                 app = module.create_app(settings.data_dir / "sim" / code, client)
                 hub.simulators[code] = SimulatorServer(app, port=ports[code]).start()
                 cleanup.callback(hub.simulators[code].stop)
         yield hub
+
+
+def gateway_options(
+    hub: RunningHub, code: str, system: str, *, hub_url: str | None = None
+) -> GatewayOptions:
+    """A gateway for ``code`` with the partner's onboarded bundle, its spool under the data
+    folder, and short intervals, so a test sees it act at once."""
+    return GatewayOptions(
+        code=code,
+        hub_url=hub_url or hub.url,
+        bundle=bundle_dir(hub.settings.data_dir, code),
+        system_url=system,
+        spool=hub.settings.data_dir / "gateways" / code / "spool.sqlite",
+        min_backoff_s=0.05,
+        max_backoff_s=0.2,
+        send_interval_s=0.05,
+        poll_interval_s=0.1,
+        system_timeout_s=3.0,
+    )
+
+
+def start_gateway(cleanup: ExitStack, hub: RunningHub, code: str, system: str) -> SimulatorServer:
+    """Serve ``code``'s gateway on a free port until ``cleanup`` closes."""
+    gateway = Gateway(gateway_options(hub, code, system))
+    cleanup.callback(gateway.close)
+    server = SimulatorServer(gateway.app).start()
+    cleanup.callback(server.stop)
+    hub.gateways[code] = server
+    return server

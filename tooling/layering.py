@@ -26,6 +26,13 @@ OUR_PACKAGES = ("schemas", "signing", "adapters", "hub", "queues", "tooling")
 _BELOW_INGEST = ("schemas", "signing", "hub.store", "hub.config", "hub.errors")
 _EVERYTHING_RUNTIME = ("adapters", "hub", "queues", "schemas", "signing")
 
+
+def _simulator(code: str, *modules: str) -> tuple[str, ...]:
+    """What the simulator of ``code`` may import: the shared plumbing, schemas and the named
+    native modules of its own adapter."""
+    return ("schemas", "adapters.simulation", *(f"adapters.{code}.{m}" for m in modules))
+
+
 #: Rule key → the parts of our code it may import (besides what its own key covers).
 LAYERS: Mapping[str, tuple[str, ...]] = {
     # The bottom: XML, the canonical model and signatures know nothing of the hub.
@@ -33,6 +40,18 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
     "signing.*": (),
     # Partner systems' adapters translate to the canonical model; never the hub or queues.
     "adapters.*": ("schemas", "signing"),
+    # The simulated agency systems talk natively to their gateways: no signing, no hub client,
+    # no bundle; each may use only its own adapter's native parts (tests/unit/adapters/
+    # test_simulators_hold_no_keys.py checks what they load, too).
+    "adapters.simulation": ("schemas",),
+    "adapters.police.simulator": _simulator("police", "translate"),
+    "adapters.social.simulator": _simulator("social", "translate"),
+    "adapters.kdn.simulator": _simulator("kdn", "documents", "soap", "translate"),
+    "adapters.health.simulator": _simulator("health", "contained", "fhir", "translate"),
+    "adapters.education.simulator": _simulator(
+        "education", "columns", "csvfile", "folders", "rows"
+    ),
+    "adapters.employment.simulator": _simulator("employment", "translate", "transport"),
     # The hub's foundations.
     "hub": (),
     "hub.config": (),

@@ -1,13 +1,13 @@
 """The education adapter: schools and the education department, exchanging CSV files.
 
 A school's system has no API: it reads and writes ``;``-separated CSV files in an exchange
-folder. The hub pushes by writing into the school's ``outbox/`` (``EducationTransport``);
-the school side runs ``InboundGateway``, which sends what the school drops in ``inbox/``.
+folder. The hub's copies are written into the school's ``outbox/`` (``EducationTransport``);
+what the school drops in ``inbox/`` is sent by ``gateway.InboundGateway``, which the
+school's gateway (``adapters.gateway.education``) runs.
 """
 
 from adapters.base import Adapter
 from adapters.education.folders import ExchangeFolder
-from adapters.education.gateway import FileOutcome, InboundGateway, SentMessage
 from adapters.education.rows import RowError
 from adapters.education.transport import EducationTransport
 
@@ -19,9 +19,6 @@ __all__ = [
     "EducationTransport",
     # School side
     "ExchangeFolder",
-    "FileOutcome",
-    "InboundGateway",
-    "SentMessage",
     # Errors
     "RowError",
 ]

@@ -21,6 +21,7 @@ __all__ = [
     "DECISION_BODIES",
     "DECISION_OUTCOMES",
     "DELIVERY_OUTCOMES",
+    "ERRORS_SUFFIX",
     "HELP_TYPES",
     "INBOUND_KINDS",
     "KINDS",
@@ -28,6 +29,7 @@ __all__ = [
     "NOTICE",
     "RECEIPT_OUTCOMES",
     "REPORT",
+    "REPORT_COLUMNS",
     "REQUEST",
     "SEX",
     "STATUSES",
@@ -88,6 +90,11 @@ class FileKind:
 
 
 # Column names shared by several kinds.
+#: The error report of ``rejected/<name>`` is ``rejected/<name>.errors.csv``: one line per
+#: bad cell, with these columns (the school's system reads it back).
+ERRORS_SUFFIX: Final = ".errors.csv"
+REPORT_COLUMNS: Final = ("Строка", "Столбец", "Ошибка")
+
 MESSAGE_ID: Final = "Идентификатор сообщения"
 CASE_REF: Final = "Номер дела"
 ORGANISATION: Final = "Организация"

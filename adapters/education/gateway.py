@@ -24,13 +24,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Final, Literal, Protocol
+from typing import Literal, Protocol
 
 from lxml import etree
 
 import schemas
 from adapters.education import csvfile
-from adapters.education.columns import INBOUND_KINDS, FileKind, kind_of
+from adapters.education.columns import (
+    ERRORS_SUFFIX,
+    INBOUND_KINDS,
+    REPORT_COLUMNS,
+    FileKind,
+    kind_of,
+)
 from adapters.education.folders import (
     SETTLE_S,
     ExchangeFolder,
@@ -53,10 +59,6 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
-
-#: The error report of ``rejected/<name>`` is ``rejected/<name>.errors.csv``.
-ERRORS_SUFFIX: Final = ".errors.csv"
-_REPORT_COLUMNS: Final = ("Строка", "Столбец", "Ошибка")
 
 
 class HubSender(Protocol):
@@ -212,6 +214,6 @@ class InboundGateway:
 def error_report(errors: Sequence[RowError]) -> bytes:
     """The ``.errors.csv`` of a rejected file: row, column and reason of each error."""
     rows = [
-        dict(zip(_REPORT_COLUMNS, (str(e.row), e.column, e.reason), strict=True)) for e in errors
+        dict(zip(REPORT_COLUMNS, (str(e.row), e.column, e.reason), strict=True)) for e in errors
     ]
     return csvfile.encode(csvfile.render(rows), "utf-8")

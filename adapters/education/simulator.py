@@ -1,14 +1,16 @@
 """A simulated school: its information system exchanging CSV files with the hub via its folder.
 
-One background loop, every ``LOOP_INTERVAL_S``, does what a school's system and its
-exchange gateway do:
+The school's gateway (``hub gateway run education --system file:///<root>/<school>``) shares
+the folder with it: it writes the hub's files into ``outbox/`` and sends the school's files
+from ``inbox/``, moving each to ``processed/`` or to ``rejected/`` beside its
+``.errors.csv``. The school never talks to the hub. One background loop, every
+``LOOP_INTERVAL_S``, does what the school's system does:
 
-1. takes the files the hub wrote into ``outbox/``, records each once per MessageId (the
+1. takes the files the gateway wrote into ``outbox/``, records each once per MessageId (the
    MessageId is in the file name) and moves it to ``archive/``;
 2. for each action assigned to the school, drops a status file into ``inbox/``: accepted at
    once, done ``DONE_AFTER_S`` later; for each information request, an answer file;
-3. runs ``InboundGateway.scan_once``: inbox files are sent to the hub and moved to
-   ``processed/`` or ``rejected/``.
+3. notes which of its files the gateway has processed or rejected (with the report's rows).
 
 Replies are queued in the state in the same write that records the received file, and
 written into the inbox atomically, so a kill -9 loses none and a rewrite after a crash is
@@ -17,19 +19,18 @@ the same file (a duplicate at the hub).
 Endpoints: ``POST /absences`` (a JSON list of pupils → an absence report CSV in the inbox,
 cp1251 and UTF-8 in turn unless ``?encoding=cp1251|utf-8``), ``GET /state``,
 ``POST /control/outage`` (``{"failures": N}``: the school system is offline for N loops; the
-hub's files wait in the outbox, the school's in the inbox).
+hub's files wait in the outbox, its replies in the state).
 
 Run: ``python -m adapters.education.simulator --port 8105 --state-dir var/education
---hub-url http://127.0.0.1:8000 --credentials var/pki/partners/education
---exchange-root var/exchange --school school-3 [--utc-offset +12:00]``; register the
-partner ``education`` with endpoint ``file:///<absolute exchange root>/school-3``.
+--exchange-root var/exchange --school school-3 [--utc-offset +12:00]``, beside ``hub gateway
+run education … --system file:///<absolute exchange root>/school-3``.
 
 State (``state.json``)::
 
     {"received": {<message_id>: {"message_type", "kind", "file", "deliveries", "received_at",
                                  "case_ref", "rows"}},
      "replies": [{"file", "due_at", "encoding", "rows", "written"}],
-     "sent": [{"file", "row", "message_id", "message_type", "duplicate"}],
+     "processed": [<file name in processed/>],
      "rejected_files": [{"file", "moved_to", "errors": [{"row", "column", "reason"}]}],
      "absence_reports": 0}
 """
@@ -58,9 +59,7 @@ from adapters.education.folders import (
     ready_files,
     write_atomically,
 )
-from adapters.education.gateway import FileOutcome, InboundGateway
 from adapters.education.rows import RowError, format_date, format_moment
-from adapters.hub_client import HubClient
 from adapters.simulation import (
     BackgroundLoop,
     OutageSwitch,
@@ -69,7 +68,8 @@ from adapters.simulation import (
     control_routes,
     count_by_type,
     lifespan_of,
-    run_simulator,
+    parse_options,
+    serve,
 )
 
 __all__ = ["create_app", "main"]
@@ -103,7 +103,6 @@ _MESSAGE_TYPES: Final = {
 
 def create_app(
     state_dir: Path,
-    hub: HubClient,
     *,
     folder: ExchangeFolder,
     zone: tzinfo = timezone(timedelta(hours=12)),
@@ -115,20 +114,23 @@ def create_app(
     folder.create()
     store = StateStore(
         state_dir / "state.json",
-        {"received": {}, "replies": [], "sent": [], "rejected_files": [], "absence_reports": 0},
+        {
+            "received": {},
+            "replies": [],
+            "processed": [],
+            "rejected_files": [],
+            "absence_reports": 0,
+        },
     )
+    store.update(_upgrade)
     outage = OutageSwitch()
-    # The school writes its own files by renaming finished ones in: no settling needed.
-    gateway = InboundGateway(folder, hub, zone=zone, settle_s=0.0)
 
     def step() -> None:
         if outage.take() is not None:
             return
         _take_outbox(store, folder, zone)
         _write_due_replies(store, folder)
-        outcomes = gateway.scan_once()
-        if outcomes:
-            store.update(lambda state: _record_outcomes(state, outcomes))
+        store.update(lambda state: _note_handled(state, folder))
 
     async def post_absences(request: Request) -> Response:
         try:
@@ -157,7 +159,7 @@ def create_app(
         ]
         return {
             "received": received,
-            "sent": state["sent"],
+            "processed": state["processed"],
             "rejected_files": state["rejected_files"],
             "waiting": {
                 "inbox": sorted(p.name for p in ready_files(folder.inbox, settle_s=0)),
@@ -167,7 +169,7 @@ def create_app(
             "counts": {
                 "received": count_by_type(received),
                 "deliveries": sum(item["deliveries"] for item in received),
-                "sent": count_by_type(state["sent"]),
+                "processed": len(state["processed"]),
                 "rejected_files": len(state["rejected_files"]),
             },
         }
@@ -385,32 +387,43 @@ def _day(record: Mapping[str, object], key: str) -> str:
         return value
 
 
-# Gateway outcomes → state
+# What the gateway made of the school's files → state
 
 
-def _record_outcomes(state: State, outcomes: Sequence[FileOutcome]) -> None:
-    for outcome in outcomes:
-        state["sent"].extend(
+def _note_handled(state: State, folder: ExchangeFolder) -> None:
+    """Record the files the gateway moved to ``processed/`` or ``rejected/`` (with the rows,
+    columns and reasons of its report) since the last look."""
+    processed = set(state["processed"])
+    for path in sorted(folder.processed.glob("*.csv")):
+        if path.name not in processed:
+            state["processed"].append(path.name)
+    rejected = {entry["moved_to"] for entry in state["rejected_files"]}
+    for path in sorted(folder.rejected.glob("*.csv")):
+        if path.name in rejected or path.name.endswith(col.ERRORS_SUFFIX):
+            continue
+        report = path.with_name(path.name + col.ERRORS_SUFFIX)
+        rows = csvfile.parse(report.read_bytes(), col.REPORT_COLUMNS) if report.exists() else []
+        state["rejected_files"].append(
             {
-                "file": outcome.file,
-                "row": sent.row,
-                "message_id": sent.message_id,
-                "message_type": sent.message_type,
-                "duplicate": sent.duplicate,
+                "file": path.name,
+                "moved_to": path.name,
+                "errors": [
+                    {
+                        "row": int(row.values[col.REPORT_COLUMNS[0]]),
+                        "column": row.values[col.REPORT_COLUMNS[1]],
+                        "reason": row.values[col.REPORT_COLUMNS[2]],
+                    }
+                    for row in rows
+                ],
             }
-            for sent in outcome.sent
         )
-        if outcome.status == "rejected":
-            state["rejected_files"].append(
-                {
-                    "file": outcome.file,
-                    "moved_to": None if outcome.moved_to is None else outcome.moved_to.name,
-                    "errors": [
-                        {"row": e.row, "column": e.column, "reason": e.reason}
-                        for e in outcome.errors
-                    ],
-                }
-            )
+
+
+def _upgrade(state: State) -> None:
+    """A state file from before the gateway listed the messages it sent itself; the
+    gateway's folders now say what became of each file."""
+    state.pop("sent", None)
+    state.setdefault("processed", [])
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -429,15 +442,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ValueError:
         extra.error(f"--utc-offset: expected ±HH:MM, got {options.utc_offset!r}")
     assert offset is not None
-    run_simulator(
-        rest,
-        description=__doc__.splitlines()[0],
-        create_app=functools.partial(
-            create_app,
-            folder=ExchangeFolder.of(options.exchange_root.resolve(), options.school),
-            zone=timezone(offset),
-        ),
-    )
+    shared = parse_options(rest, description=__doc__.splitlines()[0], gateway=False)
+    folder = ExchangeFolder.of(options.exchange_root.resolve(), options.school)
+    serve(create_app(shared.state_dir, folder=folder, zone=timezone(offset)), shared)
 
 
 if __name__ == "__main__":

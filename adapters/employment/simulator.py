@@ -2,8 +2,9 @@
 
 ``POST /api/v1/hub/records`` takes the centre's native record (what ``EmploymentTransport``
 sends) once per ``X-Hub-Message-Id`` (a repeat answers the same record number). What it does
-on its own, each reply queued in the same state write and sent through the hub client until
-the hub has it (CorrelationId = the MessageId it answers, CaseRef kept):
+on its own, each reply queued in the same state write and posted as the centre's native record
+(``POST /records``) to the centre's gateway until it has it (CorrelationId = the MessageId it
+answers, CaseRef kept):
 
 - ``assigned_actions`` (a SupportPlan's lines or an ActionAssignment): each new action is
   registered and answered ``принято к исполнению`` (accepted); then every ``step_s`` seconds
@@ -14,12 +15,13 @@ the hub has it (CorrelationId = the MessageId it answers, CaseRef kept):
 - ``closure_notice``: the case's open actions stop.
 
 Its own commands: ``POST /referrals`` (a job seeker's family in hardship → FamilyReferral,
-MessageId = uuid5 of the referral number), ``POST /cases/{case_ref}/report`` (a
+its idempotency key derived from the referral number), ``POST /cases/{case_ref}/report`` (a
 PeriodicReport of its actions on the case). Both answer 202 with the queued message's fate.
 ``GET /state``, ``POST /control/outage``, ``POST /control/advance`` as the other simulators.
 
 Run: ``python -m adapters.employment.simulator --port 8106 --state-dir var/employment
---hub-url http://127.0.0.1:8000 --credentials var/pki/partners/employment``.
+--gateway http://127.0.0.1:8206`` (``hub gateway run employment … --system
+http://127.0.0.1:8106``).
 """
 
 from __future__ import annotations
@@ -39,10 +41,10 @@ from starlette.routing import Route
 
 from adapters.employment.translate import to_canonical
 from adapters.employment.transport import RECORDS_PATH
-from adapters.hub_client import HubClient
 from adapters.simulation import (
     REPLY_INTERVAL_S,
     BackgroundLoop,
+    GatewayClient,
     OutageSwitch,
     ReplyOutbox,
     State,
@@ -80,12 +82,18 @@ _NEXT: Final = {
 }
 
 
-def create_app(state_dir: Path, hub: HubClient, *, step_s: float = ACTION_STEP_S) -> Starlette:
+#: The gateway's native route for the centre's records (``adapters.gateway.employment``).
+GATEWAY_PATH: Final = "/records"
+
+
+def create_app(
+    state_dir: Path, gateway: GatewayClient, *, step_s: float = ACTION_STEP_S
+) -> Starlette:
     """The centre's web app; its reply and action loops run while the app serves."""
     store = StateStore(
         state_dir / "state.json", {"inbox": {}, "actions": {}, "referrals": {}, "next_number": 1}
     )
-    outbox = ReplyOutbox(store, hub)
+    outbox = ReplyOutbox(store, gateway)
     outage = OutageSwitch()
 
     def receive(
@@ -100,19 +108,19 @@ def create_app(state_dir: Path, hub: HubClient, *, step_s: float = ACTION_STEP_S
             number = str(record["referral_number"])
         except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError):
             return JSONResponse({"field": "referral_number", "reason": "missing or not JSON"}, 422)
-        message_id = str(uuid.uuid5(_NAMESPACE, f"referral:{number}"))
+        key = str(uuid.uuid5(_NAMESPACE, f"referral:{number}"))
         try:
-            store.update(lambda state: _queue_referral(state, record, number, message_id))
+            store.update(lambda state: _queue_referral(state, record, number, key))
         except TranslationError as exc:
             return JSONResponse({"field": exc.field, "reason": exc.reason}, 422)
-        return JSONResponse((await send_now(store, outbox, [message_id]))[0], 202)
+        return JSONResponse((await send_now(store, outbox, [key]))[0], 202)
 
     async def report(request: Request) -> Response:
         case_ref = request.path_params["case_ref"]
-        message_id = store.update(lambda state: _queue_report(state, case_ref))
-        if message_id is None:
+        key = store.update(lambda state: _queue_report(state, case_ref))
+        if key is None:
             return JSONResponse({"detail": f"no actions of the centre on case {case_ref}"}, 404)
-        return JSONResponse((await send_now(store, outbox, [message_id]))[0], 202)
+        return JSONResponse((await send_now(store, outbox, [key]))[0], 202)
 
     def advance(min_age_s: float) -> int:
         return store.update(lambda state: _advance(state, datetime.now(UTC), min_age_s))
@@ -235,12 +243,11 @@ def _queue_status(state: State, action_id: str, note: str, now: datetime) -> Non
         if action["status"] == "исполнено"
         else None,
     }
-    message_id = str(uuid.uuid5(_NAMESPACE, f"status:{action_id}:{action['status']}"))
-    ReplyOutbox.add(
+    _queue(
         state,
-        to_canonical(
-            {k: v for k, v in record.items() if v is not None}, message_id=message_id, now=now
-        ),
+        {k: v for k, v in record.items() if v is not None},
+        str(uuid.uuid5(_NAMESPACE, f"status:{action_id}:{action['status']}")),
+        now,
     )
 
 
@@ -286,23 +293,24 @@ def _answer(state: State, message_id: str, record: dict[str, Any], now: datetime
         "centre": CENTRE,
         "answer": answer,
     }
-    ReplyOutbox.add(
+    _queue(
         state,
-        to_canonical(
-            {k: v for k, v in reply.items() if v is not None},
-            message_id=str(uuid.uuid5(_NAMESPACE, f"answer:{message_id}")),
-            now=now,
-        ),
+        {k: v for k, v in reply.items() if v is not None},
+        str(uuid.uuid5(_NAMESPACE, f"answer:{message_id}")),
+        now,
     )
 
 
-def _queue_referral(state: State, record: dict[str, Any], number: str, message_id: str) -> None:
-    envelope = to_canonical(
-        {**record, "kind": "referral"}, message_id=message_id, now=datetime.now(UTC)
+def _queue(state: State, record: dict[str, Any], key: str, now: datetime) -> None:
+    ReplyOutbox.add_record(
+        state, key=key, path=GATEWAY_PATH, record=record, translate=to_canonical, now=now
     )
+
+
+def _queue_referral(state: State, record: dict[str, Any], number: str, key: str) -> None:
     if number not in state["referrals"]:
-        state["referrals"][number] = {"message_id": message_id, "applicant": record["applicant"]}
-        ReplyOutbox.add(state, envelope)
+        state["referrals"][number] = {"key": key, "applicant": record["applicant"]}
+        _queue(state, {**record, "kind": "referral"}, key, datetime.now(UTC))
 
 
 def _queue_report(state: State, case_ref: str) -> str | None:
@@ -329,9 +337,9 @@ def _queue_report(state: State, case_ref: str) -> str | None:
         ],
         "summary": "Мероприятия плана в части содействия занятости выполняются в срок",
     }
-    message_id = str(uuid.uuid4())
-    ReplyOutbox.add(state, to_canonical(record, message_id=message_id, now=now))
-    return message_id
+    key = str(uuid.uuid4())
+    _queue(state, record, key, now)
+    return key
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -5,8 +5,9 @@
 validated with the R4B models; anything invalid is answered with an OperationOutcome (400
 unreadable, 422 invalid, 503 during an outage). A resource is stored once per
 ``X-Hub-Message-Id``: a repeat answers the same ``<type>/<id>`` and changes nothing. What
-the system does on its own, each reply queued in the same state write and sent through the
-hub client until the hub has it (CorrelationId = the MessageId it answers, CaseRef kept):
+the system does on its own, each reply queued in the same state write and posted as a FHIR
+resource (``POST /Task``, ``/Communication``) to the centre's gateway until it has it
+(CorrelationId = the MessageId it answers, CaseRef kept):
 
 - a ``requested`` Task (an ActionAssignment, or a SupportPlan's Task for health): the action
   is registered and answered with the Task ``accepted``; after ``step_s`` seconds (or on
@@ -16,12 +17,14 @@ hub client until the hub has it (CorrelationId = the MessageId it answers, CaseR
 - a CaseClosure notice: the case's open actions stop.
 
 ``POST /referrals`` is the doctor's desk: a ServiceRequest (FHIR JSON) becomes a
-FamilyReferral (MessageId = uuid5 of its identifier, so registering it again is a
-duplicate), queued and sent at once; 202 with its fate, or 422 with an OperationOutcome.
+FamilyReferral (the gateway derives its MessageId from its identifier, so registering it
+again is a duplicate), queued and posted to the gateway at once; 202 with its fate, or 422
+with an OperationOutcome.
 ``GET /state``, ``POST /control/outage`` and ``POST /control/advance`` as the other simulators.
 
 Run: ``python -m adapters.health.simulator --port 8104 --state-dir var/health
---hub-url http://127.0.0.1:8000 --credentials var/pki/partners/health``.
+--gateway http://127.0.0.1:8204`` (``hub gateway run health … --system
+http://127.0.0.1:8104``).
 
 State (``state.json``)::
 
@@ -29,7 +32,7 @@ State (``state.json``)::
                               "case_ref", "delivery_id", "received_at", "deliveries", "resource"}},
      "actions": {<action_id>: {"case_ref", "plan_id", "measure", "message_id", "priority",
                                "status", "changed_at", "closed"}},
-     "referrals": {<referral_id>: {"message_id", "registered_at"}},
+     "referrals": {<referral_id>: {"key", "registered_at"}},
      "next_id": 1, "outbox": [<ReplyOutbox entries>]}
 """
 
@@ -43,6 +46,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -61,11 +65,12 @@ from adapters.health.fhir import (
     operation_outcome,
     validated,
 )
-from adapters.health.translate import message_id_for, to_canonical
-from adapters.hub_client import HubClient
+from adapters.health.translate import to_canonical
 from adapters.simulation import (
     REPLY_INTERVAL_S,
     BackgroundLoop,
+    GatewayAnswer,
+    GatewayClient,
     OutageSwitch,
     ReplyOutbox,
     State,
@@ -79,7 +84,7 @@ from adapters.simulation import (
 from schemas import TranslationError
 from schemas import canonical as c
 
-__all__ = ["ACTION_STEP_S", "CENTRE", "DOCTOR", "create_app", "main"]
+__all__ = ["ACTION_STEP_S", "CENTRE", "DOCTOR", "create_app", "fhir_answer", "main"]
 
 CENTRE: Final = c.Organisation(
     name="ГБУЗ «Камчатский краевой перинатальный центр»",
@@ -114,12 +119,14 @@ def _outcome(
     )
 
 
-def create_app(state_dir: Path, hub: HubClient, *, step_s: float = ACTION_STEP_S) -> Starlette:
+def create_app(
+    state_dir: Path, gateway: GatewayClient, *, step_s: float = ACTION_STEP_S
+) -> Starlette:
     """The centre's web app; its reply and action loops run while the app serves."""
     store = StateStore(
         state_dir / "state.json", {"inbox": {}, "actions": {}, "referrals": {}, "next_id": 1}
     )
-    outbox = ReplyOutbox(store, hub)
+    outbox = ReplyOutbox(store, gateway, fhir_answer)
     outage = OutageSwitch()
 
     async def create(request: Request) -> Response:
@@ -154,10 +161,10 @@ def create_app(state_dir: Path, hub: HubClient, *, step_s: float = ACTION_STEP_S
         try:
             validated(resource, ("ServiceRequest",))
             referral_id = Element(resource, "ServiceRequest").first("identifier").text("value")
-            message_id = store.update(lambda state: _queue_referral(state, resource, referral_id))
+            key = store.update(lambda state: _queue_referral(state, resource, referral_id))
         except TranslationError as exc:
             return _outcome(422, exc.field, exc.reason)
-        return JSONResponse((await send_now(store, outbox, [message_id]))[0], 202)
+        return JSONResponse((await send_now(store, outbox, [key]))[0], 202)
 
     def advance(min_age_s: float) -> int:
         return store.update(lambda state: _advance(state, datetime.now(UTC), min_age_s))
@@ -378,8 +385,7 @@ def _queue_status(state: State, action_id: str, note: str, now: datetime) -> Non
                 "valueString": f"Медицинское заключение по мероприятию {action_id}",
             }
         ]
-    message_id = str(uuid.uuid5(_NAMESPACE, f"status:{action_id}:{action['status']}"))
-    ReplyOutbox.add(state, to_canonical(task, message_id=message_id, now=now))
+    _queue(state, task, str(uuid.uuid5(_NAMESPACE, f"status:{action_id}:{action['status']}")), now)
 
 
 def _advance(state: State, now: datetime, min_age_s: float) -> int:
@@ -424,27 +430,48 @@ def _answer(
         "sender": sender,
         "payload": [{"contentString": _ANSWER}],
     }
-    ReplyOutbox.add(
+    _queue(state, communication, str(uuid.uuid5(_NAMESPACE, f"answer:{message_id}")), now)
+
+
+def _queue(state: State, resource: dict[str, Any], key: str, now: datetime) -> None:
+    """Queue a resource for ``POST /<resourceType>`` at the gateway."""
+    ReplyOutbox.add_record(
         state,
-        to_canonical(
-            communication,
-            message_id=str(uuid.uuid5(_NAMESPACE, f"answer:{message_id}")),
-            now=now,
-        ),
+        key=key,
+        path=f"/{resource['resourceType']}",
+        record=resource,
+        translate=to_canonical,
+        now=now,
     )
 
 
 def _queue_referral(state: State, resource: dict[str, Any], referral_id: str) -> str:
-    """Translate and queue a doctor's referral once; return its MessageId."""
-    message_id = message_id_for(referral_id)
-    envelope = to_canonical(resource, message_id=message_id, now=datetime.now(UTC))
+    """Queue a doctor's referral once; return its key (the gateway derives the MessageId
+    from the referral's identifier)."""
+    key = str(uuid.uuid5(_NAMESPACE, f"referral:{referral_id}"))
     if referral_id not in state["referrals"]:
         state["referrals"][referral_id] = {
-            "message_id": message_id,
+            "key": key,
             "registered_at": datetime.now(UTC).isoformat(),
         }
-        ReplyOutbox.add(state, envelope)
-    return message_id
+        _queue(state, resource, key, datetime.now(UTC))
+    return key
+
+
+def fhir_answer(response: httpx.Response) -> GatewayAnswer:
+    """The gateway's OperationOutcome (``adapters.gateway.health``): 201 taken by the hub,
+    202 queued in the gateway, 422 refused with the hub's code, anything else: retry."""
+    try:
+        issue = response.json()["issue"][0]
+        code = str(issue["details"]["coding"][0]["code"])
+        facts = json.loads(issue["details"].get("text", "{}"))
+    except (ValueError, KeyError, IndexError, TypeError):
+        return GatewayAnswer("retry", code=f"http.{response.status_code}")
+    if response.status_code in (201, 202):
+        return GatewayAnswer("taken", str(facts.get("message_id")), body=facts)
+    if response.status_code == 422:
+        return GatewayAnswer("refused", code=code, body=facts)
+    return GatewayAnswer("retry", code=code)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -6,8 +6,9 @@ the project's safe parser and validated against ``signal.xsd`` (a signal also ag
 commission's remit: a family without a minor) — either failing is a ``soap:Client`` fault —
 de-duplicated by ``HubMessageId`` (a repeat answers the same RegistrationNumber with
 Duplicate=true) and registered. A signal's registration is queued, in the same state write,
-as a ReferralReceipt for the hub. ``POST /control/outage`` makes the next N calls answer a
-``soap:Server`` fault.
+for the commission's gateway (``SubmitRegistration`` to its SOAP service, which makes it a
+ReferralReceipt for the hub); decisions go the same way (``SubmitDecision``).
+``POST /control/outage`` makes the next N calls answer a ``soap:Server`` fault.
 
 Decisions (CaseDecision, decision body ``kdn``): automatically, once the commission has
 filed both a survey act and a given consent for a case, it decides at its next meeting —
@@ -16,11 +17,12 @@ dangerous position (СОП) with the survey's curator; otherwise it is not recog
 (a ТЖС family is the council's). ``POST /cases/{case_ref}/decision`` decides on command,
 the JSON body overriding any field of the resolution record (``documents``), e.g.
 ``{"Resolution": "признать семью находящейся в социально опасном положении"}``; it answers
-202 ``{"case_ref", "record", "messages": [{"message_id", "message_type", "status",
+202 ``{"case_ref", "record", "messages": [{"key", "message_id", "message_type", "status",
 "error"}]}``.
 
 Run: ``python -m adapters.kdn.simulator --port 8102 --state-dir var/kdn
---hub-url http://127.0.0.1:8000 --credentials var/pki/partners/kdn``.
+--gateway http://127.0.0.1:8202`` (``hub gateway run kdn … --system
+http://127.0.0.1:8102/soap``).
 
 State (``state.json``)::
 
@@ -30,7 +32,7 @@ State (``state.json``)::
      "documents": {<HubMessageId>: {"registration_number", "registered_at", "calls",
                                     "document_type", "case_ref", "source_agency",
                                     "document_number", "summary", "risk_level"}},
-     "cases": {<case_ref>: {"survey", "consent", "decisions": [<MessageId>]}},
+     "cases": {<case_ref>: {"survey", "consent", "decisions": [<reply key>]}},
      "next_number": 1, "outbox": [<ReplyOutbox entries>]}
 """
 
@@ -43,7 +45,9 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
+import httpx
 from lxml import etree
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -51,13 +55,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 import schemas
-from adapters.hub_client import HubClient
 from adapters.kdn.documents import DOCUMENT_TYPES, RESOLUTIONS, decision_to_canonical
 from adapters.kdn.soap import SIGNAL_NS, SOAP_ENV_NS, XML_MEDIA_TYPE, fault, soap_envelope
 from adapters.kdn.translate import to_canonical
 from adapters.simulation import (
     REPLY_INTERVAL_S,
     BackgroundLoop,
+    GatewayAnswer,
+    GatewayClient,
     OutageSwitch,
     ReplyOutbox,
     State,
@@ -70,7 +75,18 @@ from adapters.simulation import (
 )
 from schemas import TranslationError
 
-__all__ = ["SIGNAL_NS", "SOAP_ENV_NS", "create_app", "main", "signal_schema"]
+__all__ = [
+    "GATEWAY_PATH",
+    "SIGNAL_NS",
+    "SOAP_ENV_NS",
+    "create_app",
+    "main",
+    "signal_schema",
+    "soap_answer",
+]
+
+#: The commission's SOAP service at its gateway (``adapters.gateway.kdn``).
+GATEWAY_PATH = "/soap"
 
 COMMISSION = "КДН и ЗП администрации Елизовского муниципального района"
 SECRETARY = {
@@ -100,13 +116,13 @@ def signal_schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.fromstring(_resource("signal.xsd")))
 
 
-def create_app(state_dir: Path, hub: HubClient) -> Starlette:
+def create_app(state_dir: Path, gateway: GatewayClient) -> Starlette:
     """The commission's SOAP service; its reply loop runs while the app serves."""
     store = StateStore(
         state_dir / "state.json", {"register": {}, "documents": {}, "cases": {}, "next_number": 1}
     )
     store.update(_upgrade)
-    outbox = ReplyOutbox(store, hub)
+    outbox = ReplyOutbox(store, gateway, soap_answer)
     outage = OutageSwitch()
 
     async def describe(request: Request) -> Response:
@@ -158,10 +174,10 @@ def create_app(state_dir: Path, hub: HubClient) -> Starlette:
         if not isinstance(overrides, dict):
             return JSONResponse({"field": "body", "reason": "not an object"}, 422)
         try:
-            record, message_id = store.update(lambda state: _decide(state, case_ref, overrides))
+            record, key = store.update(lambda state: _decide(state, case_ref, overrides))
         except TranslationError as exc:
             return JSONResponse({"field": exc.field, "reason": exc.reason}, 422)
-        messages = await send_now(store, outbox, [message_id])
+        messages = await send_now(store, outbox, [key])
         return JSONResponse({"case_ref": case_ref, "record": record, "messages": messages}, 202)
 
     def state_view() -> object:
@@ -255,14 +271,7 @@ def _register(state: State, signal: etree._Element) -> State:
         "Secretary": SECRETARY,
         "Note": "Сообщение зарегистрировано, рассмотрение на ближайшем заседании комиссии",
     }
-    ReplyOutbox.add(
-        state,
-        to_canonical(
-            {k: v for k, v in registration.items() if v is not None},
-            message_id=str(uuid.uuid4()),
-            now=now,
-        ),
-    )
+    _queue(state, "Registration", {k: v for k, v in registration.items() if v is not None}, now)
     return dict(entry)
 
 
@@ -319,7 +328,7 @@ def _file(state: State, document: etree._Element) -> State:
 
 
 def _decide(state: State, case_ref: str, overrides: dict[str, object]) -> tuple[State, str]:
-    """Queue the commission's resolution on ``case_ref``; return it and its MessageId.
+    """Queue the commission's resolution on ``case_ref``; return it and its reply key.
 
     Raises:
         TranslationError: an override the translation refuses (nothing is queued).
@@ -345,10 +354,68 @@ def _decide(state: State, case_ref: str, overrides: dict[str, object]) -> tuple[
         **overrides,
     }
     record = {k: v for k, v in record.items() if v is not None}
-    message_id = str(uuid.uuid4())
-    ReplyOutbox.add(state, decision_to_canonical(record, message_id=message_id, now=now))
-    case["decisions"].append(message_id)
-    return record, message_id
+    key = _queue(state, "Decision", record, now)
+    case["decisions"].append(key)
+    return record, key
+
+
+#: The gateway's operations: the record's element → the translation it checks against.
+_OPERATIONS = {"Registration": to_canonical, "Decision": decision_to_canonical}
+
+
+def _queue(state: State, operation: str, record: dict[str, Any], now: datetime) -> str:
+    """Queue ``record`` as a SOAP call to the gateway's ``operation``; return its key.
+
+    Raises:
+        TranslationError: the record does not translate (nothing is queued).
+    """
+    key = str(uuid.uuid4())
+    envelope = _OPERATIONS[operation](record, message_id=key, now=now)
+    element = etree.Element(f"{{{SIGNAL_NS}}}{operation}", nsmap={"k": SIGNAL_NS})
+    _fill(element, record)
+    ReplyOutbox.add(
+        state,
+        key=key,
+        message_type=schemas.read_header(envelope).message_type,
+        path=GATEWAY_PATH,
+        body=etree.tostring(soap_envelope(element), encoding="unicode"),
+        content_type=XML_MEDIA_TYPE,
+    )
+    return key
+
+
+def _fill(element: etree._Element, record: dict[str, Any]) -> None:
+    """The record's fields as child elements, as the gateway's WSDL has them: nested records
+    nested, flags ``true``/``false``."""
+    for name, value in record.items():
+        child = etree.SubElement(element, f"{{{SIGNAL_NS}}}{name}")
+        if isinstance(value, dict):
+            _fill(child, value)
+        elif isinstance(value, bool):
+            child.text = "true" if value else "false"
+        else:
+            child.text = str(value)
+
+
+def soap_answer(response: httpx.Response) -> GatewayAnswer:
+    """The gateway's SOAP answer (``adapters.gateway.kdn``): ``SubmitAck`` taken (sent, or
+    queued in the gateway), a ``soap:Client`` fault refused with the hub's code in its
+    ``faultstring``; anything else (``soap:Server``, not SOAP): retry."""
+    try:
+        soap = schemas.parse_xml(response.content)
+    except schemas.SchemaError:
+        return GatewayAnswer("retry", code=f"http.{response.status_code}")
+    ack = soap.find(f"{{{SOAP_ENV_NS}}}Body/{{{SIGNAL_NS}}}SubmitAck")
+    if ack is not None:
+        message_id = ack.findtext(f"{{{SIGNAL_NS}}}MessageId")
+        return GatewayAnswer("taken", message_id)
+    fault_element = soap.find(f"{{{SOAP_ENV_NS}}}Body/{{{SOAP_ENV_NS}}}Fault")
+    if fault_element is None:
+        return GatewayAnswer("retry", code=f"http.{response.status_code}")
+    code = fault_element.findtext("faultstring")
+    if fault_element.findtext("faultcode") == "soap:Client":
+        return GatewayAnswer("refused", code=code)
+    return GatewayAnswer("retry", code=code)
 
 
 def _ack(registration_number: str, *, duplicate: bool, tag: str = "SignalAck") -> Response:

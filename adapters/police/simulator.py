@@ -1,33 +1,35 @@
-"""A simulated police system (ПДН / дежурная часть): registers signals, pulls its hub inbox.
+"""A simulated police system (ПДН / дежурная часть): registers signals, pulls its notifications.
 
-``POST /referrals`` takes a native signal record as an officer registers it, translates it
-(MessageId = uuid5 of the КУСП number, so re-registering the same record is a duplicate at
-the hub), signs and sends it, and answers with the hub's receipt. A background loop polls
-the hub inbox every ``POLL_INTERVAL_S``, stores each verified message once per MessageId as
-a notification, and acks it. ``POST /control/outage`` skips the next N polls (the police
-system "offline"), so messages wait in the hub.
+It talks only to the unit's gateway (``hub gateway run police``), in JSON records.
+``POST /referrals`` takes a native signal record as an officer registers it and hands it to
+the gateway's ``POST /referrals`` (which derives the MessageId from the КУСП number, so
+re-registering the same record is a duplicate at the hub), answering with the hub's receipt
+as the gateway reports it. A background loop lists the gateway's ``GET /notifications``
+every ``POLL_INTERVAL_S`` (what waits in the unit's hub inbox, verified and translated by the
+gateway), stores each once per MessageId and acks it there. ``POST /control/outage`` skips
+the next N polls (the police system "offline"), so messages wait in the hub.
 
 Automatically: an InformationRequest is answered, in the same state write that stores it,
-with an InformationResponse (CorrelationId = the request's MessageId, CaseRef kept; MessageId
-derived from the request's, so a redelivered request is answered once). Its conduct
-information comes from the unit's own records: if the unit itself signalled the family (a
-receipt on the same case answers one of its КУСП records), "состоит на профилактическом
-учёте"; otherwise "на учёте в ПДН не состоит". Replies wait in the state's outbox and go
-out through the hub client until the hub has them.
+with the unit's answer record (``POST /answers`` at the gateway, which derives its MessageId
+from the request's, so a redelivered request is answered once). Its conduct information
+comes from the unit's own records: if the unit itself signalled the family (a receipt on
+the same case answers one of its КУСП records), "состоит на профилактическом учёте";
+otherwise "на учёте в ПДН не состоит". Replies wait in the state's outbox until the gateway
+has them.
 
 Run: ``python -m adapters.police.simulator --port 8103 --state-dir var/police
---hub-url http://127.0.0.1:8000 --credentials var/pki/partners/police``.
+--gateway http://127.0.0.1:8203`` (``hub gateway run police …``).
 
 State (``state.json``)::
 
     {"sent": {<kusp_number>: {"message_id", "hub_id", "duplicate", "sent_at", "deliveries"}},
      "received": {<message_id>: {"delivery_ids", "received_at", "notification"}},
-     "rejected": {<delivery_id>: {"message_id", "problem"}},
      "outbox": [<ReplyOutbox entries>]}
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -40,75 +42,82 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from adapters.hub_client import HubClient, HubRefused, HubUnreachable, InboxItem
-from adapters.police.translate import (
-    answer_id_for,
-    answer_to_canonical,
-    from_canonical,
-    message_id_for,
-    to_canonical,
-)
-from adapters.police.transport import POLL_INTERVAL_S, InboxPuller
+from adapters.police.translate import answer_to_canonical
 from adapters.simulation import (
     REPLY_INTERVAL_S,
     BackgroundLoop,
+    GatewayClient,
+    GatewayUnreachable,
     OutageSwitch,
     ReplyOutbox,
     State,
     StateStore,
     control_routes,
     count_by_type,
+    json_answer,
     lifespan_of,
     run_simulator,
 )
-from schemas import TranslationError
 
 __all__ = ["create_app", "main"]
 
+#: How often the police system asks its gateway for new notifications, in seconds.
+POLL_INTERVAL_S: Final = 0.3
+#: How many notifications one poll lists.
+POLL_BATCH: Final = 20
 
-def create_app(state_dir: Path, hub: HubClient) -> Starlette:
-    """The police system's web app; its inbox loop runs while the app serves."""
-    store = StateStore(state_dir / "state.json", {"sent": {}, "received": {}, "rejected": {}})
-    outbox = ReplyOutbox(store, hub)
+
+def create_app(state_dir: Path, gateway: GatewayClient) -> Starlette:
+    """The police system's web app; its notification loop runs while the app serves."""
+    store = StateStore(state_dir / "state.json", {"sent": {}, "received": {}})
+    outbox = ReplyOutbox(store, gateway)
     outage = OutageSwitch()
 
     async def register_referral(request: Request) -> Response:
+        raw = await request.body()
         try:
-            record = json.loads(await request.body())
-            kusp_number = record["kusp_number"]
-            envelope = to_canonical(
-                record, message_id=message_id_for(str(kusp_number)), now=datetime.now(UTC)
-            )
+            kusp_number = json.loads(raw)["kusp_number"]
         except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError):
             return JSONResponse({"field": "kusp_number", "reason": "missing or not JSON"}, 422)
-        except TranslationError as exc:
-            return JSONResponse({"field": exc.field, "reason": exc.reason}, 422)
         try:
-            receipt = await run_in_threadpool(hub.send, envelope)
-        except HubRefused as exc:
-            return JSONResponse({"code": exc.code, "status": exc.status, "detail": exc.detail}, 422)
-        except HubUnreachable as exc:
+            response = await run_in_threadpool(
+                gateway.request,
+                "POST",
+                "/referrals",
+                content=raw,
+                headers={"Content-Type": "application/json"},
+            )
+        except GatewayUnreachable as exc:
             return JSONResponse({"detail": str(exc)}, 503)
+        answer = json_answer(response)
+        body = dict(answer.body or {})
+        if answer.outcome == "refused":
+            return JSONResponse(body, 422)
+        if answer.outcome == "retry":
+            return JSONResponse(body or {"detail": response.text}, 503)
+        recipients = body.get("recipients")
         sent = {
-            "message_id": receipt.message_id,
-            "hub_id": receipt.hub_id,
-            "duplicate": receipt.duplicate,
+            "message_id": answer.message_id,
+            "hub_id": body.get("hub_id"),
+            "duplicate": bool(body.get("duplicate")),
+            "status": body.get("status"),
             "sent_at": datetime.now(UTC).isoformat(),
             "deliveries": [
-                {"recipient": d.recipient, "status": d.status} for d in receipt.deliveries
+                {"recipient": recipient, "status": "accepted"}
+                for recipient in (recipients if isinstance(recipients, list) else [])
             ],
         }
         store.update(lambda state: state["sent"].__setitem__(str(kusp_number), sent))
         return JSONResponse(sent, 202)
 
-    def receive(item: InboxItem) -> None:
-        store.update(lambda state: _store_notification(state, item))
-
-    puller = InboxPuller(hub, receive)
-
     def poll() -> None:
-        if outage.take() is None:
-            puller.pull_once()
+        if outage.take() is not None:
+            return
+        listing = gateway.request("GET", "/notifications", params={"limit": str(POLL_BATCH)})
+        listing.raise_for_status()
+        for item in listing.json()["notifications"]:
+            store.update(functools.partial(_store_notification, item=item))
+            gateway.request("POST", f"/notifications/{item['delivery_id']}/ack").raise_for_status()
 
     def state_view() -> object:
         state = store.read()
@@ -133,17 +142,14 @@ def create_app(state_dir: Path, hub: HubClient) -> Starlette:
             }
             for message_id, entry in state["received"].items()
         ]
-        rejected = [{"delivery_id": int(k), **v} for k, v in state["rejected"].items()]
         replies = ReplyOutbox.summary(state)
         return {
             "sent": sent,
             "received": received,
-            "rejected": rejected,
             "replies": replies,
             "counts": {
                 "sent": len(sent),
                 "received": count_by_type(received),
-                "rejected": len(rejected),
                 "replies": count_by_type(replies["sent"]),
                 "pending": len(replies["pending"]),
             },
@@ -163,35 +169,21 @@ def create_app(state_dir: Path, hub: HubClient) -> Starlette:
     )
 
 
-def _store_notification(state: State, item: InboxItem) -> None:
-    """Keep one notification per MessageId; record what could not be verified or read."""
-    if item.envelope is None:
-        problem = item.problem
-    else:
-        try:
-            notification = from_canonical(item.envelope)
-        except TranslationError as exc:
-            problem = f"unreadable: {exc.field}: {exc.reason}"
-        else:
-            hub = notification["hub"]
-            # The MessageId of the verified envelope, not of the inbox listing, is the key.
-            message_id = hub["message_id"] if isinstance(hub, dict) else item.message_id
-            if (
-                message_id not in state["received"]
-                and notification["kind"] == "information_request"
-            ):
-                _answer(state, notification)
-            entry = state["received"].setdefault(
-                message_id,
-                {
-                    "delivery_ids": [],
-                    "received_at": datetime.now(UTC).isoformat(),
-                    "notification": notification,
-                },
-            )
-            entry["delivery_ids"].append(item.delivery_id)
-            return
-    state["rejected"][str(item.delivery_id)] = {"message_id": item.message_id, "problem": problem}
+def _store_notification(state: State, *, item: dict[str, Any]) -> None:
+    """Keep one notification per MessageId (a listing after a lost ack repeats it)."""
+    notification = item["record"]
+    message_id = notification["hub"]["message_id"]
+    if message_id not in state["received"] and notification["kind"] == "information_request":
+        _answer(state, notification)
+    entry = state["received"].setdefault(
+        message_id,
+        {
+            "delivery_ids": [],
+            "received_at": datetime.now(UTC).isoformat(),
+            "notification": notification,
+        },
+    )
+    entry["delivery_ids"].append(item["delivery_id"])
 
 
 UNIT: Final = {
@@ -230,13 +222,14 @@ def _answer(state: State, request: dict[str, Any]) -> None:
         "conduct": conduct,
         "note": f"Сведения по состоянию на {now.date():%d.%m.%Y}",
     }
-    ReplyOutbox.add(
+    ReplyOutbox.add_record(
         state,
-        answer_to_canonical(
-            {k: v for k, v in record.items() if v is not None},
-            message_id=answer_id_for(hub["message_id"]),
-            now=now,
-        ),
+        # The gateway derives the answer's MessageId from the request's.
+        key=f"answer:{hub['message_id']}",
+        path="/answers",
+        record={k: v for k, v in record.items() if v is not None},
+        translate=answer_to_canonical,
+        now=now,
     )
 
 

@@ -9,11 +9,12 @@ Automatically: a new referral opens a case (CaseRef ``KAM-<year>-<000123>``, unl
 referral already names a case the centre knows) and, in the same state write, queues a
 ReferralReceipt (outcome registered, curator; the CaseRef in its envelope) and an
 ActionStatusUpdate (home survey accepted). A CaseDecision or CaseClosure from the commission
-updates the case. A background loop sends queued replies through the hub client until the
-hub has them, across restarts.
+updates the case. A background loop posts queued replies, as the centre's native events
+(``POST /events`` with an ``Idempotency-Key``), to the centre's gateway until it has them,
+across restarts; the gateway signs and sends them to the hub.
 
 On command (the demo, the curator), each building the centre's native event (defaults from
-the case, overridden by the JSON body's fields) → translate → queue → send now::
+the case, overridden by the JSON body's fields) → queue → post to the gateway now::
 
     POST /cases/{case_ref}/survey               SurveyAct
     POST /cases/{case_ref}/consent              ConsentRecord (given, unless the body says)
@@ -28,12 +29,13 @@ the case, overridden by the JSON body's fields) → translate → queue → send
     POST /cases/{case_ref}/information-request  InformationRequest ({"agency": "police"})
     POST /cases/{case_ref}/closure              CaseClosure ({"reason": "goals_achieved"})
 
-Each answers 202 ``{"case_ref", "event", "messages": [{"message_id", "message_type",
+Each answers 202 ``{"case_ref", "event", "messages": [{"key", "message_id", "message_type",
 "status": "sent" | "pending" | "refused", "error"}]}``; 404 for an unknown case, 422
 ``{"field", "reason"}`` for a body the translation refuses.
 
 Run: ``python -m adapters.social.simulator --port 8101 --state-dir var/social
---hub-url http://127.0.0.1:8000 --credentials var/pki/partners/social``.
+--gateway http://127.0.0.1:8201`` (``hub gateway run social … --system
+http://127.0.0.1:8101``).
 
 State (``state.json``)::
 
@@ -59,10 +61,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from adapters.hub_client import HubClient
 from adapters.simulation import (
     REPLY_INTERVAL_S,
     BackgroundLoop,
+    GatewayClient,
     OutageSwitch,
     ReplyOutbox,
     State,
@@ -102,6 +104,8 @@ CURATORS: Final = (
         "phone": "+7 4152 20-11-02",
     },
 )
+#: The gateway's native route for the centre's events (``adapters.gateway.social``).
+EVENTS_PATH: Final = "/events"
 #: The region's prefix of case references.
 CASE_PREFIX: Final = "KAM"
 #: Questions the curator asks each agency by default.
@@ -118,14 +122,14 @@ _QUESTIONS: Final = {
 _Command = Callable[[dict[str, Any], State, datetime, dict[str, Any]], dict[str, Any]]
 
 
-def create_app(state_dir: Path, hub: HubClient) -> Starlette:
+def create_app(state_dir: Path, gateway: GatewayClient) -> Starlette:
     """The centre's web app; its reply loop runs while the app serves."""
     store = StateStore(
         state_dir / "state.json",
         {"inbox": {}, "cases": {}, "referrals": {}, "next_number": 1, "next_case": 1},
     )
     store.update(_upgrade)
-    outbox = ReplyOutbox(store, hub)
+    outbox = ReplyOutbox(store, gateway)
     outage = OutageSwitch()
 
     def receive(
@@ -153,8 +157,8 @@ def create_app(state_dir: Path, hub: HubClient) -> Starlette:
                 return JSONResponse({"field": exc.field, "reason": exc.reason}, 422)
             if done is None:
                 return JSONResponse({"detail": f"unknown case {case_ref}"}, 404)
-            event, message_id = done
-            messages = await send_now(store, outbox, [message_id])
+            event, key = done
+            messages = await send_now(store, outbox, [key])
             return JSONResponse({"case_ref": case_ref, "event": event, "messages": messages}, 202)
 
         return Route(f"/cases/{{case_ref}}/{name}", run, methods=["POST"])
@@ -313,12 +317,13 @@ def _queue_replies(
         "comment": "Назначено обследование условий проживания",
     }
     for record in (registered, survey):
-        envelope = to_canonical(
-            {k: v for k, v in record.items() if v is not None},
-            message_id=str(uuid.uuid4()),
-            now=now,
-        )
-        ReplyOutbox.add(state, envelope)
+        _queue(state, {k: v for k, v in record.items() if v is not None}, str(uuid.uuid4()), now)
+
+
+def _queue(state: State, event: dict[str, Any], key: str, now: datetime) -> None:
+    ReplyOutbox.add_record(
+        state, key=key, path=EVENTS_PATH, record=event, translate=to_canonical, now=now
+    )
 
 
 # Commands
@@ -327,7 +332,7 @@ def _queue_replies(
 def _command(
     state: State, case_ref: str, command: _Command, body: dict[str, Any]
 ) -> tuple[dict[str, Any], str] | None:
-    """Build, translate and queue one command's event; ``None`` for an unknown case."""
+    """Build and queue one command's event (and its key); ``None`` for an unknown case."""
     case = state["cases"].get(case_ref)
     if case is None:
         return None
@@ -338,15 +343,15 @@ def _command(
         event.pop("agency", None)
     # A command option, not a field of the centre's event.
     event.pop("started_days_ago", None)
-    message_id = str(uuid.uuid4())
-    ReplyOutbox.add(state, to_canonical(event, message_id=message_id, now=now))
+    key = str(uuid.uuid4())
+    _queue(state, event, key, now)
     if event["event"] == "plan.approved":
         case.update(plan_version=event.get("version"), plan=event)
     elif event["event"] == "case.closed":
         case.update(status="closed", closure_reason=event.get("reason"))
     elif event["event"] == "case.decided":
         case.update(category=event.get("category"), decided_by=event["decision_body"]["name"])
-    return event, message_id
+    return event, key
 
 
 def _children(case: dict[str, Any]) -> list[dict[str, Any]]:

@@ -89,6 +89,19 @@ def test_a_module_no_rule_covers_fails(tree: Path) -> None:
         ("adapters/base.py", "from hub import store", "hub.store"),
         ("queues/lanes.py", "from tooling import rig", "tooling.rig"),
         ("hub/runtime.py", "def later():\n    import tooling.bench", "tooling.bench"),
+        # The simulators speak natively to their gateways: no hub client, no signing.
+        ("adapters/social/simulator.py", "from adapters import hub_client", "adapters.hub_client"),
+        ("adapters/police/simulator.py", "import signing", "signing"),
+        (
+            "adapters/simulation.py",
+            "from adapters.hub_client import HubClient",
+            "adapters.hub_client.HubClient",
+        ),
+        (
+            "adapters/kdn/simulator.py",
+            "from adapters.gateway import intake",
+            "adapters.gateway.intake",
+        ),
     ],
 )
 def test_an_import_across_the_rule_is_caught(

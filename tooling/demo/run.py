@@ -41,7 +41,7 @@ def run_demo(settings: Settings, console: Console) -> bool:
         with console.status("Подготовка: PKI, база данных, регистрация партнёров…"):
             stack.prepare()
         console.print(f"[green]✓[/green] PKI, база и партнёры готовы ({settings.data_dir})")
-        with console.status("Запуск: Redis, узел (API и обработчик), симуляторы ПДН, КЦСОН, КДН…"):
+        with console.status("Запуск: Redis, узел (API и обработчик), шлюзы ведомств, симуляторы…"):
             stack.start()
         console.print(
             f"[green]✓[/green] узел слушает {stack.hub_url}; журналы в {stack.run_dir / 'logs'}"

@@ -1,11 +1,13 @@
 """The demo's story, step by step, against the running stack; each step says what it shows.
 
+Every message passes through the agencies' gateways: each simulator speaks its native
+format to its own gateway, which signs, sends and pulls the hub's messages into it.
 Police detect three families and refer them (one urgently); the social centre's
-system is down for the first deliveries and gets them on retry; the commission
-registers them over SOAP; the centre answers with a receipt and a status update
-that the police system pulls from its inbox. A resent and a forged message are
-refused with their codes. At the end every simulator must hold exactly what it
-should.
+system is down for the first deliveries and its gateway delivers them when the hub
+offers them again; the commission registers them over SOAP; the centre answers with a
+receipt and a status update that the police system takes from its gateway. A resent
+and a forged message are refused with their codes. At the end every simulator must
+hold exactly what it should.
 """
 
 import time
@@ -51,7 +53,7 @@ def run_scenario(stack: DemoStack, console: Console, *, stamp: str, now: datetim
             stack.url_of("social") + "/control/outage", json={"failures": 2, "status": 503}
         ).raise_for_status()
 
-        _step(console, "ПДН регистрирует три сигнала о семьях (один срочный) и отправляет в узел")
+        _step(console, "ПДН регистрирует три сигнала (один срочный); их шлёт в узел шлюз ПДН")
         records = police_records(stamp, now)
         for record in records:
             answer = http.post(stack.url_of("police") + "/referrals", json=record)

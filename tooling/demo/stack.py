@@ -1,8 +1,12 @@
-"""The demo's running system: one Redis, the hub's API and worker, the six partner simulators.
+"""The demo's running system: one Redis, the hub's API and worker, the six partner simulators,
+each behind its agency's gateway.
 
 Each part is a real process on a loopback port the stack holds for it from onboarding
 to the end (``tooling.rig.ports``), as in production; the demo owns the embedded Redis
-and hands its URL to the others. Logs go to files under
+and hands its URL to the others. Every simulated partner is registered to pull: its gateway
+(``hub gateway run``, with the partner's bundle and a spool under the systems' folder)
+signs and sends what the simulator hands it natively, and pulls the hub's messages into the
+simulator (the police simulator lists them from its gateway). Logs go to files under
 ``<data dir>/demo/logs`` so the console shows only the story.
 """
 
@@ -10,7 +14,6 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adapters.registry import get_adapter
 from hub.config import Settings
 from hub.onboarding import bundle_dir, onboard_partner
 from hub.partners import list_partners, set_partner_delivery
@@ -35,7 +38,8 @@ DEMO_SCHOOL = "school-3"
 
 
 def partner_endpoint(code: str, port: int, exchange_root: Path) -> str | None:
-    """Where the hub delivers to each demo partner (None: it pulls its inbox)."""
+    """Where each demo partner's system takes the hub's messages (None: it pulls them):
+    its gateway's ``--system``, or the hub's push endpoint when registered to push."""
     endpoints = {
         "social": f"http://127.0.0.1:{port}",
         "kdn": f"http://127.0.0.1:{port}/soap",
@@ -46,19 +50,26 @@ def partner_endpoint(code: str, port: int, exchange_root: Path) -> str | None:
     return endpoints.get(code)
 
 
-def simulator_options(code: str, exchange_root: Path) -> list[str]:
-    """Options a simulator needs beside the shared ones."""
+def simulator_options(code: str, exchange_root: Path, gateway_url: str) -> list[str]:
+    """Options a simulator needs beside the shared ones: its gateway, or for the school the
+    exchange folder it shares with its gateway."""
     if code == "education":
         return ["--exchange-root", str(exchange_root), "--school", DEMO_SCHOOL]
-    return []
+    return ["--gateway", gateway_url]
+
+
+def gateway_name(code: str) -> str:
+    """The stack's name of ``code``'s gateway process (and its port)."""
+    return f"{code}-gateway"
 
 
 @dataclass
 class DemoStack:
     """Start with ``start()``; as a context manager it stops everything, also on Ctrl-C.
 
-    ``simulated``: the partners whose simulators run; the others are registered to pull
-    their inbox, so a system of the user's own takes their seat (``hub sandbox --without``).
+    ``simulated``: the partners whose simulators run, each behind its gateway; all partners
+    are registered to pull their inbox, the others so that a system of the user's own takes
+    their seat (``hub sandbox --without``).
     ``hub_port``: the hub's port, or None for a free one held for it.
     ``name``: the folder under the data folder for the systems' data (``demo``, ``sandbox``).
     """
@@ -89,6 +100,10 @@ class DemoStack:
     def hub_url(self) -> str:
         return self.url_of("hub")
 
+    def spool_of(self, code: str) -> Path:
+        """The spool of ``code``'s gateway."""
+        return self.systems_dir / gateway_name(code) / "spool.sqlite"
+
     def url_of(self, name: str) -> str:
         return f"http://127.0.0.1:{self._ports[name]}"
 
@@ -104,20 +119,16 @@ class DemoStack:
         try:
             upgrade(engine)
             hub_port = self.hub_port or self.processes.reserve_port()
-            ports = {code: self.processes.reserve_port() for code in self.simulated}
+            ports = {
+                name: self.processes.reserve_port()
+                for code in self.simulated
+                for name in (code, gateway_name(code))
+            }
             with make_session_factory(engine).begin() as session:
                 registered = {p.code for p in list_partners(session)} if keep_partners else set()
                 for code, organisation in DEMO_PARTNERS.items():
-                    endpoint = (
-                        partner_endpoint(code, ports[code], self.exchange_root)
-                        if code in self.simulated
-                        else None
-                    )
-                    mode = (
-                        DeliveryMode(get_adapter(code).delivery_mode)
-                        if code in self.simulated
-                        else DeliveryMode.PULL
-                    )
+                    # The gateways pull; the hub pushes to no demo system.
+                    endpoint, mode = None, DeliveryMode.PULL
                     if code in registered:
                         set_partner_delivery(session, code, mode=mode, endpoint=endpoint)
                         continue
@@ -139,7 +150,8 @@ class DemoStack:
         self._ports = {"hub": hub_port, **ports}
 
     def start(self) -> None:
-        """Start Redis, the hub (API + worker) and the simulators; return when all answer.
+        """Start Redis, the hub (API + worker), the gateways and the simulators; return when
+        all answer.
 
         The embedded stack unless the settings name a database or a broker (tests run
         the same story on PostgreSQL and the machine's Redis).
@@ -158,6 +170,9 @@ class DemoStack:
             "HUB_SWEEP_INTERVAL_S": "2",
             # The demo's overdue action should be noticed within its step, not in a minute.
             "HUB_ESCALATION_INTERVAL_S": "2",
+            # A copy a gateway could not deliver (the social centre's outage) is offered again
+            # after this lease: seconds, not the default minute.
+            "HUB_INBOX_VISIBILITY_S": "3",
         })  # fmt: skip
         hub_port = self._ports["hub"]
         hub = [sys.executable, "-m", "hub.cli"]
@@ -165,14 +180,25 @@ class DemoStack:
         self.processes.spawn(ProcessSpec("hub", serve, env, http_probe(self.hub_url + "/readyz")))
         self.processes.spawn(ProcessSpec("worker", [*hub, "worker"], env))
         for code in sorted(self.simulated):
-            port = self._ports[code]
+            gateway = gateway_name(code)
+            system = partner_endpoint(code, self._ports[code], self.exchange_root)
+            run_gateway = [
+                *hub, "gateway", "run", code,
+                "--hub", self.hub_url,
+                "--bundle", str(bundle_dir(self.settings.data_dir, code)),
+                "--port", str(self._ports[gateway]),
+                # The police system pulls from its gateway: nothing is delivered into it.
+                "--system", system or self.url_of(code),
+                "--spool", str(self.spool_of(code)),
+                "--max-backoff-s", "2",
+            ]  # fmt: skip
+            probe = http_probe(self.url_of(gateway) + "/gateway/status")
+            self.processes.spawn(ProcessSpec(gateway, run_gateway, env, probe))
             command = [
                 sys.executable, "-m", f"adapters.{code}.simulator",
-                "--port", str(port),
+                "--port", str(self._ports[code]),
                 "--state-dir", str(self.systems_dir / code),
-                "--hub-url", self.hub_url,
-                "--credentials", str(bundle_dir(self.settings.data_dir, code)),
-                *simulator_options(code, self.exchange_root),
+                *simulator_options(code, self.exchange_root, self.url_of(gateway)),
             ]  # fmt: skip
             probe = http_probe(self.url_of(code) + "/state")
             self.processes.spawn(ProcessSpec(code, command, env, probe))

@@ -1,12 +1,17 @@
-"""Simulators as real servers on loopback, with partner credentials from a tmp dev PKI.
+"""Simulators as real servers on loopback, each behind its real gateway, with partner
+credentials from a tmp dev PKI.
 
-No hub runs here: the simulators' hub URL points at a closed port, so their replies stay
-queued (``pending``) in their state, which is what the tests observe.
+``start_simulator``: no gateway runs: the simulator's gateway URL points at a closed port, so
+its replies stay queued (``pending``) in its state, which is what those tests observe.
+``start_with_hub``: the simulator talks natively to its gateway (``adapters.gateway``), which
+signs and posts to a ``RecordingHub`` served on loopback and delivers the hub's inbox into
+the simulator (the police lists it from the gateway).
 """
 
 import base64
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TypeVar
 
@@ -14,19 +19,23 @@ import httpx
 import pytest
 from lxml import etree
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 import schemas
-from adapters.hub_client import HubClient
-from adapters.simulation import SimulatorServer
+from adapters.gateway.process import Gateway, GatewayOptions
+from adapters.simulation import GatewayClient, SimulatorServer
 from schemas import canonical as c
 from signing import DevPki, XmlSigner
 from tests.unit.adapters.credentials import partner_credentials
+from tooling.rig import ReservedPort
 
-#: Nothing listens here (the discard port): every hub call fails at once with a refusal.
-NO_HUB = "http://127.0.0.1:9"
+#: Nothing listens here (the discard port): every gateway call fails at once.
+NO_GATEWAY = "http://127.0.0.1:9"
 
-#: A simulator's ``create_app(state_dir, hub)``.
-CreateApp = Callable[[Path, HubClient], Starlette]
+#: A simulator's ``create_app(state_dir, gateway)``.
+CreateApp = Callable[[Path, GatewayClient], Starlette]
 StartSimulator = Callable[[CreateApp, str, Path], SimulatorServer]
 P = TypeVar("P", bound=c.Payload)
 
@@ -40,29 +49,28 @@ def dev_pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
 
 @pytest.fixture
 def start_simulator(dev_pki: DevPki, tmp_path: Path) -> Iterator[StartSimulator]:
-    """Start ``create_app`` for partner ``code`` with ``state_dir``; stopped after the test."""
-    running: list[tuple[SimulatorServer, HubClient]] = []
+    """Start ``create_app`` for partner ``code`` with ``state_dir``, its gateway unreachable;
+    stopped after the test."""
+    running: list[tuple[SimulatorServer, GatewayClient]] = []
 
-    def start(create_app: CreateApp, code: str, state_dir: Path) -> SimulatorServer:
-        credentials = partner_credentials(
-            dev_pki, code, f"Организация {code}", tmp_path / f"cred-{code}"
-        )
-        hub = HubClient(NO_HUB, credentials)
-        server = SimulatorServer(create_app(state_dir, hub)).start()
-        running.append((server, hub))
+    def start(create_app: CreateApp, _code: str, state_dir: Path) -> SimulatorServer:
+        gateway = GatewayClient(NO_GATEWAY)
+        server = SimulatorServer(create_app(state_dir, gateway)).start()
+        running.append((server, gateway))
         return server
 
     yield start
-    for server, hub in running:
+    for server, gateway in running:
         server.stop()
-        hub.close()
+        gateway.close()
 
 
 class RecordingHub:
     """The hub's API as an ``httpx.MockTransport``: records what partners send, serves an inbox.
 
-    ``sent`` holds each posted (signed) envelope, parsed; ``put(envelope)`` signs an envelope
-    with the hub's key and puts it in the inbox until the partner acks it.
+    ``sent`` holds each posted (signed) envelope, parsed, once per MessageId;
+    ``put(envelope)`` signs an envelope with the hub's key and puts it in the inbox until the
+    partner acks it.
     """
 
     def __init__(self, pki: DevPki) -> None:
@@ -90,8 +98,12 @@ class RecordingHub:
         path = request.url.path
         if request.method == "POST" and path == "/api/v1/messages":
             envelope = schemas.parse_xml(request.content)
-            self.sent.append(envelope)
             message_id = schemas.read_header(envelope).message_id
+            if message_id in {schemas.read_header(e).message_id for e in self.sent}:
+                # As the hub does: a resend (the gateway's retry after a lost answer) is a
+                # duplicate, kept once.
+                return httpx.Response(409, json={"code": "replay.duplicate", "detail": "seen"})
+            self.sent.append(envelope)
             return httpx.Response(
                 202, json={"message_id": message_id, "hub_id": len(self.sent), "deliveries": []}
             )
@@ -103,6 +115,19 @@ class RecordingHub:
             return httpx.Response(200, json={})
         return httpx.Response(404, json={"code": "http.404", "detail": path})
 
+    def app(self) -> Starlette:
+        """``handle`` as a web app, for a gateway to reach over HTTP."""
+
+        async def endpoint(request: Request) -> Response:
+            answer = self.handle(
+                httpx.Request(request.method, str(request.url), content=await request.body())
+            )
+            return Response(
+                answer.content, answer.status_code, media_type=answer.headers["content-type"]
+            )
+
+        return Starlette(routes=[Route("/{path:path}", endpoint, methods=["GET", "POST"])])
+
 
 #: A simulator started by ``start_with_hub``, and the hub it talks to.
 ServerAndHub = tuple[SimulatorServer, RecordingHub]
@@ -111,27 +136,43 @@ StartWithHub = Callable[[CreateApp, str, Path], ServerAndHub]
 
 @pytest.fixture
 def start_with_hub(dev_pki: DevPki, tmp_path: Path) -> Iterator[StartWithHub]:
-    """Start ``create_app`` for ``code`` with a ``RecordingHub`` as its hub."""
-    running: list[tuple[SimulatorServer, HubClient]] = []
+    """Start ``create_app`` for ``code`` behind its gateway, with a ``RecordingHub`` as the
+    gateway's hub; all stopped after the test."""
+    with ExitStack() as cleanup:
 
-    def start(create_app: CreateApp, code: str, state_dir: Path) -> ServerAndHub:
-        credentials = partner_credentials(
-            dev_pki, code, f"Организация {code}", tmp_path / f"cred-{code}"
-        )
-        hub = RecordingHub(dev_pki)
-        client = HubClient(
-            "http://hub.test",
-            credentials,
-            http=httpx.Client(transport=httpx.MockTransport(hub.handle)),
-        )
-        server = SimulatorServer(create_app(state_dir, client)).start()
-        running.append((server, client))
-        return server, hub
+        def start(create_app: CreateApp, code: str, state_dir: Path) -> ServerAndHub:
+            credentials = partner_credentials(
+                dev_pki, code, f"Организация {code}", tmp_path / f"cred-{code}"
+            )
+            hub = RecordingHub(dev_pki)
+            hub_server = cleanup.enter_context(SimulatorServer(hub.app()))
+            port = cleanup.enter_context(ReservedPort())
+            gateway = Gateway(
+                GatewayOptions(
+                    code=code,
+                    hub_url=hub_server.url,
+                    bundle=credentials,
+                    system_url=port.url + SYSTEM_PATHS.get(code, ""),
+                    spool=tmp_path / f"gateway-{code}" / "spool.sqlite",
+                    min_backoff_s=0.05,
+                    max_backoff_s=0.2,
+                    send_interval_s=0.05,
+                    poll_interval_s=0.1,
+                    system_timeout_s=3.0,
+                )
+            )
+            cleanup.callback(gateway.close)
+            gateway_server = cleanup.enter_context(SimulatorServer(gateway.app))
+            client = GatewayClient(gateway_server.url)
+            cleanup.callback(client.close)
+            server = SimulatorServer(create_app(state_dir, client), port=port.port)
+            return cleanup.enter_context(server), hub
 
-    yield start
-    for server, client in running:
-        server.stop()
-        client.close()
+        yield start
+
+
+#: Where a simulator's system endpoint is below its URL (as the hub's registry has it).
+SYSTEM_PATHS = {"kdn": "/soap"}
 
 
 def payload_as(message: c.CanonicalMessage, kind: type[P]) -> P:

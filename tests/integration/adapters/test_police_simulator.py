@@ -1,4 +1,5 @@
-"""The police simulator's own API: registering signals (the hub is down here)."""
+"""The police simulator's own API: registering signals through its gateway, and the
+notifications it lists from the gateway."""
 
 import uuid
 from pathlib import Path
@@ -19,17 +20,47 @@ def police(start_simulator: StartSimulator, tmp_path: Path) -> SimulatorServer:
     return start_simulator(create_app, "police", tmp_path / "state")
 
 
-def test_a_bad_record_is_refused_naming_the_field(police: SimulatorServer) -> None:
+def test_a_bad_record_is_refused_by_the_gateway_naming_the_field(
+    start_with_hub: StartWithHub, tmp_path: Path
+) -> None:
+    police, hub = start_with_hub(create_app, "police", tmp_path / "state")
     record = golden.native("police", "signal")
     record["children"][0]["birth_date"] = "18.09.2015"
 
     answer = httpx.post(f"{police.url}/referrals", json=record)
 
     assert answer.status_code == 422
-    assert answer.json() == {"field": "children[0].birth_date", "reason": "not a date (YYYY-MM-DD)"}
+    assert answer.json() == {
+        "code": "payload.invalid",
+        "field": "children[0].birth_date",
+        "reason": "not a date (YYYY-MM-DD)",
+    }
+    assert hub.sent == []
+    assert httpx.get(f"{police.url}/state").json()["sent"] == []
 
 
-def test_a_signal_is_not_recorded_as_sent_while_the_hub_is_down(police: SimulatorServer) -> None:
+def test_a_signal_reaches_the_hub_signed_by_the_gateway(
+    start_with_hub: StartWithHub, tmp_path: Path
+) -> None:
+    police, hub = start_with_hub(create_app, "police", tmp_path / "state")
+    signal = golden.native("police", "signal")
+
+    answer = httpx.post(f"{police.url}/referrals", json=signal)
+
+    assert answer.status_code == 202, answer.text
+    assert (answer.json()["message_id"], answer.json()["status"]) == (
+        message_id_for(signal["kusp_number"]),
+        "accepted",
+    )
+    assert [h.message_id for h in hub.sent_of("FamilyReferral")] == [
+        message_id_for(signal["kusp_number"])
+    ]
+    assert hub.sent[0].find(".//{http://www.w3.org/2000/09/xmldsig#}Signature") is not None
+
+
+def test_a_signal_is_not_recorded_as_sent_while_the_gateway_is_down(
+    police: SimulatorServer,
+) -> None:
     answer = httpx.post(f"{police.url}/referrals", json=golden.native("police", "signal"))
 
     assert answer.status_code == 503

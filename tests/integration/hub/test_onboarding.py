@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner, Result
 
-from adapters.simulation import SimulatorServer
+from adapters.simulation import GatewayClient, SimulatorServer
 from adapters.social import simulator as social_simulator
 from hub.cli.app import app
 from hub.partners import authenticate
@@ -206,8 +206,9 @@ def stack(data_dir: Path, database_url: str, redis_url: str, pki: DevPki) -> Ite
 def test_a_running_worker_delivers_to_the_new_endpoint_from_the_next_message(
     stack: RunningHub, hub: CliRunner, pki: DevPki, data_dir: Path
 ) -> None:
-    # Given the social centre's system moving to a new server, running already
-    client = stack.client("social")
+    # Given the social centre's system moving to a new server, running already (beside the
+    # same gateway)
+    client = GatewayClient(stack.gateways["social"].url)
     moved = SimulatorServer(social_simulator.create_app(data_dir / "sim" / "moved", client))
     moved.start()
     try:

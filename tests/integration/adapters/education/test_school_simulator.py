@@ -1,7 +1,7 @@
 """The school simulator over real transports on loopback: the hub's file transport writes into
-its outbox, and its gateway posts to a hub stand-in served by uvicorn over HTTP."""
+its outbox, and the school's gateway (``hub gateway run education``, sharing its folder)
+posts its files to a hub stand-in served by uvicorn over HTTP."""
 
-import functools
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta, timezone
@@ -20,7 +20,7 @@ import schemas
 from adapters.base import OutboundMessage
 from adapters.education import EducationTransport, ExchangeFolder
 from adapters.education.simulator import create_app
-from adapters.hub_client import HubClient
+from adapters.gateway.process import Gateway, GatewayOptions
 from adapters.simulation import SimulatorServer
 from schemas import canonical as c
 from signing import DevPki, XmlVerifier
@@ -94,11 +94,23 @@ def school(dev_pki: DevPki, hub: Hub, tmp_path: Path) -> Iterator[School]:
         dev_pki, "education", "Управление образования", tmp_path / "cred"
     )
     folder = ExchangeFolder.of(tmp_path / "exchange", "school-3")
-    client = HubClient(server.url, credentials)
-    app = functools.partial(create_app, folder=folder, zone=timezone(timedelta(hours=12)))
-    with SimulatorServer(app(tmp_path / "state", client)) as school:
-        yield school, folder
-    client.close()
+    app = create_app(tmp_path / "state", folder=folder, zone=timezone(timedelta(hours=12)))
+    gateway = Gateway(
+        GatewayOptions(
+            code="education",
+            hub_url=server.url,
+            bundle=credentials,
+            system_url=folder.path.as_uri(),
+            spool=tmp_path / "gateway" / "spool.sqlite",
+            send_interval_s=0.05,
+            poll_interval_s=0.05,
+        )
+    )
+    try:
+        with SimulatorServer(app) as school, SimulatorServer(gateway.app):
+            yield school, folder
+    finally:
+        gateway.close()
 
 
 def wait_for(check: Callable[[dict[str, Any]], object], url: str) -> dict[str, Any]:
@@ -134,13 +146,16 @@ def test_an_assignment_written_twice_is_taken_once_and_answered_accepted_then_do
     # Taken: recorded and moved to the archive, so the redelivery is a new file.
     wait_for(lambda s: s["received"] and not s["waiting"]["outbox"], server.url)
     transport.deliver(_outbound("assignment", 2))
-    state = wait_for(lambda s: len(s["sent"]) == 2 and not s["waiting"]["outbox"], server.url)
+    state = wait_for(
+        lambda s: len(s["processed"]) == 2 and len(accepted) == 2 and not s["waiting"]["outbox"],
+        server.url,
+    )
 
     assert [(r["message_id"], r["message_type"]) for r in state["received"]] == [
         (golden.ASSIGNMENT_ID, "ActionAssignment")
     ]
     assert state["counts"]["deliveries"] == 2
-    updates = [c.from_envelope(accepted[s["message_id"]]) for s in state["sent"]]
+    updates = [c.from_envelope(e) for e in accepted.values()]
     assert [payload_as(u, c.ActionStatusUpdate).status for u in updates] == ["accepted", "done"]
     assert {u.header.correlation_id for u in updates} == {golden.ASSIGNMENT_ID}
     assert {u.header.case_ref for u in updates} == {"KAM-2026-0147"}
@@ -154,9 +169,9 @@ def test_an_information_request_is_answered(hub: Hub, school: School) -> None:
     (_, accepted), (server, folder) = hub, school
     EducationTransport.connect(folder.path.as_uri(), 5.0).deliver(_outbound("request", 1))
 
-    state = wait_for(lambda s: s["sent"], server.url)
+    wait_for(lambda s: s["processed"] and accepted, server.url)
 
-    (answer,) = [c.from_envelope(accepted[s["message_id"]]) for s in state["sent"]]
+    (answer,) = [c.from_envelope(e) for e in accepted.values()]
     assert answer.header.message_type == "InformationResponse"
     assert answer.header.correlation_id == _outbound("request", 1).message_id
     assert payload_as(answer, c.InformationResponse).request_id == "ЗАП-2026/0088"
@@ -169,14 +184,11 @@ def test_absences_are_written_in_cp1251_and_utf8_and_become_referrals(
 
     first = httpx.post(f"{server.url}/absences", json=[PUPIL, {**PUPIL, "first_name": "Ёжи"}])
     second = httpx.post(f"{server.url}/absences", json=[PUPIL])
-    state = wait_for(lambda s: len(s["sent"]) == 3, server.url)
+    wait_for(lambda s: len(s["processed"]) == 2 and len(accepted) == 3, server.url)
 
     assert (first.status_code, first.json()["encoding"], first.json()["rows"]) == (202, "cp1251", 2)
     assert second.json()["encoding"] == "utf-8"
-    referrals = [
-        payload_as(c.from_envelope(accepted[s["message_id"]]), c.FamilyReferral)
-        for s in state["sent"]
-    ]
+    referrals = [payload_as(c.from_envelope(e), c.FamilyReferral) for e in accepted.values()]
     assert [r.children[0].name.first for r in referrals] == ["Артём", "Ёжи", "Артём"]
     assert {r.source for r in referrals} == {"school_absence"}
     assert sorted(p.name for p in folder.processed.iterdir()) == sorted(

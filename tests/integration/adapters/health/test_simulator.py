@@ -1,11 +1,13 @@
 """HealthTransport → the perinatal centre's simulator over HTTP on loopback.
 
-No hub runs (see ``tests/integration/adapters/conftest.py``): the centre's replies stay
-queued in its state, where the tests read them back as canonical messages.
+No gateway runs (see ``tests/integration/adapters/conftest.py``): the centre's replies stay
+queued in its state as FHIR resources, where the tests read them back translated as its
+gateway translates them; one test runs the centre behind its gateway.
 """
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -15,11 +17,16 @@ from lxml import etree
 import schemas
 from adapters.base import OutboundMessage, PartnerRejected, PartnerUnavailable
 from adapters.health.simulator import create_app
-from adapters.health.translate import message_id_for
+from adapters.health.translate import message_id_for, to_canonical
 from adapters.health.transport import HealthTransport
 from adapters.simulation import SimulatorServer
 from schemas import canonical as c
-from tests.integration.adapters.conftest import StartSimulator, payload_as
+from tests.integration.adapters.conftest import (
+    StartSimulator,
+    StartWithHub,
+    payload_as,
+    wait_for,
+)
 from tests.unit.adapters.health import cases
 
 
@@ -37,10 +44,13 @@ def _message(sample: str, delivery_id: int = 1) -> OutboundMessage:
 
 
 def _replies(state_dir: Path) -> list[c.CanonicalMessage]:
-    """The replies queued in the centre's state file, read as canonical messages."""
+    """The resources queued in the centre's state file for its gateway, translated as the
+    gateway translates them."""
     state = json.loads((state_dir / "state.json").read_text(encoding="utf-8"))
     return [
-        c.from_envelope(schemas.parse_xml(reply["envelope"].encode("utf-8")))
+        c.from_envelope(
+            to_canonical(json.loads(reply["body"]), message_id=reply["key"], now=datetime.now(UTC))
+        )
         for reply in state.get("outbox", [])
     ]
 
@@ -179,13 +189,29 @@ def test_a_doctors_referral_is_queued_for_the_hub_once(
     again = httpx.post(f"{centre.url}/referrals", json=referral)
 
     assert first.status_code == again.status_code == 202
-    expected_id = message_id_for("ПЦ-2026/00318")
-    assert first.json()["message_id"] == expected_id
-    # No hub here: the referral waits in the outbox, queued once.
+    # No gateway here: the referral waits in the outbox, queued once.
     assert first.json()["status"] == "pending"
     (queued,) = _replies(state_dir)
     assert queued.header.message_type == "FamilyReferral"
     assert queued.header.priority == "urgent"
+
+
+def test_a_doctors_referral_reaches_the_hub_through_the_gateway_once(
+    start_with_hub: StartWithHub, tmp_path: Path
+) -> None:
+    centre, hub = start_with_hub(create_app, "health", tmp_path / "state")
+    referral = cases.native("referral")
+
+    first = httpx.post(f"{centre.url}/referrals", json=referral)
+    again = httpx.post(f"{centre.url}/referrals", json=referral)
+
+    # The gateway derived the MessageId from the referral's identifier and signed it
+    assert first.status_code == again.status_code == 202
+    assert first.json()["status"] == "sent"
+    expected_id = message_id_for("ПЦ-2026/00318")
+    assert first.json()["message_id"] == expected_id
+    wait_for(lambda: hub.sent_of("FamilyReferral"))
+    assert [h.message_id for h in hub.sent_of("FamilyReferral")] == [expected_id]
 
 
 def test_an_invalid_referral_is_answered_with_the_element_at_fault(centre: SimulatorServer) -> None:
