@@ -59,14 +59,22 @@ def test_an_integrators_system_takes_the_police_seat_and_keeps_its_bundle(
 
 def _the_police_seat_works(sandbox: Sandbox) -> str:
     """Our system, holding the police bundle, is answered by the simulators; its API key."""
-    # Given the sandbox with the police seat left to us: a bundle, no simulator
+    # Given the sandbox with the police seat left to us: a bundle, no simulator, no gateway
     police = sandbox.partner("police")
-    assert police["simulator_url"] is None
+    assert (police["simulator_url"], police["gateway_url"], police["gateway_spool"]) == (
+        None,
+        None,
+        None,
+    )
     bundle = Path(str(police["bundle"]))
     assert {p.name for p in bundle.iterdir()} >= {"key.pem", "cert.pem", "ca.pem", "api_key"}
-    social_url = sandbox.partner("social")["simulator_url"]
+    # … and the social centre's simulator behind its gateway, which keeps a spool
+    social = sandbox.partner("social")
+    social_url, social_gateway = social["simulator_url"], social["gateway_url"]
     assert isinstance(social_url, str)
+    assert isinstance(social_gateway, str)
     assert httpx.get(social_url + "/state", timeout=10).status_code == 200
+    assert Path(str(social["gateway_spool"])).exists()
 
     with HubClient(sandbox.hub_url, bundle, http=_patient()) as hub:
         # When our system sends a referral with that bundle, and the same bytes again
@@ -85,6 +93,12 @@ def _the_police_seat_works(sandbox: Sandbox) -> str:
         receipt = _inbox_until(hub, "ReferralReceipt")
         assert receipt.envelope is not None
         assert receipt.envelope.findtext(".//{*}CorrelationId") == message_id
+    # The simulator's receipt passed through its gateway: sent from its spool, and the
+    # simulator itself holds no unsent reply
+    sent = httpx.get(social_gateway + "/gateway/status", timeout=10).json()["outgoing"]
+    assert sent.get("sent", 0) >= 2  # the receipt and the survey's status update
+    replies = httpx.get(social_url + "/state", timeout=10).json()
+    assert replies["counts"]["sent"].get("ReferralReceipt", 0) >= 1
     return (bundle / "api_key").read_text()
 
 

@@ -1,11 +1,14 @@
 """Run the sandbox: the demo's stack, kept up, with some partners left to the integrator.
 
 It is the demo's stack (``tooling.demo.stack``) without the story: the hub (API and worker,
-SQLite and an embedded Redis under the data folder), a simulator for each partner and a
-bundle for each under ``<data dir>/partners/<code>``. A partner named in ``--without`` gets
-no simulator and is registered to pull its inbox, so the integrator's system, holding that
-bundle, takes its seat. Partners keep their bundles across runs on the same folder (the
-integrator's system is configured with one); each run gives them its endpoints.
+SQLite and an embedded Redis under the data folder), a simulator for each partner behind
+that partner's gateway (``hub gateway run``, which signs what the simulator sends natively
+and pulls the hub's messages into it), and a bundle for each under
+``<data dir>/partners/<code>``. A partner named in ``--without`` gets neither simulator nor
+gateway; it is registered to pull its inbox like the others, so the integrator's system,
+holding that bundle (or running its own gateway with it), takes its seat. Partners keep
+their bundles across runs on the same folder (the integrator's system is configured with
+one); each run gives them its endpoints.
 
 While it runs, ``<data dir>/sandbox.json`` says where everything is, for scripts; it is
 removed on the way out. The sandbox stops on Ctrl-C or SIGTERM, and with an error when one
@@ -24,7 +27,7 @@ from rich.table import Table
 
 from hub.config import Settings
 from hub.onboarding import bundle_dir
-from tooling.demo.stack import DEMO_PARTNERS, DemoStack
+from tooling.demo.stack import DEMO_PARTNERS, DemoStack, gateway_name
 
 __all__ = ["SANDBOX_FILE", "SandboxPartner", "run_sandbox"]
 
@@ -36,12 +39,15 @@ _WATCH_INTERVAL_S = 1.0
 
 @dataclass(frozen=True)
 class SandboxPartner:
-    """One partner's seat: its bundle and the simulator in it, or None for the integrator's."""
+    """One partner's seat: its bundle, the simulator in it and the simulator's gateway (its
+    native interface and spool); None for the integrator's."""
 
     code: str
     organisation: str
     bundle: str
     simulator_url: str | None
+    gateway_url: str | None
+    gateway_spool: str | None
 
 
 def run_sandbox(
@@ -75,7 +81,7 @@ def run_sandbox(
     with stack:
         with console.status("Подготовка: PKI, база данных, партнёры…"):
             stack.prepare(keep_partners=True)
-        with console.status("Запуск: Redis, узел, симуляторы…"):
+        with console.status("Запуск: Redis, узел, шлюзы, симуляторы…"):
             stack.start()
         seats = [_seat(stack, code, organisation) for code, organisation in DEMO_PARTNERS.items()]
         _write_atomically(info_file, _info(stack, seats))
@@ -94,6 +100,8 @@ def _seat(stack: DemoStack, code: str, organisation: str) -> SandboxPartner:
         organisation=organisation,
         bundle=str(bundle_dir(stack.settings.data_dir, code).resolve()),
         simulator_url=stack.url_of(code) if simulated else None,
+        gateway_url=stack.url_of(gateway_name(code)) if simulated else None,
+        gateway_spool=str(stack.spool_of(code).resolve()) if simulated else None,
     )
 
 
@@ -114,10 +122,12 @@ def _write_atomically(path: Path, data: dict[str, object]) -> None:
 
 def _print_seats(console: Console, stack: DemoStack, seats: list[SandboxPartner]) -> None:
     console.print(f"[bold]Песочница узла[/bold]: {stack.hub_url}  (API: {stack.hub_url}/docs)")
-    table = Table("партнёр", "организация", "связка (ключ, сертификат, API-ключ)", "система")
+    table = Table(
+        "партнёр", "организация", "связка (ключ, сертификат, API-ключ)", "система", "шлюз"
+    )
     for seat in seats:
         system = seat.simulator_url or "[bold]ваша[/bold]: забирает входящие GET /api/v1/inbox"
-        table.add_row(seat.code, seat.organisation, seat.bundle, system)
+        table.add_row(seat.code, seat.organisation, seat.bundle, system, seat.gateway_url or "—")
     console.print(table)
     console.print(
         f"Журналы: {stack.processes.log_dir}. Описание для скриптов: "
