@@ -280,9 +280,23 @@ class ReplyOutbox:
         self._store = store
         self._gateway = gateway
         self._read = read
+        store.update(self._upgrade)
         # The background loop and a control command may flush at once: one at a time keeps
         # the order and sends each reply once.
         self._sending = threading.Lock()
+
+    @classmethod
+    def _upgrade(cls, state: State) -> None:
+        """Replies queued before the simulators spoke to gateways hold signed-to-be canonical
+        envelopes: keep them listed (by their MessageId), and give up the unsent ones, which
+        no gateway can take."""
+        for reply in state.get(cls.KEY, []):
+            if "key" in reply:
+                continue
+            reply["key"] = reply["message_id"]
+            reply.pop("envelope", None)
+            if reply["status"] == "pending":
+                reply.update(status="refused", error="canonical reply from before the gateway")
 
     @classmethod
     def add(

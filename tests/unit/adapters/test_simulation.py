@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.simulation import OutageSwitch, State, StateStore
+from adapters.simulation import GatewayClient, OutageSwitch, ReplyOutbox, State, StateStore
 
 
 def test_state_is_persisted_and_reloaded(tmp_path: Path) -> None:
@@ -33,3 +33,31 @@ def test_the_outage_switch_fails_exactly_n_times() -> None:
     switch = OutageSwitch()
     switch.arm(2, 503)
     assert [switch.take() for _ in range(3)] == [503, 503, None]
+
+
+def test_replies_queued_before_the_gateways_are_listed_and_the_unsent_given_up(
+    tmp_path: Path,
+) -> None:
+    # Given a state file whose outbox holds canonical envelopes, one sent and one not
+    old = {"message_type": "ReferralReceipt", "envelope": "<E/>", "attempts": 1}
+    (tmp_path / "state.json").write_text(
+        json.dumps(
+            {
+                "outbox": [
+                    {**old, "message_id": "m-1", "status": "sent"},
+                    {**old, "message_id": "m-2", "status": "pending"},
+                ]
+            }
+        )
+    )
+    store = StateStore(tmp_path / "state.json", {})
+
+    # When a simulator opens its outbox on it
+    with GatewayClient("http://127.0.0.1:9") as gateway:
+        outbox = ReplyOutbox(store, gateway)
+        # Then both are listed by their MessageId, the unsent one refused, none resent
+        summary = ReplyOutbox.summary(store.read())
+        assert [(r["key"], r["message_id"]) for r in summary["sent"]] == [("m-1", "m-1")]
+        assert [r["key"] for r in summary["refused"]] == ["m-2"]
+        assert outbox.send_pending() == 0
+    assert all("envelope" not in reply for reply in store.read()["outbox"])
