@@ -128,17 +128,17 @@ def running_hub(
         yield hub
 
 
-def gateway_options(
-    hub: RunningHub, code: str, system: str, *, hub_url: str | None = None
+def quick_gateway(
+    code: str, *, hub_url: str, bundle: Path, system: str, spool: Path
 ) -> GatewayOptions:
-    """A gateway for ``code`` with the partner's onboarded bundle, its spool under the data
-    folder, and short intervals, so a test sees it act at once."""
+    """A gateway for ``code`` with short intervals and backoffs, so a test sees it act at
+    once."""
     return GatewayOptions(
         code=code,
-        hub_url=hub_url or hub.url,
-        bundle=bundle_dir(hub.settings.data_dir, code),
+        hub_url=hub_url,
+        bundle=bundle,
         system_url=system,
-        spool=hub.settings.data_dir / "gateways" / code / "spool.sqlite",
+        spool=spool,
         min_backoff_s=0.05,
         max_backoff_s=0.2,
         send_interval_s=0.05,
@@ -149,7 +149,16 @@ def gateway_options(
 
 def start_gateway(cleanup: ExitStack, hub: RunningHub, code: str, system: str) -> SimulatorServer:
     """Serve ``code``'s gateway on a free port until ``cleanup`` closes."""
-    gateway = Gateway(gateway_options(hub, code, system))
+    data_dir = hub.settings.data_dir
+    gateway = Gateway(
+        quick_gateway(
+            code,
+            hub_url=hub.url,
+            bundle=bundle_dir(data_dir, code),
+            system=system,
+            spool=data_dir / "gateways" / code / "spool.sqlite",
+        )
+    )
     cleanup.callback(gateway.close)
     server = SimulatorServer(gateway.app).start()
     cleanup.callback(server.stop)

@@ -24,10 +24,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 import schemas
-from adapters.gateway.process import Gateway, GatewayOptions
+from adapters.gateway.process import Gateway
 from adapters.simulation import GatewayClient, SimulatorServer
 from schemas import canonical as c
 from signing import DevPki, XmlSigner
+from tests.stack import quick_gateway
 from tests.unit.adapters.credentials import partner_credentials
 from tooling.rig import ReservedPort
 
@@ -148,17 +149,12 @@ def start_with_hub(dev_pki: DevPki, tmp_path: Path) -> Iterator[StartWithHub]:
             hub_server = cleanup.enter_context(SimulatorServer(hub.app()))
             port = cleanup.enter_context(ReservedPort())
             gateway = Gateway(
-                GatewayOptions(
-                    code=code,
+                quick_gateway(
+                    code,
                     hub_url=hub_server.url,
                     bundle=credentials,
-                    system_url=port.url + SYSTEM_PATHS.get(code, ""),
+                    system=port.url + SYSTEM_PATHS.get(code, ""),
                     spool=tmp_path / f"gateway-{code}" / "spool.sqlite",
-                    min_backoff_s=0.05,
-                    max_backoff_s=0.2,
-                    send_interval_s=0.05,
-                    poll_interval_s=0.1,
-                    system_timeout_s=3.0,
                 )
             )
             cleanup.callback(gateway.close)

@@ -13,7 +13,7 @@ from adapters.gateway.process import Gateway, GatewayOptions
 from adapters.simulation import SimulatorServer
 from hub.onboarding import bundle_dir
 from signing import DevPki
-from tests.stack import RunningHub, fast_settings, running_hub
+from tests.stack import RunningHub, fast_settings, quick_gateway, running_hub
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -34,17 +34,12 @@ class Gateways:
     def options(
         self, code: str, *, hub_url: str | None = None, system: str = NO_HUB
     ) -> GatewayOptions:
-        return GatewayOptions(
-            code=code,
+        return quick_gateway(
+            code,
             hub_url=hub_url or self.hub.url,
             bundle=bundle_dir(self.hub.settings.data_dir, code),
-            system_url=system,
+            system=system,
             spool=self._tmp / f"gateway-{code}" / "spool.sqlite",
-            min_backoff_s=0.05,
-            max_backoff_s=0.2,
-            send_interval_s=0.05,
-            poll_interval_s=0.1,
-            system_timeout_s=3.0,
         )
 
     def start(self, options: GatewayOptions) -> tuple[Gateway, SimulatorServer]:

@@ -20,11 +20,12 @@ import schemas
 from adapters.base import OutboundMessage
 from adapters.education import EducationTransport, ExchangeFolder
 from adapters.education.simulator import create_app
-from adapters.gateway.process import Gateway, GatewayOptions
+from adapters.gateway.process import Gateway
 from adapters.simulation import SimulatorServer
 from schemas import canonical as c
 from signing import DevPki, XmlVerifier
 from tests.integration.adapters.conftest import payload_as
+from tests.stack import quick_gateway
 from tests.unit.adapters.credentials import partner_credentials
 from tests.unit.adapters.education import golden
 
@@ -96,14 +97,12 @@ def school(dev_pki: DevPki, hub: Hub, tmp_path: Path) -> Iterator[School]:
     folder = ExchangeFolder.of(tmp_path / "exchange", "school-3")
     app = create_app(tmp_path / "state", folder=folder, zone=timezone(timedelta(hours=12)))
     gateway = Gateway(
-        GatewayOptions(
-            code="education",
+        quick_gateway(
+            "education",
             hub_url=server.url,
             bundle=credentials,
-            system_url=folder.path.as_uri(),
+            system=folder.path.as_uri(),
             spool=tmp_path / "gateway" / "spool.sqlite",
-            send_interval_s=0.05,
-            poll_interval_s=0.05,
         )
     )
     try:
