@@ -79,6 +79,8 @@ class RecordingHub:
         self.sent: list[etree._Element] = []
         self._inbox: dict[int, dict[str, object]] = {}
         self.acked: list[int] = []
+        #: Message type → the problem code the hub refuses it with (as its routing would).
+        self.refusing: dict[str, str] = {}
 
     def put(self, envelope: etree._Element) -> None:
         header = schemas.read_header(envelope)
@@ -99,7 +101,11 @@ class RecordingHub:
         path = request.url.path
         if request.method == "POST" and path == "/api/v1/messages":
             envelope = schemas.parse_xml(request.content)
-            message_id = schemas.read_header(envelope).message_id
+            header = schemas.read_header(envelope)
+            message_id = header.message_id
+            if header.message_type in self.refusing:
+                code = self.refusing[header.message_type]
+                return httpx.Response(403, json={"code": code, "detail": "refused"})
             if message_id in {schemas.read_header(e).message_id for e in self.sent}:
                 # As the hub does: a resend (the gateway's retry after a lost answer) is a
                 # duplicate, kept once.

@@ -221,3 +221,19 @@ def test_an_assignment_has_no_place_in_the_register_and_is_rejected(
     _, _, transport = commission_and_hub
     with pytest.raises(PartnerRejected):
         transport.deliver(_document("social", "action_assigned"))
+
+
+def test_a_decision_the_hub_refuses_is_a_soap_fault_at_the_gateway_and_refused_in_the_state(
+    commission_and_hub: CommissionAndHub,
+) -> None:
+    server, hub, _ = commission_and_hub
+    hub.refusing["CaseDecision"] = "routing.sender_not_allowed"
+
+    answer = httpx.post(f"{server.url}/cases/KAM-2026-000201/decision", json={})
+
+    assert answer.status_code == 202
+    (message,) = answer.json()["messages"]
+    assert (message["status"], message["error"]) == ("refused", "routing.sender_not_allowed")
+    assert hub.sent_of("CaseDecision") == []
+    state = httpx.get(f"{server.url}/state").json()
+    assert [r["message_type"] for r in state["refused"]] == ["CaseDecision"]

@@ -228,3 +228,17 @@ def test_the_commissions_decision_updates_the_case(centre: ServerAndHub, case_re
 
     case = httpx.get(f"{server.url}/state").json()["cases"][case_ref]
     assert (case["category"], case["decision_outcome"]) == ("sop", "recognised")
+
+
+def test_a_command_the_hub_refuses_is_refused_with_its_code(
+    centre: ServerAndHub, case_ref: str
+) -> None:
+    server, hub = centre
+    hub.refusing["SurveyAct"] = "routing.sender_not_allowed"
+
+    answer = httpx.post(f"{server.url}/cases/{case_ref}/survey", json={})
+
+    assert answer.status_code == 202
+    (message,) = answer.json()["messages"]
+    assert (message["status"], message["error"]) == ("refused", "routing.sender_not_allowed")
+    assert hub.sent_of("SurveyAct") == []

@@ -240,3 +240,19 @@ def test_state_and_queued_replies_survive_a_restart(
     state = httpx.get(f"{second.url}/state").json()
     assert again == reference
     assert [r["message_type"] for r in state["pending"]] == ["ActionStatusUpdate"]
+
+
+def test_a_referral_the_hub_refuses_comes_back_as_refused_with_its_code(
+    start_with_hub: StartWithHub, tmp_path: Path
+) -> None:
+    centre, hub = start_with_hub(create_app, "health", tmp_path / "state")
+    hub.refusing["FamilyReferral"] = "routing.sender_not_allowed"
+
+    answer = httpx.post(f"{centre.url}/referrals", json=cases.native("referral"))
+
+    assert answer.status_code == 202
+    assert (answer.json()["status"], answer.json()["error"]) == (
+        "refused",
+        "routing.sender_not_allowed",
+    )
+    assert hub.sent == []
