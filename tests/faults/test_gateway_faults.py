@@ -9,6 +9,7 @@ no answer (the same КУСП number: the same MessageId).
 
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +33,9 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 #: Signals in each phase: before the crash, across it, while the hub is down.
 PHASE = 8
+#: How long the hub stays down: the issue's minute, with the gateway's sender retrying
+#: (backoff capped at 0.3 s) all the while.
+HUB_DOWN_S = 60.0
 
 
 @pytest.fixture
@@ -85,12 +89,15 @@ def test_a_killed_gateway_and_a_stopped_hub_lose_and_double_nothing(
         wait_for(lambda: len(feeder.answers) >= PHASE + 2)
         group.restart("gateway")
         stream.join(timeout=60)
-        # … and the hub is stopped while more come, and the gateway killed once more …
+        # … and the hub is stopped for a minute while more come, and the gateway killed
+        # once more …
         api.stop()
+        stopped = time.monotonic()
         for number in range(2 * PHASE, 3 * PHASE):
             feeder.post(number)
         group.restart("gateway")
-        assert httpx.get(f"{url}/gateway/status").json()["outgoing"]["waiting"] == PHASE
+        time.sleep(max(0.0, HUB_DOWN_S - (time.monotonic() - stopped)))
+        assert _status(url)["outgoing"]["waiting"] == PHASE
         api = SimulatorServer(create_app(hub.runtime), port=hub_port.port).start()
         try:
             # … then every signal is in the hub's log once, and the centre has each once.
