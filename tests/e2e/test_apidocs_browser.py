@@ -14,7 +14,9 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response
 from tests.browser import headless_chromium
 from tests.stack import RunningHub
 
-#: Playwright's wait for any one expectation, in milliseconds.
+#: Playwright's wait for any one action or expectation, in milliseconds (``expect`` does
+#: not follow the page's default, so each is given it): Swagger UI and ReDoc render the
+#: whole contract in the browser, which took ReDoc over 5 s once on a loaded machine.
 EXPECT_TIMEOUT_MS = 20_000
 #: ReDoc's footer credits its maker with this image, hard-coded in its bundle: the CSP
 #: refuses it and ReDoc hides it on the error, so it is the one refusal expected.
@@ -68,9 +70,13 @@ def test_swagger_ui_renders_every_operation_under_the_strict_csp(
 
     page.goto(f"{hub_api.url}/docs")
 
-    expect(page.locator(".opblock")).to_have_count(_operation_count(hub_api))
-    expect(page.locator(".opblock-summary-path", has_text="/api/v1/inbox").first).to_be_visible()
-    expect(page.get_by_role("button", name="Authorize")).to_be_visible()
+    expect(page.locator(".opblock")).to_have_count(
+        _operation_count(hub_api), timeout=EXPECT_TIMEOUT_MS
+    )
+    expect(page.locator(".opblock-summary-path", has_text="/api/v1/inbox").first).to_be_visible(
+        timeout=EXPECT_TIMEOUT_MS
+    )
+    expect(page.get_by_role("button", name="Authorize")).to_be_visible(timeout=EXPECT_TIMEOUT_MS)
     assert problems == []
 
 
@@ -83,8 +89,10 @@ def test_redoc_renders_every_operation_under_the_strict_csp(
     page.goto(f"{hub_api.url}/redoc")
 
     # ReDoc gives each operation a heading of its summary, under the API's title
-    expect(page.get_by_role("heading", name="Poll Inbox")).to_be_visible()
-    expect(page.locator("[data-section-id^='operation/']")).to_have_count(_operation_count(hub_api))
+    expect(page.get_by_role("heading", name="Poll Inbox")).to_be_visible(timeout=EXPECT_TIMEOUT_MS)
+    expect(page.locator("[data-section-id^='operation/']")).to_have_count(
+        _operation_count(hub_api), timeout=EXPECT_TIMEOUT_MS
+    )
     credit = [problem for problem in problems if REDOC_CREDIT_IMAGE in problem]
     assert [problem for problem in problems if problem not in credit] == []
     # The browser refused the credit image itself: it never left the hub's page.
