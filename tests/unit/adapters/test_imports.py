@@ -4,36 +4,20 @@
 every partner. Each import runs in a fresh interpreter, since this one has loaded them all.
 """
 
-import json
-import subprocess
-import sys
-
 import pytest
 
 from adapters.registry import ADAPTERS
-
-#: A fresh interpreter's import of one partner takes well under a second; this is the bound.
-IMPORT_TIMEOUT_S = 60
+from tests.unit.adapters.fresh_imports import modules_loaded_by
 
 _PARTNERS = sorted(ADAPTERS)
 
 
 def _partners_loaded_by(statement: str) -> list[str]:
-    """The partner packages in ``sys.modules`` after ``statement`` ran in a fresh interpreter."""
-    probe = (
-        f"import json, sys\n{statement}\n"
-        f"print(json.dumps(sorted(set({_PARTNERS!r}) & "
-        "{name.split('.')[1] for name in sys.modules if name.startswith('adapters.')})))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        timeout=IMPORT_TIMEOUT_S,
-        check=True,
-    )
-    loaded: list[str] = json.loads(result.stdout)
-    return loaded
+    """The partner packages loaded after ``statement`` ran in a fresh interpreter."""
+    loaded = {
+        name.split(".")[1] for name in modules_loaded_by(statement) if name.startswith("adapters.")
+    }
+    return sorted(loaded & set(_PARTNERS))
 
 
 @pytest.mark.parametrize("code", _PARTNERS)

@@ -6,41 +6,23 @@ simulator reads a bundle's key, certificate or API key.
 what they load through every module they use, in a fresh interpreter each.
 """
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from adapters.registry import ADAPTERS
+from tests.unit.adapters.fresh_imports import ROOT, modules_loaded_by
 
-#: A fresh interpreter's import of one simulator takes well under a second; this is the bound.
-IMPORT_TIMEOUT_S = 60
 #: What only a partner holding its bundle (its gateway) may load.
 FORBIDDEN = ("signing", "signxml", "adapters.hub_client", "adapters.gateway")
 #: The files of a bundle (``hub partners add``), which no simulator may name.
 BUNDLE_FILES = ("key.pem", "cert.pem", "api_key")
-ROOT = Path(__file__).resolve().parents[3]
 
 _MODULES = ["adapters.simulation", *(f"adapters.{code}.simulator" for code in sorted(ADAPTERS))]
 
 
 def _forbidden_loaded_by(module: str) -> list[str]:
-    probe = (
-        f"import json, sys\nimport {module}\n"
-        f"print(json.dumps(sorted(n for n in sys.modules if n.startswith({FORBIDDEN!r}))))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        timeout=IMPORT_TIMEOUT_S,
-        check=True,
-        cwd=ROOT,
-    )
-    loaded: list[str] = json.loads(result.stdout)
-    return loaded
+    return sorted(n for n in modules_loaded_by(f"import {module}") if n.startswith(FORBIDDEN))
 
 
 @pytest.mark.parametrize("module", _MODULES)
