@@ -11,10 +11,14 @@ This package imports nothing from the rest of the project.
 
 from signing.base import Signer, VerifiedMessage, Verifier
 from signing.errors import (
+    AlgorithmMismatch,
+    AlgorithmNotAllowed,
     CertificateExpired,
+    CertificateNotGost,
     CertificateRevoked,
     CertificateUntrusted,
     DigestMismatch,
+    KeySizeNotAllowed,
     ProfileRule,
     SignatureInputInvalid,
     SignatureInvalid,
@@ -22,14 +26,15 @@ from signing.errors import (
     SignerNotSender,
     SigningError,
 )
+from signing.gost import GostUnavailable
 from signing.identity import SignerIdentity
 from signing.keys import SigningKey
 from signing.pki import HUB_SYSTEM_CODE, DevPki, SystemCredentials
 from signing.policy import VerifyPolicy
 from signing.profile import find_unverified_certificate
 from signing.reloading import ReloadingSigner
-from signing.signxml_provider import XmlSigner, XmlVerifier
 from signing.trust import CertificateStanding, TrustCacheInfo, TrustStore
+from signing.xml import XmlSigner, XmlVerifier
 
 # Grouped by concept (CONTRIBUTING.md), not alphabetically.
 __all__ = [
@@ -37,7 +42,7 @@ __all__ = [
     "Signer",
     "VerifiedMessage",
     "Verifier",
-    # Default provider (signxml)
+    # The signer and verifier (RSA/ECDSA through signxml, GOST through the system OpenSSL)
     "XmlSigner",
     "XmlVerifier",
     # Key rotation in a running process
@@ -56,14 +61,19 @@ __all__ = [
     "DevPki",
     "SystemCredentials",
     # Errors
+    "AlgorithmMismatch",
+    "AlgorithmNotAllowed",
     "CertificateExpired",
     "CertificateRevoked",
+    "CertificateNotGost",
     "CertificateUntrusted",
     "DigestMismatch",
+    "KeySizeNotAllowed",
     "ProfileRule",
     "SignatureInputInvalid",
     "SignatureInvalid",
     "SignatureMissing",
     "SignerNotSender",
     "SigningError",
+    "GostUnavailable",
 ]

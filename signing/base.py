@@ -1,7 +1,8 @@
 """The provider contract: what a signer and a verifier do, whichever library implements them.
 
-``signxml_provider`` is the default; a GOST provider can implement the same protocols later,
-and the hostile-input suite runs against every provider.
+``signing.xml`` implements both for every algorithm the hub knows (RSA/ECDSA through signxml,
+GOST through the system OpenSSL); a certified CSP would implement them too
+(docs/gost.md), and the hostile-input suite runs against every provider.
 """
 
 from __future__ import annotations

@@ -13,7 +13,11 @@ never import them.
     │   ├── CertificateRevoked          reason="revoked"            serial on the CA's CRL
     │   └── SignerNotSender             reason="signer_not_sender"  certificate of another system
     └── SignatureInputInvalid           reason="profile_violation"  outside the signature profile
-        └── SignatureMissing            reason="missing"            no ds:Signature at all
+        ├── SignatureMissing            reason="missing"            no ds:Signature at all
+        ├── AlgorithmNotAllowed         reason="algorithm_not_allowed"  known, not configured here
+        ├── KeySizeNotAllowed           reason="key_size_not_allowed"   GOST 512 where only 256
+        ├── AlgorithmMismatch           reason="algorithm_mismatch"     methods and key disagree
+        └── CertificateNotGost          reason="certificate_not_gost"   GOST method, other key
 """
 
 from __future__ import annotations
@@ -21,10 +25,14 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 __all__ = [
+    "AlgorithmMismatch",
+    "AlgorithmNotAllowed",
     "CertificateExpired",
     "CertificateRevoked",
+    "CertificateNotGost",
     "CertificateUntrusted",
     "DigestMismatch",
+    "KeySizeNotAllowed",
     "ProfileRule",
     "SignatureInputInvalid",
     "SignatureInvalid",
@@ -102,3 +110,47 @@ class SignatureMissing(SignatureInputInvalid):
 
     def __init__(self, message: str = "the document carries no ds:Signature") -> None:
         super().__init__("count", message)
+
+
+class AlgorithmNotAllowed(SignatureInputInvalid):
+    """A signature algorithm the project knows but this hub is not configured to accept.
+
+    A GOST signature in a region configured RSA-only, or the reverse
+    (``HUB_SIGNATURE_PROVIDERS``).
+    """
+
+    reason = "algorithm_not_allowed"
+
+    def __init__(self, message: str) -> None:
+        super().__init__("algorithm", message)
+
+
+class KeySizeNotAllowed(SignatureInputInvalid):
+    """A GOST R 34.10-2012 512-bit signature or key where only 256-bit ones are configured."""
+
+    reason = "key_size_not_allowed"
+
+    def __init__(self, message: str) -> None:
+        super().__init__("algorithm", message)
+
+
+class AlgorithmMismatch(SignatureInputInvalid):
+    """SignatureMethod, DigestMethod and the certificate's key are not one algorithm family.
+
+    A GOST signature over a SHA-256 digest, an RSA SignatureMethod with a GOST or EC key, or a
+    256-bit GOST SignatureMethod with a 512-bit key.
+    """
+
+    reason = "algorithm_mismatch"
+
+    def __init__(self, message: str) -> None:
+        super().__init__("algorithm", message)
+
+
+class CertificateNotGost(SignatureInputInvalid):
+    """A GOST SignatureMethod with a certificate whose key is not GOST R 34.10-2012."""
+
+    reason = "certificate_not_gost"
+
+    def __init__(self, message: str) -> None:
+        super().__init__("key_info", message)

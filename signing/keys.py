@@ -11,14 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from signing.gost.openssl import GostPrivateKey
 from signing.identity import system_code_of
 
 __all__ = ["PrivateKey", "SigningKey"]
 
-#: The private key types the default provider can sign with.
+#: The private key types signxml signs with (and the dev PKI's RSA CA issues).
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
 
@@ -26,26 +28,44 @@ PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 class SigningKey:
     """A partner system's private key with the certificate that binds it to its system code."""
 
-    private_key: PrivateKey
+    private_key: PrivateKey | GostPrivateKey
     certificate: x509.Certificate
 
     def __post_init__(self) -> None:
         # A key that does not match its certificate would produce signatures nobody can verify;
         # fail when the key is built, not on the partner's side.
-        if self.private_key.public_key() != self.certificate.public_key():
+        if isinstance(self.private_key, GostPrivateKey):
+            matches = self.private_key.matches(self.certificate)
+        else:
+            try:
+                matches = self.private_key.public_key() == self.certificate.public_key()
+            except UnsupportedAlgorithm:
+                matches = False
+        if not matches:
             raise ValueError("the private key does not match the certificate's public key")
 
     @classmethod
     def load(cls, key_path: Path, cert_path: Path) -> SigningKey:
-        """Load an unencrypted PEM private key and its PEM certificate.
+        """Load an unencrypted PEM private key (RSA, EC or GOST R 34.10-2012) and its certificate.
 
         Raises:
             OSError: a file cannot be read.
+            GostUnavailable: a GOST key on a machine without OpenSSL's GOST engine.
             ValueError: malformed PEM, an unsupported key type, or a key/certificate mismatch.
         """
-        private_key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-        if not isinstance(private_key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-            raise ValueError(f"{key_path.name}: only RSA and EC private keys can sign messages")
+        pem = key_path.read_bytes()
+        private_key: PrivateKey | GostPrivateKey
+        try:
+            loaded = serialization.load_pem_private_key(pem, password=None)
+        except UnsupportedAlgorithm:
+            # pyca/cryptography has no GOST; the system OpenSSL's engine reads the key.
+            private_key = GostPrivateKey.from_pem(pem)
+        else:
+            if not isinstance(loaded, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+                raise ValueError(
+                    f"{key_path.name}: only RSA, EC and GOST private keys can sign messages"
+                )
+            private_key = loaded
         certificate = x509.load_pem_x509_certificate(cert_path.read_bytes())
         return cls(private_key=private_key, certificate=certificate)
 

@@ -3,18 +3,27 @@
 The profile's hard rules (one enveloped signature over the whole envelope, exclusive c14n, an
 X.509 certificate from the trust store) are not configurable. A policy may only narrow the
 algorithm sets below, never widen them: there is no switch that turns a check off.
+
+Algorithms come in provider families (``PROVIDERS``): ``rsa`` (RSA and ECDSA over SHA-2,
+signed by signxml) and ``gost256``/``gost512`` (GOST R 34.10-2012 over Streebog, signed by the
+system OpenSSL's GOST engine). A hub accepts exactly the families it is configured with
+(``HUB_SIGNATURE_PROVIDERS``); the default policy is ``rsa`` alone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+
+from signing.gost.algorithms import GOST_256, GOST_512
 
 __all__ = [
     "ALLOWED_DIGEST_METHODS",
     "ALLOWED_SIGNATURE_METHODS",
     "DIGEST_SHA256",
     "ECDSA_SHA256",
+    "PROVIDERS",
     "RSA_SHA256",
     "VerifyPolicy",
 ]
@@ -26,8 +35,7 @@ RSA_SHA256 = _MORE + "rsa-sha256"
 ECDSA_SHA256 = _MORE + "ecdsa-sha256"
 DIGEST_SHA256 = _XMLENC + "sha256"
 
-#: Every SignatureMethod the profile admits: RSA PKCS#1 v1.5 or ECDSA, SHA-256 or stronger.
-ALLOWED_SIGNATURE_METHODS = frozenset(
+_RSA_SIGNATURE_METHODS = frozenset(
     {
         RSA_SHA256,
         _MORE + "rsa-sha384",
@@ -37,8 +45,21 @@ ALLOWED_SIGNATURE_METHODS = frozenset(
         _MORE + "ecdsa-sha512",
     }
 )
-#: Every DigestMethod the profile admits: SHA-256 or stronger.
-ALLOWED_DIGEST_METHODS = frozenset({DIGEST_SHA256, _MORE + "sha384", _XMLENC + "sha512"})
+_RSA_DIGEST_METHODS = frozenset({DIGEST_SHA256, _MORE + "sha384", _XMLENC + "sha512"})
+
+#: Each provider family: the SignatureMethods and DigestMethods it signs and verifies.
+PROVIDERS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "rsa": (_RSA_SIGNATURE_METHODS, _RSA_DIGEST_METHODS),
+    **{
+        gost.provider: (frozenset({gost.signature_method}), frozenset({gost.digest_method}))
+        for gost in (GOST_256, GOST_512)
+    },
+}
+
+#: Every SignatureMethod the profile admits, whatever a hub is configured with.
+ALLOWED_SIGNATURE_METHODS = frozenset().union(*(s for s, _ in PROVIDERS.values()))
+#: Every DigestMethod the profile admits.
+ALLOWED_DIGEST_METHODS = frozenset().union(*(d for _, d in PROVIDERS.values()))
 
 #: Upper bound for ``max_clock_skew``; more would make validity periods meaningless.
 _MAX_CLOCK_SKEW_LIMIT = timedelta(hours=1)
@@ -46,18 +67,40 @@ _MAX_CLOCK_SKEW_LIMIT = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class VerifyPolicy:
-    """What a verifier accepts beyond the fixed profile; the defaults are the profile itself.
+    """What a verifier accepts beyond the fixed profile; the default is the ``rsa`` family.
 
     Raises:
         ValueError: an algorithm outside the profile, an empty set, or an out-of-range skew.
     """
 
     #: SignatureMethod algorithm URIs accepted (a subset of ``ALLOWED_SIGNATURE_METHODS``).
-    signature_methods: frozenset[str] = field(default=ALLOWED_SIGNATURE_METHODS)
+    signature_methods: frozenset[str] = field(default=PROVIDERS["rsa"][0])
     #: DigestMethod algorithm URIs accepted (a subset of ``ALLOWED_DIGEST_METHODS``).
-    digest_methods: frozenset[str] = field(default=ALLOWED_DIGEST_METHODS)
+    digest_methods: frozenset[str] = field(default=PROVIDERS["rsa"][1])
     #: Tolerance for partner clocks when checking certificate validity periods.
     max_clock_skew: timedelta = timedelta(seconds=300)
+
+    @classmethod
+    def for_providers(
+        cls, providers: Iterable[str], *, max_clock_skew: timedelta = timedelta(seconds=300)
+    ) -> VerifyPolicy:
+        """The policy that accepts exactly the algorithms of ``providers`` (``PROVIDERS`` keys).
+
+        Raises:
+            ValueError: an unknown provider name or none at all.
+        """
+        names = set(providers)
+        unknown = names - PROVIDERS.keys()
+        if unknown or not names:
+            raise ValueError(
+                f"signature providers must be a non-empty subset of {sorted(PROVIDERS)}, "
+                f"not {sorted(names)}"
+            )
+        return cls(
+            signature_methods=frozenset().union(*(PROVIDERS[n][0] for n in names)),
+            digest_methods=frozenset().union(*(PROVIDERS[n][1] for n in names)),
+            max_clock_skew=max_clock_skew,
+        )
 
     def __post_init__(self) -> None:
         # Fail at construction, naming the fix, rather than weaken verification silently.

@@ -7,7 +7,8 @@ admits exactly one shape: one ds:Signature, the last child of the envelope root,
 SignedInfo has exclusive c14n, an allowed SignatureMethod, and one Reference with ``URI=""``,
 the transforms [enveloped-signature, exc-c14n], an allowed DigestMethod and a base64
 DigestValue, followed by a base64 SignatureValue and a KeyInfo holding exactly one
-X509Certificate.
+X509Certificate. The two methods must be one family (GOST R 34.10 over its own Streebog, or
+RSA/ECDSA over SHA-2) and one the policy is configured with.
 """
 
 from __future__ import annotations
@@ -18,8 +19,15 @@ import binascii
 from cryptography import x509
 from lxml import etree
 
-from signing.errors import SignatureInputInvalid, SignatureMissing
-from signing.policy import VerifyPolicy
+from signing.errors import (
+    AlgorithmMismatch,
+    AlgorithmNotAllowed,
+    KeySizeNotAllowed,
+    SignatureInputInvalid,
+    SignatureMissing,
+)
+from signing.gost.algorithms import GOST_256, by_digest_method, by_signature_method
+from signing.policy import ALLOWED_DIGEST_METHODS, ALLOWED_SIGNATURE_METHODS, VerifyPolicy
 
 __all__ = [
     "DS_NAMESPACE",
@@ -27,13 +35,15 @@ __all__ = [
     "EXC_C14N",
     "check_profile",
     "find_unverified_certificate",
+    "signature_method_of",
 ]
 
 DS_NAMESPACE = "http://www.w3.org/2000/09/xmldsig#"
 ENVELOPED_SIGNATURE = DS_NAMESPACE + "enveloped-signature"
 EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 
-_SIGNATURE = f"{{{DS_NAMESPACE}}}Signature"
+_DS = f"{{{DS_NAMESPACE}}}"
+_SIGNATURE = f"{_DS}Signature"
 _X509_CERTIFICATE = f"{{{DS_NAMESPACE}}}X509Certificate"
 _SIGNATURE_CHILDREN = ["SignedInfo", "SignatureValue", "KeyInfo"]
 _SIGNED_INFO_CHILDREN = ["CanonicalizationMethod", "SignatureMethod", "Reference"]
@@ -63,10 +73,37 @@ def check_profile(envelope: etree._Element, policy: VerifyPolicy) -> x509.Certif
     signed_info, signature_value, key_info = _children(signature, _SIGNATURE_CHILDREN)
     c14n_method, signature_method, reference = _children(signed_info, _SIGNED_INFO_CHILDREN)
     _check_algorithm(c14n_method, {EXC_C14N}, "CanonicalizationMethod")
-    _check_algorithm(signature_method, policy.signature_methods, "SignatureMethod")
-    _check_reference(reference, policy)
+    _check_algorithm(signature_method, ALLOWED_SIGNATURE_METHODS, "SignatureMethod")
+    digest_method = _check_reference(reference)
+    _check_configured(signature_method.get("Algorithm", ""), digest_method, policy)
     _check_base64(signature_value, "SignatureValue")
     return _certificate(key_info)
+
+
+def signature_method_of(envelope: etree._Element) -> str:
+    """The SignatureMethod URI of an envelope that passed ``check_profile``."""
+    method = envelope.find(f"{_SIGNATURE}/{_DS}SignedInfo/{_DS}SignatureMethod")
+    return "" if method is None else method.get("Algorithm", "")
+
+
+def _check_configured(signature_method: str, digest_method: str, policy: VerifyPolicy) -> None:
+    # GOST signs its own size of Streebog only, and RSA/ECDSA never a Streebog digest:
+    # both None for RSA/SHA-2, the same GOST algorithm otherwise.
+    gost = by_signature_method(signature_method)
+    if gost != by_digest_method(digest_method):
+        raise AlgorithmMismatch(
+            f"SignatureMethod {signature_method!r} does not sign DigestMethod {digest_method!r}"
+        )
+    if signature_method not in policy.signature_methods:
+        if (
+            gost is not None
+            and gost.bits > GOST_256.bits
+            and GOST_256.signature_method in policy.signature_methods
+        ):
+            raise KeySizeNotAllowed("GOST R 34.10-2012 512-bit signatures are not accepted here")
+        raise AlgorithmNotAllowed(f"SignatureMethod {signature_method!r} is not accepted here")
+    if digest_method not in policy.digest_methods:
+        raise AlgorithmNotAllowed(f"DigestMethod {digest_method!r} is not accepted here")
 
 
 def find_unverified_certificate(envelope: etree._Element) -> x509.Certificate | None:
@@ -121,7 +158,7 @@ def _check_algorithm(
         raise SignatureInputInvalid("algorithm", f"{what} must not carry parameters")
 
 
-def _check_reference(reference: etree._Element, policy: VerifyPolicy) -> None:
+def _check_reference(reference: etree._Element) -> str:
     # URI="" is the whole envelope; "#id" can point at a moved or decoy element and anything
     # else would be dereferenced outside the document.
     if reference.get("URI") != "":
@@ -137,8 +174,9 @@ def _check_reference(reference: etree._Element, policy: VerifyPolicy) -> None:
         raise SignatureInputInvalid(
             "transform", "transforms must be exactly [enveloped-signature, exc-c14n]"
         )
-    _check_algorithm(digest_method, policy.digest_methods, "DigestMethod")
+    _check_algorithm(digest_method, ALLOWED_DIGEST_METHODS, "DigestMethod")
     _check_base64(digest_value, "DigestValue")
+    return digest_method.get("Algorithm", "")
 
 
 def _check_base64(element: etree._Element, what: str) -> None:

@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from signing.errors import CertificateExpired, CertificateRevoked, CertificateUntrusted
+from signing.gost.openssl import certificate_signed_by, crl_signed_by, gost_algorithm_of
 from signing.identity import system_code_of
 from signing.watch import FileWatch
 
@@ -259,12 +260,9 @@ class TrustStore:
         for ca in self._cas:
             if ca.subject != certificate.issuer:
                 continue
-            try:
-                certificate.verify_directly_issued_by(ca)
-            except (ValueError, TypeError, InvalidSignature):
-                # Same name, different key: another CA may share the name, keep looking.
-                continue
-            return ca
+            if _issued_by(certificate, ca):
+                return ca
+            # Same name, different key: another CA may share the name, keep looking.
         return None
 
     def _index_crls(
@@ -278,9 +276,7 @@ class TrustStore:
         revoked: dict[x509.Certificate, Mapping[int, datetime]] = {}
         for crl in crls:
             signers = [
-                ca
-                for ca in self._cas
-                if ca.subject == crl.issuer and crl.is_signature_valid(_ca_public_key(ca))
+                ca for ca in self._cas if ca.subject == crl.issuer and _crl_signed_by(crl, ca)
             ]
             # An unsigned or foreign CRL could un-revoke nothing but could revoke everything;
             # refuse it as a configuration error rather than trust it.
@@ -329,15 +325,34 @@ def _require_signer_usage(certificate: x509.Certificate) -> None:
         )
 
 
+def _issued_by(certificate: x509.Certificate, ca: x509.Certificate) -> bool:
+    if gost_algorithm_of(ca) is not None:
+        return certificate_signed_by(certificate, ca)
+    try:
+        certificate.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+        return False
+    return True
+
+
+def _crl_signed_by(crl: x509.CertificateRevocationList, ca: x509.Certificate) -> bool:
+    if gost_algorithm_of(ca) is not None:
+        return crl_signed_by(crl, ca)
+    return crl.is_signature_valid(_ca_public_key(ca))
+
+
 def _ca_public_key(ca: x509.Certificate) -> rsa.RSAPublicKey | ec.EllipticCurvePublicKey:
     key = ca.public_key()
     if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
-        raise ValueError(f"CA certificate serial {ca.serial_number} must have an RSA or EC key")
+        raise ValueError(
+            f"CA certificate serial {ca.serial_number} must have an RSA, EC or GOST key"
+        )
     return key
 
 
 def _require_ca_usage(ca: x509.Certificate) -> None:
-    _ca_public_key(ca)
+    if gost_algorithm_of(ca) is None:
+        _ca_public_key(ca)
     usage = _key_usage(ca)
     if not _is_ca(ca) or usage is None or not (usage.key_cert_sign and usage.crl_sign):
         raise ValueError(

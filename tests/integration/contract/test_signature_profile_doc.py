@@ -22,7 +22,8 @@ def test_every_allowed_algorithm_and_no_other_is_named() -> None:
         f"http://www.w3.org/2001/04/xmldsig-more#{name}"
         for name in re.findall(r"`((?:rsa|ecdsa)-sha\d+)`", PROFILE)
     }
-    assert methods | short == ALLOWED_SIGNATURE_METHODS | ALLOWED_DIGEST_METHODS
+    gost = set(re.findall(r"urn:ietf:params:xml:ns:cpxmlsec:algorithms:[a-z0-9-]+", PROFILE))
+    assert methods | short | gost == ALLOWED_SIGNATURE_METHODS | ALLOWED_DIGEST_METHODS
 
 
 def test_every_code_named_exists_with_the_status_given() -> None:

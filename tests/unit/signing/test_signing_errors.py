@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import signing
 from signing import (
+    AlgorithmMismatch,
+    AlgorithmNotAllowed,
     CertificateExpired,
+    CertificateNotGost,
     CertificateRevoked,
     CertificateUntrusted,
     DigestMismatch,
+    KeySizeNotAllowed,
     SignatureInputInvalid,
     SignatureInvalid,
     SignatureMissing,
@@ -26,6 +30,10 @@ def test_reasons_are_stable() -> None:
         SignerNotSender: "signer_not_sender",
         SignatureInputInvalid: "profile_violation",
         SignatureMissing: "missing",
+        AlgorithmNotAllowed: "algorithm_not_allowed",
+        KeySizeNotAllowed: "key_size_not_allowed",
+        AlgorithmMismatch: "algorithm_mismatch",
+        CertificateNotGost: "certificate_not_gost",
     }
 
 
@@ -33,7 +41,14 @@ def test_tree_matches_the_docstring() -> None:
     for cls in (DigestMismatch, CertificateUntrusted, CertificateExpired, CertificateRevoked):
         assert cls.__bases__ == (SignatureInvalid,)
     assert SignerNotSender.__bases__ == (SignatureInvalid,)
-    assert SignatureMissing.__bases__ == (SignatureInputInvalid,)
+    for cls in (
+        SignatureMissing,
+        AlgorithmNotAllowed,
+        KeySizeNotAllowed,
+        AlgorithmMismatch,
+        CertificateNotGost,
+    ):
+        assert cls.__bases__ == (SignatureInputInvalid,)
     assert SignatureInvalid.__bases__ == SignatureInputInvalid.__bases__ == (SigningError,)
 
 
@@ -47,6 +62,7 @@ def test_public_names_are_exported() -> None:
     assert set(signing.__all__) == {name for name in dir(signing) if not name.startswith("_")} - {
         "base",
         "errors",
+        "gost",
         "identity",
         "keys",
         "pki",
@@ -56,6 +72,7 @@ def test_public_names_are_exported() -> None:
         "signxml_provider",
         "trust",
         "watch",
+        "xml",
     }
 
 
@@ -68,4 +85,8 @@ _ERRORS: list[type[SigningError]] = [
     SignerNotSender,
     SignatureInputInvalid,
     SignatureMissing,
+    AlgorithmNotAllowed,
+    KeySizeNotAllowed,
+    AlgorithmMismatch,
+    CertificateNotGost,
 ]

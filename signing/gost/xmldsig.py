@@ -1,0 +1,128 @@
+"""XML-DSig with GOST R 34.10-2012: the hub's enveloped profile, signed and checked by hand.
+
+signxml knows no GOST and Debian's xmlsec1 is built without it, so this module writes and
+checks the one signature shape the hub's profile admits (``signing.profile``): a ds:Signature
+as the root's last child, exclusive c14n, one Reference ``URI=""`` with the transforms
+[enveloped-signature, exc-c14n]. ``check_profile`` has already refused every other shape
+before ``verify_enveloped`` runs, which is what makes a small hand-written verifier safe:
+it never follows a reference, a transform or a key it was not told to.
+
+Bytes (docs/partners/signature-profile.md): DigestValue is the raw Streebog output of the
+canonical envelope without its signature; SignatureValue is s‖r, each half big-endian, over
+the canonical SignedInfo, as xmlsec, CryptoPro and SMEV write them.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hmac
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from lxml import etree
+
+from signing.errors import DigestMismatch, SignatureInputInvalid, SignatureInvalid
+from signing.gost.openssl import GostPrivateKey, GostPublicKey, streebog
+from signing.profile import DS_NAMESPACE, ENVELOPED_SIGNATURE, EXC_C14N
+
+__all__ = ["sign_enveloped", "verify_enveloped"]
+
+_DS = f"{{{DS_NAMESPACE}}}"
+# c14n output has no DTD, entities or network references; parse it as strictly anyway.
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def sign_enveloped(
+    envelope: etree._Element, key: GostPrivateKey, certificate: x509.Certificate
+) -> bytes:
+    """Return a copy of ``envelope`` with an enveloped GOST signature, as UTF-8 with a declaration.
+
+    The caller checks that the envelope is unsigned and that ``certificate`` carries ``key``.
+    """
+    document = copy.deepcopy(envelope)
+    algorithm = key.algorithm
+    digest = streebog(_canonical(document), algorithm.bits)
+
+    signature = etree.SubElement(document, _DS + "Signature", nsmap={"ds": DS_NAMESPACE})
+    signed_info = etree.SubElement(signature, _DS + "SignedInfo")
+    etree.SubElement(signed_info, _DS + "CanonicalizationMethod", Algorithm=EXC_C14N)
+    etree.SubElement(signed_info, _DS + "SignatureMethod", Algorithm=algorithm.signature_method)
+    reference = etree.SubElement(signed_info, _DS + "Reference", URI="")
+    transforms = etree.SubElement(reference, _DS + "Transforms")
+    etree.SubElement(transforms, _DS + "Transform", Algorithm=ENVELOPED_SIGNATURE)
+    etree.SubElement(transforms, _DS + "Transform", Algorithm=EXC_C14N)
+    etree.SubElement(reference, _DS + "DigestMethod", Algorithm=algorithm.digest_method)
+    etree.SubElement(reference, _DS + "DigestValue").text = _b64(digest)
+    value = etree.SubElement(signature, _DS + "SignatureValue")
+    key_info = etree.SubElement(signature, _DS + "KeyInfo")
+    x509_data = etree.SubElement(key_info, _DS + "X509Data")
+    etree.SubElement(x509_data, _DS + "X509Certificate").text = _b64(
+        certificate.public_bytes(serialization.Encoding.DER)
+    )
+    value.text = _b64(key.sign(_canonical(signed_info)))
+    return etree.tostring(document, xml_declaration=True, encoding="UTF-8")
+
+
+def verify_enveloped(envelope: etree._Element, certificate: x509.Certificate) -> etree._Element:
+    """Check the GOST signature of an envelope that passed ``check_profile``; return what it signs.
+
+    The returned tree is parsed from the exact bytes that were digested: the envelope without
+    its signature and without comments.
+
+    Raises:
+        SignatureInputInvalid: the certificate's key is not the SignatureMethod's size.
+        SignatureInvalid: the SignatureValue does not sign SignedInfo with the certificate's key.
+        DigestMismatch: the envelope changed after signing.
+    """
+    signature = envelope.find(_DS + "Signature")
+    if signature is None:
+        raise SignatureInputInvalid("structure", "the signature is malformed")
+    signed_info = signature.find(_DS + "SignedInfo")
+    value = signature.find(_DS + "SignatureValue")
+    digest_value = (
+        signed_info.find(f"{_DS}Reference/{_DS}DigestValue") if signed_info is not None else None
+    )
+    if signed_info is None or value is None or digest_value is None:
+        raise SignatureInputInvalid("structure", "the signature is malformed")
+    try:
+        key = GostPublicKey.from_certificate(certificate)
+    except ValueError as exc:
+        raise SignatureInputInvalid("key_info", "the certificate's GOST key is unreadable") from exc
+    if not key.verify(_canonical(signed_info), _unb64(value.text)):
+        raise SignatureInvalid("the signature value does not verify")
+
+    unsigned = copy.deepcopy(envelope)
+    _remove_keeping_tail(unsigned[-1])
+    canonical = _canonical(unsigned)
+    digest = streebog(canonical, key.algorithm.bits)
+    if not hmac.compare_digest(digest, _unb64(digest_value.text)):
+        raise DigestMismatch("the signed content was changed after signing")
+    return etree.fromstring(canonical, _PARSER)
+
+
+def _canonical(element: etree._Element) -> bytes:
+    return etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
+
+
+def _remove_keeping_tail(element: etree._Element) -> None:
+    # The enveloped-signature transform removes the element, not the text after it, which
+    # lxml keeps on the element as its tail.
+    parent = element.getparent()
+    assert parent is not None
+    previous = element.getprevious()
+    if element.tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str | None) -> bytes:
+    # check_profile has checked these are base64; whitespace between lines is allowed.
+    return base64.b64decode("".join((text or "").split()))
