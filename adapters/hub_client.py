@@ -26,7 +26,7 @@ from cryptography import x509
 from lxml import etree
 
 import schemas
-from signing import SigningError, SigningKey, TrustStore, XmlSigner, XmlVerifier
+from signing import ANY_PROVIDER, SigningError, SigningKey, TrustStore, XmlSigner, XmlVerifier
 
 __all__ = [
     "Delivery",
@@ -148,7 +148,9 @@ class HubClient:
         ca = x509.load_pem_x509_certificates((credentials_dir / "ca.pem").read_bytes())
         self.system_code = key.system_code
         self._signer = XmlSigner(key)
-        self._verifier = XmlVerifier(TrustStore(ca_certificates=ca))
+        # The hub signs with whatever family the region runs on; the key binding and the
+        # partner's own CA file decide the rest.
+        self._verifier = XmlVerifier(TrustStore(ca_certificates=ca), ANY_PROVIDER)
         api_key = (credentials_dir / "api_key").read_text(encoding="utf-8").strip()
         self._http = http or httpx.Client(timeout=DEFAULT_TIMEOUT_S)
         self._base = hub_url.rstrip("/")

@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     circuit_max_cooldown_s: float = Field(default=600.0, gt=0)
     #: How often a running hub looks for a new CRL (revocations) and a rotated hub key, in seconds.
     crl_recheck_s: float = Field(default=5.0, ge=0)
+    #: The signature algorithm families the hub accepts, comma-separated: ``rsa`` (RSA and
+    #: ECDSA), ``gost256`` and ``gost512`` (GOST R 34.10-2012); a region on GOST sets
+    #: ``gost256``, a mixed one ``rsa,gost256``. The hub's own key must be of one of them
+    #: (checked at start, with the names, by ``hub.ingest.factory.verify_policy``).
+    signature_providers: str = "rsa"
     #: Threads per worker process.
     worker_threads: int = Field(default=8, gt=0)
 

@@ -30,7 +30,7 @@ from signing.gost import GostUnavailable
 from signing.identity import SignerIdentity
 from signing.keys import SigningKey
 from signing.pki import HUB_SYSTEM_CODE, DevPki, SystemCredentials
-from signing.policy import VerifyPolicy
+from signing.policy import ANY_PROVIDER, VerifyPolicy, provider_of
 from signing.profile import find_unverified_certificate
 from signing.reloading import ReloadingSigner
 from signing.trust import CertificateStanding, TrustCacheInfo, TrustStore
@@ -53,6 +53,8 @@ __all__ = [
     "TrustCacheInfo",
     "TrustStore",
     "VerifyPolicy",
+    "ANY_PROVIDER",
+    "provider_of",
     # What a stored document claims and where its certificate stands now (trace, evidence)
     "CertificateStanding",
     "find_unverified_certificate",

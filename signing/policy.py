@@ -16,16 +16,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from signing.gost.algorithms import GOST_256, GOST_512
+from cryptography import x509
+
+from signing.gost.algorithms import GOST_256, GOST_512, by_key_oid
 
 __all__ = [
     "ALLOWED_DIGEST_METHODS",
+    "ANY_PROVIDER",
     "ALLOWED_SIGNATURE_METHODS",
     "DIGEST_SHA256",
     "ECDSA_SHA256",
     "PROVIDERS",
     "RSA_SHA256",
     "VerifyPolicy",
+    "provider_of",
 ]
 
 _MORE = "http://www.w3.org/2001/04/xmldsig-more#"
@@ -60,6 +64,13 @@ PROVIDERS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 ALLOWED_SIGNATURE_METHODS = frozenset().union(*(s for s, _ in PROVIDERS.values()))
 #: Every DigestMethod the profile admits.
 ALLOWED_DIGEST_METHODS = frozenset().union(*(d for _, d in PROVIDERS.values()))
+
+
+def provider_of(certificate: x509.Certificate) -> str:
+    """The provider family that signs with the certificate's key: rsa, gost256 or gost512."""
+    gost = by_key_oid(certificate.public_key_algorithm_oid.dotted_string)
+    return "rsa" if gost is None else gost.provider
+
 
 #: Upper bound for ``max_clock_skew``; more would make validity periods meaningless.
 _MAX_CLOCK_SKEW_LIMIT = timedelta(hours=1)
@@ -112,3 +123,8 @@ class VerifyPolicy:
             raise ValueError("digest_methods must be a non-empty subset of ALLOWED_DIGEST_METHODS")
         if not timedelta(0) <= self.max_clock_skew <= _MAX_CLOCK_SKEW_LIMIT:
             raise ValueError("max_clock_skew must be between 0 and 1 hour")
+
+
+#: Every provider family at once: for a partner or a third party checking a signature against
+#: a CA of its own choosing, not for a hub, which accepts only what it is configured with.
+ANY_PROVIDER = VerifyPolicy.for_providers(PROVIDERS)

@@ -21,8 +21,10 @@ from lxml import etree
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from hub.config import Settings
 from hub.errors import NotFound
 from hub.ingest import chain_link
+from hub.ingest.factory import verify_policy
 from hub.store import DeliveryStatus, MessageLog, OutboxDelivery
 from schemas import SchemaError, parse_xml, payload_of, read_header, sensitivity_map
 from signing import (
@@ -30,6 +32,7 @@ from signing import (
     SignerIdentity,
     SigningError,
     TrustStore,
+    VerifyPolicy,
     XmlVerifier,
     find_unverified_certificate,
 )
@@ -80,7 +83,7 @@ class TrustMaterial:
     verifier: XmlVerifier
 
     @classmethod
-    def load(cls, pki_dir: Path) -> Self:
+    def load(cls, pki_dir: Path, policy: VerifyPolicy) -> Self:
         """Read the CA certificates and (if present) the CRL of a PKI directory.
 
         Raises:
@@ -88,7 +91,12 @@ class TrustMaterial:
             ValueError: malformed PEM, or a CRL that no CA in it signed.
         """
         store = TrustStore.load(pki_dir)
-        return cls(store, XmlVerifier(TrustStore(store.ca_certificates)))
+        return cls(store, XmlVerifier(TrustStore(store.ca_certificates), policy))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        """``load`` the hub's PKI with the algorithms it accepts (HUB_SIGNATURE_PROVIDERS)."""
+        return cls.load(settings.pki_dir, verify_policy(settings))
 
     @staticmethod
     def files_version(pki_dir: Path) -> tuple[int, int]:

@@ -28,7 +28,7 @@ def evidence(
     """
     settings = load_settings(data_dir)
     try:
-        trust = TrustMaterial.load(settings.pki_dir)
+        trust = TrustMaterial.from_settings(settings)
     except OSError as exc:
         raise fail(f"no PKI under {settings.pki_dir}: {exc}") from exc
     actor = cli_actor()

@@ -17,7 +17,7 @@ from hub.errors import Rejection
 from hub.ingest import Inspector, build_inspector, open_pki, parse_limits
 from hub.onboarding import bundle_dir
 from schemas import DSIG_NS, SchemaError, parse_xml, read_header, validate_envelope
-from signing import HUB_SYSTEM_CODE, TrustStore, XmlVerifier
+from signing import ANY_PROVIDER, HUB_SYSTEM_CODE, TrustStore, XmlVerifier
 
 BundleOption = typer.Option(
     None,
@@ -57,7 +57,9 @@ def verify(
             ca_certificates=x509.load_pem_x509_certificates(ca.read_bytes()),
             crls=[x509.load_pem_x509_crl(crl.read_bytes())] if crl is not None else [],
         )
-        inspector = Inspector(XmlVerifier(trust), parse_limits(settings))
+        # A check against a CA file, with no hub's settings: any algorithm the profile
+        # knows, bound to the certificate's key as always.
+        inspector = Inspector(XmlVerifier(trust, ANY_PROVIDER), parse_limits(settings))
     elif crl is not None:
         raise fail("--crl goes with --ca")
     else:

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from datetime import datetime
 
+from cryptography import x509
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.config import Settings
@@ -16,8 +17,10 @@ from signing import (
     DevPki,
     ReloadingSigner,
     TrustStore,
+    VerifyPolicy,
     XmlSigner,
     XmlVerifier,
+    provider_of,
 )
 
 
@@ -66,12 +69,43 @@ def hub_signer(settings: Settings, pki: DevPki) -> ReloadingSigner:
     """The hub's signer; it follows ``hub pki rotate-hub-key`` without a restart, looking
     at the key files as often as at the CRL (``crl_recheck_s``)."""
     credentials = pki.credentials(HUB_SYSTEM_CODE)
+    require_accepted_algorithm(
+        settings, x509.load_pem_x509_certificate(credentials.cert_path.read_bytes())
+    )
     return ReloadingSigner(
         credentials.key_path,
         credentials.cert_path,
         make_signer=XmlSigner,
         recheck_s=settings.crl_recheck_s,
     )
+
+
+def signature_providers(settings: Settings) -> list[str]:
+    """The provider families named in ``HUB_SIGNATURE_PROVIDERS``."""
+    return [name.strip() for name in settings.signature_providers.split(",") if name.strip()]
+
+
+def verify_policy(settings: Settings) -> VerifyPolicy:
+    """What the hub's verifiers accept: exactly the configured provider families.
+
+    Raises:
+        ValueError: an unknown family name (the message lists the known ones).
+    """
+    return VerifyPolicy.for_providers(signature_providers(settings))
+
+
+def require_accepted_algorithm(settings: Settings, certificate: x509.Certificate) -> None:
+    """Refuse to start a hub whose own key is of a family it does not accept from others.
+
+    Raises:
+        ValueError: the key's family is not in ``HUB_SIGNATURE_PROVIDERS``.
+    """
+    family = provider_of(certificate)
+    if family not in signature_providers(settings):
+        raise ValueError(
+            f"the hub's key is {family} but HUB_SIGNATURE_PROVIDERS is "
+            f"{settings.signature_providers!r}; add {family} or issue the hub a key of those"
+        )
 
 
 def parse_limits(settings: Settings) -> ParseLimits:
@@ -83,4 +117,4 @@ def parse_limits(settings: Settings) -> ParseLimits:
 def build_inspector(settings: Settings, pki: DevPki) -> Inspector:
     """The database-free checks, with the trust store loaded once."""
     trust = TrustStore.load(pki.root, crl_recheck_s=settings.crl_recheck_s)
-    return Inspector(XmlVerifier(trust), parse_limits(settings))
+    return Inspector(XmlVerifier(trust, verify_policy(settings)), parse_limits(settings))

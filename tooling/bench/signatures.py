@@ -12,8 +12,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from signing import XmlSigner, XmlVerifier
 from signing.pki import DevPki
-from signing.signxml_provider import XmlSigner, XmlVerifier
 
 #: How long each algorithm is measured, in seconds.
 _DURATION_S = 3.0

@@ -99,13 +99,14 @@ _SAFE_BACK = re.compile(r"/admin(/[A-Za-z0-9_./-]*)?(\?[A-Za-z0-9_=&%.:+-]*)?")
 
 def trust_material(request: Request) -> TrustMaterial:
     """The PKI's CA and CRL, loaded once per app and again when either file changes."""
-    pki_dir = runtime_of(request).settings.pki_dir
+    settings = runtime_of(request).settings
+    pki_dir = settings.pki_dir
     version = TrustMaterial.files_version(pki_dir)
     cached = getattr(request.app.state, "admin_trust", None)
     if cached is not None and cached[0] == version:
         material: TrustMaterial = cached[1]
         return material
-    material = TrustMaterial.load(pki_dir)
+    material = TrustMaterial.from_settings(settings)
     request.app.state.admin_trust = (version, material)
     return material
 

@@ -27,7 +27,7 @@ from hub.cli import app
 from hub.errors import NotFound
 from hub.ingest import Ingestor, IngestReceipt
 from hub.store import AuditEntry, MessageLog
-from signing import DevPki
+from signing import DevPki, VerifyPolicy
 from tests.conftest import require_service
 from tests.factories import Signers, make_envelope
 
@@ -52,7 +52,9 @@ def accepted(ingestor: Ingestor, signers: Signers) -> list[IngestReceipt]:
 
 def _export(session_factory: sessionmaker[Session], pki: DevPki, ref: str) -> dict[str, bytes]:
     with session_factory() as session:
-        data = export_evidence(session, TrustMaterial.load(pki.root), ref, now=datetime.now(UTC))
+        data = export_evidence(
+            session, TrustMaterial.load(pki.root, VerifyPolicy()), ref, now=datetime.now(UTC)
+        )
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
 
@@ -143,7 +145,9 @@ def test_an_unknown_message_has_no_evidence(
     session_factory: sessionmaker[Session], pki: DevPki
 ) -> None:
     with session_factory() as session, pytest.raises(NotFound):
-        export_evidence(session, TrustMaterial.load(pki.root), "424242", now=datetime.now(UTC))
+        export_evidence(
+            session, TrustMaterial.load(pki.root, VerifyPolicy()), "424242", now=datetime.now(UTC)
+        )
 
 
 def test_hub_evidence_writes_the_zip_and_audits_the_export(

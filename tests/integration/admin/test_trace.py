@@ -23,7 +23,7 @@ from hub.admin import (
 from hub.errors import NotFound
 from hub.ingest import Ingestor, IngestReceipt
 from hub.store import DeliveryAttempt, DeliveryStatus, MessageLog, OutboxDelivery
-from signing import DevPki
+from signing import DevPki, VerifyPolicy
 from tests.factories import Signers, make_envelope
 
 #: Personal data in schemas/examples/FamilyReferral-1.0.xml: names, phone, address, birth date.
@@ -44,7 +44,7 @@ def accepted(ingestor: Ingestor, signers: Signers) -> list[IngestReceipt]:
 
 @pytest.fixture
 def trust(pki: DevPki) -> TrustMaterial:
-    return TrustMaterial.load(pki.root)
+    return TrustMaterial.load(pki.root, VerifyPolicy())
 
 
 def _ids(session_factory: sessionmaker[Session], filters: TraceFilters) -> list[int]:
@@ -161,7 +161,7 @@ def test_a_certificate_revoked_later_is_valid_at_reception_and_revoked_now(
         report = get_message_detail(
             session,
             str(accepted[0].hub_id),
-            trust=TrustMaterial.load(pki.root),
+            trust=TrustMaterial.load(pki.root, VerifyPolicy()),
             now=datetime.now(UTC),
         ).verification
     assert report.valid

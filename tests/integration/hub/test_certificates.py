@@ -34,6 +34,7 @@ from signing import (
     DevPki,
     SignerNotSender,
     TrustStore,
+    VerifyPolicy,
     XmlSigner,
     XmlVerifier,
 )
@@ -228,7 +229,7 @@ def test_a_revoked_certificate_is_refused_from_then_on_and_earlier_messages_stay
         logged = session.scalars(select(MessageLog).order_by(MessageLog.id)).all()
         assert [m.raw for m in logged] == accepted
         assert verify_chain(session).intact
-        trust = TrustMaterial.load(pki.root)
+        trust = TrustMaterial.load(pki.root, VerifyPolicy())
         for message in logged:
             report = verification_report(
                 message.raw,

@@ -41,14 +41,15 @@ def test_tree_matches_the_docstring() -> None:
     for cls in (DigestMismatch, CertificateUntrusted, CertificateExpired, CertificateRevoked):
         assert cls.__bases__ == (SignatureInvalid,)
     assert SignerNotSender.__bases__ == (SignatureInvalid,)
-    for cls in (
+    profile_errors: tuple[type[SignatureInputInvalid], ...] = (
         SignatureMissing,
         AlgorithmNotAllowed,
         KeySizeNotAllowed,
         AlgorithmMismatch,
         CertificateNotGost,
-    ):
-        assert cls.__bases__ == (SignatureInputInvalid,)
+    )
+    for error in profile_errors:
+        assert error.__bases__ == (SignatureInputInvalid,)
     assert SignatureInvalid.__bases__ == SignatureInputInvalid.__bases__ == (SigningError,)
 
 
