@@ -29,7 +29,7 @@ from signing.errors import (
 from signing.gost import GostUnavailable
 from signing.identity import SignerIdentity
 from signing.keys import SigningKey
-from signing.pki import HUB_SYSTEM_CODE, DevPki, SystemCredentials
+from signing.pki import HUB_SYSTEM_CODE, Crypto, DevPki, KeyAlgorithm, SystemCredentials
 from signing.policy import ANY_PROVIDER, VerifyPolicy, provider_of
 from signing.profile import find_unverified_certificate
 from signing.reloading import ReloadingSigner
@@ -60,7 +60,9 @@ __all__ = [
     "find_unverified_certificate",
     # Development PKI
     "HUB_SYSTEM_CODE",
+    "Crypto",
     "DevPki",
+    "KeyAlgorithm",
     "SystemCredentials",
     # Errors
     "AlgorithmMismatch",

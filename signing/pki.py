@@ -7,6 +7,10 @@ production deployment gets its certificates from the region's CA instead. Layout
     ca/ca.pem  ca/ca.key (0600)  crl.pem  systems/<code>/cert.pem  systems/<code>/key.pem (0600)
     systems/hub/retired/<serial hex>.pem   the hub's certificates before a key rotation
 
+The PKI's crypto is that of its CA's key: "rsa" (an ECDSA P-256 CA issuing RSA or ECDSA keys,
+signed with pyca/cryptography) or "gost" (a GOST R 34.10-2012 256-bit CA issuing GOST keys,
+everything signed with GOST through the ``openssl`` command: ``signing.gost.dev_ca``).
+
 Private keys are stored unencrypted, which is acceptable only for development.
 """
 
@@ -23,11 +27,18 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from signing.gost import dev_ca
+from signing.gost.algorithms import GOST_256, GOST_512, GostAlgorithm, by_key_oid
 from signing.identity import SYSTEM_URI_PREFIX, is_system_code
 from signing.keys import PrivateKey, SigningKey
 from signing.trust import CA_CERT_FILE, CRL_FILE, TrustStore
 
-__all__ = ["HUB_SYSTEM_CODE", "DevPki", "SystemCredentials"]
+__all__ = ["HUB_SYSTEM_CODE", "Crypto", "DevPki", "KeyAlgorithm", "SystemCredentials"]
+
+#: A PKI's family of algorithms, decided by its CA's key.
+Crypto = Literal["rsa", "gost"]
+#: What a system's key can be; "gost512" exists to test a 512-bit key where 256 is allowed.
+KeyAlgorithm = Literal["rsa", "ec", "gost256", "gost512"]
 
 #: The hub's own system code; its key signs outbound messages.
 HUB_SYSTEM_CODE = "hub"
@@ -40,6 +51,10 @@ _CRL_VALIDITY = timedelta(days=30)
 #: Certificates start slightly in the past so a partner with a slow clock accepts them at once.
 _BACKDATE = timedelta(minutes=5)
 _RSA_BITS = 2048
+_CA_NAME = "Family Hub Dev CA"
+_GOST_KEYS = {"gost256": GOST_256, "gost512": GOST_512}
+#: The key a system gets under each crypto unless ``issue`` is told otherwise.
+_DEFAULT_ALGORITHM: dict[Crypto, KeyAlgorithm] = {"rsa": "rsa", "gost": "gost256"}
 
 
 @dataclass(frozen=True)
@@ -67,18 +82,34 @@ class DevPki:
         """The CA certificate: what partners need to verify the hub's signatures."""
         return self.root / CA_CERT_FILE
 
-    def init(self) -> None:
+    @property
+    def crypto(self) -> Crypto:
+        """The PKI's crypto, read from its CA certificate: "gost" for a GOST key, else "rsa".
+
+        Raises:
+            FileNotFoundError: the PKI is not initialised (call ``init()`` first).
+        """
+        ca_cert = self._load_ca_certificate()
+        return "gost" if by_key_oid(ca_cert.public_key_algorithm_oid.dotted_string) else "rsa"
+
+    def init(self, crypto: Crypto = "rsa") -> None:
         """Create whatever is missing: the CA, the hub's key and certificate, an empty CRL.
 
         Idempotent; existing keys are never overwritten.
 
         Raises:
-            FileExistsError: ``ca/ca.key`` exists without ``ca/ca.pem`` (repair by hand).
+            FileExistsError: ``ca/ca.key`` exists without ``ca/ca.pem`` (repair by hand), or
+                the PKI exists with another crypto.
+            GostUnavailable: ``crypto="gost"`` and no ``openssl`` with the GOST engine.
         """
         if not (self.root / _CA_KEY_FILE).exists():
-            self._create_ca()
+            self._create_ca(crypto)
         elif not (self.root / CA_CERT_FILE).exists():
             raise FileExistsError(f"{self.root / _CA_KEY_FILE} exists but ca.pem is missing")
+        elif self.crypto != crypto:
+            raise FileExistsError(
+                f"the PKI under {self.root} is {self.crypto}, not {crypto}; use another folder"
+            )
         if not self._system_dir(HUB_SYSTEM_CODE).joinpath("key.pem").exists():
             self.issue(HUB_SYSTEM_CODE, _HUB_ORGANISATION)
         if not (self.root / CRL_FILE).exists():
@@ -89,7 +120,7 @@ class DevPki:
         system_code: str,
         organisation: str,
         *,
-        algorithm: Literal["rsa", "ec"] = "rsa",
+        algorithm: KeyAlgorithm | None = None,
         valid_days: int = 365,
         not_before: datetime | None = None,
     ) -> SystemCredentials:
@@ -97,21 +128,33 @@ class DevPki:
 
         The certificate has CN=<code>, O=<organisation>, the SAN URI
         ``urn:family-hub:system:<code>`` and key usage digitalSignature + nonRepudiation.
+        The key is ``algorithm``'s, by default RSA under an "rsa" CA and GOST 256 under a
+        "gost" one; each CA issues only its own family.
 
         Raises:
-            ValueError: a malformed system code or a non-positive ``valid_days``.
+            ValueError: a malformed system code, a non-positive ``valid_days``, or an
+                ``algorithm`` of the other crypto.
             FileNotFoundError: the PKI is not initialised (call ``init()`` first).
+            GostUnavailable: a GOST PKI and no ``openssl`` with the GOST engine.
         """
         credentials = self.credentials(system_code)
         if valid_days <= 0:
             raise ValueError("valid_days must be positive")
+        crypto = self.crypto
+        chosen = algorithm or _DEFAULT_ALGORITHM[crypto]
+        if (chosen in _GOST_KEYS) != (crypto == "gost"):
+            raise ValueError(f"this PKI is {crypto}: it does not issue {chosen} keys")
+        start = not_before if not_before is not None else datetime.now(UTC) - _BACKDATE
+        credentials.key_path.parent.mkdir(parents=True, exist_ok=True)
+        if chosen in _GOST_KEYS:
+            self._issue_gost(credentials, organisation, _GOST_KEYS[chosen], start, valid_days)
+            return credentials
         ca_key, ca_cert = self._load_ca()
         key: PrivateKey = (
             rsa.generate_private_key(public_exponent=65537, key_size=_RSA_BITS)
-            if algorithm == "rsa"
+            if chosen == "rsa"
             else ec.generate_private_key(ec.SECP256R1())
         )
-        start = not_before if not_before is not None else datetime.now(UTC) - _BACKDATE
         subject = x509.Name(
             [
                 x509.NameAttribute(NameOID.COMMON_NAME, system_code),
@@ -140,14 +183,8 @@ class DevPki:
             )
             .sign(ca_key, hashes.SHA256())
         )
-        credentials.key_path.parent.mkdir(parents=True, exist_ok=True)
-        # Key first, then certificate: a reader between the two sees a mismatched pair,
-        # which SigningKey refuses, and keeps its previous key (ReloadingSigner).
-        _write_file(credentials.key_path, _private_pem(key), mode=0o600)
-        _write_file(
-            credentials.cert_path,
-            certificate.public_bytes(serialization.Encoding.PEM),
-            mode=0o644,
+        _write_credentials(
+            credentials, _private_pem(key), certificate.public_bytes(serialization.Encoding.PEM)
         )
         return credentials
 
@@ -226,11 +263,15 @@ class DevPki:
             raise ValueError(f"system code {system_code!r} must match [a-z][a-z0-9_-]{{1,31}}")
         return self.root / "systems" / system_code
 
-    def _create_ca(self) -> None:
+    def _create_ca(self, crypto: Crypto) -> None:
+        (self.root / "ca").mkdir(parents=True, exist_ok=True)
+        if crypto == "gost":
+            self._create_gost_ca()
+            return
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name(
             [
-                x509.NameAttribute(NameOID.COMMON_NAME, "Family Hub Dev CA"),
+                x509.NameAttribute(NameOID.COMMON_NAME, _CA_NAME),
                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, _HUB_ORGANISATION),
             ]
         )
@@ -248,7 +289,6 @@ class DevPki:
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
             .sign(key, hashes.SHA256())
         )
-        (self.root / "ca").mkdir(parents=True, exist_ok=True)
         _write_file(self.root / _CA_KEY_FILE, _private_pem(key), mode=0o600)
         _write_file(
             self.root / CA_CERT_FILE,
@@ -256,19 +296,66 @@ class DevPki:
             mode=0o644,
         )
 
-    def _load_ca(self) -> tuple[PrivateKey, x509.Certificate]:
+    def _create_gost_ca(self) -> None:
+        key = dev_ca.generate_key(GOST_256)
+        start = datetime.now(UTC) - _BACKDATE
+        subject = dev_ca.Subject(
+            _CA_NAME, _HUB_ORGANISATION, x509.random_serial_number(), start, start + _CA_VALIDITY
+        )
+        certificate = dev_ca.self_signed_ca(key, subject)
+        _write_file(self.root / _CA_KEY_FILE, key, mode=0o600)
+        _write_file(self.root / CA_CERT_FILE, certificate, mode=0o644)
+
+    def _issue_gost(
+        self,
+        credentials: SystemCredentials,
+        organisation: str,
+        algorithm: GostAlgorithm,
+        start: datetime,
+        valid_days: int,
+    ) -> None:
+        key = dev_ca.generate_key(algorithm)
+        subject = dev_ca.Subject(
+            credentials.system_code,
+            organisation,
+            x509.random_serial_number(),
+            start,
+            start + timedelta(days=valid_days),
+        )
+        certificate = self._gost_ca().issue(
+            key, subject, system_uri=SYSTEM_URI_PREFIX + credentials.system_code
+        )
+        _write_credentials(credentials, key, certificate)
+
+    def _gost_ca(self) -> dev_ca.GostCa:
+        return dev_ca.GostCa(self.root / _CA_KEY_FILE, self.root / CA_CERT_FILE)
+
+    def _load_ca_certificate(self) -> x509.Certificate:
         if not self.exists:
             raise FileNotFoundError(f"no dev PKI at {self.root}; call DevPki.init() first")
+        return x509.load_pem_x509_certificate((self.root / CA_CERT_FILE).read_bytes())
+
+    def _load_ca(self) -> tuple[PrivateKey, x509.Certificate]:
+        ca_cert = self._load_ca_certificate()
         key = serialization.load_pem_private_key(
             (self.root / _CA_KEY_FILE).read_bytes(), password=None
         )
         if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
             raise ValueError("the dev CA key must be RSA or EC")
-        return key, x509.load_pem_x509_certificate((self.root / CA_CERT_FILE).read_bytes())
+        return key, ca_cert
 
     def _write_crl(self, *, revoked: list[x509.RevokedCertificate], number: int) -> None:
-        ca_key, ca_cert = self._load_ca()
         now = datetime.now(UTC)
+        if self.crypto == "gost":
+            pem = self._gost_ca().sign_crl(
+                [dev_ca.Revoked(e.serial_number, e.revocation_date_utc) for e in revoked],
+                number=number,
+                last_update=now,
+                next_update=now + _CRL_VALIDITY,
+            )
+            _write_file(self.root / CRL_FILE, pem, mode=0o644)
+            return
+        ca_key, ca_cert = self._load_ca()
         builder = (
             x509.CertificateRevocationListBuilder()
             .issuer_name(ca_cert.subject)
@@ -294,6 +381,13 @@ def _key_usage(*, signer: bool) -> x509.KeyUsage:
         encipher_only=False,
         decipher_only=False,
     )
+
+
+def _write_credentials(credentials: SystemCredentials, key_pem: bytes, cert_pem: bytes) -> None:
+    # Key first, then certificate: a reader between the two sees a mismatched pair,
+    # which SigningKey refuses, and keeps its previous key (ReloadingSigner).
+    _write_file(credentials.key_path, key_pem, mode=0o600)
+    _write_file(credentials.cert_path, cert_pem, mode=0o644)
 
 
 def _private_pem(key: PrivateKey) -> bytes:

@@ -20,7 +20,7 @@ from hub.operations import pause_partner, resume_partner
 from hub.partners import list_partners
 from hub.runtime import utc_now
 from hub.store import DeliveryMode, find_partner_certificates, make_engine, make_session_factory
-from signing import DevPki, SigningError
+from signing import DevPki, GostUnavailable, SigningError
 
 app = typer.Typer(help="Partner systems.", no_args_is_help=True)
 
@@ -69,7 +69,7 @@ def add(
                 delivery_mode=delivery,
                 agency=agency,
             )
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, GostUnavailable) as exc:
         raise fail(str(exc)) from exc
     finally:
         engine.dispose()
@@ -157,7 +157,7 @@ def rotate_cert(
                 reason=reason,
                 brought_pem=brought,
             )
-    except (LookupError, ValueError, SigningError) as exc:
+    except (LookupError, ValueError, SigningError, GostUnavailable) as exc:
         raise fail(f"certificate not registered: {exc}") from exc
     console.print(
         f"partner {code} signs with certificate serial {row.serial_hex} from now on", soft_wrap=True
@@ -191,7 +191,7 @@ def revoke_cert(
                 reason=reason,
                 fingerprint=fingerprint,
             )
-    except LookupError as exc:
+    except (LookupError, GostUnavailable) as exc:
         raise fail(f"nothing revoked: {exc}") from exc
     serials = ", ".join(row.serial_hex for row in rows)
     console.print(

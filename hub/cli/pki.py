@@ -8,18 +8,29 @@ from hub.cli.common import DataDirOption, console, fail, load_settings
 from hub.cli.operations import cli_actor, operation
 from hub.operations import record_operation
 from hub.runtime import utc_now
-from signing import HUB_SYSTEM_CODE, DevPki
+from signing import HUB_SYSTEM_CODE, Crypto, DevPki, GostUnavailable
 
 app = typer.Typer(help="Development PKI.", no_args_is_help=True)
 
 
 @app.command()
-def init(data_dir: Path | None = DataDirOption) -> None:
+def init(
+    crypto: Crypto = typer.Option(
+        "rsa",
+        "--crypto",
+        help="rsa (an ECDSA CA issuing RSA keys) or gost (GOST R 34.10-2012 throughout, "
+        "needs Debian's libengine-gost-openssl).",
+    ),
+    data_dir: Path | None = DataDirOption,
+) -> None:
     """Create the CA, the hub's signing key and an empty CRL (existing keys are kept)."""
     settings = load_settings(data_dir)
     pki = DevPki(settings.pki_dir)
-    pki.init()
-    console.print(f"PKI ready under {settings.pki_dir}")
+    try:
+        pki.init(crypto)
+    except (FileExistsError, GostUnavailable) as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"{crypto} PKI ready under {settings.pki_dir}", soft_wrap=True)
 
 
 @app.command("rotate-hub-key")
@@ -37,7 +48,10 @@ def rotate_hub_key(
         if not pki.exists:
             raise fail("no PKI yet: run `hub pki init` first")
         old = pki.signing_key(HUB_SYSTEM_CODE).certificate.serial_number
-        pki.rotate_hub_key()
+        try:
+            pki.rotate_hub_key()
+        except GostUnavailable as exc:
+            raise fail(str(exc)) from exc
         new = pki.signing_key(HUB_SYSTEM_CODE).certificate.serial_number
         record_operation(
             session,

@@ -1,0 +1,221 @@
+"""The GOST dev PKI: every certificate and CRL is GOST, with the RSA profile, checked by OpenSSL.
+
+The PKI is real files made by the ``openssl`` command with Debian's GOST engine; the checks
+read them with pyca/cryptography (OIDs, extensions) and with ``openssl`` itself (chain, CRL,
+parameter set), an implementation independent of the one that made them.
+"""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+
+from signing import HUB_SYSTEM_CODE, DevPki, GostUnavailable
+from tests.conftest import require_service
+
+GOST_256_KEY = "1.2.643.7.1.1.1.1"
+GOST_512_KEY = "1.2.643.7.1.1.1.2"
+#: GOST R 34.10-2012 with GOST R 34.11-2012 (256 bit): the CA signs everything with it.
+GOST_256_SIGNATURE = "1.2.643.7.1.1.3.2"
+
+
+@pytest.fixture(scope="module")
+def gost_pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
+    """A GOST PKI that no test changes: the CA, the hub, and kdn (256) and police (512)."""
+    return _gost_pki(tmp_path_factory.mktemp("gost-pki"), partners=True)
+
+
+@pytest.fixture
+def own_gost_pki(tmp_path: Path) -> DevPki:
+    """A GOST PKI of this test's own, to revoke and rotate in."""
+    return _gost_pki(tmp_path / "pki", partners=False)
+
+
+def _gost_pki(root: Path, *, partners: bool) -> DevPki:
+    pki = DevPki(root)
+    try:
+        pki.init("gost")
+    except GostUnavailable as exc:
+        require_service("OpenSSL's GOST engine", exc)
+    if partners:
+        pki.issue("kdn", "Комиссия по делам несовершеннолетних / район + город")
+        pki.issue("police", "ОМВД России по району", algorithm="gost512")
+    return pki
+
+
+def _certificate(path: Path) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(path.read_bytes())
+
+
+def _crl(pki: DevPki) -> x509.CertificateRevocationList:
+    return x509.load_pem_x509_crl((pki.root / "crl.pem").read_bytes())
+
+
+def _openssl(*arguments: str) -> str:
+    result = subprocess.run(["openssl", *arguments], capture_output=True, text=True, check=False)
+    return result.stdout + result.stderr
+
+
+def _verify_chain(pki: DevPki, certificate: Path) -> str:
+    """What ``openssl verify`` says of ``certificate`` under the CA and its current CRL."""
+    return _openssl(
+        "verify",
+        "-engine",
+        "gost",
+        "-CAfile",
+        str(pki.ca_certificate_path),
+        "-crl_check",
+        "-CRLfile",
+        str(pki.root / "crl.pem"),
+        str(certificate),
+    )
+
+
+def test_init_makes_a_gost_ca_hub_and_empty_crl_with_private_keys_0600(gost_pki: DevPki) -> None:
+    root = gost_pki.root
+    assert gost_pki.crypto == "gost"
+    assert stat.S_IMODE((root / "ca/ca.key").stat().st_mode) == 0o600
+    assert stat.S_IMODE((root / "systems/hub/key.pem").stat().st_mode) == 0o600
+    for path in [gost_pki.ca_certificate_path, gost_pki.credentials(HUB_SYSTEM_CODE).cert_path]:
+        certificate = _certificate(path)
+        assert certificate.public_key_algorithm_oid.dotted_string == GOST_256_KEY
+        assert certificate.signature_algorithm_oid.dotted_string == GOST_256_SIGNATURE
+    ca = _certificate(gost_pki.ca_certificate_path)
+    assert ca.issuer == ca.subject
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    usage = ca.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.key_cert_sign
+    assert usage.crl_sign
+    crl = _crl(gost_pki)
+    assert crl.signature_algorithm_oid.dotted_string == GOST_256_SIGNATURE
+    assert list(crl) == []
+    assert crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number == 1
+
+
+def test_gost_256_keys_use_the_cryptopro_a_parameter_set(gost_pki: DevPki) -> None:
+    text = _openssl(
+        "x509", "-engine", "gost", "-noout", "-text", "-in", str(gost_pki.root / "ca/ca.pem")
+    )
+    assert "id-GostR3410-2001-CryptoPro-A-ParamSet" in text
+
+
+def test_partner_certificates_have_the_rsa_profile(gost_pki: DevPki, tmp_path: Path) -> None:
+    # Given the same system issued by an RSA PKI
+    rsa_pki = DevPki(tmp_path / "rsa")
+    rsa_pki.init()
+    organisation = "Комиссия по делам несовершеннолетних / район + город"
+    rsa = _certificate(rsa_pki.issue("kdn", organisation).cert_path)
+    gost = _certificate(gost_pki.credentials("kdn").cert_path)
+
+    # Then the GOST one names the same subject and carries the same extensions
+    assert gost.subject == rsa.subject
+    assert gost.issuer == _certificate(gost_pki.ca_certificate_path).subject
+    assert [(e.oid, e.critical) for e in gost.extensions] == [
+        (e.oid, e.critical) for e in rsa.extensions
+    ]
+    for kind in (x509.BasicConstraints, x509.KeyUsage, x509.SubjectAlternativeName):
+        assert gost.extensions.get_extension_for_class(
+            kind
+        ) == rsa.extensions.get_extension_for_class(kind)
+    ca = _certificate(gost_pki.ca_certificate_path)
+    authority = gost.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+    subject_key = ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    assert authority.key_identifier == subject_key.digest
+    san = gost.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.UniformResourceIdentifier) == ["urn:family-hub:system:kdn"]
+
+
+def test_a_512_bit_partner_key_is_certified_by_the_256_bit_ca(gost_pki: DevPki) -> None:
+    police = _certificate(gost_pki.credentials("police").cert_path)
+    assert police.public_key_algorithm_oid.dotted_string == GOST_512_KEY
+    assert police.signature_algorithm_oid.dotted_string == GOST_256_SIGNATURE
+
+
+@pytest.mark.parametrize("code", [HUB_SYSTEM_CODE, "kdn", "police"])
+def test_every_certificate_chains_to_the_ca_by_openssl(gost_pki: DevPki, code: str) -> None:
+    path = gost_pki.credentials(code).cert_path
+    assert _verify_chain(gost_pki, path).startswith(f"{path}: OK")
+
+
+def test_a_revoked_serial_is_on_a_gost_signed_crl_numbered_on(own_gost_pki: DevPki) -> None:
+    # Given two partners, one revoked earlier
+    pki = own_gost_pki
+    pki.issue("health", "Минздрав")
+    pki.issue("employment", "Центр занятости")
+    pki.revoke("health")
+    health_entry = _crl(pki).get_revoked_certificate_by_serial_number(
+        _certificate(pki.credentials("health").cert_path).serial_number
+    )
+    assert health_entry is not None
+
+    # When the other is revoked twice
+    pki.revoke("employment")
+    pki.revoke("employment")
+
+    # Then the CRL lists both once, keeps the first date, counts each signing, and is GOST
+    crl = _crl(pki)
+    serials = [entry.serial_number for entry in crl]
+    employment = _certificate(pki.credentials("employment").cert_path).serial_number
+    assert sorted(serials) == sorted([health_entry.serial_number, employment])
+    kept = crl.get_revoked_certificate_by_serial_number(health_entry.serial_number)
+    assert kept is not None
+    assert kept.revocation_date_utc == health_entry.revocation_date_utc
+    assert crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number == 4
+    assert crl.signature_algorithm_oid.dotted_string == GOST_256_SIGNATURE
+    assert "certificate revoked" in _verify_chain(pki, pki.credentials("employment").cert_path)
+    hub = pki.credentials(HUB_SYSTEM_CODE).cert_path
+    assert _verify_chain(pki, hub).startswith(f"{hub}: OK")  # the CRL's signature holds too
+
+
+def test_rotating_the_hub_key_keeps_the_old_certificate_under_retired(
+    own_gost_pki: DevPki,
+) -> None:
+    pki = own_gost_pki
+    hub = pki.credentials(HUB_SYSTEM_CODE)
+    old = hub.cert_path.read_bytes()
+    old_key = hub.key_path.read_bytes()
+
+    pki.rotate_hub_key()
+
+    retired = list((hub.cert_path.parent / "retired").iterdir())
+    assert [path.read_bytes() for path in retired] == [old]
+    assert retired[0].name == f"{x509.load_pem_x509_certificate(old).serial_number:x}.pem"
+    assert hub.key_path.read_bytes() != old_key
+    new = _certificate(hub.cert_path)
+    assert new.public_key_algorithm_oid.dotted_string == GOST_256_KEY
+    assert _verify_chain(pki, hub.cert_path).startswith(f"{hub.cert_path}: OK")
+
+
+def test_init_is_idempotent_and_keeps_its_crypto(own_gost_pki: DevPki) -> None:
+    pki = own_gost_pki
+    files = ["ca/ca.key", "ca/ca.pem", "systems/hub/key.pem", "crl.pem"]
+    before = {name: (pki.root / name).read_bytes() for name in files}
+    pki.init("gost")
+    assert {name: (pki.root / name).read_bytes() for name in files} == before
+    with pytest.raises(FileExistsError, match="is gost, not rsa"):
+        pki.init("rsa")
+
+
+def test_each_ca_issues_only_its_own_family(own_gost_pki: DevPki, pki: DevPki) -> None:
+    with pytest.raises(ValueError, match="this PKI is gost: it does not issue rsa keys"):
+        own_gost_pki.issue("refused", "Минздрав", algorithm="rsa")
+    with pytest.raises(ValueError, match="this PKI is rsa: it does not issue gost256 keys"):
+        pki.issue("refused", "Минздрав", algorithm="gost256")
+    for root in (own_gost_pki.root, pki.root):
+        assert not (root / "systems" / "refused").exists()
+
+
+@pytest.mark.parametrize("missing", ["engine", "openssl"])
+def test_without_the_engine_a_gost_pki_names_the_package_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, missing: str
+) -> None:
+    # OPENSSL_ENGINES points OpenSSL at a folder without gost.so; an empty PATH has no openssl
+    monkeypatch.setenv("OPENSSL_ENGINES" if missing == "engine" else "PATH", str(tmp_path))
+    pki = DevPki(tmp_path / "pki")
+    with pytest.raises(GostUnavailable, match="apt-get install openssl libengine-gost-openssl"):
+        pki.init("gost")
+    assert not pki.exists
