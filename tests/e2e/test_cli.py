@@ -26,6 +26,7 @@ from hub.config import Settings
 from hub.store import OutboxDelivery, make_engine
 from schemas import parse_xml
 from signing import DevPki, TrustStore, XmlVerifier
+from tests.conftest import require_service
 from tests.factories import Signers, make_envelope
 from tests.stack import RunningHub
 from tooling.demo import run_demo
@@ -69,6 +70,53 @@ def test_push_partner_needs_an_endpoint_and_unknown_codes_are_refused(cli: CliRu
     assert no_endpoint.exit_code == 1
     assert "--endpoint" in no_endpoint.output
     assert unknown.exit_code == 1
+
+
+def test_a_gost_pki_certifies_partners_with_gost_and_revokes_and_rotates(
+    cli: CliRunner, data_dir: Path
+) -> None:
+    # Given a GOST PKI and kdn onboarded under it
+    init = cli.invoke(app, ["pki", "init", "--crypto", "gost"])
+    if init.exit_code != 0 and "libengine-gost-openssl" in init.stderr:
+        require_service("OpenSSL's GOST engine", RuntimeError(init.stderr))
+    assert init.exit_code == 0, init.output
+    _ok(cli, "db", "upgrade")
+    _ok(cli, "partners", "add", "kdn", "-o", "КДН и ЗП", "--endpoint", "http://x/soap")
+    pki = DevPki(data_dir / "pki")
+    bundle = data_dir / "partners" / "kdn"
+    first = x509.load_pem_x509_certificate((bundle / "cert.pem").read_bytes())
+    assert first.public_key_algorithm_oid.dotted_string == "1.2.643.7.1.1.1.1"  # GOST 256
+    assert first.signature_algorithm_oid.dotted_string == "1.2.643.7.1.1.3.2"
+    assert (bundle / "ca.pem").read_bytes() == pki.ca_certificate_path.read_bytes()
+
+    # When its certificate rotates and the earlier one is revoked
+    _ok(cli, "partners", "rotate-cert", "kdn", "--overlap-hours", "0")
+    fingerprint = first.fingerprint(hashes.SHA256()).hex()
+    _ok(cli, "partners", "revoke-cert", "kdn", "--fingerprint", fingerprint, "--reason", "x")
+
+    # Then the new one is GOST too, the GOST-signed CRL lists the earlier one only
+    second = x509.load_pem_x509_certificate((bundle / "cert.pem").read_bytes())
+    assert second.public_key_algorithm_oid.dotted_string == "1.2.643.7.1.1.1.1"
+    crl = x509.load_pem_x509_crl((data_dir / "pki" / "crl.pem").read_bytes())
+    assert crl.signature_algorithm_oid.dotted_string == "1.2.643.7.1.1.3.2"
+    assert [entry.serial_number for entry in crl] == [first.serial_number]
+    # and the PKI stays GOST: a plain `pki init` does not turn it into an RSA one
+    again = cli.invoke(app, ["pki", "init"])
+    assert again.exit_code == 1
+    assert "is gost, not rsa" in again.stderr
+
+
+def test_a_gost_pki_without_the_engine_names_the_package(
+    cli: CliRunner, data_dir: Path, tmp_path: Path
+) -> None:
+    # OPENSSL_ENGINES: a folder without the engine's gost.so
+    refused = cli.invoke(
+        app, ["pki", "init", "--crypto", "gost"], env={"OPENSSL_ENGINES": str(tmp_path)}
+    )
+    assert refused.exit_code == 1
+    assert "apt-get install openssl libengine-gost-openssl" in refused.stderr
+    assert isinstance(refused.exception, SystemExit)  # a message, not a traceback
+    assert not DevPki(data_dir / "pki").exists
 
 
 def test_verify_gives_the_verdict_and_the_rejection_code(
