@@ -5,6 +5,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     HUB_DATA_DIR=/data
 
+# OpenSSL's GOST engine and command (Debian's packages): GOST signatures go through the
+# engine, and a GOST dev PKI (`hub pki init --crypto gost`) is made by the command with it.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends openssl libengine-gost-openssl \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY pyproject.toml README.md ./
 # The runtime packages only: tooling/ (bench, chaos, the demo) is for a checkout, not the hub.

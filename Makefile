@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test test-programs bench lint format clean
+.PHONY: demo test test-programs gost-engine bench lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,13 +14,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## Run the whole lifecycle on the embedded stack (SQLite + a Redis the app starts), data in ./var.
-demo: $(STAMP)
+demo: $(STAMP) gost-engine
 	$(BIN)/hub demo
 
 ## The whole suite, against real SQLite, PostgreSQL and Redis, on two processes: most
 ## of it waits on servers and subprocesses, so two share the cores well. Tests that start
 ## the hub as processes run one at a time on one of them (tests/conftest.py).
-test: $(STAMP) test-programs
+test: $(STAMP) test-programs gost-engine
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 ## The programs the tests drive but never install: Debian's xmlsec1 (the independent check
@@ -39,6 +39,25 @@ test-programs:
 	else \
 		echo "make test: missing $$missing (not root on Debian, so not installed);" \
 			"their tests skip (in CI they fail)"; \
+	fi
+
+## OpenSSL's GOST engine (Debian's libengine-gost-openssl) and the openssl command: GOST
+## signatures go through the engine, and a GOST dev PKI (`hub pki init --crypto gost`) is
+## made by the command with it. Found by the engine's file in the system OpenSSL's engines
+## folder; installed where missing, only as root on Debian. Without it the RSA hub works,
+## and GOST refuses with the apt command (its tests skip; in CI they fail).
+GOST_PACKAGES := openssl libengine-gost-openssl
+gost-engine:
+	@engines=$$(openssl version -e 2>/dev/null | sed -n 's/^ENGINESDIR: "\(.*\)"$$/\1/p'); \
+	if [ -n "$$engines" ] && [ -f "$$engines/gost.so" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "make: installing Debian's $(GOST_PACKAGES) with apt-get: GOST signatures need them"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq $(GOST_PACKAGES) \
+			|| echo "make: could not install $(GOST_PACKAGES); GOST is unavailable"; \
+	else \
+		echo "make: OpenSSL's GOST engine is missing (not root on Debian, so not installed):" \
+			"apt-get install $(GOST_PACKAGES); GOST is unavailable"; \
 	fi
 
 ## Measure the hub on this machine (docs/performance.md); `make bench BENCH_ARGS=--quick` for a smoke run.
