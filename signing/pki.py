@@ -299,10 +299,10 @@ class DevPki:
     def _create_gost_ca(self) -> None:
         key = dev_ca.generate_key(GOST_256)
         start = datetime.now(UTC) - _BACKDATE
-        subject = dev_ca.Subject(
+        terms = dev_ca.CertificateTerms(
             _CA_NAME, _HUB_ORGANISATION, x509.random_serial_number(), start, start + _CA_VALIDITY
         )
-        certificate = dev_ca.self_signed_ca(key, subject)
+        certificate = dev_ca.self_signed_ca(key, terms)
         _write_file(self.root / _CA_KEY_FILE, key, mode=0o600)
         _write_file(self.root / CA_CERT_FILE, certificate, mode=0o644)
 
@@ -315,7 +315,7 @@ class DevPki:
         valid_days: int,
     ) -> None:
         key = dev_ca.generate_key(algorithm)
-        subject = dev_ca.Subject(
+        terms = dev_ca.CertificateTerms(
             credentials.system_code,
             organisation,
             x509.random_serial_number(),
@@ -323,7 +323,7 @@ class DevPki:
             start + timedelta(days=valid_days),
         )
         certificate = self._gost_ca().issue(
-            key, subject, system_uri=SYSTEM_URI_PREFIX + credentials.system_code
+            key, terms, system_uri=SYSTEM_URI_PREFIX + credentials.system_code
         )
         _write_credentials(credentials, key, certificate)
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from signing.gost.algorithms import GOST_256, GostAlgorithm
 from signing.gost.openssl import GostUnavailable
 
-__all__ = ["GostCa", "Revoked", "Subject", "generate_key", "self_signed_ca"]
+__all__ = ["CertificateTerms", "GostCa", "Revoked", "generate_key", "self_signed_ca"]
 
 _INSTALL = "apt-get install openssl libengine-gost-openssl"
 #: The CA signs everything with GOST R 34.10-2012 256 over Streebog-256 (OID 1.2.643.7.1.1.3.2).
@@ -81,8 +81,8 @@ class Revoked:
 
 
 @dataclass(frozen=True)
-class Subject:
-    """What a certificate names and how long it is valid."""
+class CertificateTerms:
+    """What a certificate to make names, its serial, and how long it is valid."""
 
     common_name: str
     organisation: str
@@ -106,14 +106,14 @@ def generate_key(algorithm: GostAlgorithm) -> bytes:
     )
 
 
-def self_signed_ca(key_pem: bytes, subject: Subject) -> bytes:
+def self_signed_ca(key_pem: bytes, terms: CertificateTerms) -> bytes:
     """Return the PEM of a self-signed CA certificate for ``key_pem`` (a 256-bit GOST key).
 
     Raises:
         GostUnavailable: no ``openssl`` command or no GOST engine.
     """
     with _workspace() as folder:
-        return _certify(folder, key_pem, subject, "ca_ext", "-selfsign", "-keyfile", "subject.key")
+        return _certify(folder, key_pem, terms, "ca_ext", "-selfsign", "-keyfile", "subject.key")
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ class GostCa:
     key_path: Path
     cert_path: Path
 
-    def issue(self, key_pem: bytes, subject: Subject, *, system_uri: str) -> bytes:
+    def issue(self, key_pem: bytes, terms: CertificateTerms, *, system_uri: str) -> bytes:
         """Return the PEM of a signing certificate for ``key_pem`` with the dev profile.
 
         The profile is the RSA one's: CN and O as given, the SAN URI ``system_uri``, key
@@ -133,7 +133,7 @@ class GostCa:
             GostUnavailable: no ``openssl`` command or no GOST engine.
         """
         with _workspace(system_uri=system_uri) as folder:
-            return _certify(folder, key_pem, subject, "system_ext", *self._signer())
+            return _certify(folder, key_pem, terms, "system_ext", *self._signer())
 
     def sign_crl(
         self,
@@ -188,7 +188,7 @@ def _workspace(*, system_uri: str = "") -> Iterator[Path]:
 
 
 def _certify(
-    folder: Path, key_pem: bytes, subject: Subject, extensions: str, *signer: str
+    folder: Path, key_pem: bytes, terms: CertificateTerms, extensions: str, *signer: str
 ) -> bytes:
     (folder / "subject.key").write_bytes(key_pem)
     request = _openssl(
@@ -200,11 +200,11 @@ def _certify(
         "subject.key",
         "-utf8",
         "-subj",
-        f"/CN={_escape(subject.common_name)}/O={_escape(subject.organisation)}",
+        f"/CN={_escape(terms.common_name)}/O={_escape(terms.organisation)}",
         cwd=folder,
     )
     (folder / "request.pem").write_bytes(request)
-    (folder / "serial").write_text(_hex(subject.serial_number) + "\n")
+    (folder / "serial").write_text(_hex(terms.serial_number) + "\n")
     _openssl(
         "ca",
         "-batch",
@@ -219,9 +219,9 @@ def _certify(
         "-extensions",
         extensions,
         "-startdate",
-        _generalized_time(subject.not_before),
+        _generalized_time(terms.not_before),
         "-enddate",
-        _generalized_time(subject.not_after),
+        _generalized_time(terms.not_after),
         *signer,
         cwd=folder,
     )
