@@ -27,8 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from signing.gost import dev_ca
-from signing.gost.algorithms import GOST_256, GOST_512, GostAlgorithm, by_key_oid
+from signing.gost import GOST_256, GOST_512, GostAlgorithm, dev_ca, gost_algorithm_of
 from signing.identity import SYSTEM_URI_PREFIX, is_system_code
 from signing.keys import PrivateKey, SigningKey
 from signing.trust import CA_CERT_FILE, CRL_FILE, TrustStore
@@ -89,8 +88,7 @@ class DevPki:
         Raises:
             FileNotFoundError: the PKI is not initialised (call ``init()`` first).
         """
-        ca_cert = self._load_ca_certificate()
-        return "gost" if by_key_oid(ca_cert.public_key_algorithm_oid.dotted_string) else "rsa"
+        return "gost" if gost_algorithm_of(self._load_ca_certificate()) else "rsa"
 
     def init(self, crypto: Crypto = "rsa") -> None:
         """Create whatever is missing: the CA, the hub's key and certificate, an empty CRL.

@@ -47,12 +47,12 @@ def rotate_hub_key(
         pki = DevPki(settings.pki_dir)
         if not pki.exists:
             raise fail("no PKI yet: run `hub pki init` first")
-        old = pki.signing_key(HUB_SYSTEM_CODE).certificate.serial_number
         try:
+            old = pki.signing_key(HUB_SYSTEM_CODE).certificate.serial_number
             pki.rotate_hub_key()
+            new = pki.signing_key(HUB_SYSTEM_CODE).certificate.serial_number
         except GostUnavailable as exc:
             raise fail(str(exc)) from exc
-        new = pki.signing_key(HUB_SYSTEM_CODE).certificate.serial_number
         record_operation(
             session,
             cli_actor(),

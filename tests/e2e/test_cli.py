@@ -89,14 +89,22 @@ def test_a_gost_pki_certifies_partners_with_gost_and_revokes_and_rotates(
     assert first.signature_algorithm_oid.dotted_string == "1.2.643.7.1.1.3.2"
     assert (bundle / "ca.pem").read_bytes() == pki.ca_certificate_path.read_bytes()
 
-    # When its certificate rotates and the earlier one is revoked
+    hub_before = pki.signing_key("hub").certificate
+
+    # When its certificate rotates and the earlier one is revoked, and the hub's key rotates
     _ok(cli, "partners", "rotate-cert", "kdn", "--overlap-hours", "0")
     fingerprint = first.fingerprint(hashes.SHA256()).hex()
     _ok(cli, "partners", "revoke-cert", "kdn", "--fingerprint", fingerprint, "--reason", "x")
+    _ok(cli, "pki", "rotate-hub-key", "--reason", "yearly")
 
-    # Then the new one is GOST too, the GOST-signed CRL lists the earlier one only
+    # Then the new certificates are GOST too, the GOST-signed CRL lists the earlier kdn one only
     second = x509.load_pem_x509_certificate((bundle / "cert.pem").read_bytes())
     assert second.public_key_algorithm_oid.dotted_string == "1.2.643.7.1.1.1.1"
+    hub_after = pki.signing_key("hub").certificate
+    assert hub_after.public_key_algorithm_oid.dotted_string == "1.2.643.7.1.1.1.1"
+    assert hub_after.serial_number != hub_before.serial_number
+    retired = data_dir / "pki" / "systems" / "hub" / "retired" / f"{hub_before.serial_number:x}.pem"
+    assert x509.load_pem_x509_certificate(retired.read_bytes()) == hub_before
     crl = x509.load_pem_x509_crl((data_dir / "pki" / "crl.pem").read_bytes())
     assert crl.signature_algorithm_oid.dotted_string == "1.2.643.7.1.1.3.2"
     assert [entry.serial_number for entry in crl] == [first.serial_number]

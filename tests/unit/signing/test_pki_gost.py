@@ -1,24 +1,40 @@
 """The GOST dev PKI: every certificate and CRL is GOST, with the RSA profile, checked by OpenSSL.
 
 The PKI is real files made by the ``openssl`` command with Debian's GOST engine; the checks
-read them with pyca/cryptography (OIDs, extensions) and with ``openssl`` itself (chain, CRL,
-parameter set), an implementation independent of the one that made them.
+read them with pyca/cryptography (OIDs, extensions), with ``openssl verify`` (chain, CRL,
+parameter set), and with the hub's own verifier, signing messages with the issued keys.
 """
 
 from __future__ import annotations
 
 import stat
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from cryptography import x509
+from lxml import etree
 
-from signing import HUB_SYSTEM_CODE, DevPki, GostUnavailable
+from signing import (
+    HUB_SYSTEM_CODE,
+    CertificateRevoked,
+    DevPki,
+    GostUnavailable,
+    KeySizeNotAllowed,
+    TrustStore,
+    VerifyPolicy,
+    XmlSigner,
+    XmlVerifier,
+)
+from signing.gost import GOST_256, GOST_512
 from tests.conftest import require_service
 
-GOST_256_KEY = "1.2.643.7.1.1.1.1"
-GOST_512_KEY = "1.2.643.7.1.1.1.2"
+MakeEnvelope = Callable[..., etree._Element]
+Parse = Callable[[bytes], etree._Element]
+
+GOST_256_KEY = GOST_256.key_oid
+GOST_512_KEY = GOST_512.key_oid
 #: GOST R 34.10-2012 with GOST R 34.11-2012 (256 bit): the CA signs everything with it.
 GOST_256_SIGNATURE = "1.2.643.7.1.1.3.2"
 
@@ -219,3 +235,45 @@ def test_without_the_engine_a_gost_pki_names_the_package_to_install(
     with pytest.raises(GostUnavailable, match="apt-get install openssl libengine-gost-openssl"):
         pki.init("gost")
     assert not pki.exists
+
+
+def _signed(pki: DevPki, code: str, make_envelope: MakeEnvelope) -> bytes:
+    return XmlSigner(pki.signing_key(code)).sign(make_envelope(sender=code))
+
+
+def test_a_gost_signature_by_an_issued_key_verifies_until_it_is_revoked(
+    own_gost_pki: DevPki, make_envelope: MakeEnvelope, parse: Parse
+) -> None:
+    # Given a partner's message and the hub's, signed with keys this PKI issued
+    pki = own_gost_pki
+    pki.issue("police", "ОМВД России по району")
+    from_police = _signed(pki, "police", make_envelope)
+    from_hub = _signed(pki, HUB_SYSTEM_CODE, make_envelope)
+    verifier = XmlVerifier(
+        TrustStore.load(pki.root, crl_recheck_s=0), VerifyPolicy.for_providers({"gost256"})
+    )
+
+    # Then both verify under a GOST-only policy, with GOST algorithm identifiers
+    assert GOST_256.signature_method.encode() in from_police
+    verified = verifier.verify(parse(from_police), expected_sender="police")
+    assert verified.certificate == pki.signing_key("police").certificate
+    verifier.verify(parse(from_hub), expected_sender=HUB_SYSTEM_CODE)
+
+    # When the partner's certificate is revoked, its message is refused; the hub's is not
+    pki.revoke("police")
+    with pytest.raises(CertificateRevoked):
+        verifier.verify(parse(from_police), expected_sender="police")
+    verifier.verify(parse(from_hub), expected_sender=HUB_SYSTEM_CODE)
+
+
+def test_a_512_bit_partner_is_refused_where_only_256_is_allowed(
+    gost_pki: DevPki, make_envelope: MakeEnvelope, parse: Parse
+) -> None:
+    signed = _signed(gost_pki, "police", make_envelope)
+    assert GOST_512.signature_method.encode() in signed
+    trust = TrustStore.load(gost_pki.root)
+    only_256 = XmlVerifier(trust, VerifyPolicy.for_providers({"gost256"}))
+    with pytest.raises(KeySizeNotAllowed):
+        only_256.verify(parse(signed), expected_sender="police")
+    both = XmlVerifier(trust, VerifyPolicy.for_providers({"gost256", "gost512"}))
+    assert both.verify(parse(signed), expected_sender="police").signer.system_code == "police"
