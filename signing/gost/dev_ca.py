@@ -31,10 +31,11 @@ __all__ = ["CertificateTerms", "GostCa", "Revoked", "generate_key", "self_signed
 _INSTALL = "apt-get install openssl libengine-gost-openssl"
 #: The CA signs everything with GOST R 34.10-2012 256 over Streebog-256 (OID 1.2.643.7.1.1.3.2).
 _CA_ALGORITHM = GOST_256
-#: The engine's paramset for ``genpkey``. "A" is, for 256-bit keys, CryptoPro-A
-#: (id-GostR3410-2001-CryptoPro-A-ParamSet, 1.2.643.2.2.35.1): what CryptoPro CSP and the
-#: accredited CAs whose certificates SMEV accepts give 256-bit signature keys. For 512-bit
-#: keys it is TC26 set A (id-tc26-gost-3410-12-512-paramSetA).
+#: The engine's paramset for ``genpkey``. For 256-bit keys "A" is CryptoPro-A
+#: (id-GostR3410-2001-CryptoPro-A-ParamSet, 1.2.643.2.2.35.1), one of the sets R 1323565.1.024
+#: admits and the curve of the 256-bit keys CryptoPro CSP makes (its XchA, 1.2.643.2.2.36.0, is
+#: the same curve), so dev keys look like those partners bring from accredited CAs. For 512-bit
+#: keys "A" is TC26 set A (id-tc26-gost-3410-12-512-paramSetA).
 _PARAMSET = "A"
 
 # A throwaway CA database: what ``openssl ca`` needs to sign one certificate or one CRL.

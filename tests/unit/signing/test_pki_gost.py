@@ -10,6 +10,7 @@ from __future__ import annotations
 import stat
 import subprocess
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from lxml import etree
 
 from signing import (
     HUB_SYSTEM_CODE,
+    CertificateExpired,
     CertificateRevoked,
     DevPki,
     GostUnavailable,
@@ -149,6 +151,16 @@ def test_a_512_bit_partner_key_is_certified_by_the_256_bit_ca(gost_pki: DevPki) 
     police = _certificate(gost_pki.credentials("police").cert_path)
     assert police.public_key_algorithm_oid.dotted_string == GOST_512_KEY
     assert police.signature_algorithm_oid.dotted_string == GOST_256_SIGNATURE
+
+
+def test_a_certificate_is_valid_from_not_before_for_valid_days(own_gost_pki: DevPki) -> None:
+    start = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    credentials = own_gost_pki.issue("health", "Минздрав", not_before=start, valid_days=2)
+    certificate = _certificate(credentials.cert_path)
+    assert certificate.not_valid_before_utc == start
+    assert certificate.not_valid_after_utc == start + timedelta(days=2)
+    with pytest.raises(CertificateExpired):
+        TrustStore.load(own_gost_pki.root).check(certificate, now=start + timedelta(days=3))
 
 
 @pytest.mark.parametrize("code", [HUB_SYSTEM_CODE, "kdn", "police"])
