@@ -35,8 +35,6 @@ from tests.conftest import require_service
 MakeEnvelope = Callable[..., etree._Element]
 Parse = Callable[[bytes], etree._Element]
 
-GOST_256_KEY = GOST_256.key_oid
-GOST_512_KEY = GOST_512.key_oid
 #: GOST R 34.10-2012 with GOST R 34.11-2012 (256 bit): the CA signs everything with it.
 GOST_256_SIGNATURE = "1.2.643.7.1.1.3.2"
 
@@ -100,7 +98,7 @@ def test_init_makes_a_gost_ca_hub_and_empty_crl_with_private_keys_0600(gost_pki:
     assert stat.S_IMODE((root / "systems/hub/key.pem").stat().st_mode) == 0o600
     for path in [gost_pki.ca_certificate_path, gost_pki.credentials(HUB_SYSTEM_CODE).cert_path]:
         certificate = _certificate(path)
-        assert certificate.public_key_algorithm_oid.dotted_string == GOST_256_KEY
+        assert certificate.public_key_algorithm_oid.dotted_string == GOST_256.key_oid
         assert certificate.signature_algorithm_oid.dotted_string == GOST_256_SIGNATURE
     ca = _certificate(gost_pki.ca_certificate_path)
     assert ca.issuer == ca.subject
@@ -115,10 +113,10 @@ def test_init_makes_a_gost_ca_hub_and_empty_crl_with_private_keys_0600(gost_pki:
 
 
 def test_gost_256_keys_use_the_cryptopro_a_parameter_set(gost_pki: DevPki) -> None:
-    text = _openssl(
-        "x509", "-engine", "gost", "-noout", "-text", "-in", str(gost_pki.root / "ca/ca.pem")
-    )
-    assert "id-GostR3410-2001-CryptoPro-A-ParamSet" in text
+    systems = [gost_pki.credentials(code).cert_path for code in (HUB_SYSTEM_CODE, "kdn")]
+    for path in [gost_pki.ca_certificate_path, *systems]:
+        text = _openssl("x509", "-engine", "gost", "-noout", "-text", "-in", str(path))
+        assert "id-GostR3410-2001-CryptoPro-A-ParamSet" in text
 
 
 def test_partner_certificates_have_the_rsa_profile(gost_pki: DevPki, tmp_path: Path) -> None:
@@ -136,9 +134,8 @@ def test_partner_certificates_have_the_rsa_profile(gost_pki: DevPki, tmp_path: P
         (e.oid, e.critical) for e in rsa.extensions
     ]
     for kind in (x509.BasicConstraints, x509.KeyUsage, x509.SubjectAlternativeName):
-        assert gost.extensions.get_extension_for_class(
-            kind
-        ) == rsa.extensions.get_extension_for_class(kind)
+        extension = gost.extensions.get_extension_for_class(kind)
+        assert extension == rsa.extensions.get_extension_for_class(kind)
     ca = _certificate(gost_pki.ca_certificate_path)
     authority = gost.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
     subject_key = ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
@@ -149,7 +146,7 @@ def test_partner_certificates_have_the_rsa_profile(gost_pki: DevPki, tmp_path: P
 
 def test_a_512_bit_partner_key_is_certified_by_the_256_bit_ca(gost_pki: DevPki) -> None:
     police = _certificate(gost_pki.credentials("police").cert_path)
-    assert police.public_key_algorithm_oid.dotted_string == GOST_512_KEY
+    assert police.public_key_algorithm_oid.dotted_string == GOST_512.key_oid
     assert police.signature_algorithm_oid.dotted_string == GOST_256_SIGNATURE
 
 
@@ -214,7 +211,7 @@ def test_rotating_the_hub_key_keeps_the_old_certificate_under_retired(
     assert retired[0].name == f"{x509.load_pem_x509_certificate(old).serial_number:x}.pem"
     assert hub.key_path.read_bytes() != old_key
     new = _certificate(hub.cert_path)
-    assert new.public_key_algorithm_oid.dotted_string == GOST_256_KEY
+    assert new.public_key_algorithm_oid.dotted_string == GOST_256.key_oid
     assert _verify_chain(pki, hub.cert_path).startswith(f"{hub.cert_path}: OK")
 
 
