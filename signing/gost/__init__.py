@@ -2,8 +2,9 @@
 
 ``openssl`` binds the system OpenSSL with Debian's GOST engine (raw-byte sign, verify,
 Streebog, certificate and CRL signatures); ``xmldsig`` writes and checks the hub's enveloped
-signature profile with it; ``algorithms`` names the URIs and OIDs. ``signing.xml`` chooses
-this provider whenever the key or the SignatureMethod is GOST.
+signature profile with it; ``algorithms`` names the URIs and OIDs; ``dev_ca`` makes the GOST
+dev PKI's keys, certificates and CRLs with the ``openssl`` command (``signing.pki``).
+``signing.xml`` chooses this provider whenever the key or the SignatureMethod is GOST.
 """
 
 from signing.gost.algorithms import GOST_256, GOST_512, GostAlgorithm
