@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -32,17 +33,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import httpx
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from adapters.hub_client import HubClient, HubRefused, PartnerProfile
 from adapters.kit.signing import load_signing_key, sign_envelope
 from schemas import ENVELOPE_NS, parse_xml, payload_of, read_header, refresh_ids
-from signing import SigningKey, XmlSigner
-from signing.identity import SYSTEM_URI_PREFIX
+from signing import DevPki, KeyAlgorithm, SigningKey, XmlSigner, provider_of
 
 __all__ = ["Check", "Outcome", "Report", "run_conformance"]
 
@@ -52,6 +48,8 @@ _E = f"{{{ENVELOPE_NS}}}"
 _EXAMPLE_LINK = re.compile(r'href="(examples/([A-Za-z]+)-([0-9]+\.[0-9]+)\.xml)"')
 #: What the hub answers an accepted message with.
 _ACCEPTED = "202"
+#: The key a foreign CA gives a partner of each provider family.
+_KEY_OF: dict[str, KeyAlgorithm] = {"rsa": "ec", "gost256": "gost256", "gost512": "gost512"}
 #: The refusal of a type that answers an earlier message, sent with none to answer.
 _NEEDS_CORRELATION = "routing.unknown_correlation"
 
@@ -334,37 +332,14 @@ def _invalid_payload(unsigned: bytes) -> bytes:
 
 
 def _foreign_signed(partner: _Partner, unsigned: bytes) -> bytes:
-    """Signed with a key the partner's CA never certified, though it names the partner."""
+    """Signed with a key of the partner's own algorithm, certified by a CA the hub does not
+    know, though it names the partner: a key of another algorithm would be refused for that
+    (``signature.algorithm_not_allowed``) before its CA is looked at."""
     code = partner.profile.code
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, code)])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(hours=1))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.UniformResourceIdentifier(SYSTEM_URI_PREFIX + code)]),
-            critical=False,
-        )
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    return XmlSigner(SigningKey(key, certificate)).sign(parse_xml(refresh_ids(unsigned)))
+    family = provider_of(partner.key.certificate)
+    with tempfile.TemporaryDirectory(prefix="conformance-foreign-ca-") as folder:
+        foreign = DevPki(Path(folder))
+        foreign.init(crypto="rsa" if family == "rsa" else "gost")
+        foreign.issue(code, "Посторонний удостоверяющий центр", algorithm=_KEY_OF[family])
+        key = foreign.signing_key(code)
+    return XmlSigner(key).sign(parse_xml(refresh_ids(unsigned)))

@@ -39,8 +39,15 @@ _CA_ALGORITHM = GOST_256
 _PARAMSET = "A"
 
 # A throwaway CA database: what ``openssl ca`` needs to sign one certificate or one CRL.
-# ``req`` reads only its section; the DN itself comes from ``-subj``.
+# ``req`` reads only its section; the DN itself comes from ``-subj``. OpenSSL holds
+# organizationName to X.520's 64 characters, which Russian organisations' full names exceed
+# (the cryptography-built RSA certificates carry them whole): the string table lifts it.
 _CONFIG = """\
+openssl_conf = init
+[init]
+stbl_section = string_table
+[string_table]
+organizationName = min:1,max:1024,mask:UTF8String
 [ca]
 default_ca = dev
 [dev]

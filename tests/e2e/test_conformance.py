@@ -36,6 +36,18 @@ def hub(data_dir: Path, database_url: str, redis_url: str, pki: DevPki) -> Itera
         yield running
 
 
+@pytest.fixture
+def gost_hub(data_dir: Path, database_url: str, redis_url: str) -> Iterator[RunningHub]:
+    """A region on GOST: a GOST PKI, and the hub accepting GOST R 34.10-2012 256 only."""
+    pki = DevPki(data_dir / "pki")
+    pki.init(crypto="gost")
+    settings = fast_settings(data_dir, database_url, redis_url).model_copy(
+        update={"signature_providers": "gost256"}
+    )
+    with running_hub(settings, pki, without=frozenset({"police"})) as running:
+        yield running
+
+
 def _kit(hub: RunningHub, code: str, tmp_path: Path, *extra: str) -> tuple[int, dict[str, object]]:
     # The bundle alone, away from the hub's data folder, which the partner never sees.
     bundle = tmp_path / f"bundle-{code}"
@@ -59,9 +71,13 @@ def _by_name(report: dict[str, object]) -> dict[str, dict[str, str]]:
     return {check["name"]: check for check in checks}
 
 
+@pytest.mark.parametrize("region", ["hub", "gost_hub"])
 def test_police_pass_and_get_their_receipt_through_the_inbox(
-    hub: RunningHub, tmp_path: Path
+    region: str, database_url: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
+    # database_url is asked for here so that its parameter (SQLite, PostgreSQL) is chosen
+    # before the region's hub fixture is looked up by name.
+    hub: RunningHub = request.getfixturevalue(region)
     exit_code, report = _kit(hub, "police", tmp_path, "--wait", "20")
 
     checks = _by_name(report)

@@ -39,6 +39,12 @@ Parse = Callable[[bytes], etree._Element]
 GOST_256_SIGNATURE = "1.2.643.7.1.1.3.2"
 
 
+#: Longer than X.520's 64 characters, as full Russian names are, with DN separators in it.
+KDN_ORGANISATION = (
+    "Комиссия по делам несовершеннолетних и защите их прав / район + город Петропавловск-Камчатский"
+)
+
+
 @pytest.fixture(scope="module")
 def gost_pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
     """A GOST PKI that no test changes: the CA, the hub, and kdn (256) and police (512)."""
@@ -58,7 +64,7 @@ def _gost_pki(root: Path, *, partners: bool) -> DevPki:
     except GostUnavailable as exc:
         require_service("OpenSSL's GOST engine", exc)
     if partners:
-        pki.issue("kdn", "Комиссия по делам несовершеннолетних / район + город")
+        pki.issue("kdn", KDN_ORGANISATION)
         pki.issue("police", "ОМВД России по району", algorithm="gost512")
     return pki
 
@@ -120,11 +126,11 @@ def test_gost_256_keys_use_the_cryptopro_a_parameter_set(gost_pki: DevPki) -> No
 
 
 def test_partner_certificates_have_the_rsa_profile(gost_pki: DevPki, tmp_path: Path) -> None:
-    # Given the same system issued by an RSA PKI
+    # Given the same system issued by an RSA PKI, its organisation longer than X.520's 64
+    # characters, as full Russian names are
     rsa_pki = DevPki(tmp_path / "rsa")
     rsa_pki.init()
-    organisation = "Комиссия по делам несовершеннолетних / район + город"
-    rsa = _certificate(rsa_pki.issue("kdn", organisation).cert_path)
+    rsa = _certificate(rsa_pki.issue("kdn", KDN_ORGANISATION).cert_path)
     gost = _certificate(gost_pki.credentials("kdn").cert_path)
 
     # Then the GOST one names the same subject and carries the same extensions
