@@ -15,9 +15,10 @@ from typing import Any
 
 from hub.config import Settings
 from hub.ingest import parse_limits
+from hub.ingest.factory import signature_providers, verify_policy
 from schemas import fresh_example, known_schemas
 
-__all__ = ["ContractFile", "contract_files"]
+__all__ = ["ContractFile", "contract_files", "signature_algorithms"]
 
 _JSON = "application/json"
 _XML = "application/xml"
@@ -46,6 +47,7 @@ def contract_files(settings: Settings, openapi: Mapping[str, Any]) -> list[Contr
         _doc("partners/contract.md", name="README.md"),
         ContractFile("openapi.json", _json(openapi), _JSON),
         ContractFile("limits.json", _json(limits(settings)), _JSON),
+        ContractFile("signature.json", _json(signature_algorithms(settings)), _JSON),
         _doc("partners/signature-profile.md"),
         _doc("partners/codes.md"),
         *_xsds(),
@@ -66,6 +68,17 @@ def limits(settings: Settings) -> dict[str, int]:
         "max_future_skew_s": settings.max_future_skew_s,
         "partner_rate_per_s": settings.partner_rate_per_s,
         "inbox_visibility_s": settings.inbox_visibility_s,
+    }
+
+
+def signature_algorithms(settings: Settings) -> dict[str, list[str]]:
+    """What this hub accepts in a signature (``HUB_SIGNATURE_PROVIDERS``): the provider
+    families and exactly their SignatureMethod and DigestMethod URIs."""
+    policy = verify_policy(settings)
+    return {
+        "providers": sorted(signature_providers(settings)),
+        "signature_methods": sorted(policy.signature_methods),
+        "digest_methods": sorted(policy.digest_methods),
     }
 
 

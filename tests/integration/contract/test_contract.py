@@ -13,6 +13,7 @@ from hub.cli import app
 from hub.config import Settings
 from hub.ingest import parse_limits
 from schemas import example_bytes, known_schemas, parse_xml, read_header
+from signing import VerifyPolicy
 from tests.stack import RunningHub
 
 #: The signature profile in the repository; the contract has it under its own name.
@@ -51,6 +52,7 @@ def test_the_export_holds_every_part_of_the_contract(exported: Path) -> None:
         "openapi.json",
         CODES.name,
         "limits.json",
+        "signature.json",
         PROFILE.name,
         "schemas/envelope/envelope-1.0.xsd",
         "schemas/common/common-1.0.xsd",
@@ -113,6 +115,21 @@ def test_limits_are_the_hubs_settings_and_parser_limits(tmp_path: Path) -> None:
         "partner_rate_per_s": 7,
         "inbox_visibility_s": settings.inbox_visibility_s,
     }
+
+
+def test_signature_json_names_exactly_what_the_region_accepts(tmp_path: Path) -> None:
+    _export(tmp_path, HUB_SIGNATURE_PROVIDERS="gost256,rsa")
+    published = json.loads((tmp_path / "signature.json").read_bytes())
+
+    assert published["providers"] == ["gost256", "rsa"]
+    assert (
+        "urn:ietf:params:xml:ns:cpxmlsec:algorithms:gostr34102012-gostr34112012-256"
+        in (published["signature_methods"])
+    )
+    assert not any("-512" in uri for uri in published["signature_methods"])
+    expected = VerifyPolicy.for_providers({"rsa", "gost256"})
+    assert set(published["signature_methods"]) == expected.signature_methods
+    assert set(published["digest_methods"]) == expected.digest_methods
 
 
 def test_the_hub_serves_the_same_files_publicly(hub_api: RunningHub, tmp_path: Path) -> None:
