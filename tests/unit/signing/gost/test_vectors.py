@@ -223,19 +223,16 @@ def _be(value: int, size: int) -> bytearray:
 
 @_example
 def test_gostcrypto_reproduces_the_published_example(example: SignatureExample) -> None:
-    # Given the example's private key, hash and k
+    # Given the example's curve, private key, hash and k
     signer, size = _gostcrypto(example), example.size
-
-    # Then gostcrypto derives the published public key and signature, and accepts it
-    assert signer.public_key_generate(_be(example.d, size)) == _be(example.qx, size) + _be(
-        example.qy, size
-    )
-    assert signer.sign(_be(example.d, size), _be(example.e, size), _be(example.k, size)) == _be(
-        example.r, size
-    ) + _be(example.s, size)
+    d, e, k = _be(example.d, size), _be(example.e, size), _be(example.k, size)
     public = _be(example.qx, size) + _be(example.qy, size)
     signature = _be(example.r, size) + _be(example.s, size)
-    assert signer.verify(public, _be(example.e, size), signature)
+
+    # Then gostcrypto derives the published public key and signature, and accepts only that
+    assert signer.public_key_generate(d) == public
+    assert signer.sign(d, e, k) == signature
+    assert signer.verify(public, e, signature)
     assert not signer.verify(public, _be(example.e + 1, size), signature)
 
 
