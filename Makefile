@@ -6,10 +6,14 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .PHONY: demo test test-programs gost-engine bench lint format clean
 
+# gostcrypto's wheel (dev extra) also installs a top-level `tests` package of its own, which
+# shadows our suite's namespace package outside pytest (`python -m tests.…` in a subprocess):
+# it is removed, as nothing needs it.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -rf "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/tests"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
