@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Self
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from lxml import etree
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -36,6 +38,7 @@ from signing import (
     XmlVerifier,
     find_unverified_certificate,
 )
+from signing.gost import gost_algorithm_of
 from signing.trust import CA_CERT_FILE, CRL_FILE
 
 __all__ = [
@@ -251,10 +254,13 @@ class CertificateFacts:
     fingerprint_sha256: str
     not_before: datetime
     not_after: datetime
+    #: The key's algorithm as an administrator reads it, e.g. «ГОСТ Р 34.10-2012, 256 бит».
+    key_algorithm: str
 
     @classmethod
     def of(cls, certificate: x509.Certificate) -> Self:
         return cls(
+            key_algorithm=_key_algorithm(certificate),
             subject=certificate.subject.rfc4514_string(),
             issuer=certificate.issuer.rfc4514_string(),
             serial_hex=format(certificate.serial_number, "X"),
@@ -262,6 +268,21 @@ class CertificateFacts:
             not_before=certificate.not_valid_before_utc,
             not_after=certificate.not_valid_after_utc,
         )
+
+
+def _key_algorithm(certificate: x509.Certificate) -> str:
+    gost = gost_algorithm_of(certificate)
+    if gost is not None:
+        return f"ГОСТ Р 34.10-2012, {gost.bits} бит"
+    try:
+        key = certificate.public_key()
+    except UnsupportedAlgorithm:
+        return certificate.public_key_algorithm_oid.dotted_string
+    if isinstance(key, rsa.RSAPublicKey):
+        return f"RSA, {key.key_size} бит"
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return f"ECDSA, {key.curve.name}"
+    return certificate.public_key_algorithm_oid.dotted_string
 
 
 @dataclass(frozen=True)
@@ -307,6 +328,7 @@ class VerificationReport:
                 "fingerprint_sha256": cert.fingerprint_sha256,
                 "not_before": cert.not_before.isoformat(),
                 "not_after": cert.not_after.isoformat(),
+                "key_algorithm": cert.key_algorithm,
             },
             "chain_to_ca": self.chain_to_ca,
             "ca_subject": self.ca_subject,

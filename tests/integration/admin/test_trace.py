@@ -124,6 +124,7 @@ def test_detail_shows_deliveries_attempts_verification_and_chain(
     assert report.signer_system == "police"
     assert report.certificate is not None
     assert "CN=police" in report.certificate.subject
+    assert report.certificate.key_algorithm == "RSA, 2048 бит"
     assert report.chain_to_ca
     assert report.revoked_now is False
     assert detail.chain.consistent
