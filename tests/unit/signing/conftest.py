@@ -1,22 +1,88 @@
-"""Fixtures for the signing tests: a real dev PKI, real keys, every provider.
+"""Fixtures for the signing tests: real dev PKIs, real keys, every provider family.
 
-The PKI is built once per session (RSA key generation is the slow part); tests that revoke or
+The PKIs are built once per session (key generation is the slow part); tests that revoke or
 re-issue use their own system codes so they cannot disturb each other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from signing import DevPki, Signer, SigningKey, TrustStore, Verifier, XmlSigner, XmlVerifier
+from signing import (
+    Crypto,
+    DevPki,
+    GostUnavailable,
+    KeyAlgorithm,
+    Signer,
+    SigningKey,
+    TrustStore,
+    Verifier,
+    VerifyPolicy,
+    XmlSigner,
+    XmlVerifier,
+)
+from tests.conftest import require_service
 
-#: Every provider the hostile suite runs against: (signer factory, verifier factory).
-PROVIDERS: dict[str, tuple[Callable[[SigningKey], Signer], Callable[[TrustStore], Verifier]]] = {
-    "signxml": (XmlSigner, XmlVerifier),
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    """A provider family as a hub runs it: its PKI's crypto, partners' keys, what it accepts."""
+
+    crypto: Crypto
+    #: The key algorithm of each partner the PKI issues (police signs the hostile cases).
+    partners: Mapping[str, KeyAlgorithm]
+    #: ``HUB_SIGNATURE_PROVIDERS`` of a hub of this family.
+    accepts: frozenset[str]
+
+
+#: Every provider family the hostile suite runs against, each with a whole PKI of its own.
+PROVIDERS: dict[str, ProviderSpec] = {
+    "rsa": ProviderSpec("rsa", {"police": "rsa", "kdn": "ec"}, frozenset({"rsa"})),
+    "gost": ProviderSpec("gost", {"police": "gost256", "kdn": "gost256"}, frozenset({"gost256"})),
 }
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One provider family under test: a trusted PKI, an untrusted one, and the hub's policy."""
+
+    #: The CA, the hub, police and kdn.
+    pki: DevPki
+    #: A second, self-made CA of the same crypto that nobody trusts, issuing 'police' too.
+    other_pki: DevPki
+    policy: VerifyPolicy
+    _signers: dict[str, Signer] = field(default_factory=dict)
+
+    def signer(self, code: str) -> Signer:
+        """The signer of ``code``'s key in ``pki``, loaded once."""
+        if code not in self._signers:
+            self._signers[code] = XmlSigner(self.pki.signing_key(code))
+        return self._signers[code]
+
+    def verifier(self, trust_store: TrustStore | None = None) -> Verifier:
+        """A verifier of this family's policy over ``trust_store`` (default: ``pki``'s now)."""
+        return XmlVerifier(trust_store or self.pki.trust_store(), self.policy)
+
+
+_ORGANISATIONS = {"police": "ОМВД России по району", "kdn": "Комиссия по делам несовершеннолетних"}
+
+
+def make_dev_pki(root: Path, crypto: Crypto, partners: Mapping[str, KeyAlgorithm]) -> DevPki:
+    """A dev PKI of ``crypto`` with ``partners`` issued; skipped without the GOST engine."""
+    pki = DevPki(root)
+    try:
+        pki.init(crypto)
+        for code, algorithm in partners.items():
+            pki.issue(code, _ORGANISATIONS[code], algorithm=algorithm)
+    except GostUnavailable as exc:
+        require_service("OpenSSL's GOST engine", exc)
+    return pki
+
 
 _ENVELOPE = """<Envelope xmlns="urn:family-hub:envelope:1">
   <Header><MessageId>6f1c1a52-3c1e-4e7a-9a57-2f1d6a0c7b11</MessageId>
@@ -58,18 +124,13 @@ def make_envelope() -> Callable[..., etree._Element]:
 
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
-    pki = DevPki(tmp_path_factory.mktemp("pki"))
-    pki.init()
-    pki.issue("police", "ОМВД России по району", algorithm="rsa")
-    pki.issue("kdn", "Комиссия по делам несовершеннолетних", algorithm="ec")
-    return pki
+    return make_dev_pki(tmp_path_factory.mktemp("pki"), "rsa", PROVIDERS["rsa"].partners)
 
 
 @pytest.fixture(scope="session")
 def other_pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
     """A second, self-made CA that nobody trusts, issuing a 'police' certificate too."""
-    pki = DevPki(tmp_path_factory.mktemp("other-pki"))
-    pki.init()
+    pki = make_dev_pki(tmp_path_factory.mktemp("other-pki"), "rsa", {})
     pki.issue("police", "Самозванец")
     return pki
 
@@ -89,34 +150,41 @@ def trust_store(pki: DevPki) -> TrustStore:
     return pki.trust_store()
 
 
+def _provider(name: str, tmp_path_factory: pytest.TempPathFactory) -> Provider:
+    spec = PROVIDERS[name]
+    other = make_dev_pki(tmp_path_factory.mktemp(f"{name}-other-pki"), spec.crypto, {})
+    other.issue("police", "Самозванец", algorithm=spec.partners["police"])
+    return Provider(
+        pki=make_dev_pki(tmp_path_factory.mktemp(f"{name}-pki"), spec.crypto, spec.partners),
+        other_pki=other,
+        policy=VerifyPolicy.for_providers(spec.accepts),
+    )
+
+
+@pytest.fixture(scope="session")
+def rsa_provider(tmp_path_factory: pytest.TempPathFactory) -> Provider:
+    return _provider("rsa", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def gost_provider(tmp_path_factory: pytest.TempPathFactory) -> Provider:
+    return _provider("gost", tmp_path_factory)
+
+
 @pytest.fixture(params=sorted(PROVIDERS))
-def provider(
-    request: pytest.FixtureRequest,
-) -> tuple[Callable[[SigningKey], Signer], Callable[[TrustStore], Verifier]]:
-    return PROVIDERS[request.param]
+def provider(request: pytest.FixtureRequest) -> Provider:
+    """Each provider family in turn, its whole PKI swapped, not only the signer."""
+    found = request.getfixturevalue(f"{request.param}_provider")
+    assert isinstance(found, Provider)
+    return found
 
 
 @pytest.fixture
-def make_signer(
-    provider: tuple[Callable[[SigningKey], Signer], Callable[[TrustStore], Verifier]],
-) -> Callable[[SigningKey], Signer]:
-    return provider[0]
+def verifier(provider: Provider) -> Verifier:
+    return provider.verifier()
 
 
 @pytest.fixture
-def verifier(
-    provider: tuple[Callable[[SigningKey], Signer], Callable[[TrustStore], Verifier]],
-    trust_store: TrustStore,
-) -> Verifier:
-    return provider[1](trust_store)
-
-
-@pytest.fixture
-def police_signer(make_signer: Callable[[SigningKey], Signer], police_key: SigningKey) -> Signer:
-    return make_signer(police_key)
-
-
-@pytest.fixture
-def signed(police_signer: Signer, make_envelope: Callable[..., etree._Element]) -> etree._Element:
-    """A referral from police, signed with police's RSA key and parsed back."""
-    return parse_xml(police_signer.sign(make_envelope()))
+def signed(provider: Provider, make_envelope: Callable[..., etree._Element]) -> etree._Element:
+    """A referral from police, signed with police's key of the provider and parsed back."""
+    return parse_xml(provider.signer("police").sign(make_envelope()))

@@ -1,13 +1,18 @@
-"""Hostile inputs against every provider: each attack is refused with its stable reason.
+"""Hostile inputs against every provider family: each attack is refused with its stable reason.
 
-Tampering happens after signing, on the parsed tree, exactly as an attacker on the wire could.
-Profile violations are introduced without re-signing: the profile check must refuse them
-before any cryptography runs.
+Each case runs against RSA/ECDSA and GOST R 34.10-2012 (``conftest.PROVIDERS``), each with a
+whole PKI of its own and the policy of a hub configured with that family. Tampering happens
+after signing, on the parsed tree, exactly as an attacker on the wire could. Profile
+violations are introduced without re-signing: the profile check must refuse them before any
+cryptography runs. The GOST cases at the end re-sign where the attack is a partner's malformed
+signature rather than tampering.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -15,23 +20,23 @@ import pytest
 from lxml import etree
 
 from signing import (
+    AlgorithmMismatch,
     CertificateExpired,
     CertificateRevoked,
     CertificateUntrusted,
-    DevPki,
     DigestMismatch,
     SignatureInputInvalid,
     SignatureInvalid,
     SignatureMissing,
-    Signer,
     SignerNotSender,
-    SigningKey,
-    TrustStore,
     Verifier,
+    XmlSigner,
 )
+from signing.gost import GOST_256, GOST_512, GostPrivateKey, streebog
+from signing.policy import DIGEST_SHA256
+from tests.unit.signing.conftest import Provider
 
 MakeEnvelope = Callable[..., etree._Element]
-Provider = tuple[Callable[[SigningKey], Signer], Callable[[TrustStore], Verifier]]
 
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
 NS = {"e": "urn:family-hub:envelope:1", "ds": DS_NS, "m": "urn:family-hub:msg:FamilyReferral:1"}
@@ -84,6 +89,16 @@ def test_body_text_changed_after_signing_is_digest_mismatch(
     with pytest.raises(DigestMismatch) as caught:
         verifier.verify(signed, expected_sender="police")
     assert caught.value.reason == "digest_mismatch"
+
+
+def test_signxml_digest_error_is_kept_as_the_cause(
+    rsa_provider: Provider, make_envelope: MakeEnvelope
+) -> None:
+    # RSA only: signxml raises and signing wraps it; GOST's own verifier has nothing to wrap.
+    signed = parse_xml(rsa_provider.signer("police").sign(make_envelope()))
+    _one(signed, "//m:FullName").text = "Петров Пётр Петрович"
+    with pytest.raises(DigestMismatch) as caught:
+        rsa_provider.verifier().verify(signed, expected_sender="police")
     assert isinstance(caught.value.__cause__, Exception)
 
 
@@ -108,12 +123,9 @@ def test_altered_signature_value_is_invalid(verifier: Verifier, signed: etree._E
 
 
 def test_certificate_from_a_self_made_ca_is_untrusted(
-    verifier: Verifier,
-    make_signer: Callable[[SigningKey], Signer],
-    other_pki: DevPki,
-    make_envelope: MakeEnvelope,
+    verifier: Verifier, provider: Provider, make_envelope: MakeEnvelope
 ) -> None:
-    forged = parse_xml(make_signer(other_pki.signing_key("police")).sign(make_envelope()))
+    forged = parse_xml(XmlSigner(provider.other_pki.signing_key("police")).sign(make_envelope()))
     with pytest.raises(CertificateUntrusted) as caught:
         verifier.verify(forged, expected_sender="police")
     assert caught.value.reason == "untrusted"
@@ -138,35 +150,30 @@ def test_signer_other_than_expected_sender_is_refused(
     ],
 )
 def test_certificate_outside_validity_is_expired(
-    pki: DevPki,
     provider: Provider,
     make_envelope: MakeEnvelope,
     code: str,
     not_before: datetime,
     valid_days: int,
 ) -> None:
-    make_signer, make_verifier = provider
+    pki = provider.pki
     pki.issue(code, "Тест", not_before=not_before, valid_days=valid_days)
-    document = parse_xml(make_signer(pki.signing_key(code)).sign(make_envelope(code)))
+    document = parse_xml(XmlSigner(pki.signing_key(code)).sign(make_envelope(code)))
     with pytest.raises(CertificateExpired) as caught:
-        make_verifier(pki.trust_store()).verify(document, expected_sender=code)
+        provider.verifier().verify(document, expected_sender=code)
     assert caught.value.reason == "expired"
 
 
-def test_revoked_certificate_is_refused(
-    pki: DevPki,
-    provider: Provider,
-    make_envelope: MakeEnvelope,
-) -> None:
-    make_signer, make_verifier = provider
+def test_revoked_certificate_is_refused(provider: Provider, make_envelope: MakeEnvelope) -> None:
+    pki = provider.pki
     pki.issue("revoked-sys", "Тест")
-    document = parse_xml(make_signer(pki.signing_key("revoked-sys")).sign(make_envelope()))
-    make_verifier(pki.trust_store()).verify(document, expected_sender="revoked-sys")
+    document = parse_xml(XmlSigner(pki.signing_key("revoked-sys")).sign(make_envelope()))
+    provider.verifier().verify(document, expected_sender="revoked-sys")
 
     pki.revoke("revoked-sys")
 
     with pytest.raises(CertificateRevoked) as caught:
-        make_verifier(pki.trust_store()).verify(document, expected_sender="revoked-sys")
+        provider.verifier().verify(document, expected_sender="revoked-sys")
     assert caught.value.reason == "revoked"
 
 
@@ -378,3 +385,104 @@ def test_profile_is_checked_before_cryptography(verifier: Verifier, signed: etre
     _one(signed, "//ds:Transforms").append(_xslt_transform())
     # Then the profile violation is reported, not the digest
     _assert_profile_violation(verifier, signed, "transform")
+
+
+# --- GOST R 34.10-2012: the raw signature value and the Streebog digest -------------------
+# A partner's signer that writes these wrongly is re-created by re-signing SignedInfo with the
+# partner's real key: the signature then verifies and the refusal must come from what it says.
+
+
+@pytest.fixture
+def gost_signed(gost_provider: Provider, make_envelope: MakeEnvelope) -> etree._Element:
+    return parse_xml(gost_provider.signer("police").sign(make_envelope()))
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _signature_value(document: etree._Element) -> bytes:
+    return base64.b64decode("".join((_one(document, "//ds:SignatureValue").text or "").split()))
+
+
+def _canonical(element: etree._Element) -> bytes:
+    return etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
+
+
+def _canonical_content(document: etree._Element) -> bytes:
+    unsigned = copy.deepcopy(document)
+    unsigned.remove(_signature(unsigned))
+    return _canonical(unsigned)
+
+
+def _resign(document: etree._Element, provider: Provider) -> None:
+    key = provider.pki.signing_key("police").private_key
+    assert isinstance(key, GostPrivateKey)
+    value = key.sign(_canonical(_one(document, "//ds:SignedInfo")))
+    _one(document, "//ds:SignatureValue").text = _b64(value)
+
+
+def _assert_invalid(verifier: Verifier, document: etree._Element) -> None:
+    with pytest.raises(SignatureInvalid) as caught:
+        verifier.verify(document, expected_sender="police")
+    assert type(caught.value) is SignatureInvalid
+    assert caught.value.reason == "invalid"
+
+
+@pytest.mark.parametrize(
+    "resize",
+    [
+        pytest.param(lambda value: value[:-1], id="one-byte-short"),
+        pytest.param(lambda value: value[: len(value) // 2], id="one-half"),
+        pytest.param(lambda value: value + value, id="a-512-bit-length"),
+        pytest.param(lambda value: b"\0" + value, id="zero-padded"),
+    ],
+)
+def test_gost_signature_value_of_the_wrong_length_is_invalid(
+    gost_provider: Provider, gost_signed: etree._Element, resize: Callable[[bytes], bytes]
+) -> None:
+    value = _signature_value(gost_signed)
+    assert len(value) == GOST_256.signature_bytes
+    _one(gost_signed, "//ds:SignatureValue").text = _b64(resize(value))
+    _assert_invalid(gost_provider.verifier(), gost_signed)
+
+
+def test_gost_signature_halves_swapped_to_r_s_is_invalid(
+    gost_provider: Provider, gost_signed: etree._Element
+) -> None:
+    # The profile's order is s‖r (RFC 4491); a verifier reading r‖s would accept a forgery
+    # made for the other order, so the swapped value of a genuine signature must fail.
+    value = _signature_value(gost_signed)
+    half = len(value) // 2
+    _one(gost_signed, "//ds:SignatureValue").text = _b64(value[half:] + value[:half])
+    _assert_invalid(gost_provider.verifier(), gost_signed)
+
+
+def test_gost_digest_value_of_the_other_size_is_refused(
+    gost_provider: Provider, gost_signed: etree._Element
+) -> None:
+    # Given the right content's Streebog-512 under a 256-bit DigestMethod
+    digest = streebog(_canonical_content(gost_signed), GOST_512.bits)
+    _one(gost_signed, "//ds:DigestValue").text = _b64(digest)
+    # Then tampering breaks the signature, and even a partner's own signature over it
+    _assert_invalid(gost_provider.verifier(), gost_signed)
+    _resign(gost_signed, gost_provider)
+    # is a digest that does not match
+    with pytest.raises(DigestMismatch) as caught:
+        gost_provider.verifier().verify(gost_signed, expected_sender="police")
+    assert caught.value.reason == "digest_mismatch"
+
+
+def test_gost_signature_method_over_a_sha256_digest_is_algorithm_mismatch(
+    gost_provider: Provider, gost_signed: etree._Element
+) -> None:
+    # Given a correct SHA-256 Reference under the GOST SignatureMethod, signed by police
+    _one(gost_signed, "//ds:DigestMethod").set("Algorithm", DIGEST_SHA256)
+    digest = hashlib.sha256(_canonical_content(gost_signed)).digest()
+    _one(gost_signed, "//ds:DigestValue").text = _b64(digest)
+    _resign(gost_signed, gost_provider)
+    # Then the profile refuses the mixed pair before any cryptography
+    with pytest.raises(AlgorithmMismatch) as caught:
+        gost_provider.verifier().verify(gost_signed, expected_sender="police")
+    assert caught.value.reason == "algorithm_mismatch"
+    assert caught.value.detail == "algorithm"
