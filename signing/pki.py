@@ -9,7 +9,9 @@ production deployment gets its certificates from the region's CA instead. Layout
 
 The PKI's crypto is that of its CA's key: "rsa" (an ECDSA P-256 CA issuing RSA or ECDSA keys,
 signed with pyca/cryptography) or "gost" (a GOST R 34.10-2012 256-bit CA issuing GOST keys,
-everything signed with GOST through the ``openssl`` command: ``signing.gost.dev_ca``).
+everything signed with GOST through the ``openssl`` command: ``signing.gost.dev_ca``). A GOST
+CA also certifies RSA and ECDSA keys, for a mixed region (``HUB_SIGNATURE_PROVIDERS=rsa,gost256``)
+whose trust store then holds one CA and one CRL for partners of both families.
 
 Private keys are stored unencrypted, which is acceptable only for development.
 """
@@ -27,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from signing.gost import GOST_256, GOST_512, GostAlgorithm, dev_ca, gost_algorithm_of
+from signing.gost import GOST_256, GOST_512, dev_ca, gost_algorithm_of
 from signing.identity import SYSTEM_URI_PREFIX, is_system_code
 from signing.keys import PrivateKey, SigningKey
 from signing.trust import CA_CERT_FILE, CRL_FILE, TrustStore
@@ -127,11 +129,12 @@ class DevPki:
         The certificate has CN=<code>, O=<organisation>, the SAN URI
         ``urn:family-hub:system:<code>`` and key usage digitalSignature + nonRepudiation.
         The key is ``algorithm``'s, by default RSA under an "rsa" CA and GOST 256 under a
-        "gost" one; each CA issues only its own family.
+        "gost" one. A "gost" CA certifies every algorithm (a mixed region's partners); an
+        "rsa" CA no GOST key, which pyca/cryptography cannot sign for.
 
         Raises:
-            ValueError: a malformed system code, a non-positive ``valid_days``, or an
-                ``algorithm`` of the other crypto.
+            ValueError: a malformed system code, a non-positive ``valid_days``, or a GOST
+                ``algorithm`` under an "rsa" CA.
             FileNotFoundError: the PKI is not initialised (call ``init()`` first).
             GostUnavailable: a GOST PKI and no ``openssl`` with the GOST engine.
         """
@@ -140,19 +143,20 @@ class DevPki:
             raise ValueError("valid_days must be positive")
         crypto = self.crypto
         chosen = algorithm or _DEFAULT_ALGORITHM[crypto]
-        if (chosen in _GOST_KEYS) != (crypto == "gost"):
+        if chosen in _GOST_KEYS and crypto != "gost":
             raise ValueError(f"this PKI is {crypto}: it does not issue {chosen} keys")
         start = not_before if not_before is not None else datetime.now(UTC) - _BACKDATE
         credentials.key_path.parent.mkdir(parents=True, exist_ok=True)
-        if chosen in _GOST_KEYS:
-            self._issue_gost(credentials, organisation, _GOST_KEYS[chosen], start, valid_days)
+        if crypto == "gost":
+            key_pem = (
+                dev_ca.generate_key(_GOST_KEYS[chosen])
+                if chosen in _GOST_KEYS
+                else _private_pem(_new_key(chosen))
+            )
+            self._issue_gost(credentials, organisation, key_pem, start, valid_days)
             return credentials
         ca_key, ca_cert = self._load_ca()
-        key: PrivateKey = (
-            rsa.generate_private_key(public_exponent=65537, key_size=_RSA_BITS)
-            if chosen == "rsa"
-            else ec.generate_private_key(ec.SECP256R1())
-        )
+        key = _new_key(chosen)
         subject = x509.Name(
             [
                 x509.NameAttribute(NameOID.COMMON_NAME, system_code),
@@ -308,11 +312,11 @@ class DevPki:
         self,
         credentials: SystemCredentials,
         organisation: str,
-        algorithm: GostAlgorithm,
+        key: bytes,
         start: datetime,
         valid_days: int,
     ) -> None:
-        key = dev_ca.generate_key(algorithm)
+        """Certify ``key`` (PEM, any algorithm) by the GOST CA and write both."""
         terms = dev_ca.CertificateTerms(
             credentials.system_code,
             organisation,
@@ -365,6 +369,12 @@ class DevPki:
             builder = builder.add_revoked_certificate(entry)
         crl = builder.sign(ca_key, hashes.SHA256())
         _write_file(self.root / CRL_FILE, crl.public_bytes(serialization.Encoding.PEM), mode=0o644)
+
+
+def _new_key(algorithm: KeyAlgorithm) -> PrivateKey:
+    if algorithm == "rsa":
+        return rsa.generate_private_key(public_exponent=65537, key_size=_RSA_BITS)
+    return ec.generate_private_key(ec.SECP256R1())
 
 
 def _key_usage(*, signer: bool) -> x509.KeyUsage:

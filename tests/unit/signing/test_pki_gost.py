@@ -23,6 +23,7 @@ from signing import (
     CertificateRevoked,
     DevPki,
     GostUnavailable,
+    KeyAlgorithm,
     KeySizeNotAllowed,
     TrustStore,
     VerifyPolicy,
@@ -231,13 +232,32 @@ def test_init_is_idempotent_and_keeps_its_crypto(own_gost_pki: DevPki) -> None:
         pki.init("rsa")
 
 
-def test_each_ca_issues_only_its_own_family(own_gost_pki: DevPki, pki: DevPki) -> None:
-    with pytest.raises(ValueError, match="this PKI is gost: it does not issue rsa keys"):
-        own_gost_pki.issue("refused", "Минздрав", algorithm="rsa")
+def test_an_rsa_ca_issues_no_gost_keys(pki: DevPki) -> None:
     with pytest.raises(ValueError, match="this PKI is rsa: it does not issue gost256 keys"):
         pki.issue("refused", "Минздрав", algorithm="gost256")
-    for root in (own_gost_pki.root, pki.root):
-        assert not (root / "systems" / "refused").exists()
+    assert not (pki.root / "systems" / "refused").exists()
+
+
+@pytest.mark.parametrize("algorithm", ["rsa", "ec"])
+def test_a_gost_ca_certifies_rsa_and_ec_keys_for_a_mixed_region(
+    own_gost_pki: DevPki, make_envelope: MakeEnvelope, parse: Parse, algorithm: KeyAlgorithm
+) -> None:
+    # Given an RSA or EC partner under the GOST CA, in a region accepting rsa and gost256
+    pki = own_gost_pki
+    path = pki.issue("health", "Минздрав", algorithm=algorithm).cert_path
+    certificate = _certificate(path)
+    assert certificate.signature_algorithm_oid.dotted_string == GOST_256_SIGNATURE
+    assert _verify_chain(pki, path).startswith(f"{path}: OK")
+    signed = parse(_signed(pki, "health", make_envelope))
+    verifier = XmlVerifier(
+        TrustStore.load(pki.root, crl_recheck_s=0), VerifyPolicy.for_providers({"rsa", "gost256"})
+    )
+
+    # Then its signature verifies, and is refused once the GOST CRL revokes it
+    assert verifier.verify(signed, expected_sender="health").certificate == certificate
+    pki.revoke("health")
+    with pytest.raises(CertificateRevoked):
+        verifier.verify(signed, expected_sender="health")
 
 
 @pytest.mark.parametrize("missing", ["engine", "openssl"])
