@@ -3,8 +3,8 @@
 Two tables. ``STATIC_CASES`` need no key and no clock: their bytes are the same on every run,
 so they are written to ``tests/security/corpus/`` and committed (``test_corpus_is_fresh``
 checks the files against a fresh generation). ``SIGNED_CASES`` carry a signature over a
-CreatedAt near now, so they are built at test time with the session's dev PKI; their names
-end in ``.xml`` too, so the case list reads as one corpus.
+CreatedAt near now, so they are built at test time with the session's dev PKI, RSA or GOST
+(``conftest.REGIONS``); their names end in ``.xml`` too, so the case list reads as one corpus.
 
 Every case maps to the one rejection code (hub/errors.py) that ingest must raise when the
 message arrives authenticated as its claimed sender, ``police``.
@@ -31,6 +31,7 @@ from lxml import etree
 
 from schemas import ENVELOPE_NS, example_bytes
 from signing import DevPki, SigningKey, XmlSigner
+from signing.gost import GOST_256, GostPrivateKey, dev_ca
 from signing.identity import SYSTEM_URI_PREFIX
 from tests.factories import Signers, make_envelope
 
@@ -445,6 +446,18 @@ def _inclusive_namespaces(root: etree._Element) -> None:
 
 
 def _self_signed(kit: Kit) -> bytes:
+    """A 'police' certificate that signs itself, in the key family of the region's PKI."""
+    now = datetime.now(UTC)
+    if kit.pki.crypto == "gost":
+        # The GOST dev CA's own maker: a self-signed certificate is a CA's, SAN or not; what
+        # matters is that no CA in the hub's store issued it.
+        key_pem = dev_ca.generate_key(GOST_256)
+        terms = dev_ca.CertificateTerms(
+            "police", "Самозванец", x509.random_serial_number(), now, now + timedelta(days=30)
+        )
+        certificate = x509.load_pem_x509_certificate(dev_ca.self_signed_ca(key_pem, terms))
+        signing_key = SigningKey(GostPrivateKey.from_pem(key_pem), certificate)
+        return XmlSigner(signing_key).sign(make_envelope(sender="police"))
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name(
         [
@@ -452,7 +465,6 @@ def _self_signed(kit: Kit) -> bytes:
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Самозванец"),
         ]
     )
-    now = datetime.now(UTC)
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -474,7 +486,7 @@ def _self_signed(kit: Kit) -> bytes:
 
 def _other_ca(kit: Kit) -> bytes:
     rogue = DevPki(kit.pki.root.parent / "rogue-pki")
-    rogue.init()
+    rogue.init(kit.pki.crypto)
     rogue.issue("police", "Самозванец")
     return XmlSigner(rogue.signing_key("police")).sign(make_envelope(sender="police"))
 
