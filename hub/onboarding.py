@@ -49,6 +49,7 @@ from hub.store import (
 from signing import (
     HUB_SYSTEM_CODE,
     DevPki,
+    KeyAlgorithm,
     SignerIdentity,
     SignerNotSender,
     SystemCredentials,
@@ -94,6 +95,7 @@ def onboard_partner(
     delivery_mode: DeliveryMode | None = None,
     agency: str | None = None,
     replace_existing: bool = False,
+    key_algorithm: KeyAlgorithm | None = None,
 ) -> PartnerBundle:
     """Issue a certificate and an API key for ``code``, register it, and write its bundle.
 
@@ -103,6 +105,9 @@ def onboard_partner(
     ``education``), whose adapter, routing rules and visibility it takes; its certificate
     names ``code``, so it signs as itself and as no other organisation. Without it
     ``code`` must be an agency's own code.
+
+    ``key_algorithm``: the partner's key, by default its PKI's (``DevPki.issue``); a GOST
+    PKI also issues RSA and EC keys, for a mixed region's RSA partners.
 
     ``replace_existing`` re-onboards a registered partner, replacing its key, certificate
     and API key at once (the old ones stop working), unaudited: for development stacks
@@ -114,7 +119,8 @@ def onboard_partner(
             nothing was issued, written or changed.
         ValueError: a push partner without an endpoint or with one its adapter cannot use,
             or push to a partner whose adapter has no push transport; an organisation
-            whose code is an agency's or the hub's.
+            whose code is an agency's or the hub's; a GOST ``key_algorithm`` under an RSA
+            PKI.
     """
     adapter = get_adapter(agency or code)
     if code != adapter.code and (code in ADAPTERS or code == HUB_SYSTEM_CODE):
@@ -133,7 +139,7 @@ def onboard_partner(
         problem = endpoint_problem(endpoint, adapter.endpoint_schemes)
         if problem is not None:
             raise ValueError(f"endpoint of {code}: {problem}")
-    credentials = pki.issue(code, organisation)
+    credentials = pki.issue(code, organisation, algorithm=key_algorithm)
     partner, key = register_partner(
         session,
         code=code,

@@ -6,7 +6,7 @@ what the simulator sends, and lists the police's notifications), and onboarded c
 """
 
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +24,7 @@ from hub.onboarding import bundle_dir, onboard_partner
 from hub.runtime import HubRuntime, build_runtime, utc_now
 from hub.store import DeliveryMode
 from queues import run_worker
-from signing import DevPki
+from signing import DevPki, KeyAlgorithm
 from tooling.demo.stack import DEMO_PARTNERS, partner_endpoint
 from tooling.rig import ReservedPort
 
@@ -72,12 +72,14 @@ def running_hub(
     simulators: bool = True,
     pull: Collection[str] = (),
     without: frozenset[str] = frozenset(),
+    key_algorithms: Mapping[str, KeyAlgorithm] | None = None,
 ) -> Iterator[RunningHub]:
     """Onboard the partners (those in ``pull`` in pull mode, as beside a gateway), start the
     API, a worker and the simulators; stop them all.
 
     ``without``: simulators not to start, so a test takes that partner's seat (a pull
-    partner's inbox is then the test's alone)."""
+    partner's inbox is then the test's alone). ``key_algorithms``: partners whose key is not
+    the PKI's default (an RSA partner in a mixed region, a 512-bit GOST one)."""
     with ExitStack() as cleanup:
         # Each port is held while the hub runs (tooling.rig.ports): no other process can
         # take one between onboarding and the server's start, and the endpoints of the
@@ -96,6 +98,7 @@ def running_hub(
                     organisation=organisation,
                     endpoint=partner_endpoint(code, ports[code], exchange_root), now=utc_now(),
                     delivery_mode=DeliveryMode.PULL if code in pull else None,
+                    key_algorithm=(key_algorithms or {}).get(code),
                 )  # fmt: skip
                 keys[code] = bundle.api_key
         server = SimulatorServer(create_app(runtime), port=ports["hub"]).start()

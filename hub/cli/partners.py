@@ -20,7 +20,7 @@ from hub.operations import pause_partner, resume_partner
 from hub.partners import list_partners
 from hub.runtime import utc_now
 from hub.store import DeliveryMode, find_partner_certificates, make_engine, make_session_factory
-from signing import DevPki, GostUnavailable, SigningError
+from signing import DevPki, GostUnavailable, KeyAlgorithm, SigningError
 
 app = typer.Typer(help="Partner systems.", no_args_is_help=True)
 
@@ -43,6 +43,12 @@ def add(
         "--agency",
         help="The agency an organisation belongs to (edu-school-12 of education); "
         "without it CODE is an agency's own system.",
+    ),
+    key: KeyAlgorithm | None = typer.Option(
+        None,
+        "--key",
+        help="rsa, ec, gost256 or gost512; default: the PKI's (rsa, or gost256 under a GOST "
+        "CA, which also issues rsa and ec keys for a mixed region).",
     ),
     data_dir: Path | None = DataDirOption,
 ) -> None:
@@ -68,6 +74,7 @@ def add(
                 now=utc_now(),
                 delivery_mode=delivery,
                 agency=agency,
+                key_algorithm=key,
             )
     except (KeyError, ValueError, GostUnavailable) as exc:
         raise fail(str(exc)) from exc

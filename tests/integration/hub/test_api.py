@@ -11,6 +11,7 @@ from hub.store import Partner, Rejection
 from schemas import parse_xml, read_header
 from signing import DevPki, XmlVerifier
 from tests.factories import Signers, make_envelope
+from tests.integration.hub.api_helpers import assert_problem, post_message
 from tests.stack import RunningHub
 
 
@@ -26,27 +27,10 @@ def signers_here(pki: DevPki) -> Signers:
     return Signers(pki)
 
 
-def _post(http: httpx.Client, body: bytes, api_key: str | None) -> httpx.Response:
-    headers = {"Content-Type": "application/xml"}
-    if api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
-    return http.post("/api/v1/messages", content=body, headers=headers)
-
-
-def _assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["code"] == code
-    assert body["status"] == status
-    assert body["type"].endswith(code)
-    return body
-
-
 def test_signed_referral_is_accepted_with_a_receipt(
     hub_api: RunningHub, http: httpx.Client, signers_here: Signers
 ) -> None:
-    response = _post(
+    response = post_message(
         http, signers_here.sign(make_envelope(sender="police")), hub_api.api_keys["police"]
     )
 
@@ -63,9 +47,9 @@ def test_signed_referral_is_accepted_with_a_receipt(
 def test_bad_api_key_is_refused_and_recorded(
     hub_api: RunningHub, http: httpx.Client, signers_here: Signers, api_key: str | None, code: str
 ) -> None:
-    response = _post(http, signers_here.sign(make_envelope(sender="police")), api_key)
+    response = post_message(http, signers_here.sign(make_envelope(sender="police")), api_key)
 
-    _assert_problem(response, 401, code)
+    assert_problem(response, 401, code)
     assert response.headers["www-authenticate"] == "Bearer"
     with hub_api.runtime.session_factory() as session:
         assert session.scalars(select(Rejection.code)).all() == [code]
@@ -74,27 +58,31 @@ def test_bad_api_key_is_refused_and_recorded(
 def test_partner_cannot_post_for_another(
     hub_api: RunningHub, http: httpx.Client, signers_here: Signers
 ) -> None:
-    response = _post(
+    response = post_message(
         http, signers_here.sign(make_envelope(sender="police")), hub_api.api_keys["kdn"]
     )
-    _assert_problem(response, 403, "auth.sender_mismatch")
+    assert_problem(response, 403, "auth.sender_mismatch")
 
 
 def test_malformed_and_oversize_bodies_get_their_codes(
     hub_api: RunningHub, http: httpx.Client
 ) -> None:
-    _assert_problem(_post(http, b"<Envelope", hub_api.api_keys["police"]), 400, "xml.malformed")
+    assert_problem(
+        post_message(http, b"<Envelope", hub_api.api_keys["police"]), 400, "xml.malformed"
+    )
     oversize = b"<a>" + b"x" * (hub_api.settings.max_message_bytes + 10) + b"</a>"
-    _assert_problem(_post(http, oversize, hub_api.api_keys["police"]), 413, "xml.too_large")
+    assert_problem(post_message(http, oversize, hub_api.api_keys["police"]), 413, "xml.too_large")
 
 
 def test_duplicate_names_the_accepted_copy(
     hub_api: RunningHub, http: httpx.Client, signers_here: Signers
 ) -> None:
     raw = signers_here.sign(make_envelope(sender="police"))
-    first = _post(http, raw, hub_api.api_keys["police"]).json()
+    first = post_message(http, raw, hub_api.api_keys["police"]).json()
 
-    body = _assert_problem(_post(http, raw, hub_api.api_keys["police"]), 409, "replay.duplicate")
+    body = assert_problem(
+        post_message(http, raw, hub_api.api_keys["police"]), 409, "replay.duplicate"
+    )
 
     assert body["hub_id"] == first["hub_id"]
 
@@ -102,7 +90,7 @@ def test_duplicate_names_the_accepted_copy(
 def test_trace_is_visible_to_the_sender_only(
     hub_api: RunningHub, http: httpx.Client, signers_here: Signers
 ) -> None:
-    receipt = _post(
+    receipt = post_message(
         http, signers_here.sign(make_envelope(sender="police")), hub_api.api_keys["police"]
     ).json()
     police = {"Authorization": f"Bearer {hub_api.api_keys['police']}"}
@@ -119,7 +107,7 @@ def test_trace_is_visible_to_the_sender_only(
         "social": "pending",
         "kdn": "pending",
     }
-    _assert_problem(foreign, 404, "request.not_found")
+    assert_problem(foreign, 404, "request.not_found")
 
 
 def test_pull_inbox_leases_then_acknowledges_once(
@@ -127,10 +115,13 @@ def test_pull_inbox_leases_then_acknowledges_once(
 ) -> None:
     # Given a police referral answered by the social centre
     referral = make_envelope(sender="police")
-    _post(http, signers_here.sign(referral), hub_api.api_keys["police"])
+    post_message(http, signers_here.sign(referral), hub_api.api_keys["police"])
     referral_id = read_header(referral).message_id
     receipt = make_envelope("ReferralReceipt", sender="social", correlation_id=referral_id)
-    assert _post(http, signers_here.sign(receipt), hub_api.api_keys["social"]).status_code == 202
+    assert (
+        post_message(http, signers_here.sign(receipt), hub_api.api_keys["social"]).status_code
+        == 202
+    )
     police = {"Authorization": f"Bearer {hub_api.api_keys['police']}"}
 
     # When the police system polls its inbox
@@ -148,7 +139,7 @@ def test_pull_inbox_leases_then_acknowledges_once(
         ack = http.post(f"/api/v1/inbox/{delivery_id}/ack", headers=police)
         assert ack.json() == {"delivery_id": delivery_id, "status": "delivered"}
     social = {"Authorization": f"Bearer {hub_api.api_keys['social']}"}
-    _assert_problem(
+    assert_problem(
         http.post(f"/api/v1/inbox/{delivery_id}/ack", headers=social), 404, "request.not_found"
     )
 
@@ -167,7 +158,9 @@ def test_disabled_partner_is_refused(
         police = session.scalars(select(Partner).where(Partner.code == "police")).one()
         police.active = False
     raw = signers_here.sign(make_envelope(sender="police"))
-    _assert_problem(_post(http, raw, hub_api.api_keys["police"]), 403, "auth.partner_inactive")
+    assert_problem(
+        post_message(http, raw, hub_api.api_keys["police"]), 403, "auth.partner_inactive"
+    )
 
 
 @pytest.mark.parametrize("limit", [0, 101])
@@ -176,7 +169,7 @@ def test_inbox_limit_outside_its_range_is_an_invalid_request(
 ) -> None:
     police = {"Authorization": f"Bearer {hub_api.api_keys['police']}"}
 
-    body = _assert_problem(
+    body = assert_problem(
         http.get("/api/v1/inbox", params={"limit": limit}, headers=police), 422, "request.invalid"
     )
 

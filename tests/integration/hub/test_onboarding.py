@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner, Result
@@ -87,6 +88,24 @@ def test_adding_a_partner_that_exists_is_refused_and_changes_nothing(
     with session_factory() as session:
         api_key = handed_over["api_key"].decode().strip()
         assert authenticate(session, api_key, now=datetime.now(UTC)).code == "social"
+
+
+def test_a_partner_gets_the_key_algorithm_it_is_added_with(
+    hub: CliRunner, pki: DevPki, session_factory: sessionmaker[Session]
+) -> None:
+    # An ECDSA key from the RSA PKI; a GOST key it cannot certify is refused, nothing issued
+    ok(hub, "partners", "add", "health", "-o", "ГБУЗ", "--endpoint", "http://10.0.0.6:8080",
+       "--key", "ec")  # fmt: skip
+    key = pki.signing_key("health").certificate.public_key()
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    issued = pki.credentials("employment").cert_path.read_bytes()
+    refused = run(hub, "partners", "add", "employment", "-o", "ЦЗН",
+                  "--endpoint", "http://10.0.0.7:8080", "--key", "gost256")  # fmt: skip
+    assert refused.exit_code == 1
+    assert "this PKI is rsa: it does not issue gost256 keys" in _flat(refused.output)
+    assert pki.credentials("employment").cert_path.read_bytes() == issued
+    with session_factory() as session:
+        assert session.scalars(select(Partner.code)).all() == ["health"]
 
 
 def test_set_endpoint_changes_it_with_an_audit_entry_that_hub_audit_shows(
