@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +22,7 @@ from hub.config import Settings
 from hub.ingest import Ingestor, build_ingestor
 from hub.partners import register_partner
 from hub.store import DeliveryMode, make_engine, make_session_factory
-from signing import Crypto, DevPki, GostUnavailable
+from signing import Crypto, DevPki, GostUnavailable, KeyAlgorithm
 from tests.databases import PostgresTemplate, SqliteTemplate, postgres_schema_url
 from tests.factories import Signers
 from tests.stack import RunningHub, fast_settings, running_hub
@@ -196,19 +196,27 @@ PARTNERS = {
 }
 
 
-def make_partners_pki(root: Path, crypto: Crypto = "rsa") -> DevPki:
-    """A dev PKI of ``crypto`` under ``root``: the CA, the hub and every partner of ``PARTNERS``.
+def make_dev_pki(
+    root: Path, crypto: Crypto, systems: Mapping[str, tuple[str, KeyAlgorithm | None]]
+) -> DevPki:
+    """A dev PKI of ``crypto`` under ``root`` with the hub and ``systems`` issued.
 
-    A GOST one is skipped locally (failed in CI) where OpenSSL's GOST engine is missing.
+    ``systems``: code -> (organisation, key algorithm, None for the PKI's default). A GOST
+    PKI is skipped locally (failed in CI) where OpenSSL's GOST engine is missing.
     """
     pki = DevPki(root)
     try:
         pki.init(crypto)
-        for code, organisation in PARTNERS.items():
-            pki.issue(code, organisation)
+        for code, (organisation, algorithm) in systems.items():
+            pki.issue(code, organisation, algorithm=algorithm)
     except GostUnavailable as exc:
         require_service("OpenSSL's GOST engine", exc)
     return pki
+
+
+def make_partners_pki(root: Path, crypto: Crypto = "rsa") -> DevPki:
+    """A dev PKI of ``crypto`` with every partner of ``PARTNERS`` on the PKI's default key."""
+    return make_dev_pki(root, crypto, {code: (name, None) for code, name in PARTNERS.items()})
 
 
 @pytest.fixture(scope="session")

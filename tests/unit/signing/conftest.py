@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -16,7 +15,6 @@ from lxml import etree
 from signing import (
     Crypto,
     DevPki,
-    GostUnavailable,
     KeyAlgorithm,
     Signer,
     SigningKey,
@@ -26,7 +24,7 @@ from signing import (
     XmlSigner,
     XmlVerifier,
 )
-from tests.conftest import require_service
+from tests.conftest import make_dev_pki
 
 
 @dataclass(frozen=True)
@@ -34,16 +32,25 @@ class ProviderSpec:
     """A provider family as a hub runs it: its PKI's crypto, partners' keys, what it accepts."""
 
     crypto: Crypto
-    #: The key algorithm of each partner the PKI issues (police signs the hostile cases).
-    partners: Mapping[str, KeyAlgorithm]
+    #: Each partner the PKI issues: (organisation, key algorithm); police signs the hostile cases.
+    partners: Mapping[str, tuple[str, KeyAlgorithm]]
     #: ``HUB_SIGNATURE_PROVIDERS`` of a hub of this family.
     accepts: frozenset[str]
 
 
+_POLICE = "ОМВД России по району"
+_KDN = "Комиссия по делам несовершеннолетних"
+
 #: Every provider family the hostile suite runs against, each with a whole PKI of its own.
 PROVIDERS: dict[str, ProviderSpec] = {
-    "rsa": ProviderSpec("rsa", {"police": "rsa", "kdn": "ec"}, frozenset({"rsa"})),
-    "gost": ProviderSpec("gost", {"police": "gost256", "kdn": "gost256"}, frozenset({"gost256"})),
+    "rsa": ProviderSpec(
+        "rsa", {"police": (_POLICE, "rsa"), "kdn": (_KDN, "ec")}, frozenset({"rsa"})
+    ),
+    "gost": ProviderSpec(
+        "gost",
+        {"police": (_POLICE, "gost256"), "kdn": (_KDN, "gost256")},
+        frozenset({"gost256"}),
+    ),
 }
 
 
@@ -64,24 +71,9 @@ class Provider:
             self._signers[code] = XmlSigner(self.pki.signing_key(code))
         return self._signers[code]
 
-    def verifier(self, trust_store: TrustStore | None = None) -> Verifier:
-        """A verifier of this family's policy over ``trust_store`` (default: ``pki``'s now)."""
-        return XmlVerifier(trust_store or self.pki.trust_store(), self.policy)
-
-
-_ORGANISATIONS = {"police": "ОМВД России по району", "kdn": "Комиссия по делам несовершеннолетних"}
-
-
-def make_dev_pki(root: Path, crypto: Crypto, partners: Mapping[str, KeyAlgorithm]) -> DevPki:
-    """A dev PKI of ``crypto`` with ``partners`` issued; skipped without the GOST engine."""
-    pki = DevPki(root)
-    try:
-        pki.init(crypto)
-        for code, algorithm in partners.items():
-            pki.issue(code, _ORGANISATIONS[code], algorithm=algorithm)
-    except GostUnavailable as exc:
-        require_service("OpenSSL's GOST engine", exc)
-    return pki
+    def verifier(self) -> Verifier:
+        """A verifier of this family's policy over ``pki``'s trust store as it is now."""
+        return XmlVerifier(self.pki.trust_store(), self.policy)
 
 
 _ENVELOPE = """<Envelope xmlns="urn:family-hub:envelope:1">
@@ -130,9 +122,9 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
 @pytest.fixture(scope="session")
 def other_pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
     """A second, self-made CA that nobody trusts, issuing a 'police' certificate too."""
-    pki = make_dev_pki(tmp_path_factory.mktemp("other-pki"), "rsa", {})
-    pki.issue("police", "Самозванец")
-    return pki
+    return make_dev_pki(
+        tmp_path_factory.mktemp("other-pki"), "rsa", {"police": ("Самозванец", "rsa")}
+    )
 
 
 @pytest.fixture(scope="session")
@@ -152,11 +144,10 @@ def trust_store(pki: DevPki) -> TrustStore:
 
 def _provider(name: str, tmp_path_factory: pytest.TempPathFactory) -> Provider:
     spec = PROVIDERS[name]
-    other = make_dev_pki(tmp_path_factory.mktemp(f"{name}-other-pki"), spec.crypto, {})
-    other.issue("police", "Самозванец", algorithm=spec.partners["police"])
+    impostor = {"police": ("Самозванец", spec.partners["police"][1])}
     return Provider(
         pki=make_dev_pki(tmp_path_factory.mktemp(f"{name}-pki"), spec.crypto, spec.partners),
-        other_pki=other,
+        other_pki=make_dev_pki(tmp_path_factory.mktemp(f"{name}-other-pki"), spec.crypto, impostor),
         policy=VerifyPolicy.for_providers(spec.accepts),
     )
 
