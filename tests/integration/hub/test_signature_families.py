@@ -20,10 +20,10 @@ from sqlalchemy import func, select
 from hub.config import Settings
 from hub.store import MessageLog, Rejection
 from schemas import parse_xml, read_header
-from signing import DevPki, GostUnavailable, KeyAlgorithm, XmlSigner
+from signing import DevPki, KeyAlgorithm, XmlSigner
 from signing.gost import GOST_256, GOST_512
 from signing.policy import DIGEST_SHA256, RSA_SHA256
-from tests.conftest import require_service
+from tests.conftest import make_dev_pki
 from tests.databases import SqliteTemplate
 from tests.factories import Signers, make_envelope
 from tests.integration.hub.api_helpers import assert_problem, post_message
@@ -39,15 +39,6 @@ def database_url(data_dir: Path, sqlite_template: SqliteTemplate) -> str:
     return sqlite_template.copy_to(data_dir / "hub.db")
 
 
-def _gost_pki(root: Path) -> DevPki:
-    pki = DevPki(root)
-    try:
-        pki.init("gost")
-    except GostUnavailable as exc:
-        require_service("OpenSSL's GOST engine", exc)
-    return pki
-
-
 def _start(
     data_dir: Path, database_url: str, redis_url: str, providers: str, **keys: KeyAlgorithm
 ) -> Iterator[RunningHub]:
@@ -55,7 +46,7 @@ def _start(
     settings: Settings = fast_settings(data_dir, database_url, redis_url).model_copy(
         update={"signature_providers": providers}
     )
-    pki = _gost_pki(settings.pki_dir)
+    pki = make_dev_pki(settings.pki_dir, "gost", {})
     with running_hub(
         settings, pki, worker=False, simulators=False, pull=PULLING, key_algorithms=keys
     ) as running:
@@ -89,10 +80,6 @@ def _assert_refused(hub: RunningHub, response: httpx.Response, raw: bytes, code:
     assert accepted == 0
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
 def _relabelled(raw: bytes, signature_method: str, digest_method: str) -> bytes:
     """``raw`` with SignedInfo naming other methods, not re-signed."""
     root = parse_xml(raw)
@@ -110,7 +97,7 @@ def _with_certificate(raw: bytes, certificate_der: bytes) -> bytes:
     root = parse_xml(raw)
     found = root.find(f"{DS}Signature/{DS}KeyInfo/{DS}X509Data/{DS}X509Certificate")
     assert found is not None
-    found.text = _b64(certificate_der)
+    found.text = base64.b64encode(certificate_der).decode("ascii")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
@@ -121,8 +108,7 @@ def test_a_gost_signature_in_an_rsa_only_region_is_algorithm_not_allowed(
     hub_api: RunningHub, tmp_path: Path
 ) -> None:
     # Given the police's message signed with a GOST key, in a region configured rsa
-    gost = _gost_pki(tmp_path / "gost-pki")
-    gost.issue("police", "ОМВД России")
+    gost = make_dev_pki(tmp_path / "gost-pki", "gost", {"police": ("ОМВД России", None)})
     raw = XmlSigner(gost.signing_key("police")).sign(make_envelope(sender="police"))
     assert GOST_256.signature_method.encode() in raw
     # Then it is refused for its algorithm, before its certificate is looked at
@@ -192,8 +178,7 @@ def test_a_mixed_region_accepts_both_families_and_delivers_to_both(
         assert RSA_SHA256.encode() in stored["social"]
 
         # And each partner, RSA or GOST, verifies the hub's GOST-signed copy (ANY_PROVIDER)
-        inboxes = {"police": police.poll_inbox(), "social": social.poll_inbox()}
-        inboxes["kdn"] = kdn.poll_inbox()
+        inboxes = {client.system_code: client.poll_inbox() for client in (police, social, kdn)}
     assert {
         name: [(item.message_type, item.problem) for item in items]
         for name, items in inboxes.items()
