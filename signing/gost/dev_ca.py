@@ -181,7 +181,9 @@ class GostCa:
             )
 
     def _signer(self) -> tuple[str, ...]:
-        return ("-keyfile", str(self.key_path), "-cert", str(self.cert_path))
+        # Absolute: ``openssl`` runs in the workspace, and the PKI's root may be relative
+        # (``./var/pki`` by default).
+        return ("-keyfile", str(self.key_path.resolve()), "-cert", str(self.cert_path.resolve()))
 
 
 @contextmanager

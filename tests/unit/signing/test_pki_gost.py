@@ -312,3 +312,17 @@ def test_a_512_bit_partner_is_refused_where_only_256_is_allowed(
         only_256.verify(parse(signed), expected_sender="police")
     both = XmlVerifier(trust, VerifyPolicy.for_providers({"gost256", "gost512"}))
     assert both.verify(parse(signed), expected_sender="police").signer.system_code == "police"
+
+
+def test_a_pki_at_a_relative_root_issues_certificates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a GOST PKI at a relative root, as ``./var/pki`` is by default (``openssl`` runs
+    # in a workspace of its own, where a relative CA key path does not lead)
+    monkeypatch.chdir(tmp_path)
+    pki = _gost_pki(Path("var") / "pki", partners=False)
+
+    # When it issues a partner, then the certificate chains to the CA under OpenSSL.
+    certificate = pki.issue("social", "КЦСОН").cert_path
+    assert _certificate(certificate).subject.rfc4514_string() == "O=КЦСОН,CN=social"
+    assert f"{certificate}: OK" in _verify_chain(pki, certificate)
