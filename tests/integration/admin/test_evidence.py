@@ -5,14 +5,18 @@ Given messages accepted through the real ingest pipeline, the exported zip's
 INDEPENDENT verifier (Debian's ``xmlsec1``, which ``make test`` installs where it
 can; a missing one skips locally and fails in CI), a tampered copy does not, and the chain
 proof recomputes to the head with ``hashlib`` alone. ``hub evidence`` writes it and
-audits the export.
+audits the export. A GOST message's zip is checked by running its README's own commands:
+``hub verify --ca`` and the ``openssl`` GOST engine's, which xmlsec1 cannot stand in for.
 """
 
 import hashlib
 import io
 import json
+import os
 import shutil
 import subprocess
+import sys
+import textwrap
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,11 +28,12 @@ from typer.testing import CliRunner
 
 from hub.admin import EVIDENCE_FILES, TrustMaterial, export_evidence
 from hub.cli import app
+from hub.config import Settings
 from hub.errors import NotFound
-from hub.ingest import Ingestor, IngestReceipt
+from hub.ingest import Ingestor, IngestReceipt, build_ingestor
 from hub.store import AuditEntry, MessageLog
-from signing import DevPki, VerifyPolicy
-from tests.conftest import require_service
+from signing import DevPki, GostUnavailable, VerifyPolicy
+from tests.conftest import PARTNERS, Enqueued, require_service
 from tests.factories import Signers, make_envelope
 
 
@@ -178,3 +183,113 @@ def test_hub_evidence_writes_the_zip_and_audits_the_export(
     missing = cli.invoke(app, ["evidence", "00000000-0000-4000-8000-000000000000"])
     assert missing.exit_code == 1
     assert "not found" in missing.output
+
+
+@pytest.fixture
+def gost_settings(tmp_path: Path, database_url: str) -> Settings:
+    """A hub on a GOST PKI that accepts GOST 256 only, police certified under it."""
+    settings = Settings(
+        data_dir=tmp_path / "gost", database_url=database_url, signature_providers="gost256"
+    )
+    pki = DevPki(settings.pki_dir)
+    try:
+        pki.init("gost")
+    except GostUnavailable as exc:
+        require_service("OpenSSL's GOST engine", exc)
+    pki.issue("police", PARTNERS["police"])
+    return settings
+
+
+@pytest.fixture
+def gost_evidence(
+    gost_settings: Settings,
+    session_factory: sessionmaker[Session],
+    partners: dict[str, str],
+    enqueued: Enqueued,
+) -> dict[str, bytes]:
+    """The evidence zip's files of a GOST message the real ingest pipeline accepted."""
+    ingestor = build_ingestor(
+        gost_settings, session_factory, clock=lambda: datetime.now(UTC), on_committed=enqueued
+    )
+    signed = Signers(DevPki(gost_settings.pki_dir)).sign(make_envelope(sender="police"))
+    receipt = ingestor.ingest(signed, authenticated="police")
+    with session_factory() as session:
+        data = export_evidence(
+            session,
+            TrustMaterial.from_settings(gost_settings),
+            receipt.message_id,
+            now=datetime.now(UTC),
+        )
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _readme_signature_commands(readme: str) -> str:
+    """The commands of the README's signature section, in order and as written: its blocks
+    indented as code (the RU/EN prose starts three spaces in)."""
+    section = readme.split("1. Подпись", 1)[1].split("2. Хеш-цепочка", 1)[0]
+    blocks = [block for block in section.split("\n\n") if block.startswith(" " * 7)]
+    return "\n".join(textwrap.dedent(block) for block in blocks)
+
+
+def _run_as_a_third_party(
+    folder: Path, files: dict[str, bytes], script: str, *, stop_on_error: bool
+) -> subprocess.CompletedProcess[str]:
+    """``script`` in a shell in ``folder`` holding the zip's files; ``python3`` and ``hub``
+    are this environment's (its lxml and its ``hub verify``), ``openssl`` the system's."""
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    options = ["-e", "-o", "pipefail"] if stop_on_error else []
+    return subprocess.run(
+        ["bash", *options, "-c", script],
+        cwd=folder,
+        env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_gost_messages_readme_commands_verify_it_with_the_openssl_gost_engine(
+    gost_evidence: dict[str, bytes], tmp_path: Path
+) -> None:
+    # Given the zip of a GOST-signed message, whose README gives GOST commands, not xmlsec1
+    assert json.loads(gost_evidence["verification.json"])["valid_at_reception"] is True
+    readme = gost_evidence["README.txt"].decode()
+    assert "xmlsec1 --verify" not in readme
+    script = _readme_signature_commands(readme)
+    assert "hub verify --ca ca.pem --crl crl.pem message.xml" in script
+    assert "openssl dgst -engine gost -md_gost12_256 -verify pub.pem" in script
+
+    # When a third party runs them as written, stopping at the first failure
+    good = tmp_path / "good"
+    good.mkdir()
+    result = _run_as_a_third_party(good, gost_evidence, script, stop_on_error=True)
+
+    # Then the hub's check, OpenSSL's signature check over the exc-c14n SignedInfo (the
+    # SignatureValue's s||r as is), the Streebog digest and the chain at reception all pass.
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "VALID FamilyReferral 1.0" in result.stdout
+    assert "Verified OK" in result.stdout
+    assert "signer-certificate.pem: OK" in result.stdout
+    # The SignatureValue went to openssl as the 64 bytes s||r, unchanged.
+    assert len((good / "signature.bin").read_bytes()) == 64
+
+
+def test_a_tampered_gost_message_fails_the_readme_commands(
+    gost_evidence: dict[str, bytes], tmp_path: Path
+) -> None:
+    # Given the message's text changed after signing (SignedInfo untouched)
+    files = dict(gost_evidence)
+    files["message.xml"] = files["message.xml"].replace("Ключевская".encode(), "Садовая".encode())
+    script = _readme_signature_commands(files["README.txt"].decode())
+
+    # When every command is run, failures and all
+    result = _run_as_a_third_party(tmp_path, files, script, stop_on_error=False)
+
+    # Then the hub refuses it and the digest comparison fails, while SignedInfo still verifies:
+    # the commands tell a changed content from a forged signature.
+    assert "REFUSED signature.digest_mismatch" in result.stdout
+    assert "Verified OK" in result.stdout
+    assert "differ" in result.stdout + result.stderr
