@@ -10,7 +10,7 @@ from tooling.rig.processes import (
     http_probe,
 )
 from tooling.rig.receiver import ArrivalLog, Mode, Receiver
-from tooling.rig.rig import RIG_ENV, SENDERS, Rig, RigOptions
+from tooling.rig.rig import RIG_ENV, SENDERS, Rig, RigOptions, hub_key_provider
 
 __all__ = [
     # The rig
@@ -18,6 +18,7 @@ __all__ = [
     "SENDERS",
     "Rig",
     "RigOptions",
+    "hub_key_provider",
     # The recording partner
     "ArrivalLog",
     "Mode",

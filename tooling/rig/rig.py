@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from cryptography import x509
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -32,7 +33,7 @@ from hub.store import (
 )
 from hub.store.migrate import upgrade
 from queues import EmbeddedRedis
-from signing import DevPki
+from signing import HUB_SYSTEM_CODE, Crypto, DevPki, provider_of
 from tooling.rig.processes import (
     ManagedProcess,
     ProcessGroup,
@@ -42,7 +43,7 @@ from tooling.rig.processes import (
 )
 from tooling.rig.receiver import ENDPOINT_PATHS, Receiver
 
-__all__ = ["RIG_ENV", "SENDERS", "Rig", "RigOptions"]
+__all__ = ["RIG_ENV", "SENDERS", "Rig", "RigOptions", "hub_key_provider"]
 
 #: The partners that send (they pull their own inbox: nothing is pushed to them).
 SENDERS = {"police": "ОМВД России по г. Петропавловску-Камчатскому"}
@@ -87,6 +88,9 @@ class RigOptions:
     #: ``hub worker`` processes.
     workers: int = 1
     worker_threads: int = 8
+    #: The dev PKI's crypto: every key the rig issues is of it, and the hub accepts the
+    #: family of its own key (``hub_key_provider``) unless ``env`` says otherwise.
+    crypto: Crypto = "rsa"
     #: Extra ``HUB_*`` settings for the hub's processes, over ``RIG_ENV``.
     env: Mapping[str, str] = field(default_factory=dict)
 
@@ -248,6 +252,7 @@ class Rig:
         return child_env(
             {
                 **RIG_ENV,
+                "HUB_SIGNATURE_PROVIDERS": hub_key_provider(DevPki(self.data_dir / "pki")),
                 "HUB_WORKER_THREADS": str(self.options.worker_threads),
                 **self.options.env,
                 "HUB_DATA_DIR": str(self.data_dir),
@@ -275,7 +280,7 @@ class Rig:
     def _prepare(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         pki = DevPki(self.data_dir / "pki")
-        pki.init()
+        pki.init(self.options.crypto)
         upgrade(self._db())
         with self.session() as session:
             for code, organisation in {**SENDERS, **RECEIVERS}.items():
@@ -321,3 +326,14 @@ class Rig:
                 )
                 is not None
             )
+
+
+def hub_key_provider(pki: DevPki) -> str:
+    """The provider family of the hub's own key in ``pki`` (``rsa``, ``gost256``): the
+    ``HUB_SIGNATURE_PROVIDERS`` of a hub that accepts its own PKI's keys and no others.
+
+    Raises:
+        FileNotFoundError: the PKI has no hub certificate (``DevPki.init`` makes one).
+    """
+    certificate = pki.credentials(HUB_SYSTEM_CODE).cert_path.read_bytes()
+    return provider_of(x509.load_pem_x509_certificate(certificate))
