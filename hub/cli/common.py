@@ -27,3 +27,9 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 DataDirOption = typer.Option(
     None, "--data-dir", envvar="HUB_DATA_DIR", help="Where the hub keeps its data (./var)."
 )
+CryptoOption = typer.Option(
+    "rsa",
+    "--crypto",
+    help="rsa (an ECDSA CA issuing RSA keys) or gost (GOST R 34.10-2012 throughout, "
+    "needs Debian's libengine-gost-openssl).",
+)

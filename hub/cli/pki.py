@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from hub.cli.common import DataDirOption, console, fail, load_settings
+from hub.cli.common import CryptoOption, DataDirOption, console, fail, load_settings
 from hub.cli.operations import cli_actor, operation
 from hub.operations import record_operation
 from hub.runtime import utc_now
@@ -15,12 +15,7 @@ app = typer.Typer(help="Development PKI.", no_args_is_help=True)
 
 @app.command()
 def init(
-    crypto: Crypto = typer.Option(
-        "rsa",
-        "--crypto",
-        help="rsa (an ECDSA CA issuing RSA keys) or gost (GOST R 34.10-2012 throughout, "
-        "needs Debian's libengine-gost-openssl).",
-    ),
+    crypto: Crypto = CryptoOption,
     data_dir: Path | None = DataDirOption,
 ) -> None:
     """Create the CA, the hub's signing key and an empty CRL (existing keys are kept)."""

@@ -23,9 +23,11 @@ from typer.testing import CliRunner, Result
 
 from hub.cli import app
 from hub.config import Settings
-from hub.store import OutboxDelivery, make_engine
+from hub.store import MessageLog, OutboxDelivery, make_engine
 from schemas import parse_xml
 from signing import DevPki, TrustStore, XmlVerifier
+from signing.gost import GOST_256
+from signing.profile import signature_method_of
 from tests.conftest import require_service
 from tests.factories import Signers, make_envelope
 from tests.stack import RunningHub
@@ -196,6 +198,43 @@ def test_make_demo_runs_twice_on_the_embedded_stack(tmp_path: Path) -> None:
         (tmp_path / "var" / "redis").glob("appendonly*")
     )
     _the_demo_curator_sees_the_late_action(done.stdout, env)
+
+
+def test_the_demo_runs_on_gost_keys_and_the_log_holds_gost_signatures(tmp_path: Path) -> None:
+    # Given a clean data folder, when the whole demo runs with GOST keys for everyone
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env["HUB_DATA_DIR"] = str(tmp_path / "var")
+    env["COLUMNS"] = "120"
+    done = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "demo", "--crypto", "gost"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    if done.returncode != 0 and "libengine-gost-openssl" in done.stderr:
+        require_service("OpenSSL's GOST engine", RuntimeError(done.stderr))
+
+    # Then every check passed and the output names the algorithm,
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "все проверки пройдены" in done.stdout
+    assert "HUB_SIGNATURE_PROVIDERS=gost256" in done.stdout
+    assert GOST_256.signature_method in done.stdout
+    # the partners' bundles, with which the gateways signed, hold GOST keys,
+    bundle_cert = tmp_path / "var" / "partners" / "police" / "cert.pem"
+    certificate = x509.load_pem_x509_certificate(bundle_cert.read_bytes())
+    assert certificate.public_key_algorithm_oid.dotted_string == GOST_256.key_oid
+    # and every message in the log, read back as received, carries the GOST SignatureMethod.
+    engine = make_engine(Settings(data_dir=tmp_path / "var").effective_database_url)
+    try:
+        with engine.connect() as connection:
+            raws = connection.scalars(select(MessageLog.raw)).all()
+    finally:
+        engine.dispose()
+    assert len(raws) >= 30
+    assert {signature_method_of(parse_xml(raw)) for raw in raws} == {GOST_256.signature_method}
 
 
 def _the_demo_curator_sees_the_late_action(demo_output: str, env: dict[str, str]) -> None:

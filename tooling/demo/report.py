@@ -1,4 +1,5 @@
-"""What the demo run did, read from the hub's database: messages, deliveries, latency."""
+"""What the demo run did, read from the hub's database: messages, deliveries, latency, and the
+signature algorithms of the messages as stored."""
 
 from collections import Counter
 from dataclasses import dataclass
@@ -9,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.store import MessageLog, OutboxDelivery, Rejection
+from schemas import parse_xml
+from signing.profile import signature_method_of
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,7 @@ class RunReport:
     deliveries: Counter[tuple[str, str]]  # (recipient, status) → count
     attempts: Counter[str]  # recipient → attempts made
     latency_ms: dict[str, tuple[float, float]]  # recipient → (median, max), accepted → delivered
+    signature_methods: Counter[str]  # SignatureMethod of the stored original → messages
 
     @property
     def undelivered(self) -> int:
@@ -46,4 +50,6 @@ def run_report(session: Session, *, since: datetime) -> RunReport:
         deliveries=Counter((d.recipient, d.status.value) for d, _ in deliveries),
         attempts=attempts,
         latency_ms={r: (median(v), max(v)) for r, v in latencies.items()},
+        # Read from the bytes as received, not from configuration: what the log can prove.
+        signature_methods=Counter(signature_method_of(parse_xml(m.raw)) for m in messages),
     )

@@ -10,6 +10,7 @@ from rich.table import Table
 from hub.cases import Role, find_case
 from hub.config import Settings
 from hub.store import make_engine, make_session_factory
+from signing import Crypto, VerifyPolicy
 from tooling.demo.accounts import DemoAccount, demo_accounts
 from tooling.demo.lifecycle import Lifecycle
 from tooling.demo.report import RunReport, run_report
@@ -30,17 +31,33 @@ PARTNER_NAMES = {
     "education": "Школа (education)",
     "employment": "ЦЗН (employment)",
 }
+#: How the progress output names each family of signature algorithms.
+ALGORITHM_NAMES = {
+    "rsa": "RSA / ECDSA с SHA-256",
+    "gost256": "ГОСТ Р 34.10-2012 (256 бит) с хешем ГОСТ Р 34.11-2012 «Стрибог»",
+}
 
 
-def run_demo(settings: Settings, console: Console) -> bool:
-    """Play the scenario end to end; True when every check passed."""
+def run_demo(settings: Settings, console: Console, *, crypto: Crypto = "rsa") -> bool:
+    """Play the scenario end to end with ``crypto`` keys for the hub and every partner; True
+    when every check passed.
+
+    Raises:
+        FileExistsError: the data folder's PKI is of the other crypto.
+        GostUnavailable: ``crypto="gost"`` without the OpenSSL GOST engine.
+    """
     started = datetime.now(UTC)
     stamp = started.strftime("%Y%m%d%H%M%S")
-    stack = DemoStack(settings, run_dir=settings.data_dir / "demo" / stamp)
+    stack = DemoStack(settings, run_dir=settings.data_dir / "demo" / stamp, crypto=crypto)
     with stack:
         with console.status("Подготовка: PKI, база данных, регистрация партнёров…"):
             stack.prepare()
+        providers = stack.signature_providers
         console.print(f"[green]✓[/green] PKI, база и партнёры готовы ({settings.data_dir})")
+        console.print(
+            f"[green]✓[/green] подписи: {ALGORITHM_NAMES.get(providers, providers)}; "
+            f"узел принимает только их (HUB_SIGNATURE_PROVIDERS={providers})"
+        )
         with console.status("Запуск: Redis, узел (API и обработчик), шлюзы ведомств, симуляторы…"):
             stack.start()
         console.print(
@@ -59,6 +76,7 @@ def run_demo(settings: Settings, console: Console) -> bool:
                 # The executors' last answers may still be on their way: let them land.
                 report = _settled_report(settings, since=started)
             holdings = lifecycle.holdings()
+    checks.append(_signature_check(report, providers))
     engine = make_engine(settings.effective_database_url)
     try:
         with make_session_factory(engine).begin() as session:
@@ -88,6 +106,18 @@ def _settled_report(settings: Settings, *, since: datetime) -> RunReport:
         engine.dispose()
 
 
+def _signature_check(report: RunReport, providers: str) -> Check:
+    """Every message the run stored is signed with an algorithm of the hub's family."""
+    allowed = VerifyPolicy.for_providers(providers.split(",")).signature_methods
+    stored = sum(report.signature_methods.values())
+    others = sum(n for method, n in report.signature_methods.items() if method not in allowed)
+    return Check(
+        f"сохранённые сообщения подписаны алгоритмами {providers}",
+        stored > 0 and others == 0,
+        f"{stored - others} из {stored}",
+    )
+
+
 def _print_report(console: Console, report: RunReport) -> None:
     messages = Table("сообщения", "тип / код", "число", title="Узел: сообщения этого прогона")
     for message_type, count in sorted(report.accepted.items()):
@@ -110,6 +140,12 @@ def _print_report(console: Console, report: RunReport) -> None:
             f"{median_ms:.0f} / {max_ms:.0f}",
         )
     console.print(deliveries)
+    algorithms = Table(
+        "SignatureMethod (как получено)", "сообщений", title="Подписи сохранённых сообщений"
+    )
+    for method, count in sorted(report.signature_methods.items()):
+        algorithms.add_row(method, str(count))
+    console.print(algorithms)
 
 
 def _print_holdings(console: Console, holdings: dict[str, dict[str, int]]) -> None:

@@ -21,8 +21,8 @@ from hub.runtime import utc_now
 from hub.store import DeliveryMode, make_engine, make_session_factory
 from hub.store.migrate import upgrade
 from queues import EmbeddedRedis
-from signing import DevPki
-from tooling.rig import ProcessGroup, ProcessSpec, child_env, http_probe
+from signing import Crypto, DevPki
+from tooling.rig import ProcessGroup, ProcessSpec, child_env, http_probe, hub_key_provider
 
 #: The partner systems of the demo: code → organisation.
 DEMO_PARTNERS = {
@@ -72,6 +72,8 @@ class DemoStack:
     their seat (``hub sandbox --without``).
     ``hub_port``: the hub's port, or None for a free one held for it.
     ``name``: the folder under the data folder for the systems' data (``demo``, ``sandbox``).
+    ``crypto``: the dev PKI's, so every key of the hub and the partners (their bundles, with
+    which the gateways sign); the hub accepts exactly its own key's family.
     """
 
     settings: Settings
@@ -79,6 +81,7 @@ class DemoStack:
     simulated: frozenset[str] = frozenset(DEMO_PARTNERS)
     hub_port: int | None = None
     name: str = "demo"
+    crypto: Crypto = "rsa"
     redis: EmbeddedRedis | None = None
     _ports: dict[str, int] = field(default_factory=dict)
 
@@ -100,6 +103,12 @@ class DemoStack:
     def hub_url(self) -> str:
         return self.url_of("hub")
 
+    @property
+    def signature_providers(self) -> str:
+        """What the stack's hub accepts (``HUB_SIGNATURE_PROVIDERS``): its own key's family,
+        ``rsa`` or ``gost256``; known once ``prepare()`` made the PKI."""
+        return hub_key_provider(DevPki(self.settings.pki_dir))
+
     def spool_of(self, code: str) -> Path:
         """The spool of ``code``'s gateway."""
         return self.systems_dir / gateway_name(code) / "spool.sqlite"
@@ -114,7 +123,7 @@ class DemoStack:
         system is configured with its bundle); otherwise every partner is issued anew."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         pki = DevPki(self.settings.pki_dir)
-        pki.init()
+        pki.init(self.crypto)
         engine = make_engine(self.settings.effective_database_url)
         try:
             upgrade(engine)
@@ -164,6 +173,7 @@ class DemoStack:
             "HUB_DATA_DIR": str(self.settings.data_dir),
             "DATABASE_URL": self.settings.effective_database_url,
             "REDIS_URL": broker_url,
+            "HUB_SIGNATURE_PROVIDERS": self.signature_providers,
             "HUB_DELIVERY_MIN_BACKOFF_MS": "300",
             # A retry budget of about half a minute: a loaded machine must not make the story fail.
             "HUB_DELIVERY_MAX_BACKOFF_MS": "5000",
