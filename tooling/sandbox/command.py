@@ -7,7 +7,8 @@ from types import FrameType
 
 import typer
 
-from hub.cli.common import console, fail, load_settings
+from hub.cli.common import CryptoOption, console, fail, load_settings
+from signing import Crypto
 from tooling.sandbox.run import run_sandbox
 
 
@@ -19,6 +20,7 @@ def sandbox(
     without: list[str] = typer.Option(
         [], "--without", help="A partner whose seat your own system takes (repeatable)."
     ),
+    crypto: Crypto = CryptoOption,
 ) -> None:
     """A partner test environment: the hub and the partner simulators on loopback, with a
     bundle for each partner under DATA_DIR/partners/<code>; runs until Ctrl-C."""
@@ -33,6 +35,8 @@ def sandbox(
     signal.signal(signal.SIGTERM, on_terminate)
     signal.signal(signal.SIGINT, on_terminate)
     try:
-        run_sandbox(settings, console, port=port, without=without, stop=stop)
-    except (ValueError, RuntimeError, TimeoutError) as exc:
+        run_sandbox(settings, console, port=port, without=without, crypto=crypto, stop=stop)
+    # FileExistsError: the folder's PKI is of the other crypto; GostUnavailable is a
+    # RuntimeError.
+    except (ValueError, RuntimeError, TimeoutError, FileExistsError) as exc:
         raise fail(str(exc)) from exc

@@ -27,6 +27,7 @@ from rich.table import Table
 
 from hub.config import Settings
 from hub.onboarding import bundle_dir
+from signing import Crypto
 from tooling.demo.stack import DEMO_PARTNERS, DemoStack, gateway_name
 
 __all__ = ["SANDBOX_FILE", "SandboxPartner", "run_sandbox"]
@@ -56,13 +57,17 @@ def run_sandbox(
     *,
     port: int,
     without: Iterable[str],
+    crypto: Crypto = "rsa",
     stop: threading.Event,
 ) -> None:
-    """Start the sandbox and keep it up until ``stop`` is set.
+    """Start the sandbox and keep it up until ``stop`` is set; ``crypto`` is its PKI's (the
+    bundles' keys, what the hub accepts), fixed by the folder's first run.
 
     Raises:
         ValueError: ``without`` names an unknown partner.
         RuntimeError: a process of the sandbox exited (its log is named).
+        FileExistsError: the folder's PKI is of the other crypto.
+        GostUnavailable: ``crypto="gost"`` without the OpenSSL GOST engine.
     """
     left_out = frozenset(without)
     unknown = left_out - set(DEMO_PARTNERS)
@@ -76,6 +81,7 @@ def run_sandbox(
         simulated=frozenset(DEMO_PARTNERS) - left_out,
         hub_port=port or None,
         name="sandbox",
+        crypto=crypto,
     )
     info_file = settings.data_dir / SANDBOX_FILE
     with stack:
