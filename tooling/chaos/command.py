@@ -6,7 +6,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from hub.cli.common import console, fail
+from hub.cli.common import CryptoOption, console, fail
+from signing import Crypto
 from tooling.chaos import FAULTS, ChaosOptions, ChaosReport, Load, run_chaos
 
 #: The figures in the order printed, with what each means.
@@ -56,6 +57,7 @@ def chaos(
         None, help="Where the run keeps its data and logs (default: a fresh temporary folder)."
     ),
     json_file: Path | None = typer.Option(None, "--json", help="Also write the report as JSON."),
+    crypto: Crypto = CryptoOption,
 ) -> None:
     """Send a mixed load while injecting faults at random (kill -9 workers and APIs, restart
     and flush Redis, failing, slow and crashing partners, a stopped PostgreSQL), then check:
@@ -72,6 +74,7 @@ def chaos(
             seed=seed,
             data_dir=data_dir,
             faults=fault or None,
+            crypto=crypto,
         )
     except ValueError as exc:
         raise fail(str(exc), code=2) from exc

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from hub.config import Settings
 from hub.runtime import utc_now
+from signing import Crypto
 from tooling.chaos.checker import SETTLE_DEADLINE_S, Figures, check
 from tooling.chaos.faults import FAULTS, FaultEvent, FaultInjector, Target, available_faults
 from tooling.chaos.load import Load, send_load
@@ -39,6 +40,8 @@ class ChaosOptions:
     fault_pause_s: float = 0.5
     #: Extra ``HUB_*`` settings for the hub's processes.
     env: dict[str, str] = field(default_factory=dict)
+    #: The rig's PKI: every key, the hub's and the police's that signs the load, is of it.
+    crypto: Crypto = "rsa"
 
     @property
     def settle_deadline_s(self) -> float:
@@ -93,7 +96,10 @@ def run_chaos(
         if options.private_postgres:
             postgres = stack.enter_context(PrivatePostgres())
             database_url = postgres.url
-        progress(f"starting {options.apis} API and {options.workers} worker processes")
+        progress(
+            f"starting {options.apis} API and {options.workers} worker processes, "
+            f"{options.crypto} keys"
+        )
         rig_options = RigOptions(
             data_dir=data_dir,
             database_url=database_url,
@@ -101,6 +107,7 @@ def run_chaos(
             apis=options.apis,
             workers=options.workers,
             env=options.env,
+            crypto=options.crypto,
         )
         rig = stack.enter_context(Rig(rig_options).start())
         target = Target(rig, postgres)
