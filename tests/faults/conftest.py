@@ -1,6 +1,7 @@
 """The fault suite's rig: 2 API and 2 worker processes sharing one private PostgreSQL
 cluster and one private Redis, started once for the package (each test checks only
-its own messages, so they can share it)."""
+its own messages, so they can share it). Its PKI is RSA; a module that also runs on GOST
+parametrises ``fault_rig`` with the crypto (``indirect=True``), which starts a second rig."""
 
 import shutil
 from collections.abc import Iterator
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from signing import Crypto, GostUnavailable
 from tests.conftest import require_service
 from tooling.rig import Rig, RigOptions
 from tooling.rig.postgres import PG_BIN_DIR, PrivatePostgres
@@ -22,15 +24,23 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         yield postgres
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="package", params=["rsa"])
 def fault_rig(
-    private_postgres: PrivatePostgres, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    private_postgres: PrivatePostgres,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Rig]:
+    crypto: Crypto = request.param
     options = RigOptions(
-        data_dir=Path(tmp_path_factory.mktemp("fault-rig")),
+        data_dir=Path(tmp_path_factory.mktemp(f"fault-rig-{crypto}")),
         database_url=private_postgres.url,
         apis=2,
         workers=2,
+        crypto=crypto,
     )
-    with Rig(options).start() as rig:
+    try:
+        rig = Rig(options).start()
+    except GostUnavailable as exc:
+        require_service("OpenSSL's GOST engine", exc)
+    with rig:
         yield rig

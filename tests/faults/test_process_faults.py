@@ -1,6 +1,7 @@
 """Processes killed and services restarted under load, with 2 APIs and 2 workers sharing one
 PostgreSQL and one Redis: nothing acknowledged is lost, nothing applied twice, no delivery
-worked on by two workers at once."""
+worked on by two workers at once. Each runs on RSA keys and again on GOST (a rig whose every
+key is GOST R 34.10-2012 and whose hub accepts only that)."""
 
 import contextlib
 import sqlite3
@@ -9,14 +10,21 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import redis
 from sqlalchemy import func, select
 
-from hub.store import DeliveryStatus, OutboxDelivery
+from hub.store import DeliveryStatus, MessageLog, OutboxDelivery
+from schemas import parse_xml
+from signing.gost import GOST_256
+from signing.policy import RSA_SHA256
+from signing.profile import signature_method_of
 from tests.faults.loads import DEFAULT_MAX_RETRIES, assert_promises_kept, send_during
 from tooling.chaos import check
 from tooling.rig import Mode, Rig
 from tooling.rig.postgres import PrivatePostgres
+
+pytestmark = pytest.mark.parametrize("fault_rig", ["rsa", "gost"], indirect=True)
 
 
 def test_a_worker_killed_mid_delivery_loses_nothing(fault_rig: Rig) -> None:
@@ -110,6 +118,24 @@ def test_postgresql_stopped_and_crashed_under_load_loses_nothing(
     figures = check(fault_rig, results, max_retries=DEFAULT_MAX_RETRIES)
 
     assert_promises_kept(figures, messages=80)
+
+
+def test_the_messages_carry_the_signature_algorithm_of_the_rigs_crypto(fault_rig: Rig) -> None:
+    # The faults above struck a hub signing and verifying with its PKI's algorithm:
+    # the log holds the police's messages as received, signed with it.
+    results = send_during(fault_rig, 10, lambda: None)
+    accepted = {r.message_id for r in results if not r.bad}
+    with fault_rig.session() as session:
+        raws = session.scalars(
+            select(MessageLog.raw).where(MessageLog.message_id.in_(accepted))
+        ).all()
+    expected = {"rsa": RSA_SHA256, "gost": GOST_256.signature_method}[fault_rig.options.crypto]
+    assert len(raws) == len(accepted) == 9
+    assert {signature_method_of(parse_xml(raw)) for raw in raws} == {expected}
+    assert (
+        fault_rig.hub_env()["HUB_SIGNATURE_PROVIDERS"]
+        == {"rsa": "rsa", "gost": "gost256"}[fault_rig.options.crypto]
+    )
 
 
 def test_the_checker_counts_what_is_lost_extra_or_applied_twice(fault_rig: Rig) -> None:
