@@ -23,6 +23,7 @@ from hub.ingest import Ingestor, build_ingestor
 from hub.partners import register_partner
 from hub.store import DeliveryMode, make_engine, make_session_factory
 from signing import Crypto, DevPki, GostUnavailable, KeyAlgorithm
+from signing.gost import streebog
 from tests.databases import PostgresTemplate, SqliteTemplate, postgres_schema_url
 from tests.factories import Signers
 from tests.stack import RunningHub, fast_settings, running_hub
@@ -72,6 +73,16 @@ def require_service(name: str, error: Exception) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{name} is required in CI and is not reachable: {error}")
     pytest.skip(f"{name} not reachable: {error}")
+
+
+@pytest.fixture(scope="session")
+def gost_engine() -> None:
+    """Skip locally, fail in CI, when the system OpenSSL has no GOST engine (``make test``
+    installs it)."""
+    try:
+        streebog(b"", 256)
+    except GostUnavailable as exc:
+        require_service("OpenSSL's GOST engine", exc)
 
 
 @pytest.fixture

@@ -37,9 +37,11 @@ class Sandbox:
 
 
 @contextlib.contextmanager
-def running_sandbox(data_dir: Path, log: Path, *without: str) -> Iterator[Sandbox]:
-    """``hub sandbox --port 0`` on ``data_dir`` until it wrote ``sandbox.json``; stopped
-    (SIGTERM) on leaving if still running."""
+def running_sandbox(
+    data_dir: Path, log: Path, *without: str, crypto: str = "rsa"
+) -> Iterator[Sandbox]:
+    """``hub sandbox --port 0 --crypto CRYPTO`` on ``data_dir`` until it wrote
+    ``sandbox.json``; stopped (SIGTERM) on leaving if still running."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     command = [
         sys.executable,
@@ -50,6 +52,8 @@ def running_sandbox(data_dir: Path, log: Path, *without: str) -> Iterator[Sandbo
         "0",
         "--data-dir",
         str(data_dir),
+        "--crypto",
+        crypto,
     ]
     for code in without:
         command += ["--without", code]

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography import x509
 
 from adapters.hub_client import HubClient, InboxItem
+from signing.gost import GOST_256
 from tests.factories import make_envelope
 from tests.sandbox import REPO, Sandbox, running_sandbox
 
@@ -117,6 +119,29 @@ def _the_police_seat_works(sandbox: Sandbox) -> str:
     replies = httpx.get(social_url + "/state", timeout=10).json()
     assert replies["counts"]["sent"].get("ReferralReceipt", 0) >= 1
     return (bundle / "api_key").read_text()
+
+
+@pytest.mark.usefixtures("gost_engine")
+def test_a_gost_sandbox_gives_gost_bundles_and_keeps_its_crypto(tmp_path: Path) -> None:
+    # Given a sandbox on GOST keys, the police seat ours
+    data_dir = tmp_path / "sandbox"
+    log = tmp_path / "sandbox.log"
+    with running_sandbox(data_dir, log, "police", crypto="gost") as sandbox:
+        bundle = Path(str(sandbox.partner("police")["bundle"]))
+        certificate = x509.load_pem_x509_certificate((bundle / "cert.pem").read_bytes())
+        assert certificate.public_key_algorithm_oid.dotted_string == GOST_256.key_oid
+        # Then our system signs GOST with that bundle and the simulators, whose gateways
+        # sign GOST too, answer it
+        _the_police_seat_works(sandbox)
+
+    # And the folder stays GOST: an RSA sandbox on it is refused, naming both
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    again = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "sandbox", "--port", "0", "--data-dir", str(data_dir)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert again.returncode == 1
+    assert "is gost, not rsa" in again.stderr
 
 
 def test_an_unknown_partner_is_named(tmp_path: Path) -> None:

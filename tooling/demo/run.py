@@ -108,7 +108,7 @@ def _settled_report(settings: Settings, *, since: datetime) -> RunReport:
 
 def _signature_check(report: RunReport, providers: str) -> Check:
     """Every message the run stored is signed with an algorithm of the hub's family."""
-    allowed = VerifyPolicy.for_providers(providers.split(",")).signature_methods
+    allowed = VerifyPolicy.for_providers([providers]).signature_methods
     stored = sum(report.signature_methods.values())
     others = sum(n for method, n in report.signature_methods.items() if method not in allowed)
     return Check(
