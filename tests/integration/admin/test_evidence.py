@@ -255,7 +255,9 @@ def test_a_gost_messages_readme_commands_verify_it_with_the_openssl_gost_engine(
     gost_evidence: dict[str, bytes], tmp_path: Path
 ) -> None:
     # Given the zip of a GOST-signed message, whose README gives GOST commands, not xmlsec1
-    assert json.loads(gost_evidence["verification.json"])["valid_at_reception"] is True
+    report = json.loads(gost_evidence["verification.json"])
+    assert report["valid_at_reception"] is True
+    assert report["certificate"]["key_algorithm"] == "ГОСТ Р 34.10-2012, 256 бит"
     readme = gost_evidence["README.txt"].decode()
     assert "xmlsec1 --verify" not in readme
     script = _readme_signature_commands(readme)
