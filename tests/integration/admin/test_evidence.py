@@ -32,8 +32,8 @@ from hub.config import Settings
 from hub.errors import NotFound
 from hub.ingest import Ingestor, IngestReceipt, build_ingestor
 from hub.store import AuditEntry, MessageLog
-from signing import DevPki, GostUnavailable, VerifyPolicy
-from tests.conftest import PARTNERS, Enqueued, require_service
+from signing import DevPki, VerifyPolicy
+from tests.conftest import PARTNERS, Enqueued, make_dev_pki, require_service
 from tests.factories import Signers, make_envelope
 
 
@@ -191,12 +191,7 @@ def gost_settings(tmp_path: Path, database_url: str) -> Settings:
     settings = Settings(
         data_dir=tmp_path / "gost", database_url=database_url, signature_providers="gost256"
     )
-    pki = DevPki(settings.pki_dir)
-    try:
-        pki.init("gost")
-    except GostUnavailable as exc:
-        require_service("OpenSSL's GOST engine", exc)
-    pki.issue("police", PARTNERS["police"])
+    make_dev_pki(settings.pki_dir, "gost", {"police": (PARTNERS["police"], None)})
     return settings
 
 
