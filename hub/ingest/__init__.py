@@ -1,7 +1,13 @@
 """Ingest: check, record and route every incoming message (ARCHITECTURE §4)."""
 
 from hub.ingest.chain import GENESIS_HASH, ChainVerdict, chain_link, verify_chain
-from hub.ingest.factory import build_ingestor, build_inspector, open_pki, parse_limits
+from hub.ingest.factory import (
+    build_ingestor,
+    build_inspector,
+    open_pki,
+    parse_limits,
+    verify_policy,
+)
 from hub.ingest.inspect import InspectedMessage, Inspector
 from hub.ingest.pipeline import (
     DeliveryRef,
@@ -18,6 +24,7 @@ __all__ = [
     "build_inspector",
     "open_pki",
     "parse_limits",
+    "verify_policy",
     # Pipeline
     "DeliveryRef",
     "Freshness",

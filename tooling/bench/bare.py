@@ -51,12 +51,14 @@ class BarePipeline:
         return len(views)
 
 
-def bare_msgs_per_s(data_dir: Path, messages: Sequence[bytes], *, processes: int) -> float:
+def bare_msgs_per_s(
+    data_dir: Path, messages: Sequence[bytes], *, processes: int, signature_providers: str
+) -> float:
     """Messages per second of ``processes`` processes sharing ``messages``, started together.
 
-    Each process builds its pipeline from the hub's data folder (its PKI and rules),
-    warms up, waits for the others, then runs its share; the rate is all messages over
-    the slowest share's time.
+    Each process builds its pipeline from the hub's data folder (its PKI and rules) and
+    the hub's ``HUB_SIGNATURE_PROVIDERS``, warms up, waits for the others, then runs its
+    share; the rate is all messages over the slowest share's time.
 
     Raises:
       RuntimeError: a process failed or did not finish in time.
@@ -67,7 +69,12 @@ def bare_msgs_per_s(data_dir: Path, messages: Sequence[bytes], *, processes: int
     children = [
         context.Process(
             target=_run_share,
-            args=(data_dir, list(messages[index::processes]), barrier, results),
+            args=(
+                Settings(data_dir=data_dir, signature_providers=signature_providers),
+                list(messages[index::processes]),
+                barrier,
+                results,
+            ),
             name=f"bench-bare-{index}",
             daemon=True,
         )
@@ -89,10 +96,10 @@ def bare_msgs_per_s(data_dir: Path, messages: Sequence[bytes], *, processes: int
 
 
 def _run_share(
-    data_dir: Path, share: list[bytes], barrier: Barrier, results: "Queue[float | None]"
+    settings: Settings, share: list[bytes], barrier: Barrier, results: "Queue[float | None]"
 ) -> None:
     try:
-        seconds = _timed_share(BarePipeline(Settings(data_dir=data_dir)), share, barrier)
+        seconds = _timed_share(BarePipeline(settings), share, barrier)
     except BaseException:
         # The others must not wait for this one at the barrier, nor the parent for a figure.
         barrier.abort()

@@ -6,6 +6,7 @@ from pathlib import Path
 import typer
 
 from hub.cli.common import console, errors, fail
+from signing import Crypto, GostUnavailable
 from tooling.bench import BenchOptions, BenchRefused, Stack, quick_options, run_bench
 
 _DEFAULTS = BenchOptions()
@@ -45,6 +46,12 @@ def bench(
     bare_processes: int = typer.Option(
         _DEFAULTS.bare_processes, "--bare-processes", help="Processes of the bare pipeline."
     ),
+    crypto: Crypto = typer.Option(
+        _DEFAULTS.crypto,
+        "--crypto",
+        help="rsa, or gost: GOST R 34.10-2012 keys for the hub and the partners, the hub "
+        "accepting gost256 only (needs Debian's libengine-gost-openssl).",
+    ),
     data_dir: Path | None = typer.Option(
         None,
         "--data-dir",
@@ -68,6 +75,7 @@ def bench(
         urgent=urgent,
         seed_log=seed_log,
         bare_processes=bare_processes,
+        crypto=crypto,
         data_dir=data_dir,
     )
     if quick:
@@ -79,7 +87,7 @@ def bench(
 
     try:
         figures = run_bench(options, progress=progress)
-    except BenchRefused as refused:
+    except (BenchRefused, GostUnavailable) as refused:
         raise fail(str(refused), code=2) from refused
     console.print(figures.table())
     if json_file is not None:

@@ -24,6 +24,8 @@ class Targets:
     scale_ratio: float = 0.8
     #: Worker RSS growth over 100,000 messages, in MiB.
     rss_growth_mb: float = 50.0
+    #: What issue 17 asks of GOST: sign+verify pairs a second on one core, 5 KB message.
+    gost_pairs_per_s: float = 200.0
 
 
 @dataclass(frozen=True)
@@ -58,11 +60,17 @@ class BenchFigures:
     """Everything one run measured; ``to_json`` gives the ``--json`` file's content."""
 
     quick: bool
+    #: The crypto of every key in the run: "rsa" or "gost" (``--crypto``).
+    crypto: str
     machine: str
     cores: int
     #: The options the run was made with (counts, concurrency, processes).
     options: dict[str, object]
     bare_msgs_per_s: float
+    #: Sign+verify pairs a second on one core with the run's keys (the partner signs, the
+    #: hub's verifier checks), over the mix's largest message, of ``pair_message_bytes``.
+    pairs_per_s: float
+    pair_message_bytes: int
     #: The first stack's throughput (``hub_msgs_per_s``), then the others.
     stacks: tuple[StackFigures, ...]
     urgent_p50_ms: float
@@ -100,12 +108,15 @@ class BenchFigures:
         """The figures as plain JSON values, every issue-8 name at the top level."""
         return {
             "quick": self.quick,
+            "crypto": self.crypto,
             "machine": self.machine,
             "cores": self.cores,
             "options": self.options,
             "bare_msgs_per_s": round(self.bare_msgs_per_s, 1),
             "hub_msgs_per_s": round(self.hub_msgs_per_s, 1),
             "ratio": round(self.ratio, 3),
+            "pairs_per_s": round(self.pairs_per_s, 1),
+            "pair_message_bytes": self.pair_message_bytes,
             "stacks": {s.stack: _stack_json(s, self.bare_msgs_per_s) for s in self.stacks},
             "urgent_p50_ms": round(self.urgent_p50_ms, 1),
             "urgent_p99_ms": round(self.urgent_p99_ms, 1),
@@ -132,8 +143,16 @@ class BenchFigures:
 
     def table(self) -> Table:
         """The figures beside their targets, for the terminal."""
-        title = "hub bench" + (" --quick (small counts and seeds)" if self.quick else "")
+        title = f"hub bench --crypto {self.crypto}"
+        title += " --quick (small counts and seeds)" if self.quick else ""
         table = Table("figure", "value", "target", title=f"{title} — {self.machine}")
+        table.add_row(
+            f"{self.crypto} sign+verify pairs per core ({self.pair_message_bytes:,}-byte message)",
+            f"{self.pairs_per_s:,.0f} pairs/s",
+            _at_least(self.pairs_per_s, self.targets.gost_pairs_per_s)
+            if self.crypto == "gost"
+            else "",
+        )
         table.add_row("bare pipeline", f"{self.bare_msgs_per_s:,.0f} msg/s", "")
         for stack in self.stacks:
             table.add_row(

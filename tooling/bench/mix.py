@@ -16,7 +16,7 @@ from lxml import etree
 from adapters.police import translate as police
 from tooling.demo.families import police_records
 
-__all__ = ["SENDER", "build_mix"]
+__all__ = ["SENDER", "build_envelopes", "build_mix"]
 
 #: Who sends every message of the mix.
 SENDER = police.SENDER
@@ -33,10 +33,20 @@ def build_mix(
 
     ``urgent`` sets every message's Priority (the demo's second signal is urgent itself).
     """
+    return [
+        (message_id, sign(envelope))
+        for message_id, envelope in build_envelopes(count, urgent=urgent, now=now)
+    ]
+
+
+def build_envelopes(
+    count: int, *, urgent: bool = False, now: datetime | None = None
+) -> list[tuple[str, etree._Element]]:
+    """``count`` unsigned envelopes of the mix as ``(MessageId, envelope)``."""
     moment = now or datetime.now(UTC)
     run = uuid.uuid4().hex[:8]
     templates = _templates(moment)
-    messages = []
+    envelopes = []
     for index, record in enumerate(islice(cycle(templates), count)):
         native = {
             **record,
@@ -44,9 +54,10 @@ def build_mix(
             "urgent": urgent,
         }
         message_id = str(uuid.uuid4())
-        envelope = police.to_canonical(native, message_id=message_id, now=moment)
-        messages.append((message_id, sign(envelope)))
-    return messages
+        envelopes.append(
+            (message_id, police.to_canonical(native, message_id=message_id, now=moment))
+        )
+    return envelopes
 
 
 def _templates(now: datetime) -> Sequence[dict[str, object]]:

@@ -4,6 +4,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+from signing import Crypto
+
 __all__ = ["ADMIN_DATABASE_URL", "BenchOptions", "BenchRefused", "Stack", "quick_options"]
 
 #: The embedded stack (SQLite + a private Redis) or PostgreSQL (+ a private Redis).
@@ -41,6 +43,8 @@ class BenchOptions:
     seed_log: int = 1_000_000
     #: Processes of the bare pipeline (one per core by default).
     bare_processes: int = 2
+    #: The crypto of every key, the hub's and the partners' (``hub pki init --crypto``).
+    crypto: Crypto = "rsa"
     #: Where the run keeps its data; None: a temporary folder, removed afterwards.
     data_dir: Path | None = None
     #: The smaller, faster run (``--quick``): its figures say so.

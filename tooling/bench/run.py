@@ -1,12 +1,15 @@
 """One bench run, in order: the bare pipeline, then the whole hub on each stack.
 
-On the first stack: warm up, seed the log to 1 % of ``--seed-log``, measure
-throughput (``hub_msgs_per_s``); put a routine backlog in the outbox and probe the
-urgent lane while it drains; seed the log up to ``--seed-log`` and measure throughput
-again (``scale_ratio``); read the worker's memory before and after all of it. Every
-other stack gets a warm-up, the small seed and one throughput figure. The hub runs
-as real processes (``tooling.rig``); each stack gets a fresh data folder, and a
-PostgreSQL stack a database of its own, dropped afterwards.
+Every key of the run is of ``--crypto``: the dev PKI's CA, the hub's and the partners'
+(``RigOptions.crypto``), and the hub accepts that family only. On the first stack: warm
+up, measure sign+verify pairs on one core (the partner's key, the hub's verifier), seed
+the log to 1 % of ``--seed-log``, measure throughput (``hub_msgs_per_s``); put a
+routine backlog in the outbox and probe the urgent lane while it drains; seed the log
+up to ``--seed-log`` and measure throughput again (``scale_ratio``); read the worker's
+memory before and after all of it. Every other stack gets a warm-up, the small seed
+and one throughput figure. The hub runs as real processes (``tooling.rig``); each stack
+gets a fresh data folder, and a PostgreSQL stack a database of its own, dropped
+afterwards.
 """
 
 import contextlib
@@ -25,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.config import Settings
+from hub.ingest import verify_policy
 from hub.observability import queue_depths
 from hub.onboarding import bundle_dir
 from hub.runtime import build_runtime
@@ -35,15 +39,16 @@ from hub.store import (
     make_engine,
     make_session_factory,
 )
-from signing import DevPki, XmlSigner
+from signing import DevPki, XmlSigner, XmlVerifier
 from tooling.bench.bare import bare_msgs_per_s
 from tooling.bench.figures import BenchFigures, StackFigures, machine_description
 from tooling.bench.load import Poster, wait_for_arrivals
-from tooling.bench.mix import SENDER, build_mix
+from tooling.bench.mix import SENDER, build_envelopes, build_mix
 from tooling.bench.options import BenchOptions, Stack
 from tooling.bench.procfs import cpu_seconds, rss_mb
 from tooling.bench.queries import backlog_left, delivered_by, latencies_ms, resent_since
 from tooling.bench.seed import SeedSample, count_logged, seed_backlog, seed_log
+from tooling.bench.signatures import sign_verify_pairs_per_s
 from tooling.bench.urgent import UrgentProbe, percentile, probe_urgent
 from tooling.rig import Rig, RigOptions
 
@@ -68,6 +73,8 @@ BENCH_ENV = {
 _WARMUP = 30
 #: Distinct signed messages the seeded log is made of.
 _SEED_SAMPLES = 30
+#: The distinct shapes of the mix's messages (one, two and three children).
+_MIX_SHAPES = 3
 #: Copies each message of the mix is routed to (``social`` and ``kdn``).
 _COPIES = 2
 
@@ -91,9 +98,18 @@ class _Hub:
 
 
 @dataclass(frozen=True)
+class _Pairs:
+    """Sign+verify pairs a second on one core, and the size of the message signed."""
+
+    per_s: float
+    message_bytes: int
+
+
+@dataclass(frozen=True)
 class _FirstStack:
     """The figures only the first stack measures."""
 
+    pairs: _Pairs
     bare_msgs_per_s: float
     small: StackFigures
     large: StackFigures
@@ -130,10 +146,13 @@ def run_bench(options: BenchOptions, *, progress: Progress) -> BenchFigures:
                 progress(f"{stack}: stopping the hub")
     return BenchFigures(
         quick=options.quick,
+        crypto=options.crypto,
         machine=machine_description(),
         cores=os.cpu_count() or 1,
         options=_options_json(options),
         bare_msgs_per_s=first.bare_msgs_per_s,
+        pairs_per_s=first.pairs.per_s,
+        pair_message_bytes=first.pairs.message_bytes,
         stacks=tuple(stacks),
         urgent_p50_ms=percentile(first.urgent_ms, 0.50),
         urgent_p99_ms=percentile(first.urgent_ms, 0.99),
@@ -150,14 +169,20 @@ def run_bench(options: BenchOptions, *, progress: Progress) -> BenchFigures:
 
 
 def _measure_first(hub: _Hub, options: BenchOptions, progress: Progress) -> _FirstStack:
-    """Bare pipeline, throughput, urgent lane under backlog, scale, and the worker's memory."""
+    """Sign+verify pairs, bare pipeline, throughput, urgent lane under backlog, scale, and
+    the worker's memory."""
     sign = _partner_signer(hub.rig.data_dir)
     samples = _seed_samples(hub, _warm_up(hub, options, sign))
+    progress(f"{options.crypto} sign+verify pairs on one core")
+    pairs = _pairs(hub)
     progress(f"signing {2 * options.messages:,} messages as {SENDER}")
     small_round, large_round = (build_mix(options.messages, sign=sign) for _ in range(2))
     progress(f"bare pipeline: {options.bare_processes} processes")
     bare = bare_msgs_per_s(
-        hub.rig.data_dir, [raw for _, raw in small_round], processes=options.bare_processes
+        hub.rig.data_dir,
+        [raw for _, raw in small_round],
+        processes=options.bare_processes,
+        signature_providers=_signature_providers(hub),
     )
     worker = hub.rig.processes["worker-0"].pid
     rss_start, measured_from = rss_mb(worker), datetime.now(UTC)
@@ -167,6 +192,7 @@ def _measure_first(hub: _Hub, options: BenchOptions, progress: Progress) -> _Fir
         hub, options, samples, large_round, progress, seed_to=options.seed_log
     )
     return _FirstStack(
+        pairs=pairs,
         bare_msgs_per_s=bare,
         small=small,
         large=large,
@@ -176,6 +202,18 @@ def _measure_first(hub: _Hub, options: BenchOptions, progress: Progress) -> _Fir
         rss_after_mb=rss_mb(worker),
         deliveries=_delivered_since(hub, measured_from),
     )
+
+
+def _pairs(hub: _Hub) -> _Pairs:
+    """The partner's signature and the hub's verification of the mix's largest message."""
+    pki = DevPki(hub.rig.data_dir / "pki")
+    signer = XmlSigner(pki.signing_key(SENDER))
+    verifier = XmlVerifier(pki.trust_store(), verify_policy(_settings(hub)))
+    size, envelope = max(
+        ((len(signer.sign(envelope)), envelope) for _, envelope in build_envelopes(_MIX_SHAPES)),
+        key=lambda sized: sized[0],
+    )
+    return _Pairs(sign_verify_pairs_per_s(signer, verifier, envelope, sender=SENDER), size)
 
 
 def _seeded_throughput(
@@ -259,13 +297,7 @@ def _urgent(
     urgent = build_mix(count, sign=sign, urgent=True)
     seeded_at = datetime.now(UTC)
     ids = seed_backlog(hub.rig.session, samples, count=options.backlog, now=seeded_at)
-    runtime = build_runtime(
-        Settings(
-            data_dir=hub.rig.data_dir,
-            database_url=hub.rig.database_url,
-            broker_url=hub.rig.broker_url,
-        )
-    )
+    runtime = build_runtime(_settings(hub))
     try:
         assert runtime.actors is not None
         # Handed to the broker as the API would have on commit.
@@ -403,6 +435,20 @@ def _partner_signer(data_dir: Path) -> Callable[..., bytes]:
     return XmlSigner(DevPki(data_dir / "pki").signing_key(SENDER)).sign
 
 
+def _signature_providers(hub: _Hub) -> str:
+    return hub.rig.hub_env()["HUB_SIGNATURE_PROVIDERS"]
+
+
+def _settings(hub: _Hub) -> Settings:
+    """The settings of the hub's processes that the bench's own reads and checks need."""
+    return Settings(
+        data_dir=hub.rig.data_dir,
+        database_url=hub.rig.database_url,
+        broker_url=hub.rig.broker_url,
+        signature_providers=_signature_providers(hub),
+    )
+
+
 def _poster(hub: _Hub, concurrency: int) -> Poster:
     api_key = (bundle_dir(hub.rig.data_dir, SENDER) / "api_key").read_text(encoding="ascii").strip()
     return Poster(hub.rig.api_urls, api_key, concurrency=concurrency)
@@ -426,6 +472,7 @@ def _rig(stack: Stack, root: Path, options: BenchOptions) -> Iterator[_Hub]:
                     apis=options.apis,
                     workers=options.workers,
                     worker_threads=options.worker_threads,
+                    crypto=options.crypto,
                     env=BENCH_ENV,
                 )
             )
