@@ -7,12 +7,18 @@ pointed at the test's own, so what it leaves behind (processes, files, ./var) sh
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from signing import DevPki
+from signing.gost import GOST_256, GostUnavailable, streebog
+from signing.policy import RSA_SHA256
+from tests.conftest import require_service
 
 #: Counts small enough for a run of about 20 s on two cores.
 TINY = [
@@ -93,9 +99,54 @@ def test_a_tiny_run_writes_every_figure_consistently(folders: tuple[Path, Path])
     # Two copies of each message: both throughput rounds, the backlog and the urgent ones.
     assert rss["deliveries"] == 2 * (20 + 20 + 20 + figures["urgent_count"])
     assert figures["quick"] is False
+    assert figures["crypto"] == "rsa"
     # Nothing left behind: the temporary data folder is gone and ./var never existed.
     assert list(tmp.iterdir()) == []
     assert sorted(p.name for p in cwd.iterdir()) == ["out.json"]
+
+
+def test_a_quick_gost_run_measures_a_hub_that_signs_and_verifies_gost(
+    folders: tuple[Path, Path],
+) -> None:
+    try:
+        streebog(b"", 256)
+    except GostUnavailable as exc:
+        require_service("OpenSSL's GOST engine", exc)
+    cwd, tmp = folders
+    # Given a kept data folder, to look at what the hub stored
+    run = cwd / "run"
+    arguments = ["--quick", "--crypto", "gost", "--database", "sqlite", "--data-dir", str(run)]
+    bench = _bench([*arguments, "--json", "out.json"], cwd, tmp)
+    try:
+        output, _ = bench.communicate(timeout=DEADLINE_S)
+    finally:
+        _end(bench)
+    assert bench.returncode == 0, output.decode()
+    figures = json.loads((cwd / "out.json").read_text())
+
+    # Then the figures name the crypto and hold the GOST pair rate beside the usual ones
+    assert figures["crypto"] == figures["options"]["crypto"] == "gost"
+    assert figures["quick"] is True
+    assert figures["targets"]["gost_pairs_per_s"] == 200
+    assert figures["pairs_per_s"] > 0
+    assert 4_000 <= figures["pair_message_bytes"] <= 6_000
+    assert figures["bare_msgs_per_s"] > 0
+    stack = figures["stacks"]["sqlite"]
+    assert (stack["sent"], stack["accepted"], stack["delivered"]) == (100, 100, 100)
+    assert stack["refused"] == {}
+    assert figures["hub_msgs_per_s"] == stack["hub_msgs_per_s"] > 0
+    assert 0 < figures["urgent_p50_ms"] <= figures["urgent_p99_ms"]
+    assert "gost sign+verify pairs per core" in " ".join(output.decode().split())
+    # And the hub it measured ran on GOST: a GOST CA, GOST messages in, GOST copies out
+    assert DevPki(run / "sqlite" / "pki").crypto == "gost"
+    with sqlite3.connect(run / "sqlite" / "hub.db") as database:
+        received = [raw for (raw,) in database.execute("SELECT raw FROM message_log")]
+        sent = [copy for (copy,) in database.execute("SELECT payload FROM outbox_delivery")]
+    assert len(received) >= 100
+    assert len(sent) == 2 * len(received)
+    for signed in received + sent:
+        assert GOST_256.signature_method.encode() in signed
+        assert RSA_SHA256.encode() not in signed
 
 
 def test_ctrl_c_stops_every_process_the_bench_started(folders: tuple[Path, Path]) -> None:
