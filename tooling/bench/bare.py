@@ -11,6 +11,7 @@ unavoidable work gets.
 import multiprocessing
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
@@ -21,12 +22,28 @@ from hub.routing import RoutingRules, load_rules
 from schemas import minimise
 from signing import HUB_SYSTEM_CODE, Signer, XmlSigner
 
-__all__ = ["BarePipeline", "bare_msgs_per_s"]
+__all__ = ["BareFigures", "BarePipeline", "bare_figures"]
 
 #: Messages each process runs before the clock starts (caches, lazy imports).
 _WARMUP = 20
 #: How long a process may take to start and finish its share, in seconds.
 _DEADLINE_S = 600.0
+
+
+@dataclass(frozen=True)
+class BareFigures:
+    """The bare pipeline's rate, and what a message costs it in CPU time."""
+
+    msgs_per_s: float
+    #: CPU time (user + system) of the processes per message, in ms: the steadier figure
+    #: on a shared machine, where the rate depends on the share of the cores the run got.
+    cpu_ms_per_msg: float
+
+
+@dataclass(frozen=True)
+class _Share:
+    seconds: float
+    cpu_seconds: float
 
 
 class BarePipeline:
@@ -51,14 +68,15 @@ class BarePipeline:
         return len(views)
 
 
-def bare_msgs_per_s(
+def bare_figures(
     data_dir: Path, messages: Sequence[bytes], *, processes: int, signature_providers: str
-) -> float:
+) -> BareFigures:
     """Messages per second of ``processes`` processes sharing ``messages``, started together.
 
     Each process builds its pipeline from the hub's data folder (its PKI and rules) and
     the hub's ``HUB_SIGNATURE_PROVIDERS``, warms up, waits for the others, then runs its
-    share; the rate is all messages over the slowest share's time.
+    share; the rate is all messages over the slowest share's time, the CPU time all
+    shares' over all messages.
 
     Raises:
       RuntimeError: a process failed or did not finish in time.
@@ -83,36 +101,39 @@ def bare_msgs_per_s(
     try:
         for child in children:
             child.start()
-        seconds: list[float | None] = [results.get(timeout=_DEADLINE_S) for _ in children]
+        shares: list[_Share | None] = [results.get(timeout=_DEADLINE_S) for _ in children]
     finally:
         for child in children:
             if child.is_alive():
                 child.terminate()
             child.join()
-    finished = [s for s in seconds if s is not None]
+    finished = [share for share in shares if share is not None]
     if len(finished) < processes:
         raise RuntimeError("a bare pipeline process failed; run it alone to see why")
-    return len(messages) / max(finished)
+    return BareFigures(
+        msgs_per_s=len(messages) / max(share.seconds for share in finished),
+        cpu_ms_per_msg=1000 * sum(share.cpu_seconds for share in finished) / len(messages),
+    )
 
 
 def _run_share(
-    settings: Settings, share: list[bytes], barrier: Barrier, results: "Queue[float | None]"
+    settings: Settings, share: list[bytes], barrier: Barrier, results: "Queue[_Share | None]"
 ) -> None:
     try:
-        seconds = _timed_share(BarePipeline(settings), share, barrier)
+        timed = _timed_share(BarePipeline(settings), share, barrier)
     except BaseException:
         # The others must not wait for this one at the barrier, nor the parent for a figure.
         barrier.abort()
         results.put(None)
         raise
-    results.put(seconds)
+    results.put(timed)
 
 
-def _timed_share(pipeline: BarePipeline, share: list[bytes], barrier: Barrier) -> float:
+def _timed_share(pipeline: BarePipeline, share: list[bytes], barrier: Barrier) -> _Share:
     for raw in share[:_WARMUP]:
         pipeline.process(raw)
     barrier.wait(timeout=_DEADLINE_S)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for raw in share:
         pipeline.process(raw)
-    return time.perf_counter() - started
+    return _Share(time.perf_counter() - started, time.process_time() - cpu_started)

@@ -67,7 +67,9 @@ class BenchFigures:
     #: The options the run was made with (counts, concurrency, processes).
     options: dict[str, object]
     bare_msgs_per_s: float
-    #: Sign+verify pairs a second on one core with the run's keys (the partner signs, the
+    #: The bare pipeline's CPU time per message, in ms (``BareFigures``).
+    bare_cpu_ms_per_msg: float
+    #: Sign+verify pairs per CPU second of one thread with the run's keys (the partner signs, the
     #: hub's verifier checks), over the mix's largest message, of ``pair_message_bytes``.
     pairs_per_s: float
     pair_message_bytes: int
@@ -113,6 +115,7 @@ class BenchFigures:
             "cores": self.cores,
             "options": self.options,
             "bare_msgs_per_s": round(self.bare_msgs_per_s, 1),
+            "bare_cpu_ms_per_msg": round(self.bare_cpu_ms_per_msg, 2),
             "hub_msgs_per_s": round(self.hub_msgs_per_s, 1),
             "ratio": round(self.ratio, 3),
             "pairs_per_s": round(self.pairs_per_s, 1),
@@ -153,7 +156,11 @@ class BenchFigures:
             if self.crypto == "gost"
             else "",
         )
-        table.add_row("bare pipeline", f"{self.bare_msgs_per_s:,.0f} msg/s", "")
+        table.add_row(
+            "bare pipeline",
+            f"{self.bare_msgs_per_s:,.0f} msg/s ({self.bare_cpu_ms_per_msg:.1f} ms CPU each)",
+            "",
+        )
         for stack in self.stacks:
             table.add_row(
                 f"hub, {stack.stack}",

@@ -40,7 +40,7 @@ from hub.store import (
     make_session_factory,
 )
 from signing import DevPki, XmlSigner, XmlVerifier
-from tooling.bench.bare import bare_msgs_per_s
+from tooling.bench.bare import BareFigures, bare_figures
 from tooling.bench.figures import BenchFigures, StackFigures, machine_description
 from tooling.bench.load import Poster, wait_for_arrivals
 from tooling.bench.mix import SENDER, build_envelopes, build_mix
@@ -110,7 +110,7 @@ class _FirstStack:
     """The figures only the first stack measures."""
 
     pairs: _Pairs
-    bare_msgs_per_s: float
+    bare: BareFigures
     small: StackFigures
     large: StackFigures
     urgent_ms: Sequence[float]
@@ -150,7 +150,8 @@ def run_bench(options: BenchOptions, *, progress: Progress) -> BenchFigures:
         machine=machine_description(),
         cores=os.cpu_count() or 1,
         options=_options_json(options),
-        bare_msgs_per_s=first.bare_msgs_per_s,
+        bare_msgs_per_s=first.bare.msgs_per_s,
+        bare_cpu_ms_per_msg=first.bare.cpu_ms_per_msg,
         pairs_per_s=first.pairs.per_s,
         pair_message_bytes=first.pairs.message_bytes,
         stacks=tuple(stacks),
@@ -178,7 +179,7 @@ def _measure_first(hub: _Hub, options: BenchOptions, progress: Progress) -> _Fir
     progress(f"signing {2 * options.messages:,} messages as {SENDER}")
     small_round, large_round = (build_mix(options.messages, sign=sign) for _ in range(2))
     progress(f"bare pipeline: {options.bare_processes} processes")
-    bare = bare_msgs_per_s(
+    bare = bare_figures(
         hub.rig.data_dir,
         [raw for _, raw in small_round],
         processes=options.bare_processes,
@@ -193,7 +194,7 @@ def _measure_first(hub: _Hub, options: BenchOptions, progress: Progress) -> _Fir
     )
     return _FirstStack(
         pairs=pairs,
-        bare_msgs_per_s=bare,
+        bare=bare,
         small=small,
         large=large,
         urgent_ms=urgent.latencies_ms,

@@ -72,6 +72,7 @@ def test_a_tiny_run_writes_every_figure_consistently(folders: tuple[Path, Path])
     assert stack["refused"] == {}
     assert figures["hub_msgs_per_s"] == stack["hub_msgs_per_s"] > 0
     assert figures["bare_msgs_per_s"] > 0
+    assert figures["bare_cpu_ms_per_msg"] > 0
     # Every role worked; the hub's figure is its API's and workers' share, not the receiver's.
     by_role = stack["cpu_ms_by_role"]
     assert set(by_role) == {"api", "worker", "receiver"}
@@ -131,6 +132,7 @@ def test_a_quick_gost_run_measures_a_hub_that_signs_and_verifies_gost(
     assert figures["pairs_per_s"] > 0
     assert 4_000 <= figures["pair_message_bytes"] <= 6_000
     assert figures["bare_msgs_per_s"] > 0
+    assert figures["bare_cpu_ms_per_msg"] > 0
     stack = figures["stacks"]["sqlite"]
     assert (stack["sent"], stack["accepted"], stack["delivered"]) == (100, 100, 100)
     assert stack["refused"] == {}
