@@ -45,10 +45,10 @@ from tooling.bench.figures import BenchFigures, StackFigures, machine_descriptio
 from tooling.bench.load import Poster, wait_for_arrivals
 from tooling.bench.mix import SENDER, build_envelopes, build_mix
 from tooling.bench.options import BenchOptions, Stack
+from tooling.bench.pairs import sign_verify_pairs_per_s
 from tooling.bench.procfs import cpu_seconds, rss_mb
 from tooling.bench.queries import backlog_left, delivered_by, latencies_ms, resent_since
 from tooling.bench.seed import SeedSample, count_logged, seed_backlog, seed_log
-from tooling.bench.signatures import sign_verify_pairs_per_s
 from tooling.bench.urgent import UrgentProbe, percentile, probe_urgent
 from tooling.rig import Rig, RigOptions
 
