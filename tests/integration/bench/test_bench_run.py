@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 
 from signing import DevPki
-from signing.gost import GOST_256, GostUnavailable, streebog
+from signing.gost import GOST_256
 from signing.policy import RSA_SHA256
-from tests.conftest import require_service
 
 #: Counts small enough for a run of about 20 s on two cores.
 TINY = [
@@ -106,13 +105,10 @@ def test_a_tiny_run_writes_every_figure_consistently(folders: tuple[Path, Path])
     assert sorted(p.name for p in cwd.iterdir()) == ["out.json"]
 
 
+@pytest.mark.usefixtures("gost_engine")
 def test_a_quick_gost_run_measures_a_hub_that_signs_and_verifies_gost(
     folders: tuple[Path, Path],
 ) -> None:
-    try:
-        streebog(b"", 256)
-    except GostUnavailable as exc:
-        require_service("OpenSSL's GOST engine", exc)
     cwd, tmp = folders
     # Given a kept data folder, to look at what the hub stored
     run = cwd / "run"
