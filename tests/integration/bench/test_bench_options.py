@@ -17,6 +17,7 @@ from hub.cli.app import app
         (["--backlog", "-1"], "--backlog must be 0 or more, not -1"),
         (["--seed-log", "99"], "--seed-log must be at least 100"),
         (["--database", "mysql"], "--database 'mysql': use sqlite or postgresql"),
+        (["--crypto", "dsa"], "Invalid value for '--crypto'"),
     ],
 )
 def test_impossible_options_are_refused_with_the_reason(
