@@ -13,6 +13,7 @@ from hub.config import Settings
 from signing import Crypto, DevPki
 from tests.conftest import make_partners_pki
 from tests.databases import SqliteTemplate
+from tests.factories import Signers
 
 #: Each crypto a region may run its PKI with, and the ``HUB_SIGNATURE_PROVIDERS`` of its hub.
 REGIONS: dict[Crypto, str] = {"rsa": "rsa", "gost": "gost256"}
@@ -23,6 +24,13 @@ def session_pki(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     """The run's PKI of each region crypto in turn, with the hub and every partner."""
     crypto: Crypto = request.param
     return make_partners_pki(tmp_path_factory.mktemp(f"{crypto}-pki"), crypto)
+
+
+@pytest.fixture(scope="session")
+def signers(session_pki: DevPki) -> Signers:
+    """This package's own, following its ``session_pki``: the root conftest's, once cached by
+    an earlier test of the run, would go on signing with the root's RSA PKI."""
+    return Signers(session_pki)
 
 
 @pytest.fixture
