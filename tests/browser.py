@@ -16,6 +16,10 @@ from playwright.sync_api import Browser, Error, sync_playwright
 from tests.conftest import require_service
 
 CHROMIUM = Path("/usr/bin/chromium")
+#: Playwright's wait for any one action or expectation, in milliseconds (``expect`` does not
+#: follow the page's default, so each is given it where it needs more than Playwright's 5 s).
+#: Only how long a failure takes to show: on a loaded machine a page load took over 5 s.
+EXPECT_TIMEOUT_MS = 20_000
 
 
 def chromium_executable() -> str:

@@ -25,15 +25,13 @@ from hub.people import add_person
 from hub.store import DeliveryStatus, OutboxDelivery, Partner
 from queues import EmbeddedRedis, run_worker
 from signing import DevPki
-from tests.browser import headless_chromium
+from tests.browser import EXPECT_TIMEOUT_MS, headless_chromium
 from tests.factories import Signers, make_envelope
 from tests.integration.queues.http_partner import HTTP_ADAPTER
 from tests.stack import RunningHub, fast_settings, running_hub
 from tooling.rig import ReservedPort
 
 PASSWORD = "пароль-администратора-2026"
-#: Playwright's wait for any one expectation, in milliseconds.
-EXPECT_TIMEOUT_MS = 10_000
 #: Two polls of the dashboard's live refresh, and some slack, in milliseconds.
 LIVE_REFRESH_TIMEOUT_MS = 15_000
 #: How long the worker may take to give up on, or to deliver, a message, in seconds.

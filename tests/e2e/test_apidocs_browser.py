@@ -11,13 +11,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response, expect
 
-from tests.browser import headless_chromium
+from tests.browser import EXPECT_TIMEOUT_MS, headless_chromium
 from tests.stack import RunningHub
 
-#: Playwright's wait for any one action or expectation, in milliseconds (``expect`` does
-#: not follow the page's default, so each is given it): Swagger UI and ReDoc render the
-#: whole contract in the browser, which took ReDoc over 5 s once on a loaded machine.
-EXPECT_TIMEOUT_MS = 20_000
 #: ReDoc's footer credits its maker with this image, hard-coded in its bundle: the CSP
 #: refuses it and ReDoc hides it on the error, so it is the one refusal expected.
 REDOC_CREDIT_IMAGE = "https://cdn.redoc.ly/redoc/logo-mini.svg"

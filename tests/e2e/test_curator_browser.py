@@ -12,14 +12,11 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect
 
 from hub.cases.scope import Role
 from hub.people import add_person
-from tests.browser import headless_chromium
+from tests.browser import EXPECT_TIMEOUT_MS, headless_chromium
 from tests.case_data import CURATOR_ACCOUNT_NAME, CURATOR_NAME, FAMILY_1, KALUGA, seed_cases
 from tests.stack import RunningHub
 
 PASSWORD = "пароль-для-браузера-2026"
-#: Playwright's wait for any one expectation, in milliseconds.
-EXPECT_TIMEOUT_MS = 5_000
-
 #: One backend is enough for the browser; both are covered by the page tests.
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
