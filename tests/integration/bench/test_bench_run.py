@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,15 +57,21 @@ def _end(bench: "subprocess.Popen[bytes]") -> None:
     bench.communicate()
 
 
-def test_a_tiny_run_writes_every_figure_consistently(folders: tuple[Path, Path]) -> None:
-    cwd, tmp = folders
-    bench = _bench([*TINY, "--json", "out.json"], cwd, tmp)
+def _figures_of_a_run(arguments: list[str], cwd: Path, tmp: Path) -> tuple[dict[str, Any], str]:
+    """Run the bench to its end with ``--json out.json``; return what it wrote and printed."""
+    bench = _bench([*arguments, "--json", "out.json"], cwd, tmp)
     try:
         output, _ = bench.communicate(timeout=DEADLINE_S)
     finally:
         _end(bench)
     assert bench.returncode == 0, output.decode()
-    figures = json.loads((cwd / "out.json").read_text())
+    figures: dict[str, Any] = json.loads((cwd / "out.json").read_text())
+    return figures, output.decode()
+
+
+def test_a_tiny_run_writes_every_figure_consistently(folders: tuple[Path, Path]) -> None:
+    cwd, tmp = folders
+    figures, _ = _figures_of_a_run(TINY, cwd, tmp)
 
     stack = figures["stacks"]["sqlite"]
     assert (stack["sent"], stack["accepted"], stack["delivered"]) == (20, 20, 20)
@@ -113,13 +120,7 @@ def test_a_quick_gost_run_measures_a_hub_that_signs_and_verifies_gost(
     # Given a kept data folder, to look at what the hub stored
     run = cwd / "run"
     arguments = ["--quick", "--crypto", "gost", "--database", "sqlite", "--data-dir", str(run)]
-    bench = _bench([*arguments, "--json", "out.json"], cwd, tmp)
-    try:
-        output, _ = bench.communicate(timeout=DEADLINE_S)
-    finally:
-        _end(bench)
-    assert bench.returncode == 0, output.decode()
-    figures = json.loads((cwd / "out.json").read_text())
+    figures, output = _figures_of_a_run(arguments, cwd, tmp)
 
     # Then the figures name the crypto and hold the GOST pair rate beside the usual ones
     assert figures["crypto"] == figures["options"]["crypto"] == "gost"
@@ -134,7 +135,7 @@ def test_a_quick_gost_run_measures_a_hub_that_signs_and_verifies_gost(
     assert stack["refused"] == {}
     assert figures["hub_msgs_per_s"] == stack["hub_msgs_per_s"] > 0
     assert 0 < figures["urgent_p50_ms"] <= figures["urgent_p99_ms"]
-    assert "gost sign+verify pairs per core" in " ".join(output.decode().split())
+    assert "gost sign+verify pairs per core" in " ".join(output.split())
     # And the hub it measured ran on GOST: a GOST CA, GOST messages in, GOST copies out
     assert DevPki(run / "sqlite" / "pki").crypto == "gost"
     with sqlite3.connect(run / "sqlite" / "hub.db") as database:
