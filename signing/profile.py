@@ -33,6 +33,7 @@ __all__ = [
     "DS_NAMESPACE",
     "ENVELOPED_SIGNATURE",
     "EXC_C14N",
+    "base64_text",
     "check_profile",
     "find_unverified_certificate",
     "signature_method_of",
@@ -179,11 +180,20 @@ def _check_reference(reference: etree._Element) -> str:
     return digest_method.get("Algorithm", "")
 
 
+def base64_text(element: etree._Element) -> bytes:
+    """The bytes of an element's base64 text; whitespace between lines is allowed.
+
+    Raises:
+        binascii.Error: the text is not base64.
+    """
+    return base64.b64decode("".join((element.text or "").split()), validate=True)
+
+
 def _check_base64(element: etree._Element, what: str) -> None:
     # signxml decodes these without checking: an empty element became a TypeError (a 500)
     # instead of a refusal.
     try:
-        decoded = base64.b64decode("".join((element.text or "").split()), validate=True)
+        decoded = base64_text(element)
     except binascii.Error as exc:
         raise SignatureInputInvalid("structure", f"{what} is not base64") from exc
     if not decoded or _elements(element):
@@ -209,7 +219,6 @@ def _certificate(key_info: etree._Element) -> x509.Certificate:
 
 def _decode_certificate(element: etree._Element) -> x509.Certificate | None:
     try:
-        der = base64.b64decode("".join((element.text or "").split()), validate=True)
-        return x509.load_der_x509_certificate(der)
+        return x509.load_der_x509_certificate(base64_text(element))
     except (binascii.Error, ValueError):
         return None

@@ -24,7 +24,7 @@ from lxml import etree
 
 from signing.errors import DigestMismatch, SignatureInputInvalid, SignatureInvalid
 from signing.gost.openssl import GostPrivateKey, GostPublicKey, streebog
-from signing.profile import DS_NAMESPACE, ENVELOPED_SIGNATURE, EXC_C14N
+from signing.profile import DS_NAMESPACE, ENVELOPED_SIGNATURE, EXC_C14N, base64_text
 
 __all__ = ["sign_enveloped", "verify_enveloped"]
 
@@ -71,7 +71,7 @@ def verify_enveloped(envelope: etree._Element, certificate: x509.Certificate) ->
     its signature and without comments.
 
     Raises:
-        SignatureInputInvalid: the certificate's key is not the SignatureMethod's size.
+        SignatureInputInvalid: the certificate's GOST key is unreadable.
         SignatureInvalid: the SignatureValue does not sign SignedInfo with the certificate's key.
         DigestMismatch: the envelope changed after signing.
     """
@@ -89,14 +89,14 @@ def verify_enveloped(envelope: etree._Element, certificate: x509.Certificate) ->
         key = GostPublicKey.from_certificate(certificate)
     except ValueError as exc:
         raise SignatureInputInvalid("key_info", "the certificate's GOST key is unreadable") from exc
-    if not key.verify(_canonical(signed_info), _unb64(value.text)):
+    if not key.verify(_canonical(signed_info), base64_text(value)):
         raise SignatureInvalid("the signature value does not verify")
 
     unsigned = copy.deepcopy(envelope)
     _remove_keeping_tail(unsigned[-1])
     canonical = _canonical(unsigned)
     digest = streebog(canonical, key.algorithm.bits)
-    if not hmac.compare_digest(digest, _unb64(digest_value.text)):
+    if not hmac.compare_digest(digest, base64_text(digest_value)):
         raise DigestMismatch("the signed content was changed after signing")
     return etree.fromstring(canonical, _PARSER)
 
@@ -121,8 +121,3 @@ def _remove_keeping_tail(element: etree._Element) -> None:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
-
-
-def _unb64(text: str | None) -> bytes:
-    # check_profile has checked these are base64; whitespace between lines is allowed.
-    return base64.b64decode("".join((text or "").split()))
