@@ -177,20 +177,9 @@ def test_send_names_the_envelope_error_before_it_looks_for_credentials(
 
 
 def test_make_demo_runs_twice_on_the_embedded_stack(tmp_path: Path) -> None:
-    # The demo owns its stack: no external database or broker.
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env["HUB_DATA_DIR"] = str(tmp_path / "var")
-    env["COLUMNS"] = "80"  # a plain terminal: the printed logins and passwords stay whole
+    env = _demo_env(tmp_path)
     for _ in range(2):
-        done = subprocess.run(
-            [sys.executable, "-m", "hub.cli", "demo"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=240,
-            check=False,
-        )
+        done = _run_demo(env)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "все проверки пройдены" in done.stdout
     assert (tmp_path / "var" / "hub.db").exists()
@@ -202,18 +191,8 @@ def test_make_demo_runs_twice_on_the_embedded_stack(tmp_path: Path) -> None:
 
 def test_the_demo_runs_on_gost_keys_and_the_log_holds_gost_signatures(tmp_path: Path) -> None:
     # Given a clean data folder, when the whole demo runs with GOST keys for everyone
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env["HUB_DATA_DIR"] = str(tmp_path / "var")
-    env["COLUMNS"] = "120"
-    done = subprocess.run(
-        [sys.executable, "-m", "hub.cli", "demo", "--crypto", "gost"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    # (wide enough for the SignatureMethod URIs in its table to print whole)
+    done = _run_demo(_demo_env(tmp_path, columns=120), "--crypto", "gost")
     if done.returncode != 0 and "libengine-gost-openssl" in done.stderr:
         require_service("OpenSSL's GOST engine", RuntimeError(done.stderr))
 
@@ -235,6 +214,27 @@ def test_the_demo_runs_on_gost_keys_and_the_log_holds_gost_signatures(tmp_path: 
         engine.dispose()
     assert len(raws) >= 30
     assert {signature_method_of(parse_xml(raw)) for raw in raws} == {GOST_256.signature_method}
+
+
+def _demo_env(tmp_path: Path, *, columns: int = 80) -> dict[str, str]:
+    """The demo owns its stack (no external database or broker) and its data under tmp_path;
+    ``columns``: 80 is a plain terminal, where the printed logins and passwords stay whole."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env["HUB_DATA_DIR"] = str(tmp_path / "var")
+    env["COLUMNS"] = str(columns)
+    return env
+
+
+def _run_demo(env: dict[str, str], *arguments: str) -> "subprocess.CompletedProcess[str]":
+    return subprocess.run(
+        [sys.executable, "-m", "hub.cli", "demo", *arguments],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
 
 
 def _the_demo_curator_sees_the_late_action(demo_output: str, env: dict[str, str]) -> None:
