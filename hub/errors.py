@@ -6,7 +6,7 @@ program against them. The stages follow the ingest pipeline (ARCHITECTURE §4)::
     HubError
     ├── Rejection            a message (or request) we refuse: recorded, never stored as accepted
     │                        code from REJECTION_CODES: auth.* xml.* envelope.* signature.*
-    │                        schema.* payload.* replay.* routing.* request.*
+    │                        schema.* payload.* referral.* replay.* routing.* request.*
     │   └── OperationRefused an administrator's operation (pause, cancel, replay) refused: ops.*
     └── NotFound             an id the caller asked for does not exist (or is not theirs):
                              answered as ``request.not_found``
@@ -32,6 +32,7 @@ class Stage(Enum):
     ENVELOPE = ("конверт", "envelope")
     SIGNATURE = ("подпись", "signature")
     PAYLOAD = ("содержимое", "payload")
+    REFERRAL = ("сообщение о семье", "referral")
     REPLAY = ("повтор и свежесть", "replay")
     AUTHORISATION = ("полномочия", "authorisation")
     ROUTING = ("маршрутизация", "routing")
@@ -102,6 +103,14 @@ class PartnerAction(Enum):
         "она ещё нужна.",
         "The operation changed nothing: check the current state and repeat it only if it is "
         "still needed.",
+    )
+    REFER_ELSEWHERE = (
+        "Узел не обслуживает регион из адреса семьи: передайте сообщение органам того региона "
+        "в принятом там порядке. Если регион в адресе указан неверно, исправьте адрес и "
+        "отправьте сообщение как новое.",
+        "The hub does not serve the region of the family's address: pass the referral to "
+        "that region's bodies as they take it. If the address names the wrong region, fix it "
+        "and send the message as a new one.",
     )
     RECONCILE_CASE = (
         "Повторять не нужно: сообщение принято и доставлено, но не применено к делу; "
@@ -418,6 +427,15 @@ REJECTION_CODES: Final[dict[str, RejectionKind]] = {
         _A.FIX_AND_RESEND,
         False,
     ),
+    # What the payload says
+    "referral.region_not_served": RejectionKind(
+        422,
+        "The family's address is in a region the hub does not serve",
+        "Регион из адреса семьи узлом не обслуживается",
+        _S.REFERRAL,
+        _A.REFER_ELSEWHERE,
+        False,
+    ),
     # Replay
     "replay.duplicate": RejectionKind(
         409,
@@ -473,6 +491,15 @@ REJECTION_CODES: Final[dict[str, RejectionKind]] = {
         422,
         "No recipient is left for this message",
         "Для сообщения не осталось получателей",
+        _S.ROUTING,
+        _A.FIX_AND_RESEND,
+        False,
+    ),
+    "routing.case_region_unknown": RejectionKind(
+        422,
+        "CaseRef names no case the hub has and carries no served region's prefix",
+        "CaseRef не называет ни одного дела узла, и префикс номера не принадлежит ни одному "
+        "обслуживаемому региону",
         _S.ROUTING,
         _A.FIX_AND_RESEND,
         False,
@@ -609,6 +636,14 @@ CASE_CONFLICT_CODES: Final[dict[str, RejectionKind]] = {
         202,
         "Another organisation of the agency executes this action",
         "Мероприятие исполняет другая организация того же ведомства",
+        _S.CASE,
+        _A.RECONCILE_CASE,
+        False,
+    ),
+    "case.region_mismatch": RejectionKind(
+        202,
+        "The case number does not carry the prefix of the family's region",
+        "Номер дела начинается не с префикса региона семьи",
         _S.CASE,
         _A.RECONCILE_CASE,
         False,

@@ -24,7 +24,8 @@ with an OperationOutcome.
 
 Run: ``python -m adapters.health.simulator --port 8104 --state-dir var/health
 --gateway http://127.0.0.1:8204`` (``hub gateway run health … --system
-http://127.0.0.1:8104``).
+http://127.0.0.1:8104``); ``--organisation "ГБУЗ …"`` makes it another hospital (of
+another region), which answers under that name alone.
 
 State (``state.json``)::
 
@@ -33,11 +34,13 @@ State (``state.json``)::
      "actions": {<action_id>: {"case_ref", "plan_id", "measure", "message_id", "priority",
                                "status", "changed_at", "closed"}},
      "referrals": {<referral_id>: {"key", "registered_at"}},
-     "next_id": 1, "outbox": [<ReplyOutbox entries>]}
+     "next_id": 1, "organisation": <its name, when not CENTRE's>,
+     "outbox": [<ReplyOutbox entries>]}
 """
 
 from __future__ import annotations
 
+import argparse
 import functools
 import json
 import uuid
@@ -120,12 +123,22 @@ def _outcome(
 
 
 def create_app(
-    state_dir: Path, gateway: GatewayClient, *, step_s: float = ACTION_STEP_S
+    state_dir: Path,
+    gateway: GatewayClient,
+    *,
+    step_s: float = ACTION_STEP_S,
+    organisation: str | None = None,
 ) -> Starlette:
-    """The centre's web app; its reply and action loops run while the app serves."""
+    """The centre's web app; its reply and action loops run while the app serves.
+
+    ``organisation``: the hospital's name when it is not ``CENTRE`` (its answers then
+    name no doctor of CENTRE's).
+    """
     store = StateStore(
-        state_dir / "state.json", {"inbox": {}, "actions": {}, "referrals": {}, "next_id": 1}
+        state_dir / "state.json",
+        {"inbox": {}, "actions": {}, "referrals": {}, "next_id": 1, "organisation": None},
     )
+    store.update(lambda state: state.update(organisation=organisation))
     outbox = ReplyOutbox(store, gateway, fhir_answer)
     outage = OutageSwitch()
 
@@ -358,7 +371,7 @@ def _answering(case_ref: str | None, message_id: str) -> list[dict[str, object]]
 def _queue_status(state: State, action_id: str, note: str, now: datetime) -> None:
     """Queue the Task of the action's current status, as the centre's system writes it."""
     action = state["actions"][action_id]
-    contained, owner = party_resources(CENTRE, DOCTOR)
+    contained, owner = _parties(state)
     done = action["status"] == "completed"
     task: dict[str, object] = {
         "resourceType": "Task",
@@ -388,6 +401,17 @@ def _queue_status(state: State, action_id: str, note: str, now: datetime) -> Non
     _queue(state, task, str(uuid.uuid5(_NAMESPACE, f"status:{action_id}:{action['status']}")), now)
 
 
+def _name(state: State) -> str:
+    return str(state.get("organisation") or CENTRE.name)
+
+
+def _parties(state: State) -> tuple[list[dict[str, object]], dict[str, object] | None]:
+    """The contained Organization (and Practitioner) a Task names as its owner."""
+    if state.get("organisation"):
+        return party_resources(c.Organisation(name=_name(state)), None)
+    return party_resources(CENTRE, DOCTOR)
+
+
 def _advance(state: State, now: datetime, min_age_s: float) -> int:
     """Complete each open accepted action that waited ``min_age_s``; return how many."""
     moved = 0
@@ -413,7 +437,7 @@ def _answer(
     request_id = _identifier(request, SYS_REQUEST)
     if request_id is None:
         return
-    contained, sender = party_resources(c.Organisation(name=CENTRE.name), None)
+    contained, sender = party_resources(c.Organisation(name=_name(state)), None)
     communication = {
         "resourceType": "Communication",
         "contained": contained,
@@ -476,7 +500,14 @@ def fhir_answer(response: httpx.Response) -> GatewayAnswer:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``python -m adapters.health.simulator``."""
-    run_simulator(argv, description=__doc__.splitlines()[0], create_app=create_app)
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--organisation")
+    known, rest = parser.parse_known_args(argv)
+    run_simulator(
+        rest,
+        description=__doc__.splitlines()[0],
+        create_app=functools.partial(create_app, organisation=known.organisation),
+    )
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@ stores it once per ``X-Hub-Message-Id``: a repeat answers 200 with the same regi
 number and changes nothing. Every type routed to the centre is accepted and listed in
 ``GET /state`` (``received``: message_id, message_type, sender, correlation_id, case_ref).
 
-Automatically: a new referral opens a case (CaseRef ``KAM-<year>-<000123>``, unless the
-referral already names a case the centre knows) and, in the same state write, queues a
+Automatically: a new referral opens a case, numbered by the desk of the family's region
+(CaseRef ``KAM-<year>-<000123>`` in Kamchatka, ``KLG-…`` in Kaluga; ``DESKS``), unless the
+referral already names a case the centre knows, and, in the same state write, queues a
 ReferralReceipt (outcome registered, curator; the CaseRef in its envelope) and an
 ActionStatusUpdate (home survey accepted). A CaseDecision or CaseClosure from the commission
 updates the case. A background loop posts queued replies, as the centre's native events
@@ -41,8 +42,9 @@ State (``state.json``)::
 
     {"inbox": {<message_id>: {"message_type", "event", "delivery_id", "received_at",
                               "deliveries", "registration_number", "record"}},
-     "cases": {<case_ref>: {"referral_message_id", "registration_number", "opened_at",
-                            "curator", "status", "category", "plan_version", "plan"}},
+     "cases": {<case_ref>: {"desk", "referral_message_id", "registration_number",
+                            "opened_at", "curator", "status", "category", "plan_version",
+                            "plan"}},
      "referrals": {<referral MessageId>: <case_ref>},
      "next_number": 1, "next_case": 1, "outbox": [<ReplyOutbox entries>]}
 """
@@ -51,7 +53,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -79,7 +82,7 @@ from adapters.simulation import (
 from adapters.social.translate import to_canonical
 from schemas import TranslationError
 
-__all__ = ["CENTRE", "COMMANDS", "COUNCIL", "CURATORS", "create_app", "main"]
+__all__ = ["CENTRE", "COMMANDS", "COUNCIL", "CURATORS", "DESKS", "Desk", "create_app", "main"]
 
 CENTRE: Final = {
     "name": "КГАУ СЗ «Камчатский комплексный центр социального обслуживания населения»",
@@ -106,8 +109,74 @@ CURATORS: Final = (
 )
 #: The gateway's native route for the centre's events (``adapters.gateway.social``).
 EVENTS_PATH: Final = "/events"
-#: The region's prefix of case references.
-CASE_PREFIX: Final = "KAM"
+
+
+@dataclass(frozen=True)
+class Desk:
+    """The centre's office for the families of one region: how it numbers their cases, who
+    curates and decides there, and which organisations carry out its plans' lines."""
+
+    #: How a family's address names the region (case and spaces aside).
+    address_names: tuple[str, ...]
+    #: Every case number of the region begins with it ("KAM-2026-000123").
+    case_prefix: str
+    centre: Mapping[str, str]
+    council: Mapping[str, str]
+    curators: tuple[Mapping[str, str], ...]
+    #: A plan line's agency → the hub code of the region's organisation that executes it;
+    #: the agency's own system where not listed, and the line is left out where it maps
+    #: to None (the region's desk has no such partner).
+    executors: Mapping[str, str | None]
+
+    def serves(self, address_region: str) -> bool:
+        key = _address_key(address_region)
+        return any(_address_key(name) == key for name in self.address_names)
+
+
+def _address_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+#: The regions the centre's system serves, by the hub's region code; their names and
+#: prefixes are the hub's region files' (hub/regions/*.yaml; a test checks they agree).
+DESKS: Final = {
+    "kamchatka": Desk(
+        address_names=("Камчатский край", "Камчатский кр.", "Камчатка"),
+        case_prefix="KAM",
+        centre=CENTRE,
+        council=COUNCIL,
+        curators=CURATORS,
+        executors={},
+    ),
+    "kaluga": Desk(
+        address_names=("Калужская область", "Калужская обл.", "Калужская обл"),
+        case_prefix="KLG",
+        centre={
+            "name": "ГБУ КО «Калужский областной центр социальной помощи семье и детям»",
+            "department": "отделение «Семейный многофункциональный центр»",
+        },
+        council={
+            "kind": "working_group",
+            "name": "Межведомственная рабочая группа по работе с семьями, находящимися в "
+            "трудной жизненной ситуации, г. Калуги",
+        },
+        curators=(
+            {
+                "last_name": "Громова",
+                "first_name": "Татьяна",
+                "middle_name": "Сергеевна",
+                "position": "специалист по социальной работе",
+                "phone": "+7 4842 57-30-11",
+            },
+        ),
+        executors={
+            "health": "klg-hospital",
+            # Kaluga's school and employment centre have no system on the hub yet.
+            "education": None,
+            "employment": None,
+        },
+    ),
+}
 #: Questions the curator asks each agency by default.
 _QUESTIONS: Final = {
     "police": "Состоят ли члены семьи на учёте в ПДН; привлекались ли родители к "
@@ -261,25 +330,46 @@ def _open_case(
     number: int,
     now: datetime,
 ) -> str:
-    """The case of a referral: the one it names if the centre knows it, else a new one."""
+    """The case of a referral: the one it names if the centre knows it, else a new one
+    numbered by the desk of the family's region."""
     known = _hub(event).get("case_ref")
     if known in state["cases"]:
         state["referrals"][referral_message_id] = known
         return str(known)
-    case_ref = f"{CASE_PREFIX}-{now.year}-{_next(state, 'next_case'):06d}"
+    referral = event.get("referral", {})
+    code, desk = _desk_for(str(referral.get("family", {}).get("address", {}).get("region")))
+    case_ref = f"{desk.case_prefix}-{now.year}-{_next(state, 'next_case'):06d}"
     state["cases"][case_ref] = {
+        "desk": code,
         "referral_message_id": referral_message_id,
         "registration_number": registration_number,
         "opened_at": now.isoformat(),
-        "curator": CURATORS[number % len(CURATORS)],
+        "curator": desk.curators[number % len(desk.curators)],
         "status": "open",
         "category": None,
         "plan_version": 0,
         "plan": None,
-        "referral": event.get("referral", {}),
+        "referral": referral,
     }
     state["referrals"][referral_message_id] = case_ref
     return case_ref
+
+
+def _desk_for(address_region: str) -> tuple[str, Desk]:
+    """The desk serving a family's region.
+
+    Raises:
+        LookupError: no desk serves it; the hub refuses such referrals
+            (``referral.region_not_served``), so none is ever delivered here.
+    """
+    for code, desk in DESKS.items():
+        if desk.serves(address_region):
+            return code, desk
+    raise LookupError("the centre serves no family in this region")
+
+
+def _desk(case: dict[str, Any]) -> Desk:
+    return DESKS[case["desk"]]
 
 
 def _queue_replies(
@@ -301,7 +391,7 @@ def _queue_replies(
         "outcome": "registered",
         "registration_number": case["registration_number"],
         "registered_at": now.isoformat(),
-        "centre": CENTRE,
+        "centre": _desk(case).centre,
         "curator": case["curator"],
         "comment": f"Семья принята на учёт, учётное дело {case_ref}, назначен куратор",
     }
@@ -311,7 +401,7 @@ def _queue_replies(
         "action_id": f"survey-{case_ref}",
         "status": "accepted",
         "changed_at": now.isoformat(),
-        "executor": CENTRE,
+        "executor": _desk(case).centre,
         "specialist": case["curator"],
         "period": {"from": now.date().isoformat()},
         "comment": "Назначено обследование условий проживания",
@@ -371,7 +461,7 @@ def _survey(
         "event": "survey.completed",
         "survey_number": f"АО-{now.year}-{_next(state, 'next_number'):04d}",
         "surveyed_at": now.isoformat(),
-        "centre": CENTRE,
+        "centre": _desk(case).centre,
         "specialists": [case["curator"]],
         "address": address,
         "children_seen": [
@@ -393,7 +483,7 @@ def _consent(
     parent = _parent(case)
     return {
         "event": "consent.recorded",
-        "organisation": CENTRE["name"],
+        "organisation": _desk(case).centre["name"],
         "consent_number": f"СОГЛ-{now.year}-{_next(state, 'next_number'):04d}",
         "status": "given",
         "scopes": ["support", "data_processing", "data_exchange"],
@@ -410,17 +500,18 @@ def _consent(
 def _decision(
     case: dict[str, Any], state: State, now: datetime, _body: dict[str, Any]
 ) -> dict[str, Any]:
+    desk = _desk(case)
     return {
         "event": "case.decided",
-        "organisation": CENTRE["name"],
+        "organisation": desk.centre["name"],
         "decision_number": f"РК-{now.year}-{_next(state, 'next_number'):04d}",
         "decided_at": now.isoformat(),
-        "decision_body": COUNCIL,
+        "decision_body": desk.council,
         "outcome": "recognised",
         "category": "tjs",
         "risk_level": "medium",
         "curator": case["curator"],
-        "curator_organisation": CENTRE,
+        "curator_organisation": desk.centre,
         "protocol_ref": f"Протокол заседания консилиума от {now.date():%d.%m.%Y}",
         "grounds": "Малоимущность, отсутствие работы у единственного родителя",
     }
@@ -429,7 +520,9 @@ def _decision(
 def _plan(
     case: dict[str, Any], state: State, now: datetime, body: dict[str, Any]
 ) -> dict[str, Any]:
-    """The plan; ``started_days_ago`` dates it back (a plan adopted weeks ago, on paper)."""
+    """The plan; ``started_days_ago`` dates it back (a plan adopted weeks ago, on paper).
+    Each line goes to the organisation of the case's region that executes it."""
+    desk = _desk(case)
     approved = now - timedelta(days=int(body.get("started_days_ago", 0)))
     version = int(case["plan_version"] or 0) + 1
     plan_number = (case["plan"] or {}).get("plan_number") or (
@@ -463,12 +556,12 @@ def _plan(
     ]
     return {
         "event": "plan.approved",
-        "organisation": CENTRE["name"],
+        "organisation": desk.centre["name"],
         "plan_number": plan_number,
         "version": version,
         "period": {"from": start.isoformat(), "to": by(180)},
         "approved_at": approved.isoformat(),
-        "approved_by": case.get("decided_by") or COUNCIL["name"],
+        "approved_by": case.get("decided_by") or desk.council["name"],
         "curator": case["curator"],
         "goals": "Выход семьи из трудной жизненной ситуации: трудоустройство матери, "
         "обеспечение детей питанием и сезонной одеждой",
@@ -478,11 +571,31 @@ def _plan(
                 "measure": measure,
                 "help_type": help_type,
                 "agency": agency,
+                **_executor_code(desk, agency),
                 "deadline": by(days),
             }
             for i, (measure, help_type, agency, days) in enumerate(lines, start=1)
+            if desk.executors.get(agency, agency) is not None
         ],
     }
+
+
+def _executor_code(desk: Desk, agency: str) -> dict[str, str]:
+    """The line's ``executor_code`` where an organisation of the region executes it."""
+    code = desk.executors.get(agency)
+    return {} if code is None else {"executor_code": code}
+
+
+def _line_of(plan: dict[str, Any], agency: str) -> dict[str, Any]:
+    """The plan's line for ``agency``.
+
+    Raises:
+        TranslationError: the plan has none.
+    """
+    line = next((a for a in plan["actions"] if a["agency"] == agency), None)
+    if line is None:
+        raise TranslationError("agency", f"no line of the plan is for {agency!r}")
+    return dict(line)
 
 
 def _assignment(
@@ -491,16 +604,14 @@ def _assignment(
     plan = case["plan"]
     if plan is None:
         raise TranslationError("plan", "the case has no plan yet")
-    agency = body.get("agency", "employment")
-    line = next((a for a in plan["actions"] if a["agency"] == agency), None)
-    if line is None:
-        raise TranslationError("agency", f"no line of the plan is for {agency!r}")
+    line = _line_of(plan, body.get("agency", "employment"))
+    keys = ("action_id", "measure", "help_type", "agency", "executor_code", "deadline")
     return {
         "event": "action.assigned",
-        "organisation": CENTRE["name"],
+        "organisation": _desk(case).centre["name"],
         "plan_number": plan["plan_number"],
         "plan_version": plan["version"],
-        **{k: line[k] for k in ("action_id", "measure", "help_type", "agency", "deadline")},
+        **{k: line[k] for k in keys if k in line},
         "comment": "Просим принять мероприятие к исполнению и сообщить о ходе",
     }
 
@@ -512,11 +623,9 @@ def _overdue(
     plan = case["plan"]
     if plan is None:
         raise TranslationError("plan", "the case has no plan yet")
-    agency = body.get("agency", "health")
-    line = next((a for a in plan["actions"] if a["agency"] == agency), None)
-    if line is None:
-        raise TranslationError("agency", f"no line of the plan is for {agency!r}")
-    recipients = [agency, "kdn"] if case.get("category") == "sop" else [agency]
+    line = _line_of(plan, body.get("agency", "health"))
+    executor = line.get("executor_code", line["agency"])
+    recipients = [executor, "kdn"] if case.get("category") == "sop" else [executor]
     return {
         "event": "action.status_changed",
         # Status events name the referral the case was opened on.
@@ -526,7 +635,7 @@ def _overdue(
         "plan_id": plan["plan_number"],
         "status": "overdue",
         "changed_at": now.isoformat(),
-        "executor": CENTRE,
+        "executor": _desk(case).centre,
         "specialist": case["curator"],
         "comment": f"Срок исполнения мероприятия ({line['deadline']}) истёк, отчёт не поступил",
     }
@@ -543,7 +652,7 @@ def _information_request(
         "event": "information.requested",
         "recipients": [agency],
         "questions": _QUESTIONS[agency],
-        "organisation": CENTRE["name"],
+        "organisation": _desk(case).centre["name"],
         "request_number": f"ЗАП-{now.year}-{_next(state, 'next_number'):04d}",
         "requested_at": now.isoformat(),
         "subject": "family" if parent is None else "adult",
@@ -559,15 +668,16 @@ def _information_request(
 
 
 def _closure(
-    _case: dict[str, Any], _state: State, now: datetime, _body: dict[str, Any]
+    case: dict[str, Any], _state: State, now: datetime, _body: dict[str, Any]
 ) -> dict[str, Any]:
+    desk = _desk(case)
     start = now.date() + timedelta(days=1)
     return {
         "event": "case.closed",
-        "organisation": CENTRE["name"],
+        "organisation": desk.centre["name"],
         "closed_at": now.isoformat(),
         "reason": "goals_achieved",
-        "decision_body": COUNCIL,
+        "decision_body": desk.council,
         "post_support": {"from": start.isoformat(), "to": _months_later(start, 6).isoformat()},
         "comment": "Мать трудоустроена, дети обеспечены питанием; постсопровождение 6 месяцев",
     }
@@ -603,6 +713,11 @@ def _upgrade(state: State) -> None:
     state.setdefault("cases", {})
     state.setdefault("referrals", {})
     state.setdefault("next_case", 1)
+    for case_ref, case in state["cases"].items():
+        # Cases of a state file from before the desks: each by its number's prefix.
+        case.setdefault(
+            "desk", next(c for c, d in DESKS.items() if case_ref.startswith(f"{d.case_prefix}-"))
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -26,11 +26,11 @@ Events (``to_canonical`` takes all but the last two; ``from_canonical`` returns 
                              curator, curator_organisation, protocol_ref, grounds
     plan.approved          → SupportPlan  organisation, plan_number, version, period,
                              approved_at, approved_by, curator, goals, actions[]
-                             {action_id, measure, help_type, agency, executor, specialist,
-                              deadline, notes}
+                             {action_id, measure, help_type, agency, executor_code?,
+                              executor, specialist, deadline, notes}
     action.assigned        → ActionAssignment  organisation, plan_number, plan_version,
-                             action_id, measure, help_type, agency, deadline, specialist,
-                             comment
+                             action_id, measure, help_type, agency, executor_code?,
+                             deadline, specialist, comment
     information.requested  → InformationRequest  organisation, request_number, requested_at,
                              subject, person {…, birth_date}, questions, purpose, due_by
     information.provided   → InformationResponse  request_number, responded_at, executor,
@@ -181,13 +181,20 @@ def _decided(_record: Mapping[str, object], fields: Fields) -> tuple[c.Payload, 
     return decision, fields.text("organisation")
 
 
+def _executor(fields: Fields) -> str:
+    """Who executes an action line: the organisation the centre names by its hub code
+    (``executor_code``: a region's hospital registered under health), else the agency."""
+    agency = fields.code("agency", _AGENCIES)
+    return fields.optional_text("executor_code") or agency
+
+
 def _plan_action(fields: Fields) -> c.PlanAction:
     executor = fields.optional_obj("executor")
     return c.PlanAction(
         action_id=fields.text("action_id"),
         measure=fields.text("measure"),
         help_type=fields.code("help_type", _HELP_TYPES),
-        responsible_agency=fields.code("agency", _AGENCIES),
+        responsible_agency=_executor(fields),
         responsible_organisation=None if executor is None else r.organisation(executor),
         specialist=r.optional_specialist(fields.optional_obj("specialist")),
         deadline=fields.date("deadline"),
@@ -217,7 +224,7 @@ def _assigned(record: Mapping[str, object], fields: Fields) -> tuple[c.Payload, 
         action_id=fields.text("action_id"),
         measure=fields.text("measure"),
         help_type=fields.code("help_type", _HELP_TYPES),
-        responsible_agency=fields.code("agency", _AGENCIES),
+        responsible_agency=_executor(fields),
         deadline=fields.date("deadline"),
         specialist=r.optional_specialist(fields.optional_obj("specialist")),
         comment=fields.optional_text("comment"),

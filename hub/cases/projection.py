@@ -8,6 +8,13 @@ consent the region requires) is kept in the log and delivered, but recorded as a
 ``CaseConflict`` and not applied, so it never corrupts the projection. The
 conflicts go back to the sender in the hub's receipt.
 
+Every case belongs to a region, and never to one by default: a case opened by a
+referral takes the region of the family's address (ingest refused any other); one first
+named by another message takes its referral's (the receipt that registers it names
+the referral), else the region whose prefix its number carries, else the message is
+refused (``routing.case_region_unknown``). A number registered for a referral must
+carry the prefix of the referral's region (``case.region_mismatch``, a conflict).
+
 The projection is a function of the log: ``rebuild_cases`` replays it in order
 and must give what the live projection gave (``now`` is each message's
 ``received_at``, so deadlines come out the same).
@@ -27,6 +34,7 @@ from hub.cases.deadlines import (
     open_deadline,
     stop_all_deadlines,
 )
+from hub.errors import Rejection
 from hub.regions import Region, RegionRules
 from hub.store import (
     CaseAction,
@@ -120,11 +128,12 @@ class CaseProjector:
         """
         message = _Message(session, header, logged, now)
         if isinstance(payload, c.FamilyReferral):
-            self._referral(message, payload)
-            return ()
+            return self._referral(message, payload)
         if header.case_ref is None:
             return ()
-        case = find_case(session, header.case_ref) or self._open_case(message, header.case_ref)
+        case = find_case(session, header.case_ref) or self._open_case(
+            message, header.case_ref, self._region_of_new_case(message, payload, header.case_ref)
+        )
         case.updated_at = now
         try:
             applied = self._apply(message, case, payload)
@@ -169,8 +178,8 @@ class CaseProjector:
 
     # Signal
 
-    def _referral(self, m: _Message, referral: c.FamilyReferral) -> None:
-        region = self._regions.region_for_address(referral.address.region)
+    def _referral(self, m: _Message, referral: c.FamilyReferral) -> tuple[CaseConflictNote, ...]:
+        region = self._region_of_address(referral.address.region)
         urgent = m.header.priority == "urgent" or referral.urgency == "urgent"
         stage = "urgent_receipt" if urgent else "receipt"
         # The family goes by its first adult's name, else its first child's.
@@ -193,19 +202,61 @@ class CaseProjector:
             # One INSERT, not the unit of work. Nothing of the ingest is pending in the
             # session by now (the log row is flushed), so skipping autoflush loses nothing.
             m.session.connection().execute(_ADD_REFERRAL, facts)
-            return
+            return ()
         row = CaseReferral(**facts)
         m.session.add(row)
-        case = find_case(m.session, m.header.case_ref) or self._open_case(m, m.header.case_ref)
+        case_ref = m.header.case_ref
+        case = find_case(m.session, case_ref) or self._open_case(m, case_ref, region)
+        try:
+            _refuse_other_numbering(case, region)
+        except _Contradiction as contradiction:
+            _record_conflict(m, case, contradiction.note)
+            return (contradiction.note,)
         _attach(row, case)
         m.session.flush()
+        return ()
 
-    def _open_case(self, m: _Message, case_ref: str) -> CaseFile:
+    def _region_of_address(self, address_region: str) -> Region:
+        """The region of a referral's address; ingest refused every other referral.
+
+        Raises:
+            LookupError: a logged referral of a region no file serves any more (a
+                rebuild after its file was removed): put the file back to rebuild.
+        """
+        region = self._regions.find_for_address(address_region)
+        if region is None:
+            raise LookupError("a logged referral names a region no region file serves")
+        return region
+
+    def _region_of_new_case(self, m: _Message, payload: c.Payload, case_ref: str) -> Region:
+        """The region of a case a message other than a referral names first: its
+        referral's, when the message is the receipt that registers one, else the region
+        whose prefix the number carries. Partners are registered without a region, so
+        the sender cannot tell it.
+
+        Raises:
+            Rejection: ``routing.case_region_unknown``: neither tells (a case whose
+                region cannot be known is never opened: no supervisor would see it).
+        """
+        if isinstance(payload, c.ReferralReceipt):
+            referral = _find_referral(m.session, payload.referral_message_id)
+            if referral is not None:
+                return self._regions.get(referral.region)
+        region = self._regions.find_numbering(case_ref)
+        if region is None:
+            prefixes = sorted(f"{r.case_prefix}-" for r in self._regions.regions.values())
+            raise Rejection(
+                "routing.case_region_unknown",
+                f"CaseRef {case_ref} names no case; case numbers begin with {', '.join(prefixes)}",
+            )
+        return region
+
+    def _open_case(self, m: _Message, case_ref: str, region: Region) -> CaseFile:
         case = CaseFile(
             case_ref=case_ref,
             state="signal",
             urgent=False,
-            region=self._regions.default.code,
+            region=region.code,
             opened_at=m.now,
             updated_at=m.now,
         )
@@ -214,11 +265,11 @@ class CaseProjector:
         return case
 
     def _receipt(self, m: _Message, case: CaseFile, receipt: c.ReferralReceipt) -> None:
-        referral = m.session.scalar(
-            select(CaseReferral).where(CaseReferral.message_id == receipt.referral_message_id)
-        )
+        referral = _find_referral(m.session, receipt.referral_message_id)
         if referral is None:
             raise _Contradiction("case.referral_unknown", "ReferralMessageId names no referral")
+        if receipt.outcome == "registered":
+            _refuse_other_numbering(case, self._regions.get(referral.region))
         referral.receipt_at = m.now
         if receipt.outcome != "registered":
             return
@@ -598,6 +649,20 @@ def _attach(referral: CaseReferral, case: CaseFile) -> None:
 def _advance(case: CaseFile, state: str) -> None:
     if STATES.index(state) > STATES.index(case.state):
         case.state = state
+
+
+def _refuse_other_numbering(case: CaseFile, region: Region) -> None:
+    """A referral joins only a case numbered by its family's region ("KLG-…" in Kaluga)."""
+    if not region.numbers(case.case_ref):
+        raise _Contradiction(
+            "case.region_mismatch",
+            f"case {case.case_ref} is not numbered {region.case_prefix}-…, the prefix of "
+            f"region {region.code}, where the family lives",
+        )
+
+
+def _find_referral(session: Session, message_id: str) -> CaseReferral | None:
+    return session.scalar(select(CaseReferral).where(CaseReferral.message_id == message_id))
 
 
 def _refuse_if_closed(case: CaseFile, m: _Message) -> None:

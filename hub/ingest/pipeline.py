@@ -1,10 +1,10 @@
 """The ingest pipeline of ARCHITECTURE §4, in order; only this module knows the order.
 
 size limit → safe parse → envelope XSD → signature (trust, signer = Sender) →
-payload XSD → freshness → authorisation → ONE transaction: the signing certificate
-is one the Sender registered (not retired, not revoked), duplicate check,
-routing, hash-chained log entry, case projection, outbox rows → hand push rows
-to the queue. The hub's own messages (overdue notices) take the same path from
+payload XSD → freshness → authorisation → a referral's region is served → ONE
+transaction: the signing certificate is one the Sender registered (not retired, not
+revoked), duplicate check, routing, hash-chained log entry, case projection, outbox
+rows → hand push rows to the queue. The hub's own messages (overdue notices) take the same path from
 the signature check on (``originate``).
 
 Nothing after the signature step reads the input tree: every later step reads
@@ -43,6 +43,7 @@ from hub.ingest.replay import (
     logged_under,
     refusal_of_taken,
 )
+from hub.ingest.served import check_region_served
 from hub.regions import RegionRules
 from hub.routing import Route, RoutingRules, resolve_recipients
 from hub.store import DeliveryStatus, HubNotice, agency_of, registered_partners
@@ -209,8 +210,9 @@ class Ingestor:
             route=self._rules.route_for(header.message_type),
             agency_of=self._agency_of,
         )
-        signed = self._sign_ahead(message, route)
         payload = _read_payload(message)
+        check_region_served(payload, self._regions)
+        signed = self._sign_ahead(message, route)
         try:
             with self._sessions.begin() as session:
                 check_registered_certificate(

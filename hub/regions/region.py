@@ -3,7 +3,11 @@
 Each region decides who recognises a family as СОП or ТЖС and which partner system
 speaks for that body on the hub, which partner system owns its cases (the curators'),
 whether consent comes before the decision, how long each stage of a case may take, how
-often reports are due, and which days it works. The files are loaded once at start and
+often reports are due, which days it works, and the prefix its case numbers carry. A
+family's address names its region; an address no file claims belongs to no region the
+hub serves, and ingest refuses that referral: there is no default region to fall back
+on, so no family is ever filed under another region's deadlines and staff. The files
+are loaded once at start and
 validated there, against the routing rules the hub runs with (a partner they do not
 know could never be told anything): a bad file stops the hub with the file, the line
 and the reason, as the routing rules do, rather than failing on the first case of that
@@ -45,6 +49,8 @@ HelpType = Literal[
 ]
 
 _REGION_CODE = re.compile(r"[a-z][a-z0-9_-]*")
+#: What a case number's prefix looks like: the case number is "<prefix>-…".
+_CASE_PREFIX = r"[A-Z]{2,8}"
 _DEADLINE_TEXT = re.compile(r"(-?[0-9]+) +([a-z_]+)")
 
 
@@ -113,7 +119,7 @@ class _Calendar(_Model):
 class _RegionFile(_Model):
     version: int = Field(ge=1, le=1)
     name: _Text
-    default: bool = False
+    case_prefix: Annotated[str, StringConstraints(pattern=f"^{_CASE_PREFIX}$")]
     address_names: list[_Text] = Field(min_length=1)
     timezone: _Zone
     case_owner: _Text
@@ -146,6 +152,8 @@ class Region:
     name: str
     #: Values of an address's <Region> that mean this region, as written in the file.
     address_names: frozenset[str]
+    #: Every case number of the region begins with it and a hyphen ("KAM-2026-000123").
+    case_prefix: str
     calendar: WorkingCalendar
     #: The partner system that owns the region's cases (its curators): it writes the
     #: plan and is told of every overdue action.
@@ -177,6 +185,10 @@ class Region:
         """The acceptance deadline for ``help_type``, else the region's default one."""
         return self.action_acceptance.get(help_type, self.stage_deadlines["assignment_acceptance"])
 
+    def numbers(self, case_ref: str) -> bool:
+        """Whether ``case_ref`` is a number of this region's ("<prefix>-…")."""
+        return case_ref.startswith(f"{self.case_prefix}-")
+
 
 def _address_key(name: str) -> str:
     """How address names compare: case-insensitive, spaces stripped and collapsed."""
@@ -185,10 +197,9 @@ def _address_key(name: str) -> str:
 
 @dataclass(frozen=True)
 class RegionRules:
-    """Every configured region, by code, and the one used when an address names none."""
+    """Every configured region, by code; the hub serves exactly these."""
 
     regions: Mapping[str, Region]
-    default: Region
     _by_address: Mapping[str, Region] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -199,15 +210,28 @@ class RegionRules:
         }
         object.__setattr__(self, "_by_address", MappingProxyType(by_address))
 
-    def region_for_address(self, address_region: str | None) -> Region:
-        """The region an address's <Region> names, or the default one."""
-        if address_region is None:
-            return self.default
-        return self._by_address.get(_address_key(address_region), self.default)
+    def find_for_address(self, address_region: str) -> Region | None:
+        """The region an address's <Region> names; None for a region the hub does not serve."""
+        return self._by_address.get(_address_key(address_region))
+
+    def find_numbering(self, case_ref: str) -> Region | None:
+        """The region whose prefix ``case_ref`` carries, if any."""
+        return next((r for r in self.regions.values() if r.numbers(case_ref)), None)
+
+    def served_names(self) -> list[str]:
+        """The served regions' names, sorted: what a refusal tells the sender."""
+        return sorted(region.name for region in self.regions.values())
 
     def for_case(self, code: str | None) -> Region:
-        """The region a case is filed under; the default one for a case with none yet."""
-        return self.get(code) if code else self.default
+        """The region a case is filed under.
+
+        Raises:
+            LookupError: the case has no region (every case is opened with one) or one
+                no file configures any more.
+        """
+        if code is None:
+            raise LookupError("the case has no region")
+        return self.get(code)
 
     def get(self, code: str) -> Region:
         """The region with ``code``.
@@ -235,13 +259,13 @@ def load_regions(directory: Path | None = None, rules: RoutingRules | None = Non
 
     Raises:
         ConfigInvalid: with file, line and reason; for a folder-wide problem (no
-            files, no default region) the file is the folder and the line 1.
+            files) the file is the folder and the line 1.
     """
     folder = directory or default_regions_dir()
     partners = (rules or load_rules()).partners
     regions: dict[str, Region] = {}
     claimed: dict[str, Path] = {}  # address key → the file that claimed it
-    default: tuple[Region, Path] | None = None
+    prefixes: dict[str, Path] = {}  # case prefix → the file that took it
     for file in sorted(folder.glob("*.yaml")):
         source = load_yaml(file)
         region, parsed = _load_region(source, partners)
@@ -254,20 +278,18 @@ def load_regions(directory: Path | None = None, rules: RoutingRules | None = Non
                     f"address_names: {name!r} is already claimed by {claimed[key].name}",
                 )
             claimed[key] = file
-        if parsed.default:
-            if default is not None:
-                raise ConfigInvalid(
-                    file,
-                    source.line_of(("default",)),
-                    f"default: {default[1].name} is already the default region",
-                )
-            default = (region, file)
+        if region.case_prefix in prefixes:
+            raise ConfigInvalid(
+                file,
+                source.line_of(("case_prefix",)),
+                f"case_prefix: {region.case_prefix!r} is already the prefix of "
+                f"{prefixes[region.case_prefix].name}",
+            )
+        prefixes[region.case_prefix] = file
         regions[region.code] = region
     if not regions:
         raise ConfigInvalid(folder, 1, "no region files (*.yaml) in this folder")
-    if default is None:
-        raise ConfigInvalid(folder, 1, "no region file says 'default: true'")
-    return RegionRules(regions=MappingProxyType(regions), default=default[0])
+    return RegionRules(regions=MappingProxyType(regions))
 
 
 def _load_region(source: YamlSource, partners: Collection[str]) -> tuple[Region, _RegionFile]:
@@ -285,6 +307,7 @@ def _load_region(source: YamlSource, partners: Collection[str]) -> tuple[Region,
         code=code,
         name=parsed.name,
         address_names=frozenset(parsed.address_names),
+        case_prefix=parsed.case_prefix,
         calendar=_working_calendar(source, parsed),
         case_owner=parsed.case_owner,
         decision_bodies=MappingProxyType(

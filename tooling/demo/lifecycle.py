@@ -5,9 +5,10 @@ recognises it as СОП; the curator's plan gives actions to the hospital, the s
 and the employment centre, each of which reports back in its own format (FHIR Task,
 CSV file, REST record); one action runs late and the hub's deadline job marks it
 overdue; a periodic report and an answer from the police come in; the case is closed
-with its reason. A second family, in Kaluga, is decided by that region's working
-group (no prior consent needed there) and stays open with its late action marked,
-for the curator's pages.
+with its reason. A second family, in Kaluga, gets a case numbered KLG-… by the centre's
+Kaluga desk, is decided by that region's working group (no prior consent needed there),
+gets a plan for a Kaluga hospital and stays open with its late action marked, for the
+curator's pages.
 """
 
 import time
@@ -17,18 +18,14 @@ import httpx
 from rich.console import Console
 
 from tooling.demo.scenario import Check
-from tooling.demo.stack import DemoStack
+from tooling.demo.stack import DEMO_ORGANISATIONS, DEMO_PARTNERS, DemoStack
 
 #: How long one step may take to show its effect, in seconds.
 STEP_DEADLINE_S = 60.0
 #: The demo's plans were adopted this many days ago, so the hospital's 30-day line is late.
 PLAN_STARTED_DAYS_AGO = "35"
-#: Kaluga's body for families in a difficult life situation (hub/regions/kaluga.yaml).
-KALUGA_WORKING_GROUP = {
-    "kind": "working_group",
-    "name": "Межведомственная рабочая группа по работе с семьями, находящимися в трудной "
-    "жизненной ситуации, г. Калуги",
-}
+#: The Kaluga family's hospital, registered under health (tooling/demo/stack.py).
+KALUGA_HOSPITAL = "klg-hospital"
 
 
 class Lifecycle:
@@ -62,7 +59,7 @@ class Lifecycle:
         for code in ("health", "education", "employment"):
             self._expect(code, f"{code}: план получен в своём формате", {"SupportPlan": 1})
         self._expect_statuses("исполнители приняли мероприятия к исполнению", minimum=1)
-        self._expect_overdue_notice()
+        self._expect_overdue_notice("health")
         self._step("Исполнители завершают мероприятия и отчитываются: FHIR Task, CSV, REST")
         for _ in range(2):  # accepted → in progress → done
             self._post("employment", "/control/advance")
@@ -87,26 +84,26 @@ class Lifecycle:
         if not case_ref:
             return self.checks
         self.case_ref = str(case_ref)
+        self._check(
+            f"Калуга: номер дела с префиксом региона ({self.case_ref})",
+            self.case_ref.startswith("KLG-"),
+        )
         self._step("Калуга: обследование; рабочая группа признаёт семью в ТЖС (согласие позже)")
         self._command("social", "survey", {"risk_level": "medium"})
-        self._command(
-            "social", "decision", {"decision_body": KALUGA_WORKING_GROUP, "category": "tjs"}
-        )
+        self._command("social", "decision", {"category": "tjs"})
         self._command("social", "plan", {"started_days_ago": PLAN_STARTED_DAYS_AGO})
-        self._expect("health", "Калуга: больница получила план", {"SupportPlan": 1})
-        self._expect_overdue_notice()
+        hospital = DEMO_ORGANISATIONS[KALUGA_HOSPITAL][1]
+        self._expect(KALUGA_HOSPITAL, f"Калуга: план получила {hospital}", {"SupportPlan": 1})
+        self._expect_overdue_notice(KALUGA_HOSPITAL)
         return self.checks
 
     def holdings(self) -> dict[str, dict[str, int]]:
         """What each simulator holds at the end: received messages by type."""
-        return {
-            code: self._counts(code)
-            for code in ("police", "social", "kdn", "health", "education", "employment")
-        }
+        return {code: self._counts(code) for code in (*DEMO_PARTNERS, *DEMO_ORGANISATIONS)}
 
-    def _expect_overdue_notice(self) -> None:
+    def _expect_overdue_notice(self, hospital: str) -> None:
         self._step("Срок мероприятия больницы истёк: узел сам отмечает просрочку и уведомляет")
-        self._expect("health", "больница получила уведомление узла о просрочке",
+        self._expect(hospital, "больница получила уведомление узла о просрочке",
                      {"ActionStatusUpdate": 1})  # fmt: skip
 
         def told_curator() -> bool:
@@ -118,6 +115,11 @@ class Lifecycle:
             )
 
         self._await("куратор получил уведомление узла о просрочке", told_curator)
+
+    def _check(self, name: str, ok: bool) -> None:
+        self.checks.append(Check(name, ok, "да" if ok else "нет"))
+        mark = "[green]✓[/green]" if ok else "[red]✗[/red]"
+        self._console.print(f"    {mark} {name}")
 
     def _step(self, text: str) -> None:
         self._console.print(f"[bold cyan]▶[/bold cyan] {text}")
@@ -188,8 +190,6 @@ class Lifecycle:
         while True:
             result = condition()
             if result or time.monotonic() > deadline:
-                self.checks.append(Check(name, bool(result), "да" if result else "нет"))
-                mark = "[green]✓[/green]" if result else "[red]✗[/red]"
-                self._console.print(f"    {mark} {name}")
+                self._check(name, bool(result))
                 return result
             time.sleep(0.3)

@@ -30,6 +30,7 @@ PARTNER_NAMES = {
     "health": "Роддом (health)",
     "education": "Школа (education)",
     "employment": "ЦЗН (employment)",
+    "klg-hospital": "Больница Калуги (klg-hospital)",
 }
 #: How the progress output names each family of signature algorithms.
 ALGORITHM_NAMES = {

@@ -33,6 +33,12 @@ DEMO_PARTNERS = {
     "education": "МАОУ «Средняя школа № 3» г. Петропавловска-Камчатского",
     "employment": "КГКУ «Центр занятости населения города Петропавловска-Камчатского»",
 }
+#: The demo's organisations registered under their agencies, each with its own gateway and
+#: system: code → (agency, organisation). The Kaluga family's hospital: the social centre's
+#: Kaluga desk names it in that region's plans (adapters/social/simulator.py, DESKS).
+DEMO_ORGANISATIONS = {
+    "klg-hospital": ("health", "ГБУЗ КО «Калужская областная клиническая больница»"),
+}
 #: The school whose exchange folder the education partner reads and writes.
 DEMO_SCHOOL = "school-3"
 
@@ -52,10 +58,17 @@ def partner_endpoint(code: str, port: int, exchange_root: Path) -> str | None:
 
 def simulator_options(code: str, exchange_root: Path, gateway_url: str) -> list[str]:
     """Options a simulator needs beside the shared ones: its gateway, or for the school the
-    exchange folder it shares with its gateway."""
+    exchange folder it shares with its gateway; an organisation's also its name."""
     if code == "education":
         return ["--exchange-root", str(exchange_root), "--school", DEMO_SCHOOL]
+    if code in DEMO_ORGANISATIONS:
+        return ["--gateway", gateway_url, "--organisation", DEMO_ORGANISATIONS[code][1]]
     return ["--gateway", gateway_url]
+
+
+def agency_of(code: str) -> str:
+    """The agency of a demo partner: its own code, or an organisation's agency."""
+    return DEMO_ORGANISATIONS[code][0] if code in DEMO_ORGANISATIONS else code
 
 
 def gateway_name(code: str) -> str:
@@ -69,7 +82,8 @@ class DemoStack:
 
     ``simulated``: the partners whose simulators run, each behind its gateway; all partners
     are registered to pull their inbox, the others so that a system of the user's own takes
-    their seat (``hub sandbox --without``).
+    their seat (``hub sandbox --without``). The organisations (``DEMO_ORGANISATIONS``) always
+    run.
     ``hub_port``: the hub's port, or None for a free one held for it.
     ``name``: the folder under the data folder for the systems' data (``demo``, ``sandbox``).
     ``crypto``: the dev PKI's, so every key of the hub and the partners (their bundles, with
@@ -87,6 +101,11 @@ class DemoStack:
 
     def __post_init__(self) -> None:
         self.processes = ProcessGroup(self.run_dir / "logs")
+
+    @property
+    def running(self) -> frozenset[str]:
+        """The partners whose gateway and simulator run: the simulated and the organisations."""
+        return self.simulated | frozenset(DEMO_ORGANISATIONS)
 
     @property
     def systems_dir(self) -> Path:
@@ -130,12 +149,16 @@ class DemoStack:
             hub_port = self.hub_port or self.processes.reserve_port()
             ports = {
                 name: self.processes.reserve_port()
-                for code in self.simulated
+                for code in self.running
                 for name in (code, gateway_name(code))
             }
             with make_session_factory(engine).begin() as session:
                 registered = {p.code for p in list_partners(session)} if keep_partners else set()
-                for code, organisation in DEMO_PARTNERS.items():
+                partners = {
+                    **{code: (None, name) for code, name in DEMO_PARTNERS.items()},
+                    **DEMO_ORGANISATIONS,
+                }
+                for code, (agency, organisation) in partners.items():
                     # The gateways pull; the hub pushes to no demo system.
                     endpoint, mode = None, DeliveryMode.PULL
                     if code in registered:
@@ -152,8 +175,9 @@ class DemoStack:
                         now=utc_now(),
                         # The demo issues its partners anew on each run (the sandbox keeps them).
                         replace_existing=True,
+                        agency=agency,
                     )
-                assert {p.code for p in list_partners(session)} >= set(DEMO_PARTNERS)
+                assert {p.code for p in list_partners(session)} >= set(partners)
         finally:
             engine.dispose()
         self._ports = {"hub": hub_port, **ports}
@@ -189,11 +213,11 @@ class DemoStack:
         serve = [*hub, "serve", "--no-worker", "--port", str(hub_port)]
         self.processes.spawn(ProcessSpec("hub", serve, env, http_probe(self.hub_url + "/readyz")))
         self.processes.spawn(ProcessSpec("worker", [*hub, "worker"], env))
-        for code in sorted(self.simulated):
-            gateway = gateway_name(code)
-            system = partner_endpoint(code, self._ports[code], self.exchange_root)
+        for code in sorted(self.running):
+            gateway, agency = gateway_name(code), agency_of(code)
+            system = partner_endpoint(agency, self._ports[code], self.exchange_root)
             run_gateway = [
-                *hub, "gateway", "run", code,
+                *hub, "gateway", "run", code, "--agency", agency,
                 "--hub", self.hub_url,
                 "--bundle", str(bundle_dir(self.settings.data_dir, code)),
                 "--port", str(self._ports[gateway]),
@@ -205,7 +229,7 @@ class DemoStack:
             probe = http_probe(self.url_of(gateway) + "/gateway/status")
             self.processes.spawn(ProcessSpec(gateway, run_gateway, env, probe))
             command = [
-                sys.executable, "-m", f"adapters.{code}.simulator",
+                sys.executable, "-m", f"adapters.{agency}.simulator",
                 "--port", str(self._ports[code]),
                 "--state-dir", str(self.systems_dir / code),
                 *simulator_options(code, self.exchange_root, self.url_of(gateway)),

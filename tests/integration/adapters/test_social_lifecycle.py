@@ -17,6 +17,7 @@ from adapters.base import OutboundMessage
 from adapters.social.simulator import create_app
 from adapters.social.transport import SocialTransport
 from tests.integration.adapters.conftest import ServerAndHub, StartWithHub, wait_for
+from tests.integration.cases.story import set_texts
 from tests.unit.adapters import golden
 
 C = "{urn:family-hub:common:1}"
@@ -242,3 +243,37 @@ def test_a_command_the_hub_refuses_is_refused_with_its_code(
     (message,) = answer.json()["messages"]
     assert (message["status"], message["error"]) == ("refused", "routing.sender_not_allowed")
     assert hub.sent_of("SurveyAct") == []
+
+
+def test_a_kaluga_family_is_numbered_curated_and_planned_by_the_kaluga_desk(
+    centre: ServerAndHub,
+) -> None:
+    # Given a referral of a family whose address is in Kaluga
+    server, hub = centre
+    referral = golden.referral_envelope()
+    set_texts(referral, {"Family/Address/Region": "Калужская  обл."})
+    with SocialTransport.connect(server.url, 5.0) as transport:
+        transport.deliver(_outbound(referral))
+    wait_for(lambda: hub.sent_of("ReferralReceipt"))
+    (receipt,) = hub.sent_of("ReferralReceipt")
+    assert receipt.case_ref is not None
+    case_ref = receipt.case_ref
+
+    # When the curator approves its plan
+    plan = httpx.post(f"{server.url}/cases/{case_ref}/plan").json()["event"]
+
+    # Then the case carries Kaluga's prefix, the Kaluga centre answers, and each line goes
+    # to the Kaluga organisation that executes it (the school, not on the hub, has none)
+    assert re.fullmatch(r"KLG-20\d\d-\d{6}", case_ref)
+    state = httpx.get(f"{server.url}/state").json()
+    assert state["cases"][case_ref]["curator"]["phone"].startswith("+7 4842")
+    assert "Калужский" in plan["organisation"]
+    assert {a["agency"]: a.get("executor_code") for a in plan["actions"]} == {
+        "social": None,
+        "health": "klg-hospital",
+    }
+    (sent,) = [e for e in hub.sent if e.findtext("{*}Header/{*}MessageType") == "SupportPlan"]
+    assert [a.text for a in sent.iterfind(".//{*}Action/{*}ResponsibleAgency")] == [
+        "social",
+        "klg-hospital",
+    ]

@@ -28,6 +28,12 @@ def story(ingestor: Ingestor, signers: Signers) -> CaseStory:
     return CaseStory(ingestor, signers, "KAM-2026-000123")
 
 
+@pytest.fixture
+def kaluga_story(ingestor: Ingestor, signers: Signers) -> CaseStory:
+    """A Kaluga family's case: the centre numbers it with Kaluga's prefix."""
+    return CaseStory(ingestor, signers, "KLG-2026-000123")
+
+
 def case_of(session: Session, case_ref: str) -> CaseFile:
     return session.scalars(select(CaseFile).where(CaseFile.case_ref == case_ref)).one()
 
@@ -82,15 +88,15 @@ def test_a_case_moves_from_signal_to_closure(
 
 
 def test_deadlines_follow_the_region_rules(
-    story: CaseStory, session_factory: sessionmaker[Session]
+    kaluga_story: CaseStory, session_factory: sessionmaker[Session]
 ) -> None:
-    story.referral(region=KALUGA)
-    story.registered()
-    story.surveyed(risk="medium")
-    story.planned(deadlines=[date(2030, 1, 10), date(2030, 2, 10), date(2030, 3, 10)])
+    kaluga_story.referral(region=KALUGA)
+    kaluga_story.registered()
+    kaluga_story.surveyed(risk="medium")
+    kaluga_story.planned(deadlines=[date(2030, 1, 10), date(2030, 2, 10), date(2030, 3, 10)])
     kaluga = load_regions().get("kaluga")
     with session_factory() as session:
-        case = case_of(session, story.case_ref)
+        case = case_of(session, kaluga_story.case_ref)
         assert case.region == "kaluga"
         referral = session.scalars(select(CaseReferral)).one()
         assert referral.receipt_at is not None
@@ -161,15 +167,15 @@ def test_a_message_that_contradicts_the_case_is_kept_but_not_applied(
 
 
 def test_kaluga_decides_without_prior_consent(
-    story: CaseStory, session_factory: sessionmaker[Session]
+    kaluga_story: CaseStory, session_factory: sessionmaker[Session]
 ) -> None:
-    story.referral(region=KALUGA)
-    story.registered()
-    story.surveyed()
-    receipt = story.decided(category="tjs")
+    kaluga_story.referral(region=KALUGA)
+    kaluga_story.registered()
+    kaluga_story.surveyed()
+    receipt = kaluga_story.decided(category="tjs")
     assert receipt.case_conflicts == ()
     with session_factory() as session:
-        assert case_of(session, story.case_ref).category == "tjs"
+        assert case_of(session, kaluga_story.case_ref).category == "tjs"
 
 
 def test_rebuild_from_the_log_equals_the_live_projection(

@@ -31,7 +31,7 @@ NORTH = "Северная область"
 REGION = """\
 version: 1
 name: Северная область
-default: true
+case_prefix: SEV
 address_names: [Северная область]
 timezone: Europe/Moscow
 case_owner: mfc

@@ -13,7 +13,7 @@ from hub.routing.rules import default_rules_file
 VALID = """\
 version: 1
 name: Тестовый край
-default: true
+case_prefix: TST
 address_names:
   - Тестовый край
 timezone: Asia/Kamchatka
@@ -61,10 +61,14 @@ def _line_of_last(text: str, marker: str) -> int:
     return max(i for i, line in enumerate(text.splitlines(), 1) if marker in line)
 
 
-def test_both_shipped_regions_load_with_kamchatka_as_default() -> None:
+def test_both_shipped_regions_load_each_with_its_case_prefix() -> None:
     rules = load_regions()
     assert set(rules.regions) == {"kamchatka", "kaluga"}
-    assert rules.default is rules.get("kamchatka")
+    assert {code: r.case_prefix for code, r in rules.regions.items()} == {
+        "kamchatka": "KAM",
+        "kaluga": "KLG",
+    }
+    assert rules.served_names() == ["Калужская область", "Камчатский край"]
 
 
 def test_the_shipped_regions_differ_where_regional_practice_differs() -> None:
@@ -120,15 +124,41 @@ def test_an_action_takes_its_help_types_acceptance_deadline_else_the_regions_def
         ("  калужская   ОБЛАСТЬ ", "kaluga"),
         ("Калужская обл.", "kaluga"),
         ("КАМЧАТКА", "kamchatka"),
-        ("Тверская область", "kamchatka"),
-        ("", "kamchatka"),
-        (None, "kamchatka"),
+        ("Тверская область", None),
+        ("Калужская", None),
+        ("", None),
     ],
 )
-def test_an_address_finds_its_region_ignoring_case_and_spaces_else_the_default(
-    address_region: str | None, code: str
+def test_an_address_finds_its_region_ignoring_case_and_spaces_and_no_other(
+    address_region: str, code: str | None
 ) -> None:
-    assert load_regions().region_for_address(address_region).code == code
+    # No region is the default: an address no file claims is in no region the hub serves.
+    region = load_regions().find_for_address(address_region)
+    assert (region.code if region else None) == code
+
+
+@pytest.mark.parametrize(
+    ("case_ref", "code"),
+    [
+        ("KAM-2026-000123", "kamchatka"),
+        ("KLG-2026-000001", "kaluga"),
+        ("KAM-7", "kamchatka"),
+        ("KLG2026-000001", None),  # the prefix ends at a hyphen
+        ("kam-2026-000123", None),
+        ("TVR-2026-000001", None),
+    ],
+)
+def test_a_case_number_names_the_region_of_its_prefix(case_ref: str, code: str | None) -> None:
+    region = load_regions().find_numbering(case_ref)
+    assert (region.code if region else None) == code
+
+
+@pytest.mark.parametrize("code", [None, "tver"])
+def test_a_case_without_a_served_region_is_a_lookup_error_never_a_default(
+    code: str | None,
+) -> None:
+    with pytest.raises(LookupError):
+        load_regions().for_case(code)
 
 
 def test_an_unknown_region_code_is_a_lookup_error() -> None:
@@ -139,7 +169,7 @@ def test_an_unknown_region_code_is_a_lookup_error() -> None:
 def test_the_valid_sample_loads(tmp_path: Path) -> None:
     _write(tmp_path, "test.yaml", VALID)
     rules = load_regions(tmp_path)
-    assert rules.default.stage_deadlines["plan"] == Deadline(10, "calendar_days")
+    assert rules.get("test").stage_deadlines["plan"] == Deadline(10, "calendar_days")
 
 
 @pytest.mark.parametrize(
@@ -177,6 +207,12 @@ def test_the_valid_sample_loads(tmp_path: Path) -> None:
         ("address_names:\n  - Тестовый край\n", "address_names: []\n", "address_names",
          "address_names"),
         ("deadlines:", "deadlines: [unclosed", "  receipt:", "expected"),
+        ("case_prefix: TST", "case_prefix: tst", "case_prefix", "case_prefix"),
+        ("case_prefix: TST", "case_prefix: T", "case_prefix", "case_prefix"),
+        ("case_prefix: TST\n", "", "version", "case_prefix: Field required"),
+        # The notion is gone: a file that still names a default region says so at start.
+        ("case_prefix: TST", "case_prefix: TST\ndefault: true", "default",
+         "default: Extra inputs"),
     ],
     ids=[
         "version", "unknown-key", "unknown-stage", "bad-time-zone", "bad-unit", "no-unit",
@@ -184,6 +220,7 @@ def test_the_valid_sample_loads(tmp_path: Path) -> None:
         "yes-for-a-number", "maybe-for-a-flag", "missing-sop", "missing-tjs", "bad-body-kind",
         "unknown-help-type", "working-friday", "working-day-twice", "holiday-made-working",
         "saturday-off", "day-off-twice", "not-a-date", "no-address-names", "not-yaml",
+        "lowercase-prefix", "one-letter-prefix", "no-prefix", "default-region",
     ],
 )  # fmt: skip
 def test_a_wrong_region_file_names_file_line_and_reason(
@@ -249,12 +286,12 @@ def test_a_partner_is_known_by_the_rules_the_hub_runs_with(tmp_path: Path) -> No
         load_regions(regions)
 
     # Then the commission decides СОП there
-    assert loaded.default.decision_partner("sop") == "mvk"
+    assert loaded.get("test").decision_partner("sop") == "mvk"
 
 
 def test_two_files_claiming_one_address_name_name_the_second(tmp_path: Path) -> None:
     _write(tmp_path, "a.yaml", VALID)
-    other = VALID.replace("default: true", "default: false").replace(
+    other = VALID.replace("case_prefix: TST", "case_prefix: DRG").replace(
         "  - Тестовый край", "  - Другой край\n  - ТЕСТОВЫЙ  край"
     )
     file = _write(tmp_path, "b.yaml", other)
@@ -266,7 +303,7 @@ def test_two_files_claiming_one_address_name_name_the_second(tmp_path: Path) -> 
     assert "already claimed by a.yaml" in caught.value.reason
 
 
-def test_two_default_regions_name_the_second(tmp_path: Path) -> None:
+def test_two_files_with_one_case_prefix_name_the_second(tmp_path: Path) -> None:
     _write(tmp_path, "a.yaml", VALID)
     file = _write(tmp_path, "b.yaml", VALID.replace("Тестовый край", "Другой край"))
 
@@ -274,29 +311,17 @@ def test_two_default_regions_name_the_second(tmp_path: Path) -> None:
         load_regions(tmp_path)
 
     assert (caught.value.file, caught.value.line) == (file, 3)
-    assert "a.yaml is already the default region" in caught.value.reason
+    assert "'TST' is already the prefix of a.yaml" in caught.value.reason
 
 
-@pytest.mark.parametrize(
-    ("files", "reason"),
-    [
-        ({"a.yaml": VALID.replace("default: true", "default: false")}, "no region file says"),
-        ({"a.yaml": VALID.replace("default: true\n", "")}, "no region file says"),
-        ({"README.txt": "not a region"}, "no region files"),
-    ],
-    ids=["default-false", "default-omitted", "no-yaml"],
-)
-def test_a_folder_without_a_default_region_names_the_folder(
-    tmp_path: Path, files: dict[str, str], reason: str
-) -> None:
-    for name, text in files.items():
-        _write(tmp_path, name, text)
+def test_a_folder_without_region_files_names_the_folder(tmp_path: Path) -> None:
+    _write(tmp_path, "README.txt", "not a region")
 
     with pytest.raises(ConfigInvalid) as caught:
         load_regions(tmp_path)
 
     assert (caught.value.file, caught.value.line) == (tmp_path, 1)
-    assert reason in caught.value.reason
+    assert "no region files" in caught.value.reason
 
 
 def test_a_region_file_name_that_is_no_region_code_is_refused(tmp_path: Path) -> None:
