@@ -5,6 +5,10 @@ The page's form, the JSON API and ``hub cases assign`` all go through
 in one transaction. A refused assignment is audited too (``case.assign_refused``).
 """
 
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
 from hub.cases import (
     CaseNotVisible,
     CuratorAssignment,
@@ -19,24 +23,27 @@ from hub.runtime import HubRuntime
 
 
 def assign_case_curator(
-    runtime: HubRuntime,
+    sessions: sessionmaker[Session],
     viewer: Viewer,
     case_ref: str,
     curator_login: str,
     *,
+    now: datetime,
     client: str,
     channel: str,
 ) -> CuratorAssignment:
     """Assign ``curator_login`` to curate ``case_ref``, with the audit row, committed.
+
+    Takes a session factory rather than the runtime, so ``hub cases assign`` needs no
+    keys or broker.
 
     Raises:
         PermissionError: ``viewer`` is not a supervisor.
         CaseNotVisible: no such case in the supervisor's region.
         CuratorNotAssignable: the account cannot curate the case (its ``reason`` says why).
     """
-    now = runtime.clock()
     try:
-        with runtime.session_factory.begin() as session:
+        with sessions.begin() as session:
             done = assign_curator(session, viewer, case_ref, curator_login, now=now)
             record_audit(
                 session,
@@ -52,7 +59,7 @@ def assign_case_curator(
             return done
     except (CaseNotVisible, CuratorNotAssignable) as exc:
         reason = exc.reason if isinstance(exc, CuratorNotAssignable) else "not_visible"
-        with runtime.session_factory.begin() as session:
+        with sessions.begin() as session:
             record_audit(
                 session,
                 viewer=viewer,

@@ -71,20 +71,24 @@ def assign(
     It holds until the social centre's system names another curator in a later message.
     """
     settings = load_settings(data_dir)
-    runtime = build_runtime(settings, with_broker=False)
+    rules = load_rules(settings.routing_rules)
+    engine = make_engine(settings.effective_database_url)
+    sessions = make_session_factory(engine)
     try:
-        with runtime.session_factory() as session:
+        with sessions() as session:
             supervisor = find_person(session, by)
-            viewer = None if supervisor is None else viewer_for(supervisor, runtime.rules)
+            viewer = None if supervisor is None else viewer_for(supervisor, rules)
         if viewer is None or viewer.role is not Role.SUPERVISOR:
             raise fail(f"{by!r} is not a supervisor's login")
-        done = assign_case_curator(runtime, viewer, case_ref, curator, client="cli", channel="cli")
+        done = assign_case_curator(
+            sessions, viewer, case_ref, curator, now=utc_now(), client="cli", channel="cli"
+        )
     except CaseNotVisible as exc:
         raise fail(f"no case {case_ref!r} in the supervisor's region") from exc
     except CuratorNotAssignable as exc:
         raise fail(_NOT_ASSIGNABLE[exc.reason]) from exc
     finally:
-        runtime.close()
+        engine.dispose()
     console.print(
         f"case [bold]{case_ref}[/bold]: curator {done.from_staff_id or '—'} → {done.to_staff_id}"
     )

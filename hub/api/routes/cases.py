@@ -291,11 +291,13 @@ def assign_curator(
     Refused with 422 ``request.curator_not_assignable`` (``reason``: ``unknown_login``,
     ``not_a_curator``, ``inactive``, ``other_region``, ``no_staff_id``, ``already_curator``).
     """
+    runtime = runtime_of(request)
     done = assign_case_curator(
-        runtime_of(request),
+        runtime.session_factory,
         signed_in.viewer,
         case_ref,
         body.curator,
+        now=runtime.clock(),
         client=client_of(request),
         channel="api",
     )

@@ -207,12 +207,14 @@ def assign_curator_form(
     """A supervisor's form: make a curator account the case's curator, then back to the case."""
     if signed_in.viewer.role is not Role.SUPERVISOR:
         raise AccessRefused("auth.role_forbidden")
+    runtime = runtime_of(request)
     try:
         assign_case_curator(
-            runtime_of(request),
+            runtime.session_factory,
             signed_in.viewer,
             case_ref,
             curator,
+            now=runtime.clock(),
             client=client_of(request),
             channel="web",
         )
