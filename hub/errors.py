@@ -521,6 +521,14 @@ REJECTION_CODES: Final[dict[str, RejectionKind]] = {
         _A.FIX_REQUEST,
         False,
     ),
+    "request.curator_not_assignable": RejectionKind(
+        422,
+        "The account cannot curate this case",
+        "Эта учётная запись не может быть куратором дела",
+        _S.REQUEST,
+        _A.FIX_REQUEST,
+        False,
+    ),
     "routing.executor_unnamed": RejectionKind(
         422,
         "An action names an agency served by its organisations; name the organisation",

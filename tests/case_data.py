@@ -36,6 +36,11 @@ CURATOR_NAME = "Семёнова Алёна Игоревна"
 #: The same person as her account spells it: ё as е, a double space.
 CURATOR_ACCOUNT_NAME = "Семенова  Алена Игоревна"
 OTHER_CURATOR_NAME = "Ковалёв Дмитрий Андреевич"
+#: The staff ids the centre's messages give them (``Curator/StaffId``): what binds accounts.
+CURATOR_STAFF_ID = "ТН-0007"
+OTHER_CURATOR_STAFF_ID = "ТН-0011"
+#: The Kaluga namesake of Семёнова: the same name, another person.
+KALUGA_CURATOR_STAFF_ID = "КЛ-0003"
 
 FAMILY_1 = "Вершинина Ольга Сергеевна"
 FAMILY_2 = "Смирнова Анна Викторовна"
@@ -50,6 +55,8 @@ SOCIAL_COMMENT = "Ребёнок посещает кружок"
 PLAN_GOALS = "Вернуть ребёнка в школу"
 REPORT_SUMMARY = "Посещаемость наладилась"
 SPECIALIST = "Петров Пётр Петрович"
+SPECIALIST_POSITION = "врач-педиатр участковый"
+SPECIALIST_PHONE = "+7 4152 30-40-50"
 
 
 @dataclass(frozen=True)
@@ -195,6 +202,8 @@ class _Seeder:
             executor=agency,
             responsible_organisation=f"Организация {agency}",
             specialist_name=SPECIALIST,
+            specialist_position=SPECIALIST_POSITION,
+            specialist_phone=SPECIALIST_PHONE,
             deadline=due_at.date(),
             due_at=due_at,
             status=status,
@@ -246,6 +255,7 @@ def seed_cases(session: Session, now: datetime) -> SeededCases:
         region=KAMCHATKA,
         family_name=FAMILY_1,
         curator_name=CURATOR_NAME,
+        curator_staff_id=CURATOR_STAFF_ID,
         state="implementation",
         category="sop",
         opened_days_ago=40,
@@ -362,6 +372,7 @@ def seed_cases(session: Session, now: datetime) -> SeededCases:
         region=KAMCHATKA,
         family_name=FAMILY_2,
         curator_name=CURATOR_NAME,
+        curator_staff_id=CURATOR_STAFF_ID,
         state="plan",
         category="tjs",
         opened_days_ago=20,
@@ -374,6 +385,7 @@ def seed_cases(session: Session, now: datetime) -> SeededCases:
         region=KAMCHATKA,
         family_name=FAMILY_3,
         curator_name=OTHER_CURATOR_NAME,
+        curator_staff_id=OTHER_CURATOR_STAFF_ID,
         state="post_support",
         category="sop",
         opened_days_ago=100,
@@ -400,6 +412,7 @@ def seed_cases(session: Session, now: datetime) -> SeededCases:
         region=KAMCHATKA,
         family_name=FAMILY_5,
         curator_name=OTHER_CURATOR_NAME,
+        curator_staff_id=OTHER_CURATOR_STAFF_ID,
         state="closure",
         category="tjs",
         opened_days_ago=60,
@@ -412,6 +425,7 @@ def seed_cases(session: Session, now: datetime) -> SeededCases:
         region=KALUGA,
         family_name=FAMILY_KALUGA,
         curator_name=CURATOR_NAME,
+        curator_staff_id=KALUGA_CURATOR_STAFF_ID,
         state="implementation",
         category="sop",
         opened_days_ago=30,

@@ -106,7 +106,7 @@ def decision_to_canonical(record: object, *, message_id: str, now: datetime) -> 
         risk_level=fields.optional_code("RiskLevel", {v: k for k, v in RISK_LEVELS.items()}),
         curator=None
         if curator is None
-        else c.Specialist(
+        else c.Curator(
             name=c.PersonName(
                 last=curator.text("LastName"),
                 first=curator.text("FirstName"),

@@ -78,7 +78,7 @@ def to_canonical(record: object, *, message_id: str, now: datetime) -> etree._El
         organisation=c.Organisation(name=fields.text("Commission")),
         curator=None
         if secretary is None
-        else c.Specialist(
+        else c.Curator(
             name=c.PersonName(
                 last=secretary.text("LastName"),
                 first=secretary.text("FirstName"),

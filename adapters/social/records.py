@@ -88,6 +88,20 @@ def optional_specialist(fields: Fields | None) -> c.Specialist | None:
     return None if fields is None else specialist(fields)
 
 
+def curator(fields: Fields) -> c.Curator:
+    """The curator with the centre's staff id for them (``staff_id``), when it gives one."""
+    return c.Curator(
+        name=name(fields),
+        position=fields.optional_text("position"),
+        phone=fields.optional_text("phone"),
+        staff_id=fields.optional_text("staff_id"),
+    )
+
+
+def optional_curator(fields: Fields | None) -> c.Curator | None:
+    return None if fields is None else curator(fields)
+
+
 def period(fields: Fields) -> c.Period:
     return c.Period(start=fields.date("from"), end=fields.optional_date("to"))
 
@@ -139,7 +153,15 @@ def organisation_record(org: c.Organisation) -> dict[str, object]:
 def optional_person_record(person: c.Specialist | None) -> dict[str, object] | None:
     if person is None:
         return None
-    return compact({**name_record(person.name), "position": person.position, "phone": person.phone})
+    staff_id = person.staff_id if isinstance(person, c.Curator) else None
+    return compact(
+        {
+            **name_record(person.name),
+            "position": person.position,
+            "phone": person.phone,
+            "staff_id": staff_id,
+        }
+    )
 
 
 def period_record(value: c.Period) -> dict[str, object]:

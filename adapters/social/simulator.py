@@ -90,7 +90,8 @@ CENTRE: Final = {
 }
 #: The council that decides on families in a difficult life situation (ТЖС) in this region.
 COUNCIL: Final = {"kind": "council", "name": "Межведомственный консилиум Елизовского района"}
-#: The centre's curators, assigned to new families in turn.
+#: The centre's curators, assigned to new families in turn; ``staff_id`` is the personnel
+#: number the centre's registry keeps, which binds each curator's hub account.
 CURATORS: Final = (
     {
         "last_name": "Кузнецова",
@@ -98,6 +99,7 @@ CURATORS: Final = (
         "middle_name": "Павловна",
         "position": "специалист по социальной работе",
         "phone": "+7 4152 20-11-01",
+        "staff_id": "ТН-0101",
     },
     {
         "last_name": "Васильев",
@@ -105,6 +107,7 @@ CURATORS: Final = (
         "middle_name": "Андреевич",
         "position": "психолог",
         "phone": "+7 4152 20-11-02",
+        "staff_id": "ТН-0102",
     },
 )
 #: The gateway's native route for the centre's events (``adapters.gateway.social``).

@@ -3,8 +3,9 @@
 The centre is the case owner (the curator's system). Each canonical type it sends or receives
 is one event kind, with the same JSON shape both ways (inbound events add ``hub``, the
 envelope facts). Codes are the canonical ones: the centre's registry was built for the hub.
-People, organisations and periods are written as in ``records``. Pure functions: the caller
-passes the MessageId and ``now``.
+People, organisations and periods are written as in ``records``; a ``curator`` also carries
+the centre's ``staff_id`` for them (then the message goes as version 1.1). Pure functions: the
+caller passes the MessageId and ``now``.
 
 Envelope keys of every event: ``case_ref``, ``urgent`` (only ``true``), ``consent_ref``,
 ``recipients`` (explicit system codes). The answer to a message names it: the first two events
@@ -106,7 +107,7 @@ def _registered(_record: Mapping[str, object], fields: Fields) -> tuple[c.Payloa
         registration_number=fields.optional_text("registration_number"),
         received_at=fields.timestamp("registered_at"),
         organisation=r.organisation(fields.obj("centre")),
-        curator=r.optional_specialist(fields.optional_obj("curator")),
+        curator=r.optional_curator(fields.optional_obj("curator")),
         comment=fields.optional_text("comment"),
     )
     return receipt, receipt.organisation.name
@@ -171,7 +172,7 @@ def _decided(_record: Mapping[str, object], fields: Fields) -> tuple[c.Payload, 
         outcome=fields.code("outcome", _DECISION_OUTCOMES),
         category=fields.optional_code("category", _CATEGORIES),
         risk_level=fields.optional_code("risk_level", _RISK_LEVELS),
-        curator=r.optional_specialist(fields.optional_obj("curator")),
+        curator=r.optional_curator(fields.optional_obj("curator")),
         curator_organisation=None
         if curator_organisation is None
         else r.organisation(curator_organisation),
@@ -210,7 +211,7 @@ def _plan(record: Mapping[str, object], fields: Fields) -> tuple[c.Payload, str]
         period=r.period(fields.obj("period")),
         approved_at=fields.timestamp("approved_at"),
         approved_by=fields.optional_text("approved_by"),
-        curator=r.specialist(fields.obj("curator")),
+        curator=r.curator(fields.obj("curator")),
         goals=fields.optional_text("goals"),
         actions=tuple(_plan_action(a) for a in fields.objects("actions")),
     )

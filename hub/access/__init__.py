@@ -3,9 +3,11 @@ pages (``hub.web``), which import nothing from each other.
 
 Partners authenticate with an API key (``PartnerDep``); people with a session
 (``SignedInDep``, ``require_roles``), opened by ``sign_in``. Every read of case data by a
-person goes through ``reads`` and is audited in the same transaction.
+person goes through ``reads`` and is audited in the same transaction, as is a
+supervisor's curator assignment (``curators``).
 """
 
+from hub.access.curators import assign_case_curator, curator_choices
 from hub.access.partners import PARTNER_SECURITY, PartnerDep, get_partner, presented_api_key
 from hub.access.people import (
     PERSON_SECURITY,
@@ -71,4 +73,7 @@ __all__ = [
     "read_case_list",
     "read_region_stats",
     "region_zone",
+    # Audited changes
+    "assign_case_curator",
+    "curator_choices",
 ]

@@ -1,5 +1,12 @@
 """The case tracker: what the hub knows of each family's case, built from accepted messages."""
 
+from hub.cases.curators import (
+    CuratorAssignment,
+    CuratorChoice,
+    CuratorNotAssignable,
+    assign_curator,
+    assignable_curators,
+)
 from hub.cases.export import ACTIONS_CSV_HEADER, actions_csv
 from hub.cases.notices import notice_key, overdue_notice
 from hub.cases.projection import STATES, CaseConflictNote, CaseProjector, find_case
@@ -56,6 +63,12 @@ __all__ = [
     "is_action_overdue",
     "is_deadline_overdue",
     "CaseNotVisible",
+    # Curators: who curates a case (by staff id), supervisors' assignments
+    "CuratorAssignment",
+    "CuratorChoice",
+    "CuratorNotAssignable",
+    "assign_curator",
+    "assignable_curators",
     # Export
     "ACTIONS_CSV_HEADER",
     "actions_csv",

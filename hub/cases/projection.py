@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
+from hub.cases.curators import name_curator
 from hub.cases.deadlines import (
     FINISHED_STATUSES,
     TAKEN_STATUSES,
@@ -275,7 +276,7 @@ class CaseProjector:
             return
         _attach(referral, case)
         case.receipt_at = case.receipt_at or m.now
-        case.curator_name = _specialist_name(receipt.curator) or case.curator_name
+        self._name_curator(m, case, receipt.curator)
         case.curator_organisation = receipt.organisation.name
         region = self.region_of(case)
         open_deadline(
@@ -325,7 +326,7 @@ class CaseProjector:
         case.decision_body_name = decision.decision_body.name
         case.decision_at = m.now
         case.risk_level = decision.risk_level or case.risk_level
-        case.curator_name = _specialist_name(decision.curator) or case.curator_name
+        self._name_curator(m, case, decision.curator)
         if decision.curator_organisation is not None:
             case.curator_organisation = decision.curator_organisation.name
         _advance(case, "decision")
@@ -339,6 +340,14 @@ class CaseProjector:
                 responsible=region.case_owner,
                 due_at=region.stage_deadlines["plan"].due(m.now, region.calendar),
             )
+
+    def _name_curator(self, m: _Message, case: CaseFile, curator: c.Curator | None) -> None:
+        if curator is None:
+            return
+        # Only the case owner's staff ids bind accounts (hub.cases.curators).
+        owner = m.header.sender == self.region_of(case).case_owner
+        staff_id = curator.staff_id if owner else None
+        name_curator(case, staff_id=staff_id, name=_full_name(curator.name), at=m.now)
 
     # Plan and actions
 
@@ -378,7 +387,7 @@ class CaseProjector:
                 for kind in ("acceptance", "action"):
                     meet_deadline(m.session, case, kind=kind, subject=action.action_id, at=m.now)
         case.plan_at = case.plan_at or m.now
-        case.curator_name = curator
+        self._name_curator(m, case, plan.curator)
         _advance(case, "plan")
         meet_deadline(m.session, case, kind="plan", at=m.now)
         self._open_report_deadlines(m, case, plan.period.start, plan.period.end)
@@ -422,6 +431,8 @@ class CaseProjector:
             None if organisation is None else organisation.name
         )
         action.specialist_name = _specialist_name(line.specialist)
+        action.specialist_position = None if line.specialist is None else line.specialist.position
+        action.specialist_phone = None if line.specialist is None else line.specialist.phone
         action.deadline = line.deadline
         action.due_at = region.calendar.end_of_day(line.deadline)
         action.notes = notes

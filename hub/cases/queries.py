@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from hub.cases.scope import Role, Viewer
@@ -149,8 +149,10 @@ class ActionView:
     #: The partner the action goes to: the agency's own system or an organisation of it.
     executor: str
     responsible_organisation: str | None
-    #: [identity]
+    #: [identity] the executor's specialist for the action and how to reach them.
     specialist_name: str | None
+    specialist_position: str | None
+    specialist_phone: str | None
     deadline: date
     due_at: datetime
     status: str
@@ -288,7 +290,7 @@ def normalised_name(name: str) -> str:
 
 
 def _scope_clauses(viewer: Viewer) -> list[ColumnElement[bool]]:
-    """The SQL part of the viewer's scope; a curator's own-cases test follows in Python."""
+    """The viewer's scope as WHERE clauses on ``CaseFile``."""
     if viewer.role is Role.ADMINISTRATOR:
         return []
     if viewer.region is None:
@@ -304,15 +306,11 @@ def _scope_clauses(viewer: Viewer) -> list[ColumnElement[bool]]:
             agency_partners_sql(CaseReferral.sender, viewer.agency or ""),
         )
         clauses.append(or_(has_action, sent_referral))
+    if viewer.role is Role.CURATOR:
+        # By the staff id alone: names are not unique, and a case with no curator id is
+        # the supervisor's until one is named or assigned.
+        clauses.append(CaseFile.curator_staff_id == viewer.staff_id if viewer.staff_id else false())
     return clauses
-
-
-def _is_own_curated(viewer: Viewer, curator_name: str | None) -> bool:
-    if viewer.role is not Role.CURATOR:
-        return True
-    return curator_name is not None and normalised_name(curator_name) == normalised_name(
-        viewer.display_name
-    )
 
 
 def _agency_only(viewer: Viewer) -> str | None:
@@ -338,11 +336,7 @@ def list_cases(
     if filters.region:
         stmt = stmt.where(CaseFile.region == filters.region)
     needle = normalised_name(filters.text) if filters.text else ""
-    cases = [
-        case
-        for case in session.scalars(stmt)
-        if _is_own_curated(viewer, case.curator_name) and _matches_text(viewer, case, needle)
-    ]
+    cases = [case for case in session.scalars(stmt) if _matches_text(viewer, case, needle)]
     if not cases:
         return []
     scope = stmt.with_only_columns(CaseFile.id).scalar_subquery()
@@ -507,7 +501,7 @@ def get_case(session: Session, viewer: Viewer, case_ref: str, *, now: datetime) 
         )
     )
     case = session.scalar(stmt)
-    if case is None or not _is_own_curated(viewer, case.curator_name):
+    if case is None:
         raise CaseNotVisible(case_ref)
     agency = _agency_only(viewer)
     # The agency's own system and its organisations (schools) answer for its rows.
@@ -623,6 +617,8 @@ def _action_view(viewer: Viewer, action: CaseAction, *, now: datetime) -> Action
         executor=action.executor,
         responsible_organisation=action.responsible_organisation,
         specialist_name=_identity(viewer, action.specialist_name),
+        specialist_position=_identity(viewer, action.specialist_position),
+        specialist_phone=_identity(viewer, action.specialist_phone),
         deadline=action.deadline,
         due_at=action.due_at,
         status=action.status,

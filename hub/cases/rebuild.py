@@ -3,12 +3,14 @@
 The projection is a function of the log, so after a change in its rules (or to
 repair a database restored from backup) the case tables can be dropped and
 replayed. The chain head stays locked throughout, so no message is accepted in
-the middle of a rebuild and missed by it.
+the middle of a rebuild and missed by it. Supervisors' curator assignments are not
+in the log: they are kept apart and re-applied where they still hold (``curators``).
 """
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from hub.cases.curators import reapply_curator_assignments
 from hub.cases.projection import CaseProjector
 from hub.store import (
     CaseAction,
@@ -58,6 +60,7 @@ def rebuild_cases(session: Session, projector: CaseProjector) -> int:
             .limit(REPLAY_BATCH)
         ).all()
         if not batch:
+            reapply_curator_assignments(session)
             return replayed
         for logged in batch:
             # The log holds only verified, validated messages; parsing stays the safe

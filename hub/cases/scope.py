@@ -3,8 +3,10 @@
 A ``Viewer`` is built by the web layer from a signed-in person; every case query
 takes one and filters by it, so no page or endpoint can forget the scope.
 
-- curator: the cases of their region whose curator they are; everything on them;
-- supervisor: every case of their region; everything on them;
+- curator: the cases of their region whose curator they are — by the staff id the case
+  owner's system gives its curator, never by name; everything on them;
+- supervisor: every case of their region (those with no curator known included);
+  everything on them;
 - officer (an agency's officer): cases of their region where their agency has an
   action or sent the referral; only their agency's action lines and messages, and
   only the sensitivity classes the routing rules let their agency receive;
@@ -40,6 +42,8 @@ class Viewer:
     agency: str | None
     #: Strippable classes (health, conduct, social) this person may read.
     visible_classes: frozenset[str]
+    #: A curator's staff id in the case owner's system: their cases are the ones it curates.
+    staff_id: str | None = None
 
     @property
     def sees_identity(self) -> bool:

@@ -1,12 +1,14 @@
-"""``hub cases rebuild|escalate``: maintain the case tracker from the command line."""
+"""``hub cases rebuild|escalate|assign``: maintain the case tracker from the command line."""
 
 from pathlib import Path
 
 import typer
 
-from hub.cases import CaseProjector, rebuild_cases
-from hub.cli.common import DataDirOption, console, load_settings
+from hub.access import assign_case_curator
+from hub.cases import CaseNotVisible, CaseProjector, CuratorNotAssignable, Role, rebuild_cases
+from hub.cli.common import DataDirOption, console, fail, load_settings
 from hub.escalation import escalate_overdue_actions
+from hub.people import find_person, viewer_for
 from hub.regions import load_regions
 from hub.routing import load_rules
 from hub.runtime import build_runtime, utc_now
@@ -42,3 +44,51 @@ def escalate(data_dir: Path | None = DataDirOption) -> None:
     finally:
         runtime.close()
     console.print(f"overdue notices sent: {sent} (the worker's sweeper delivers them)")
+
+
+#: What each refusal of an assignment means, for the person at the terminal.
+_NOT_ASSIGNABLE = {
+    "unknown_login": "no account has this --curator login",
+    "not_a_curator": "the --curator account is not a curator",
+    "inactive": "the --curator account is disabled",
+    "other_region": "the curator works in another region than the case",
+    "no_staff_id": "the curator's account has no staff id (hub people add … --staff-id)",
+    "already_curator": "this curator already curates the case",
+}
+
+
+@app.command("assign")
+def assign(
+    case_ref: str = typer.Argument(..., help="The case reference, e.g. KAM-2026-000123."),
+    curator: str = typer.Option(..., "--curator", help="Login of the curator to assign."),
+    by: str = typer.Option(
+        ..., "--by", help="Login of the region's supervisor the assignment is made for."
+    ),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Make a curator the case's curator, audited as the supervisor ``--by`` (назначить куратора).
+
+    It holds until the social centre's system names another curator in a later message.
+    """
+    settings = load_settings(data_dir)
+    rules = load_rules(settings.routing_rules)
+    engine = make_engine(settings.effective_database_url)
+    sessions = make_session_factory(engine)
+    try:
+        with sessions() as session:
+            supervisor = find_person(session, by)
+            viewer = None if supervisor is None else viewer_for(supervisor, rules)
+        if viewer is None or viewer.role is not Role.SUPERVISOR:
+            raise fail(f"{by!r} is not a supervisor's login")
+        done = assign_case_curator(
+            sessions, viewer, case_ref, curator, now=utc_now(), client="cli", channel="cli"
+        )
+    except CaseNotVisible as exc:
+        raise fail(f"no case {case_ref!r} in the supervisor's region") from exc
+    except CuratorNotAssignable as exc:
+        raise fail(_NOT_ASSIGNABLE[exc.reason]) from exc
+    finally:
+        engine.dispose()
+    console.print(
+        f"case [bold]{case_ref}[/bold]: curator {done.from_staff_id or '—'} → {done.to_staff_id}"
+    )

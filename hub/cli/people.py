@@ -39,6 +39,9 @@ _INVALID = {
     "region_format": "--region must be a code such as kamchatka",
     "agency_required": "--agency is required for curators and officers",
     "agency_format": "--agency must be a partner system code such as social or health",
+    "staff_id_format": "--staff-id must be 1–64 characters, without spaces at the ends",
+    "staff_id_not_curator": "--staff-id is for curators only",
+    "staff_id_taken": "another account of this region has this --staff-id",
     "password_too_short": f"the password must be at least {MIN_PASSWORD_CHARS} characters",
 }
 
@@ -63,6 +66,12 @@ def add(
     role: Role = typer.Option(..., help="curator, officer, supervisor or administrator."),
     region: str | None = typer.Option(None, help="Region code, e.g. kamchatka."),
     agency: str | None = typer.Option(None, help="Partner system of the person's agency."),
+    staff_id: str | None = typer.Option(
+        None,
+        "--staff-id",
+        help="A curator's staff id in the social centre's system (e.g. a personnel number): "
+        "the curator sees the cases whose curator has this id. Without it, none.",
+    ),
     password_file: Path | None = typer.Option(
         None,
         "--password-file",
@@ -88,6 +97,7 @@ def add(
                 agency=agency,
                 password=password,
                 now=utc_now(),
+                staff_id=staff_id,
             )
     except PersonInvalid as exc:
         raise fail(_INVALID.get(exc.reason, exc.reason)) from exc
@@ -98,7 +108,7 @@ def add(
 def list_(data_dir: Path | None = DataDirOption) -> None:
     """Show every account (список учётных записей)."""
     with _database(data_dir, write=False) as session:
-        table = Table("login", "name", "role", "region", "agency", "active", "since")
+        table = Table("login", "name", "role", "region", "agency", "staff id", "active", "since")
         for person in list_people(session):
             table.add_row(
                 person.login,
@@ -106,6 +116,7 @@ def list_(data_dir: Path | None = DataDirOption) -> None:
                 labels.label(labels.ROLE_LABELS, person.role),
                 person.region or "—",
                 person.agency or "—",
+                person.staff_id or "—",
                 "yes" if person.active else "no",
                 person.created_at.strftime("%Y-%m-%d"),
             )

@@ -2,7 +2,9 @@
 
 Each account has a role and a scope (ARCHITECTURE §1, need-to-know): a region for
 everyone but administrators, and an agency (partner system code) for officers and
-curators. Validation happens here, once, for the CLI and any future admin page.
+curators. A curator's account also carries their staff id in the case owner's system,
+the id its messages name the curator by: without it a curator sees no case.
+Validation happens here, once, for the CLI and any future admin page.
 """
 
 import re
@@ -24,6 +26,8 @@ _CODE_PATTERN = re.compile(r"[a-z][a-z0-9_-]{1,31}")
 #: Shortest password accepted, in characters.
 MIN_PASSWORD_CHARS = 12
 _MAX_NAME_CHARS = 200
+#: A staff id as the messages carry it (c:Identifier): 1–64 characters, no spaces at the ends.
+_STAFF_ID_PATTERN = re.compile(r"\S(?:[^\t\n\r]{0,62}\S)?")
 
 
 class PersonInvalid(ValueError):
@@ -44,15 +48,18 @@ def add_person(
     agency: str | None,
     password: str,
     now: datetime,
+    staff_id: str | None = None,
 ) -> Person:
     """Create an active account; the caller commits.
 
     Raises:
         PersonInvalid: reason ``login_format``, ``login_taken``, ``name_required``,
-            ``region_required``, ``region_format``, ``agency_required``, ``agency_format``
-            or ``password_too_short``.
+            ``region_required``, ``region_format``, ``agency_required``, ``agency_format``,
+            ``staff_id_format``, ``staff_id_not_curator``, ``staff_id_taken`` or
+            ``password_too_short``.
     """
     _check_account(login, display_name, role, region, agency, password)
+    _check_staff_id(session, staff_id, role, region)
     if find_person(session, login) is not None:
         raise PersonInvalid("login_taken")
     person = Person(
@@ -61,6 +68,7 @@ def add_person(
         role=role.value,
         region=region,
         agency=agency,
+        staff_id=staff_id,
         password_hash=hash_password(password),
         active=True,
         created_at=now,
@@ -92,6 +100,18 @@ def _check_account(
         raise PersonInvalid("agency_format")
     if len(password) < MIN_PASSWORD_CHARS:
         raise PersonInvalid("password_too_short")
+
+
+def _check_staff_id(session: Session, staff_id: str | None, role: Role, region: str | None) -> None:
+    if staff_id is None:
+        return
+    if not _STAFF_ID_PATTERN.fullmatch(staff_id):
+        raise PersonInvalid("staff_id_format")
+    if role is not Role.CURATOR:
+        raise PersonInvalid("staff_id_not_curator")
+    taken = select(Person.id).where(Person.region == region, Person.staff_id == staff_id)
+    if session.scalar(taken) is not None:
+        raise PersonInvalid("staff_id_taken")
 
 
 def find_person(session: Session, login: str) -> Person | None:

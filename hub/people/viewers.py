@@ -26,4 +26,5 @@ def viewer_for(person: Person, rules: RoutingRules) -> Viewer:
         region=person.region,
         agency=person.agency,
         visible_classes=visible,
+        staff_id=person.staff_id if role is Role.CURATOR else None,
     )

@@ -18,10 +18,12 @@ from schemas.canonical.assessment import CaseDecision, ConsentRecord, SurveyAct
 from schemas.canonical.closure import CaseClosure, DeliveryReceipt
 from schemas.canonical.common import (
     COMMON_NS,
+    CURATOR_STAFF_ID_VERSION,
     SCHEMA_VERSION,
     Address,
     Adult,
     Child,
+    Curator,
     DecisionBody,
     Institution,
     Organisation,
@@ -45,11 +47,13 @@ from schemas.canonical.referral import FamilyReferral, Reason, ReferralReceipt
 __all__ = [
     # Constants
     "COMMON_NS",
+    "CURATOR_STAFF_ID_VERSION",
     "SCHEMA_VERSION",
     # Shared types
     "Address",
     "Adult",
     "Child",
+    "Curator",
     "DecisionBody",
     "Institution",
     "Organisation",

@@ -10,6 +10,7 @@ from lxml import etree
 from schemas.canonical.common import (
     Address,
     Child,
+    Curator,
     DecisionBody,
     Organisation,
     PersonName,
@@ -30,7 +31,7 @@ from schemas.canonical.common import (
     read_child,
     read_decision_body,
     read_name,
-    read_optional_specialist,
+    read_optional_curator,
     read_organisation,
     read_specialist,
 )
@@ -80,7 +81,7 @@ class CaseDecision:
     outcome: str  # recognised | not_recognised | deferred
     category: str | None = None  # tjs | sop
     risk_level: str | None = None  # low | medium | high | critical
-    curator: Specialist | None = None
+    curator: Curator | None = None
     curator_organisation: Organisation | None = None
     protocol_ref: str | None = None
     grounds: str | None = None
@@ -184,7 +185,7 @@ def read_case_decision(root: Reader) -> CaseDecision:
         outcome=root.text("Outcome"),
         category=root.optional_text("Category"),
         risk_level=root.optional_text("RiskLevel"),
-        curator=read_optional_specialist(root.optional("Curator")),
+        curator=read_optional_curator(root.optional("Curator")),
         curator_organisation=None
         if curator_organisation is None
         else read_organisation(curator_organisation),

@@ -20,10 +20,12 @@ from schemas.whitespace import XML_WHITESPACE, collapse
 
 __all__ = [
     "COMMON_NS",
+    "CURATOR_STAFF_ID_VERSION",
     "SCHEMA_VERSION",
     "Address",
     "Adult",
     "Child",
+    "Curator",
     "DecisionBody",
     "Institution",
     "Organisation",
@@ -37,6 +39,8 @@ __all__ = [
 COMMON_NS = "urn:family-hub:common:1"
 #: The payload version written unless a payload needs a newer minor version.
 SCHEMA_VERSION = "1.0"
+#: ReferralReceipt, CaseDecision and SupportPlan 1.1 add the curator's StaffId (c:Curator).
+CURATOR_STAFF_ID_VERSION = "1.1"
 
 _T = TypeVar("_T")
 #: What ``Reader`` finds of an element that is absent (shared; never changed).
@@ -103,6 +107,21 @@ class Specialist:
 
 
 @dataclass(frozen=True)
+class Curator(Specialist):
+    """A case curator: ``staff_id`` is the case owner's stable id for them (a personnel
+    number), which binds the curator's hub account; it needs the payload's version 1.1."""
+
+    staff_id: str | None = None
+
+
+def curator_version(curator: Curator | None) -> str:
+    """The oldest version of a payload naming ``curator`` that carries its staff id."""
+    if curator is None or curator.staff_id is None:
+        return SCHEMA_VERSION
+    return CURATOR_STAFF_ID_VERSION
+
+
+@dataclass(frozen=True)
 class Period:
     start: date
     end: date | None = None
@@ -166,6 +185,8 @@ def add_specialist(parent: etree._Element, ns: str, tag: str, person: Specialist
     add_name(element, COMMON_NS, "Name", person.name)
     add_optional(element, COMMON_NS, "Position", person.position)
     add_optional(element, COMMON_NS, "Phone", person.phone)
+    if isinstance(person, Curator):
+        add_optional(element, COMMON_NS, "StaffId", person.staff_id)
 
 
 def add_address(parent: etree._Element, ns: str, address: Address) -> None:
@@ -403,6 +424,20 @@ def read_specialist(reader: Reader) -> Specialist:
 
 def read_optional_specialist(reader: Reader | None) -> Specialist | None:
     return None if reader is None else read_specialist(reader)
+
+
+def read_curator(reader: Reader) -> Curator:
+    specialist = read_specialist(reader)
+    return Curator(
+        name=specialist.name,
+        position=specialist.position,
+        phone=specialist.phone,
+        staff_id=reader.optional_token("StaffId", ns=COMMON_NS),
+    )
+
+
+def read_optional_curator(reader: Reader | None) -> Curator | None:
+    return None if reader is None else read_curator(reader)
 
 
 def read_address(reader: Reader) -> Address:

@@ -20,7 +20,7 @@ from schemas import TranslationError
 from schemas.canonical import assessment, closure, exchange, implementation, plan, referral
 from schemas.canonical.assessment import CaseDecision, ConsentRecord, SurveyAct
 from schemas.canonical.closure import CaseClosure, DeliveryReceipt
-from schemas.canonical.common import SCHEMA_VERSION, Reader
+from schemas.canonical.common import SCHEMA_VERSION, Reader, curator_version
 from schemas.canonical.exchange import InformationRequest, InformationResponse
 from schemas.canonical.implementation import ActionStatusUpdate, PeriodicReport
 from schemas.canonical.plan import ActionAssignment, SupportPlan
@@ -89,6 +89,8 @@ _PAYLOAD_READERS: dict[str, Callable[[Reader], Payload]] = {
 def _schema_version(payload: Payload) -> str:
     if isinstance(payload, FamilyReferral):
         return referral.referral_version(payload)
+    if isinstance(payload, ReferralReceipt | CaseDecision | SupportPlan):
+        return curator_version(payload.curator)
     return SCHEMA_VERSION
 
 
@@ -109,7 +111,8 @@ def to_envelope(
     """Return the unsigned envelope carrying ``payload``; recipients empty = routing decides.
 
     SchemaVersion is the oldest version that carries every field set: a FamilyReferral is
-    1.1 only when it has a ``preferred_language``, so 1.0 readers keep reading the rest.
+    1.1 only when it has a ``preferred_language``, a ReferralReceipt, CaseDecision or
+    SupportPlan only when its curator has a ``staff_id``, so 1.0 readers keep reading the rest.
     """
     header = schemas.EnvelopeHeader(
         message_id=message_id,

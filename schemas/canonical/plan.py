@@ -8,6 +8,7 @@ from datetime import date, datetime
 from lxml import etree
 
 from schemas.canonical.common import (
+    Curator,
     Organisation,
     Period,
     Reader,
@@ -20,10 +21,10 @@ from schemas.canonical.common import (
     add_period,
     add_specialist,
     new_payload,
+    read_curator,
     read_optional_organisation,
     read_optional_specialist,
     read_period,
-    read_specialist,
 )
 
 __all__ = ["ActionAssignment", "PlanAction", "SupportPlan"]
@@ -51,7 +52,7 @@ class SupportPlan:
     version: int  # positive, higher for each revision
     period: Period
     approved_at: datetime
-    curator: Specialist
+    curator: Curator
     actions: tuple[PlanAction, ...]
     approved_by: str | None = None
     goals: str | None = None
@@ -136,7 +137,7 @@ def read_support_plan(root: Reader) -> SupportPlan:
         period=read_period(root.child("Period")),
         approved_at=root.moment("ApprovedAt"),
         approved_by=root.optional_token("ApprovedBy"),
-        curator=read_specialist(root.child("Curator")),
+        curator=read_curator(root.child("Curator")),
         goals=root.optional_text("Goals"),
         actions=tuple(_read_plan_action(a) for a in root.child("Actions").children("Action")),
     )

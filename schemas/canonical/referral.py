@@ -12,6 +12,7 @@ from schemas.canonical.common import (
     Address,
     Adult,
     Child,
+    Curator,
     Organisation,
     Reader,
     Specialist,
@@ -27,7 +28,7 @@ from schemas.canonical.common import (
     read_address,
     read_adult,
     read_child,
-    read_optional_specialist,
+    read_optional_curator,
     read_organisation,
     read_specialist,
 )
@@ -76,7 +77,7 @@ class ReferralReceipt:
     received_at: datetime
     organisation: Organisation
     registration_number: str | None = None
-    curator: Specialist | None = None
+    curator: Curator | None = None
     comment: str | None = None
 
 
@@ -163,6 +164,6 @@ def read_referral_receipt(root: Reader) -> ReferralReceipt:
         registration_number=root.optional_token("RegistrationNumber"),
         received_at=root.moment("ReceivedAt"),
         organisation=read_organisation(root.child("ResponsibleOrganisation")),
-        curator=read_optional_specialist(root.optional("Curator")),
+        curator=read_optional_curator(root.optional("Curator")),
         comment=root.optional_text("Comment"),
     )

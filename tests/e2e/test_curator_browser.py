@@ -13,7 +13,15 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect
 from hub.cases.scope import Role
 from hub.people import add_person
 from tests.browser import EXPECT_TIMEOUT_MS, headless_chromium
-from tests.case_data import CURATOR_ACCOUNT_NAME, CURATOR_NAME, FAMILY_1, KALUGA, seed_cases
+from tests.case_data import (
+    CURATOR_ACCOUNT_NAME,
+    CURATOR_NAME,
+    CURATOR_STAFF_ID,
+    FAMILY_1,
+    KALUGA,
+    KALUGA_CURATOR_STAFF_ID,
+    seed_cases,
+)
 from tests.stack import RunningHub
 
 PASSWORD = "пароль-для-браузера-2026"
@@ -26,13 +34,15 @@ def hub(hub_api: RunningHub) -> RunningHub:
     now = datetime.now(UTC)
     with hub_api.runtime.session_factory.begin() as session:
         seed_cases(session, now)
-        for login, name, role, region, agency in (
-            ("semenova", CURATOR_ACCOUNT_NAME, Role.CURATOR, "kamchatka", "social"),
+        for login, name, role, region, agency, staff_id in (
+            ("semenova", CURATOR_ACCOUNT_NAME, Role.CURATOR, "kamchatka", "social",
+             CURATOR_STAFF_ID),
             # kdn has no action on KAM-1 and did not send its referral.
-            ("kdn-officer", "Секретарь Комиссии", Role.OFFICER, "kamchatka", "kdn"),
+            ("kdn-officer", "Секретарь Комиссии", Role.OFFICER, "kamchatka", "kdn", None),
             # A namesake of the curator, in another region.
-            ("kaluga-curator", CURATOR_NAME, Role.CURATOR, KALUGA, "social"),
-        ):
+            ("kaluga-curator", CURATOR_NAME, Role.CURATOR, KALUGA, "social",
+             KALUGA_CURATOR_STAFF_ID),
+        ):  # fmt: skip
             add_person(
                 session,
                 login=login,
@@ -42,6 +52,7 @@ def hub(hub_api: RunningHub) -> RunningHub:
                 agency=agency,
                 password=PASSWORD,
                 now=now,
+                staff_id=staff_id,
             )
     return hub_api
 

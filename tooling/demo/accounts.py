@@ -2,7 +2,8 @@
 a hospital officer and an administrator, with fresh passwords printed at the end.
 
 Accounts are derived from the cases the run produced, so the curator who logs in
-sees exactly the families the simulated centre assigned to them. Each run sets new
+sees exactly the families the simulated centre assigned to them: each curator's
+account carries the staff id the centre's messages gave them. Each run sets new
 passwords (the demo's data folder is a playground, not production).
 """
 
@@ -68,6 +69,8 @@ class DemoAccount:
     role: Role
     region: str | None
     agency: str | None
+    #: A curator's staff id in the centre's system (what binds their cases).
+    staff_id: str | None = None
 
 
 def demo_accounts(session: Session, *, now: datetime) -> list[DemoAccount]:
@@ -76,31 +79,36 @@ def demo_accounts(session: Session, *, now: datetime) -> list[DemoAccount]:
         *_curators(session),
         *(
             (f"supervisor.{region}", f"Руководитель отделения ({region})", Role.SUPERVISOR,
-             region, "social")
+             region, "social", None)
             for region in _regions(session)
         ),
-        ("health.kamchatka", "Специалист роддома", Role.OFFICER, "kamchatka", "health"),
-        ("admin", "Администратор узла", Role.ADMINISTRATOR, None, None),
+        ("health.kamchatka", "Специалист роддома", Role.OFFICER, "kamchatka", "health", None),
+        ("admin", "Администратор узла", Role.ADMINISTRATOR, None, None, None),
     ]  # fmt: skip
     accounts = []
-    for login, name, role, region, agency in wanted:
-        account = DemoAccount(login, secrets.token_urlsafe(12), name, role, region, agency)
+    for login, name, role, region, agency, staff_id in wanted:
+        password = secrets.token_urlsafe(12)
+        account = DemoAccount(login, password, name, role, region, agency, staff_id)
         _put(session, account, now=now)
         accounts.append(account)
     return accounts
 
 
-def _curators(session: Session) -> list[tuple[str, str, Role, str, str]]:
-    pairs = session.execute(
-        select(CaseFile.region, CaseFile.curator_name)
-        .where(CaseFile.curator_name.is_not(None), CaseFile.region.is_not(None))
+def _curators(session: Session) -> list[tuple[str, str, Role, str, str, str]]:
+    found = session.execute(
+        select(CaseFile.region, CaseFile.curator_name, CaseFile.curator_staff_id)
+        .where(
+            CaseFile.curator_name.is_not(None),
+            CaseFile.curator_staff_id.is_not(None),
+            CaseFile.region.is_not(None),
+        )
         .distinct()
         .order_by(CaseFile.region, CaseFile.curator_name)
     ).all()
     return [
-        (f"{_latin(name.split()[0])}.{region}", name, Role.CURATOR, region, "social")
-        for region, name in pairs
-        if region and name
+        (f"{_latin(name.split()[0])}.{region}", name, Role.CURATOR, region, "social", staff_id)
+        for region, name, staff_id in found
+        if region and name and staff_id
     ]
 
 
@@ -123,10 +131,12 @@ def _put(session: Session, account: DemoAccount, *, now: datetime) -> None:
             agency=account.agency,
             password=account.password,
             now=now,
+            staff_id=account.staff_id,
         )
         return
     person.password_hash = hash_password(account.password)
     person.active = True
+    person.staff_id = account.staff_id
 
 
 def _latin(word: str) -> str:

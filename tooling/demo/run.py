@@ -195,7 +195,7 @@ def _print_open_case(
             for a in accounts
             if a.role is Role.CURATOR
             and a.region == case.region
-            and a.display_name == case.curator_name
+            and a.staff_id == case.curator_staff_id
         ),
         None,
     )

@@ -1,4 +1,5 @@
-"""People's JSON API to the case tracker: the case list, one case, its actions CSV, statistics.
+"""People's JSON API to the case tracker: the case list, one case, its actions CSV, statistics,
+and a supervisor's assignment of a case's curator.
 
 The same audited reads as the pages (``hub.access``), answered as JSON. Authenticate
 with ``Authorization: Bearer <token>`` from ``POST /api/v1/session``. A case outside the
@@ -6,28 +7,34 @@ caller's scope is a 404 ``request.not_found``, exactly like an unknown one.
 """
 
 from datetime import date, datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from hub.access import (
     PERSON_SECURITY,
     CaseFiltersDep,
     ReasonDep,
+    SignedIn,
     SignedInDep,
     StatsReaderDep,
+    assign_case_curator,
     client_of,
     csv_response,
     read_case,
     read_case_list,
     read_region_stats,
     region_zone,
+    require_roles,
     runtime_of,
 )
-from hub.cases import CaseDetail, CaseSummary, RegionStats
+from hub.cases import CaseDetail, CaseSummary, RegionStats, Role
 
 router = APIRouter(prefix="/api/v1", tags=["cases"], dependencies=[PERSON_SECURITY])
+
+SupervisorDep = Annotated[SignedIn, require_roles(Role.SUPERVISOR)]
 
 
 class _Out(BaseModel):
@@ -88,6 +95,8 @@ class ActionOut(_Out):
     executor: str
     responsible_organisation: str | None
     specialist_name: str | None
+    specialist_position: str | None
+    specialist_phone: str | None
     deadline: date
     due_at: datetime
     status: str
@@ -253,6 +262,46 @@ def get_case_actions_csv(
         reason=reason,
     )
     return csv_response(detail, region_zone(runtime, detail.summary.region))
+
+
+class CuratorAssignmentIn(BaseModel):
+    #: The login of a curator account of the case's region that has a staff id.
+    curator: str = Field(min_length=1, max_length=64)
+
+
+class CuratorAssignmentOut(_Out):
+    """The assignment as recorded: by whom, when, from which curator to which."""
+
+    case_ref: str
+    at: datetime
+    assigned_by: str
+    from_staff_id: str | None
+    from_name: str | None
+    to_staff_id: str
+    to_name: str
+
+
+@router.post("/cases/{case_ref}/curator", response_model=CuratorAssignmentOut)
+def assign_curator(
+    case_ref: str, body: CuratorAssignmentIn, request: Request, signed_in: SupervisorDep
+) -> CuratorAssignmentOut:
+    """Make a curator account the case's curator (supervisors of the case's region).
+
+    It holds until the social centre's system names another curator in a later message.
+    Refused with 422 ``request.curator_not_assignable`` (``reason``: ``unknown_login``,
+    ``not_a_curator``, ``inactive``, ``other_region``, ``no_staff_id``, ``already_curator``).
+    """
+    runtime = runtime_of(request)
+    done = assign_case_curator(
+        runtime.session_factory,
+        signed_in.viewer,
+        case_ref,
+        body.curator,
+        now=runtime.clock(),
+        client=client_of(request),
+        channel="api",
+    )
+    return CuratorAssignmentOut.model_validate(done)
 
 
 @router.get("/stats", response_model=RegionStatsOut)

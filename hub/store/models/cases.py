@@ -43,9 +43,17 @@ class CaseFile(Base):
     decision_body_kind: Mapped[str | None] = mapped_column(String(32))
     decision_body_name: Mapped[str | None] = mapped_column(_ORGANISATION)
     decision_outcome: Mapped[str | None] = mapped_column(String(16))
-    #: [identity] the curator's full name, as the decision or plan gives it.
+    #: [identity] the curator's full name, as the decision or plan gives it (or the account
+    #: a supervisor assigned); shown, never matched: scope goes by ``curator_staff_id``.
     curator_name: Mapped[str | None] = mapped_column(_NAME, index=True)
     curator_organisation: Mapped[str | None] = mapped_column(_ORGANISATION)
+    #: The staff id of the curator in charge: the account with this ``Person.staff_id`` (of the
+    #: case's region) sees the case; None = no curator known, the supervisor alone sees it.
+    curator_staff_id: Mapped[str | None] = mapped_column(_REF, index=True)
+    #: The staff id the case owner's messages last named, and since when: a supervisor's
+    #: assignment holds until a later message names another curator than this one.
+    named_curator_staff_id: Mapped[str | None] = mapped_column(_REF)
+    curator_named_at: Mapped[datetime | None]
     consent_status: Mapped[str | None] = mapped_column(String(16))
     signal_at: Mapped[datetime | None]
     receipt_at: Mapped[datetime | None]
@@ -140,8 +148,10 @@ class CaseAction(Base):
     #: named in the plan (a school, a hospital); it owes the action's statuses and reports.
     executor: Mapped[system_code]
     responsible_organisation: Mapped[str | None] = mapped_column(_ORGANISATION)
-    #: [identity]
+    #: [identity] the executor's specialist for the action, and how to reach them.
     specialist_name: Mapped[str | None] = mapped_column(_NAME)
+    specialist_position: Mapped[str | None] = mapped_column(_ORGANISATION)
+    specialist_phone: Mapped[str | None] = mapped_column(String(32))
     deadline: Mapped[date]
     #: The end of the deadline's day in the region's time zone.
     due_at: Mapped[datetime]
@@ -232,3 +242,25 @@ class CaseConflict(Base):
     #: Machine-made text (ids, states); never personal data.
     detail: Mapped[str] = mapped_column(String(500))
     detected_at: Mapped[datetime]
+
+
+class CaseCuratorAssignment(Base):
+    """A supervisor's (re)assignment of a case's curator: who, when, from whom to whom.
+
+    Kept by case reference, not by row, so it outlives ``hub cases rebuild``, which
+    re-applies the assignments still in force after replaying the log.
+    """
+
+    __tablename__ = "case_curator_assignment"
+
+    id: Mapped[intpk]
+    case_ref: Mapped[str] = mapped_column(_REF, index=True)
+    at: Mapped[datetime]
+    #: The supervisor's login.
+    assigned_by: Mapped[str] = mapped_column(String(64))
+    from_staff_id: Mapped[str | None] = mapped_column(_REF)
+    #: [identity]
+    from_name: Mapped[str | None] = mapped_column(_NAME)
+    to_staff_id: Mapped[str] = mapped_column(_REF)
+    #: [identity]
+    to_name: Mapped[str] = mapped_column(_NAME)

@@ -6,7 +6,7 @@ password. Every view of case data by a person leaves an ``AuditEntry``.
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.store.base import Base
@@ -17,16 +17,21 @@ class Person(Base):
     """An account: curator, agency officer, supervisor or administrator, scoped to a region."""
 
     __tablename__ = "person"
+    # One account per staff id in a region: two would both see that curator's cases.
+    __table_args__ = (UniqueConstraint("region", "staff_id"),)
 
     id: Mapped[intpk]
     login: Mapped[str] = mapped_column(String(64), unique=True)
-    #: [identity] full name; a curator's must match the Curator the case's messages name.
+    #: [identity] full name, shown; never used to decide what the person sees.
     display_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))  # curator | officer | supervisor | administrator
     #: Region code; None only for administrators, who are not bound to one region.
     region: Mapped[str | None] = mapped_column(String(32))
     #: The partner system (agency) the person works for, e.g. "health" for an officer.
     agency: Mapped[str | None] = mapped_column(String(32))
+    #: A curator's staff id in the case owner's system (``Curator/StaffId`` of the messages):
+    #: the curator sees the cases of their region whose curator has this id.
+    staff_id: Mapped[str | None] = mapped_column(String(64))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]

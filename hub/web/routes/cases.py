@@ -1,34 +1,40 @@
 """The case pages: «Мои семьи», one family's case, and the case's action lines as CSV.
 
 Every read is one of ``hub.access``'s audited reads, as in the JSON API
-(``hub.api.routes.cases``). Times are shown in the case region's time zone, which the
+(``hub.api.routes.cases``); so is a supervisor's curator assignment, posted from the
+case page. Times are shown in the case region's time zone, which the
 page names.
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from hub.access import (
+    AccessRefused,
     CaseFiltersDep,
     ReasonDep,
     SignedIn,
     SignedInDep,
+    assign_case_curator,
     client_of,
     csv_response,
+    curator_choices,
     find_region,
     read_case,
     read_case_list,
     region_zone,
     runtime_of,
 )
-from hub.cases import CaseNotVisible, Role, labels
+from hub.cases import CaseNotVisible, CuratorNotAssignable, Role, labels
 from hub.runtime import HubRuntime
+from hub.web.auth import CsrfCheckedDep
 from hub.web.templating import TemplatesDep
 
 router = APIRouter(include_in_schema=False)
@@ -159,6 +165,7 @@ def case_page(
     except CaseNotVisible:
         return case_not_found(request, templates, signed_in)
     region = region_view(runtime, detail.summary.region, now=runtime.clock())
+    supervisor = signed_in.viewer.role is Role.SUPERVISOR
     return templates.TemplateResponse(
         request,
         "case.html",
@@ -170,9 +177,61 @@ def case_page(
             "current_plan": next((p for p in detail.plans if p.current), None),
             "earlier_plans": [p for p in detail.plans if not p.current],
             "csv_url": f"/cases/{quote(case_ref, safe='')}/actions.csv",
+            "curator_choices": curator_choices(runtime, signed_in.viewer) if supervisor else None,
+            "assign_url": f"/cases/{quote(case_ref, safe='')}/curator",
             "lbl": lbl,
         },
     )
+
+
+#: What the page says when an assignment is refused, by ``CuratorNotAssignable.reason``.
+_NOT_ASSIGNABLE = {
+    "unknown_login": "Такой учётной записи нет.",
+    "not_a_curator": "Эта учётная запись — не куратор.",
+    "inactive": "Эта учётная запись заблокирована.",
+    "other_region": "Этот куратор работает в другом регионе.",
+    "no_staff_id": "У этой учётной записи нет табельного номера в системе центра: "
+    "администратор узла должен указать его.",
+    "already_curator": "Этот куратор уже ведёт дело.",
+}
+
+
+@router.post("/cases/{case_ref}/curator")
+def assign_curator_form(
+    case_ref: str,
+    request: Request,
+    signed_in: CsrfCheckedDep,
+    templates: TemplatesDep,
+    curator: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """A supervisor's form: make a curator account the case's curator, then back to the case."""
+    if signed_in.viewer.role is not Role.SUPERVISOR:
+        raise AccessRefused("auth.role_forbidden")
+    runtime = runtime_of(request)
+    try:
+        assign_case_curator(
+            runtime.session_factory,
+            signed_in.viewer,
+            case_ref,
+            curator,
+            now=runtime.clock(),
+            client=client_of(request),
+            channel="web",
+        )
+    except CaseNotVisible:
+        return case_not_found(request, templates, signed_in)
+    except CuratorNotAssignable as exc:
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {
+                "signed_in": signed_in,
+                "title": "Куратор не назначен",
+                "message": _NOT_ASSIGNABLE[exc.reason],
+            },
+            status_code=422,
+        )
+    return RedirectResponse(f"/cases/{quote(case_ref, safe='')}", status_code=303)
 
 
 @router.get("/cases/{case_ref}/actions.csv")

@@ -50,6 +50,7 @@ class CaseStory:
         correlation_id: str | None = None,
         recipients: tuple[str, ...] = (),
         priority: str | None = None,
+        version: str = "1.0",
     ) -> IngestReceipt:
         envelope = make_envelope(
             message_type,
@@ -58,6 +59,7 @@ class CaseStory:
             correlation_id=correlation_id,
             recipients=recipients,
             priority=priority,
+            version=version,
         )
         set_texts(envelope, values or {})
         return self._ingestor.ingest(self._signers.sign(envelope), authenticated=sender)

@@ -7,18 +7,22 @@ never shows a family outside that scope, and leaves an audit row for each look.
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from hub.cases.scope import Role
 from hub.people import add_person, list_audit
+from hub.store import CaseCuratorAssignment
 from tests.case_data import (
     CURATOR_ACCOUNT_NAME,
     CURATOR_NAME,
+    CURATOR_STAFF_ID,
     FAMILY_1,
     FAMILY_2,
     FAMILY_3,
@@ -26,11 +30,15 @@ from tests.case_data import (
     FAMILY_5,
     FAMILY_KALUGA,
     KALUGA,
+    KALUGA_CURATOR_STAFF_ID,
     KAMCHATKA,
     OTHER_CURATOR_NAME,
+    OTHER_CURATOR_STAFF_ID,
     PLAN_GOALS,
     SOCIAL_NOTE,
     SPECIALIST,
+    SPECIALIST_PHONE,
+    SPECIALIST_POSITION,
     seed_cases,
 )
 from tests.stack import RunningHub
@@ -47,14 +55,25 @@ class Account:
     role: Role
     region: str | None
     agency: str | None
+    staff_id: str | None = None
 
+
+#: A second Kamchatka curator named like Семёнова, up to spaces, case and ё.
+NAMESAKE_NAME = "СЕМЕНОВА   алёна  игоревна"
 
 ACCOUNTS = {
     a.login: a
     for a in (
-        Account("semenova", CURATOR_ACCOUNT_NAME, Role.CURATOR, KAMCHATKA, "social"),
-        Account("kovalev", OTHER_CURATOR_NAME, Role.CURATOR, KAMCHATKA, "social"),
-        Account("kaluga-curator", CURATOR_NAME, Role.CURATOR, KALUGA, "social"),
+        Account(
+            "semenova", CURATOR_ACCOUNT_NAME, Role.CURATOR, KAMCHATKA, "social", CURATOR_STAFF_ID
+        ),
+        Account(
+            "kovalev", OTHER_CURATOR_NAME, Role.CURATOR, KAMCHATKA, "social", OTHER_CURATOR_STAFF_ID
+        ),
+        Account(
+            "kaluga-curator", CURATOR_NAME, Role.CURATOR, KALUGA, "social", KALUGA_CURATOR_STAFF_ID
+        ),
+        Account("semenova-2", NAMESAKE_NAME, Role.CURATOR, KAMCHATKA, "social", "ТН-0099"),
         Account("supervisor", "Руководитель Камчатки", Role.SUPERVISOR, KAMCHATKA, None),
         Account("health-officer", "Врач Поликлиники", Role.OFFICER, KAMCHATKA, "health"),
         Account("kdn-officer", "Секретарь Комиссии", Role.OFFICER, KAMCHATKA, "kdn"),
@@ -123,6 +142,7 @@ def hub(hub_api: RunningHub) -> RunningHub:
                 agency=a.agency,
                 password=PASSWORD,
                 now=now,
+                staff_id=a.staff_id,
             )
     return hub_api
 
@@ -284,7 +304,8 @@ def test_the_csv_opens_in_russian_excel(signed_in: Sessions) -> None:
     assert answer.headers["cache-control"] == "no-store"
     rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][0] == "Мероприятие"
-    assert [r[6] for r in rows[1:]] == ["да", "нет", "нет", "нет"]
+    assert [r[8] for r in rows[1:]] == ["да", "нет", "нет", "нет"]
+    assert rows[1][3:6] == [SPECIALIST, SPECIALIST_POSITION, "'" + SPECIALIST_PHONE]
 
 
 def test_the_statistics_page_draws_three_charts(signed_in: Sessions) -> None:
@@ -348,3 +369,120 @@ def test_the_api_is_described_in_openapi(hub: RunningHub) -> None:
         assert path in schema["paths"], path
     assert "CaseDetailOut" in schema["components"]["schemas"]
     assert "/cases" not in schema["paths"]
+
+
+# --- Curators are their accounts, by staff id -----------------------------------------------
+
+
+def _case_refs(client: httpx.Client) -> list[str]:
+    return [c["case_ref"] for c in client.get("/api/v1/cases").json()["cases"]]
+
+
+def _csrf_token(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "no CSRF token in the page"
+    return found.group(1)
+
+
+def test_two_curators_named_alike_each_see_only_their_own_cases(
+    hub: RunningHub, signed_in: Sessions
+) -> None:
+    # Given two Kamchatka curators whose names differ only in spaces, case and ё, and
+    # KAM-4, which has no curator yet (the supervisor's alone).
+    semenova, namesake = signed_in["semenova"], signed_in["semenova-2"]
+    assert _case_refs(semenova) == ["KAM-1", "KAM-2"]
+    assert _case_refs(namesake) == []
+    for page in ("/cases/KAM-1", "/cases/KAM-1/actions.csv", "/api/v1/cases/KAM-1"):
+        assert namesake.get(page).status_code == 404, page
+    assert FAMILY_1 not in namesake.get("/cases").text
+    # When the supervisor gives KAM-4 to the namesake,
+    assigned = signed_in["supervisor"].post(
+        "/api/v1/cases/KAM-4/curator",
+        json={"curator": "semenova-2"},
+        headers={"Authorization": f"Bearer {_token(hub, 'supervisor')}"},
+    )
+    assert assigned.status_code == 200, assigned.text
+    # then each sees their own cases, and only those.
+    assert _case_refs(namesake) == ["KAM-4"]
+    assert _case_refs(semenova) == ["KAM-1", "KAM-2"]
+    assert semenova.get("/cases/KAM-4").status_code == 404
+    assert FAMILY_4 not in semenova.get("/cases").text
+    assert namesake.get("/cases/KAM-1").status_code == 404
+
+
+def test_a_supervisor_reassigns_a_case_on_its_page_and_the_audit_says_who_from_whom_to_whom(
+    hub: RunningHub, signed_in: Sessions
+) -> None:
+    supervisor = signed_in["supervisor"]
+    page = supervisor.get("/cases/KAM-2").text
+    assert "Назначить куратора" in page
+    assert f'<option value="kovalev">{OTHER_CURATOR_NAME}</option>' in page
+    assert "kaluga-curator" not in page  # another region's curator is not offered
+    # A curator's page has no such form.
+    assert "Назначить куратора" not in signed_in["semenova"].get("/cases/KAM-2").text
+    moved = supervisor.post(
+        "/cases/KAM-2/curator", data={"csrf_token": _csrf_token(page), "curator": "kovalev"}
+    )
+    assert moved.status_code == 303
+    assert moved.headers["location"] == "/cases/KAM-2"
+    assert "KAM-2" in _case_refs(signed_in["kovalev"])
+    assert "KAM-2" not in _case_refs(signed_in["semenova"])
+    assert OTHER_CURATOR_NAME in supervisor.get("/cases/KAM-2").text
+    assigned = [row for row in _audit(hub, "supervisor") if row[0] == "case.assign"]
+    assert assigned == [
+        ("case.assign", "KAM-2", f"channel=web from={CURATOR_STAFF_ID} to={OTHER_CURATOR_STAFF_ID}")
+    ]
+    with hub.runtime.session_factory() as session:
+        (row,) = session.scalars(select(CaseCuratorAssignment)).all()
+    assert (row.case_ref, row.assigned_by, row.from_name, row.to_name) == (
+        "KAM-2",
+        "supervisor",
+        CURATOR_NAME,
+        OTHER_CURATOR_NAME,
+    )
+
+
+def test_an_assignment_without_the_form_token_or_by_a_curator_is_refused(
+    signed_in: Sessions,
+) -> None:
+    forged = signed_in["supervisor"].post("/cases/KAM-2/curator", data={"curator": "kovalev"})
+    assert forged.status_code == 403
+    assert "Форма устарела" in forged.text
+    curator = signed_in["semenova"]
+    token = _csrf_token(curator.get("/cases/KAM-2").text)
+    by_curator = curator.post(
+        "/cases/KAM-2/curator", data={"csrf_token": token, "curator": "semenova"}
+    )
+    assert by_curator.status_code == 403
+    assert "KAM-2" not in _case_refs(signed_in["kovalev"])
+
+
+def test_the_assignment_api_answers_refusals_with_their_code(
+    hub: RunningHub, signed_in: Sessions
+) -> None:
+    def assign(login: str, case_ref: str, curator: str) -> httpx.Response:
+        return httpx.post(
+            f"{hub.url}/api/v1/cases/{case_ref}/curator",
+            json={"curator": curator},
+            headers={"Authorization": f"Bearer {_token(hub, login)}"},
+            timeout=10,
+        )
+
+    for curator, reason in (
+        ("kaluga-curator", "other_region"),
+        ("health-officer", "not_a_curator"),
+        ("semenova", "already_curator"),
+    ):
+        refused = assign("supervisor", "KAM-1", curator)
+        assert refused.status_code == 422
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert (refused.json()["code"], refused.json()["reason"]) == (
+            "request.curator_not_assignable",
+            reason,
+        )
+    assert assign("supervisor", "KLG-1", "kovalev").json()["code"] == "request.not_found"
+    assert assign("semenova", "KAM-1", "kovalev").json()["code"] == "auth.role_forbidden"
+    refusals = [(a, d) for a, _, d in _audit(hub, "supervisor") if a == "case.assign_refused"]
+    assert refusals[0] == ("case.assign_refused", "channel=api reason=other_region")
+    assert len(refusals) == 4
+    assert "KAM-1" in _case_refs(signed_in["semenova"])

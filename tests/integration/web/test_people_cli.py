@@ -69,6 +69,38 @@ def test_a_person_added_with_a_password_file_is_listed_and_can_log_in(
     assert _can_log_in(session_factory, "ivanova", PASSWORD)
 
 
+def test_a_curator_gets_a_staff_id_unique_in_the_region(
+    cli: CliRunner, password_file: Path, session_factory: sessionmaker[Session]
+) -> None:
+    def add(login: str, role: str, staff_id: str) -> str:
+        result = cli.invoke(
+            app,
+            [
+                "people", "add", login, "--name", "Иванова Анна Петровна", "--role", role,
+                "--region", "kamchatka", "--agency", "social", "--staff-id", staff_id,
+                "--password-file", str(password_file),
+            ],
+        )  # fmt: skip
+        return result.output
+
+    assert "added" in add("ivanova", "curator", "ТН-0101")
+    assert "another account of this region has this --staff-id" in add(
+        "ivanova2", "curator", "ТН-0101"
+    )
+    assert "--staff-id is for curators only" in add("officer", "officer", "ТН-0102")
+    with session_factory() as session:
+        person = find_person(session, "ivanova")
+        assert person is not None
+        assert person.staff_id == "ТН-0101"
+        assert find_person(session, "ivanova2") is None
+    row = next(
+        line
+        for line in cli.invoke(app, ["people", "list"]).output.splitlines()
+        if "ivanova" in line
+    )
+    assert "ТН-0101" in row
+
+
 def test_without_a_file_the_password_is_asked_twice(
     cli: CliRunner, session_factory: sessionmaker[Session]
 ) -> None:

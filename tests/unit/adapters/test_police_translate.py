@@ -184,7 +184,7 @@ def test_a_receipt_becomes_an_officers_notification() -> None:
         received_at=datetime.fromisoformat("2026-03-15T09:10:00+12:00"),
         organisation=c.Organisation(name="КЦСОН"),
         registration_number="СРЦ-2026/0147",
-        curator=c.Specialist(
+        curator=c.Curator(
             name=c.PersonName("Кузнецова", "Елена", "Павловна"), phone="+7 4152 20-11-01"
         ),
     )

@@ -13,11 +13,27 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.cases import ALL_CLASSES, Role, Viewer
 from hub.cases.export import ACTIONS_CSV_HEADER, actions_csv
 from hub.cases.queries import CaseDetail, get_case
-from tests.case_data import CURATOR_ACCOUNT_NAME, KAMCHATKA, SPECIALIST, seed_cases
+from tests.case_data import (
+    CURATOR_ACCOUNT_NAME,
+    CURATOR_STAFF_ID,
+    KAMCHATKA,
+    SPECIALIST,
+    SPECIALIST_PHONE,
+    SPECIALIST_POSITION,
+    seed_cases,
+)
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 KAMCHATKA_TZ = ZoneInfo("Asia/Kamchatka")
-CURATOR = Viewer("semenova", CURATOR_ACCOUNT_NAME, Role.CURATOR, KAMCHATKA, "social", ALL_CLASSES)
+CURATOR = Viewer(
+    "semenova",
+    CURATOR_ACCOUNT_NAME,
+    Role.CURATOR,
+    KAMCHATKA,
+    "social",
+    ALL_CLASSES,
+    CURATOR_STAFF_ID,
+)
 HEALTH = Viewer("doctor", "Врач", Role.OFFICER, KAMCHATKA, "health", frozenset())
 ADMIN = Viewer("admin", "Администратор", Role.ADMINISTRATOR, None, None, frozenset())
 
@@ -44,13 +60,13 @@ def test_one_row_per_action_under_a_russian_header(session: Session) -> None:
     assert first[0] == "Мероприятие A1"
     assert first[1] == "медицинская"
     assert first[2] == "Организация health"
-    assert first[3] == SPECIALIST
-    assert first[4] == "22.11.2026"
-    assert first[5] == "назначено"
-    assert first[6] == "да"
+    assert first[3:6] == [SPECIALIST, SPECIALIST_POSITION, "'" + SPECIALIST_PHONE]
+    assert first[6] == "22.11.2026"
+    assert first[7] == "назначено"
+    assert first[8] == "да"
     # Status time 4 Nov 03:00 UTC is 15:00 in Kamchatka.
-    assert first[7] == "04.11.2026 15:00"
-    assert [r[6] for r in rows[1:]] == ["да", "нет", "нет", "нет"]
+    assert first[9] == "04.11.2026 15:00"
+    assert [r[8] for r in rows[1:]] == ["да", "нет", "нет", "нет"]
 
 
 def test_lines_end_with_crlf_for_excel(session: Session) -> None:
@@ -62,7 +78,8 @@ def test_the_file_holds_only_what_the_viewer_may_see(session: Session) -> None:
     officer_rows = _rows(actions_csv(get_case(session, HEALTH, "KAM-1", now=NOW), timezone=UTC))
     admin_rows = _rows(actions_csv(get_case(session, ADMIN, "KAM-1", now=NOW), timezone=UTC))
     assert [r[0] for r in officer_rows[1:]] == ["Мероприятие A1", "Мероприятие A4"]
-    assert all(r[3] == "" for r in admin_rows[1:])
+    # Administrators see no identity: no specialist's name, position or phone.
+    assert all(r[3:6] == ["", "", ""] for r in admin_rows[1:])
 
 
 @pytest.mark.parametrize("formula", ['=HYPERLINK("x")', "+7 999", "-1+2", "@SUM(A1)", "\tx"])

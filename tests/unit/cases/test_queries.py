@@ -17,16 +17,21 @@ from hub.cases.queries import (
 from tests.case_data import (
     CURATOR_ACCOUNT_NAME,
     CURATOR_NAME,
+    CURATOR_STAFF_ID,
     FAMILY_1,
     FAMILY_2,
     KALUGA,
+    KALUGA_CURATOR_STAFF_ID,
     KAMCHATKA,
     OTHER_CURATOR_NAME,
+    OTHER_CURATOR_STAFF_ID,
     PLAN_GOALS,
     REPORT_SUMMARY,
     SOCIAL_COMMENT,
     SOCIAL_NOTE,
     SPECIALIST,
+    SPECIALIST_PHONE,
+    SPECIALIST_POSITION,
     seed_cases,
 )
 
@@ -41,13 +46,34 @@ def _viewer(
     region: str | None = KAMCHATKA,
     agency: str | None = None,
     classes: frozenset[str] = ALL_CLASSES,
+    staff_id: str | None = None,
 ) -> Viewer:
-    return Viewer(login, name, role, region, agency, classes)
+    return Viewer(login, name, role, region, agency, classes, staff_id)
 
 
-CURATOR = _viewer("semenova", Role.CURATOR, name=CURATOR_ACCOUNT_NAME, agency="social")
-OTHER_CURATOR = _viewer("kovalev", Role.CURATOR, name=OTHER_CURATOR_NAME, agency="social")
-KALUGA_CURATOR = _viewer("kaluga", Role.CURATOR, name=CURATOR_NAME, region=KALUGA)
+CURATOR = _viewer(
+    "semenova",
+    Role.CURATOR,
+    name=CURATOR_ACCOUNT_NAME,
+    agency="social",
+    staff_id=CURATOR_STAFF_ID,
+)
+OTHER_CURATOR = _viewer(
+    "kovalev",
+    Role.CURATOR,
+    name=OTHER_CURATOR_NAME,
+    agency="social",
+    staff_id=OTHER_CURATOR_STAFF_ID,
+)
+KALUGA_CURATOR = _viewer(
+    "kaluga", Role.CURATOR, name=CURATOR_NAME, region=KALUGA, staff_id=KALUGA_CURATOR_STAFF_ID
+)
+#: A second account named like Семёнова (up to case, ё and spaces) with another staff id.
+NAMESAKE = _viewer(
+    "semenova2", Role.CURATOR, name=" СЕМЁНОВА  алёна\tИгоревна ", staff_id="ТН-0099"
+)
+#: A curator account with no staff id: bound to no case at all.
+UNBOUND_CURATOR = _viewer("nobody", Role.CURATOR, name=CURATOR_NAME, agency="social")
 SUPERVISOR = _viewer("boss", Role.SUPERVISOR)
 HEALTH = _viewer("doctor", Role.OFFICER, agency="health", classes=frozenset({"health"}))
 EDUCATION = _viewer("teacher", Role.OFFICER, agency="education", classes=frozenset({"social"}))
@@ -96,9 +122,22 @@ def test_each_role_lists_exactly_its_scope_in_order(
     assert _refs(session, viewer) == expected
 
 
-def test_a_curator_is_matched_by_name_ignoring_case_yo_and_spaces(session: Session) -> None:
-    assert normalised_name(" СЕМЁНОВА  алёна\tИгоревна ") == normalised_name(CURATOR_NAME)
+def test_a_curator_is_matched_by_staff_id_never_by_name(session: Session) -> None:
+    # The namesake's name is the same as the cases' curator's up to case, ё and spaces.
+    assert normalised_name(NAMESAKE.display_name) == normalised_name(CURATOR_NAME)
     assert _refs(session, CURATOR) == ["KAM-1", "KAM-2"]
+    assert _refs(session, NAMESAKE) == []
+    assert _refs(session, UNBOUND_CURATOR) == []
+    for viewer in (NAMESAKE, UNBOUND_CURATOR):
+        with pytest.raises(CaseNotVisible):
+            get_case(session, viewer, "KAM-1", now=NOW)
+
+
+def test_a_case_with_no_curator_id_is_the_supervisors_only(session: Session) -> None:
+    # KAM-4 has no curator yet: no curator account sees it, whatever its staff id.
+    assert "KAM-4" in _refs(session, SUPERVISOR)
+    for viewer in (CURATOR, OTHER_CURATOR, NAMESAKE, UNBOUND_CURATOR):
+        assert "KAM-4" not in _refs(session, viewer)
 
 
 def test_the_list_shows_names_to_those_who_see_identity_only(session: Session) -> None:
@@ -237,6 +276,8 @@ def test_a_curator_sees_the_whole_case(session: Session) -> None:
     assert [a.action_id for a in detail.actions] == ["A1", "A2", "A3", "A4"]
     assert detail.actions[0].notes == SOCIAL_NOTE
     assert detail.actions[0].specialist_name == SPECIALIST
+    assert detail.actions[0].specialist_position == SPECIALIST_POSITION
+    assert detail.actions[0].specialist_phone == SPECIALIST_PHONE
     assert detail.actions[1].history[0].comment == SOCIAL_COMMENT
     assert [(p.version, p.current, p.goals) for p in detail.plans] == [
         (1, False, PLAN_GOALS),

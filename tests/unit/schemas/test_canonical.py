@@ -122,6 +122,20 @@ def test_referral_is_1_1_only_when_it_has_a_language() -> None:
     assert schemas.read_header(envelope_of(without)).schema_version == "1.0"
 
 
+@pytest.mark.parametrize("message_type", ["ReferralReceipt", "CaseDecision", "SupportPlan"])
+def test_a_curator_message_is_1_1_only_when_the_curator_has_a_staff_id(message_type: str) -> None:
+    payload = c.from_envelope(sample(message_type, "1.1")).payload
+    assert isinstance(payload, c.ReferralReceipt | c.CaseDecision | c.SupportPlan)
+    assert payload.curator is not None
+    assert payload.curator.staff_id == "КЦ-0457"
+    without = dataclasses.replace(
+        payload, curator=dataclasses.replace(payload.curator, staff_id=None)
+    )
+    assert schemas.read_header(envelope_of(payload)).schema_version == "1.1"
+    assert schemas.read_header(envelope_of(without)).schema_version == "1.0"
+    assert c.from_envelope(envelope_of(without)).payload == without
+
+
 def test_a_minimised_referral_reads_without_conduct_data() -> None:
     envelope, removed = schemas.minimise(sample("FamilyReferral", "1.0"), frozenset({"social"}))
     assert removed == ("conduct", "health")

@@ -27,6 +27,7 @@ def test_known_schemas_are_discovered_from_the_package() -> None:
         ("ActionStatusUpdate", "1.0"),
         ("CaseClosure", "1.0"),
         ("CaseDecision", "1.0"),
+        ("CaseDecision", "1.1"),
         ("ConsentRecord", "1.0"),
         ("DeliveryReceipt", "1.0"),
         ("FamilyReferral", "1.0"),
@@ -35,7 +36,9 @@ def test_known_schemas_are_discovered_from_the_package() -> None:
         ("InformationResponse", "1.0"),
         ("PeriodicReport", "1.0"),
         ("ReferralReceipt", "1.0"),
+        ("ReferralReceipt", "1.1"),
         ("SupportPlan", "1.0"),
+        ("SupportPlan", "1.1"),
         ("SurveyAct", "1.0"),
     ]
 
@@ -72,10 +75,22 @@ def test_both_referral_versions_are_served() -> None:
     assert old is not new
 
 
-def test_a_minor_version_is_a_superset(load_sample: LoadSample) -> None:
-    # Every 1.0 referral is a valid 1.1 referral (same namespace, one optional element more).
-    payload = etree.fromstring(load_sample("FamilyReferral", "1.0"))[1][0]
-    assert schema_for("FamilyReferral", "1.1").validate(payload)
+@pytest.mark.parametrize(
+    "message_type", ["FamilyReferral", "ReferralReceipt", "CaseDecision", "SupportPlan"]
+)
+def test_a_minor_version_is_a_superset(load_sample: LoadSample, message_type: str) -> None:
+    # Every 1.0 payload is a valid 1.1 payload (same namespace, one optional element more).
+    payload = etree.fromstring(load_sample(message_type, "1.0"))[1][0]
+    assert schema_for(message_type, "1.1").validate(payload)
+
+
+@pytest.mark.parametrize("message_type", ["ReferralReceipt", "CaseDecision", "SupportPlan"])
+def test_a_curators_staff_id_needs_version_1_1(load_sample: LoadSample, message_type: str) -> None:
+    # 1.0 readers are unaffected: a StaffId is not 1.0, so no 1.0 reader ever meets one.
+    payload = etree.fromstring(load_sample(message_type, "1.1"))[1][0]
+    assert payload.find(".//{urn:family-hub:common:1}StaffId") is not None
+    assert schema_for(message_type, "1.1").validate(payload)
+    assert not schema_for(message_type, "1.0").validate(payload)
 
 
 def test_every_import_is_a_local_relative_path() -> None:
@@ -87,8 +102,9 @@ def test_every_import_is_a_local_relative_path() -> None:
         for xsd in folder.iterdir()
         if xsd.name.endswith(".xsd")
     ]
-    # envelope, common, 13 payload types, FamilyReferral in two versions.
-    assert len(xsds) == 16
+    # envelope, common, 13 payload types, four of them (FamilyReferral, ReferralReceipt,
+    # CaseDecision, SupportPlan) in two versions.
+    assert len(xsds) == 19
     for xsd in xsds:
         for imported in etree.fromstring(xsd.read_bytes()).iter(f"{XS}import", f"{XS}include"):
             location = imported.get("schemaLocation", "")
