@@ -1,5 +1,14 @@
 """The case tracker: what the hub knows of each family's case, built from accepted messages."""
 
+from hub.cases.deadlines import (
+    DUE_SOON_WORKING_DAYS,
+    DeadlineStanding,
+    DeadlineState,
+    classify,
+    classify_deadline,
+    due_text,
+    standing_text,
+)
 from hub.cases.export import ACTIONS_CSV_HEADER, actions_csv
 from hub.cases.notices import notice_key, overdue_notice
 from hub.cases.projection import STATES, CaseConflictNote, CaseProjector, find_case
@@ -24,6 +33,7 @@ from hub.cases.queries import (
 from hub.cases.rebuild import rebuild_cases
 from hub.cases.scope import ALL_CLASSES, Role, Viewer
 from hub.cases.stats import STATS_MONTHS, CountBy, MonthFigures, RegionStats, region_stats
+from hub.store import DeadlineOutcome
 
 __all__ = [
     # Projection
@@ -32,7 +42,15 @@ __all__ = [
     "CaseProjector",
     "find_case",
     "rebuild_cases",
-    # Deadlines
+    # Deadlines: one classification, one way of showing them
+    "DUE_SOON_WORKING_DAYS",
+    "DeadlineOutcome",
+    "DeadlineState",
+    "DeadlineStanding",
+    "classify",
+    "classify_deadline",
+    "due_text",
+    "standing_text",
     "notice_key",
     "overdue_notice",
     # Scope: who may see which case and which data

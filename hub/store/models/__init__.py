@@ -9,6 +9,7 @@ from hub.store.models.cases import (
     CasePlan,
     CaseReferral,
     CaseReport,
+    DeadlineOutcome,
 )
 from hub.store.models.messages import (
     ChainHead,
@@ -47,6 +48,7 @@ __all__ = [
     "CaseActionStatus",
     "CaseConflict",
     "CaseDeadline",
+    "DeadlineOutcome",
     "CaseFile",
     "CasePlan",
     "CaseReferral",
