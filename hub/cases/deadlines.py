@@ -18,11 +18,12 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from hub.regions.calendar import Deadline, WorkingCalendar
+from hub.regions import Deadline, RegionRules, WorkingCalendar
 from hub.store import CaseAction, CaseDeadline, CaseFile, DeadlineOutcome
 
 #: Action statuses after which an action's own deadline no longer runs.
@@ -33,6 +34,8 @@ TAKEN_STATUSES = frozenset({"accepted", "in_progress", *FINISHED_STATUSES})
 #: region's calendar after today (local), today included.
 DUE_SOON_WORKING_DAYS = 3
 _INSTANT = timedelta(microseconds=1)
+#: The calendar of a case whose region the rules do not know: UTC, weekends off.
+_UTC_CALENDAR = WorkingCalendar(ZoneInfo("UTC"))
 
 
 class DeadlineState(enum.StrEnum):
@@ -133,9 +136,53 @@ def classify_deadline(
     )
 
 
+def calendar_of(regions: RegionRules, region: str | None) -> WorkingCalendar:
+    """The working calendar deadlines of a case in ``region`` are read with.
+
+    A region the rules do not know (or none) reads in UTC, as its pages show it.
+    """
+    known = regions.regions.get(region) if region is not None else None
+    return _UTC_CALENDAR if known is None else known.calendar
+
+
 def counts_hours(rule: Deadline) -> bool:
     """The rule is in hours (``24 hours``): its deadlines record ``in_hours``."""
     return rule.unit == "hours"
+
+
+def classify_action(
+    action: CaseAction,
+    clock: CaseDeadline | None,
+    *,
+    case_closed_at: datetime | None,
+    now: datetime,
+    calendar: WorkingCalendar,
+) -> DeadlineStanding:
+    """An action line's standing against its own due date (``action.due_at``).
+
+    ``clock`` is the line's ``action`` deadline, which the projection keeps for every
+    line it writes: how it stopped is the line's outcome. A line without one (written
+    otherwise) stops as its fields say: dropped when out of the plan, met at its status
+    time when finished, withdrawn when the case was closed first.
+    """
+    ended_at: datetime | None = None
+    outcome: DeadlineOutcome | None = None
+    if clock is not None:
+        ended_at, outcome = clock.met_at, clock.outcome
+    elif not action.in_plan:
+        ended_at, outcome = action.status_at, DeadlineOutcome.DROPPED
+    elif action.status in FINISHED_STATUSES:
+        ended_at, outcome = action.status_at, DeadlineOutcome.MET
+    elif case_closed_at is not None:
+        ended_at, outcome = case_closed_at, DeadlineOutcome.WITHDRAWN
+    return classify(
+        due_at=action.due_at,
+        in_hours=False,
+        ended_at=ended_at,
+        outcome=outcome,
+        now=now,
+        calendar=calendar,
+    )
 
 
 def local_due_day(due_at: datetime, *, in_hours: bool, calendar: WorkingCalendar) -> date:
