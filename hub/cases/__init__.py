@@ -34,7 +34,15 @@ from hub.cases.queries import (
 )
 from hub.cases.rebuild import rebuild_cases
 from hub.cases.scope import ALL_CLASSES, Role, Viewer
-from hub.cases.stats import STATS_MONTHS, CountBy, MonthFigures, RegionStats, region_stats
+from hub.cases.stats import (
+    STATS_MONTHS,
+    AgencyLateness,
+    CountBy,
+    MonthFigures,
+    MonthLateness,
+    RegionStats,
+    region_stats,
+)
 from hub.store import DeadlineOutcome
 
 __all__ = [
@@ -86,5 +94,7 @@ __all__ = [
     "RegionStats",
     "MonthFigures",
     "CountBy",
+    "AgencyLateness",
+    "MonthLateness",
     "region_stats",
 ]

@@ -35,7 +35,7 @@ TAKEN_STATUSES = frozenset({"accepted", "in_progress", *FINISHED_STATUSES})
 DUE_SOON_WORKING_DAYS = 3
 _INSTANT = timedelta(microseconds=1)
 #: The calendar of a case whose region the rules do not know: UTC, weekends off.
-_UTC_CALENDAR = WorkingCalendar(ZoneInfo("UTC"))
+UTC_CALENDAR = WorkingCalendar(ZoneInfo("UTC"))
 
 
 class DeadlineState(enum.StrEnum):
@@ -142,7 +142,7 @@ def calendar_of(regions: RegionRules, region: str | None) -> WorkingCalendar:
     A region the rules do not know (or none) reads in UTC, as its pages show it.
     """
     known = regions.regions.get(region) if region is not None else None
-    return _UTC_CALENDAR if known is None else known.calendar
+    return UTC_CALENDAR if known is None else known.calendar
 
 
 def counts_hours(rule: Deadline) -> bool:
@@ -193,9 +193,14 @@ def local_due_day(due_at: datetime, *, in_hours: bool, calendar: WorkingCalendar
 
 def due_text(standing: DeadlineStanding, calendar: WorkingCalendar) -> str:
     """«01.12.2026», or «01.12.2026 15:30» (local) when the rule counts hours."""
-    if standing.in_hours:
-        return calendar.local(standing.due_at).strftime("%d.%m.%Y %H:%M")
-    return standing.due_day.strftime("%d.%m.%Y")
+    return format_due(standing.due_at, in_hours=standing.in_hours, calendar=calendar)
+
+
+def format_due(due_at: datetime, *, in_hours: bool, calendar: WorkingCalendar) -> str:
+    """The display rule of ``due_text``, for a due time not classified (the case list's)."""
+    if in_hours:
+        return calendar.local(due_at).strftime("%d.%m.%Y %H:%M")
+    return local_due_day(due_at, in_hours=False, calendar=calendar).strftime("%d.%m.%Y")
 
 
 def standing_text(standing: DeadlineStanding) -> str:
