@@ -53,6 +53,22 @@ def upgrade() -> None:
         """
     )
     op.execute(
+        """
+        UPDATE case_deadline SET outcome = 'dropped'
+        WHERE met_at IS NOT NULL AND outcome IS NULL AND kind IN ('acceptance', 'action')
+          AND EXISTS (
+            SELECT 1 FROM case_action
+            JOIN case_file ON case_file.id = case_action.case_id
+            JOIN message_log ON message_log.case_ref = case_file.case_ref
+            WHERE case_action.case_id = case_deadline.case_id
+              AND case_action.action_id = case_deadline.subject
+              AND NOT case_action.in_plan
+              AND message_log.message_type = 'SupportPlan'
+              AND message_log.received_at = case_deadline.met_at
+          )
+        """
+    )
+    op.execute(
         "UPDATE case_deadline SET outcome = 'met' WHERE met_at IS NOT NULL AND outcome IS NULL"
     )
     with op.batch_alter_table("case_deadline", schema=None) as batch_op:
