@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from sqlalchemy import ColumnElement, and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from hub.cases.deadlines import UTC_CALENDAR, DeadlineState, classify_action
 from hub.cases.queries import is_action_overdue, overdue_action_sql
@@ -178,8 +178,10 @@ def _lateness(
 ) -> tuple[tuple[AgencyLateness, ...], tuple[MonthLateness, ...]]:
     """Each in-plan action line in scope classified once, counted per agency and month."""
     rows = session.execute(
-        select(CaseAction, CaseDeadline, CaseFile.closed_at)
-        .join(CaseFile, CaseFile.id == CaseAction.case_id)
+        select(CaseAction, CaseDeadline)
+        .join(CaseAction.case)
+        # The line's case comes with it: whether it is closed decides what is still owed.
+        .options(contains_eager(CaseAction.case))
         .outerjoin(
             CaseDeadline,
             and_(
@@ -193,10 +195,10 @@ def _lateness(
     counts: Counter[tuple[str, str]] = Counter()
     per_month: Counter[tuple[str, str, str]] = Counter()
     shown_months = {m.month for m in months}
-    for action, clock, closed_at in rows:
+    for action, clock in rows:
         agency = action.responsible_agency
         standing = classify_action(
-            action, clock, case_closed_at=closed_at, now=now, calendar=calendar
+            action, clock, case_closed_at=action.case.closed_at, now=now, calendar=calendar
         )
         late_now = is_action_overdue(action, now=now)
         kind = "late_now" if late_now else standing.state.value

@@ -9,7 +9,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hub.cases import ALL_CLASSES, Role, Viewer
 from hub.cases.deadlines import UTC_CALENDAR
-from hub.cases.stats import STATS_MONTHS, CountBy, MonthFigures, region_stats
+from hub.cases.stats import (
+    STATS_MONTHS,
+    AgencyLateness,
+    CountBy,
+    MonthFigures,
+    MonthLateness,
+    region_stats,
+)
 from hub.regions import WorkingCalendar
 from hub.store import CaseFile
 from tests.case_data import KALUGA, KAMCHATKA, seed_cases
@@ -42,6 +49,14 @@ def test_a_supervisor_gets_the_figures_of_the_region(session: Session) -> None:
     # Health's A1 only: A4 left the plan, KLG-1 is in another region.
     assert stats.overdue_by_agency == (CountBy("health", 1),)
     assert stats.missing_reports == 1
+    # KAM-1's lines in the plan: A1 late, A2 running, A3 done before its date.
+    assert stats.lateness_by_agency == (
+        AgencyLateness("health", late_now=1, done_late=0, done_on_time=0),
+        AgencyLateness("education", late_now=0, done_late=0, done_on_time=0),
+        AgencyLateness("employment", late_now=0, done_late=0, done_on_time=1),
+    )
+    # A1 was due on 22 November (Kamchatka's day).
+    assert stats.lateness_by_month == (MonthLateness("2026-11", "health", late_now=1, done_late=0),)
 
 
 def test_months_cover_a_year_to_now_in_the_region_s_time(session: Session) -> None:
