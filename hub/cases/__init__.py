@@ -9,6 +9,7 @@ from hub.cases.deadlines import (
     classify_action,
     classify_deadline,
     due_text,
+    format_due,
     standing_text,
 )
 from hub.cases.export import ACTIONS_CSV_HEADER, actions_csv
@@ -62,6 +63,7 @@ __all__ = [
     "classify_action",
     "classify_deadline",
     "due_text",
+    "format_due",
     "standing_text",
     "notice_key",
     "overdue_notice",
