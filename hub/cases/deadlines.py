@@ -73,7 +73,7 @@ class DeadlineStanding:
     #: For LATE and DONE_LATE: calendar days in the region's time zone from the due day to
     #: today (late) or to the day it was met (done late), at least 1; else 0.
     days_late: int
-    #: When the clock stopped (met or withdrawn); None while it runs.
+    #: When the clock stopped (met, withdrawn or dropped); None while it runs.
     ended_at: datetime | None
 
     @property
