@@ -7,6 +7,18 @@ from hub.cases.curators import (
     assign_curator,
     assignable_curators,
 )
+from hub.cases.deadlines import (
+    DUE_SOON_WORKING_DAYS,
+    DeadlineStanding,
+    DeadlineState,
+    calendar_of,
+    classify,
+    classify_action,
+    classify_deadline,
+    due_text,
+    format_due,
+    standing_text,
+)
 from hub.cases.export import ACTIONS_CSV_HEADER, actions_csv
 from hub.cases.notices import notice_key, overdue_notice
 from hub.cases.projection import STATES, CaseConflictNote, CaseProjector, find_case
@@ -30,7 +42,16 @@ from hub.cases.queries import (
 )
 from hub.cases.rebuild import rebuild_cases
 from hub.cases.scope import ALL_CLASSES, Role, Viewer
-from hub.cases.stats import STATS_MONTHS, CountBy, MonthFigures, RegionStats, region_stats
+from hub.cases.stats import (
+    STATS_MONTHS,
+    AgencyLateness,
+    CountBy,
+    MonthFigures,
+    MonthLateness,
+    RegionStats,
+    region_stats,
+)
+from hub.store import DeadlineOutcome
 
 __all__ = [
     # Projection
@@ -39,7 +60,18 @@ __all__ = [
     "CaseProjector",
     "find_case",
     "rebuild_cases",
-    # Deadlines
+    # Deadlines: one classification, one way of showing them
+    "DUE_SOON_WORKING_DAYS",
+    "DeadlineOutcome",
+    "DeadlineState",
+    "DeadlineStanding",
+    "calendar_of",
+    "classify",
+    "classify_action",
+    "classify_deadline",
+    "due_text",
+    "format_due",
+    "standing_text",
     "notice_key",
     "overdue_notice",
     # Scope: who may see which case and which data
@@ -77,5 +109,7 @@ __all__ = [
     "RegionStats",
     "MonthFigures",
     "CountBy",
+    "AgencyLateness",
+    "MonthLateness",
     "region_stats",
 ]

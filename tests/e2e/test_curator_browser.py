@@ -109,7 +109,7 @@ def test_the_curator_sees_the_overdue_action_and_others_cannot_find_the_case(
     expect(page.get_by_role("heading", name=f"Дело KAM-1: {FAMILY_1}")).to_be_visible()
     marker = page.locator('.overdue[data-action-id="A1"]')
     expect(marker).to_be_visible()
-    expect(marker).to_have_text("просрочено")
+    expect(marker).to_have_text("просрочено на 2 дн.")
     expect(page.locator('.overdue[data-action-id="A2"]')).to_have_count(0)
     # Every stylesheet loaded and nothing broke the CSP.
     assert problems == []

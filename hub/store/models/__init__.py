@@ -10,6 +10,7 @@ from hub.store.models.cases import (
     CasePlan,
     CaseReferral,
     CaseReport,
+    DeadlineOutcome,
 )
 from hub.store.models.messages import (
     ChainHead,
@@ -49,6 +50,7 @@ __all__ = [
     "CaseConflict",
     "CaseCuratorAssignment",
     "CaseDeadline",
+    "DeadlineOutcome",
     "CaseFile",
     "CasePlan",
     "CaseReferral",

@@ -120,8 +120,6 @@ def cases_page(
     cases = read_case_list(
         runtime, viewer, filters, client=client_of(request), channel="web", reason=reason
     )
-    now = runtime.clock()
-    regions = {c.region: region_view(runtime, c.region, now=now) for c in cases}
     whole_region = viewer.role in (Role.SUPERVISOR, Role.ADMINISTRATOR)
     return templates.TemplateResponse(
         request,
@@ -132,7 +130,6 @@ def cases_page(
             "cases": cases,
             "filters": filters,
             "reason": reason or "",
-            "regions": regions,
             "states": labels.STATE_LABELS,
             "categories": labels.CATEGORY_LABELS,
             "choose_region": viewer.role is Role.ADMINISTRATOR,

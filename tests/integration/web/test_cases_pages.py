@@ -238,7 +238,7 @@ def test_the_curator_s_case_page_shows_the_overdue_line_and_the_whole_case(
     page = signed_in["semenova"].get("/cases/KAM-1")
     assert page.status_code == 200
     body = page.text
-    assert '<span class="overdue" data-action-id="A1">просрочено</span>' in body
+    assert '<span class="overdue" data-action-id="A1">просрочено на 2 дн.</span>' in body
     assert 'data-action-id="A2">просрочено' not in body
     for words in (
         FAMILY_1,
@@ -251,6 +251,8 @@ def test_the_curator_s_case_page_shows_the_overdue_line_and_the_whole_case(
         "Мероприятия",
         SOCIAL_NOTE,
         "Сроки",
+        # The survey was met a day ago, 34 days after its due day: it stays marked.
+        "исполнено с опозданием на 34 дн.",
         "периодический отчёт",
         "мероприятия нет в плане",
         "Хронология обмена",
@@ -314,6 +316,8 @@ def test_the_statistics_page_draws_three_charts(signed_in: Sessions) -> None:
     assert page.text.count('<svg class="chart"') == 3
     assert "цели достигнуты" in page.text
     assert "здравоохранение" in page.text
+    assert "Сроки мероприятий по ведомствам" in page.text
+    assert '<th scope="col">Исполнено с опозданием</th>' in page.text
     assert '<link rel="stylesheet" href="/static/charts.css">' in page.text
     assert " style=" not in page.text
     assert signed_in["supervisor"].get("/static/charts.css").status_code == 200
@@ -330,6 +334,13 @@ def test_an_administrator_picks_a_region_for_the_statistics(
     own = signed_in["supervisor"].get("/api/v1/stats", params={"region": KALUGA}).json()
     assert (own["region"], own["cases_total"]) == (KAMCHATKA, 5)
     assert own["goals_achieved_share"] == 0.5
+    # KAM-1's lines: health's A1 late now, education's A2 running, employment's A3 done in
+    # time (A4 left the plan).
+    assert own["lateness_by_agency"] == [
+        {"agency": "health", "late_now": 1, "done_late": 0, "done_on_time": 0},
+        {"agency": "education", "late_now": 0, "done_late": 0, "done_on_time": 0},
+        {"agency": "employment", "late_now": 0, "done_late": 0, "done_on_time": 1},
+    ]
 
 
 def test_the_api_answers_with_bearer_tokens_and_problems(hub: RunningHub) -> None:
@@ -341,6 +352,11 @@ def test_the_api_answers_with_bearer_tokens_and_problems(hub: RunningHub) -> Non
         anonymous = api.get("/api/v1/cases")
     assert [a["action_id"] for a in detail.json()["actions"]] == ["A1", "A4"]
     assert detail.json()["actions"][0]["overdue"] is True
+    assert {k: detail.json()["actions"][0][k] for k in ("state", "days_late", "mark")} == {
+        "state": "late",
+        "days_late": 2,
+        "mark": "просрочено на 2 дн.",
+    }
     assert detail.headers["cache-control"] == "no-store"
     assert hidden.status_code == 404
     assert hidden.headers["content-type"] == "application/problem+json"

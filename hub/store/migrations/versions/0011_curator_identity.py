@@ -12,7 +12,7 @@ Existing cases get no staff id: until the case owner names the curator again, or
 supervisor assigns one, only the region's supervisor sees them.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 
 import sqlalchemy as sa
@@ -21,7 +21,7 @@ from alembic import op
 import hub.store.types
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
