@@ -315,6 +315,26 @@ def _is_own_curated(viewer: Viewer, curator_name: str | None) -> bool:
     )
 
 
+def scoped_cases(
+    session: Session, viewer: Viewer, *where: ColumnElement[bool]
+) -> list[CaseFile]:
+    """The cases in the viewer's scope that also meet ``where``."""
+    stmt = select(CaseFile).where(*_scope_clauses(viewer), *where)
+    return [case for case in session.scalars(stmt) if _is_own_curated(viewer, case.curator_name)]
+
+
+def get_visible_case(session: Session, viewer: Viewer, case_ref: str) -> CaseFile:
+    """The case row, if the viewer's scope includes it.
+
+    Raises:
+        CaseNotVisible: no such case, or not in the viewer's scope.
+    """
+    found = scoped_cases(session, viewer, CaseFile.case_ref == case_ref)
+    if not found:
+        raise CaseNotVisible(case_ref)
+    return found[0]
+
+
 def _agency_only(viewer: Viewer) -> str | None:
     """The agency whose rows alone an officer may see; None for every other role."""
     return viewer.agency if viewer.role is Role.OFFICER else None

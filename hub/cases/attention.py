@@ -1,0 +1,303 @@
+"""«Требует внимания»: what a person should act on now, within their scope, most urgent first.
+
+One list for the page (``/attention``), the people's API, ``hub cases attention``, the
+daily e-mail summary and the social centre's feed: signals the case owner has not
+acknowledged (an urgent one past its deadline first, as it is escalated), overdue
+stages and actions, missing periodic reports, conflicts, visits behind the plan's
+schedule, and deadlines due within the next working days. Scope and need-to-know are
+those of ``hub.cases.queries``: a curator their own cases, a supervisor the region, an
+officer only their agency's rows and the signals it sent, an administrator every region
+without names. Each item carries a Russian line (``text``) for people; nothing here
+writes, audits or commits.
+"""
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from hub.cases import labels
+from hub.cases.queries import _agency_only, scoped_cases
+from hub.cases.scope import Role, Viewer
+from hub.cases.visits import VisitSchedule, visit_schedules
+from hub.regions import Deadline, Region, RegionRules
+from hub.store import CaseAction, CaseConflict, CaseDeadline, CaseFile, CaseReferral
+from hub.store import agency_partners_sql
+
+#: How far ahead a deadline counts as due soon: this many working days of its region.
+DUE_SOON = Deadline(3, "working_days")
+
+
+class AttentionKind(enum.StrEnum):
+    """What an item is; the order below is the order of urgency."""
+
+    ESCALATED_SIGNAL = "escalated_signal"
+    LATE_SIGNAL = "late_signal"
+    OVERDUE = "overdue"
+    MISSING_REPORT = "missing_report"
+    CONFLICT = "conflict"
+    VISITS_BEHIND = "visits_behind"
+    NEW_SIGNAL = "new_signal"
+    DUE_SOON = "due_soon"
+
+
+_RANK = {kind: rank for rank, kind in enumerate(AttentionKind)}
+_LAST = datetime.max.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class AttentionItem:
+    """One thing to act on; ``case_ref`` is None for a signal no case was opened for yet."""
+
+    kind: AttentionKind
+    region: str | None
+    case_ref: str | None
+    urgent: bool
+    #: When it is or was due; None for conflicts and visits.
+    due_at: datetime | None
+    #: [identity] None for viewers who may not see names.
+    family_name: str | None
+    #: What on the case: a deadline's kind (survey, action, report…), a conflict's code.
+    topic: str | None
+    #: The agency (partner code) that owes it or sent it.
+    responsible: str | None
+    #: Visits this month against the plan (visits_behind only).
+    visits: VisitSchedule | None
+    #: One line in Russian for people: what is wrong, with local dates.
+    text: str
+
+
+def attention_items(
+    session: Session, viewer: Viewer, regions: RegionRules, *, now: datetime
+) -> list[AttentionItem]:
+    """Everything in the viewer's scope that needs attention now, most urgent first.
+
+    Within a kind, the earliest due first; then by case reference.
+    """
+    cases = scoped_cases(session, viewer, CaseFile.closed_at.is_(None))
+    by_id = {case.id: case for case in cases}
+    items = [
+        *unacknowledged_signals(session, viewer, regions, now=now),
+        *_deadlines(session, viewer, by_id, regions, now=now),
+        *_conflicts(session, viewer, by_id, regions),
+    ]
+    if viewer.role is not Role.OFFICER:
+        items += _visits(session, viewer, cases, regions, now=now)
+    return sorted(items, key=_urgency)
+
+
+def _urgency(item: AttentionItem) -> tuple[int, datetime, str]:
+    return (_RANK[item.kind], item.due_at or _LAST, item.case_ref or "")
+
+
+# --- Signals no one acknowledged --------------------------------------------------------------
+
+
+def unacknowledged_signals(
+    session: Session, viewer: Viewer, regions: RegionRules, *, now: datetime
+) -> list[AttentionItem]:
+    """Accepted referrals without the case owner's receipt, from the moment they are accepted:
+    supervisors see their region's, administrators every region's (without names), officers
+    those their agency sent; curators none (no case is theirs yet). Unsorted."""
+    if viewer.role is Role.CURATOR:
+        return []
+    where: list[ColumnElement[bool]] = [CaseReferral.receipt_at.is_(None)]
+    if viewer.region is not None:
+        where.append(CaseReferral.region == viewer.region)
+    agency = _agency_only(viewer)
+    if agency is not None:
+        where.append(agency_partners_sql(CaseReferral.sender, agency))
+    referrals = session.scalars(select(CaseReferral).where(*where))
+    return [_signal_item(viewer, r, regions.for_case(r.region), now=now) for r in referrals]
+
+
+def _signal_item(
+    viewer: Viewer, referral: CaseReferral, region: Region, *, now: datetime
+) -> AttentionItem:
+    late = referral.receipt_due_at < now
+    if late and referral.urgent:
+        kind = AttentionKind.ESCALATED_SIGNAL
+    else:
+        kind = AttentionKind.LATE_SIGNAL if late else AttentionKind.NEW_SIGNAL
+    what = "Срочный сигнал" if referral.urgent else "Сигнал"
+    sender = labels.label(labels.AGENCY_LABELS, referral.sender)
+    due = _local(referral.receipt_due_at, region, with_time=True)
+    state = f"срок подтверждения истёк {due}" if late else f"подтвердить до {due}"
+    return AttentionItem(
+        kind=kind,
+        region=referral.region,
+        case_ref=referral.case.case_ref if referral.case is not None else None,
+        urgent=referral.urgent,
+        due_at=referral.receipt_due_at,
+        family_name=referral.family_name if viewer.sees_identity else None,
+        topic="receipt",
+        responsible=region.case_owner,
+        visits=None,
+        text=f"{what} ({sender}) не подтверждён центром: {state}",
+    )
+
+
+# --- Deadlines: overdue, missing reports, due soon --------------------------------------------
+
+
+def _deadlines(
+    session: Session,
+    viewer: Viewer,
+    cases: dict[int, CaseFile],
+    regions: RegionRules,
+    *,
+    now: datetime,
+) -> list[AttentionItem]:
+    if not cases:
+        return []
+    horizons = {
+        code: DUE_SOON.due(now, regions.for_case(code).calendar)
+        for code in {case.region for case in cases.values()}
+    }
+    where: list[ColumnElement[bool]] = [
+        CaseDeadline.case_id.in_(cases),
+        CaseDeadline.met_at.is_(None),
+        CaseDeadline.due_at <= max(horizons.values()),
+    ]
+    agency = _agency_only(viewer)
+    if agency is not None:
+        where.append(agency_partners_sql(CaseDeadline.responsible, agency))
+    rows = session.execute(
+        select(CaseDeadline, CaseAction.measure)
+        .outerjoin(
+            CaseAction,
+            (CaseAction.case_id == CaseDeadline.case_id)
+            & (CaseAction.action_id == CaseDeadline.subject)
+            & CaseDeadline.kind.in_(("action", "acceptance")),
+        )
+        .where(*where)
+    )
+    items = []
+    for deadline, measure in rows:
+        case = cases[deadline.case_id]
+        if deadline.due_at > horizons[case.region]:
+            continue
+        items.append(
+            _deadline_item(viewer, case, deadline, measure, regions.for_case(case.region), now=now)
+        )
+    return items
+
+
+def _deadline_item(
+    viewer: Viewer,
+    case: CaseFile,
+    deadline: CaseDeadline,
+    measure: str | None,
+    region: Region,
+    *,
+    now: datetime,
+) -> AttentionItem:
+    late = deadline.due_at < now
+    if not late:
+        kind = AttentionKind.DUE_SOON
+    elif deadline.kind == "report":
+        kind = AttentionKind.MISSING_REPORT
+    else:
+        kind = AttentionKind.OVERDUE
+    what = labels.label(labels.DEADLINE_KIND_LABELS, deadline.kind).capitalize()
+    if measure is not None:
+        what += f" «{measure}»"
+    who = labels.label(labels.AGENCY_LABELS, deadline.responsible)
+    due = _local(deadline.due_at, region, with_time=False)
+    if kind is AttentionKind.MISSING_REPORT:
+        text = f"Не представлен периодический отчёт ({who}): срок истёк {due}"
+    elif late:
+        text = f"{what} ({who}): просрочено, срок истёк {due}"
+    else:
+        text = f"{what} ({who}): срок {due}"
+    return AttentionItem(
+        kind=kind,
+        region=case.region,
+        case_ref=case.case_ref,
+        urgent=case.urgent,
+        due_at=deadline.due_at,
+        family_name=case.family_name if viewer.sees_identity else None,
+        topic=deadline.kind,
+        responsible=deadline.responsible,
+        visits=None,
+        text=text,
+    )
+
+
+# --- Conflicts and visits ---------------------------------------------------------------------
+
+
+def _conflicts(
+    session: Session, viewer: Viewer, cases: dict[int, CaseFile], regions: RegionRules
+) -> list[AttentionItem]:
+    if not cases:
+        return []
+    where: list[ColumnElement[bool]] = [CaseConflict.case_id.in_(cases)]
+    agency = _agency_only(viewer)
+    if agency is not None:
+        where.append(agency_partners_sql(CaseConflict.sender, agency))
+    items = []
+    for conflict in session.scalars(select(CaseConflict).where(*where)):
+        case = cases[conflict.case_id]
+        region = regions.for_case(case.region)
+        sender = labels.label(labels.AGENCY_LABELS, conflict.sender)
+        what = labels.label(labels.CONFLICT_LABELS, conflict.code)
+        when = _local(conflict.detected_at, region, with_time=False)
+        items.append(
+            AttentionItem(
+                kind=AttentionKind.CONFLICT,
+                region=case.region,
+                case_ref=case.case_ref,
+                urgent=case.urgent,
+                due_at=None,
+                family_name=case.family_name if viewer.sees_identity else None,
+                topic=conflict.code,
+                responsible=conflict.sender,
+                visits=None,
+                text=f"Противоречие в сообщении ({sender}, {when}): {what}",
+            )
+        )
+    return items
+
+
+def _visits(
+    session: Session,
+    viewer: Viewer,
+    cases: Sequence[CaseFile],
+    regions: RegionRules,
+    *,
+    now: datetime,
+) -> list[AttentionItem]:
+    schedules = visit_schedules(session, cases, regions, now=now)
+    return [
+        AttentionItem(
+            kind=AttentionKind.VISITS_BEHIND,
+            region=case.region,
+            case_ref=case.case_ref,
+            urgent=case.urgent,
+            due_at=None,
+            family_name=case.family_name if viewer.sees_identity else None,
+            topic="visits",
+            responsible=regions.for_case(case.region).case_owner,
+            visits=schedule,
+            text=(
+                f"Посещения семьи: {schedule.done} из {schedule.required} за месяц, "
+                "отстаёт от графика"
+            ),
+        )
+        for case in cases
+        if (schedule := schedules[case.case_ref]).behind
+    ]
+
+
+def _local(moment: datetime, region: Region, *, with_time: bool) -> str:
+    local = region.calendar.local(moment)
+    return f"{local:%d.%m.%Y %H:%M}" if with_time else f"{local:%d.%m.%Y}"
+
+
+def without_names(items: Iterable[AttentionItem]) -> list[AttentionItem]:
+    """The items with family names removed (a partner's feed carries none)."""
+    return [replace(item, family_name=None) for item in items]
