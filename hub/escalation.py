@@ -27,6 +27,7 @@ from hub.cases.notices import (
 )
 from hub.cases.deadlines import due_action_deadlines
 from hub.ingest import Ingestor
+from hub.jobs import run_every
 from hub.regions import RegionRules
 from hub.store import CaseReferral, HubNotice
 
@@ -113,17 +114,13 @@ def run_escalation(
     stop: threading.Event,
 ) -> None:
     """Pass every ``interval_s`` seconds until ``stop``; a failed pass is logged and retried."""
-    while not stop.is_set():
-        try:
-            now = clock()
-            sent = escalate_overdue_actions(ingestor, session_factory, regions, now=now)
-            if sent:
-                _log.info("overdue notices sent: %d", sent)
-            reminded = escalate_unacknowledged_signals(
-                ingestor, session_factory, regions, now=now
-            )
-            if reminded:
-                _log.info("unacknowledged signal reminders sent: %d", reminded)
-        except Exception:  # the job must outlive a database blip; the next pass retries
-            _log.exception("deadline pass failed")
-        stop.wait(interval_s)
+
+    def one_pass(now: datetime) -> None:
+        sent = escalate_overdue_actions(ingestor, session_factory, regions, now=now)
+        if sent:
+            _log.info("overdue notices sent: %d", sent)
+        reminded = escalate_unacknowledged_signals(ingestor, session_factory, regions, now=now)
+        if reminded:
+            _log.info("unacknowledged signal reminders sent: %d", reminded)
+
+    run_every(one_pass, clock=clock, interval_s=interval_s, stop=stop, name="deadline")

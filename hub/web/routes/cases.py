@@ -27,7 +27,9 @@ from hub.access import (
     region_zone,
     runtime_of,
 )
+from hub.access.attention import read_case_visits, read_unacknowledged_signals
 from hub.cases import CaseNotVisible, Role, labels
+from hub.cases.visits import VISIT_RECORDERS
 from hub.runtime import HubRuntime
 from hub.web.templating import TemplatesDep
 
@@ -114,8 +116,14 @@ def cases_page(
     cases = read_case_list(
         runtime, viewer, filters, client=client_of(request), channel="web", reason=reason
     )
+    signals = read_unacknowledged_signals(
+        runtime, viewer, client=client_of(request), channel="web"
+    )
     now = runtime.clock()
-    regions = {c.region: region_view(runtime, c.region, now=now) for c in cases}
+    regions = {
+        code: region_view(runtime, code, now=now)
+        for code in {c.region for c in cases} | {s.region for s in signals}
+    }
     whole_region = viewer.role in (Role.SUPERVISOR, Role.ADMINISTRATOR)
     return templates.TemplateResponse(
         request,
@@ -124,6 +132,7 @@ def cases_page(
             "signed_in": signed_in,
             "title": "Все семьи региона" if whole_region else "Мои семьи",
             "cases": cases,
+            "signals": signals,
             "filters": filters,
             "reason": reason or "",
             "regions": regions,
@@ -158,11 +167,16 @@ def case_page(
         )
     except CaseNotVisible:
         return case_not_found(request, templates, signed_in)
-    region = region_view(runtime, detail.summary.region, now=runtime.clock())
+    now = runtime.clock()
+    region = region_view(runtime, detail.summary.region, now=now)
+    zone = region_zone(runtime, detail.summary.region)
     return templates.TemplateResponse(
         request,
         "case.html",
         {
+            "visits": read_case_visits(runtime, signed_in.viewer, detail),
+            "can_record_visit": signed_in.viewer.role in VISIT_RECORDERS,
+            "today": now.astimezone(zone).date().isoformat(),
             "signed_in": signed_in,
             "case": detail,
             "region": region,
