@@ -5,6 +5,7 @@ goes through ``hub.cases`` with the caller's ``Viewer`` and leaves an audit row 
 same transaction (``attention.view``, ``attention.feed``, ``case.visit``).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -14,6 +15,7 @@ from hub.cases import CaseDetail, Role, Viewer
 from hub.cases.attention import (
     AttentionItem,
     attention_items,
+    sort_by_urgency,
     unacknowledged_signals,
     without_names,
 )
@@ -61,7 +63,7 @@ def read_attention(
 def read_unacknowledged_signals(
     runtime: HubRuntime, viewer: Viewer, *, client: str, channel: str
 ) -> list[AttentionItem]:
-    """Signals without the case owner's receipt in the viewer's scope, the most overdue
+    """Signals without the case owner's receipt in the viewer's scope, the most urgent
     first; audited as ``signal.list`` when there are any to show."""
     now = runtime.clock()
     with runtime.session_factory.begin() as session:
@@ -76,7 +78,7 @@ def read_unacknowledged_signals(
                 client=client,
                 now=now,
             )
-    return sorted(signals, key=lambda s: s.due_at or now)
+    return sort_by_urgency(signals)
 
 
 def read_attention_feed(runtime: HubRuntime, partner: str, *, client: str) -> list[AttentionItem]:
@@ -85,32 +87,47 @@ def read_attention_feed(runtime: HubRuntime, partner: str, *, client: str) -> li
     Raises:
         Rejection: ``auth.not_case_owner``, the partner owns no region's cases.
     """
-    owned = [r for r in runtime.regions.regions.values() if r.case_owner == partner]
+    owned = [r.code for r in runtime.regions.regions.values() if r.case_owner == partner]
     if not owned:
         raise Rejection("auth.not_case_owner", partner)
+    return read_regions_attention(
+        runtime, owned, login=f"partner:{partner}", channel="feed", client=client
+    )
+
+
+def read_regions_attention(
+    runtime: HubRuntime,
+    regions: Sequence[str],
+    *,
+    login: str,
+    channel: str,
+    client: str | None,
+) -> list[AttentionItem]:
+    """Every item of ``regions`` as their supervisors see them, most urgent first, without
+    names (for systems and the command line, not people); audited as ``attention.feed``."""
     now = runtime.clock()
     items: list[AttentionItem] = []
     with runtime.session_factory.begin() as session:
-        for region in owned:
+        for code in regions:
             viewer = Viewer(
-                login=f"partner:{partner}",
-                display_name=partner,
+                login=login,
+                display_name=login,
                 role=Role.SUPERVISOR,
-                region=region.code,
-                agency=partner,
+                region=code,
+                agency=None,
                 visible_classes=frozenset(),
             )
             items += attention_items(session, viewer, runtime.regions, now=now)
         record_audit(
             session,
             viewer=None,
-            login=f"partner:{partner}",
+            login=login,
             action="attention.feed",
-            detail=f"channel=feed items={len(items)}",
+            detail=f"channel={channel} regions={','.join(regions)} items={len(items)}",
             client=client,
             now=now,
         )
-    return without_names(items)
+    return sort_by_urgency(without_names(items))
 
 
 def read_case_visits(runtime: HubRuntime, viewer: Viewer, detail: CaseDetail) -> CaseVisits:

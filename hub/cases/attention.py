@@ -24,8 +24,14 @@ from hub.cases.queries import _agency_only, scoped_cases
 from hub.cases.scope import Role, Viewer
 from hub.cases.visits import VisitSchedule, visit_schedules
 from hub.regions import Deadline, Region, RegionRules
-from hub.store import CaseAction, CaseConflict, CaseDeadline, CaseFile, CaseReferral
-from hub.store import agency_partners_sql
+from hub.store import (
+    CaseAction,
+    CaseConflict,
+    CaseDeadline,
+    CaseFile,
+    CaseReferral,
+    agency_partners_sql,
+)
 
 #: How far ahead a deadline counts as due soon: this many working days of its region.
 DUE_SOON = Deadline(3, "working_days")
@@ -73,10 +79,7 @@ class AttentionItem:
 def attention_items(
     session: Session, viewer: Viewer, regions: RegionRules, *, now: datetime
 ) -> list[AttentionItem]:
-    """Everything in the viewer's scope that needs attention now, most urgent first.
-
-    Within a kind, the earliest due first; then by case reference.
-    """
+    """Everything in the viewer's scope that needs attention now (``sort_by_urgency``)."""
     cases = scoped_cases(session, viewer, CaseFile.closed_at.is_(None))
     by_id = {case.id: case for case in cases}
     items = [
@@ -86,11 +89,12 @@ def attention_items(
     ]
     if viewer.role is not Role.OFFICER:
         items += _visits(session, viewer, cases, regions, now=now)
-    return sorted(items, key=_urgency)
+    return sort_by_urgency(items)
 
 
-def _urgency(item: AttentionItem) -> tuple[int, datetime, str]:
-    return (_RANK[item.kind], item.due_at or _LAST, item.case_ref or "")
+def sort_by_urgency(items: Iterable[AttentionItem]) -> list[AttentionItem]:
+    """By kind in the order of ``AttentionKind``, then the earliest due, then case reference."""
+    return sorted(items, key=lambda i: (_RANK[i.kind], i.due_at or _LAST, i.case_ref or ""))
 
 
 # --- Signals no one acknowledged --------------------------------------------------------------

@@ -315,9 +315,7 @@ def _is_own_curated(viewer: Viewer, curator_name: str | None) -> bool:
     )
 
 
-def scoped_cases(
-    session: Session, viewer: Viewer, *where: ColumnElement[bool]
-) -> list[CaseFile]:
+def scoped_cases(session: Session, viewer: Viewer, *where: ColumnElement[bool]) -> list[CaseFile]:
     """The cases in the viewer's scope that also meet ``where``."""
     stmt = select(CaseFile).where(*_scope_clauses(viewer), *where)
     return [case for case in session.scalars(stmt) if _is_own_curated(viewer, case.curator_name)]

@@ -1,18 +1,23 @@
-"""``hub cases rebuild|escalate``: maintain the case tracker from the command line."""
+"""``hub cases rebuild|escalate|attention``: maintain the case tracker from the command line."""
 
 from pathlib import Path
 
 import typer
+from rich.table import Table
 
+from hub.access.attention import read_regions_attention
 from hub.cases import CaseProjector, rebuild_cases
-from hub.cli.common import DataDirOption, console, load_settings
+from hub.cli.common import DataDirOption, console, fail, load_settings
 from hub.escalation import escalate_overdue_actions
 from hub.regions import load_regions
 from hub.routing import load_rules
 from hub.runtime import build_runtime, utc_now
 from hub.store import make_engine, make_session_factory
 
-app = typer.Typer(help="The case tracker: rebuild it from the log, run the deadline job.")
+app = typer.Typer(
+    help="The case tracker: rebuild it from the log, run the deadline job, list what needs "
+    "attention."
+)
 
 
 @app.command("rebuild")
@@ -42,3 +47,34 @@ def escalate(data_dir: Path | None = DataDirOption) -> None:
     finally:
         runtime.close()
     console.print(f"overdue notices sent: {sent} (the worker's sweeper delivers them)")
+
+
+@app.command("attention")
+def attention(
+    region: str | None = typer.Option(None, "--region", help="Only this region, e.g. kaluga."),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """What needs attention now, most urgent first (требует внимания), without names."""
+    settings = load_settings(data_dir)
+    runtime = build_runtime(settings, with_broker=False)
+    try:
+        if region is not None and region not in runtime.regions.regions:
+            raise fail(
+                f"no region {region!r}; regions: {', '.join(sorted(runtime.regions.regions))}"
+            )
+        codes = [region] if region is not None else sorted(runtime.regions.regions)
+        items = read_regions_attention(runtime, codes, login="cli", channel="cli", client=None)
+    finally:
+        runtime.close()
+    if not items:
+        console.print("Ничего не требует внимания.")
+        return
+    table = Table("дело", "регион", "что", "срок (UTC)")
+    for item in items:
+        table.add_row(
+            item.case_ref or "—",
+            item.region or "—",
+            item.text,
+            item.due_at.strftime("%Y-%m-%d %H:%M") if item.due_at else "—",
+        )
+    console.print(table)

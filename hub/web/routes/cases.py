@@ -116,9 +116,7 @@ def cases_page(
     cases = read_case_list(
         runtime, viewer, filters, client=client_of(request), channel="web", reason=reason
     )
-    signals = read_unacknowledged_signals(
-        runtime, viewer, client=client_of(request), channel="web"
-    )
+    signals = read_unacknowledged_signals(runtime, viewer, client=client_of(request), channel="web")
     now = runtime.clock()
     regions = {
         code: region_view(runtime, code, now=now)
