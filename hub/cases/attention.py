@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from hub.cases import labels
-from hub.cases.queries import _agency_only, scoped_cases
+from hub.cases.queries import _agency_only, overdue_action_sql, scoped_cases
 from hub.cases.scope import Role, Viewer
 from hub.cases.visits import VisitSchedule, visit_schedules
 from hub.regions import Deadline, Region, RegionRules
@@ -179,25 +179,64 @@ def _deadlines(
         )
         .where(*where)
     )
-    items = []
+    items, watched = [], set()
     for deadline, measure in rows:
         case = cases[deadline.case_id]
+        if deadline.kind == "action":
+            watched.add((deadline.case_id, deadline.subject))
         if deadline.due_at > horizons[case.region]:
             continue
         items.append(
-            _deadline_item(viewer, case, deadline, measure, regions.for_case(case.region), now=now)
+            _deadline_item(
+                viewer,
+                case,
+                _Due(deadline.kind, deadline.responsible, deadline.due_at, measure),
+                regions.for_case(case.region),
+                now=now,
+            )
         )
+    return items + _late_unwatched_actions(session, viewer, cases, watched, regions, now=now)
+
+
+def _late_unwatched_actions(
+    session: Session,
+    viewer: Viewer,
+    cases: dict[int, CaseFile],
+    watched: set[tuple[int, str]],
+    regions: RegionRules,
+    *,
+    now: datetime,
+) -> list[AttentionItem]:
+    """Late action lines with no open deadline of their own (an executor marked one
+    overdue, or its deadline was met while the line is still owed): the case list counts
+    them as overdue, so they are shown here too."""
+    where = [CaseAction.case_id.in_(cases), overdue_action_sql(now)]
+    agency = _agency_only(viewer)
+    if agency is not None:
+        where.append(CaseAction.responsible_agency == agency)
+    items = []
+    for action in session.scalars(select(CaseAction).where(*where)):
+        if (action.case_id, action.action_id) in watched:
+            continue
+        case = cases[action.case_id]
+        due = _Due("action", action.executor, action.due_at, action.measure)
+        items.append(_deadline_item(viewer, case, due, regions.for_case(case.region), now=now))
     return items
 
 
+@dataclass(frozen=True)
+class _Due:
+    """Something owed on a case by a time: a deadline, or a late action line."""
+
+    kind: str
+    responsible: str
+    due_at: datetime
+    #: The action's measure, for action and acceptance deadlines.
+    measure: str | None
+
+
 def _deadline_item(
-    viewer: Viewer,
-    case: CaseFile,
-    deadline: CaseDeadline,
-    measure: str | None,
-    region: Region,
-    *,
-    now: datetime,
+    viewer: Viewer, case: CaseFile, deadline: _Due, region: Region, *, now: datetime
 ) -> AttentionItem:
     late = deadline.due_at < now
     if not late:
@@ -207,8 +246,8 @@ def _deadline_item(
     else:
         kind = AttentionKind.OVERDUE
     what = labels.label(labels.DEADLINE_KIND_LABELS, deadline.kind).capitalize()
-    if measure is not None:
-        what += f" «{measure}»"
+    if deadline.measure is not None:
+        what += f" «{deadline.measure}»"
     who = labels.label(labels.AGENCY_LABELS, deadline.responsible)
     due = _local(deadline.due_at, region, with_time=False)
     if kind is AttentionKind.MISSING_REPORT:
