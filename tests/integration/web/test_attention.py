@@ -132,9 +132,7 @@ def test_each_person_gets_the_items_of_their_scope_most_urgent_first(
     assert all(re.search("[а-яё]", i["text"]) for i in admin)
     with hub.runtime.session_factory() as session:
         audited = {(r.login, r.action) for r in list_audit(session)}
-    assert {login for login, action in audited if action == "attention.view"} == set(
-        people.clients
-    )
+    assert {login for login, action in audited if action == "attention.view"} == set(people.clients)
 
 
 def test_the_page_and_the_supervisor_s_list_show_the_unacknowledged_signal(
