@@ -159,9 +159,16 @@ def _visits_since(session: Session, starts: dict[str, date]) -> dict[str, int]:
 
 def _due_by_now(case: CaseFile, region: Region, now: datetime) -> int:
     today = region.calendar.local(now).date()
+    plan_day = None if case.plan_at is None else region.calendar.local(case.plan_at).date()
+    return visits_due(region.visits_per_month, today=today, plan_day=plan_day)
+
+
+def visits_due(required: int, *, today: date, plan_day: date | None) -> int:
+    """Visits owed by the end of ``today`` of the ``required`` a month: ⌊M·d/n⌋ after d of
+    the month's n days, the days counted from ``plan_day`` if the plan began this month."""
     days_in_month = calendar.monthrange(today.year, today.month)[1]
     start = today.replace(day=1)
-    if case.plan_at is not None:
-        start = max(start, region.calendar.local(case.plan_at).date())
-    days_gone = (today - start).days + 1
-    return region.visits_per_month * days_gone // days_in_month
+    if plan_day is not None:
+        start = max(start, plan_day)
+    days_gone = max((today - start).days + 1, 0)
+    return required * days_gone // days_in_month
