@@ -22,6 +22,7 @@ from hub.store import (
     CasePlan,
     CaseReferral,
     CaseReport,
+    DeadlineOutcome,
     DeliveryMode,
     DeliveryStatus,
     MessageLog,
@@ -224,6 +225,7 @@ class _Seeder:
                 responsible=responsible,
                 due_at=self.days(due_in_days),
                 met_at=self.days(-1) if met else None,
+                outcome=DeadlineOutcome.MET if met else None,
             )
         )
 

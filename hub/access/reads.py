@@ -23,6 +23,7 @@ from hub.cases import (
     Role,
     Viewer,
     actions_csv,
+    calendar_of,
     get_case,
     region_stats,
 )
@@ -90,7 +91,7 @@ def read_case_list(
     """The viewer's cases, with the ``case.list`` audit row committed alongside."""
     now = runtime.clock()
     with runtime.session_factory.begin() as session:
-        cases = query_cases(session, viewer, filters, now=now)
+        cases = query_cases(session, viewer, filters, now=now, regions=runtime.regions)
         record_audit(
             session,
             viewer=viewer,
@@ -125,7 +126,7 @@ def read_case(
     now = runtime.clock()
     try:
         with runtime.session_factory.begin() as session:
-            detail = get_case(session, viewer, case_ref, now=now)
+            detail = get_case(session, viewer, case_ref, now=now, regions=runtime.regions)
             record_audit(
                 session,
                 viewer=viewer,
@@ -169,13 +170,13 @@ def read_region_stats(
 ) -> RegionStats:
     """The viewer's region statistics (``region`` counts for administrators only), audited.
 
-    Months are counted in the region's time zone, or UTC across all regions.
+    Months and days late are counted in the region's calendar, or UTC across all regions.
     """
     now = runtime.clock()
     scope = region if viewer.role is Role.ADMINISTRATOR else viewer.region
     with runtime.session_factory.begin() as session:
         stats = region_stats(
-            session, viewer, region=scope, now=now, timezone=region_zone(runtime, scope)
+            session, viewer, region=scope, now=now, calendar=calendar_of(runtime.regions, scope)
         )
         record_audit(
             session,

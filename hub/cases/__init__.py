@@ -1,5 +1,16 @@
 """The case tracker: what the hub knows of each family's case, built from accepted messages."""
 
+from hub.cases.deadlines import (
+    DUE_SOON_WORKING_DAYS,
+    DeadlineStanding,
+    DeadlineState,
+    calendar_of,
+    classify,
+    classify_action,
+    classify_deadline,
+    due_text,
+    standing_text,
+)
 from hub.cases.export import ACTIONS_CSV_HEADER, actions_csv
 from hub.cases.notices import notice_key, overdue_notice
 from hub.cases.projection import STATES, CaseConflictNote, CaseProjector, find_case
@@ -23,7 +34,16 @@ from hub.cases.queries import (
 )
 from hub.cases.rebuild import rebuild_cases
 from hub.cases.scope import ALL_CLASSES, Role, Viewer
-from hub.cases.stats import STATS_MONTHS, CountBy, MonthFigures, RegionStats, region_stats
+from hub.cases.stats import (
+    STATS_MONTHS,
+    AgencyLateness,
+    CountBy,
+    MonthFigures,
+    MonthLateness,
+    RegionStats,
+    region_stats,
+)
+from hub.store import DeadlineOutcome
 
 __all__ = [
     # Projection
@@ -32,7 +52,17 @@ __all__ = [
     "CaseProjector",
     "find_case",
     "rebuild_cases",
-    # Deadlines
+    # Deadlines: one classification, one way of showing them
+    "DUE_SOON_WORKING_DAYS",
+    "DeadlineOutcome",
+    "DeadlineState",
+    "DeadlineStanding",
+    "calendar_of",
+    "classify",
+    "classify_action",
+    "classify_deadline",
+    "due_text",
+    "standing_text",
     "notice_key",
     "overdue_notice",
     # Scope: who may see which case and which data
@@ -64,5 +94,7 @@ __all__ = [
     "RegionStats",
     "MonthFigures",
     "CountBy",
+    "AgencyLateness",
+    "MonthLateness",
     "region_stats",
 ]

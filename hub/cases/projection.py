@@ -22,10 +22,13 @@ from sqlalchemy.orm import Session
 from hub.cases.deadlines import (
     FINISHED_STATUSES,
     TAKEN_STATUSES,
+    counts_hours,
+    drop_deadline,
     find_deadline,
+    mark_met,
     meet_deadline,
     open_deadline,
-    stop_all_deadlines,
+    withdraw_open_deadlines,
 )
 from hub.regions import Region, RegionRules
 from hub.store import (
@@ -227,12 +230,14 @@ class CaseProjector:
         case.curator_name = _specialist_name(receipt.curator) or case.curator_name
         case.curator_organisation = receipt.organisation.name
         region = self.region_of(case)
+        rule = region.stage_deadlines["survey"]
         open_deadline(
             m.session,
             case,
             kind="survey",
             responsible=m.header.sender,
-            due_at=region.stage_deadlines["survey"].due(m.now, region.calendar),
+            due_at=rule.due(m.now, region.calendar),
+            in_hours=counts_hours(rule),
         )
 
     # Survey, consent, decision
@@ -244,12 +249,14 @@ class CaseProjector:
         _advance(case, "survey")
         meet_deadline(m.session, case, kind="survey", at=m.now)
         region = self.region_of(case)
+        rule = region.stage_deadlines["decision"]
         open_deadline(
             m.session,
             case,
             kind="decision",
             responsible=region.decision_partner(_category_for_risk(survey.risk_level)),
-            due_at=region.stage_deadlines["decision"].due(m.now, region.calendar),
+            due_at=rule.due(m.now, region.calendar),
+            in_hours=counts_hours(rule),
         )
 
     def _consent(self, m: _Message, case: CaseFile, consent: c.ConsentRecord) -> None:
@@ -281,12 +288,14 @@ class CaseProjector:
         meet_deadline(m.session, case, kind="decision", at=m.now)
         if outcome == "recognised":
             case.category = decision.category or case.category
+            rule = region.stage_deadlines["plan"]
             open_deadline(
                 m.session,
                 case,
                 kind="plan",
                 responsible=region.case_owner,
-                due_at=region.stage_deadlines["plan"].due(m.now, region.calendar),
+                due_at=rule.due(m.now, region.calendar),
+                in_hours=counts_hours(rule),
             )
 
     # Plan and actions
@@ -325,7 +334,7 @@ class CaseProjector:
             if action.plan_id == plan_id and action.action_id not in kept:
                 action.in_plan = False
                 for kind in ("acceptance", "action"):
-                    meet_deadline(m.session, case, kind=kind, subject=action.action_id, at=m.now)
+                    drop_deadline(m.session, case, kind=kind, subject=action.action_id, at=m.now)
         case.plan_at = case.plan_at or m.now
         case.curator_name = curator
         _advance(case, "plan")
@@ -377,13 +386,15 @@ class CaseProjector:
         action.in_plan = True
         m.session.flush()
         if action.status not in TAKEN_STATUSES:
+            rule = region.acceptance_deadline(action.help_type)
             open_deadline(
                 m.session,
                 case,
                 kind="acceptance",
                 subject=action_id,
                 responsible=action.executor,
-                due_at=region.acceptance_deadline(action.help_type).due(m.now, region.calendar),
+                due_at=rule.due(m.now, region.calendar),
+                in_hours=counts_hours(rule),
             )
         if action.status not in FINISHED_STATUSES:
             open_deadline(
@@ -446,11 +457,10 @@ class CaseProjector:
         self, m: _Message, case: CaseFile, request: c.InformationRequest
     ) -> None:
         region = self.region_of(case)
+        rule = region.stage_deadlines["information_response"]
         # The request's own date, but never longer than the region allows.
-        due_at = min(
-            region.calendar.end_of_day(request.due_by),
-            region.stage_deadlines["information_response"].due(m.now, region.calendar),
-        )
+        requested = region.calendar.end_of_day(request.due_by)
+        allowed = rule.due(m.now, region.calendar)
         for recipient in m.header.recipients:
             open_deadline(
                 m.session,
@@ -458,7 +468,8 @@ class CaseProjector:
                 kind="information_response",
                 subject=f"{request.request_id}:{recipient}",
                 responsible=recipient,
-                due_at=due_at,
+                due_at=min(requested, allowed),
+                in_hours=allowed < requested and counts_hours(rule),
             )
 
     def _information_response(
@@ -497,7 +508,7 @@ class CaseProjector:
             .order_by(CaseDeadline.due_at)
         ).first()
         if running is not None:
-            running.met_at = m.now
+            mark_met(running, at=m.now)
             self._open_next_report(m, case, m.header.sender, after=running.subject)
         if case.closed_at is None:
             _advance(case, "implementation")
@@ -540,13 +551,15 @@ class CaseProjector:
 
     def _open_report(self, m: _Message, case: CaseFile, agency: str, period_end: date) -> None:
         region = self.region_of(case)
+        rule = region.report_grace
         open_deadline(
             m.session,
             case,
             kind="report",
             subject=f"{agency}:{period_end.isoformat()}",
             responsible=agency,
-            due_at=region.report_grace.due(region.calendar.end_of_day(period_end), region.calendar),
+            due_at=rule.due(region.calendar.end_of_day(period_end), region.calendar),
+            in_hours=counts_hours(rule),
         )
 
     # Closure
@@ -561,7 +574,8 @@ class CaseProjector:
             support_to = _months_after(support.start, self.region_of(case).post_support_months)
         case.post_support_until = support_to
         _advance(case, "post_support" if support is not None else "closure")
-        stop_all_deadlines(m.session, case, at=m.now)
+        # Withdrawn, not met: the reports and actions still owed were never delivered.
+        withdraw_open_deadlines(m.session, case, at=m.now)
 
 
 def _category_for_risk(risk_level: str) -> str:

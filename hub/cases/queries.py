@@ -17,8 +17,19 @@ from typing import TypeVar
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from hub.cases.deadlines import (
+    DeadlineStanding,
+    DeadlineState,
+    calendar_of,
+    classify_action,
+    classify_deadline,
+    due_text,
+    format_due,
+    standing_text,
+)
 from hub.cases.scope import Role, Viewer
 from hub.errors import NotFound
+from hub.regions import RegionRules, WorkingCalendar
 from hub.store import (
     CaseAction,
     CaseConflict,
@@ -26,6 +37,7 @@ from hub.store import (
     CaseFile,
     CasePlan,
     CaseReferral,
+    DeadlineOutcome,
     MessageLog,
     agency_codes,
     agency_partners_sql,
@@ -98,10 +110,16 @@ class CaseSummary:
     #: [identity]
     curator_name: str | None
     opened_at: datetime
-    #: The earliest open deadline or open action due time in the viewer's scope.
+    #: The earliest open deadline or open action due time in the viewer's scope; None
+    #: once the case is closed (closure withdraws every clock).
     next_deadline: datetime | None
-    #: Overdue action lines plus overdue deadlines (an action's own deadline counted once).
+    #: ``next_deadline`` as every page shows a due date (see ``deadlines.due_text``).
+    next_deadline_text: str | None
+    #: Late now: overdue action lines plus overdue deadlines (an action's own deadline
+    #: counted once).
     overdue_count: int
+    #: Was late: deadlines met after their due time (a line's own and its acceptance).
+    late_done_count: int
     conflict_count: int
 
 
@@ -158,7 +176,16 @@ class ActionView:
     in_plan: bool
     #: [social]
     notes: str | None
+    #: Late now (see ``is_action_overdue``).
     overdue: bool
+    #: Where the line stands against its due date (``deadlines.classify_action``).
+    state: DeadlineState
+    #: For a line late now or done late: calendar days late in the region's time zone.
+    days_late: int
+    #: The due date as shown everywhere: «01.12.2026».
+    due_text: str
+    #: The Russian mark of ``state``: «исполнено с опозданием на 4 дн.».
+    mark: str
     history: tuple[StatusView, ...]
 
 
@@ -178,15 +205,26 @@ class ReportView:
 
 @dataclass(frozen=True)
 class DeadlineView:
-    """Something due on the case (see ``CaseDeadline``) and whether it is late now."""
+    """Something due on the case (see ``CaseDeadline``) and where it stands now."""
 
     kind: str
     subject: str
     responsible: str
     due_at: datetime
+    #: The rule counts hours: ``due_text`` shows the time too.
+    in_hours: bool
+    #: When the clock stopped (met, withdrawn or dropped: ``outcome``); None while it runs.
     met_at: datetime | None
+    outcome: DeadlineOutcome | None
     escalated_at: datetime | None
+    #: Late now.
     overdue: bool
+    state: DeadlineState
+    days_late: int
+    #: The due date as shown everywhere: «01.12.2026», or «01.12.2026 15:30» in hours.
+    due_text: str
+    #: The Russian mark of ``state``.
+    mark: str
 
 
 @dataclass(frozen=True)
@@ -251,8 +289,12 @@ class CaseDetail:
 
 
 def is_action_open(action: CaseAction) -> bool:
-    """The line is still owed: in the current plan and not finished."""
-    return action.in_plan and action.status not in FINISHED_ACTION_STATUSES
+    """The line is still owed: in the current plan, not finished, its case not closed."""
+    return (
+        action.in_plan
+        and action.status not in FINISHED_ACTION_STATUSES
+        and action.case.closed_at is None
+    )
 
 
 def is_action_overdue(action: CaseAction, *, now: datetime) -> bool:
@@ -269,7 +311,18 @@ def is_deadline_overdue(deadline: CaseDeadline, *, now: datetime) -> bool:
 
 def open_action_sql() -> ColumnElement[bool]:
     """``is_action_open`` as a WHERE clause on ``CaseAction``."""
-    return and_(CaseAction.in_plan.is_(True), CaseAction.status.not_in(FINISHED_ACTION_STATUSES))
+    return and_(
+        CaseAction.in_plan.is_(True),
+        CaseAction.status.not_in(FINISHED_ACTION_STATUSES),
+        CaseAction.case_id.in_(select(CaseFile.id).where(CaseFile.closed_at.is_(None))),
+    )
+
+
+def late_done_deadline_sql() -> ColumnElement[bool]:
+    """A deadline met after its due time (``DeadlineState.DONE_LATE``), as a WHERE clause."""
+    return and_(
+        CaseDeadline.outcome == DeadlineOutcome.MET, CaseDeadline.met_at > CaseDeadline.due_at
+    )
 
 
 def overdue_action_sql(now: datetime) -> ColumnElement[bool]:
@@ -342,11 +395,17 @@ def _agency_only(viewer: Viewer) -> str | None:
 
 
 def list_cases(
-    session: Session, viewer: Viewer, filters: CaseFilters, *, now: datetime
+    session: Session,
+    viewer: Viewer,
+    filters: CaseFilters,
+    *,
+    now: datetime,
+    regions: RegionRules,
 ) -> list[CaseSummary]:
     """The cases in the viewer's scope that pass ``filters``: overdue first, then by due time.
 
     Ties go by the earliest next deadline (cases without one last), then by case reference.
+    ``regions`` gives each case's calendar, in which its due dates are shown.
     """
     stmt = select(CaseFile).where(*_scope_clauses(viewer))
     if filters.state:
@@ -365,7 +424,10 @@ def list_cases(
         return []
     scope = stmt.with_only_columns(CaseFile.id).scalar_subquery()
     figures = _CaseFigures.load(session, viewer, scope, now=now)
-    summaries = [_summary(viewer, case, *figures.of(case.id)) for case in cases]
+    summaries = [
+        _summary(viewer, case, figures.of(case.id), calendar_of(regions, case.region))
+        for case in cases
+    ]
     if filters.overdue_only:
         summaries = [s for s in summaries if s.overdue_count > 0]
     return sorted(summaries, key=_list_order)
@@ -388,14 +450,29 @@ def _list_order(summary: CaseSummary) -> tuple[bool, bool, datetime | str, str]:
     return (summary.overdue_count == 0, deadline is None, deadline or "", summary.case_ref)
 
 
+#: The next thing due on a case: its due time and whether its rule counts hours.
+_Due = tuple[datetime, bool]
+
+
+@dataclass(frozen=True)
+class _Figures:
+    """One case's figures: the next due time, what is late now and was late, conflicts."""
+
+    next_due: _Due | None
+    overdue_count: int
+    late_done_count: int
+    conflict_count: int
+
+
 @dataclass
 class _CaseFigures:
     """Per-case due times, overdue items and conflict counts within the viewer's rows."""
 
     next_action: dict[int, datetime]
-    next_deadline: dict[int, datetime]
+    next_deadline: dict[int, _Due]
     overdue_actions: dict[int, set[str]]
     overdue_deadlines: dict[int, list[tuple[str, str]]]
+    late_done: dict[int, int]
     conflicts: dict[int, int]
 
     @classmethod
@@ -409,10 +486,8 @@ class _CaseFigures:
     ) -> "_CaseFigures":
         agency = _agency_only(viewer)
         action_rows: list[ColumnElement[bool]] = [CaseAction.case_id.in_(case_ids)]
-        deadline_rows: list[ColumnElement[bool]] = [
-            CaseDeadline.case_id.in_(case_ids),
-            CaseDeadline.met_at.is_(None),
-        ]
+        deadline_rows: list[ColumnElement[bool]] = [CaseDeadline.case_id.in_(case_ids)]
+        running = CaseDeadline.met_at.is_(None)
         conflict_rows: list[ColumnElement[bool]] = [CaseConflict.case_id.in_(case_ids)]
         if agency is not None:
             action_rows.append(CaseAction.responsible_agency == agency)
@@ -424,12 +499,18 @@ class _CaseFigures:
         late_actions = select(CaseAction.case_id, CaseAction.action_id).where(
             *action_rows, overdue_action_sql(now)
         )
-        next_deadline = select(CaseDeadline.case_id, func.min(CaseDeadline.due_at)).where(
-            *deadline_rows
+        # Latest first, so the earliest of each case is the one kept.
+        next_deadlines = (
+            select(CaseDeadline.case_id, CaseDeadline.due_at, CaseDeadline.in_hours)
+            .where(*deadline_rows, running)
+            .order_by(CaseDeadline.due_at.desc())
         )
         late_deadlines = select(
             CaseDeadline.case_id, CaseDeadline.kind, CaseDeadline.subject
-        ).where(*deadline_rows, CaseDeadline.due_at < now)
+        ).where(*deadline_rows, running, CaseDeadline.due_at < now)
+        late_done = select(CaseDeadline.case_id, func.count()).where(
+            *deadline_rows, late_done_deadline_sql()
+        )
         conflicts = select(CaseConflict.case_id, func.count()).where(*conflict_rows)
         overdue_actions: dict[int, set[str]] = defaultdict(set)
         for case_id, action_id in session.execute(late_actions):
@@ -439,26 +520,36 @@ class _CaseFigures:
             overdue_deadlines[case_id].append((kind, subject))
         return cls(
             next_action=_pairs(session.execute(next_action.group_by(CaseAction.case_id))),
-            next_deadline=_pairs(session.execute(next_deadline.group_by(CaseDeadline.case_id))),
+            next_deadline={
+                case_id: (due_at, in_hours)
+                for case_id, due_at, in_hours in session.execute(next_deadlines)
+            },
             overdue_actions=overdue_actions,
             overdue_deadlines=overdue_deadlines,
+            late_done=_pairs(session.execute(late_done.group_by(CaseDeadline.case_id))),
             conflicts=_pairs(session.execute(conflicts.group_by(CaseConflict.case_id))),
         )
 
-    def of(self, case_id: int) -> tuple[datetime | None, int, int]:
-        """(next deadline, overdue count, conflict count) of one case."""
-        due = [
-            at
-            for at in (self.next_action.get(case_id), self.next_deadline.get(case_id))
-            if at is not None
-        ]
+    def of(self, case_id: int) -> _Figures:
+        action_due = self.next_action.get(case_id)
         late_actions = self.overdue_actions.get(case_id, set())
         late_deadlines = self.overdue_deadlines.get(case_id, [])
-        return (
-            min(due, default=None),
-            _overdue_count(late_actions, late_deadlines),
-            self.conflicts.get(case_id, 0),
+        return _Figures(
+            next_due=_earliest(
+                [] if action_due is None else [(action_due, False)],
+                [self.next_deadline[case_id]] if case_id in self.next_deadline else [],
+            ),
+            overdue_count=_overdue_count(late_actions, late_deadlines),
+            late_done_count=self.late_done.get(case_id, 0),
+            conflict_count=self.conflicts.get(case_id, 0),
         )
+
+
+def _earliest(*dues: Iterable[_Due]) -> _Due | None:
+    """The earliest due time of all given; at equal times an hour rule's (it shows the time)."""
+    return min(
+        (due for group in dues for due in group), key=lambda d: (d[0], not d[1]), default=None
+    )
 
 
 def _pairs(rows: Iterable[tuple[int, _V]]) -> dict[int, _V]:
@@ -480,12 +571,9 @@ def _overdue_count(late_actions: set[str], late_deadlines: Sequence[tuple[str, s
 
 
 def _summary(
-    viewer: Viewer,
-    case: CaseFile,
-    next_deadline: datetime | None,
-    overdue_count: int,
-    conflict_count: int,
+    viewer: Viewer, case: CaseFile, figures: _Figures, calendar: WorkingCalendar
 ) -> CaseSummary:
+    due = figures.next_due
     return CaseSummary(
         case_ref=case.case_ref,
         region=case.region,
@@ -497,17 +585,23 @@ def _summary(
         children_count=case.children_count,
         curator_name=case.curator_name if viewer.sees_identity else None,
         opened_at=case.opened_at,
-        next_deadline=next_deadline,
-        overdue_count=overdue_count,
-        conflict_count=conflict_count,
+        next_deadline=None if due is None else due[0],
+        next_deadline_text=None
+        if due is None
+        else format_due(due[0], in_hours=due[1], calendar=calendar),
+        overdue_count=figures.overdue_count,
+        late_done_count=figures.late_done_count,
+        conflict_count=figures.conflict_count,
     )
 
 
 # --- One case -----------------------------------------------------------------------------
 
 
-def get_case(session: Session, viewer: Viewer, case_ref: str, *, now: datetime) -> CaseDetail:
-    """The case as the viewer may see it.
+def get_case(
+    session: Session, viewer: Viewer, case_ref: str, *, now: datetime, regions: RegionRules
+) -> CaseDetail:
+    """The case as the viewer may see it; due dates in its region's calendar (``regions``).
 
     Raises:
         CaseNotVisible: no such case, or not in the viewer's scope (the same answer, so
@@ -534,20 +628,24 @@ def get_case(session: Session, viewer: Viewer, case_ref: str, *, now: datetime) 
     deadlines = [d for d in case.deadlines if ours is None or d.responsible in ours]
     conflicts = [c for c in case.conflicts if ours is None or c.sender in ours]
     reports = [r for r in case.reports if ours is None or r.sender in ours]
-    summary = _summary(
-        viewer,
-        case,
-        min(
-            [a.due_at for a in actions if is_action_open(a)]
-            + [d.due_at for d in deadlines if d.met_at is None],
-            default=None,
+    calendar = calendar_of(regions, case.region)
+    figures = _Figures(
+        next_due=_earliest(
+            [(a.due_at, False) for a in actions if is_action_open(a)],
+            [(d.due_at, d.in_hours) for d in deadlines if d.met_at is None],
         ),
-        _overdue_count(
+        overdue_count=_overdue_count(
             {a.action_id for a in actions if is_action_overdue(a, now=now)},
             [(d.kind, d.subject) for d in deadlines if is_deadline_overdue(d, now=now)],
         ),
-        len(conflicts),
+        late_done_count=sum(
+            classify_deadline(d, now=now, calendar=calendar).was_late for d in deadlines
+        ),
+        conflict_count=len(conflicts),
     )
+    summary = _summary(viewer, case, figures, calendar)
+    # Every line's own clock, the officer's or not: a line's standing is its clock's.
+    clocks = {d.subject: d for d in case.deadlines if d.kind == "action"}
     return CaseDetail(
         summary=summary,
         decision_body_kind=case.decision_body_kind,
@@ -564,7 +662,22 @@ def get_case(session: Session, viewer: Viewer, case_ref: str, *, now: datetime) 
         closure_reason=case.closure_reason,
         post_support_until=case.post_support_until,
         plans=_plan_views(viewer, case.plans),
-        actions=tuple(_action_view(viewer, a, now=now) for a in actions),
+        actions=tuple(
+            _action_view(
+                viewer,
+                a,
+                classify_action(
+                    a,
+                    clocks.get(a.action_id),
+                    case_closed_at=case.closed_at,
+                    now=now,
+                    calendar=calendar,
+                ),
+                now=now,
+                calendar=calendar,
+            )
+            for a in actions
+        ),
         reports=tuple(
             ReportView(
                 report_id=r.report_id,
@@ -577,18 +690,7 @@ def get_case(session: Session, viewer: Viewer, case_ref: str, *, now: datetime) 
             )
             for r in reports
         ),
-        deadlines=tuple(
-            DeadlineView(
-                kind=d.kind,
-                subject=d.subject,
-                responsible=d.responsible,
-                due_at=d.due_at,
-                met_at=d.met_at,
-                escalated_at=d.escalated_at,
-                overdue=is_deadline_overdue(d, now=now),
-            )
-            for d in deadlines
-        ),
+        deadlines=tuple(_deadline_view(d, now=now, calendar=calendar) for d in deadlines),
         conflicts=tuple(
             ConflictView(
                 sender=c.sender,
@@ -630,7 +732,35 @@ def _plan_views(viewer: Viewer, plans: Sequence[CasePlan]) -> tuple[PlanView, ..
     )
 
 
-def _action_view(viewer: Viewer, action: CaseAction, *, now: datetime) -> ActionView:
+def _deadline_view(
+    deadline: CaseDeadline, *, now: datetime, calendar: WorkingCalendar
+) -> DeadlineView:
+    standing = classify_deadline(deadline, now=now, calendar=calendar)
+    return DeadlineView(
+        kind=deadline.kind,
+        subject=deadline.subject,
+        responsible=deadline.responsible,
+        due_at=deadline.due_at,
+        in_hours=deadline.in_hours,
+        met_at=deadline.met_at,
+        outcome=deadline.outcome,
+        escalated_at=deadline.escalated_at,
+        overdue=is_deadline_overdue(deadline, now=now),
+        state=standing.state,
+        days_late=standing.days_late,
+        due_text=due_text(standing, calendar),
+        mark=standing_text(standing),
+    )
+
+
+def _action_view(
+    viewer: Viewer,
+    action: CaseAction,
+    standing: DeadlineStanding,
+    *,
+    now: datetime,
+    calendar: WorkingCalendar,
+) -> ActionView:
     return ActionView(
         action_id=action.action_id,
         plan_id=action.plan_id,
@@ -648,6 +778,10 @@ def _action_view(viewer: Viewer, action: CaseAction, *, now: datetime) -> Action
         in_plan=action.in_plan,
         notes=_social(viewer, action.notes),
         overdue=is_action_overdue(action, now=now),
+        state=standing.state,
+        days_late=standing.days_late,
+        due_text=due_text(standing, calendar),
+        mark=_action_mark(action, standing),
         history=tuple(
             StatusView(
                 reporter=s.reporter,
@@ -659,6 +793,15 @@ def _action_view(viewer: Viewer, action: CaseAction, *, now: datetime) -> Action
             for s in action.history
         ),
     )
+
+
+def _action_mark(action: CaseAction, standing: DeadlineStanding) -> str:
+    """The line's mark; a line its executor could not carry out is not «исполнено»."""
+    if action.status == "cannot_execute" and standing.state is DeadlineState.DONE_ON_TIME:
+        return ""
+    if action.status == "cannot_execute" and standing.was_late:
+        return f"ответ с опозданием на {standing.days_late} дн."
+    return standing_text(standing)
 
 
 def _timeline(session: Session, viewer: Viewer, case: CaseFile) -> tuple[TimelineEntry, ...]:

@@ -1,5 +1,9 @@
 """Region statistics for supervisors: cases opened and closed, outcomes, pace, what is late.
 
+Lateness of action lines is read with the one classification (``deadlines``): a line
+late now, one done late and one done on time, per agency and per month of the due day;
+a line done late stays counted as such after it is done.
+
 Aggregates only — counts, shares, medians, agency codes — so the figures carry no
 personal data and an administrator may see every region's. Read-only; the
 caller owns the session.
@@ -9,13 +13,15 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
-from hub.cases.queries import overdue_action_sql
+from hub.cases.deadlines import UTC_CALENDAR, DeadlineState, classify_action
+from hub.cases.queries import is_action_overdue, overdue_action_sql
 from hub.cases.scope import Role, Viewer
+from hub.regions import WorkingCalendar
 from hub.store import CaseAction, CaseDeadline, CaseFile
 
 #: How many calendar months, up to and including the current one, the monthly figures cover.
@@ -42,6 +48,28 @@ class CountBy:
 
 
 @dataclass(frozen=True)
+class AgencyLateness:
+    """How one agency's action lines stand against their due dates (see ``DeadlineState``)."""
+
+    agency: str
+    #: Open past the due date (``is_action_overdue``).
+    late_now: int
+    #: Finished after the due date, in calendar days of the region's time zone.
+    done_late: int
+    done_on_time: int
+
+
+@dataclass(frozen=True)
+class MonthLateness:
+    """An agency's late action lines whose due day fell in ``month`` ("YYYY-MM")."""
+
+    month: str
+    agency: str
+    late_now: int
+    done_late: int
+
+
+@dataclass(frozen=True)
 class RegionStats:
     """The figures of one region, or of all regions when ``region`` is None."""
 
@@ -63,6 +91,11 @@ class RegionStats:
     overdue_by_agency: tuple[CountBy, ...]
     #: Periodic reports past due and not received.
     missing_reports: int
+    #: Every agency with action lines in scope: most late (now, then done late) first.
+    lateness_by_agency: tuple[AgencyLateness, ...]
+    #: Late lines by month of their due day within ``months``, oldest first, then by agency;
+    #: months and agencies without late lines left out.
+    lateness_by_month: tuple[MonthLateness, ...]
 
 
 def region_stats(
@@ -71,12 +104,12 @@ def region_stats(
     *,
     region: str | None,
     now: datetime,
-    timezone: tzinfo = UTC,
+    calendar: WorkingCalendar = UTC_CALENDAR,
 ) -> RegionStats:
     """The statistics of the viewer's region (of ``region``, or all, for administrators).
 
     ``region`` is honoured for administrators only; curators and supervisors always
-    get their own region. Months are counted in ``timezone`` (the region's).
+    get their own region. Months and days late are counted in ``calendar`` (the region's).
 
     Raises:
         PermissionError: the viewer is an officer (agencies get no region statistics).
@@ -111,13 +144,18 @@ def region_stats(
     )
     closed = [c for c in cases if c.closed_at is not None]
     reasons = Counter(c.closure_reason or "" for c in closed)
+    months = _months(
+        [c.opened_at for c in cases],
+        [c.closed_at for c in closed],
+        now=now,
+        timezone=calendar.timezone,
+    )
+    by_agency, by_month = _lateness(session, case_ids, now=now, calendar=calendar, months=months)
     return RegionStats(
         region=scope,
         cases_total=len(cases),
         cases_open=len(cases) - len(closed),
-        months=_months(
-            [c.opened_at for c in cases], [c.closed_at for c in closed], now=now, timezone=timezone
-        ),
+        months=months,
         closure_reasons=_most_first(reasons.items()),
         closed_total=len(closed),
         goals_achieved_share=reasons[GOALS_ACHIEVED] / len(closed) if closed else None,
@@ -125,7 +163,70 @@ def region_stats(
         median_days_decision_to_plan=_median_days((c.decision_at, c.plan_at) for c in cases),
         overdue_by_agency=_most_first((agency, count) for agency, count in overdue),
         missing_reports=missing_reports or 0,
+        lateness_by_agency=by_agency,
+        lateness_by_month=by_month,
     )
+
+
+def _lateness(
+    session: Session,
+    case_ids: ColumnElement[int],
+    *,
+    now: datetime,
+    calendar: WorkingCalendar,
+    months: tuple[MonthFigures, ...],
+) -> tuple[tuple[AgencyLateness, ...], tuple[MonthLateness, ...]]:
+    """Each in-plan action line in scope classified once, counted per agency and month."""
+    rows = session.execute(
+        select(CaseAction, CaseDeadline, CaseFile.closed_at)
+        .join(CaseFile, CaseFile.id == CaseAction.case_id)
+        .outerjoin(
+            CaseDeadline,
+            and_(
+                CaseDeadline.case_id == CaseAction.case_id,
+                CaseDeadline.kind == "action",
+                CaseDeadline.subject == CaseAction.action_id,
+            ),
+        )
+        .where(CaseAction.case_id.in_(case_ids), CaseAction.in_plan.is_(True))
+    ).all()
+    counts: Counter[tuple[str, str]] = Counter()
+    per_month: Counter[tuple[str, str, str]] = Counter()
+    shown_months = {m.month for m in months}
+    for action, clock, closed_at in rows:
+        agency = action.responsible_agency
+        standing = classify_action(
+            action, clock, case_closed_at=closed_at, now=now, calendar=calendar
+        )
+        late_now = is_action_overdue(action, now=now)
+        kind = "late_now" if late_now else standing.state.value
+        counts[agency, kind] += 1
+        month = standing.due_day.strftime("%Y-%m")
+        if month in shown_months and (late_now or standing.was_late):
+            per_month[month, agency, kind] += 1
+    agencies = sorted(
+        {agency for agency, _ in counts},
+        key=lambda a: (-counts[a, "late_now"], -counts[a, DeadlineState.DONE_LATE.value], a),
+    )
+    by_agency = tuple(
+        AgencyLateness(
+            agency=a,
+            late_now=counts[a, "late_now"],
+            done_late=counts[a, DeadlineState.DONE_LATE.value],
+            done_on_time=counts[a, DeadlineState.DONE_ON_TIME.value],
+        )
+        for a in agencies
+    )
+    by_month = tuple(
+        MonthLateness(
+            month=month,
+            agency=agency,
+            late_now=per_month[month, agency, "late_now"],
+            done_late=per_month[month, agency, DeadlineState.DONE_LATE.value],
+        )
+        for month, agency in sorted({(month, agency) for month, agency, _ in per_month})
+    )
+    return by_agency, by_month
 
 
 def _months(

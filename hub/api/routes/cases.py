@@ -25,7 +25,7 @@ from hub.access import (
     region_zone,
     runtime_of,
 )
-from hub.cases import CaseDetail, CaseSummary, RegionStats
+from hub.cases import CaseDetail, CaseSummary, DeadlineOutcome, DeadlineState, RegionStats
 
 router = APIRouter(prefix="/api/v1", tags=["cases"], dependencies=[PERSON_SECURITY])
 
@@ -47,8 +47,14 @@ class CaseSummaryOut(_Out):
     children_count: int | None
     curator_name: str | None
     opened_at: datetime
+    #: The earliest open due time; null once the case is closed.
     next_deadline: datetime | None
+    #: The same as the pages show it: «01.12.2026» (local), with the time only for hour rules.
+    next_deadline_text: str | None
+    #: Late now.
     overdue_count: int
+    #: Was late: deadlines met after their due time.
+    late_done_count: int
     conflict_count: int
 
 
@@ -95,6 +101,14 @@ class ActionOut(_Out):
     in_plan: bool
     notes: str | None
     overdue: bool
+    #: open, due_soon, late, done_on_time, done_late, withdrawn, dropped.
+    state: DeadlineState
+    #: Calendar days late (region's time zone) when late or done late; else 0.
+    days_late: int
+    #: The due date as the pages show it.
+    due_text: str
+    #: The pages' Russian mark: «исполнено с опозданием на 4 дн.».
+    mark: str
     history: list[StatusOut]
 
 
@@ -113,9 +127,17 @@ class DeadlineOut(_Out):
     subject: str
     responsible: str
     due_at: datetime
+    #: The rule counts hours: ``due_text`` shows the local time too.
+    in_hours: bool
+    #: When the clock stopped; ``outcome`` says how (met, withdrawn at closure, dropped).
     met_at: datetime | None
+    outcome: DeadlineOutcome | None
     escalated_at: datetime | None
     overdue: bool
+    state: DeadlineState
+    days_late: int
+    due_text: str
+    mark: str
 
 
 class ConflictOut(_Out):
@@ -178,6 +200,20 @@ class CountOut(_Out):
     count: int
 
 
+class AgencyLatenessOut(_Out):
+    agency: str
+    late_now: int
+    done_late: int
+    done_on_time: int
+
+
+class MonthLatenessOut(_Out):
+    month: str
+    agency: str
+    late_now: int
+    done_late: int
+
+
 class RegionStatsOut(_Out):
     """A region's figures (``region`` null: all regions, administrators only)."""
 
@@ -192,6 +228,10 @@ class RegionStatsOut(_Out):
     median_days_decision_to_plan: float | None
     overdue_by_agency: list[CountOut]
     missing_reports: int
+    #: Action lines late now, done late and done on time, per agency.
+    lateness_by_agency: list[AgencyLatenessOut]
+    #: Late lines per month of their due day (region's time zone) and agency.
+    lateness_by_month: list[MonthLatenessOut]
 
 
 @router.get("/cases", response_model=CaseListOut)

@@ -10,6 +10,7 @@ from hub.store.models.cases import (
     CasePlan,
     CaseReferral,
     CaseReport,
+    DeadlineOutcome,
 )
 from hub.store.models.messages import (
     ChainHead,
@@ -48,6 +49,7 @@ __all__ = [
     "CaseActionStatus",
     "CaseConflict",
     "CaseDeadline",
+    "DeadlineOutcome",
     "CaseFile",
     "CasePlan",
     "CaseReferral",

@@ -8,9 +8,10 @@ Free-text fields hold personal data of a sensitivity class (noted per column);
 readers filter them per role.
 """
 
+import enum
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.store.base import Base
@@ -190,6 +191,14 @@ class CaseReport(Base):
     summary: Mapped[str | None] = mapped_column(Text)
 
 
+class DeadlineOutcome(enum.StrEnum):
+    """How a deadline's clock stopped."""
+
+    MET = "met"  # the answer it waited for arrived
+    WITHDRAWN = "withdrawn"  # the case was closed first: снято с контроля при закрытии
+    DROPPED = "dropped"  # a later plan version dropped the action line it watched
+
+
 class CaseDeadline(Base):
     """Something due on the case by a time: met by a message, or escalated once when late.
 
@@ -211,7 +220,22 @@ class CaseDeadline(Base):
     #: The agency that owes it (system code).
     responsible: Mapped[system_code]
     due_at: Mapped[datetime]
+    #: The rule counts hours (``24 hours``): the due time matters, not only the day;
+    #: otherwise ``due_at`` is the local midnight that ends the due day.
+    in_hours: Mapped[bool] = mapped_column(default=False)
+    #: When the clock stopped: met, withdrawn or dropped (``outcome`` says which); None
+    #: while it runs.
     met_at: Mapped[datetime | None]
+    outcome: Mapped[DeadlineOutcome | None] = mapped_column(
+        Enum(
+            DeadlineOutcome,
+            name="deadlineoutcome",
+            native_enum=False,
+            length=16,
+            values_callable=lambda members: [m.value for m in members],
+            validate_strings=True,
+        )
+    )
     #: Set once, in the transaction that records the escalation.
     escalated_at: Mapped[datetime | None]
     #: The hub's notice sent on escalation (MessageId), if the kind sends one.

@@ -117,11 +117,6 @@ def cases_page(
         runtime, viewer, filters, client=client_of(request), channel="web", reason=reason
     )
     signals = read_unacknowledged_signals(runtime, viewer, client=client_of(request), channel="web")
-    now = runtime.clock()
-    regions = {
-        code: region_view(runtime, code, now=now)
-        for code in {c.region for c in cases} | {s.region for s in signals}
-    }
     whole_region = viewer.role in (Role.SUPERVISOR, Role.ADMINISTRATOR)
     return templates.TemplateResponse(
         request,
@@ -133,7 +128,6 @@ def cases_page(
             "signals": signals,
             "filters": filters,
             "reason": reason or "",
-            "regions": regions,
             "states": labels.STATE_LABELS,
             "categories": labels.CATEGORY_LABELS,
             "choose_region": viewer.role is Role.ADMINISTRATOR,

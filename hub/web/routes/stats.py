@@ -17,6 +17,11 @@ from hub.web.templating import TemplatesDep
 router = APIRouter(include_in_schema=False)
 
 
+def agency_name(code: str) -> str:
+    """The Russian name of an agency code."""
+    return labels.label(labels.AGENCY_LABELS, code)
+
+
 @router.get("/stats")
 def stats_page(
     request: Request,
@@ -40,9 +45,7 @@ def stats_page(
         Bar(labels.label(labels.CLOSURE_REASON_LABELS, c.key), c.count)
         for c in stats.closure_reasons
     ]
-    overdue = [
-        Bar(labels.label(labels.AGENCY_LABELS, c.key), c.count) for c in stats.overdue_by_agency
-    ]
+    overdue = [Bar(agency_name(c.key), c.count) for c in stats.overdue_by_agency]
     return templates.TemplateResponse(
         request,
         "stats.html",
@@ -63,6 +66,7 @@ def stats_page(
                 reasons, chart_id="chart-reasons", title="Причины снятия с учёта"
             ),
             "overdue": overdue,
+            "agency_name": agency_name,
             "overdue_chart": bar_chart(
                 overdue, chart_id="chart-overdue", title="Просроченные мероприятия по ведомствам"
             ),

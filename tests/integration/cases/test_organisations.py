@@ -34,6 +34,9 @@ from tests.integration.cases.story import PLAN_ID, CaseStory
 SCHOOLS = {"edu-school-a": "МБОУ «СОШ № 12»", "edu-school-b": "МБОУ «Гимназия № 1»"}
 A_ACTION, B_ACTION, HEALTH_ACTION = "ИПСС-0457-07", "ИПСС-0457-09", "ИПСС-0457-03"
 
+#: The shipped regions: due dates are read in each case region's calendar.
+REGIONS = load_regions()
+
 
 @pytest.fixture
 def schools(
@@ -240,8 +243,11 @@ def test_an_education_officer_sees_what_every_school_does_and_no_other_agency(
     now = datetime.now(UTC)
 
     with session_factory() as session:
-        cases = [c.case_ref for c in list_cases(session, officer, CaseFilters(), now=now)]
-        detail = get_case(session, officer, "KAM-2026-000908", now=now)
+        cases = [
+            c.case_ref
+            for c in list_cases(session, officer, CaseFilters(), now=now, regions=REGIONS)
+        ]
+        detail = get_case(session, officer, "KAM-2026-000908", now=now, regions=REGIONS)
 
     # The case a school referred, and the one where schools execute actions.
     assert sorted(cases) == ["KAM-2026-000908", "KAM-2026-000909"]

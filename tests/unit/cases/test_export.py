@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.cases import ALL_CLASSES, Role, Viewer
 from hub.cases.export import ACTIONS_CSV_HEADER, actions_csv
 from hub.cases.queries import CaseDetail, get_case
+from hub.regions import load_regions
 from tests.case_data import CURATOR_ACCOUNT_NAME, KAMCHATKA, SPECIALIST, seed_cases
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
@@ -20,6 +21,9 @@ KAMCHATKA_TZ = ZoneInfo("Asia/Kamchatka")
 CURATOR = Viewer("semenova", CURATOR_ACCOUNT_NAME, Role.CURATOR, KAMCHATKA, "social", ALL_CLASSES)
 HEALTH = Viewer("doctor", "Врач", Role.OFFICER, KAMCHATKA, "health", frozenset())
 ADMIN = Viewer("admin", "Администратор", Role.ADMINISTRATOR, None, None, frozenset())
+
+#: The shipped regions: due dates are read in each case region's calendar.
+REGIONS = load_regions()
 
 
 @pytest.fixture
@@ -36,7 +40,7 @@ def _rows(text: str) -> list[list[str]]:
 
 
 def test_one_row_per_action_under_a_russian_header(session: Session) -> None:
-    detail = get_case(session, CURATOR, "KAM-1", now=NOW)
+    detail = get_case(session, CURATOR, "KAM-1", now=NOW, regions=REGIONS)
     rows = _rows(actions_csv(detail, timezone=KAMCHATKA_TZ))
     assert tuple(rows[0]) == ACTIONS_CSV_HEADER
     assert rows[0][:3] == ["Мероприятие", "Вид помощи", "Ведомство"]
@@ -48,26 +52,33 @@ def test_one_row_per_action_under_a_russian_header(session: Session) -> None:
     assert first[4] == "22.11.2026"
     assert first[5] == "назначено"
     assert first[6] == "да"
+    assert first[7] == "просрочено на 2 дн."
     # Status time 4 Nov 03:00 UTC is 15:00 in Kamchatka.
-    assert first[7] == "04.11.2026 15:00"
+    assert first[8] == "04.11.2026 15:00"
     assert [r[6] for r in rows[1:]] == ["да", "нет", "нет", "нет"]
+    # A2 runs, A3 was done before its date, A4 left the plan.
+    assert [r[7] for r in rows[2:]] == ["в работе", "исполнено в срок", "исключено из плана"]
 
 
 def test_lines_end_with_crlf_for_excel(session: Session) -> None:
-    detail = get_case(session, CURATOR, "KAM-1", now=NOW)
+    detail = get_case(session, CURATOR, "KAM-1", now=NOW, regions=REGIONS)
     assert actions_csv(detail, timezone=KAMCHATKA_TZ).count("\r\n") == 5
 
 
 def test_the_file_holds_only_what_the_viewer_may_see(session: Session) -> None:
-    officer_rows = _rows(actions_csv(get_case(session, HEALTH, "KAM-1", now=NOW), timezone=UTC))
-    admin_rows = _rows(actions_csv(get_case(session, ADMIN, "KAM-1", now=NOW), timezone=UTC))
+    officer_rows = _rows(
+        actions_csv(get_case(session, HEALTH, "KAM-1", now=NOW, regions=REGIONS), timezone=UTC)
+    )
+    admin_rows = _rows(
+        actions_csv(get_case(session, ADMIN, "KAM-1", now=NOW, regions=REGIONS), timezone=UTC)
+    )
     assert [r[0] for r in officer_rows[1:]] == ["Мероприятие A1", "Мероприятие A4"]
     assert all(r[3] == "" for r in admin_rows[1:])
 
 
 @pytest.mark.parametrize("formula", ['=HYPERLINK("x")', "+7 999", "-1+2", "@SUM(A1)", "\tx"])
 def test_cells_a_spreadsheet_would_run_are_quoted(session: Session, formula: str) -> None:
-    detail = get_case(session, CURATOR, "KAM-1", now=NOW)
+    detail = get_case(session, CURATOR, "KAM-1", now=NOW, regions=REGIONS)
     poisoned = replace(
         detail, actions=(replace(detail.actions[0], measure=formula, specialist_name=formula),)
     )
@@ -77,7 +88,7 @@ def test_cells_a_spreadsheet_would_run_are_quoted(session: Session, formula: str
 
 
 def test_separators_and_quotes_inside_cells_survive(session: Session) -> None:
-    detail = get_case(session, CURATOR, "KAM-1", now=NOW)
+    detail = get_case(session, CURATOR, "KAM-1", now=NOW, regions=REGIONS)
     tricky = 'Консультация; «юрист» "ООО"\nвторая строка'
     one: CaseDetail = replace(detail, actions=(replace(detail.actions[0], measure=tricky),))
     assert _rows(actions_csv(one, timezone=UTC))[1][0] == tricky

@@ -14,6 +14,7 @@ from hub.cases.queries import (
     list_cases,
     normalised_name,
 )
+from hub.regions import load_regions
 from tests.case_data import (
     CURATOR_ACCOUNT_NAME,
     CURATOR_NAME,
@@ -31,6 +32,9 @@ from tests.case_data import (
 )
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+
+#: The shipped regions: due dates are read in each case region's calendar.
+REGIONS = load_regions()
 
 
 def _viewer(
@@ -67,7 +71,10 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def _refs(session: Session, viewer: Viewer, filters: CaseFilters | None = None) -> list[str]:
-    return [s.case_ref for s in list_cases(session, viewer, filters or CaseFilters(), now=NOW)]
+    return [
+        s.case_ref
+        for s in list_cases(session, viewer, filters or CaseFilters(), now=NOW, regions=REGIONS)
+    ]
 
 
 # --- Scope -----------------------------------------------------------------------------------
@@ -102,19 +109,21 @@ def test_a_curator_is_matched_by_name_ignoring_case_yo_and_spaces(session: Sessi
 
 
 def test_the_list_shows_names_to_those_who_see_identity_only(session: Session) -> None:
-    mine = {s.case_ref: s for s in list_cases(session, CURATOR, CaseFilters(), now=NOW)}
+    mine = {
+        s.case_ref: s for s in list_cases(session, CURATOR, CaseFilters(), now=NOW, regions=REGIONS)
+    }
     assert mine["KAM-1"].family_name == FAMILY_1
     assert mine["KAM-1"].curator_name == CURATOR_NAME
-    for summary in list_cases(session, ADMIN, CaseFilters(), now=NOW):
+    for summary in list_cases(session, ADMIN, CaseFilters(), now=NOW, regions=REGIONS):
         assert summary.family_name is None
         assert summary.curator_name is None
 
 
 def test_out_of_scope_and_unknown_cases_look_the_same(session: Session) -> None:
     with pytest.raises(CaseNotVisible) as out_of_scope:
-        get_case(session, OTHER_CURATOR, "KAM-1", now=NOW)
+        get_case(session, OTHER_CURATOR, "KAM-1", now=NOW, regions=REGIONS)
     with pytest.raises(CaseNotVisible) as unknown:
-        get_case(session, OTHER_CURATOR, "KAM-404", now=NOW)
+        get_case(session, OTHER_CURATOR, "KAM-404", now=NOW, regions=REGIONS)
     assert str(out_of_scope.value) == "case KAM-1 not found"
     assert str(unknown.value) == "case KAM-404 not found"
 
@@ -133,20 +142,25 @@ def test_no_role_opens_a_case_outside_its_scope(
     session: Session, viewer: Viewer, case_ref: str
 ) -> None:
     with pytest.raises(CaseNotVisible):
-        get_case(session, viewer, case_ref, now=NOW)
+        get_case(session, viewer, case_ref, now=NOW, regions=REGIONS)
 
 
 @pytest.mark.parametrize("viewer", EVERYONE, ids=lambda v: v.login)
 def test_the_page_and_the_list_agree_on_every_figure(session: Session, viewer: Viewer) -> None:
-    for summary in list_cases(session, viewer, CaseFilters(), now=NOW):
-        assert get_case(session, viewer, summary.case_ref, now=NOW).summary == summary
+    for summary in list_cases(session, viewer, CaseFilters(), now=NOW, regions=REGIONS):
+        assert (
+            get_case(session, viewer, summary.case_ref, now=NOW, regions=REGIONS).summary == summary
+        )
 
 
 # --- Overdue and deadlines -------------------------------------------------------------------
 
 
 def test_overdue_counts_a_late_line_once_and_adds_other_late_deadlines(session: Session) -> None:
-    by_ref = {s.case_ref: s for s in list_cases(session, SUPERVISOR, CaseFilters(), now=NOW)}
+    by_ref = {
+        s.case_ref: s
+        for s in list_cases(session, SUPERVISOR, CaseFilters(), now=NOW, regions=REGIONS)
+    }
     # A1 (late, with its own late deadline) + education's missing report; A3 is done
     # and A4 was dropped from the plan.
     assert by_ref["KAM-1"].overdue_count == 2
@@ -160,8 +174,8 @@ def test_overdue_counts_a_late_line_once_and_adds_other_late_deadlines(session: 
 def test_an_officer_counts_only_its_agency_s_lines_deadlines_and_conflicts(
     session: Session,
 ) -> None:
-    (health_view, _) = list_cases(session, HEALTH, CaseFilters(), now=NOW)
-    (education_view,) = list_cases(session, EDUCATION, CaseFilters(), now=NOW)
+    (health_view, _) = list_cases(session, HEALTH, CaseFilters(), now=NOW, regions=REGIONS)
+    (education_view,) = list_cases(session, EDUCATION, CaseFilters(), now=NOW, regions=REGIONS)
     assert (health_view.overdue_count, health_view.conflict_count) == (1, 1)
     assert health_view.next_deadline == NOW - timedelta(days=2)
     assert (education_view.overdue_count, education_view.conflict_count) == (1, 0)
@@ -170,16 +184,16 @@ def test_an_officer_counts_only_its_agency_s_lines_deadlines_and_conflicts(
 
 def test_overdue_follows_the_given_now(session: Session) -> None:
     before = NOW - timedelta(days=3)
-    (kam1, _) = list_cases(session, CURATOR, CaseFilters(), now=before)
+    (kam1, _) = list_cases(session, CURATOR, CaseFilters(), now=before, regions=REGIONS)
     assert kam1.case_ref == "KAM-1"
     assert kam1.overdue_count == 0
-    detail = get_case(session, CURATOR, "KAM-1", now=before)
+    detail = get_case(session, CURATOR, "KAM-1", now=before, regions=REGIONS)
     assert [a.action_id for a in detail.actions if a.overdue] == []
     assert [d.overdue for d in detail.deadlines] == [False, False, False, False]
 
 
 def test_the_case_page_marks_each_late_line_and_deadline(session: Session) -> None:
-    detail = get_case(session, CURATOR, "KAM-1", now=NOW)
+    detail = get_case(session, CURATOR, "KAM-1", now=NOW, regions=REGIONS)
     assert {a.action_id: a.overdue for a in detail.actions} == {
         "A1": True,
         "A2": False,
@@ -232,7 +246,7 @@ def test_the_audit_detail_of_filters_names_no_one() -> None:
 
 
 def test_a_curator_sees_the_whole_case(session: Session) -> None:
-    detail = get_case(session, CURATOR, "KAM-1", now=NOW)
+    detail = get_case(session, CURATOR, "KAM-1", now=NOW, regions=REGIONS)
     assert detail.summary.family_name == FAMILY_1
     assert [a.action_id for a in detail.actions] == ["A1", "A2", "A3", "A4"]
     assert detail.actions[0].notes == SOCIAL_NOTE
@@ -263,7 +277,7 @@ def test_a_curator_sees_the_whole_case(session: Session) -> None:
 
 
 def test_an_officer_sees_its_own_lines_and_messages_and_no_social_text(session: Session) -> None:
-    detail = get_case(session, HEALTH, "KAM-1", now=NOW)
+    detail = get_case(session, HEALTH, "KAM-1", now=NOW, regions=REGIONS)
     assert detail.summary.family_name == FAMILY_1  # an agency must know whom it helps
     assert [a.action_id for a in detail.actions] == ["A1", "A4"]
     assert detail.actions[0].specialist_name == SPECIALIST
@@ -283,7 +297,7 @@ def test_an_officer_sees_its_own_lines_and_messages_and_no_social_text(session: 
 
 
 def test_an_officer_with_the_social_class_reads_its_own_comments(session: Session) -> None:
-    detail = get_case(session, EDUCATION, "KAM-1", now=NOW)
+    detail = get_case(session, EDUCATION, "KAM-1", now=NOW, regions=REGIONS)
     assert [a.action_id for a in detail.actions] == ["A2"]
     assert detail.actions[0].history[0].comment == SOCIAL_COMMENT
     assert [r.summary for r in detail.reports] == [REPORT_SUMMARY]
@@ -291,7 +305,7 @@ def test_an_officer_with_the_social_class_reads_its_own_comments(session: Sessio
 
 
 def test_an_administrator_sees_no_names_and_no_free_text(session: Session) -> None:
-    detail = get_case(session, ADMIN, "KAM-1", now=NOW)
+    detail = get_case(session, ADMIN, "KAM-1", now=NOW, regions=REGIONS)
     assert (detail.summary.family_name, detail.summary.curator_name) == (None, None)
     assert all(a.specialist_name is None and a.notes is None for a in detail.actions)
     assert all(s.comment is None for a in detail.actions for s in a.history)

@@ -8,12 +8,14 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.cases import ALL_CLASSES, Role, Viewer
+from hub.cases.deadlines import UTC_CALENDAR
 from hub.cases.stats import STATS_MONTHS, CountBy, MonthFigures, region_stats
+from hub.regions import WorkingCalendar
 from hub.store import CaseFile
 from tests.case_data import KALUGA, KAMCHATKA, seed_cases
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
-KAMCHATKA_TZ = ZoneInfo("Asia/Kamchatka")
+KAMCHATKA_CALENDAR = WorkingCalendar(ZoneInfo("Asia/Kamchatka"))
 
 SUPERVISOR = Viewer("boss", "Начальник", Role.SUPERVISOR, KAMCHATKA, None, ALL_CLASSES)
 ADMIN = Viewer("admin", "Администратор", Role.ADMINISTRATOR, None, None, frozenset())
@@ -29,7 +31,7 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def test_a_supervisor_gets_the_figures_of_the_region(session: Session) -> None:
-    stats = region_stats(session, SUPERVISOR, region=None, now=NOW, timezone=KAMCHATKA_TZ)
+    stats = region_stats(session, SUPERVISOR, region=None, now=NOW, calendar=KAMCHATKA_CALENDAR)
     assert stats.region == KAMCHATKA
     assert (stats.cases_total, stats.cases_open, stats.closed_total) == (5, 3, 2)
     assert stats.closure_reasons == (CountBy("goals_achieved", 1), CountBy("moved_away", 1))
@@ -43,7 +45,7 @@ def test_a_supervisor_gets_the_figures_of_the_region(session: Session) -> None:
 
 
 def test_months_cover_a_year_to_now_in_the_region_s_time(session: Session) -> None:
-    stats = region_stats(session, SUPERVISOR, region=None, now=NOW, timezone=KAMCHATKA_TZ)
+    stats = region_stats(session, SUPERVISOR, region=None, now=NOW, calendar=KAMCHATKA_CALENDAR)
     assert len(stats.months) == STATS_MONTHS
     assert (stats.months[0].month, stats.months[-1].month) == ("2025-12", "2026-11")
     by_month = {m.month: m for m in stats.months}
@@ -61,8 +63,8 @@ def test_a_month_is_the_region_s_local_month(session: Session) -> None:
         CaseFile(case_ref="T-1", region="elsewhere", opened_at=late_october, updated_at=NOW)
     )
     session.flush()
-    local = region_stats(session, ADMIN, region="elsewhere", now=NOW, timezone=KAMCHATKA_TZ)
-    utc = region_stats(session, ADMIN, region="elsewhere", now=NOW, timezone=UTC)
+    local = region_stats(session, ADMIN, region="elsewhere", now=NOW, calendar=KAMCHATKA_CALENDAR)
+    utc = region_stats(session, ADMIN, region="elsewhere", now=NOW, calendar=UTC_CALENDAR)
     assert local.months[-2:] == (MonthFigures("2026-10", 0, 0), MonthFigures("2026-11", 1, 0))
     assert utc.months[-2:] == (MonthFigures("2026-10", 1, 0), MonthFigures("2026-11", 0, 0))
 
