@@ -14,16 +14,27 @@ writes, audits or commits.
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from hub.cases import labels
+from hub.cases.deadlines import (
+    DeadlineStanding,
+    DeadlineState,
+    calendar_of,
+    classify_action,
+    classify_deadline,
+    counts_hours,
+    due_text,
+    format_due,
+    standing_text,
+)
 from hub.cases.queries import _agency_only, overdue_action_sql, scoped_cases
 from hub.cases.scope import Role, Viewer
 from hub.cases.visits import VisitSchedule, visit_schedules
-from hub.regions import Deadline, Region, RegionRules
+from hub.regions import Region, RegionRules, WorkingCalendar
 from hub.store import (
     CaseAction,
     CaseConflict,
@@ -33,8 +44,9 @@ from hub.store import (
     agency_partners_sql,
 )
 
-#: How far ahead a deadline counts as due soon: this many working days of its region.
-DUE_SOON = Deadline(3, "working_days")
+#: A bound past which no deadline can be due soon (3 working days never span a month, even
+#: across the New Year holidays): it only narrows the query, ``classify`` decides.
+_DUE_SOON_BOUND = timedelta(days=31)
 
 
 class AttentionKind(enum.StrEnum):
@@ -128,7 +140,8 @@ def _signal_item(
         kind = AttentionKind.LATE_SIGNAL if late else AttentionKind.NEW_SIGNAL
     what = "Срочный сигнал" if referral.urgent else "Сигнал"
     sender = labels.label(labels.AGENCY_LABELS, referral.sender)
-    due = _local(referral.receipt_due_at, region, with_time=True)
+    rule = region.stage_deadlines["urgent_receipt" if referral.urgent else "receipt"]
+    due = format_due(referral.receipt_due_at, in_hours=counts_hours(rule), calendar=region.calendar)
     state = f"срок подтверждения истёк {due}" if late else f"подтвердить до {due}"
     return AttentionItem(
         kind=kind,
@@ -155,16 +168,13 @@ def _deadlines(
     *,
     now: datetime,
 ) -> list[AttentionItem]:
+    """Running deadlines late now or due soon, by ``classify_deadline``."""
     if not cases:
         return []
-    horizons = {
-        code: DUE_SOON.due(now, regions.for_case(code).calendar)
-        for code in {case.region for case in cases.values()}
-    }
     where: list[ColumnElement[bool]] = [
         CaseDeadline.case_id.in_(cases),
         CaseDeadline.met_at.is_(None),
-        CaseDeadline.due_at <= max(horizons.values()),
+        CaseDeadline.due_at <= now + _DUE_SOON_BOUND,
     ]
     agency = _agency_only(viewer)
     if agency is not None:
@@ -184,17 +194,10 @@ def _deadlines(
         case = cases[deadline.case_id]
         if deadline.kind == "action":
             watched.add((deadline.case_id, deadline.subject))
-        if deadline.due_at > horizons[case.region]:
-            continue
-        items.append(
-            _deadline_item(
-                viewer,
-                case,
-                _Due(deadline.kind, deadline.responsible, deadline.due_at, measure),
-                regions.for_case(case.region),
-                now=now,
-            )
-        )
+        calendar = calendar_of(regions, case.region)
+        standing = classify_deadline(deadline, now=now, calendar=calendar)
+        due = _Due(deadline.kind, deadline.responsible, measure, standing)
+        items += _deadline_item(viewer, case, due, calendar)
     return items + _late_unwatched_actions(session, viewer, cases, watched, regions, now=now)
 
 
@@ -207,9 +210,8 @@ def _late_unwatched_actions(
     *,
     now: datetime,
 ) -> list[AttentionItem]:
-    """Late action lines with no open deadline of their own (an executor marked one
-    overdue, or its deadline was met while the line is still owed): the case list counts
-    them as overdue, so they are shown here too."""
+    """Late action lines with no running clock of their own (an executor marked one
+    overdue, or it was written without one): the case list counts them as overdue."""
     where = [CaseAction.case_id.in_(cases), overdue_action_sql(now)]
     agency = _agency_only(viewer)
     if agency is not None:
@@ -219,55 +221,62 @@ def _late_unwatched_actions(
         if (action.case_id, action.action_id) in watched:
             continue
         case = cases[action.case_id]
-        due = _Due("action", action.executor, action.due_at, action.measure)
-        items.append(_deadline_item(viewer, case, due, regions.for_case(case.region), now=now))
+        calendar = calendar_of(regions, case.region)
+        standing = classify_action(
+            action, None, case_closed_at=case.closed_at, now=now, calendar=calendar
+        )
+        due = _Due("action", action.executor, action.measure, standing)
+        items += _deadline_item(viewer, case, due, calendar)
     return items
 
 
 @dataclass(frozen=True)
 class _Due:
-    """Something owed on a case by a time: a deadline, or a late action line."""
+    """Something owed on a case, and where it stands."""
 
     kind: str
     responsible: str
-    due_at: datetime
     #: The action's measure, for action and acceptance deadlines.
     measure: str | None
+    standing: DeadlineStanding
 
 
 def _deadline_item(
-    viewer: Viewer, case: CaseFile, deadline: _Due, region: Region, *, now: datetime
-) -> AttentionItem:
-    late = deadline.due_at < now
-    if not late:
+    viewer: Viewer, case: CaseFile, due: _Due, calendar: WorkingCalendar
+) -> list[AttentionItem]:
+    """The item of a late or soon-due deadline; none for one that is neither."""
+    standing = due.standing
+    if standing.state is DeadlineState.DUE_SOON:
         kind = AttentionKind.DUE_SOON
-    elif deadline.kind == "report":
+    elif standing.state is not DeadlineState.LATE:
+        return []
+    elif due.kind == "report":
         kind = AttentionKind.MISSING_REPORT
     else:
         kind = AttentionKind.OVERDUE
-    what = labels.label(labels.DEADLINE_KIND_LABELS, deadline.kind).capitalize()
-    if deadline.measure is not None:
-        what += f" «{deadline.measure}»"
-    who = labels.label(labels.AGENCY_LABELS, deadline.responsible)
-    due = _local(deadline.due_at, region, with_time=False)
+    what = labels.label(labels.DEADLINE_KIND_LABELS, due.kind).capitalize()
+    if due.measure is not None:
+        what += f" «{due.measure}»"
+    who = labels.label(labels.AGENCY_LABELS, due.responsible)
+    when = f"{standing_text(standing)}, срок {due_text(standing, calendar)}"
     if kind is AttentionKind.MISSING_REPORT:
-        text = f"Не представлен периодический отчёт ({who}): срок истёк {due}"
-    elif late:
-        text = f"{what} ({who}): просрочено, срок истёк {due}"
+        text = f"Не представлен периодический отчёт ({who}): {when}"
     else:
-        text = f"{what} ({who}): срок {due}"
-    return AttentionItem(
-        kind=kind,
-        region=case.region,
-        case_ref=case.case_ref,
-        urgent=case.urgent,
-        due_at=deadline.due_at,
-        family_name=case.family_name if viewer.sees_identity else None,
-        topic=deadline.kind,
-        responsible=deadline.responsible,
-        visits=None,
-        text=text,
-    )
+        text = f"{what} ({who}): {when}"
+    return [
+        AttentionItem(
+            kind=kind,
+            region=case.region,
+            case_ref=case.case_ref,
+            urgent=case.urgent,
+            due_at=standing.due_at,
+            family_name=case.family_name if viewer.sees_identity else None,
+            topic=due.kind,
+            responsible=due.responsible,
+            visits=None,
+            text=text,
+        )
+    ]
 
 
 # --- Conflicts and visits ---------------------------------------------------------------------
@@ -288,7 +297,7 @@ def _conflicts(
         region = regions.for_case(case.region)
         sender = labels.label(labels.AGENCY_LABELS, conflict.sender)
         what = labels.label(labels.CONFLICT_LABELS, conflict.code)
-        when = _local(conflict.detected_at, region, with_time=False)
+        when = f"{region.calendar.local(conflict.detected_at):%d.%m.%Y}"
         items.append(
             AttentionItem(
                 kind=AttentionKind.CONFLICT,
@@ -334,11 +343,6 @@ def _visits(
         for case in cases
         if (schedule := schedules[case.case_ref]).behind
     ]
-
-
-def _local(moment: datetime, region: Region, *, with_time: bool) -> str:
-    local = region.calendar.local(moment)
-    return f"{local:%d.%m.%Y %H:%M}" if with_time else f"{local:%d.%m.%Y}"
 
 
 def without_names(items: Iterable[AttentionItem]) -> list[AttentionItem]:
