@@ -22,7 +22,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.cases.attention import AttentionItem, attention_items
+from hub.cases import AttentionItem, attention_items
 from hub.config import Settings
 from hub.jobs import run_every
 from hub.people import DIGEST_ROLES, record_audit, viewer_for

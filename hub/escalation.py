@@ -19,13 +19,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.cases import notice_key, overdue_notice
-from hub.cases.deadlines import due_action_deadlines
-from hub.cases.notices import (
+from hub.cases import (
     RECEIPT_NOTICE_PREFIX,
+    notice_key,
+    overdue_notice,
     receipt_notice_key,
     unacknowledged_signal_notice,
 )
+from hub.cases.deadlines import due_action_deadlines
 from hub.ingest import Ingestor
 from hub.jobs import run_every
 from hub.regions import RegionRules

@@ -6,6 +6,15 @@ Partners authenticate with an API key (``PartnerDep``); people with a session
 person goes through ``reads`` and is audited in the same transaction.
 """
 
+from hub.access.attention import (
+    CaseVisits,
+    add_visit,
+    read_attention,
+    read_attention_feed,
+    read_case_visits,
+    read_regions_attention,
+    read_unacknowledged_signals,
+)
 from hub.access.partners import PARTNER_SECURITY, PartnerDep, get_partner, presented_api_key
 from hub.access.people import (
     PERSON_SECURITY,
@@ -71,4 +80,12 @@ __all__ = [
     "read_case_list",
     "read_region_stats",
     "region_zone",
+    # «Требует внимания» and visits (audited too)
+    "CaseVisits",
+    "add_visit",
+    "read_attention",
+    "read_attention_feed",
+    "read_case_visits",
+    "read_regions_attention",
+    "read_unacknowledged_signals",
 ]

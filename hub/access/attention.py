@@ -11,21 +11,21 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from hub.cases import CaseDetail, Role, Viewer
-from hub.cases.attention import (
+from hub.cases import (
     AttentionItem,
-    attention_items,
-    sort_by_urgency,
-    unacknowledged_signals,
-    without_names,
-)
-from hub.cases.queries import get_visible_case
-from hub.cases.visits import (
+    CaseDetail,
+    Role,
+    Viewer,
     VisitSchedule,
     VisitView,
+    attention_items,
     case_visits,
+    get_visible_case,
     record_visit,
+    sort_by_urgency,
+    unacknowledged_signals,
     visit_schedules,
+    without_names,
 )
 from hub.errors import Rejection
 from hub.people import record_audit

@@ -5,7 +5,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from hub.access.attention import read_regions_attention
+from hub.access import read_regions_attention
 from hub.cases import CaseProjector, rebuild_cases
 from hub.cli.common import DataDirOption, console, fail, load_settings
 from hub.escalation import escalate_overdue_actions

@@ -14,24 +14,21 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.access import (
     PARTNER_SECURITY,
     PERSON_SECURITY,
+    CaseVisits,
     PartnerDep,
     ReasonDep,
     SignedIn,
     SignedInDep,
+    add_visit,
     client_of,
+    read_attention,
+    read_attention_feed,
     read_case,
+    read_case_visits,
     require_roles,
     runtime_of,
 )
-from hub.access.attention import (
-    CaseVisits,
-    add_visit,
-    read_attention,
-    read_attention_feed,
-    read_case_visits,
-)
-from hub.cases.attention import AttentionItem
-from hub.cases.visits import MAX_VISIT_NOTE_CHARS, VISIT_RECORDERS
+from hub.cases import MAX_VISIT_NOTE_CHARS, VISIT_RECORDERS, AttentionItem
 
 router = APIRouter(prefix="/api/v1", tags=["attention"])
 

@@ -11,11 +11,22 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from hub.access import AccessRefused, SignedInDep, client_of, runtime_of
-from hub.access.attention import add_visit, read_attention
-from hub.cases import CaseNotVisible, Role
-from hub.cases.attention import AttentionKind
-from hub.cases.visits import MAX_VISIT_NOTE_CHARS, VISIT_RECORDERS, VisitInvalid
+from hub.access import (
+    AccessRefused,
+    SignedInDep,
+    add_visit,
+    client_of,
+    read_attention,
+    runtime_of,
+)
+from hub.cases import (
+    MAX_VISIT_NOTE_CHARS,
+    VISIT_RECORDERS,
+    AttentionKind,
+    CaseNotVisible,
+    Role,
+    VisitInvalid,
+)
 from hub.web.auth import CsrfCheckedDep
 from hub.web.routes.cases import case_not_found, region_view
 from hub.web.templating import TemplatesDep

@@ -24,12 +24,12 @@ from hub.access import (
     find_region,
     read_case,
     read_case_list,
+    read_case_visits,
+    read_unacknowledged_signals,
     region_zone,
     runtime_of,
 )
-from hub.access.attention import read_case_visits, read_unacknowledged_signals
-from hub.cases import CaseNotVisible, Role, labels
-from hub.cases.visits import VISIT_RECORDERS
+from hub.cases import VISIT_RECORDERS, CaseNotVisible, Role, labels
 from hub.runtime import HubRuntime
 from hub.web.templating import TemplatesDep
 
