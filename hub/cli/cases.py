@@ -8,7 +8,7 @@ from rich.table import Table
 from hub.access import read_regions_attention
 from hub.cases import CaseProjector, rebuild_cases
 from hub.cli.common import DataDirOption, console, fail, load_settings
-from hub.escalation import escalate_overdue_actions
+from hub.escalation import escalate_overdue_actions, escalate_unacknowledged_signals
 from hub.regions import load_regions
 from hub.routing import load_rules
 from hub.runtime import build_runtime, utc_now
@@ -40,13 +40,18 @@ def escalate(data_dir: Path | None = DataDirOption) -> None:
     """One pass of the deadline job now (the worker runs it every minute)."""
     settings = load_settings(data_dir)
     runtime = build_runtime(settings, with_broker=False)
+    now = utc_now()
     try:
         sent = escalate_overdue_actions(
-            runtime.ingestor, runtime.session_factory, runtime.regions, now=utc_now()
+            runtime.ingestor, runtime.session_factory, runtime.regions, now=now
+        )
+        reminded = escalate_unacknowledged_signals(
+            runtime.ingestor, runtime.session_factory, runtime.regions, now=now
         )
     finally:
         runtime.close()
     console.print(f"overdue notices sent: {sent} (the worker's sweeper delivers them)")
+    console.print(f"unacknowledged urgent signal reminders sent: {reminded}")
 
 
 @app.command("attention")
