@@ -258,7 +258,11 @@ def _deadline_item(
     if due.measure is not None:
         what += f" «{due.measure}»"
     who = labels.label(labels.AGENCY_LABELS, due.responsible)
-    when = f"{standing_text(standing)}, срок {due_text(standing, calendar)}"
+    due_day = due_text(standing, calendar)
+    if standing.state is DeadlineState.LATE:
+        when = f"{standing_text(standing)}, срок {due_day}"
+    else:
+        when = f"{standing_text(standing)} {due_day}"
     if kind is AttentionKind.MISSING_REPORT:
         text = f"Не представлен периодический отчёт ({who}): {when}"
     else:

@@ -74,12 +74,8 @@ def attention(
     if not items:
         console.print("Ничего не требует внимания.")
         return
-    table = Table("дело", "регион", "что", "срок (UTC)")
+    # The text carries each due date as the region's day (its time for hour rules).
+    table = Table("дело", "регион", "что")
     for item in items:
-        table.add_row(
-            item.case_ref or "—",
-            item.region or "—",
-            item.text,
-            item.due_at.strftime("%Y-%m-%d %H:%M") if item.due_at else "—",
-        )
+        table.add_row(item.case_ref or "—", item.region or "—", item.text)
     console.print(table)
