@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from hub.api.openapi import install_openapi
 from hub.api.problems import install_problem_handlers, rejection_response
+from hub.api.routes import attention as attention_api
 from hub.api.routes import cases as case_api
 from hub.api.routes import contract as contract_api
 from hub.api.routes import health, inbox, messages, partners, session
@@ -21,6 +22,7 @@ from hub.runtime import HubRuntime
 from hub.web.auth import install_access_handlers
 from hub.web.routes import admin as admin_pages
 from hub.web.routes import apidocs, login
+from hub.web.routes import attention as attention_pages
 from hub.web.routes import cases as case_pages
 from hub.web.routes import stats as stats_pages
 from hub.web.security import SecurityHeaders
@@ -58,7 +60,9 @@ def build_app(settings: Settings) -> FastAPI:
     app.include_router(session.router)
     app.include_router(login.router)
     app.include_router(case_api.router)
+    app.include_router(attention_api.router)
     app.include_router(case_pages.router)
+    app.include_router(attention_pages.router)
     app.include_router(stats_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(apidocs.router)

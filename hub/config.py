@@ -89,6 +89,17 @@ class Settings(BaseSettings):
     #: that does not forward the scheme); requests that arrive over HTTPS always get it.
     cookie_secure: bool = False
 
+    #: The daily «требует внимания» e-mail: the SMTP server (unset: no e-mail is sent)…
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, gt=0, lt=65536)
+    #: …its login (unset: none), STARTTLS before it, and the sender's address.
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = "hub@localhost"
+    #: The local hour (in each person's region) from which that day's summary is sent.
+    digest_hour: int = Field(default=8, ge=0, le=23)
+
     #: A worker whose heartbeat is older than this many seconds no longer counts as alive.
     worker_stale_s: float = Field(default=30.0, gt=0)
     #: Log records as one JSON object a line (``json``) or as plain text (``text``).

@@ -191,6 +191,15 @@ REJECTION_CODES: Final[dict[str, RejectionKind]] = {
         _A.CHECK_API_KEY,
         True,
     ),
+    "auth.not_case_owner": RejectionKind(
+        403,
+        "The partner system owns the cases of no region (the attention feed is for the owner)",
+        "Система партнёра не ведёт дела ни одного региона (лента «требует внимания» — для "
+        "владельца дел региона)",
+        _S.AUTHORISATION,
+        _A.CONTACT_OPERATOR,
+        False,
+    ),
     "auth.type_not_allowed": RejectionKind(
         403,
         "The sender may not send this message type",

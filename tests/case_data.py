@@ -435,3 +435,36 @@ def seed_cases(session: Session, now: datetime) -> SeededCases:
     s.action(klg1, "A1", "health", due_in_days=-1, status="accepted")
     session.flush()
     return SeededCases(now=now)
+
+
+#: The family of the urgent signal ``seed_unacknowledged_signal`` adds.
+FAMILY_SIGNAL = "Лебедева Светлана Игоревна"
+
+
+def seed_unacknowledged_signal(session: Session, now: datetime) -> str:
+    """An urgent police referral in Kamchatka that the social centre never acknowledged,
+    its receipt due an hour ago, with no case opened; its referral id. The caller commits."""
+    s = _Seeder(session, now)
+    at = now - timedelta(hours=25)
+    message = s.message(
+        "FamilyReferral", "police", {"social": DeliveryStatus.DELIVERED}, at=at, case_ref=None
+    )
+    session.add(
+        CaseReferral(
+            message_log_id=message.id,
+            message_id=message.message_id,
+            sender="police",
+            case_id=None,
+            referral_id="R-SIGNAL",
+            detected_at=at,
+            received_at=at,
+            urgent=True,
+            region=KAMCHATKA,
+            family_name=FAMILY_SIGNAL,
+            children_count=1,
+            receipt_due_at=now - timedelta(hours=1),
+            receipt_at=None,
+        )
+    )
+    session.flush()
+    return "R-SIGNAL"

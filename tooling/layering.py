@@ -84,7 +84,17 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
         "hub.store",
         "signing",
     ),
-    "hub.escalation": ("hub.cases", "hub.ingest", "hub.regions"),
+    "hub.jobs": (),
+    "hub.escalation": ("hub.cases", "hub.ingest", "hub.jobs", "hub.regions", "hub.store"),
+    "hub.digest": (
+        "hub.jobs",
+        "hub.cases",
+        "hub.config",
+        "hub.people",
+        "hub.regions",
+        "hub.routing",
+        "hub.store",
+    ),
     "hub.runtime": (
         "adapters.registry",
         "hub.config",

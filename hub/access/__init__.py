@@ -7,6 +7,15 @@ person goes through ``reads`` and is audited in the same transaction, as is a
 supervisor's curator assignment (``curators``).
 """
 
+from hub.access.attention import (
+    CaseVisits,
+    add_visit,
+    read_attention,
+    read_attention_feed,
+    read_case_visits,
+    read_regions_attention,
+    read_unacknowledged_signals,
+)
 from hub.access.curators import assign_case_curator, curator_choices
 from hub.access.partners import PARTNER_SECURITY, PartnerDep, get_partner, presented_api_key
 from hub.access.people import (
@@ -76,4 +85,12 @@ __all__ = [
     # Audited changes
     "assign_case_curator",
     "curator_choices",
+    # «Требует внимания» and visits (audited too)
+    "CaseVisits",
+    "add_visit",
+    "read_attention",
+    "read_attention_feed",
+    "read_case_visits",
+    "read_regions_attention",
+    "read_unacknowledged_signals",
 ]

@@ -1,5 +1,13 @@
 """The case tracker: what the hub knows of each family's case, built from accepted messages."""
 
+from hub.cases.attention import (
+    AttentionItem,
+    AttentionKind,
+    attention_items,
+    sort_by_urgency,
+    unacknowledged_signals,
+    without_names,
+)
 from hub.cases.curators import (
     CuratorAssignment,
     CuratorChoice,
@@ -20,7 +28,13 @@ from hub.cases.deadlines import (
     standing_text,
 )
 from hub.cases.export import ACTIONS_CSV_HEADER, actions_csv
-from hub.cases.notices import notice_key, overdue_notice
+from hub.cases.notices import (
+    RECEIPT_NOTICE_PREFIX,
+    notice_key,
+    overdue_notice,
+    receipt_notice_key,
+    unacknowledged_signal_notice,
+)
 from hub.cases.projection import STATES, CaseConflictNote, CaseProjector, find_case
 from hub.cases.queries import (
     ActionView,
@@ -36,6 +50,7 @@ from hub.cases.queries import (
     StatusView,
     TimelineEntry,
     get_case,
+    get_visible_case,
     is_action_overdue,
     is_deadline_overdue,
     list_cases,
@@ -50,6 +65,17 @@ from hub.cases.stats import (
     MonthLateness,
     RegionStats,
     region_stats,
+)
+from hub.cases.visits import (
+    MAX_VISIT_NOTE_CHARS,
+    VISIT_RECORDERS,
+    VisitInvalid,
+    VisitSchedule,
+    VisitView,
+    case_visits,
+    record_visit,
+    visit_schedules,
+    visits_due,
 )
 from hub.store import DeadlineOutcome
 
@@ -112,4 +138,25 @@ __all__ = [
     "AgencyLateness",
     "MonthLateness",
     "region_stats",
+    # «Требует внимания», and the reminder of an unacknowledged urgent signal
+    "AttentionItem",
+    "AttentionKind",
+    "attention_items",
+    "sort_by_urgency",
+    "unacknowledged_signals",
+    "without_names",
+    "RECEIPT_NOTICE_PREFIX",
+    "receipt_notice_key",
+    "unacknowledged_signal_notice",
+    "get_visible_case",
+    # Visits to the family (hub data, not messages)
+    "MAX_VISIT_NOTE_CHARS",
+    "VISIT_RECORDERS",
+    "VisitInvalid",
+    "VisitSchedule",
+    "VisitView",
+    "case_visits",
+    "record_visit",
+    "visit_schedules",
+    "visits_due",
 ]

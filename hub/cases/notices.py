@@ -1,4 +1,4 @@
-"""The hub's overdue notice: an ActionStatusUpdate "overdue" to the curator and the executor.
+"""The hub's notices: an action overdue (to the curator and the executor), a signal unacknowledged.
 
 Built here as a canonical ``ActionStatusUpdate``, sent by the wiring through
 ``Ingestor.originate`` so it is signed, logged, projected and delivered like any
@@ -6,16 +6,17 @@ partner's message. Who is told comes from the case's region: its case owner (the
 curators' system), the executor, and for a СОП case the partner of the body that
 decides СОП there. Its MessageId is random (a partner cannot take it first); its key,
 derived from the action and its deadline and stored with it, makes each deadline passing
-send one notice however often a worker retries or restarts.
+send one notice however often a worker retries or restarts. An urgent referral the case
+owner has not acknowledged by its deadline gets one reminder to the owner the same way.
 """
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from lxml import etree
 
 from hub.regions import Region
-from hub.store import CaseAction, CaseDeadline, CaseFile
+from hub.store import CaseAction, CaseDeadline, CaseFile, CaseReferral
 from schemas import canonical as c
 from signing import HUB_SYSTEM_CODE
 
@@ -28,6 +29,49 @@ NOTICE_LAW = "Федеральный закон от 24.06.1999 № 120-ФЗ, с
 def notice_key(case: CaseFile, deadline: CaseDeadline) -> str:
     """The same key for the same action and deadline, on every worker and after restarts."""
     return f"overdue:{case.case_ref}:{deadline.subject}:{deadline.due_at.isoformat()}"
+
+
+#: A reminder's key: this prefix and the referral's MessageId.
+RECEIPT_NOTICE_PREFIX = "receipt:"
+
+
+def receipt_notice_key(referral: CaseReferral) -> str:
+    """The key of the one reminder about ``referral``'s missing receipt."""
+    return RECEIPT_NOTICE_PREFIX + referral.message_id
+
+
+def unacknowledged_signal_notice(
+    referral: CaseReferral, *, region: Region, now: datetime
+) -> etree._Element:
+    """The unsigned envelope asking ``region``'s case owner to acknowledge an urgent signal.
+
+    An InformationRequest from the hub, the one message type the case owner's system takes
+    from anyone: it names the referral (its id and when it arrived), not the family.
+    """
+    local = region.calendar
+    request = c.InformationRequest(
+        request_id=f"receipt-{referral.message_id}",
+        requested_at=now.replace(microsecond=0),
+        subject="family",
+        questions=(
+            f"Срочное обращение № {referral.referral_id}, поступившее "
+            f"{local.local(referral.received_at):%d.%m.%Y %H:%M}, не подтверждено: срок "
+            f"подтверждения истёк {local.local(referral.receipt_due_at):%d.%m.%Y %H:%M}. "
+            "Подтвердите получение и назначьте куратора."
+        ),
+        purpose="Контроль срока подтверждения срочного обращения",
+        due_by=local.local(now + timedelta(hours=1)).date(),
+    )
+    return c.to_envelope(
+        request,
+        message_id=str(uuid.uuid4()),
+        sender=HUB_SYSTEM_CODE,
+        organisation=HUB_ORGANISATION,
+        created_at=now,
+        priority="urgent",
+        law=NOTICE_LAW,
+        recipients=(region.case_owner,),
+    )
 
 
 def overdue_notice(

@@ -366,6 +366,23 @@ def _scope_clauses(viewer: Viewer) -> list[ColumnElement[bool]]:
     return clauses
 
 
+def scoped_cases(session: Session, viewer: Viewer, *where: ColumnElement[bool]) -> list[CaseFile]:
+    """The cases in the viewer's scope that also meet ``where``."""
+    return list(session.scalars(select(CaseFile).where(*_scope_clauses(viewer), *where)))
+
+
+def get_visible_case(session: Session, viewer: Viewer, case_ref: str) -> CaseFile:
+    """The case row, if the viewer's scope includes it.
+
+    Raises:
+        CaseNotVisible: no such case, or not in the viewer's scope.
+    """
+    found = scoped_cases(session, viewer, CaseFile.case_ref == case_ref)
+    if not found:
+        raise CaseNotVisible(case_ref)
+    return found[0]
+
+
 def _agency_only(viewer: Viewer) -> str | None:
     """The agency whose rows alone an officer may see; None for every other role."""
     return viewer.agency if viewer.role is Role.OFFICER else None

@@ -24,6 +24,7 @@ from hub.people import (
     disable_person,
     list_audit,
     list_people,
+    set_digest,
 )
 from hub.runtime import utc_now
 from hub.store import make_engine, make_session_factory
@@ -43,6 +44,9 @@ _INVALID = {
     "staff_id_not_curator": "--staff-id is for curators only",
     "staff_id_taken": "another account of this region has this --staff-id",
     "password_too_short": f"the password must be at least {MIN_PASSWORD_CHARS} characters",
+    "email_format": "--email must be an e-mail address such as name@example.org",
+    "email_required": "--digest needs an e-mail address (--email)",
+    "digest_role": "the daily summary is for curators and supervisors",
 }
 
 
@@ -135,6 +139,27 @@ def disable(
     except NotFound as exc:
         raise fail(f"no person with login {login!r}") from exc
     console.print(f"person [bold]{login}[/bold] disabled")
+
+
+@app.command()
+def digest(
+    login: str = typer.Argument(..., help="The account."),
+    email: str | None = typer.Option(None, "--email", help="Where the summary goes."),
+    enabled: bool = typer.Option(
+        ..., "--on/--off", help="Send (or stop) the daily «требует внимания» e-mail."
+    ),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Opt a curator or supervisor in or out of the daily summary by e-mail (рассылка)."""
+    try:
+        with _database(data_dir, write=True) as session:
+            set_digest(session, login, email=email, opt_in=enabled)
+    except NotFound as exc:
+        raise fail(f"no person with login {login!r}") from exc
+    except PersonInvalid as exc:
+        raise fail(_INVALID.get(exc.reason, exc.reason)) from exc
+    state = "on" if enabled else "off"
+    console.print(f"daily summary for [bold]{login}[/bold]: {state}")
 
 
 def audit(

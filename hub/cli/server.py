@@ -13,6 +13,7 @@ from adapters.registry import ADAPTERS
 from hub.app import create_app
 from hub.cli.common import DataDirOption, console, fail, load_settings
 from hub.config import Settings
+from hub.digest import run_digests
 from hub.escalation import run_escalation
 from hub.observability.logging import configure_logging
 from hub.runtime import HubRuntime, build_runtime, utc_now
@@ -116,7 +117,8 @@ def worker(data_dir: Path | None = DataDirOption) -> None:
 
 
 def _start_escalation(runtime: HubRuntime, stop: threading.Event) -> None:
-    """The deadline job, beside the delivery worker, until ``stop``."""
+    """The deadline job (and, with SMTP set, the daily summary) beside the delivery worker,
+    until ``stop``."""
     threading.Thread(
         target=run_escalation,
         args=(runtime.ingestor, runtime.session_factory, runtime.regions),
@@ -126,6 +128,15 @@ def _start_escalation(runtime: HubRuntime, stop: threading.Event) -> None:
             "stop": stop,
         },
         name="escalation",
+        daemon=True,
+    ).start()
+    if runtime.settings.smtp_host is None:
+        return
+    threading.Thread(
+        target=run_digests,
+        args=(runtime.settings, runtime.session_factory, runtime.rules, runtime.regions),
+        kwargs={"clock": runtime.clock, "stop": stop},
+        name="digest",
         daemon=True,
     ).start()
 

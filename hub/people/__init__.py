@@ -1,6 +1,7 @@
 """People who use the hub's pages: accounts, password login, sessions, scope, audit."""
 
 from hub.people.accounts import (
+    DIGEST_ROLES,
     LOGIN_PATTERN,
     MIN_PASSWORD_CHARS,
     PersonInvalid,
@@ -8,6 +9,7 @@ from hub.people.accounts import (
     disable_person,
     find_person,
     list_people,
+    set_digest,
 )
 from hub.people.audit import list_audit, record_audit
 from hub.people.logins import LoginRefused, LoginThrottled, log_in
@@ -17,6 +19,7 @@ from hub.people.viewers import viewer_for
 
 __all__ = [
     # Accounts
+    "DIGEST_ROLES",
     "LOGIN_PATTERN",
     "MIN_PASSWORD_CHARS",
     "PersonInvalid",
@@ -24,6 +27,7 @@ __all__ = [
     "disable_person",
     "find_person",
     "list_people",
+    "set_digest",
     # Passwords and login
     "LoginRefused",
     "LoginThrottled",

@@ -28,6 +28,11 @@ MIN_PASSWORD_CHARS = 12
 _MAX_NAME_CHARS = 200
 #: A staff id as the messages carry it (c:Identifier): 1–64 characters, no spaces at the ends.
 _STAFF_ID_PATTERN = re.compile(r"\S(?:[^\t\n\r]{0,62}\S)?")
+#: An e-mail address as the daily summary needs it: one @, no spaces, at most 254 characters.
+EMAIL_PATTERN = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+_MAX_EMAIL_CHARS = 254
+#: Roles the daily «требует внимания» summary is for.
+DIGEST_ROLES = (Role.CURATOR, Role.SUPERVISOR)
 
 
 class PersonInvalid(ValueError):
@@ -134,5 +139,31 @@ def disable_person(session: Session, login: str) -> Person:
     if person is None:
         raise NotFound("person", login)
     person.active = False
+    session.flush()
+    return person
+
+
+def set_digest(session: Session, login: str, *, email: str | None, opt_in: bool) -> Person:
+    """Set the person's e-mail address and whether they get the daily summary; caller commits.
+
+    Raises:
+        NotFound: no account has this login.
+        PersonInvalid: reason ``email_format``, ``email_required`` (opting in without an
+            address) or ``digest_role`` (the summary is for curators and supervisors).
+    """
+    person = find_person(session, login)
+    if person is None:
+        raise NotFound("person", login)
+    address = email.strip() if email is not None else person.email
+    if address is not None and (
+        len(address) > _MAX_EMAIL_CHARS or not EMAIL_PATTERN.fullmatch(address)
+    ):
+        raise PersonInvalid("email_format")
+    if opt_in and address is None:
+        raise PersonInvalid("email_required")
+    if opt_in and Role(person.role) not in DIGEST_ROLES:
+        raise PersonInvalid("digest_role")
+    person.email = address
+    person.digest_opt_in = opt_in
     session.flush()
     return person

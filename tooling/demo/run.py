@@ -1,5 +1,7 @@
 """Run the demo: prepare, start the stack, play the scenario, print and check the outcome."""
 
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 
@@ -16,6 +18,7 @@ from tooling.demo.lifecycle import Lifecycle
 from tooling.demo.report import RunReport, run_report
 from tooling.demo.scenario import SETTLE_DEADLINE_S, Check, run_scenario, wait_until_settled
 from tooling.demo.stack import DemoStack
+from tooling.rig import child_env
 
 ROLE_NAMES = {
     Role.CURATOR: "куратор",
@@ -78,6 +81,7 @@ def run_demo(settings: Settings, console: Console, *, crypto: Crypto = "rsa") ->
                 report = _settled_report(settings, since=started)
             holdings = lifecycle.holdings()
     checks.append(_signature_check(report, providers))
+    checks.append(_attention_check(settings, open_case))
     engine = make_engine(settings.effective_database_url)
     try:
         with make_session_factory(engine).begin() as session:
@@ -116,6 +120,31 @@ def _signature_check(report: RunReport, providers: str) -> Check:
         f"сохранённые сообщения подписаны алгоритмами {providers}",
         stored > 0 and others == 0,
         f"{stored - others} из {stored}",
+    )
+
+
+def _attention_check(settings: Settings, case_ref: str) -> Check:
+    """``hub cases attention --region kaluga``, run as a curator's supervisor would, names
+    the open Kaluga case (its late action)."""
+    env = child_env({
+        "HUB_DATA_DIR": str(settings.data_dir),
+        "DATABASE_URL": settings.effective_database_url,
+        # Wide enough that the table never wraps a case reference.
+        "COLUMNS": "240",
+    })  # fmt: skip
+    answer = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "cases", "attention", "--region", "kaluga"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    named = answer.returncode == 0 and bool(case_ref) and case_ref in answer.stdout
+    return Check(
+        "hub cases attention --region kaluga называет открытое дело Калуги",
+        named,
+        "да" if named else "нет",
     )
 
 

@@ -1,5 +1,6 @@
 """The hub's tables, one module per aggregate: messages and delivery, cases, people."""
 
+from hub.store.models.attention import CaseVisit, DigestSent
 from hub.store.models.cases import (
     CaseAction,
     CaseActionStatus,
@@ -55,8 +56,10 @@ __all__ = [
     "CasePlan",
     "CaseReferral",
     "CaseReport",
+    "CaseVisit",
     # People
     "AuditEntry",
+    "DigestSent",
     "LoginAttempt",
     "Person",
     "WebSession",

@@ -34,6 +34,9 @@ class Person(Base):
     staff_id: Mapped[str | None] = mapped_column(String(64))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
+    #: Where the daily «требует внимания» summary goes, if the person opted in.
+    email: Mapped[str | None] = mapped_column(String(254))
+    digest_opt_in: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
 
     def __repr__(self) -> str:

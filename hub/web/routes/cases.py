@@ -29,10 +29,12 @@ from hub.access import (
     find_region,
     read_case,
     read_case_list,
+    read_case_visits,
+    read_unacknowledged_signals,
     region_zone,
     runtime_of,
 )
-from hub.cases import CaseNotVisible, CuratorNotAssignable, Role, labels
+from hub.cases import VISIT_RECORDERS, CaseNotVisible, CuratorNotAssignable, Role, labels
 from hub.runtime import HubRuntime
 from hub.web.auth import CsrfCheckedDep
 from hub.web.templating import TemplatesDep
@@ -120,6 +122,7 @@ def cases_page(
     cases = read_case_list(
         runtime, viewer, filters, client=client_of(request), channel="web", reason=reason
     )
+    signals = read_unacknowledged_signals(runtime, viewer, client=client_of(request), channel="web")
     whole_region = viewer.role in (Role.SUPERVISOR, Role.ADMINISTRATOR)
     return templates.TemplateResponse(
         request,
@@ -128,6 +131,7 @@ def cases_page(
             "signed_in": signed_in,
             "title": "Все семьи региона" if whole_region else "Мои семьи",
             "cases": cases,
+            "signals": signals,
             "filters": filters,
             "reason": reason or "",
             "states": labels.STATE_LABELS,
@@ -161,12 +165,17 @@ def case_page(
         )
     except CaseNotVisible:
         return case_not_found(request, templates, signed_in)
-    region = region_view(runtime, detail.summary.region, now=runtime.clock())
+    now = runtime.clock()
+    region = region_view(runtime, detail.summary.region, now=now)
+    zone = region_zone(runtime, detail.summary.region)
     supervisor = signed_in.viewer.role is Role.SUPERVISOR
     return templates.TemplateResponse(
         request,
         "case.html",
         {
+            "visits": read_case_visits(runtime, signed_in.viewer, detail),
+            "can_record_visit": signed_in.viewer.role in VISIT_RECORDERS,
+            "today": now.astimezone(zone).date().isoformat(),
             "signed_in": signed_in,
             "case": detail,
             "region": region,

@@ -12,7 +12,7 @@ from hub.cases import notice_key
 from hub.cases.deadlines import due_action_deadlines
 from hub.cli.app import app
 from hub.config import Settings
-from hub.escalation import escalate_overdue_actions
+from hub.escalation import escalate_overdue_actions, escalate_unacknowledged_signals
 from hub.ingest import Ingestor, build_ingestor
 from hub.regions import load_regions
 from hub.store import CaseAction, CaseDeadline, MessageLog, OutboxDelivery
@@ -195,3 +195,69 @@ def _deliveries_of(
                 select(OutboxDelivery).where(OutboxDelivery.message_log_id == message_log_id)
             )
         )
+
+
+# --- Urgent signals nobody acknowledged -----------------------------------------------------
+
+
+def urgent_signal(ingestor: Ingestor, signers: Signers) -> CaseStory:
+    """An urgent police referral about a Kamchatka family (24 hours to acknowledge)."""
+    story = CaseStory(ingestor, signers, "KAM-2026-000778")
+    receipt = story.send(
+        "FamilyReferral",
+        "police",
+        {"Family/Address/Region": "Камчатский край"},
+        case=False,
+        priority="urgent",
+    )
+    story.referral_message_id = receipt.message_id
+    return story
+
+
+def test_an_urgent_signal_unacknowledged_past_its_deadline_is_escalated_once(
+    ingestor: Ingestor, signers: Signers, session_factory: sessionmaker[Session]
+) -> None:
+    story = urgent_signal(ingestor, signers)
+    now = datetime.now(UTC)
+
+    early = escalate_unacknowledged_signals(ingestor, session_factory, REGIONS, now=now)
+    late = now + timedelta(hours=25)
+    first = escalate_unacknowledged_signals(ingestor, session_factory, REGIONS, now=late)
+    again = escalate_unacknowledged_signals(
+        ingestor, session_factory, REGIONS, now=late + timedelta(hours=1)
+    )
+
+    assert (early, first, again) == (0, 1, 0)
+    with session_factory() as session:
+        [notice] = notices(session)
+        envelope = parse_xml(notice.raw)
+        header = read_header(envelope)
+        assert (header.message_type, header.priority) == ("InformationRequest", "urgent")
+        questions = payload_of(envelope).findtext("{*}Questions") or ""
+        assert "не подтверждено" in questions
+        recipients = set(
+            session.scalars(
+                select(OutboxDelivery.recipient).where(OutboxDelivery.message_log_id == notice.id)
+            )
+        )
+        # The region's case owner, and nobody else: the family's name is not in it either.
+        assert recipients == {"social"}
+        assert story.referral_message_id not in questions
+
+
+def test_an_acknowledged_or_routine_signal_is_not_escalated(
+    ingestor: Ingestor, signers: Signers, session_factory: sessionmaker[Session]
+) -> None:
+    urgent_signal(ingestor, signers).registered()
+    CaseStory(ingestor, signers, "KAM-2026-000779").send(
+        "FamilyReferral",
+        "police",
+        {"Family/Address/Region": "Камчатский край", "Urgency": "routine"},
+        case=False,
+        priority="routine",
+    )  # unacknowledged, but routine
+    late = datetime.now(UTC) + timedelta(days=10)
+
+    sent = escalate_unacknowledged_signals(ingestor, session_factory, REGIONS, now=late)
+
+    assert sent == 0
