@@ -14,6 +14,7 @@ from hub.store import (
     CaseAction,
     CaseActionStatus,
     CaseConflict,
+    CaseConsent,
     CaseDeadline,
     CaseFile,
     CasePlan,
@@ -31,6 +32,7 @@ REPLAY_BATCH = 500
 _CASE_TABLES = (
     CaseActionStatus,
     CaseConflict,
+    CaseConsent,
     CaseDeadline,
     CaseReport,
     CaseAction,

@@ -16,6 +16,8 @@ KAMCHATKA = "Камчатский край"
 KALUGA = "Калужская область"
 #: The sample plan's three action lines (schemas/examples/SupportPlan-1.0.xml).
 PLAN_ID = "ИПСС-0457"
+#: The sample consent's ConsentId (schemas/examples/ConsentRecord-1.0.xml).
+CONSENT_ID = "СОГЛ-2026-0457"
 ACTIONS = {"ИПСС-0457-03": "health", "ИПСС-0457-07": "employment", "ИПСС-0457-09": "education"}
 
 
@@ -39,6 +41,8 @@ class CaseStory:
         self._signers = signers
         self.case_ref = case_ref
         self.referral_message_id = ""
+        #: The ConsentRef later messages carry: the sample consent's id, once given.
+        self.consent_ref: str | None = None
 
     def send(
         self,
@@ -58,6 +62,7 @@ class CaseStory:
             correlation_id=correlation_id,
             recipients=recipients,
             priority=priority,
+            consent_ref=self.consent_ref if case else None,
         )
         set_texts(envelope, values or {})
         return self._ingestor.ingest(self._signers.sign(envelope), authenticated=sender)
@@ -79,7 +84,9 @@ class CaseStory:
         return self.send("SurveyAct", "social", {"RiskLevel": risk})
 
     def consented(self, status: str = "given") -> IngestReceipt:
-        return self.send("ConsentRecord", "social", {"Status": status})
+        receipt = self.send("ConsentRecord", "social", {"Status": status})
+        self.consent_ref = CONSENT_ID if status == "given" else None
+        return receipt
 
     def decided(self, category: str = "sop") -> IngestReceipt:
         return self.send("CaseDecision", "kdn", {"Outcome": "recognised", "Category": category})
