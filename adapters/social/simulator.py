@@ -42,7 +42,8 @@ State (``state.json``)::
     {"inbox": {<message_id>: {"message_type", "event", "delivery_id", "received_at",
                               "deliveries", "registration_number", "record"}},
      "cases": {<case_ref>: {"referral_message_id", "registration_number", "opened_at",
-                            "curator", "status", "category", "plan_version", "plan"}},
+                            "curator", "status", "category", "plan_version", "plan",
+                            "consent_ref"}},
      "referrals": {<referral MessageId>: <case_ref>},
      "next_number": 1, "next_case": 1, "outbox": [<ReplyOutbox entries>]}
 """
@@ -338,6 +339,9 @@ def _command(
         return None
     now = datetime.now(UTC)
     event = {**command(case, state, now, body), **body, "case_ref": case_ref}
+    if case.get("consent_ref") and event["event"] != "consent.recorded":
+        # The centre names the family's consent on all it sends on the case after it.
+        event.setdefault("consent_ref", case["consent_ref"])
     if event["event"] == "information.requested":
         # "agency" names the addressee, now in "recipients"; the request has no such field.
         event.pop("agency", None)
@@ -349,6 +353,9 @@ def _command(
         case.update(plan_version=event.get("version"), plan=event)
     elif event["event"] == "case.closed":
         case.update(status="closed", closure_reason=event.get("reason"))
+    elif event["event"] == "consent.recorded":
+        given = event.get("status") == "given"
+        case.update(consent_ref=event["consent_number"] if given else None)
     elif event["event"] == "case.decided":
         case.update(category=event.get("category"), decided_by=event["decision_body"]["name"])
     return event, key

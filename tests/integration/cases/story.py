@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from lxml import etree
 
 from hub.ingest import Ingestor, IngestReceipt
-from schemas import payload_of
+from schemas import payload_of, read_header
 from tests.factories import Signers, make_envelope
 
 KAMCHATKA = "Камчатский край"
@@ -65,6 +65,11 @@ class CaseStory:
             consent_ref=self.consent_ref if case else None,
         )
         set_texts(envelope, values or {})
+        return self.ingest(envelope)
+
+    def ingest(self, envelope: etree._Element) -> IngestReceipt:
+        """Sign ``envelope`` as its Sender and ingest it, authenticated as that partner."""
+        sender = read_header(envelope).sender
         return self._ingestor.ingest(self._signers.sign(envelope), authenticated=sender)
 
     def referral(self, region: str = KAMCHATKA, sender: str = "police") -> IngestReceipt:
