@@ -51,6 +51,7 @@ def test_the_export_holds_every_part_of_the_contract(exported: Path) -> None:
         "README.md",
         "openapi.json",
         CODES.name,
+        "consent.md",
         "limits.json",
         "signature.json",
         PROFILE.name,
