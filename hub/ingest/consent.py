@@ -22,27 +22,21 @@ from hub.store import CaseConsent, CaseFile
 from schemas import EnvelopeHeader
 from schemas import canonical as c
 
+_COLUMNS = (
+    CaseFile.case_ref,
+    CaseFile.region,
+    CaseConsent.consent_id,
+    CaseConsent.status,
+    CaseConsent.scopes,
+    CaseConsent.valid_until,
+)
 #: The case's consents (one row with no consent when it has none) and every consent
 #: recorded under the ConsentRef's id, on any case: built once, run per message.
 _CONSENTS = union_all(
-    select(
-        CaseFile.case_ref,
-        CaseFile.region,
-        CaseConsent.consent_id,
-        CaseConsent.status,
-        CaseConsent.scopes,
-        CaseConsent.valid_until,
-    )
+    select(*_COLUMNS)
     .outerjoin(CaseConsent, CaseConsent.case_id == CaseFile.id)
     .where(CaseFile.case_ref == bindparam("case_ref")),
-    select(
-        CaseFile.case_ref,
-        CaseFile.region,
-        CaseConsent.consent_id,
-        CaseConsent.status,
-        CaseConsent.scopes,
-        CaseConsent.valid_until,
-    )
+    select(*_COLUMNS)
     .join(CaseFile, CaseFile.id == CaseConsent.case_id)
     .where(CaseConsent.consent_id == bindparam("consent_ref")),
 )

@@ -1,6 +1,6 @@
 """Routing: who may send what, and who receives each accepted message."""
 
-from hub.routing.consent import CONSENT_SCOPES, ConsentRules
+from hub.routing.consent import ConsentRules
 from hub.routing.resolve import RoutingFacts, resolve_recipients
 from hub.routing.rules import STRIPPABLE_CLASSES, Route, RoutingRules, load_rules
 from hub.routing.yamlsource import ConfigInvalid
@@ -13,7 +13,6 @@ __all__ = [
     "RoutingRules",
     "load_rules",
     # Consent
-    "CONSENT_SCOPES",
     "ConsentRules",
     # Resolution
     "RoutingFacts",

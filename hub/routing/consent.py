@@ -10,9 +10,6 @@ withdrawal or narrowing are not recalled. The rules live in ``rules.yaml`` (``co
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-#: Scopes of ConsentRecord 1.0 (schemas/ConsentRecord/ConsentRecord-1.0.xsd).
-CONSENT_SCOPES = frozenset({"support", "data_processing", "data_exchange", "medical"})
-
 
 @dataclass(frozen=True)
 class ConsentRules:
