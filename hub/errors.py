@@ -6,7 +6,8 @@ program against them. The stages follow the ingest pipeline (ARCHITECTURE §4)::
     HubError
     ├── Rejection            a message (or request) we refuse: recorded, never stored as accepted
     │                        code from REJECTION_CODES: auth.* xml.* envelope.* signature.*
-    │                        schema.* payload.* referral.* replay.* routing.* request.*
+    │                        schema.* payload.* referral.* replay.* routing.* consent.*
+    │                        request.*
     │   └── OperationRefused an administrator's operation (pause, cancel, replay) refused: ops.*
     └── NotFound             an id the caller asked for does not exist (or is not theirs):
                              answered as ``request.not_found``
@@ -36,6 +37,7 @@ class Stage(Enum):
     REPLAY = ("повтор и свежесть", "replay")
     AUTHORISATION = ("полномочия", "authorisation")
     ROUTING = ("маршрутизация", "routing")
+    CONSENT = ("согласие семьи", "family consent")
     REQUEST = ("запрос", "request")
     OPERATIONS = ("операции администратора", "operations")
     CASE = ("дело (конфликт в квитанции)", "case (conflict in the receipt)")
@@ -111,6 +113,14 @@ class PartnerAction(Enum):
         "The hub does not serve the region of the family's address: pass the referral to "
         "that region's bodies as they take it. If the address names the wrong region, fix it "
         "and send the message as a new one.",
+    )
+    RECORD_CONSENT = (
+        "Сошлитесь в ConsentRef на действующее согласие этой семьи, переданное узлу "
+        "(ConsentRecord со статусом given и неистёкшим сроком), подпишите сообщение заново и "
+        "отправьте как новое; без согласия передавайте только то, что закон разрешает без него.",
+        "Name in ConsentRef a consent of this family in force that the hub has (a ConsentRecord "
+        "with status given, not expired), sign the message again and send it as a new one; "
+        "without consent send only what the law allows without it.",
     )
     RECONCILE_CASE = (
         "Повторять не нужно: сообщение принято и доставлено, но не применено к делу; "
@@ -545,6 +555,55 @@ REJECTION_CODES: Final[dict[str, RejectionKind]] = {
         "организации",
         _S.ROUTING,
         _A.FIX_AND_RESEND,
+        False,
+    ),
+    # The family's consent (hub/ingest/consent.py; the rules in hub/regions/<region>.yaml)
+    "consent.required": RejectionKind(
+        422,
+        "The region requires a ConsentRef on this message type",
+        "Для этого типа сообщения регион требует ссылку на согласие семьи (ConsentRef)",
+        _S.CONSENT,
+        _A.RECORD_CONSENT,
+        False,
+    ),
+    "consent.unknown": RejectionKind(
+        422,
+        "ConsentRef names no consent the hub has recorded",
+        "ConsentRef не указывает ни на одно согласие, переданное узлу",
+        _S.CONSENT,
+        _A.RECORD_CONSENT,
+        True,
+    ),
+    "consent.other_family": RejectionKind(
+        422,
+        "ConsentRef names another family's consent",
+        "ConsentRef указывает на согласие другой семьи",
+        _S.CONSENT,
+        _A.RECORD_CONSENT,
+        False,
+    ),
+    "consent.refused": RejectionKind(
+        422,
+        "ConsentRef names a consent the family refused",
+        "ConsentRef указывает на отказ семьи от согласия",
+        _S.CONSENT,
+        _A.RECORD_CONSENT,
+        False,
+    ),
+    "consent.withdrawn": RejectionKind(
+        422,
+        "ConsentRef names a consent the family withdrew",
+        "ConsentRef указывает на согласие, которое семья отозвала",
+        _S.CONSENT,
+        _A.RECORD_CONSENT,
+        False,
+    ),
+    "consent.expired": RejectionKind(
+        422,
+        "ConsentRef names a consent past its ValidUntil",
+        "Срок согласия, на которое указывает ConsentRef, истёк",
+        _S.CONSENT,
+        _A.RECORD_CONSENT,
         False,
     ),
     # Operations (administrators steering delivery; hub/operations.py)

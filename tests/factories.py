@@ -21,10 +21,12 @@ def make_envelope(
     recipients: tuple[str, ...] = (),
     priority: str | None = None,
     version: str = "1.0",
+    consent_ref: str | None = None,
 ) -> etree._Element:
     """An unsigned envelope from the example of ``message_type``, with a fresh MessageId.
 
-    The example's explicit Recipients are dropped unless given, so routing rules decide.
+    The example's explicit Recipients are dropped unless given, so routing rules decide;
+    so is its ConsentRef, which the hub checks against the consents recorded on the case.
     """
     sample = parse_xml(example_bytes(message_type, version))
     header = read_header(sample)
@@ -37,6 +39,7 @@ def make_envelope(
         case_ref=case_ref,
         recipients=recipients,
         priority=priority or header.priority,
+        consent_ref=consent_ref,
     )
     return build_envelope(header, payload_of(sample))
 

@@ -44,7 +44,7 @@ State (``state.json``)::
                               "deliveries", "registration_number", "record"}},
      "cases": {<case_ref>: {"desk", "referral_message_id", "registration_number",
                             "opened_at", "curator", "status", "category", "plan_version",
-                            "plan"}},
+                            "plan", "consent_ref"}},
      "referrals": {<referral MessageId>: <case_ref>},
      "next_number": 1, "next_case": 1, "outbox": [<ReplyOutbox entries>]}
 """
@@ -431,6 +431,9 @@ def _command(
         return None
     now = datetime.now(UTC)
     event = {**command(case, state, now, body), **body, "case_ref": case_ref}
+    if case.get("consent_ref") and event["event"] != "consent.recorded":
+        # The centre names the family's consent on all it sends on the case after it.
+        event.setdefault("consent_ref", case["consent_ref"])
     if event["event"] == "information.requested":
         # "agency" names the addressee, now in "recipients"; the request has no such field.
         event.pop("agency", None)
@@ -442,6 +445,9 @@ def _command(
         case.update(plan_version=event.get("version"), plan=event)
     elif event["event"] == "case.closed":
         case.update(status="closed", closure_reason=event.get("reason"))
+    elif event["event"] == "consent.recorded":
+        given = event.get("status") == "given"
+        case.update(consent_ref=event["consent_number"] if given else None)
     elif event["event"] == "case.decided":
         case.update(category=event.get("category"), decided_by=event["decision_body"]["name"])
     return event, key

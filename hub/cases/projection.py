@@ -44,6 +44,7 @@ from hub.store import (
     CaseAction,
     CaseActionStatus,
     CaseConflict,
+    CaseConsent,
     CaseDeadline,
     CaseFile,
     CasePlan,
@@ -316,6 +317,7 @@ class CaseProjector:
         case.consent_status = consent.status
         case.consent_at = m.now
         _advance(case, "consent")
+        _record_consent(m, case, consent)
 
     def _decision(self, m: _Message, case: CaseFile, decision: c.CaseDecision) -> None:
         _refuse_if_closed(case, m)
@@ -726,6 +728,23 @@ def _find_action(session: Session, case: CaseFile, action_id: str) -> CaseAction
 
 def _actions_of(session: Session, case: CaseFile) -> list[CaseAction]:
     return list(session.scalars(select(CaseAction).where(CaseAction.case_id == case.id)))
+
+
+def _record_consent(m: _Message, case: CaseFile, consent: c.ConsentRecord) -> None:
+    """Keep the consent as it now stands: a later record of its ConsentId replaces it."""
+    row = m.session.scalar(
+        select(CaseConsent).where(
+            CaseConsent.case_id == case.id, CaseConsent.consent_id == consent.consent_id
+        )
+    )
+    if row is None:
+        row = CaseConsent(case_id=case.id, consent_id=consent.consent_id)
+        m.session.add(row)
+    row.message_log_id = m.logged.id
+    row.status = consent.status
+    row.scopes = ",".join(sorted(consent.scopes))
+    row.valid_until = consent.valid_until
+    row.recorded_at = consent.recorded_at.astimezone(UTC)
 
 
 def _record_conflict(m: _Message, case: CaseFile, note: CaseConflictNote) -> None:

@@ -16,6 +16,7 @@ from hub.store import (
     CaseAction,
     CaseActionStatus,
     CaseConflict,
+    CaseConsent,
     CaseDeadline,
     CaseFile,
     CasePlan,
@@ -33,6 +34,7 @@ REPLAY_BATCH = 500
 _CASE_TABLES = (
     CaseActionStatus,
     CaseConflict,
+    CaseConsent,
     CaseDeadline,
     CaseReport,
     CaseAction,

@@ -50,6 +50,7 @@ def contract_files(settings: Settings, openapi: Mapping[str, Any]) -> list[Contr
         ContractFile("signature.json", _json(signature_algorithms(settings)), _JSON),
         _doc("partners/signature-profile.md"),
         _doc("partners/codes.md"),
+        _doc("partners/consent.md"),
         *_xsds(),
         *_kdn_interface(),
         *_examples(),

@@ -3,9 +3,10 @@
 size limit → safe parse → envelope XSD → signature (trust, signer = Sender) →
 payload XSD → freshness → authorisation → a referral's region is served → ONE
 transaction: the signing certificate is one the Sender registered (not retired, not
-revoked), duplicate check, routing, hash-chained log entry, case projection, outbox
-rows → hand push rows to the queue. The hub's own messages (overdue notices) take the same path from
-the signature check on (``originate``).
+revoked), duplicate check, the family's consent (ConsentRef; the scopes in force),
+routing, hash-chained log entry, case projection, outbox rows (minimised per recipient
+and consent) → hand push rows to the queue. The hub's own messages (overdue notices)
+take the same path from the signature check on (``originate``).
 
 Nothing after the signature step reads the input tree: every later step reads
 the verified tree the verifier returns (no signature wrapping). Routing and the
@@ -27,6 +28,7 @@ from hub.cases import CaseConflictNote, CaseProjector
 from hub.errors import Rejection
 from hub.ingest.authorize import authorize_sender
 from hub.ingest.certificates import check_registered_certificate
+from hub.ingest.consent import check_consent
 from hub.ingest.facts import MessageFacts
 from hub.ingest.inspect import InspectedMessage, Inspector
 from hub.ingest.record import (
@@ -242,6 +244,7 @@ class Ingestor:
         header = message.header
         last_hash = lock_chain_head(session)
         check_message_id_free(session, sender=header.sender, message_id=header.message_id)
+        consent = check_consent(session, header, payload, self._regions, now=now)
         partners = registered_partners(session)
         agencies = {code: partner.agency for code, partner in partners.items()}
         recipients = resolve_recipients(
@@ -263,7 +266,7 @@ class Ingestor:
         added = add_deliveries(
             session,
             message=logged,
-            copies=self._outbound_copies(message.envelope, recipients, signed, agencies),
+            copies=self._outbound_copies(message.envelope, recipients, signed, agencies, consent),
             partners=partners,
             now=now,
         )
@@ -298,7 +301,7 @@ class Ingestor:
         agencies = {code: code for code in known if code in self._agencies}
         signed: dict[frozenset[str], OutboundCopy] = {}
         self._outbound_copies(
-            message.envelope, [c for c in agencies if c != header.sender], signed, agencies
+            message.envelope, [c for c in agencies if c != header.sender], signed, agencies, None
         )
         return signed
 
@@ -308,18 +311,25 @@ class Ingestor:
         recipients: Sequence[str],
         by_view: dict[frozenset[str], OutboundCopy],
         agencies: Mapping[str, str],
+        consent: frozenset[str] | None,
     ) -> dict[str, OutboundCopy]:
         """Each recipient's copy: minimised to what it may see, then re-signed by the hub.
 
         Recipients trust one key (the hub's) instead of every partner's, and get only
         the sensitivity classes the rules allow their agency (``agencies``: code →
-        agency); the original signed bytes stay in the log as evidence. Recipients
-        with the same view share one signed copy; ``by_view`` holds those signed
-        already and gains the ones signed here.
+        agency), narrowed by the family's consent once the case has one (``consent``:
+        the scopes in force; None before any consent record); the original signed bytes
+        stay in the log as evidence. Recipients with the same view share one signed
+        copy; ``by_view`` holds those signed already and gains the ones signed here.
         """
         copies = {}
         for code in recipients:
-            view = self._rules.visible_to(agencies[code])
+            agency = agencies[code]
+            view = (
+                self._rules.visible_to(agency)
+                if consent is None
+                else self._rules.visible_under_consent(agency, consent)
+            )
             if view not in by_view:
                 # A fresh copy without the sender's signature, which no longer matches.
                 minimised, removed = minimise(envelope, view)

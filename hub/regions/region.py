@@ -125,6 +125,7 @@ class _RegionFile(_Model):
     case_owner: _Text
     decision_bodies: _DecisionBodies
     consent_before_decision: bool
+    consent_required_for: list[_Text]
     deadlines: _StageDeadlines
     action_acceptance: dict[HelpType, _DeadlineText] = {}
     reports: _Reports
@@ -162,6 +163,8 @@ class Region:
     decision_bodies: Mapping[str, DecisionBodyRule]
     #: A CaseDecision needs a given ConsentRecord first.
     consent_before_decision: bool
+    #: Message types that must name, in ConsentRef, a consent of the case's family in force.
+    consent_required_for: frozenset[str]
     #: receipt, urgent_receipt, survey, decision, plan, information_response,
     #: assignment_acceptance → how long that stage may take.
     stage_deadlines: Mapping[str, Deadline]
@@ -262,13 +265,13 @@ def load_regions(directory: Path | None = None, rules: RoutingRules | None = Non
             files) the file is the folder and the line 1.
     """
     folder = directory or default_regions_dir()
-    partners = (rules or load_rules()).partners
+    routing = rules or load_rules()
     regions: dict[str, Region] = {}
     claimed: dict[str, Path] = {}  # address key → the file that claimed it
     prefixes: dict[str, Path] = {}  # case prefix → the file that took it
     for file in sorted(folder.glob("*.yaml")):
         source = load_yaml(file)
-        region, parsed = _load_region(source, partners)
+        region, parsed = _load_region(source, routing.partners, frozenset(routing.routes))
         for i, name in enumerate(parsed.address_names):
             key = _address_key(name)
             if key in claimed:
@@ -292,7 +295,9 @@ def load_regions(directory: Path | None = None, rules: RoutingRules | None = Non
     return RegionRules(regions=MappingProxyType(regions))
 
 
-def _load_region(source: YamlSource, partners: Collection[str]) -> tuple[Region, _RegionFile]:
+def _load_region(
+    source: YamlSource, partners: Collection[str], message_types: Collection[str]
+) -> tuple[Region, _RegionFile]:
     code = source.file.stem
     if not _REGION_CODE.fullmatch(code):
         raise ConfigInvalid(
@@ -303,6 +308,13 @@ def _load_region(source: YamlSource, partners: Collection[str]) -> tuple[Region,
     _check_partner(source, ("case_owner",), parsed.case_owner, partners)
     for category, body in bodies.items():
         _check_partner(source, ("decision_bodies", category, "partner"), body.partner, partners)
+    for i, message_type in enumerate(parsed.consent_required_for):
+        if message_type not in message_types:
+            _refuse(
+                source,
+                ("consent_required_for", i),
+                f"{message_type!r} is not a message type of the routing rules",
+            )
     region = Region(
         code=code,
         name=parsed.name,
@@ -317,6 +329,7 @@ def _load_region(source: YamlSource, partners: Collection[str]) -> tuple[Region,
             }
         ),
         consent_before_decision=parsed.consent_before_decision,
+        consent_required_for=frozenset(parsed.consent_required_for),
         stage_deadlines=MappingProxyType(dict(parsed.deadlines)),
         action_acceptance=MappingProxyType(dict(parsed.action_acceptance.items())),
         report_period_months=parsed.reports.period_months,

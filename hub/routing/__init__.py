@@ -1,5 +1,6 @@
 """Routing: who may send what, and who receives each accepted message."""
 
+from hub.routing.consent import ConsentRules
 from hub.routing.resolve import RoutingFacts, resolve_recipients
 from hub.routing.rules import STRIPPABLE_CLASSES, Route, RoutingRules, load_rules
 from hub.routing.yamlsource import ConfigInvalid
@@ -11,6 +12,8 @@ __all__ = [
     "Route",
     "RoutingRules",
     "load_rules",
+    # Consent
+    "ConsentRules",
     # Resolution
     "RoutingFacts",
     "resolve_recipients",

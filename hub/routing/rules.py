@@ -9,10 +9,11 @@ import re
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from hub.routing.consent import ConsentRules
 from hub.routing.yamlsource import ConfigInvalid, YamlPath, YamlSource, load_yaml, validated
 
 #: Tokens resolved per message (see rules.yaml for what each means).
@@ -40,6 +41,8 @@ RecipientToken = Annotated[
 ]
 Category = Literal["sop", "tjs"]
 SensitivityClass = Literal["health", "conduct", "social"]
+ConsentScope = Literal["support", "data_processing", "data_exchange", "medical"]
+_EXCHANGE: ConsentScope = "data_exchange"
 
 
 class _Route(BaseModel):
@@ -51,11 +54,19 @@ class _Route(BaseModel):
     when_category: dict[Category, list[RecipientToken]] = {}
 
 
+class _Consent(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    needs: dict[SensitivityClass, list[ConsentScope]] = {}
+    without_consent: dict[SystemCode, list[SensitivityClass]] = {}
+
+
 class _RulesFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: int = Field(ge=1, le=1)
     visibility: dict[SystemCode, list[SensitivityClass]] = {}
+    consent: _Consent = _Consent()
     message_types: dict[
         Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Za-z]{1,63}$")], _Route
     ] = Field(min_length=1)
@@ -84,6 +95,7 @@ class RoutingRules:
 
     routes: dict[str, Route]
     visibility: dict[str, frozenset[str]]
+    consent: ConsentRules
 
     @property
     def partners(self) -> frozenset[str]:
@@ -99,6 +111,11 @@ class RoutingRules:
     def visible_to(self, partner: str) -> frozenset[str]:
         """The strippable classes ``partner`` may receive (none unless the rules say so)."""
         return self.visibility.get(partner, frozenset())
+
+    def visible_under_consent(self, agency: str, scopes: frozenset[str]) -> frozenset[str]:
+        """The strippable classes ``agency`` may receive on a case whose consent in force
+        gives ``scopes``: its visibility, narrowed by the consent rules."""
+        return self.visible_to(agency) & self.consent.allowed(agency, scopes)
 
 
 def _refuse_plan_executors(source: YamlSource, name: str, route: _Route) -> None:
@@ -142,6 +159,13 @@ def load_rules(file: Path | None = None) -> RoutingRules:
             )
         if name not in _PLAN_EXECUTOR_TYPES:
             _refuse_plan_executors(source, name, route)
+    for code in parsed.consent.without_consent:
+        if code not in parsed.visibility:
+            raise ConfigInvalid(
+                source.file,
+                source.line_of(("consent", "without_consent", code)),
+                f"consent.without_consent: {code} has no visibility of its own",
+            )
     return RoutingRules(
         routes={
             name: Route(
@@ -154,4 +178,15 @@ def load_rules(file: Path | None = None) -> RoutingRules:
             for name, route in parsed.message_types.items()
         },
         visibility={code: frozenset(classes) for code, classes in parsed.visibility.items()},
+        consent=ConsentRules(
+            # Every copy through the hub is an exchange between agencies: a class the
+            # file leaves out needs that consent, never none.
+            needs={
+                name: frozenset(parsed.consent.needs.get(name, [_EXCHANGE]))
+                for name in get_args(SensitivityClass)
+            },
+            without_consent={
+                code: frozenset(classes) for code, classes in parsed.consent.without_consent.items()
+            },
+        ),
     )

@@ -252,6 +252,29 @@ class CaseDeadline(Base):
     escalation_message_id: Mapped[str | None] = mapped_column(String(36))
 
 
+class CaseConsent(Base):
+    """A family's consent (ConsentRecord) as it stands now, one row per ConsentId on the case.
+
+    A later ConsentRecord with the same ConsentId replaces status, scopes and validity (a
+    withdrawal, a narrowing); ingest reads these rows to check a message's ConsentRef and
+    to narrow what later copies carry.
+    """
+
+    __tablename__ = "case_consent"
+    __table_args__ = (UniqueConstraint("case_id", "consent_id"),)
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = mapped_column(BigId, ForeignKey("case_file.id"), index=True)
+    #: The message that last set the row.
+    message_log_id: Mapped[int] = mapped_column(BigId, ForeignKey("message_log.id"))
+    consent_id: Mapped[str] = mapped_column(_REF, index=True)
+    status: Mapped[str] = mapped_column(String(16))  # given | refused | withdrawn
+    #: Comma-separated scopes: support, data_processing, data_exchange, medical.
+    scopes: Mapped[str] = mapped_column(String(64))
+    valid_until: Mapped[date | None]
+    recorded_at: Mapped[datetime]
+
+
 class CaseConflict(Base):
     """An accepted message that contradicts its case: logged and delivered, not applied."""
 

@@ -277,3 +277,19 @@ def test_a_kaluga_family_is_numbered_curated_and_planned_by_the_kaluga_desk(
         "social",
         "klg-hospital",
     ]
+
+
+def test_after_the_consent_the_centre_names_it_on_what_it_sends(
+    centre: ServerAndHub, case_ref: str
+) -> None:
+    server, hub = centre
+
+    httpx.post(f"{server.url}/cases/{case_ref}/consent")
+    httpx.post(f"{server.url}/cases/{case_ref}/plan")
+
+    (consent,) = hub.sent_of("ConsentRecord")
+    (plan,) = hub.sent_of("SupportPlan")
+    number = httpx.get(f"{server.url}/state").json()["cases"][case_ref]["consent_ref"]
+    assert number.startswith("СОГЛ-")
+    # The plan rests on the consent (the hub checks the reference); the record names none.
+    assert (consent.consent_ref, plan.consent_ref) == (None, number)

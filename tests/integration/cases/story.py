@@ -9,13 +9,15 @@ from datetime import date, timedelta
 from lxml import etree
 
 from hub.ingest import Ingestor, IngestReceipt
-from schemas import payload_of
+from schemas import payload_of, read_header
 from tests.factories import Signers, make_envelope
 
 KAMCHATKA = "Камчатский край"
 KALUGA = "Калужская область"
 #: The sample plan's three action lines (schemas/examples/SupportPlan-1.0.xml).
 PLAN_ID = "ИПСС-0457"
+#: The sample consent's ConsentId (schemas/examples/ConsentRecord-1.0.xml).
+CONSENT_ID = "СОГЛ-2026-0457"
 ACTIONS = {"ИПСС-0457-03": "health", "ИПСС-0457-07": "employment", "ИПСС-0457-09": "education"}
 
 
@@ -39,6 +41,8 @@ class CaseStory:
         self._signers = signers
         self.case_ref = case_ref
         self.referral_message_id = ""
+        #: The ConsentRef later messages carry: the sample consent's id, once given.
+        self.consent_ref: str | None = None
 
     def send(
         self,
@@ -60,8 +64,14 @@ class CaseStory:
             recipients=recipients,
             priority=priority,
             version=version,
+            consent_ref=self.consent_ref if case else None,
         )
         set_texts(envelope, values or {})
+        return self.ingest(envelope)
+
+    def ingest(self, envelope: etree._Element) -> IngestReceipt:
+        """Sign ``envelope`` as its Sender and ingest it, authenticated as that partner."""
+        sender = read_header(envelope).sender
         return self._ingestor.ingest(self._signers.sign(envelope), authenticated=sender)
 
     def referral(self, region: str = KAMCHATKA, sender: str = "police") -> IngestReceipt:
@@ -81,7 +91,9 @@ class CaseStory:
         return self.send("SurveyAct", "social", {"RiskLevel": risk})
 
     def consented(self, status: str = "given") -> IngestReceipt:
-        return self.send("ConsentRecord", "social", {"Status": status})
+        receipt = self.send("ConsentRecord", "social", {"Status": status})
+        self.consent_ref = CONSENT_ID if status == "given" else None
+        return receipt
 
     def decided(self, category: str = "sop") -> IngestReceipt:
         return self.send("CaseDecision", "kdn", {"Outcome": "recognised", "Category": category})

@@ -63,6 +63,7 @@ def _planned(
     """The sample plan with its three lines (health, then two) sent to ``executors``."""
     story.referral()
     story.registered()
+    story.consented()  # Kamchatka sends a plan only under the family's consent
     today = date.today()
     dates = deadlines or [today + timedelta(days=d) for d in (30, 60, 90)]
     return story.send(

@@ -13,6 +13,7 @@ from hub.store import (
     CaseAction,
     CaseActionStatus,
     CaseConflict,
+    CaseConsent,
     CaseDeadline,
     CaseFile,
     CasePlan,
@@ -202,7 +203,7 @@ def test_rebuild_from_the_log_equals_the_live_projection(
 
     assert replayed == 11
     assert rebuilt == live
-    assert all(live[table] for table in ("CaseConflict", "CasePlan", "CaseReport"))
+    assert all(live[table] for table in ("CaseConflict", "CaseConsent", "CasePlan", "CaseReport"))
 
 
 _TABLES = (
@@ -214,6 +215,7 @@ _TABLES = (
     CaseReport,
     CaseDeadline,
     CaseConflict,
+    CaseConsent,
 )
 #: Surrogate keys differ after a rebuild (PostgreSQL sequences move on); natural keys don't.
 _SURROGATE = {"id", "case_id", "action_row_id"}

@@ -45,6 +45,7 @@ decision_bodies:
     partner: mfc
     name: Консилиум семейного многофункционального центра
 consent_before_decision: false
+consent_required_for: []
 deadlines:
   receipt: 1 working_days
   urgent_receipt: 4 hours

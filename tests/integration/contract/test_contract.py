@@ -19,6 +19,7 @@ from tests.stack import RunningHub
 #: The signature profile in the repository; the contract has it under its own name.
 PROFILE = Path("docs/partners/signature-profile.md")
 CODES = Path("docs/partners/codes.md")
+CONSENT = Path("docs/partners/consent.md")
 #: MessageId and CreatedAt: the only parts of an example that differ between two listings.
 _FRESH_IDS = re.compile(rb"<(MessageId|CreatedAt)>[^<]*</\1>")
 
@@ -51,6 +52,7 @@ def test_the_export_holds_every_part_of_the_contract(exported: Path) -> None:
         "README.md",
         "openapi.json",
         CODES.name,
+        CONSENT.name,
         "limits.json",
         "signature.json",
         PROFILE.name,

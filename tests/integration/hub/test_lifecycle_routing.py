@@ -10,6 +10,8 @@ from hub.store import CaseFile
 from tests.factories import Signers, make_envelope
 
 CASE = "KAM-2026-000777"
+#: The sample consent's ConsentId: Kamchatka sends plans and requests only under it.
+CONSENT = "СОГЛ-2026-0457"
 
 
 class Case:
@@ -53,7 +55,7 @@ def test_each_message_of_a_case_reaches_who_the_rules_name(
         decided = session.scalars(select(CaseFile).where(CaseFile.case_ref == CASE)).one()
     assert decided.category == "sop"
     # Every agency with an action in the plan, and the commission.
-    assert case.send("SupportPlan", "social", case_ref=CASE) == [
+    assert case.send("SupportPlan", "social", case_ref=CASE, consent_ref=CONSENT) == [
         "education", "employment", "health", "kdn",
     ]  # fmt: skip
     # Statuses: the case owner, and the commission because the case is СОП.
@@ -78,12 +80,17 @@ def test_an_information_request_goes_only_where_it_is_addressed(
 ) -> None:
     case = Case(ingestor, signers)
     case.open()
+    case.send("ConsentRecord", "social", case_ref=CASE)
     with pytest.raises(Rejection) as unaddressed:
-        case.send("InformationRequest", "social", case_ref=CASE)
+        case.send("InformationRequest", "social", case_ref=CASE, consent_ref=CONSENT)
     assert unaddressed.value.code == "routing.no_recipients"
 
     request = make_envelope(
-        "InformationRequest", sender="social", case_ref=CASE, recipients=("health",)
+        "InformationRequest",
+        sender="social",
+        case_ref=CASE,
+        recipients=("health",),
+        consent_ref=CONSENT,
     )
     receipt = ingestor.ingest(signers.sign(request), authenticated="social")
     request_id = request.findtext("{*}Header/{*}MessageId")

@@ -48,6 +48,7 @@ calendar:
     - 2027-02-20
   days_off:
     - 2027-02-22
+consent_required_for: []
 """
 
 
@@ -189,7 +190,7 @@ def test_the_valid_sample_loads(tmp_path: Path) -> None:
         ("period_months: 3", "period_months: 13", "period_months", "reports.period_months"),
         ("visits_per_month: 2", "visits_per_month: 0", "visits_per_month", "visits_per_month"),
         ("visits_per_month: 2", "visits_per_month: yes", "visits_per_month", "valid integer"),
-        ("consent_before_decision: true", "consent_before_decision: maybe", "consent",
+        ("consent_before_decision: true", "consent_before_decision: maybe", "consent_before",
          "valid boolean"),
         # A missing key is reported where its section's content starts.
         ("  sop:\n    kind: kdn\n    partner: kdn\n    name: КДН и ЗП\n", "", "  tjs:",

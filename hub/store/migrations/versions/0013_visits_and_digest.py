@@ -6,7 +6,7 @@ daily «требует внимания» summary; ``digest_sent`` records each 
 and local day, so a restart or a second worker never sends it twice.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 """
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from alembic import op
 import hub.store.types
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
