@@ -50,6 +50,21 @@ SOCIAL_COMMENT = "Ребёнок посещает кружок"
 PLAN_GOALS = "Вернуть ребёнка в школу"
 REPORT_SUMMARY = "Посещаемость наладилась"
 SPECIALIST = "Петров Пётр Петрович"
+#: The plan's number, as the social centre's system numbers plans.
+PLAN_NUMBER = "ИПСС-2026-0001"
+#: The measure of each action line, by action id.
+MEASURES = {
+    "A1": "Консультация педиатра",
+    "A2": "Контроль посещения школы",
+    "A3": "Содействие матери в трудоустройстве",
+    "A4": "Обследование у нарколога",
+}
+#: The organisation the plan names as each agency's executor.
+ORGANISATIONS = {
+    "health": "ГБУЗ «Камчатская краевая детская больница»",
+    "education": "МАОУ «Средняя школа № 3»",
+    "employment": "КГКУ «Центр занятости населения»",
+}
 
 
 @dataclass(frozen=True)
@@ -82,7 +97,7 @@ class _Seeder:
             sender=sender,
             message_type=message_type,
             schema_version="1.0",
-            priority="normal",
+            priority="routine",
             case_ref=case_ref,
             created_at=at,
             received_at=at,
@@ -186,14 +201,14 @@ class _Seeder:
         due_at = self.days(due_in_days)
         action = CaseAction(
             case_id=case.id,
-            plan_id="P1",
+            plan_id=PLAN_NUMBER,
             plan_version=2,
             action_id=action_id,
-            measure=f"Мероприятие {action_id}",
+            measure=MEASURES[action_id],
             help_type="medical" if agency == "health" else "social",
             responsible_agency=agency,
             executor=agency,
-            responsible_organisation=f"Организация {agency}",
+            responsible_organisation=ORGANISATIONS[agency],
             specialist_name=SPECIALIST,
             deadline=due_at.date(),
             due_at=due_at,
@@ -281,7 +296,7 @@ def seed_cases(session: Session, now: datetime) -> SeededCases:
             CasePlan(
                 case_id=kam1.id,
                 message_log_id=message.id,
-                plan_id="P1",
+                plan_id=PLAN_NUMBER,
                 version=version,
                 approved_at=message.received_at,
                 period_from=date(2026, 1, 1),
@@ -327,7 +342,7 @@ def seed_cases(session: Session, now: datetime) -> SeededCases:
             message_log_id=report.id,
             report_id="REP-1",
             sender="education",
-            plan_id="P1",
+            plan_id=PLAN_NUMBER,
             period_from=date(2026, 7, 1),
             period_to=date(2026, 9, 30),
             received_at=s.days(-2),

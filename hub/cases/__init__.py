@@ -1,6 +1,7 @@
 """The case tracker: what the hub knows of each family's case, built from accepted messages."""
 
 from hub.cases.export import ACTIONS_CSV_HEADER, actions_csv
+from hub.cases.names import partner_name, partner_names
 from hub.cases.notices import notice_key, overdue_notice
 from hub.cases.projection import STATES, CaseConflictNote, CaseProjector, find_case
 from hub.cases.queries import (
@@ -59,6 +60,9 @@ __all__ = [
     # Export
     "ACTIONS_CSV_HEADER",
     "actions_csv",
+    # Naming partner systems on the pages
+    "partner_names",
+    "partner_name",
     # Statistics
     "STATS_MONTHS",
     "RegionStats",

@@ -27,7 +27,15 @@ from hub.access import (
     region_zone,
     runtime_of,
 )
-from hub.cases import CaseNotVisible, Role, labels
+from hub.cases import (
+    CaseDetail,
+    CaseNotVisible,
+    DeadlineView,
+    Role,
+    labels,
+    partner_name,
+    partner_names,
+)
 from hub.runtime import HubRuntime
 from hub.web.templating import TemplatesDep
 
@@ -171,8 +179,26 @@ def case_page(
             "earlier_plans": [p for p in detail.plans if not p.current],
             "csv_url": f"/cases/{quote(case_ref, safe='')}/actions.csv",
             "lbl": lbl,
+            **_wording(runtime, detail),
         },
     )
+
+
+def _wording(runtime: HubRuntime, detail: CaseDetail) -> dict[str, object]:
+    """The case page's words for what the case holds as codes: ``who(code)`` names a
+    partner system, ``subject(deadline)`` says what a deadline is about, and
+    ``explain(code)`` what a conflict means."""
+    with runtime.session_factory() as session:
+        names = partner_names(session)
+    measures = {a.action_id: a.measure for a in detail.actions}
+
+    def who(code: str) -> str:
+        return partner_name(names, code)
+
+    def subject(deadline: DeadlineView) -> str:
+        return labels.deadline_subject(deadline.kind, deadline.subject, measures)
+
+    return {"who": who, "subject": subject, "explain": labels.conflict_explanation}
 
 
 @router.get("/cases/{case_ref}/actions.csv")

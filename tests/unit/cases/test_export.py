@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.cases import ALL_CLASSES, Role, Viewer
 from hub.cases.export import ACTIONS_CSV_HEADER, actions_csv
 from hub.cases.queries import CaseDetail, get_case
-from tests.case_data import CURATOR_ACCOUNT_NAME, KAMCHATKA, SPECIALIST, seed_cases
+from tests.case_data import (
+    CURATOR_ACCOUNT_NAME,
+    KAMCHATKA,
+    MEASURES,
+    ORGANISATIONS,
+    SPECIALIST,
+    seed_cases,
+)
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 KAMCHATKA_TZ = ZoneInfo("Asia/Kamchatka")
@@ -41,9 +48,9 @@ def test_one_row_per_action_under_a_russian_header(session: Session) -> None:
     assert tuple(rows[0]) == ACTIONS_CSV_HEADER
     assert rows[0][:3] == ["Мероприятие", "Вид помощи", "Ведомство"]
     first = rows[1]
-    assert first[0] == "Мероприятие A1"
+    assert first[0] == MEASURES["A1"]
     assert first[1] == "медицинская"
-    assert first[2] == "Организация health"
+    assert first[2] == ORGANISATIONS["health"]
     assert first[3] == SPECIALIST
     assert first[4] == "22.11.2026"
     assert first[5] == "назначено"
@@ -61,8 +68,17 @@ def test_lines_end_with_crlf_for_excel(session: Session) -> None:
 def test_the_file_holds_only_what_the_viewer_may_see(session: Session) -> None:
     officer_rows = _rows(actions_csv(get_case(session, HEALTH, "KAM-1", now=NOW), timezone=UTC))
     admin_rows = _rows(actions_csv(get_case(session, ADMIN, "KAM-1", now=NOW), timezone=UTC))
-    assert [r[0] for r in officer_rows[1:]] == ["Мероприятие A1", "Мероприятие A4"]
+    assert [r[0] for r in officer_rows[1:]] == [MEASURES["A1"], MEASURES["A4"]]
     assert all(r[3] == "" for r in admin_rows[1:])
+
+
+def test_a_line_without_an_organisation_names_its_agency_never_its_code(
+    session: Session,
+) -> None:
+    detail = get_case(session, CURATOR, "KAM-1", now=NOW)
+    unnamed = replace(detail, actions=(replace(detail.actions[0], responsible_organisation=None),))
+    row = _rows(actions_csv(unnamed, timezone=UTC))[1]
+    assert row[2] == "здравоохранение"
 
 
 @pytest.mark.parametrize("formula", ['=HYPERLINK("x")', "+7 999", "-1+2", "@SUM(A1)", "\tx"])
