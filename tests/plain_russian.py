@@ -52,20 +52,36 @@ def latin_words(text: str, *, allowed: Collection[str] = ()) -> list[str]:
 
 def read_text(html: str) -> str:
     """What a person reads of an HTML page: its text and the read attributes, one per line."""
-    root = lxml.html.document_fromstring(html)
+    root = _parse(html)
     for element in list(root.iter(*_UNREAD_ELEMENTS)):
         element.drop_tree()
     attributes = [
         value
-        for attribute in _READ_ATTRIBUTES
-        for value in root.xpath(f"//@{attribute}")
-        if isinstance(value, str)
+        for element in root.iter()
+        for value in (element.get(attribute) for attribute in _READ_ATTRIBUTES)
+        if value is not None
     ]
     return "\n".join([root.text_content(), *attributes])
 
 
+def _parse(html: str) -> lxml.html.HtmlElement:
+    root = lxml.html.document_fromstring(html)
+    assert isinstance(root, lxml.html.HtmlElement)
+    return root
+
+
 #: Links not followed: the JSON API, files, leaving, and the API's own documentation.
 _NOT_READ = ("/api/", "/static/", "/logout", "/docs", "/redoc")
+
+
+def site_path(here: httpx.URL, href: str) -> str | None:
+    """The path (with query) a link on page ``here`` leads to, if it is one of the site's
+    pages a person reads; None for another site's or one of ``_NOT_READ``."""
+    target = here.join(href)
+    if (target.host, target.port) != (here.host, here.port):
+        return None
+    path = target.raw_path.decode("ascii")
+    return None if path.startswith(_NOT_READ) else path
 
 
 def read_site(client: httpx.Client, start: str = "/") -> dict[str, str]:
@@ -88,12 +104,9 @@ def read_site(client: httpx.Client, start: str = "/") -> dict[str, str]:
             continue
         assert kind == "text/html", (address, kind)
         seen[address] = read_text(answer.text)
-        here = answer.url
-        for href in lxml.html.document_fromstring(answer.text).xpath("//a/@href"):
-            target = here.join(str(href))
-            if target.host != here.host or target.port != here.port:
-                continue
-            path = target.raw_path.decode("ascii")
-            if not path.startswith(_NOT_READ) and path not in seen:
+        for link in _parse(answer.text).iter("a"):
+            href = link.get("href")
+            path = None if href is None else site_path(answer.url, href)
+            if path is not None and path not in seen:
                 queue.append(path)
     return seen
