@@ -14,6 +14,7 @@ from datetime import datetime
 
 from lxml import etree
 
+from hub.cases.labels import AGENCY_LABELS, label
 from hub.regions import Region
 from hub.store import CaseAction, CaseDeadline, CaseFile
 from schemas import canonical as c
@@ -40,7 +41,10 @@ def overdue_notice(
         status="overdue",
         # Whole seconds: a notice states when the hub noticed, not a measurement.
         status_at=now.replace(microsecond=0),
-        organisation=c.Organisation(name=action.responsible_organisation or action.executor),
+        # A name, never the executor's partner code: it shows in the action's history.
+        organisation=c.Organisation(
+            name=action.responsible_organisation or label(AGENCY_LABELS, action.responsible_agency)
+        ),
         comment=(
             f"Срок исполнения мероприятия ({action.deadline:%d.%m.%Y}) истёк, "
             "отметка о выполнении не поступила"
