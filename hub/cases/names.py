@@ -19,13 +19,15 @@ UNKNOWN_PARTNER = "система ведомства, не зарегистри�
 
 
 def partner_names(session: Session) -> dict[str, str]:
-    """Every registered partner's name by code, and every agency's (the hub's too)."""
+    """Every registered partner's name by code, and every agency's (the hub's too).
+
+    An agency's own system goes by the agency's name (``AGENCY_LABELS``), as the pages
+    name agencies elsewhere; any other partner (an organisation, or an agency added
+    later without a label) by the organisation it was registered with.
+    """
     names = dict(AGENCY_LABELS)
-    for code, adapter, organisation in session.execute(
-        select(Partner.code, Partner.adapter, Partner.organisation)
-    ):
-        if code != adapter:
-            names[code] = organisation
+    for code, organisation in session.execute(select(Partner.code, Partner.organisation)):
+        names.setdefault(code, organisation)
     return names
 
 
