@@ -31,6 +31,9 @@ from hub.store import (
 
 KAMCHATKA = "kamchatka"
 KALUGA = "kaluga"
+#: The seeded cases' numbers. The social centre's system writes them in Latin letters, and
+#: people quote them: the plain-Russian checks (tests/plain_russian.py) allow them.
+CASE_REFS = frozenset({"KAM-1", "KAM-2", "KAM-3", "KAM-4", "KAM-5", "KLG-1"})
 
 #: The curator of KAM-1 and KAM-2, as the messages name her.
 CURATOR_NAME = "Семёнова Алёна Игоревна"
@@ -58,6 +61,21 @@ REPORT_SUMMARY = "Посещаемость наладилась"
 SPECIALIST = "Петров Пётр Петрович"
 SPECIALIST_POSITION = "врач-педиатр участковый"
 SPECIALIST_PHONE = "+7 4152 30-40-50"
+#: The plan's number, as the social centre's system numbers plans.
+PLAN_NUMBER = "ИПСС-2026-0001"
+#: The measure of each action line, by action id.
+MEASURES = {
+    "A1": "Консультация педиатра",
+    "A2": "Контроль посещения школы",
+    "A3": "Содействие матери в трудоустройстве",
+    "A4": "Обследование у нарколога",
+}
+#: The organisation the plan names as each agency's executor.
+ORGANISATIONS = {
+    "health": "ГБУЗ «Камчатская краевая детская больница»",
+    "education": "МАОУ «Средняя школа № 3»",
+    "employment": "КГКУ «Центр занятости населения»",
+}
 
 
 @dataclass(frozen=True)
@@ -90,7 +108,7 @@ class _Seeder:
             sender=sender,
             message_type=message_type,
             schema_version="1.0",
-            priority="normal",
+            priority="routine",
             case_ref=case_ref,
             created_at=at,
             received_at=at,
@@ -194,14 +212,14 @@ class _Seeder:
         due_at = self.days(due_in_days)
         action = CaseAction(
             case_id=case.id,
-            plan_id="P1",
+            plan_id=PLAN_NUMBER,
             plan_version=2,
             action_id=action_id,
-            measure=f"Мероприятие {action_id}",
+            measure=MEASURES[action_id],
             help_type="medical" if agency == "health" else "social",
             responsible_agency=agency,
             executor=agency,
-            responsible_organisation=f"Организация {agency}",
+            responsible_organisation=ORGANISATIONS[agency],
             specialist_name=SPECIALIST,
             specialist_position=SPECIALIST_POSITION,
             specialist_phone=SPECIALIST_PHONE,
@@ -293,7 +311,7 @@ def seed_cases(session: Session, now: datetime) -> SeededCases:
             CasePlan(
                 case_id=kam1.id,
                 message_log_id=message.id,
-                plan_id="P1",
+                plan_id=PLAN_NUMBER,
                 version=version,
                 approved_at=message.received_at,
                 period_from=date(2026, 1, 1),
@@ -339,7 +357,7 @@ def seed_cases(session: Session, now: datetime) -> SeededCases:
             message_log_id=report.id,
             report_id="REP-1",
             sender="education",
-            plan_id="P1",
+            plan_id=PLAN_NUMBER,
             period_from=date(2026, 7, 1),
             period_to=date(2026, 9, 30),
             received_at=s.days(-2),

@@ -28,6 +28,7 @@ from hub.cases.deadlines import (
     standing_text,
 )
 from hub.cases.export import ACTIONS_CSV_HEADER, actions_csv
+from hub.cases.names import partner_name, partner_names
 from hub.cases.notices import (
     RECEIPT_NOTICE_PREFIX,
     notice_key,
@@ -130,6 +131,9 @@ __all__ = [
     # Export
     "ACTIONS_CSV_HEADER",
     "actions_csv",
+    # Naming partner systems on the pages
+    "partner_names",
+    "partner_name",
     # Statistics
     "STATS_MONTHS",
     "RegionStats",

@@ -8,7 +8,7 @@ import csv
 import io
 from datetime import datetime, tzinfo
 
-from hub.cases.labels import ACTION_STATUS_LABELS, HELP_TYPE_LABELS, label
+from hub.cases.labels import ACTION_STATUS_LABELS, AGENCY_LABELS, HELP_TYPE_LABELS, label
 from hub.cases.queries import ActionView, CaseDetail
 
 #: Excel recognises UTF-8 only with the byte-order mark.
@@ -52,7 +52,8 @@ def _row(action: ActionView, timezone: tzinfo) -> list[str]:
     return [
         action.measure,
         label(HELP_TYPE_LABELS, action.help_type),
-        action.responsible_organisation or action.executor,
+        # Names, never partner codes: the plan's organisation, else the agency's name.
+        action.responsible_organisation or label(AGENCY_LABELS, action.responsible_agency),
         action.specialist_name or "",
         action.specialist_position or "",
         action.specialist_phone or "",

@@ -5,7 +5,10 @@ without a label (a newer one) is shown as it is rather than hidden.
 """
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Final
+
+from hub.errors import CODES
 
 STATE_LABELS: Final[Mapping[str, str]] = {
     "signal": "сигнал",
@@ -92,6 +95,22 @@ CONFLICT_LABELS: Final[Mapping[str, str]] = {
     "case.closed": "сообщение по делу, снятому с учёта",
 }
 
+#: What a conflict means for the curator, in a sentence: the page shows this, never the
+#: conflict's code or its ``detail`` (machine text, kept for the sender's receipt).
+CONFLICT_EXPLANATIONS: Final[Mapping[str, str]] = {
+    "case.referral_unknown": "Пришло подтверждение получения обращения, которого в узле нет: "
+    "оно не учтено. Уточните у отправителя, о каком обращении речь.",
+    "case.consent_missing": "Пришло решение по семье, а согласия семьи, которого требуют "
+    "правила региона, в деле нет: решение не учтено, пока согласие не поступит.",
+    "case.plan_version_stale": "Пришла версия плана не новее действующей: она не учтена. "
+    "Проверьте, какая версия плана направлена исполнителям.",
+    "case.action_unknown": "Ведомство сообщило о мероприятии, которого нет в действующем плане: "
+    "сведения не учтены. Уточните у ведомства, о каком мероприятии речь.",
+    "case.action_not_executor": "Статус мероприятия прислала не та организация ведомства, "
+    "которой оно поручено: статус не учтён.",
+    "case.closed": "Сообщение пришло по делу, уже снятому с учёта: оно не учтено.",
+}
+
 MESSAGE_TYPE_LABELS: Final[Mapping[str, str]] = {
     "FamilyReferral": "обращение о семье",
     "ReferralReceipt": "подтверждение получения обращения",
@@ -141,3 +160,30 @@ def label(labels: Mapping[str, str], code: str | None) -> str:
     if code is None:
         return ""
     return labels.get(code, code)
+
+
+def conflict_explanation(code: str) -> str:
+    """What the conflict ``code`` means, in Russian; a code added to the catalogue later
+    gets its catalogue title, and one outside the catalogue a general sentence."""
+    if code in CONFLICT_EXPLANATIONS:
+        return CONFLICT_EXPLANATIONS[code]
+    kind = CODES.get(code)
+    return kind.title_ru if kind is not None else "Сообщение противоречит делу: оно не учтено."
+
+
+def deadline_subject(kind: str, subject: str, measures: Mapping[str, str]) -> str:
+    """What a deadline of ``kind`` is about, in words; "" where the kind says it all.
+
+    ``subject`` is the deadline's machine key (``hub.cases.deadlines``): an action id for
+    ``action`` and ``acceptance`` (named by its measure from ``measures``, action id →
+    measure), ``<partner>:<period end>`` for ``report``; other keys are ids, never shown.
+    """
+    if kind in ("action", "acceptance"):
+        return measures.get(subject, "")
+    if kind == "report":
+        _, _, period_end = subject.partition(":")
+        try:
+            return "за период по " + date.fromisoformat(period_end).strftime("%d.%m.%Y")
+        except ValueError:
+            return ""
+    return ""

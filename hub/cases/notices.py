@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from lxml import etree
 
+from hub.cases.labels import AGENCY_LABELS, label
 from hub.regions import Region
 from hub.store import CaseAction, CaseDeadline, CaseFile, CaseReferral
 from schemas import canonical as c
@@ -84,7 +85,10 @@ def overdue_notice(
         status="overdue",
         # Whole seconds: a notice states when the hub noticed, not a measurement.
         status_at=now.replace(microsecond=0),
-        organisation=c.Organisation(name=action.responsible_organisation or action.executor),
+        # A name, never the executor's partner code: it shows in the action's history.
+        organisation=c.Organisation(
+            name=action.responsible_organisation or label(AGENCY_LABELS, action.responsible_agency)
+        ),
         comment=(
             f"Срок исполнения мероприятия ({action.deadline:%d.%m.%Y}) истёк, "
             "отметка о выполнении не поступила"

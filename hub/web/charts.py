@@ -131,25 +131,23 @@ _HOUR_WIDTH = 18
 def hourly_chart(
     hours: Sequence[str], series: Sequence[Series], *, chart_id: str, title: str
 ) -> Markup:
-    """Stacked columns, one per hour (labelled by ``hours``), one colour per series."""
+    """Stacked columns, one per hour (labelled by ``hours``), one colour per series.
+
+    The legend follows the SVG as an HTML list: its entries wrap to the page's width,
+    where texts placed in the SVG overlapped once names were longer than their slot.
+    """
     totals = [sum(s.counts[i] for s in series) for i in range(len(hours))]
     top = max([1, *totals])
     width = _MARGIN_LEFT + _HOUR_WIDTH * len(hours) + 8
-    legend_rows = (len(series) + 3) // 4
-    margin_top = _MARGIN_TOP + 14 * max(legend_rows - 1, 0)
-    height = margin_top + _PLOT_HEIGHT + _MARGIN_BOTTOM
-    base = margin_top + _PLOT_HEIGHT
+    height = _MARGIN_TOP + _PLOT_HEIGHT + _MARGIN_BOTTOM
+    base = _MARGIN_TOP + _PLOT_HEIGHT
     desc = "; ".join(f"{s.label}: {sum(s.counts)}" for s in series) or "нет данных"
     parts = [
         _open_svg(chart_id, width, height, title, desc),
         f'<line class="chart-axis" x1="{_MARGIN_LEFT}" y1="{base}" x2="{width}" y2="{base}"/>',
         _text(_MARGIN_LEFT - 6, base, "0", "chart-tick", anchor="end"),
-        _text(_MARGIN_LEFT - 6, margin_top + 4, str(top), "chart-tick", anchor="end"),
+        _text(_MARGIN_LEFT - 6, _MARGIN_TOP + 4, str(top), "chart-tick", anchor="end"),
     ]
-    for index, one in enumerate(series):
-        colour = f"chart-series-{index % SERIES_COLOURS}"
-        x = _MARGIN_LEFT + (index % 4) * 110
-        parts.append(_text(x, 14 + 14 * (index // 4), one.label, f"chart-legend {colour}"))
     for column, hour in enumerate(hours):
         x = _MARGIN_LEFT + column * _HOUR_WIDTH + 2
         stacked = 0
@@ -171,6 +169,19 @@ def hourly_chart(
                 _text(x + (_HOUR_WIDTH - 4) / 2, base + 16, hour, "chart-label", anchor="middle")
             )
     if not series:
-        parts.append(_text(_MARGIN_LEFT + 8, margin_top + 18, "нет данных", "chart-label"))
+        parts.append(_text(_MARGIN_LEFT + 8, _MARGIN_TOP + 18, "нет данных", "chart-label"))
     parts.append("</svg>")
+    parts.append(_legend(series))
     return Markup("".join(parts))  # noqa: S704 - every text above went through escape()
+
+
+def _legend(series: Sequence[Series]) -> str:
+    """The series' names beside their colours, as a list the page lays out."""
+    if not series:
+        return ""
+    entries = "".join(
+        f'<li class="chart-key"><span class="chart-swatch chart-series-{index % SERIES_COLOURS}">'
+        f"</span>{escape(one.label)}</li>"
+        for index, one in enumerate(series)
+    )
+    return f'<ul class="chart-keys">{entries}</ul>'

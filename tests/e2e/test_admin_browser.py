@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select, update
 
 from adapters.registry import ADAPTERS
@@ -25,7 +25,14 @@ from hub.people import add_person
 from hub.store import DeliveryStatus, OutboxDelivery, Partner
 from queues import EmbeddedRedis, run_worker
 from signing import DevPki
-from tests.browser import EXPECT_TIMEOUT_MS, headless_chromium
+from tests.browser import (
+    DESKTOP_WIDTH,
+    PHONE_WIDTH,
+    headless_chromium,
+    log_in,
+    overlapping_boxes,
+    watch,
+)
 from tests.factories import Signers, make_envelope
 from tests.integration.queues.http_partner import HTTP_ADAPTER
 from tests.stack import RunningHub, fast_settings, running_hub
@@ -182,33 +189,8 @@ def _status(hub: RunningHub, delivery_id: int) -> DeliveryStatus:
         return session.get_one(OutboxDelivery, delivery_id).status
 
 
-def _watch(page: Page, problems: list[str]) -> Page:
-    """Collect the page's console errors and failed loads of the hub's files."""
-    page.set_default_timeout(EXPECT_TIMEOUT_MS)
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            problems.append(message.text)
-
-    def on_response(response: Response) -> None:
-        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
-            problems.append(f"{response.status} {response.url}")
-
-    page.on("console", on_console)
-    page.on("response", on_response)
-    return page
-
-
 def _log_in(browser: Browser, hub: RunningHub) -> tuple[Page, list[str]]:
-    problems: list[str] = []
-    page = _watch(browser.new_context(locale="ru-RU").new_page(), problems)
-    page.goto(f"{hub.url}/admin")
-    expect(page.get_by_role("heading", name="Вход в систему")).to_be_visible()
-    page.get_by_label("Имя пользователя").fill("admin")
-    page.get_by_label("Пароль").fill(PASSWORD)
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(f"{hub.url}/admin")
-    return page, problems
+    return log_in(browser, hub.url, "admin", PASSWORD, path="/admin")
 
 
 def test_a_dead_letter_is_replayed_from_the_page_and_delivered_once(
@@ -238,7 +220,7 @@ def test_a_dead_letter_is_replayed_from_the_page_and_delivered_once(
     expect(page.locator("pre.xml")).not_to_contain_text("Вершинина")
 
     # (the dashboard stays open beside it, refreshing itself)
-    dashboard = _watch(page.context.new_page(), problems)
+    dashboard = watch(page.context.new_page(), problems)
     dashboard.goto(f"{hub.url}/admin")
     live_dead = dashboard.locator(f'[data-live="partners.{PARTNER}.dead"]')
     expect(live_dead).to_have_text("1")
@@ -255,6 +237,13 @@ def test_a_dead_letter_is_replayed_from_the_page_and_delivered_once(
     # The open dashboard's numbers follow without a reload (admin.js polls every 5 s).
     expect(live_dead).to_have_text("0", timeout=LIVE_REFRESH_TIMEOUT_MS)
     expect(dashboard.locator('[data-live="deliveries.delivered"]')).not_to_have_text("0")
+    # And no legend entry of the flow charts overlaps another or a chart, wide or narrow
+    # (the referral went to several recipients: their chart has several entries)
+    recipients = dashboard.locator("#h-flow ~ .chart-keys").last.locator(".chart-key")
+    assert recipients.count() >= 2
+    for width in (DESKTOP_WIDTH, PHONE_WIDTH):
+        dashboard.set_viewport_size({"width": width, "height": 800})
+        assert overlapping_boxes(dashboard.locator("svg.chart, .chart-key")) == [], width
     page.reload()
     expect(card).to_contain_text("доставлено")
     expect(card.get_by_role("button", name="Повторить")).to_have_count(0)

@@ -30,6 +30,7 @@ from signing.gost import GOST_256
 from signing.profile import signature_method_of
 from tests.conftest import require_service
 from tests.factories import Signers, make_envelope
+from tests.plain_russian import latin_words, read_site
 from tests.stack import RunningHub
 from tooling.demo import run_demo
 from tooling.rig import ReservedPort
@@ -263,6 +264,12 @@ def _the_demo_curator_sees_the_late_action(demo_output: str, env: dict[str, str]
             assert 'class="overdue" data-action-id=' in case_page.text
             # Kaluga's rules, not Kamchatka's: monthly reports.
             assert "отчёты исполнителей — раз в 1 мес." in case_page.text
+            # Every page and export she reaches, with the run's real messages, is Russian.
+            numbers = set(re.findall(r'data-case-ref="([^"]+)"', listing.text))
+            latin = {
+                path: latin_words(text, allowed=numbers) for path, text in read_site(http).items()
+            }
+            assert {path: words for path, words in latin.items() if words} == {}
         with _logged_in(base, *officer) as http:
             # The hospital officer of Kamchatka: not this region, not this case.
             assert http.get(f"/cases/{case_ref}").status_code == 404

@@ -78,8 +78,9 @@ def demo_accounts(session: Session, *, now: datetime) -> list[DemoAccount]:
     wanted = [
         *_curators(session),
         *(
-            (f"supervisor.{region}", f"Руководитель отделения ({region})", Role.SUPERVISOR,
-             region, "social", None)
+            # The name heads every page the supervisor reads: no region code in it.
+            (f"supervisor.{region}", "Руководитель отделения", Role.SUPERVISOR, region, "social",
+             None)
             for region in _regions(session)
         ),
         ("health.kamchatka", "Специалист роддома", Role.OFFICER, "kamchatka", "health", None),

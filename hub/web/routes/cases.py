@@ -34,7 +34,17 @@ from hub.access import (
     region_zone,
     runtime_of,
 )
-from hub.cases import VISIT_RECORDERS, CaseNotVisible, CuratorNotAssignable, Role, labels
+from hub.cases import (
+    VISIT_RECORDERS,
+    CaseDetail,
+    CaseNotVisible,
+    CuratorNotAssignable,
+    DeadlineView,
+    Role,
+    labels,
+    partner_name,
+    partner_names,
+)
 from hub.runtime import HubRuntime
 from hub.web.auth import CsrfCheckedDep
 from hub.web.templating import TemplatesDep
@@ -186,6 +196,7 @@ def case_page(
             "curator_choices": curator_choices(runtime, signed_in.viewer) if supervisor else None,
             "assign_url": f"/cases/{quote(case_ref, safe='')}/curator",
             "lbl": lbl,
+            **_wording(runtime, detail),
         },
     )
 
@@ -238,6 +249,23 @@ def assign_curator_form(
             status_code=422,
         )
     return RedirectResponse(f"/cases/{quote(case_ref, safe='')}", status_code=303)
+
+
+def _wording(runtime: HubRuntime, detail: CaseDetail) -> dict[str, object]:
+    """The case page's words for what the case holds as codes: ``who(code)`` names a
+    partner system, ``subject(deadline)`` says what a deadline is about, and
+    ``explain(code)`` what a conflict means."""
+    with runtime.session_factory() as session:
+        names = partner_names(session)
+    measures = {a.action_id: a.measure for a in detail.actions}
+
+    def who(code: str) -> str:
+        return partner_name(names, code)
+
+    def subject(deadline: DeadlineView) -> str:
+        return labels.deadline_subject(deadline.kind, deadline.subject, measures)
+
+    return {"who": who, "subject": subject, "explain": labels.conflict_explanation}
 
 
 @router.get("/cases/{case_ref}/actions.csv")

@@ -20,6 +20,7 @@ from hub.cases.scope import Role
 from hub.people import add_person, list_audit
 from hub.store import CaseCuratorAssignment
 from tests.case_data import (
+    CASE_REFS,
     CURATOR_ACCOUNT_NAME,
     CURATOR_NAME,
     CURATOR_STAFF_ID,
@@ -41,6 +42,7 @@ from tests.case_data import (
     SPECIALIST_POSITION,
     seed_cases,
 )
+from tests.plain_russian import latin_words, read_site
 from tests.stack import RunningHub
 
 PASSWORD = "пароль-для-проверки-2026"
@@ -222,6 +224,23 @@ def test_each_role_gets_its_scope_and_nothing_else_on_every_page(
     assert actions == per_channel * 2
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("login", ["semenova", "supervisor", "health-officer"])
+def test_every_page_and_export_a_person_reaches_is_in_russian(
+    signed_in: Sessions, login: str
+) -> None:
+    # Given a curator, a supervisor or an agency's officer, following the site's own
+    # links from the start page (pages added later are covered once linked)
+    read = read_site(signed_in[login])
+
+    # Then their list, each case they may open and its export were read
+    assert "/cases" in read
+    assert any(path.endswith("/actions.csv") for path in read)
+    # And nothing on them is a code, an id or English
+    latin = {path: latin_words(text, allowed=CASE_REFS) for path, text in read.items()}
+    assert {path: words for path, words in latin.items() if words} == {}
+
+
 def test_an_administrator_sees_no_names_and_no_free_text(
     signed_in: Sessions,
 ) -> None:
@@ -243,7 +262,7 @@ def test_the_curator_s_case_page_shows_the_overdue_line_and_the_whole_case(
     for words in (
         FAMILY_1,
         "Камчатский край",
-        "Asia/Kamchatka (UTC+12)",
+        "Камчатский край (UTC+12)",
         "исполнение плана",
         "СОП",
         "КДН и ЗП",
@@ -257,7 +276,7 @@ def test_the_curator_s_case_page_shows_the_overdue_line_and_the_whole_case(
         "мероприятия нет в плане",
         "Хронология обмена",
         "не доставлено",
-        "Выгрузить мероприятия (CSV)",
+        "Скачать мероприятия таблицей",
     ):
         assert words in body, words
     assert " style=" not in body

@@ -18,6 +18,8 @@ from tests.case_data import (
     CURATOR_ACCOUNT_NAME,
     CURATOR_STAFF_ID,
     KAMCHATKA,
+    MEASURES,
+    ORGANISATIONS,
     SPECIALIST,
     SPECIALIST_PHONE,
     SPECIALIST_POSITION,
@@ -61,9 +63,9 @@ def test_one_row_per_action_under_a_russian_header(session: Session) -> None:
     assert tuple(rows[0]) == ACTIONS_CSV_HEADER
     assert rows[0][:3] == ["Мероприятие", "Вид помощи", "Ведомство"]
     first = rows[1]
-    assert first[0] == "Мероприятие A1"
+    assert first[0] == MEASURES["A1"]
     assert first[1] == "медицинская"
-    assert first[2] == "Организация health"
+    assert first[2] == ORGANISATIONS["health"]
     assert first[3:6] == [SPECIALIST, SPECIALIST_POSITION, "'" + SPECIALIST_PHONE]
     assert first[6] == "22.11.2026"
     assert first[7] == "назначено"
@@ -88,9 +90,18 @@ def test_the_file_holds_only_what_the_viewer_may_see(session: Session) -> None:
     admin_rows = _rows(
         actions_csv(get_case(session, ADMIN, "KAM-1", now=NOW, regions=REGIONS), timezone=UTC)
     )
-    assert [r[0] for r in officer_rows[1:]] == ["Мероприятие A1", "Мероприятие A4"]
+    assert [r[0] for r in officer_rows[1:]] == [MEASURES["A1"], MEASURES["A4"]]
     # Administrators see no identity: no specialist's name, position or phone.
     assert all(r[3:6] == ["", "", ""] for r in admin_rows[1:])
+
+
+def test_a_line_without_an_organisation_names_its_agency_never_its_code(
+    session: Session,
+) -> None:
+    detail = get_case(session, CURATOR, "KAM-1", now=NOW, regions=REGIONS)
+    unnamed = replace(detail, actions=(replace(detail.actions[0], responsible_organisation=None),))
+    row = _rows(actions_csv(unnamed, timezone=UTC))[1]
+    assert row[2] == "здравоохранение"
 
 
 @pytest.mark.parametrize("formula", ['=HYPERLINK("x")', "+7 999", "-1+2", "@SUM(A1)", "\tx"])

@@ -42,7 +42,8 @@ def test_the_notice_is_a_valid_action_status_update_that_reads_back() -> None:
         plan_id="ИПСС-0457",
         status="overdue",
         status_at=datetime(2026, 12, 3, 8, 30, 15, tzinfo=UTC),
-        organisation=c.Organisation(name="health"),
+        # The agency's name where the plan names no organisation, never its code.
+        organisation=c.Organisation(name="здравоохранение"),
         comment="Срок исполнения мероприятия (01.12.2026) истёк, отметка о выполнении не поступила",
     )
     header = message.header
