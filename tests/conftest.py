@@ -40,6 +40,18 @@ POSTGRES_URL = os.environ.get(
 #: pytest-xdist (``make test``) they all go to one process, one at a time, so no two of
 #: them race each other's deadlines on two cores.
 _ONE_AT_A_TIME = ("tests/faults/", "tests/e2e/", "tests/integration/bench/")
+#: …but for these of tests/e2e, which run the hub in-process (tests/stack.py) and start no
+#: process or browser, as tests/integration's do: they run on either xdist process, beside
+#: the serial ones, instead of lengthening the one lane that sets the suite's pace.
+_BESIDE_THE_SERIAL_ONES = (
+    "tests/e2e/test_conformance.py::test_police_pass_and_get_their_receipt_through_the_inbox",
+    "tests/e2e/test_conformance.py::test_a_push_partner_skips_what_needs_an_earlier_message",
+    "tests/e2e/test_conformance.py::test_a_failure_is_reported_and_exits_1",
+    "tests/e2e/test_gateway_cli.py::",
+    "tests/e2e/test_partner_tools.py::",
+    "tests/e2e/test_referral_flow.py::",
+    "tests/e2e/test_schools.py::",
+)
 
 
 def _redis_url_of_this_process() -> str:
@@ -64,7 +76,9 @@ RABBITMQ_URL = os.environ.get("HUB_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if item.path.relative_to(config.rootpath).as_posix().startswith(_ONE_AT_A_TIME):
+        if item.nodeid.startswith(_ONE_AT_A_TIME) and not item.nodeid.startswith(
+            _BESIDE_THE_SERIAL_ONES
+        ):
             item.add_marker(pytest.mark.xdist_group("processes"))
 
 

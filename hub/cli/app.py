@@ -1,5 +1,6 @@
 """The ``hub`` command-line application: sub-commands are registered here."""
 
+import importlib
 import importlib.util
 
 import typer
@@ -8,25 +9,33 @@ import typer
 from typer._click import Command, Context
 from typer.core import TyperGroup
 
-from hub.cli import (
-    cases,
-    conformance,
-    contract,
-    db,
-    deliveries,
-    dlq,
-    evidence,
-    gateway,
-    log,
-    messages,
-    partners,
-    people,
-    pki,
-    schemas,
-    server,
-    stats,
-)
-
+#: The hub's own commands in the order ``hub --help`` lists them: each name, and the module
+#: of ``hub.cli`` and its attribute that define it (a ``typer.Typer`` for a group of
+#: commands, else a function). A module is imported only when its command runs: a process
+#: pays for what it uses (``hub gateway run`` loads no HTTP app, database or case
+#: projection), and the suite starts hundreds of them.
+HUB_COMMANDS = {
+    "serve": ("server", "serve"),
+    "worker": ("server", "worker"),
+    "sign": ("messages", "sign"),
+    "send": ("messages", "send"),
+    "verify": ("messages", "verify"),
+    "verify-log": ("log", "verify_log"),
+    "audit": ("people", "audit"),
+    "evidence": ("evidence", "evidence"),
+    "stats": ("stats", "stats"),
+    "conformance": ("conformance", "conformance"),
+    "pki": ("pki", "app"),
+    "partners": ("partners", "app"),
+    "db": ("db", "app"),
+    "schemas": ("schemas", "app"),
+    "contract": ("contract", "app"),
+    "dlq": ("dlq", "app"),
+    "deliveries": ("deliveries", "app"),
+    "cases": ("cases", "app"),
+    "people": ("people", "app"),
+    "gateway": ("gateway", "app"),
+}
 #: Commands of the development tooling (``tooling/``). They are loaded only when one of
 #: them runs, so ``hub serve`` and ``hub worker`` never import the bench, chaos, rig or demo
 #: code, and an image without ``tooling`` still runs the hub.
@@ -37,15 +46,29 @@ class _HubCommands(TyperGroup):
     """The hub's own commands, plus the tooling's where it is installed, imported on use."""
 
     def list_commands(self, ctx: Context) -> list[str]:
-        return [*super().list_commands(ctx), *(TOOLING_COMMANDS if _has_tooling() else ())]
+        return [*HUB_COMMANDS, *(TOOLING_COMMANDS if _has_tooling() else ())]
 
     def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        if cmd_name in HUB_COMMANDS:
+            return _hub_command(ctx, cmd_name)
         if cmd_name not in TOOLING_COMMANDS or not _has_tooling():
             return super().get_command(ctx, cmd_name)
         # Imported here, on use: the hub's own commands never load the tooling.
         from tooling.commands import app as tooling_app
 
         return typer.main.get_group(tooling_app).get_command(ctx, cmd_name)
+
+
+def _hub_command(ctx: Context, name: str) -> Command | None:
+    """``name`` of ``HUB_COMMANDS``, its module imported now."""
+    module, attribute = HUB_COMMANDS[name]
+    defined = getattr(importlib.import_module(f"hub.cli.{module}"), attribute)
+    one = typer.Typer()
+    if isinstance(defined, typer.Typer):
+        one.add_typer(defined, name=name)
+    else:
+        one.command(name)(defined)
+    return typer.main.get_group(one).get_command(ctx, name)
 
 
 def _has_tooling() -> bool:
@@ -59,26 +82,13 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-app.add_typer(pki.app, name="pki")
-app.add_typer(partners.app, name="partners")
-app.add_typer(db.app, name="db")
-app.add_typer(schemas.app, name="schemas")
-app.add_typer(contract.app, name="contract")
-app.add_typer(dlq.app, name="dlq")
-app.add_typer(deliveries.app, name="deliveries")
-app.add_typer(cases.app, name="cases")
-app.add_typer(people.app, name="people")
-app.add_typer(gateway.app, name="gateway")
-app.command("serve")(server.serve)
-app.command("worker")(server.worker)
-app.command("sign")(messages.sign)
-app.command("send")(messages.send)
-app.command("verify")(messages.verify)
-app.command("verify-log")(log.verify_log)
-app.command("audit")(people.audit)
-app.command("evidence")(evidence.evidence)
-app.command("stats")(stats.stats)
-app.command("conformance")(conformance.conformance)
+
+
+@app.callback()
+def _no_options() -> None:
+    # The commands are listed by _HubCommands, not registered: typer builds a group only
+    # for an app with a callback (or commands of its own).
+    pass
 
 
 def main() -> None:

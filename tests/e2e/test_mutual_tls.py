@@ -62,9 +62,11 @@ def _server_certificate(pki: DevPki, directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-@pytest.fixture
-def mtls_hub(tmp_path: Path) -> Iterator[tuple[str, DevPki]]:
-    """`hub serve --no-worker` on HTTPS that demands a client certificate from the dev CA."""
+@pytest.fixture(scope="module")
+def mtls_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, DevPki]]:
+    """`hub serve --no-worker` on HTTPS that demands a client certificate from the dev CA;
+    one for the module (it changes nothing a test could see: each only connects)."""
+    tmp_path = tmp_path_factory.mktemp("mtls")
     data = tmp_path / "var"
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env["HUB_DATA_DIR"] = str(data)

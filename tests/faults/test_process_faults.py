@@ -2,8 +2,9 @@
 PostgreSQL and one Redis: nothing acknowledged is lost, nothing applied twice, no delivery
 worked on by two workers at once. Each runs on RSA keys; those marked ``ON_GOST`` run again on
 GOST (a rig whose every key is GOST R 34.10-2012 and whose hub accepts only that). The worker
-killed mid-delivery waits out a lease (a minute), and ``hub chaos`` on GOST (test_chaos.py)
-kills workers too, so that one and the checker's own test stay on RSA."""
+killed mid-delivery waits out a lease (the rig's ``HUB_DELIVERY_LEASE_S``, seconds, not the
+production minute), and ``hub chaos`` on GOST (test_chaos.py) kills workers too, so that one
+and the checker's own test stay on RSA."""
 
 import contextlib
 import sqlite3
