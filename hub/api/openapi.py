@@ -76,6 +76,7 @@ _INGEST = (
         Stage.ENVELOPE,
         Stage.SIGNATURE,
         Stage.PAYLOAD,
+        Stage.REFERRAL,
         Stage.REPLAY,
         Stage.AUTHORISATION,
         Stage.ROUTING,
