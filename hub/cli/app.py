@@ -13,7 +13,8 @@ from typer.core import TyperGroup
 #: of ``hub.cli`` and its attribute that define it (a ``typer.Typer`` for a group of
 #: commands, else a function). A module is imported only when its command runs: a process
 #: pays for what it uses (``hub gateway run`` loads no HTTP app, database or case
-#: projection), and the suite starts hundreds of them.
+#: projection), and the suite starts hundreds of them. A command registered on ``app``
+#: itself still works, listed after these, but is imported by every command.
 HUB_COMMANDS = {
     "serve": ("server", "serve"),
     "worker": ("server", "worker"),
@@ -46,7 +47,8 @@ class _HubCommands(TyperGroup):
     """The hub's own commands, plus the tooling's where it is installed, imported on use."""
 
     def list_commands(self, ctx: Context) -> list[str]:
-        return [*HUB_COMMANDS, *(TOOLING_COMMANDS if _has_tooling() else ())]
+        listed = [*HUB_COMMANDS, *super().list_commands(ctx)]
+        return [*listed, *(TOOLING_COMMANDS if _has_tooling() else ())]
 
     def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
         if cmd_name in HUB_COMMANDS:
