@@ -25,6 +25,7 @@ from hub.people import (
     list_audit,
     list_people,
     set_digest,
+    set_staff_id,
 )
 from hub.runtime import utc_now
 from hub.store import make_engine, make_session_factory
@@ -139,6 +140,23 @@ def disable(
     except NotFound as exc:
         raise fail(f"no person with login {login!r}") from exc
     console.print(f"person [bold]{login}[/bold] disabled")
+
+
+@app.command("staff-id")
+def staff_id(
+    login: str = typer.Argument(..., help="The curator's account."),
+    value: str = typer.Argument(..., help="Their staff id in the social centre's system."),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Bind a curator's account to their staff id: they see the cases it curates."""
+    try:
+        with _database(data_dir, write=True) as session:
+            set_staff_id(session, login, value)
+    except NotFound as exc:
+        raise fail(f"no person with login {login!r}") from exc
+    except PersonInvalid as exc:
+        raise fail(_INVALID.get(exc.reason, exc.reason)) from exc
+    console.print(f"curator [bold]{login}[/bold]: staff id {value}")
 
 
 @app.command()

@@ -10,6 +10,7 @@ from hub.people.accounts import (
     find_person,
     list_people,
     set_digest,
+    set_staff_id,
 )
 from hub.people.audit import list_audit, record_audit
 from hub.people.logins import LoginRefused, LoginThrottled, log_in
@@ -28,6 +29,7 @@ __all__ = [
     "find_person",
     "list_people",
     "set_digest",
+    "set_staff_id",
     # Passwords and login
     "LoginRefused",
     "LoginThrottled",

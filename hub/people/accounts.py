@@ -143,6 +143,26 @@ def disable_person(session: Session, login: str) -> Person:
     return person
 
 
+def set_staff_id(session: Session, login: str, staff_id: str) -> Person:
+    """Bind an existing curator's account to their staff id; caller commits.
+
+    Accounts made before staff ids existed see no case until they have one.
+
+    Raises:
+        NotFound: no account has this login.
+        PersonInvalid: reason ``staff_id_format``, ``staff_id_not_curator`` or
+            ``staff_id_taken``.
+    """
+    person = find_person(session, login)
+    if person is None:
+        raise NotFound("person", login)
+    if person.staff_id != staff_id:
+        _check_staff_id(session, staff_id, Role(person.role), person.region)
+        person.staff_id = staff_id
+        session.flush()
+    return person
+
+
 def set_digest(session: Session, login: str, *, email: str | None, opt_in: bool) -> Person:
     """Set the person's e-mail address and whether they get the daily summary; caller commits.
 

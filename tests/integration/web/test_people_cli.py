@@ -1,4 +1,4 @@
-"""``hub people add|list|disable`` and ``hub audit`` against a real database of each kind."""
+"""``hub people add|list|disable|staff-id`` and ``hub audit`` against a real database."""
 
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,6 +99,36 @@ def test_a_curator_gets_a_staff_id_unique_in_the_region(
         if "ivanova" in line
     )
     assert "ТН-0101" in row
+
+
+def test_an_account_made_before_staff_ids_is_bound_to_one_later(
+    cli: CliRunner, password_file: Path, session_factory: sessionmaker[Session]
+) -> None:
+    for login in ("ivanova", "petrova"):
+        added = cli.invoke(
+            app,
+            [
+                "people", "add", login, "--name", "Иванова Анна Петровна", "--role", "curator",
+                "--region", "kamchatka", "--agency", "social", "--password-file",
+                str(password_file),
+            ],
+        )  # fmt: skip
+        assert added.exit_code == 0, added.output
+
+    bound = cli.invoke(app, ["people", "staff-id", "ivanova", "ТН-0101"])
+    taken = cli.invoke(app, ["people", "staff-id", "petrova", "ТН-0101"])
+    unknown = cli.invoke(app, ["people", "staff-id", "nobody", "ТН-0103"])
+
+    assert bound.exit_code == 0, bound.output
+    assert taken.exit_code != 0
+    assert "another account of this region has this --staff-id" in taken.output
+    assert "no person with login 'nobody'" in unknown.output
+    with session_factory() as session:
+        staff_ids = {
+            login: getattr(find_person(session, login), "staff_id", None)
+            for login in ("ivanova", "petrova")
+        }
+    assert staff_ids == {"ivanova": "ТН-0101", "petrova": None}
 
 
 def test_without_a_file_the_password_is_asked_twice(
