@@ -59,10 +59,18 @@ def test_the_schemes_are_declared_with_how_keys_are_issued(spec: dict[str, Any])
 def test_every_partner_and_people_route_names_its_scheme(spec: dict[str, Any]) -> None:
     security = {(method, path): op.get("security") for method, path, op in _operations(spec)}
 
-    partner = [key for key in security if key[1].startswith(("/api/v1/messages", "/api/v1/inbox"))]
-    people = [key for key in security if key[1].startswith(("/api/v1/cases", "/api/v1/stats"))]
-    assert len(partner) == 4
-    assert len(people) == 4
+    partner = [
+        key
+        for key in security
+        if key[1].startswith(("/api/v1/messages", "/api/v1/inbox", "/api/v1/feed"))
+    ]
+    people = [
+        key
+        for key in security
+        if key[1].startswith(("/api/v1/cases", "/api/v1/stats", "/api/v1/attention"))
+    ]
+    assert len(partner) == 5
+    assert len(people) == 8
     assert all(security[key] == PARTNER_SECURITY for key in partner)
     assert all(security[key] == PERSON_SECURITY for key in [*people, ("delete", "/api/v1/session")])
     assert security[("post", "/api/v1/session")] is None
