@@ -4,7 +4,7 @@ Each step edits the sample payload of its type (schemas/examples) to fit the sto
 signs it with the sender's dev key and ingests it, returning the hub's receipt.
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from lxml import etree
 
@@ -36,10 +36,19 @@ def set_texts(envelope: etree._Element, values: dict[str, str | list[str]]) -> N
 class CaseStory:
     """Sends the messages of one case; ``case_ref`` is the owner's reference."""
 
-    def __init__(self, ingestor: Ingestor, signers: Signers, case_ref: str) -> None:
+    def __init__(
+        self,
+        ingestor: Ingestor,
+        signers: Signers,
+        case_ref: str,
+        *,
+        created_at: datetime | None = None,
+    ) -> None:
         self._ingestor = ingestor
         self._signers = signers
         self.case_ref = case_ref
+        #: Every message's CreatedAt, for a hub whose clock is held still; None: the real time.
+        self._created_at = created_at
         self.referral_message_id = ""
         #: The ConsentRef later messages carry: the sample consent's id, once given.
         self.consent_ref: str | None = None
@@ -65,6 +74,7 @@ class CaseStory:
             priority=priority,
             version=version,
             consent_ref=self.consent_ref if case else None,
+            created_at=self._created_at,
         )
         set_texts(envelope, values or {})
         return self.ingest(envelope)

@@ -168,6 +168,7 @@ def test_a_plan_line_keeps_its_specialists_name_position_and_phone(
 ) -> None:
     story.referral()
     story.registered()
+    story.consented()  # Kamchatka's plan rests on the family's consent
     story.planned()
     with session_factory() as session:
         action = session.scalars(

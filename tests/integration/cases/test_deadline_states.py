@@ -131,7 +131,7 @@ def test_each_reader_tells_the_same_state(
     session_factory: sessionmaker[Session],
 ) -> None:
     row = ROWS[name]
-    story = CaseStory(still_ingestor, signers, "KAM-2026-000500")
+    story = CaseStory(still_ingestor, signers, "KAM-2026-000500", created_at=NOW)
     play(story, row)
 
     with session_factory() as session:
@@ -182,7 +182,7 @@ def test_a_closed_case_owes_nothing_and_says_nothing_was_met(
     still_ingestor: Ingestor, signers: Signers, session_factory: sessionmaker[Session]
 ) -> None:
     # Given a case with a late line, a line never accepted and reports never sent, closed
-    story = CaseStory(still_ingestor, signers, "KAM-2026-000501")
+    story = CaseStory(still_ingestor, signers, "KAM-2026-000501", created_at=NOW)
     play(story, ROWS["closed with the case"])
 
     with session_factory() as session:

@@ -28,7 +28,7 @@ from hub.digest import send_digests
 from hub.people import PersonInvalid, add_person, list_audit, set_digest
 from hub.regions import load_regions
 from hub.routing import load_rules
-from tests.case_data import CURATOR_ACCOUNT_NAME, KAMCHATKA, seed_cases
+from tests.case_data import CURATOR_ACCOUNT_NAME, CURATOR_STAFF_ID, KAMCHATKA, seed_cases
 
 REGIONS = load_regions()
 RULES = load_rules(None)
@@ -84,10 +84,10 @@ def people(session_factory: sessionmaker[Session]) -> datetime:
     now = datetime.now(UTC)
     with session_factory.begin() as session:
         seed_cases(session, now)
-        for login, name, role, agency in (
-            ("semenova", CURATOR_ACCOUNT_NAME, Role.CURATOR, "social"),
-            ("supervisor", "Руководитель Камчатки", Role.SUPERVISOR, None),
-            ("officer", "Врач Поликлиники", Role.OFFICER, "health"),
+        for login, name, role, agency, staff_id in (
+            ("semenova", CURATOR_ACCOUNT_NAME, Role.CURATOR, "social", CURATOR_STAFF_ID),
+            ("supervisor", "Руководитель Камчатки", Role.SUPERVISOR, None, None),
+            ("officer", "Врач Поликлиники", Role.OFFICER, "health", None),
         ):
             add_person(
                 session,
@@ -98,6 +98,7 @@ def people(session_factory: sessionmaker[Session]) -> datetime:
                 agency=agency,
                 password=PASSWORD,
                 now=now,
+                staff_id=staff_id,
             )
         set_digest(session, "semenova", email="semenova@example.org", opt_in=True)
         set_digest(session, "supervisor", email="boss@example.org", opt_in=True)

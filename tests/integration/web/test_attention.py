@@ -17,6 +17,7 @@ from hub.cases.scope import Role
 from hub.people import add_person, list_audit
 from tests.case_data import (
     CURATOR_ACCOUNT_NAME,
+    CURATOR_STAFF_ID,
     FAMILY_1,
     FAMILY_KALUGA,
     FAMILY_SIGNAL,
@@ -28,10 +29,10 @@ from tests.stack import RunningHub
 
 PASSWORD = "пароль-для-проверки-2026"
 ACCOUNTS = (
-    ("semenova", CURATOR_ACCOUNT_NAME, Role.CURATOR, KAMCHATKA, "social"),
-    ("supervisor", "Руководитель Камчатки", Role.SUPERVISOR, KAMCHATKA, None),
-    ("health-officer", "Врач Поликлиники", Role.OFFICER, KAMCHATKA, "health"),
-    ("admin", "Администратор Узла", Role.ADMINISTRATOR, None, None),
+    ("semenova", CURATOR_ACCOUNT_NAME, Role.CURATOR, KAMCHATKA, "social", CURATOR_STAFF_ID),
+    ("supervisor", "Руководитель Камчатки", Role.SUPERVISOR, KAMCHATKA, None, None),
+    ("health-officer", "Врач Поликлиники", Role.OFFICER, KAMCHATKA, "health", None),
+    ("admin", "Администратор Узла", Role.ADMINISTRATOR, None, None, None),
 )
 
 
@@ -50,7 +51,7 @@ def hub(seeded: RunningHub) -> RunningHub:
     """…and one account per person above."""
     now = datetime.now(UTC)
     with seeded.runtime.session_factory.begin() as session:
-        for login, name, role, region, agency in ACCOUNTS:
+        for login, name, role, region, agency, staff_id in ACCOUNTS:
             add_person(
                 session,
                 login=login,
@@ -60,6 +61,7 @@ def hub(seeded: RunningHub) -> RunningHub:
                 agency=agency,
                 password=PASSWORD,
                 now=now,
+                staff_id=staff_id,
             )
     return seeded
 
