@@ -170,6 +170,7 @@ DESKS: Final = {
                 "middle_name": "Сергеевна",
                 "position": "специалист по социальной работе",
                 "phone": "+7 4842 57-30-11",
+                "staff_id": "КЛ-0201",
             },
         ),
         executors={
