@@ -12,7 +12,7 @@ writes, audits or commits.
 """
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -31,6 +31,7 @@ from hub.cases.deadlines import (
     format_due,
     standing_text,
 )
+from hub.cases.names import partner_name, partner_names
 from hub.cases.queries import _agency_only, overdue_action_sql, scoped_cases
 from hub.cases.scope import Role, Viewer
 from hub.cases.visits import VisitSchedule, visit_schedules
@@ -127,11 +128,17 @@ def unacknowledged_signals(
     if agency is not None:
         where.append(agency_partners_sql(CaseReferral.sender, agency))
     referrals = session.scalars(select(CaseReferral).where(*where))
-    return [_signal_item(viewer, r, regions.for_case(r.region), now=now) for r in referrals]
+    names = partner_names(session)
+    return [_signal_item(viewer, r, regions.for_case(r.region), names, now=now) for r in referrals]
 
 
 def _signal_item(
-    viewer: Viewer, referral: CaseReferral, region: Region, *, now: datetime
+    viewer: Viewer,
+    referral: CaseReferral,
+    region: Region,
+    names: Mapping[str, str],
+    *,
+    now: datetime,
 ) -> AttentionItem:
     late = referral.receipt_due_at < now
     if late and referral.urgent:
@@ -139,7 +146,7 @@ def _signal_item(
     else:
         kind = AttentionKind.LATE_SIGNAL if late else AttentionKind.NEW_SIGNAL
     what = "Срочный сигнал" if referral.urgent else "Сигнал"
-    sender = labels.label(labels.AGENCY_LABELS, referral.sender)
+    sender = partner_name(names, referral.sender)
     rule = region.stage_deadlines["urgent_receipt" if referral.urgent else "receipt"]
     due = format_due(referral.receipt_due_at, in_hours=counts_hours(rule), calendar=region.calendar)
     state = f"срок подтверждения истёк {due}" if late else f"подтвердить до {due}"
@@ -171,6 +178,7 @@ def _deadlines(
     """Running deadlines late now or due soon, by ``classify_deadline``."""
     if not cases:
         return []
+    names = partner_names(session)
     where: list[ColumnElement[bool]] = [
         CaseDeadline.case_id.in_(cases),
         CaseDeadline.met_at.is_(None),
@@ -197,8 +205,8 @@ def _deadlines(
         calendar = calendar_of(regions, case.region)
         standing = classify_deadline(deadline, now=now, calendar=calendar)
         due = _Due(deadline.kind, deadline.responsible, measure, standing)
-        items += _deadline_item(viewer, case, due, calendar)
-    return items + _late_unwatched_actions(session, viewer, cases, watched, regions, now=now)
+        items += _deadline_item(viewer, case, due, calendar, names)
+    return items + _late_unwatched_actions(session, viewer, cases, watched, regions, names, now=now)
 
 
 def _late_unwatched_actions(
@@ -207,6 +215,7 @@ def _late_unwatched_actions(
     cases: dict[int, CaseFile],
     watched: set[tuple[int, str]],
     regions: RegionRules,
+    names: Mapping[str, str],
     *,
     now: datetime,
 ) -> list[AttentionItem]:
@@ -226,7 +235,7 @@ def _late_unwatched_actions(
             action, None, case_closed_at=case.closed_at, now=now, calendar=calendar
         )
         due = _Due("action", action.executor, action.measure, standing)
-        items += _deadline_item(viewer, case, due, calendar)
+        items += _deadline_item(viewer, case, due, calendar, names)
     return items
 
 
@@ -242,7 +251,11 @@ class _Due:
 
 
 def _deadline_item(
-    viewer: Viewer, case: CaseFile, due: _Due, calendar: WorkingCalendar
+    viewer: Viewer,
+    case: CaseFile,
+    due: _Due,
+    calendar: WorkingCalendar,
+    names: Mapping[str, str],
 ) -> list[AttentionItem]:
     """The item of a late or soon-due deadline; none for one that is neither."""
     standing = due.standing
@@ -257,7 +270,7 @@ def _deadline_item(
     what = labels.label(labels.DEADLINE_KIND_LABELS, due.kind).capitalize()
     if due.measure is not None:
         what += f" «{due.measure}»"
-    who = labels.label(labels.AGENCY_LABELS, due.responsible)
+    who = partner_name(names, due.responsible)
     due_day = due_text(standing, calendar)
     if standing.state is DeadlineState.LATE:
         when = f"{standing_text(standing)}, срок {due_day}"
@@ -295,11 +308,12 @@ def _conflicts(
     agency = _agency_only(viewer)
     if agency is not None:
         where.append(agency_partners_sql(CaseConflict.sender, agency))
+    names = partner_names(session)
     items = []
     for conflict in session.scalars(select(CaseConflict).where(*where)):
         case = cases[conflict.case_id]
         region = regions.for_case(case.region)
-        sender = labels.label(labels.AGENCY_LABELS, conflict.sender)
+        sender = partner_name(names, conflict.sender)
         what = labels.label(labels.CONFLICT_LABELS, conflict.code)
         when = f"{region.calendar.local(conflict.detected_at):%d.%m.%Y}"
         items.append(
