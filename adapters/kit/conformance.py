@@ -4,8 +4,11 @@ It reads the partner's profile (``GET /api/v1/partners/me``) and the hub's publi
 (``/contract/``: the examples and ``limits.json``), then:
 
 1. sends a fresh copy of the example of every type and version the partner may send, as
-   that partner (Sender, Organisation; its own code taken out of explicit Recipients), and
-   expects 202; a type the hub routes only in answer to an earlier message (a routing.*
+   that partner (Sender, Organisation; its own code taken out of explicit Recipients), each
+   on a case of its own (a new CaseRef with the example's region prefix, so no probe meets a
+   case another probe opened, nor the consent the region's rules want on a known case) and
+   without the example's ConsentRef (the hub refuses one naming no consent it recorded),
+   and expects 202; a type the hub routes only in answer to an earlier message (a routing.*
    refusal) is skipped with the reason;
 2. sends deliberately broken copies of the first accepted message and expects each refusal
    code: tampered after signing, a foreign key, another system's Sender, stale, from the
@@ -119,9 +122,12 @@ class _Partner:
         self.received_ids: list[str] = []  # MessageIds of the answers it acknowledged
 
     def adapt(self, example: bytes) -> bytes:
-        """The example as this partner's unsigned message: its Sender, fresh ids."""
-        envelope = parse_xml(refresh_ids(example))
+        """The example as this partner's unsigned message: its Sender, fresh ids, no ConsentRef."""
+        envelope = parse_xml(_on_a_new_case(refresh_ids(example)))
         header = envelope[0]
+        for legal_basis in header.iterfind(_E + "LegalBasis"):
+            for consent_ref in legal_basis.iterfind(_E + "ConsentRef"):
+                legal_basis.remove(consent_ref)
         sender = header.find(_E + "Sender")
         assert sender is not None  # the envelope XSD requires it
         sender[0].text = self.profile.code
@@ -212,11 +218,23 @@ def _valid_sends(partner: _Partner, contract: _Contract) -> Iterator[tuple[Check
             yield Check(name, _ACCEPTED, got, "fail"), unsigned
 
 
+def _on_a_new_case(raw: bytes) -> bytes:
+    """``raw`` with a CaseRef no message has named yet, under the same region prefix."""
+    envelope = parse_xml(raw)
+    case_ref = envelope[0].find(_E + "CaseRef")
+    if case_ref is None or not case_ref.text:
+        return raw
+    prefix = case_ref.text.split("-", 1)[0]
+    case_ref.text = f"{prefix}-KIT-{uuid.uuid4().hex[:12].upper()}"
+    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+
+
 def _broken_sends(partner: _Partner, contract: _Contract, base: bytes) -> Iterator[Check]:
     """Each broken copy of ``base`` (an accepted unsigned message) and the code it must get."""
     now = datetime.now(UTC).replace(microsecond=0)
     stale = now - timedelta(seconds=contract.limits["max_message_age_s"] + 3600)
     future = now + timedelta(seconds=contract.limits["max_future_skew_s"] + 600)
+    base = _on_a_new_case(base)
     accepted_again = partner.sign(refresh_ids(base))
     partner.post(accepted_again)
 
