@@ -81,7 +81,7 @@ def run_demo(settings: Settings, console: Console, *, crypto: Crypto = "rsa") ->
                 report = _settled_report(settings, since=started)
             holdings = lifecycle.holdings()
     checks.append(_signature_check(report, providers))
-    checks.append(_attention_check(settings, open_case))
+    checks.append(_attention_check(settings, open_case, providers))
     engine = make_engine(settings.effective_database_url)
     try:
         with make_session_factory(engine).begin() as session:
@@ -123,12 +123,14 @@ def _signature_check(report: RunReport, providers: str) -> Check:
     )
 
 
-def _attention_check(settings: Settings, case_ref: str) -> Check:
+def _attention_check(settings: Settings, case_ref: str, providers: str) -> Check:
     """``hub cases attention --region kaluga``, run as a curator's supervisor would, names
     the open Kaluga case (its late action)."""
     env = child_env({
         "HUB_DATA_DIR": str(settings.data_dir),
         "DATABASE_URL": settings.effective_database_url,
+        # The hub refuses to start on a key of a family it is not configured for (GOST).
+        "HUB_SIGNATURE_PROVIDERS": providers,
         # Wide enough that the table never wraps a case reference.
         "COLUMNS": "240",
     })  # fmt: skip
