@@ -21,6 +21,7 @@ from hub.cases import (
     attention_items,
     case_visits,
     get_visible_case,
+    partner_names,
     record_visit,
     sort_by_urgency,
     unacknowledged_signals,
@@ -67,7 +68,9 @@ def read_unacknowledged_signals(
     first; audited as ``signal.list`` when there are any to show."""
     now = runtime.clock()
     with runtime.session_factory.begin() as session:
-        signals = unacknowledged_signals(session, viewer, runtime.regions, now=now)
+        signals = unacknowledged_signals(
+            session, viewer, runtime.regions, partner_names(session), now=now
+        )
         if signals:
             record_audit(
                 session,

@@ -95,10 +95,11 @@ def attention_items(
     """Everything in the viewer's scope that needs attention now (``sort_by_urgency``)."""
     cases = scoped_cases(session, viewer, CaseFile.closed_at.is_(None))
     by_id = {case.id: case for case in cases}
+    names = partner_names(session)
     items = [
-        *unacknowledged_signals(session, viewer, regions, now=now),
-        *_deadlines(session, viewer, by_id, regions, now=now),
-        *_conflicts(session, viewer, by_id, regions),
+        *unacknowledged_signals(session, viewer, regions, names, now=now),
+        *_deadlines(session, viewer, by_id, regions, names, now=now),
+        *_conflicts(session, viewer, by_id, regions, names),
     ]
     if viewer.role is not Role.OFFICER:
         items += _visits(session, viewer, cases, regions, now=now)
@@ -114,11 +115,17 @@ def sort_by_urgency(items: Iterable[AttentionItem]) -> list[AttentionItem]:
 
 
 def unacknowledged_signals(
-    session: Session, viewer: Viewer, regions: RegionRules, *, now: datetime
+    session: Session,
+    viewer: Viewer,
+    regions: RegionRules,
+    names: Mapping[str, str],
+    *,
+    now: datetime,
 ) -> list[AttentionItem]:
     """Accepted referrals without the case owner's receipt, from the moment they are accepted:
     supervisors see their region's, administrators every region's (without names), officers
-    those their agency sent; curators none (no case is theirs yet). Unsorted."""
+    those their agency sent; curators none (no case is theirs yet). Unsorted. ``names``
+    is ``partner_names``, read once per request."""
     if viewer.role is Role.CURATOR:
         return []
     where: list[ColumnElement[bool]] = [CaseReferral.receipt_at.is_(None)]
@@ -128,7 +135,6 @@ def unacknowledged_signals(
     if agency is not None:
         where.append(agency_partners_sql(CaseReferral.sender, agency))
     referrals = session.scalars(select(CaseReferral).where(*where))
-    names = partner_names(session)
     return [_signal_item(viewer, r, regions.for_case(r.region), names, now=now) for r in referrals]
 
 
@@ -172,13 +178,13 @@ def _deadlines(
     viewer: Viewer,
     cases: dict[int, CaseFile],
     regions: RegionRules,
+    names: Mapping[str, str],
     *,
     now: datetime,
 ) -> list[AttentionItem]:
     """Running deadlines late now or due soon, by ``classify_deadline``."""
     if not cases:
         return []
-    names = partner_names(session)
     where: list[ColumnElement[bool]] = [
         CaseDeadline.case_id.in_(cases),
         CaseDeadline.met_at.is_(None),
@@ -300,7 +306,11 @@ def _deadline_item(
 
 
 def _conflicts(
-    session: Session, viewer: Viewer, cases: dict[int, CaseFile], regions: RegionRules
+    session: Session,
+    viewer: Viewer,
+    cases: dict[int, CaseFile],
+    regions: RegionRules,
+    names: Mapping[str, str],
 ) -> list[AttentionItem]:
     if not cases:
         return []
@@ -308,7 +318,6 @@ def _conflicts(
     agency = _agency_only(viewer)
     if agency is not None:
         where.append(agency_partners_sql(CaseConflict.sender, agency))
-    names = partner_names(session)
     items = []
     for conflict in session.scalars(select(CaseConflict).where(*where)):
         case = cases[conflict.case_id]
