@@ -85,7 +85,16 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
         "signing",
     ),
     "hub.jobs": (),
-    "hub.escalation": ("hub.cases", "hub.ingest", "hub.jobs", "hub.regions", "hub.store"),
+    "hub.escalation": (
+        "hub.cases",
+        "hub.errors",
+        "hub.ingest",
+        "hub.jobs",
+        "hub.regions",
+        "hub.routing",
+        "hub.store",
+        "signing",
+    ),
     "hub.digest": (
         "hub.jobs",
         "hub.cases",
