@@ -18,7 +18,8 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from lxml import etree
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.cases import (
@@ -43,7 +44,7 @@ from hub.store import (
     OutboxDelivery,
     Partner,
     late_delivery_notice_key,
-    late_delivery_noticed,
+    mark_late,
 )
 from signing import HUB_SYSTEM_CODE
 
@@ -127,56 +128,71 @@ def notify_late_deliveries(
     *,
     now: datetime,
 ) -> int:
-    """One pass: tell the sender of each message that has not reached a recipient within its
-    time to deliver; the number of notices sent. One per outbox row: a notice already sent
-    (its key taken) is never sent again, and the late row itself is left as it is."""
+    """One pass: mark each outbox row past its time to deliver late and tell its message's
+    sender (unless the rules exempt it); the number of notices sent.
+
+    One notice per row: its key makes a repeat (another worker, a restart between the
+    notice and the mark) a no-op. The late row keeps its status and may still be delivered.
+    """
     with session_factory() as session:
-        notices = [
+        late = [
             (
-                late_delivery_notice_key(delivery.id),
+                delivery.id,
                 non_delivery_notice(
                     delivery,
                     message,
                     deadline=deadlines.for_message(message.message_type, delivery.priority),
                     now=now,
-                ),
+                )
+                if deadlines.notifies(message.sender, agency)
+                else None,
             )
-            for delivery, message in _late_deliveries(session, deadlines, now=now)
+            for delivery, message, agency in _late_deliveries(session, deadlines, now=now)
         ]
     sent = 0
-    for key, notice in notices:
-        try:
-            sent += ingestor.originate(notice, notice_key=key) is not None
-        except Rejection as exc:  # one row routing cannot serve must not block the rest
-            _log.warning("non-delivery notice %s not sent: %s", key, exc.code)
+    for delivery_id, notice in late:
+        if notice is not None:
+            sent += _originate(ingestor, notice, late_delivery_notice_key(delivery_id))
+        with session_factory.begin() as session:
+            mark_late(session, delivery_id, now=now)
     return sent
 
 
-#: Messages no one is told about: the hub's own (its notices) and receipts, so that a
-#: notice never begets another.
+def _originate(ingestor: Ingestor, notice: etree._Element, key: str) -> bool:
+    """Send one non-delivery notice; False if it was sent before or routing refused it
+    (its sender no longer registered): the row is marked late all the same."""
+    try:
+        return ingestor.originate(notice, notice_key=key) is not None
+    except Rejection as exc:
+        _log.warning("non-delivery notice %s not sent: %s", key, exc.code)
+        return False
+
+
+#: Messages no one is told about besides the hub's own: receipts, so that a notice never
+#: begets another.
 _NOT_NOTIFIED_TYPES = ("DeliveryReceipt",)
 
 
 def _late_deliveries(
     session: Session, deadlines: DeliveryDeadlines, *, now: datetime
-) -> list[tuple[OutboxDelivery, MessageLog]]:
-    """Outbox rows past their time, not delivered, whose (active) sender was not yet told."""
-    sender_active = exists().where(Partner.code == MessageLog.sender, Partner.active.is_(True))
+) -> list[tuple[OutboxDelivery, MessageLog, str | None]]:
+    """Undelivered outbox rows past their time not yet marked late, with their message and
+    its sender's agency (None for a partner no longer registered), oldest first."""
     rows = session.execute(
-        select(OutboxDelivery, MessageLog)
+        select(OutboxDelivery, MessageLog, Partner.adapter)
         .join(MessageLog, OutboxDelivery.message_log_id == MessageLog.id)
+        .outerjoin(Partner, Partner.code == MessageLog.sender)
         .where(
             OutboxDelivery.status.in_(UNDELIVERED_STATUSES),
+            OutboxDelivery.late_at.is_(None),
             MessageLog.sender != HUB_SYSTEM_CODE,
             MessageLog.message_type.not_in(_NOT_NOTIFIED_TYPES),
             _past_deadline(deadlines, now=now),
-            sender_active,
-            ~late_delivery_noticed(),
         )
         .order_by(MessageLog.received_at, OutboxDelivery.id)
         .limit(ESCALATION_BATCH)
     )
-    return [(delivery, message) for delivery, message in rows]
+    return [(delivery, message, agency) for delivery, message, agency in rows]
 
 
 def _past_deadline(deadlines: DeliveryDeadlines, *, now: datetime) -> ColumnElement[bool]:

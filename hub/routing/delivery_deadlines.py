@@ -44,6 +44,7 @@ class DeliveryDeadlinesSection(BaseModel):
     default: _Duration = DEFAULT_DELIVERY_DEADLINE
     urgent: _Duration | None = None
     message_types: dict[str, _Duration] = {}
+    without_notice: list[str] = []
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ class DeliveryDeadlines:
     default: timedelta = DEFAULT_DELIVERY_DEADLINE
     urgent: timedelta | None = None
     by_type: Mapping[str, timedelta] = field(default_factory=lambda: MappingProxyType({}))
+    #: Partners or agencies whose system cannot take the notice: their late messages are
+    #: recorded late, and they are not told.
+    without_notice: frozenset[str] = frozenset()
 
     def for_message(self, message_type: str | None, priority: str) -> timedelta:
         """The time to deliver a message of ``message_type`` (None: a type without a time of
@@ -68,10 +72,15 @@ class DeliveryDeadlines:
             return min(deadline, self.urgent)
         return deadline
 
+    def notifies(self, sender: str, agency: str | None) -> bool:
+        """Whether ``sender`` (a partner of ``agency``) is sent non-delivery notices."""
+        return not {sender, agency} & self.without_notice
+
     @classmethod
     def from_section(cls, section: DeliveryDeadlinesSection) -> "DeliveryDeadlines":
         return cls(
             default=section.default,
             urgent=section.urgent,
             by_type=MappingProxyType(dict(section.message_types)),
+            without_notice=frozenset(section.without_notice),
         )

@@ -98,7 +98,7 @@ class RoutingRules:
     routes: dict[str, Route]
     visibility: dict[str, frozenset[str]]
     consent: ConsentRules
-    delivery_deadlines: DeliveryDeadlines = DeliveryDeadlines()
+    delivery_deadlines: DeliveryDeadlines
 
     @property
     def partners(self) -> frozenset[str]:
@@ -176,7 +176,7 @@ def load_rules(file: Path | None = None) -> RoutingRules:
                 source.line_of(("consent", "without_consent", code)),
                 f"consent.without_consent: {code} has no visibility of its own",
             )
-    return RoutingRules(
+    rules = RoutingRules(
         routes={
             name: Route(
                 message_type=name,
@@ -201,3 +201,12 @@ def load_rules(file: Path | None = None) -> RoutingRules:
         ),
         delivery_deadlines=DeliveryDeadlines.from_section(parsed.delivery_deadlines),
     )
+    for index, code in enumerate(parsed.delivery_deadlines.without_notice):
+        # A typo would silently tell the partner meant.
+        if code not in rules.partners:
+            raise ConfigInvalid(
+                source.file,
+                source.line_of(("delivery_deadlines", "without_notice", index)),
+                f"delivery_deadlines.without_notice: {code} is not a partner of these rules",
+            )
+    return rules

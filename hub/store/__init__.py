@@ -44,7 +44,7 @@ from hub.store.late import (
     count_late_delivery_notices,
     count_open_late_deliveries,
     late_delivery_notice_key,
-    late_delivery_noticed,
+    mark_late,
 )
 from hub.store.models import (
     AuditEntry,
@@ -150,7 +150,7 @@ __all__ = [
     "count_late_delivery_notices",
     "count_open_late_deliveries",
     "late_delivery_notice_key",
-    "late_delivery_noticed",
+    "mark_late",
     # Partner state: pause and circuit breaker (the caller owns the transaction)
     "CircuitState",
     "GateView",

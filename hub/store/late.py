@@ -1,16 +1,19 @@
-"""Late deliveries: outbox rows past their time to deliver whose sender was told so.
+"""Late deliveries: outbox rows past their time to deliver, and their senders' notices.
 
-The deadline job sends one non-delivery notice per late row and stores it as a
-``HubNotice`` under ``late_delivery_notice_key(row id)``: the unique key makes it once per
-row across workers and restarts, and it is what marks the row late here, for the
-figures (``/metrics``) and for an alert. A late row keeps its own state: while it is not
-delivered (or cancelled) the lateness is open; its delivery closes it. Each function takes
-the caller's session and never commits.
+The deadline job marks each row not delivered within its time (``late_at``, once) and
+sends its sender one non-delivery notice, stored as a ``HubNotice`` under
+``late_delivery_notice_key(row id)``: the unique key makes it once per row across workers
+and restarts. A late row keeps its own state: while it is not delivered (or cancelled)
+the lateness is open, for the figures (``/metrics``) and an alert; its delivery closes
+it. Each function takes the caller's session and never commits.
 """
 
-from sqlalchemy import ColumnElement, String, cast, exists, func, literal, select
+from datetime import datetime
+
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from hub.store.deliveries import _rowcount
 from hub.store.models.messages import DeliveryStatus, HubNotice, OutboxDelivery
 
 __all__ = [
@@ -18,8 +21,8 @@ __all__ = [
     "UNDELIVERED_STATUSES",
     "count_late_delivery_notices",
     "count_open_late_deliveries",
-    "late_delivery_noticed",
     "late_delivery_notice_key",
+    "mark_late",
 ]
 
 #: A non-delivery notice's key: this prefix and the outbox row's id.
@@ -38,19 +41,27 @@ def late_delivery_notice_key(delivery_id: int) -> str:
     return f"{LATE_DELIVERY_NOTICE_PREFIX}{delivery_id}"
 
 
-def late_delivery_noticed() -> ColumnElement[bool]:
-    """True for an ``OutboxDelivery`` row whose sender has had its non-delivery notice."""
-    key = literal(LATE_DELIVERY_NOTICE_PREFIX, String) + cast(OutboxDelivery.id, String)
-    return exists().where(HubNotice.notice_key == key)
+def mark_late(session: Session, delivery_id: int, *, now: datetime) -> bool:
+    """Record that row ``delivery_id`` passed its time to deliver; False if it already had."""
+    result = session.execute(
+        update(OutboxDelivery)
+        .where(OutboxDelivery.id == delivery_id, OutboxDelivery.late_at.is_(None))
+        .values(late_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result) == 1
 
 
 def count_open_late_deliveries(session: Session) -> int:
-    """Rows past their time, their sender told, still not delivered (nor cancelled)."""
+    """Rows past their time to deliver that are still not delivered (nor cancelled)."""
     return (
         session.scalar(
             select(func.count())
             .select_from(OutboxDelivery)
-            .where(OutboxDelivery.status.in_(UNDELIVERED_STATUSES), late_delivery_noticed())
+            .where(
+                OutboxDelivery.late_at.is_not(None),
+                OutboxDelivery.status.in_(UNDELIVERED_STATUSES),
+            )
         )
         or 0
     )

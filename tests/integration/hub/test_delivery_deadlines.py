@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hub.config import Settings
 from hub.escalation import notify_late_deliveries
-from hub.ingest import IngestReceipt, Ingestor, build_ingestor
+from hub.ingest import Ingestor, IngestReceipt, build_ingestor
 from hub.observability import late_delivery_figures
 from hub.routing import DeliveryDeadlines
 from hub.store import (
@@ -109,12 +109,17 @@ def test_a_late_delivery_gets_its_sender_one_signed_receipt_and_keeps_its_state(
         assert "за 72 ч" in receipt.reason
         assert "продолжает доставку" in receipt.reason
         # The late row is left to be delivered; it is recognisably late meanwhile.
-        assert session.get(OutboxDelivery, late).status == DeliveryStatus.PENDING  # type: ignore[union-attr]
-        assert session.scalar(
-            select(HubNotice.message_log_id).where(
-                HubNotice.notice_key == late_delivery_notice_key(late)
+        row = session.get_one(OutboxDelivery, late)
+        assert row.status == DeliveryStatus.PENDING
+        assert row.late_at == sent.received_at + timedelta(hours=73)
+        assert (
+            session.scalar(
+                select(HubNotice.message_log_id).where(
+                    HubNotice.notice_key == late_delivery_notice_key(late)
+                )
             )
-        ) == notice.id
+            == notice.id
+        )
         assert late_delivery_figures(session).open == 1
 
     # When it is delivered after all, the lateness closes and nothing more is sent
@@ -185,3 +190,28 @@ def test_an_urgent_message_is_late_sooner_and_a_dead_row_is_late_too(
         assert any(r is not None and "ждёт оператора" in r for r in reasons)
         assert all(r is not None and "за 4 ч" in r for r in reasons)
     assert routine.message_id != urgent.message_id
+
+
+def test_a_sender_the_rules_exempt_is_not_told_but_its_row_is_marked_late(
+    ingestor: Ingestor,
+    signers: Signers,
+    session_factory: sessionmaker[Session],
+) -> None:
+    # The commission's register takes no DeliveryReceipt (adapters/kdn/documents.py).
+    exempt = DeliveryDeadlines(default=timedelta(hours=72), without_notice=frozenset({"kdn"}))
+    referral = make_envelope("FamilyReferral", sender="kdn", priority="routine")
+    sent = ingestor.ingest(signers.sign(referral), authenticated="kdn")
+
+    told = notify_late_deliveries(
+        ingestor, session_factory, exempt, now=sent.received_at + timedelta(hours=73)
+    )
+
+    assert told == 0
+    with session_factory() as session:
+        assert notices(session) == []
+        rows = session.scalars(
+            select(OutboxDelivery).where(OutboxDelivery.message_log_id == sent.hub_id)
+        ).all()
+        assert rows
+        assert all(r.late_at is not None for r in rows)
+        assert late_delivery_figures(session).open == len(rows)

@@ -106,10 +106,11 @@ def test_metrics_report_the_database_and_the_queue(
                 error="PartnerUnavailable: 503",
             )
         )
-        session.add_all(
-            HubNotice(notice_key=late_delivery_notice_key(row.id), message_log_id=first.id)
-            for row in (delivered, dead_row)
-        )
+        for row in (session.get_one(OutboxDelivery, delivered.id), dead_row):
+            row.late_at = now
+            session.add(
+                HubNotice(notice_key=late_delivery_notice_key(row.id), message_log_id=first.id)
+            )
         session.add(
             WorkerHeartbeat(worker_id="h:1:a", hostname="h", pid=1, started_at=now, seen_at=now)
         )

@@ -27,6 +27,13 @@ def test_without_a_section_every_message_has_72_hours(tmp_path: Path) -> None:
     assert deadlines.for_message("FamilyReferral", "urgent") == timedelta(hours=72)
 
 
+def test_the_shipped_rules_tell_no_commission_whose_register_takes_no_receipt() -> None:
+    deadlines = load_rules().delivery_deadlines
+    assert not deadlines.notifies("kdn", "kdn")
+    assert not deadlines.notifies("kdn-elizovo", "kdn")
+    assert deadlines.notifies("edu-school-12", "education")
+
+
 def test_a_type_has_its_own_time_and_urgent_takes_the_shorter(tmp_path: Path) -> None:
     deadlines = _load(
         tmp_path,
@@ -48,8 +55,10 @@ def test_a_type_has_its_own_time_and_urgent_takes_the_shorter(tmp_path: Path) ->
         ("delivery_deadlines:\n  message_types:\n    FamilyReferal: 2 hours\n", 4,
          "FamilyReferal is not a message type of these rules"),
         ("delivery_deadlines:\n  defualt: 72 hours\n", 3, "defualt"),
+        ("delivery_deadlines:\n  without_notice:\n    - social\n    - kdnn\n", 5,
+         "kdnn is not a partner of these rules"),
     ],
-    ids=["no-unit", "zero", "unknown-unit", "misspelt-type", "misspelt-key"],
+    ids=["no-unit", "zero", "unknown-unit", "misspelt-type", "misspelt-key", "misspelt-partner"],
 )  # fmt: skip
 def test_a_wrong_section_names_its_line_and_reason(
     tmp_path: Path, section: str, line: int, reason: str
