@@ -55,5 +55,5 @@ def test_a_gateway_that_knows_only_1_0_refuses_the_notice(
         "_discover",
         lambda: tuple(p for p in known if p != ("DeliveryReceipt", "1.1")),
     )
-    with pytest.raises(TranslationError, match="no schema version '1.1'"):
+    with pytest.raises(TranslationError, match=r"no schema version '1\.1'"):
         police(parse_xml(NOTICE))
