@@ -74,16 +74,7 @@ def unacknowledged_signal_notice(
         purpose="Контроль срока подтверждения срочного обращения",
         due_by=local.local(now + timedelta(hours=1)).date(),
     )
-    return c.to_envelope(
-        request,
-        message_id=str(uuid.uuid4()),
-        sender=HUB_SYSTEM_CODE,
-        organisation=HUB_ORGANISATION,
-        created_at=now,
-        priority="urgent",
-        law=NOTICE_LAW,
-        recipients=(region.case_owner,),
-    )
+    return _from_hub(request, now=now, priority="urgent", recipients=(region.case_owner,))
 
 
 def overdue_notice(
@@ -105,16 +96,36 @@ def overdue_notice(
             "отметка о выполнении не поступила"
         ),
     )
-    return c.to_envelope(
+    return _from_hub(
         update,
+        now=now,
+        priority="routine",
+        case_ref=case.case_ref,
+        recipients=_recipients(case, action, region),
+    )
+
+
+def _from_hub(
+    payload: c.Payload,
+    *,
+    now: datetime,
+    priority: str,
+    case_ref: str | None = None,
+    correlation_id: str | None = None,
+    recipients: tuple[str, ...] = (),
+) -> etree._Element:
+    """The unsigned envelope of one of the hub's notices; its MessageId is random."""
+    return c.to_envelope(
+        payload,
         message_id=str(uuid.uuid4()),
         sender=HUB_SYSTEM_CODE,
         organisation=HUB_ORGANISATION,
         created_at=now,
-        priority="routine",
+        priority=priority,
         law=NOTICE_LAW,
-        case_ref=case.case_ref,
-        recipients=_recipients(case, action, region),
+        case_ref=case_ref,
+        correlation_id=correlation_id,
+        recipients=recipients,
     )
 
 
@@ -150,16 +161,7 @@ def non_delivery_notice(
             f"(срок истёк {due:%d.%m.%Y %H:%M} UTC); {state}"
         ),
     )
-    return c.to_envelope(
-        receipt,
-        message_id=str(uuid.uuid4()),
-        sender=HUB_SYSTEM_CODE,
-        organisation=HUB_ORGANISATION,
-        created_at=now,
-        priority=message.priority,
-        law=NOTICE_LAW,
-        correlation_id=message.message_id,
-    )
+    return _from_hub(receipt, now=now, priority=message.priority, correlation_id=message.message_id)
 
 
 def _duration(deadline: timedelta) -> str:
