@@ -87,6 +87,8 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
     "hub.jobs": (),
     # Sealed (encrypted) files for backups and archives: cryptography only.
     "hub.sealing": (),
+    # Backups: the database, keys, bundles and rules, sealed.
+    "hub.backup": ("hub.sealing", "hub.store"),
     "hub.escalation": ("hub.cases", "hub.ingest", "hub.jobs", "hub.regions", "hub.store"),
     "hub.digest": (
         "hub.jobs",
