@@ -5,7 +5,6 @@ prompt, never from an argument (``ps`` and shell history would keep it); or the 
 sealed to a recipient's certificate and opened with its private key.
 """
 
-import os
 from pathlib import Path
 
 import typer
@@ -14,15 +13,13 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from hub.backup import BackupRefused, BackupSources, restore_backup, write_backup
 from hub.cli.common import DataDirOption, console, fail, load_settings
+from hub.config import Settings
 from hub.ingest import verify_chain
 from hub.regions import default_regions_dir
 from hub.routing.rules import default_rules_file
 from hub.runtime import utc_now
 from hub.sealing import Passphrase, PrivateKey, SealingError
 from hub.store import make_engine, make_session_factory
-
-#: The environment variable a passphrase may come from (for scheduled backups).
-PASSPHRASE_ENV = "HUB_BACKUP_PASSPHRASE"  # noqa: S105 — a variable's name, no secret
 
 PassphraseFileOption = typer.Option(
     None, "--passphrase-file", help="Read the passphrase from this file (its first line)."
@@ -46,7 +43,10 @@ def backup(
         regions_dir=settings.regions_dir or default_regions_dir(),
     )
     try:
-        to = _certificate(to_certificate) if to_certificate else _passphrase(passphrase_file, True)
+        if to_certificate is not None:
+            to: Passphrase | x509.Certificate = _certificate(to_certificate)
+        else:
+            to = _passphrase(passphrase_file, settings, new=True)
         manifest = write_backup(sources, target, to, now=utc_now())
     except (BackupRefused, SealingError, ValueError, OSError) as exc:
         raise fail(str(exc)) from exc
@@ -73,7 +73,10 @@ def restore(
 ) -> None:
     """Check and restore a backup into a new data folder, then verify the restored log."""
     try:
-        key = _private_key(key_file) if key_file else _passphrase(passphrase_file, False)
+        if key_file is not None:
+            key: Passphrase | PrivateKey = _private_key(key_file)
+        else:
+            key = _passphrase(passphrase_file, load_settings(), new=False)
         restored = restore_backup(source, key, data_dir=data_dir, database_url=database_url)
     except (BackupRefused, SealingError, ValueError, OSError) as exc:
         raise fail(str(exc)) from exc
@@ -94,12 +97,13 @@ def restore(
     )
 
 
-def _passphrase(file: Path | None, new: bool) -> Passphrase:
+def _passphrase(file: Path | None, settings: Settings, *, new: bool) -> Passphrase:
+    """From ``file``, else ``HUB_BACKUP_PASSPHRASE``, else typed (twice for a new backup)."""
     if file is not None:
         lines = file.read_text(encoding="utf-8").splitlines()
         return Passphrase(lines[0] if lines else "")
-    if from_environment := os.environ.get(PASSPHRASE_ENV):
-        return Passphrase(from_environment)
+    if settings.backup_passphrase is not None:
+        return Passphrase(settings.backup_passphrase.get_secret_value())
     return Passphrase(typer.prompt("Passphrase", hide_input=True, confirmation_prompt=new))
 
 
