@@ -177,7 +177,7 @@ def restore_backup(
 
     Nothing is written to ``data_dir`` or the database until the seal and every member's
     hash are checked. A SQLite backup goes to ``data_dir``/hub.db; a PostgreSQL one needs
-    ``database_url``, whose schema must hold no table yet.
+    ``database_url``, whose schema must hold no table yet; a SQLite one wants it None.
 
     Raises:
         BackupRefused: no backup in ``source``, a target that holds data, a member missing
@@ -309,8 +309,8 @@ def _restore_database(
     manifest: Manifest, unpacked: Path, data_dir: Path, database_url: str | None
 ) -> str:
     if manifest.database == "sqlite":
-        if database_url is not None and make_url(database_url).get_backend_name() != "sqlite":
-            raise BackupRefused("a SQLite backup restores to the data folder, not a server")
+        if database_url is not None:
+            raise BackupRefused("a SQLite backup restores into the data folder: unset DATABASE_URL")
         data_dir.mkdir(parents=True, exist_ok=True)
         database = data_dir / "hub.db"
         shutil.copyfile(unpacked / _SQLITE_MEMBER, database)

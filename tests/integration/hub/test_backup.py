@@ -11,10 +11,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +25,7 @@ from hub.operations import Actor, pause_partner, resume_partner
 from hub.store import DeliveryStatus, OutboxDelivery, make_engine, make_session_factory
 from queues import Outcome, PartnerTransports, build_broker, deliver_once, requeue_stuck_deliveries
 from schemas import read_header
+from signing import DevPki
 from tests.conftest import PARTNERS, POSTGRES_URL
 from tests.factories import Signers, make_envelope
 from tests.integration.queues.queue_helpers import make_context, start_worker
@@ -99,6 +96,12 @@ def restore_url(database_url: str) -> Iterator[str | None]:
     admin.dispose()
     schema = str(make_url(database_url).query["options"]).removeprefix("-csearch_path=")
     target = make_url(POSTGRES_URL).set(database=RESTORE_DATABASE)
+    creator = create_engine(target, isolation_level="AUTOCOMMIT")
+    with creator.connect() as connection:
+        # There already and empty, as ``public`` is in a new database: pg_restore must not
+        # stumble on the dump's CREATE SCHEMA.
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    creator.dispose()
     url = target.render_as_string(hide_password=False) + f"?options=-csearch_path%3D{schema}"
     yield url
     cleanup = create_engine(target, isolation_level="AUTOCOMMIT")
@@ -164,13 +167,21 @@ def test_a_restored_hub_verifies_its_log_and_delivers_what_was_pending_once(
 
     # Then its log is intact, its keys and bundles are there
     assert restored.exit_code == 0, restored.output
-    assert "log intact (4 message(s))" in restored.output
+    assert "intact: 4 message(s), every link verified" in restored.output
     for folder in ("pki", "partners"):
         assert _tree(new / folder) == _tree(settings.data_dir / folder)
     assert _tree(new / "partners") == {"social/api-key": b"the bundle's key"}
     assert (new / "rules" / "routing.yaml").is_file()
-    verified = _cli("verify-log", env={"HUB_DATA_DIR": str(new), **restore_env})
-    assert verified.exit_code == 0, verified.output
+    if restore_url is not None:
+        again = _cli(
+            "restore",
+            str(tmp_path / "backup"),
+            "--data-dir",
+            str(tmp_path / "again"),
+            env=restore_env,
+        )
+        assert again.exit_code == 1
+        assert "already holds" in again.output
 
     # …and once social is resumed, a worker delivers each pending copy once, and none
     # of those delivered before the backup
@@ -203,40 +214,13 @@ def test_a_restored_hub_verifies_its_log_and_delivers_what_was_pending_once(
     assert statuses == {DeliveryStatus.DELIVERED}
 
 
-def _recipient(tmp_path: Path, name: str) -> tuple[Path, Path]:
-    """A recipient's EC certificate and private key, as PEM files."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_file, key_file
-
-
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_wrong_key_or_an_altered_backup_restores_nothing(
-    settings: Settings, partners: dict[str, str], tmp_path: Path
+    settings: Settings, partners: dict[str, str], pki: DevPki, tmp_path: Path
 ) -> None:
-    # Given a backup sealed to a recipient's certificate
-    cert_file, key_file = _recipient(tmp_path, "officer")
-    _, other_key = _recipient(tmp_path, "stranger")
+    # Given a backup sealed to a recipient's certificate (the dev PKI's kdn, RSA)
+    recipient, stranger = pki.credentials("kdn"), pki.credentials("social")
+    cert_file, key_file, other_key = recipient.cert_path, recipient.key_path, stranger.key_path
     data = {"HUB_DATA_DIR": str(settings.data_dir)}
     made = _cli("backup", str(tmp_path / "backup"), "--to-certificate", str(cert_file), env=data)
     assert made.exit_code == 0, made.output
