@@ -288,11 +288,8 @@ def _unpack(bundle: Path, unpacked: Path) -> Manifest:
     if not (unpacked / _MANIFEST).is_file():
         raise BackupRefused(f"the backup has no {_MANIFEST}")
     manifest = Manifest.from_json((unpacked / _MANIFEST).read_bytes())
-    found = {
-        path.relative_to(unpacked).as_posix()
-        for path in unpacked.rglob("*")
-        if path.is_file() and path.name != _MANIFEST
-    }
+    found = {p.relative_to(unpacked).as_posix() for p in unpacked.rglob("*") if not p.is_dir()}
+    found.discard(_MANIFEST)
     if missing := sorted(set(manifest.members) - found):
         raise BackupRefused(f"the backup lacks {missing[0]} that its manifest lists")
     if extra := sorted(found - set(manifest.members)):
