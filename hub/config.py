@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: RabbitMQ's default ``consumer_timeout``, in milliseconds: a delivery a consumer holds
@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     #: When set, ``/metrics`` requires ``Authorization: Bearer <this token>``.
     metrics_token: str | None = Field(default=None, min_length=16)
+    #: The passphrase ``hub backup`` seals with and ``hub restore`` opens with, for
+    #: scheduled backups (unset: ``--passphrase-file`` or a prompt).
+    backup_passphrase: SecretStr | None = None
 
     @model_validator(mode="after")
     def _lease_outlasts_a_partner_call(self) -> "Settings":

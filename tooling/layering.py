@@ -85,6 +85,10 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
         "signing",
     ),
     "hub.jobs": (),
+    # Sealed (encrypted) files for backups and archives: cryptography only.
+    "hub.sealing": (),
+    # Backups: the database, keys, bundles and rules, sealed.
+    "hub.backup": ("hub.sealing", "hub.store"),
     "hub.escalation": (
         "hub.cases",
         "hub.errors",
