@@ -85,9 +85,20 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
         "signing",
     ),
     "hub.jobs": (),
+    "hub.mail": ("hub.config",),
+    # Alerts: rules read the store (and the PKI's files), incidents notify by e-mail or webhook.
+    "hub.alerts.*": (
+        "hub.config",
+        "hub.jobs",
+        "hub.mail",
+        "hub.routing",
+        "hub.store",
+        "signing",
+    ),
     "hub.escalation": ("hub.cases", "hub.ingest", "hub.jobs", "hub.regions", "hub.store"),
     "hub.digest": (
         "hub.jobs",
+        "hub.mail",
         "hub.cases",
         "hub.config",
         "hub.people",

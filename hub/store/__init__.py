@@ -7,6 +7,18 @@ from hub.store.agencies import (
     agency_partners_sql,
     registered_partners,
 )
+from hub.store.alerts import (
+    AlertState,
+    IncidentNotFound,
+    acknowledge_incident,
+    alert_state_counts,
+    circuit_transition_counts,
+    claim_job,
+    claim_notification,
+    list_incidents,
+    open_incidents,
+    unsent_notifications,
+)
 from hub.store.base import Base
 from hub.store.certificates import (
     CertificateStanding,
@@ -39,6 +51,8 @@ from hub.store.deliveries import (
 )
 from hub.store.engine import make_engine, make_session_factory
 from hub.store.models import (
+    AlertIncident,
+    AlertNotification,
     AuditEntry,
     CaseAction,
     CaseActionStatus,
@@ -58,6 +72,7 @@ from hub.store.models import (
     DeliveryStatus,
     DigestSent,
     HubNotice,
+    JobClaim,
     LoginAttempt,
     MessageLog,
     OutboxDelivery,
@@ -156,6 +171,20 @@ __all__ = [
     "certificate_standings",
     "find_partner_certificates",
     "live_certificates",
+    # Alerts: incidents, their notifications, job claims (the caller owns the transaction)
+    "AlertIncident",
+    "AlertNotification",
+    "AlertState",
+    "IncidentNotFound",
+    "JobClaim",
+    "acknowledge_incident",
+    "alert_state_counts",
+    "circuit_transition_counts",
+    "claim_job",
+    "claim_notification",
+    "list_incidents",
+    "open_incidents",
+    "unsent_notifications",
     # Engines and sessions
     "make_engine",
     "make_session_factory",

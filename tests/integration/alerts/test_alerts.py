@@ -1,0 +1,232 @@
+"""Alerts: incidents from the rules, flood control, e-mail and webhook notices, retries.
+
+A real SMTP server (aiosmtpd) and a real HTTP server on loopback ports the system picks
+receive the notices; the rules read the real database, stamped by a hand-moved clock.
+"""
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from hub.alerts import AlertRule, check_alerts, load_alert_rules
+from hub.alerts.kinds import DeadLettersParams, FailureRateParams
+from hub.cli.app import app
+from hub.config import Settings
+from hub.routing import ConfigInvalid
+from hub.store import (
+    AlertIncident,
+    AlertNotification,
+    AlertState,
+    DeliveryStatus,
+    OutboxDelivery,
+    alert_state_counts,
+    list_incidents,
+)
+from tests.integration.queues.queue_helpers import Clock, Outbox
+from tests.smtp import Inbox, inbox  # noqa: F401  (the fixture)
+
+FAILURES = FailureRateParams(window_minutes=15, threshold=0.5, min_failures=2)
+RULE = AlertRule("delivery_failures", "delivery_failure_rate", "Доставки не проходят", FAILURES)
+
+
+@dataclass
+class Webhook:
+    """A local HTTP server that records each POSTed JSON body and answers ``statuses`` in turn
+    (then 200)."""
+
+    url: str
+    statuses: list[int] = field(default_factory=list)
+    received: list[dict[str, object]] = field(default_factory=list)
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    hook = Webhook(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            status = hook.statuses.pop(0) if hook.statuses else 200
+            if status == 200:
+                hook.received.append(json.loads(body))
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # keep the test output clean
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    hook.url = f"http://127.0.0.1:{server.server_address[1]}/alerts"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield hook
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def outbox(session_factory: sessionmaker[Session], clock: Clock) -> Outbox:
+    factory = Outbox(session_factory, clock)
+    factory.partner("social")
+    return factory
+
+
+def _settings(data_dir: Path, database_url: str, *, smtp_port: int, webhook: str) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        smtp_from="hub@example.org",
+        alert_email_to="duty@example.org, second@example.org",
+        alert_webhook_url=webhook,
+        alert_webhook_timeout_s=5,
+    )
+
+
+def test_a_hundred_failures_give_one_alert_and_one_resolved_notice(
+    data_dir: Path,
+    database_url: str,
+    session_factory: sessionmaker[Session],
+    outbox: Outbox,
+    clock: Clock,
+    inbox: Inbox,  # noqa: F811
+    webhook: Webhook,
+) -> None:
+    settings = _settings(data_dir, database_url, smtp_port=inbox.port, webhook=webhook.url)
+
+    # Given a partner failing a hundred times, the rules evaluated after each failure
+    for _ in range(100):
+        outbox.delivery(status=DeliveryStatus.RETRYING, attempts=1)
+        check_alerts(settings, session_factory, [RULE], now=clock.advance(1))
+
+    # Then one incident is open (from the second failure: min_failures=2), seen again 98
+    # times, and one notice went out per channel
+    with session_factory() as session:
+        (incident,) = list_incidents(session, include_resolved=True, limit=10)
+        assert (incident.rule, incident.subject) == ("delivery_failures", "social")
+        assert incident.repeats == 98
+        assert incident.resolved_at is None
+        assert "100 из 100" in incident.detail
+    assert len(inbox.messages) == 1
+    assert inbox.messages[0]["To"] == "duty@example.org, second@example.org"
+    assert [n["event"] for n in webhook.received] == ["opened"]
+
+    # When the partner takes its messages again
+    with session_factory.begin() as session:
+        session.execute(update(OutboxDelivery).values(status=DeliveryStatus.DELIVERED))
+    resolved = check_alerts(settings, session_factory, [RULE], now=clock.advance(1))
+    again = check_alerts(settings, session_factory, [RULE], now=clock.advance(1))
+
+    # Then the incident resolves with one more notice per channel, and nothing after
+    assert resolved.resolved == [incident.id]
+    assert (again.opened, again.resolved, again.sent) == ([], [], 0)
+    assert len(inbox.messages) == 2
+    assert [n["event"] for n in webhook.received] == ["opened", "resolved"]
+    assert webhook.received[1]["repeats"] == 98
+    with session_factory() as session:
+        assert alert_state_counts(session) == {
+            AlertState.OPEN: 0,
+            AlertState.ACKNOWLEDGED: 0,
+            AlertState.RESOLVED: 1,
+        }
+
+
+def test_a_notice_that_fails_is_sent_on_the_next_pass_and_only_once(
+    data_dir: Path,
+    database_url: str,
+    session_factory: sessionmaker[Session],
+    outbox: Outbox,
+    clock: Clock,
+    webhook: Webhook,
+) -> None:
+    # A closed port: the SMTP server is down for the whole test.
+    settings = _settings(data_dir, database_url, smtp_port=1, webhook=webhook.url)
+    rule = AlertRule("dead", "dead_letters", "Мёртвые письма", DeadLettersParams(min_count=1))
+    outbox.delivery(status=DeliveryStatus.DEAD, attempts=9)
+    webhook.statuses = [503]
+
+    first = check_alerts(settings, session_factory, [rule], now=clock.advance(1))
+    second = check_alerts(settings, session_factory, [rule], now=clock.advance(60))
+    third = check_alerts(settings, session_factory, [rule], now=clock.advance(60))
+
+    assert (len(first.opened), first.sent) == (1, 0)
+    assert (second.opened, second.sent) == ([], 1)
+    assert third.sent == 0
+    assert [n["event"] for n in webhook.received] == ["opened"]
+    with session_factory() as session:
+        notices = {n.channel: n for n in session.query(AlertNotification)}
+    assert notices["webhook"].sent_at is not None and notices["webhook"].attempts == 2
+    # E-mail stays unsent, with its error, for a later pass.
+    assert notices["email"].sent_at is None and notices["email"].attempts == 3
+    assert notices["email"].last_error is not None
+
+
+def test_alerts_list_and_ack_on_the_command_line(
+    data_dir: Path,
+    database_url: str,
+    session_factory: sessionmaker[Session],
+    outbox: Outbox,
+    clock: Clock,
+) -> None:
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    outbox.deliveries(3, status=DeliveryStatus.RETRYING, attempts=2)
+    (opened,) = check_alerts(settings, session_factory, [RULE], now=clock.advance(1)).opened
+    env = {"HUB_DATA_DIR": str(data_dir), "DATABASE_URL": database_url}
+    runner = CliRunner()
+
+    listed = runner.invoke(app, ["alerts", "list"], env=env)
+    acked = runner.invoke(app, ["alerts", "ack", str(opened)], env=env)
+    unknown = runner.invoke(app, ["alerts", "ack", "999999"], env=env)
+
+    assert listed.exit_code == 0, listed.output
+    assert "delivery_failures" in listed.output and "social" in listed.output
+    assert acked.exit_code == 0, acked.output
+    assert unknown.exit_code == 1
+    with session_factory() as session:
+        incident = session.get_one(AlertIncident, opened)
+        assert incident.acked_by is not None and incident.acked_by.startswith("cli:")
+        assert alert_state_counts(session)[AlertState.ACKNOWLEDGED] == 1
+
+
+def test_the_shipped_rules_load_and_a_wrong_one_names_its_line(tmp_path: Path) -> None:
+    assert {rule.kind for rule in load_alert_rules(None)} == {
+        "delivery_failure_rate",
+        "dead_letters",
+        "partner_down",
+        "urgent_waiting",
+        "certificate_expiring",
+        "crl_stale",
+    }
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - name: down\n"
+        "    kind: partner_down\n"
+        "    title: Недоступна\n"
+        "    params:\n"
+        "      minuts: 5\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigInvalid) as wrong:
+        load_alert_rules(rules)
+    assert wrong.value.line == 6
+    rules.write_text("rules:\n  - {name: x, kind: nosuch, title: Т}\n", encoding="utf-8")
+    with pytest.raises(ConfigInvalid, match="unknown kind 'nosuch'"):
+        load_alert_rules(rules)
