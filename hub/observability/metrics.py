@@ -17,6 +17,11 @@ Exposed (text format 0.0.4)::
     hub_delivery_latency_seconds             accepted → delivered, rows delivered in the
                                              last 24 h (a window: it can go down)
     hub_workers_alive                        workers with a fresh heartbeat
+    hub_alerts{state}                        alert incidents: open (nobody took it),
+                                             acknowledged, resolved
+    hub_circuit_transitions_total{partner,state}
+                                             circuits opened (state="open", from closed)
+                                             and closed (state="closed")
 """
 
 import logging
@@ -33,6 +38,8 @@ from prometheus_client.core import (
     Metric,
 )
 from sqlalchemy.orm import Session, sessionmaker
+
+from hub.store import alert_state_counts, circuit_transition_counts
 
 from hub.observability.figures import (
     accepted_counts,
@@ -82,6 +89,8 @@ class HubCollector:
             deliveries = delivery_figures(session)
             latency = latency_figures(session, now=now, window=LATENCY_WINDOW)
             alive = len(workers_alive(session, now=now, within_s=self._worker_stale_s))
+            alerts = alert_state_counts(session)
+            transitions = circuit_transition_counts(session)
 
         family = CounterMetricFamily(
             "hub_messages_accepted", "Accepted messages, by message type.", labels=["type"]
@@ -143,6 +152,23 @@ class HubCollector:
         yield GaugeMetricFamily(
             "hub_workers_alive", "Delivery workers with a fresh heartbeat.", value=alive
         )
+
+        gauge = GaugeMetricFamily(
+            "hub_alerts", "Alert incidents, by state.", labels=["state"]
+        )
+        for state, count in alerts.items():
+            gauge.add_metric([state.value], count)
+        yield gauge
+
+        family = CounterMetricFamily(
+            "hub_circuit_transitions",
+            "Circuit breakers opened (from closed) and closed, by partner.",
+            labels=["partner", "state"],
+        )
+        for partner, opened, closed in transitions:
+            family.add_metric([partner, "open"], opened)
+            family.add_metric([partner, "closed"], closed)
+        yield family
 
     def _queue_depths(self) -> dict[str, int] | None:
         try:
