@@ -177,4 +177,3 @@ def digest_text(name: str, day: date, items: Sequence[AttentionItem]) -> str:
             lines.append(f"• {case}{item.text}")
     lines += ["", "Подробнее — на странице «Требует внимания» узла обмена данными."]
     return "\n".join(lines) + "\n"
-

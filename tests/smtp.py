@@ -1,9 +1,11 @@
 """A real SMTP server for tests: aiosmtpd on a loopback port the system picks.
 
-Import the ``inbox`` fixture into a test module (``from tests.smtp import Inbox, inbox``).
+``start_inbox`` runs one until its context ends; ``tests/conftest.py`` makes it the
+``inbox`` fixture.
 """
 
 import asyncio
+import contextlib
 import email
 import socket
 import threading
@@ -11,7 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 
-import pytest
 from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SmtpSession
 
@@ -29,8 +30,8 @@ class Inbox:
         return "250 OK"
 
 
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
+@contextlib.contextmanager
+def start_inbox() -> Iterator[Inbox]:
     """An SMTP server on 127.0.0.1 at a free port, in its own event loop thread."""
     loop = asyncio.new_event_loop()
     listening = socket.create_server(("127.0.0.1", 0))

@@ -113,6 +113,4 @@ def run_alerts(
         if mine:
             check_alerts(settings, session_factory, rules, now=now)
 
-    run_every(
-        one_pass, clock=clock, interval_s=settings.alert_interval_s, stop=stop, name="alerts"
-    )
+    run_every(one_pass, clock=clock, interval_s=settings.alert_interval_s, stop=stop, name="alerts")

@@ -90,7 +90,9 @@ class FailureRateParams(KindParams):
 
 
 @kind("delivery_failure_rate", FailureRateParams)
-def delivery_failure_rate(source: AlertSource, now: datetime, params: FailureRateParams) -> Findings:
+def delivery_failure_rate(
+    source: AlertSource, now: datetime, params: FailureRateParams
+) -> Findings:
     """Partners whose delivery tries in the window failed too often.
 
     A try is a claim of an outbox row (a push attempt, or a pull offer); every try of
@@ -152,9 +154,7 @@ def partner_down(source: AlertSource, now: datetime, params: MinutesParams) -> F
             PartnerCircuit.opened_at <= now - timedelta(minutes=params.minutes),
         )
     )
-    return {
-        partner: f"недоступна с {opened_at:%d.%m.%Y %H:%M} UTC" for partner, opened_at in rows
-    }
+    return {partner: f"недоступна с {opened_at:%d.%m.%Y %H:%M} UTC" for partner, opened_at in rows}
 
 
 @kind("urgent_waiting", MinutesParams)
@@ -172,7 +172,9 @@ def urgent_waiting(source: AlertSource, now: datetime, params: MinutesParams) ->
         .group_by(OutboxDelivery.recipient)
     )  # fmt: skip
     return {
-        partner: f"срочных сообщений ждут доставки: {count}, старейшее с {oldest:%d.%m.%Y %H:%M} UTC"
+        partner: (
+            f"срочных сообщений ждут доставки: {count}, старейшее с {oldest:%d.%m.%Y %H:%M} UTC"
+        )
         for partner, count, oldest in rows
     }
 
@@ -233,4 +235,3 @@ def _not_after(path: Path) -> datetime | None:
         return x509.load_pem_x509_certificate(path.read_bytes()).not_valid_after_utc
     except FileNotFoundError:
         return None
-

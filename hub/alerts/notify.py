@@ -136,7 +136,11 @@ def send_unsent(
     """Send every unsent notice whose channel is configured; the number sent."""
     with session_factory() as session:
         waiting = [n.id for n in unsent_notifications(session, now=now) if n.channel in channels]
-    return sum(1 for notification_id in waiting if _send_one(session_factory, channels, notification_id, now=now))
+    return sum(
+        1
+        for notification_id in waiting
+        if _send_one(session_factory, channels, notification_id, now=now)
+    )
 
 
 def _send_one(
@@ -165,7 +169,11 @@ def _send_one(
         _log.warning(
             "alert notice not sent (%s), next pass retries",
             channel_name,
-            extra={"incident_id": incident.id, "channel": channel_name, "error": type(exc).__name__},
+            extra={
+                "incident_id": incident.id,
+                "channel": channel_name,
+                "error": type(exc).__name__,
+            },
         )
         return False
     with session_factory.begin() as session:

@@ -33,7 +33,7 @@ def list_(
     limit: int = typer.Option(100, min=1, help="At most this many incidents."),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    """Open incidents (with --all, resolved ones too): start, resolution, repeats, acknowledgement."""
+    """Open incidents (with --all, resolved ones too): start, resolution, repeats, who took it."""
     with _sessions(data_dir) as (_settings, sessions), sessions() as session:
         incidents = list_incidents(session, include_resolved=all_, limit=limit)
         table = Table("id", "rule", "subject", "started", "resolved", "repeats", "ack", "detail")

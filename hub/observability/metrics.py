@@ -39,8 +39,6 @@ from prometheus_client.core import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.store import alert_state_counts, circuit_transition_counts
-
 from hub.observability.figures import (
     accepted_counts,
     delivery_figures,
@@ -49,6 +47,7 @@ from hub.observability.figures import (
     rejection_counts,
     workers_alive,
 )
+from hub.store import alert_state_counts, circuit_transition_counts
 
 __all__ = ["CONTENT_TYPE", "LATENCY_WINDOW", "HubCollector", "build_registry", "render"]
 
@@ -153,9 +152,7 @@ class HubCollector:
             "hub_workers_alive", "Delivery workers with a fresh heartbeat.", value=alive
         )
 
-        gauge = GaugeMetricFamily(
-            "hub_alerts", "Alert incidents, by state.", labels=["state"]
-        )
+        gauge = GaugeMetricFamily("hub_alerts", "Alert incidents, by state.", labels=["state"])
         for state, count in alerts.items():
             gauge.add_metric([state.value], count)
         yield gauge

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from hub.cases import Role, find_case
 from hub.config import Settings
-from hub.store import make_engine, make_session_factory
+from hub.store import list_incidents, make_engine, make_session_factory
 from signing import Crypto, VerifyPolicy
 from tooling.demo.accounts import DemoAccount, demo_accounts
 from tooling.demo.lifecycle import Lifecycle
@@ -35,6 +35,8 @@ PARTNER_NAMES = {
     "employment": "ЦЗН (employment)",
     "klg-hospital": "Больница Калуги (klg-hospital)",
 }
+#: The partner whose outage the scenario stages (503 twice): its alert must open and resolve.
+OUTAGE_PARTNER = "social"
 #: How the progress output names each family of signature algorithms.
 ALGORITHM_NAMES = {
     "rsa": "RSA / ECDSA с SHA-256",
@@ -80,8 +82,11 @@ def run_demo(settings: Settings, console: Console, *, crypto: Crypto = "rsa") ->
                 # The executors' last answers may still be on their way: let them land.
                 report = _settled_report(settings, since=started)
             holdings = lifecycle.holdings()
+            with console.status("оповещения: ждём, когда узел отметит конец сбоя КЦСОН…"):
+                _wait_for_outage_resolved(settings)
     checks.append(_signature_check(report, providers))
     checks.append(_attention_check(settings, open_case, providers))
+    checks.append(_alerts_check(settings, providers, console))
     engine = make_engine(settings.effective_database_url)
     try:
         with make_session_factory(engine).begin() as session:
@@ -147,6 +152,50 @@ def _attention_check(settings: Settings, case_ref: str, providers: str) -> Check
         "hub cases attention --region kaluga называет открытое дело Калуги",
         named,
         "да" if named else "нет",
+    )
+
+
+def _wait_for_outage_resolved(settings: Settings) -> None:
+    """Until the hub has resolved an alert about the social centre (its outage), or the
+    deadline: the worker evaluates the rules every 2 s in the demo."""
+    engine = make_engine(settings.effective_database_url)
+    deadline = time.monotonic() + SETTLE_DEADLINE_S
+    try:
+        while time.monotonic() < deadline:
+            with make_session_factory(engine)() as session:
+                incidents = list_incidents(session, include_resolved=True, limit=100)
+                if any(i.subject == OUTAGE_PARTNER and i.resolved_at for i in incidents):
+                    return
+            time.sleep(0.5)
+    finally:
+        engine.dispose()
+
+
+def _alerts_check(settings: Settings, providers: str, console: Console) -> Check:
+    """``hub alerts list --all`` shows the alert the social centre's outage raised, resolved."""
+    env = child_env({
+        "HUB_DATA_DIR": str(settings.data_dir),
+        "DATABASE_URL": settings.effective_database_url,
+        "HUB_SIGNATURE_PROVIDERS": providers,
+        "COLUMNS": "240",
+    })  # fmt: skip
+    answer = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "alerts", "list", "--all"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    console.print("[bold]hub alerts list --all[/bold]")
+    console.print(answer.stdout.rstrip() or answer.stderr.rstrip(), markup=False, soft_wrap=True)
+    # Columns: id, rule, subject, started, resolved, …; a resolved one has a time there.
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in answer.stdout.splitlines()]
+    resolved = [r for r in rows if len(r) > 4 and r[2] == OUTAGE_PARTNER and r[4] not in ("", "—")]
+    return Check(
+        "hub alerts list --all показывает оповещение о сбое КЦСОН, открытое и устранённое",
+        answer.returncode == 0 and bool(resolved),
+        f"оповещений: {len(resolved)}" if resolved else "нет",
     )
 
 

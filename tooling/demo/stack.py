@@ -204,6 +204,8 @@ class DemoStack:
             "HUB_SWEEP_INTERVAL_S": "2",
             # The demo's overdue action should be noticed within its step, not in a minute.
             "HUB_ESCALATION_INTERVAL_S": "2",
+            # The social centre's outage should raise its alert, and resolve it, within the run.
+            "HUB_ALERT_INTERVAL_S": "2",
             # A copy a gateway could not deliver (the social centre's outage) is offered again
             # after this lease: seconds, not the default minute.
             "HUB_INBOX_VISIBILITY_S": "3",

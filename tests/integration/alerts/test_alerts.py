@@ -8,7 +8,6 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from hub.store import (
     list_incidents,
 )
 from tests.integration.queues.queue_helpers import Clock, Outbox
-from tests.smtp import Inbox, inbox  # noqa: F401  (the fixture)
+from tests.smtp import Inbox
 
 FAILURES = FailureRateParams(window_minutes=15, threshold=0.5, min_failures=2)
 RULE = AlertRule("delivery_failures", "delivery_failure_rate", "Доставки не проходят", FAILURES)
@@ -106,7 +105,7 @@ def test_a_hundred_failures_give_one_alert_and_one_resolved_notice(
     session_factory: sessionmaker[Session],
     outbox: Outbox,
     clock: Clock,
-    inbox: Inbox,  # noqa: F811
+    inbox: Inbox,
     webhook: Webhook,
 ) -> None:
     settings = _settings(data_dir, database_url, smtp_port=inbox.port, webhook=webhook.url)
@@ -172,9 +171,10 @@ def test_a_notice_that_fails_is_sent_on_the_next_pass_and_only_once(
     assert [n["event"] for n in webhook.received] == ["opened"]
     with session_factory() as session:
         notices = {n.channel: n for n in session.query(AlertNotification)}
-    assert notices["webhook"].sent_at is not None and notices["webhook"].attempts == 2
+    assert notices["webhook"].sent_at is not None
+    assert notices["webhook"].attempts == 2
     # E-mail stays unsent, with its error, for a later pass.
-    assert notices["email"].sent_at is None and notices["email"].attempts == 3
+    assert (notices["email"].sent_at, notices["email"].attempts) == (None, 3)
     assert notices["email"].last_error is not None
 
 
@@ -196,12 +196,13 @@ def test_alerts_list_and_ack_on_the_command_line(
     unknown = runner.invoke(app, ["alerts", "ack", "999999"], env=env)
 
     assert listed.exit_code == 0, listed.output
-    assert "delivery_failures" in listed.output and "social" in listed.output
+    assert "delivery_failures" in listed.output
+    assert "social" in listed.output
     assert acked.exit_code == 0, acked.output
     assert unknown.exit_code == 1
     with session_factory() as session:
         incident = session.get_one(AlertIncident, opened)
-        assert incident.acked_by is not None and incident.acked_by.startswith("cli:")
+        assert (incident.acked_by or "").startswith("cli:")
         assert alert_state_counts(session)[AlertState.ACKNOWLEDGED] == 1
 
 

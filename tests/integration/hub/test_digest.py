@@ -4,7 +4,7 @@ A real SMTP server (aiosmtpd on a loopback port the system picks) receives what 
 sends; the job runs against the real database with the seeded cases.
 """
 
-from collections.abc import Iterator
+import socket
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
 from pathlib import Path
@@ -20,8 +20,8 @@ from hub.digest import send_digests
 from hub.people import PersonInvalid, add_person, list_audit, set_digest
 from hub.regions import load_regions
 from hub.routing import load_rules
-from tests.smtp import Inbox, inbox  # noqa: F401  (the fixture)
 from tests.case_data import CURATOR_ACCOUNT_NAME, CURATOR_STAFF_ID, KAMCHATKA, seed_cases
+from tests.smtp import Inbox
 
 REGIONS = load_regions()
 RULES = load_rules(None)
