@@ -128,25 +128,30 @@ def _signature_check(report: RunReport, providers: str) -> Check:
     )
 
 
-def _attention_check(settings: Settings, case_ref: str, providers: str) -> Check:
-    """``hub cases attention --region kaluga``, run as a curator's supervisor would, names
-    the open Kaluga case (its late action)."""
+def _hub_cli(settings: Settings, providers: str, *args: str) -> "subprocess.CompletedProcess[str]":
+    """``hub ARGS…`` run as an operator would, on the demo's data, its output captured."""
     env = child_env({
         "HUB_DATA_DIR": str(settings.data_dir),
         "DATABASE_URL": settings.effective_database_url,
         # The hub refuses to start on a key of a family it is not configured for (GOST).
         "HUB_SIGNATURE_PROVIDERS": providers,
-        # Wide enough that the table never wraps a case reference.
+        # Wide enough that a table never wraps a case reference or a row.
         "COLUMNS": "240",
     })  # fmt: skip
-    answer = subprocess.run(
-        [sys.executable, "-m", "hub.cli", "cases", "attention", "--region", "kaluga"],
+    return subprocess.run(  # noqa: S603 — our own interpreter, the demo's literal arguments
+        [sys.executable, "-m", "hub.cli", *args],
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def _attention_check(settings: Settings, case_ref: str, providers: str) -> Check:
+    """``hub cases attention --region kaluga``, run as a curator's supervisor would, names
+    the open Kaluga case (its late action)."""
+    answer = _hub_cli(settings, providers, "cases", "attention", "--region", "kaluga")
     named = answer.returncode == 0 and bool(case_ref) and case_ref in answer.stdout
     return Check(
         "hub cases attention --region kaluga называет открытое дело Калуги",
@@ -173,20 +178,7 @@ def _wait_for_outage_resolved(settings: Settings) -> None:
 
 def _alerts_check(settings: Settings, providers: str, console: Console) -> Check:
     """``hub alerts list --all`` shows the alert the social centre's outage raised, resolved."""
-    env = child_env({
-        "HUB_DATA_DIR": str(settings.data_dir),
-        "DATABASE_URL": settings.effective_database_url,
-        "HUB_SIGNATURE_PROVIDERS": providers,
-        "COLUMNS": "240",
-    })  # fmt: skip
-    answer = subprocess.run(
-        [sys.executable, "-m", "hub.cli", "alerts", "list", "--all"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    answer = _hub_cli(settings, providers, "alerts", "list", "--all")
     console.print("[bold]hub alerts list --all[/bold]")
     console.print(answer.stdout.rstrip() or answer.stderr.rstrip(), markup=False, soft_wrap=True)
     # Columns: id, rule, subject, started, resolved, …; a resolved one has a time there.

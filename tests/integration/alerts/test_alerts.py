@@ -74,18 +74,6 @@ def webhook() -> Iterator[Webhook]:
     thread.join(timeout=10)
 
 
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def outbox(session_factory: sessionmaker[Session], clock: Clock) -> Outbox:
-    factory = Outbox(session_factory, clock)
-    factory.partner("social")
-    return factory
-
-
 def _settings(data_dir: Path, database_url: str, *, smtp_port: int, webhook: str) -> Settings:
     return Settings(
         data_dir=data_dir,
