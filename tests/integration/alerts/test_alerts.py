@@ -8,15 +8,16 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from hub.alerts import AlertRule, check_alerts, load_alert_rules
+from hub.alerts import KINDS, AlertRule, AlertSource, check_alerts, load_alert_rules
 from hub.alerts.kinds import DeadLettersParams, FailureRateParams
 from hub.cli.app import app
 from hub.config import Settings
@@ -27,6 +28,9 @@ from hub.store import (
     AlertState,
     DeliveryStatus,
     OutboxDelivery,
+    Partner,
+    PartnerCertificate,
+    PartnerCircuit,
     alert_state_counts,
     list_incidents,
 )
@@ -166,25 +170,28 @@ def test_a_notice_that_fails_is_sent_on_the_next_pass_and_only_once(
     assert notices["email"].last_error is not None
 
 
-def test_alerts_list_and_ack_on_the_command_line(
+def test_alerts_check_list_and_ack_on_the_command_line(
     data_dir: Path,
     database_url: str,
     session_factory: sessionmaker[Session],
     outbox: Outbox,
-    clock: Clock,
 ) -> None:
-    settings = Settings(data_dir=data_dir, database_url=database_url)
-    outbox.deliveries(3, status=DeliveryStatus.RETRYING, attempts=2)
-    (opened,) = check_alerts(settings, session_factory, [RULE], now=clock.advance(1)).opened
-    env = {"HUB_DATA_DIR": str(data_dir), "DATABASE_URL": database_url}
+    # Given a dead letter, and the shipped rules evaluated by `hub alerts check`
+    outbox.delivery(status=DeliveryStatus.DEAD, attempts=9)
+    env = {"HUB_DATA_DIR": str(data_dir), "DATABASE_URL": database_url, "COLUMNS": "200"}
     runner = CliRunner()
+    checked = runner.invoke(app, ["alerts", "check"], env=env)
+    with session_factory() as session:
+        (opened,) = [i.id for i in list_incidents(session, include_resolved=True, limit=10)]
 
     listed = runner.invoke(app, ["alerts", "list"], env=env)
     acked = runner.invoke(app, ["alerts", "ack", str(opened)], env=env)
     unknown = runner.invoke(app, ["alerts", "ack", "999999"], env=env)
 
+    assert checked.exit_code == 0, checked.output
+    assert "6 rules evaluated: 1 opened, 0 resolved" in checked.output
     assert listed.exit_code == 0, listed.output
-    assert "delivery_failures" in listed.output
+    assert "dead_letters" in listed.output
     assert "social" in listed.output
     assert acked.exit_code == 0, acked.output
     assert unknown.exit_code == 1
@@ -219,3 +226,47 @@ def test_the_shipped_rules_load_and_a_wrong_one_names_its_line(tmp_path: Path) -
     rules.write_text("rules:\n  - {name: x, kind: nosuch, title: Т}\n", encoding="utf-8")
     with pytest.raises(ConfigInvalid, match="unknown kind 'nosuch'"):
         load_alert_rules(rules)
+
+
+def test_each_kind_finds_what_it_watches_and_only_past_its_threshold(
+    settings: Settings, session_factory: sessionmaker[Session], outbox: Outbox, clock: Clock
+) -> None:
+    # Given: an open circuit, an urgent message waiting, a partner certificate near its end
+    # (and a revoked one), and the test's real PKI (hub certificate for a year, CRL 30 days)
+    start = clock()
+    outbox.delivery(priority="urgent", status=DeliveryStatus.PENDING)
+    with session_factory.begin() as session:
+        partner_id = session.scalars(select(Partner.id).where(Partner.code == "social")).one()
+        session.add(
+            PartnerCircuit(partner_code="social", state="open", opened_at=start, probe_at=start)
+        )
+        for serial, revoked in (("0a", None), ("0b", start)):
+            session.add(
+                PartnerCertificate(
+                    partner_id=partner_id,
+                    fingerprint_sha256=serial * 32,
+                    serial_hex=serial,
+                    not_after=start + timedelta(days=10),
+                    created_at=start,
+                    revoked_at=revoked,
+                )
+            )
+
+    def found(kind: str, now: datetime, **params: float) -> set[str]:
+        with session_factory() as session:
+            source = AlertSource(session, settings)
+            chosen = KINDS[kind]
+            return set(chosen.evaluate(source, now, chosen.params.model_validate(params)))
+
+    later = start + timedelta(minutes=16)
+    assert found("partner_down", later, minutes=15) == {"social"}
+    assert found("partner_down", later, minutes=17) == set()
+    assert found("urgent_waiting", later, minutes=15) == {"social"}
+    assert found("urgent_waiting", later, minutes=17) == set()
+    assert found("certificate_expiring", start, days=30) == {"certificate:social:0a"}
+    assert found("certificate_expiring", start, days=5) == set()
+    today = datetime.now(UTC)
+    assert "certificate:hub" in found("certificate_expiring", today + timedelta(days=340), days=30)
+    assert found("crl_stale", today) == set()
+    assert found("crl_stale", today + timedelta(days=31)) == {"crl"}
+    assert found("crl_stale", today + timedelta(days=31), grace_hours=48) == set()
