@@ -20,10 +20,20 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from hub.config import Settings
-from hub.store import DeliveryStatus, OutboxDelivery, Partner, PartnerCertificate, PartnerCircuit
+from hub.store import (
+    DeliveryMode,
+    DeliveryStatus,
+    OutboxDelivery,
+    Partner,
+    PartnerCertificate,
+    PartnerCircuit,
+)
 from signing import CRL_FILE, HUB_SYSTEM_CODE, DevPki
 
 __all__ = ["KINDS", "AlertSource", "Findings", "Kind", "KindParams", "kind"]
+
+#: Outbox states of a row still to be delivered.
+_WAITING = (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT, DeliveryStatus.RETRYING)
 
 #: Subject → what was found about it, in Russian (figures and codes, no personal data).
 Findings = dict[str, str]
@@ -121,6 +131,43 @@ def delivery_failure_rate(
     return findings
 
 
+class RetryingParams(KindParams):
+    #: Rows of one partner waiting after a failed try at or above this many fire.
+    min_rows: int = Field(default=1, ge=1)
+
+
+@kind("deliveries_retrying", RetryingParams)
+def deliveries_retrying(source: AlertSource, now: datetime, params: RetryingParams) -> Findings:
+    """Partners with messages waiting after a failed try: a push attempt that failed, or a
+    pull offer whose gateway did not acknowledge it in time. Resolves once they are
+    delivered (or dead: ``dead_letters`` then watches them), however much else the
+    partner took meanwhile — unlike a rate over a window, which busy hours dilute.
+    """
+    push_failed = (OutboxDelivery.mode == DeliveryMode.PUSH) & (
+        (OutboxDelivery.status == DeliveryStatus.RETRYING)
+        | ((OutboxDelivery.status == DeliveryStatus.PENDING) & (OutboxDelivery.attempts >= 1))
+    )
+    offer_expired = (OutboxDelivery.status == DeliveryStatus.IN_FLIGHT) & (
+        OutboxDelivery.lease_until < now
+    )
+    pull_failed = (OutboxDelivery.mode == DeliveryMode.PULL) & (
+        (OutboxDelivery.attempts >= 2) | offer_expired
+    )
+    rows = source.session.execute(
+        select(OutboxDelivery.recipient, func.count())
+        .where(
+            OutboxDelivery.status.in_(_WAITING),
+            push_failed | pull_failed,
+        )
+        .group_by(OutboxDelivery.recipient)
+    )
+    return {
+        partner: f"ждут повторной доставки после ошибки: {count}"
+        for partner, count in rows
+        if count >= params.min_rows
+    }
+
+
 class DeadLettersParams(KindParams):
     #: Dead letters of one partner at or above this many fire.
     min_count: int = Field(default=1, ge=1)
@@ -164,13 +211,11 @@ def urgent_waiting(source: AlertSource, now: datetime, params: MinutesParams) ->
         select(OutboxDelivery.recipient, func.count(), func.min(OutboxDelivery.created_at))
         .where(
             OutboxDelivery.priority == "urgent",
-            OutboxDelivery.status.in_([
-                DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT, DeliveryStatus.RETRYING
-            ]),
+            OutboxDelivery.status.in_(_WAITING),
             OutboxDelivery.created_at <= now - timedelta(minutes=params.minutes),
         )
         .group_by(OutboxDelivery.recipient)
-    )  # fmt: skip
+    )
     return {
         partner: (
             f"срочных сообщений ждут доставки: {count}, старейшее с {oldest:%d.%m.%Y %H:%M} UTC"

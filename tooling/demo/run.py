@@ -83,10 +83,10 @@ def run_demo(settings: Settings, console: Console, *, crypto: Crypto = "rsa") ->
                 report = _settled_report(settings, since=started)
             holdings = lifecycle.holdings()
             with console.status("оповещения: ждём, когда узел отметит конец сбоя КЦСОН…"):
-                _wait_for_outage_resolved(settings)
+                _wait_for_outage_resolved(settings, since=started)
     checks.append(_signature_check(report, providers))
     checks.append(_attention_check(settings, open_case, providers))
-    checks.append(_alerts_check(settings, providers, console))
+    checks.append(_alerts_check(settings, providers, console, since=started))
     engine = make_engine(settings.effective_database_url)
     try:
         with make_session_factory(engine).begin() as session:
@@ -160,30 +160,41 @@ def _attention_check(settings: Settings, case_ref: str, providers: str) -> Check
     )
 
 
-def _wait_for_outage_resolved(settings: Settings) -> None:
-    """Until the hub has resolved an alert about the social centre (its outage), or the
-    deadline: the worker evaluates the rules every 2 s in the demo."""
+def _wait_for_outage_resolved(settings: Settings, *, since: datetime) -> None:
+    """Until the hub has resolved an alert about the social centre's outage that started
+    ``since``, or the deadline: the worker evaluates the rules every 2 s in the demo."""
     engine = make_engine(settings.effective_database_url)
     deadline = time.monotonic() + SETTLE_DEADLINE_S
     try:
         while time.monotonic() < deadline:
             with make_session_factory(engine)() as session:
                 incidents = list_incidents(session, include_resolved=True, limit=100)
-                if any(i.subject == OUTAGE_PARTNER and i.resolved_at for i in incidents):
+                if any(
+                    i.subject == OUTAGE_PARTNER and i.resolved_at and i.started_at >= since
+                    for i in incidents
+                ):
                     return
             time.sleep(0.5)
     finally:
         engine.dispose()
 
 
-def _alerts_check(settings: Settings, providers: str, console: Console) -> Check:
-    """``hub alerts list --all`` shows the alert the social centre's outage raised, resolved."""
+def _alerts_check(
+    settings: Settings, providers: str, console: Console, *, since: datetime
+) -> Check:
+    """``hub alerts list --all`` shows the alert this run's social-centre outage raised, and
+    resolved (an earlier run's, in the same data folder, does not count)."""
     answer = _hub_cli(settings, providers, "alerts", "list", "--all")
     console.print("[bold]hub alerts list --all[/bold]")
     console.print(answer.stdout.rstrip() or answer.stderr.rstrip(), markup=False, soft_wrap=True)
     # Columns: id, rule, subject, started, resolved, …; a resolved one has a time there.
     rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in answer.stdout.splitlines()]
-    resolved = [r for r in rows if len(r) > 4 and r[2] == OUTAGE_PARTNER and r[4] not in ("", "—")]
+    run_start = since.strftime("%Y-%m-%d %H:%M:%S")
+    resolved = [
+        r
+        for r in rows
+        if len(r) > 4 and r[2] == OUTAGE_PARTNER and r[3] >= run_start and r[4] not in ("", "—")
+    ]
     return Check(
         "hub alerts list --all показывает оповещение о сбое КЦСОН, открытое и устранённое",
         answer.returncode == 0 and bool(resolved),

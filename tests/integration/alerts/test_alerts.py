@@ -26,6 +26,7 @@ from hub.store import (
     AlertIncident,
     AlertNotification,
     AlertState,
+    DeliveryMode,
     DeliveryStatus,
     OutboxDelivery,
     Partner,
@@ -189,7 +190,7 @@ def test_alerts_check_list_and_ack_on_the_command_line(
     unknown = runner.invoke(app, ["alerts", "ack", "999999"], env=env)
 
     assert checked.exit_code == 0, checked.output
-    assert "6 rules evaluated: 1 opened, 0 resolved" in checked.output
+    assert "7 rules evaluated: 1 opened, 0 resolved" in checked.output
     assert listed.exit_code == 0, listed.output
     assert "dead_letters" in listed.output
     assert "social" in listed.output
@@ -204,6 +205,7 @@ def test_alerts_check_list_and_ack_on_the_command_line(
 def test_the_shipped_rules_load_and_a_wrong_one_names_its_line(tmp_path: Path) -> None:
     assert {rule.kind for rule in load_alert_rules(None)} == {
         "delivery_failure_rate",
+        "deliveries_retrying",
         "dead_letters",
         "partner_down",
         "urgent_waiting",
@@ -259,6 +261,21 @@ def test_each_kind_finds_what_it_watches_and_only_past_its_threshold(
             return set(chosen.evaluate(source, now, chosen.params.model_validate(params)))
 
     later = start + timedelta(minutes=16)
+    assert found("deliveries_retrying", later) == set()  # pending, never tried
+    retrying = outbox.delivery(status=DeliveryStatus.RETRYING, attempts=1)
+    offered = outbox.delivery(
+        mode=DeliveryMode.PULL, status=DeliveryStatus.IN_FLIGHT, attempts=1, lease_until=later
+    )
+    assert found("deliveries_retrying", later) == {"social"}
+    assert found("deliveries_retrying", later, min_rows=2) == set()  # the offer is still leased
+    assert found("deliveries_retrying", later + timedelta(seconds=1), min_rows=2) == {"social"}
+    with session_factory.begin() as session:
+        session.execute(
+            update(OutboxDelivery)
+            .where(OutboxDelivery.id.in_([retrying, offered]))
+            .values(status=DeliveryStatus.DELIVERED)
+        )
+    assert found("deliveries_retrying", later) == set()
     assert found("partner_down", later, minutes=15) == {"social"}
     assert found("partner_down", later, minutes=17) == set()
     assert found("urgent_waiting", later, minutes=15) == {"social"}
