@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from hub.alerts import KINDS, AlertRule, AlertSource, check_alerts, load_alert_rules
+from hub.alerts import ALERTS_JOB, KINDS, AlertRule, AlertSource, check_alerts, load_alert_rules
 from hub.alerts.kinds import DeadLettersParams, FailureRateParams
 from hub.cli.app import app
 from hub.config import Settings
@@ -33,6 +33,7 @@ from hub.store import (
     PartnerCertificate,
     PartnerCircuit,
     alert_state_counts,
+    claim_job,
     list_incidents,
 )
 from tests.integration.queues.queue_helpers import Clock, Outbox
@@ -287,3 +288,21 @@ def test_each_kind_finds_what_it_watches_and_only_past_its_threshold(
     assert found("crl_stale", today) == set()
     assert found("crl_stale", today + timedelta(days=31)) == {"crl"}
     assert found("crl_stale", today + timedelta(days=31), grace_hours=48) == set()
+
+
+def test_one_worker_has_the_alerts_turn_per_interval(
+    session_factory: sessionmaker[Session], clock: Clock
+) -> None:
+    now = clock()
+    turn = timedelta(seconds=54)
+
+    def take(at: datetime) -> bool:
+        with session_factory.begin() as session:
+            return claim_job(session, ALERTS_JOB, now=at, until=at + turn)
+
+    # The first worker takes the turn; a second one, a moment later, does not
+    assert take(now)
+    assert not take(now + timedelta(seconds=1))
+    # Once the turn is over, the next pass (of either) takes it again
+    assert take(now + turn)
+    assert not take(now + turn)
