@@ -162,7 +162,7 @@ def _attention_check(settings: Settings, case_ref: str, providers: str) -> Check
 
 def _wait_for_outage_resolved(settings: Settings, *, since: datetime) -> None:
     """Until the hub has resolved an alert about the social centre's outage that started
-    ``since``, or the deadline: the worker evaluates the rules every 2 s in the demo."""
+    ``since``, or the deadline: the worker evaluates the rules every second in the demo."""
     engine = make_engine(settings.effective_database_url)
     deadline = time.monotonic() + SETTLE_DEADLINE_S
     try:
