@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from hub.api.openapi import install_openapi
 from hub.api.problems import install_problem_handlers, rejection_response
+from hub.api.routes import alerts as alerts_api
 from hub.api.routes import attention as attention_api
 from hub.api.routes import cases as case_api
 from hub.api.routes import contract as contract_api
@@ -61,6 +62,7 @@ def build_app(settings: Settings) -> FastAPI:
     app.include_router(login.router)
     app.include_router(case_api.router)
     app.include_router(attention_api.router)
+    app.include_router(alerts_api.router)
     app.include_router(case_pages.router)
     app.include_router(attention_pages.router)
     app.include_router(stats_pages.router)

@@ -100,6 +100,16 @@ class Settings(BaseSettings):
     #: The local hour (in each person's region) from which that day's summary is sent.
     digest_hour: int = Field(default=8, ge=0, le=23)
 
+    #: Alert rules YAML; the packaged ``hub/alerts/rules.yaml`` when unset.
+    alert_rules: Path | None = None
+    #: How often a worker evaluates the alert rules, in seconds.
+    alert_interval_s: float = Field(default=60.0, gt=0)
+    #: Who gets alert notices by e-mail (over the SMTP settings above), comma-separated…
+    alert_email_to: str | None = None
+    #: …and/or the URL each notice is POSTed to as JSON, with this timeout in seconds.
+    alert_webhook_url: str | None = None
+    alert_webhook_timeout_s: float = Field(default=10.0, gt=0)
+
     #: A worker whose heartbeat is older than this many seconds no longer counts as alive.
     worker_stale_s: float = Field(default=30.0, gt=0)
     #: Log records as one JSON object a line (``json``) or as plain text (``text``).

@@ -99,8 +99,19 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
         "hub.store",
         "signing",
     ),
+    "hub.mail": ("hub.config",),
+    # Alerts: rules read the store (and the PKI's files), incidents notify by e-mail or webhook.
+    "hub.alerts.*": (
+        "hub.config",
+        "hub.jobs",
+        "hub.mail",
+        "hub.routing",
+        "hub.store",
+        "signing",
+    ),
     "hub.digest": (
         "hub.jobs",
+        "hub.mail",
         "hub.cases",
         "hub.config",
         "hub.people",

@@ -34,6 +34,7 @@ HUB_COMMANDS = {
     "schemas": ("schemas", "app"),
     "contract": ("contract", "app"),
     "dlq": ("dlq", "app"),
+    "alerts": ("alerts", "app"),
     "deliveries": ("deliveries", "app"),
     "cases": ("cases", "app"),
     "people": ("people", "app"),

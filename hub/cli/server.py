@@ -10,6 +10,7 @@ import typer
 import uvicorn
 
 from adapters.registry import ADAPTERS
+from hub.alerts import load_alert_rules, run_alerts
 from hub.app import create_app
 from hub.cli.common import DataDirOption, console, fail, load_settings
 from hub.config import Settings
@@ -117,8 +118,13 @@ def worker(data_dir: Path | None = DataDirOption) -> None:
 
 
 def _start_escalation(runtime: HubRuntime, stop: threading.Event) -> None:
-    """The deadline job (and, with SMTP set, the daily summary) beside the delivery worker,
-    until ``stop``."""
+    """The deadline job, the alert rules (and, with SMTP set, the daily summary) beside the
+    delivery worker, until ``stop``.
+
+    Raises:
+      ConfigInvalid: the alert rules file is wrong (file, line, reason).
+    """
+    alert_rules = load_alert_rules(runtime.settings.alert_rules)
     threading.Thread(
         target=run_escalation,
         args=(
@@ -133,6 +139,13 @@ def _start_escalation(runtime: HubRuntime, stop: threading.Event) -> None:
             "stop": stop,
         },
         name="escalation",
+        daemon=True,
+    ).start()
+    threading.Thread(
+        target=run_alerts,
+        args=(runtime.settings, runtime.session_factory, alert_rules),
+        kwargs={"clock": runtime.clock, "stop": stop},
+        name="alerts",
         daemon=True,
     ).start()
     if runtime.settings.smtp_host is None:

@@ -20,6 +20,11 @@ Exposed (text format 0.0.4)::
     hub_delivery_deadline_notices_total      non-delivery notices sent to senders
     hub_deliveries_late                      rows past their time to deliver, sender told,
                                              still not delivered (an alert's condition)
+    hub_alerts{state}                        alert incidents: open (nobody took it),
+                                             acknowledged, resolved
+    hub_circuit_transitions_total{partner,state}
+                                             circuits opened (state="open", from closed)
+                                             and closed (state="closed")
 """
 
 import logging
@@ -46,6 +51,7 @@ from hub.observability.figures import (
     rejection_counts,
     workers_alive,
 )
+from hub.store import alert_state_counts, circuit_transition_counts
 
 __all__ = ["CONTENT_TYPE", "LATENCY_WINDOW", "HubCollector", "build_registry", "render"]
 
@@ -87,6 +93,8 @@ class HubCollector:
             latency = latency_figures(session, now=now, window=LATENCY_WINDOW)
             alive = len(workers_alive(session, now=now, within_s=self._worker_stale_s))
             late = late_delivery_figures(session)
+            alerts = alert_state_counts(session)
+            transitions = circuit_transition_counts(session)
 
         family = CounterMetricFamily(
             "hub_messages_accepted", "Accepted messages, by message type.", labels=["type"]
@@ -158,6 +166,21 @@ class HubCollector:
             "Outbox rows past their time to deliver, the sender told, not yet delivered.",
             value=late.open,
         )
+
+        gauge = GaugeMetricFamily("hub_alerts", "Alert incidents, by state.", labels=["state"])
+        for state, count in alerts.items():
+            gauge.add_metric([state.value], count)
+        yield gauge
+
+        family = CounterMetricFamily(
+            "hub_circuit_transitions",
+            "Circuit breakers opened (from closed) and closed, by partner.",
+            labels=["partner", "state"],
+        )
+        for partner, opened, closed in transitions:
+            family.add_metric([partner, "open"], opened)
+            family.add_metric([partner, "closed"], closed)
+        yield family
 
     def _queue_depths(self) -> dict[str, int] | None:
         try:

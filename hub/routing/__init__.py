@@ -4,7 +4,7 @@ from hub.routing.consent import ConsentRules
 from hub.routing.delivery_deadlines import URGENT, DeliveryDeadlines
 from hub.routing.resolve import RoutingFacts, resolve_recipients
 from hub.routing.rules import STRIPPABLE_CLASSES, Route, RoutingRules, load_rules
-from hub.routing.yamlsource import ConfigInvalid
+from hub.routing.yamlsource import ConfigInvalid, YamlSource, load_yaml, validated
 
 __all__ = [
     # Rules
@@ -16,6 +16,10 @@ __all__ = [
     # Delivery deadlines
     "URGENT",
     "DeliveryDeadlines",
+    # YAML with lines, for other config files
+    "YamlSource",
+    "load_yaml",
+    "validated",
     # Consent
     "ConsentRules",
     # Resolution

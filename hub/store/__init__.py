@@ -7,6 +7,18 @@ from hub.store.agencies import (
     agency_partners_sql,
     registered_partners,
 )
+from hub.store.alerts import (
+    AlertState,
+    IncidentNotFound,
+    acknowledge_incident,
+    alert_state_counts,
+    circuit_transition_counts,
+    claim_job,
+    claim_notification,
+    list_incidents,
+    open_incidents,
+    unsent_notifications,
+)
 from hub.store.base import Base
 from hub.store.certificates import (
     CertificateStanding,
@@ -47,6 +59,8 @@ from hub.store.late import (
     mark_late,
 )
 from hub.store.models import (
+    AlertIncident,
+    AlertNotification,
     AuditEntry,
     CaseAction,
     CaseActionStatus,
@@ -66,6 +80,7 @@ from hub.store.models import (
     DeliveryStatus,
     DigestSent,
     HubNotice,
+    JobClaim,
     LoginAttempt,
     MessageLog,
     OutboxDelivery,
@@ -171,6 +186,20 @@ __all__ = [
     "certificate_standings",
     "find_partner_certificates",
     "live_certificates",
+    # Alerts: incidents, their notifications, job claims (the caller owns the transaction)
+    "AlertIncident",
+    "AlertNotification",
+    "AlertState",
+    "IncidentNotFound",
+    "JobClaim",
+    "acknowledge_incident",
+    "alert_state_counts",
+    "circuit_transition_counts",
+    "claim_job",
+    "claim_notification",
+    "list_incidents",
+    "open_incidents",
+    "unsent_notifications",
     # Engines and sessions
     "make_engine",
     "make_session_factory",

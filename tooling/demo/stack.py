@@ -204,6 +204,9 @@ class DemoStack:
             "HUB_SWEEP_INTERVAL_S": "2",
             # The demo's overdue action should be noticed within its step, not in a minute.
             "HUB_ESCALATION_INTERVAL_S": "2",
+            # The social centre's outage lasts seconds: its alert should open and resolve within
+            # the run (a pull offer's failure shows only from its lease's end to the next poll).
+            "HUB_ALERT_INTERVAL_S": "1",
             # A copy a gateway could not deliver (the social centre's outage) is offered again
             # after this lease: seconds, not the default minute.
             "HUB_INBOX_VISIBILITY_S": "3",

@@ -132,6 +132,10 @@ class PartnerCircuit(Base):
     last_success_at: Mapped[datetime | None]
     last_failure_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(1000))
+    #: Transitions counted for ``hub_circuit_transitions_total``: closed → open…
+    opened_total: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    #: …and open or half-open → closed.
+    closed_total: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
 
 class WorkerHeartbeat(Base):

@@ -45,7 +45,12 @@ from hub.operations import (
 )
 from hub.people import record_audit
 from hub.runtime import HubRuntime
-from hub.store import DeliveryStatus
+from hub.store import (
+    DeliveryStatus,
+    IncidentNotFound,
+    acknowledge_incident,
+    list_incidents,
+)
 from hub.web.auth import CsrfCheckedDep
 from hub.web.charts import Series, hourly_chart
 from hub.web.templating import TemplatesDep
@@ -80,7 +85,10 @@ DONE_MESSAGES: Final[dict[str, str]] = {
     "cancelled": "Доставка отменена.",
     "replayed": "Поставлено на повторную отправку: {count}. Отправка — в течение нескольких "
     "секунд.",
+    "acked": "Оповещение принято в работу.",
 }
+#: Incidents the dashboard's «Оповещения» panel lists: open ones and the latest resolved.
+ALERTS_ON_DASHBOARD = 20
 CIRCUIT_LABELS: Final[dict[str, str]] = {
     "closed": "замкнут (норма)",
     "open": "разомкнут",
@@ -224,6 +232,7 @@ def dashboard(
     runtime = runtime_of(request)
     with runtime.session_factory.begin() as session:
         overview = _read_overview(runtime, session)
+        alerts = list_incidents(session, include_resolved=True, limit=ALERTS_ON_DASHBOARD)
         _audit(session, request, signed_in, "admin.view", "page=dashboard")
     hours = [h.strftime("%H") for h in overview.hours]
 
@@ -239,6 +248,7 @@ def dashboard(
         {
             "signed_in": signed_in,
             "overview": overview,
+            "alerts": alerts,
             "notice": _notice(done, count),
             "states": DELIVERY_STATES,
             "state_labels": labels.DELIVERY_STATUS_LABELS,
@@ -265,6 +275,23 @@ def dashboard(
             ),
         },
     )
+
+
+@router.post("/alerts/{incident_id}/ack")
+def acknowledge_alert(
+    incident_id: int, request: Request, signed_in: CsrfCheckedDep, templates: TemplatesDep
+) -> Response:
+    """Take an alert: the incident records who and when (audited as ``alert.ack``)."""
+    runtime = runtime_of(request)
+    try:
+        with runtime.session_factory.begin() as session:
+            acknowledge_incident(
+                session, incident_id, by=signed_in.viewer.login, now=runtime.clock()
+            )
+            _audit(session, request, signed_in, "alert.ack", f"incident={incident_id}")
+    except IncidentNotFound:
+        return _bad_request(request, templates, signed_in, "Такого оповещения нет.")
+    return RedirectResponse(_back("/admin", "acked", count=1), status_code=303)
 
 
 @router.get("/overview.json")

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from hub.admin import MASK
+from hub.alerts import check_alerts, load_alert_rules
 from hub.cases.scope import Role
 from hub.cli import app
 from hub.people import add_person
@@ -439,3 +440,37 @@ def test_hub_stats_prints_the_overview_tables(seeded: Seeded) -> None:
     )
     assert social.split("│")[-2].strip() == "1"  # its one dead delivery
     assert "urgent" in result.output
+
+
+def test_the_alerts_panel_shows_an_incident_and_an_administrator_takes_it(
+    seeded: Seeded, browsers: Browsers
+) -> None:
+    # Given the shipped rules evaluated over the seeded dead letter
+    runtime = seeded.hub.runtime
+    rules = load_alert_rules(None)
+    (opened,) = check_alerts(
+        runtime.settings, runtime.session_factory, rules, now=runtime.clock()
+    ).opened
+    admin = browsers["admin"]
+
+    # Then the dashboard's «Оповещения» panel and the API list it, open
+    page = admin.get("/admin").text
+    for shown in ("Оповещения", f'id="alert-{opened}"', "Есть недоставленные", "не устранено"):
+        assert shown in page
+    listed = admin.get("/api/v1/alerts").json()["alerts"]
+    assert [(a["id"], a["rule"], a["acked_by"]) for a in listed] == [(opened, "dead_letters", None)]
+    assert browsers["curator"].get("/api/v1/alerts").status_code == 403
+
+    # When the administrator takes it (a form without the CSRF token changes nothing)
+    forged = admin.post(f"/admin/alerts/{opened}/ack", data={})
+    answer = admin.post(f"/admin/alerts/{opened}/ack", data={"csrf_token": browsers.csrf("admin")})
+
+    # Then it is acknowledged by them, audited, and the panel says who took it
+    assert forged.status_code == 403
+    assert answer.status_code == 303
+    assert "Оповещение принято в работу" in admin.get(answer.headers["location"]).text
+    (alert,) = admin.get("/api/v1/alerts").json()["alerts"]
+    assert alert["acked_by"] == "admin"
+    assert alert["acked_at"] is not None
+    (audit,) = _actions_of(seeded, "alert.ack")
+    assert audit.detail == f"channel=web incident={opened}"
