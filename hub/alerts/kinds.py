@@ -27,6 +27,7 @@ from hub.store import (
     Partner,
     PartnerCertificate,
     PartnerCircuit,
+    open_late_deliveries_by_recipient,
 )
 from signing import CRL_FILE, HUB_SYSTEM_CODE, DevPki
 
@@ -185,6 +186,24 @@ def dead_letters(source: AlertSource, now: datetime, params: DeadLettersParams) 
         partner: f"недоставленных сообщений: {count}"
         for partner, count in rows
         if count >= params.min_count
+    }
+
+
+class LateParams(KindParams):
+    #: Late rows of one partner at or above this many fire.
+    min_rows: int = Field(default=1, ge=1)
+
+
+@kind("deliveries_late", LateParams)
+def deliveries_late(source: AlertSource, now: datetime, params: LateParams) -> Findings:
+    """Partners with messages past their time to deliver (``delivery_deadlines`` in the
+    routing rules) and still not delivered: their senders have had a non-delivery notice.
+    """
+    late = open_late_deliveries_by_recipient(source.session)
+    return {
+        partner: f"не доставлено в срок: {count}"
+        for partner, count in late.items()
+        if count >= params.min_rows
     }
 
 

@@ -57,6 +57,7 @@ from hub.store.late import (
     count_open_late_deliveries,
     late_delivery_notice_key,
     mark_late,
+    open_late_deliveries_by_recipient,
 )
 from hub.store.models import (
     AlertIncident,
@@ -166,6 +167,7 @@ __all__ = [
     "count_open_late_deliveries",
     "late_delivery_notice_key",
     "mark_late",
+    "open_late_deliveries_by_recipient",
     # Partner state: pause and circuit breaker (the caller owns the transaction)
     "CircuitState",
     "GateView",

@@ -10,7 +10,7 @@ it. Each function takes the caller's session and never commits.
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from hub.store.deliveries import _rowcount
@@ -23,6 +23,7 @@ __all__ = [
     "count_open_late_deliveries",
     "late_delivery_notice_key",
     "mark_late",
+    "open_late_deliveries_by_recipient",
 ]
 
 #: A non-delivery notice's key: this prefix and the outbox row's id.
@@ -52,19 +53,24 @@ def mark_late(session: Session, delivery_id: int, *, now: datetime) -> bool:
     return _rowcount(result) == 1
 
 
+def _open_late() -> tuple[ColumnElement[bool], ...]:
+    """A late row whose lateness is still open: not delivered, nor cancelled."""
+    return (OutboxDelivery.late_at.is_not(None), OutboxDelivery.status.in_(UNDELIVERED_STATUSES))
+
+
 def count_open_late_deliveries(session: Session) -> int:
     """Rows past their time to deliver that are still not delivered (nor cancelled)."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(OutboxDelivery)
-            .where(
-                OutboxDelivery.late_at.is_not(None),
-                OutboxDelivery.status.in_(UNDELIVERED_STATUSES),
-            )
-        )
-        or 0
+    return session.scalar(select(func.count()).select_from(OutboxDelivery).where(*_open_late())) or 0
+
+
+def open_late_deliveries_by_recipient(session: Session) -> dict[str, int]:
+    """Open late rows per recipient: what the ``deliveries_late`` alert watches."""
+    rows = session.execute(
+        select(OutboxDelivery.recipient, func.count())
+        .where(*_open_late())
+        .group_by(OutboxDelivery.recipient)
     )
+    return {recipient: count for recipient, count in rows}
 
 
 def count_late_delivery_notices(session: Session) -> int:

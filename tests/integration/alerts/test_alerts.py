@@ -191,7 +191,7 @@ def test_alerts_check_list_and_ack_on_the_command_line(
     unknown = runner.invoke(app, ["alerts", "ack", "999999"], env=env)
 
     assert checked.exit_code == 0, checked.output
-    assert "7 rules evaluated: 1 opened, 0 resolved" in checked.output
+    assert "8 rules evaluated: 1 opened, 0 resolved" in checked.output
     assert listed.exit_code == 0, listed.output
     assert "dead_letters" in listed.output
     assert "social" in listed.output
@@ -208,6 +208,7 @@ def test_the_shipped_rules_load_and_a_wrong_one_names_its_line(tmp_path: Path) -
         "delivery_failure_rate",
         "deliveries_retrying",
         "dead_letters",
+        "deliveries_late",
         "partner_down",
         "urgent_waiting",
         "certificate_expiring",
@@ -277,6 +278,17 @@ def test_each_kind_finds_what_it_watches_and_only_past_its_threshold(
             .values(status=DeliveryStatus.DELIVERED)
         )
     assert found("deliveries_retrying", later) == set()
+    assert found("deliveries_late", later) == set()  # delivered rows, never late
+    late = outbox.delivery(status=DeliveryStatus.DEAD, late_at=start)
+    assert found("deliveries_late", later) == {"social"}
+    assert found("deliveries_late", later, min_rows=2) == set()
+    with session_factory.begin() as session:
+        session.execute(
+            update(OutboxDelivery)
+            .where(OutboxDelivery.id == late)
+            .values(status=DeliveryStatus.CANCELLED)
+        )
+    assert found("deliveries_late", later) == set()  # given up by an operator: closed
     assert found("partner_down", later, minutes=15) == {"social"}
     assert found("partner_down", later, minutes=17) == set()
     assert found("urgent_waiting", later, minutes=15) == {"social"}
