@@ -60,7 +60,9 @@ def _open_late() -> tuple[ColumnElement[bool], ...]:
 
 def count_open_late_deliveries(session: Session) -> int:
     """Rows past their time to deliver that are still not delivered (nor cancelled)."""
-    return session.scalar(select(func.count()).select_from(OutboxDelivery).where(*_open_late())) or 0
+    return (
+        session.scalar(select(func.count()).select_from(OutboxDelivery).where(*_open_late())) or 0
+    )
 
 
 def open_late_deliveries_by_recipient(session: Session) -> dict[str, int]:
