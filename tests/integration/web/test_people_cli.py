@@ -40,6 +40,7 @@ def _can_log_in(session_factory: sessionmaker[Session], login: str, password: st
                 now=datetime.now(UTC),
                 max_failures=5,
                 window_s=900,
+                keep_s=86_400,
             )
         except LoginRefused:
             return False
