@@ -95,8 +95,8 @@ def test_an_unknown_partner_code_stops_the_rules_at_its_line(tmp_path: Path) -> 
         ("visibility:\n  polise: [conduct]\n", 3),
         ("consent:\n  without_consent:\n    kdnn: [conduct]\n", 4),
         ("message_types:\n  FamilyReferral:\n    senders: [polise]\n    recipients: [social]\n", 4),
-        ("message_types:\n  FamilyReferral:\n    senders: [police]\n    recipients: [$case_referrer]\n"
-         "    allowed_recipients: [sociel]\n", 6),
+        ("message_types:\n  FamilyReferral:\n    senders: [police]\n"
+         "    recipients: [$case_referrer]\n    allowed_recipients: [sociel]\n", 6),
         ("message_types:\n  FamilyReferral:\n    senders: [police]\n    recipients: [social]\n"
          "    when_category:\n      sop: [kdnn]\n", 7),
     ],
