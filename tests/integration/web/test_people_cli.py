@@ -56,6 +56,15 @@ def _can_log_in(session_factory: sessionmaker[Session], login: str, password: st
         return True
 
 
+def _add_supervisor(cli: CliRunner, login: str, password_file: Path) -> None:
+    added = cli.invoke(
+        app,
+        ["people", "add", login, "--name", "Орлова", "--role", "supervisor",
+         "--region", "kamchatka", "--password-file", str(password_file)],
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+
+
 def test_a_person_added_with_a_password_file_is_listed_and_can_log_in(
     cli: CliRunner, password_file: Path, session_factory: sessionmaker[Session]
 ) -> None:
@@ -170,11 +179,7 @@ def test_an_invalid_account_is_refused_with_the_reason(cli: CliRunner, password_
 def test_a_disabled_person_is_listed_inactive_and_cannot_log_in(
     cli: CliRunner, password_file: Path, session_factory: sessionmaker[Session]
 ) -> None:
-    cli.invoke(
-        app,
-        ["people", "add", "sidorova", "--name", "Сидорова", "--role", "supervisor",
-         "--region", "kamchatka", "--password-file", str(password_file)],
-    )  # fmt: skip
+    _add_supervisor(cli, "sidorova", password_file)
     assert cli.invoke(app, ["people", "disable", "sidorova"]).exit_code == 0
     row = next(
         line
@@ -236,11 +241,7 @@ def test_an_administrator_resets_a_password_the_old_one_and_its_sessions_end(
     cli: CliRunner, password_file: Path, session_factory: sessionmaker[Session]
 ) -> None:
     # Given a supervisor logged in with their password
-    cli.invoke(
-        app,
-        ["people", "add", "orlova", "--name", "Орлова", "--role", "supervisor",
-         "--region", "kamchatka", "--password-file", str(password_file)],
-    )  # fmt: skip
+    _add_supervisor(cli, "orlova", password_file)
     now = datetime.now(UTC)
     with session_factory.begin() as session:
         person = find_person(session, "orlova")
@@ -271,11 +272,7 @@ def test_an_administrator_resets_a_password_the_old_one_and_its_sessions_end(
 def test_a_reset_password_is_typed_twice_and_refused_when_short_or_unknown(
     cli: CliRunner, password_file: Path, session_factory: sessionmaker[Session]
 ) -> None:
-    cli.invoke(
-        app,
-        ["people", "add", "orlova", "--name", "Орлова", "--role", "supervisor",
-         "--region", "kamchatka", "--password-file", str(password_file)],
-    )  # fmt: skip
+    _add_supervisor(cli, "orlova", password_file)
     new = "новый-пароль-на-2027"
     typed = cli.invoke(app, ["people", "reset-password", "orlova"], input=f"{new}\n{new}\n")
     assert typed.exit_code == 0, typed.output
