@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: RabbitMQ's default ``consumer_timeout``, in milliseconds: a delivery a consumer holds
@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     #: ``/metrics`` requires ``Authorization: Bearer <this token>``; unset, it is refused.
     metrics_token: str | None = Field(default=None, min_length=16)
+    #: The passphrase ``hub backup`` seals with and ``hub restore`` opens with, for
+    #: scheduled backups (unset: ``--passphrase-file`` or a prompt).
+    backup_passphrase: SecretStr | None = None
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -85,7 +85,20 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
         "signing",
     ),
     "hub.jobs": (),
-    "hub.escalation": ("hub.cases", "hub.ingest", "hub.jobs", "hub.regions", "hub.store"),
+    # Sealed (encrypted) files for backups and archives: cryptography only.
+    "hub.sealing": (),
+    # Backups: the database, keys, bundles and rules, sealed.
+    "hub.backup": ("hub.sealing", "hub.store"),
+    "hub.escalation": (
+        "hub.cases",
+        "hub.errors",
+        "hub.ingest",
+        "hub.jobs",
+        "hub.regions",
+        "hub.routing",
+        "hub.store",
+        "signing",
+    ),
     "hub.digest": (
         "hub.jobs",
         "hub.cases",

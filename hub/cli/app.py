@@ -24,6 +24,8 @@ HUB_COMMANDS = {
     "verify-log": ("log", "verify_log"),
     "audit": ("people", "audit"),
     "evidence": ("evidence", "evidence"),
+    "backup": ("backup", "backup"),
+    "restore": ("backup", "restore"),
     "stats": ("stats", "stats"),
     "conformance": ("conformance", "conformance"),
     "pki": ("pki", "app"),

@@ -159,7 +159,12 @@ def _start_escalation(runtime: HubRuntime, stop: threading.Event) -> None:
     until ``stop``."""
     threading.Thread(
         target=run_escalation,
-        args=(runtime.ingestor, runtime.session_factory, runtime.regions),
+        args=(
+            runtime.ingestor,
+            runtime.session_factory,
+            runtime.regions,
+            runtime.rules.delivery_deadlines,
+        ),
         kwargs={
             "clock": runtime.clock,
             "interval_s": runtime.settings.escalation_interval_s,

@@ -17,6 +17,9 @@ Exposed (text format 0.0.4)::
     hub_delivery_latency_seconds             accepted → delivered, rows delivered in the
                                              last 24 h (a window: it can go down)
     hub_workers_alive                        workers with a fresh heartbeat
+    hub_delivery_deadline_notices_total      non-delivery notices sent to senders
+    hub_deliveries_late                      rows past their time to deliver, sender told,
+                                             still not delivered (an alert's condition)
 """
 
 import logging
@@ -37,6 +40,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.observability.figures import (
     accepted_counts,
     delivery_figures,
+    late_delivery_figures,
     latency_figures,
     queue_depths,
     rejection_counts,
@@ -82,6 +86,7 @@ class HubCollector:
             deliveries = delivery_figures(session)
             latency = latency_figures(session, now=now, window=LATENCY_WINDOW)
             alive = len(workers_alive(session, now=now, within_s=self._worker_stale_s))
+            late = late_delivery_figures(session)
 
         family = CounterMetricFamily(
             "hub_messages_accepted", "Accepted messages, by message type.", labels=["type"]
@@ -142,6 +147,16 @@ class HubCollector:
         )
         yield GaugeMetricFamily(
             "hub_workers_alive", "Delivery workers with a fresh heartbeat.", value=alive
+        )
+        yield CounterMetricFamily(
+            "hub_delivery_deadline_notices",
+            "Non-delivery notices sent to senders: a message past its time to deliver.",
+            value=late.notices_total,
+        )
+        yield GaugeMetricFamily(
+            "hub_deliveries_late",
+            "Outbox rows past their time to deliver, the sender told, not yet delivered.",
+            value=late.open,
         )
 
     def _queue_depths(self) -> dict[str, int] | None:

@@ -1,6 +1,7 @@
 """Routing: who may send what, and who receives each accepted message."""
 
 from hub.routing.consent import ConsentRules
+from hub.routing.delivery_deadlines import URGENT, DeliveryDeadlines
 from hub.routing.resolve import RoutingFacts, resolve_recipients
 from hub.routing.rules import STRIPPABLE_CLASSES, Route, RoutingRules, load_rules
 from hub.routing.yamlsource import ConfigInvalid
@@ -12,6 +13,9 @@ __all__ = [
     "Route",
     "RoutingRules",
     "load_rules",
+    # Delivery deadlines
+    "URGENT",
+    "DeliveryDeadlines",
     # Consent
     "ConsentRules",
     # Resolution

@@ -15,6 +15,7 @@ from typing import Annotated, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from hub.routing.consent import ConsentRules
+from hub.routing.delivery_deadlines import DeliveryDeadlines, DeliveryDeadlinesSection
 from hub.routing.yamlsource import ConfigInvalid, YamlPath, YamlSource, load_yaml, validated
 
 #: Tokens resolved per message (see rules.yaml for what each means).
@@ -68,6 +69,7 @@ class _RulesFile(BaseModel):
     version: int = Field(ge=1, le=1)
     visibility: dict[SystemCode, list[SensitivityClass]] = {}
     consent: _Consent = _Consent()
+    delivery_deadlines: DeliveryDeadlinesSection = DeliveryDeadlinesSection()
     message_types: dict[
         Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Za-z]{1,63}$")], _Route
     ] = Field(min_length=1)
@@ -97,6 +99,7 @@ class RoutingRules:
     routes: dict[str, Route]
     visibility: dict[str, frozenset[str]]
     consent: ConsentRules
+    delivery_deadlines: DeliveryDeadlines
 
     @property
     def partners(self) -> frozenset[str]:
@@ -191,6 +194,13 @@ def load_rules(
             )
         if name not in _PLAN_EXECUTOR_TYPES:
             _refuse_plan_executors(source, name, route)
+    for name in parsed.delivery_deadlines.message_types:
+        if name not in parsed.message_types:
+            raise ConfigInvalid(
+                source.file,
+                source.line_of(("delivery_deadlines", "message_types", name)),
+                f"delivery_deadlines.message_types: {name} is not a message type of these rules",
+            )
     for code in parsed.consent.without_consent:
         if code not in parsed.visibility:
             raise ConfigInvalid(
@@ -198,7 +208,7 @@ def load_rules(
                 source.line_of(("consent", "without_consent", code)),
                 f"consent.without_consent: {code} has no visibility of its own",
             )
-    return RoutingRules(
+    rules = RoutingRules(
         routes={
             name: Route(
                 message_type=name,
@@ -221,4 +231,14 @@ def load_rules(
                 code: frozenset(classes) for code, classes in parsed.consent.without_consent.items()
             },
         ),
+        delivery_deadlines=DeliveryDeadlines.from_section(parsed.delivery_deadlines),
     )
+    for index, code in enumerate(parsed.delivery_deadlines.without_notice):
+        # A typo would silently tell the partner meant.
+        if code not in rules.partners:
+            raise ConfigInvalid(
+                source.file,
+                source.line_of(("delivery_deadlines", "without_notice", index)),
+                f"delivery_deadlines.without_notice: {code} is not a partner of these rules",
+            )
+    return rules

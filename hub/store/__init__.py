@@ -38,6 +38,14 @@ from hub.store.deliveries import (
     schedule_retry,
 )
 from hub.store.engine import make_engine, make_session_factory
+from hub.store.late import (
+    LATE_DELIVERY_NOTICE_PREFIX,
+    UNDELIVERED_STATUSES,
+    count_late_delivery_notices,
+    count_open_late_deliveries,
+    late_delivery_notice_key,
+    mark_late,
+)
 from hub.store.models import (
     AuditEntry,
     CaseAction,
@@ -136,6 +144,13 @@ __all__ = [
     "record_retry",
     "replay_dead",
     "schedule_retry",
+    # Late deliveries and their non-delivery notices (the caller owns the transaction)
+    "LATE_DELIVERY_NOTICE_PREFIX",
+    "UNDELIVERED_STATUSES",
+    "count_late_delivery_notices",
+    "count_open_late_deliveries",
+    "late_delivery_notice_key",
+    "mark_late",
     # Partner state: pause and circuit breaker (the caller owns the transaction)
     "CircuitState",
     "GateView",

@@ -263,6 +263,9 @@ class OutboxDelivery(Base):
     removed_classes: Mapped[str | None] = mapped_column(String(64))
     #: Why an administrator cancelled it (status cancelled), and who.
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    #: When the deadline job found it past its time to deliver (and told its sender, unless
+    #: the rules exempt the sender); the row keeps its status and may still be delivered.
+    late_at: Mapped[datetime | None]
 
     message: Mapped[MessageLog] = relationship(back_populates="deliveries")
     attempt_log: Mapped[list["DeliveryAttempt"]] = relationship(

@@ -18,9 +18,11 @@ from hub.store import (
     DeliveryAttempt,
     DeliveryMode,
     DeliveryStatus,
+    HubNotice,
     MessageLog,
     OutboxDelivery,
     WorkerHeartbeat,
+    late_delivery_notice_key,
 )
 from queues import EmbeddedRedis
 from signing import DevPki
@@ -88,7 +90,8 @@ def test_metrics_report_the_database_and_the_queue(
         ingestor.ingest(b"<not-xml", authenticated=None)
 
     # …one row delivered just now, 2 s after acceptance, one dead after a retried attempt,
-    # and one worker that reported just now
+    # both past their time to deliver with their sender told, and one worker that reported
+    # just now
     sessions = hub_api.runtime.session_factory
     now = datetime.now(UTC)
     with sessions.begin() as session:
@@ -109,6 +112,11 @@ def test_metrics_report_the_database_and_the_queue(
                 error="PartnerUnavailable: 503",
             )
         )
+        for row in (session.get_one(OutboxDelivery, delivered.id), dead_row):
+            row.late_at = now
+            session.add(
+                HubNotice(notice_key=late_delivery_notice_key(row.id), message_log_id=first.id)
+            )
         session.add(
             WorkerHeartbeat(worker_id="h:1:a", hostname="h", pid=1, started_at=now, seen_at=now)
         )
@@ -136,6 +144,9 @@ def test_metrics_report_the_database_and_the_queue(
     assert _value(samples, "hub_queue_depth", lane="urgent") == push_by_priority["urgent"]
     assert _value(samples, "hub_queue_depth", lane="routine") == push_by_priority["routine"]
     assert _value(samples, "hub_workers_alive") == 1
+    assert _value(samples, "hub_delivery_deadline_notices_total") == 2
+    # The late row delivered since is no longer open; the dead one is.
+    assert _value(samples, "hub_deliveries_late") == 1
     assert _value(samples, "hub_delivery_latency_seconds_count") == 1
     assert _value(samples, "hub_delivery_latency_seconds_sum") == pytest.approx(2.0, abs=0.01)
     assert _value(samples, "hub_delivery_latency_seconds_bucket", le="1.0") == 0
@@ -149,6 +160,8 @@ def test_metrics_of_an_empty_hub_are_zero(http: httpx.Client) -> None:
     assert _value(samples, "hub_deliveries_delivered_total") == 0
     assert _value(samples, "hub_deliveries_dead") == 0
     assert _value(samples, "hub_workers_alive") == 0
+    assert _value(samples, "hub_delivery_deadline_notices_total") == 0
+    assert _value(samples, "hub_deliveries_late") == 0
     assert _value(samples, "hub_queue_depth", lane="urgent") == 0
     assert _value(samples, "hub_delivery_latency_seconds_count") == 0
     assert not any(name == "hub_messages_accepted_total" for name, _ in samples)
