@@ -9,6 +9,7 @@ broker or PKI.
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from hub.api.openapi import install_openapi
 from hub.api.problems import install_problem_handlers, rejection_response
@@ -74,4 +75,8 @@ def build_app(settings: Settings) -> FastAPI:
         apidocs.VENDOR_URL, StaticFiles(packages=[apidocs.VENDOR_PACKAGE]), name="static-vendor"
     )
     install_openapi(app, settings)
+    if settings.trusted_proxy_list:
+        # Added last, so outermost: the throttle, the audit and the Secure cookie all see
+        # the client and scheme the proxy names, and only when that proxy is the peer.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     return app

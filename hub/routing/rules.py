@@ -6,6 +6,7 @@ declaration rather than at the first message.
 """
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -139,19 +140,50 @@ def _refuse_plan_executors(source: YamlSource, name: str, route: _Route) -> None
             )
 
 
+def _refuse_unknown_partners(
+    source: YamlSource, parsed: _RulesFile, known: Collection[str]
+) -> None:
+    """Every partner code the file names must be one the hub has an adapter for: a
+    misspelt code (``kdnn``) would otherwise route copies nobody receives."""
+    named: list[tuple[YamlPath, str]] = [(("visibility", code), code) for code in parsed.visibility]
+    named += [(("consent", "without_consent", c), c) for c in parsed.consent.without_consent]
+    for name, route in parsed.message_types.items():
+        lists: list[tuple[YamlPath, list[str]]] = [
+            (("senders",), route.senders),
+            (("recipients",), route.recipients),
+            (("allowed_recipients",), route.allowed_recipients or []),
+            *((("when_category", c), codes) for c, codes in route.when_category.items()),
+        ]
+        named += [
+            (("message_types", name, *where, i), code)
+            for where, codes in lists
+            for i, code in enumerate(codes)
+        ]
+    for path, code in named:
+        if code not in _TOKENS and code not in known:
+            raise ConfigInvalid(source.file, source.line_of(path), f"unknown partner code «{code}»")
+
+
 def default_rules_file() -> Path:
     """The rules shipped with the hub."""
     return Path(str(files("hub.routing").joinpath("rules.yaml")))
 
 
-def load_rules(file: Path | None = None) -> RoutingRules:
+def load_rules(
+    file: Path | None = None, *, partners: Collection[str] | None = None
+) -> RoutingRules:
     """Load and validate routing rules (the packaged default when ``file`` is None).
+
+    ``partners``: the partner codes the hub knows (its adapters); when given, a code
+    the file names outside them is refused.
 
     Raises:
         ConfigInvalid: with file, line and reason.
     """
     source = load_yaml(file or default_rules_file())
     parsed = validated(source, _RulesFile)
+    if partners is not None:
+        _refuse_unknown_partners(source, parsed, partners)
     for name, route in parsed.message_types.items():
         if not route.recipients and not route.allowed_recipients:
             path = ("message_types", name, "recipients")

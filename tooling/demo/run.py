@@ -69,6 +69,10 @@ def run_demo(settings: Settings, console: Console, *, crypto: Crypto = "rsa") ->
         console.print(
             f"[green]✓[/green] узел слушает {stack.hub_url}; журналы в {stack.run_dir / 'logs'}"
         )
+        console.print(
+            f"[green]✓[/green] метрики: {stack.hub_url}/metrics, "
+            f"Authorization: Bearer {stack.metrics_token}"
+        )
         expected = run_scenario(stack, console, stamp=stamp, now=started)
         with console.status("доставка…"):
             checks = wait_until_settled(stack, expected, console)

@@ -10,6 +10,7 @@ simulator (the police simulator lists them from its gateway). Logs go to files u
 ``<data dir>/demo/logs`` so the console shows only the story.
 """
 
+import secrets
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +98,8 @@ class DemoStack:
     name: str = "demo"
     crypto: Crypto = "rsa"
     redis: EmbeddedRedis | None = None
+    #: The stack's own ``HUB_METRICS_TOKEN``: ``/metrics`` is refused on a hub without one.
+    metrics_token: str = field(default_factory=lambda: secrets.token_hex(16))
     _ports: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -210,6 +213,7 @@ class DemoStack:
             # A copy a gateway could not deliver (the social centre's outage) is offered again
             # after this lease: seconds, not the default minute.
             "HUB_INBOX_VISIBILITY_S": "3",
+            "HUB_METRICS_TOKEN": self.metrics_token,
         })  # fmt: skip
         hub_port = self._ports["hub"]
         hub = [sys.executable, "-m", "hub.cli"]

@@ -62,6 +62,10 @@ router = APIRouter(
 )
 
 AdminDep = Annotated[SignedIn, require_roles(Role.ADMINISTRATOR)]
+#: Messages on one page of the search; «Далее» shows the older ones.
+PAGE_ROWS = 50
+#: Highest page number accepted (10 000 pages of PAGE_ROWS: past any real search).
+MAX_PAGE = 10_000
 #: Longest reason and filter text accepted, in characters.
 MAX_REASON_CHARS = 500
 MAX_FILTER_CHARS = 100
@@ -364,10 +368,11 @@ def messages_page(
     since: FilterQuery = "",
     until: FilterQuery = "",
     status: FilterQuery = "",
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     done: str = "",
     count: int = 0,
 ) -> Response:
-    """Search messages by id, case, partner, type, time and delivery state."""
+    """Search messages by id, case, partner, type, time and delivery state, a page at a time."""
     try:
         filters = _filters(ref, case_ref, partner, message_type, since, until, status)
     except ValueError:
@@ -375,9 +380,20 @@ def messages_page(
             request, templates, signed_in, "Неверная дата или состояние доставки в фильтре."
         )
     runtime = runtime_of(request)
+    first = (page - 1) * PAGE_ROWS
     with runtime.session_factory.begin() as session:
-        rows = search_messages(session, filters)
-        _audit(session, request, signed_in, "admin.view", f"page=messages {filters.audit_detail()}")
+        # One row past the page tells whether there is a next one.
+        rows = search_messages(session, filters, limit=PAGE_ROWS + 1, offset=first)
+        _audit(
+            session,
+            request,
+            signed_in,
+            "admin.view",
+            " ".join(part for part in ("page=messages", filters.audit_detail()) if part)
+            + (f" page_no={page}" if page > 1 else ""),
+        )
+    has_next = len(rows) > PAGE_ROWS
+    rows = rows[:PAGE_ROWS]
     form = {
         "ref": ref,
         "case_ref": case_ref,
@@ -402,8 +418,19 @@ def messages_page(
             "type_labels": labels.MESSAGE_TYPE_LABELS,
             "agency": lambda code: labels.label(labels.AGENCY_LABELS, code),
             "dead_filter": status == DeliveryStatus.DEAD.value,
+            "page": page,
+            "first_row": first + 1,
+            "prev_url": _page_url(request, page - 1) if page > 1 else None,
+            "next_url": _page_url(request, page + 1) if has_next else None,
         },
     )
+
+
+def _page_url(request: Request, page: int) -> str:
+    """This search's address at ``page``, without the notice of an earlier operation."""
+    url = request.url.remove_query_params(["page", "done", "count"])
+    query = url.include_query_params(page=page).query
+    return f"{url.path}?{query}"
 
 
 def _not_found(request: Request, templates: Jinja2Templates, signed_in: SignedIn) -> Response:

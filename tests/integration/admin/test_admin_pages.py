@@ -24,6 +24,7 @@ from hub.cases.scope import Role
 from hub.cli import app
 from hub.people import add_person
 from hub.store import AuditEntry, DeliveryStatus, MessageLog, OutboxDelivery, Partner
+from hub.web.routes import admin as admin_routes
 from signing import DevPki
 from tests.factories import Signers, make_envelope
 from tests.stack import RunningHub
@@ -286,6 +287,38 @@ def test_search_and_message_page_show_masked_xml_and_are_audited(
     missing = admin.get("/admin/messages/999999")
     assert missing.status_code == 404
     assert "Сообщение не найдено" in missing.text
+
+
+def test_the_search_is_paged_with_back_and_next_keeping_the_filters(
+    seeded: Seeded, browsers: Browsers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given pages of one row (the two seeded messages make two pages)
+    monkeypatch.setattr(admin_routes, "PAGE_ROWS", 1)
+    admin = browsers["admin"]
+    newer, older = sorted(seeded.hub_ids, reverse=True)
+
+    first = admin.get("/admin/messages", params={"type": "FamilyReferral", "done": "replayed"})
+    assert f'href="/admin/messages/{newer}"' in first.text
+    assert f'href="/admin/messages/{older}"' not in first.text
+    assert "Назад" not in first.text
+    next_link = re.search(r'<a href="([^"]+)" rel="next">Далее', first.text)
+    assert next_link is not None
+    # The filters go along; the notice of an earlier operation does not.
+    assert "type=FamilyReferral" in next_link.group(1)
+    assert "done=" not in next_link.group(1)
+
+    second = admin.get(next_link.group(1).replace("&amp;", "&"))
+    assert f'href="/admin/messages/{older}"' in second.text
+    assert f'href="/admin/messages/{newer}"' not in second.text
+    assert "Сообщения 2–2" in second.text
+    assert "Далее" not in second.text
+    assert re.search(r'<a href="[^"]*page=1[^"]*" rel="prev">← Назад</a>', second.text)
+
+    past_the_end = admin.get("/admin/messages", params={"page": 3})
+    assert "Ничего не найдено" in past_the_end.text
+    assert admin.get("/admin/messages", params={"page": 0}).status_code == 422
+    details = [entry.detail or "" for entry in _actions_of(seeded, "admin.view")]
+    assert any("page=messages" in d and "page_no=2" in d for d in details)
 
 
 # --- Operations ---------------------------------------------------------------------------

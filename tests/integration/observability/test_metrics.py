@@ -30,6 +30,8 @@ from tests.factories import Signers, make_envelope
 from tests.stack import RunningHub, fast_settings, running_hub
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+#: What Prometheus presents (``HUB_METRICS_TOKEN``).
+TOKEN = "scrape-token-0123456789"
 
 
 def _scrape(http: httpx.Client) -> Samples:
@@ -54,7 +56,9 @@ def hub_api(data_dir: Path, database_url: str, pki: DevPki) -> Iterator[RunningH
     with (
         EmbeddedRedis(data_dir) as redis_server,
         running_hub(
-            fast_settings(data_dir, database_url, redis_server.url),
+            fast_settings(data_dir, database_url, redis_server.url).model_copy(
+                update={"metrics_token": TOKEN}
+            ),
             pki,
             worker=False,
             simulators=False,
@@ -65,7 +69,9 @@ def hub_api(data_dir: Path, database_url: str, pki: DevPki) -> Iterator[RunningH
 
 @pytest.fixture
 def http(hub_api: RunningHub) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=hub_api.url, timeout=10) as client:
+    with httpx.Client(
+        base_url=hub_api.url, timeout=10, headers={"Authorization": f"Bearer {TOKEN}"}
+    ) as client:
         yield client
 
 
@@ -161,8 +167,10 @@ def test_metrics_of_an_empty_hub_are_zero(http: httpx.Client) -> None:
     assert not any(name == "hub_messages_accepted_total" for name, _ in samples)
 
 
-def test_metrics_token_is_required_when_set(data_dir: Path, database_url: str, pki: DevPki) -> None:
-    token = "scrape-token-0123456789"
+@pytest.mark.parametrize("token", [None, TOKEN], ids=["unset", "set"])
+def test_metrics_need_the_token_and_are_refused_without_one(
+    data_dir: Path, database_url: str, pki: DevPki, token: str | None
+) -> None:
     settings = Settings(
         data_dir=data_dir, database_url=database_url, broker_url="stub://", metrics_token=token
     )
@@ -174,10 +182,16 @@ def test_metrics_token_is_required_when_set(data_dir: Path, database_url: str, p
         ):
             missing = http.get("/metrics")
             wrong = http.get("/metrics", headers={"Authorization": "Bearer not-the-token"})
-            right = http.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+            right = http.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     finally:
         runtime.close()
 
+    if token is None:
+        # No token configured: closed to everyone, whatever they present.
+        for answer in (missing, wrong, right):
+            assert (answer.status_code, answer.json()["code"]) == (403, "auth.metrics_token_unset")
+            assert "hub_" not in answer.text
+        return
     assert (missing.status_code, missing.json()["code"]) == (401, "auth.missing_credentials")
     assert (wrong.status_code, wrong.json()["code"]) == (401, "auth.invalid_credentials")
     assert right.status_code == 200
