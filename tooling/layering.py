@@ -85,6 +85,7 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
         "signing",
     ),
     "hub.jobs": (),
+    "hub.checkpoints": ("hub.config", "hub.ingest", "hub.jobs"),
     "hub.escalation": ("hub.cases", "hub.ingest", "hub.jobs", "hub.regions", "hub.store"),
     "hub.digest": (
         "hub.jobs",

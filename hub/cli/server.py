@@ -11,6 +11,7 @@ import uvicorn
 
 from adapters.registry import ADAPTERS
 from hub.app import create_app
+from hub.checkpoints import run_checkpoints
 from hub.cli.common import DataDirOption, console, fail, load_settings
 from hub.config import Settings
 from hub.digest import run_digests
@@ -117,8 +118,8 @@ def worker(data_dir: Path | None = DataDirOption) -> None:
 
 
 def _start_escalation(runtime: HubRuntime, stop: threading.Event) -> None:
-    """The deadline job (and, with SMTP set, the daily summary) beside the delivery worker,
-    until ``stop``."""
+    """The deadline job, the chain checkpoints (and, with SMTP set, the daily summary)
+    beside the delivery worker, until ``stop``."""
     threading.Thread(
         target=run_escalation,
         args=(runtime.ingestor, runtime.session_factory, runtime.regions),
@@ -128,6 +129,13 @@ def _start_escalation(runtime: HubRuntime, stop: threading.Event) -> None:
             "stop": stop,
         },
         name="escalation",
+        daemon=True,
+    ).start()
+    threading.Thread(
+        target=run_checkpoints,
+        args=(runtime.settings, runtime.session_factory),
+        kwargs={"clock": runtime.clock, "stop": stop},
+        name="checkpoint",
         daemon=True,
     ).start()
     if runtime.settings.smtp_host is None:

@@ -15,6 +15,7 @@ from hub.store.models.cases import (
     DeadlineOutcome,
 )
 from hub.store.models.messages import (
+    ChainCheckpoint,
     ChainHead,
     DeliveryAttempt,
     DeliveryMode,
@@ -37,6 +38,7 @@ __all__ = [
     "DeliveryAttempt",
     "DeliveryMode",
     "DeliveryStatus",
+    "ChainCheckpoint",
     "HubNotice",
     "MessageLog",
     "OutboxDelivery",

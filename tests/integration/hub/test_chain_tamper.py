@@ -1,0 +1,191 @@
+"""Every edit of a logged message is named: each covered column, the bytes, the links, a
+value of the wrong type — by ``verify_chain`` and by ``hub verify-log``, which never crashes.
+
+Given three messages accepted through the real signed ingest, a tamperer edits the middle
+one with raw SQL (as ``sqlite3`` or ``psql`` would); the walk must name that row and what
+was changed.
+"""
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from hub.cli import app
+from hub.config import Settings
+from hub.ingest import CHAIN_VERSION, Ingestor, build_ingestor, verify_chain
+from hub.store import MessageLog, make_engine, make_session_factory
+from signing import DevPki
+from tests.conftest import register_partners
+from tests.databases import PostgresTemplate, SqliteTemplate
+from tests.factories import Signers, make_envelope
+
+#: The edits both databases accept: column → (SET clause, words the verdict must hold).
+#: Timestamps move by SQL arithmetic on PostgreSQL, by text on SQLite (see _set_clause).
+TAMPERS: dict[str, tuple[str, str]] = {
+    "message_id": ("message_id = '00000000-0000-4000-8000-000000000000'", "message_id"),
+    "sender": ("sender = 'kdn'", "sender differs"),
+    "message_type": ("message_type = 'SurveyAct'", "message_type differs"),
+    "schema_version": ("schema_version = '1.1'", "schema_version differs"),
+    "priority": ("priority = 'x'", "priority differs"),
+    "case_ref": ("case_ref = 'KAM-999'", "case_ref differs"),
+    "correlation_id": (
+        "correlation_id = '00000000-0000-4000-8000-000000000001'",
+        "correlation_id differs",
+    ),
+    "created_at": ("created_at = {earlier}", "created_at differs"),
+    "received_at": ("received_at = {earlier}", "received_at"),
+    "signer_fingerprint": (f"signer_fingerprint = '{'a' * 64}'", "signer_fingerprint differs"),
+    "sha256": (f"sha256 = '{'b' * 64}'", "raw does not match sha256"),
+    "raw": ("raw = {bytes_edit}", "raw"),
+    "prev_hash": (f"prev_hash = '{'c' * 64}'", "prev_hash is not"),
+    "chain_hash": (f"chain_hash = '{'d' * 64}'", "chain_hash was altered"),
+    "chain_version": ("chain_version = 1", "chain_version was altered"),
+}
+#: What only SQLite lets through: values of another type than the column's.
+WRONG_TYPES: dict[str, tuple[str, str]] = {
+    "raw as text": ("raw = replace(raw, 'police', 'kdn')", "raw holds str, not bytes"),
+    "received_at as bytes": ("received_at = X'00'", "received_at holds bytes"),
+    "created_at not a time": ("created_at = 'yesterday'", "created_at is not a timestamp"),
+    # A number in a text column becomes text (SQLite's type affinity); bytes stay bytes.
+    "sender as bytes": ("sender = X'6b646e'", "sender holds bytes"),
+    "chain_version as text": ("chain_version = 'two'", "chain_version is 'two'"),
+    "case_ref as bytes": ("case_ref = X'4b414d'", "case_ref holds bytes"),
+}
+_DIALECT_SQL = {
+    "sqlite": {
+        "earlier": "'2020-01-01 00:00:00.000000'",
+        "bytes_edit": "CAST(replace(raw, 'police', 'kdn') AS BLOB)",
+    },
+    "postgresql": {
+        "earlier": "{column} - interval '1 second'",
+        "bytes_edit": "overlay(raw placing '\\x20'::bytea from 60 for 1)",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def sqlite_log(
+    tmp_path_factory: pytest.TempPathFactory,
+    sqlite_template: SqliteTemplate,
+    session_pki: DevPki,
+    signers: Signers,
+) -> tuple[Path, list[int]]:
+    """One SQLite log of three accepted referrals for the whole module (ingest's setup is
+    the slow part); each test edits its own copy."""
+    data_dir = tmp_path_factory.mktemp("chain-log")
+    shutil.copytree(session_pki.root, data_dir / "pki")
+    url = sqlite_template.copy_to(data_dir / "hub.db")
+    engine = make_engine(url)
+    try:
+        session_factory = make_session_factory(engine)
+        register_partners(session_factory)
+        ingestor = build_ingestor(
+            Settings(data_dir=data_dir, database_url=url),
+            session_factory,
+            clock=lambda: datetime.now(UTC),
+            on_committed=lambda _rows: None,
+        )
+        ids = _log_three(ingestor, signers)
+    finally:
+        engine.dispose()  # checkpoints SQLite's WAL: the file alone is the database
+    return data_dir / "hub.db", ids
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, data_dir: Path) -> str:
+    """The module's SQLite log copied for this test, or this process's PostgreSQL schema."""
+    if request.param == "sqlite":
+        path, _ = request.getfixturevalue("sqlite_log")
+        shutil.copyfile(path, data_dir / "hub.db")
+        return f"sqlite:///{data_dir / 'hub.db'}"
+    postgres: PostgresTemplate = request.getfixturevalue("postgres_template")
+    return postgres.reset()
+
+
+@pytest.fixture
+def logged(request: pytest.FixtureRequest, database_url: str) -> list[int]:
+    """Three accepted referrals in this test's database; their log ids."""
+    if database_url.startswith("sqlite"):
+        ids: list[int] = request.getfixturevalue("sqlite_log")[1]
+        return ids
+    return _log_three(request.getfixturevalue("ingestor"), request.getfixturevalue("signers"))
+
+
+def _log_three(ingestor: Ingestor, signers: Signers) -> list[int]:
+    return [
+        ingestor.ingest(signers.sign(make_envelope(sender="police")), authenticated="police").hub_id
+        for _ in range(3)
+    ]
+
+
+def _tamper(session_factory: sessionmaker[Session], hub_id: int, set_clause: str) -> None:
+    with session_factory.begin() as session:
+        dialect = session.get_bind().dialect.name
+        column = set_clause.split(" = ")[0]
+        sql = set_clause.format(**_DIALECT_SQL[dialect]).format(column=column)
+        session.execute(text(f"UPDATE message_log SET {sql} WHERE id = :id"), {"id": hub_id})
+
+
+#: PostgreSQL runs a representative set (one of each kind of check) to keep the suite cheap.
+_ON_POSTGRESQL = ("sender", "received_at", "raw", "chain_hash", "chain_version")
+
+
+@pytest.mark.parametrize(
+    ("database_url", "column"),
+    [("sqlite", column) for column in TAMPERS]
+    + [("postgresql", column) for column in _ON_POSTGRESQL],
+    indirect=["database_url"],
+)
+def test_an_edit_of_each_covered_column_names_the_row_and_the_column(
+    logged: list[int], session_factory: sessionmaker[Session], column: str
+) -> None:
+    set_clause, named = TAMPERS[column]
+    _tamper(session_factory, logged[1], set_clause)
+    with session_factory() as session:
+        verdict = verify_chain(session)
+    assert (verdict.broken_at, verdict.checked) == (logged[1], 1)
+    assert named in (verdict.reason or "")
+
+
+# Only SQLite: PostgreSQL refuses a value of another type than the column's.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("edit", list(WRONG_TYPES))
+def test_a_value_of_the_wrong_type_is_named_not_a_crash(
+    logged: list[int], session_factory: sessionmaker[Session], edit: str
+) -> None:
+    set_clause, named = WRONG_TYPES[edit]
+    _tamper(session_factory, logged[1], set_clause)
+    with session_factory() as session:
+        verdict = verify_chain(session)
+    assert verdict.broken_at == logged[1]
+    assert named in (verdict.reason or "")
+
+
+def test_new_rows_carry_links_of_the_version_that_covers_every_column(
+    logged: list[int], session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory() as session:
+        versions = {session.get_one(MessageLog, i).chain_version for i in logged}
+        verdict = verify_chain(session)
+    assert versions == {CHAIN_VERSION}
+    assert (verdict.intact, verdict.checked) == (True, 3)
+
+
+def test_hub_verify_log_exits_non_zero_naming_the_row_and_column(
+    logged: list[int],
+    pki: DevPki,
+    session_factory: sessionmaker[Session],
+    data_dir: Path,
+    database_url: str,
+) -> None:
+    _tamper(session_factory, logged[1], "received_at = {earlier}")
+    cli = CliRunner(env={"HUB_DATA_DIR": str(data_dir), "DATABASE_URL": database_url})
+    result = cli.invoke(app, ["verify-log"])
+    assert result.exit_code == 1
+    assert f"broken at message {logged[1]}" in result.output
+    assert "received_at" in result.output
