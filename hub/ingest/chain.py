@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives import hashes
-from sqlalchemy import text
+from sqlalchemy import bindparam, func, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from hub.store import ChainHead, MessageLog
 from schemas import parse_xml, read_header
@@ -49,12 +50,22 @@ _NULLABLE = frozenset({"case_ref", "correlation_id"})
 _TIMESTAMPS = frozenset({"created_at", "received_at"})
 #: Rows read per query while walking the log (each holds its message's bytes).
 _BATCH = 500
-_PAGE = text(
-    "SELECT id, prev_hash, chain_hash, chain_version, raw, "
-    f"{', '.join(LINK_COLUMNS)} FROM message_log WHERE id > :after ORDER BY id LIMIT {_BATCH}"
+_READ = ("id", "prev_hash", "chain_hash", "chain_version", "raw", *LINK_COLUMNS)
+# Coerced to NullType: the driver's values as they are, without the columns' result
+# processing (a text timestamp that does not parse would raise inside the ORM's).
+_PAGE = (
+    select(*(type_coerce(MessageLog.__table__.c[name], NullType()).label(name) for name in _READ))
+    .where(MessageLog.id > bindparam("after"))
+    .order_by(MessageLog.id)
+    .limit(_BATCH)
 )
-_NEXT_PREV_HASH = text("SELECT prev_hash FROM message_log WHERE id > :after ORDER BY id LIMIT 1")
-_FIRST_ID_AFTER = text("SELECT min(id) FROM message_log WHERE id > :after")
+_NEXT_PREV_HASH = (
+    select(MessageLog.prev_hash)
+    .where(MessageLog.id > bindparam("after"))
+    .order_by(MessageLog.id)
+    .limit(1)
+)
+_FIRST_ID_AFTER = select(func.min(MessageLog.id)).where(MessageLog.id > bindparam("after"))
 
 
 class LinkInputInvalid(ValueError):
