@@ -1,26 +1,52 @@
 """Every edit of a logged message is named: each covered column, the bytes, the links, a
-value of the wrong type — by ``verify_chain`` and by ``hub verify-log``, which never crashes.
+value of the wrong type — by ``verify_chain`` and by ``hub verify-log``, which never crashes —
+and a consistent rewrite of the tail is caught against the hub's signed checkpoints.
 
-Given three messages accepted through the real signed ingest, a tamperer edits the middle
-one with raw SQL (as ``sqlite3`` or ``psql`` would); the walk must name that row and what
-was changed.
+Given three messages accepted through the real signed ingest, with a checkpoint signed after
+the first and after the third, a tamperer edits the middle one with raw SQL (as ``sqlite3``
+or ``psql`` would); the walk must name that row and what was changed.
 """
 
 import shutil
+import subprocess
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from hub.checkpoints import run_checkpoints
 from hub.cli import app
 from hub.config import Settings
-from hub.ingest import CHAIN_VERSION, Ingestor, build_ingestor, verify_chain
-from hub.store import MessageLog, make_engine, make_session_factory
+from hub.ingest import (
+    CHAIN_VERSION,
+    Ingestor,
+    build_ingestor,
+    build_verifier,
+    check_log,
+    checkpoint_folder,
+    expected_link,
+    hub_signer,
+    link_values,
+    make_checkpoint,
+    open_pki,
+    verify_chain,
+)
+from hub.store import (
+    CaseReferral,
+    ChainCheckpoint,
+    ChainHead,
+    MessageLog,
+    OutboxDelivery,
+    make_engine,
+    make_session_factory,
+)
 from signing import DevPki
-from tests.conftest import register_partners
+from tests.conftest import register_partners, require_service
 from tests.databases import PostgresTemplate, SqliteTemplate
 from tests.factories import Signers, make_envelope
 
@@ -84,13 +110,14 @@ def sqlite_log(
     try:
         session_factory = make_session_factory(engine)
         register_partners(session_factory)
+        settings = Settings(data_dir=data_dir, database_url=url)
         ingestor = build_ingestor(
-            Settings(data_dir=data_dir, database_url=url),
+            settings,
             session_factory,
             clock=lambda: datetime.now(UTC),
             on_committed=lambda _rows: None,
         )
-        ids = _log_three(ingestor, signers)
+        ids = _log_three(ingestor, signers, _checkpointer(settings, session_factory))
     finally:
         engine.dispose()  # checkpoints SQLite's WAL: the file alone is the database
     return data_dir / "hub.db", ids
@@ -113,14 +140,31 @@ def logged(request: pytest.FixtureRequest, database_url: str) -> list[int]:
     if database_url.startswith("sqlite"):
         ids: list[int] = request.getfixturevalue("sqlite_log")[1]
         return ids
-    return _log_three(request.getfixturevalue("ingestor"), request.getfixturevalue("signers"))
+    checkpoint = _checkpointer(
+        request.getfixturevalue("settings"), request.getfixturevalue("session_factory")
+    )
+    return _log_three(
+        request.getfixturevalue("ingestor"), request.getfixturevalue("signers"), checkpoint
+    )
 
 
-def _log_three(ingestor: Ingestor, signers: Signers) -> list[int]:
-    return [
-        ingestor.ingest(signers.sign(make_envelope(sender="police")), authenticated="police").hub_id
-        for _ in range(3)
-    ]
+def _checkpointer(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> Callable[[], object]:
+    signer = hub_signer(settings, open_pki(settings))
+    folder = checkpoint_folder(settings.data_dir)
+    return lambda: make_checkpoint(session_factory, signer, folder, now=datetime.now(UTC))
+
+
+def _log_three(ingestor: Ingestor, signers: Signers, checkpoint: Callable[[], object]) -> list[int]:
+    """Three referrals, with a signed checkpoint after the first and after the third."""
+    ids = []
+    for n in range(3):
+        envelope = make_envelope(sender="police")
+        ids.append(ingestor.ingest(signers.sign(envelope), authenticated="police").hub_id)
+        if n in (0, 2):
+            checkpoint()
+    return ids
 
 
 def _tamper(session_factory: sessionmaker[Session], hub_id: int, set_clause: str) -> None:
@@ -189,3 +233,142 @@ def test_hub_verify_log_exits_non_zero_naming_the_row_and_column(
     assert result.exit_code == 1
     assert f"broken at message {logged[1]}" in result.output
     assert "received_at" in result.output
+
+
+def _check(settings: Settings, session_factory: sessionmaker[Session]) -> tuple[object, ...]:
+    with session_factory() as session:
+        verdict = check_log(
+            session,
+            build_verifier(settings, open_pki(settings)),
+            checkpoint_folder(settings.data_dir),
+        )
+    return verdict.intact, verdict.broken_at, verdict.reason or ""
+
+
+def _rewrite_from(session_factory: sessionmaker[Session], first: int) -> None:
+    """What a careful tamperer does: recompute every link from ``first`` on, and the head."""
+    with session_factory.begin() as session:
+        rows = session.scalars(
+            select(MessageLog).where(MessageLog.id >= first).order_by(MessageLog.id)
+        ).all()
+        previous = rows[0].prev_hash
+        for row in rows:
+            row.prev_hash = previous
+            row.chain_hash = previous = expected_link(link_values(row))
+        session.get_one(ChainHead, 1).last_hash = previous
+
+
+def test_an_untouched_log_holds_against_its_checkpoints(
+    logged: list[int], settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory() as session:
+        lengths = session.scalars(select(ChainCheckpoint.length)).all()
+    assert sorted(lengths) == [1, 3]
+    assert _check(settings, session_factory) == (True, None, "")
+
+
+def test_a_consistent_rewrite_of_the_tail_is_named_against_the_last_checkpoint(
+    logged: list[int], settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    # Given the middle message's reception time moved and every later link recomputed
+    _tamper(session_factory, logged[1], "received_at = {earlier}")
+    _rewrite_from(session_factory, logged[1])
+    with session_factory() as session:
+        assert verify_chain(session).intact  # link by link, the rewrite holds
+    # Then the checkpoint after the third message no longer matches, and the first row
+    # after the one that still did is named
+    intact, broken_at, reason = _check(settings, session_factory)
+    assert (intact, broken_at) == (False, logged[1])
+    assert "rewritten" in reason
+
+
+def test_messages_removed_after_a_checkpoint_are_noticed(
+    logged: list[int], settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory.begin() as session:
+        for table in (OutboxDelivery, CaseReferral):
+            session.execute(delete(table).where(table.message_log_id == logged[2]))
+        session.execute(delete(MessageLog).where(MessageLog.id == logged[2]))
+        head = session.get_one(ChainHead, 1)
+        head.length, head.last_hash = 2, session.get_one(MessageLog, logged[1]).chain_hash
+    intact, broken_at, reason = _check(settings, session_factory)
+    assert (intact, broken_at) == (False, logged[1])
+    assert "removed" in reason
+
+
+def test_an_altered_checkpoint_fails_its_signature(
+    logged: list[int], settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory.begin() as session:
+        row = session.scalars(select(ChainCheckpoint).where(ChainCheckpoint.length == 3)).one()
+        forged = "e" * 64
+        row.document = row.document.replace(row.head_hash.encode(), forged.encode())
+        row.head_hash = forged
+    intact, broken_at, reason = _check(settings, session_factory)
+    assert (intact, broken_at) == (False, None)
+    assert "is not a valid signed checkpoint" in reason
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_checkpoint_file_outlives_its_deleted_row_and_xmlsec1_verifies_it(
+    logged: list[int], settings: Settings, session_factory: sessionmaker[Session], pki: DevPki
+) -> None:
+    folder = checkpoint_folder(settings.data_dir)
+    facts = make_checkpoint(
+        session_factory, hub_signer(settings, pki), folder, now=datetime.now(UTC)
+    )
+    assert facts is not None and facts.length == 3
+    (written,) = folder.glob("checkpoint-*.xml")
+    xmlsec1 = shutil.which("xmlsec1")
+    if xmlsec1 is None:
+        require_service("xmlsec1", FileNotFoundError("xmlsec1"))
+    assert xmlsec1 is not None
+    checked = subprocess.run(
+        [xmlsec1, "--verify", "--trusted-pem", str(pki.ca_certificate_path), str(written)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+    with session_factory.begin() as session:
+        session.execute(delete(ChainCheckpoint).where(ChainCheckpoint.length == 3))
+    intact, _, reason = _check(settings, session_factory)
+    assert not intact
+    assert f"checkpoint file {written.name} has no row in the database" in reason
+
+
+def test_one_checkpoint_per_slot_whichever_worker_comes_second(
+    logged: list[int], settings: Settings, session_factory: sessionmaker[Session], pki: DevPki
+) -> None:
+    signer, folder, now = (
+        hub_signer(settings, pki),
+        checkpoint_folder(settings.data_dir),
+        datetime.now(UTC),
+    )
+    first = make_checkpoint(session_factory, signer, folder, now=now, slot=7)
+    second = make_checkpoint(session_factory, signer, folder, now=now, slot=7)
+    assert first is not None and second is None
+    with session_factory() as session:
+        assert session.scalars(
+            select(ChainCheckpoint.slot).where(ChainCheckpoint.slot == 7)
+        ).all() == [7]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_worker_job_signs_a_checkpoint_for_the_current_interval(
+    logged: list[int], settings: Settings, session_factory: sessionmaker[Session], pki: DevPki
+) -> None:
+    stop = threading.Event()
+    now = datetime(2026, 12, 7, 6, 30, tzinfo=UTC)
+
+    def clock() -> datetime:
+        stop.set()  # one pass, then the loop ends
+        return now
+
+    run_checkpoints(settings, session_factory, clock=clock, stop=stop)
+    with session_factory() as session:
+        slots = session.scalars(
+            select(ChainCheckpoint.slot).where(ChainCheckpoint.slot.is_not(None))
+        ).all()
+    assert slots == [int(now.timestamp() // settings.checkpoint_interval_s)]
