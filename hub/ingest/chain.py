@@ -107,12 +107,21 @@ def expected_link(values: Mapping[str, object]) -> str:
     Raises:
         LinkInputInvalid: a value no link can be made from, naming its column.
     """
+    return chain_link(_text(values, "prev_hash"), link_digest(values))
+
+
+def link_digest(values: Mapping[str, object]) -> str:
+    """What a row's link hashes after ``prev_hash``: its ``sha256`` column (version 1) or
+    the SHA-256 of its ``link_record`` (version 2).
+
+    Raises:
+        LinkInputInvalid: as ``expected_link``.
+    """
     version = values.get("chain_version")
-    prev_hash = _text(values, "prev_hash")
     if version == 1 and isinstance(version, int):
-        return chain_link(prev_hash, _text(values, "sha256"))
+        return _text(values, "sha256")
     if version == CHAIN_VERSION and isinstance(version, int):
-        return chain_link(prev_hash, hashlib.sha256(link_record(values)).hexdigest())
+        return hashlib.sha256(link_record(values)).hexdigest()
     raise LinkInputInvalid("chain_version", f"is {version!r}, not a known link version")
 
 
