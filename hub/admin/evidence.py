@@ -174,27 +174,18 @@ def chain_proof(
     }
 
 
-_LINK_COLUMNS = [
-    getattr(MessageLog, name)
-    for name in ("id", "prev_hash", "chain_hash", "chain_version", *LINK_COLUMNS)
-]
+_LINK_NAMES = ("id", "prev_hash", "chain_hash", "chain_version", *LINK_COLUMNS)
+_LINK_SELECT = [getattr(MessageLog, name) for name in _LINK_NAMES]
 
 
 def _later_links(session: Session, after: int, end: str | None) -> list[dict[str, object]]:
     """Every link after message ``after`` up to the one equal to ``end`` (all, if none is)."""
     later: list[dict[str, object]] = []
     while True:
-        batch = (
-            session.execute(
-                select(*_LINK_COLUMNS)
-                .where(MessageLog.id > after)
-                .order_by(MessageLog.id)
-                .limit(_BATCH)
-            )
-            .mappings()
-            .all()
-        )
-        for values in batch:
+        batch = session.execute(
+            select(*_LINK_SELECT).where(MessageLog.id > after).order_by(MessageLog.id).limit(_BATCH)
+        ).all()
+        for values in (dict(zip(_LINK_NAMES, row, strict=True)) for row in batch):
             later.append(
                 {
                     "hub_id": values["id"],
@@ -207,7 +198,7 @@ def _later_links(session: Session, after: int, end: str | None) -> list[dict[str
                 return later
         if len(batch) < _BATCH:
             return later
-        after = batch[-1]["id"]
+        after = batch[-1][0]
 
 
 def _pem(items: Sequence[x509.Certificate] | Sequence[x509.CertificateRevocationList]) -> bytes:

@@ -212,11 +212,11 @@ def _rows(session: Session) -> Iterator[Mapping[str, object]]:
     connection = session.connection()
     after = 0
     while True:
-        batch = connection.execute(_PAGE, {"after": after}).mappings().all()
-        yield from batch
+        batch = connection.execute(_PAGE, {"after": after}).all()
+        yield from (dict(zip(_READ, values, strict=True)) for values in batch)
         if len(batch) < _BATCH:
             return
-        after = _int(batch[-1]["id"])
+        after = _int(batch[-1][0])
 
 
 def _broken(

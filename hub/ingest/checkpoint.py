@@ -153,7 +153,8 @@ def _verified(verifier: Verifier, document: bytes) -> CheckpointFacts:
 
 
 def _document(facts: CheckpointFacts) -> etree._Element:
-    root = etree.Element(f"{_NS}Checkpoint", nsmap={None: CHECKPOINT_NS})
+    # The checkpoint's namespace as the default one (lxml-stubs type no None prefix).
+    root = etree.Element(f"{_NS}Checkpoint", nsmap={None: CHECKPOINT_NS})  # type: ignore[dict-item]
     for name, value in (
         ("Length", str(facts.length)),
         ("HeadHash", facts.head_hash),

@@ -235,7 +235,9 @@ def test_hub_verify_log_exits_non_zero_naming_the_row_and_column(
     assert "received_at" in result.output
 
 
-def _check(settings: Settings, session_factory: sessionmaker[Session]) -> tuple[object, ...]:
+def _check(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> tuple[bool, int | None, str]:
     with session_factory() as session:
         verdict = check_log(
             session,
@@ -317,7 +319,8 @@ def test_a_checkpoint_file_outlives_its_deleted_row_and_xmlsec1_verifies_it(
     facts = make_checkpoint(
         session_factory, hub_signer(settings, pki), folder, now=datetime.now(UTC)
     )
-    assert facts is not None and facts.length == 3
+    assert facts is not None
+    assert facts.length == 3
     (written,) = folder.glob("checkpoint-*.xml")
     xmlsec1 = shutil.which("xmlsec1")
     if xmlsec1 is None:
@@ -348,7 +351,8 @@ def test_one_checkpoint_per_slot_whichever_worker_comes_second(
     )
     first = make_checkpoint(session_factory, signer, folder, now=now, slot=7)
     second = make_checkpoint(session_factory, signer, folder, now=now, slot=7)
-    assert first is not None and second is None
+    assert first is not None
+    assert second is None
     with session_factory() as session:
         assert session.scalars(
             select(ChainCheckpoint.slot).where(ChainCheckpoint.slot == 7)
