@@ -26,7 +26,10 @@ def verify_log(
     """Walk the log's hash chain against its signed checkpoints; exit 1 naming the first
     broken link or the checkpoint that does not hold, if any."""
     settings = load_settings(data_dir)
-    pki = open_pki(settings)
+    try:
+        pki = open_pki(settings)  # the checkpoints are checked against its CA
+    except FileNotFoundError as exc:
+        raise fail(str(exc), code=2) from exc
     folder = checkpoint_folder(settings.data_dir)
     engine = make_engine(settings.effective_database_url)
     try:

@@ -164,6 +164,10 @@ def verify_chain(session: Session, anchors: Sequence[Anchor] = ()) -> ChainVerdi
     """
     pending = sorted(anchors, key=lambda anchor: anchor.length)
     previous, checked, last_id, confirmed_id, seen_v2 = GENESIS_HASH, 0, 0, 0, False
+    while pending and pending[0].length == 0:  # signed before the first message
+        anchor = pending.pop(0)
+        if anchor.head_hash != GENESIS_HASH:
+            return ChainVerdict(0, None, f"{anchor.label} signed no link but not the genesis")
     for row in _rows(session):
         reason = _broken(session, row, previous, seen_v2=seen_v2)
         if reason is not None:

@@ -26,15 +26,6 @@ from hub.store import ChainCheckpoint, ChainHead
 from schemas import SchemaError, parse_xml
 from signing import HUB_SYSTEM_CODE, Signer, SigningError, Verifier
 
-__all__ = [
-    "CHECKPOINT_NS",
-    "CheckpointFacts",
-    "check_log",
-    "checkpoint_folder",
-    "make_checkpoint",
-    "read_checkpoint",
-]
-
 _log = logging.getLogger(__name__)
 
 CHECKPOINT_NS = "urn:family-hub:chain-checkpoint:1"
