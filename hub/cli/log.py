@@ -7,9 +7,9 @@ import typer
 
 from hub.cli.common import DataDirOption, console, fail, load_settings
 from hub.ingest import (
-    build_verifier,
     check_log,
     checkpoint_folder,
+    checkpoint_verifier,
     hub_signer,
     make_checkpoint,
     open_pki,
@@ -35,7 +35,7 @@ def verify_log(
     try:
         session_factory = make_session_factory(engine)
         with session_factory() as session:
-            verdict = check_log(session, build_verifier(settings, pki), folder)
+            verdict = check_log(session, checkpoint_verifier(pki.root), folder)
         if not verdict.intact:
             where = "" if verdict.broken_at is None else f" at message {verdict.broken_at}"
             raise fail(

@@ -20,13 +20,13 @@ from hub.ingest.checkpoint import (
     CheckpointFacts,
     check_log,
     checkpoint_folder,
+    checkpoint_verifier,
     make_checkpoint,
     read_checkpoint,
 )
 from hub.ingest.factory import (
     build_ingestor,
     build_inspector,
-    build_verifier,
     hub_signer,
     open_pki,
     parse_limits,
@@ -46,7 +46,6 @@ __all__ = [
     # Construction
     "build_ingestor",
     "build_inspector",
-    "build_verifier",
     "hub_signer",
     "open_pki",
     "parse_limits",
@@ -79,6 +78,7 @@ __all__ = [
     "CheckpointFacts",
     "check_log",
     "checkpoint_folder",
+    "checkpoint_verifier",
     "make_checkpoint",
     "read_checkpoint",
 ]

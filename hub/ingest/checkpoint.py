@@ -24,7 +24,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.ingest.chain import Anchor, ChainVerdict, verify_chain
 from hub.store import ChainCheckpoint, ChainHead
 from schemas import SchemaError, parse_xml
-from signing import HUB_SYSTEM_CODE, Signer, SigningError, Verifier
+from signing import (
+    ANY_PROVIDER,
+    HUB_SYSTEM_CODE,
+    Signer,
+    SigningError,
+    TrustStore,
+    Verifier,
+    XmlVerifier,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -99,6 +107,12 @@ def read_checkpoint(element: etree._Element) -> CheckpointFacts:
         head_hash=_child(element, "HeadHash"),
         created_at=created_at,
     )
+
+
+def checkpoint_verifier(pki_dir: Path) -> Verifier:
+    """A verifier of the hub's checkpoints: the PKI's CA and any algorithm the hub may have
+    signed with — a hub moved from RSA to GOST keeps its earlier checkpoints checkable."""
+    return XmlVerifier(TrustStore.load(pki_dir), ANY_PROVIDER)
 
 
 def check_log(session: Session, verifier: Verifier, folder: Path) -> ChainVerdict:

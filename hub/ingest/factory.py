@@ -116,10 +116,5 @@ def parse_limits(settings: Settings) -> ParseLimits:
 
 def build_inspector(settings: Settings, pki: DevPki) -> Inspector:
     """The database-free checks, with the trust store loaded once."""
-    return Inspector(build_verifier(settings, pki), parse_limits(settings))
-
-
-def build_verifier(settings: Settings, pki: DevPki) -> XmlVerifier:
-    """A verifier of the PKI's trust store and the configured algorithms."""
     trust = TrustStore.load(pki.root, crl_recheck_s=settings.crl_recheck_s)
-    return XmlVerifier(trust, verify_policy(settings))
+    return Inspector(XmlVerifier(trust, verify_policy(settings)), parse_limits(settings))

@@ -24,11 +24,14 @@ from hub.cli import app
 from hub.config import Settings
 from hub.ingest import (
     CHAIN_VERSION,
+    GENESIS_HASH,
+    LINK_COLUMNS,
     Ingestor,
+    LinkInputInvalid,
     build_ingestor,
-    build_verifier,
     check_log,
     checkpoint_folder,
+    checkpoint_verifier,
     expected_link,
     hub_signer,
     link_values,
@@ -46,7 +49,7 @@ from hub.store import (
     make_session_factory,
 )
 from signing import DevPki
-from tests.conftest import register_partners, require_service
+from tests.conftest import make_dev_pki, register_partners, require_service
 from tests.databases import PostgresTemplate, SqliteTemplate
 from tests.factories import Signers, make_envelope
 
@@ -241,7 +244,7 @@ def _check(
     with session_factory() as session:
         verdict = check_log(
             session,
-            build_verifier(settings, open_pki(settings)),
+            checkpoint_verifier(settings.pki_dir),
             checkpoint_folder(settings.data_dir),
         )
     return verdict.intact, verdict.broken_at, verdict.reason or ""
@@ -376,3 +379,64 @@ def test_the_worker_job_signs_a_checkpoint_for_the_current_interval(
             select(ChainCheckpoint.slot).where(ChainCheckpoint.slot.is_not(None))
         ).all()
     assert slots == [int(now.timestamp() // settings.checkpoint_interval_s)]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_two_messages_swapped_in_place_are_named_at_the_first(
+    logged: list[int], session_factory: sessionmaker[Session]
+) -> None:
+    # Given the second and third messages' contents swapped between their rows
+    columns = ("message_id", "raw", "sha256", "prev_hash", "chain_hash", "received_at")
+    with session_factory.begin() as session:
+        second, third = (session.get_one(MessageLog, i) for i in logged[1:])
+        values = [{c: getattr(row, c) for c in columns} for row in (second, third)]
+        second.message_id = "swap"  # the unique MessageId is free while the two trade
+        session.flush()
+        for row, taken in ((third, values[0]), (second, values[1])):
+            for column, value in taken.items():
+                setattr(row, column, value)
+            session.flush()
+    with session_factory() as session:
+        verdict = verify_chain(session)
+    assert verdict.broken_at == logged[1]
+    assert "removed or reordered" in (verdict.reason or "")
+
+
+def test_a_null_where_a_link_needs_a_value_is_named() -> None:
+    values = {"prev_hash": GENESIS_HASH, "chain_version": CHAIN_VERSION, "sha256": None}
+    with pytest.raises(LinkInputInvalid, match="^message_id is NULL$"):
+        expected_link(values)
+    values |= {column: "x" for column in LINK_COLUMNS if column != "sha256"}
+    with pytest.raises(LinkInputInvalid, match="^created_at is not a timestamp$"):
+        expected_link(values)
+
+
+@pytest.mark.usefixtures("gost_engine")
+def test_a_gost_hubs_checkpoint_is_signed_and_checked_with_its_gost_key(
+    tmp_path: Path, sqlite_template: SqliteTemplate
+) -> None:
+    # Given a hub whose own key is GOST R 34.10-2012, on an empty log (the head is genesis)
+    data_dir = tmp_path / "gost"
+    data_dir.mkdir()
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=sqlite_template.copy_to(data_dir / "hub.db"),
+        signature_providers="gost256",
+    )
+    make_dev_pki(settings.pki_dir, "gost", {})
+    folder = checkpoint_folder(data_dir)
+    engine = make_engine(settings.effective_database_url)
+    try:
+        session_factory = make_session_factory(engine)
+        signer = hub_signer(settings, open_pki(settings))
+        assert make_checkpoint(session_factory, signer, folder, now=datetime.now(UTC))
+        (written,) = folder.glob("checkpoint-*.xml")
+        assert b"gostr34102012-gostr34112012-256" in written.read_bytes()
+        assert _check(settings, session_factory) == (True, None, "")
+        # A file whose head was changed after signing fails its GOST signature
+        written.write_bytes(written.read_bytes().replace(GENESIS_HASH.encode(), b"f" * 64))
+        intact, _, reason = _check(settings, session_factory)
+    finally:
+        engine.dispose()
+    assert not intact
+    assert f"checkpoint file {written.name} is not a valid signed checkpoint" in reason
