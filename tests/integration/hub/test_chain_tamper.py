@@ -404,10 +404,10 @@ def test_two_messages_swapped_in_place_are_named_at_the_first(
 
 def test_a_null_where_a_link_needs_a_value_is_named() -> None:
     values = {"prev_hash": GENESIS_HASH, "chain_version": CHAIN_VERSION, "sha256": None}
-    with pytest.raises(LinkInputInvalid, match="^message_id is NULL$"):
+    with pytest.raises(LinkInputInvalid, match=r"^message_id is NULL$"):
         expected_link(values)
     values |= {column: "x" for column in LINK_COLUMNS if column != "sha256"}
-    with pytest.raises(LinkInputInvalid, match="^created_at is not a timestamp$"):
+    with pytest.raises(LinkInputInvalid, match=r"^created_at is not a timestamp$"):
         expected_link(values)
 
 
