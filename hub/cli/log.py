@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -18,10 +19,13 @@ from hub.store import make_engine, make_session_factory
 
 
 def verify_log(
-    checkpoint: bool = typer.Option(
-        False, "--checkpoint", help="Then sign the chain head as a new checkpoint."
-    ),
     data_dir: Path | None = DataDirOption,
+    # Annotated, so that a direct call (``hub restore`` runs ``verify_log(data_dir)``) gets
+    # a real False rather than typer's OptionInfo, which is truthy.
+    checkpoint: Annotated[
+        bool,
+        typer.Option("--checkpoint", help="Then sign the chain head as a new checkpoint."),
+    ] = False,
 ) -> None:
     """Walk the log's hash chain against its signed checkpoints; exit 1 naming the first
     broken link or the checkpoint that does not hold, if any."""

@@ -251,7 +251,8 @@ def _altered_column(session: Session, row: Mapping[str, object]) -> str:
     except LinkInputInvalid:
         pass  # the other version needs columns this row cannot give: not that edit
     if row["chain_version"] == CHAIN_VERSION:
-        for column in _columns_unlike_the_signed_message(row):
+        column = next(_columns_unlike_the_signed_message(row), None)
+        if column is not None:
             return f"{column} differs from the signed message (altered)"
     following = session.execute(_NEXT_PREV_HASH, {"after": row["id"]}).scalar()
     if following is None:
