@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     regions_dir: Path | None = None
     #: How often the worker looks for actions past their deadline, in seconds.
     escalation_interval_s: float = Field(default=60.0, gt=0)
+    #: How often the worker signs a checkpoint of the log's chain head, in seconds.
+    checkpoint_interval_s: float = Field(default=3_600.0, gt=0)
 
     #: Messages a second one partner may post, across all API processes (0: no limit).
     partner_rate_per_s: int = Field(default=500, ge=0)

@@ -271,6 +271,11 @@ def settings(data_dir: Path, database_url: str, pki: DevPki) -> Settings:
 @pytest.fixture
 def partners(session_factory: sessionmaker[Session]) -> dict[str, str]:
     """The six partners registered (police pulls, the others are pushed to); their API keys."""
+    return register_partners(session_factory)
+
+
+def register_partners(session_factory: sessionmaker[Session]) -> dict[str, str]:
+    """Register the six partners (police pulls, the others are pushed to); their API keys."""
     keys = {}
     with session_factory.begin() as session:
         for code, organisation in PARTNERS.items():

@@ -109,6 +109,7 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
         "hub.store",
         "signing",
     ),
+    "hub.checkpoints": ("hub.config", "hub.ingest", "hub.jobs"),
     "hub.digest": (
         "hub.jobs",
         "hub.mail",

@@ -7,9 +7,12 @@
 - ``signer-certificate.pem``: the certificate carried in the message's signature;
 - ``ca.pem`` and ``crl.pem``: the hub's trust anchors and current revocation list;
 - ``verification.json``: the hub's verification report (``trace.verification_report``);
-- ``chain-proof.json``: the message's link in the log's hash chain, the previous link,
-  the formula, and every later link up to the current head, so anyone can recompute
-  the chain from this message to the head with a few lines of code;
+- ``chain-proof.json``: the message's link in the log's hash chain (for a version-2 link,
+  the canonical record of its columns), the previous link, the formula, and every later
+  link up to the first signed checkpoint covering the message (or, before there is one,
+  the current head), so anyone can recompute the chain from this message to a head the
+  hub signed with a few lines of code;
+- ``checkpoint.xml``: that checkpoint, signed by the hub (empty before there is one);
 - ``README.txt``: how to check all of it (Russian and English). For a GOST R 34.10-2012
   signature, which xmlsec1 and signxml cannot check, it gives ``hub verify --ca`` and the
   OpenSSL GOST engine's commands over the exc-c14n SignedInfo and content (``_GOST_SIGNATURE``).
@@ -25,21 +28,36 @@ from datetime import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub.admin.trace import TrustMaterial, find_message, signer_certificate, verification_report
 from hub.errors import NotFound
-from hub.ingest import GENESIS_HASH
-from hub.store import ChainHead, MessageLog
+from hub.ingest import (
+    CHAIN_VERSION,
+    GENESIS_HASH,
+    LINK_COLUMNS,
+    link_digest,
+    link_record,
+    link_values,
+)
+from hub.store import ChainCheckpoint, ChainHead, MessageLog
 from signing.gost import GostAlgorithm, gost_algorithm_of
 
-__all__ = ["CHAIN_FORMULA", "EVIDENCE_FILES", "chain_proof", "export_evidence"]
+__all__ = [
+    "CHAIN_FORMULA",
+    "EVIDENCE_FILES",
+    "chain_proof",
+    "export_evidence",
+    "first_checkpoint_covering",
+]
 
-#: The chain's formula, as ``hub.ingest.chain.chain_link`` computes it.
+#: The chain's formula, as ``hub.ingest.chain.expected_link`` computes it.
 CHAIN_FORMULA = (
-    "sha256 = hex(SHA-256(message.xml bytes)); "
-    "chain_hash = hex(SHA-256(ASCII(prev_hash + sha256))); "
+    "digest = hex(SHA-256(message.xml bytes)) for chain_version 1, "
+    "hex(SHA-256(ASCII(record))) for chain_version 2, where record is the canonical JSON of "
+    "the entry's columns (its sha256 is the bytes' hash); "
+    "chain_hash = hex(SHA-256(ASCII(prev_hash + digest))); "
     "prev_hash of each entry = chain_hash of the entry before it "
     f"(the first entry's prev_hash is {GENESIS_HASH})"
 )
@@ -51,6 +69,7 @@ EVIDENCE_FILES = (
     "crl.pem",
     "verification.json",
     "chain-proof.json",
+    "checkpoint.xml",
     "README.txt",
 )
 #: Later links read per query while walking to the head.
@@ -71,6 +90,7 @@ def export_evidence(
     if row is None:
         raise NotFound("message", message_ref[:64])
     certificate = signer_certificate(row.raw)
+    checkpoint = first_checkpoint_covering(session, row)
     report = verification_report(
         row.raw, sender=row.sender, received_at=row.received_at, trust=trust, now=now
     )
@@ -85,8 +105,9 @@ def export_evidence(
         "verification.json": _json(
             {"hub_id": row.id, "message_id": row.message_id, **report.to_json()}
         ),
-        "chain-proof.json": _json(chain_proof(session, row)),
-        "README.txt": _readme(row, certificate).encode("utf-8"),
+        "chain-proof.json": _json(chain_proof(session, row, checkpoint)),
+        "checkpoint.xml": b"" if checkpoint is None else checkpoint.document,
+        "README.txt": _readme(row, certificate, checkpoint).encode("utf-8"),
     }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -95,8 +116,22 @@ def export_evidence(
     return buffer.getvalue()
 
 
-def chain_proof(session: Session, row: MessageLog) -> dict[str, object]:
-    """The message's link, the one before it, the formula and every later link to the head."""
+def first_checkpoint_covering(session: Session, row: MessageLog) -> ChainCheckpoint | None:
+    """The earliest signed checkpoint whose chain includes the message, if one was made."""
+    position = session.scalar(select(func.count()).where(MessageLog.id <= row.id)) or 0
+    return session.scalars(
+        select(ChainCheckpoint)
+        .where(ChainCheckpoint.length >= position)
+        .order_by(ChainCheckpoint.length, ChainCheckpoint.id)
+        .limit(1)
+    ).first()
+
+
+def chain_proof(
+    session: Session, row: MessageLog, checkpoint: ChainCheckpoint | None
+) -> dict[str, object]:
+    """The message's link, the one before it, the formula and every later link up to
+    ``checkpoint`` (without one: up to the current head)."""
     previous = session.execute(
         select(MessageLog.id, MessageLog.chain_hash)
         .where(MessageLog.id < row.id)
@@ -105,31 +140,21 @@ def chain_proof(session: Session, row: MessageLog) -> dict[str, object]:
     ).first()
     # The head first: links stored after it are left out, so the proof ends at this head.
     head = session.get(ChainHead, 1)
-    later: list[dict[str, object]] = []
-    after = row.id
-    while True:
-        batch = session.execute(
-            select(MessageLog.id, MessageLog.sha256, MessageLog.prev_hash, MessageLog.chain_hash)
-            .where(MessageLog.id > after)
-            .order_by(MessageLog.id)
-            .limit(_BATCH)
-        ).all()
-        later.extend(
-            {"hub_id": i, "sha256": s, "prev_hash": p, "chain_hash": c} for i, s, p, c in batch
-        )
-        if len(batch) < _BATCH:
-            break
-        after = batch[-1][0]
-    if head is not None:
-        ends = [i for i, link in enumerate(later) if link["chain_hash"] == head.last_hash]
-        later = later[: ends[0] + 1] if ends else later
+    end = checkpoint.head_hash if checkpoint is not None else head.last_hash if head else None
+    later = [] if row.chain_hash == end else _later_links(session, row.id, end)
+    values = link_values(row)
     return {
         "formula": CHAIN_FORMULA,
         "genesis_hash": GENESIS_HASH,
         "entry": {
             "hub_id": row.id,
             "message_id": row.message_id,
+            "chain_version": row.chain_version,
+            "record": link_record(values).decode("ascii")
+            if row.chain_version == CHAIN_VERSION
+            else None,
             "sha256": row.sha256,
+            "digest": link_digest(values),
             "prev_hash": row.prev_hash,
             "chain_hash": row.chain_hash,
         },
@@ -137,8 +162,43 @@ def chain_proof(session: Session, row: MessageLog) -> dict[str, object]:
         if previous is None
         else {"hub_id": previous[0], "chain_hash": previous[1]},
         "later": later,
-        "head": None if head is None else {"chain_hash": head.last_hash, "length": head.length},
+        "checkpoint": None
+        if checkpoint is None
+        else {
+            "file": "checkpoint.xml",
+            "length": checkpoint.length,
+            "head_hash": checkpoint.head_hash,
+            "created_at": checkpoint.created_at.isoformat(),
+        },
+        "head": None if head is None else {"head_hash": head.last_hash, "length": head.length},
     }
+
+
+_LINK_NAMES = ("id", "prev_hash", "chain_hash", "chain_version", *LINK_COLUMNS)
+_LINK_SELECT = [getattr(MessageLog, name) for name in _LINK_NAMES]
+
+
+def _later_links(session: Session, after: int, end: str | None) -> list[dict[str, object]]:
+    """Every link after message ``after`` up to the one equal to ``end`` (all, if none is)."""
+    later: list[dict[str, object]] = []
+    while True:
+        batch = session.execute(
+            select(*_LINK_SELECT).where(MessageLog.id > after).order_by(MessageLog.id).limit(_BATCH)
+        ).all()
+        for values in (dict(zip(_LINK_NAMES, row, strict=True)) for row in batch):
+            later.append(
+                {
+                    "hub_id": values["id"],
+                    "digest": link_digest(values),
+                    "prev_hash": values["prev_hash"],
+                    "chain_hash": values["chain_hash"],
+                }
+            )
+            if values["chain_hash"] == end:
+                return later
+        if len(batch) < _BATCH:
+            return later
+        after = batch[-1][0]
 
 
 def _pem(items: Sequence[x509.Certificate] | Sequence[x509.CertificateRevocationList]) -> bytes:
@@ -149,7 +209,9 @@ def _json(value: object) -> bytes:
     return json.dumps(value, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
 
 
-def _readme(row: MessageLog, certificate: x509.Certificate | None) -> str:
+def _readme(
+    row: MessageLog, certificate: x509.Certificate | None, checkpoint: ChainCheckpoint | None
+) -> str:
     gost = gost_algorithm_of(certificate) if certificate is not None else None
     signature = _RSA_SIGNATURE if gost is None else _gost_signature(gost, row.received_at)
     return f"""\
@@ -166,30 +228,97 @@ def _readme(row: MessageLog, certificate: x509.Certificate | None) -> str:
   ca.pem, crl.pem         корневой сертификат и список отзыва / trust anchor and CRL
   verification.json       отчёт проверки узла / the hub's verification report
   chain-proof.json        звено хеш-цепочки журнала / the message log's hash-chain link
+  checkpoint.xml          подписанная узлом контрольная точка цепочки / the hub-signed
+                          checkpoint of the chain
 
 {signature}
+{_CHAIN}
+{_checkpoint_section(checkpoint, gost is not None)}"""
+
+
+#: The hash-chain section of every README: the reader's check runs as written.
+_CHAIN = """\
 2. Хеш-цепочка / Hash chain
-   RU: sha256 = SHA-256 от байтов message.xml; chain_hash = SHA-256 от ASCII-строки
-       prev_hash + sha256 (шестнадцатеричные строки подряд). prev_hash каждой записи —
-       chain_hash предыдущей. Пересчитайте звено сообщения и все звенья "later" до
-       "head" в chain-proof.json:
-   EN: sha256 = SHA-256 of the bytes of message.xml; chain_hash = SHA-256 of the ASCII
-       string prev_hash + sha256 (hex strings concatenated). Each entry's prev_hash is the
-       previous entry's chain_hash. Recompute the message's link and every "later" link
-       up to "head" in chain-proof.json:
+   RU: sha256 = SHA-256 от байтов message.xml. Звено версии 2 (chain_version) покрывает
+       все важные поля записи журнала: record в chain-proof.json — их каноническая запись
+       JSON (MessageId, отправитель, тип, версия схемы, приоритет, CaseRef, CorrelationId,
+       время создания и получения в UTC, отпечаток сертификата подписанта, sha256);
+       digest = SHA-256 от record. У записей версии 1 (до обновления узла) digest = sha256.
+       chain_hash = SHA-256 от ASCII-строки prev_hash + digest (шестнадцатеричные строки
+       подряд); prev_hash каждой записи — chain_hash предыдущей. Программа ниже
+       пересчитывает звено сообщения и все звенья "later" до подписанной контрольной
+       точки (а пока её нет — до текущей головы цепочки, "head"):
+   EN: sha256 = SHA-256 of the bytes of message.xml. A version-2 link (chain_version)
+       covers every column of the log entry that matters: "record" in chain-proof.json is
+       their canonical JSON (MessageId, sender, type, schema version, priority, CaseRef,
+       CorrelationId, creation and reception times in UTC, the signer certificate's
+       fingerprint, sha256); digest = SHA-256 of record. For version-1 entries (logged
+       before the hub's upgrade) digest = sha256. chain_hash = SHA-256 of the ASCII string
+       prev_hash + digest (hex strings concatenated); each entry's prev_hash is the
+       previous entry's chain_hash. The program below recomputes the message's link and
+       every "later" link up to the signed checkpoint (before there is one, up to the
+       current chain head, "head"):
 
        import hashlib, json
        proof = json.load(open("chain-proof.json"))
        entry = proof["entry"]
        raw = open("message.xml", "rb").read()
        assert hashlib.sha256(raw).hexdigest() == entry["sha256"]
-       link = hashlib.sha256((entry["prev_hash"] + entry["sha256"]).encode()).hexdigest()
+       digest = entry["sha256"]
+       if entry["chain_version"] == 2:
+           assert json.loads(entry["record"])["sha256"] == entry["sha256"]
+           digest = hashlib.sha256(entry["record"].encode("ascii")).hexdigest()
+       link = hashlib.sha256((entry["prev_hash"] + digest).encode()).hexdigest()
        assert link == entry["chain_hash"]
        for later in proof["later"]:
            assert later["prev_hash"] == link
-           link = hashlib.sha256((link + later["sha256"]).encode()).hexdigest()
+           link = hashlib.sha256((link + later["digest"]).encode()).hexdigest()
            assert link == later["chain_hash"]
-       assert proof["head"] is None or link == proof["head"]["chain_hash"]
+       if proof["checkpoint"]:
+           from xml.etree import ElementTree
+           point = ElementTree.parse("checkpoint.xml").getroot()
+           assert point.findtext("{urn:family-hub:chain-checkpoint:1}HeadHash") == link
+           print("chain OK up to the signed checkpoint")
+       else:
+           assert proof["head"] is None or link == proof["head"]["head_hash"]
+           print("chain OK up to the head (no signed checkpoint yet)")
+"""
+
+
+def _checkpoint_section(checkpoint: ChainCheckpoint | None, gost: bool) -> str:
+    if checkpoint is None:
+        return """\
+3. Контрольная точка / Checkpoint
+   RU: Подписанной контрольной точки, покрывающей это сообщение, ещё нет: checkpoint.xml
+       пуст. Выполните на узле hub verify-log --checkpoint и выгрузите пакет снова.
+   EN: No signed checkpoint covers this message yet: checkpoint.xml is empty. Run
+       hub verify-log --checkpoint on the hub and export the package again.
+"""
+    check = _GOST_CHECKPOINT_CHECK if gost else _RSA_CHECKPOINT_CHECK
+    return f"""\
+3. Контрольная точка / Checkpoint
+   RU: checkpoint.xml — заявление узла, подписанное его ключом: в журнале было Length
+       записей, последняя с chain_hash = HeadHash, на момент CreatedAt ({checkpoint.length},
+       {checkpoint.created_at.isoformat()}). Цепочка выше доходит до HeadHash, значит
+       сообщение было в журнале, когда узел подписал эту точку, и позже его не изменить
+       незаметно. Проверьте подпись точки:
+   EN: checkpoint.xml is the hub's statement, signed with its key, that the log had
+       Length entries, the last with chain_hash = HeadHash, at CreatedAt. The chain above
+       reaches HeadHash, so the message was in the log when the hub signed it and cannot
+       be changed unnoticed since. Check the checkpoint's signature:
+
+{check}"""
+
+
+_RSA_CHECKPOINT_CHECK = """\
+       xmlsec1 --verify --trusted-pem ca.pem checkpoint.xml
+"""
+_GOST_CHECKPOINT_CHECK = """\
+   RU: hub verify проверяет только сообщения: выполните команды OpenSSL из раздела 1,
+       подставив checkpoint.xml вместо message.xml (в подписи точки — сертификат узла).
+   EN: hub verify checks messages only: run section 1's OpenSSL commands with
+       checkpoint.xml in place of message.xml (the checkpoint's signature carries the
+       hub's certificate).
 """
 
 

@@ -9,7 +9,6 @@ by ``MASK``. Pages show only the masked text; the unmasked original leaves the h
 in the (audited) evidence export. Nothing here commits or audits; callers do.
 """
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from hub.config import Settings
 from hub.errors import NotFound
-from hub.ingest import chain_link
+from hub.ingest import LinkInputInvalid, bytes_problem, expected_link, link_values
 from hub.ingest.factory import verify_policy
 from hub.store import DeliveryStatus, MessageLog, OutboxDelivery
 from schemas import SchemaError, parse_xml, payload_of, read_header, sensitivity_map
@@ -345,7 +344,7 @@ class ChainFacts:
     sha256: str
     prev_hash: str
     chain_hash: str
-    #: The stored bytes hash to ``sha256`` and ``chain_hash`` follows from the two.
+    #: The stored bytes hash to ``sha256`` and ``chain_hash`` follows from the row's columns.
     consistent: bool
 
 
@@ -412,11 +411,12 @@ def get_message_detail(
 
 
 def chain_facts(row: MessageLog) -> ChainFacts:
-    """The row's chain link and whether it is consistent with its stored bytes."""
-    consistent = (
-        hashlib.sha256(row.raw).hexdigest() == row.sha256
-        and chain_link(row.prev_hash, row.sha256) == row.chain_hash
-    )
+    """The row's chain link and whether it is consistent with its stored columns and bytes."""
+    try:
+        link = expected_link(link_values(row))
+    except LinkInputInvalid:
+        link = None
+    consistent = bytes_problem(row.raw, row.sha256) is None and link == row.chain_hash
     return ChainFacts(row.sha256, row.prev_hash, row.chain_hash, consistent)
 
 

@@ -13,6 +13,7 @@ import uvicorn
 from adapters.registry import ADAPTERS
 from hub.alerts import load_alert_rules, run_alerts
 from hub.app import create_app
+from hub.checkpoints import run_checkpoints
 from hub.cli.common import DataDirOption, config_errors, console, fail, load_settings, warn
 from hub.config import Settings
 from hub.digest import run_digests
@@ -156,8 +157,8 @@ def _check_heartbeat(settings: Settings) -> None:
 
 
 def _start_escalation(runtime: HubRuntime, stop: threading.Event) -> None:
-    """The deadline job, the alert rules (and, with SMTP set, the daily summary) beside the
-    delivery worker, until ``stop``.
+    """The deadline job, the alert rules, the chain checkpoints (and, with SMTP set,
+    the daily summary) beside the delivery worker, until ``stop``.
 
     Raises:
       ConfigInvalid: the alert rules file is wrong (file, line, reason).
@@ -184,6 +185,13 @@ def _start_escalation(runtime: HubRuntime, stop: threading.Event) -> None:
         args=(runtime.settings, runtime.session_factory, alert_rules),
         kwargs={"clock": runtime.clock, "stop": stop},
         name="alerts",
+        daemon=True,
+    ).start()
+    threading.Thread(
+        target=run_checkpoints,
+        args=(runtime.settings, runtime.session_factory),
+        kwargs={"clock": runtime.clock, "stop": stop},
+        name="checkpoint",
         daemon=True,
     ).start()
     if runtime.settings.smtp_host is None:

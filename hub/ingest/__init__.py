@@ -1,9 +1,33 @@
 """Ingest: check, record and route every incoming message (ARCHITECTURE §4)."""
 
-from hub.ingest.chain import GENESIS_HASH, ChainVerdict, chain_link, verify_chain
+from hub.ingest.chain import (
+    CHAIN_VERSION,
+    GENESIS_HASH,
+    LINK_COLUMNS,
+    Anchor,
+    ChainVerdict,
+    LinkInputInvalid,
+    bytes_problem,
+    chain_link,
+    expected_link,
+    link_digest,
+    link_record,
+    link_values,
+    verify_chain,
+)
+from hub.ingest.checkpoint import (
+    CHECKPOINT_NS,
+    CheckpointFacts,
+    check_log,
+    checkpoint_folder,
+    checkpoint_verifier,
+    make_checkpoint,
+    read_checkpoint,
+)
 from hub.ingest.factory import (
     build_ingestor,
     build_inspector,
+    hub_signer,
     open_pki,
     parse_limits,
     verify_policy,
@@ -22,6 +46,7 @@ __all__ = [
     # Construction
     "build_ingestor",
     "build_inspector",
+    "hub_signer",
     "open_pki",
     "parse_limits",
     "verify_policy",
@@ -35,8 +60,25 @@ __all__ = [
     "OnCommitted",
     "RejectionFacts",
     # Log chain
+    "CHAIN_VERSION",
     "GENESIS_HASH",
+    "LINK_COLUMNS",
+    "Anchor",
     "ChainVerdict",
+    "LinkInputInvalid",
+    "bytes_problem",
     "chain_link",
+    "expected_link",
+    "link_digest",
+    "link_record",
+    "link_values",
     "verify_chain",
+    # Signed checkpoints of the chain head
+    "CHECKPOINT_NS",
+    "CheckpointFacts",
+    "check_log",
+    "checkpoint_folder",
+    "checkpoint_verifier",
+    "make_checkpoint",
+    "read_checkpoint",
 ]

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.errors import Rejection
-from hub.ingest.chain import chain_link
+from hub.ingest.chain import CHAIN_VERSION, expected_link, link_values
 from hub.store import (
     ChainHead,
     DeliveryMode,
@@ -60,8 +60,6 @@ def append_message(
 
     The caller holds the chain head's lock (``lock_chain_head``) and read ``last_hash`` there.
     """
-    digest = hashlib.sha256(raw).hexdigest()
-    link = chain_link(last_hash, digest)
     row = MessageLog(
         message_id=header.message_id,
         sender=header.sender,
@@ -73,11 +71,12 @@ def append_message(
         created_at=header.created_at,
         received_at=now,
         raw=raw,
-        sha256=digest,
+        sha256=hashlib.sha256(raw).hexdigest(),
         prev_hash=last_hash,
-        chain_hash=link,
         signer_fingerprint=signer_fingerprint,
+        chain_version=CHAIN_VERSION,
     )
+    row.chain_hash = link = expected_link(link_values(row))
     session.add(row)
     session.flush()
     session.connection().execute(_EXTEND_CHAIN, {"link": link})

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from hub.ingest import chain_link
+from hub.ingest import CHAIN_VERSION, expected_link
 from hub.store import (
     CaseReferral,
     ChainHead,
@@ -124,24 +124,24 @@ def _append_batch(
     head = _chain_head(session)
     log_rows = []
     for sample, digest, moment in batch:
-        link = chain_link(head.last_hash, digest)
-        log_rows.append(
-            {
-                "message_id": str(uuid.uuid4()),
-                "sender": sample.sender,
-                "message_type": "FamilyReferral",
-                "schema_version": "1.0",
-                "priority": "routine",
-                "created_at": moment,
-                "received_at": moment,
-                "raw": sample.raw,
-                "sha256": digest,
-                "prev_hash": head.last_hash,
-                "chain_hash": link,
-                "signer_fingerprint": digest,
-            }
-        )
-        head.last_hash = link
+        row: dict[str, object] = {
+            "message_id": str(uuid.uuid4()),
+            "sender": sample.sender,
+            "message_type": "FamilyReferral",
+            "schema_version": "1.0",
+            "priority": "routine",
+            "case_ref": None,
+            "correlation_id": None,
+            "created_at": moment,
+            "received_at": moment,
+            "raw": sample.raw,
+            "sha256": digest,
+            "prev_hash": head.last_hash,
+            "signer_fingerprint": digest,
+            "chain_version": CHAIN_VERSION,
+        }
+        row["chain_hash"] = head.last_hash = expected_link(row)
+        log_rows.append(row)
     head.length += len(log_rows)
     log_ids = session.scalars(
         insert(MessageLog).returning(MessageLog.id, sort_by_parameter_order=True), log_rows

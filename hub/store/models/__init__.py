@@ -16,6 +16,7 @@ from hub.store.models.cases import (
     DeadlineOutcome,
 )
 from hub.store.models.messages import (
+    ChainCheckpoint,
     ChainHead,
     DeliveryAttempt,
     DeliveryMode,
@@ -42,6 +43,7 @@ __all__ = [
     "DeliveryAttempt",
     "DeliveryMode",
     "DeliveryStatus",
+    "ChainCheckpoint",
     "HubNotice",
     "MessageLog",
     "OutboxDelivery",

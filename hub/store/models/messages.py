@@ -191,6 +191,9 @@ class MessageLog(Base):
     prev_hash: Mapped[sha256_hex]
     chain_hash: Mapped[sha256_hex]
     signer_fingerprint: Mapped[sha256_hex]
+    #: How ``chain_hash`` was made: 1 covers the bytes' hash only (rows before migration
+    #: 0015, never recomputed), 2 every column of ``hub.ingest.chain.LINK_COLUMNS``.
+    chain_version: Mapped[int] = mapped_column(server_default=text("1"))
 
     deliveries: Mapped[list["OutboxDelivery"]] = relationship(
         back_populates="message", order_by="OutboxDelivery.id"
@@ -198,6 +201,23 @@ class MessageLog(Base):
 
     def __repr__(self) -> str:
         return f"MessageLog(id={self.id}, type={self.message_type}, sender={self.sender})"
+
+
+class ChainCheckpoint(Base):
+    """A signed statement of the chain head: the log had ``length`` links ending in
+    ``head_hash`` at ``created_at``. ``document`` is the hub-signed XML (also written under
+    the data folder), so rewriting the log up to that length is caught against it."""
+
+    __tablename__ = "chain_checkpoint"
+
+    id: Mapped[intpk]
+    length: Mapped[int] = mapped_column(BigId, index=True)
+    head_hash: Mapped[sha256_hex]
+    created_at: Mapped[datetime]
+    #: The interval a periodic checkpoint was made for; unique, so two workers make one.
+    #: None for one asked for by hand (``hub verify-log --checkpoint``).
+    slot: Mapped[int | None] = mapped_column(BigId, unique=True)
+    document: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class HubNotice(Base):

@@ -9,7 +9,6 @@ audits the export. A GOST message's zip is checked by running its README's own c
 ``hub verify --ca`` and the ``openssl`` GOST engine's, which xmlsec1 cannot stand in for.
 """
 
-import hashlib
 import io
 import json
 import os
@@ -30,7 +29,15 @@ from hub.admin import EVIDENCE_FILES, TrustMaterial, export_evidence
 from hub.cli import app
 from hub.config import Settings
 from hub.errors import NotFound
-from hub.ingest import Ingestor, IngestReceipt, build_ingestor
+from hub.ingest import (
+    Ingestor,
+    IngestReceipt,
+    build_ingestor,
+    checkpoint_folder,
+    hub_signer,
+    make_checkpoint,
+    open_pki,
+)
 from hub.store import AuditEntry, MessageLog
 from signing import DevPki, VerifyPolicy
 from tests.conftest import PARTNERS, Enqueued, make_dev_pki, require_service
@@ -121,29 +128,94 @@ def test_a_tampered_message_fails_xmlsec1(
     assert "FAIL" in result.stdout + result.stderr
 
 
-def test_the_chain_proof_recomputes_to_the_head_with_hashlib(
-    accepted: list[IngestReceipt], session_factory: sessionmaker[Session], pki: DevPki
+def _readme_chain_program(readme: str) -> str:
+    """The README's hash-chain check, as written (the code block of section 2)."""
+    section = readme.split("2. Хеш-цепочка", 1)[1].split("3. Контрольная точка", 1)[0]
+    (block,) = [block for block in section.split("\n\n") if block.startswith(" " * 7)]
+    return textwrap.dedent(block) + "\n"
+
+
+def _checkpoint(settings: Settings, session_factory: sessionmaker[Session]) -> None:
+    signer = hub_signer(settings, open_pki(settings))
+    folder = checkpoint_folder(settings.data_dir)
+    assert make_checkpoint(session_factory, signer, folder, now=datetime.now(UTC)) is not None
+
+
+def test_the_chain_proof_recomputes_to_the_head_before_any_checkpoint(
+    accepted: list[IngestReceipt],
+    session_factory: sessionmaker[Session],
+    pki: DevPki,
+    tmp_path: Path,
 ) -> None:
     files = _export(session_factory, pki, str(accepted[0].hub_id))
     proof = json.loads(files["chain-proof.json"])
-    entry = proof["entry"]
-    assert hashlib.sha256(files["message.xml"]).hexdigest() == entry["sha256"]
-    link = hashlib.sha256((entry["prev_hash"] + entry["sha256"]).encode()).hexdigest()
-    assert link == entry["chain_hash"]
+    assert proof["entry"]["chain_version"] == 2
+    assert json.loads(proof["entry"]["record"])["message_id"] == accepted[0].message_id
     assert proof["previous"] is None
-    assert entry["prev_hash"] == proof["genesis_hash"]
     assert [later["hub_id"] for later in proof["later"]] == [r.hub_id for r in accepted[1:]]
-    for later in proof["later"]:
-        assert later["prev_hash"] == link
-        link = hashlib.sha256((link + later["sha256"]).encode()).hexdigest()
-        assert link == later["chain_hash"]
-    assert link == proof["head"]["chain_hash"]
-    assert proof["head"]["length"] == 3
+    assert (proof["checkpoint"], files["checkpoint.xml"]) == (None, b"")
+    script = _readme_chain_program(files["README.txt"].decode())
+    result = _run_as_a_third_party(
+        tmp_path, files, f"python3 - <<'EOF'\n{script}EOF\n", stop_on_error=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "chain OK up to the head" in result.stdout
 
     # The middle message: its previous link is the first one's.
     middle = json.loads(_export(session_factory, pki, str(accepted[1].hub_id))["chain-proof.json"])
-    assert middle["previous"]["chain_hash"] == entry["chain_hash"]
-    assert middle["entry"]["prev_hash"] == entry["chain_hash"]
+    assert middle["previous"]["chain_hash"] == proof["entry"]["chain_hash"]
+    assert middle["entry"]["prev_hash"] == proof["entry"]["chain_hash"]
+
+
+def test_the_chain_proof_reaches_the_first_signed_checkpoint_covering_the_message(
+    accepted: list[IngestReceipt],
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    ingestor: Ingestor,
+    signers: Signers,
+    pki: DevPki,
+    xmlsec1: str,
+    tmp_path: Path,
+) -> None:
+    # Given a checkpoint after the three messages, and a fourth message after it
+    _checkpoint(settings, session_factory)
+    ingestor.ingest(signers.sign(make_envelope(sender="police")), authenticated="police")
+    files = _export(session_factory, pki, str(accepted[1].hub_id))
+    proof = json.loads(files["chain-proof.json"])
+    # Then the proof ends at the checkpoint (length 3), not at the head (length 4)
+    assert proof["checkpoint"]["length"] == 3
+    assert proof["head"]["length"] == 4
+    assert [later["hub_id"] for later in proof["later"]] == [accepted[2].hub_id]
+    readme = files["README.txt"].decode()
+    assert "xmlsec1 --verify --trusted-pem ca.pem checkpoint.xml" in readme
+
+    # When a third party runs the README's checks: xmlsec1 on the checkpoint, the chain program
+    good = tmp_path / "good"
+    good.mkdir()
+    script = _readme_chain_program(readme)
+    checked = _run_as_a_third_party(
+        good,
+        files,
+        f"xmlsec1 --verify --trusted-pem ca.pem checkpoint.xml\npython3 - <<'EOF'\n{script}EOF\n",
+        stop_on_error=True,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert "chain OK up to the signed checkpoint" in checked.stdout
+
+    # And a record edited in the proof (the reception time moved) no longer recomputes
+    forged = dict(files)
+    entry = proof["entry"]
+    record = json.loads(entry["record"])
+    record["received_at"] = "2020-01-01T00:00:00.000000Z"
+    entry["record"] = json.dumps(record, sort_keys=True, separators=(",", ":"))
+    forged["chain-proof.json"] = json.dumps(proof).encode()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    failed = _run_as_a_third_party(
+        bad, forged, f"python3 - <<'EOF'\n{script}EOF\n", stop_on_error=True
+    )
+    assert failed.returncode != 0
+    assert "AssertionError" in failed.stderr
 
 
 def test_an_unknown_message_has_no_evidence(

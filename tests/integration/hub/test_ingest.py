@@ -5,6 +5,7 @@ recorded and leaves no log entry and no delivery behind.
 """
 
 import hashlib
+import json
 import threading
 import uuid
 from collections.abc import Callable
@@ -17,7 +18,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hub.config import Settings
 from hub.errors import Rejection
-from hub.ingest import GENESIS_HASH, Ingestor, build_ingestor, chain_link
+from hub.ingest import (
+    GENESIS_HASH,
+    Ingestor,
+    build_ingestor,
+    chain_link,
+    link_digest,
+    link_record,
+    link_values,
+)
 from hub.store import DeliveryStatus, MessageLog, OutboxDelivery, Partner
 from hub.store import Rejection as RejectionRow
 from schemas import ENVELOPE_NS
@@ -72,7 +81,9 @@ def test_referral_is_logged_chained_and_routed_to_social_and_kdn(
         logged = session.get_one(MessageLog, receipt.hub_id)
         assert logged.raw == raw  # the original signed bytes, as received
         assert logged.prev_hash == GENESIS_HASH
-        assert logged.chain_hash == chain_link(GENESIS_HASH, hashlib.sha256(raw).hexdigest())
+        record = link_record(link_values(logged))
+        assert json.loads(record)["sha256"] == hashlib.sha256(raw).hexdigest()
+        assert logged.chain_hash == chain_link(GENESIS_HASH, hashlib.sha256(record).hexdigest())
         rows = session.scalars(select(OutboxDelivery)).all()
     assert {r.status for r in rows} == {DeliveryStatus.PENDING}
     # The outbound copy is the hub's, not the partner's: it verifies under the hub's key.
@@ -88,8 +99,11 @@ def test_the_log_is_a_hash_chain(
         rows = session.scalars(select(MessageLog).order_by(MessageLog.id)).all()
     previous = GENESIS_HASH
     for row in rows:
+        # Each link covers the row's columns (sender, times, …), the bytes' hash among them.
+        record = json.loads(link_record(link_values(row)))
+        assert (record["sender"], record["sha256"]) == ("police", row.sha256)
         assert row.prev_hash == previous
-        assert row.chain_hash == chain_link(previous, row.sha256)
+        assert row.chain_hash == chain_link(previous, link_digest(link_values(row)))
         previous = row.chain_hash
 
 

@@ -1,5 +1,6 @@
 """The migrations build exactly the schema the models describe, on every backend."""
 
+import hashlib
 from datetime import datetime
 
 import pytest
@@ -9,7 +10,8 @@ from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.store import Base, ChainHead, make_engine
+from hub.ingest import GENESIS_HASH, chain_link, verify_chain
+from hub.store import Base, ChainHead, MessageLog, make_engine
 from hub.store.migrate import upgrade
 
 
@@ -126,5 +128,50 @@ def test_an_existing_circuit_upgrades_with_no_transitions_counted_and_alerts_sta
             incidents = connection.execute(text("SELECT count(*) FROM alert_incident")).scalar()
         assert tuple(circuit) == ("open", 5, 0, 0)
         assert incidents == 0
+    finally:
+        engine.dispose()
+
+
+def test_rows_logged_before_0015_keep_their_links_and_verify(empty_database_url: str) -> None:
+    # Given a 0013 log of two messages linked the old way (the bytes' hash only)
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade(engine, "0013")
+        previous = GENESIS_HASH
+        with engine.begin() as connection:
+            for n in range(2):
+                raw = f"<Envelope n='{n}'/>".encode()
+                digest = hashlib.sha256(raw).hexdigest()
+                link = chain_link(previous, digest)
+                connection.execute(
+                    text(
+                        "INSERT INTO message_log (message_id, sender, message_type,"
+                        " schema_version, priority, created_at, received_at, raw, sha256,"
+                        " prev_hash, chain_hash, signer_fingerprint) VALUES (:id, 'police',"
+                        " 'FamilyReferral', '1.0', 'routine', :at, :at, :raw, :h, :prev,"
+                        " :link, :h)"
+                    ),
+                    {
+                        "id": f"00000000-0000-4000-8000-00000000000{n}",
+                        "at": datetime(2026, 11, 20, 9, n),
+                        "raw": raw,
+                        "h": digest,
+                        "prev": previous,
+                        "link": link,
+                    },
+                )
+                previous = link
+            connection.execute(
+                text("UPDATE chain_head SET last_hash = :h, length = 2"), {"h": previous}
+            )
+        # When the hub is upgraded
+        upgrade(engine)
+        # Then they are version-1 links, not recomputed, and the log still verifies
+        with Session(engine) as session:
+            versions = session.scalars(select(MessageLog.chain_version)).all()
+            verdict = verify_chain(session)
+            stored_head = session.get_one(ChainHead, 1).last_hash
+        assert versions == [1, 1]
+        assert (verdict.intact, verdict.checked, stored_head) == (True, 2, previous)
     finally:
         engine.dispose()
