@@ -8,6 +8,7 @@ seal is a tar whose ``manifest.json`` names every other member with its SHA-256:
     database/hub.db                SQLite, copied with the online backup API, or
     database/hub.pgdump            pg_dump's custom format, of the hub's one schema
     data/pki/…, data/partners/…    the PKI (CA, hub key, CRL) and every partner's bundle
+    data/checkpoints/…             the signed checkpoints of the log's hash chain
     rules/routing.yaml, rules/regions/*.yaml    the routing and region rules in use
 
 The broker holds nothing the outbox does not: a restored hub's sweeper sends every row
@@ -54,6 +55,8 @@ _MANIFEST: Final = "manifest.json"
 _SQLITE_MEMBER: Final = "database/hub.db"
 _PGDUMP_MEMBER: Final = "database/hub.pgdump"
 _DATA_FOLDERS: Final = ("pki", "partners")
+#: The signed chain checkpoints' files (hub.ingest.checkpoint), restored with the others.
+_CHECKPOINTS: Final = "checkpoints"
 _ROUTING_MEMBER: Final = "rules/routing.yaml"
 _REGIONS_MEMBER: Final = "rules/regions"
 _PG_DUMP: Final = "pg_dump"
@@ -144,6 +147,9 @@ def write_backup(
     # Beside the database, which is in the clear there anyway; not on the backup's volume.
     with _staging(sources.data_dir) as staging:
         members: dict[str, Path] = {}
+        # Listed before the dump: a checkpoint made meanwhile is then a row without its file,
+        # which verifies, never a file without its row, which reads as a deleted row.
+        _collect(sources.data_dir / _CHECKPOINTS, f"data/{_CHECKPOINTS}", members)
         kind, schema = _dump_database(sources.database_url, staging, members)
         for folder in _DATA_FOLDERS:
             _collect(sources.data_dir / folder, f"data/{folder}", members)
@@ -195,7 +201,7 @@ def restore_backup(
         unpacked = staging / "unpacked"
         manifest = _unpack(bundle, unpacked)
         target_url = _restore_database(manifest, unpacked, data_dir, database_url)
-        for folder in _DATA_FOLDERS:
+        for folder in (*_DATA_FOLDERS, _CHECKPOINTS):
             if (unpacked / "data" / folder).is_dir():
                 shutil.copytree(unpacked / "data" / folder, data_dir / folder)
         shutil.copytree(unpacked / "rules", data_dir / "rules")

@@ -153,10 +153,14 @@ def test_a_restored_hub_verifies_its_log_and_delivers_what_was_pending_once(
     (settings.data_dir / "partners" / "social").mkdir(parents=True)
     (settings.data_dir / "partners" / "social" / "api-key").write_bytes(b"the bundle's key")
 
-    # When it is backed up while running, and restored into a new folder
+    # (and a signed checkpoint of the chain, a row and a file, for the backup to carry)
     env = {"HUB_DATA_DIR": str(settings.data_dir), "HUB_BACKUP_PASSPHRASE": PASSPHRASE}
     if database_url.startswith("postgresql"):
         env["DATABASE_URL"] = database_url
+    checkpointed = _cli("verify-log", "--checkpoint", env=env)
+    assert checkpointed.exit_code == 0, checkpointed.output
+
+    # When it is backed up while running, and restored into a new folder
     backed_up = _cli("backup", str(tmp_path / "backup"), env=env)
     assert backed_up.exit_code == 0, backed_up.output
     new = tmp_path / "restored"
@@ -168,8 +172,9 @@ def test_a_restored_hub_verifies_its_log_and_delivers_what_was_pending_once(
     # Then its log is intact, its keys and bundles are there
     assert restored.exit_code == 0, restored.output
     assert "intact: 4 message(s), every link verified" in restored.output
-    for folder in ("pki", "partners"):
+    for folder in ("pki", "partners", "checkpoints"):
         assert _tree(new / folder) == _tree(settings.data_dir / folder)
+    assert len(_tree(new / "checkpoints")) == 1
     assert _tree(new / "partners") == {"social/api-key": b"the bundle's key"}
     assert (new / "rules" / "routing.yaml").is_file()
     if restore_url is not None:
