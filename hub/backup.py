@@ -9,7 +9,7 @@ seal is a tar whose ``manifest.json`` names every other member with its SHA-256:
     database/hub.pgdump            pg_dump's custom format, of the hub's one schema
     data/pki/…, data/partners/…    the PKI (CA, hub key, CRL) and every partner's bundle
     data/checkpoints/…             the signed checkpoints of the log's hash chain
-    rules/routing.yaml, rules/regions/*.yaml    the routing and region rules in use
+    rules/routing.yaml, rules/regions/*.yaml, rules/alerts.yaml    the rules in use
 
 The broker holds nothing the outbox does not: a restored hub's sweeper sends every row
 still pending. Restoring checks the seal and every hash before it writes anything, and
@@ -59,6 +59,7 @@ _DATA_FOLDERS: Final = ("pki", "partners")
 _CHECKPOINTS: Final = "checkpoints"
 _ROUTING_MEMBER: Final = "rules/routing.yaml"
 _REGIONS_MEMBER: Final = "rules/regions"
+_ALERTS_MEMBER: Final = "rules/alerts.yaml"
 _PG_DUMP: Final = "pg_dump"
 _PG_RESTORE: Final = "pg_restore"
 _HASH_BLOCK_BYTES: Final = 1024 * 1024
@@ -78,6 +79,7 @@ class BackupSources:
     database_url: str
     routing_rules: Path
     regions_dir: Path
+    alert_rules: Path
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ class RestoredHub:
     data_dir: Path
     routing_rules: Path
     regions_dir: Path
+    alert_rules: Path
 
 
 def write_backup(
@@ -154,6 +157,7 @@ def write_backup(
         for folder in _DATA_FOLDERS:
             _collect(sources.data_dir / folder, f"data/{folder}", members)
         members[_ROUTING_MEMBER] = sources.routing_rules
+        members[_ALERTS_MEMBER] = sources.alert_rules
         for region in sorted(sources.regions_dir.glob("*.yaml")):
             members[f"{_REGIONS_MEMBER}/{region.name}"] = region
         manifest = Manifest(
@@ -211,6 +215,7 @@ def restore_backup(
         data_dir=data_dir,
         routing_rules=data_dir / _ROUTING_MEMBER,
         regions_dir=data_dir / _REGIONS_MEMBER,
+        alert_rules=data_dir / _ALERTS_MEMBER,
     )
 
 

@@ -12,6 +12,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+from hub.alerts.rules import DEFAULT_RULES_FILE as DEFAULT_ALERT_RULES
 from hub.backup import BackupRefused, BackupSources, restore_backup, write_backup
 from hub.cli.common import DataDirOption, console, fail, load_settings
 from hub.cli.log import verify_log
@@ -41,6 +42,7 @@ def backup(
         database_url=settings.effective_database_url,
         routing_rules=settings.routing_rules or default_rules_file(),
         regions_dir=settings.regions_dir or default_regions_dir(),
+        alert_rules=settings.alert_rules or DEFAULT_ALERT_RULES,
     )
     try:
         if to_certificate is not None:
@@ -83,7 +85,7 @@ def restore(
     console.print(
         f"restored the backup of {restored.manifest.created_at:%Y-%m-%d %H:%M} UTC into "
         f"{data_dir}; its rules: HUB_ROUTING_RULES={restored.routing_rules} "
-        f"HUB_REGIONS_DIR={restored.regions_dir}",
+        f"HUB_REGIONS_DIR={restored.regions_dir} HUB_ALERT_RULES={restored.alert_rules}",
         soft_wrap=True,
     )
     # The restored hub's own check, as an operator would run it there.

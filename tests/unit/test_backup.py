@@ -30,6 +30,7 @@ def sources(tmp_path: Path) -> BackupSources:
     (tmp_path / "regions").mkdir()
     (tmp_path / "regions" / "kamchatka.yaml").write_text("region: kamchatka\n")
     (tmp_path / "routing.yaml").write_text("message_types: {}\n")
+    (tmp_path / "alerts.yaml").write_text("rules: []\n")
     with sqlite3.connect(data / "hub.db") as connection:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("CREATE TABLE message_log (id INTEGER PRIMARY KEY)")
@@ -40,6 +41,7 @@ def sources(tmp_path: Path) -> BackupSources:
         database_url=f"sqlite:///{data / 'hub.db'}",
         routing_rules=tmp_path / "routing.yaml",
         regions_dir=tmp_path / "regions",
+        alert_rules=tmp_path / "alerts.yaml",
     )
 
 
@@ -75,6 +77,7 @@ def test_a_backup_taken_beside_a_busy_writer_holds_what_was_committed(
         "data/partners/kdn/api-key",
         "data/pki/ca/ca.pem",
         "database/hub.db",
+        "rules/alerts.yaml",
         "rules/regions/kamchatka.yaml",
         "rules/routing.yaml",
     ]

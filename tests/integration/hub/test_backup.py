@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner, Result
 
 from adapters.base import Adapter, InMemoryTransport, Transport
+from hub.alerts.rules import DEFAULT_RULES_FILE as DEFAULT_ALERT_RULES
 from hub.backup import BACKUP_FILE
 from hub.cli import app
 from hub.config import Settings
@@ -177,6 +178,7 @@ def test_a_restored_hub_verifies_its_log_and_delivers_what_was_pending_once(
     assert len(_tree(new / "checkpoints")) == 1
     assert _tree(new / "partners") == {"social/api-key": b"the bundle's key"}
     assert (new / "rules" / "routing.yaml").is_file()
+    assert (new / "rules" / "alerts.yaml").read_bytes() == DEFAULT_ALERT_RULES.read_bytes()
     if restore_url is not None:
         again = _cli(
             "restore",
