@@ -4,6 +4,7 @@ from hub.ingest.chain import GENESIS_HASH, ChainVerdict, chain_link, verify_chai
 from hub.ingest.factory import (
     build_ingestor,
     build_inspector,
+    hub_signer,
     open_pki,
     parse_limits,
     verify_policy,
@@ -22,6 +23,7 @@ __all__ = [
     # Construction
     "build_ingestor",
     "build_inspector",
+    "hub_signer",
     "open_pki",
     "parse_limits",
     "verify_policy",

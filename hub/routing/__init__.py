@@ -3,7 +3,7 @@
 from hub.routing.consent import ConsentRules
 from hub.routing.resolve import RoutingFacts, resolve_recipients
 from hub.routing.rules import STRIPPABLE_CLASSES, Route, RoutingRules, load_rules
-from hub.routing.yamlsource import ConfigInvalid
+from hub.routing.yamlsource import ConfigInvalid, YamlSource, load_yaml, validated
 
 __all__ = [
     # Rules
@@ -17,4 +17,8 @@ __all__ = [
     # Resolution
     "RoutingFacts",
     "resolve_recipients",
+    # Config files with the line of each value (also read by hub.archive's retention)
+    "YamlSource",
+    "load_yaml",
+    "validated",
 ]

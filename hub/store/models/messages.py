@@ -182,11 +182,16 @@ class MessageLog(Base):
     correlation_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime]
     received_at: Mapped[datetime]
+    #: The original bytes; empty (b"") once ``hub archive`` moved them to ``archive_name``.
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[sha256_hex]
     prev_hash: Mapped[sha256_hex]
     chain_hash: Mapped[sha256_hex]
     signer_fingerprint: Mapped[sha256_hex]
+    #: The archive file holding this message's body and its copies' payloads, and when it
+    #: was written; None while the bodies are here.
+    archive_name: Mapped[str | None] = mapped_column(String(200))
+    archived_at: Mapped[datetime | None]
 
     deliveries: Mapped[list["OutboxDelivery"]] = relationship(
         back_populates="message", order_by="OutboxDelivery.id"
@@ -245,7 +250,7 @@ class OutboxDelivery(Base):
     mode: Mapped[DeliveryMode] = mapped_column(_enum_column(DeliveryMode))
     priority: Mapped[str] = mapped_column(String(8))
     status: Mapped[DeliveryStatus] = mapped_column(_enum_column(DeliveryStatus))
-    #: The outbound copy, re-signed by the hub's key.
+    #: The outbound copy, re-signed by the hub's key; empty once its message is archived.
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]

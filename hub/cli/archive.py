@@ -1,0 +1,124 @@
+"""``hub archive --before DATE --out DIR`` and ``hub archive verify DIR``: retention of bodies."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import typer
+
+from hub.admin import TrustMaterial
+from hub.archive import (
+    LogChangedDuringArchive,
+    load_retention,
+    verify_archives,
+    write_archive,
+)
+from hub.cli.common import DataDirOption, console, fail, load_settings
+from hub.ingest import hub_signer, open_pki
+from hub.routing import ConfigInvalid
+from hub.runtime import utc_now
+from hub.store import make_engine, make_session_factory
+
+app = typer.Typer(
+    help="Move message bodies past their retention into signed archive files, and check them.",
+    invoke_without_command=True,
+    no_args_is_help=True,
+)
+
+
+@app.callback()
+def archive(
+    ctx: typer.Context,
+    before: str | None = typer.Option(
+        None,
+        "--before",
+        help="Archive messages received before this: YYYY-MM-DD (midnight UTC), an ISO "
+        "date-time with offset, today or tomorrow.",
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", file_okay=False, help="The folder to write the archive file into."
+    ),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Move the bodies of messages received before DATE and past their type's retention
+    (HUB_RETENTION_RULES) into one archive file signed by the hub; the log keeps the
+    metadata and the chain. Messages with a delivery not delivered or cancelled stay.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if before is None or out is None:
+        raise fail("give --before DATE and --out DIR (or: hub archive verify DIR)")
+    settings = load_settings(data_dir)
+    now = utc_now()
+    try:
+        cutoff = parse_before(before, now=now)
+        retention = load_retention(settings.retention_rules)
+        signer = hub_signer(settings, open_pki(settings))
+    except (ConfigInvalid, ValueError, OSError) as exc:
+        raise fail(str(exc)) from exc
+    engine = make_engine(settings.effective_database_url)
+    try:
+        written = write_archive(
+            make_session_factory(engine),
+            before=cutoff,
+            now=now,
+            out_dir=out,
+            retention=retention,
+            signer=signer,
+        )
+    except (LogChangedDuringArchive, FileExistsError) as exc:
+        raise fail(str(exc)) from exc
+    finally:
+        engine.dispose()
+    if written is None:
+        console.print("nothing to archive: no message before that date is past its retention")
+        return
+    console.print(
+        f"[green]archived[/green] {written.messages} message(s), {written.deliveries} "
+        f"outbound copies and {written.rejections} rejection(s) into {written.path}"
+    )
+
+
+@app.command("verify")
+def verify(
+    directory: Path = typer.Argument(..., exists=True, file_okay=False, help="Archive folder."),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Check each archive file's signature, each body's SHA-256 and each row's link against
+    the log, and that every archive the log names is here; exit 1 naming each difference."""
+    settings = load_settings(data_dir)
+    try:
+        trust = TrustMaterial.from_settings(settings)
+    except (OSError, ValueError) as exc:
+        raise fail(f"no PKI under {settings.pki_dir}: {exc}") from exc
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with make_session_factory(engine, read_only=True)() as session:
+            report = verify_archives(session, directory, verifier=trust.verifier)
+    finally:
+        engine.dispose()
+    for difference in report.differences:
+        console.print(f"[red]differs[/red] {difference}")
+    if not report.intact:
+        raise fail(f"{len(report.differences)} difference(s) in {directory}")
+    console.print(
+        f"[green]intact[/green]: {report.archives} archive(s), {report.messages} message(s) "
+        "match their signatures and the log"
+    )
+
+
+def parse_before(text: str, *, now: datetime) -> datetime:
+    """``--before``: a word (today, tomorrow), a date (its midnight UTC) or an aware date-time.
+
+    Raises:
+        ValueError: none of those, or a date-time without an offset.
+    """
+    words = {"today": now.date(), "tomorrow": now.date() + timedelta(days=1)}
+    day = words.get(text.strip().lower())
+    if day is None and len(text.strip()) == 10:
+        day = date.fromisoformat(text.strip())
+    if day is not None:
+        return datetime.combine(day, time(), tzinfo=UTC)
+    moment = datetime.fromisoformat(text.strip())
+    if moment.tzinfo is None:
+        raise ValueError(f"--before {text}: give the offset (e.g. +00:00) or a date")
+    return moment
