@@ -121,7 +121,8 @@ def test_archive_moves_delivered_bodies_and_keeps_the_chain(
         assert {d.payload for d in row.deliveries} == {b""}
         # The pending message keeps its body (a failure is kept until handled).
         kept = session.get_one(MessageLog, pending.hub_id)
-        assert kept.archive_name is None and kept.raw
+        assert kept.archive_name is None
+        assert kept.raw
         assert session.scalars(select(RejectionRow)).all() == []
         assert verify_chain(session).intact
         report = verify_archives(session, out, verifier=trust.verifier)
@@ -146,10 +147,13 @@ def test_archive_moves_delivered_bodies_and_keeps_the_chain(
         evidence = export_evidence(
             session, trust, str(delivered.hub_id), now=_now(), shelf=ArchiveShelf(out)
         )
-    assert here.archive_name == written.path.name and here.archive_note is None
-    assert here.verification is not None and here.verification.valid
-    assert here.chain.consistent and here.masked_xml
-    assert elsewhere.verification is None and elsewhere.chain.consistent
+    assert (here.archive_name, here.archive_note) == (written.path.name, None)
+    assert here.verification is not None
+    assert here.verification.valid
+    assert here.chain.consistent
+    assert here.masked_xml
+    assert elsewhere.verification is None
+    assert elsewhere.chain.consistent
     assert elsewhere.archive_note == (
         f"тело сообщения перенесено в архив {written.path.name}; "
         f"архив не найден в {tmp_path / 'elsewhere'}"
