@@ -86,6 +86,8 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
         "signing",
     ),
     "hub.jobs": (),
+    # Sealed (encrypted) files for backups and archives: cryptography only.
+    "hub.sealing": (),
     "hub.escalation": ("hub.cases", "hub.ingest", "hub.jobs", "hub.regions", "hub.store"),
     "hub.digest": (
         "hub.jobs",
