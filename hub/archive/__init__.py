@@ -8,7 +8,7 @@ archive file and empties them in the log, which keeps the metadata and the chain
 
 from hub.archive.bundle import ARCHIVE_NAMESPACE, Manifest, read_manifest, sign_manifest
 from hub.archive.retention import Retention, default_retention_file, load_retention
-from hub.archive.shelf import ArchiveShelf, Unseal, open_archive
+from hub.archive.shelf import ArchiveShelf, load_archive_key, open_archive
 from hub.archive.verify import ArchiveReport, verify_archives
 from hub.archive.writer import (
     DEFAULT_LIMIT,
@@ -35,7 +35,7 @@ __all__ = [
     "sign_manifest",
     # Reading back and checking
     "ArchiveShelf",
-    "Unseal",
+    "load_archive_key",
     "open_archive",
     "ArchiveReport",
     "verify_archives",

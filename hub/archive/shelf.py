@@ -7,33 +7,41 @@ shelf says why in Russian, for the administrators' pages (``BodyArchived.reason`
 """
 
 import hashlib
-import io
+import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Self
+from typing import Self
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from hub.archive.bundle import body_entry
 from hub.config import Settings
 from hub.errors import BodyArchived
+from hub.sealing import PrivateKey, SealingError, unseal
 from hub.store import MessageLog
 
-__all__ = ["ArchiveShelf", "Unseal", "open_archive"]
-
-#: Opens a sealed archive file: its plain bytes (``hub.sealing`` with the archive key).
-Unseal = Callable[[Path], bytes]
+__all__ = ["ArchiveShelf", "load_archive_key", "open_archive"]
 
 
 class ArchiveShelf:
-    """The archive folder (None: not configured) and what opens sealed files in it."""
+    """The archive folder (None: not configured) and the key that opens sealed files in it."""
 
-    def __init__(self, directory: Path | None, unseal: Unseal | None = None) -> None:
+    def __init__(self, directory: Path | None, key: PrivateKey | None = None) -> None:
         self.directory = directory
-        self._unseal = unseal
+        self._key = key
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
-        return cls(settings.archive_dir)
+        """``HUB_ARCHIVE_DIR`` and ``HUB_ARCHIVE_KEY``.
+
+        Raises:
+            OSError, ValueError: as ``load_archive_key``.
+        """
+        key = load_archive_key(settings.archive_key) if settings.archive_key else None
+        return cls(settings.archive_dir, key)
 
     def body_of(self, row: MessageLog) -> bytes:
         """The message's original bytes, from the log or from its archive file.
@@ -55,9 +63,9 @@ class ArchiveShelf:
         if not path.is_file():
             raise BodyArchived(row.id, name, where, f"{moved}; архив не найден в {where}")
         try:
-            with open_archive(path, self._unseal) as archive:
+            with open_archive(path, self._key) as archive:
                 body = archive.read(body_entry(row.id))
-        except (OSError, KeyError, zipfile.BadZipFile, ValueError) as exc:
+        except (OSError, KeyError, zipfile.BadZipFile, ValueError, SealingError) as exc:
             raise BodyArchived(
                 row.id, name, where, f"{moved}; архив в {where} не читается: {exc}"
             ) from exc
@@ -71,16 +79,38 @@ class ArchiveShelf:
         return body
 
 
-def open_archive(path: Path, unseal: Unseal | None) -> zipfile.ZipFile:
-    """The archive file at ``path`` as a zip, unsealed first when it is sealed.
+@contextmanager
+def open_archive(path: Path, key: PrivateKey | None) -> Iterator[zipfile.ZipFile]:
+    """The archive file at ``path`` as a zip, unsealed first (into a temporary file that is
+    gone afterwards) when it is sealed.
 
     Raises:
         ValueError: a sealed file and no key to open it.
+        SealingError: the key does not open it, or it was altered.
         OSError, zipfile.BadZipFile: not readable as an archive.
     """
     if not path.name.endswith(".sealed"):
-        return zipfile.ZipFile(path)
-    if unseal is None:
+        with zipfile.ZipFile(path) as archive:
+            yield archive
+        return
+    if key is None:
         raise ValueError("архив зашифрован, а ключ для него не задан (HUB_ARCHIVE_KEY)")
-    stream: IO[bytes] = io.BytesIO(unseal(path))
-    return zipfile.ZipFile(stream)
+    with tempfile.TemporaryFile() as plain:
+        with path.open("rb") as sealed:
+            unseal(sealed, plain, key)
+        plain.seek(0)
+        with zipfile.ZipFile(plain) as archive:
+            yield archive
+
+
+def load_archive_key(path: Path) -> PrivateKey:
+    """The private key (unencrypted PEM) that opens sealed archives.
+
+    Raises:
+        OSError: the file cannot be read.
+        ValueError: not a PEM private key, or not RSA or EC.
+    """
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise ValueError(f"{path}: an archive key must be RSA or EC")
+    return key

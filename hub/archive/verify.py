@@ -20,8 +20,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub.archive.bundle import MANIFEST_ENTRY, ROWS_ENTRY, Manifest, read_manifest
-from hub.archive.shelf import Unseal, open_archive
+from hub.archive.shelf import open_archive
 from hub.errors import HubError
+from hub.sealing import PrivateKey, SealingError
 from hub.store import MessageLog
 from schemas import parse_xml
 from signing import SigningError, Verifier
@@ -51,9 +52,12 @@ class ArchiveReport:
 
 
 def verify_archives(
-    session: Session, directory: Path, *, verifier: Verifier, unseal: Unseal | None = None
+    session: Session, directory: Path, *, verifier: Verifier, key: PrivateKey | None = None
 ) -> ArchiveReport:
-    """Check every archive file in ``directory`` and every archive the log names."""
+    """Check every archive file in ``directory`` and every archive the log names.
+
+    ``key`` opens sealed archives; a sealed one without it is named as unreadable.
+    """
     report = ArchiveReport()
     present: set[str] = set()
     for path in sorted(directory.iterdir()):
@@ -62,7 +66,7 @@ def verify_archives(
         elif _ARCHIVE_FILE.fullmatch(path.name):
             present.add(path.name)
             report.archives += 1
-            report.differences.extend(_check_file(session, path, verifier, unseal, report))
+            report.differences.extend(_check_file(session, path, verifier, key, report))
     named = session.execute(
         select(MessageLog.archive_name, func.count())
         .where(MessageLog.archive_name.is_not(None))
@@ -77,11 +81,11 @@ def verify_archives(
 
 
 def _check_file(
-    session: Session, path: Path, verifier: Verifier, unseal: Unseal | None, report: ArchiveReport
+    session: Session, path: Path, verifier: Verifier, key: PrivateKey | None, report: ArchiveReport
 ) -> Iterator[str]:
     name = path.name
     try:
-        with open_archive(path, unseal) as archive:
+        with open_archive(path, key) as archive:
             manifest = read_manifest(parse_xml(archive.read(MANIFEST_ENTRY)), verifier)
             rows = archive.read(ROWS_ENTRY)
             if manifest.name != name:
@@ -94,7 +98,15 @@ def _check_file(
             for message in content["messages"]:
                 report.messages += 1
                 yield from _check_bodies(name, archive, message)
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, SigningError, HubError) as exc:
+    except (
+        OSError,
+        KeyError,
+        ValueError,
+        zipfile.BadZipFile,
+        SigningError,
+        SealingError,
+        HubError,
+    ) as exc:
         yield f"{name}: not a readable, hub-signed archive ({type(exc).__name__}: {exc})"
         return
     yield from _check_against_log(session, name, content["messages"])

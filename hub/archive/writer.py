@@ -110,8 +110,10 @@ def write_archive(
         manifest = _write_zip(session, plain, name, message_ids, rejection_ids, before, now, signer)
     if seal is not None:
         sealed = out_dir / f"{name}.partial"
-        seal(plain, sealed)
-        plain.unlink()
+        try:
+            seal(plain, sealed)
+        finally:
+            plain.unlink()  # the bodies in clear never stay beside the sealed file
         plain = sealed
     _durably_rename(plain, target)
     try:

@@ -1,13 +1,17 @@
 """``hub archive --before DATE --out DIR`` and ``hub archive verify DIR``: retention of bodies."""
 
+import io
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import typer
+from cryptography import x509
 
 from hub.admin import TrustMaterial
 from hub.archive import (
     LogChangedDuringArchive,
+    Seal,
+    load_archive_key,
     load_retention,
     verify_archives,
     write_archive,
@@ -16,6 +20,7 @@ from hub.cli.common import DataDirOption, console, fail, load_settings
 from hub.ingest import hub_signer, open_pki
 from hub.routing import ConfigInvalid
 from hub.runtime import utc_now
+from hub.sealing import seal, seal_file
 from hub.store import make_engine, make_session_factory
 
 app = typer.Typer(
@@ -53,6 +58,7 @@ def archive(
         cutoff = parse_before(before, now=now)
         retention = load_retention(settings.retention_rules)
         signer = hub_signer(settings, open_pki(settings))
+        seal = _sealing_to(settings.archive_recipient_cert)
     except (ConfigInvalid, ValueError, OSError) as exc:
         raise fail(str(exc)) from exc
     engine = make_engine(settings.effective_database_url)
@@ -64,6 +70,7 @@ def archive(
             out_dir=out,
             retention=retention,
             signer=signer,
+            seal=seal,
         )
     except (LogChangedDuringArchive, FileExistsError) as exc:
         raise fail(str(exc)) from exc
@@ -81,19 +88,33 @@ def archive(
 @app.command("verify")
 def verify(
     directory: Path = typer.Argument(..., exists=True, file_okay=False, help="Archive folder."),
+    key: Path | None = typer.Option(
+        None,
+        "--key",
+        dir_okay=False,
+        help="The private key (PEM) that opens sealed archives (default: HUB_ARCHIVE_KEY).",
+    ),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    """Check each archive file's signature, each body's SHA-256 and each row's link against
-    the log, and that every archive the log names is here; exit 1 naming each difference."""
+    """Check archive files against their signature and the log; exit 1 naming each difference.
+
+    Each file's signature by the hub, each body's SHA-256, each row's link against the log,
+    and that every archive the log names is in DIR.
+    """
     settings = load_settings(data_dir)
     try:
         trust = TrustMaterial.from_settings(settings)
     except (OSError, ValueError) as exc:
         raise fail(f"no PKI under {settings.pki_dir}: {exc}") from exc
+    key_file = key or settings.archive_key
+    try:
+        private_key = load_archive_key(key_file) if key_file else None
+    except (OSError, ValueError) as exc:
+        raise fail(f"archive key {key_file}: {exc}") from exc
     engine = make_engine(settings.effective_database_url)
     try:
         with make_session_factory(engine, read_only=True)() as session:
-            report = verify_archives(session, directory, verifier=trust.verifier)
+            report = verify_archives(session, directory, verifier=trust.verifier, key=private_key)
     finally:
         engine.dispose()
     for difference in report.differences:
@@ -104,6 +125,20 @@ def verify(
         f"[green]intact[/green]: {report.archives} archive(s), {report.messages} message(s) "
         "match their signatures and the log"
     )
+
+
+def _sealing_to(certificate_file: Path | None) -> Seal | None:
+    """Sealing to ``HUB_ARCHIVE_RECIPIENT_CERT``, checked now rather than after the writing.
+
+    Raises:
+        OSError, ValueError: the certificate cannot be read, or its key cannot seal (GOST).
+    """
+    if certificate_file is None:
+        return None
+    certificate = x509.load_pem_x509_certificate(certificate_file.read_bytes())
+    # Sealing nothing raises UnsupportedKey (a ValueError) for a GOST certificate now.
+    seal(io.BytesIO(), io.BytesIO(), certificate)
+    return lambda plain, sealed: seal_file(plain, sealed, certificate)
 
 
 def parse_before(text: str, *, now: datetime) -> datetime:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -26,6 +27,7 @@ from hub.archive import (
     ArchiveShelf,
     ArchiveWritten,
     Retention,
+    load_archive_key,
     verify_archives,
     write_archive,
 )
@@ -35,6 +37,7 @@ from hub.config import Settings
 from hub.errors import BodyArchived, Rejection
 from hub.ingest import Ingestor, IngestReceipt, hub_signer, verify_chain
 from hub.regions import load_regions
+from hub.sealing import seal_file
 from hub.store import DeliveryStatus, MessageLog, OutboxDelivery
 from hub.store import Rejection as RejectionRow
 from queues import Outcome, PartnerTransports, deliver_once
@@ -271,3 +274,43 @@ def test_done_when_archive_verify_and_verify_log_on_the_command_line(
         assert hashlib.sha256(b"").hexdigest() != row.sha256  # the link keeps the real hash
         statuses = {d.status for d in session.scalars(select(OutboxDelivery))}
     assert DeliveryStatus.DELIVERED in statuses
+
+
+def test_a_sealed_archive_opens_only_with_the_recipients_key(
+    flowed: tuple[IngestReceipt, IngestReceipt],
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    pki: DevPki,
+    trust: TrustMaterial,
+    tmp_path: Path,
+) -> None:
+    delivered, _ = flowed
+    # Any RSA certificate of the dev PKI stands for the archive keeper's.
+    recipient = pki.credentials("social")
+    certificate = x509.load_pem_x509_certificate(recipient.cert_path.read_bytes())
+    key = load_archive_key(recipient.key_path)
+    out = tmp_path / "archive"
+
+    written = write_archive(
+        session_factory,
+        before=_now() + timedelta(days=1),
+        now=_now(),
+        out_dir=out,
+        retention=NO_RETENTION,
+        signer=hub_signer(settings, pki),
+        seal=lambda plain, sealed: seal_file(plain, sealed, certificate),
+    )
+
+    assert written is not None
+    assert written.path.name.endswith(".zip.sealed")
+    assert [p.name for p in out.iterdir()] == [written.path.name]  # no clear copy left
+    assert not zipfile.is_zipfile(written.path)
+    with session_factory() as session:
+        assert verify_archives(session, out, verifier=trust.verifier, key=key).intact
+        (unopened,) = verify_archives(session, out, verifier=trust.verifier).differences
+        row = session.get_one(MessageLog, delivered.hub_id)
+    assert unopened.startswith(f"{written.path.name}: not a readable, hub-signed archive")
+    assert ArchiveShelf(out, key).body_of(row).startswith(b"<?xml")
+    with pytest.raises(BodyArchived) as locked:
+        ArchiveShelf(out).body_of(row)
+    assert "архив зашифрован, а ключ для него не задан" in locked.value.reason
