@@ -7,11 +7,11 @@ and ``hub verify-log`` hold, and the trace, evidence and case rebuild read the b
 from the archive — or say where it went when the archive is not there.
 """
 
-import hashlib
 import io
 import json
 import shutil
 import zipfile
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from hub.archive import (
     ArchiveShelf,
     ArchiveWritten,
     Retention,
+    Seal,
     load_archive_key,
     verify_archives,
     write_archive,
@@ -38,7 +39,7 @@ from hub.errors import BodyArchived, Rejection
 from hub.ingest import Ingestor, IngestReceipt, hub_signer, verify_chain
 from hub.regions import load_regions
 from hub.sealing import seal_file
-from hub.store import DeliveryStatus, MessageLog, OutboxDelivery
+from hub.store import MessageLog
 from hub.store import Rejection as RejectionRow
 from queues import Outcome, PartnerTransports, deliver_once
 from signing import DevPki, VerifyPolicy
@@ -84,7 +85,11 @@ def flowed(
 
 
 def _archive(
-    session_factory: sessionmaker[Session], settings: Settings, pki: DevPki, out: Path
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    pki: DevPki,
+    out: Path,
+    seal: Seal | None = None,
 ) -> ArchiveWritten | None:
     return write_archive(
         session_factory,
@@ -93,63 +98,78 @@ def _archive(
         out_dir=out,
         retention=NO_RETENTION,
         signer=hub_signer(settings, pki),
+        seal=seal,
     )
 
 
+@dataclass(frozen=True)
+class Hub:
+    """What each test works on: the log after the flow, the hub's PKI and a scratch folder."""
+
+    sessions: sessionmaker[Session]
+    settings: Settings
+    pki: DevPki
+    trust: TrustMaterial
+    folder: Path
+    delivered: IngestReceipt
+    pending: IngestReceipt
+
+    def archive(self, out: Path, seal: Seal | None = None) -> ArchiveWritten | None:
+        return _archive(self.sessions, self.settings, self.pki, out, seal)
+
+    def differences(self, folder: Path) -> list[str]:
+        with self.sessions() as session:
+            return verify_archives(session, folder, verifier=self.trust.verifier).differences
+
+
 @pytest.fixture
-def trust(pki: DevPki) -> TrustMaterial:
-    return TrustMaterial.load(pki.root, VerifyPolicy())
-
-
-def test_archive_moves_delivered_bodies_and_keeps_the_chain(
+def hub(
     flowed: tuple[IngestReceipt, IngestReceipt],
     session_factory: sessionmaker[Session],
     settings: Settings,
     pki: DevPki,
-    trust: TrustMaterial,
     tmp_path: Path,
-) -> None:
-    delivered, pending = flowed
-    with session_factory() as session:
-        original = session.get_one(MessageLog, delivered.hub_id).raw
-    out = tmp_path / "archive"
+) -> Hub:
+    trust = TrustMaterial.load(pki.root, VerifyPolicy())
+    return Hub(session_factory, settings, pki, trust, tmp_path, *flowed)
 
-    written = _archive(session_factory, settings, pki, out)
+
+def test_archive_moves_delivered_bodies_and_keeps_the_chain(hub: Hub) -> None:
+    with hub.sessions() as session:
+        original = session.get_one(MessageLog, hub.delivered.hub_id).raw
+    out = hub.folder / "archive"
+
+    written = hub.archive(out)
 
     assert written is not None
     assert (written.messages, written.deliveries, written.rejections) == (1, 2, 1)
-    with session_factory() as session:
-        row = session.get_one(MessageLog, delivered.hub_id)
+    with hub.sessions() as session:
+        row = session.get_one(MessageLog, hub.delivered.hub_id)
         assert (row.raw, row.archive_name) == (b"", written.path.name)
         assert {d.payload for d in row.deliveries} == {b""}
         # The pending message keeps its body (a failure is kept until handled).
-        kept = session.get_one(MessageLog, pending.hub_id)
+        kept = session.get_one(MessageLog, hub.pending.hub_id)
         assert kept.archive_name is None
         assert kept.raw
         assert session.scalars(select(RejectionRow)).all() == []
         assert verify_chain(session).intact
-        report = verify_archives(session, out, verifier=trust.verifier)
+        report = verify_archives(session, out, verifier=hub.trust.verifier)
     assert report.intact, report.differences
     assert (report.archives, report.messages) == (1, 1)
     with zipfile.ZipFile(written.path) as archive:
-        assert archive.read(f"messages/{delivered.hub_id}.xml") == original
+        assert archive.read(f"messages/{hub.delivered.hub_id}.xml") == original
     # Running again archives nothing twice.
-    assert _archive(session_factory, settings, pki, out) is None
+    assert hub.archive(out) is None
 
-    with session_factory() as session:
+    ref, elsewhere_dir = str(hub.delivered.hub_id), hub.folder / "elsewhere"
+    with hub.sessions() as session:
         here = get_message_detail(
-            session, str(delivered.hub_id), trust=trust, now=_now(), shelf=ArchiveShelf(out)
+            session, ref, trust=hub.trust, now=_now(), shelf=ArchiveShelf(out)
         )
         elsewhere = get_message_detail(
-            session,
-            str(delivered.hub_id),
-            trust=trust,
-            now=_now(),
-            shelf=ArchiveShelf(tmp_path / "elsewhere"),
+            session, ref, trust=hub.trust, now=_now(), shelf=ArchiveShelf(elsewhere_dir)
         )
-        evidence = export_evidence(
-            session, trust, str(delivered.hub_id), now=_now(), shelf=ArchiveShelf(out)
-        )
+        evidence = export_evidence(session, hub.trust, ref, now=_now(), shelf=ArchiveShelf(out))
     assert (here.archive_name, here.archive_note) == (written.path.name, None)
     assert here.verification is not None
     assert here.verification.valid
@@ -158,71 +178,53 @@ def test_archive_moves_delivered_bodies_and_keeps_the_chain(
     assert elsewhere.verification is None
     assert elsewhere.chain.consistent
     assert elsewhere.archive_note == (
-        f"тело сообщения перенесено в архив {written.path.name}; "
-        f"архив не найден в {tmp_path / 'elsewhere'}"
+        f"тело сообщения перенесено в архив {written.path.name}; архив не найден в {elsewhere_dir}"
     )
     assert zipfile.ZipFile(io.BytesIO(evidence)).read("message.xml") == original
 
 
-def test_case_rebuild_reads_archived_bodies_or_refuses_naming_the_archive(
-    flowed: tuple[IngestReceipt, IngestReceipt],
-    session_factory: sessionmaker[Session],
-    settings: Settings,
-    pki: DevPki,
-    tmp_path: Path,
-) -> None:
-    written = _archive(session_factory, settings, pki, tmp_path / "archive")
+def test_case_rebuild_reads_archived_bodies_or_refuses_naming_the_archive(hub: Hub) -> None:
+    written = hub.archive(hub.folder / "archive")
     assert written is not None
     projector = CaseProjector(load_regions())
 
-    with pytest.raises(BodyArchived) as refused, session_factory.begin() as session:
+    with pytest.raises(BodyArchived) as refused, hub.sessions.begin() as session:
         rebuild_cases(session, projector)
     assert written.path.name in refused.value.reason
-    with session_factory.begin() as session:
-        shelf = ArchiveShelf(tmp_path / "archive")
+    with hub.sessions.begin() as session:
+        shelf = ArchiveShelf(hub.folder / "archive")
         assert rebuild_cases(session, projector, bodies=shelf.body_of) == 2
 
 
-def test_verify_names_each_difference(
-    flowed: tuple[IngestReceipt, IngestReceipt],
-    session_factory: sessionmaker[Session],
-    settings: Settings,
-    pki: DevPki,
-    trust: TrustMaterial,
-    tmp_path: Path,
-) -> None:
-    delivered, _ = flowed
-    written = _archive(session_factory, settings, pki, tmp_path / "archive")
+def test_verify_names_each_difference(hub: Hub) -> None:
+    hub_id = hub.delivered.hub_id
+    written = hub.archive(hub.folder / "archive")
     assert written is not None
     name = written.path.name
 
-    def differences(folder: Path) -> list[str]:
-        with session_factory() as session:
-            return verify_archives(session, folder, verifier=trust.verifier).differences
-
     # A body altered inside the file, rows.json left alone: the body is named.
-    altered = tmp_path / "altered"
-    _rewrite(written.path, altered / name, f"messages/{delivered.hub_id}.xml", b"<x/>")
-    assert differences(altered) == [
-        f"{name}: message {delivered.hub_id}: the body does not match its SHA-256"
+    altered = hub.folder / "altered"
+    _rewrite(written.path, altered / name, f"messages/{hub_id}.xml", b"<x/>")
+    assert hub.differences(altered) == [
+        f"{name}: message {hub_id}: the body does not match its SHA-256"
     ]
     # rows.json altered: the signed manifest no longer matches it.
     rows = json.loads(zipfile.ZipFile(written.path).read("rows.json"))
     rows["messages"][0]["prev_hash"] = "0" * 64
-    edited = tmp_path / "edited"
+    edited = hub.folder / "edited"
     _rewrite(written.path, edited / name, "rows.json", json.dumps(rows).encode())
-    assert differences(edited) == [
+    assert hub.differences(edited) == [
         f"{name}: rows.json does not match the signed manifest (altered)"
     ]
     # The log's link changed under the archive.
-    with session_factory.begin() as session:
-        session.get_one(MessageLog, delivered.hub_id).chain_hash = "f" * 64
-    assert differences(written.path.parent) == [
-        f"{name}: message {delivered.hub_id}: chain_hash differs from the log"
+    with hub.sessions.begin() as session:
+        session.get_one(MessageLog, hub_id).chain_hash = "f" * 64
+    assert hub.differences(written.path.parent) == [
+        f"{name}: message {hub_id}: chain_hash differs from the log"
     ]
     # The archive missing from the folder.
-    assert differences(tmp_path) == [
-        f"{name}: named by 1 message(s) in the log but not in {tmp_path}"
+    assert hub.differences(hub.folder) == [
+        f"{name}: named by 1 message(s) in the log but not in {hub.folder}"
     ]
 
 
@@ -235,16 +237,11 @@ def _rewrite(source: Path, target: Path, entry: str, data: bytes) -> None:
 
 
 def test_done_when_archive_verify_and_verify_log_on_the_command_line(
-    flowed: tuple[IngestReceipt, IngestReceipt],
-    session_factory: sessionmaker[Session],
-    data_dir: Path,
-    database_url: str,
-    tmp_path: Path,
+    hub: Hub, data_dir: Path, database_url: str
 ) -> None:
-    delivered, _ = flowed
-    retention = tmp_path / "retention.yaml"
+    retention = hub.folder / "retention.yaml"
     retention.write_text("retention:\n  default_days: 0\n", encoding="utf-8")
-    out = tmp_path / "archive"
+    out = hub.folder / "archive"
     cli = CliRunner(
         env={
             "HUB_DATA_DIR": str(data_dir),
@@ -263,52 +260,40 @@ def test_done_when_archive_verify_and_verify_log_on_the_command_line(
     assert "intact: 1 archive(s), 1 message(s)" in verified.output
     log = cli.invoke(app, ["verify-log"])
     assert log.exit_code == 0, log.output
+    evidence = cli.invoke(
+        app, ["evidence", str(hub.delivered.hub_id), "--out", str(out.parent / "e.zip")]
+    )
+    assert evidence.exit_code == 0, evidence.output
 
     (name,) = (p.name for p in out.iterdir())
-    shutil.move(out / name, tmp_path / name)
+    shutil.move(out / name, hub.folder / name)
     missing = cli.invoke(app, ["archive", "verify", str(out)])
     assert missing.exit_code == 1
     assert f"{name}: named by 1 message(s)" in missing.output
-    with session_factory() as session:
-        row = session.get_one(MessageLog, delivered.hub_id)
-        assert hashlib.sha256(b"").hexdigest() != row.sha256  # the link keeps the real hash
-        statuses = {d.status for d in session.scalars(select(OutboxDelivery))}
-    assert DeliveryStatus.DELIVERED in statuses
+    absent = cli.invoke(
+        app, ["evidence", str(hub.delivered.hub_id), "--out", str(out.parent / "f.zip")]
+    )
+    assert absent.exit_code == 1
+    assert f"архив не найден в {out}" in absent.output
 
 
-def test_a_sealed_archive_opens_only_with_the_recipients_key(
-    flowed: tuple[IngestReceipt, IngestReceipt],
-    session_factory: sessionmaker[Session],
-    settings: Settings,
-    pki: DevPki,
-    trust: TrustMaterial,
-    tmp_path: Path,
-) -> None:
-    delivered, _ = flowed
+def test_a_sealed_archive_opens_only_with_the_recipients_key(hub: Hub) -> None:
     # Any RSA certificate of the dev PKI stands for the archive keeper's.
-    recipient = pki.credentials("social")
+    recipient = hub.pki.credentials("social")
     certificate = x509.load_pem_x509_certificate(recipient.cert_path.read_bytes())
     key = load_archive_key(recipient.key_path)
-    out = tmp_path / "archive"
+    out = hub.folder / "archive"
 
-    written = write_archive(
-        session_factory,
-        before=_now() + timedelta(days=1),
-        now=_now(),
-        out_dir=out,
-        retention=NO_RETENTION,
-        signer=hub_signer(settings, pki),
-        seal=lambda plain, sealed: seal_file(plain, sealed, certificate),
-    )
+    written = hub.archive(out, seal=lambda plain, sealed: seal_file(plain, sealed, certificate))
 
     assert written is not None
     assert written.path.name.endswith(".zip.sealed")
     assert [p.name for p in out.iterdir()] == [written.path.name]  # no clear copy left
     assert not zipfile.is_zipfile(written.path)
-    with session_factory() as session:
-        assert verify_archives(session, out, verifier=trust.verifier, key=key).intact
-        (unopened,) = verify_archives(session, out, verifier=trust.verifier).differences
-        row = session.get_one(MessageLog, delivered.hub_id)
+    with hub.sessions() as session:
+        assert verify_archives(session, out, verifier=hub.trust.verifier, key=key).intact
+        row = session.get_one(MessageLog, hub.delivered.hub_id)
+    (unopened,) = hub.differences(out)
     assert unopened.startswith(f"{written.path.name}: not a readable, hub-signed archive")
     assert ArchiveShelf(out, key).body_of(row).startswith(b"<?xml")
     with pytest.raises(BodyArchived) as locked:
