@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography import x509
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -27,7 +26,6 @@ from hub.archive import (
     ArchiveShelf,
     ArchiveWritten,
     Retention,
-    Seal,
     load_archive_key,
     verify_archives,
     write_archive,
@@ -38,7 +36,6 @@ from hub.config import Settings
 from hub.errors import BodyArchived, Rejection
 from hub.ingest import Ingestor, IngestReceipt, hub_signer, verify_chain
 from hub.regions import load_regions
-from hub.sealing import seal_file
 from hub.store import MessageLog
 from hub.store import Rejection as RejectionRow
 from queues import Outcome, PartnerTransports, deliver_once
@@ -84,24 +81,6 @@ def flowed(
     return delivered, pending
 
 
-def _archive(
-    session_factory: sessionmaker[Session],
-    settings: Settings,
-    pki: DevPki,
-    out: Path,
-    seal: Seal | None = None,
-) -> ArchiveWritten | None:
-    return write_archive(
-        session_factory,
-        before=_now() + timedelta(days=1),
-        now=_now(),
-        out_dir=out,
-        retention=NO_RETENTION,
-        signer=hub_signer(settings, pki),
-        seal=seal,
-    )
-
-
 @dataclass(frozen=True)
 class Hub:
     """What each test works on: the log after the flow, the hub's PKI and a scratch folder."""
@@ -114,8 +93,16 @@ class Hub:
     delivered: IngestReceipt
     pending: IngestReceipt
 
-    def archive(self, out: Path, seal: Seal | None = None) -> ArchiveWritten | None:
-        return _archive(self.sessions, self.settings, self.pki, out, seal)
+    def archive(self, out: Path) -> ArchiveWritten | None:
+        """``hub archive --before tomorrow --out out``, every body due at once."""
+        return write_archive(
+            self.sessions,
+            before=_now() + timedelta(days=1),
+            now=_now(),
+            out_dir=out,
+            retention=NO_RETENTION,
+            signer=hub_signer(self.settings, self.pki),
+        )
 
     def differences(self, folder: Path) -> list[str]:
         with self.sessions() as session:
@@ -236,21 +223,28 @@ def _rewrite(source: Path, target: Path, entry: str, data: bytes) -> None:
             new.writestr(item, data if item.filename == entry else old.read(item))
 
 
-def test_done_when_archive_verify_and_verify_log_on_the_command_line(
-    hub: Hub, data_dir: Path, database_url: str
-) -> None:
+def _cli(hub: Hub, data_dir: Path, database_url: str, out: Path, **env: str) -> CliRunner:
+    """The command line on this test's hub, every body due at once, archives kept in ``out``."""
     retention = hub.folder / "retention.yaml"
     retention.write_text("retention:\n  default_days: 0\n", encoding="utf-8")
-    out = hub.folder / "archive"
-    cli = CliRunner(
+    return CliRunner(
         env={
             "HUB_DATA_DIR": str(data_dir),
             "DATABASE_URL": database_url,
             "HUB_RETENTION_RULES": str(retention),
             "HUB_ARCHIVE_DIR": str(out),
             "COLUMNS": "200",
+            **env,
         }
     )
+
+
+def test_done_when_archive_verify_and_verify_log_on_the_command_line(
+    hub: Hub, data_dir: Path, database_url: str
+) -> None:
+    out = hub.folder / "archive"
+    cli = _cli(hub, data_dir, database_url, out)
+    evidence = ["evidence", str(hub.delivered.hub_id), "--out"]
 
     archived = cli.invoke(app, ["archive", "--before", "tomorrow", "--out", str(out)])
     assert archived.exit_code == 0, archived.output
@@ -260,41 +254,43 @@ def test_done_when_archive_verify_and_verify_log_on_the_command_line(
     assert "intact: 1 archive(s), 1 message(s)" in verified.output
     log = cli.invoke(app, ["verify-log"])
     assert log.exit_code == 0, log.output
-    evidence = cli.invoke(
-        app, ["evidence", str(hub.delivered.hub_id), "--out", str(out.parent / "e.zip")]
-    )
-    assert evidence.exit_code == 0, evidence.output
+    exported = cli.invoke(app, [*evidence, str(hub.folder / "e.zip")])
+    assert exported.exit_code == 0, exported.output
 
     (name,) = (p.name for p in out.iterdir())
     shutil.move(out / name, hub.folder / name)
     missing = cli.invoke(app, ["archive", "verify", str(out)])
     assert missing.exit_code == 1
     assert f"{name}: named by 1 message(s)" in missing.output
-    absent = cli.invoke(
-        app, ["evidence", str(hub.delivered.hub_id), "--out", str(out.parent / "f.zip")]
-    )
+    absent = cli.invoke(app, [*evidence, str(hub.folder / "f.zip")])
     assert absent.exit_code == 1
     assert f"архив не найден в {out}" in absent.output
 
 
-def test_a_sealed_archive_opens_only_with_the_recipients_key(hub: Hub) -> None:
+def test_a_sealed_archive_opens_only_with_the_recipients_key(
+    hub: Hub, data_dir: Path, database_url: str
+) -> None:
     # Any RSA certificate of the dev PKI stands for the archive keeper's.
     recipient = hub.pki.credentials("social")
-    certificate = x509.load_pem_x509_certificate(recipient.cert_path.read_bytes())
-    key = load_archive_key(recipient.key_path)
     out = hub.folder / "archive"
+    cli = _cli(
+        hub, data_dir, database_url, out, HUB_ARCHIVE_RECIPIENT_CERT=str(recipient.cert_path)
+    )
 
-    written = hub.archive(out, seal=lambda plain, sealed: seal_file(plain, sealed, certificate))
+    archived = cli.invoke(app, ["archive", "--before", "tomorrow", "--out", str(out)])
 
-    assert written is not None
-    assert written.path.name.endswith(".zip.sealed")
-    assert [p.name for p in out.iterdir()] == [written.path.name]  # no clear copy left
-    assert not zipfile.is_zipfile(written.path)
+    assert archived.exit_code == 0, archived.output
+    (sealed,) = out.iterdir()  # no clear copy left beside it
+    assert sealed.name.endswith(".zip.sealed")
+    assert not zipfile.is_zipfile(sealed)
+    opened = cli.invoke(app, ["archive", "verify", str(out), "--key", str(recipient.key_path)])
+    assert opened.exit_code == 0, opened.output
+    unopened = cli.invoke(app, ["archive", "verify", str(out)])
+    assert unopened.exit_code == 1
+    assert f"{sealed.name}: not a readable, hub-signed archive" in unopened.output
     with hub.sessions() as session:
-        assert verify_archives(session, out, verifier=hub.trust.verifier, key=key).intact
         row = session.get_one(MessageLog, hub.delivered.hub_id)
-    (unopened,) = hub.differences(out)
-    assert unopened.startswith(f"{written.path.name}: not a readable, hub-signed archive")
+    key = load_archive_key(recipient.key_path)
     assert ArchiveShelf(out, key).body_of(row).startswith(b"<?xml")
     with pytest.raises(BodyArchived) as locked:
         ArchiveShelf(out).body_of(row)
