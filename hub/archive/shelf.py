@@ -9,8 +9,8 @@ shelf says why in Russian, for the administrators' pages (``BodyArchived.reason`
 import hashlib
 import tempfile
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Self
 
@@ -50,33 +50,65 @@ class ArchiveShelf:
             BodyArchived: the archive is not configured, not there, sealed without a key,
                 unreadable, or holds other bytes than the log's SHA-256 names.
         """
-        name = row.archive_name
-        if name is None:
-            return row.raw
-        moved = f"тело сообщения перенесено в архив {name}"
+        with self.reading() as read:
+            return read(row)
+
+    @contextmanager
+    def reading(self) -> Iterator[Callable[[MessageLog], bytes]]:
+        """``body_of`` that keeps the last archive it opened open until the block ends, so
+        a replay in log order opens (and unseals) each archive once."""
+        with ExitStack() as stack:
+            opened: dict[str, zipfile.ZipFile] = {}
+
+            def read(row: MessageLog) -> bytes:
+                name = row.archive_name
+                if name is None:
+                    return row.raw
+                if name not in opened:
+                    stack.close()  # the previous archive: a replay has moved past it
+                    opened.clear()
+                    opened[name] = self._open(stack, row.id, name)
+                return self._checked_body(row, name, opened[name])
+
+            yield read
+
+    def _open(self, stack: ExitStack, hub_id: int, name: str) -> zipfile.ZipFile:
+        """Archive ``name``, open until ``stack`` closes."""
         if self.directory is None:
             raise BodyArchived(
-                row.id, name, None, f"{moved}; каталог архивов не задан (HUB_ARCHIVE_DIR)"
+                hub_id, name, None, f"{_moved(name)}; каталог архивов не задан (HUB_ARCHIVE_DIR)"
             )
         where = str(self.directory)
         path = self.directory / name
         if not path.is_file():
-            raise BodyArchived(row.id, name, where, f"{moved}; архив не найден в {where}")
+            raise BodyArchived(hub_id, name, where, f"{_moved(name)}; архив не найден в {where}")
         try:
-            with open_archive(path, self._key) as archive:
-                body = archive.read(body_entry(row.id))
-        except (OSError, KeyError, zipfile.BadZipFile, ValueError, SealingError) as exc:
+            return stack.enter_context(open_archive(path, self._key))
+        except (OSError, zipfile.BadZipFile, ValueError, SealingError) as exc:
             raise BodyArchived(
-                row.id, name, where, f"{moved}; архив в {where} не читается: {exc}"
+                hub_id, name, where, f"{_moved(name)}; архив в {where} не читается: {exc}"
+            ) from exc
+
+    def _checked_body(self, row: MessageLog, name: str, archive: zipfile.ZipFile) -> bytes:
+        where = str(self.directory)
+        try:
+            body = archive.read(body_entry(row.id))
+        except KeyError as exc:
+            raise BodyArchived(
+                row.id, name, where, f"{_moved(name)}; в архиве нет этого сообщения"
             ) from exc
         if hashlib.sha256(body).hexdigest() != row.sha256:
             raise BodyArchived(
                 row.id,
                 name,
                 where,
-                f"{moved}; тело в архиве не совпадает с журналом (SHA-256): архив изменён",
+                f"{_moved(name)}; тело в архиве не совпадает с журналом (SHA-256): архив изменён",
             )
         return body
+
+
+def _moved(name: str) -> str:
+    return f"тело сообщения перенесено в архив {name}"
 
 
 @contextmanager

@@ -35,8 +35,8 @@ def rebuild(data_dir: Path | None = DataDirOption) -> None:
     shelf = ArchiveShelf.from_settings(settings)
     engine = make_engine(settings.effective_database_url)
     try:
-        with make_session_factory(engine).begin() as session:
-            replayed = rebuild_cases(session, projector, bodies=shelf.body_of)
+        with make_session_factory(engine).begin() as session, shelf.reading() as bodies:
+            replayed = rebuild_cases(session, projector, bodies=bodies)
     except BodyArchived as exc:
         raise fail(f"message {exc.hub_id}: {exc.reason}; nothing was changed") from exc
     finally:

@@ -178,9 +178,9 @@ def test_case_rebuild_reads_archived_bodies_or_refuses_naming_the_archive(hub: H
     with pytest.raises(BodyArchived) as refused, hub.sessions.begin() as session:
         rebuild_cases(session, projector)
     assert written.path.name in refused.value.reason
-    with hub.sessions.begin() as session:
-        shelf = ArchiveShelf(hub.folder / "archive")
-        assert rebuild_cases(session, projector, bodies=shelf.body_of) == 2
+    shelf = ArchiveShelf(hub.folder / "archive")
+    with hub.sessions.begin() as session, shelf.reading() as bodies:
+        assert rebuild_cases(session, projector, bodies=bodies) == 2
 
 
 def test_verify_names_each_difference(hub: Hub) -> None:
