@@ -40,7 +40,10 @@ def archive(
         "date-time with offset, today or tomorrow.",
     ),
     out: Path | None = typer.Option(
-        None, "--out", file_okay=False, help="The folder to write the archive file into."
+        None,
+        "--out",
+        file_okay=False,
+        help="The folder to write the archive file into (default: HUB_ARCHIVE_DIR).",
     ),
     data_dir: Path | None = DataDirOption,
 ) -> None:
@@ -50,9 +53,10 @@ def archive(
     """
     if ctx.invoked_subcommand is not None:
         return
+    settings = load_settings(data_dir)
+    out = out or settings.archive_dir
     if before is None or out is None:
         raise fail("give --before DATE and --out DIR (or: hub archive verify DIR)")
-    settings = load_settings(data_dir)
     now = utc_now()
     try:
         cutoff = parse_before(before, now=now)
