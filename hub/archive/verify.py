@@ -154,10 +154,13 @@ def _check_against_log(session: Session, name: str, messages: list[_Row]) -> Ite
         if row.archive_name is None:
             yield (
                 f"{name}: message {hub_id}: the log does not name this archive "
-                "(an orphan of an interrupted run: delete the file)"
+                "(an orphan of an interrupted run: delete this file)"
             )
         elif row.archive_name != name:
-            yield f"{name}: message {hub_id}: the log names archive {row.archive_name}"
+            yield (
+                f"{name}: message {hub_id}: the log names archive {row.archive_name} "
+                "(an orphan of an interrupted run: delete this file)"
+            )
     for hub_id, row in logged.items():
         if row.archive_name == name and hub_id not in held:
             yield f"{name}: message {hub_id}: the log names this archive but it does not hold it"

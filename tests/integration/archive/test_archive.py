@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from sqlalchemy import select
@@ -295,3 +296,59 @@ def test_a_sealed_archive_opens_only_with_the_recipients_key(
     with pytest.raises(BodyArchived) as locked:
         ArchiveShelf(out).body_of(row)
     assert "архив зашифрован, а ключ для него не задан" in locked.value.reason
+
+
+class _DiesBeforeEmptying:
+    """Sessions whose writing transaction never comes: the process died after the file."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def __call__(self) -> Session:
+        return self._sessions()
+
+    def begin(self) -> NoReturn:
+        raise KeyboardInterrupt("killed between the file and the transaction")
+
+
+def test_a_crash_between_the_file_and_the_transaction_leaves_a_named_orphan(hub: Hub) -> None:
+    out, now = hub.folder / "archive", _now()
+    dying = _DiesBeforeEmptying(hub.sessions)
+    with pytest.raises(KeyboardInterrupt):
+        write_archive(
+            dying,  # type: ignore[arg-type]  # a sessionmaker whose begin() is the crash
+            before=now + timedelta(days=1),
+            now=now,
+            out_dir=out,
+            retention=NO_RETENTION,
+            signer=hub_signer(hub.settings, hub.pki),
+        )
+    (orphan,) = out.iterdir()
+    hub_id = hub.delivered.hub_id
+    with hub.sessions() as session:
+        row = session.get_one(MessageLog, hub_id)
+        assert (row.archive_name, bool(row.raw)) == (None, True)  # nothing was lost
+    assert hub.differences(out) == [
+        f"{orphan.name}: message {hub_id}: the log does not name this archive "
+        "(an orphan of an interrupted run: delete this file)"
+    ]
+
+    # The next run archives the same message again, into a file of its own.
+    later = now + timedelta(seconds=1)
+    written = write_archive(
+        hub.sessions,
+        before=later + timedelta(days=1),
+        now=later,
+        out_dir=out,
+        retention=NO_RETENTION,
+        signer=hub_signer(hub.settings, hub.pki),
+    )
+
+    assert written is not None
+    assert written.path != orphan
+    assert hub.differences(out) == [
+        f"{orphan.name}: message {hub_id}: the log names archive {written.path.name} "
+        "(an orphan of an interrupted run: delete this file)"
+    ]
+    orphan.unlink()
+    assert hub.differences(out) == []
