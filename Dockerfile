@@ -21,7 +21,8 @@ COPY signing ./signing
 COPY queues ./queues
 # The partners' texts, which the published contract (hub/contract/partners) links in.
 COPY docs/partners ./docs/partners
-RUN pip install --no-cache-dir . && useradd --system --uid 10001 hub && mkdir /data && chown hub /data
+RUN pip install --no-cache-dir . && useradd --system --uid 10001 hub \
+    && mkdir -p /data /srv/exchange && chown hub /data /srv/exchange
 
 USER hub
 EXPOSE 8000

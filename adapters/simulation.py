@@ -637,7 +637,11 @@ class SimulatorServer:
             self._socket.close()
             raise
         self.host, self.port = self._socket.getsockname()[:2]
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", ws="none")
+        # proxy_headers off, as ``hub serve`` runs: the app itself decides which peers'
+        # X-Forwarded-For it believes (HUB_TRUSTED_PROXIES), not uvicorn's loopback default.
+        config = uvicorn.Config(
+            app, log_level="warning", lifespan="on", ws="none", proxy_headers=False
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True

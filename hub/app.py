@@ -9,9 +9,11 @@ broker or PKI.
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from hub.api.openapi import install_openapi
 from hub.api.problems import install_problem_handlers, rejection_response
+from hub.api.routes import alerts as alerts_api
 from hub.api.routes import attention as attention_api
 from hub.api.routes import cases as case_api
 from hub.api.routes import contract as contract_api
@@ -61,6 +63,7 @@ def build_app(settings: Settings) -> FastAPI:
     app.include_router(login.router)
     app.include_router(case_api.router)
     app.include_router(attention_api.router)
+    app.include_router(alerts_api.router)
     app.include_router(case_pages.router)
     app.include_router(attention_pages.router)
     app.include_router(stats_pages.router)
@@ -72,4 +75,8 @@ def build_app(settings: Settings) -> FastAPI:
         apidocs.VENDOR_URL, StaticFiles(packages=[apidocs.VENDOR_PACKAGE]), name="static-vendor"
     )
     install_openapi(app, settings)
+    if settings.trusted_proxy_list:
+        # Added last, so outermost: the throttle, the audit and the Secure cookie all see
+        # the client and scheme the proxy names, and only when that proxy is the peer.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     return app

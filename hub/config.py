@@ -5,11 +5,12 @@
 WAL mode and a Redis it starts itself — under ``HUB_DATA_DIR`` (default ``./var``).
 """
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: RabbitMQ's default ``consumer_timeout``, in milliseconds: a delivery a consumer holds
@@ -98,6 +99,14 @@ class Settings(BaseSettings):
     #: Mark the session cookie Secure even on plain HTTP requests (set behind a TLS proxy
     #: that does not forward the scheme); requests that arrive over HTTPS always get it.
     cookie_secure: bool = False
+    #: The reverse proxies in front of the API, comma-separated addresses or CIDR networks
+    #: (``10.0.0.5,10.1.0.0/24``): ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are
+    #: believed only from a peer among them. Empty (the default): never, so no client can
+    #: choose the address the login throttle and the audit log see.
+    trusted_proxies: str = ""
+    #: Login attempts older than this many seconds are deleted (each login prunes them);
+    #: at least the login window, which counts them.
+    login_attempt_retention_s: int = Field(default=30 * 86_400, gt=0)
 
     #: The daily «требует внимания» e-mail: the SMTP server (unset: no e-mail is sent)…
     smtp_host: str | None = None
@@ -110,14 +119,45 @@ class Settings(BaseSettings):
     #: The local hour (in each person's region) from which that day's summary is sent.
     digest_hour: int = Field(default=8, ge=0, le=23)
 
+    #: Alert rules YAML; the packaged ``hub/alerts/rules.yaml`` when unset.
+    alert_rules: Path | None = None
+    #: How often a worker evaluates the alert rules, in seconds.
+    alert_interval_s: float = Field(default=60.0, gt=0)
+    #: Who gets alert notices by e-mail (over the SMTP settings above), comma-separated…
+    alert_email_to: str | None = None
+    #: …and/or the URL each notice is POSTed to as JSON, with this timeout in seconds.
+    alert_webhook_url: str | None = None
+    alert_webhook_timeout_s: float = Field(default=10.0, gt=0)
+
     #: A worker whose heartbeat is older than this many seconds no longer counts as alive.
     worker_stale_s: float = Field(default=30.0, gt=0)
     #: Log records as one JSON object a line (``json``) or as plain text (``text``).
     log_format: Literal["json", "text"] = "json"
     #: Lowest level logged: DEBUG, INFO, WARNING, ERROR.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    #: When set, ``/metrics`` requires ``Authorization: Bearer <this token>``.
+    #: ``/metrics`` requires ``Authorization: Bearer <this token>``; unset, it is refused.
     metrics_token: str | None = Field(default=None, min_length=16)
+    #: The passphrase ``hub backup`` seals with and ``hub restore`` opens with, for
+    #: scheduled backups (unset: ``--passphrase-file`` or a prompt).
+    backup_passphrase: SecretStr | None = None
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for item in _comma_list(value):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or a CIDR network") from None
+        return value
+
+    @model_validator(mode="after")
+    def _attempts_outlive_the_login_window(self) -> "Settings":
+        # The throttle counts the attempts of the last window: pruning them sooner would
+        # let a guesser through.
+        if self.login_attempt_retention_s < self.login_window_s:
+            raise ValueError("HUB_LOGIN_ATTEMPT_RETENTION_S must be at least HUB_LOGIN_WINDOW_S")
+        return self
 
     @model_validator(mode="after")
     def _lease_outlasts_a_partner_call(self) -> "Settings":
@@ -144,6 +184,11 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def trusted_proxy_list(self) -> list[str]:
+        """``trusted_proxies`` as a list (empty: no proxy is trusted)."""
+        return _comma_list(self.trusted_proxies)
+
+    @property
     def pki_dir(self) -> Path:
         return self.data_dir / "pki"
 
@@ -153,3 +198,7 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'hub.db').resolve()}"
+
+
+def _comma_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]

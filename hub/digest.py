@@ -16,7 +16,6 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from email.message import EmailMessage
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -25,15 +24,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.cases import AttentionItem, attention_items
 from hub.config import Settings
 from hub.jobs import run_every
+from hub.mail import send_mail
 from hub.people import DIGEST_ROLES, record_audit, viewer_for
 from hub.regions import RegionRules
 from hub.routing import RoutingRules
 from hub.store import DigestSent, Person
 
 _log = logging.getLogger(__name__)
-
-#: Seconds to wait for the SMTP server before a send counts as failed.
-SMTP_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -59,7 +56,7 @@ def send_digests(
     sent = 0
     for digest in _claim_due(settings, session_factory, rules, regions, now=now):
         try:
-            _send(settings, digest)
+            send_mail(settings, to=[digest.to], subject=digest.subject, body=digest.body)
         except (OSError, smtplib.SMTPException):
             # Give the day back: a later pass tries again.
             with session_factory.begin() as session:
@@ -180,18 +177,3 @@ def digest_text(name: str, day: date, items: Sequence[AttentionItem]) -> str:
             lines.append(f"• {case}{item.text}")
     lines += ["", "Подробнее — на странице «Требует внимания» узла обмена данными."]
     return "\n".join(lines) + "\n"
-
-
-def _send(settings: Settings, digest: Digest) -> None:
-    message = EmailMessage()
-    message["From"] = settings.smtp_from
-    message["To"] = digest.to
-    message["Subject"] = digest.subject
-    message.set_content(digest.body)
-    assert settings.smtp_host is not None  # the job runs only when it is set
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT_S) as smtp:
-        if settings.smtp_starttls:
-            smtp.starttls()
-        if settings.smtp_username is not None:
-            smtp.login(settings.smtp_username, settings.smtp_password or "")
-        smtp.send_message(message)

@@ -179,6 +179,14 @@ REJECTION_CODES: Final[dict[str, RejectionKind]] = {
         _A.CHECK_API_KEY,
         True,
     ),
+    "auth.metrics_token_unset": RejectionKind(
+        403,
+        "Metrics are refused until the hub's operator sets HUB_METRICS_TOKEN",
+        "Метрики недоступны, пока оператор узла не задал HUB_METRICS_TOKEN",
+        _S.AUTHENTICATION,
+        _A.CONTACT_OPERATOR,
+        True,
+    ),
     "auth.partner_inactive": RejectionKind(
         403,
         "The partner system is disabled",

@@ -87,6 +87,10 @@ def build_runtime(
         ConfigInvalid: the routing rules or a region file are wrong (file, line, reason).
         FileNotFoundError: the PKI is missing (run ``hub pki init``).
     """
+    # Config first: a wrong file stops the hub before it starts anything to clean up.
+    rules = load_rules(settings.routing_rules, partners=ADAPTERS.keys())
+    # Region files name partners, so they are checked against the rules the hub runs.
+    regions = load_regions(settings.regions_dir, rules)
     engine = make_engine(settings.effective_database_url)
     session_factory = make_session_factory(engine)
     broker, embedded, actors = None, None, None
@@ -95,9 +99,6 @@ def build_runtime(
         transports = PartnerTransports(session_factory, ADAPTERS, settings.delivery_timeout_s)
         context = DeliveryContext.from_settings(settings, session_factory, transports, clock=clock)
         actors = declare_actors(broker, context)
-    rules = load_rules(settings.routing_rules)
-    # Region files name partners, so they are checked against the rules the hub runs.
-    regions = load_regions(settings.regions_dir, rules)
     ingestor = build_ingestor(
         settings,
         session_factory,

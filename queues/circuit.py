@@ -13,9 +13,16 @@ The state lives in the ``partner_circuit`` row, read and changed only under
 delivery that may not go now is parked (``park_delivery``): it keeps its attempt
 count and its dramatiq message ends, so no retry is spent; the sweeper sends it
 again once the gate opens.
+
+A circuit that opens (from closed) or closes (from open or half-open) writes one log
+line (``circuit opened``/``circuit closed``, with ``partner`` and ``state``) and counts
+the transition on its row (``opened_total``/``closed_total``), which ``/metrics`` shows
+as ``hub_circuit_transitions_total{partner,state}``. A failed probe re-opening the
+circuit is not a new opening: the partner stayed down.
 """
 
 import enum
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -41,6 +48,8 @@ __all__ = [
     "record_success",
     "start_probe",
 ]
+
+_log = logging.getLogger(__name__)
 
 #: ``partner_circuit.last_error`` is a ``String(1000)`` column.
 _MAX_ERROR_CHARS = 1000
@@ -121,7 +130,8 @@ def record_success(circuit: PartnerCircuit, *, now: datetime) -> None:
 
 
 def close_on_success(session: Session, partner: str, *, now: datetime) -> None:
-    """``record_success`` on ``partner``'s circuit, in one statement when the row exists."""
+    """``record_success`` on ``partner``'s circuit, in one statement when it is closed already
+    (the usual case); otherwise under its lock, so the closing is logged and counted."""
     if not close_circuit(session, partner, now=now):
         record_success(lock_circuit(session, partner), now=now)
 
@@ -152,10 +162,33 @@ def record_failure(
         circuit.state = CircuitState.OPEN
         circuit.opened_at = now
         circuit.probe_at = now + policy.cooldown(circuit.consecutive_failures)
+    if first_open:
+        circuit.opened_total += 1
+        _log_transition(circuit, CircuitState.OPEN)
 
 
 def _close(circuit: PartnerCircuit) -> None:
+    if circuit.state != CircuitState.CLOSED:
+        circuit.closed_total += 1
+        _log_transition(circuit, CircuitState.CLOSED)
     circuit.state = CircuitState.CLOSED
     circuit.consecutive_failures = 0
     circuit.opened_at = None
     circuit.probe_at = None
+
+
+def _log_transition(circuit: PartnerCircuit, state: CircuitState) -> None:
+    """One line per transition; an opening is a warning an operator may act on."""
+    opened = state is CircuitState.OPEN
+    _log.log(
+        logging.WARNING if opened else logging.INFO,
+        "circuit %s: %s",
+        state.value,
+        circuit.partner_code,
+        extra={
+            "partner": circuit.partner_code,
+            "state": state.value,
+            "consecutive_failures": circuit.consecutive_failures,
+            "error": circuit.last_error if opened else None,
+        },
+    )

@@ -33,7 +33,7 @@ from signing.pki import HUB_SYSTEM_CODE, Crypto, DevPki, KeyAlgorithm, SystemCre
 from signing.policy import ANY_PROVIDER, VerifyPolicy, provider_of
 from signing.profile import find_unverified_certificate
 from signing.reloading import ReloadingSigner
-from signing.trust import CertificateStanding, TrustCacheInfo, TrustStore
+from signing.trust import CRL_FILE, CertificateStanding, TrustCacheInfo, TrustStore
 from signing.xml import XmlSigner, XmlVerifier
 
 # Grouped by concept (CONTRIBUTING.md), not alphabetically.
@@ -52,6 +52,7 @@ __all__ = [
     "SigningKey",
     "TrustCacheInfo",
     "TrustStore",
+    "CRL_FILE",
     "VerifyPolicy",
     "ANY_PROVIDER",
     "provider_of",

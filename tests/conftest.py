@@ -26,6 +26,7 @@ from signing import Crypto, DevPki, GostUnavailable, KeyAlgorithm
 from signing.gost import streebog
 from tests.databases import PostgresTemplate, SqliteTemplate, postgres_schema_url
 from tests.factories import Signers
+from tests.smtp import Inbox, start_inbox
 from tests.stack import RunningHub, fast_settings, running_hub
 
 # The CLI's rich consoles (hub.cli.common) fix their width from COLUMNS when first
@@ -321,3 +322,10 @@ def hub_api(data_dir: Path, database_url: str, redis_url: str, pki: DevPki) -> I
         fast_settings(data_dir, database_url, redis_url), pki, worker=False, simulators=False
     ) as running:
         yield running
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    """A real SMTP server on 127.0.0.1 at a free port; ``messages`` holds what it received."""
+    with start_inbox() as received:
+        yield received

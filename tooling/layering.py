@@ -88,9 +88,31 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
     "hub.jobs": (),
     # Sealed (encrypted) files for backups and archives: cryptography only.
     "hub.sealing": (),
-    "hub.escalation": ("hub.cases", "hub.ingest", "hub.jobs", "hub.regions", "hub.store"),
+    # Backups: the database, keys, bundles and rules, sealed.
+    "hub.backup": ("hub.sealing", "hub.store"),
+    "hub.escalation": (
+        "hub.cases",
+        "hub.errors",
+        "hub.ingest",
+        "hub.jobs",
+        "hub.regions",
+        "hub.routing",
+        "hub.store",
+        "signing",
+    ),
+    "hub.mail": ("hub.config",),
+    # Alerts: rules read the store (and the PKI's files), incidents notify by e-mail or webhook.
+    "hub.alerts.*": (
+        "hub.config",
+        "hub.jobs",
+        "hub.mail",
+        "hub.routing",
+        "hub.store",
+        "signing",
+    ),
     "hub.digest": (
         "hub.jobs",
+        "hub.mail",
         "hub.cases",
         "hub.config",
         "hub.people",

@@ -411,4 +411,9 @@ DECISION_OUTCOMES: Final = {
     "рассмотрение отложено": "deferred",
 }
 CATEGORIES: Final = {"ТЖС": "tjs", "СОП": "sop"}
-DELIVERY_OUTCOMES: Final = {"доставлено": "delivered", "отклонено": "rejected"}
+#: ``not_delivered`` (DeliveryReceipt 1.1) is the hub's: the message missed its time to deliver.
+DELIVERY_OUTCOMES: Final = {
+    "доставлено": "delivered",
+    "отклонено": "rejected",
+    "не доставлено в срок": "not_delivered",
+}

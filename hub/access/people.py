@@ -180,6 +180,7 @@ def sign_in(
                 now=now,
                 max_failures=settings.login_max_failures,
                 window_s=settings.login_window_s,
+                keep_s=settings.login_attempt_retention_s,
             )
         except (LoginRefused, LoginThrottled) as exc:
             action = "login.throttled" if isinstance(exc, LoginThrottled) else "login.refused"

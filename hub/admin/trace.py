@@ -159,9 +159,10 @@ class MessageRow:
 
 
 def search_messages(
-    session: Session, filters: TraceFilters, *, limit: int = MAX_SEARCH_ROWS
+    session: Session, filters: TraceFilters, *, limit: int = MAX_SEARCH_ROWS, offset: int = 0
 ) -> list[MessageRow]:
-    """Messages matching every filter, newest first, at most ``limit``."""
+    """Messages matching every filter, newest first, at most ``limit`` after skipping
+    ``offset`` (a page of the search)."""
     query = select(MessageLog).options(selectinload(MessageLog.deliveries))
     if filters.ref is not None:
         ref = filters.ref.strip()
@@ -189,7 +190,7 @@ def search_messages(
             OutboxDelivery.status == filters.status
         )
         query = query.where(MessageLog.id.in_(in_status))
-    rows = session.scalars(query.order_by(MessageLog.id.desc()).limit(limit))
+    rows = session.scalars(query.order_by(MessageLog.id.desc()).limit(limit).offset(offset))
     return [
         MessageRow(
             hub_id=row.id,

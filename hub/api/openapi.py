@@ -110,8 +110,13 @@ ROUTE_CODES: dict[tuple[str, str], tuple[str, ...]] = {
     ("post", "/api/v1/cases/{case_ref}/visits"): (*_PERSON, *_ROLE, *_INVALID, *_NOT_FOUND),
     ("get", "/api/v1/stats"): (*_PERSON, *_ROLE, *_INVALID),
     ("get", "/api/v1/attention"): _PERSON,
+    ("get", "/api/v1/alerts"): (*_PERSON, *_ROLE, *_INVALID),
     ("get", "/api/v1/feed/attention"): (*_PARTNER_KEY, "auth.not_case_owner"),
-    ("get", "/metrics"): ("auth.missing_credentials", "auth.invalid_credentials"),
+    ("get", "/metrics"): (
+        "auth.metrics_token_unset",
+        "auth.missing_credentials",
+        "auth.invalid_credentials",
+    ),
     ("get", "/readyz"): _INVALID,
     ("get", "/healthz"): (),
 }

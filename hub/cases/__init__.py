@@ -31,6 +31,7 @@ from hub.cases.export import ACTIONS_CSV_HEADER, actions_csv
 from hub.cases.names import partner_name, partner_names
 from hub.cases.notices import (
     RECEIPT_NOTICE_PREFIX,
+    non_delivery_notice,
     notice_key,
     overdue_notice,
     receipt_notice_key,
@@ -101,6 +102,7 @@ __all__ = [
     "standing_text",
     "notice_key",
     "overdue_notice",
+    "non_delivery_notice",
     # Scope: who may see which case and which data
     "ALL_CLASSES",
     "Role",

@@ -1,4 +1,5 @@
-"""The hub's notices: an action overdue (to the curator and the executor), a signal unacknowledged.
+"""The hub's notices: an action overdue (to the curator and the executor), a signal
+unacknowledged, a message not delivered in time (to its sender).
 
 Built here as a canonical ``ActionStatusUpdate``, sent by the wiring through
 ``Ingestor.originate`` so it is signed, logged, projected and delivered like any
@@ -7,7 +8,9 @@ curators' system), the executor, and for a СОП case the partner of the body t
 decides СОП there. Its MessageId is random (a partner cannot take it first); its key,
 derived from the action and its deadline and stored with it, makes each deadline passing
 send one notice however often a worker retries or restarts. An urgent referral the case
-owner has not acknowledged by its deadline gets one reminder to the owner the same way.
+owner has not acknowledged by its deadline gets one reminder to the owner the same way, and
+a message that has not reached a recipient within its time to deliver gets one non-delivery
+notice (a DeliveryReceipt ``not_delivered``) to its sender per recipient.
 """
 
 import uuid
@@ -17,7 +20,15 @@ from lxml import etree
 
 from hub.cases.labels import AGENCY_LABELS, label
 from hub.regions import Region
-from hub.store import CaseAction, CaseDeadline, CaseFile, CaseReferral
+from hub.store import (
+    CaseAction,
+    CaseDeadline,
+    CaseFile,
+    CaseReferral,
+    DeliveryStatus,
+    MessageLog,
+    OutboxDelivery,
+)
 from schemas import canonical as c
 from signing import HUB_SYSTEM_CODE
 
@@ -63,16 +74,7 @@ def unacknowledged_signal_notice(
         purpose="Контроль срока подтверждения срочного обращения",
         due_by=local.local(now + timedelta(hours=1)).date(),
     )
-    return c.to_envelope(
-        request,
-        message_id=str(uuid.uuid4()),
-        sender=HUB_SYSTEM_CODE,
-        organisation=HUB_ORGANISATION,
-        created_at=now,
-        priority="urgent",
-        law=NOTICE_LAW,
-        recipients=(region.case_owner,),
-    )
+    return _from_hub(request, now=now, priority="urgent", recipients=(region.case_owner,))
 
 
 def overdue_notice(
@@ -94,16 +96,36 @@ def overdue_notice(
             "отметка о выполнении не поступила"
         ),
     )
-    return c.to_envelope(
+    return _from_hub(
         update,
+        now=now,
+        priority="routine",
+        case_ref=case.case_ref,
+        recipients=_recipients(case, action, region),
+    )
+
+
+def _from_hub(
+    payload: c.Payload,
+    *,
+    now: datetime,
+    priority: str,
+    case_ref: str | None = None,
+    correlation_id: str | None = None,
+    recipients: tuple[str, ...] = (),
+) -> etree._Element:
+    """The unsigned envelope of one of the hub's notices; its MessageId is random."""
+    return c.to_envelope(
+        payload,
         message_id=str(uuid.uuid4()),
         sender=HUB_SYSTEM_CODE,
         organisation=HUB_ORGANISATION,
         created_at=now,
-        priority="routine",
+        priority=priority,
         law=NOTICE_LAW,
-        case_ref=case.case_ref,
-        recipients=_recipients(case, action, region),
+        case_ref=case_ref,
+        correlation_id=correlation_id,
+        recipients=recipients,
     )
 
 
@@ -112,3 +134,37 @@ def _recipients(case: CaseFile, action: CaseAction, region: Region) -> tuple[str
     the body deciding СОП too for a СОП case."""
     commission = (region.decision_partner("sop"),) if case.category == "sop" else ()
     return tuple(dict.fromkeys((region.case_owner, action.executor, *commission)))
+
+
+def non_delivery_notice(
+    delivery: OutboxDelivery, message: MessageLog, *, deadline: timedelta, now: datetime
+) -> etree._Element:
+    """The unsigned DeliveryReceipt 1.1 telling ``message``'s sender that it had not reached
+    ``delivery``'s recipient within ``deadline`` of its acceptance.
+
+    Correlated with the message, so routing (``$correlated_sender``) sends it to the sender
+    alone, in the message's lane. No CaseRef: a technical receipt, as a partner's is.
+    """
+    due = message.received_at + deadline
+    state = (
+        "доставка остановлена и ждёт оператора узла"
+        if delivery.status == DeliveryStatus.DEAD
+        else "узел продолжает доставку"
+    )
+    receipt = c.DeliveryReceipt(
+        delivered_message_id=message.message_id,
+        recipient=delivery.recipient,
+        outcome=c.NOT_DELIVERED,
+        at=now.replace(microsecond=0),
+        reason=(
+            f"Сообщение не доставлено получателю за {_duration(deadline)} "
+            f"(срок истёк {due:%d.%m.%Y %H:%M} UTC); {state}"
+        ),
+    )
+    return _from_hub(receipt, now=now, priority=message.priority, correlation_id=message.message_id)
+
+
+def _duration(deadline: timedelta) -> str:
+    """``72 ч`` or ``90 мин``: the time to deliver as the rules wrote it."""
+    minutes = int(deadline.total_seconds()) // 60
+    return f"{minutes // 60} ч" if minutes % 60 == 0 else f"{minutes} мин"

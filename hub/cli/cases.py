@@ -10,7 +10,11 @@ from hub.archive import ArchiveShelf
 from hub.cases import CaseNotVisible, CaseProjector, CuratorNotAssignable, Role, rebuild_cases
 from hub.cli.common import DataDirOption, console, fail, load_settings
 from hub.errors import BodyArchived
-from hub.escalation import escalate_overdue_actions, escalate_unacknowledged_signals
+from hub.escalation import (
+    escalate_overdue_actions,
+    escalate_unacknowledged_signals,
+    notify_late_deliveries,
+)
 from hub.people import find_person, viewer_for
 from hub.regions import load_regions
 from hub.routing import load_rules
@@ -57,10 +61,17 @@ def escalate(data_dir: Path | None = DataDirOption) -> None:
         reminded = escalate_unacknowledged_signals(
             runtime.ingestor, runtime.session_factory, runtime.regions, now=now
         )
+        told = notify_late_deliveries(
+            runtime.ingestor,
+            runtime.session_factory,
+            runtime.rules.delivery_deadlines,
+            now=now,
+        )
     finally:
         runtime.close()
     console.print(f"overdue notices sent: {sent} (the worker's sweeper delivers them)")
     console.print(f"unacknowledged urgent signal reminders sent: {reminded}")
+    console.print(f"non-delivery notices sent: {told}")
 
 
 #: What each refusal of an assignment means, for the person at the terminal.

@@ -4,6 +4,8 @@ Passwords never appear on the command line (where ``ps`` and shell history would
 keep them): they come from a file or are typed twice at a hidden prompt.
 """
 
+import getpass
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -24,6 +26,8 @@ from hub.people import (
     disable_person,
     list_audit,
     list_people,
+    record_audit,
+    reset_password,
     set_digest,
     set_staff_id,
 )
@@ -32,6 +36,8 @@ from hub.store import make_engine, make_session_factory
 
 app = typer.Typer(help="People who use the hub's pages (accounts).", no_args_is_help=True)
 
+#: Random bytes of a ``--generate``d password (16 bytes: 22 URL-safe characters).
+_GENERATED_PASSWORD_BYTES = 16
 #: What each refusal of ``add_person`` means, for the person at the terminal.
 _INVALID = {
     "login_format": "the login must be 3–64 characters of a-z, 0-9, '.', '_' or '-'",
@@ -142,6 +148,42 @@ def disable(
     console.print(f"person [bold]{login}[/bold] disabled")
 
 
+@app.command("reset-password")
+def reset_password_(
+    login: str = typer.Argument(..., help="The account whose password is forgotten."),
+    generate: bool = typer.Option(
+        False, "--generate", help="Make a random password and show it once (else it is asked for)."
+    ),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Set a new password (сбросить пароль): the person's open sessions end; audited."""
+    if generate:
+        password = secrets.token_urlsafe(_GENERATED_PASSWORD_BYTES)
+    else:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    now = utc_now()
+    try:
+        with _database(data_dir, write=True) as session:
+            ended = reset_password(session, login, password, now=now)
+            record_audit(
+                session,
+                viewer=None,
+                login=login,
+                action="password.reset",
+                detail=f"channel=cli os_user={_os_user()} sessions_ended={ended}",
+                client="cli",
+                now=now,
+            )
+    except NotFound as exc:
+        raise fail(f"no person with login {login!r}") from exc
+    except PersonInvalid as exc:
+        raise fail(_INVALID.get(exc.reason, exc.reason)) from exc
+    console.print(f"password of [bold]{login}[/bold] reset; open sessions ended: {ended}")
+    if generate:
+        # Shown once, here: only its argon2 hash is kept.
+        console.print(f"new password (give it to the person, it is not shown again): {password}")
+
+
 @app.command("staff-id")
 def staff_id(
     login: str = typer.Argument(..., help="The curator's account."),
@@ -205,6 +247,14 @@ def audit(
                 row.reason or "—",
             )
     console.print(table if rows else "no audit entries")
+
+
+def _os_user() -> str:
+    """Who ran the command, for the audit row; a container may have no name for its uid."""
+    try:
+        return getpass.getuser()
+    except OSError:
+        return "unknown"
 
 
 def _parse_since(text: str) -> datetime:

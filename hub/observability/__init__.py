@@ -8,9 +8,11 @@ scrape time; ``logging`` configures one JSON object per log record.
 from hub.observability.figures import (
     LATENCY_BUCKETS_MS,
     DeliveryFigures,
+    LateDeliveryFigures,
     LatencyFigures,
     accepted_counts,
     delivery_figures,
+    late_delivery_figures,
     latency_figures,
     queue_depths,
     rejection_counts,
@@ -29,9 +31,11 @@ __all__ = [
     # Figures
     "LATENCY_BUCKETS_MS",
     "DeliveryFigures",
+    "LateDeliveryFigures",
     "LatencyFigures",
     "accepted_counts",
     "delivery_figures",
+    "late_delivery_figures",
     "latency_figures",
     "queue_depths",
     "rejection_counts",

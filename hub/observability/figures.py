@@ -24,15 +24,19 @@ from hub.store import (
     OutboxDelivery,
     Rejection,
     WorkerHeartbeat,
+    count_late_delivery_notices,
+    count_open_late_deliveries,
 )
 from queues.depths import queue_depths
 
 __all__ = [
     "LATENCY_BUCKETS_MS",
     "DeliveryFigures",
+    "LateDeliveryFigures",
     "LatencyFigures",
     "accepted_counts",
     "delivery_figures",
+    "late_delivery_figures",
     "latency_figures",
     "queue_depths",
     "rejection_counts",
@@ -111,6 +115,24 @@ def delivery_figures(session: Session) -> DeliveryFigures:
         by_partner_status=by_partner_status,
         retries_total=retries or 0,
         dead=by_status.get(DeliveryStatus.DEAD.value, 0),
+    )
+
+
+@dataclass(frozen=True)
+class LateDeliveryFigures:
+    """Deliveries past their time to deliver (the routing rules' ``delivery_deadlines``)."""
+
+    #: Non-delivery notices sent to senders, over all time (one per late row).
+    notices_total: int
+    #: Late rows whose sender was told and that are still not delivered (nor cancelled).
+    open: int
+
+
+def late_delivery_figures(session: Session) -> LateDeliveryFigures:
+    """Non-delivery notices sent, and the late rows still open."""
+    return LateDeliveryFigures(
+        notices_total=count_late_delivery_notices(session),
+        open=count_open_late_deliveries(session),
     )
 
 

@@ -17,6 +17,14 @@ Exposed (text format 0.0.4)::
     hub_delivery_latency_seconds             accepted → delivered, rows delivered in the
                                              last 24 h (a window: it can go down)
     hub_workers_alive                        workers with a fresh heartbeat
+    hub_delivery_deadline_notices_total      non-delivery notices sent to senders
+    hub_deliveries_late                      rows past their time to deliver, sender told,
+                                             still not delivered (an alert's condition)
+    hub_alerts{state}                        alert incidents: open (nobody took it),
+                                             acknowledged, resolved
+    hub_circuit_transitions_total{partner,state}
+                                             circuits opened (state="open", from closed)
+                                             and closed (state="closed")
 """
 
 import logging
@@ -37,11 +45,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.observability.figures import (
     accepted_counts,
     delivery_figures,
+    late_delivery_figures,
     latency_figures,
     queue_depths,
     rejection_counts,
     workers_alive,
 )
+from hub.store import alert_state_counts, circuit_transition_counts
 
 __all__ = ["CONTENT_TYPE", "LATENCY_WINDOW", "HubCollector", "build_registry", "render"]
 
@@ -82,6 +92,9 @@ class HubCollector:
             deliveries = delivery_figures(session)
             latency = latency_figures(session, now=now, window=LATENCY_WINDOW)
             alive = len(workers_alive(session, now=now, within_s=self._worker_stale_s))
+            late = late_delivery_figures(session)
+            alerts = alert_state_counts(session)
+            transitions = circuit_transition_counts(session)
 
         family = CounterMetricFamily(
             "hub_messages_accepted", "Accepted messages, by message type.", labels=["type"]
@@ -143,6 +156,31 @@ class HubCollector:
         yield GaugeMetricFamily(
             "hub_workers_alive", "Delivery workers with a fresh heartbeat.", value=alive
         )
+        yield CounterMetricFamily(
+            "hub_delivery_deadline_notices",
+            "Non-delivery notices sent to senders: a message past its time to deliver.",
+            value=late.notices_total,
+        )
+        yield GaugeMetricFamily(
+            "hub_deliveries_late",
+            "Outbox rows past their time to deliver, the sender told, not yet delivered.",
+            value=late.open,
+        )
+
+        gauge = GaugeMetricFamily("hub_alerts", "Alert incidents, by state.", labels=["state"])
+        for state, count in alerts.items():
+            gauge.add_metric([state.value], count)
+        yield gauge
+
+        family = CounterMetricFamily(
+            "hub_circuit_transitions",
+            "Circuit breakers opened (from closed) and closed, by partner.",
+            labels=["partner", "state"],
+        )
+        for partner, opened, closed in transitions:
+            family.add_metric([partner, "open"], opened)
+            family.add_metric([partner, "closed"], closed)
+        yield family
 
     def _queue_depths(self) -> dict[str, int] | None:
         try:

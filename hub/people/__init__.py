@@ -9,6 +9,7 @@ from hub.people.accounts import (
     disable_person,
     find_person,
     list_people,
+    reset_password,
     set_digest,
     set_staff_id,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "disable_person",
     "find_person",
     "list_people",
+    "reset_password",
     "set_digest",
     "set_staff_id",
     # Passwords and login

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from hub.cases.scope import Role
 from hub.errors import NotFound
 from hub.people.passwords import hash_password
+from hub.people.sessions import end_sessions_of
 from hub.store import Person
 
 #: Logins are lowercase ASCII, so they are typed the same way on every keyboard layout.
@@ -103,6 +104,10 @@ def _check_account(
         raise PersonInvalid("agency_required")
     if agency is not None and not _CODE_PATTERN.fullmatch(agency):
         raise PersonInvalid("agency_format")
+    _check_password(password)
+
+
+def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_CHARS:
         raise PersonInvalid("password_too_short")
 
@@ -141,6 +146,24 @@ def disable_person(session: Session, login: str) -> Person:
     person.active = False
     session.flush()
     return person
+
+
+def reset_password(session: Session, login: str, password: str, *, now: datetime) -> int:
+    """Give the account a new password and end its open sessions; the caller commits.
+
+    Returns:
+        How many open sessions were ended: whoever held the old password is out.
+
+    Raises:
+        NotFound: no account has this login.
+        PersonInvalid: reason ``password_too_short``.
+    """
+    _check_password(password)
+    person = find_person(session, login)
+    if person is None:
+        raise NotFound("person", login)
+    person.password_hash = hash_password(password)
+    return end_sessions_of(session, person, now=now)
 
 
 def set_staff_id(session: Session, login: str, staff_id: str) -> Person:

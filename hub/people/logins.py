@@ -5,13 +5,13 @@ learns nothing from a blocked try, and the argon2 verification runs even for an
 unknown or disabled login, so the answer time does not tell which logins exist.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from hub.people.accounts import find_person
 from hub.people.passwords import burn_verify, hash_password, needs_rehash, verify_password
-from hub.people.throttle import throttled_for_s
+from hub.people.throttle import prune_login_attempts, throttled_for_s
 from hub.store import LoginAttempt, Person
 
 #: Width of the login and client columns of ``login_attempt``.
@@ -40,11 +40,14 @@ def log_in(
     now: datetime,
     max_failures: int,
     window_s: int,
+    keep_s: int,
 ) -> Person:
     """The active person whose login and password these are; the caller commits either way.
 
     Every try that reaches the password check is recorded as a ``LoginAttempt``;
-    a throttled try is not, so waiting out the window always works.
+    a throttled try is not, so waiting out the window always works. Recording one
+    deletes the attempts older than ``keep_s`` seconds (at least ``window_s``), so the
+    table holds what the throttle counts plus a recent history, not years of tries.
 
     Raises:
         LoginThrottled: ``max_failures`` failures for this login, or from this client,
@@ -65,6 +68,7 @@ def log_in(
     else:
         ok = verify_password(person.password_hash, password) and person.active
     session.add(LoginAttempt(login=login, client=client, at=now, succeeded=ok))
+    prune_login_attempts(session, before=now - timedelta(seconds=max(keep_s, window_s)))
     session.flush()
     if person is None or not ok:
         raise LoginRefused()

@@ -9,8 +9,9 @@ login (no sliding), and end at logout or when the account is disabled.
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from hub.store import Person, WebSession
@@ -58,6 +59,16 @@ def end_session(session: Session, token: str, *, now: datetime) -> None:
     if row is not None and row.ended_at is None:
         row.ended_at = now
         session.flush()
+
+
+def end_sessions_of(session: Session, person: Person, *, now: datetime) -> int:
+    """End every open session of ``person`` (a password reset); how many were open."""
+    ended = session.execute(
+        update(WebSession)
+        .where(WebSession.person_id == person.id, WebSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+    return int(cast(CursorResult[Any], ended).rowcount)
 
 
 def _token_hash(token: str) -> str:

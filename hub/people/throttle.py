@@ -9,7 +9,7 @@ accounts keeps its count even if one guess lands.
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from hub.store import LoginAttempt
@@ -35,6 +35,11 @@ def throttled_for_s(
         _wait_s(session, LoginAttempt.client == client, window_start, now, window_s, max_failures),
     ]
     return max((wait for wait in waits if wait is not None), default=None)
+
+
+def prune_login_attempts(session: Session, *, before: datetime) -> None:
+    """Delete the attempts made before ``before``; the caller commits."""
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < before))
 
 
 def _wait_s(

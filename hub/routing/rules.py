@@ -6,6 +6,7 @@ declaration rather than at the first message.
 """
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Annotated, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from hub.routing.consent import ConsentRules
+from hub.routing.delivery_deadlines import DeliveryDeadlines, DeliveryDeadlinesSection
 from hub.routing.yamlsource import ConfigInvalid, YamlPath, YamlSource, load_yaml, validated
 
 #: Tokens resolved per message (see rules.yaml for what each means).
@@ -67,6 +69,7 @@ class _RulesFile(BaseModel):
     version: int = Field(ge=1, le=1)
     visibility: dict[SystemCode, list[SensitivityClass]] = {}
     consent: _Consent = _Consent()
+    delivery_deadlines: DeliveryDeadlinesSection = DeliveryDeadlinesSection()
     message_types: dict[
         Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Za-z]{1,63}$")], _Route
     ] = Field(min_length=1)
@@ -96,6 +99,7 @@ class RoutingRules:
     routes: dict[str, Route]
     visibility: dict[str, frozenset[str]]
     consent: ConsentRules
+    delivery_deadlines: DeliveryDeadlines
 
     @property
     def partners(self) -> frozenset[str]:
@@ -136,19 +140,50 @@ def _refuse_plan_executors(source: YamlSource, name: str, route: _Route) -> None
             )
 
 
+def _refuse_unknown_partners(
+    source: YamlSource, parsed: _RulesFile, known: Collection[str]
+) -> None:
+    """Every partner code the file names must be one the hub has an adapter for: a
+    misspelt code (``kdnn``) would otherwise route copies nobody receives."""
+    named: list[tuple[YamlPath, str]] = [(("visibility", code), code) for code in parsed.visibility]
+    named += [(("consent", "without_consent", c), c) for c in parsed.consent.without_consent]
+    for name, route in parsed.message_types.items():
+        lists: list[tuple[YamlPath, list[str]]] = [
+            (("senders",), route.senders),
+            (("recipients",), route.recipients),
+            (("allowed_recipients",), route.allowed_recipients or []),
+            *((("when_category", c), codes) for c, codes in route.when_category.items()),
+        ]
+        named += [
+            (("message_types", name, *where, i), code)
+            for where, codes in lists
+            for i, code in enumerate(codes)
+        ]
+    for path, code in named:
+        if code not in _TOKENS and code not in known:
+            raise ConfigInvalid(source.file, source.line_of(path), f"unknown partner code «{code}»")
+
+
 def default_rules_file() -> Path:
     """The rules shipped with the hub."""
     return Path(str(files("hub.routing").joinpath("rules.yaml")))
 
 
-def load_rules(file: Path | None = None) -> RoutingRules:
+def load_rules(
+    file: Path | None = None, *, partners: Collection[str] | None = None
+) -> RoutingRules:
     """Load and validate routing rules (the packaged default when ``file`` is None).
+
+    ``partners``: the partner codes the hub knows (its adapters); when given, a code
+    the file names outside them is refused.
 
     Raises:
         ConfigInvalid: with file, line and reason.
     """
     source = load_yaml(file or default_rules_file())
     parsed = validated(source, _RulesFile)
+    if partners is not None:
+        _refuse_unknown_partners(source, parsed, partners)
     for name, route in parsed.message_types.items():
         if not route.recipients and not route.allowed_recipients:
             path = ("message_types", name, "recipients")
@@ -159,6 +194,13 @@ def load_rules(file: Path | None = None) -> RoutingRules:
             )
         if name not in _PLAN_EXECUTOR_TYPES:
             _refuse_plan_executors(source, name, route)
+    for name in parsed.delivery_deadlines.message_types:
+        if name not in parsed.message_types:
+            raise ConfigInvalid(
+                source.file,
+                source.line_of(("delivery_deadlines", "message_types", name)),
+                f"delivery_deadlines.message_types: {name} is not a message type of these rules",
+            )
     for code in parsed.consent.without_consent:
         if code not in parsed.visibility:
             raise ConfigInvalid(
@@ -166,7 +208,7 @@ def load_rules(file: Path | None = None) -> RoutingRules:
                 source.line_of(("consent", "without_consent", code)),
                 f"consent.without_consent: {code} has no visibility of its own",
             )
-    return RoutingRules(
+    rules = RoutingRules(
         routes={
             name: Route(
                 message_type=name,
@@ -189,4 +231,14 @@ def load_rules(file: Path | None = None) -> RoutingRules:
                 code: frozenset(classes) for code, classes in parsed.consent.without_consent.items()
             },
         ),
+        delivery_deadlines=DeliveryDeadlines.from_section(parsed.delivery_deadlines),
     )
+    for index, code in enumerate(parsed.delivery_deadlines.without_notice):
+        # A typo would silently tell the partner meant.
+        if code not in rules.partners:
+            raise ConfigInvalid(
+                source.file,
+                source.line_of(("delivery_deadlines", "without_notice", index)),
+                f"delivery_deadlines.without_notice: {code} is not a partner of these rules",
+            )
+    return rules

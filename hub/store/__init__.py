@@ -7,6 +7,18 @@ from hub.store.agencies import (
     agency_partners_sql,
     registered_partners,
 )
+from hub.store.alerts import (
+    AlertState,
+    IncidentNotFound,
+    acknowledge_incident,
+    alert_state_counts,
+    circuit_transition_counts,
+    claim_job,
+    claim_notification,
+    list_incidents,
+    open_incidents,
+    unsent_notifications,
+)
 from hub.store.base import Base
 from hub.store.certificates import (
     CertificateStanding,
@@ -38,7 +50,18 @@ from hub.store.deliveries import (
     schedule_retry,
 )
 from hub.store.engine import make_engine, make_session_factory
+from hub.store.late import (
+    LATE_DELIVERY_NOTICE_PREFIX,
+    UNDELIVERED_STATUSES,
+    count_late_delivery_notices,
+    count_open_late_deliveries,
+    late_delivery_notice_key,
+    mark_late,
+    open_late_deliveries_by_recipient,
+)
 from hub.store.models import (
+    AlertIncident,
+    AlertNotification,
     AuditEntry,
     CaseAction,
     CaseActionStatus,
@@ -58,6 +81,7 @@ from hub.store.models import (
     DeliveryStatus,
     DigestSent,
     HubNotice,
+    JobClaim,
     LoginAttempt,
     MessageLog,
     OutboxDelivery,
@@ -136,6 +160,14 @@ __all__ = [
     "record_retry",
     "replay_dead",
     "schedule_retry",
+    # Late deliveries and their non-delivery notices (the caller owns the transaction)
+    "LATE_DELIVERY_NOTICE_PREFIX",
+    "UNDELIVERED_STATUSES",
+    "count_late_delivery_notices",
+    "count_open_late_deliveries",
+    "late_delivery_notice_key",
+    "mark_late",
+    "open_late_deliveries_by_recipient",
     # Partner state: pause and circuit breaker (the caller owns the transaction)
     "CircuitState",
     "GateView",
@@ -156,6 +188,20 @@ __all__ = [
     "certificate_standings",
     "find_partner_certificates",
     "live_certificates",
+    # Alerts: incidents, their notifications, job claims (the caller owns the transaction)
+    "AlertIncident",
+    "AlertNotification",
+    "AlertState",
+    "IncidentNotFound",
+    "JobClaim",
+    "acknowledge_incident",
+    "alert_state_counts",
+    "circuit_transition_counts",
+    "claim_job",
+    "claim_notification",
+    "list_incidents",
+    "open_incidents",
+    "unsent_notifications",
     # Engines and sessions
     "make_engine",
     "make_session_factory",

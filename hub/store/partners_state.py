@@ -58,9 +58,13 @@ _GATE_VIEW = (
     .outerjoin(PartnerCircuit, PartnerCircuit.partner_code == Partner.code)
     .where(Partner.code == bindparam("code"))
 )
+# Only a closed circuit: closing an open one is a transition, counted and logged under its lock.
 _CLOSE = (
     update(PartnerCircuit)
-    .where(PartnerCircuit.partner_code == bindparam("code"))
+    .where(
+        PartnerCircuit.partner_code == bindparam("code"),
+        PartnerCircuit.state == CircuitState.CLOSED.value,
+    )
     .values(
         state=CircuitState.CLOSED.value,
         consecutive_failures=0,
@@ -80,11 +84,12 @@ def gate_view(session: Session, code: str) -> GateView | None:
 
 
 def close_circuit(session: Session, code: str, *, now: datetime) -> bool:
-    """Close partner ``code``'s circuit after a success at ``now``, in one ``UPDATE``.
+    """Refresh partner ``code``'s closed circuit after a success at ``now``, in one ``UPDATE``.
 
     The ``UPDATE`` takes the row lock itself (PostgreSQL), so this is ``lock_circuit``
     and a change in one statement. Returns ``False`` when the partner has no circuit
-    row yet (nothing was changed).
+    row yet or its circuit is not closed (nothing was changed): the caller closes it
+    under ``lock_circuit``.
     """
     result = session.connection().execute(_CLOSE, {"code": code, "success_at": now})
     return result.rowcount == 1

@@ -15,7 +15,12 @@ delivery receipt) and ``envelope``. Import from here: ``from schemas import cano
 """
 
 from schemas.canonical.assessment import CaseDecision, ConsentRecord, SurveyAct
-from schemas.canonical.closure import CaseClosure, DeliveryReceipt
+from schemas.canonical.closure import (
+    NOT_DELIVERED,
+    NOT_DELIVERED_VERSION,
+    CaseClosure,
+    DeliveryReceipt,
+)
 from schemas.canonical.common import (
     COMMON_NS,
     CURATOR_STAFF_ID_VERSION,
@@ -48,6 +53,8 @@ __all__ = [
     # Constants
     "COMMON_NS",
     "CURATOR_STAFF_ID_VERSION",
+    "NOT_DELIVERED",
+    "NOT_DELIVERED_VERSION",
     "SCHEMA_VERSION",
     # Shared types
     "Address",

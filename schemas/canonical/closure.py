@@ -8,6 +8,7 @@ from datetime import datetime
 from lxml import etree
 
 from schemas.canonical.common import (
+    SCHEMA_VERSION,
     DecisionBody,
     Period,
     Reader,
@@ -21,7 +22,12 @@ from schemas.canonical.common import (
     read_optional_period,
 )
 
-__all__ = ["CaseClosure", "DeliveryReceipt"]
+__all__ = ["NOT_DELIVERED", "NOT_DELIVERED_VERSION", "CaseClosure", "DeliveryReceipt"]
+
+#: The hub's own Outcome: the message had not reached the recipient within its time.
+NOT_DELIVERED = "not_delivered"
+#: DeliveryReceipt 1.1 adds the ``not_delivered`` Outcome.
+NOT_DELIVERED_VERSION = "1.1"
 
 
 @dataclass(frozen=True)
@@ -42,10 +48,15 @@ class DeliveryReceipt:
 
     delivered_message_id: str
     recipient: str
-    outcome: str  # delivered | rejected
+    outcome: str  # delivered | rejected | not_delivered (1.1, the hub's own)
     at: datetime
     remote_reference: str | None = None
     reason: str | None = None
+
+
+def delivery_receipt_version(receipt: DeliveryReceipt) -> str:
+    """The oldest version carrying ``receipt``: 1.1 only for ``not_delivered``."""
+    return NOT_DELIVERED_VERSION if receipt.outcome == NOT_DELIVERED else SCHEMA_VERSION
 
 
 def write_case_closure(closure: CaseClosure) -> etree._Element:

@@ -91,6 +91,8 @@ def _schema_version(payload: Payload) -> str:
         return referral.referral_version(payload)
     if isinstance(payload, ReferralReceipt | CaseDecision | SupportPlan):
         return curator_version(payload.curator)
+    if isinstance(payload, DeliveryReceipt):
+        return closure.delivery_receipt_version(payload)
     return SCHEMA_VERSION
 
 
@@ -112,7 +114,8 @@ def to_envelope(
 
     SchemaVersion is the oldest version that carries every field set: a FamilyReferral is
     1.1 only when it has a ``preferred_language``, a ReferralReceipt, CaseDecision or
-    SupportPlan only when its curator has a ``staff_id``, so 1.0 readers keep reading the rest.
+    SupportPlan only when its curator has a ``staff_id``, a DeliveryReceipt only when it is
+    the hub's ``not_delivered``, so 1.0 readers keep reading the rest.
     """
     header = schemas.EnvelopeHeader(
         message_id=message_id,

@@ -3,14 +3,11 @@
 import io
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
 
 from hub.sealing import (
     CHUNK_BYTES,
@@ -35,29 +32,20 @@ PASSPHRASE = Passphrase("correct horse battery staple", log2_cost=CHEAP)
 PLAINTEXT = os.urandom(3 * CHUNK_BYTES + 1234)
 
 
-def _certificate(key: PrivateKey) -> x509.Certificate:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "backup recipient")])
-    now = datetime.now(UTC)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-
-
 @pytest.fixture(scope="module")
-def rsa_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def dev_pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
+    """Recipients of each kind: ``officer-rsa`` and ``officer-ec``."""
+    pki = DevPki(tmp_path_factory.mktemp("pki"))
+    pki.init("rsa")
+    for algorithm in ("rsa", "ec"):
+        pki.issue(f"officer-{algorithm}", "Отдел защиты информации", algorithm=algorithm)
+    return pki
 
 
-@pytest.fixture(scope="module")
-def ec_key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
+def _recipient(pki: DevPki, algorithm: str) -> tuple[PrivateKey, x509.Certificate]:
+    loaded = pki.signing_key(f"officer-{algorithm}")
+    assert isinstance(loaded.private_key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey)
+    return loaded.private_key, loaded.certificate
 
 
 def _sealed(plaintext: bytes, to: Passphrase | x509.Certificate) -> bytes:
@@ -80,16 +68,16 @@ def test_a_passphrase_opens_what_it_sealed_whatever_the_size(size: int) -> None:
     assert _opened(sealed, PASSPHRASE) == PLAINTEXT[:size]
 
 
-@pytest.mark.parametrize("kind", ["rsa", "ec"])
+@pytest.mark.parametrize(("kind", "other"), [("rsa", "ec"), ("ec", "rsa")])
 def test_a_certificate_seals_for_its_private_key_only(
-    kind: str, rsa_key: rsa.RSAPrivateKey, ec_key: ec.EllipticCurvePrivateKey
+    kind: str, other: str, dev_pki: DevPki
 ) -> None:
-    key, other = (rsa_key, ec_key) if kind == "rsa" else (ec_key, rsa_key)
-    sealed = _sealed(PLAINTEXT, _certificate(key))
+    key, certificate = _recipient(dev_pki, kind)
+    sealed = _sealed(PLAINTEXT, certificate)
 
     assert _opened(sealed, key) == PLAINTEXT
     with pytest.raises(WrongKey, match="another certificate"):
-        _opened(sealed, other)
+        _opened(sealed, _recipient(dev_pki, other)[0])
     with pytest.raises(WrongKey, match="not with a passphrase"):
         _opened(sealed, PASSPHRASE)
 

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from hub.cases import Role, find_case
 from hub.config import Settings
-from hub.store import make_engine, make_session_factory
+from hub.store import list_incidents, make_engine, make_session_factory
 from signing import Crypto, VerifyPolicy
 from tooling.demo.accounts import DemoAccount, demo_accounts
 from tooling.demo.lifecycle import Lifecycle
@@ -35,6 +35,8 @@ PARTNER_NAMES = {
     "employment": "ЦЗН (employment)",
     "klg-hospital": "Больница Калуги (klg-hospital)",
 }
+#: The partner whose outage the scenario stages (503 twice): its alert must open and resolve.
+OUTAGE_PARTNER = "social"
 #: How the progress output names each family of signature algorithms.
 ALGORITHM_NAMES = {
     "rsa": "RSA / ECDSA с SHA-256",
@@ -67,6 +69,10 @@ def run_demo(settings: Settings, console: Console, *, crypto: Crypto = "rsa") ->
         console.print(
             f"[green]✓[/green] узел слушает {stack.hub_url}; журналы в {stack.run_dir / 'logs'}"
         )
+        console.print(
+            f"[green]✓[/green] метрики: {stack.hub_url}/metrics, "
+            f"Authorization: Bearer {stack.metrics_token}"
+        )
         expected = run_scenario(stack, console, stamp=stamp, now=started)
         with console.status("доставка…"):
             checks = wait_until_settled(stack, expected, console)
@@ -80,8 +86,11 @@ def run_demo(settings: Settings, console: Console, *, crypto: Crypto = "rsa") ->
                 # The executors' last answers may still be on their way: let them land.
                 report = _settled_report(settings, since=started)
             holdings = lifecycle.holdings()
+            with console.status("оповещения: ждём, когда узел отметит конец сбоя КЦСОН…"):
+                _wait_for_outage_resolved(settings, since=started)
     checks.append(_signature_check(report, providers))
     checks.append(_attention_check(settings, open_case, providers))
+    checks.append(_alerts_check(settings, providers, console, since=started))
     engine = make_engine(settings.effective_database_url)
     try:
         with make_session_factory(engine).begin() as session:
@@ -123,30 +132,77 @@ def _signature_check(report: RunReport, providers: str) -> Check:
     )
 
 
-def _attention_check(settings: Settings, case_ref: str, providers: str) -> Check:
-    """``hub cases attention --region kaluga``, run as a curator's supervisor would, names
-    the open Kaluga case (its late action)."""
+def _hub_cli(settings: Settings, providers: str, *args: str) -> "subprocess.CompletedProcess[str]":
+    """``hub ARGS…`` run as an operator would, on the demo's data, its output captured."""
     env = child_env({
         "HUB_DATA_DIR": str(settings.data_dir),
         "DATABASE_URL": settings.effective_database_url,
         # The hub refuses to start on a key of a family it is not configured for (GOST).
         "HUB_SIGNATURE_PROVIDERS": providers,
-        # Wide enough that the table never wraps a case reference.
+        # Wide enough that a table never wraps a case reference or a row.
         "COLUMNS": "240",
     })  # fmt: skip
-    answer = subprocess.run(
-        [sys.executable, "-m", "hub.cli", "cases", "attention", "--region", "kaluga"],
+    return subprocess.run(  # noqa: S603 — our own interpreter, the demo's literal arguments
+        [sys.executable, "-m", "hub.cli", *args],
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def _attention_check(settings: Settings, case_ref: str, providers: str) -> Check:
+    """``hub cases attention --region kaluga``, run as a curator's supervisor would, names
+    the open Kaluga case (its late action)."""
+    answer = _hub_cli(settings, providers, "cases", "attention", "--region", "kaluga")
     named = answer.returncode == 0 and bool(case_ref) and case_ref in answer.stdout
     return Check(
         "hub cases attention --region kaluga называет открытое дело Калуги",
         named,
         "да" if named else "нет",
+    )
+
+
+def _wait_for_outage_resolved(settings: Settings, *, since: datetime) -> None:
+    """Until the hub has resolved an alert about the social centre's outage that started
+    ``since``, or the deadline: the worker evaluates the rules every second in the demo."""
+    engine = make_engine(settings.effective_database_url)
+    deadline = time.monotonic() + SETTLE_DEADLINE_S
+    try:
+        while time.monotonic() < deadline:
+            with make_session_factory(engine)() as session:
+                incidents = list_incidents(session, include_resolved=True, limit=100)
+                if any(
+                    i.subject == OUTAGE_PARTNER and i.resolved_at and i.started_at >= since
+                    for i in incidents
+                ):
+                    return
+            time.sleep(0.5)
+    finally:
+        engine.dispose()
+
+
+def _alerts_check(
+    settings: Settings, providers: str, console: Console, *, since: datetime
+) -> Check:
+    """``hub alerts list --all`` shows the alert this run's social-centre outage raised, and
+    resolved (an earlier run's, in the same data folder, does not count)."""
+    answer = _hub_cli(settings, providers, "alerts", "list", "--all")
+    console.print("[bold]hub alerts list --all[/bold]")
+    console.print(answer.stdout.rstrip() or answer.stderr.rstrip(), markup=False, soft_wrap=True)
+    # Columns: id, rule, subject, started, resolved, …; a resolved one has a time there.
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in answer.stdout.splitlines()]
+    run_start = since.strftime("%Y-%m-%d %H:%M:%S")
+    resolved = [
+        r
+        for r in rows
+        if len(r) > 4 and r[2] == OUTAGE_PARTNER and r[3] >= run_start and r[4] not in ("", "—")
+    ]
+    return Check(
+        "hub alerts list --all показывает оповещение о сбое КЦСОН, открытое и устранённое",
+        answer.returncode == 0 and bool(resolved),
+        f"оповещений: {len(resolved)}" if resolved else "нет",
     )
 
 

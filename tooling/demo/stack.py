@@ -10,6 +10,7 @@ simulator (the police simulator lists them from its gateway). Logs go to files u
 ``<data dir>/demo/logs`` so the console shows only the story.
 """
 
+import secrets
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +98,8 @@ class DemoStack:
     name: str = "demo"
     crypto: Crypto = "rsa"
     redis: EmbeddedRedis | None = None
+    #: The stack's own ``HUB_METRICS_TOKEN``: ``/metrics`` is refused on a hub without one.
+    metrics_token: str = field(default_factory=lambda: secrets.token_hex(16))
     _ports: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -204,9 +207,13 @@ class DemoStack:
             "HUB_SWEEP_INTERVAL_S": "2",
             # The demo's overdue action should be noticed within its step, not in a minute.
             "HUB_ESCALATION_INTERVAL_S": "2",
+            # The social centre's outage lasts seconds: its alert should open and resolve within
+            # the run (a pull offer's failure shows only from its lease's end to the next poll).
+            "HUB_ALERT_INTERVAL_S": "1",
             # A copy a gateway could not deliver (the social centre's outage) is offered again
             # after this lease: seconds, not the default minute.
             "HUB_INBOX_VISIBILITY_S": "3",
+            "HUB_METRICS_TOKEN": self.metrics_token,
         })  # fmt: skip
         hub_port = self._ports["hub"]
         hub = [sys.executable, "-m", "hub.cli"]

@@ -1,7 +1,8 @@
 """``GET /metrics``: the hub's Prometheus metrics, read from the database at scrape time.
 
-Meant for the internal network. Without ``HUB_METRICS_TOKEN`` it is open (no
-partner key); with it, a scrape must present ``Authorization: Bearer <token>``.
+Meant for the internal network, and still closed by default: a scrape must present
+``Authorization: Bearer <HUB_METRICS_TOKEN>``, and without that setting every scrape is
+refused (``hub serve`` says so at start) rather than the figures being open to any peer.
 The metrics hold counts per type, code, status and partner, never message content.
 """
 
@@ -30,16 +31,18 @@ def metrics(request: Request, runtime: RuntimeDep) -> Response:
     """The metrics in Prometheus text format 0.0.4.
 
     Raises:
-        Rejection: ``auth.missing_credentials`` / ``auth.invalid_credentials`` (401)
-          when ``HUB_METRICS_TOKEN`` is set and the request does not carry it.
+        Rejection: ``auth.metrics_token_unset`` (403) when ``HUB_METRICS_TOKEN`` is not
+          set; ``auth.missing_credentials`` / ``auth.invalid_credentials`` (401) when the
+          request does not carry it.
     """
     token = runtime.settings.metrics_token
-    if token is not None:
-        presented = presented_api_key(request)
-        if not presented:
-            raise Rejection("auth.missing_credentials")
-        if not hmac.compare_digest(presented.encode(), token.encode()):
-            raise Rejection("auth.invalid_credentials")
+    if token is None:
+        raise Rejection("auth.metrics_token_unset")
+    presented = presented_api_key(request)
+    if not presented:
+        raise Rejection("auth.missing_credentials")
+    if not hmac.compare_digest(presented.encode(), token.encode()):
+        raise Rejection("auth.invalid_credentials")
     return Response(render(_registry_of(request, runtime)), media_type=CONTENT_TYPE)
 
 

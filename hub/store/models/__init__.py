@@ -1,5 +1,6 @@
 """The hub's tables, one module per aggregate: messages and delivery, cases, people."""
 
+from hub.store.models.alerts import AlertIncident, AlertNotification, JobClaim
 from hub.store.models.attention import CaseVisit, DigestSent
 from hub.store.models.cases import (
     CaseAction,
@@ -32,6 +33,10 @@ from hub.store.models.messages import (
 from hub.store.models.people import AuditEntry, LoginAttempt, Person, WebSession
 
 __all__ = [
+    # Alerts
+    "AlertIncident",
+    "AlertNotification",
+    "JobClaim",
     # Messages and delivery
     "ChainHead",
     "DeliveryAttempt",

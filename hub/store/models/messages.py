@@ -132,6 +132,10 @@ class PartnerCircuit(Base):
     last_success_at: Mapped[datetime | None]
     last_failure_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(1000))
+    #: Transitions counted for ``hub_circuit_transitions_total``: closed → open…
+    opened_total: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    #: …and open or half-open → closed.
+    closed_total: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
 
 class WorkerHeartbeat(Base):
@@ -268,6 +272,9 @@ class OutboxDelivery(Base):
     removed_classes: Mapped[str | None] = mapped_column(String(64))
     #: Why an administrator cancelled it (status cancelled), and who.
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    #: When the deadline job found it past its time to deliver (and told its sender, unless
+    #: the rules exempt the sender); the row keeps its status and may still be delivered.
+    late_at: Mapped[datetime | None]
 
     message: Mapped[MessageLog] = relationship(back_populates="deliveries")
     attempt_log: Mapped[list["DeliveryAttempt"]] = relationship(

@@ -46,7 +46,12 @@ from hub.operations import (
 )
 from hub.people import record_audit
 from hub.runtime import HubRuntime
-from hub.store import DeliveryStatus
+from hub.store import (
+    DeliveryStatus,
+    IncidentNotFound,
+    acknowledge_incident,
+    list_incidents,
+)
 from hub.web.auth import CsrfCheckedDep
 from hub.web.charts import Series, hourly_chart
 from hub.web.templating import TemplatesDep
@@ -58,6 +63,10 @@ router = APIRouter(
 )
 
 AdminDep = Annotated[SignedIn, require_roles(Role.ADMINISTRATOR)]
+#: Messages on one page of the search; «Далее» shows the older ones.
+PAGE_ROWS = 50
+#: Highest page number accepted (10 000 pages of PAGE_ROWS: past any real search).
+MAX_PAGE = 10_000
 #: Longest reason and filter text accepted, in characters.
 MAX_REASON_CHARS = 500
 MAX_FILTER_CHARS = 100
@@ -81,7 +90,10 @@ DONE_MESSAGES: Final[dict[str, str]] = {
     "cancelled": "Доставка отменена.",
     "replayed": "Поставлено на повторную отправку: {count}. Отправка — в течение нескольких "
     "секунд.",
+    "acked": "Оповещение принято в работу.",
 }
+#: Incidents the dashboard's «Оповещения» panel lists: open ones and the latest resolved.
+ALERTS_ON_DASHBOARD = 20
 CIRCUIT_LABELS: Final[dict[str, str]] = {
     "closed": "замкнут (норма)",
     "open": "разомкнут",
@@ -225,6 +237,7 @@ def dashboard(
     runtime = runtime_of(request)
     with runtime.session_factory.begin() as session:
         overview = _read_overview(runtime, session)
+        alerts = list_incidents(session, include_resolved=True, limit=ALERTS_ON_DASHBOARD)
         _audit(session, request, signed_in, "admin.view", "page=dashboard")
     hours = [h.strftime("%H") for h in overview.hours]
 
@@ -240,6 +253,7 @@ def dashboard(
         {
             "signed_in": signed_in,
             "overview": overview,
+            "alerts": alerts,
             "notice": _notice(done, count),
             "states": DELIVERY_STATES,
             "state_labels": labels.DELIVERY_STATUS_LABELS,
@@ -266,6 +280,23 @@ def dashboard(
             ),
         },
     )
+
+
+@router.post("/alerts/{incident_id}/ack")
+def acknowledge_alert(
+    incident_id: int, request: Request, signed_in: CsrfCheckedDep, templates: TemplatesDep
+) -> Response:
+    """Take an alert: the incident records who and when (audited as ``alert.ack``)."""
+    runtime = runtime_of(request)
+    try:
+        with runtime.session_factory.begin() as session:
+            acknowledge_incident(
+                session, incident_id, by=signed_in.viewer.login, now=runtime.clock()
+            )
+            _audit(session, request, signed_in, "alert.ack", f"incident={incident_id}")
+    except IncidentNotFound:
+        return _bad_request(request, templates, signed_in, "Такого оповещения нет.")
+    return RedirectResponse(_back("/admin", "acked", count=1), status_code=303)
 
 
 @router.get("/overview.json")
@@ -338,10 +369,11 @@ def messages_page(
     since: FilterQuery = "",
     until: FilterQuery = "",
     status: FilterQuery = "",
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     done: str = "",
     count: int = 0,
 ) -> Response:
-    """Search messages by id, case, partner, type, time and delivery state."""
+    """Search messages by id, case, partner, type, time and delivery state, a page at a time."""
     try:
         filters = _filters(ref, case_ref, partner, message_type, since, until, status)
     except ValueError:
@@ -349,9 +381,20 @@ def messages_page(
             request, templates, signed_in, "Неверная дата или состояние доставки в фильтре."
         )
     runtime = runtime_of(request)
+    first = (page - 1) * PAGE_ROWS
     with runtime.session_factory.begin() as session:
-        rows = search_messages(session, filters)
-        _audit(session, request, signed_in, "admin.view", f"page=messages {filters.audit_detail()}")
+        # One row past the page tells whether there is a next one.
+        rows = search_messages(session, filters, limit=PAGE_ROWS + 1, offset=first)
+        _audit(
+            session,
+            request,
+            signed_in,
+            "admin.view",
+            " ".join(part for part in ("page=messages", filters.audit_detail()) if part)
+            + (f" page_no={page}" if page > 1 else ""),
+        )
+    has_next = len(rows) > PAGE_ROWS
+    rows = rows[:PAGE_ROWS]
     form = {
         "ref": ref,
         "case_ref": case_ref,
@@ -376,8 +419,19 @@ def messages_page(
             "type_labels": labels.MESSAGE_TYPE_LABELS,
             "agency": lambda code: labels.label(labels.AGENCY_LABELS, code),
             "dead_filter": status == DeliveryStatus.DEAD.value,
+            "page": page,
+            "first_row": first + 1,
+            "prev_url": _page_url(request, page - 1) if page > 1 else None,
+            "next_url": _page_url(request, page + 1) if has_next else None,
         },
     )
+
+
+def _page_url(request: Request, page: int) -> str:
+    """This search's address at ``page``, without the notice of an earlier operation."""
+    url = request.url.remove_query_params(["page", "done", "count"])
+    query = url.include_query_params(page=page).query
+    return f"{url.path}?{query}"
 
 
 def _not_found(request: Request, templates: Jinja2Templates, signed_in: SignedIn) -> Response:

@@ -19,10 +19,12 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from hub.admin import MASK
+from hub.alerts import check_alerts, load_alert_rules
 from hub.cases.scope import Role
 from hub.cli import app
 from hub.people import add_person
 from hub.store import AuditEntry, DeliveryStatus, MessageLog, OutboxDelivery, Partner
+from hub.web.routes import admin as admin_routes
 from signing import DevPki
 from tests.factories import Signers, make_envelope
 from tests.stack import RunningHub
@@ -287,6 +289,38 @@ def test_search_and_message_page_show_masked_xml_and_are_audited(
     assert "Сообщение не найдено" in missing.text
 
 
+def test_the_search_is_paged_with_back_and_next_keeping_the_filters(
+    seeded: Seeded, browsers: Browsers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given pages of one row (the two seeded messages make two pages)
+    monkeypatch.setattr(admin_routes, "PAGE_ROWS", 1)
+    admin = browsers["admin"]
+    newer, older = sorted(seeded.hub_ids, reverse=True)
+
+    first = admin.get("/admin/messages", params={"type": "FamilyReferral", "done": "replayed"})
+    assert f'href="/admin/messages/{newer}"' in first.text
+    assert f'href="/admin/messages/{older}"' not in first.text
+    assert "Назад" not in first.text
+    next_link = re.search(r'<a href="([^"]+)" rel="next">Далее', first.text)
+    assert next_link is not None
+    # The filters go along; the notice of an earlier operation does not.
+    assert "type=FamilyReferral" in next_link.group(1)
+    assert "done=" not in next_link.group(1)
+
+    second = admin.get(next_link.group(1).replace("&amp;", "&"))
+    assert f'href="/admin/messages/{older}"' in second.text
+    assert f'href="/admin/messages/{newer}"' not in second.text
+    assert "Сообщения 2–2" in second.text
+    assert "Далее" not in second.text
+    assert re.search(r'<a href="[^"]*page=1[^"]*" rel="prev">← Назад</a>', second.text)
+
+    past_the_end = admin.get("/admin/messages", params={"page": 3})
+    assert "Ничего не найдено" in past_the_end.text
+    assert admin.get("/admin/messages", params={"page": 0}).status_code == 422
+    details = [entry.detail or "" for entry in _actions_of(seeded, "admin.view")]
+    assert any("page=messages" in d and "page_no=2" in d for d in details)
+
+
 # --- Operations ---------------------------------------------------------------------------
 
 
@@ -466,3 +500,37 @@ def test_hub_stats_prints_the_overview_tables(seeded: Seeded) -> None:
     )
     assert social.split("│")[-2].strip() == "1"  # its one dead delivery
     assert "urgent" in result.output
+
+
+def test_the_alerts_panel_shows_an_incident_and_an_administrator_takes_it(
+    seeded: Seeded, browsers: Browsers
+) -> None:
+    # Given the shipped rules evaluated over the seeded dead letter
+    runtime = seeded.hub.runtime
+    rules = load_alert_rules(None)
+    (opened,) = check_alerts(
+        runtime.settings, runtime.session_factory, rules, now=runtime.clock()
+    ).opened
+    admin = browsers["admin"]
+
+    # Then the dashboard's «Оповещения» panel and the API list it, open
+    page = admin.get("/admin").text
+    for shown in ("Оповещения", f'id="alert-{opened}"', "Есть недоставленные", "не устранено"):
+        assert shown in page
+    listed = admin.get("/api/v1/alerts").json()["alerts"]
+    assert [(a["id"], a["rule"], a["acked_by"]) for a in listed] == [(opened, "dead_letters", None)]
+    assert browsers["curator"].get("/api/v1/alerts").status_code == 403
+
+    # When the administrator takes it (a form without the CSRF token changes nothing)
+    forged = admin.post(f"/admin/alerts/{opened}/ack", data={})
+    answer = admin.post(f"/admin/alerts/{opened}/ack", data={"csrf_token": browsers.csrf("admin")})
+
+    # Then it is acknowledged by them, audited, and the panel says who took it
+    assert forged.status_code == 403
+    assert answer.status_code == 303
+    assert "Оповещение принято в работу" in admin.get(answer.headers["location"]).text
+    (alert,) = admin.get("/api/v1/alerts").json()["alerts"]
+    assert alert["acked_by"] == "admin"
+    assert alert["acked_at"] is not None
+    (audit,) = _actions_of(seeded, "alert.ack")
+    assert audit.detail == f"channel=web incident={opened}"

@@ -4,20 +4,12 @@ A real SMTP server (aiosmtpd on a loopback port the system picks) receives what 
 sends; the job runs against the real database with the seeded cases.
 """
 
-import asyncio
-import email
 import socket
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
-from email.message import Message
 from pathlib import Path
 
 import pytest
-from aiosmtpd.smtp import SMTP, Envelope
-from aiosmtpd.smtp import Session as SmtpSession
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -29,41 +21,11 @@ from hub.people import PersonInvalid, add_person, list_audit, set_digest
 from hub.regions import load_regions
 from hub.routing import load_rules
 from tests.case_data import CURATOR_ACCOUNT_NAME, CURATOR_STAFF_ID, KAMCHATKA, seed_cases
+from tests.smtp import Inbox
 
 REGIONS = load_regions()
 RULES = load_rules(None)
 PASSWORD = "пароль-для-проверки-2026"
-
-
-@dataclass
-class Inbox:
-    """What a local SMTP server received."""
-
-    port: int
-    messages: list[Message] = field(default_factory=list)
-
-    async def handle_DATA(self, server: SMTP, session: SmtpSession, envelope: Envelope) -> str:
-        content = envelope.original_content or b""
-        self.messages.append(email.message_from_bytes(content))
-        return "250 OK"
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    """An SMTP server on 127.0.0.1 at a free port, in its own event loop thread."""
-    loop = asyncio.new_event_loop()
-    listening = socket.create_server(("127.0.0.1", 0))
-    received = Inbox(port=listening.getsockname()[1])
-    server = loop.run_until_complete(
-        loop.create_server(lambda: SMTP(received, loop=loop), sock=listening)
-    )
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield received
-    loop.call_soon_threadsafe(server.close)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(timeout=10)
-    loop.close()
 
 
 def _settings(data_dir: Path, database_url: str, port: int) -> Settings:

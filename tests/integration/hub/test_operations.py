@@ -41,11 +41,6 @@ ADMIN = Actor(login="admin", role="administrator")
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def outbox(session_factory: sessionmaker[Session], clock: Clock) -> Outbox:
     factory = Outbox(session_factory, clock)
     factory.partner("social")

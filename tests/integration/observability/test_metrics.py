@@ -18,9 +18,11 @@ from hub.store import (
     DeliveryAttempt,
     DeliveryMode,
     DeliveryStatus,
+    HubNotice,
     MessageLog,
     OutboxDelivery,
     WorkerHeartbeat,
+    late_delivery_notice_key,
 )
 from queues import EmbeddedRedis
 from signing import DevPki
@@ -28,6 +30,8 @@ from tests.factories import Signers, make_envelope
 from tests.stack import RunningHub, fast_settings, running_hub
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+#: What Prometheus presents (``HUB_METRICS_TOKEN``).
+TOKEN = "scrape-token-0123456789"
 
 
 def _scrape(http: httpx.Client) -> Samples:
@@ -52,7 +56,9 @@ def hub_api(data_dir: Path, database_url: str, pki: DevPki) -> Iterator[RunningH
     with (
         EmbeddedRedis(data_dir) as redis_server,
         running_hub(
-            fast_settings(data_dir, database_url, redis_server.url),
+            fast_settings(data_dir, database_url, redis_server.url).model_copy(
+                update={"metrics_token": TOKEN}
+            ),
             pki,
             worker=False,
             simulators=False,
@@ -63,7 +69,9 @@ def hub_api(data_dir: Path, database_url: str, pki: DevPki) -> Iterator[RunningH
 
 @pytest.fixture
 def http(hub_api: RunningHub) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=hub_api.url, timeout=10) as client:
+    with httpx.Client(
+        base_url=hub_api.url, timeout=10, headers={"Authorization": f"Bearer {TOKEN}"}
+    ) as client:
         yield client
 
 
@@ -82,7 +90,8 @@ def test_metrics_report_the_database_and_the_queue(
         ingestor.ingest(b"<not-xml", authenticated=None)
 
     # …one row delivered just now, 2 s after acceptance, one dead after a retried attempt,
-    # and one worker that reported just now
+    # both past their time to deliver with their sender told, and one worker that reported
+    # just now
     sessions = hub_api.runtime.session_factory
     now = datetime.now(UTC)
     with sessions.begin() as session:
@@ -103,6 +112,11 @@ def test_metrics_report_the_database_and_the_queue(
                 error="PartnerUnavailable: 503",
             )
         )
+        for row in (session.get_one(OutboxDelivery, delivered.id), dead_row):
+            row.late_at = now
+            session.add(
+                HubNotice(notice_key=late_delivery_notice_key(row.id), message_log_id=first.id)
+            )
         session.add(
             WorkerHeartbeat(worker_id="h:1:a", hostname="h", pid=1, started_at=now, seen_at=now)
         )
@@ -130,6 +144,9 @@ def test_metrics_report_the_database_and_the_queue(
     assert _value(samples, "hub_queue_depth", lane="urgent") == push_by_priority["urgent"]
     assert _value(samples, "hub_queue_depth", lane="routine") == push_by_priority["routine"]
     assert _value(samples, "hub_workers_alive") == 1
+    assert _value(samples, "hub_delivery_deadline_notices_total") == 2
+    # The late row delivered since is no longer open; the dead one is.
+    assert _value(samples, "hub_deliveries_late") == 1
     assert _value(samples, "hub_delivery_latency_seconds_count") == 1
     assert _value(samples, "hub_delivery_latency_seconds_sum") == pytest.approx(2.0, abs=0.01)
     assert _value(samples, "hub_delivery_latency_seconds_bucket", le="1.0") == 0
@@ -143,13 +160,17 @@ def test_metrics_of_an_empty_hub_are_zero(http: httpx.Client) -> None:
     assert _value(samples, "hub_deliveries_delivered_total") == 0
     assert _value(samples, "hub_deliveries_dead") == 0
     assert _value(samples, "hub_workers_alive") == 0
+    assert _value(samples, "hub_delivery_deadline_notices_total") == 0
+    assert _value(samples, "hub_deliveries_late") == 0
     assert _value(samples, "hub_queue_depth", lane="urgent") == 0
     assert _value(samples, "hub_delivery_latency_seconds_count") == 0
     assert not any(name == "hub_messages_accepted_total" for name, _ in samples)
 
 
-def test_metrics_token_is_required_when_set(data_dir: Path, database_url: str, pki: DevPki) -> None:
-    token = "scrape-token-0123456789"
+@pytest.mark.parametrize("token", [None, TOKEN], ids=["unset", "set"])
+def test_metrics_need_the_token_and_are_refused_without_one(
+    data_dir: Path, database_url: str, pki: DevPki, token: str | None
+) -> None:
     settings = Settings(
         data_dir=data_dir, database_url=database_url, broker_url="stub://", metrics_token=token
     )
@@ -161,10 +182,16 @@ def test_metrics_token_is_required_when_set(data_dir: Path, database_url: str, p
         ):
             missing = http.get("/metrics")
             wrong = http.get("/metrics", headers={"Authorization": "Bearer not-the-token"})
-            right = http.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+            right = http.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     finally:
         runtime.close()
 
+    if token is None:
+        # No token configured: closed to everyone, whatever they present.
+        for answer in (missing, wrong, right):
+            assert (answer.status_code, answer.json()["code"]) == (403, "auth.metrics_token_unset")
+            assert "hub_" not in answer.text
+        return
     assert (missing.status_code, missing.json()["code"]) == (401, "auth.missing_credentials")
     assert (wrong.status_code, wrong.json()["code"]) == (401, "auth.invalid_credentials")
     assert right.status_code == 200

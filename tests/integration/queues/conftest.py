@@ -13,24 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.base import Adapter, InMemoryTransport
 from queues import PartnerTransports, build_broker
 from tests.integration.queues.queue_helpers import (
-    Clock,
     Outbox,
     RunningWorker,
     make_context,
     start_worker,
 )
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def outbox(session_factory: sessionmaker[Session], clock: Clock) -> Outbox:
-    factory = Outbox(session_factory, clock)
-    factory.partner("social")
-    return factory
 
 
 @pytest.fixture

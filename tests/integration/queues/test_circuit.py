@@ -7,6 +7,7 @@ switches.
 """
 
 import http.server
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import PartnerRejected, PartnerUnavailable
+from hub.observability import HubCollector, build_registry, render
 from hub.operations import Actor, pause_partner, resume_partner
 from hub.store import (
     CircuitState,
@@ -571,3 +573,35 @@ def test_a_paused_partner_gets_nothing_until_resumed(
     )
     assert sorted(http_partner.delivered()) == _message_ids(session_factory, ids)
     assert {real_time_outbox.get(i).attempts for i in ids} == {1}
+
+
+def test_opening_and_closing_each_log_one_line_and_count_a_transition(
+    attempt: Attempt,
+    web_outbox: Outbox,
+    http_partner: SwitchablePartner,
+    session_factory: sessionmaker[Session],
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given a circuit that opens, fails its first probe, then closes on the second
+    caplog.set_level(logging.INFO, logger="queues.circuit")
+    _open_the_circuit(attempt, web_outbox, http_partner)
+    clock.advance(31)
+    assert attempt(web_outbox.delivery(recipient=PARTNER)) == "failed"  # re-opens: not counted
+    http_partner.status = 200
+    clock.advance(61)
+    assert attempt(web_outbox.delivery(recipient=PARTNER)) is Outcome.DELIVERED
+    assert attempt(web_outbox.delivery(recipient=PARTNER)) is Outcome.DELIVERED
+
+    # Then one line for the opening and one for the closing, with partner and state
+    lines = [(r.getMessage(), r.__dict__["state"], r.levelname) for r in caplog.records]
+    assert lines == [
+        (f"circuit open: {PARTNER}", "open", "WARNING"),
+        (f"circuit closed: {PARTNER}", "closed", "INFO"),
+    ]
+
+    # And /metrics counts one transition each way
+    collector = HubCollector(session_factory, broker=None, clock=clock, worker_stale_s=30)
+    scraped = render(build_registry(collector)).decode()
+    assert f'hub_circuit_transitions_total{{partner="{PARTNER}",state="open"}} 1.0' in scraped
+    assert f'hub_circuit_transitions_total{{partner="{PARTNER}",state="closed"}} 1.0' in scraped

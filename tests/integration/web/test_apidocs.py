@@ -67,3 +67,14 @@ def test_the_docs_load_only_the_hubs_own_files_under_the_strict_csp(
         assert asset.status_code == 200, reference
         assert asset.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     assert "/openapi.json" in page.text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_openapi_document_carries_the_strict_csp_and_names_no_other_origin(
+    http: httpx.Client,
+) -> None:
+    answer = http.get("/openapi.json")
+    assert answer.status_code == 200
+    assert answer.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    # No "servers" entry sends Swagger UI's "try it out" to another host.
+    assert "servers" not in answer.json()

@@ -4,12 +4,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from hub.cases.scope import Role, Viewer
 from hub.cli import app
-from hub.people import LoginRefused, find_person, log_in, record_audit
+from hub.people import (
+    LoginRefused,
+    find_person,
+    find_session,
+    log_in,
+    open_session,
+    record_audit,
+)
+from hub.store import AuditEntry
 
 PASSWORD = "верный-пароль-2026"
 
@@ -40,10 +49,20 @@ def _can_log_in(session_factory: sessionmaker[Session], login: str, password: st
                 now=datetime.now(UTC),
                 max_failures=5,
                 window_s=900,
+                keep_s=86_400,
             )
         except LoginRefused:
             return False
         return True
+
+
+def _add_supervisor(cli: CliRunner, login: str, password_file: Path) -> None:
+    added = cli.invoke(
+        app,
+        ["people", "add", login, "--name", "Орлова", "--role", "supervisor",
+         "--region", "kamchatka", "--password-file", str(password_file)],
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
 
 
 def test_a_person_added_with_a_password_file_is_listed_and_can_log_in(
@@ -160,11 +179,7 @@ def test_an_invalid_account_is_refused_with_the_reason(cli: CliRunner, password_
 def test_a_disabled_person_is_listed_inactive_and_cannot_log_in(
     cli: CliRunner, password_file: Path, session_factory: sessionmaker[Session]
 ) -> None:
-    cli.invoke(
-        app,
-        ["people", "add", "sidorova", "--name", "Сидорова", "--role", "supervisor",
-         "--region", "kamchatka", "--password-file", str(password_file)],
-    )  # fmt: skip
+    _add_supervisor(cli, "sidorova", password_file)
     assert cli.invoke(app, ["people", "disable", "sidorova"]).exit_code == 0
     row = next(
         line
@@ -220,3 +235,54 @@ def test_the_audit_command_filters_and_shows_who_did_what(
     bad = cli.invoke(app, ["audit", "--since", "вчера"])
     assert bad.exit_code == 1
     assert "ISO 8601" in bad.output
+
+
+def test_an_administrator_resets_a_password_the_old_one_and_its_sessions_end(
+    cli: CliRunner, password_file: Path, session_factory: sessionmaker[Session]
+) -> None:
+    # Given a supervisor logged in with their password
+    _add_supervisor(cli, "orlova", password_file)
+    now = datetime.now(UTC)
+    with session_factory.begin() as session:
+        person = find_person(session, "orlova")
+        assert person is not None
+        token, _ = open_session(session, person, now=now, ttl_s=3600)
+
+    # When an administrator resets it to a generated one
+    reset = cli.invoke(app, ["people", "reset-password", "orlova", "--generate"])
+
+    # Then the new password is shown once, works, the old one does not, the session is over
+    assert reset.exit_code == 0, reset.output
+    assert "open sessions ended: 1" in reset.output
+    shown = reset.output.strip().splitlines()[-1].rsplit(" ", 1)[-1]
+    assert len(shown) >= 20
+    assert _can_log_in(session_factory, "orlova", shown)
+    assert not _can_log_in(session_factory, "orlova", PASSWORD)
+    with session_factory() as session:
+        assert find_session(session, token, now=now) is None
+        # …and the audit says who was reset, from where, without the password
+        entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert entry is not None
+    assert (entry.action, entry.login, entry.client) == ("password.reset", "orlova", "cli")
+    assert entry.detail is not None
+    assert "sessions_ended=1" in entry.detail
+    assert shown not in entry.detail
+
+
+def test_a_reset_password_is_typed_twice_and_refused_when_short_or_unknown(
+    cli: CliRunner, password_file: Path, session_factory: sessionmaker[Session]
+) -> None:
+    _add_supervisor(cli, "orlova", password_file)
+    new = "новый-пароль-на-2027"
+    typed = cli.invoke(app, ["people", "reset-password", "orlova"], input=f"{new}\n{new}\n")
+    assert typed.exit_code == 0, typed.output
+    assert new not in typed.output
+    assert _can_log_in(session_factory, "orlova", new)
+
+    short = cli.invoke(app, ["people", "reset-password", "orlova"], input="short\nshort\n")
+    assert short.exit_code == 1
+    assert "at least 12 characters" in short.output
+    unknown = cli.invoke(app, ["people", "reset-password", "nobody"], input=f"{new}\n{new}\n")
+    assert unknown.exit_code == 1
+    assert "no person with login 'nobody'" in unknown.output
+    assert _can_log_in(session_factory, "orlova", new)

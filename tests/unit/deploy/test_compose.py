@@ -1,5 +1,6 @@
 """docker-compose.yml stays a valid, production-shaped stack (Docker itself cannot run here)."""
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,41 @@ def test_api_and_worker_run_the_hub_against_postgres_and_redis() -> None:
 
 def test_no_secret_is_committed() -> None:
     text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
-    assert "${POSTGRES_PASSWORD:?" in text  # required from the environment, no default
+    # Every secret is required from the environment, with no default to fall back on.
+    secrets = {"POSTGRES_PASSWORD", "HUB_METRICS_TOKEN"}
+    used = dict(re.findall(r"\$\{([A-Z_]+)(:[?-]|)", text))
+    assert secrets <= used.keys()
+    assert all(used[name] == ":?" for name in secrets), used
+    assert re.findall(r"\$\{([A-Z_]+)\}", text) == []  # none silently empty
+
+
+def test_the_api_and_the_worker_pass_the_metrics_token_from_the_environment() -> None:
+    services = _compose()["services"]
+    for name in ("api", "worker"):
+        assert services[name]["environment"]["HUB_METRICS_TOKEN"].startswith(
+            "${HUB_METRICS_TOKEN:?"
+        )
+
+
+def test_the_api_and_the_worker_have_health_checks() -> None:
+    services = _compose()["services"]
+    api = services["api"]["healthcheck"]["test"]
+    # The image has Python but no curl: readiness is fetched with the standard library.
+    assert api[:2] == ["CMD", "python"]
+    assert "http://127.0.0.1:8000/readyz" in api[-1]
+    assert services["worker"]["healthcheck"]["test"] == ["CMD", "hub", "worker", "--check"]
+    for name in ("api", "worker"):
+        assert services[name]["healthcheck"]["start_period"]
+
+
+def test_the_schools_exchange_folders_are_a_volume_both_hub_services_mount() -> None:
+    compose = _compose()
+    assert "exchange" in compose["volumes"]
+    for name in ("api", "worker"):
+        assert "exchange:/srv/exchange" in compose["services"][name]["volumes"]
+    # The image's folder belongs to the hub's user, so a fresh volume is writable by it.
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "chown hub /data /srv/exchange" in dockerfile
 
 
 def test_the_image_ships_the_runtime_packages_and_not_the_tooling() -> None:

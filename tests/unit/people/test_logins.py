@@ -13,6 +13,7 @@ from tests.unit.people.people_data import NOW, PASSWORD
 
 MAX_FAILURES = 3
 WINDOW_S = 600
+KEEP_S = 3_600
 
 
 def _try(
@@ -34,6 +35,7 @@ def _try(
                 now=at,
                 max_failures=MAX_FAILURES,
                 window_s=WINDOW_S,
+                keep_s=KEEP_S,
             )
         except LoginRefused:
             return "refused"
@@ -159,3 +161,27 @@ def test_a_login_rehashes_a_password_stored_with_old_parameters(
         assert person is not None
         assert person.password_hash != weak
         assert person.password_hash.startswith("$argon2id$v=19$m=65536")
+
+
+def test_recording_an_attempt_prunes_those_older_than_the_retention(
+    session_factory: sessionmaker[Session], curator_login: str
+) -> None:
+    # Given a failure now and one half the retention later
+    _try(session_factory, curator_login, "нет", client="10.0.0.1", at=NOW)
+    _try(session_factory, curator_login, "нет", client="10.0.0.2", at=NOW + timedelta(seconds=1800))
+    # When someone tries exactly the retention after the first: it is still kept
+    _try(session_factory, "someone", "нет", client="10.0.0.3", at=NOW + timedelta(seconds=KEEP_S))
+    assert [client for _, client, _ in _attempts(session_factory)] == [
+        "10.0.0.1",
+        "10.0.0.2",
+        "10.0.0.3",
+    ]
+    # Then a try one second later deletes it, and only it
+    _try(
+        session_factory, "someone", "нет", client="10.0.0.4", at=NOW + timedelta(seconds=KEEP_S + 1)
+    )
+    assert [client for _, client, _ in _attempts(session_factory)] == [
+        "10.0.0.2",
+        "10.0.0.3",
+        "10.0.0.4",
+    ]

@@ -22,7 +22,13 @@ POLICY = CircuitPolicy(failure_threshold=3, cooldown_s=10, max_cooldown_s=45)
 
 
 def _closed() -> PartnerCircuit:
-    return PartnerCircuit(partner_code="social", state=CircuitState.CLOSED, consecutive_failures=0)
+    return PartnerCircuit(
+        partner_code="social",
+        state=CircuitState.CLOSED,
+        consecutive_failures=0,
+        opened_total=0,
+        closed_total=0,
+    )
 
 
 @pytest.mark.parametrize(

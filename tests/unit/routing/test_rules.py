@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.registry import ADAPTERS
 from hub.routing import ConfigInvalid, load_rules
 from schemas import known_schemas
 
@@ -73,3 +74,45 @@ def test_a_wrong_rules_file_names_file_line_and_reason(
     assert caught.value.line == line
     assert reason in caught.value.reason
     assert str(caught.value).startswith(f"{file}:{line}: ")
+
+
+def test_an_unknown_partner_code_stops_the_rules_at_its_line(tmp_path: Path) -> None:
+    file = _write(
+        tmp_path,
+        "version: 1\nvisibility:\n  kdn: [conduct]\nmessage_types:\n  FamilyReferral:\n"
+        "    senders: [police]\n    recipients: [social, kdnn]\n",
+    )
+    with pytest.raises(ConfigInvalid) as refused:
+        load_rules(file, partners=ADAPTERS.keys())
+    assert str(refused.value) == f"{file}:7: unknown partner code «kdnn»"
+    # Without the hub's partners to check against, the file itself is well-formed.
+    assert "kdnn" in load_rules(file).partners
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("visibility:\n  polise: [conduct]\n", 3),
+        ("consent:\n  without_consent:\n    kdnn: [conduct]\n", 4),
+        ("message_types:\n  FamilyReferral:\n    senders: [polise]\n    recipients: [social]\n", 4),
+        ("message_types:\n  FamilyReferral:\n    senders: [police]\n"
+         "    recipients: [$case_referrer]\n    allowed_recipients: [sociel]\n", 6),
+        ("message_types:\n  FamilyReferral:\n    senders: [police]\n    recipients: [social]\n"
+         "    when_category:\n      sop: [kdnn]\n", 7),
+    ],
+    ids=["visibility", "without_consent", "senders", "allowed_recipients", "when_category"],
+)  # fmt: skip
+def test_every_place_that_names_a_partner_is_checked(tmp_path: Path, text: str, line: int) -> None:
+    head = "version: 1\n"
+    if not text.startswith("message_types"):
+        text += (
+            "message_types:\n  FamilyReferral:\n    senders: [police]\n    recipients: [social]\n"
+        )
+    file = _write(tmp_path, head + text)
+    with pytest.raises(ConfigInvalid, match="unknown partner code") as refused:
+        load_rules(file, partners=ADAPTERS.keys())
+    assert refused.value.line == line
+
+
+def test_the_shipped_rules_name_only_partners_the_hub_has_adapters_for() -> None:
+    assert load_rules(partners=ADAPTERS.keys()).partners <= ADAPTERS.keys()

@@ -136,6 +136,15 @@ def test_a_curator_message_is_1_1_only_when_the_curator_has_a_staff_id(message_t
     assert c.from_envelope(envelope_of(without)).payload == without
 
 
+def test_a_delivery_receipt_is_1_1_only_when_not_delivered() -> None:
+    payload = c.from_envelope(sample("DeliveryReceipt", "1.1")).payload
+    assert isinstance(payload, c.DeliveryReceipt)
+    assert payload.outcome == c.NOT_DELIVERED
+    delivered = dataclasses.replace(payload, outcome="delivered", reason=None)
+    assert schemas.read_header(envelope_of(payload)).schema_version == c.NOT_DELIVERED_VERSION
+    assert schemas.read_header(envelope_of(delivered)).schema_version == "1.0"
+
+
 def test_a_minimised_referral_reads_without_conduct_data() -> None:
     envelope, removed = schemas.minimise(sample("FamilyReferral", "1.0"), frozenset({"social"}))
     assert removed == ("conduct", "health")

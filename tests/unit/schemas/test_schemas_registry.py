@@ -30,6 +30,7 @@ def test_known_schemas_are_discovered_from_the_package() -> None:
         ("CaseDecision", "1.1"),
         ("ConsentRecord", "1.0"),
         ("DeliveryReceipt", "1.0"),
+        ("DeliveryReceipt", "1.1"),
         ("FamilyReferral", "1.0"),
         ("FamilyReferral", "1.1"),
         ("InformationRequest", "1.0"),
@@ -76,7 +77,8 @@ def test_both_referral_versions_are_served() -> None:
 
 
 @pytest.mark.parametrize(
-    "message_type", ["FamilyReferral", "ReferralReceipt", "CaseDecision", "SupportPlan"]
+    "message_type",
+    ["FamilyReferral", "ReferralReceipt", "CaseDecision", "SupportPlan", "DeliveryReceipt"],
 )
 def test_a_minor_version_is_a_superset(load_sample: LoadSample, message_type: str) -> None:
     # Every 1.0 payload is a valid 1.1 payload (same namespace, one optional element more).
@@ -93,6 +95,14 @@ def test_a_curators_staff_id_needs_version_1_1(load_sample: LoadSample, message_
     assert not schema_for(message_type, "1.0").validate(payload)
 
 
+def test_not_delivered_needs_delivery_receipt_1_1(load_sample: LoadSample) -> None:
+    # The hub's own outcome: a 1.0 reader never meets it, so 1.0 stays as it was.
+    payload = etree.fromstring(load_sample("DeliveryReceipt", "1.1"))[1][0]
+    assert payload.findtext("{*}Outcome") == "not_delivered"
+    assert schema_for("DeliveryReceipt", "1.1").validate(payload)
+    assert not schema_for("DeliveryReceipt", "1.0").validate(payload)
+
+
 def test_every_import_is_a_local_relative_path() -> None:
     package = files("schemas")
     xsds = [
@@ -102,9 +112,9 @@ def test_every_import_is_a_local_relative_path() -> None:
         for xsd in folder.iterdir()
         if xsd.name.endswith(".xsd")
     ]
-    # envelope, common, 13 payload types, four of them (FamilyReferral, ReferralReceipt,
-    # CaseDecision, SupportPlan) in two versions.
-    assert len(xsds) == 19
+    # envelope, common, 13 payload types, five of them (FamilyReferral, ReferralReceipt,
+    # CaseDecision, SupportPlan, DeliveryReceipt) in two versions.
+    assert len(xsds) == 20
     for xsd in xsds:
         for imported in etree.fromstring(xsd.read_bytes()).iter(f"{XS}import", f"{XS}include"):
             location = imported.get("schemaLocation", "")

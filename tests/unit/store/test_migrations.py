@@ -95,3 +95,36 @@ def test_a_log_of_distinct_message_ids_upgrades_and_then_refuses_a_shared_one(
             _log_row(connection, "0f8e2a4c-1111-4a2b-9c3d-5e6f7a8b9c0d", "health")
     finally:
         engine.dispose()
+
+
+def test_an_existing_circuit_upgrades_with_no_transitions_counted_and_alerts_start_empty(
+    empty_database_url: str,
+) -> None:
+    # Given a database from before alerts, with a partner whose circuit is open
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade(engine, "0013")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO partner_circuit (partner_code, state, consecutive_failures)"
+                    " VALUES ('social', 'open', 5)"
+                )
+            )
+
+        # When it is upgraded
+        upgrade(engine)
+
+        # Then the circuit keeps its state, nothing is counted yet, and no alert exists
+        with engine.connect() as connection:
+            circuit = connection.execute(
+                text(
+                    "SELECT state, consecutive_failures, opened_total, closed_total"
+                    " FROM partner_circuit"
+                )
+            ).one()
+            incidents = connection.execute(text("SELECT count(*) FROM alert_incident")).scalar()
+        assert tuple(circuit) == ("open", 5, 0, 0)
+        assert incidents == 0
+    finally:
+        engine.dispose()

@@ -5,7 +5,7 @@ files and empties them in the log; the log keeps the metadata and the chain, and
 file. Existing rows are not archived (both columns NULL), so nothing needs backfilling.
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0017
 """
 
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from alembic import op
 import hub.store.types
 
 revision = "0016"
-down_revision = "0013"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
