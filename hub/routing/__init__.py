@@ -25,8 +25,4 @@ __all__ = [
     # Resolution
     "RoutingFacts",
     "resolve_recipients",
-    # Config files with the line of each value (also read by hub.archive's retention)
-    "YamlSource",
-    "load_yaml",
-    "validated",
 ]
