@@ -35,6 +35,16 @@ class Settings(BaseSettings):
     routing_rules: Path | None = None
     #: Folder of region rules (one YAML per region); the packaged regions when unset.
     regions_dir: Path | None = None
+    #: Retention of message bodies per type (a YAML with a ``retention:`` section); the
+    #: packaged hub/archive/retention.yaml when unset.
+    retention_rules: Path | None = None
+    #: Where ``hub archive`` files are kept: the trace, evidence and ``hub cases rebuild``
+    #: read archived bodies from here (unset: archived bodies cannot be read).
+    archive_dir: Path | None = None
+    #: A certificate (PEM, RSA) whose key new archive files are sealed to; unset: not sealed.
+    archive_recipient_cert: Path | None = None
+    #: The private key (PEM file, unencrypted) that opens sealed archive files here.
+    archive_key: Path | None = None
     #: How often the worker looks for actions past their deadline, in seconds.
     escalation_interval_s: float = Field(default=60.0, gt=0)
     #: How often the worker signs a checkpoint of the log's chain head, in seconds.

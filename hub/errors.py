@@ -9,8 +9,10 @@ program against them. The stages follow the ingest pipeline (ARCHITECTURE §4)::
     │                        schema.* payload.* referral.* replay.* routing.* consent.*
     │                        request.*
     │   └── OperationRefused an administrator's operation (pause, cancel, replay) refused: ops.*
-    └── NotFound             an id the caller asked for does not exist (or is not theirs):
-                             answered as ``request.not_found``
+    ├── NotFound             an id the caller asked for does not exist (or is not theirs):
+    │                        answered as ``request.not_found``
+    └── BodyArchived         a message's body was moved to an archive file that cannot be
+                             read here (absent, sealed without the key, or altered)
 
 Besides refusals, an accepted message's receipt may list case conflicts (``case.*``,
 CASE_CONFLICT_CODES): accepted and delivered, but not applied to its case. ``CODES`` is
@@ -789,3 +791,18 @@ class NotFound(HubError):
         super().__init__(f"{what} {ident} not found")
         self.what = what
         self.ident = ident
+
+
+class BodyArchived(HubError):
+    """A message's body is in archive ``archive_name`` and could not be read from it.
+
+    ``searched`` is the folder looked in (None: no archive folder configured); ``reason``
+    says what went wrong in Russian, for the administrators' pages and the command line.
+    """
+
+    def __init__(self, hub_id: int, archive_name: str, searched: str | None, reason: str) -> None:
+        super().__init__(f"message {hub_id}: {reason}")
+        self.hub_id = hub_id
+        self.archive_name = archive_name
+        self.searched = searched
+        self.reason = reason

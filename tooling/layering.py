@@ -72,7 +72,8 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
     "queues.*": ("hub.store", "hub.config", "adapters", "signing"),
     # Read-only views for operators: figures (with the broker's lane counts) and traces.
     "hub.observability.*": ("hub.store", "hub.config", "queues.lanes", "queues.depths"),
-    "hub.admin.*": (*_BELOW_INGEST, "hub.ingest", "hub.observability"),
+    "hub.archive.*": (*_BELOW_INGEST, "hub.routing", "hub.sealing"),
+    "hub.admin.*": (*_BELOW_INGEST, "hub.ingest", "hub.observability", "hub.archive"),
     # The published contract: schemas, examples and limits as files, for the CLI and the API.
     "hub.contract.*": ("schemas", "hub.config", "hub.ingest"),
     # Processes: what ``hub serve`` and ``hub worker`` assemble.
@@ -158,6 +159,7 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
         "hub.access",
         "hub.runtime",
         "hub.admin",
+        "hub.archive",
         "hub.operations",
         "hub.people",
         "hub.cases",

@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub.admin.trace import TrustMaterial, find_message, signer_certificate, verification_report
+from hub.archive import ArchiveShelf
 from hub.errors import NotFound
 from hub.ingest import (
     CHAIN_VERSION,
@@ -79,23 +80,33 @@ _ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 
 
 def export_evidence(
-    session: Session, trust: TrustMaterial, message_ref: str, *, now: datetime
+    session: Session,
+    trust: TrustMaterial,
+    message_ref: str,
+    *,
+    now: datetime,
+    shelf: ArchiveShelf | None = None,
 ) -> bytes:
     """The evidence zip of message ``message_ref`` (hub id or MessageId), as bytes.
 
+    An archived message's original is read from ``shelf`` (None: no archive folder).
+
     Raises:
         NotFound: no such message.
+        BodyArchived: its body is archived and the archive cannot be read (the reason says
+            which archive, and where it was looked for).
     """
     row = find_message(session, message_ref)
     if row is None:
         raise NotFound("message", message_ref[:64])
-    certificate = signer_certificate(row.raw)
+    raw = (shelf or ArchiveShelf(None)).body_of(row)
+    certificate = signer_certificate(raw)
     checkpoint = first_checkpoint_covering(session, row)
     report = verification_report(
-        row.raw, sender=row.sender, received_at=row.received_at, trust=trust, now=now
+        raw, sender=row.sender, received_at=row.received_at, trust=trust, now=now
     )
     files: dict[str, bytes] = {
-        "message.xml": row.raw,
+        "message.xml": raw,
         "signer-certificate.pem": certificate.public_bytes(serialization.Encoding.PEM)
         if certificate is not None
         else b"",

@@ -22,8 +22,9 @@ from lxml import etree
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from hub.archive import ArchiveShelf
 from hub.config import Settings
-from hub.errors import NotFound
+from hub.errors import BodyArchived, NotFound
 from hub.ingest import LinkInputInvalid, bytes_problem, expected_link, link_values
 from hub.ingest.factory import verify_policy
 from hub.store import DeliveryStatus, MessageLog, OutboxDelivery
@@ -362,18 +363,33 @@ class MessageDetail:
     received_at: datetime
     size_bytes: int
     deliveries: tuple[DeliveryView, ...]
-    verification: VerificationReport
+    #: None when the body is archived and its archive cannot be read (``archive_note``).
+    verification: VerificationReport | None
     chain: ChainFacts
-    #: The original with personal data replaced by ``MASK``; safe to show.
+    #: The original with personal data replaced by ``MASK``; safe to show ("" as above).
     masked_xml: str
     #: Classes removed from at least one recipient's copy.
     removed_classes: tuple[str, ...]
+    #: The archive file holding the body, and when it was moved there; None if not archived.
+    archive_name: str | None = None
+    archived_at: datetime | None = None
+    #: Why the archived body could not be read, in Russian; None when it was read.
+    archive_note: str | None = None
 
 
 def get_message_detail(
-    session: Session, ref: str, *, trust: TrustMaterial, now: datetime
+    session: Session,
+    ref: str,
+    *,
+    trust: TrustMaterial,
+    now: datetime,
+    shelf: ArchiveShelf | None = None,
 ) -> MessageDetail:
     """Everything about message ``ref`` (hub id or MessageId) for the trace page.
+
+    An archived message's body is read from ``shelf`` (None: no archive folder); when it
+    cannot be, the detail says
+    why (``archive_note``) and carries no verification and no XML.
 
     Raises:
         NotFound: no such message.
@@ -388,6 +404,11 @@ def get_message_detail(
         .order_by(OutboxDelivery.id)
     ).all()
     views = tuple(_delivery_view(d) for d in deliveries)
+    try:
+        body: bytes | None = (shelf or ArchiveShelf(None)).body_of(row)
+        note = None
+    except BodyArchived as exc:
+        body, note = None, exc.reason
     return MessageDetail(
         hub_id=row.id,
         message_id=row.message_id,
@@ -399,24 +420,35 @@ def get_message_detail(
         correlation_id=row.correlation_id,
         created_at=row.created_at,
         received_at=row.received_at,
-        size_bytes=len(row.raw),
+        size_bytes=len(body or b""),
         deliveries=views,
-        verification=verification_report(
-            row.raw, sender=row.sender, received_at=row.received_at, trust=trust, now=now
+        verification=None
+        if body is None
+        else verification_report(
+            body, sender=row.sender, received_at=row.received_at, trust=trust, now=now
         ),
-        chain=chain_facts(row),
-        masked_xml=mask_personal_data(row.raw),
+        chain=chain_facts(row, body),
+        masked_xml="" if body is None else mask_personal_data(body),
         removed_classes=tuple(sorted({c for v in views for c in v.removed_classes})),
+        archive_name=row.archive_name,
+        archived_at=row.archived_at,
+        archive_note=note,
     )
 
 
-def chain_facts(row: MessageLog) -> ChainFacts:
-    """The row's chain link and whether it is consistent with its stored columns and bytes."""
+def chain_facts(row: MessageLog, body: bytes | None = None) -> ChainFacts:
+    """The row's chain link and whether it is consistent with its stored columns and bytes.
+
+    ``body`` is the message's bytes when they are not the row's own (read from its
+    archive); None for an archived body that could not be read: the link alone is checked.
+    """
     try:
         link = expected_link(link_values(row))
     except LinkInputInvalid:
         link = None
-    consistent = bytes_problem(row.raw, row.sha256) is None and link == row.chain_hash
+    data = row.raw if row.archive_name is None else body
+    intact = data is None or bytes_problem(data, row.sha256) is None
+    consistent = intact and link == row.chain_hash
     return ChainFacts(row.sha256, row.prev_hash, row.chain_hash, consistent)
 
 

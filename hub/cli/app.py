@@ -24,6 +24,7 @@ HUB_COMMANDS = {
     "verify-log": ("log", "verify_log"),
     "audit": ("people", "audit"),
     "evidence": ("evidence", "evidence"),
+    "archive": ("archive", "app"),
     "backup": ("backup", "backup"),
     "restore": ("backup", "restore"),
     "stats": ("stats", "stats"),

@@ -6,8 +6,10 @@ import typer
 from rich.table import Table
 
 from hub.access import assign_case_curator, read_regions_attention
+from hub.archive import ArchiveShelf
 from hub.cases import CaseNotVisible, CaseProjector, CuratorNotAssignable, Role, rebuild_cases
 from hub.cli.common import DataDirOption, console, fail, load_settings
+from hub.errors import BodyArchived
 from hub.escalation import (
     escalate_overdue_actions,
     escalate_unacknowledged_signals,
@@ -27,14 +29,20 @@ app = typer.Typer(
 
 @app.command("rebuild")
 def rebuild(data_dir: Path | None = DataDirOption) -> None:
-    """Drop every case and replay the message log into the case tracker, in one transaction."""
+    """Drop every case and replay the message log into the case tracker, in one transaction.
+
+    Archived bodies are read from HUB_ARCHIVE_DIR; if one cannot be, nothing changes.
+    """
     settings = load_settings(data_dir)
     rules = load_rules(settings.routing_rules)
     projector = CaseProjector(load_regions(settings.regions_dir, rules))
+    shelf = ArchiveShelf.from_settings(settings)
     engine = make_engine(settings.effective_database_url)
     try:
-        with make_session_factory(engine).begin() as session:
-            replayed = rebuild_cases(session, projector)
+        with make_session_factory(engine).begin() as session, shelf.reading() as bodies:
+            replayed = rebuild_cases(session, projector, bodies=bodies)
+    except BodyArchived as exc:
+        raise fail(f"message {exc.hub_id}: {exc.reason}; nothing was changed") from exc
     finally:
         engine.dispose()
     console.print(f"[green]rebuilt[/green]: {replayed} message(s) replayed into the case tracker")

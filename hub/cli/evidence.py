@@ -5,9 +5,10 @@ from pathlib import Path
 import typer
 
 from hub.admin import TrustMaterial, export_evidence, find_message
+from hub.archive import ArchiveShelf
 from hub.cli.common import DataDirOption, console, fail, load_settings
 from hub.cli.operations import cli_actor
-from hub.errors import NotFound
+from hub.errors import BodyArchived, NotFound
 from hub.operations import record_operation
 from hub.runtime import utc_now
 from hub.store import make_engine, make_session_factory
@@ -37,9 +38,13 @@ def evidence(
     try:
         with make_session_factory(engine).begin() as session:
             try:
-                data = export_evidence(session, trust, message_id, now=now)
+                data = export_evidence(
+                    session, trust, message_id, now=now, shelf=ArchiveShelf.from_settings(settings)
+                )
             except NotFound as exc:
                 raise fail(f"message {message_id} not found") from exc
+            except BodyArchived as exc:
+                raise fail(exc.reason) from exc
             row = find_message(session, message_id)
             assert row is not None  # export_evidence found it in this transaction
             target = out or Path(f"evidence-{row.id}.zip")

@@ -186,6 +186,7 @@ class MessageLog(Base):
     correlation_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime]
     received_at: Mapped[datetime]
+    #: The original bytes; empty (b"") once ``hub archive`` moved them to ``archive_name``.
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[sha256_hex]
     prev_hash: Mapped[sha256_hex]
@@ -194,6 +195,10 @@ class MessageLog(Base):
     #: How ``chain_hash`` was made: 1 covers the bytes' hash only (rows before migration
     #: 0015, never recomputed), 2 every column of ``hub.ingest.chain.LINK_COLUMNS``.
     chain_version: Mapped[int] = mapped_column(server_default=text("1"))
+    #: The archive file holding this message's body and its copies' payloads, and when it
+    #: was written; None while the bodies are here.
+    archive_name: Mapped[str | None] = mapped_column(String(200))
+    archived_at: Mapped[datetime | None]
 
     deliveries: Mapped[list["OutboxDelivery"]] = relationship(
         back_populates="message", order_by="OutboxDelivery.id"
@@ -269,7 +274,7 @@ class OutboxDelivery(Base):
     mode: Mapped[DeliveryMode] = mapped_column(_enum_column(DeliveryMode))
     priority: Mapped[str] = mapped_column(String(8))
     status: Mapped[DeliveryStatus] = mapped_column(_enum_column(DeliveryStatus))
-    #: The outbound copy, re-signed by the hub's key.
+    #: The outbound copy, re-signed by the hub's key; empty once its message is archived.
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]

@@ -34,8 +34,9 @@ from hub.admin import (
     read_overview,
     search_messages,
 )
+from hub.archive import ArchiveShelf
 from hub.cases import Role, labels
-from hub.errors import NotFound, OperationRefused
+from hub.errors import BodyArchived, NotFound, OperationRefused
 from hub.operations import (
     Actor,
     cancel_delivery,
@@ -461,7 +462,11 @@ def message_page(
     try:
         with runtime.session_factory.begin() as session:
             detail: MessageDetail = get_message_detail(
-                session, str(hub_id), trust=trust, now=runtime.clock()
+                session,
+                str(hub_id),
+                trust=trust,
+                now=runtime.clock(),
+                shelf=ArchiveShelf.from_settings(runtime.settings),
             )
             _audit(
                 session,
@@ -504,7 +509,13 @@ def message_evidence(
     trust = trust_material(request)
     try:
         with runtime.session_factory.begin() as session:
-            data = export_evidence(session, trust, str(hub_id), now=runtime.clock())
+            data = export_evidence(
+                session,
+                trust,
+                str(hub_id),
+                now=runtime.clock(),
+                shelf=ArchiveShelf.from_settings(runtime.settings),
+            )
             _audit(
                 session,
                 request,
@@ -515,6 +526,17 @@ def message_evidence(
             )
     except NotFound:
         return _not_found(request, templates, signed_in)
+    except BodyArchived as exc:
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {
+                "signed_in": signed_in,
+                "title": "Пакет не выгружен",
+                "message": f"Тело недоступно: {exc.reason}.",
+            },
+            status_code=409,
+        )
     return Response(
         data,
         media_type="application/zip",

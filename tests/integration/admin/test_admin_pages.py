@@ -445,6 +445,33 @@ def test_the_evidence_zip_from_the_page_needs_a_reason_and_is_audited(
     assert audit.reason == "запрос прокуратуры"
 
 
+def test_an_archived_message_whose_archive_is_absent_says_where_its_body_went(
+    seeded: Seeded, browsers: Browsers
+) -> None:
+    # The state ``hub archive`` leaves (tests/integration/archive reads the file back);
+    # this hub has no HUB_ARCHIVE_DIR, so the body cannot be read here.
+    hub_id, name = seeded.hub_ids[1], "hub-archive-20260101T000000Z.zip"
+    with seeded.hub.runtime.session_factory.begin() as session:
+        session.execute(
+            update(MessageLog)
+            .where(MessageLog.id == hub_id)
+            .values(raw=b"", archive_name=name, archived_at=datetime.now(UTC))
+        )
+    admin = browsers["admin"]
+    page = admin.get(f"/admin/messages/{hub_id}")
+    assert page.status_code == 200
+    said = f"тело сообщения перенесено в архив {name}; каталог архивов не задан"
+    assert said in page.text
+    assert "Подпись верна" not in page.text
+    assert MASK not in page.text
+    path = f"/admin/messages/{hub_id}/evidence"
+    token = browsers.csrf("admin")
+    answer = admin.post(path, data={"csrf_token": token, "reason": "запрос суда"})
+    assert answer.status_code == 409
+    assert said in answer.text
+    assert _actions_of(seeded, "evidence.export") == []
+
+
 # --- The same overview on the terminal ----------------------------------------------------
 
 

@@ -118,6 +118,7 @@ def test_detail_shows_deliveries_attempts_verification_and_chain(
     assert attempt.error == "partner unavailable: connection refused"
 
     report = detail.verification
+    assert report is not None
     assert report.valid, report.detail
     assert report.outcome == "ok"
     assert report.verified_at == detail.received_at
@@ -165,6 +166,7 @@ def test_a_certificate_revoked_later_is_valid_at_reception_and_revoked_now(
             trust=TrustMaterial.load(pki.root, VerifyPolicy()),
             now=datetime.now(UTC),
         ).verification
+    assert report is not None
     assert report.valid
     assert report.revoked_now is True
     assert report.revoked_at is not None
@@ -180,6 +182,7 @@ def test_an_altered_original_fails_verification_and_its_chain_link(
         session.execute(update(MessageLog).where(MessageLog.id == hub_id).values(raw=altered))
     with session_factory() as session:
         detail = get_message_detail(session, str(hub_id), trust=trust, now=datetime.now(UTC))
+    assert detail.verification is not None
     assert not detail.verification.valid
     assert detail.verification.outcome == "DigestMismatch"
     assert not detail.chain.consistent

@@ -175,3 +175,22 @@ def test_rows_logged_before_0015_keep_their_links_and_verify(empty_database_url:
         assert (verdict.intact, verdict.checked, stored_head) == (True, 2, previous)
     finally:
         engine.dispose()
+
+
+def test_logged_messages_stay_unarchived_with_their_bytes(empty_database_url: str) -> None:
+    # Given a 0013 database with one logged message
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade(engine, "0013")
+        with engine.begin() as connection:
+            _log_row(connection, "00000000-0000-4000-8000-000000000001", "social")
+        # When it gets the archive columns (migration 0016)
+        upgrade(engine)
+        # Then the message is not archived and its bytes are where they were
+        with engine.connect() as connection:
+            row = connection.execute(
+                text("SELECT raw, archive_name, archived_at FROM message_log")
+            ).one()
+    finally:
+        engine.dispose()
+    assert (bytes(row.raw), row.archive_name, row.archived_at) == (b"<x/>", None, None)

@@ -7,7 +7,7 @@ without a notice: their senders are not sent a burst of notices about old messag
 the rows count as late deliveries still open, which they are.
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 """
 
 from datetime import UTC, datetime, timedelta
@@ -18,7 +18,7 @@ from alembic import op
 import hub.store.types
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
