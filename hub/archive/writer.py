@@ -77,12 +77,15 @@ def write_archive(
     before: datetime,
     now: datetime,
     out_dir: Path,
-    retention: Retention,
+    retention: Retention | None,
     signer: Signer,
     seal: Seal | None = None,
     limit: int = DEFAULT_LIMIT,
 ) -> ArchiveWritten | None:
     """Archive what is due into a new file in ``out_dir``; None when nothing is due.
+
+    Due: received before ``before`` and, with ``retention``, past its type's retention
+    too; None is an operator's own cut (``hub archive --before``), ``before`` alone.
 
     Raises:
         FileExistsError: a file of this run's name is already there.
@@ -90,7 +93,9 @@ def write_archive(
             file written is removed; run again).
     """
     due = _due_messages(retention, before=before, now=now)
-    rejections_due = Rejection.received_at < min(before, retention.default_cutoff(now=now))
+    rejections_due = Rejection.received_at < (
+        before if retention is None else min(before, retention.default_cutoff(now=now))
+    )
     with sessions() as session:
         ids = session.scalars(select(MessageLog.id).where(due).order_by(MessageLog.id).limit(limit))
         message_ids = list(ids)
@@ -125,9 +130,19 @@ def write_archive(
     return ArchiveWritten(target, manifest.messages, manifest.deliveries, manifest.rejections)
 
 
-def _due_messages(retention: Retention, *, before: datetime, now: datetime) -> ColumnElement[bool]:
+def _due_messages(
+    retention: Retention | None, *, before: datetime, now: datetime
+) -> ColumnElement[bool]:
+    unsettled = exists().where(
+        OutboxDelivery.message_log_id == MessageLog.id, OutboxDelivery.status.not_in(_SETTLED)
+    )
+    due = and_(MessageLog.archive_name.is_(None), MessageLog.received_at < before, ~unsettled)
+    return due if retention is None else and_(due, _past_retention(retention, now=now))
+
+
+def _past_retention(retention: Retention, *, now: datetime) -> ColumnElement[bool]:
     named = list(retention.by_type)
-    past_retention = or_(
+    return or_(
         *(
             and_(
                 MessageLog.message_type == name,
@@ -139,15 +154,6 @@ def _due_messages(retention: Retention, *, before: datetime, now: datetime) -> C
             MessageLog.message_type.not_in(named),
             MessageLog.received_at < retention.default_cutoff(now=now),
         ),
-    )
-    unsettled = exists().where(
-        OutboxDelivery.message_log_id == MessageLog.id, OutboxDelivery.status.not_in(_SETTLED)
-    )
-    return and_(
-        MessageLog.archive_name.is_(None),
-        MessageLog.received_at < before,
-        past_retention,
-        ~unsettled,
     )
 
 

@@ -36,8 +36,9 @@ def archive(
     before: str | None = typer.Option(
         None,
         "--before",
-        help="Archive messages received before this: YYYY-MM-DD (midnight UTC), an ISO "
-        "date-time with offset, today or tomorrow.",
+        help="The operator's own cut: archive settled messages received before this, "
+        "whatever their type's retention: YYYY-MM-DD (midnight UTC), an ISO date-time with "
+        "offset, today or tomorrow. Without it, each type's retention decides.",
     ),
     out: Path | None = typer.Option(
         None,
@@ -47,20 +48,20 @@ def archive(
     ),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    """Move the bodies of messages received before DATE and past their type's retention
-    (HUB_RETENTION_RULES) into one archive file signed by the hub; the log keeps the
+    """Move the bodies of messages past their type's retention (HUB_RETENTION_RULES), or
+    received before DATE, into one archive file signed by the hub; the log keeps the
     metadata and the chain. Messages with a delivery not delivered or cancelled stay.
     """
     if ctx.invoked_subcommand is not None:
         return
     settings = load_settings(data_dir)
     out = out or settings.archive_dir
-    if before is None or out is None:
-        raise fail("give --before DATE and --out DIR (or: hub archive verify DIR)")
+    if out is None:
+        raise fail("give --out DIR or set HUB_ARCHIVE_DIR (or: hub archive verify DIR)")
     now = utc_now()
     try:
-        cutoff = parse_before(before, now=now)
-        retention = load_retention(settings.retention_rules)
+        cutoff = now if before is None else parse_before(before, now=now)
+        retention = load_retention(settings.retention_rules) if before is None else None
         signer = hub_signer(settings, open_pki(settings))
         seal = _sealing_to(settings.archive_recipient_cert)
     except (ConfigInvalid, ValueError, OSError) as exc:
@@ -81,7 +82,11 @@ def archive(
     finally:
         engine.dispose()
     if written is None:
-        console.print("nothing to archive: no message before that date is past its retention")
+        console.print(
+            "nothing to archive: no settled message is past its retention"
+            if before is None
+            else "nothing to archive: no settled message was received before that date"
+        )
         return
     console.print(
         f"[green]archived[/green] {written.messages} message(s), {written.deliveries} "

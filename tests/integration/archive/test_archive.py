@@ -225,14 +225,11 @@ def _rewrite(source: Path, target: Path, entry: str, data: bytes) -> None:
 
 
 def _cli(hub: Hub, data_dir: Path, database_url: str, out: Path, **env: str) -> CliRunner:
-    """The command line on this test's hub, every body due at once, archives kept in ``out``."""
-    retention = hub.folder / "retention.yaml"
-    retention.write_text("retention:\n  default_days: 0\n", encoding="utf-8")
+    """The command line on this test's hub (the shipped retention), archives kept in ``out``."""
     return CliRunner(
         env={
             "HUB_DATA_DIR": str(data_dir),
             "DATABASE_URL": database_url,
-            "HUB_RETENTION_RULES": str(retention),
             "HUB_ARCHIVE_DIR": str(out),
             "COLUMNS": "200",
             **env,
@@ -247,6 +244,11 @@ def test_done_when_archive_verify_and_verify_log_on_the_command_line(
     cli = _cli(hub, data_dir, database_url, out)
     evidence = ["evidence", str(hub.delivered.hub_id), "--out"]
 
+    # A scheduled run: each type's retention (years) decides, and today's messages stay
+    kept = cli.invoke(app, ["archive", "--out", str(out)])
+    assert kept.exit_code == 0, kept.output
+    assert "nothing to archive: no settled message is past its retention" in kept.output
+    # The operator's own cut archives every settled message before it
     archived = cli.invoke(app, ["archive", "--before", "tomorrow", "--out", str(out)])
     assert archived.exit_code == 0, archived.output
     assert "archived 1 message(s), 2 outbound copies and 1 rejection(s)" in archived.output
