@@ -15,6 +15,7 @@ from hub.api.problems import install_problem_handlers, rejection_response
 from hub.api.routes import attention as attention_api
 from hub.api.routes import cases as case_api
 from hub.api.routes import contract as contract_api
+from hub.api.routes import evidence as evidence_api
 from hub.api.routes import health, inbox, messages, partners, session
 from hub.api.routes import metrics as metrics_api
 from hub.config import Settings
@@ -61,6 +62,7 @@ def build_app(settings: Settings) -> FastAPI:
     app.include_router(login.router)
     app.include_router(case_api.router)
     app.include_router(attention_api.router)
+    app.include_router(evidence_api.router)
     app.include_router(case_pages.router)
     app.include_router(attention_pages.router)
     app.include_router(stats_pages.router)

@@ -60,6 +60,7 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
     "hub.ratelimit": ("hub.errors",),
     "hub.partners": ("hub.store", "hub.errors"),
     "hub.operations": ("hub.store", "hub.errors"),
+    "hub.replays": ("hub.store", "hub.errors", "hub.operations"),
     # Rules read at start, and the case tracker.
     "hub.routing.*": _BELOW_INGEST,
     "hub.regions.*": ("hub.routing",),
@@ -73,6 +74,8 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
     # Read-only views for operators: figures (with the broker's lane counts) and traces.
     "hub.observability.*": ("hub.store", "hub.config", "queues.lanes", "queues.depths"),
     "hub.admin.*": (*_BELOW_INGEST, "hub.ingest", "hub.observability"),
+    # Four eyes on unmasked evidence: the export, gated by two auditors' records.
+    "hub.evidence_requests": ("hub.admin", "hub.errors", "hub.operations", "hub.store"),
     # The published contract: schemas, examples and limits as files, for the CLI and the API.
     "hub.contract.*": ("schemas", "hub.config", "hub.ingest"),
     # Processes: what ``hub serve`` and ``hub worker`` assemble.
@@ -122,6 +125,9 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
         "hub.partners",
         "hub.people",
         "hub.cases",
+        "hub.admin",
+        "hub.evidence_requests",
+        "hub.operations",
         "hub.observability",
         "hub.contract",
         "hub.routing",
@@ -134,6 +140,8 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
         "hub.runtime",
         "hub.admin",
         "hub.operations",
+        "hub.replays",
+        "hub.evidence_requests",
         "hub.people",
         "hub.cases",
         "hub.regions",

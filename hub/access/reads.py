@@ -173,7 +173,7 @@ def read_region_stats(
     Months and days late are counted in the region's calendar, or UTC across all regions.
     """
     now = runtime.clock()
-    scope = region if viewer.role is Role.ADMINISTRATOR else viewer.region
+    scope = region if viewer.hub_wide else viewer.region
     with runtime.session_factory.begin() as session:
         stats = region_stats(
             session, viewer, region=scope, now=now, calendar=calendar_of(runtime.regions, scope)

@@ -57,6 +57,7 @@ from hub.store.models import (
     DeliveryMode,
     DeliveryStatus,
     DigestSent,
+    EvidenceRequest,
     HubNotice,
     LoginAttempt,
     MessageLog,
@@ -67,6 +68,7 @@ from hub.store.models import (
     PartnerCircuit,
     Person,
     Rejection,
+    ReplayBatch,
     WebSession,
     WorkerHeartbeat,
 )
@@ -101,6 +103,7 @@ __all__ = [
     "ChainHead",
     "DeliveryAttempt",
     "DigestSent",
+    "EvidenceRequest",
     "DeliveryMode",
     "DeliveryStatus",
     "HubNotice",
@@ -114,6 +117,7 @@ __all__ = [
     "Person",
     "Rejection",
     "WebSession",
+    "ReplayBatch",
     "WorkerHeartbeat",
     # Delivery state (the caller owns the transaction)
     "DeliveryNotDead",
