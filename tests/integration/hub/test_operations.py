@@ -385,9 +385,16 @@ def test_cli_pause_resume_cancel_and_replay(
         (cli_login, "operator", "partner.pause"),
         (cli_login, "operator", "partner.resume"),
         (cli_login, "operator", "delivery.cancel"),
+        (cli_login, "operator", "replay.start"),
         (cli_login, "operator", "delivery.replay"),
     ]
-    assert [reason for *_, reason in audit] == ["outage", "fixed", "by fax", "kdn is back"]
+    assert [reason for *_, reason in audit] == [
+        "outage",
+        "fixed",
+        "by fax",
+        "kdn is back",
+        "kdn is back",
+    ]
 
 
 def test_cli_replay_since_takes_an_iso_time(cli: CliRunner, outbox: Outbox, clock: Clock) -> None:
