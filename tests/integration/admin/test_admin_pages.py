@@ -23,8 +23,8 @@ from typer.testing import CliRunner
 from hub.admin import MASK
 from hub.cases.scope import Role
 from hub.cli import app
-from hub.people import add_person
 from hub.operations import Actor
+from hub.people import add_person
 from hub.replays import run_replay_batch, start_replay_batch
 from hub.store import (
     AuditEntry,
@@ -33,6 +33,7 @@ from hub.store import (
     MessageLog,
     OutboxDelivery,
     Partner,
+    Person,
 )
 from signing import DevPki
 from tests.factories import Signers, make_envelope
@@ -74,16 +75,30 @@ def seeded(hub_api: RunningHub, pki: DevPki) -> Seeded:
     signers = Signers(pki)
     now = datetime.now(UTC)
     with hub_api.runtime.session_factory.begin() as session:
-        for login, role, region, agency in ACCOUNTS:
-            add_person(
-                session,
-                login=login,
-                display_name=f"Пользователь {login}",
-                role=role,
-                region=region,
-                agency=agency,
-                password=PASSWORD,
-                now=now,
+        (login, role, region, agency), *rest = ACCOUNTS
+        first = add_person(
+            session,
+            login=login,
+            display_name=f"Пользователь {login}",
+            role=role,
+            region=region,
+            agency=agency,
+            password=PASSWORD,
+            now=now,
+        )
+        # argon2 takes about a second on a loaded machine: the others share the first's hash.
+        for login, role, region, agency in rest:
+            session.add(
+                Person(
+                    login=login,
+                    display_name=f"Пользователь {login}",
+                    role=role.value,
+                    region=region,
+                    agency=agency,
+                    password_hash=first.password_hash,
+                    active=True,
+                    created_at=now,
+                )
             )
     receipts = [
         hub_api.runtime.ingestor.ingest(
@@ -109,6 +124,7 @@ class Browsers:
     def __init__(self, hub: RunningHub) -> None:
         self.hub = hub
         self.clients: dict[str, httpx.Client] = {}
+        self.tokens: dict[str, str] = {}
 
     def __getitem__(self, login: str) -> httpx.Client:
         if login not in self.clients:
@@ -118,10 +134,16 @@ class Browsers:
                 timeout=10,
             )
             assert answer.status_code == 201, answer.text
+            self.tokens[login] = answer.json()["token"]
             self.clients[login] = httpx.Client(
-                base_url=self.hub.url, cookies={"hub_session": answer.json()["token"]}, timeout=10
+                base_url=self.hub.url, cookies={"hub_session": self.tokens[login]}, timeout=10
             )
         return self.clients[login]
+
+    def bearer(self, login: str) -> dict[str, str]:
+        """The API's authorisation header for ``login``'s session."""
+        self[login]
+        return {"Authorization": f"Bearer {self.tokens[login]}"}
 
     def csrf(self, login: str) -> str:
         page = self[login].get("/cases")
@@ -460,9 +482,7 @@ def test_administrators_and_operators_get_no_evidence_and_auditors_no_operations
     assert _state(seeded) == before
     page = browsers["admin"].get(f"/admin/messages/{seeded.hub_ids[0]}").text
     assert "Запросить доказательный пакет" not in page
-
-
-def test_an_operator_replays_from_the_page(seeded: Seeded, browsers: Browsers) -> None:
+    # What an operator may do, it does.
     answer = browsers["operator"].post(
         f"/admin/deliveries/{seeded.dead_id}/replay",
         data={"csrf_token": browsers.csrf("operator"), "reason": "шлюз исправлен"},
@@ -472,7 +492,7 @@ def test_an_operator_replays_from_the_page(seeded: Seeded, browsers: Browsers) -
     assert (audit.login, audit.role) == ("operator", "operator")
 
 
-def test_the_dry_run_page_lists_what_would_be_sent_and_sends_nothing(
+def test_the_dry_run_page_sends_nothing_and_a_bulk_replay_is_stopped_from_the_dashboard(
     seeded: Seeded, browsers: Browsers
 ) -> None:
     before = _state(seeded)
@@ -488,10 +508,7 @@ def test_the_dry_run_page_lists_what_would_be_sent_and_sends_nothing(
     assert "Повторить все" in browsers["operator"].get("/admin/deliveries/replay-preview").text
     assert _state(seeded) == before
 
-
-def test_a_running_bulk_replay_is_stopped_from_the_dashboard(
-    seeded: Seeded, browsers: Browsers
-) -> None:
+    # A running bulk replay is stopped from the dashboard; its rows stay dead.
     runtime = seeded.hub.runtime
     with runtime.session_factory.begin() as session:
         batch_id = start_replay_batch(
@@ -556,6 +573,39 @@ def test_four_eyes_on_the_evidence_zip_from_the_pages(seeded: Seeded, browsers: 
     assert (export.login, export.reason) == ("auditor", "запрос прокуратуры")
     assert "requested_by=auditor approved_by=auditor2" in (export.detail or "")
     assert [a.login for a in _actions_of(seeded, "evidence.approve")] == ["auditor2"]
+
+
+def test_four_eyes_on_the_evidence_zip_through_the_api(seeded: Seeded, browsers: Browsers) -> None:
+    api = browsers["auditor"]
+    requests = "/api/v1/evidence-requests"
+    asked = api.post(
+        requests,
+        json={"message": str(seeded.hub_ids[0]), "reason": "запрос суда"},
+        headers=browsers.bearer("auditor"),
+    )
+    assert asked.status_code == 201, asked.text
+    request_id = asked.json()["id"]
+    approval = f"{requests}/{request_id}/approval"
+    package = f"{requests}/{request_id}/package"
+
+    early = api.post(package, headers=browsers.bearer("auditor"))
+    own = api.post(approval, headers=browsers.bearer("auditor"))
+    by_admin = api.post(approval, headers=browsers.bearer("admin"))
+    assert (early.status_code, early.json()["code"]) == (409, "evidence.not_approved")
+    assert (own.status_code, own.json()["code"]) == (403, "evidence.self_approval")
+    assert (by_admin.status_code, by_admin.json()["code"]) == (403, "auth.role_forbidden")
+    approved = api.post(approval, headers=browsers.bearer("auditor2"))
+    assert (approved.status_code, approved.json()["approved_by"]) == (200, "auditor2")
+
+    zipped = api.post(package, headers=browsers.bearer("auditor"))
+    assert zipped.headers["content-type"] == "application/zip"
+    again = api.post(package, headers=browsers.bearer("auditor"))
+    assert (again.status_code, again.json()["code"]) == (409, "evidence.already_downloaded")
+    (export,) = _actions_of(seeded, "evidence.export")
+    assert "channel=api" in (export.detail or "")
+    assert "requested_by=auditor approved_by=auditor2" in (export.detail or "")
+    refused = [a.detail for a in _actions_of(seeded, "access.refused")]
+    assert refused == [f"POST {approval}"]
 
 
 # --- The same overview on the terminal ----------------------------------------------------

@@ -5,8 +5,9 @@ Given messages accepted through the real ingest pipeline, the exported zip's
 INDEPENDENT verifier (Debian's ``xmlsec1``, which ``make test`` installs where it
 can; a missing one skips locally and fails in CI), a tampered copy does not, and the chain
 proof recomputes to the head with ``hashlib`` alone. ``hub evidence`` writes it for an
-approved request only, once, and audits the export naming both auditors. A GOST message's zip is checked by running its README's own commands:
-``hub verify --ca`` and the ``openssl`` GOST engine's, which xmlsec1 cannot stand in for.
+approved request only, once, and audits the export naming both auditors. A GOST message's
+zip is checked by running its README's own commands: ``hub verify --ca`` and the
+``openssl`` GOST engine's, which xmlsec1 cannot stand in for.
 """
 
 import hashlib
@@ -37,7 +38,6 @@ from hub.store import AuditEntry, MessageLog
 from signing import DevPki, VerifyPolicy
 from tests.conftest import PARTNERS, Enqueued, make_dev_pki, require_service
 from tests.factories import Signers, make_envelope
-
 
 AUDITOR = Actor(login="auditor", role="auditor")
 SECOND_AUDITOR = Actor(login="auditor2", role="auditor")
