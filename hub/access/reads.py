@@ -205,6 +205,18 @@ def csv_response(detail: CaseDetail, zone: ZoneInfo) -> Response:
     )
 
 
+def evidence_zip_response(data: bytes, hub_id: int) -> Response:
+    """An evidence zip (the unmasked original) as a download, never cached."""
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="evidence-{hub_id}.zip"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 # --- Regions ----------------------------------------------------------------------------
 
 

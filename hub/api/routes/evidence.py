@@ -14,7 +14,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.access import PERSON_SECURITY, SignedIn, require_roles, runtime_of
+from hub.access import (
+    PERSON_SECURITY,
+    SignedIn,
+    evidence_zip_response,
+    require_roles,
+    runtime_of,
+)
 from hub.admin import TrustMaterial
 from hub.cases import EVIDENCE_ROLES
 from hub.evidence_requests import (
@@ -118,11 +124,4 @@ def post_package(request_id: int, request: Request, signed_in: AuditorDep) -> Re
             session, trust, request_id, actor=_actor(signed_in), now=runtime.clock(), channel="api"
         )
         hub_id = row.message_log_id
-    return Response(
-        data,
-        media_type="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="evidence-{hub_id}.zip"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return evidence_zip_response(data, hub_id)

@@ -24,7 +24,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from hub.access import SignedIn, client_of, require_roles, runtime_of
+from hub.access import SignedIn, client_of, evidence_zip_response, require_roles, runtime_of
 from hub.admin import (
     DELIVERY_STATES,
     FlowSeries,
@@ -572,18 +572,7 @@ def evidence_download(
             hub_id = row.message_log_id
     except OperationRefused as exc:
         return _refused(request, templates, signed_in, exc)
-    return _zip_response(data, hub_id)
-
-
-def _zip_response(data: bytes, hub_id: int) -> Response:
-    return Response(
-        data,
-        media_type="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="evidence-{hub_id}.zip"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return evidence_zip_response(data, hub_id)
 
 
 # --- Operations ----------------------------------------------------------------------------
