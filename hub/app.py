@@ -17,6 +17,7 @@ from hub.api.routes import alerts as alerts_api
 from hub.api.routes import attention as attention_api
 from hub.api.routes import cases as case_api
 from hub.api.routes import contract as contract_api
+from hub.api.routes import evidence as evidence_api
 from hub.api.routes import health, inbox, messages, partners, session
 from hub.api.routes import metrics as metrics_api
 from hub.config import Settings
@@ -64,6 +65,7 @@ def build_app(settings: Settings) -> FastAPI:
     app.include_router(case_api.router)
     app.include_router(attention_api.router)
     app.include_router(alerts_api.router)
+    app.include_router(evidence_api.router)
     app.include_router(case_pages.router)
     app.include_router(attention_pages.router)
     app.include_router(stats_pages.router)

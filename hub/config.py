@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, gt=0)
     #: …of this many seconds, before further tries are refused until it slides past.
     login_window_s: int = Field(default=900, gt=0)
+    #: How long an approved evidence export can be downloaded (once), in seconds (a day).
+    evidence_approval_ttl_s: int = Field(default=86_400, gt=0)
     #: Mark the session cookie Secure even on plain HTTP requests (set behind a TLS proxy
     #: that does not forward the scheme); requests that arrive over HTTPS always get it.
     cookie_secure: bool = False

@@ -8,7 +8,8 @@ program against them. The stages follow the ingest pipeline (ARCHITECTURE §4)::
     │                        code from REJECTION_CODES: auth.* xml.* envelope.* signature.*
     │                        schema.* payload.* referral.* replay.* routing.* consent.*
     │                        request.*
-    │   └── OperationRefused an administrator's operation (pause, cancel, replay) refused: ops.*
+    │   └── OperationRefused an operator's operation (pause, cancel, replay) or a step of an
+    │                        evidence request refused: ops.* evidence.*
     ├── NotFound             an id the caller asked for does not exist (or is not theirs):
     │                        answered as ``request.not_found``
     └── BodyArchived         a message's body was moved to an archive file that cannot be
@@ -679,6 +680,88 @@ REJECTION_CODES: Final[dict[str, RejectionKind]] = {
         "Адрес не подходит адаптеру партнёра (например, нужен http(s)-адрес с хостом)",
         _S.OPERATIONS,
         _A.FIX_REQUEST,
+        False,
+    ),
+    # Bulk replays in chunks (hub/replays.py)
+    "ops.unknown_batch": RejectionKind(
+        404,
+        "No bulk replay with this id",
+        "Нет массового повтора с этим номером",
+        _S.OPERATIONS,
+        _A.FIX_REQUEST,
+        False,
+    ),
+    "ops.batch_finished": RejectionKind(
+        409,
+        "The bulk replay has already finished or been stopped",
+        "Массовый повтор уже завершён или остановлен",
+        _S.OPERATIONS,
+        _A.CHECK_STATE,
+        False,
+    ),
+    # Four eyes on unmasked evidence (hub/evidence_requests.py)
+    "evidence.unknown_request": RejectionKind(
+        404,
+        "No evidence request with this id",
+        "Нет запроса на выгрузку с этим номером",
+        _S.OPERATIONS,
+        _A.FIX_REQUEST,
+        False,
+    ),
+    "evidence.self_approval": RejectionKind(
+        403,
+        "The requester cannot approve their own request; another auditor must",
+        "Свой запрос утвердить нельзя: нужен другой аудитор",
+        _S.OPERATIONS,
+        _A.CONTACT_OPERATOR,
+        False,
+    ),
+    "evidence.not_pending": RejectionKind(
+        409,
+        "The request is not waiting for approval",
+        "Запрос не ждёт утверждения",
+        _S.OPERATIONS,
+        _A.CHECK_STATE,
+        False,
+    ),
+    "evidence.not_approved": RejectionKind(
+        409,
+        "The request has not been approved by a second auditor",
+        "Запрос ещё не утверждён вторым аудитором",
+        _S.OPERATIONS,
+        _A.CHECK_STATE,
+        False,
+    ),
+    "evidence.not_requester": RejectionKind(
+        403,
+        "Only the auditor who made the request may download it",
+        "Скачать пакет может только аудитор, сделавший запрос",
+        _S.OPERATIONS,
+        _A.CONTACT_OPERATOR,
+        False,
+    ),
+    "evidence.expired": RejectionKind(
+        410,
+        "The approval has expired; request the export again",
+        "Срок утверждения истёк; запросите выгрузку заново",
+        _S.OPERATIONS,
+        _A.FIX_REQUEST,
+        False,
+    ),
+    "evidence.body_archived": RejectionKind(
+        409,
+        "The message's body is in an archive file the hub cannot read here",
+        "Тело сообщения перенесено в архив, который узлу здесь недоступен",
+        _S.OPERATIONS,
+        _A.CONTACT_OPERATOR,
+        True,
+    ),
+    "evidence.already_downloaded": RejectionKind(
+        409,
+        "The approved package has already been downloaded once",
+        "Утверждённый пакет уже скачан",
+        _S.OPERATIONS,
+        _A.CHECK_STATE,
         False,
     ),
 }

@@ -1,4 +1,4 @@
-"""Administrators steering delivery: pause or resume a partner, cancel, replay dead letters.
+"""Operators steering delivery: pause or resume a partner, cancel, replay dead letters.
 
 Each operation checks everything it will touch first and raises ``OperationRefused``
 (``ops.*``) before writing anything, then changes the rows and writes one
@@ -31,12 +31,15 @@ from hub.store import (
 __all__ = [
     "Actor",
     "cancel_delivery",
+    "matching_dead",
     "pause_partner",
     "partner_for_update",
     "record_operation",
     "replay_dead_letters",
+    "replay_filters_detail",
     "required_reason",
     "resume_partner",
+    "select_dead_letters",
 ]
 
 #: ``reason`` and ``detail`` columns (audit, pause, cancel) hold at most this many characters.
@@ -150,35 +153,65 @@ def replay_dead_letters(
       ValueError: both ``ids`` and a filter were given (a programming error).
     """
     why = required_reason(reason)
+    chosen = select_dead_letters(
+        session, ids=ids, partner=partner, message_type=message_type, since=since
+    )
     if ids is not None:
-        if partner is not None or message_type is not None or since is not None:
-            raise ValueError("replay either ids or by filters, not both")
-        chosen = sorted(set(ids))
-        rows = _deliveries_for_update(session, chosen)
-        for delivery_id in chosen:
-            row = rows.get(delivery_id)
-            if row is None:
-                raise OperationRefused("ops.unknown_delivery", f"delivery {delivery_id} not found")
-            if row.status is not DeliveryStatus.DEAD:
-                raise OperationRefused(
-                    "ops.not_dead", f"delivery {delivery_id} is {row.status.value}, not dead"
-                )
         detail = "ids=" + ",".join(map(str, chosen))
     else:
-        if partner is not None:
-            partner_for_update(session, partner)
-        chosen = _matching_dead(session, partner=partner, message_type=message_type, since=since)
-        filters = {
-            "partner": partner,
-            "type": message_type,
-            "since": since.isoformat() if since is not None else None,
-        }
-        detail = " ".join(f"{k}={v}" for k, v in filters.items() if v is not None)
+        detail = replay_filters_detail(partner, message_type, since)
         detail = f"{detail} count={len(chosen)} ids=" + ",".join(map(str, chosen))
     for delivery_id in chosen:
         replay_dead(session, delivery_id, now=now)
     record_operation(session, actor, "delivery.replay", detail.strip(), why, now)
     return chosen
+
+
+def select_dead_letters(
+    session: Session,
+    *,
+    ids: Sequence[int] | None = None,
+    partner: str | None = None,
+    message_type: str | None = None,
+    since: datetime | None = None,
+) -> list[int]:
+    """The dead deliveries a replay with these arguments takes, ascending, locked; changes
+    nothing (``replay_dead_letters`` and a dry run share it).
+
+    Raises:
+      OperationRefused: ``ops.unknown_delivery`` or ``ops.not_dead`` (``ids``),
+        ``ops.unknown_partner`` (``partner``).
+      ValueError: both ``ids`` and a filter were given (a programming error).
+    """
+    if ids is None:
+        if partner is not None:
+            partner_for_update(session, partner)
+        return matching_dead(session, partner=partner, message_type=message_type, since=since)
+    if partner is not None or message_type is not None or since is not None:
+        raise ValueError("replay either ids or by filters, not both")
+    chosen = sorted(set(ids))
+    rows = _deliveries_for_update(session, chosen)
+    for delivery_id in chosen:
+        row = rows.get(delivery_id)
+        if row is None:
+            raise OperationRefused("ops.unknown_delivery", f"delivery {delivery_id} not found")
+        if row.status is not DeliveryStatus.DEAD:
+            raise OperationRefused(
+                "ops.not_dead", f"delivery {delivery_id} is {row.status.value}, not dead"
+            )
+    return chosen
+
+
+def replay_filters_detail(
+    partner: str | None, message_type: str | None, since: datetime | None
+) -> str:
+    """The filters of a replay as the audit's ``detail`` names them (those given)."""
+    filters = {
+        "partner": partner,
+        "type": message_type,
+        "since": since.isoformat() if since is not None else None,
+    }
+    return " ".join(f"{k}={v}" for k, v in filters.items() if v is not None)
 
 
 def required_reason(reason: str) -> str:
@@ -214,10 +247,23 @@ def _deliveries_for_update(session: Session, ids: Sequence[int]) -> dict[int, Ou
     return {row.id: row for row in rows}
 
 
-def _matching_dead(
-    session: Session, *, partner: str | None, message_type: str | None, since: datetime | None
+def matching_dead(
+    session: Session,
+    *,
+    partner: str | None,
+    message_type: str | None,
+    since: datetime | None,
+    after: int = 0,
+    up_to: int | None = None,
+    limit: int | None = None,
 ) -> list[int]:
-    query = select(OutboxDelivery.id).where(OutboxDelivery.status == DeliveryStatus.DEAD)
+    """Ids of dead deliveries matching every filter given, ascending; ``after`` and
+    ``up_to`` bound the ids (a bulk replay's chunk), ``limit`` their number."""
+    query = select(OutboxDelivery.id).where(
+        OutboxDelivery.status == DeliveryStatus.DEAD, OutboxDelivery.id > after
+    )
+    if up_to is not None:
+        query = query.where(OutboxDelivery.id <= up_to)
     if partner is not None:
         query = query.where(OutboxDelivery.recipient == partner)
     if message_type is not None:
@@ -226,7 +272,7 @@ def _matching_dead(
         )
     if since is not None:
         query = query.where(OutboxDelivery.created_at >= since)
-    return list(session.execute(query.order_by(OutboxDelivery.id)).scalars())
+    return list(session.execute(query.order_by(OutboxDelivery.id).limit(limit)).scalars())
 
 
 def record_operation(

@@ -60,6 +60,7 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
     "hub.ratelimit": ("hub.errors",),
     "hub.partners": ("hub.store", "hub.errors"),
     "hub.operations": ("hub.store", "hub.errors"),
+    "hub.replays": ("hub.store", "hub.errors", "hub.operations"),
     # Rules read at start, and the case tracker.
     "hub.routing.*": _BELOW_INGEST,
     "hub.regions.*": ("hub.routing",),
@@ -74,6 +75,14 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
     "hub.observability.*": ("hub.store", "hub.config", "queues.lanes", "queues.depths"),
     "hub.archive.*": (*_BELOW_INGEST, "hub.routing", "hub.sealing"),
     "hub.admin.*": (*_BELOW_INGEST, "hub.ingest", "hub.observability", "hub.archive"),
+    # Four eyes on unmasked evidence: the export, gated by two auditors' records.
+    "hub.evidence_requests": (
+        "hub.admin",
+        "hub.archive",
+        "hub.errors",
+        "hub.operations",
+        "hub.store",
+    ),
     # The published contract: schemas, examples and limits as files, for the CLI and the API.
     "hub.contract.*": ("schemas", "hub.config", "hub.ingest"),
     # Processes: what ``hub serve`` and ``hub worker`` assemble.
@@ -148,6 +157,10 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
         "hub.partners",
         "hub.people",
         "hub.cases",
+        "hub.admin",
+        "hub.archive",
+        "hub.evidence_requests",
+        "hub.operations",
         "hub.observability",
         "hub.contract",
         "hub.routing",
@@ -161,6 +174,8 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
         "hub.admin",
         "hub.archive",
         "hub.operations",
+        "hub.replays",
+        "hub.evidence_requests",
         "hub.people",
         "hub.cases",
         "hub.regions",

@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Security, params
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from hub.access.requests import is_api, runtime_of
+from hub.access.requests import client_of, is_api, runtime_of
 from hub.cases import Role, Viewer
 from hub.errors import Rejection
 from hub.people import (
@@ -137,16 +137,33 @@ def require_roles(*roles: Role) -> params.Depends:
     ``Annotated[SignedIn, require_roles(Role.SUPERVISOR)]`` or in ``dependencies=[…]``.
 
     Raises (from the dependency):
-        AccessRefused: ``auth.role_forbidden``.
+        AccessRefused: ``auth.role_forbidden``, audited as ``access.refused``.
     """
     allowed = frozenset(roles)
 
-    def signed_in_with_role(signed_in: SignedInDep) -> SignedIn:
+    def signed_in_with_role(request: Request, signed_in: SignedInDep) -> SignedIn:
         if signed_in.viewer.role not in allowed:
+            _audit_refusal(request, signed_in)
             raise AccessRefused("auth.role_forbidden")
         return signed_in
 
     return params.Depends(signed_in_with_role)
+
+
+def _audit_refusal(request: Request, signed_in: SignedIn) -> None:
+    """Record, committed, that the person's role may not use this route: the refusal stays
+    in the audit log however the request ends."""
+    runtime = runtime_of(request)
+    with runtime.session_factory.begin() as session:
+        record_audit(
+            session,
+            viewer=signed_in.viewer,
+            login=signed_in.viewer.login,
+            action="access.refused",
+            detail=f"{request.method} {request.url.path}",
+            client=client_of(request),
+            now=runtime.clock(),
+        )
 
 
 @dataclass(frozen=True)

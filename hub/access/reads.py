@@ -173,7 +173,7 @@ def read_region_stats(
     Months and days late are counted in the region's calendar, or UTC across all regions.
     """
     now = runtime.clock()
-    scope = region if viewer.role is Role.ADMINISTRATOR else viewer.region
+    scope = region if viewer.hub_wide else viewer.region
     with runtime.session_factory.begin() as session:
         stats = region_stats(
             session, viewer, region=scope, now=now, calendar=calendar_of(runtime.regions, scope)
@@ -200,6 +200,18 @@ def csv_response(detail: CaseDetail, zone: ZoneInfo) -> Response:
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',
             # A family's data: a shared agency computer must not keep a copy in its cache.
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def evidence_zip_response(data: bytes, hub_id: int) -> Response:
+    """An evidence zip (the unmasked original) as a download, never cached."""
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="evidence-{hub_id}.zip"',
             "Cache-Control": "no-store",
         },
     )

@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from hub.errors import REJECTION_CODES, NotFound, Rejection
+from hub.errors import REJECTION_CODES, BodyArchived, NotFound, Rejection
 
 PROBLEM_JSON = "application/problem+json"
 #: Where partner engineers read about each code.
@@ -53,6 +53,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert isinstance(exc, NotFound)
         return _coded_problem("request.not_found", str(exc))
 
+    async def on_body_archived(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, BodyArchived)
+        return _coded_problem("evidence.body_archived", exc.reason, hub_id=exc.hub_id)
+
     async def on_invalid_request(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         errors = [
@@ -63,4 +67,5 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(Rejection, on_rejection)
     app.add_exception_handler(NotFound, on_not_found)
+    app.add_exception_handler(BodyArchived, on_body_archived)
     app.add_exception_handler(RequestValidationError, on_invalid_request)

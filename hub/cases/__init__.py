@@ -58,7 +58,15 @@ from hub.cases.queries import (
     list_cases,
 )
 from hub.cases.rebuild import rebuild_cases
-from hub.cases.scope import ALL_CLASSES, Role, Viewer
+from hub.cases.scope import (
+    ADMIN_READERS,
+    ALL_CLASSES,
+    EVIDENCE_ROLES,
+    HUB_ROLES,
+    OPERATORS,
+    Role,
+    Viewer,
+)
 from hub.cases.stats import (
     STATS_MONTHS,
     AgencyLateness,
@@ -106,6 +114,10 @@ __all__ = [
     # Scope: who may see which case and which data
     "ALL_CLASSES",
     "Role",
+    "HUB_ROLES",
+    "ADMIN_READERS",
+    "OPERATORS",
+    "EVIDENCE_ROLES",
     "Viewer",
     # Reading cases (need-to-know applied)
     "CaseFilters",

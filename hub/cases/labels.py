@@ -154,6 +154,9 @@ ROLE_LABELS: Final[Mapping[str, str]] = {
     "officer": "специалист ведомства",
     "supervisor": "руководитель",
     "administrator": "администратор",
+    "observer": "наблюдатель (только просмотр)",
+    "operator": "оператор доставки",
+    "auditor": "аудитор",
 }
 
 

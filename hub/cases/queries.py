@@ -344,7 +344,7 @@ def normalised_name(name: str) -> str:
 
 def _scope_clauses(viewer: Viewer) -> list[ColumnElement[bool]]:
     """The viewer's scope as WHERE clauses on ``CaseFile``."""
-    if viewer.role is Role.ADMINISTRATOR:
+    if viewer.hub_wide:
         return []
     if viewer.region is None:
         raise ValueError(f"viewer {viewer.login} has role {viewer.role} but no region")

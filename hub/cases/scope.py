@@ -10,8 +10,11 @@ takes one and filters by it, so no page or endpoint can forget the scope.
 - officer (an agency's officer): cases of their region where their agency has an
   action or sent the referral; only their agency's action lines and messages, and
   only the sensitivity classes the routing rules let their agency receive;
-- administrator: every case in every region, without personal data (no names,
-  no free text): enough to steer delivery, not to read about a family.
+- the hub's own staff (``HUB_ROLES``: administrator, observer, operator, auditor): every
+  case in every region, without personal data (no names, no free text): enough to steer
+  delivery, not to read about a family. What each may do on the administrators' pages is
+  ``ADMIN_READERS``, ``OPERATORS`` and ``EVIDENCE_ROLES``; only auditors, two of them
+  (four eyes), get a message's unmasked original out of the hub.
 """
 
 import enum
@@ -22,7 +25,24 @@ class Role(enum.StrEnum):
     CURATOR = "curator"
     OFFICER = "officer"
     SUPERVISOR = "supervisor"
+    #: People accounts and operations; no unmasked evidence.
     ADMINISTRATOR = "administrator"
+    #: A read-only operator: the administrators' pages and figures, changes nothing.
+    OBSERVER = "observer"
+    #: Steers delivery: replay (bulk too), pause and resume, cancel, stop a bulk replay.
+    OPERATOR = "operator"
+    #: Requests and approves exports of unmasked evidence (a second auditor approves).
+    AUDITOR = "auditor"
+
+
+#: The hub's staff: bound to no region, shown no personal data on any case page.
+HUB_ROLES = frozenset({Role.ADMINISTRATOR, Role.OBSERVER, Role.OPERATOR, Role.AUDITOR})
+#: May open the administrators' pages and read (masked) traces and figures.
+ADMIN_READERS = (Role.ADMINISTRATOR, Role.OBSERVER, Role.OPERATOR, Role.AUDITOR)
+#: May change delivery: replay, pause and resume, cancel, stop a bulk replay.
+OPERATORS = (Role.ADMINISTRATOR, Role.OPERATOR)
+#: May request, approve and download unmasked evidence (never their own request's approval).
+EVIDENCE_ROLES = (Role.AUDITOR,)
 
 
 #: Sensitivity classes a reader may be shown besides identity (see docs/catalogue.md).
@@ -36,7 +56,7 @@ class Viewer:
     login: str
     display_name: str
     role: Role
-    #: None only for administrators.
+    #: None only for the hub's staff (``HUB_ROLES``).
     region: str | None
     #: Partner system code of the person's agency (officers, curators).
     agency: str | None
@@ -46,9 +66,24 @@ class Viewer:
     staff_id: str | None = None
 
     @property
+    def hub_wide(self) -> bool:
+        """The hub's staff: every region's cases, masked."""
+        return self.role in HUB_ROLES
+
+    @property
+    def may_operate(self) -> bool:
+        """Replay, pause and resume, cancel, stop a bulk replay."""
+        return self.role in OPERATORS
+
+    @property
+    def may_request_evidence(self) -> bool:
+        """Request and approve unmasked evidence (four eyes)."""
+        return self.role in EVIDENCE_ROLES
+
+    @property
     def sees_identity(self) -> bool:
-        """Names and other identity data: everyone but administrators."""
-        return self.role is not Role.ADMINISTRATOR
+        """Names and other identity data: everyone but the hub's staff."""
+        return not self.hub_wide
 
     def sees(self, sensitivity_class: str) -> bool:
         if sensitivity_class == "identity":

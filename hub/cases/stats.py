@@ -116,7 +116,7 @@ def region_stats(
     """
     if viewer.role is Role.OFFICER:
         raise PermissionError(f"{viewer.login}: officers have no region statistics")
-    scope = region if viewer.role is Role.ADMINISTRATOR else viewer.region
+    scope = region if viewer.hub_wide else viewer.region
     in_scope: list[ColumnElement[bool]] = [] if scope is None else [CaseFile.region == scope]
     cases = session.execute(
         select(

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import typer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from hub.cli.common import fail, load_settings
 from hub.config import Settings
@@ -24,15 +24,24 @@ def cli_actor() -> Actor:
 
 
 @contextlib.contextmanager
-def operation(data_dir: Path | None, *, refused: str = "") -> Iterator[tuple[Settings, Session]]:
-    """Settings and a session in one transaction; an ``OperationRefused`` rolls it back
-    and exits 1 printing ``refused`` (e.g. "nothing replayed: "), the code and detail."""
+def sessions(
+    data_dir: Path | None, *, refused: str = ""
+) -> Iterator[tuple[Settings, sessionmaker[Session]]]:
+    """Settings and a session factory for commands that commit in steps (a bulk replay's
+    chunks); an ``OperationRefused`` exits 1 printing ``refused``, the code and detail."""
     settings = load_settings(data_dir)
     engine = make_engine(settings.effective_database_url)
     try:
-        with make_session_factory(engine).begin() as session:
-            yield settings, session
+        yield settings, make_session_factory(engine)
     except OperationRefused as exc:
         raise fail(f"{refused}{exc.code}: {exc.detail}") from exc
     finally:
         engine.dispose()
+
+
+@contextlib.contextmanager
+def operation(data_dir: Path | None, *, refused: str = "") -> Iterator[tuple[Settings, Session]]:
+    """Settings and a session in one transaction; an ``OperationRefused`` rolls it back
+    and exits 1 printing ``refused`` (e.g. "nothing replayed: "), the code and detail."""
+    with sessions(data_dir, refused=refused) as (settings, factory), factory.begin() as session:
+        yield settings, session

@@ -43,7 +43,8 @@ _INVALID = {
     "login_format": "the login must be 3–64 characters of a-z, 0-9, '.', '_' or '-'",
     "login_taken": "this login is taken",
     "name_required": "--name is required (at most 200 characters)",
-    "region_required": "--region is required for every role but administrator",
+    "region_required": "--region is required for every role but administrator, observer, "
+    "operator and auditor",
     "region_format": "--region must be a code such as kamchatka",
     "agency_required": "--agency is required for curators and officers",
     "agency_format": "--agency must be a partner system code such as social or health",
@@ -74,7 +75,11 @@ def _database(data_dir: Path | None, *, write: bool) -> Iterator[Session]:
 def add(
     login: str = typer.Argument(..., help="Login: a-z, 0-9, '.', '_' or '-', 3–64 characters."),
     name: str = typer.Option(..., "--name", help="Full name (ФИО), as shown on the pages."),
-    role: Role = typer.Option(..., help="curator, officer, supervisor or administrator."),
+    role: Role = typer.Option(
+        ...,
+        help="curator, officer, supervisor; or the hub's staff: administrator, observer "
+        "(read-only), operator (replay, pause, cancel), auditor (evidence, four eyes).",
+    ),
     region: str | None = typer.Option(None, help="Region code, e.g. kamchatka."),
     agency: str | None = typer.Option(None, help="Partner system of the person's agency."),
     staff_id: str | None = typer.Option(

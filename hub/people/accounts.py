@@ -1,9 +1,10 @@
 """Accounts of people who use the hub's pages: created, listed and disabled by administrators.
 
 Each account has a role and a scope (ARCHITECTURE §1, need-to-know): a region for
-everyone but administrators, and an agency (partner system code) for officers and
-curators. A curator's account also carries their staff id in the case owner's system,
-the id its messages name the curator by: without it a curator sees no case.
+everyone but the hub's staff (administrators, observers, operators, auditors), and an
+agency (partner system code) for officers and curators. A curator's account also carries
+their staff id in the case owner's system, the id its messages name the curator by:
+without it a curator sees no case.
 Validation happens here, once, for the CLI and any future admin page.
 """
 
@@ -14,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.cases.scope import Role
+from hub.cases.scope import HUB_ROLES, Role
 from hub.errors import NotFound
 from hub.people.passwords import hash_password
 from hub.people.sessions import end_sessions_of
@@ -96,7 +97,7 @@ def _check_account(
         raise PersonInvalid("login_format")
     if not display_name.strip() or len(display_name) > _MAX_NAME_CHARS:
         raise PersonInvalid("name_required")
-    if region is None and role is not Role.ADMINISTRATOR:
+    if region is None and role not in HUB_ROLES:
         raise PersonInvalid("region_required")
     if region is not None and not _CODE_PATTERN.fullmatch(region):
         raise PersonInvalid("region_format")

@@ -81,6 +81,7 @@ from hub.store.models import (
     DeliveryMode,
     DeliveryStatus,
     DigestSent,
+    EvidenceRequest,
     HubNotice,
     JobClaim,
     LoginAttempt,
@@ -92,6 +93,7 @@ from hub.store.models import (
     PartnerCircuit,
     Person,
     Rejection,
+    ReplayBatch,
     WebSession,
     WorkerHeartbeat,
 )
@@ -126,6 +128,7 @@ __all__ = [
     "ChainHead",
     "DeliveryAttempt",
     "DigestSent",
+    "EvidenceRequest",
     "DeliveryMode",
     "DeliveryStatus",
     "ChainCheckpoint",
@@ -140,6 +143,7 @@ __all__ = [
     "Person",
     "Rejection",
     "WebSession",
+    "ReplayBatch",
     "WorkerHeartbeat",
     # Delivery state (the caller owns the transaction)
     "DeliveryNotDead",

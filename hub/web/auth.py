@@ -11,11 +11,20 @@ from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Form, Request, Response
+from fastapi import Depends, FastAPI, Form, Request, Response, params
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from hub.access import SESSION_COOKIE, AccessRefused, SignedIn, SignedInDep, is_api, runtime_of
+from hub.access import (
+    SESSION_COOKIE,
+    AccessRefused,
+    SignedIn,
+    SignedInDep,
+    is_api,
+    require_roles,
+    runtime_of,
+)
+from hub.cases import Role
 from hub.errors import Rejection
 
 
@@ -37,6 +46,20 @@ def check_csrf(signed_in: SignedInDep, csrf_token: Annotated[str, Form()] = "") 
 
 #: For POST routes of pages: the signed-in person, once the form's CSRF token matched.
 CsrfCheckedDep = Annotated[SignedIn, Depends(check_csrf)]
+
+
+def csrf_checked_roles(*roles: Role) -> params.Depends:
+    """For POST routes of pages open to ``roles`` only: the role is checked (and a refusal
+    audited) first, then the form's CSRF token."""
+    role_dep = require_roles(*roles)
+
+    def checked(
+        signed_in: Annotated[SignedIn, role_dep], csrf_token: Annotated[str, Form()] = ""
+    ) -> SignedIn:
+        require_csrf(signed_in, csrf_token)
+        return signed_in
+
+    return params.Depends(checked)
 
 
 def set_session_cookie(response: Response, request: Request, token: str) -> None:

@@ -1,7 +1,8 @@
-"""``GET /api/v1/alerts``: the alert incidents, for administrators' tools (as ``hub alerts list``).
+"""``GET /api/v1/alerts``: the alert incidents, for operators' tools (as ``hub alerts list``).
 
-Authenticate as a person (``POST /api/v1/session``) with the administrator role, as the
-administrators' pages do; other roles get 403 ``auth.role_forbidden``. Incidents carry
+Authenticate as a person (``POST /api/v1/session``) with a staff role (administrator,
+observer, operator, auditor), as the administrators' pages do; curators, supervisors and
+officers get 403 ``auth.role_forbidden``. Incidents carry
 rule names, partner codes and figures, no personal data, so reading them is not audited.
 """
 
@@ -12,12 +13,13 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 
 from hub.access import PERSON_SECURITY, SignedIn, require_roles, runtime_of
-from hub.cases import Role
+from hub.cases import ADMIN_READERS
 from hub.store import list_incidents
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"], dependencies=[PERSON_SECURITY])
 
-AdministratorDep = Annotated[SignedIn, require_roles(Role.ADMINISTRATOR)]
+#: Reads: every staff role (as the /admin dashboard that shows the same incidents).
+AdminReaderDep = Annotated[SignedIn, require_roles(*ADMIN_READERS)]
 
 
 class AlertOut(BaseModel):
@@ -47,7 +49,7 @@ class AlertsOut(BaseModel):
 @router.get("/alerts", response_model=AlertsOut)
 def get_alerts(
     request: Request,
-    signed_in: AdministratorDep,
+    signed_in: AdminReaderDep,
     all_: Annotated[bool, Query(alias="all", description="Resolved incidents too")] = False,
     limit: Annotated[int, Query(ge=1, le=500, description="At most this many (1–500)")] = 100,
 ) -> AlertsOut:

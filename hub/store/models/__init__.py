@@ -31,6 +31,7 @@ from hub.store.models.messages import (
     Rejection,
     WorkerHeartbeat,
 )
+from hub.store.models.operations import EvidenceRequest, ReplayBatch
 from hub.store.models.people import AuditEntry, LoginAttempt, Person, WebSession
 
 __all__ = [
@@ -72,4 +73,7 @@ __all__ = [
     "LoginAttempt",
     "Person",
     "WebSession",
+    # Operators' work in turns
+    "EvidenceRequest",
+    "ReplayBatch",
 ]

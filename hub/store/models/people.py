@@ -24,8 +24,9 @@ class Person(Base):
     login: Mapped[str] = mapped_column(String(64), unique=True)
     #: [identity] full name, shown; never used to decide what the person sees.
     display_name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(16))  # curator | officer | supervisor | administrator
-    #: Region code; None only for administrators, who are not bound to one region.
+    role: Mapped[str] = mapped_column(String(16))  # hub.cases.Role: curator … auditor
+    #: Region code; None only for the hub's staff (administrators, operators…), who are not
+    #: bound to one region.
     region: Mapped[str | None] = mapped_column(String(32))
     #: The partner system (agency) the person works for, e.g. "health" for an officer.
     agency: Mapped[str | None] = mapped_column(String(32))

@@ -1,12 +1,15 @@
 """The administrators' pages: dashboard, message trace, and steering delivery from the page.
 
-Administrators only (others get 403, no session goes to the login form). Page views
-are audited (``admin.view``, ``message.view``); each operation is a form POST with
-the session's CSRF token and a required «Причина», calling ``hub.operations`` (which
-audits it) and redirecting back with a notice, or showing the refusal's code in
-Russian. Messages are shown with personal data masked; the unmasked original leaves
-only as the evidence zip, itself audited (``evidence.export``). The dashboard's
-numbers refresh in place from ``/admin/overview.json`` (``static/admin.js``).
+The hub's staff only, each route for its roles (``hub.cases.scope``): every staff role
+reads (``ADMIN_READERS``), administrators and operators change delivery (``OPERATORS``),
+auditors handle evidence (``EVIDENCE_ROLES``); others get 403, audited, and no session
+goes to the login form. Page views are audited (``admin.view``, ``message.view``); each
+operation is a form POST with the session's CSRF token and a required «Причина», calling
+``hub.operations``/``hub.replays`` (which audit it) and redirecting back with a notice,
+or showing the refusal's code in Russian. Messages are shown with personal data masked;
+the unmasked original leaves only as the evidence zip, after a second auditor approved
+the request (``hub.evidence_requests``). The dashboard's numbers refresh in place from
+``/admin/overview.json`` (``static/admin.js``).
 """
 
 import re
@@ -21,7 +24,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from hub.access import SignedIn, client_of, require_roles, runtime_of
+from hub.access import SignedIn, client_of, evidence_zip_response, require_roles, runtime_of
 from hub.admin import (
     DELIVERY_STATES,
     FlowSeries,
@@ -29,14 +32,19 @@ from hub.admin import (
     Overview,
     TraceFilters,
     TrustMaterial,
-    export_evidence,
     get_message_detail,
     read_overview,
     search_messages,
 )
 from hub.archive import ArchiveShelf
-from hub.cases import Role, labels
+from hub.cases import ADMIN_READERS, EVIDENCE_ROLES, OPERATORS, labels
 from hub.errors import BodyArchived, NotFound, OperationRefused
+from hub.evidence_requests import (
+    approve_evidence,
+    download_evidence,
+    list_evidence_requests,
+    request_evidence,
+)
 from hub.operations import (
     Actor,
     cancel_delivery,
@@ -45,6 +53,13 @@ from hub.operations import (
     resume_partner,
 )
 from hub.people import record_audit
+from hub.replays import (
+    list_replay_batches,
+    preview_replay,
+    run_replay_batch,
+    start_replay_batch,
+    stop_replay_batch,
+)
 from hub.runtime import HubRuntime
 from hub.store import (
     DeliveryStatus,
@@ -52,17 +67,23 @@ from hub.store import (
     acknowledge_incident,
     list_incidents,
 )
-from hub.web.auth import CsrfCheckedDep
+from hub.web.auth import csrf_checked_roles
 from hub.web.charts import Series, hourly_chart
 from hub.web.templating import TemplatesDep
 
 router = APIRouter(
     prefix="/admin",
     include_in_schema=False,
-    dependencies=[require_roles(Role.ADMINISTRATOR)],
+    dependencies=[require_roles(*ADMIN_READERS)],
 )
 
-AdminDep = Annotated[SignedIn, require_roles(Role.ADMINISTRATOR)]
+#: Reads: every staff role.
+AdminDep = Annotated[SignedIn, require_roles(*ADMIN_READERS)]
+#: Changes to delivery (form posts): administrators and operators.
+OperatorDep = Annotated[SignedIn, csrf_checked_roles(*OPERATORS)]
+#: Evidence requests: auditors (reading them, and form posts).
+AuditorDep = Annotated[SignedIn, require_roles(*EVIDENCE_ROLES)]
+AuditorFormDep = Annotated[SignedIn, csrf_checked_roles(*EVIDENCE_ROLES)]
 #: Messages on one page of the search; «Далее» shows the older ones.
 PAGE_ROWS = 50
 #: Highest page number accepted (10 000 pages of PAGE_ROWS: past any real search).
@@ -82,6 +103,15 @@ REFUSAL_MESSAGES: Final[dict[str, str]] = {
     "ops.already_final": "Доставка уже завершена (доставлена или отменена); отменять нечего.",
     "ops.not_dead": "Повторить можно только недоставленное сообщение; эта доставка не в этом "
     "состоянии, ничего не изменено.",
+    "ops.unknown_batch": "Такого массового повтора нет.",
+    "evidence.unknown_request": "Такого запроса на выгрузку нет.",
+    "evidence.self_approval": "Свой запрос утвердить нельзя: его утверждает другой аудитор.",
+    "evidence.not_pending": "Запрос уже утверждён или использован.",
+    "evidence.not_approved": "Запрос ещё не утверждён другим аудитором.",
+    "evidence.not_requester": "Скачать пакет может только аудитор, сделавший запрос.",
+    "evidence.expired": "Срок утверждения истёк; запросите выгрузку заново.",
+    "evidence.already_downloaded": "Пакет по этому запросу уже скачан.",
+    "ops.batch_finished": "Массовый повтор уже завершён или остановлен.",
 }
 #: Notices after a successful operation (``?done=…``); ``{count}`` is filled in.
 DONE_MESSAGES: Final[dict[str, str]] = {
@@ -91,6 +121,20 @@ DONE_MESSAGES: Final[dict[str, str]] = {
     "replayed": "Поставлено на повторную отправку: {count}. Отправка — в течение нескольких "
     "секунд.",
     "acked": "Оповещение принято в работу.",
+    "requested": "Запрос на выгрузку создан; пакет можно скачать после утверждения другим "
+    "аудитором.",
+    "approved": "Запрос утверждён; запросивший может скачать пакет.",
+    "stopped": "Массовый повтор остановлен: оставшиеся сообщения остаются недоставленными.",
+}
+EVIDENCE_LABELS: Final[dict[str, str]] = {
+    "requested": "ждёт утверждения",
+    "approved": "утверждён",
+    "downloaded": "скачан",
+}
+BATCH_LABELS: Final[dict[str, str]] = {
+    "running": "идёт",
+    "stopped": "остановлен",
+    "done": "завершён",
 }
 #: Incidents the dashboard's «Оповещения» panel lists: open ones and the latest resolved.
 ALERTS_ON_DASHBOARD = 20
@@ -102,6 +146,11 @@ CIRCUIT_LABELS: Final[dict[str, str]] = {
 _STATUS_OF_REFUSAL = {
     "ops.unknown_partner": 404,
     "ops.unknown_delivery": 404,
+    "ops.unknown_batch": 404,
+    "evidence.unknown_request": 404,
+    "evidence.self_approval": 403,
+    "evidence.not_requester": 403,
+    "evidence.expired": 410,
     "ops.reason_required": 422,
 }
 _SAFE_BACK = re.compile(r"/admin(/[A-Za-z0-9_./-]*)?(\?[A-Za-z0-9_=&%.:+-]*)?")
@@ -238,6 +287,7 @@ def dashboard(
     with runtime.session_factory.begin() as session:
         overview = _read_overview(runtime, session)
         alerts = list_incidents(session, include_resolved=True, limit=ALERTS_ON_DASHBOARD)
+        batches = list(list_replay_batches(session, limit=10))
         _audit(session, request, signed_in, "admin.view", "page=dashboard")
     hours = [h.strftime("%H") for h in overview.hours]
 
@@ -254,6 +304,8 @@ def dashboard(
             "signed_in": signed_in,
             "overview": overview,
             "alerts": alerts,
+            "batches": batches,
+            "batch_labels": BATCH_LABELS,
             "notice": _notice(done, count),
             "states": DELIVERY_STATES,
             "state_labels": labels.DELIVERY_STATUS_LABELS,
@@ -284,7 +336,7 @@ def dashboard(
 
 @router.post("/alerts/{incident_id}/ack")
 def acknowledge_alert(
-    incident_id: int, request: Request, signed_in: CsrfCheckedDep, templates: TemplatesDep
+    incident_id: int, request: Request, signed_in: OperatorDep, templates: TemplatesDep
 ) -> Response:
     """Take an alert: the incident records who and when (audited as ``alert.ack``)."""
     runtime = runtime_of(request)
@@ -493,39 +545,93 @@ def message_page(
     )
 
 
-@router.post("/messages/{hub_id}/evidence")
-def message_evidence(
+# --- Evidence: four eyes --------------------------------------------------------------------
+
+
+@router.post("/messages/{hub_id}/evidence-requests")
+def evidence_request(
     hub_id: int,
     request: Request,
-    signed_in: CsrfCheckedDep,
+    signed_in: AuditorFormDep,
     templates: TemplatesDep,
     reason: ReasonField = "",
 ) -> Response:
-    """The message's evidence zip (with the unmasked original), audited with the reason."""
-    why = reason.strip()
-    if not why:
-        return _refused(request, templates, signed_in, OperationRefused("ops.reason_required"))
+    """Ask for the message's evidence zip (the unmasked original); another auditor approves."""
+    runtime = runtime_of(request)
+    try:
+        with runtime.session_factory.begin() as session:
+            request_evidence(
+                session, str(hub_id), actor=_actor(signed_in), reason=reason, now=runtime.clock()
+            )
+    except OperationRefused as exc:
+        return _refused(request, templates, signed_in, exc)
+    except NotFound:
+        return _not_found(request, templates, signed_in)
+    return RedirectResponse("/admin/evidence?done=requested", status_code=303)
+
+
+@router.get("/evidence")
+def evidence_page(
+    request: Request, signed_in: AuditorDep, templates: TemplatesDep, done: str = ""
+) -> Response:
+    """The evidence requests: approve another's, download one's own once approved."""
+    runtime = runtime_of(request)
+    with runtime.session_factory.begin() as session:
+        requests = list(list_evidence_requests(session))
+        _audit(session, request, signed_in, "admin.view", "page=evidence")
+    return templates.TemplateResponse(
+        request,
+        "admin_evidence.html",
+        {
+            "signed_in": signed_in,
+            "requests": requests,
+            "notice": _notice(done, 0),
+            "status_labels": EVIDENCE_LABELS,
+        },
+    )
+
+
+@router.post("/evidence/{request_id}/approve")
+def evidence_approve(
+    request_id: int, request: Request, signed_in: AuditorFormDep, templates: TemplatesDep
+) -> Response:
+    """Approve another auditor's request (never one's own)."""
+    runtime = runtime_of(request)
+    try:
+        with runtime.session_factory.begin() as session:
+            approve_evidence(
+                session,
+                request_id,
+                actor=_actor(signed_in),
+                now=runtime.clock(),
+                ttl_s=runtime.settings.evidence_approval_ttl_s,
+            )
+    except OperationRefused as exc:
+        return _refused(request, templates, signed_in, exc)
+    return RedirectResponse("/admin/evidence?done=approved", status_code=303)
+
+
+@router.post("/evidence/{request_id}/download")
+def evidence_download(
+    request_id: int, request: Request, signed_in: AuditorFormDep, templates: TemplatesDep
+) -> Response:
+    """The approved package, once, to its requester; audited naming both auditors."""
     runtime = runtime_of(request)
     trust = trust_material(request)
     try:
         with runtime.session_factory.begin() as session:
-            data = export_evidence(
+            row, data = download_evidence(
                 session,
                 trust,
-                str(hub_id),
+                request_id,
+                actor=_actor(signed_in),
                 now=runtime.clock(),
+                channel="web",
                 shelf=ArchiveShelf.from_settings(runtime.settings),
             )
-            _audit(
-                session,
-                request,
-                signed_in,
-                "evidence.export",
-                f"hub_id={hub_id}",
-                reason=why,
-            )
-    except NotFound:
-        return _not_found(request, templates, signed_in)
+            hub_id = row.message_log_id
+    except OperationRefused as exc:
+        return _refused(request, templates, signed_in, exc)
     except BodyArchived as exc:
         return templates.TemplateResponse(
             request,
@@ -537,14 +643,7 @@ def message_evidence(
             },
             status_code=409,
         )
-    return Response(
-        data,
-        media_type="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="evidence-{hub_id}.zip"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return evidence_zip_response(data, hub_id)
 
 
 # --- Operations ----------------------------------------------------------------------------
@@ -554,7 +653,7 @@ def message_evidence(
 def replay_one(
     delivery_id: int,
     request: Request,
-    signed_in: CsrfCheckedDep,
+    signed_in: OperatorDep,
     templates: TemplatesDep,
     reason: ReasonField = "",
     back: Annotated[str, Form()] = "/admin",
@@ -573,7 +672,7 @@ def replay_one(
 @router.post("/deliveries/replay")
 def replay_many(
     request: Request,
-    signed_in: CsrfCheckedDep,
+    signed_in: OperatorDep,
     templates: TemplatesDep,
     reason: ReasonField = "",
     partner: Annotated[str, Form(max_length=MAX_FILTER_CHARS)] = "",
@@ -587,26 +686,90 @@ def replay_many(
     except ValueError:
         return _bad_request(request, templates, signed_in, "Неверная дата «с».")
 
-    def replay(session: Session, now: datetime) -> int:
-        ids = replay_dead_letters(
-            session,
-            actor=_actor(signed_in),
-            reason=reason,
-            now=now,
-            partner=partner.strip() or None,
-            message_type=message_type.strip() or None,
-            since=start,
-        )
-        return len(ids)
+    runtime = runtime_of(request)
+    actor = _actor(signed_in)
+    try:
+        with runtime.session_factory.begin() as session:
+            batch_id = start_replay_batch(
+                session,
+                actor=actor,
+                reason=reason,
+                now=runtime.clock(),
+                partner=partner.strip() or None,
+                message_type=message_type.strip() or None,
+                since=start,
+            ).id
+    except OperationRefused as exc:
+        return _refused(request, templates, signed_in, exc)
+    # Chunk by chunk, each committed: a stop from another page or `hub dlq stop` holds.
+    replayed = run_replay_batch(runtime.session_factory, batch_id, actor=actor, clock=runtime.clock)
+    return RedirectResponse(_back(back, "replayed", count=len(replayed)), status_code=303)
 
-    return _operate(request, templates, signed_in, replay, back=back, done="replayed")
+
+@router.get("/deliveries/replay-preview")
+def replay_preview(
+    request: Request,
+    signed_in: AdminDep,
+    templates: TemplatesDep,
+    partner: FilterQuery = "",
+    message_type: Annotated[str, Query(alias="type", max_length=MAX_FILTER_CHARS)] = "",
+    since: FilterQuery = "",
+) -> Response:
+    """The dry run of a bulk replay: which deliveries it would send, and nothing sent."""
+    try:
+        start = _parse_time(since)
+    except ValueError:
+        return _bad_request(request, templates, signed_in, "Неверная дата «с».")
+    runtime = runtime_of(request)
+    filters = {"partner": partner.strip(), "type": message_type.strip(), "since": since.strip()}
+    try:
+        with runtime.session_factory.begin() as session:
+            candidates = preview_replay(
+                session,
+                partner=filters["partner"] or None,
+                message_type=filters["type"] or None,
+                since=start,
+            )
+            detail = " ".join(f"{k}={v}" for k, v in filters.items() if v)
+            _audit(session, request, signed_in, "admin.view", f"page=replay-preview {detail}")
+    except OperationRefused as exc:
+        return _refused(request, templates, signed_in, exc)
+    return templates.TemplateResponse(
+        request,
+        "admin_replay_preview.html",
+        {
+            "signed_in": signed_in,
+            "candidates": candidates,
+            "form": filters,
+            "type_labels": labels.MESSAGE_TYPE_LABELS,
+            "agency": lambda code: labels.label(labels.AGENCY_LABELS, code),
+        },
+    )
+
+
+@router.post("/replays/{batch_id}/stop")
+def stop_replay(
+    batch_id: int,
+    request: Request,
+    signed_in: OperatorDep,
+    templates: TemplatesDep,
+    reason: ReasonField = "",
+    back: Annotated[str, Form()] = "/admin",
+) -> Response:
+    """Stop a running bulk replay: what is not yet re-queued stays dead."""
+
+    def stop(session: Session, now: datetime) -> int:
+        stop_replay_batch(session, batch_id, actor=_actor(signed_in), reason=reason, now=now)
+        return 1
+
+    return _operate(request, templates, signed_in, stop, back=back, done="stopped")
 
 
 @router.post("/deliveries/{delivery_id}/cancel")
 def cancel_one(
     delivery_id: int,
     request: Request,
-    signed_in: CsrfCheckedDep,
+    signed_in: OperatorDep,
     templates: TemplatesDep,
     reason: ReasonField = "",
     back: Annotated[str, Form()] = "/admin",
@@ -624,7 +787,7 @@ def cancel_one(
 def pause(
     code: str,
     request: Request,
-    signed_in: CsrfCheckedDep,
+    signed_in: OperatorDep,
     templates: TemplatesDep,
     reason: ReasonField = "",
     back: Annotated[str, Form()] = "/admin",
@@ -642,7 +805,7 @@ def pause(
 def resume(
     code: str,
     request: Request,
-    signed_in: CsrfCheckedDep,
+    signed_in: OperatorDep,
     templates: TemplatesDep,
     reason: ReasonField = "",
     back: Annotated[str, Form()] = "/admin",

@@ -62,7 +62,7 @@ def attention_page(request: Request, signed_in: SignedInDep, templates: Template
             "items": items,
             "regions": regions,
             "kinds": KIND_LABELS,
-            "whole_region": viewer.role in (Role.SUPERVISOR, Role.ADMINISTRATOR),
+            "whole_region": viewer.role is Role.SUPERVISOR or viewer.hub_wide,
         },
     )
 

@@ -133,7 +133,7 @@ def cases_page(
         runtime, viewer, filters, client=client_of(request), channel="web", reason=reason
     )
     signals = read_unacknowledged_signals(runtime, viewer, client=client_of(request), channel="web")
-    whole_region = viewer.role in (Role.SUPERVISOR, Role.ADMINISTRATOR)
+    whole_region = viewer.role is Role.SUPERVISOR or viewer.hub_wide
     return templates.TemplateResponse(
         request,
         "cases.html",
@@ -146,7 +146,7 @@ def cases_page(
             "reason": reason or "",
             "states": labels.STATE_LABELS,
             "categories": labels.CATEGORY_LABELS,
-            "choose_region": viewer.role is Role.ADMINISTRATOR,
+            "choose_region": viewer.hub_wide,
             "why_suffix": "?why=" + quote(reason, safe="") if reason else "",
             "lbl": lbl,
         },

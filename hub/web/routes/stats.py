@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from hub.access import ReasonDep, StatsReaderDep, client_of, read_region_stats, runtime_of
-from hub.cases import Role, labels
+from hub.cases import labels
 from hub.web.charts import Bar, bar_chart, month_chart
 from hub.web.routes.cases import region_view
 from hub.web.templating import TemplatesDep
@@ -56,7 +56,7 @@ def stats_page(
             if stats.region
             else None,
             "regions": sorted((r.code, r.name) for r in runtime.regions.regions.values())
-            if viewer.role is Role.ADMINISTRATOR
+            if viewer.hub_wide
             else [],
             "month_chart": month_chart(
                 stats.months, chart_id="chart-months", title="Дела по месяцам"

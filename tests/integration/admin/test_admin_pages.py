@@ -4,7 +4,9 @@ Given referrals accepted by the real pipeline and one of their deliveries dead, 
 administrator sees the dashboard, the search, one message (personal data masked),
 and replays, cancels, pauses and resumes from the page, each audited with its reason.
 Curators, officers and supervisors get 403 on every page and action, without a session
-the login form; refusals show their code in Russian and change nothing.
+the login form; refusals show their code in Russian and change nothing. An observer
+reads but changes nothing; an operator steers delivery and stops a bulk replay; only
+auditors handle evidence, and the zip leaves only after a second auditor approved.
 """
 
 import io
@@ -22,8 +24,18 @@ from hub.admin import MASK
 from hub.alerts import check_alerts, load_alert_rules
 from hub.cases.scope import Role
 from hub.cli import app
+from hub.operations import Actor
 from hub.people import add_person
-from hub.store import AuditEntry, DeliveryStatus, MessageLog, OutboxDelivery, Partner
+from hub.replays import run_replay_batch, start_replay_batch
+from hub.store import (
+    AuditEntry,
+    DeliveryStatus,
+    EvidenceRequest,
+    MessageLog,
+    OutboxDelivery,
+    Partner,
+    Person,
+)
 from hub.web.routes import admin as admin_routes
 from signing import DevPki
 from tests.factories import Signers, make_envelope
@@ -41,6 +53,10 @@ ACCOUNTS = (
     ("curator", Role.CURATOR, "kamchatka", "social"),
     ("officer", Role.OFFICER, "kamchatka", "kdn"),
     ("supervisor", Role.SUPERVISOR, "kamchatka", None),
+    ("observer", Role.OBSERVER, None, None),
+    ("operator", Role.OPERATOR, None, None),
+    ("auditor", Role.AUDITOR, None, None),
+    ("auditor2", Role.AUDITOR, None, None),
 )
 OTHERS = ("curator", "officer", "supervisor")
 
@@ -61,16 +77,30 @@ def seeded(hub_api: RunningHub, pki: DevPki) -> Seeded:
     signers = Signers(pki)
     now = datetime.now(UTC)
     with hub_api.runtime.session_factory.begin() as session:
-        for login, role, region, agency in ACCOUNTS:
-            add_person(
-                session,
-                login=login,
-                display_name=f"Пользователь {login}",
-                role=role,
-                region=region,
-                agency=agency,
-                password=PASSWORD,
-                now=now,
+        (login, role, region, agency), *rest = ACCOUNTS
+        first = add_person(
+            session,
+            login=login,
+            display_name=f"Пользователь {login}",
+            role=role,
+            region=region,
+            agency=agency,
+            password=PASSWORD,
+            now=now,
+        )
+        # argon2 takes about a second on a loaded machine: the others share the first's hash.
+        for login, role, region, agency in rest:
+            session.add(
+                Person(
+                    login=login,
+                    display_name=f"Пользователь {login}",
+                    role=role.value,
+                    region=region,
+                    agency=agency,
+                    password_hash=first.password_hash,
+                    active=True,
+                    created_at=now,
+                )
             )
     receipts = [
         hub_api.runtime.ingestor.ingest(
@@ -96,6 +126,7 @@ class Browsers:
     def __init__(self, hub: RunningHub) -> None:
         self.hub = hub
         self.clients: dict[str, httpx.Client] = {}
+        self.tokens: dict[str, str] = {}
 
     def __getitem__(self, login: str) -> httpx.Client:
         if login not in self.clients:
@@ -105,10 +136,16 @@ class Browsers:
                 timeout=10,
             )
             assert answer.status_code == 201, answer.text
+            self.tokens[login] = answer.json()["token"]
             self.clients[login] = httpx.Client(
-                base_url=self.hub.url, cookies={"hub_session": answer.json()["token"]}, timeout=10
+                base_url=self.hub.url, cookies={"hub_session": self.tokens[login]}, timeout=10
             )
         return self.clients[login]
+
+    def bearer(self, login: str) -> dict[str, str]:
+        """The API's authorisation header for ``login``'s session."""
+        self[login]
+        return {"Authorization": f"Bearer {self.tokens[login]}"}
 
     def csrf(self, login: str) -> str:
         page = self[login].get("/cases")
@@ -145,7 +182,15 @@ def _actions(seeded: Seeded) -> list[tuple[str, dict[str, str]]]:
         (f"/admin/deliveries/{seeded.other_id}/cancel", {}),
         ("/admin/partners/social/pause", {}),
         ("/admin/partners/social/resume", {}),
-        (f"/admin/messages/{seeded.hub_ids[0]}/evidence", {}),
+        ("/admin/replays/1/stop", {}),
+    ]
+
+
+def _evidence_actions(seeded: Seeded) -> list[tuple[str, dict[str, str]]]:
+    return [
+        (f"/admin/messages/{seeded.hub_ids[0]}/evidence-requests", {}),
+        ("/admin/evidence/1/approve", {}),
+        ("/admin/evidence/1/download", {}),
     ]
 
 
@@ -162,7 +207,15 @@ def _state(seeded: Seeded) -> tuple[object, ...]:
             select(AuditEntry.id)
             .where(
                 AuditEntry.action.in_(
-                    ["delivery.replay", "delivery.cancel", "partner.pause", "evidence.export"]
+                    [
+                        "delivery.replay",
+                        "delivery.cancel",
+                        "partner.pause",
+                        "replay.stop",
+                        "evidence.request",
+                        "evidence.approve",
+                        "evidence.export",
+                    ]
                 )
             )
             .limit(1)
@@ -193,7 +246,7 @@ def test_other_roles_get_403_on_every_page_and_action_and_nothing_changes(
         answer = client.get(page)
         assert answer.status_code == 403, page
         assert "недоступна" in answer.text
-    for path, fields in _actions(seeded):
+    for path, fields in _actions(seeded) + _evidence_actions(seeded):
         answer = client.post(path, data={"csrf_token": token, "reason": "проверка", **fields})
         assert answer.status_code == 403, path
     assert _state(seeded) == before
@@ -208,7 +261,7 @@ def test_without_a_session_pages_and_actions_go_to_the_login_form(seeded: Seeded
             answer = anonymous.get(page)
             assert answer.status_code == 303, page
             assert answer.headers["location"].startswith("/login?next=%2Fadmin")
-        for path, fields in _actions(seeded):
+        for path, fields in _actions(seeded) + _evidence_actions(seeded):
             answer = anonymous.post(path, data={"reason": "проверка", **fields})
             assert answer.status_code == 303, path
             assert answer.headers["location"] == "/login"
@@ -426,23 +479,167 @@ def test_cancel_pause_resume_and_filtered_replay_from_the_page(
     assert actions == ["partner.pause", "partner.resume"]
 
 
-def test_the_evidence_zip_from_the_page_needs_a_reason_and_is_audited(
+def test_an_observer_reads_every_page_and_every_change_is_refused_and_audited(
     seeded: Seeded, browsers: Browsers
 ) -> None:
-    admin = browsers["admin"]
-    token = browsers.csrf("admin")
-    path = f"/admin/messages/{seeded.hub_ids[0]}/evidence"
-    assert admin.post(path, data={"csrf_token": token, "reason": ""}).status_code == 422
-    assert _actions_of(seeded, "evidence.export") == []
-    answer = admin.post(path, data={"csrf_token": token, "reason": "запрос прокуратуры"})
-    assert answer.status_code == 200
+    before = _state(seeded)
+    observer = browsers["observer"]
+    token = browsers.csrf("observer")
+    for page in _pages(seeded):
+        assert observer.get(page).status_code == 200, page
+    assert "Повторить все" not in observer.get("/admin/messages?status=dead").text
+    refused = _actions(seeded) + _evidence_actions(seeded)
+    for path, fields in refused:
+        answer = observer.post(path, data={"csrf_token": token, "reason": "проверка", **fields})
+        assert answer.status_code == 403, path
+        assert "Для вашей роли эта страница недоступна" in answer.text
+    assert _state(seeded) == before
+    audited = [a.detail for a in _actions_of(seeded, "access.refused")]
+    assert audited == [f"POST {path}" for path, _ in refused]
+    assert {a.login for a in _actions_of(seeded, "access.refused")} == {"observer"}
+
+
+def test_administrators_and_operators_get_no_evidence_and_auditors_no_operations(
+    seeded: Seeded, browsers: Browsers
+) -> None:
+    before = _state(seeded)
+    for login, actions in (
+        ("admin", _evidence_actions(seeded)),
+        ("operator", _evidence_actions(seeded)),
+        ("auditor", _actions(seeded)),
+    ):
+        token = browsers.csrf(login)
+        for path, fields in actions:
+            answer = browsers[login].post(path, data={"csrf_token": token, "reason": "x", **fields})
+            assert answer.status_code == 403, (login, path)
+    assert browsers["admin"].get("/admin/evidence").status_code == 403
+    assert _state(seeded) == before
+    page = browsers["admin"].get(f"/admin/messages/{seeded.hub_ids[0]}").text
+    assert "Запросить доказательный пакет" not in page
+    # What an operator may do, it does.
+    answer = browsers["operator"].post(
+        f"/admin/deliveries/{seeded.dead_id}/replay",
+        data={"csrf_token": browsers.csrf("operator"), "reason": "шлюз исправлен"},
+    )
+    assert answer.status_code == 303
+    (audit,) = _actions_of(seeded, "delivery.replay")
+    assert (audit.login, audit.role) == ("operator", "operator")
+
+
+def test_the_dry_run_page_sends_nothing_and_a_bulk_replay_is_stopped_from_the_dashboard(
+    seeded: Seeded, browsers: Browsers
+) -> None:
+    before = _state(seeded)
+    page = browsers["observer"].get(
+        "/admin/deliveries/replay-preview", params={"partner": "social"}
+    )
+    assert page.status_code == 200
+    assert "Будет отправлено повторно: 1" in page.text
+    assert f"<td>{seeded.dead_id}</td>" in page.text
+    for personal in PERSONAL:
+        assert personal not in page.text
+    assert "Повторить все" not in page.text  # an observer is not offered the replay
+    assert "Повторить все" in browsers["operator"].get("/admin/deliveries/replay-preview").text
+    assert _state(seeded) == before
+
+    # A running bulk replay is stopped from the dashboard; its rows stay dead.
+    runtime = seeded.hub.runtime
+    with runtime.session_factory.begin() as session:
+        batch_id = start_replay_batch(
+            session, actor=Actor("operator", "operator"), reason="x", now=datetime.now(UTC)
+        ).id
+    dashboard = browsers["operator"].get("/admin").text
+    assert f'action="/admin/replays/{batch_id}/stop"' in dashboard
+    answer = browsers["operator"].post(
+        f"/admin/replays/{batch_id}/stop",
+        data={"csrf_token": browsers.csrf("operator"), "reason": "шторм повторов"},
+    )
+    assert answer.headers["location"] == "/admin?done=stopped&count=1"
+    again = browsers["operator"].post(
+        f"/admin/replays/{batch_id}/stop",
+        data={"csrf_token": browsers.csrf("operator"), "reason": "ещё раз"},
+    )
+    assert (again.status_code, "ops.batch_finished" in again.text) == (409, True)
+    assert (
+        run_replay_batch(
+            runtime.session_factory,
+            batch_id,
+            actor=Actor("operator", "operator"),
+            clock=runtime.clock,
+        )
+        == []
+    )
+    with runtime.session_factory() as session:
+        assert session.get_one(OutboxDelivery, seeded.dead_id).status is DeliveryStatus.DEAD
+    (audit,) = _actions_of(seeded, "replay.stop")
+    assert (audit.login, audit.reason) == ("operator", "шторм повторов")
+
+
+def test_four_eyes_on_the_evidence_zip_from_the_pages(seeded: Seeded, browsers: Browsers) -> None:
+    auditor, second = browsers["auditor"], browsers["auditor2"]
+    token, token2 = browsers.csrf("auditor"), browsers.csrf("auditor2")
+    ask = f"/admin/messages/{seeded.hub_ids[0]}/evidence-requests"
+    assert auditor.post(ask, data={"csrf_token": token, "reason": ""}).status_code == 422
+    asked = auditor.post(ask, data={"csrf_token": token, "reason": "запрос прокуратуры"})
+    assert asked.headers["location"] == "/admin/evidence?done=requested"
+    with seeded.hub.runtime.session_factory() as session:
+        request_id = session.scalars(select(EvidenceRequest.id)).one()
+
+    early = auditor.post(f"/admin/evidence/{request_id}/download", data={"csrf_token": token})
+    own = auditor.post(f"/admin/evidence/{request_id}/approve", data={"csrf_token": token})
+    assert (early.status_code, "evidence.not_approved" in early.text) == (409, True)
+    assert (own.status_code, "evidence.self_approval" in own.text) == (403, True)
+    assert "Утвердить" in second.get("/admin/evidence").text
+    approved = second.post(f"/admin/evidence/{request_id}/approve", data={"csrf_token": token2})
+    assert approved.headers["location"] == "/admin/evidence?done=approved"
+    stranger = second.post(f"/admin/evidence/{request_id}/download", data={"csrf_token": token2})
+    assert (stranger.status_code, "evidence.not_requester" in stranger.text) == (403, True)
+
+    answer = auditor.post(f"/admin/evidence/{request_id}/download", data={"csrf_token": token})
     assert answer.headers["content-type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
         message = archive.read("message.xml")
     with seeded.hub.runtime.session_factory() as session:
         assert message == session.get_one(MessageLog, seeded.hub_ids[0]).raw
-    (audit,) = _actions_of(seeded, "evidence.export")
-    assert audit.reason == "запрос прокуратуры"
+    twice = auditor.post(f"/admin/evidence/{request_id}/download", data={"csrf_token": token})
+    assert twice.status_code == 409
+    (export,) = _actions_of(seeded, "evidence.export")
+    assert (export.login, export.reason) == ("auditor", "запрос прокуратуры")
+    assert "requested_by=auditor approved_by=auditor2" in (export.detail or "")
+    assert [a.login for a in _actions_of(seeded, "evidence.approve")] == ["auditor2"]
+
+
+def test_four_eyes_on_the_evidence_zip_through_the_api(seeded: Seeded, browsers: Browsers) -> None:
+    api = browsers["auditor"]
+    requests = "/api/v1/evidence-requests"
+    asked = api.post(
+        requests,
+        json={"message": str(seeded.hub_ids[0]), "reason": "запрос суда"},
+        headers=browsers.bearer("auditor"),
+    )
+    assert asked.status_code == 201, asked.text
+    request_id = asked.json()["id"]
+    approval = f"{requests}/{request_id}/approval"
+    package = f"{requests}/{request_id}/package"
+
+    early = api.post(package, headers=browsers.bearer("auditor"))
+    own = api.post(approval, headers=browsers.bearer("auditor"))
+    by_admin = api.post(approval, headers=browsers.bearer("admin"))
+    assert (early.status_code, early.json()["code"]) == (409, "evidence.not_approved")
+    assert (own.status_code, own.json()["code"]) == (403, "evidence.self_approval")
+    assert (by_admin.status_code, by_admin.json()["code"]) == (403, "auth.role_forbidden")
+    approved = api.post(approval, headers=browsers.bearer("auditor2"))
+    assert (approved.status_code, approved.json()["approved_by"]) == (200, "auditor2")
+
+    zipped = api.post(package, headers=browsers.bearer("auditor"))
+    assert zipped.headers["content-type"] == "application/zip"
+    again = api.post(package, headers=browsers.bearer("auditor"))
+    assert (again.status_code, again.json()["code"]) == (409, "evidence.already_downloaded")
+    (export,) = _actions_of(seeded, "evidence.export")
+    assert "channel=api" in (export.detail or "")
+    assert "requested_by=auditor approved_by=auditor2" in (export.detail or "")
+    refused = [a.detail for a in _actions_of(seeded, "access.refused")]
+    assert refused == [f"POST {approval}"]
 
 
 def test_an_archived_message_whose_archive_is_absent_says_where_its_body_went(

@@ -4,9 +4,10 @@ Given messages accepted through the real ingest pipeline, the exported zip's
 ``message.xml`` is byte for byte the stored original and verifies with an
 INDEPENDENT verifier (Debian's ``xmlsec1``, which ``make test`` installs where it
 can; a missing one skips locally and fails in CI), a tampered copy does not, and the chain
-proof recomputes to the head with ``hashlib`` alone. ``hub evidence`` writes it and
-audits the export. A GOST message's zip is checked by running its README's own commands:
-``hub verify --ca`` and the ``openssl`` GOST engine's, which xmlsec1 cannot stand in for.
+proof recomputes to the head with ``hashlib`` alone. ``hub evidence`` writes it for an
+approved request only, once, and audits the export naming both auditors. A GOST message's
+zip is checked by running its README's own commands: ``hub verify --ca`` and the
+``openssl`` GOST engine's, which xmlsec1 cannot stand in for.
 """
 
 import io
@@ -29,6 +30,7 @@ from hub.admin import EVIDENCE_FILES, TrustMaterial, export_evidence
 from hub.cli import app
 from hub.config import Settings
 from hub.errors import NotFound
+from hub.evidence_requests import approve_evidence, request_evidence
 from hub.ingest import (
     Ingestor,
     IngestReceipt,
@@ -38,10 +40,14 @@ from hub.ingest import (
     make_checkpoint,
     open_pki,
 )
+from hub.operations import Actor
 from hub.store import AuditEntry, MessageLog
 from signing import DevPki, VerifyPolicy
 from tests.conftest import PARTNERS, Enqueued, make_dev_pki, require_service
 from tests.factories import Signers, make_envelope
+
+AUDITOR = Actor(login="auditor", role="auditor")
+SECOND_AUDITOR = Actor(login="auditor2", role="auditor")
 
 
 @pytest.fixture(scope="module")
@@ -227,7 +233,7 @@ def test_an_unknown_message_has_no_evidence(
         )
 
 
-def test_hub_evidence_writes_the_zip_and_audits_the_export(
+def test_hub_evidence_writes_an_approved_requests_zip_once_and_audits_both_auditors(
     accepted: list[IngestReceipt],
     session_factory: sessionmaker[Session],
     data_dir: Path,
@@ -237,24 +243,38 @@ def test_hub_evidence_writes_the_zip_and_audits_the_export(
     cli = CliRunner(
         env={"HUB_DATA_DIR": str(data_dir), "DATABASE_URL": database_url, "COLUMNS": "200"}
     )
+    now = datetime.now(UTC)
+    with session_factory.begin() as session:
+        request_id = request_evidence(
+            session, accepted[0].message_id, actor=AUDITOR, reason="запрос суда", now=now
+        ).id
     out = tmp_path / "evidence.zip"
-    result = cli.invoke(
-        app, ["evidence", accepted[0].message_id, "--out", str(out), "--reason", "запрос суда"]
-    )
+    unapproved = cli.invoke(app, ["evidence", str(request_id), "--out", str(out)])
+    assert (unapproved.exit_code, "evidence.not_approved" in unapproved.output) == (1, True)
+    assert not out.exists()
+    with session_factory.begin() as session:
+        approve_evidence(session, request_id, actor=SECOND_AUDITOR, now=now, ttl_s=3600)
+
+    result = cli.invoke(app, ["evidence", str(request_id), "--out", str(out)])
+    again = cli.invoke(app, ["evidence", str(request_id), "--out", str(tmp_path / "2.zip")])
+
     assert result.exit_code == 0, result.output
+    assert "requested by auditor, approved by auditor2" in result.output
     with zipfile.ZipFile(out) as archive:
         assert sorted(archive.namelist()) == sorted(EVIDENCE_FILES)
+    assert (again.exit_code, "evidence.already_downloaded" in again.output) == (1, True)
     with session_factory() as session:
         audit = session.scalars(
             select(AuditEntry).where(AuditEntry.action == "evidence.export")
         ).one()
     assert audit.login.startswith("cli:")
-    assert f"hub_id={accepted[0].hub_id}" in (audit.detail or "")
+    detail = audit.detail or ""
+    assert f"hub_id={accepted[0].hub_id}" in detail
+    assert "requested_by=auditor approved_by=auditor2" in detail
     assert audit.reason == "запрос суда"
 
-    missing = cli.invoke(app, ["evidence", "00000000-0000-4000-8000-000000000000"])
-    assert missing.exit_code == 1
-    assert "not found" in missing.output
+    missing = cli.invoke(app, ["evidence", "987654"])
+    assert (missing.exit_code, "evidence.unknown_request" in missing.output) == (1, True)
 
 
 @pytest.fixture

@@ -88,6 +88,27 @@ def test_a_person_added_with_a_password_file_is_listed_and_can_log_in(
     assert _can_log_in(session_factory, "ivanova", PASSWORD)
 
 
+def test_the_hubs_staff_roles_need_no_region_and_are_named_in_russian(
+    cli: CliRunner, password_file: Path
+) -> None:
+    for login, role in (("nablyud", "observer"), ("operat", "operator"), ("audit1", "auditor")):
+        added = cli.invoke(
+            app,
+            [
+                "people", "add", login, "--name", "Сотрудник узла", "--role", role,
+                "--password-file", str(password_file),
+            ],
+        )  # fmt: skip
+        assert added.exit_code == 0, added.output
+    listed = cli.invoke(app, ["people", "list"]).output
+    for login, name in (
+        ("nablyud", "наблюдатель (только просмотр)"),
+        ("operat", "оператор доставки"),
+        ("audit1", "аудитор"),
+    ):
+        assert name in next(line for line in listed.splitlines() if login in line)
+
+
 def test_a_curator_gets_a_staff_id_unique_in_the_region(
     cli: CliRunner, password_file: Path, session_factory: sessionmaker[Session]
 ) -> None:

@@ -68,6 +68,9 @@ def test_an_invalid_account_is_refused_with_its_reason(
     [
         {},
         {"role": Role.ADMINISTRATOR, "region": None, "agency": None},
+        {"role": Role.OBSERVER, "region": None, "agency": None},
+        {"role": Role.OPERATOR, "region": None, "agency": None},
+        {"role": Role.AUDITOR, "region": None, "agency": None},
         {"role": Role.SUPERVISOR, "agency": None},
         {"login": "a.b-c_1", "password": "x" * 12},
     ],

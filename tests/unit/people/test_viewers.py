@@ -53,8 +53,27 @@ def test_the_rules_give_officers_of_different_agencies_different_views() -> None
     assert len(set(views.values())) > 1
 
 
-def test_an_administrator_sees_no_personal_data() -> None:
-    viewer = viewer_for(_person(Role.ADMINISTRATOR, None, region=None), RULES)
+@pytest.mark.parametrize("role", [Role.ADMINISTRATOR, Role.OBSERVER, Role.OPERATOR, Role.AUDITOR])
+def test_the_hubs_staff_see_no_personal_data(role: Role) -> None:
+    viewer = viewer_for(_person(role, None, region=None), RULES)
     assert viewer.visible_classes == frozenset()
     assert not viewer.sees_identity
+    assert viewer.hub_wide
     assert viewer.region is None
+
+
+@pytest.mark.parametrize(
+    ("role", "operates", "evidence"),
+    [
+        (Role.ADMINISTRATOR, True, False),
+        (Role.OBSERVER, False, False),
+        (Role.OPERATOR, True, False),
+        (Role.AUDITOR, False, True),
+        (Role.SUPERVISOR, False, False),
+    ],
+)
+def test_only_operators_steer_delivery_and_only_auditors_handle_evidence(
+    role: Role, operates: bool, evidence: bool
+) -> None:
+    viewer = viewer_for(_person(role, None), RULES)
+    assert (viewer.may_operate, viewer.may_request_evidence) == (operates, evidence)
