@@ -661,12 +661,22 @@ def test_an_archived_message_whose_archive_is_absent_says_where_its_body_went(
     assert said in page.text
     assert "Подпись верна" not in page.text
     assert MASK not in page.text
-    path = f"/admin/messages/{hub_id}/evidence"
-    token = browsers.csrf("admin")
-    answer = admin.post(path, data={"csrf_token": token, "reason": "запрос суда"})
-    assert answer.status_code == 409
-    assert said in answer.text
+    # …and an approved evidence request for it is refused, still approved, nothing exported
+    api, requests = browsers["auditor"], "/api/v1/evidence-requests"
+    asked = api.post(
+        requests,
+        json={"message": str(hub_id), "reason": "запрос суда"},
+        headers=browsers.bearer("auditor"),
+    )
+    request_id = asked.json()["id"]
+    approved = api.post(f"{requests}/{request_id}/approval", headers=browsers.bearer("auditor2"))
+    assert approved.status_code == 200, approved.text
+    answer = api.post(f"{requests}/{request_id}/package", headers=browsers.bearer("auditor"))
+    assert (answer.status_code, answer.json()["code"]) == (409, "evidence.body_archived")
+    assert said in answer.json()["detail"]
     assert _actions_of(seeded, "evidence.export") == []
+    with seeded.hub.runtime.session_factory() as session:
+        assert session.get_one(EvidenceRequest, request_id).status == "approved"
 
 
 # --- The same overview on the terminal ----------------------------------------------------

@@ -35,7 +35,9 @@ from hub.cases import CaseProjector, rebuild_cases
 from hub.cli import app
 from hub.config import Settings
 from hub.errors import BodyArchived, Rejection
+from hub.evidence_requests import approve_evidence, request_evidence
 from hub.ingest import Ingestor, IngestReceipt, hub_signer, verify_chain
+from hub.operations import Actor
 from hub.regions import load_regions
 from hub.store import MessageLog
 from hub.store import Rejection as RejectionRow
@@ -224,6 +226,23 @@ def _rewrite(source: Path, target: Path, entry: str, data: bytes) -> None:
             new.writestr(item, data if item.filename == entry else old.read(item))
 
 
+def _approved_request(hub: Hub) -> int:
+    """An evidence request for the delivered message, approved by a second auditor."""
+    now = _now()
+    with hub.sessions.begin() as session:
+        asked = request_evidence(
+            session,
+            str(hub.delivered.hub_id),
+            actor=Actor(login="auditor", role="auditor"),
+            reason="запрос суда",
+            now=now,
+        )
+        approve_evidence(
+            session, asked.id, actor=Actor(login="auditor2", role="auditor"), now=now, ttl_s=60
+        )
+        return asked.id
+
+
 def _cli(hub: Hub, data_dir: Path, database_url: str, out: Path, **env: str) -> CliRunner:
     """The command line on this test's hub (the shipped retention), archives kept in ``out``."""
     return CliRunner(
@@ -242,8 +261,6 @@ def test_done_when_archive_verify_and_verify_log_on_the_command_line(
 ) -> None:
     out = hub.folder / "archive"
     cli = _cli(hub, data_dir, database_url, out)
-    evidence = ["evidence", str(hub.delivered.hub_id), "--out"]
-
     # A scheduled run: each type's retention (years) decides, and today's messages stay
     kept = cli.invoke(app, ["archive", "--out", str(out)])
     assert kept.exit_code == 0, kept.output
@@ -257,6 +274,7 @@ def test_done_when_archive_verify_and_verify_log_on_the_command_line(
     assert "intact: 1 archive(s), 1 message(s)" in verified.output
     log = cli.invoke(app, ["verify-log"])
     assert log.exit_code == 0, log.output
+    evidence = ["evidence", str(_approved_request(hub)), "--out"]
     exported = cli.invoke(app, [*evidence, str(hub.folder / "e.zip")])
     assert exported.exit_code == 0, exported.output
 
@@ -265,6 +283,7 @@ def test_done_when_archive_verify_and_verify_log_on_the_command_line(
     missing = cli.invoke(app, ["archive", "verify", str(out)])
     assert missing.exit_code == 1
     assert f"{name}: named by 1 message(s)" in missing.output
+    evidence = ["evidence", str(_approved_request(hub)), "--out"]
     absent = cli.invoke(app, [*evidence, str(hub.folder / "f.zip")])
     assert absent.exit_code == 1
     assert f"архив не найден в {out}" in absent.output
