@@ -1,4 +1,4 @@
-"""``hub serve`` and ``hub worker``: the long-running processes."""
+"""``hub serve``: the HTTP API, with a delivery worker in the same process by default."""
 
 import signal
 import ssl
@@ -12,13 +12,9 @@ import uvicorn
 from adapters.registry import ADAPTERS
 from hub.app import create_app
 from hub.cli.common import DataDirOption, console, fail, load_settings
-from hub.config import Settings
-from hub.digest import run_digests
-from hub.escalation import run_escalation
+from hub.cli.worker import prepare, start_escalation
 from hub.observability.logging import configure_logging
-from hub.runtime import HubRuntime, build_runtime, utc_now
-from hub.store import make_engine
-from hub.store.migrate import upgrade
+from hub.runtime import build_runtime, utc_now
 from queues import run_worker
 
 
@@ -47,7 +43,7 @@ def serve(
     tls = _tls_options(tls_cert, tls_key, tls_client_ca)
     settings = load_settings(data_dir)
     configure_logging(settings.log_level, json=settings.log_format == "json")
-    _prepare(settings)
+    prepare(settings)
     runtime = build_runtime(settings)
     stop = threading.Event()
     worker_thread = None
@@ -60,7 +56,7 @@ def serve(
             daemon=True,
         )
         worker_thread.start()
-        _start_escalation(runtime, stop)
+        start_escalation(runtime, stop)
     scheme = "https" if tls else "http"
     console.print(f"hub listening on {scheme}://{host}:{port} (API docs at /docs)")
     try:
@@ -96,55 +92,3 @@ def _tls_options(cert: Path | None, key: Path | None, client_ca: Path | None) ->
     if client_ca is not None:
         options |= {"ssl_ca_certs": str(client_ca), "ssl_cert_reqs": ssl.CERT_REQUIRED}
     return options
-
-
-def worker(data_dir: Path | None = DataDirOption) -> None:
-    """Deliver queued messages to partner systems, and sweep the outbox for stuck ones."""
-    settings = load_settings(data_dir)
-    configure_logging(settings.log_level, json=settings.log_format == "json")
-    _prepare(settings)
-    # With a shared broker the deadline job enqueues its notices itself; an embedded
-    # one belongs to the API process, so the sweeper hands them over instead.
-    runtime = build_runtime(settings, with_broker=settings.broker_url is not None)
-    stop = threading.Event()
-    _start_escalation(runtime, stop)
-    console.print("hub worker started")
-    try:
-        run_worker(settings, runtime.session_factory, ADAPTERS, clock=utc_now, stop=stop)
-    finally:
-        stop.set()
-        runtime.close()
-
-
-def _start_escalation(runtime: HubRuntime, stop: threading.Event) -> None:
-    """The deadline job (and, with SMTP set, the daily summary) beside the delivery worker,
-    until ``stop``."""
-    threading.Thread(
-        target=run_escalation,
-        args=(runtime.ingestor, runtime.session_factory, runtime.regions),
-        kwargs={
-            "clock": runtime.clock,
-            "interval_s": runtime.settings.escalation_interval_s,
-            "stop": stop,
-        },
-        name="escalation",
-        daemon=True,
-    ).start()
-    if runtime.settings.smtp_host is None:
-        return
-    threading.Thread(
-        target=run_digests,
-        args=(runtime.settings, runtime.session_factory, runtime.rules, runtime.regions),
-        kwargs={"clock": runtime.clock, "stop": stop},
-        name="digest",
-        daemon=True,
-    ).start()
-
-
-def _prepare(settings: Settings) -> None:
-    """Embedded stack: make the data folder and bring the SQLite schema up to date."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if settings.database_url is None:
-        engine = make_engine(settings.effective_database_url)
-        upgrade(engine)
-        engine.dispose()
