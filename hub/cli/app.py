@@ -17,7 +17,7 @@ from typer.core import TyperGroup
 #: itself still works, listed after these, but is imported by every command.
 HUB_COMMANDS = {
     "serve": ("server", "serve"),
-    "worker": ("server", "worker"),
+    "worker": ("worker", "worker"),
     "sign": ("messages", "sign"),
     "send": ("messages", "send"),
     "verify": ("messages", "verify"),

@@ -5,6 +5,6 @@ a partner downloads from a running hub and what an operator hands over agree byt
 (the examples aside: each listing gives them a fresh MessageId and CreatedAt).
 """
 
-from hub.contract.files import ContractFile, contract_files
+from hub.contract.files import ContractFile, contract_files, example_files, fixed_files
 
-__all__ = ["ContractFile", "contract_files"]
+__all__ = ["ContractFile", "contract_files", "example_files", "fixed_files"]

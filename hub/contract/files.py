@@ -18,7 +18,13 @@ from hub.ingest import parse_limits
 from hub.ingest.factory import signature_providers, verify_policy
 from schemas import fresh_example, known_schemas
 
-__all__ = ["ContractFile", "contract_files", "signature_algorithms"]
+__all__ = [
+    "ContractFile",
+    "contract_files",
+    "example_files",
+    "fixed_files",
+    "signature_algorithms",
+]
 
 _JSON = "application/json"
 _XML = "application/xml"
@@ -43,6 +49,12 @@ def contract_files(settings: Settings, openapi: Mapping[str, Any]) -> list[Contr
     ``openapi`` is the application's document (``app.openapi()``); ``settings`` give the
     limits the hub enforces. Examples get a fresh MessageId and CreatedAt on each call.
     """
+    return [*fixed_files(settings, openapi), *example_files()]
+
+
+def fixed_files(settings: Settings, openapi: Mapping[str, Any]) -> list[ContractFile]:
+    """The contract's files but the examples: the same for as long as the hub's code and
+    settings are, so a running hub may build them once."""
     return [
         _doc("partners/contract.md", name="README.md"),
         ContractFile("openapi.json", _json(openapi), _JSON),
@@ -53,7 +65,17 @@ def contract_files(settings: Settings, openapi: Mapping[str, Any]) -> list[Contr
         _doc("partners/consent.md"),
         *_xsds(),
         *_kdn_interface(),
-        *_examples(),
+    ]
+
+
+def example_files() -> list[ContractFile]:
+    """An example message of each known type and version, each with a fresh MessageId and
+    CreatedAt."""
+    return [
+        ContractFile(
+            f"examples/{message_type}-{version}.xml", fresh_example(message_type, version), _XML
+        )
+        for message_type, version in known_schemas()
     ]
 
 
@@ -109,9 +131,3 @@ def _kdn_interface() -> Iterator[ContractFile]:
     wsdl = (kdn / "service.wsdl").read_bytes().replace(*_KDN_XSD_IMPORT)
     yield ContractFile("kdn/service.wsdl", wsdl, _XML)
     yield ContractFile("kdn/signal.xsd", (kdn / "signal.xsd").read_bytes(), _XML)
-
-
-def _examples() -> Iterator[ContractFile]:
-    for message_type, version in known_schemas():
-        name = f"examples/{message_type}-{version}.xml"
-        yield ContractFile(name, fresh_example(message_type, version), _XML)

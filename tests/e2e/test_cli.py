@@ -354,10 +354,13 @@ def _wait_ready(
     pytest.fail("hub serve did not become ready")
 
 
+# PostgreSQL only: on SQLite the same story is `make demo`'s, run above (twice) and on GOST
+# keys; the machine's Redis beside SQLite is every integration test's.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_the_whole_lifecycle_on_postgresql_and_the_machines_redis(
     tmp_path: Path, database_url: str, redis_url: str
 ) -> None:
-    # The same story as `make demo`, on the production backends (and on SQLite).
+    # The same story as `make demo`, on the production backends.
     settings = Settings(data_dir=tmp_path / "var", database_url=database_url, broker_url=redis_url)
     console = Console(file=io.StringIO(), width=120)
 

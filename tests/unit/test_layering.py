@@ -143,3 +143,22 @@ print(sorted(m for m in sys.modules if m == "tooling.bench"))
     )
     # Then none of the tooling is loaded, until a tooling command is asked for
     assert result.stdout.splitlines() == ["[]", "['tooling.bench']"]
+
+
+def test_hub_worker_loads_no_http_app() -> None:
+    # Given what `hub worker` imports: its command's module, resolved as the CLI resolves it
+    probe = """
+import sys
+import typer
+from hub.cli import app
+group = typer.main.get_group(app)
+command = group.get_command(group.make_context("hub", ["worker"]), "worker")
+assert command is not None
+print(sorted(m for m in sys.modules if m.split(".")[0] in {"fastapi", "starlette"}))
+print(sorted(m for m in sys.modules if m.startswith("hub.api")))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    # Then neither FastAPI nor the API's routes are loaded: each worker process starts faster
+    assert result.stdout.splitlines() == ["[]", "[]"]

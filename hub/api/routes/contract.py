@@ -7,14 +7,20 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from hub.access import RuntimeDep
-from hub.contract import ContractFile, contract_files
+from hub.contract import ContractFile, example_files, fixed_files
 from hub.errors import NotFound
 
 router = APIRouter(prefix="/contract", tags=["contract"])
 
 
 def _files(request: Request, runtime: RuntimeDep) -> list[ContractFile]:
-    return contract_files(runtime.settings, request.app.openapi())
+    """The contract, its fixed files built on the first request: a partner's kit fetches
+    every file in turn, several kits at once, and each request rebuilt them all."""
+    state = request.app.state
+    if not hasattr(state, "contract_files"):
+        state.contract_files = fixed_files(runtime.settings, request.app.openapi())
+    fixed: list[ContractFile] = state.contract_files
+    return [*fixed, *example_files()]
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -39,7 +39,14 @@ def _bench(arguments: list[str], cwd: Path, tmp: Path) -> "subprocess.Popen[byte
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        # A suite started in the background by a shell without job control inherits SIGINT
+        # ignored, and so would the bench: its Ctrl-C test would find it deaf to Ctrl-C.
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture

@@ -151,9 +151,17 @@ def test_the_hub_serves_the_same_files_publicly(hub_api: RunningHub, tmp_path: P
             assert served.headers["content-type"] == _media_type(name), name
             assert _FRESH_IDS.sub(b"", served.content) == _FRESH_IDS.sub(b"", path.read_bytes())
         missing = http.get("/contract/nothing.xml")
+        # The hub builds its contract once, yet each request still gets fresh example ids.
+        example = "examples/FamilyReferral-1.0.xml"
+        first, second = (http.get(f"/contract/{example}").content for _ in range(2))
 
+    assert _message_id(first) != _message_id(second)
     assert missing.status_code == 404
     assert missing.json()["code"] == "request.not_found"
+
+
+def _message_id(example: bytes) -> str:
+    return read_header(parse_xml(example)).message_id
 
 
 def _env_of(settings: Settings) -> dict[str, str]:
