@@ -8,7 +8,7 @@ missing from a later evaluation's findings resolves its incident. Adding a kind 
 adding one such function here.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -132,13 +132,18 @@ def delivery_failure_rate(
     return findings
 
 
-class RetryingParams(KindParams):
-    #: Rows of one partner waiting after a failed try at or above this many fire.
+class MinRowsParams(KindParams):
+    #: Rows of one partner at or above this many fire.
     min_rows: int = Field(default=1, ge=1)
 
 
-@kind("deliveries_retrying", RetryingParams)
-def deliveries_retrying(source: AlertSource, now: datetime, params: RetryingParams) -> Findings:
+def _at_least(counts: Iterable[tuple[str, int]], minimum: int, what: str) -> Findings:
+    """The partners counting ``minimum`` rows or more, each described as ``what: N``."""
+    return {partner: f"{what}: {count}" for partner, count in counts if count >= minimum}
+
+
+@kind("deliveries_retrying", MinRowsParams)
+def deliveries_retrying(source: AlertSource, now: datetime, params: MinRowsParams) -> Findings:
     """Partners with messages waiting after a failed try: a push attempt that failed, or a
     pull offer whose gateway did not acknowledge it in time. Resolves once they are
     delivered (or dead: ``dead_letters`` then watches them), however much else the
@@ -162,11 +167,7 @@ def deliveries_retrying(source: AlertSource, now: datetime, params: RetryingPara
         )
         .group_by(OutboxDelivery.recipient)
     )
-    return {
-        partner: f"ждут повторной доставки после ошибки: {count}"
-        for partner, count in rows
-        if count >= params.min_rows
-    }
+    return _at_least(rows.tuples(), params.min_rows, "ждут повторной доставки после ошибки")
 
 
 class DeadLettersParams(KindParams):
@@ -182,29 +183,16 @@ def dead_letters(source: AlertSource, now: datetime, params: DeadLettersParams) 
         .where(OutboxDelivery.status == DeliveryStatus.DEAD)
         .group_by(OutboxDelivery.recipient)
     )
-    return {
-        partner: f"недоставленных сообщений: {count}"
-        for partner, count in rows
-        if count >= params.min_count
-    }
+    return _at_least(rows.tuples(), params.min_count, "недоставленных сообщений")
 
 
-class LateParams(KindParams):
-    #: Late rows of one partner at or above this many fire.
-    min_rows: int = Field(default=1, ge=1)
-
-
-@kind("deliveries_late", LateParams)
-def deliveries_late(source: AlertSource, now: datetime, params: LateParams) -> Findings:
+@kind("deliveries_late", MinRowsParams)
+def deliveries_late(source: AlertSource, now: datetime, params: MinRowsParams) -> Findings:
     """Partners with messages past their time to deliver (``delivery_deadlines`` in the
     routing rules) and still not delivered: their senders have had a non-delivery notice.
     """
     late = open_late_deliveries_by_recipient(source.session)
-    return {
-        partner: f"не доставлено в срок: {count}"
-        for partner, count in late.items()
-        if count >= params.min_rows
-    }
+    return _at_least(late.items(), params.min_rows, "не доставлено в срок")
 
 
 class MinutesParams(KindParams):
