@@ -167,7 +167,7 @@ def deliveries_retrying(source: AlertSource, now: datetime, params: MinRowsParam
         )
         .group_by(OutboxDelivery.recipient)
     )
-    return _at_least(rows.tuples(), params.min_rows, "ждут повторной доставки после ошибки")
+    return _at_least(rows, params.min_rows, "ждут повторной доставки после ошибки")
 
 
 class DeadLettersParams(KindParams):
@@ -183,7 +183,7 @@ def dead_letters(source: AlertSource, now: datetime, params: DeadLettersParams) 
         .where(OutboxDelivery.status == DeliveryStatus.DEAD)
         .group_by(OutboxDelivery.recipient)
     )
-    return _at_least(rows.tuples(), params.min_count, "недоставленных сообщений")
+    return _at_least(rows, params.min_count, "недоставленных сообщений")
 
 
 @kind("deliveries_late", MinRowsParams)
