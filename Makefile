@@ -30,9 +30,10 @@ demo: $(STAMP) gost-engine
 
 ## The whole suite, against real SQLite, PostgreSQL and Redis, on two processes: most
 ## of it waits on servers and subprocesses, so two share the cores well. Tests that start
-## the hub as processes run one at a time on one of them (tests/conftest.py).
+## the hub as processes run one at a time on one of them (tests/conftest.py). The 25
+## slowest tests are listed at the end: the suite has a 15-minute budget.
 test: $(STAMP) test-programs gost-engine
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=25
 
 ## The programs the tests drive but never install: Debian's xmlsec1 (the independent check
 ## of an evidence zip) and chromium (the pages' UI tests). Installed here where missing,
