@@ -6,7 +6,7 @@ and production (PostgreSQL + Redis) differ only in the URLs in Settings.
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import dramatiq
@@ -17,11 +17,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.registry import ADAPTERS
+from hub.archive import ArchiveShelf
 from hub.config import Settings
 from hub.ingest import Ingestor, build_ingestor
 from hub.ratelimit import PartnerRateLimit
 from hub.regions import RegionRules, load_regions
-from hub.routing import RoutingRules, load_rules
+from hub.routing import ConfigInvalid, RoutingRules, load_rules
 from hub.store import make_engine, make_session_factory
 from queues import (
     DeliveryActors,
@@ -56,6 +57,9 @@ class HubRuntime:
     #: Messages a second per partner, counted in the broker's Redis or HUB_RATE_LIMIT_REDIS_URL.
     rate_limit: PartnerRateLimit
     clock: Callable[[], datetime]
+    #: Where archived bodies are read back (``HUB_ARCHIVE_DIR``, ``HUB_ARCHIVE_KEY``),
+    #: its key read once at start.
+    archive_shelf: ArchiveShelf = field(default_factory=lambda: ArchiveShelf(None))
     broker: dramatiq.Broker | None = None
     actors: DeliveryActors | None = None
     embedded_redis: EmbeddedRedis | None = None
@@ -84,13 +88,15 @@ def build_runtime(
     """Build engine, ingest pipeline and (unless ``with_broker`` is False) the delivery queue.
 
     Raises:
-        ConfigInvalid: the routing rules or a region file are wrong (file, line, reason).
+        ConfigInvalid: the routing rules or a region file are wrong (file, line, reason),
+            or ``HUB_ARCHIVE_KEY`` is not a readable RSA or EC private key.
         FileNotFoundError: the PKI is missing (run ``hub pki init``).
     """
     # Config first: a wrong file stops the hub before it starts anything to clean up.
     rules = load_rules(settings.routing_rules, partners=ADAPTERS.keys())
     # Region files name partners, so they are checked against the rules the hub runs.
     regions = load_regions(settings.regions_dir, rules)
+    archive_shelf = _archive_shelf(settings)
     engine = make_engine(settings.effective_database_url)
     session_factory = make_session_factory(engine)
     broker, embedded, actors = None, None, None
@@ -119,10 +125,20 @@ def build_runtime(
             _rate_limit_redis(settings, broker), settings.partner_rate_per_s
         ),
         clock=clock,
+        archive_shelf=archive_shelf,
         broker=broker,
         actors=actors,
         embedded_redis=embedded,
     )
+
+
+def _archive_shelf(settings: Settings) -> ArchiveShelf:
+    """The archive shelf, or the key file's problem as a config error (not a 500 later)."""
+    try:
+        return ArchiveShelf.from_settings(settings)
+    except (OSError, ValueError) as exc:
+        assert settings.archive_key is not None  # only reading the key can fail
+        raise ConfigInvalid(settings.archive_key, 1, f"HUB_ARCHIVE_KEY: {exc}") from None
 
 
 def _ping_broker(broker: dramatiq.Broker) -> None:

@@ -132,6 +132,7 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
     ),
     "hub.runtime": (
         "adapters.registry",
+        "hub.archive",
         "hub.config",
         "hub.ingest",
         "hub.ratelimit",

@@ -22,7 +22,6 @@ from hub.access import (
     runtime_of,
 )
 from hub.admin import TrustMaterial
-from hub.archive import ArchiveShelf
 from hub.cases import EVIDENCE_ROLES
 from hub.evidence_requests import (
     approve_evidence,
@@ -129,7 +128,7 @@ def post_package(request_id: int, request: Request, signed_in: AuditorDep) -> Re
             actor=_actor(signed_in),
             now=runtime.clock(),
             channel="api",
-            shelf=ArchiveShelf.from_settings(runtime.settings),
+            shelf=runtime.archive_shelf,
         )
         hub_id = row.message_log_id
     return evidence_zip_response(data, hub_id)

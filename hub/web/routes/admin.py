@@ -36,7 +36,6 @@ from hub.admin import (
     read_overview,
     search_messages,
 )
-from hub.archive import ArchiveShelf
 from hub.cases import ADMIN_READERS, EVIDENCE_ROLES, OPERATORS, labels
 from hub.errors import BodyArchived, NotFound, OperationRefused
 from hub.evidence_requests import (
@@ -518,7 +517,7 @@ def message_page(
                 str(hub_id),
                 trust=trust,
                 now=runtime.clock(),
-                shelf=ArchiveShelf.from_settings(runtime.settings),
+                shelf=runtime.archive_shelf,
             )
             _audit(
                 session,
@@ -627,7 +626,7 @@ def evidence_download(
                 actor=_actor(signed_in),
                 now=runtime.clock(),
                 channel="web",
-                shelf=ArchiveShelf.from_settings(runtime.settings),
+                shelf=runtime.archive_shelf,
             )
             hub_id = row.message_log_id
     except OperationRefused as exc:

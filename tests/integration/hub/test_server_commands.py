@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from hub.cli import app
+from hub.config import Settings
+from hub.routing import ConfigInvalid
+from hub.runtime import build_runtime
 from hub.store import WorkerHeartbeat
 
 #: Long enough for a cold interpreter to import the hub on a loaded machine.
@@ -60,6 +63,20 @@ def test_the_worker_refuses_an_unknown_partner_in_the_rules_with_its_line(
     # Then it stops with one line naming the file, the line and the code, no traceback
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [f"error: {rules}:6: unknown partner code «kdnn»"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_wrong_archive_key_stops_the_hub_at_start_not_its_pages_later(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # Given HUB_ARCHIVE_KEY naming a file that holds no private key
+    key = tmp_path / "archive-key.pem"
+    key.write_text("not a key\n", encoding="utf-8")
+    # When the hub's runtime is built (serve and worker run this inside config_errors)
+    with pytest.raises(ConfigInvalid) as refused:
+        build_runtime(settings.model_copy(update={"archive_key": key}), with_broker=False)
+    # Then it is refused at start, naming the file and the variable
+    assert str(refused.value).startswith(f"{key}:1: HUB_ARCHIVE_KEY: ")
 
 
 def test_serve_refuses_a_wrong_setting_in_one_line_naming_the_variable(data_dir: Path) -> None:
