@@ -504,26 +504,38 @@ def lifespan_of(
 
 
 class OutageSwitch:
-    """Makes the next N inbound deliveries fail with a chosen HTTP status (demo, tests)."""
+    """Makes inbound deliveries fail with a chosen HTTP status (demo, tests): the next N, and
+    any more that come within a set time of the first failure (an outage that lasts)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
+        self._clock = clock
         self._failures = 0
         self._status = 503
+        self._lasting_s = 0.0
+        self._down_until: float | None = None
 
-    def arm(self, failures: int, status: int) -> None:
-        """Fail the next ``failures`` deliveries with ``status``."""
+    def arm(self, failures: int, status: int, *, lasting_s: float = 0.0) -> None:
+        """Fail the next ``failures`` deliveries with ``status``, and every delivery until
+        ``lasting_s`` seconds after the first of them."""
         with self._lock:
             self._failures = failures
             self._status = status
+            self._lasting_s = lasting_s
+            self._down_until = None
 
     def take(self) -> int | None:
         """The status to fail this delivery with, or ``None`` to serve it."""
         with self._lock:
-            if self._failures <= 0:
-                return None
-            self._failures -= 1
-            return self._status
+            now = self._clock()
+            if self._failures > 0:
+                self._failures -= 1
+                if self._down_until is None:
+                    self._down_until = now + self._lasting_s
+                return self._status
+            if self._down_until is not None and now < self._down_until:
+                return self._status
+            return None
 
 
 def state_answer(
@@ -605,10 +617,13 @@ def control_routes(switch: OutageSwitch, state_view: Callable[[], object]) -> li
         try:
             body = await request.json()
             failures, status = int(body["failures"]), int(body.get("status", 503))
+            seconds = float(body.get("seconds", 0))
         except (ValueError, KeyError, TypeError):
-            return JSONResponse({"detail": 'expected {"failures": N, "status": 503}'}, 400)
-        switch.arm(failures, status)
-        return JSONResponse({"failures": failures, "status": status})
+            return JSONResponse(
+                {"detail": 'expected {"failures": N, "status": 503, "seconds": S}'}, 400
+            )
+        switch.arm(failures, status, lasting_s=seconds)
+        return JSONResponse({"failures": failures, "status": status, "seconds": seconds})
 
     return [
         Route("/state", get_state, methods=["GET"]),

@@ -35,7 +35,7 @@ PARTNER_NAMES = {
     "employment": "ЦЗН (employment)",
     "klg-hospital": "Больница Калуги (klg-hospital)",
 }
-#: The partner whose outage the scenario stages (503 twice): its alert must open and resolve.
+#: The partner whose outage the scenario stages (503 for seconds): its alert must open and resolve.
 OUTAGE_PARTNER = "social"
 #: How the progress output names each family of signature algorithms.
 ALGORITHM_NAMES = {

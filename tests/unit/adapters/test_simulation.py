@@ -35,6 +35,17 @@ def test_the_outage_switch_fails_exactly_n_times() -> None:
     assert [switch.take() for _ in range(3)] == [503, 503, None]
 
 
+def test_a_lasting_outage_fails_every_delivery_until_its_time_from_the_first_failure() -> None:
+    now = [100.0]
+    switch = OutageSwitch(clock=lambda: now[0])
+    switch.arm(1, 503, lasting_s=6)
+    answers = []
+    for at in (100.0, 103.0, 105.9, 106.0):  # the first failure at 100: down until 106
+        now[0] = at
+        answers.append(switch.take())
+    assert answers == [503, 503, 503, None]
+
+
 def test_replies_queued_before_the_gateways_are_listed_and_the_unsent_given_up(
     tmp_path: Path,
 ) -> None:
