@@ -38,12 +38,10 @@ State (``state.json``)::
 
 from __future__ import annotations
 
-import functools
 import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +54,15 @@ from starlette.routing import Route
 
 import schemas
 from adapters.kdn.documents import DOCUMENT_TYPES, RESOLUTIONS, decision_to_canonical
-from adapters.kdn.soap import SIGNAL_NS, SOAP_ENV_NS, XML_MEDIA_TYPE, fault, soap_envelope
+from adapters.kdn.soap import (
+    SIGNAL_NS,
+    SOAP_ENV_NS,
+    XML_MEDIA_TYPE,
+    fault,
+    kdn_resource,
+    signal_schema,
+    soap_envelope,
+)
 from adapters.kdn.translate import to_canonical
 from adapters.simulation import (
     REPLY_INTERVAL_S,
@@ -105,17 +111,6 @@ assert {_RECOGNISED, _NOT_RECOGNISED} <= RESOLUTIONS.keys()
 _MESSAGE_TYPES = {v: k for k, v in DOCUMENT_TYPES.items()}
 
 
-@functools.cache
-def _resource(name: str) -> bytes:
-    return resources.files("adapters.kdn").joinpath(name).read_bytes()
-
-
-@functools.cache
-def signal_schema() -> etree.XMLSchema:
-    # A trusted file shipped with the package, parsed once; never a document from the wire.
-    return etree.XMLSchema(etree.fromstring(_resource("signal.xsd")))
-
-
 def create_app(state_dir: Path, gateway: GatewayClient) -> Starlette:
     """The commission's SOAP service; its reply loop runs while the app serves."""
     store = StateStore(
@@ -128,12 +123,12 @@ def create_app(state_dir: Path, gateway: GatewayClient) -> Starlette:
     async def describe(request: Request) -> Response:
         if "wsdl" in request.query_params:
             location = str(request.url.replace(query=""))
-            wsdl = _resource("service.wsdl").replace(
+            wsdl = kdn_resource("service.wsdl").replace(
                 b"http://localhost/soap", location.encode("utf-8")
             )
             return Response(wsdl, media_type=XML_MEDIA_TYPE)
         if request.query_params.get("xsd") == "signal":
-            return Response(_resource("signal.xsd"), media_type=XML_MEDIA_TYPE)
+            return Response(kdn_resource("signal.xsd"), media_type=XML_MEDIA_TYPE)
         return Response("use ?wsdl", status_code=404, media_type="text/plain")
 
     async def call(request: Request) -> Response:

@@ -1,13 +1,14 @@
-"""Delivery to the commission (КДН и ЗП): SOAP operations through zeep.
+"""Delivery to the commission (КДН и ЗП): its SOAP operations over a kept-alive connection.
 
 A FamilyReferral is registered as a signal (``RegisterSignal``); a document of a case the
 commission follows (survey act, consent, decision, plan, status, report, closure, answer) is
 filed by ``RegisterDocument``.
 
-The WSDL is fetched from ``{endpoint}?wsdl`` on the first delivery (so a commission that is
-down when the hub starts only delays delivery) and kept for the transport's lifetime. SOAP
-faults, HTTP and network errors are mapped to the delivery contract in
-``map_transport_errors``.
+The request is written with lxml from the register's schema (``operations``), not by zeep,
+whose own work was most of a call's CPU (docs/performance.md); the bytes are the same.
+Each call is one POST on the transport's urllib3 pool, which keeps its connections open
+across calls and is shared by the worker's threads. Faults, HTTP and network errors are
+mapped to the delivery contract in ``operations.read_answer`` and ``map_transport_errors``.
 """
 
 from __future__ import annotations
@@ -16,40 +17,33 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import requests
-import zeep
-import zeep.cache
-import zeep.exceptions
-import zeep.transports
+import requests.utils
+import urllib3
 
 import schemas
 from adapters.base import DeliveryResult, OutboundMessage, PartnerRejected, PartnerUnavailable
+from adapters.kdn.operations import OPERATIONS, read_answer, request_body
+from adapters.kdn.soap import XML_MEDIA_TYPE
 from adapters.kdn.translate import from_canonical
 from schemas import TranslationError
 
-__all__ = ["BINDING", "KdnTransport", "map_transport_errors"]
+__all__ = ["KdnTransport", "map_transport_errors"]
 
-#: The binding of the commission's service in its WSDL.
-BINDING = "{urn:kdn-zp:signals:1}SignalRegisterBinding"
+#: Connections kept open to the commission: one per worker thread (``worker_threads``).
+_KEPT_CONNECTIONS = 8
 
 
 class KdnTransport:
-    """Registers FamilyReferrals as signals in one commission's register.
+    """Registers FamilyReferrals as signals, and case documents, in one commission's register.
 
     Parameters:
         endpoint: the SOAP endpoint, e.g. ``http://127.0.0.1:8102/soap``.
-        timeout_s: for fetching the WSDL and for each call.
+        timeout_s: to connect, and to wait for each answer.
     """
 
     def __init__(self, endpoint: str, timeout_s: float) -> None:
         self._endpoint = endpoint
-        # zeep ships no type hints: its calls are untyped (no-untyped-call) below.
-        self._transport = zeep.transports.Transport(  # type: ignore[no-untyped-call]
-            cache=zeep.cache.InMemoryCache(),  # type: ignore[no-untyped-call]
-            timeout=timeout_s,
-            operation_timeout=timeout_s,
-        )
-        _read_environment_once(self._transport.session, endpoint)
-        self._service: zeep.proxy.ServiceProxy | None = None
+        self._pool = _pool_for(endpoint, timeout_s)
 
     def deliver(self, message: OutboundMessage) -> DeliveryResult:
         """Call ``RegisterSignal`` (a referral) or ``RegisterDocument`` (a case document).
@@ -63,61 +57,52 @@ class KdnTransport:
             record = from_canonical(schemas.parse_xml(message.envelope))
         except (TranslationError, schemas.SchemaError) as exc:
             raise PartnerRejected(f"{message.message_id}: not translatable: {exc}") from exc
+        operation = OPERATIONS["signal" if message.message_type == "FamilyReferral" else "document"]
+        body = request_body(operation, record)
         with map_transport_errors():
-            service = self._get_service()
-            if message.message_type == "FamilyReferral":
-                ack = service.RegisterSignal(**record)
-            else:
-                ack = service.RegisterDocument(**record)
-        return DeliveryResult(remote_reference=str(ack.RegistrationNumber))
+            response = self._pool.request(
+                "POST",
+                self._endpoint,
+                body=body,
+                headers={"Content-Type": XML_MEDIA_TYPE, "SOAPAction": operation.soap_action},
+            )
+        return DeliveryResult(
+            remote_reference=read_answer(operation, response.status, response.data)
+        )
 
     def close(self) -> None:
-        """Close the HTTP session."""
-        self._transport.session.close()
-
-    def _get_service(self) -> zeep.proxy.ServiceProxy:
-        if self._service is None:
-            client = zeep.Client(  # type: ignore[no-untyped-call]
-                f"{self._endpoint}?wsdl",
-                transport=self._transport,
-                settings=zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True),
-            )
-            # The WSDL's soap:address is the commission's idea of its host; the hub's
-            # configured endpoint wins (proxies, port mappings).
-            self._service = client.create_service(  # type: ignore[no-untyped-call]
-                BINDING, self._endpoint
-            )
-        return self._service
+        """Close the kept connections."""
+        self._pool.clear()
 
 
-def _read_environment_once(session: requests.Session, endpoint: str) -> None:
-    """Take the proxy and CA bundle from the environment now, not on every call.
+def _pool_for(endpoint: str, timeout_s: float) -> urllib3.PoolManager:
+    """A pool with the proxy and CA bundle the environment names now, as requests finds them.
 
-    requests re-reads them (and ``~/.netrc``) for each request when ``trust_env`` is
-    on: a tenth of a SOAP call's CPU. The environment of a running worker does not
-    change, so what it says at start is what every call would have found.
+    requests (and zeep over it) re-read them, and ``~/.netrc``, on every call; the
+    environment of a running worker does not change, so what it says at start is what every
+    call would have found.
     """
-    settings = session.merge_environment_settings(endpoint, {}, None, None, None)
-    session.proxies.update(settings["proxies"])
-    session.verify = settings["verify"]
-    session.trust_env = False
+    with requests.Session() as session:
+        settings = session.merge_environment_settings(endpoint, {}, None, None, None)
+    verify = settings["verify"]
+    ca_certs = requests.utils.DEFAULT_CA_BUNDLE_PATH if verify is True else verify
+    timeout = urllib3.Timeout(connect=timeout_s, read=timeout_s)
+    proxy = requests.utils.select_proxy(endpoint, settings["proxies"])
+    # No retries here: a failed call is retried by the worker, with backoff.
+    if proxy:
+        return urllib3.ProxyManager(
+            proxy, timeout=timeout, retries=False, maxsize=_KEPT_CONNECTIONS, ca_certs=ca_certs
+        )
+    return urllib3.PoolManager(
+        timeout=timeout, retries=False, maxsize=_KEPT_CONNECTIONS, ca_certs=ca_certs
+    )
 
 
 @contextmanager
 def map_transport_errors() -> Iterator[None]:
-    """Translate zeep and requests errors into ``PartnerUnavailable`` / ``PartnerRejected``."""
+    """Translate urllib3's errors into ``PartnerUnavailable``, ``from`` them."""
     try:
         yield
-    except zeep.exceptions.Fault as exc:
-        code = (exc.code or "").rpartition(":")[2]
-        if code == "Client":
-            raise PartnerRejected(f"commission refused the message: {exc.message}") from exc
-        raise PartnerUnavailable(f"commission fault {code or 'unknown'}") from exc
-    except zeep.exceptions.TransportError as exc:
-        raise PartnerUnavailable(f"commission answered HTTP {exc.status_code}") from exc
-    except (zeep.exceptions.ValidationError, zeep.exceptions.LookupError) as exc:
-        # Our record does not fit the commission's WSDL: resending the same one cannot help.
-        raise PartnerRejected(f"record does not fit the commission's WSDL: {exc}") from exc
-    except (requests.RequestException, zeep.exceptions.XMLSyntaxError, OSError) as exc:
-        # Timeouts, refused connections, a truncated or non-XML answer: may pass later.
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        # Timeouts, refused connections, resets, a truncated answer: may pass later.
         raise PartnerUnavailable(f"commission not reachable: {type(exc).__name__}") from exc

@@ -1,6 +1,9 @@
-"""The commission's SOAP transport reads the proxy settings once, as requests would per call."""
+"""The commission's SOAP transport reads the proxy and CA settings once, as requests would per
+call."""
 
 import pytest
+import requests.utils
+import urllib3
 
 from adapters.kdn.transport import KdnTransport
 
@@ -13,11 +16,11 @@ def test_a_proxy_in_the_environment_is_used_for_every_call(monkeypatch: pytest.M
     monkeypatch.delenv("no_proxy", raising=False)
 
     transport = KdnTransport(ENDPOINT, timeout_s=5)
-    session = transport._transport.session
+    pool = transport._pool
 
-    assert session.proxies["http"] == "http://proxy.region.example:3128"
-    # Read once: requests no longer consults the environment on each call.
-    assert session.trust_env is False
+    assert isinstance(pool, urllib3.ProxyManager)
+    assert pool.proxy is not None
+    assert pool.proxy.url == "http://proxy.region.example:3128"
     transport.close()
 
 
@@ -27,7 +30,7 @@ def test_an_endpoint_under_no_proxy_goes_direct(monkeypatch: pytest.MonkeyPatch)
 
     transport = KdnTransport(ENDPOINT, timeout_s=5)
 
-    assert "http" not in transport._transport.session.proxies
+    assert not isinstance(transport._pool, urllib3.ProxyManager)
     transport.close()
 
 
@@ -36,5 +39,17 @@ def test_a_ca_bundle_named_in_the_environment_is_kept(monkeypatch: pytest.Monkey
 
     transport = KdnTransport("https://kdn.region.example/soap", timeout_s=5)
 
-    assert transport._transport.session.verify == "/etc/hub/partners-ca.pem"
+    assert transport._pool.connection_pool_kw["ca_certs"] == "/etc/hub/partners-ca.pem"
+    transport.close()
+
+
+def test_without_a_bundle_named_the_partners_are_checked_against_requests_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+
+    transport = KdnTransport("https://kdn.region.example/soap", timeout_s=5)
+
+    assert transport._pool.connection_pool_kw["ca_certs"] == requests.utils.DEFAULT_CA_BUNDLE_PATH
     transport.close()
