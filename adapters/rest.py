@@ -57,6 +57,8 @@ class WebhookTransport:
         partner: str,
     ) -> None:
         self._url = endpoint.rstrip("/") + path
+        # httpx.Client keeps connections per transport; urllib3 is cheaper (docs/performance.md)
+        # but would replace httpx's proxy, TLS and timeout handling.
         self._http = http
         self._to_native = to_native
         self._reference_key = reference_key

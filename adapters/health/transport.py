@@ -40,6 +40,7 @@ class HealthTransport:
 
     def __init__(self, endpoint: str, http: httpx.Client) -> None:
         self._base = endpoint.rstrip("/") + "/fhir"
+        # A keep-alive pool shared by the worker's threads; why httpx: adapters/rest.py.
         self._http = http
 
     @classmethod
