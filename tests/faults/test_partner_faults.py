@@ -26,10 +26,10 @@ from tooling.rig import Rig
 MESSAGES = 20
 
 #: How each fault shows in the failed attempts the hub logs, per partner transport:
-#: the social centre's (httpx) and the commission's (zeep over requests).
+#: the social centre's (httpx) and the commission's (urllib3).
 CONNECTION_REFUSED = {
     "PartnerUnavailable: centre not reachable: ConnectError",
-    "PartnerUnavailable: commission not reachable: ConnectionError",
+    "PartnerUnavailable: commission not reachable: NewConnectionError",
 }
 ANSWERED_500 = {
     "PartnerUnavailable: centre answered 500",
@@ -37,7 +37,7 @@ ANSWERED_500 = {
 }
 TIMED_OUT = {
     "PartnerUnavailable: centre not reachable: ReadTimeout",
-    "PartnerUnavailable: commission not reachable: ReadTimeout",
+    "PartnerUnavailable: commission not reachable: ReadTimeoutError",
 }
 
 
