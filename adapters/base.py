@@ -4,7 +4,7 @@ Modelled on httpx's transports: one small protocol (``deliver`` and ``close``), 
 network implementation per partner system, and ``InMemoryTransport`` for tests that
 need a partner which records what it got or fails on demand.
 
-Error tree (raised by ``Transport.deliver``; nothing above a transport sees httpx or zeep)::
+Error tree (raised by ``Transport.deliver``; nothing above a transport sees httpx or urllib3)::
 
     PartnerError
     ├── PartnerUnavailable   the partner may take it later: retry with backoff

@@ -4,7 +4,7 @@ Its register takes a *Signal* (``signal.xsd``): the family as a surname, a one-l
 and the children's names, grounds from the commission's own directory. Going there is lossy
 by design (the commission keeps less than the referral carries); what comes back is the
 commission's *registration* of the signal, which becomes a ReferralReceipt. Records are
-dicts with the SOAP element names, so zeep takes a Signal as keyword arguments as it is.
+dicts with the SOAP element names, written into the request as they are (``operations``).
 Pure functions: the caller passes the MessageId and ``now``.
 
 Registration record (what ``to_canonical`` takes)::

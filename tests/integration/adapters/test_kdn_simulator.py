@@ -1,4 +1,4 @@
-"""KdnTransport (zeep) → the commission's SOAP simulator on loopback."""
+"""KdnTransport → the commission's SOAP simulator on loopback."""
 
 import copy
 import uuid
