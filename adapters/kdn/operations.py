@@ -5,7 +5,7 @@ document/literal). ``request_body`` writes a record (``translate.from_canonical`
 request envelope as zeep would for the same WSDL — elements in the schema's order, flags
 ``true``/``false``, the same prefixes — checked against ``signal.xsd`` first, so a record the
 register cannot take never leaves the hub. Each element's child order is read from the XSD
-once (``Template``). ``read_answer`` turns the register's answer into its registration number
+once. ``read_answer`` turns the register's answer into its registration number
 or the delivery contract's errors, as zeep and the transport's mapping did:
 ``tests/unit/adapters/test_kdn_operations.py`` proves the bytes equal zeep's after C14N.
 """
@@ -23,7 +23,7 @@ import schemas
 from adapters.base import PartnerRejected, PartnerUnavailable
 from adapters.kdn.soap import SIGNAL_NS, SOAP_ENV_NS, kdn_resource, signal_schema
 
-__all__ = ["OPERATIONS", "Operation", "Template", "read_answer", "request_body"]
+__all__ = ["OPERATIONS", "Operation", "read_answer", "request_body"]
 
 _XS = "{http://www.w3.org/2001/XMLSchema}"
 #: zeep's prefixes: the equivalence test compares C14N, which keeps prefixes.
@@ -36,11 +36,11 @@ _NSMAP: Final = {"ns0": SIGNAL_NS}
 
 
 @dataclass(frozen=True)
-class Template:
+class _Template:
     """An element's children in the schema's order: name → its own template (``None`` for
     a simple value) and whether it repeats (maxOccurs above one: a list in the record)."""
 
-    children: Mapping[str, tuple[Template | None, bool]]
+    children: Mapping[str, tuple[_Template | None, bool]]
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def _fault_error(fault: etree._Element | None) -> PartnerRejected | PartnerUnava
     return PartnerUnavailable(f"commission fault {code or 'unknown'}")
 
 
-def _fill(element: etree._Element, record: Mapping[str, object], template: Template) -> None:
+def _fill(element: etree._Element, record: Mapping[str, object], template: _Template) -> None:
     """Append ``record``'s fields to ``element`` in ``template``'s order."""
     unknown = record.keys() - template.children.keys()
     if unknown:
@@ -143,7 +143,7 @@ def _text(value: object) -> str:
 
 
 @functools.cache
-def _template(element_name: str) -> Template:
+def _template(element_name: str) -> _Template:
     """The template of a top-level element of ``signal.xsd``, read once."""
     xsd = _signal_xsd()
     (element,) = xsd.findall(f"{_XS}element[@name='{element_name}']")
@@ -152,14 +152,14 @@ def _template(element_name: str) -> Template:
     return template
 
 
-def _element_template(xsd: etree._Element, element: etree._Element) -> Template | None:
+def _element_template(xsd: etree._Element, element: etree._Element) -> _Template | None:
     complex_type = element.find(f"{_XS}complexType")
     type_name = element.get("type", "").rpartition(":")[2]
     if complex_type is None and type_name:
         complex_type = xsd.find(f"{_XS}complexType[@name='{type_name}']")
     if complex_type is None:
         return None
-    return Template(
+    return _Template(
         {
             child.get("name", ""): (
                 _element_template(xsd, child),
