@@ -21,7 +21,7 @@ from lxml import etree
 
 import schemas
 from adapters.base import PartnerRejected, PartnerUnavailable
-from adapters.kdn.soap import SIGNAL_NS, SOAP_ENV_NS, kdn_resource, signal_schema
+from adapters.kdn.wsdl import SIGNAL_NS, SOAP_ENV_NS, kdn_resource, signal_schema
 
 __all__ = ["OPERATIONS", "Operation", "read_answer", "request_body"]
 

@@ -23,8 +23,8 @@ import urllib3
 import schemas
 from adapters.base import DeliveryResult, OutboundMessage, PartnerRejected, PartnerUnavailable
 from adapters.kdn.operations import OPERATIONS, read_answer, request_body
-from adapters.kdn.soap import XML_MEDIA_TYPE
 from adapters.kdn.translate import from_canonical
+from adapters.kdn.wsdl import XML_MEDIA_TYPE
 from schemas import TranslationError
 
 __all__ = ["KdnTransport", "map_transport_errors"]
