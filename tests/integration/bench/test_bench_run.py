@@ -86,11 +86,19 @@ def test_a_tiny_run_writes_every_figure_consistently(folders: tuple[Path, Path])
     assert figures["hub_msgs_per_s"] == stack["hub_msgs_per_s"] > 0
     assert figures["bare_msgs_per_s"] > 0
     assert figures["bare_cpu_ms_per_msg"] > 0
-    # Every role worked; the hub's figure is its API's and workers' share, not the receiver's.
+    # Every role worked; the hub's figure is its processes' and its Redis's share, not the
+    # posting clients' nor the recording partner's.
     by_role = stack["cpu_ms_by_role"]
-    assert set(by_role) == {"api", "worker", "receiver"}
+    assert set(by_role) == {"api", "worker", "redis", "load", "partners"}
     assert min(by_role.values()) > 0
     assert stack["cpu_ms_per_msg"] == pytest.approx(by_role["api"] + by_role["worker"], abs=0.02)
+    hub_cpu = by_role["api"] + by_role["worker"] + by_role["redis"]
+    assert stack["hub_cpu_ms_per_msg"] == pytest.approx(hub_cpu, abs=0.03)
+    assert figures["cpu_ratio"] == stack["cpu_ratio"]
+    assert figures["cpu_ratio"] == pytest.approx(
+        figures["bare_cpu_ms_per_msg"] / stack["hub_cpu_ms_per_msg"], rel=0.01
+    )
+    assert figures["targets"]["cpu_ratio"] == 0.45
     # Figures are written rounded: the ratios agree with their parts to that rounding.
     assert figures["ratio"] == pytest.approx(
         figures["hub_msgs_per_s"] / figures["bare_msgs_per_s"], rel=0.01
