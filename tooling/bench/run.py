@@ -13,6 +13,7 @@ afterwards.
 """
 
 import contextlib
+import itertools
 import os
 import shutil
 import tempfile
@@ -91,6 +92,11 @@ _SEED_SAMPLES = 30
 _MIX_SHAPES = 3
 #: Copies each message of the mix is routed to (``social`` and ``kdn``).
 _COPIES = 2
+
+#: Messages the bare pipeline runs at least, the round's signed messages repeated (it keeps
+#: no state, so a repeat costs what the first did): over the 100 of a small run its rate was
+#: a tenth of a second's and swung from 82 to 535 msg/s (docs/performance.md, "--quick").
+_BARE_MESSAGES = 2_000
 
 #: The slowest backlog drain the urgent probes are prepared for, in deliveries a second.
 _SLOWEST_DRAIN_PER_S = 100
@@ -197,7 +203,7 @@ def _measure_first(hub: _Hub, options: BenchOptions, progress: Progress) -> _Fir
     progress(f"bare pipeline: {options.bare_processes} processes")
     bare = bare_figures(
         hub.rig.data_dir,
-        [raw for _, raw in small_round],
+        _bare_round(small_round),
         processes=options.bare_processes,
         signature_providers=_signature_providers(hub),
     )
@@ -219,6 +225,12 @@ def _measure_first(hub: _Hub, options: BenchOptions, progress: Progress) -> _Fir
         rss_after_mb=rss_mb(worker),
         deliveries=_delivered_since(hub, measured_from),
     )
+
+
+def _bare_round(messages: Sequence[tuple[str, bytes]]) -> list[bytes]:
+    """The signed bytes of ``messages``, repeated up to ``_BARE_MESSAGES`` if fewer."""
+    raws = [raw for _, raw in messages]
+    return list(itertools.islice(itertools.cycle(raws), max(len(raws), _BARE_MESSAGES)))
 
 
 def _pairs(hub: _Hub) -> _Pairs:
