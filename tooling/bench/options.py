@@ -95,7 +95,8 @@ class BenchOptions:
 
 
 #: ``--quick``'s counts: the fewest whose ratios came within 20 % of a 2,000-message run's
-#: (docs/performance.md, "--quick"); at 100 messages a figure the hub's rate was 25-45 % low.
+#: (docs/performance.md, "cpu_ratio and --quick"); over 100 messages a figure the hub's rate
+#: was 36-49 msg/s against 44-65 over 500 and 2,000, the posting clients' CPU three times as much.
 _QUICK_MESSAGES = 500
 _QUICK_BACKLOG = 1_000
 _QUICK_URGENT = 10

@@ -95,7 +95,7 @@ _COPIES = 2
 
 #: Messages the bare pipeline runs at least, the round's signed messages repeated (it keeps
 #: no state, so a repeat costs what the first did): over the 100 of a small run its rate was
-#: a tenth of a second's and swung from 82 to 535 msg/s (docs/performance.md, "--quick").
+#: a tenth of a second's and swung from 82 to 535 msg/s (docs/performance.md, "Method").
 _BARE_MESSAGES = 2_000
 
 #: The slowest backlog drain the urgent probes are prepared for, in deliveries a second.
