@@ -9,7 +9,9 @@ up to ``--seed-log`` and measure throughput again (``scale_ratio``); read the wo
 memory before and after all of it. Every other stack gets a warm-up, the small seed
 and one throughput figure. The hub runs as real processes (``tooling.rig``); each stack
 gets a fresh data folder, and a PostgreSQL stack a database of its own, dropped
-afterwards.
+afterwards. Each throughput figure reads the CPU time of every role while it runs
+(``tooling.bench.cpu``): the hub's processes and servers, and apart the posting clients
+and the recording partner.
 """
 
 import contextlib
