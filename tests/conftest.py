@@ -64,6 +64,7 @@ _BESIDE_THE_SERIAL_ONES = (
     "tests/e2e/test_schools.py::",
     "tests/faults/test_chaos.py::test_impossible_options_are_refused_before_anything_starts",
     "tests/integration/bench/test_bench_options.py::",
+    "tests/integration/bench/test_server_cpu.py::",
 )
 
 

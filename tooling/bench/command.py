@@ -14,7 +14,10 @@ _DEFAULTS = BenchOptions()
 
 def bench(
     quick: bool = typer.Option(
-        False, "--quick", help="Small counts and seeds: under a minute, for smoke use."
+        False,
+        "--quick",
+        help="Smaller counts and seeds (500 messages a figure, a 1,000 backlog, a 5,000 log): "
+        "two to three minutes on both stacks.",
     ),
     messages: int = typer.Option(
         _DEFAULTS.messages, "--messages", "-n", help="Messages posted per throughput figure."

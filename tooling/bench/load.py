@@ -33,6 +33,9 @@ class Posted:
     accepted: tuple[str, ...]
     #: Refusals by problem code (or HTTP status).
     refused: dict[str, int]
+    #: CPU time the posting threads spent on these posts, in seconds: the load
+    #: generator's share of the cores, counted apart from the hub's.
+    cpu_seconds: float
 
 
 class Poster:
@@ -51,10 +54,11 @@ class Poster:
         urls = itertools.cycle(self._urls)
         jobs = [(next(urls), message_id, raw) for message_id, raw in messages]
         with ThreadPoolExecutor(self._concurrency, thread_name_prefix="bench-post") as pool:
-            answers = list(pool.map(lambda job: self._post(*job), jobs))
+            timed = list(pool.map(lambda job: self._timed_post(*job), jobs))
+        answers = [answer for answer, _ in timed]
         accepted = tuple(message_id for message_id, code in answers if code is None)
         refused = Counter(code for _, code in answers if code is not None)
-        return Posted(accepted, dict(refused))
+        return Posted(accepted, dict(refused), sum(seconds for _, seconds in timed))
 
     def post_one(self, message_id: str, raw: bytes) -> str | None:
         """Post one message to the first API process; None if accepted, else the refusal."""
@@ -65,6 +69,15 @@ class Poster:
             for client in self._clients:
                 client.close()
             self._clients.clear()
+
+    def _timed_post(
+        self, url: str, message_id: str, raw: bytes
+    ) -> tuple[tuple[str, str | None], float]:
+        """``_post`` and the CPU time this thread spent on it, in seconds: the posting
+        threads' own, not the rest of the bench process (its samplers and polls)."""
+        started = time.thread_time()
+        answer = self._post(url, message_id, raw)
+        return answer, time.thread_time() - started
 
     def _post(self, url: str, message_id: str, raw: bytes) -> tuple[str, str | None]:
         client = self._client()

@@ -94,13 +94,22 @@ class BenchOptions:
         return self
 
 
+#: ``--quick``'s counts: the fewest whose ratios came within 20 % of a 2,000-message run's
+#: (docs/performance.md, "cpu_ratio and --quick"); over 100 messages a figure the hub's rate
+#: was 36-49 msg/s against 44-65 over 500 and 2,000, the posting clients' CPU three times as much.
+_QUICK_MESSAGES = 500
+_QUICK_BACKLOG = 1_000
+_QUICK_URGENT = 10
+_QUICK_SEED_LOG = 5_000
+
+
 def quick_options(options: BenchOptions) -> BenchOptions:
-    """The ``--quick`` variant of ``options``: smaller counts and seeds, under a minute."""
+    """The ``--quick`` variant of ``options``: smaller counts and seeds, a few minutes."""
     return replace(
         options,
-        messages=min(options.messages, 100),
-        backlog=min(options.backlog, 200),
-        urgent=min(options.urgent, 10),
-        seed_log=min(options.seed_log, 2_000),
+        messages=min(options.messages, _QUICK_MESSAGES),
+        backlog=min(options.backlog, _QUICK_BACKLOG),
+        urgent=min(options.urgent, _QUICK_URGENT),
+        seed_log=min(options.seed_log, _QUICK_SEED_LOG),
         quick=True,
     )

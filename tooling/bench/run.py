@@ -9,16 +9,19 @@ up to ``--seed-log`` and measure throughput again (``scale_ratio``); read the wo
 memory before and after all of it. Every other stack gets a warm-up, the small seed
 and one throughput figure. The hub runs as real processes (``tooling.rig``); each stack
 gets a fresh data folder, and a PostgreSQL stack a database of its own, dropped
-afterwards.
+afterwards. Each throughput figure reads the CPU time of every role while it runs
+(``tooling.bench.cpu``): the hub's processes and servers, and apart the posting clients
+and the recording partner.
 """
 
 import contextlib
+import itertools
 import os
 import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,12 +44,26 @@ from hub.store import (
 )
 from signing import DevPki, XmlSigner, XmlVerifier
 from tooling.bench.bare import BareFigures, bare_figures
-from tooling.bench.figures import BenchFigures, StackFigures, machine_description
+from tooling.bench.cpu import (
+    CpuSampler,
+    PostgresServer,
+    Reading,
+    process_trees,
+    redis_server_pid,
+    track_backends,
+)
+from tooling.bench.figures import (
+    APART_ROLES,
+    HUB_ROLES,
+    BenchFigures,
+    StackFigures,
+    machine_description,
+)
 from tooling.bench.load import Poster, wait_for_arrivals
 from tooling.bench.mix import SENDER, build_envelopes, build_mix
 from tooling.bench.options import BenchOptions, Stack
 from tooling.bench.pairs import sign_verify_pairs_per_s
-from tooling.bench.procfs import cpu_seconds, rss_mb
+from tooling.bench.procfs import rss_mb
 from tooling.bench.queries import backlog_left, delivered_by, latencies_ms, resent_since
 from tooling.bench.seed import SeedSample, count_logged, seed_backlog, seed_log
 from tooling.bench.urgent import UrgentProbe, percentile, probe_urgent
@@ -78,6 +95,11 @@ _MIX_SHAPES = 3
 #: Copies each message of the mix is routed to (``social`` and ``kdn``).
 _COPIES = 2
 
+#: Messages the bare pipeline runs at least, the round's signed messages repeated (it keeps
+#: no state, so a repeat costs what the first did): over the 100 of a small run its rate was
+#: a tenth of a second's and swung from 82 to 535 msg/s (docs/performance.md, "Method").
+_BARE_MESSAGES = 2_000
+
 #: The slowest backlog drain the urgent probes are prepared for, in deliveries a second.
 _SLOWEST_DRAIN_PER_S = 100
 #: How often the backlog is looked at while it drains, in seconds.
@@ -95,6 +117,8 @@ class _Hub:
     rig: Rig
     stack: Stack
     reads: sessionmaker[Session]
+    #: How the CPU time of each role's processes is read (``tooling.bench.cpu``).
+    cpu: Mapping[str, Reading]
 
 
 @dataclass(frozen=True)
@@ -181,7 +205,7 @@ def _measure_first(hub: _Hub, options: BenchOptions, progress: Progress) -> _Fir
     progress(f"bare pipeline: {options.bare_processes} processes")
     bare = bare_figures(
         hub.rig.data_dir,
-        [raw for _, raw in small_round],
+        _bare_round(small_round),
         processes=options.bare_processes,
         signature_providers=_signature_providers(hub),
     )
@@ -203,6 +227,12 @@ def _measure_first(hub: _Hub, options: BenchOptions, progress: Progress) -> _Fir
         rss_after_mb=rss_mb(worker),
         deliveries=_delivered_since(hub, measured_from),
     )
+
+
+def _bare_round(messages: Sequence[tuple[str, bytes]]) -> list[bytes]:
+    """The signed bytes of ``messages``, repeated up to ``_BARE_MESSAGES`` if fewer."""
+    raws = [raw for _, raw in messages]
+    return list(itertools.islice(itertools.cycle(raws), max(len(raws), _BARE_MESSAGES)))
 
 
 def _pairs(hub: _Hub) -> _Pairs:
@@ -247,24 +277,23 @@ def _throughput(
     log_before: int,
 ) -> StackFigures:
     poster = _poster(hub, options.concurrency)
-    cpu_before = _cpu_seconds_by_role(hub)
-    try:
-        started = datetime.now(UTC)
-        posted = poster.post_all(messages)
-    finally:
-        poster.close()
-    _wait_delivered(hub, posted.accepted)
-    last = _recorded(hub, posted.accepted)
-    cpu_after = _cpu_seconds_by_role(hub)
+    with CpuSampler(hub.cpu) as cpu:
+        try:
+            started = datetime.now(UTC)
+            posted = poster.post_all(messages)
+        finally:
+            poster.close()
+        _wait_delivered(hub, posted.accepted)
+        last = _recorded(hub, posted.accepted)
     per_msg = 1000 / max(len(posted.accepted), 1)
-    cpu_ms = {role: per_msg * (cpu_after[role] - cpu_before[role]) for role in cpu_after}
+    cpu_s = {**cpu.seconds_by_role(), "load": posted.cpu_seconds}
+    cpu_ms = {role: per_msg * cpu_s[role] for role in (*HUB_ROLES, *APART_ROLES) if role in cpu_s}
     seconds = (last - started).total_seconds()
     return StackFigures(
         stack=hub.stack,
         sent=len(messages),
         accepted=len(posted.accepted),
         delivered=len(posted.accepted),
-        cpu_ms_per_msg=cpu_ms["api"] + cpu_ms["worker"],
         cpu_ms_by_role=cpu_ms,
         seconds=seconds,
         refused=posted.refused,
@@ -424,12 +453,23 @@ def _delivered_since(hub: _Hub, moment: datetime) -> int:
         )
 
 
-def _cpu_seconds_by_role(hub: _Hub) -> dict[str, float]:
-    """CPU time the API processes, the worker processes and the receiver have used."""
-    by_role = dict.fromkeys(("api", "worker", "receiver"), 0.0)
-    for name, process in hub.rig.processes.processes.items():
-        by_role[name.split("-")[0]] += cpu_seconds(process.pid)
-    return by_role
+def _cpu_readings(rig: Rig, postgres: PostgresServer | None) -> dict[str, Reading]:
+    """How to read each role's CPU time: the hub's processes and servers, then the
+    recording partner (``load``, the bench's own clients, is timed by the ``Poster``)."""
+
+    def pids(names: Iterable[str]) -> list[int]:
+        return [rig.processes[name].pid for name in names]
+
+    readings = {
+        "api": process_trees(pids(rig.api_names)),
+        "worker": process_trees(pids(rig.worker_names)),
+        # The private redis-server the rig started (or a REDIS_URL's, if on this machine).
+        "redis": process_trees([redis_server_pid(rig.broker_url)]),
+    }
+    if postgres is not None:
+        readings["postgresql"] = postgres.reading
+    readings["partners"] = process_trees(pids(["receiver"]))
+    return readings
 
 
 def _partner_signer(data_dir: Path) -> Callable[..., bytes]:
@@ -481,7 +521,11 @@ def _rig(stack: Stack, root: Path, options: BenchOptions) -> Iterator[_Hub]:
         rig.start()
         engine = make_engine(rig.database_url)
         cleanup.callback(engine.dispose)
-        yield _Hub(rig, stack, make_session_factory(engine, read_only=True))
+        postgres = None
+        if stack == "postgresql":
+            postgres = PostgresServer.of(engine, excluded=track_backends(engine))
+        reads = make_session_factory(engine, read_only=True)
+        yield _Hub(rig, stack, reads, _cpu_readings(rig, postgres))
 
 
 @contextlib.contextmanager

@@ -86,11 +86,19 @@ def test_a_tiny_run_writes_every_figure_consistently(folders: tuple[Path, Path])
     assert figures["hub_msgs_per_s"] == stack["hub_msgs_per_s"] > 0
     assert figures["bare_msgs_per_s"] > 0
     assert figures["bare_cpu_ms_per_msg"] > 0
-    # Every role worked; the hub's figure is its API's and workers' share, not the receiver's.
+    # Every role worked; the hub's figure is its processes' and its Redis's share, not the
+    # posting clients' nor the recording partner's.
     by_role = stack["cpu_ms_by_role"]
-    assert set(by_role) == {"api", "worker", "receiver"}
+    assert set(by_role) == {"api", "worker", "redis", "load", "partners"}
     assert min(by_role.values()) > 0
     assert stack["cpu_ms_per_msg"] == pytest.approx(by_role["api"] + by_role["worker"], abs=0.02)
+    hub_cpu = by_role["api"] + by_role["worker"] + by_role["redis"]
+    assert stack["hub_cpu_ms_per_msg"] == pytest.approx(hub_cpu, abs=0.03)
+    assert figures["cpu_ratio"] == stack["cpu_ratio"]
+    assert figures["cpu_ratio"] == pytest.approx(
+        figures["bare_cpu_ms_per_msg"] / stack["hub_cpu_ms_per_msg"], rel=0.01
+    )
+    assert figures["targets"]["cpu_ratio"] == 0.45
     # Figures are written rounded: the ratios agree with their parts to that rounding.
     assert figures["ratio"] == pytest.approx(
         figures["hub_msgs_per_s"] / figures["bare_msgs_per_s"], rel=0.01
@@ -124,9 +132,13 @@ def test_a_quick_gost_run_measures_a_hub_that_signs_and_verifies_gost(
     folders: tuple[Path, Path],
 ) -> None:
     cwd, tmp = folders
-    # Given a kept data folder, to look at what the hub stored
+    # Given a kept data folder, to look at what the hub stored, and --quick's smaller
+    # counts made smaller still (what is measured is the crypto, not the figures' spread)
     run = cwd / "run"
-    arguments = ["--quick", "--crypto", "gost", "--database", "sqlite", "--data-dir", str(run)]
+    arguments = [
+        "--quick", "--messages", "100", "--backlog", "200", "--seed-log", "2000",
+        "--crypto", "gost", "--database", "sqlite", "--data-dir", str(run),
+    ]  # fmt: skip
     figures, output = _figures_of_a_run(arguments, cwd, tmp)
 
     # Then the figures name the crypto and hold the GOST pair rate beside the usual ones
