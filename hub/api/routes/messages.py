@@ -20,7 +20,6 @@ from hub.api.deps import SessionDep
 from hub.api.problems import rejection_response
 from hub.errors import NotFound, Rejection
 from hub.ingest import IngestReceipt
-from hub.partners import authenticate_code
 from hub.runtime import HubRuntime
 from hub.store import MessageLog, OutboxDelivery
 
@@ -72,8 +71,9 @@ def _expects_continue(request: Request) -> bool:
 
 def _authenticate_and_ingest(runtime: HubRuntime, request: Request, raw: bytes) -> IngestReceipt:
     try:
-        with runtime.read_sessions() as session:
-            partner = authenticate_code(session, presented_api_key(request), now=runtime.clock())
+        partner = runtime.partner_keys.authenticate_code(
+            presented_api_key(request), now=runtime.clock()
+        )
         runtime.rate_limit.check(partner, now=runtime.clock().timestamp())
     except Rejection as rejection:
         runtime.ingestor.refuse(raw, rejection)
