@@ -11,8 +11,9 @@ disabled partner takes effect within that bound, an expiry at its moment.
 
 Certificates follow the same design: the hub records which certificates (by SHA-256
 fingerprint) each partner may sign with; a rotation registers a new one and gives the
-old ones ``valid_until = now + overlap``; a revocation ends one at once. Ingest checks
-the record after the signature (``hub.ingest.certificates``).
+old ones ``valid_until = now + overlap``; a revocation ends one at once in the record,
+which ingest checks after the signature (``hub.ingest.certificates``, within the same
+bound).
 """
 
 import hashlib

@@ -3,8 +3,8 @@
 The trust store has already said the certificate chains to a trusted CA, is valid, is not
 on the CRL and names the Sender. Here the hub's own record decides whether the partner
 may still sign with it: registered at onboarding or rotation, not past the overlap a
-rotation gave it, not revoked by ``hub partners revoke-cert`` (which takes effect at the
-next message, before a re-read CRL would).
+rotation gave it, not revoked by ``hub partners revoke-cert`` (which takes effect no later
+than a re-read CRL would: see below).
 
 A partner with no registered certificate (registered before migration 0006) is bound by
 its CA and system code alone until its first rotation registers one.
