@@ -69,7 +69,8 @@ async def post_message(request: Request) -> Response:
     )
 
 
-# Declared after the endpoint, as FastAPI documents it; served by ``PlainRoute``.
+# FastAPI documents the route from this declaration; ``PlainRoute`` serves it with
+# ``post_message`` alone (every partner message takes it: no dependencies to solve).
 router.add_api_route(
     "",
     post_message,
