@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     circuit_max_cooldown_s: float = Field(default=600.0, gt=0)
     #: How often a running hub looks for a new CRL (revocations) and a rotated hub key, in seconds.
     crl_recheck_s: float = Field(default=5.0, ge=0)
+    #: How long an API key and a registered certificate that passed are trusted again
+    #: without reading the database, in seconds; never longer than ``crl_recheck_s``
+    #: (``credential_recheck_s``), so a revocation through the hub takes effect as soon as
+    #: one in the CRL would.
+    credential_cache_s: float = Field(default=2.0, ge=0)
     #: The signature algorithm families the hub accepts, comma-separated: ``rsa`` (RSA and
     #: ECDSA), ``gost256`` and ``gost512`` (GOST R 34.10-2012); a region on GOST sets
     #: ``gost256``, a mixed one ``rsa,gost256``. The hub's own key must be of one of them
@@ -154,6 +159,11 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{item!r} is not an IP address or a CIDR network") from None
         return value
+
+    @property
+    def credential_recheck_s(self) -> float:
+        """How long a passed API key or certificate check is remembered, in seconds."""
+        return min(self.credential_cache_s, self.crl_recheck_s)
 
     @model_validator(mode="after")
     def _attempts_outlive_the_login_window(self) -> "Settings":

@@ -5,19 +5,22 @@ is checked against its argon2id hash. A partner may hold several keys at once: a
 rotation issues a new one and lets the old one work until the overlap ends, so the
 partner switches without an outage. A verified secret is remembered in the process
 (by its SHA-256 and the stored hash), so argon2's cost is paid once per key and
-process, not per message; expiry, revocation and a disabled partner are still
-checked on every request, from the database.
+process, not per message. ``PartnerKeys`` remembers a key that passed, with its
+expiry, for ``HUB_CREDENTIAL_CACHE_S`` seconds (``hub.recent``): a revocation or a
+disabled partner takes effect within that bound, an expiry at its moment.
 
 Certificates follow the same design: the hub records which certificates (by SHA-256
 fingerprint) each partner may sign with; a rotation registers a new one and gives the
-old ones ``valid_until = now + overlap``; a revocation ends one at once. Ingest checks
-the record after the signature (``hub.ingest.certificates``).
+old ones ``valid_until = now + overlap``; a revocation ends one at once in the record,
+which ingest checks after the signature (``hub.ingest.certificates``, within the same
+bound).
 """
 
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -25,9 +28,10 @@ from typing import Protocol
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from hub.errors import Rejection
+from hub.recent import Recent
 from hub.store import (
     DeliveryMode,
     Partner,
@@ -171,6 +175,52 @@ def authenticate_code(session: Session, presented: str | None, *, now: datetime)
         Rejection: ``auth.missing_credentials``, ``auth.invalid_credentials`` (also for an
             expired or revoked key), ``auth.partner_inactive``.
     """
+    return _key_standing(session, presented, now=now).code
+
+
+@dataclass(frozen=True)
+class _KeyStanding:
+    """Whom an API key that passed authenticates, and until when (None: no end set yet)."""
+
+    code: str
+    expires_at: datetime | None
+
+
+class PartnerKeys:
+    """``authenticate_code`` with each key that passed remembered for ``ttl_s`` seconds.
+
+    A busy partner's requests then read no database row; a refusal is never remembered.
+    Built once per process and shared between threads.
+    """
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        ttl_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sessions = sessions
+        self._passed: Recent[bytes, _KeyStanding] = Recent(ttl_s, clock=clock)
+
+    def authenticate_code(self, presented: str | None, *, now: datetime) -> str:
+        """As ``authenticate_code``; a key that passed within ``ttl_s`` is not read again,
+        but its expiry still holds at ``now``.
+
+        Raises:
+            Rejection: as ``authenticate_code``.
+        """
+        # Remembered by digest, so the process holds no more secrets than it is sent.
+        digest = hashlib.sha256(presented.encode()).digest() if presented else b""
+        standing = self._passed.find(digest)
+        if standing is None or (standing.expires_at is not None and standing.expires_at <= now):
+            with self._sessions() as session:
+                standing = _key_standing(session, presented, now=now)
+            self._passed.put(digest, standing)
+        return standing.code
+
+
+def _key_standing(session: Session, presented: str | None, *, now: datetime) -> _KeyStanding:
     if not presented:
         raise Rejection("auth.missing_credentials")
     prefix, _, rest = presented.partition("_")
@@ -184,8 +234,7 @@ def authenticate_code(session: Session, presented: str | None, *, now: datetime)
         raise Rejection("auth.invalid_credentials", f"API key {key_id} is no longer valid")
     if not row.active:
         raise Rejection("auth.partner_inactive", f"partner {row.code} is disabled")
-    code: str = row.code
-    return code
+    return _KeyStanding(row.code, row.expires_at)
 
 
 class CertificateIdentity(Protocol):

@@ -20,6 +20,7 @@ from adapters.registry import ADAPTERS
 from hub.archive import ArchiveShelf
 from hub.config import Settings
 from hub.ingest import Ingestor, build_ingestor
+from hub.partners import PartnerKeys
 from hub.ratelimit import PartnerRateLimit
 from hub.regions import RegionRules, load_regions
 from hub.routing import ConfigInvalid, RoutingRules, load_rules
@@ -56,6 +57,8 @@ class HubRuntime:
     regions: RegionRules
     #: Messages a second per partner, counted in the broker's Redis or HUB_RATE_LIMIT_REDIS_URL.
     rate_limit: PartnerRateLimit
+    #: Partners' API keys, each that passed remembered for ``credential_recheck_s``.
+    partner_keys: PartnerKeys
     clock: Callable[[], datetime]
     #: Where archived bodies are read back (``HUB_ARCHIVE_DIR``, ``HUB_ARCHIVE_KEY``),
     #: its key read once at start.
@@ -99,6 +102,7 @@ def build_runtime(
     archive_shelf = _archive_shelf(settings)
     engine = make_engine(settings.effective_database_url)
     session_factory = make_session_factory(engine)
+    read_sessions = make_session_factory(engine, read_only=True)
     broker, embedded, actors = None, None, None
     if with_broker:
         broker, embedded = build_broker(settings.broker_url, data_dir=settings.data_dir)
@@ -117,13 +121,14 @@ def build_runtime(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
-        read_sessions=make_session_factory(engine, read_only=True),
+        read_sessions=read_sessions,
         ingestor=ingestor,
         rules=rules,
         regions=regions,
         rate_limit=PartnerRateLimit(
             _rate_limit_redis(settings, broker), settings.partner_rate_per_s
         ),
+        partner_keys=PartnerKeys(read_sessions, ttl_s=settings.credential_recheck_s),
         clock=clock,
         archive_shelf=archive_shelf,
         broker=broker,

@@ -58,7 +58,8 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
     "hub.errors": (),
     "hub.store.*": (),
     "hub.ratelimit": ("hub.errors",),
-    "hub.partners": ("hub.store", "hub.errors"),
+    "hub.recent": (),
+    "hub.partners": ("hub.store", "hub.errors", "hub.recent"),
     "hub.operations": ("hub.store", "hub.errors"),
     "hub.replays": ("hub.store", "hub.errors", "hub.operations"),
     # Rules read at start, and the case tracker.
@@ -67,7 +68,7 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
     "hub.cases.*": (*_BELOW_INGEST, "hub.regions"),
     # Ingest: checks, records and routes one message; it never imports queues (the wiring
     # passes ``on_committed``).
-    "hub.ingest.*": (*_BELOW_INGEST, "hub.routing", "hub.regions", "hub.cases"),
+    "hub.ingest.*": (*_BELOW_INGEST, "hub.routing", "hub.regions", "hub.cases", "hub.recent"),
     "hub.people.*": ("hub.store", "hub.config", "hub.errors", "hub.cases", "hub.routing"),
     # Delivery: the broker carries outbox row ids to adapters' transports.
     "queues.*": ("hub.store", "hub.config", "adapters", "signing"),
@@ -135,6 +136,7 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
         "hub.archive",
         "hub.config",
         "hub.ingest",
+        "hub.partners",
         "hub.ratelimit",
         "hub.regions",
         "hub.routing",

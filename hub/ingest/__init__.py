@@ -1,5 +1,6 @@
 """Ingest: check, record and route every incoming message (ARCHITECTURE §4)."""
 
+from hub.ingest.certificates import RegisteredCertificates
 from hub.ingest.chain import (
     CHAIN_VERSION,
     GENESIS_HASH,
@@ -59,6 +60,8 @@ __all__ = [
     "Inspector",
     "OnCommitted",
     "RejectionFacts",
+    # The sender's registered certificates, remembered for a few seconds
+    "RegisteredCertificates",
     # Log chain
     "CHAIN_VERSION",
     "GENESIS_HASH",

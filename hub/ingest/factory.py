@@ -7,6 +7,7 @@ from cryptography import x509
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.config import Settings
+from hub.ingest.certificates import RegisteredCertificates
 from hub.ingest.inspect import Inspector
 from hub.ingest.pipeline import Freshness, Ingestor, OnCommitted
 from hub.regions import RegionRules, load_regions
@@ -48,6 +49,7 @@ def build_ingestor(
         freshness=Freshness(
             max_age_s=settings.max_message_age_s, max_future_skew_s=settings.max_future_skew_s
         ),
+        certificates=RegisteredCertificates(ttl_s=settings.credential_recheck_s),
         clock=clock,
         on_committed=on_committed,
     )

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.cases import CaseConflictNote, CaseProjector
 from hub.errors import Rejection
 from hub.ingest.authorize import authorize_sender
-from hub.ingest.certificates import check_registered_certificate
+from hub.ingest.certificates import RegisteredCertificates
 from hub.ingest.consent import check_consent
 from hub.ingest.facts import MessageFacts
 from hub.ingest.inspect import InspectedMessage, Inspector
@@ -101,6 +101,7 @@ class Ingestor:
         rules: RoutingRules,
         regions: RegionRules,
         freshness: Freshness,
+        certificates: RegisteredCertificates,
         clock: Callable[[], datetime],
         on_committed: OnCommitted,
     ) -> None:
@@ -113,6 +114,7 @@ class Ingestor:
         self._regions = regions
         self._projector = CaseProjector(regions)
         self._freshness = freshness
+        self._certificates = certificates
         self._clock = clock
         self._on_committed = on_committed
 
@@ -217,7 +219,7 @@ class Ingestor:
         signed = self._sign_ahead(message, route)
         try:
             with self._sessions.begin() as session:
-                check_registered_certificate(
+                self._certificates.check(
                     session, sender=header.sender, signer=message.signer, now=now
                 )
                 receipt = self._store(session, raw, message, payload, route, now, signed)

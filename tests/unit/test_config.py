@@ -34,3 +34,8 @@ def test_redis_holds_a_long_backoff(url: str | None) -> None:
     # Redis has no acknowledgement timeout: a delayed retry waits as long as it must.
     settings = _settings(url, RABBITMQ_CONSUMER_TIMEOUT_MS)
     assert settings.delivery_max_backoff_ms == RABBITMQ_CONSUMER_TIMEOUT_MS
+
+
+def test_credentials_are_never_remembered_longer_than_the_crl_recheck() -> None:
+    assert Settings(credential_cache_s=2, crl_recheck_s=5).credential_recheck_s == 2
+    assert Settings(credential_cache_s=2, crl_recheck_s=0).credential_recheck_s == 0

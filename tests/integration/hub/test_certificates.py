@@ -23,15 +23,23 @@ from hub.admin.trace import TrustMaterial, verification_report
 from hub.cli.app import app
 from hub.config import Settings
 from hub.errors import Rejection
-from hub.ingest import Ingestor, build_ingestor, build_inspector, verify_chain
+from hub.ingest import (
+    Ingestor,
+    RegisteredCertificates,
+    build_ingestor,
+    build_inspector,
+    verify_chain,
+)
 from hub.onboarding import onboard_partner, revoke_partner_certificate, rotate_partner_certificate
 from hub.operations import Actor
+from hub.partners import get_partner, revoke_certificates
 from hub.store import AuditEntry, MessageLog, OutboxDelivery, PartnerCertificate
 from schemas import DSIG_NS, parse_xml
 from signing import (
     HUB_SYSTEM_CODE,
     CertificateUntrusted,
     DevPki,
+    SignerIdentity,
     SignerNotSender,
     TrustStore,
     VerifyPolicy,
@@ -427,3 +435,68 @@ def test_without_the_ca_key_a_revocation_is_the_hubs_own_until_the_ca_publishes(
     raw = police.sign(make_envelope(sender="police", created_at=clock.now))
     _refused(hub, session_factory, raw, "signature.revoked")
     assert audit(session_factory, "partner.revoke_cert")[0].endswith("crl=left to the CA")
+
+
+class Seconds:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def police_identity(pki: DevPki) -> SignerIdentity:
+    """The police's current certificate, as the verifier reports its signer."""
+    pem = pki.credentials("police").cert_path.read_bytes()
+    return SignerIdentity.from_certificate(x509.load_pem_x509_certificate(pem))
+
+
+def test_a_remembered_record_lets_a_revocation_through_the_hub_act_within_its_bound(
+    pki: DevPki, settings: Settings, session_factory: sessionmaker[Session], clock: Clock
+) -> None:
+    # Given the police onboarded and its record remembered for 5 s once it let a message in
+    with session_factory.begin() as session:
+        onboard(session, pki, settings, clock.now)
+    seconds = Seconds()
+    certificates = RegisteredCertificates(ttl_s=5, clock=seconds)
+    old = police_identity(pki)
+    with session_factory() as session:
+        certificates.check(session, sender="police", signer=old, now=clock.now)
+
+    # When the hub revokes the certificate in its record
+    with session_factory.begin() as session:
+        revoke_certificates(session, get_partner(session, "police"), now=clock.now)
+
+    # Then the remembered record lets it sign within the 5 s, and the record read after refuses it
+    with session_factory() as session:
+        seconds.now = 4.9
+        certificates.check(session, sender="police", signer=old, now=clock.now)
+        seconds.now = 5.0
+        with pytest.raises(Rejection) as refusal:
+            certificates.check(session, sender="police", signer=old, now=clock.now)
+    assert refusal.value.code == "signature.revoked"
+
+
+def test_a_certificate_registered_after_the_record_was_remembered_signs_at_once(
+    pki: DevPki, settings: Settings, session_factory: sessionmaker[Session], clock: Clock
+) -> None:
+    with session_factory.begin() as session:
+        onboard(session, pki, settings, clock.now)
+    certificates = RegisteredCertificates(ttl_s=5, clock=Seconds())
+    old = police_identity(pki)
+    with session_factory() as session:
+        certificates.check(session, sender="police", signer=old, now=clock.now)
+
+    # A rotation registers a new certificate, which the remembered record does not name
+    with session_factory.begin() as session:
+        rotate(session, pki, settings, clock.now)
+    new = police_identity(pki)
+    assert new.fingerprint_sha256 != old.fingerprint_sha256
+    with session_factory() as session:
+        certificates.check(session, sender="police", signer=new, now=clock.now)
+        # and the old one's overlap still ends at its moment
+        with pytest.raises(Rejection) as retired:
+            certificates.check(session, sender="police", signer=old, now=clock.now + 24 * HOUR)
+    assert retired.value.code == "signature.certificate_retired"

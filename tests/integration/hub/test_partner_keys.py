@@ -11,7 +11,13 @@ from typer.testing import CliRunner
 
 from hub.cli.app import app
 from hub.errors import Rejection
-from hub.partners import authenticate, authenticate_code, register_partner, rotate_api_key
+from hub.partners import (
+    PartnerKeys,
+    authenticate,
+    authenticate_code,
+    register_partner,
+    rotate_api_key,
+)
 from hub.store import DeliveryMode, Partner, PartnerApiKey, make_engine, make_session_factory
 from hub.store.migrate import upgrade
 
@@ -98,6 +104,66 @@ def test_the_api_path_refuses_a_revoked_key_or_disabled_partner_on_the_next_requ
     with reads() as session, pytest.raises(Rejection) as refusal:
         authenticate_code(session, key, now=NOW)
     assert refusal.value.code == "auth.invalid_credentials"
+
+
+class Seconds:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_remembered_key_is_refused_once_its_standing_is_read_again(
+    engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    # Given a key that passed once, remembered for 5 s
+    seconds = Seconds()
+    keys = PartnerKeys(make_session_factory(engine, read_only=True), ttl_s=5, clock=seconds)
+    with session_factory.begin() as session:
+        key = register(session)
+    assert keys.authenticate_code(key, now=NOW) == "health"
+
+    # When the hub revokes it (registering the partner again issues a new key)
+    with session_factory.begin() as session:
+        new = register(session)
+
+    # Then it passes from memory within the 5 s, and is refused from the database after
+    seconds.now = 4.9
+    assert keys.authenticate_code(key, now=NOW) == "health"
+    seconds.now = 5.0
+    with pytest.raises(Rejection) as refusal:
+        keys.authenticate_code(key, now=NOW)
+    assert refusal.value.code == "auth.invalid_credentials"
+    # And the key issued a moment ago passes at once: nothing refused is remembered
+    assert keys.authenticate_code(new, now=NOW) == "health"
+
+
+def test_a_remembered_key_stops_at_its_expiry_and_a_disabled_partner_within_the_bound(
+    engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    seconds = Seconds()
+    keys = PartnerKeys(make_session_factory(engine, read_only=True), ttl_s=5, clock=seconds)
+    with session_factory.begin() as session:
+        old = register(session)
+        rotate_api_key(session, "health", now=NOW, overlap=timedelta(hours=1))
+    assert keys.authenticate_code(old, now=NOW) == "health"
+
+    # The rotation's overlap ends at its moment, remembered or not
+    with pytest.raises(Rejection) as expired:
+        keys.authenticate_code(old, now=NOW + timedelta(hours=1))
+    assert expired.value.code == "auth.invalid_credentials"
+
+    # A disabled partner is refused once the remembered standing is read again
+    assert keys.authenticate_code(old, now=NOW) == "health"
+    with session_factory.begin() as session:
+        session.query(Partner).filter_by(code="health").update({"active": False})
+    seconds.now = 5.0
+    with pytest.raises(Rejection) as disabled:
+        keys.authenticate_code(old, now=NOW)
+    assert disabled.value.code == "auth.partner_inactive"
 
 
 @pytest.mark.parametrize(
