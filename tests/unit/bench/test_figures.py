@@ -98,3 +98,19 @@ def test_the_table_checks_cpu_ratio_against_its_target() -> None:
     stack = next(line for line in lines if "hub, postgresql" in line)
     assert "10.0 ms CPU each: api 4.0, worker 3.0, redis 0.5, postgresql 2.5" in stack
     assert "apart: load 2.0, partners 1.0" in stack
+
+
+def test_the_table_checks_issue_20s_throughput_and_cpu_targets() -> None:
+    # Given a first stack at 100 msg/s and 10 ms of the hub's CPU per message
+    figures = _figures(_stack("postgresql", POSTGRES_ROLES))
+    console = Console(width=400, record=True)
+    console.print(figures.table())
+    lines = console.export_text().splitlines()
+    # Then both rows name issue 20's targets, not met
+    throughput = next(line for line in lines if "hub msg/s (postgresql)" in line)
+    assert "≥ 250 not met" in throughput
+    cpu = next(line for line in lines if "hub CPU per message (postgresql)" in line)
+    assert "10.0 ms" in cpu
+    assert "< 6 ms not met" in cpu
+    ratio = next(line for line in lines if line.startswith("│ ratio "))
+    assert "≥ 0.25" in ratio
