@@ -90,7 +90,9 @@ def test_a_tiny_run_writes_every_figure_consistently(folders: tuple[Path, Path])
     # posting clients' nor the recording partner's.
     by_role = stack["cpu_ms_by_role"]
     assert set(by_role) == {"api", "worker", "redis", "load", "partners"}
-    assert min(by_role.values()) > 0
+    # /proc counts CPU in 10-ms ticks: Redis's part of 20 messages (about 0.4 ms each) may
+    # fall within one tick and read 0; the others' cannot.
+    assert min(ms for role, ms in by_role.items() if role != "redis") > 0
     assert stack["cpu_ms_per_msg"] == pytest.approx(by_role["api"] + by_role["worker"], abs=0.02)
     hub_cpu = by_role["api"] + by_role["worker"] + by_role["redis"]
     assert stack["hub_cpu_ms_per_msg"] == pytest.approx(hub_cpu, abs=0.03)
