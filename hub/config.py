@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     #: ``gost256``, a mixed one ``rsa,gost256``. The hub's own key must be of one of them
     #: (checked at start, with the names, by ``hub.ingest.factory.verify_policy``).
     signature_providers: str = "rsa"
+    #: How many ingest transactions an API process may commit as one: the requests
+    #: that arrive while a group commits form the next (``hub.ingest.group``); 1 commits
+    #: each alone.
+    ingest_group_max: int = Field(default=32, gt=0)
     #: Threads per worker process.
     worker_threads: int = Field(default=8, gt=0)
 

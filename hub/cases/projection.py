@@ -50,7 +50,6 @@ from hub.store import (
     CasePlan,
     CaseReferral,
     CaseReport,
-    MessageLog,
     Partner,
     agency_of,
 )
@@ -87,11 +86,12 @@ class _Contradiction(Exception):
 
 @dataclass
 class _Message:
-    """What a handler gets besides its payload: the session, the header, the log row, the time."""
+    """What a handler gets besides its payload: the session, the header, the log row's id, the
+    time."""
 
     session: Session
     header: EnvelopeHeader
-    logged: MessageLog
+    log_id: int
     now: datetime
 
 
@@ -124,14 +124,15 @@ class CaseProjector:
         header: EnvelopeHeader,
         payload: c.Payload,
         *,
-        logged: MessageLog,
+        log_id: int,
         now: datetime,
     ) -> tuple[CaseConflictNote, ...]:
-        """Apply one accepted message; the conflicts it raised (none when it fit the case).
+        """Apply one accepted message, logged as ``message_log.id`` ``log_id``; the conflicts
+        it raised (none when it fit the case).
 
         The caller holds the ingest lock, so messages are applied one at a time, in log order.
         """
-        message = _Message(session, header, logged, now)
+        message = _Message(session, header, log_id, now)
         if isinstance(payload, c.FamilyReferral):
             return self._referral(message, payload)
         if header.case_ref is None:
@@ -191,7 +192,7 @@ class CaseProjector:
         people: list[c.Adult | c.Child] = [*referral.adults, *referral.children]
         first_named = people[0] if people else None
         facts = {
-            "message_log_id": m.logged.id,
+            "message_log_id": m.log_id,
             "message_id": m.header.message_id,
             "sender": m.header.sender,
             "referral_id": referral.referral_id,
@@ -379,7 +380,7 @@ class CaseProjector:
         m.session.add(
             CasePlan(
                 case_id=case.id,
-                message_log_id=m.logged.id,
+                message_log_id=m.log_id,
                 plan_id=plan_id,
                 version=version,
                 approved_at=plan.approved_at.astimezone(UTC),
@@ -489,7 +490,7 @@ class CaseProjector:
         m.session.add(
             CaseActionStatus(
                 action_row_id=action.id,
-                message_log_id=m.logged.id,
+                message_log_id=m.log_id,
                 reporter=m.header.sender,
                 status=status,
                 status_at=status_at,
@@ -551,7 +552,7 @@ class CaseProjector:
         m.session.add(
             CaseReport(
                 case_id=case.id,
-                message_log_id=m.logged.id,
+                message_log_id=m.log_id,
                 report_id=report.report_id,
                 sender=m.header.sender,
                 plan_id=report.plan_id,
@@ -740,7 +741,7 @@ def _record_consent(m: _Message, case: CaseFile, consent: c.ConsentRecord) -> No
     if row is None:
         row = CaseConsent(case_id=case.id, consent_id=consent.consent_id)
         m.session.add(row)
-    row.message_log_id = m.logged.id
+    row.message_log_id = m.log_id
     row.status = consent.status
     row.scopes = ",".join(sorted(consent.scopes))
     row.valid_until = consent.valid_until
@@ -751,7 +752,7 @@ def _record_conflict(m: _Message, case: CaseFile, note: CaseConflictNote) -> Non
     m.session.add(
         CaseConflict(
             case_id=case.id,
-            message_log_id=m.logged.id,
+            message_log_id=m.log_id,
             sender=m.header.sender,
             message_type=m.header.message_type,
             code=note.code,

@@ -94,6 +94,6 @@ def rebuild_cases(
             envelope = parse_xml(bodies(logged))
             header = read_header(envelope)
             payload = c.read_payload(header, payload_of(envelope))
-            projector.project(session, header, payload, logged=logged, now=logged.received_at)
+            projector.project(session, header, payload, log_id=logged.id, now=logged.received_at)
             replayed += 1
         last_id = batch[-1].id

@@ -52,6 +52,7 @@ def build_ingestor(
         certificates=RegisteredCertificates(ttl_s=settings.credential_recheck_s),
         clock=clock,
         on_committed=on_committed,
+        max_group=settings.ingest_group_max,
     )
 
 

@@ -5,8 +5,10 @@ payload XSD → freshness → authorisation → a referral's region is served �
 transaction: the signing certificate is one the Sender registered (not retired, not
 revoked), duplicate check, the family's consent (ConsentRef; the scopes in force),
 routing, hash-chained log entry, case projection, outbox rows (minimised per recipient
-and consent) → hand push rows to the queue. The hub's own messages (overdue notices)
-take the same path from the signature check on (``originate``).
+and consent) → hand push rows to the queue. The transactions of requests that arrive
+together are committed as one (``hub.ingest.group``), each in a savepoint of its own.
+The hub's own messages (overdue notices) take the same path from the signature check
+on (``originate``).
 
 Nothing after the signature step reads the input tree: every later step reads
 the verified tree the verifier returns (no signature wrapping). Routing and the
@@ -30,6 +32,7 @@ from hub.ingest.authorize import authorize_sender
 from hub.ingest.certificates import RegisteredCertificates
 from hub.ingest.consent import check_consent
 from hub.ingest.facts import MessageFacts
+from hub.ingest.group import GroupCommit
 from hub.ingest.inspect import InspectedMessage, Inspector
 from hub.ingest.record import (
     OutboundCopy,
@@ -38,6 +41,7 @@ from hub.ingest.record import (
     append_message,
     lock_chain_head,
     record_rejection,
+    write_chain_head,
 )
 from hub.ingest.replay import (
     check_freshness,
@@ -48,12 +52,21 @@ from hub.ingest.replay import (
 from hub.ingest.served import check_region_served
 from hub.regions import RegionRules
 from hub.routing import Route, RoutingRules, resolve_recipients
-from hub.store import DeliveryStatus, HubNotice, agency_of, registered_partners
+from hub.store import (
+    DeliveryStatus,
+    HubNotice,
+    RegisteredPartner,
+    agency_of,
+    registered_partners,
+)
 from schemas import canonical as c
 from schemas import minimise, payload_of
 from signing import Signer
 
 _log = logging.getLogger(__name__)
+
+#: The key of the transaction's registered partners in ``session.info``.
+_PARTNERS = "hub.ingest.partners"
 
 #: Called after commit with (outbox row id, priority) of each push delivery.
 OnCommitted = Callable[[Sequence[tuple[int, str]]], object]
@@ -104,8 +117,14 @@ class Ingestor:
         certificates: RegisteredCertificates,
         clock: Callable[[], datetime],
         on_committed: OnCommitted,
+        max_group: int = 1,
     ) -> None:
+        """``max_group``: how many requests' transactions may be committed as one."""
         self._sessions = session_factory
+        #: The ingest transactions' way to the database, in groups.
+        self.writes = GroupCommit(
+            session_factory, max_group=max_group, before_commit=write_chain_head
+        )
         self._inspector = inspector
         self._hub_signer = hub_signer
         self._rules = rules
@@ -152,11 +171,15 @@ class Ingestor:
             raise ValueError(f"no route for the hub's {message.header.message_type}")
         signed = self._sign_ahead(message, route)
         payload = _read_payload(message)
+
+        def write(session: Session) -> IngestReceipt:
+            receipt = self._store(session, raw, message, payload, route, now, signed)
+            session.add(HubNotice(notice_key=notice_key, message_log_id=receipt.hub_id))
+            session.flush()
+            return receipt
+
         try:
-            with self._sessions.begin() as session:
-                receipt = self._store(session, raw, message, payload, route, now, signed)
-                session.add(HubNotice(notice_key=notice_key, message_log_id=receipt.hub_id))
-                session.flush()
+            receipt = self.writes.run(write)
         except IntegrityError:
             return None  # another worker logged this notice first: its key is taken
         _log_accepted(message, receipt)
@@ -217,12 +240,13 @@ class Ingestor:
         payload = _read_payload(message)
         check_region_served(payload, self._regions)
         signed = self._sign_ahead(message, route)
+
+        def write(session: Session) -> IngestReceipt:
+            self._certificates.check(session, sender=header.sender, signer=message.signer, now=now)
+            return self._store(session, raw, message, payload, route, now, signed)
+
         try:
-            with self._sessions.begin() as session:
-                self._certificates.check(
-                    session, sender=header.sender, signer=message.signer, now=now
-                )
-                receipt = self._store(session, raw, message, payload, route, now, signed)
+            receipt = self.writes.run(write)
         except IntegrityError as exc:
             # Two copies raced past the MessageId check; the unique index decided which.
             with self._sessions() as session:
@@ -244,10 +268,10 @@ class Ingestor:
         signed: dict[frozenset[str], OutboundCopy],
     ) -> IngestReceipt:
         header = message.header
-        last_hash = lock_chain_head(session)
+        lock_chain_head(session)
         check_message_id_free(session, sender=header.sender, message_id=header.message_id)
         consent = check_consent(session, header, payload, self._regions, now=now)
-        partners = registered_partners(session)
+        partners = _registered_partners(session)
         agencies = {code: partner.agency for code, partner in partners.items()}
         recipients = resolve_recipients(
             route,
@@ -258,13 +282,12 @@ class Ingestor:
         )
         logged = append_message(
             session,
-            last_hash=last_hash,
             raw=raw,
             header=header,
             signer_fingerprint=message.signer.fingerprint_sha256,
             now=now,
         )
-        conflicts = self._projector.project(session, header, payload, logged=logged, now=now)
+        conflicts = self._projector.project(session, header, payload, log_id=logged.id, now=now)
         added = add_deliveries(
             session,
             message=logged,
@@ -343,6 +366,14 @@ class Ingestor:
         """The sender's agency, read before the ingest transaction (authorisation comes first)."""
         with self._sessions() as session:
             return agency_of(session, sender)
+
+
+def _registered_partners(session: Session) -> Mapping[str, RegisteredPartner]:
+    """The active partners, read once per transaction: the messages of a group share it."""
+    partners: Mapping[str, RegisteredPartner] | None = session.info.get(_PARTNERS)
+    if partners is None:
+        partners = session.info[_PARTNERS] = registered_partners(session)
+    return partners
 
 
 def _read_payload(message: InspectedMessage) -> c.Payload:

@@ -2,6 +2,8 @@
 
 These functions take the caller's session and never commit: the pipeline writes
 log, outbox and chain link in one transaction, so either all of it exists or none.
+The messages of a group share one transaction: the chain head is read once, at the
+first, and written once, before the commit (``write_chain_head``).
 """
 
 import hashlib
@@ -14,7 +16,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.errors import Rejection
-from hub.ingest.chain import CHAIN_VERSION, expected_link, link_values
+from hub.ingest.chain import CHAIN_VERSION, expected_link
 from hub.store import (
     ChainHead,
     DeliveryMode,
@@ -26,61 +28,100 @@ from hub.store import (
 from hub.store import Rejection as RejectionRow
 from schemas import EnvelopeHeader
 
-#: Statements ingest runs for every message, built once.
+#: Statements ingest runs for every message or group, built once.
 _CHAIN_HEAD = select(ChainHead.last_hash).where(ChainHead.id == 1).with_for_update()
 _EXTEND_CHAIN = (
     update(ChainHead)
     .where(ChainHead.id == 1)
-    .values(last_hash=bindparam("link"), length=ChainHead.length + 1)
+    .values(last_hash=bindparam("link"), length=ChainHead.length + bindparam("added"))
 )
+_INSERT_LOG = insert(MessageLog).returning(MessageLog.id)
 _INSERT_OUTBOX = insert(OutboxDelivery).returning(OutboxDelivery.id, sort_by_parameter_order=True)
+#: The key of the transaction's ``ChainTip`` in ``session.info``.
+_TIP = "hub.ingest.chain_tip"
+
+
+class ChainTip(NamedTuple):
+    """The chain as this transaction has extended it: its last link, and how many it added.
+
+    Kept in ``session.info``, replaced (never changed) by each append, so a copy of the
+    info taken before a message's savepoint restores the tip if that message is undone.
+    """
+
+    last_hash: str
+    added: int
 
 
 def lock_chain_head(session: Session) -> str:
-    """Lock the log's chain head for the rest of the transaction; its last link.
+    """Lock the log's chain head for the rest of the transaction; the chain's last link.
 
     Taken first in every ingest transaction (FOR UPDATE on PostgreSQL; SQLite's
     IMMEDIATE transactions already serialise writers), so chain links follow commit
-    order and duplicate checks and new cases are decided one message at a time.
+    order and duplicate checks and new cases are decided one message at a time. Read
+    once per transaction: the next message of a group gets the tip the last one left.
     """
-    last_hash: str = session.connection().execute(_CHAIN_HEAD).scalar_one()
-    return last_hash
+    tip: ChainTip | None = session.info.get(_TIP)
+    if tip is None:
+        last_hash: str = session.connection().execute(_CHAIN_HEAD).scalar_one()
+        tip = session.info[_TIP] = ChainTip(last_hash, 0)
+    return tip.last_hash
+
+
+def write_chain_head(session: Session) -> None:
+    """Write the transaction's tip to the chain head, once, just before the commit."""
+    tip: ChainTip | None = session.info.pop(_TIP, None)
+    if tip is not None and tip.added:
+        session.connection().execute(_EXTEND_CHAIN, {"link": tip.last_hash, "added": tip.added})
+
+
+class LoggedMessage(NamedTuple):
+    """A message just appended to the log: what the rest of the transaction needs of it."""
+
+    id: int
+    priority: str
 
 
 def append_message(
     session: Session,
     *,
-    last_hash: str,
     raw: bytes,
     header: EnvelopeHeader,
     signer_fingerprint: str,
     now: datetime,
-) -> MessageLog:
-    """Append an accepted message to the log, extending the hash chain from ``last_hash``.
+) -> LoggedMessage:
+    """Append an accepted message to the log, extending the transaction's chain tip.
 
-    The caller holds the chain head's lock (``lock_chain_head``) and read ``last_hash`` there.
+    The caller took the chain head's lock (``lock_chain_head``) in this transaction and
+    writes the new head before the commit (``write_chain_head``). One Core INSERT …
+    RETURNING: nothing in the transaction reads the row back as an ORM object, and the
+    unit of work's flush cost more than the rest of the insert.
     """
-    row = MessageLog(
-        message_id=header.message_id,
-        sender=header.sender,
-        message_type=header.message_type,
-        schema_version=header.schema_version,
-        priority=header.priority,
-        case_ref=header.case_ref,
-        correlation_id=header.correlation_id,
-        created_at=header.created_at,
-        received_at=now,
-        raw=raw,
-        sha256=hashlib.sha256(raw).hexdigest(),
-        prev_hash=last_hash,
-        signer_fingerprint=signer_fingerprint,
-        chain_version=CHAIN_VERSION,
+    tip: ChainTip | None = session.info.get(_TIP)
+    if tip is None:
+        raise RuntimeError("append_message before lock_chain_head in this transaction")
+    values: dict[str, object] = {
+        "message_id": header.message_id,
+        "sender": header.sender,
+        "message_type": header.message_type,
+        "schema_version": header.schema_version,
+        "priority": header.priority,
+        "case_ref": header.case_ref,
+        "correlation_id": header.correlation_id,
+        "created_at": header.created_at,
+        "received_at": now,
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "prev_hash": tip.last_hash,
+        "signer_fingerprint": signer_fingerprint,
+        "chain_version": CHAIN_VERSION,
+    }
+    link = expected_link(values)
+    log_id: int = (
+        session.connection()
+        .execute(_INSERT_LOG, {**values, "raw": raw, "chain_hash": link})
+        .scalar_one()
     )
-    row.chain_hash = link = expected_link(link_values(row))
-    session.add(row)
-    session.flush()
-    session.connection().execute(_EXTEND_CHAIN, {"link": link})
-    return row
+    session.info[_TIP] = ChainTip(link, tip.added + 1)
+    return LoggedMessage(log_id, header.priority)
 
 
 @dataclass(frozen=True)
@@ -102,7 +143,7 @@ class NewDelivery(NamedTuple):
 def add_deliveries(
     session: Session,
     *,
-    message: MessageLog,
+    message: LoggedMessage,
     copies: Mapping[str, OutboundCopy],
     partners: Mapping[str, RegisteredPartner],
     now: datetime,

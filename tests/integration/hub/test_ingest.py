@@ -7,6 +7,7 @@ recorded and leaves no log entry and no delivery behind.
 import hashlib
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -26,8 +27,9 @@ from hub.ingest import (
     link_digest,
     link_record,
     link_values,
+    verify_chain,
 )
-from hub.store import DeliveryStatus, MessageLog, OutboxDelivery, Partner
+from hub.store import DeliveryMode, DeliveryStatus, MessageLog, OutboxDelivery, Partner
 from hub.store import Rejection as RejectionRow
 from schemas import ENVELOPE_NS
 from signing import DevPki, XmlSigner
@@ -555,3 +557,98 @@ def test_a_revocation_takes_effect_in_the_running_hub(
     _refused(
         ingestor, session_factory, police.sign(make_envelope(sender="police")), "signature.revoked"
     )
+
+
+def test_messages_committed_as_one_group_are_chained_in_order_and_refused_one_by_one(
+    ingestor: Ingestor,
+    session_factory: sessionmaker[Session],
+    engine: Engine,
+    signers: Signers,
+    enqueued: Enqueued,
+) -> None:
+    # Given six messages that reach the writer while it is held, so they form one group:
+    # four good ones, a second copy of one of them, and one whose MessageId is the police's
+    taken = str(uuid.uuid4())
+    good = [signers.sign(make_envelope(sender="police")) for _ in range(3)]
+    good.append(signers.sign(make_envelope(sender="police", message_id=taken)))
+    late = [good[0], signers.sign(make_envelope(sender="health", message_id=taken))]
+    release, held = threading.Event(), threading.Event()
+
+    def hold_first_write(
+        conn: Connection,
+        cursor: object,
+        statement: str,
+        parameters: object,
+        context: object,
+        executemany: bool,
+    ) -> None:
+        # The first message's log row, in the writer: it waits there.
+        if statement.startswith("INSERT INTO message_log") and not held.is_set():
+            held.set()
+            release.wait(30)
+
+    first = signers.sign(make_envelope(sender="police"))
+    event.listen(engine, "before_cursor_execute", hold_first_write)
+    outcomes: dict[int, str] = {}
+
+    def send(index: int, raw: bytes, sender: str) -> None:
+        try:
+            ingestor.ingest(raw, authenticated=sender)
+            outcomes[index] = "accepted"
+        except Rejection as rejection:
+            outcomes[index] = rejection.code
+
+    try:
+        threads = [threading.Thread(target=send, args=(0, first, "police"))]
+        threads[0].start()
+        _wait_until(held.is_set)
+        threads += [
+            threading.Thread(target=send, args=(i + 1, raw, "police")) for i, raw in enumerate(good)
+        ]
+        threads += [
+            threading.Thread(target=send, args=(5, late[0], "police")),
+            threading.Thread(target=send, args=(6, late[1], "health")),
+        ]
+        for thread in threads[1:5]:
+            thread.start()
+        _wait_until(lambda: ingestor.writes.waiting == 4)
+        for thread in threads[5:]:
+            thread.start()
+        _wait_until(lambda: ingestor.writes.waiting == 6)
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(30)
+        event.remove(engine, "before_cursor_execute", hold_first_write)
+
+    # Then the good ones are accepted and each bad one refused with its own code
+    assert outcomes == {
+        0: "accepted",
+        1: "accepted",
+        2: "accepted",
+        3: "accepted",
+        4: "accepted",
+        5: "replay.duplicate",
+        6: "replay.message_id_taken",
+    }
+    # And the log holds the five, chained in commit order, every link intact
+    with session_factory() as session:
+        logged = session.scalars(select(MessageLog.sha256).order_by(MessageLog.id)).all()
+        assert verify_chain(session).intact
+        refused = session.scalars(select(RejectionRow.code).order_by(RejectionRow.id)).all()
+        pushed = session.scalars(
+            select(OutboxDelivery.id).where(OutboxDelivery.mode == DeliveryMode.PUSH)
+        ).all()
+    assert logged[0] == hashlib.sha256(first).hexdigest()
+    assert sorted(logged[1:]) == sorted(hashlib.sha256(raw).hexdigest() for raw in good)
+    assert sorted(refused) == ["replay.duplicate", "replay.message_id_taken"]
+    # And every accepted message's push copies, and only those, went to the queue
+    assert pushed
+    assert sorted(row for row, _ in enqueued.rows) == sorted(pushed)
+
+
+def _wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, "the requests did not reach the writer"
+        time.sleep(0.005)
