@@ -18,6 +18,7 @@ from queues.delivery import deliver_once
 from queues.errors import TransportMissing
 from queues.lanes import LANE_PRIORITY, LANES, lane_for
 from queues.middleware import OUTBOX_SESSIONS_OPTION, DeadLetter
+from queues.pipelined import enqueue_all
 
 __all__ = ["DeliveryActors", "declare_actors"]
 
@@ -41,12 +42,13 @@ class DeliveryActors:
         self.by_lane[lane_for(priority)].send(delivery_id)
 
     def enqueue_many(self, rows: Iterable[tuple[int, str]]) -> int:
-        """Send each ``(delivery_id, priority)``; returns how many were sent."""
-        count = 0
-        for delivery_id, priority in rows:
-            self.enqueue(delivery_id, priority)
-            count += 1
-        return count
+        """Send each ``(delivery_id, priority)``, in one round trip where the broker can;
+        returns how many were sent."""
+        messages = [
+            self.by_lane[lane_for(priority)].message(delivery_id) for delivery_id, priority in rows
+        ]
+        enqueue_all(self.broker, messages)
+        return len(messages)
 
 
 def declare_actors(broker: dramatiq.Broker, context: DeliveryContext) -> DeliveryActors:

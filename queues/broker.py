@@ -1,6 +1,7 @@
 """The one place a broker is built: the URL picks the backend, the middleware chain is ours.
 
-``redis://``, ``rediss://`` and ``unix://`` give a Redis broker; ``amqp://`` and
+``redis://``, ``rediss://`` and ``unix://`` give a Redis broker (dramatiq's, able to
+send many messages in one round trip: ``queues.pipelined``); ``amqp://`` and
 ``amqps://`` dramatiq's RabbitMQ broker; ``stub://`` dramatiq's in-memory
 ``StubBroker`` for tests; no URL at all the embedded Redis under the data folder.
 The API process (which only sends) and the workers build it the same way, so
@@ -20,13 +21,13 @@ from urllib.parse import urlsplit
 
 import dramatiq
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
-from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage, Middleware, Retries, TimeLimit
 
 from queues.embedded import EmbeddedRedis
 from queues.errors import BrokerUrlUnsupported
 from queues.middleware import DeadLetter
+from queues.pipelined import PipelinedRedisBroker
 
 __all__ = ["build_broker", "build_middleware"]
 
@@ -83,8 +84,8 @@ def build_broker(
     )
 
 
-def _redis_broker(url: str, middleware: list[Middleware]) -> RedisBroker:
-    return RedisBroker(url=url, middleware=middleware)  # type: ignore[no-untyped-call]  # dramatiq leaves it unannotated
+def _redis_broker(url: str, middleware: list[Middleware]) -> PipelinedRedisBroker:
+    return PipelinedRedisBroker(url=url, middleware=middleware)  # type: ignore[no-untyped-call]  # dramatiq leaves it unannotated
 
 
 def _rabbitmq_broker(url: str, middleware: list[Middleware]) -> RabbitmqBroker:

@@ -7,8 +7,9 @@ flush). ``GroupCommit`` shares that cost among the requests waiting at the same 
 
 No thread of its own and no window to wait out: the first request to arrive while no
 group is being written leads. It takes every request waiting (up to ``max_group``),
-runs each one's work in a savepoint of one transaction, commits once, and wakes them
-with their results; if more arrived meanwhile, the oldest of them leads the next group.
+runs each one's work in a savepoint of one transaction, commits once, hands the
+committed results on together (the group's broker sends go in one round trip), and wakes
+them with their results; if more arrived meanwhile, the oldest of them leads the next group.
 A request alone commits alone, as before; under load, the requests that arrive while a
 group commits form the next one. One writer at a time per ``GroupCommit``, so the chain
 links follow the order of the work within a group and the groups' commit order.
@@ -18,16 +19,19 @@ commit. A failure of the transaction itself (the commit, the connection) fails e
 request of the group, none of which has been answered yet, so nothing accepted is lost.
 """
 
+import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar, cast
+from typing import Generic, TypeVar, cast
 
 from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = ["GroupCommit", "WriterStopped"]
 
 R = TypeVar("R")
+
+_log = logging.getLogger(__name__)
 
 
 class WriterStopped(RuntimeError):
@@ -59,7 +63,7 @@ class _Request(Generic[R]):
         return cast(R, self.result)
 
 
-class GroupCommit:
+class GroupCommit(Generic[R]):
     """Runs work submitted from many threads in shared transactions, one group at a time."""
 
     def __init__(
@@ -68,16 +72,24 @@ class GroupCommit:
         *,
         max_group: int,
         before_commit: Callable[[Session], None] = lambda session: None,
+        after_commit: Callable[[Sequence[R]], None] = lambda results: None,
     ) -> None:
-        """``before_commit(session)`` runs once per group, after its work, before its commit:
-        what the group's requests share is written there (the chain head)."""
+        """Hooks the writer runs once per group:
+
+        - ``before_commit(session)``, after the group's work, before its commit: what
+          the group's requests share is written there (the chain head);
+        - ``after_commit(results)``, with the results of the work that was committed, in
+          order, before the requests are answered: the group's broker sends go there,
+          together. It cannot undo the commit, so its failure is logged, not raised.
+        """
         if max_group < 1:
             raise ValueError("max_group must be at least 1")
         self._sessions = sessions
         self._max_group = max_group
         self._before_commit = before_commit
+        self._after_commit = after_commit
         self._lock = threading.Lock()
-        self._waiting: list[_Request[Any]] = []
+        self._waiting: list[_Request[R]] = []
         self._writing = False
 
     @property
@@ -124,7 +136,7 @@ class GroupCommit:
             if successor is not None:
                 successor.wake.set()
 
-    def _write(self, group: list[_Request[Any]]) -> None:
+    def _write(self, group: list[_Request[R]]) -> None:
         try:
             with self._sessions.begin() as session:
                 if len(group) == 1:
@@ -139,9 +151,15 @@ class GroupCommit:
                 if request.error is None:
                     request.returned = False
                     request.error = exc
+            return
+        committed = [request.outcome() for request in group if request.error is None]
+        try:
+            self._after_commit(committed)
+        except Exception:
+            _log.exception("after committing %d ingest transaction(s)", len(committed))
 
 
-def _run_in_savepoint(session: Session, request: _Request[Any]) -> None:
+def _run_in_savepoint(session: Session, request: _Request[R]) -> None:
     """Run one request's work so that its failure undoes its own writes only.
 
     ``session.info`` is part of the transaction's state (what the group's requests

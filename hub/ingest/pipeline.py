@@ -68,7 +68,8 @@ _log = logging.getLogger(__name__)
 #: The key of the transaction's registered partners in ``session.info``.
 _PARTNERS = "hub.ingest.partners"
 
-#: Called after commit with (outbox row id, priority) of each push delivery.
+#: Called after each commit with the (outbox row id, priority) of every push delivery it
+#: stored: a group's, together.
 OnCommitted = Callable[[Sequence[tuple[int, str]]], object]
 
 
@@ -122,8 +123,11 @@ class Ingestor:
         """``max_group``: how many requests' transactions may be committed as one."""
         self._sessions = session_factory
         #: The ingest transactions' way to the database, in groups.
-        self.writes = GroupCommit(
-            session_factory, max_group=max_group, before_commit=write_chain_head
+        self.writes: GroupCommit[IngestReceipt] = GroupCommit(
+            session_factory,
+            max_group=max_group,
+            before_commit=write_chain_head,
+            after_commit=self._hand_over,
         )
         self._inspector = inspector
         self._hub_signer = hub_signer
@@ -150,7 +154,6 @@ class Ingestor:
         except Rejection as rejection:
             self._record(rejection, facts, now)
             raise
-        self._hand_over(receipt)
         return receipt
 
     def originate(self, envelope: etree._Element, *, notice_key: str) -> IngestReceipt | None:
@@ -183,13 +186,22 @@ class Ingestor:
         except IntegrityError:
             return None  # another worker logged this notice first: its key is taken
         _log_accepted(message, receipt)
-        self._hand_over(receipt)
         return receipt
 
-    def _hand_over(self, receipt: IngestReceipt) -> None:
-        push = [(d.delivery_id, receipt.priority) for d in receipt.deliveries if d.mode == "push"]
+    def _hand_over(self, receipts: Sequence[IngestReceipt]) -> None:
+        """Hand the push rows of a committed group to the queue, in one call.
+
+        Runs before the senders are answered. A send that fails or that Redis loses
+        leaves the row to the sweeper, which re-sends it from the outbox; the message
+        itself is committed and accepted either way.
+        """
+        push = [
+            (d.delivery_id, receipt.priority)
+            for receipt in receipts
+            for d in receipt.deliveries
+            if d.mode == "push"
+        ]
         if push:
-            # Redis may lose this send; the sweeper re-enqueues from the outbox.
             self._on_committed(push)
 
     def refuse(self, raw: bytes, rejection: Rejection, *, size_bytes: int | None = None) -> None:

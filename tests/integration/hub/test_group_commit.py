@@ -8,7 +8,7 @@ queued, so the groups are known, not left to the scheduler.
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -62,7 +62,7 @@ def pool() -> Iterator[ThreadPoolExecutor]:
 
 
 def _held_leader(
-    commit: GroupCommit, pool: ThreadPoolExecutor
+    commit: GroupCommit[tuple[str, int]], pool: ThreadPoolExecutor
 ) -> tuple[Future[tuple[str, int]], threading.Event]:
     """A first request whose work waits for the returned event: it leads, holding the writer."""
     started, release = threading.Event(), threading.Event()
@@ -78,7 +78,7 @@ def _held_leader(
 
 
 def _queue(
-    commit: GroupCommit,
+    commit: GroupCommit[tuple[str, int]],
     pool: ThreadPoolExecutor,
     works: list[Callable[[Session], tuple[str, int]]],
 ) -> list[Future[tuple[str, int]]]:
@@ -96,7 +96,7 @@ def test_requests_waiting_while_a_group_commits_form_the_next_group(
     session_factory: sessionmaker[Session], pool: ThreadPoolExecutor
 ) -> None:
     # Given a leader holding the writer and five requests queued behind it
-    commit = GroupCommit(session_factory, max_group=32)
+    commit: GroupCommit[tuple[str, int]] = GroupCommit(session_factory, max_group=32)
     leader, release = _held_leader(commit, pool)
     followers = _queue(commit, pool, [_write_row(f"r{i}") for i in range(5)])
 
@@ -121,7 +121,7 @@ def test_a_failing_request_rolls_back_its_own_writes_only(
         _write_row("failed")(session)
         raise Boom("refused")
 
-    commit = GroupCommit(session_factory, max_group=32)
+    commit: GroupCommit[tuple[str, int]] = GroupCommit(session_factory, max_group=32)
     leader, release = _held_leader(commit, pool)
     first, failing, last = _queue(
         commit, pool, [_write_row("first"), writes_then_fails, _write_row("last")]
@@ -153,7 +153,7 @@ def test_a_failed_commit_fails_every_request_of_its_group_and_no_other(
 
     event.listen(session_factory, "before_commit", refuse_poison)
     try:
-        commit = GroupCommit(session_factory, max_group=32)
+        commit: GroupCommit[tuple[str, int]] = GroupCommit(session_factory, max_group=32)
         leader, release = _held_leader(commit, pool)
         group = _queue(commit, pool, [_write_row("a"), poison, _write_row("b")])
 
@@ -178,7 +178,7 @@ def test_more_requests_than_a_group_holds_are_written_in_turn_in_their_order(
     session_factory: sessionmaker[Session], pool: ThreadPoolExecutor
 ) -> None:
     # Given groups of at most two and five requests queued behind a held leader
-    commit = GroupCommit(session_factory, max_group=2)
+    commit: GroupCommit[tuple[str, int]] = GroupCommit(session_factory, max_group=2)
     leader, release = _held_leader(commit, pool)
     followers = _queue(commit, pool, [_write_row(f"r{i}") for i in range(5)])
 
@@ -199,7 +199,7 @@ def test_more_requests_than_a_group_holds_are_written_in_turn_in_their_order(
 def test_a_request_alone_commits_alone_and_its_failure_is_its_own(
     session_factory: sessionmaker[Session],
 ) -> None:
-    commit = GroupCommit(session_factory, max_group=32)
+    commit: GroupCommit[tuple[str, int]] = GroupCommit(session_factory, max_group=32)
 
     def fails(session: Session) -> tuple[str, int]:
         _write_row("failed")(session)
@@ -226,7 +226,7 @@ def test_what_a_group_shares_is_written_once_with_only_its_successful_requests(
         return work
 
     seen: list[tuple[str, ...]] = []
-    commit = GroupCommit(
+    commit: GroupCommit[tuple[str, int]] = GroupCommit(
         session_factory,
         max_group=32,
         before_commit=lambda session: seen.append(session.info.get("tags", ())),
@@ -243,6 +243,50 @@ def test_what_a_group_shares_is_written_once_with_only_its_successful_requests(
     # Then the hook ran once per group, after its work, and saw none of the failed request's
     assert seen == [(), ("a", "c")]
     assert _stored_tags(session_factory) == ["a", "c", "leader"]
+
+
+def test_the_committed_results_are_handed_on_once_a_group_before_any_answer(
+    session_factory: sessionmaker[Session], pool: ThreadPoolExecutor
+) -> None:
+    # Given a hook that records each group's results and whether any request was answered
+    handed: list[tuple[list[str], bool]] = []
+    followers: list[Future[tuple[str, int]]] = []
+
+    def hand_on(results: Sequence[tuple[str, int]]) -> None:
+        handed.append(([tag for tag, _ in results], any(f.done() for f in followers)))
+
+    def fails(session: Session) -> tuple[str, int]:
+        raise Boom("refused")
+
+    commit: GroupCommit[tuple[str, int]] = GroupCommit(
+        session_factory, max_group=32, after_commit=hand_on
+    )
+    leader, release = _held_leader(commit, pool)
+    followers += _queue(commit, pool, [_write_row("a"), fails, _write_row("b")])
+
+    # When the two groups are written
+    release.set()
+    leader.result(_PATIENCE_S)
+    for future in followers:
+        future.exception(_PATIENCE_S)
+
+    # Then each group's committed results were handed on together, in order, unanswered
+    assert handed == [(["leader"], False), (["a", "b"], False)]
+
+
+def test_a_failing_hand_on_is_logged_and_the_commit_stands(
+    session_factory: sessionmaker[Session], caplog: pytest.LogCaptureFixture
+) -> None:
+    def broker_down(results: Sequence[tuple[str, int]]) -> None:
+        raise ConnectionError("broker down")
+
+    commit: GroupCommit[tuple[str, int]] = GroupCommit(
+        session_factory, max_group=32, after_commit=broker_down
+    )
+
+    assert commit.run(_write_row("kept"))[0] == "kept"
+    assert _stored_tags(session_factory) == ["kept"]
+    assert "after committing 1 ingest transaction(s)" in caplog.text
 
 
 def test_a_group_of_none_is_refused() -> None:
