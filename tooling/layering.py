@@ -46,7 +46,7 @@ LAYERS: Mapping[str, tuple[str, ...]] = {
     "adapters.simulation": ("schemas",),
     "adapters.police.simulator": _simulator("police", "translate"),
     "adapters.social.simulator": _simulator("social", "translate"),
-    "adapters.kdn.simulator": _simulator("kdn", "documents", "soap", "translate"),
+    "adapters.kdn.simulator": _simulator("kdn", "documents", "soap", "translate", "wsdl"),
     "adapters.health.simulator": _simulator("health", "contained", "fhir", "translate"),
     "adapters.education.simulator": _simulator(
         "education", "columns", "csvfile", "folders", "rows"

@@ -41,8 +41,9 @@ from adapters.gateway.intake import (
 from adapters.gateway.rest import SPOOL_UNAVAILABLE
 from adapters.gateway.spool import OutgoingState, SpoolUnavailable
 from adapters.kdn.documents import decision_to_canonical
-from adapters.kdn.soap import SIGNAL_NS, SOAP_ENV_NS, XML_MEDIA_TYPE, fault, soap_envelope
+from adapters.kdn.soap import fault
 from adapters.kdn.translate import to_canonical
+from adapters.kdn.wsdl import SIGNAL_NS, SOAP_ENV_NS, XML_MEDIA_TYPE, soap_envelope
 from adapters.native import Fields
 from schemas import TranslationError
 

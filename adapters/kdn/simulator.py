@@ -54,16 +54,16 @@ from starlette.routing import Route
 
 import schemas
 from adapters.kdn.documents import DOCUMENT_TYPES, RESOLUTIONS, decision_to_canonical
-from adapters.kdn.soap import (
+from adapters.kdn.soap import fault
+from adapters.kdn.translate import to_canonical
+from adapters.kdn.wsdl import (
     SIGNAL_NS,
     SOAP_ENV_NS,
     XML_MEDIA_TYPE,
-    fault,
     kdn_resource,
     signal_schema,
     soap_envelope,
 )
-from adapters.kdn.translate import to_canonical
 from adapters.simulation import (
     REPLY_INTERVAL_S,
     BackgroundLoop,

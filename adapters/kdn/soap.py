@@ -1,31 +1,16 @@
-"""SOAP 1.1 as the commission's systems speak it: the namespaces, envelopes and faults, shared
-by the commission's simulator (its register service) and its gateway (the service the
-commission's system calls to send to the hub). The names and envelope come from ``wsdl``,
-which the hub's transport uses without loading Starlette."""
+"""SOAP 1.1 faults as the commission's systems answer them, shared by the commission's
+simulator (its register service) and its gateway (the service the commission's system
+calls to send to the hub). The namespaces and the envelope are in ``wsdl``, which the
+hub's transport uses without loading Starlette; this module is the Starlette side."""
 
 from __future__ import annotations
 
 from lxml import etree
 from starlette.responses import Response
 
-from adapters.kdn.wsdl import (
-    SIGNAL_NS,
-    SOAP_ENV_NS,
-    XML_MEDIA_TYPE,
-    kdn_resource,
-    signal_schema,
-    soap_envelope,
-)
+from adapters.kdn.wsdl import SOAP_ENV_NS, XML_MEDIA_TYPE, soap_envelope
 
-__all__ = [
-    "SIGNAL_NS",
-    "SOAP_ENV_NS",
-    "XML_MEDIA_TYPE",
-    "fault",
-    "kdn_resource",
-    "signal_schema",
-    "soap_envelope",
-]
+__all__ = ["fault"]
 
 
 def fault(code: str, message: str, detail: etree._Element | None = None) -> Response:

@@ -13,8 +13,8 @@ from starlette.routing import Route
 
 import schemas
 from adapters.base import OutboundMessage, Transport
-from adapters.kdn.soap import SIGNAL_NS, XML_MEDIA_TYPE, soap_envelope
 from adapters.kdn.transport import KdnTransport
+from adapters.kdn.wsdl import SIGNAL_NS, XML_MEDIA_TYPE, soap_envelope
 from adapters.simulation import SimulatorServer
 from adapters.social.transport import SocialTransport
 from tests.unit.adapters import golden

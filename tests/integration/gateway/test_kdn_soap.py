@@ -8,7 +8,7 @@ import pytest
 import zeep
 from lxml import etree
 
-from adapters.kdn.soap import SIGNAL_NS, SOAP_ENV_NS
+from adapters.kdn.wsdl import SIGNAL_NS, SOAP_ENV_NS
 from adapters.police.translate import message_id_for
 from tests.integration.gateway.conftest import Gateways
 from tests.unit.adapters import golden

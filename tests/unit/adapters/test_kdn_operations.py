@@ -13,7 +13,7 @@ from lxml import etree
 
 from adapters.base import PartnerRejected, PartnerUnavailable
 from adapters.kdn.operations import OPERATIONS, Operation, read_answer, request_body
-from adapters.kdn.soap import SIGNAL_NS, SOAP_ENV_NS, kdn_resource, soap_envelope
+from adapters.kdn.wsdl import SIGNAL_NS, SOAP_ENV_NS, kdn_resource, soap_envelope
 from tests.unit.adapters import golden
 from tests.unit.adapters.strategies import birth_dates, moments, names, phones, texts, uuids
 
