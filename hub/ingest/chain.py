@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from hub.store import ChainHead, MessageLog
-from schemas import parse_xml, read_header
+from schemas import EnvelopeHeader, parse_xml, read_header
 from signing import find_unverified_certificate
 
 #: The hash the chain starts from, before the first message.
@@ -123,6 +123,20 @@ def link_digest(values: Mapping[str, object]) -> str:
     if version == CHAIN_VERSION and isinstance(version, int):
         return hashlib.sha256(link_record(values)).hexdigest()
     raise LinkInputInvalid("chain_version", f"is {version!r}, not a known link version")
+
+
+def header_columns(header: EnvelopeHeader) -> dict[str, object]:
+    """The log's columns that come from the envelope's header, by column name."""
+    return {
+        "message_id": header.message_id,
+        "sender": header.sender,
+        "message_type": header.message_type,
+        "schema_version": header.schema_version,
+        "priority": header.priority,
+        "case_ref": header.case_ref,
+        "correlation_id": header.correlation_id,
+        "created_at": header.created_at,
+    }
 
 
 def link_values(row: MessageLog) -> dict[str, object]:
@@ -286,13 +300,7 @@ def _columns_unlike_the_signed_message(row: Mapping[str, object]) -> Iterator[st
         return
     certificate = find_unverified_certificate(envelope)
     signed: dict[str, object] = {
-        "message_id": header.message_id,
-        "sender": header.sender,
-        "message_type": header.message_type,
-        "schema_version": header.schema_version,
-        "priority": header.priority,
-        "case_ref": header.case_ref,
-        "correlation_id": header.correlation_id,
+        **header_columns(header),
         "created_at": _utc_text(header.created_at),
         "signer_fingerprint": None
         if certificate is None

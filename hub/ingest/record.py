@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.errors import Rejection
-from hub.ingest.chain import CHAIN_VERSION, expected_link
+from hub.ingest.chain import CHAIN_VERSION, expected_link, header_columns
 from hub.store import (
     ChainHead,
     DeliveryMode,
@@ -100,14 +100,7 @@ def append_message(
     if tip is None:
         raise RuntimeError("append_message before lock_chain_head in this transaction")
     values: dict[str, object] = {
-        "message_id": header.message_id,
-        "sender": header.sender,
-        "message_type": header.message_type,
-        "schema_version": header.schema_version,
-        "priority": header.priority,
-        "case_ref": header.case_ref,
-        "correlation_id": header.correlation_id,
-        "created_at": header.created_at,
+        **header_columns(header),
         "received_at": now,
         "sha256": hashlib.sha256(raw).hexdigest(),
         "prev_hash": tip.last_hash,
