@@ -55,6 +55,9 @@ _ACCEPTED = "202"
 _KEY_OF: dict[str, KeyAlgorithm] = {"rsa": "ec", "gost256": "gost256", "gost512": "gost512"}
 #: The refusal of a type that answers an earlier message, sent with none to answer.
 _NEEDS_CORRELATION = "routing.unknown_correlation"
+#: How long the kit waits for one answer of the hub, in seconds: a test hub on a
+#: developer's busy machine may answer slowly, and a slow answer is not a failed check.
+_READ_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,7 @@ def run_conformance(
         HubClientError: the hub cannot be reached, or refuses the bundle's API key.
         OSError, ValueError: the bundle cannot be read.
     """
-    with HubClient(hub_url, bundle) as client, httpx.Client(timeout=10) as http:
+    with HubClient(hub_url, bundle) as client, httpx.Client(timeout=_READ_TIMEOUT_S) as http:
         profile = client.partner_profile()
         contract = _Contract.fetch(http, hub_url)
         partner = _Partner(client, load_signing_key(bundle), profile)

@@ -25,6 +25,10 @@ __all__ = ["FAULTS", "FaultEvent", "FaultInjector", "Target", "available_faults"
 DOWN_S = 1.0
 #: How long a crash-mode receiver waits for its next arrival before it is killed anyway.
 _CRASH_WAIT_S = 3.0
+#: The partners the receiver plays; a receiver fault waits for a call to each…
+_PARTNERS = {"social", "kdn"}
+#: …for at most this many seconds.
+_MEET_WAIT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -76,9 +80,19 @@ def _receiver_mode(mode: Mode) -> Callable[[Target, random.Random], str]:
     def fault(target: Target, _rng: random.Random) -> str:
         receiver = target.rig.receiver
         timeout_s = float(target.rig.hub_env()["HUB_DELIVERY_TIMEOUT_S"])
-        receiver.set_mode(mode, delay_s=timeout_s + 1.0)
-        time.sleep(DOWN_S + timeout_s)
-        receiver.set_mode(Mode.OK)
+        log = receiver.log()
+        try:
+            since = log.last_id()
+            receiver.set_mode(mode, delay_s=timeout_s + 1.0)
+            # A loaded machine may bring the first copies after a fixed window has passed:
+            # the fault holds until each partner has met it (or a generous bound is up).
+            deadline = time.monotonic() + _MEET_WAIT_S
+            while not log.met(mode, since_id=since) >= _PARTNERS and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(DOWN_S + timeout_s)
+            receiver.set_mode(Mode.OK)
+        finally:
+            log.close()
         return f"receiver:{mode.value}"
 
     return fault

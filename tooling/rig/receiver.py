@@ -123,6 +123,21 @@ class ArrivalLog:
             )
         }
 
+    def met(self, mode: Mode, *, since_id: int) -> set[str]:
+        """The recipients that had a call in ``mode`` after arrival ``since_id``."""
+        return {
+            recipient
+            for (recipient,) in self._query(
+                "SELECT DISTINCT recipient FROM arrival WHERE mode = ? AND id > ?",
+                (mode.value, since_id),
+            )
+        }
+
+    def last_id(self) -> int:
+        """The id of the latest arrival; 0 before the first."""
+        [(last,)] = self._query("SELECT coalesce(max(id), 0) FROM arrival")
+        return int(last)
+
     def effects(self) -> set[tuple[str, str]]:
         """The (recipient, message_id) pairs the partners applied."""
         return {(r, m) for r, m in self._query("SELECT recipient, message_id FROM effect")}
@@ -140,9 +155,9 @@ class ArrivalLog:
         with self._lock:
             self._db.close()
 
-    def _query(self, sql: str) -> list[tuple[Any, ...]]:
+    def _query(self, sql: str, parameters: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
-            return self._db.execute(sql).fetchall()
+            return self._db.execute(sql, parameters).fetchall()
 
 
 @dataclass
