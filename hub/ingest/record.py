@@ -52,19 +52,18 @@ class ChainTip(NamedTuple):
     added: int
 
 
-def lock_chain_head(session: Session) -> str:
-    """Lock the log's chain head for the rest of the transaction; the chain's last link.
+def lock_chain_head(session: Session) -> None:
+    """Lock the log's chain head for the rest of the transaction; ``append_message``
+    extends the tip it keeps in ``session.info``.
 
     Taken first in every ingest transaction (FOR UPDATE on PostgreSQL; SQLite's
     IMMEDIATE transactions already serialise writers), so chain links follow commit
     order and duplicate checks and new cases are decided one message at a time. Read
     once per transaction: the next message of a group gets the tip the last one left.
     """
-    tip: ChainTip | None = session.info.get(_TIP)
-    if tip is None:
+    if _TIP not in session.info:
         last_hash: str = session.connection().execute(_CHAIN_HEAD).scalar_one()
-        tip = session.info[_TIP] = ChainTip(last_hash, 0)
-    return tip.last_hash
+        session.info[_TIP] = ChainTip(last_hash, 0)
 
 
 def write_chain_head(session: Session) -> None:
