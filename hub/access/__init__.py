@@ -1,10 +1,10 @@
 """Who is calling, and what they may read: shared by the JSON API (``hub.api``) and the
 pages (``hub.web``), which import nothing from each other.
 
-Partners authenticate with an API key (``PartnerDep``); people with a session
-(``SignedInDep``, ``require_roles``), opened by ``sign_in``. Every read of case data by a
-person goes through ``reads`` and is audited in the same transaction, as is a
-supervisor's curator assignment (``curators``).
+Partners authenticate with an API key (``PartnerDep``, or ``PartnerCodeDep`` where the
+code is enough); people with a session (``SignedInDep``, ``require_roles``), opened by
+``sign_in``. Every read of case data by a person goes through ``reads`` and is audited in
+the same transaction, as is a supervisor's curator assignment (``curators``).
 """
 
 from hub.access.attention import (
@@ -17,7 +17,13 @@ from hub.access.attention import (
     read_unacknowledged_signals,
 )
 from hub.access.curators import assign_case_curator, curator_choices
-from hub.access.partners import PARTNER_SECURITY, PartnerDep, get_partner, presented_api_key
+from hub.access.partners import (
+    PARTNER_SECURITY,
+    PartnerCodeDep,
+    PartnerDep,
+    get_partner,
+    presented_api_key,
+)
 from hub.access.people import (
     PERSON_SECURITY,
     SESSION_COOKIE,
@@ -56,6 +62,7 @@ __all__ = [
     "runtime_of",
     # Partners
     "PARTNER_SECURITY",
+    "PartnerCodeDep",
     "PartnerDep",
     "get_partner",
     "presented_api_key",

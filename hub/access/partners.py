@@ -64,3 +64,17 @@ def get_partner(request: Request, runtime: RuntimeDep) -> Partner:
 
 
 PartnerDep = Annotated[Partner, Depends(get_partner)]
+
+
+def get_partner_code(request: Request, runtime: RuntimeDep) -> str:
+    """The code of the partner system that owns the presented API key, for the routes that
+    need no more of it: a key that passed is not read again for ``credential_recheck_s``,
+    as at ingest, so a partner polling its inbox costs no database read for its key.
+
+    Raises:
+        Rejection: auth.* (401/403).
+    """
+    return runtime.partner_keys.authenticate_code(presented_api_key(request), now=runtime.clock())
+
+
+PartnerCodeDep = Annotated[str, Depends(get_partner_code)]

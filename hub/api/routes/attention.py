@@ -15,7 +15,7 @@ from hub.access import (
     PARTNER_SECURITY,
     PERSON_SECURITY,
     CaseVisits,
-    PartnerDep,
+    PartnerCodeDep,
     ReasonDep,
     SignedIn,
     SignedInDep,
@@ -150,8 +150,8 @@ def _visits(visits: CaseVisits) -> CaseVisitsOut:
 
 
 @router.get("/feed/attention", response_model=AttentionOut, dependencies=[PARTNER_SECURITY])
-def get_attention_feed(request: Request, partner: PartnerDep) -> AttentionOut:
+def get_attention_feed(request: Request, partner: PartnerCodeDep) -> AttentionOut:
     """The case owner's feed: the attention items of every region whose cases the calling
     system owns, without family names (``auth.not_case_owner`` for any other system)."""
-    items = read_attention_feed(runtime_of(request), partner.code, client=client_of(request))
+    items = read_attention_feed(runtime_of(request), partner, client=client_of(request))
     return _items(items)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from hub.access import PARTNER_SECURITY, PartnerDep, RuntimeDep
+from hub.access import PARTNER_SECURITY, PartnerCodeDep, RuntimeDep
 from hub.api.answers import AckOut, InboxMessageOut, InboxOut
 from hub.api.deps import SessionDep
 from hub.errors import NotFound
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/v1/inbox", tags=["inbox"], dependencies=[PARTNER
 
 @router.get("", response_model=InboxOut)
 def poll_inbox(
-    partner: PartnerDep,
+    partner: PartnerCodeDep,
     runtime: RuntimeDep,
     session: SessionDep,
     limit: Annotated[
@@ -31,7 +31,7 @@ def poll_inbox(
     with session.begin():
         rows = claim_inbox(
             session,
-            partner.code,
+            partner,
             now=runtime.clock(),
             visibility_s=runtime.settings.inbox_visibility_s,
             limit=limit,
@@ -50,11 +50,13 @@ def poll_inbox(
 
 
 @router.post("/{delivery_id}/ack", response_model=AckOut)
-def ack(delivery_id: int, partner: PartnerDep, runtime: RuntimeDep, session: SessionDep) -> AckOut:
+def ack(
+    delivery_id: int, partner: PartnerCodeDep, runtime: RuntimeDep, session: SessionDep
+) -> AckOut:
     """Confirm receipt of one inbox message (idempotent: a second ack answers the same)."""
     with session.begin():
         try:
-            row = acknowledge(session, partner.code, delivery_id, now=runtime.clock())
+            row = acknowledge(session, partner, delivery_id, now=runtime.clock())
         except DeliveryNotFound as exc:
             raise NotFound("delivery", delivery_id) from exc
         return AckOut(delivery_id=row.id, status=row.status.value)

@@ -6,7 +6,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from hub.access import PARTNER_SECURITY, PartnerDep, presented_api_key, runtime_of
+from hub.access import PARTNER_SECURITY, PartnerCodeDep, presented_api_key, runtime_of
 from hub.api.answers import (
     AttemptOut,
     CaseConflictOut,
@@ -119,11 +119,11 @@ def _receipt_out(receipt: IngestReceipt) -> ReceiptOut:
 
 
 @router.get("/{ref}", response_model=MessageTraceOut)
-def get_message_trace(ref: str, partner: PartnerDep, session: SessionDep) -> MessageTraceOut:
+def get_message_trace(ref: str, partner: PartnerCodeDep, session: SessionDep) -> MessageTraceOut:
     """The trace of one of the caller's own messages, by hub id or MessageId."""
     query = (
         select(MessageLog)
-        .where(MessageLog.sender == partner.code)
+        .where(MessageLog.sender == partner)
         .options(selectinload(MessageLog.deliveries).selectinload(OutboxDelivery.attempt_log))
     )
     query = (

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from hub.store import Partner, Rejection
 from schemas import parse_xml, read_header
@@ -142,6 +142,32 @@ def test_pull_inbox_leases_then_acknowledges_once(
     assert_problem(
         http.post(f"/api/v1/inbox/{delivery_id}/ack", headers=social), 404, "request.not_found"
     )
+
+
+def test_a_polling_partner_s_key_is_read_once_within_the_recheck(
+    hub_api: RunningHub, http: httpx.Client
+) -> None:
+    # Given a partner whose key passed on its first poll
+    police = {"Authorization": f"Bearer {hub_api.api_keys['police']}"}
+    assert http.get("/api/v1/inbox", headers=police).status_code == 200
+    statements: list[str] = []
+
+    def note(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    # When it polls again, and asks for a trace, within HUB_CREDENTIAL_CACHE_S (2 s)
+    event.listen(hub_api.runtime.engine, "before_cursor_execute", note)
+    try:
+        assert http.get("/api/v1/inbox", headers=police).status_code == 200
+        assert_problem(
+            http.get("/api/v1/messages/no-such", headers=police), 404, "request.not_found"
+        )
+    finally:
+        event.remove(hub_api.runtime.engine, "before_cursor_execute", note)
+
+    # Then the key was taken from memory: the requests read only what they answer with
+    assert statements
+    assert not [s for s in statements if "partner_api_key" in s]
 
 
 def test_health_and_readiness(http: httpx.Client) -> None:
