@@ -18,6 +18,9 @@ import redis
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+import hub.partners
+import hub.people.passwords
+import signing.pki
 from hub.config import Settings
 from hub.ingest import Ingestor, build_ingestor
 from hub.partners import register_partner
@@ -26,6 +29,7 @@ from signing import Crypto, DevPki, GostUnavailable, KeyAlgorithm
 from signing.gost import streebog
 from tests.databases import PostgresTemplate, SqliteTemplate, postgres_schema_url
 from tests.factories import Signers
+from tests.made_once import CHEAP_ARGON2, ReusedKeys
 from tests.smtp import Inbox, start_inbox
 from tests.stack import RunningHub, fast_settings, running_hub
 
@@ -66,6 +70,31 @@ _BESIDE_THE_SERIAL_ONES = (
     "tests/integration/bench/test_bench_options.py::",
     "tests/integration/bench/test_server_cpu.py::",
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _keys_and_hashes_made_once() -> Iterator[None]:
+    """RSA keys reused and argon2 at its cheapest in this test process (tests/made_once.py
+    says why and what it saves); the hub's own processes are untouched."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(signing.pki, "_new_key", ReusedKeys(signing.pki._new_key))
+        patch.setattr(hub.partners, "_HASHER", CHEAP_ARGON2)
+        patch.setattr(hub.people.passwords, "_HASHER", CHEAP_ARGON2)
+        yield
+
+
+@pytest.fixture
+def argon2_as_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hashers with the parameters the hub's processes use, for the tests of them."""
+    monkeypatch.setattr(hub.partners, "_HASHER", PRODUCTION_HASHERS["partners"])
+    monkeypatch.setattr(hub.people.passwords, "_HASHER", PRODUCTION_HASHERS["passwords"])
+
+
+#: The hashers as the modules made them, before ``_keys_and_hashes_made_once``.
+PRODUCTION_HASHERS = {
+    "partners": hub.partners._HASHER,
+    "passwords": hub.people.passwords._HASHER,
+}
 
 
 def _redis_url_of_this_process() -> str:

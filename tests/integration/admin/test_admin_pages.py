@@ -34,7 +34,6 @@ from hub.store import (
     MessageLog,
     OutboxDelivery,
     Partner,
-    Person,
 )
 from hub.web.routes import admin as admin_routes
 from signing import DevPki
@@ -77,30 +76,16 @@ def seeded(hub_api: RunningHub, pki: DevPki) -> Seeded:
     signers = Signers(pki)
     now = datetime.now(UTC)
     with hub_api.runtime.session_factory.begin() as session:
-        (login, role, region, agency), *rest = ACCOUNTS
-        first = add_person(
-            session,
-            login=login,
-            display_name=f"Пользователь {login}",
-            role=role,
-            region=region,
-            agency=agency,
-            password=PASSWORD,
-            now=now,
-        )
-        # argon2 takes about a second on a loaded machine: the others share the first's hash.
-        for login, role, region, agency in rest:
-            session.add(
-                Person(
-                    login=login,
-                    display_name=f"Пользователь {login}",
-                    role=role.value,
-                    region=region,
-                    agency=agency,
-                    password_hash=first.password_hash,
-                    active=True,
-                    created_at=now,
-                )
+        for login, role, region, agency in ACCOUNTS:
+            add_person(
+                session,
+                login=login,
+                display_name=f"Пользователь {login}",
+                role=role,
+                region=region,
+                agency=agency,
+                password=PASSWORD,
+                now=now,
             )
     receipts = [
         hub_api.runtime.ingestor.ingest(

@@ -147,6 +147,7 @@ def test_a_success_clears_the_count_for_its_login_but_not_for_the_client(
     assert _try(session_factory, curator_login, PASSWORD, at=even_later).startswith("throttled")
 
 
+@pytest.mark.usefixtures("argon2_as_in_production")
 def test_a_login_rehashes_a_password_stored_with_old_parameters(
     session_factory: sessionmaker[Session], curator_login: str
 ) -> None:

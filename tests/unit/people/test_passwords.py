@@ -1,14 +1,17 @@
 """Passwords are stored as argon2id hashes and verified against them."""
 
+import pytest
 from argon2 import PasswordHasher
 
 from hub.people import hash_password, verify_password
 from hub.people.passwords import needs_rehash
 
 
-def test_a_hash_is_argon2id_and_verifies_its_password() -> None:
+@pytest.mark.usefixtures("argon2_as_in_production")
+def test_a_hash_is_argon2id_with_the_recommended_parameters_and_verifies_its_password() -> None:
     stored = hash_password("длинный пароль 1")
-    assert stored.startswith("$argon2id$")
+    # argon2-cffi's default: RFC 9106's low-memory profile (64 MiB, 3 passes, 4 lanes)
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert "длинный пароль 1" not in stored
     assert verify_password(stored, "длинный пароль 1")
     assert not needs_rehash(stored)
