@@ -11,7 +11,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 import redis
@@ -37,6 +37,9 @@ class Target:
 
     rig: Rig
     postgres: PrivatePostgres | None = None
+    #: Set once the load is sent: a receiver fault then stops waiting for the partners
+    #: to meet it, since what is left of the load may never bring them.
+    load_over: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True)
@@ -85,10 +88,15 @@ def _receiver_mode(mode: Mode) -> Callable[[Target, random.Random], str]:
             since = log.last_id()
             receiver.set_mode(mode, delay_s=timeout_s + 1.0)
             # A loaded machine may bring the first copies after a fixed window has passed:
-            # the fault holds until each partner has met it (or a generous bound is up).
+            # the fault holds until each partner has met it, the load is over, or a
+            # generous bound is up.
             deadline = time.monotonic() + _MEET_WAIT_S
-            while not log.met(mode, since_id=since) >= _PARTNERS and time.monotonic() < deadline:
-                time.sleep(0.05)
+            while (
+                not log.met(mode, since_id=since) >= _PARTNERS
+                and time.monotonic() < deadline
+                and not target.load_over.wait(0.05)
+            ):
+                pass
             time.sleep(DOWN_S + timeout_s)
             receiver.set_mode(Mode.OK)
         finally:

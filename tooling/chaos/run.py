@@ -110,7 +110,8 @@ def run_chaos(
             crypto=options.crypto,
         )
         rig = stack.enter_context(Rig(rig_options).start())
-        target = Target(rig, postgres)
+        load_over = threading.Event()
+        target = Target(rig, postgres, load_over=load_over)
         injector = FaultInjector(
             target,
             options.faults if options.faults is not None else available_faults(target),
@@ -120,15 +121,14 @@ def run_chaos(
         clients = [stack.enter_context(rig.client("police", i)) for i in range(options.apis)]
         progress(f"sending {options.load.messages} messages while injecting faults")
         load_started = time.monotonic()
-        stop = threading.Event()
         injector.start()
         try:
             results = send_load(
                 options.load, clients, rng=rng, stamp=f"{options.seed}-{int(time.time())}",
-                now=utc_now(), stop=stop,
+                now=utc_now(), stop=load_over,
             )  # fmt: skip
         finally:
-            stop.set()
+            load_over.set()
             injector.stop()
         load_s = time.monotonic() - load_started
         progress(f"load sent in {load_s:.1f} s; waiting for the hub to settle")
