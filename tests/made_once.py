@@ -8,6 +8,7 @@ subprocesses (``hub serve``, the demo, the rig) keep both costs in full.
 """
 
 import itertools
+import threading
 from collections.abc import Callable, Iterator
 
 from argon2 import PasswordHasher
@@ -27,17 +28,23 @@ CHEAP_ARGON2 = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 class ReusedKeys:
     """A stand-in for ``signing.pki._new_key`` that makes the first ``RSA_KEYS`` RSA keys and
-    then hands them out again in turn; other algorithms (EC, cheap) are made each time."""
+    then hands them out again in turn; other algorithms (EC, cheap) are made each time.
+
+    A turn and the keys up to it are taken under one lock: a caller is never handed a turn
+    whose key another thread has not made yet, or one a failed make left behind.
+    """
 
     def __init__(self, make: Callable[[KeyAlgorithm], PrivateKey]) -> None:
         self._make = make
         self._made: list[PrivateKey] = []
         self._turn: Iterator[int] = itertools.cycle(range(RSA_KEYS))
+        self._lock = threading.Lock()
 
     def __call__(self, algorithm: KeyAlgorithm) -> PrivateKey:
         if algorithm != "rsa":
             return self._make(algorithm)
-        turn = next(self._turn)
-        if turn == len(self._made):
-            self._made.append(self._make(algorithm))
-        return self._made[turn]
+        with self._lock:
+            turn = next(self._turn)
+            while len(self._made) <= turn:
+                self._made.append(self._make(algorithm))
+            return self._made[turn]
