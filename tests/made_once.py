@@ -30,6 +30,10 @@ class ReusedKeys:
     """A stand-in for ``signing.pki._new_key`` that makes the first ``RSA_KEYS`` RSA keys and
     then hands them out again in turn; other algorithms (EC, cheap) are made each time.
 
+    Only systems' keys come from it: a dev CA's key (EC, made in ``DevPki.init``) is new in
+    every PKI, so a test's rogue CA never shares the genuine CA's key, and the trust checks
+    the security tests prove stay what they are.
+
     A turn and the keys up to it are taken under one lock: a caller is never handed a turn
     whose key another thread has not made yet, or one a failed make left behind.
     """
