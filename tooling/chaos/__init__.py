@@ -2,7 +2,14 @@
 random, then a checker that counts what was lost, duplicated or delivered."""
 
 from tooling.chaos.checker import Figures, check
-from tooling.chaos.faults import FAULTS, FaultEvent, FaultInjector, Target, available_faults
+from tooling.chaos.faults import (
+    FAULTS,
+    FaultEvent,
+    FaultInjector,
+    Target,
+    available_faults,
+    hold_until_met,
+)
 from tooling.chaos.load import Load, Outcome, SendResult, send_load
 from tooling.chaos.run import ChaosOptions, ChaosReport, run_chaos
 
@@ -22,6 +29,7 @@ __all__ = [
     "FaultInjector",
     "Target",
     "available_faults",
+    "hold_until_met",
     # Checker
     "Figures",
     "check",

@@ -16,10 +16,17 @@ from dataclasses import dataclass, field
 import httpx
 import redis
 
-from tooling.rig import Mode, Rig
+from tooling.rig import ArrivalLog, Mode, Rig
 from tooling.rig.postgres import PrivatePostgres, StopMode
 
-__all__ = ["FAULTS", "FaultEvent", "FaultInjector", "Target", "available_faults"]
+__all__ = [
+    "FAULTS",
+    "FaultEvent",
+    "FaultInjector",
+    "Target",
+    "available_faults",
+    "hold_until_met",
+]
 
 #: How long a broken part stays broken before it is repaired, in seconds.
 DOWN_S = 1.0
@@ -79,6 +86,24 @@ def _flushall_redis(target: Target, _rng: random.Random) -> str:
     return "redis"
 
 
+def hold_until_met(
+    log: ArrivalLog,
+    mode: Mode,
+    *,
+    since_id: int,
+    load_over: threading.Event,
+    bound_s: float = _MEET_WAIT_S,
+) -> bool:
+    """Wait until each partner the receiver plays had a call in ``mode`` after arrival
+    ``since_id``; True if they did. Gives up, False, once ``load_over`` is set (what is
+    left of the load may never bring them) or after ``bound_s`` seconds."""
+    deadline = time.monotonic() + bound_s
+    while not log.met(mode, since_id=since_id) >= _PARTNERS:
+        if time.monotonic() >= deadline or load_over.wait(0.05):
+            return False
+    return True
+
+
 def _receiver_mode(mode: Mode) -> Callable[[Target, random.Random], str]:
     def fault(target: Target, _rng: random.Random) -> str:
         receiver = target.rig.receiver
@@ -87,16 +112,8 @@ def _receiver_mode(mode: Mode) -> Callable[[Target, random.Random], str]:
         try:
             since = log.last_id()
             receiver.set_mode(mode, delay_s=timeout_s + 1.0)
-            # A loaded machine may bring the first copies after a fixed window has passed:
-            # the fault holds until each partner has met it, the load is over, or a
-            # generous bound is up.
-            deadline = time.monotonic() + _MEET_WAIT_S
-            while (
-                not log.met(mode, since_id=since) >= _PARTNERS
-                and time.monotonic() < deadline
-                and not target.load_over.wait(0.05)
-            ):
-                pass
+            # A loaded machine may bring the first copies after a fixed window has passed.
+            hold_until_met(log, mode, since_id=since, load_over=target.load_over)
             time.sleep(DOWN_S + timeout_s)
             receiver.set_mode(Mode.OK)
         finally:
