@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import httpx
 import redis
 
-from tooling.rig import ArrivalLog, Mode, Rig
+from tooling.rig import RECEIVERS, ArrivalLog, Mode, Rig
 from tooling.rig.postgres import PrivatePostgres, StopMode
 
 __all__ = [
@@ -32,9 +32,7 @@ __all__ = [
 DOWN_S = 1.0
 #: How long a crash-mode receiver waits for its next arrival before it is killed anyway.
 _CRASH_WAIT_S = 3.0
-#: The partners the receiver plays; a receiver fault waits for a call to each…
-_PARTNERS = {"social", "kdn"}
-#: …for at most this many seconds.
+#: How long a receiver fault waits, at most, for a call to each partner the receiver plays.
 _MEET_WAIT_S = 30.0
 
 
@@ -98,7 +96,7 @@ def hold_until_met(
     ``since_id``; True if they did. Gives up, False, once ``load_over`` is set (what is
     left of the load may never bring them) or after ``bound_s`` seconds."""
     deadline = time.monotonic() + bound_s
-    while not log.met(mode, since_id=since_id) >= _PARTNERS:
+    while not log.met(mode, since_id=since_id) >= set(RECEIVERS):
         if time.monotonic() >= deadline or load_over.wait(0.05):
             return False
     return True

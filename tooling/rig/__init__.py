@@ -10,10 +10,11 @@ from tooling.rig.processes import (
     http_probe,
 )
 from tooling.rig.receiver import ArrivalLog, Mode, Receiver
-from tooling.rig.rig import RIG_ENV, SENDERS, Rig, RigOptions, hub_key_provider
+from tooling.rig.rig import RECEIVERS, RIG_ENV, SENDERS, Rig, RigOptions, hub_key_provider
 
 __all__ = [
     # The rig
+    "RECEIVERS",
     "RIG_ENV",
     "SENDERS",
     "Rig",
