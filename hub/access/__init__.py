@@ -22,6 +22,7 @@ from hub.access.partners import (
     PartnerCodeDep,
     PartnerDep,
     get_partner,
+    get_partner_code,
     presented_api_key,
 )
 from hub.access.people import (
@@ -65,6 +66,7 @@ __all__ = [
     "PartnerCodeDep",
     "PartnerDep",
     "get_partner",
+    "get_partner_code",
     "presented_api_key",
     # People
     "PERSON_SECURITY",

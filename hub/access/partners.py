@@ -67,9 +67,9 @@ PartnerDep = Annotated[Partner, Depends(get_partner)]
 
 
 def get_partner_code(request: Request, runtime: RuntimeDep) -> str:
-    """The code of the partner system that owns the presented API key, for the routes that
-    need no more of it: a key that passed is not read again for ``credential_recheck_s``,
-    as at ingest, so a partner polling its inbox costs no database read for its key.
+    """The code of the partner system that owns the presented API key, for ingest and the
+    routes that need no more of it: a key that passed is not read again for
+    ``credential_recheck_s``, so a partner polling its inbox costs no database read for it.
 
     Raises:
         Rejection: auth.* (401/403).

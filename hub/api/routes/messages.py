@@ -6,7 +6,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from hub.access import PARTNER_SECURITY, PartnerCodeDep, presented_api_key, runtime_of
+from hub.access import PARTNER_SECURITY, PartnerCodeDep, get_partner_code, runtime_of
 from hub.api.answers import (
     AttemptOut,
     CaseConflictOut,
@@ -89,9 +89,7 @@ def _expects_continue(request: Request) -> bool:
 
 def _authenticate_and_ingest(runtime: HubRuntime, request: Request, raw: bytes) -> IngestReceipt:
     try:
-        partner = runtime.partner_keys.authenticate_code(
-            presented_api_key(request), now=runtime.clock()
-        )
+        partner = get_partner_code(request, runtime)
         runtime.rate_limit.check(partner, now=runtime.clock().timestamp())
     except Rejection as rejection:
         runtime.ingestor.refuse(raw, rejection)
