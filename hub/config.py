@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     delivery_timeout_s: float = Field(default=10.0, gt=0)
     #: How long a claim on an outbox row lasts before another worker may take it, in seconds.
     delivery_lease_s: int = Field(default=60, gt=0)
+    #: Most due rows of one partner a worker claims and delivers per broker message.
+    delivery_batch_size: int = Field(default=20, gt=0)
     #: A pulled message not acknowledged within this many seconds is offered again.
     inbox_visibility_s: int = Field(default=60, gt=0)
     #: Sweeper: how often it runs, and how long a row may wait unnoticed, in seconds.

@@ -7,7 +7,7 @@ commits. The web pages and the CLI call these with an ``Actor``.
 
 Nothing is sent from here: a resumed partner's waiting rows and replayed rows are
 picked up by the worker's sweeper within ``sweep_interval_s``; a caller holding the
-delivery actors may enqueue the returned ids after commit to save that wait.
+delivery actors may wake their partners' lanes after commit to save that wait.
 """
 
 from collections.abc import Sequence

@@ -113,7 +113,7 @@ def build_runtime(
         settings,
         session_factory,
         clock=clock,
-        on_committed=actors.enqueue_many if actors is not None else _not_queued,
+        on_committed=actors.wake_for if actors is not None else _not_queued,
         rules=rules,
         regions=regions,
     )
@@ -173,4 +173,4 @@ def _rate_limit_redis(settings: Settings, broker: dramatiq.Broker | None) -> red
 
 
 def _not_queued(_rows: object) -> None:
-    """Without a broker (offline tools) nothing is enqueued; the sweeper sends it later."""
+    """Without a broker (offline tools) nothing is woken; a worker's sweeper wakes it later."""

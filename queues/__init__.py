@@ -1,26 +1,25 @@
 """Delivery of outbox rows: a durable queue (dramatiq) with priority lanes, retries and a sweeper.
 
-The database is the source of truth; the broker only carries "deliver outbox row N".
-Build the broker with ``build_broker``, declare the actors with ``declare_actors``,
-send with ``DeliveryActors.enqueue``; a worker process runs ``run_worker``.
+The database is the source of truth; the broker only carries "partner P has due
+rows in this lane", and a worker delivers them in batches. Build the broker with
+``build_broker``, declare the actors with ``declare_actors``, wake a lane with
+``DeliveryActors.wake``/``wake_for``; a worker process runs ``run_worker``.
 """
 
 from queues.actors import DeliveryActors, declare_actors
 from queues.broker import build_broker, build_middleware
 from queues.context import DeliveryContext, utc_now
-from queues.delivery import Outcome, deliver_once
+from queues.delivery import BatchReport, RetryPolicy, deliver_batch
 from queues.embedded import EmbeddedRedis
 from queues.errors import BrokerUrlUnsupported, EmbeddedRedisFailed, QueuesError, TransportMissing
 from queues.lanes import LANE_PRIORITY, LANES, ROUTINE, URGENT, lane_for
-from queues.middleware import DeadLetter
 from queues.settings import QueueSettings
-from queues.sweeper import SWEEP_BATCH, requeue_stuck_deliveries, run_sweeper
+from queues.sweeper import run_sweeper, wake_stuck_lanes
 from queues.transports import PartnerTransports, TransportResolver
 from queues.worker import run_worker
 
 __all__ = [
     # Brokers
-    "DeadLetter",
     "EmbeddedRedis",
     "build_broker",
     "build_middleware",
@@ -31,19 +30,19 @@ __all__ = [
     "URGENT",
     "lane_for",
     # Actors and delivery
+    "BatchReport",
     "DeliveryActors",
     "DeliveryContext",
-    "Outcome",
     "PartnerTransports",
     "QueueSettings",
+    "RetryPolicy",
     "TransportResolver",
     "declare_actors",
-    "deliver_once",
+    "deliver_batch",
     "utc_now",
     # Sweeper and worker
-    "SWEEP_BATCH",
-    "requeue_stuck_deliveries",
     "run_sweeper",
+    "wake_stuck_lanes",
     "run_worker",
     # Errors
     "BrokerUrlUnsupported",

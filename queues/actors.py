@@ -1,109 +1,104 @@
-"""The delivery actors: one per lane, each taking only an outbox row id.
+"""The delivery actors: one per lane, each woken with a partner's code to deliver a batch.
+
+A broker message says "partner P has due rows in this lane", not which rows: the
+worker claims them from the outbox (``deliver_batch``). So one message moves a
+batch, a lost or duplicated message costs nothing but a wait or an empty claim, and
+the rows' own state — attempts, due time, dead — lives in the database alone.
 
 Nothing is bound to a broker at import: ``declare_actors(broker, context)`` declares
 them on the broker ``build_broker`` made. Workers run them; the API process declares
-them the same way only to send. The actors are thin — the work is ``deliver_once``.
+them the same way only to send.
 """
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import dramatiq
-from dramatiq.middleware import CurrentMessage, Retries
+from dramatiq.middleware import Retries
 
-from adapters.base import PartnerRejected
 from queues.context import DeliveryContext
-from queues.delivery import deliver_once
-from queues.errors import TransportMissing
+from queues.delivery import deliver_batch
 from queues.lanes import LANE_PRIORITY, LANES, lane_for
-from queues.middleware import OUTBOX_SESSIONS_OPTION, DeadLetter
 from queues.pipelined import enqueue_all
 
 __all__ = ["DeliveryActors", "declare_actors"]
 
-#: Failures no retry can fix: ``Retries`` fails the message at once (then ``DeadLetter``).
-_FINAL_FAILURES = (PartnerRejected, TransportMissing)
-
 
 @dataclass(frozen=True)
 class DeliveryActors:
-    """The declared delivery actors, by lane, and how to send to them."""
+    """The declared delivery actors, by lane, and how to wake them."""
 
     broker: dramatiq.Broker
     context: DeliveryContext
-    by_lane: Mapping[str, dramatiq.Actor[[int], None]]
+    by_lane: Mapping[str, dramatiq.Actor[[str], None]]
 
-    def enqueue(self, delivery_id: int, priority: str) -> None:
-        """Send outbox row ``delivery_id`` down the lane for ``priority``.
+    def wake(self, recipient: str, lane: str, *, delay_ms: int | None = None) -> None:
+        """Ask a worker to deliver ``recipient``'s due rows of ``lane``, now or after ``delay_ms``.
 
-        A send Redis loses is not an error: the sweeper re-sends from the outbox.
+        A wake Redis loses is not an error: the sweeper wakes the lane again.
         """
-        self.by_lane[lane_for(priority)].send(delivery_id)
+        self.by_lane[lane].send_with_options(args=(recipient,), delay=delay_ms)
 
-    def enqueue_many(self, rows: Iterable[tuple[int, str]]) -> int:
-        """Send each ``(delivery_id, priority)``, in one round trip where the broker can;
-        returns how many were sent."""
-        messages = [
-            self.by_lane[lane_for(priority)].message(delivery_id) for delivery_id, priority in rows
-        ]
-        enqueue_all(self.broker, messages)
-        return len(messages)
+    def wake_for(self, rows: Iterable[tuple[str, str]]) -> int:
+        """Wake the lane of each ``(recipient, priority)`` once, in one round trip where the
+        broker can; returns how many wakes were sent."""
+        lanes = dict.fromkeys((recipient, lane_for(priority)) for recipient, priority in rows)
+        enqueue_all(
+            self.broker, [self.by_lane[lane].message(recipient) for recipient, lane in lanes]
+        )
+        return len(lanes)
 
 
 def declare_actors(broker: dramatiq.Broker, context: DeliveryContext) -> DeliveryActors:
     """Declare ``deliver_urgent`` (queue ``urgent``) and ``deliver_routine`` (``routine``).
 
+    Each delivers one batch (``deliver_batch``), then wakes its lane again: at once
+    when the batch was full or stopped early (more rows may be due), and, when it
+    scheduled a retry, once that retry is due. ``Retries`` retries a wake only when the batch
+    itself failed (the database down); the rows' retries are theirs, in the outbox.
+
     Raises:
-      RuntimeError: ``broker`` lacks the ``CurrentMessage``, ``Retries`` or
-        ``DeadLetter`` middleware (build it with ``build_broker``).
+      RuntimeError: ``broker`` lacks the ``Retries`` middleware (build it with
+        ``build_broker``).
     """
-    for required in (CurrentMessage, Retries, DeadLetter):
-        if not any(isinstance(m, required) for m in broker.middleware):
-            raise RuntimeError(
-                f"broker has no {required.__name__} middleware; build it with build_broker"
+    if not any(isinstance(m, Retries) for m in broker.middleware):
+        raise RuntimeError("broker has no Retries middleware; build it with build_broker")
+
+    def lane_actor(lane: str) -> dramatiq.Actor[[str], None]:
+        def deliver(recipient: str) -> None:
+            report = deliver_batch(
+                context.session_factory,
+                recipient,
+                lane,
+                transports=context.transports,
+                now=context.clock,
+                lease_s=context.lease_s,
+                batch_size=context.batch_size,
+                retry=context.retry,
+                circuit=context.circuit,
             )
+            if report.more_due:
+                actors.wake(recipient, lane)
+            if report.next_due is not None:
+                # Rounded up, and a millisecond more: dramatiq rounds its due time down,
+                # and a wake that comes before the row is due claims nothing.
+                wait_ms = (report.next_due - context.clock()).total_seconds() * 1000
+                actors.wake(recipient, lane, delay_ms=max(math.ceil(wait_ms) + 1, 0))
 
-    def will_retry() -> bool:
-        # Mirrors Retries.after_process_message: it gives up once the message's retry
-        # count has reached max_retries (counted before this attempt's failure).
-        message = CurrentMessage.get_current_message()
-        done = message.options.get("retries", 0) if message is not None else 0
-        return bool(done < context.max_retries)
+        return dramatiq.actor(
+            broker=broker,
+            actor_name=f"deliver_{lane}",
+            queue_name=lane,
+            priority=LANE_PRIORITY[lane],
+            max_retries=context.retry.max_attempts - 1,
+            min_backoff=context.retry.min_backoff_ms,
+            max_backoff=context.retry.max_backoff_ms,
+            # A batch must not outlive its lease: another worker may claim its rows.
+            time_limit=int(context.lease_s * 1000),
+        )(deliver)
 
-    def deliver(delivery_id: int) -> None:
-        deliver_once(
-            context.session_factory,
-            delivery_id,
-            transports=context.transports,
-            now=context.clock,
-            lease_s=context.lease_s,
-            will_retry=will_retry(),
-            max_attempts=context.max_retries + 1,
-            max_backoff_ms=context.max_backoff_ms,
-            circuit=context.circuit,
-        )
-
-    options: dict[str, Any] = {
-        "max_retries": context.max_retries,
-        "min_backoff": context.min_backoff_ms,
-        "max_backoff": context.max_backoff_ms,
-        "throws": _FINAL_FAILURES,
-        # An attempt must not outlive its lease: another worker may claim the row.
-        "time_limit": int(context.lease_s * 1000),
-        OUTBOX_SESSIONS_OPTION: context.session_factory,
-    }
-    return DeliveryActors(
-        broker=broker,
-        context=context,
-        by_lane={
-            lane: dramatiq.actor(
-                broker=broker,
-                actor_name=f"deliver_{lane}",
-                queue_name=lane,
-                priority=LANE_PRIORITY[lane],
-                **options,
-            )(deliver)
-            for lane in LANES
-        },
+    actors = DeliveryActors(
+        broker=broker, context=context, by_lane={lane: lane_actor(lane) for lane in LANES}
     )
+    return actors

@@ -9,8 +9,8 @@ actor options are validated against the same middleware everywhere.
 
 The backends are interchangeable because nothing of ours depends on one: the
 lanes are two queues whose order the worker sets (actor ``priority``, in its own
-memory, for either broker), retries and their delays are dramatiq's ``Retries``
-and delay queues, and the dead letters are outbox rows. RabbitMQ's per-queue
+memory, for either broker), a retry's wake is a delayed message (dramatiq's delay
+queues), and the rows' attempts, due times and dead letters are in the outbox. RabbitMQ's per-queue
 priorities (``max_priority``, ``broker_priority``) order messages within one
 queue, which the lanes never need, so they stay off.
 """
@@ -22,11 +22,10 @@ from urllib.parse import urlsplit
 import dramatiq
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import CurrentMessage, Middleware, Retries, TimeLimit
+from dramatiq.middleware import Middleware, Retries, TimeLimit
 
 from queues.embedded import EmbeddedRedis
 from queues.errors import BrokerUrlUnsupported
-from queues.middleware import DeadLetter
 from queues.pipelined import PipelinedRedisBroker
 
 __all__ = ["build_broker", "build_middleware"]
@@ -38,20 +37,18 @@ _RABBITMQ_SCHEMES = frozenset({"amqp", "amqps"})
 def build_middleware() -> list[Middleware]:
     """The delivery middleware chain, in order.
 
-    - ``TimeLimit``: an attempt running past its lease is interrupted, since another
-      worker may claim the row after that (the actors set ``time_limit``).
-    - ``CurrentMessage``: the actor reads its retry count to tell ``deliver_once``
-      whether a failure is final.
-    - ``Retries``: the only retry and backoff policy. The delivery actors carry it as
-      actor options (``max_retries``, ``min_backoff``, ``max_backoff``, ``throws``), so
-      it comes from the settings the actors are declared with.
-    - ``DeadLetter``: writes retry times and final failures to the outbox rows.
+    - ``TimeLimit``: a batch running past its lease is interrupted, since another
+      worker may claim its rows after that (the actors set ``time_limit``).
+    - ``Retries``: a wake whose batch failed (the database down) is sent again after
+      a backoff, from the settings the actors are declared with. A partner's failure
+      is not the wake's: ``deliver_batch`` records it on the row, which is retried by
+      its own due time.
 
     Left out on purpose: ``AgeLimit`` (the database, not the broker, decides when a
     row is too old), ``ShutdownNotifications`` (interrupting a partner call would
     leave the row to its lease), ``Callbacks``/``Pipelines`` (unused).
     """
-    return [TimeLimit(), CurrentMessage(), Retries(), DeadLetter()]
+    return [TimeLimit(), Retries()]
 
 
 def build_broker(
@@ -93,10 +90,10 @@ def _rabbitmq_broker(url: str, middleware: list[Middleware]) -> RabbitmqBroker:
 
     ``confirm_delivery`` makes a send return only once RabbitMQ holds the message (as
     a Redis send does), and lets dramatiq re-declare a queue deleted under it.
-    A worker holds a message delayed for a retry unacknowledged until it is due, so
-    the largest backoff must stay below RabbitMQ's ``consumer_timeout`` (30 min;
+    A worker holds a delayed wake unacknowledged until it is due, so the largest
+    backoff must stay below RabbitMQ's ``consumer_timeout`` (30 min;
     ``hub.config.Settings`` refuses one that does not), and a partner's Retry-After
-    is capped at that backoff as well (``deliver_once``).
+    is capped at that backoff as well (``RetryPolicy.backoff``).
     """
     # pika narrates every connection at INFO; the hub's own INFO is one line a delivery.
     logging.getLogger("pika").setLevel(logging.WARNING)

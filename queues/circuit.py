@@ -10,9 +10,9 @@ the partner is up, so it closes the circuit too.
 
 The state lives in the ``partner_circuit`` row, read and changed only under
 ``lock_circuit`` (a row lock), so concurrent workers agree on a single probe. A
-delivery that may not go now is parked (``park_delivery``): it keeps its attempt
-count and its dramatiq message ends, so no retry is spent; the sweeper sends it
-again once the gate opens.
+partner that may not be called now gets nothing claimed (``deliver_batch``): its rows
+keep their attempt counts, so no retry is spent, and the sweeper wakes their lanes
+once the gate opens.
 
 A circuit that opens (from closed) or closes (from open or half-open) writes one log
 line (``circuit opened``/``circuit closed``, with ``partner`` and ``state``) and counts
@@ -95,8 +95,8 @@ def admit(session: Session, partner: str, *, now: datetime) -> tuple[Gate, Partn
     would not have stopped an attempt admitted a moment earlier either. Otherwise the
     row is locked and returned; it is ``None`` when the partner is paused (its circuit
     is not consulted). A ``PROBE`` verdict changes nothing yet: the caller claims the
-    outbox row, then calls ``start_probe`` in the same transaction, so a row it could
-    not claim does not use up the probe.
+    outbox row, then calls ``start_probe`` in the same transaction, so a probe that
+    found no row to claim does not use up the probe.
     """
     view = gate_view(session, partner)
     if view is not None and view.paused:

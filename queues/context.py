@@ -1,9 +1,8 @@
-"""What a delivery needs besides the row id: database, transports, lease, retry and circuit policy.
+"""What a delivery needs besides the partner: database, transports, lease, batch, retry and circuit.
 
 One frozen ``DeliveryContext`` is built per process and handed to ``declare_actors``,
-which turns it into the actors' options (the retry policy ``Retries`` applies, the
-time limit, the outbox the dead-letter middleware writes to) and into what the
-actors call.
+which turns it into the actors' options (the time limit, the retries of a wake whose
+batch failed) and into what the actors call.
 """
 
 from collections.abc import Callable
@@ -13,6 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from queues.circuit import DEFAULT_CIRCUIT_POLICY, CircuitPolicy
+from queues.delivery import RetryPolicy
 from queues.settings import QueueSettings
 from queues.transports import TransportResolver
 
@@ -32,11 +32,10 @@ class DeliveryContext:
     transports: TransportResolver
     #: How long a claim holds an outbox row, in seconds; also the actor's time limit.
     lease_s: float
-    #: Attempts after the first before the row goes dead.
-    max_retries: int
-    #: Exponential backoff bounds between attempts, in milliseconds (dramatiq's Retries).
-    min_backoff_ms: int
-    max_backoff_ms: int
+    #: How often a row is attempted, and the backoff between attempts.
+    retry: RetryPolicy
+    #: Most rows one wake claims and delivers.
+    batch_size: int
     clock: Callable[[], datetime] = utc_now
     #: When a partner's circuit opens, and for how long.
     circuit: CircuitPolicy = DEFAULT_CIRCUIT_POLICY
@@ -55,9 +54,12 @@ class DeliveryContext:
             session_factory=session_factory,
             transports=transports,
             lease_s=settings.delivery_lease_s,
-            max_retries=settings.delivery_max_retries,
-            min_backoff_ms=settings.delivery_min_backoff_ms,
-            max_backoff_ms=settings.delivery_max_backoff_ms,
+            retry=RetryPolicy(
+                max_attempts=settings.delivery_max_retries + 1,
+                min_backoff_ms=settings.delivery_min_backoff_ms,
+                max_backoff_ms=settings.delivery_max_backoff_ms,
+            ),
+            batch_size=settings.delivery_batch_size,
             clock=clock,
             circuit=CircuitPolicy(
                 failure_threshold=settings.circuit_failure_threshold,

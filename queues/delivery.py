@@ -1,35 +1,52 @@
-"""One delivery attempt of one outbox row: claim it, call the partner, record the outcome.
+"""One batch of one partner's lane: claim its due rows, call the partner for each, record it all.
 
 The logic behind the delivery actors, as a plain function tests call without a
-broker. The partner is called outside any database transaction: a slow partner
-never holds a lock, and two short transactions frame the call (claim, record).
-Failures are recorded, then raised again so that dramatiq's ``Retries`` decides
-what happens next (retry with backoff, or give up); the dead-letter middleware
-keeps the row in step with that decision.
+broker. Two short transactions frame the partner calls (claim, record), so a slow
+partner never holds a lock, and each writes a whole batch in a few statements.
 
-Before the claim, the gate (``queues.circuit.admit``): a row whose partner is paused
-or whose circuit is open is parked, not attempted — its attempt count is kept and
-its message ends without spending a retry; the sweeper sends it once the gate opens.
-Each outcome also updates the partner's circuit, in the transaction that records it.
+Before the claim, the gate (``queues.circuit.admit``): a partner that is paused or
+whose circuit is open gets nothing claimed — its rows wait, their attempt counts
+kept, and the sweeper wakes the lane once the gate opens; a circuit due for its
+probe lets one row through. The outcomes update the partner's circuit in the
+transaction that records them.
+
+A failed call (the partner down, a timeout, a bug) ends the batch: that row is
+retried after its backoff, or dead once its attempts are spent, and the rows not
+yet tried are given back unattempted, due at once, for the next wake. So the
+circuit sees each failure before the next call — a partner that is down is called
+``failure_threshold`` times, not once per row — and one message the partner
+cannot take (a 500 on that message alone) holds up only itself. A partner that
+answered with a Retry-After asked for a pause: the untried rows wait as long. A batch also stops
+when half its lease is gone, so no claim outlives its lease. A crash mid-batch leaves
+its rows ``in_flight`` until the lease runs out; then any worker claims them again
+(receivers de-duplicate by MessageId).
 """
 
-import enum
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
-import dramatiq
+from dramatiq.common import compute_backoff
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.base import OutboundMessage, PartnerError, PartnerRejected, PartnerUnavailable
+from adapters.base import (
+    OutboundMessage,
+    PartnerError,
+    PartnerRejected,
+    PartnerUnavailable,
+    Transport,
+)
 from hub.store import (
-    claim_for_push,
+    PushClaim,
+    PushOutcome,
+    claim_push_batch,
     lock_circuit,
-    park_delivery,
-    push_addressing,
-    record_dead,
-    record_delivered,
-    record_retry,
+    push_endpoint,
+    record_push_outcomes,
+    release_push_claims,
 )
 from queues.circuit import (
     DEFAULT_CIRCUIT_POLICY,
@@ -42,179 +59,248 @@ from queues.circuit import (
     start_probe,
 )
 from queues.errors import TransportMissing
+from queues.lanes import URGENT
 from queues.transports import TransportResolver
 
-__all__ = ["Outcome", "deliver_once"]
+__all__ = ["BatchReport", "RetryPolicy", "deliver_batch"]
 
 _log = logging.getLogger(__name__)
 
 
-class Outcome(enum.StrEnum):
-    """What ``deliver_once`` did when it returned (failures raise instead)."""
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often a row is attempted, and how long it waits between attempts."""
 
-    DELIVERED = "delivered"
-    #: Not claimable: delivered or dead already, cancelled, or held by another worker.
-    SKIPPED = "skipped"
-    #: Not attempted: the partner is paused or its circuit is open; the row is parked.
-    DEFERRED = "deferred"
+    #: Attempts in all (the first and its retries) before the row goes dead.
+    max_attempts: int
+    #: Exponential backoff bounds between attempts, in milliseconds, with jitter.
+    min_backoff_ms: int
+    max_backoff_ms: int
+
+    def backoff(self, attempt: int, *, retry_after_s: float | None = None) -> timedelta:
+        """The wait after failed attempt number ``attempt`` (1 for the first).
+
+        The partner's Retry-After, where it gave one, instead of the exponential
+        backoff; either way at most ``max_backoff_ms``, so a partner's "come back in a
+        week" does not park the row for a week.
+        """
+        if retry_after_s is not None:
+            return timedelta(milliseconds=min(retry_after_s * 1000, self.max_backoff_ms))
+        _, backoff_ms = compute_backoff(
+            attempt - 1, factor=self.min_backoff_ms, max_backoff=self.max_backoff_ms
+        )
+        return timedelta(milliseconds=backoff_ms)
 
 
-def deliver_once(
+@dataclass(frozen=True)
+class BatchReport:
+    """What one ``deliver_batch`` did."""
+
+    gate: Gate
+    #: How many rows the batch could have claimed, and how many it did.
+    limit: int
+    claimed: int
+    outcomes: tuple[PushOutcome, ...] = ()
+    #: The rows given back unattempted, due at once (the batch stopped early).
+    released: int = 0
+    #: A call failed, which ended the batch.
+    failed: bool = False
+    #: The partner asked for a pause (Retry-After): nothing more goes before ``next_due``.
+    held_off: bool = False
+    #: When the earliest retry the batch scheduled is due.
+    next_due: datetime | None = None
+
+    @property
+    def more_due(self) -> bool:
+        """Whether the lane may hold due rows now: the batch was full, or stopped early
+        and the partner did not ask for a pause."""
+        return not self.held_off and (self.claimed == self.limit or self.released > 0)
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for o in self.outcomes if o.outcome == outcome)
+
+
+def deliver_batch(
     session_factory: sessionmaker[Session],
-    delivery_id: int,
+    recipient: str,
+    lane: str,
     *,
     transports: TransportResolver,
     now: Callable[[], datetime],
     lease_s: float,
-    will_retry: bool,
-    max_backoff_ms: int,
+    batch_size: int,
+    retry: RetryPolicy,
     circuit: CircuitPolicy = DEFAULT_CIRCUIT_POLICY,
-    max_attempts: int = 1,
-) -> Outcome:
-    """Make one attempt at push row ``delivery_id``; the attempt is logged whatever happens.
+) -> BatchReport:
+    """Deliver up to ``batch_size`` of ``recipient``'s due rows of ``lane``, logging each attempt.
 
-    ``lease_s`` (seconds) is how long the claim keeps other workers off the row.
-    ``will_retry`` says whether the broker will try again after a failure; if not, a
-    failure makes the row ``dead`` instead of ``retrying`` — once it has been claimed
-    ``max_attempts`` times: the broker's count includes failures before any claim (the
-    database down), and a row they cut short is left ``retrying`` for the sweeper.
-    ``max_backoff_ms`` caps a partner's Retry-After, as it caps the broker's own backoff.
-    ``circuit`` says when the partner's circuit opens; a paused partner or an open
-    circuit gives ``DEFERRED``.
-
-    Raises:
-      PartnerRejected: the partner refused the message; the row is dead.
-      TransportMissing: the recipient cannot be pushed to; the row is dead.
-      dramatiq.Retry: the partner asked to be called again after ``retry_after_s``
-        (at most ``max_backoff_ms``; the row is ``retrying``, due then); raised from
-        the ``PartnerUnavailable``.
-      PartnerUnavailable: the partner is down; the row is ``retrying``, or ``dead``
-        when ``will_retry`` is false.
-      Exception: anything else from the transport (a bug) counts as a retryable
-        failure, logged by type name only.
+    ``lease_s`` (seconds) is how long the claim keeps other workers off the rows.
+    Never raises for a partner's failure: each outcome is recorded on its row (see
+    the module docstring); only a database failure propagates, leaving the claimed
+    rows to their lease.
     """
     with session_factory.begin() as session:
         started_at = now()
-        found = push_addressing(session, delivery_id)
-        if found is None:
-            return Outcome.SKIPPED
-        recipient, message_id, message_type, endpoint = found
         gate, breaker = admit(session, recipient, now=started_at)
         if gate in (Gate.PAUSED, Gate.OPEN):
-            parked = park_delivery(session, delivery_id, now=started_at)
-            return Outcome.DEFERRED if parked else Outcome.SKIPPED
-        row = claim_for_push(session, delivery_id, now=started_at, lease_s=lease_s)
-        if row is None:
-            return Outcome.SKIPPED
-        if gate is Gate.PROBE and breaker is not None:
+            return BatchReport(gate=gate, limit=batch_size, claimed=0)
+        limit = 1 if gate is Gate.PROBE else batch_size
+        claims = claim_push_batch(
+            session, recipient, urgent=lane == URGENT, now=started_at, lease_s=lease_s, limit=limit
+        )
+        if gate is Gate.PROBE and breaker is not None and claims:
             start_probe(breaker, now=started_at, lease_s=lease_s)
-        attempt = row.attempts
-        message = OutboundMessage(
-            delivery_id=row.id,
-            recipient=row.recipient,
-            message_id=message_id,
-            message_type=message_type,
-            priority=row.priority,
-            envelope=row.payload,
-        )
+        endpoint = push_endpoint(session, recipient) if claims else None
+    if not claims:
+        return BatchReport(gate=gate, limit=limit, claimed=0)
 
+    run = _Run(recipient, retry, now)
     try:
-        result = transports.transport_for(message.recipient, endpoint).deliver(message)
-    except (PartnerRejected, TransportMissing) as exc:
-        with session_factory.begin() as session:
-            if isinstance(exc, PartnerRejected):
-                record_answer(lock_circuit(session, message.recipient))
-            record_dead(
-                session,
-                delivery_id,
-                attempt=attempt,
-                started_at=started_at,
-                now=now(),
-                error=_describe(exc),
-                outcome="rejected" if isinstance(exc, PartnerRejected) else "dead",
-            )
-        _log_outcome(
-            message,
-            attempt=attempt,
-            outcome="rejected" if isinstance(exc, PartnerRejected) else "dead",
-            duration_s=(now() - started_at).total_seconds(),
-            error=_describe(exc),
-        )
-        raise
-    except Exception as exc:
-        retry_after_ms = _retry_after_ms(exc, cap_ms=max_backoff_ms)
-        final = not will_retry and attempt >= max_attempts
-        with session_factory.begin() as session:
-            finished_at = now()
-            record_failure(
-                lock_circuit(session, message.recipient),
-                now=finished_at,
-                error=_describe(exc),
-                policy=circuit,
-            )
-            if final:
-                record_dead(
-                    session,
-                    delivery_id,
-                    attempt=attempt,
-                    started_at=started_at,
-                    now=finished_at,
-                    error=_describe(exc),
-                    outcome="dead",
-                )
-            else:
-                # Due at once until the broker has chosen its backoff: the dead-letter
-                # middleware then writes the moment Retries picked.
-                record_retry(
-                    session,
-                    delivery_id,
-                    attempt=attempt,
-                    started_at=started_at,
-                    now=finished_at,
-                    error=_describe(exc),
-                    next_attempt_at=finished_at + timedelta(milliseconds=retry_after_ms or 0),
-                )
-        _log_outcome(
-            message,
-            attempt=attempt,
-            outcome="dead" if final else "retry",
-            duration_s=(finished_at - started_at).total_seconds(),
-            error=_describe(exc),
-        )
-        if will_retry and retry_after_ms is not None:
-            raise dramatiq.Retry(_describe(exc), delay=retry_after_ms) from exc
-        raise
+        transport = transports.transport_for(recipient, endpoint)
+    except TransportMissing as exc:
+        run.dead_all(claims, exc)
+    else:
+        run.call_each(transport, claims, deadline=time.monotonic() + lease_s / 2)
+
     with session_factory.begin() as session:
         finished_at = now()
-        close_on_success(session, message.recipient, now=finished_at)
-        record_delivered(
-            session,
-            delivery_id,
-            attempt=attempt,
-            started_at=started_at,
-            now=finished_at,
-            remote_reference=result.remote_reference,
-        )
-    _log_outcome(
-        message,
-        attempt=attempt,
-        outcome="delivered",
-        duration_s=(now() - started_at).total_seconds(),
-        error=None,
+        # The circuit before the rows, the order every writer locks them in.
+        _update_circuit(session, recipient, run, now=finished_at, policy=circuit)
+        record_push_outcomes(session, run.outcomes)
+        release_push_claims(session, run.unattempted, due=run.held_until or finished_at)
+    for outcome in run.outcomes:
+        _log_outcome(recipient, outcome, claims)
+    return BatchReport(
+        gate=gate,
+        limit=limit,
+        claimed=len(claims),
+        outcomes=tuple(run.outcomes),
+        released=len(run.unattempted),
+        failed=run.failure is not None,
+        held_off=run.held_until is not None,
+        next_due=run.next_due(),
     )
-    return Outcome.DELIVERED
 
 
-def _retry_after_ms(exc: Exception, *, cap_ms: int) -> int | None:
-    """The partner's Retry-After in milliseconds, at most ``cap_ms``; None if it gave none.
+class _Run:
+    """The outcomes of one batch's partner calls, gathered for the recording transaction."""
 
-    Capped because a worker holds a delayed message until it is due: on RabbitMQ that
-    is an unacknowledged delivery, which the broker's ``consumer_timeout`` ends, and a
-    partner's "come back in a week" would park the row for a week either way.
-    """
-    if not isinstance(exc, PartnerUnavailable) or exc.retry_after_s is None:
-        return None
-    return min(int(exc.retry_after_s * 1000), cap_ms)
+    def __init__(self, recipient: str, retry: RetryPolicy, now: Callable[[], datetime]) -> None:
+        self.recipient = recipient
+        self.retry = retry
+        self.now = now
+        self.outcomes: list[PushOutcome] = []
+        self.unattempted: list[PushClaim] = []
+        #: Until when the partner asked not to be called (its Retry-After).
+        self.held_until: datetime | None = None
+        self.answered = False  # the partner answered at least once (delivered or refused)
+        self.failure: str | None = None
+
+    def call_each(
+        self, transport: Transport, claims: Sequence[PushClaim], *, deadline: float
+    ) -> None:
+        for index, claim in enumerate(claims):
+            if index and time.monotonic() > deadline:
+                self.unattempted = list(claims[index:])
+                return
+            started_at = self.now()
+            try:
+                result = transport.deliver(_message(self.recipient, claim))
+            except PartnerRejected as exc:
+                self.answered = True
+                self._final(claim, started_at, exc, "rejected")
+            except Exception as exc:
+                self._failed(claim, started_at, exc)
+                self.unattempted = list(claims[index + 1 :])
+                return
+            else:
+                self.answered = True
+                self.outcomes.append(
+                    PushOutcome(
+                        delivery_id=claim.id,
+                        attempt=claim.attempts,
+                        outcome="delivered",
+                        started_at=started_at,
+                        finished_at=self.now(),
+                        remote_reference=result.remote_reference,
+                    )
+                )
+
+    def dead_all(self, claims: Sequence[PushClaim], exc: TransportMissing) -> None:
+        """The recipient cannot be pushed to: no retry can fix that for any of its rows."""
+        started_at = self.now()
+        for claim in claims:
+            self._final(claim, started_at, exc, "dead")
+
+    def next_due(self) -> datetime | None:
+        return min(
+            (o.next_attempt_at for o in self.outcomes if o.next_attempt_at is not None),
+            default=None,
+        )
+
+    def _final(
+        self,
+        claim: PushClaim,
+        started_at: datetime,
+        exc: Exception,
+        outcome: Literal["rejected", "dead"],
+    ) -> None:
+        self.outcomes.append(
+            PushOutcome(
+                delivery_id=claim.id,
+                attempt=claim.attempts,
+                outcome=outcome,
+                started_at=started_at,
+                finished_at=self.now(),
+                error=_describe(exc),
+            )
+        )
+
+    def _failed(self, claim: PushClaim, started_at: datetime, exc: Exception) -> None:
+        finished_at = self.now()
+        self.failure = _describe(exc)
+        if claim.attempts >= self.retry.max_attempts:
+            self._final(claim, started_at, exc, "dead")
+            return
+        retry_after_s = exc.retry_after_s if isinstance(exc, PartnerUnavailable) else None
+        due = finished_at + self.retry.backoff(claim.attempts, retry_after_s=retry_after_s)
+        if retry_after_s is not None:
+            self.held_until = due
+        self.outcomes.append(
+            PushOutcome(
+                delivery_id=claim.id,
+                attempt=claim.attempts,
+                outcome="retry",
+                started_at=started_at,
+                finished_at=finished_at,
+                error=self.failure,
+                next_attempt_at=due,
+            )
+        )
+
+
+def _update_circuit(
+    session: Session, recipient: str, run: _Run, *, now: datetime, policy: CircuitPolicy
+) -> None:
+    """An answer closes the circuit; a failure, which always ends the batch, then counts
+    toward opening it again."""
+    if any(o.outcome == "delivered" for o in run.outcomes):
+        close_on_success(session, recipient, now=now)
+    elif run.answered:
+        record_answer(lock_circuit(session, recipient))
+    if run.failure is not None:
+        record_failure(lock_circuit(session, recipient), now=now, error=run.failure, policy=policy)
+
+
+def _message(recipient: str, claim: PushClaim) -> OutboundMessage:
+    return OutboundMessage(
+        delivery_id=claim.id,
+        recipient=recipient,
+        message_id=claim.message_id,
+        message_type=claim.message_type,
+        priority=claim.priority,
+        envelope=claim.payload,
+    )
 
 
 def _describe(exc: Exception) -> str:
@@ -225,23 +311,24 @@ def _describe(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def _log_outcome(
-    message: OutboundMessage, *, attempt: int, outcome: str, duration_s: float, error: str | None
-) -> None:
+def _log_outcome(recipient: str, outcome: PushOutcome, claims: Sequence[PushClaim]) -> None:
     """One line per attempt; a dead letter (dead or rejected) is a warning an operator acts on."""
-    dead = outcome in {"dead", "rejected"}
+    dead = outcome.outcome in {"dead", "rejected"}
+    message_id = next(c.message_id for c in claims if c.id == outcome.delivery_id)
     _log.log(
         logging.WARNING if dead else logging.INFO,
         "delivery %s: %s",
-        "dead letter" if dead else outcome,
-        message.recipient,
+        "dead letter" if dead else outcome.outcome,
+        recipient,
         extra={
-            "delivery_id": message.delivery_id,
-            "message_id": message.message_id,
-            "partner": message.recipient,
-            "outcome": outcome,
-            "attempt": attempt,
-            "duration_ms": round(duration_s * 1000, 1),
-            "error": error,
+            "delivery_id": outcome.delivery_id,
+            "message_id": message_id,
+            "partner": recipient,
+            "outcome": outcome.outcome,
+            "attempt": outcome.attempt,
+            "duration_ms": round(
+                (outcome.finished_at - outcome.started_at).total_seconds() * 1000, 1
+            ),
+            "error": outcome.error,
         },
     )

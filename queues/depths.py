@@ -1,10 +1,8 @@
 """How many messages the broker holds per lane, read from the broker itself.
 
-The sweeper compares this count with the outbox's to tell a lost message from one
-only waiting; ``/metrics`` and the admin dashboard show it as queue depth.
+``/metrics`` and the admin dashboard show it as queue depth: each message is a
+wake of one partner's lane, so the depth counts wakes waiting, not rows.
 """
-
-import time
 
 import dramatiq
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
@@ -14,7 +12,7 @@ from dramatiq.common import dq_name
 
 from queues.lanes import LANES
 
-__all__ = ["queue_depths", "stranded_depths"]
+__all__ = ["queue_depths"]
 
 
 def queue_depths(broker: dramatiq.Broker | None) -> dict[str, int]:
@@ -52,44 +50,6 @@ def queue_depths(broker: dramatiq.Broker | None) -> dict[str, int]:
             for lane in LANES
         }
     return {}
-
-
-def stranded_depths(broker: dramatiq.Broker | None) -> dict[str, int]:
-    """Messages per lane that a dead worker took and never acked: held, but going nowhere.
-
-    dramatiq's Redis broker files a taken message under its worker's id
-    (``<namespace>:__acks__.<worker>.<queue>``) and gives it back only when a random
-    maintenance pass — about one command in a thousand — finds that worker's heartbeat
-    older than ``heartbeat_timeout``: minutes, on an idle hub. Until then
-    ``queue_depths`` counts it as held. A worker is dead here by that same rule. Empty
-    for other brokers: RabbitMQ returns a dead consumer's messages when its connection
-    drops, and the stub broker has no workers to lose.
-
-    Raises:
-      redis.RedisError: Redis did not answer.
-    """
-    if not isinstance(broker, RedisBroker):
-        return {}
-    client, namespace = broker.client, broker.namespace
-    silent_since_ms = int(time.time() * 1000) - broker.heartbeat_timeout
-    # dramatiq's client answers bytes: the worker ids as the script wrote them.
-    dead = [
-        worker.decode() if isinstance(worker, bytes) else str(worker)
-        for worker in client.zrangebyscore(f"{namespace}:__heartbeats__", 0, silent_since_ms)
-    ]
-    taken = [
-        (lane, f"{namespace}:__acks__.{worker}.{queue}")
-        for worker in dead
-        for lane in LANES
-        for queue in (lane, dq_name(lane))
-    ]
-    pipe = client.pipeline(transaction=False)
-    for _lane, key in taken:
-        pipe.scard(key)
-    stranded = dict.fromkeys(LANES, 0)
-    for (lane, _key), size in zip(taken, pipe.execute(), strict=True):
-        stranded[lane] += int(size)
-    return stranded
 
 
 def _rabbitmq_depth(broker: RabbitmqBroker, lane: str) -> int:

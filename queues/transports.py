@@ -1,11 +1,11 @@
 """Which transport reaches a recipient: the partner registry in the database, read once.
 
-``deliver_once`` asks a ``TransportResolver`` for the recipient's transport; the
+``deliver_batch`` asks a ``TransportResolver`` for the recipient's transport; the
 production resolver, ``PartnerTransports``, builds it from the partner's row
 (adapter code, endpoint) and keeps one per recipient, so connection pools are
-reused across deliveries, until the partner's endpoint changes: each attempt reads
-the endpoint with its outbox row and hands it over, and a transport built for another
-endpoint is replaced. Tests pass a resolver that hands out an ``InMemoryTransport``.
+reused across deliveries, until the partner's endpoint changes: each batch reads
+the endpoint when it claims its rows and hands it over, and a transport built for
+another endpoint is replaced. Tests pass a resolver that hands out an ``InMemoryTransport``.
 """
 
 import threading
@@ -28,7 +28,7 @@ class TransportResolver(Protocol):
     def transport_for(self, recipient: str, endpoint: str | None) -> Transport:
         """The transport that delivers to partner ``recipient`` at ``endpoint``.
 
-        ``endpoint`` is the one the attempt read from the partner's row just now.
+        ``endpoint`` is the one the batch read from the partner's row just now.
 
         Raises:
           TransportMissing: the recipient cannot be pushed to.

@@ -337,11 +337,12 @@ def register_partners(session_factory: sessionmaker[Session]) -> dict[str, str]:
 
 @dataclass
 class Enqueued:
-    """What ingest handed to the queue after commit: (outbox row id, priority) pairs."""
+    """What ingest handed to the queue after commit: the (recipient, priority) of each push
+    row, the partners' lanes to wake."""
 
-    rows: list[tuple[int, str]] = field(default_factory=list)
+    rows: list[tuple[str, str]] = field(default_factory=list)
 
-    def __call__(self, rows: Sequence[tuple[int, str]]) -> None:
+    def __call__(self, rows: Sequence[tuple[str, str]]) -> None:
         self.rows.extend(rows)
 
 

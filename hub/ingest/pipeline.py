@@ -68,9 +68,9 @@ _log = logging.getLogger(__name__)
 #: The key of the transaction's registered partners in ``session.info``.
 _PARTNERS = "hub.ingest.partners"
 
-#: Called after each commit with the (outbox row id, priority) of every push delivery it
-#: stored: a group's, together.
-OnCommitted = Callable[[Sequence[tuple[int, str]]], object]
+#: Called after each commit with the (recipient, priority) of every push delivery it
+#: stored, a group's together: the partners' lanes to wake.
+OnCommitted = Callable[[Sequence[tuple[str, str]]], object]
 
 
 @dataclass(frozen=True)
@@ -189,14 +189,14 @@ class Ingestor:
         return receipt
 
     def _hand_over(self, receipts: Sequence[IngestReceipt]) -> None:
-        """Hand the push rows of a committed group to the queue, in one call.
+        """Wake the lanes of a committed group's push rows, in one call.
 
-        Runs before the senders are answered. A send that fails or that Redis loses
-        leaves the row to the sweeper, which re-sends it from the outbox; the message
+        Runs before the senders are answered. A wake that fails or that Redis loses
+        leaves the rows to the sweeper, which wakes their lanes again; the message
         itself is committed and accepted either way.
         """
         push = [
-            (d.delivery_id, receipt.priority)
+            (d.recipient, receipt.priority)
             for receipt in receipts
             for d in receipt.deliveries
             if d.mode == "push"

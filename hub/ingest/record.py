@@ -161,7 +161,6 @@ def add_deliveries(
                 "removed_classes": ",".join(copies[code].removed_classes) or None,
                 "attempts": 0,
                 "created_at": now,
-                "enqueued_at": now if partners[code].mode is DeliveryMode.PUSH else None,
             }
             for code in recipients
         ],

@@ -3,7 +3,8 @@
 Every function takes a ``Session`` and never commits: the caller frames a short
 transaction around it. State changes are single ``UPDATE … WHERE <expected state>``
 statements, so two workers (or a worker and a pulling partner) can never both hold
-a row, on SQLite (writers serialised by ``BEGIN IMMEDIATE``) and PostgreSQL (row
+a row, and a worker claims and records a batch of one partner's rows in a few
+statements for them all, on SQLite (writers serialised by ``BEGIN IMMEDIATE``) and PostgreSQL (row
 locks, ``WHERE`` re-checked after the lock) alike.
 
 A claim increments ``attempts``; that number is the claim's fencing token: an
@@ -18,7 +19,7 @@ Errors::
     └── DeliveryNotDead     replay asked for a row that is not dead
 """
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, NamedTuple, cast
@@ -30,7 +31,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    func,
     insert,
     or_,
     select,
@@ -49,29 +49,21 @@ from hub.store.models.messages import (
 from hub.store.partners_state import is_partner_paused, waiting_partner
 
 __all__ = [
-    "MAX_RESEND_DOUBLINGS",
     "AttemptOutcome",
     "DeliveryNotDead",
     "DeliveryNotFound",
-    "PushAddress",
     "PushClaim",
+    "PushOutcome",
+    "StuckLane",
     "acknowledge",
-    "claim_for_push",
     "claim_inbox",
-    "count_push_rows_in_broker",
+    "claim_push_batch",
     "dead_letters",
-    "find_stuck_held_push_deliveries",
-    "find_stuck_push_deliveries",
-    "find_stuck_unvouched_push_deliveries",
-    "mark_dead",
-    "mark_enqueued",
-    "park_delivery",
-    "push_addressing",
-    "record_dead",
-    "record_delivered",
-    "record_retry",
+    "find_stuck_push_lanes",
+    "push_endpoint",
+    "record_push_outcomes",
+    "release_push_claims",
     "replay_dead",
-    "schedule_retry",
 ]
 
 #: What became of one attempt, as written to ``delivery_attempt.outcome``.
@@ -79,11 +71,6 @@ AttemptOutcome = Literal["delivered", "retry", "rejected", "dead"]
 
 #: ``last_error`` is a ``String(1000)`` column.
 _MAX_ERROR_CHARS = 1000
-
-_FINAL_STATUSES = (DeliveryStatus.DELIVERED, DeliveryStatus.DEAD, DeliveryStatus.CANCELLED)
-#: The others, named rather than "not final" so that a query on them uses the status
-#: index instead of reading every delivered row of the log.
-_OPEN_STATUSES = tuple(status for status in DeliveryStatus if status not in _FINAL_STATUSES)
 
 
 class DeliveryNotFound(LookupError):
@@ -107,66 +94,58 @@ def _urgent_first() -> ColumnElement[int]:
     return case((OutboxDelivery.priority == "urgent", 0), else_=1)
 
 
-#: The sweeper's wait before re-sending a row doubles at most this many times.
-MAX_RESEND_DOUBLINGS = 4
-
-
-# --- push: a worker claims a row, calls the partner, records the outcome ---------------
+# --- push: a worker claims a partner's due rows, calls it, records the outcomes -----------
 
 
 @dataclass(frozen=True)
 class PushClaim:
-    """What a worker needs of the push row it has just claimed."""
+    """What a worker needs of one push row it has just claimed."""
 
     id: int
-    recipient: str
     priority: str
     #: The hub-signed copy to deliver.
     payload: bytes
     #: The claim's attempt number, its fencing token for the outcome.
     attempts: int
+    message_id: str
+    message_type: str
 
 
-# The delivery path's statements are built once, with bind parameters: each copy runs
-# them, and building a statement costs the worker more than SQLite takes to run it.
-_CLAIM = (
-    update(OutboxDelivery)
-    .where(
-        OutboxDelivery.id == bindparam("delivery_id"),
-        OutboxDelivery.mode == DeliveryMode.PUSH,
-        or_(
+@dataclass(frozen=True)
+class PushOutcome:
+    """What became of one claimed row's attempt, for ``record_push_outcomes``."""
+
+    delivery_id: int
+    #: The claim's attempt number (``PushClaim.attempts``).
+    attempt: int
+    outcome: AttemptOutcome
+    started_at: datetime
+    finished_at: datetime
+    #: Ids and status codes only, never personal data; None when delivered.
+    error: str | None = None
+    remote_reference: str | None = None
+    #: When a ``retry`` is due again.
+    next_attempt_at: datetime | None = None
+
+
+def _lane(urgent: bool) -> ColumnElement[bool]:
+    # Anything but "urgent" is routine, so an unexpected value never jumps the queue.
+    return OutboxDelivery.priority == "urgent" if urgent else OutboxDelivery.priority != "urgent"
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Push rows a worker may claim at ``now``: waiting and due, or held by a lease that ran out."""
+    return or_(
+        and_(
             OutboxDelivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.RETRYING)),
-            and_(
-                OutboxDelivery.status == DeliveryStatus.IN_FLIGHT,
-                OutboxDelivery.lease_until < bindparam("now"),
-            ),
+            or_(OutboxDelivery.next_attempt_at.is_(None), OutboxDelivery.next_attempt_at <= now),
         ),
+        and_(OutboxDelivery.status == DeliveryStatus.IN_FLIGHT, OutboxDelivery.lease_until < now),
     )
-    .values(
-        status=DeliveryStatus.IN_FLIGHT,
-        lease_until=bindparam("new_lease_until"),
-        attempts=OutboxDelivery.attempts + 1,
-        resends=0,
-    )
-    .returning(
-        OutboxDelivery.id,
-        OutboxDelivery.recipient,
-        OutboxDelivery.priority,
-        OutboxDelivery.payload,
-        OutboxDelivery.attempts,
-    )
-)
-_ADDRESSING = (
-    select(
-        OutboxDelivery.recipient,
-        MessageLog.message_id,
-        MessageLog.message_type,
-        Partner.endpoint,
-    )
-    .join(MessageLog, MessageLog.id == OutboxDelivery.message_log_id)
-    .outerjoin(Partner, Partner.code == OutboxDelivery.recipient)
-    .where(OutboxDelivery.id == bindparam("delivery_id"))
-)
+
+
+# The hot statements are built once, with bind parameters: building a statement costs
+# the worker more than the database takes to run it.
 _LOG_ATTEMPT = insert(DeliveryAttempt)
 #: The row, if its claim under ``attempt`` still holds it; the SET clause comes from the
 #: other parameters given (column name → value).
@@ -175,235 +154,159 @@ _IF_HELD = update(OutboxDelivery).where(
     OutboxDelivery.status == DeliveryStatus.IN_FLIGHT,
     OutboxDelivery.attempts == bindparam("attempt"),
 )
+_CLAIMED_MESSAGES = (
+    select(OutboxDelivery.id, MessageLog.message_id, MessageLog.message_type)
+    .join(MessageLog, MessageLog.id == OutboxDelivery.message_log_id)
+    .where(OutboxDelivery.id.in_(bindparam("ids", expanding=True)))
+)
+_RELEASE = _IF_HELD.values(
+    status=case(
+        (OutboxDelivery.attempts > 1, DeliveryStatus.RETRYING.value),
+        else_=DeliveryStatus.PENDING.value,
+    ),
+    attempts=OutboxDelivery.attempts - 1,
+    lease_until=None,
+    next_attempt_at=bindparam("due"),
+)
 
 
-class PushAddress(NamedTuple):
-    """Where one push row goes and what it carries, as its attempt's transaction read it."""
+def claim_push_batch(
+    session: Session,
+    recipient: str,
+    *,
+    urgent: bool,
+    now: datetime,
+    lease_s: float,
+    limit: int,
+) -> list[PushClaim]:
+    """Claim up to ``limit`` of ``recipient``'s due push rows of one lane, oldest first.
 
-    recipient: str
-    message_id: str
-    message_type: str
-    #: The recipient's endpoint now (None: no such partner, or none registered), read with
-    #: every attempt so that a changed endpoint is used from the next attempt on.
-    endpoint: str | None
-
-
-def push_addressing(session: Session, delivery_id: int) -> PushAddress | None:
-    """Row ``delivery_id``'s recipient, endpoint, and its message's MessageId and type;
-    ``None`` if no row.
-
-    Not the payload (the claim loads it) nor the message's original bytes, which are
-    not what is delivered.
+    The lane is the urgent rows when ``urgent``, else all the others. Due: ``pending``
+    or ``retrying`` with ``next_attempt_at`` unset or reached, or ``in_flight`` whose
+    lease ran out (its worker died). Each claimed row becomes ``in_flight`` with
+    ``lease_until = now + lease_s`` (seconds) and ``attempts`` incremented, in one
+    statement; on PostgreSQL rows another worker is claiming are skipped, not waited
+    for, and on SQLite writers are serialised, so no row is claimed twice.
     """
-    row = session.connection().execute(_ADDRESSING, {"delivery_id": delivery_id}).one_or_none()
-    return None if row is None else PushAddress(*row)
-
-
-def claim_for_push(
-    session: Session, delivery_id: int, *, now: datetime, lease_s: float
-) -> PushClaim | None:
-    """Claim push row ``delivery_id`` for one attempt; ``None`` if it is not claimable now.
-
-    Claimable: ``pending`` or ``retrying``, or ``in_flight`` whose lease has run out
-    (its worker died). The claim sets ``in_flight``, ``lease_until = now + lease_s``
-    (seconds) and increments ``attempts``; at most one concurrent caller gets the row.
-    Delivered, dead, cancelled, pull and unknown rows give ``None``.
-    """
+    due_ids = (
+        select(OutboxDelivery.id)
+        .where(
+            OutboxDelivery.recipient == recipient,
+            OutboxDelivery.mode == DeliveryMode.PUSH,
+            _lane(urgent),
+            _due(now),
+        )
+        .order_by(OutboxDelivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
     claimed = (
         session.connection()
         .execute(
-            _CLAIM,
-            {
-                "delivery_id": delivery_id,
-                "now": now,
-                "new_lease_until": now + timedelta(seconds=lease_s),
-            },
+            update(OutboxDelivery)
+            .where(OutboxDelivery.id.in_(due_ids.scalar_subquery()))
+            .values(
+                status=DeliveryStatus.IN_FLIGHT,
+                lease_until=now + timedelta(seconds=lease_s),
+                attempts=OutboxDelivery.attempts + 1,
+            )
+            .returning(
+                OutboxDelivery.id,
+                OutboxDelivery.priority,
+                OutboxDelivery.payload,
+                OutboxDelivery.attempts,
+            )
         )
-        .one_or_none()
+        .all()
     )
-    return None if claimed is None else PushClaim(*claimed)
-
-
-def park_delivery(session: Session, delivery_id: int, *, now: datetime) -> bool:
-    """Leave push row ``delivery_id`` waiting, unattempted, for the sweeper to send later.
-
-    For a row whose partner is paused or whose circuit is open: the row becomes
-    ``pending``, due ``now``, with ``enqueued_at`` cleared (no broker message holds it
-    any more); ``attempts`` is untouched. ``find_stuck_push_deliveries`` sends it
-    again once the partner is neither paused nor blocked by its circuit. Returns
-    whether the row was claimable (``pending``, ``retrying``, or ``in_flight`` with an
-    expired lease) and so was parked.
-    """
-    result = session.execute(
-        update(OutboxDelivery)
-        .where(
-            OutboxDelivery.id == delivery_id,
-            OutboxDelivery.mode == DeliveryMode.PUSH,
-            or_(
-                OutboxDelivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.RETRYING)),
-                and_(
-                    OutboxDelivery.status == DeliveryStatus.IN_FLIGHT,
-                    OutboxDelivery.lease_until < now,
-                ),
-            ),
+    if not claimed:
+        return []
+    messages = {
+        row.id: (row.message_id, row.message_type)
+        for row in session.connection().execute(
+            _CLAIMED_MESSAGES, {"ids": [row.id for row in claimed]}
         )
-        .values(
-            status=DeliveryStatus.PENDING,
-            enqueued_at=None,
-            lease_until=None,
-            next_attempt_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    }
+    return sorted(
+        (PushClaim(*row, *messages[row.id]) for row in claimed), key=lambda claim: claim.id
     )
-    return _rowcount(result) == 1
 
 
-def record_delivered(
-    session: Session,
-    delivery_id: int,
-    *,
-    attempt: int,
-    started_at: datetime,
-    now: datetime,
-    remote_reference: str | None,
-) -> bool:
-    """Log attempt number ``attempt`` as delivered and mark the row delivered.
+def push_endpoint(session: Session, recipient: str) -> str | None:
+    """``recipient``'s endpoint now (None: no such partner, or none registered).
 
-    Returns whether the row was still held by that attempt's claim; if not (the lease
-    ran out and another claim took over) only the attempt log is written.
+    Read for every batch, so a changed endpoint is used from the next batch on.
     """
-    _log_attempt(session, delivery_id, attempt, started_at, now, "delivered", None)
-    return _apply_if_held(
-        session,
-        delivery_id,
-        attempt,
-        status=DeliveryStatus.DELIVERED,
-        delivered_at=now,
-        lease_until=None,
-        next_attempt_at=None,
-        remote_reference=remote_reference,
-        last_error=None,
-    )
+    return session.execute(select(Partner.endpoint).where(Partner.code == recipient)).scalar()
 
 
-def record_retry(
-    session: Session,
-    delivery_id: int,
-    *,
-    attempt: int,
-    started_at: datetime,
-    now: datetime,
-    next_attempt_at: datetime,
-    error: str,
-) -> bool:
-    """Log attempt ``attempt`` as failed-but-retryable; the row becomes ``retrying``.
+def record_push_outcomes(session: Session, outcomes: Sequence[PushOutcome]) -> None:
+    """Log each attempt and apply its outcome to its row, a few statements for them all.
 
-    ``next_attempt_at`` is when the broker will try again, as far as the caller
-    knows; ``schedule_retry`` corrects it once the broker has chosen. ``error`` must
-    hold ids and codes only, never personal data. Returns whether the claim still held.
+    ``delivered`` marks the row delivered, ``retry`` makes it ``retrying`` (due at
+    ``next_attempt_at``), ``rejected`` and ``dead`` make it ``dead`` (replayable). An
+    outcome applies only while the row is still ``in_flight`` under the same attempt
+    number: once the lease has run out and another claim took over, only the attempt
+    log is written.
     """
-    _log_attempt(session, delivery_id, attempt, started_at, now, "retry", error)
-    return _apply_if_held(
-        session,
-        delivery_id,
-        attempt,
-        status=DeliveryStatus.RETRYING,
-        lease_until=None,
-        next_attempt_at=next_attempt_at,
-        last_error=error[:_MAX_ERROR_CHARS],
-    )
-
-
-def record_dead(
-    session: Session,
-    delivery_id: int,
-    *,
-    attempt: int,
-    started_at: datetime,
-    now: datetime,
-    error: str,
-    outcome: Literal["rejected", "dead"],
-) -> bool:
-    """Log attempt ``attempt`` as the last one and mark the row ``dead`` (replayable).
-
-    ``outcome`` is ``rejected`` when the partner refused the message, ``dead`` when
-    retries ran out. Returns whether the claim still held.
-    """
-    _log_attempt(session, delivery_id, attempt, started_at, now, outcome, error)
-    return _apply_if_held(
-        session,
-        delivery_id,
-        attempt,
-        status=DeliveryStatus.DEAD,
-        lease_until=None,
-        next_attempt_at=None,
-        last_error=error[:_MAX_ERROR_CHARS],
-    )
-
-
-def schedule_retry(session: Session, delivery_id: int, *, next_attempt_at: datetime) -> bool:
-    """Set when a ``retrying`` row's next attempt is due; returns whether the row was retrying."""
-    result = session.execute(
-        update(OutboxDelivery)
-        .where(OutboxDelivery.id == delivery_id, OutboxDelivery.status == DeliveryStatus.RETRYING)
-        .values(next_attempt_at=next_attempt_at)
-    )
-    return _rowcount(result) == 1
-
-
-def mark_dead(session: Session, delivery_id: int, *, error: str, min_attempts: int = 0) -> bool:
-    """Mark a row ``dead`` unless it is already delivered, dead or cancelled, or was
-    claimed fewer than ``min_attempts`` times.
-
-    Idempotent: returns whether the row changed. Used when the broker gives up on a
-    message whose attempt left no outcome (a time limit, a crash while recording).
-    ``min_attempts``: the broker also counts failures before the claim (the database
-    down), which are no attempt at the partner; a row they ended stays for the sweeper.
-    """
-    result = session.execute(
-        update(OutboxDelivery)
-        .where(
-            OutboxDelivery.id == delivery_id,
-            OutboxDelivery.status.not_in(_FINAL_STATUSES),
-            OutboxDelivery.attempts >= min_attempts,
-        )
-        .values(
-            status=DeliveryStatus.DEAD,
-            lease_until=None,
-            next_attempt_at=None,
-            last_error=error[:_MAX_ERROR_CHARS],
-        )
-    )
-    return _rowcount(result) == 1
-
-
-def _log_attempt(
-    session: Session,
-    delivery_id: int,
-    number: int,
-    started_at: datetime,
-    finished_at: datetime,
-    outcome: AttemptOutcome,
-    error: str | None,
-) -> None:
-    session.connection().execute(
+    if not outcomes:
+        return
+    connection = session.connection()
+    connection.execute(
         _LOG_ATTEMPT,
-        {
-            "delivery_id": delivery_id,
-            "number": number,
-            "started_at": started_at,
-            "finished_at": finished_at,
-            "outcome": outcome,
-            "error": error,
-        },
+        [
+            {
+                "delivery_id": o.delivery_id,
+                "number": o.attempt,
+                "started_at": o.started_at,
+                "finished_at": o.finished_at,
+                "outcome": o.outcome,
+                "error": o.error,
+            }
+            for o in outcomes
+        ],
     )
+    for changes in _row_changes(outcomes).values():
+        connection.execute(_IF_HELD, changes)
 
 
-def _apply_if_held(session: Session, delivery_id: int, attempt: int, **values: object) -> bool:
-    result = session.connection().execute(
-        _IF_HELD, {"delivery_id": delivery_id, "attempt": attempt, **values}
-    )
-    return result.rowcount == 1
+def _row_changes(outcomes: Sequence[PushOutcome]) -> dict[str, list[dict[str, object]]]:
+    """The ``_IF_HELD`` parameters per kind of outcome: one executemany each."""
+    changes: dict[str, list[dict[str, object]]] = {}
+    for o in outcomes:
+        held = {"delivery_id": o.delivery_id, "attempt": o.attempt, "lease_until": None}
+        if o.outcome == "delivered":
+            values = {
+                "status": DeliveryStatus.DELIVERED,
+                "delivered_at": o.finished_at,
+                "next_attempt_at": None,
+                "remote_reference": o.remote_reference,
+                "last_error": None,
+            }
+        else:
+            values = {
+                "status": DeliveryStatus.RETRYING if o.outcome == "retry" else DeliveryStatus.DEAD,
+                "next_attempt_at": o.next_attempt_at if o.outcome == "retry" else None,
+                "last_error": (o.error or "")[:_MAX_ERROR_CHARS],
+            }
+        kind = "delivered" if o.outcome == "delivered" else "failed"
+        changes.setdefault(kind, []).append(held | values)
+    return changes
+
+
+def release_push_claims(session: Session, claims: Sequence[PushClaim], *, due: datetime) -> None:
+    """Give back claimed rows that were never attempted, due again at ``due``.
+
+    Each row gets back the state its claim took (``pending`` before any attempt,
+    else ``retrying``) and the attempt count it had: no attempt is logged or spent.
+    For a batch cut short (its partner failed, or its time ran out). A row whose
+    claim no longer holds is left alone.
+    """
+    if claims:
+        session.connection().execute(
+            _RELEASE,
+            [{"delivery_id": c.id, "attempt": c.attempts, "due": due} for c in claims],
+        )
 
 
 def _rowcount(result: Result[Any]) -> int:
@@ -488,200 +391,62 @@ def acknowledge(
     return row
 
 
-# --- the sweeper's view and bookkeeping ------------------------------------------------
+# --- the sweeper's view ---------------------------------------------------------------
 
 
-def find_stuck_push_deliveries(
-    session: Session, *, now: datetime, stuck_after_s: float, limit: int
-) -> Sequence[OutboxDelivery]:
-    """Push rows the broker has apparently lost, urgent first, then oldest first.
+class StuckLane(NamedTuple):
+    """A partner and lane with push rows no worker is working on."""
 
-    A row counts as stuck when it is one of these:
+    recipient: str
+    urgent: bool
 
-    - ``pending``, and not (re-)enqueued recently (``enqueued_at``, else
-      ``created_at``);
-    - ``in_flight`` with an expired lease (its worker died), and not re-enqueued
-      since it was claimed, or not recently;
-    - ``retrying``, ``next_attempt_at`` more than ``stuck_after_s`` seconds ago, and
-      not re-enqueued recently;
-    - ``pending``, due (``next_attempt_at`` reached) and in no broker message
-      (``enqueued_at`` cleared): parked by ``park_delivery`` or replayed; sent at once.
 
-    "Recently" is ``stuck_after_s`` seconds, doubled for each re-send since a worker
-    last claimed the row (``resends``, up to ``2 ** MAX_RESEND_DOUBLINGS`` times): on
-    its own the outbox cannot say whether a row is lost or only waiting behind a long
-    backlog, and re-sending a waiting backlog on every pass floods the queue with
-    copies (the sweeper narrows this with the broker's count where it can read one).
-    Rows of a paused partner, or of one whose circuit blocks until later, are left
-    out: they wait without being sent in a loop.
+def find_stuck_push_lanes(
+    session: Session, *, now: datetime, stuck_after_s: float
+) -> list[StuckLane]:
+    """The partners and lanes whose due push rows nobody is delivering: each needs a wake.
+
+    A lane is stuck when it has one of these rows:
+
+    - ``pending`` with no due time, written more than ``stuck_after_s`` seconds ago:
+      the wake sent on commit was lost (a Redis flush, a send that failed);
+    - ``pending`` or ``retrying`` whose due time has come: replayed, released by a
+      batch cut short, or due for a retry whose delayed wake was lost;
+    - ``in_flight`` whose lease ran out: its worker died;
+
+    and no row of it is ``in_flight`` under a live lease (a worker is on it; a full
+    batch wakes the lane again itself). Lanes of a paused partner, or of one whose
+    circuit blocks until later, are left out: their rows wait without being woken in
+    a loop. Urgent lanes first.
     """
-    return _stuck_rows(
-        session,
-        _stuck(now, stuck_after_s),
-        now=now,
-        order_first=_urgent_first(),
-        limit=limit,
-    )
-
-
-def count_push_rows_in_broker(session: Session) -> dict[str, int]:
-    """Push rows a broker message should be holding, by priority.
-
-    That is every push row neither delivered, dead nor cancelled whose last hand-off
-    to the broker (``enqueued_at``) stands: ``pending`` and ``retrying`` rows wait in
-    the broker, and an ``in_flight`` row's message stays there until its worker acks.
-    Rows with ``enqueued_at`` cleared (parked, replayed) are in no message.
-    """
-    rows = session.execute(
-        select(OutboxDelivery.priority, func.count())
-        .where(
-            OutboxDelivery.mode == DeliveryMode.PUSH,
-            OutboxDelivery.status.in_(_OPEN_STATUSES),
-            OutboxDelivery.enqueued_at.is_not(None),
-        )
-        .group_by(OutboxDelivery.priority)
-    )
-    return {priority: count for priority, count in rows}
-
-
-def find_stuck_unvouched_push_deliveries(
-    session: Session, *, now: datetime, stuck_after_s: float, limit: int
-) -> Sequence[OutboxDelivery]:
-    """The stuck rows (``find_stuck_push_deliveries``) no broker count can vouch for.
-
-    Those in no broker message (``enqueued_at`` cleared: parked, replayed); those
-    ``in_flight`` whose lease ran out (their worker died: its broker message still
-    counts as held until the broker's own recovery hands it back, which may take
-    minutes); and those not handed to the broker for longer than the longest doubled
-    wait (``stuck_after_s * 2 ** MAX_RESEND_DOUBLINGS``), the backstop against a count
-    that hides a loss. Urgent first, then oldest first.
-    """
-    return _stuck_rows(
-        session,
-        and_(_stuck(now, stuck_after_s), _unvouched(now, stuck_after_s)),
-        now=now,
-        order_first=_urgent_first(),
-        limit=limit,
-    )
-
-
-def find_stuck_held_push_deliveries(
-    session: Session,
-    *,
-    now: datetime,
-    stuck_after_s: float,
-    priorities: Collection[str],
-    limit: int,
-) -> Sequence[OutboxDelivery]:
-    """Stuck rows of ``priorities`` a broker message should hold, waiting longest first.
-
-    The complement of ``find_stuck_unvouched_push_deliveries`` among the stuck rows,
-    so no pass sends a row twice: handed to the broker (``enqueued_at`` set) within
-    the longest doubled wait, and not held by a dead worker. The sweeper takes as
-    many as its broker count shows missing.
-    """
-    return _stuck_rows(
-        session,
-        and_(
-            _stuck(now, stuck_after_s),
-            OutboxDelivery.priority.in_(list(priorities)),
-            ~_unvouched(now, stuck_after_s),
-        ),
-        now=now,
-        order_first=_last_sent(),
-        limit=limit,
-    )
-
-
-def _unvouched(now: datetime, stuck_after_s: float) -> ColumnElement[bool]:
-    """Rows no broker count can vouch for (see ``find_stuck_unvouched_push_deliveries``).
-
-    Never NULL for a push row, so its negation is exactly the other rows: the lease of
-    an in_flight row is always set (``claim_for_push``).
-    """
-    return or_(
-        OutboxDelivery.enqueued_at.is_(None),
-        and_(OutboxDelivery.status == DeliveryStatus.IN_FLIGHT, OutboxDelivery.lease_until < now),
-        _last_sent() < _backstop(now, stuck_after_s),
-    )
-
-
-def _last_sent() -> ColumnElement[datetime]:
-    return func.coalesce(OutboxDelivery.enqueued_at, OutboxDelivery.created_at)
-
-
-def _backstop(now: datetime, stuck_after_s: float) -> datetime:
-    return now - timedelta(seconds=stuck_after_s * 2**MAX_RESEND_DOUBLINGS)
-
-
-def _stuck(now: datetime, stuck_after_s: float) -> ColumnElement[bool]:
     horizon = now - timedelta(seconds=stuck_after_s)
-    last_sent = _last_sent()
-    not_recently_sent = or_(
-        *(
-            and_(
-                OutboxDelivery.resends == doublings
-                if doublings < MAX_RESEND_DOUBLINGS
-                else OutboxDelivery.resends >= doublings,
-                last_sent < now - timedelta(seconds=stuck_after_s * 2**doublings),
-            )
-            for doublings in range(MAX_RESEND_DOUBLINGS + 1)
-        )
-    )
-    return or_(
-        and_(OutboxDelivery.status == DeliveryStatus.PENDING, not_recently_sent),
-        and_(
-            OutboxDelivery.status == DeliveryStatus.IN_FLIGHT,
-            OutboxDelivery.lease_until < now,
-            or_(last_sent < OutboxDelivery.lease_until, not_recently_sent),
-        ),
-        and_(
-            OutboxDelivery.status == DeliveryStatus.RETRYING,
-            OutboxDelivery.next_attempt_at < horizon,
-            not_recently_sent,
-        ),
+    urgent = OutboxDelivery.priority == "urgent"
+    stuck = or_(
         and_(
             OutboxDelivery.status == DeliveryStatus.PENDING,
-            OutboxDelivery.enqueued_at.is_(None),
+            OutboxDelivery.next_attempt_at.is_(None),
+            OutboxDelivery.created_at < horizon,
+        ),
+        and_(
+            OutboxDelivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.RETRYING)),
             OutboxDelivery.next_attempt_at <= now,
         ),
+        and_(OutboxDelivery.status == DeliveryStatus.IN_FLIGHT, OutboxDelivery.lease_until < now),
+    )
+    worked_on = and_(
+        OutboxDelivery.status == DeliveryStatus.IN_FLIGHT, OutboxDelivery.lease_until >= now
     )
 
-
-def _stuck_rows(
-    session: Session,
-    condition: ColumnElement[bool],
-    *,
-    now: datetime,
-    order_first: ColumnElement[Any],
-    limit: int,
-) -> Sequence[OutboxDelivery]:
-    """Push rows meeting ``condition``, of partners neither paused nor blocked by their circuit.
-
-    Ordered by ``order_first``, then by id.
-    """
-    return (
-        session.execute(
-            select(OutboxDelivery)
-            .where(OutboxDelivery.mode == DeliveryMode.PUSH, condition, ~waiting_partner(now))
-            .order_by(order_first, OutboxDelivery.id)
-            .limit(limit)
+    def lanes(condition: ColumnElement[bool]) -> set[StuckLane]:
+        rows = session.execute(
+            select(OutboxDelivery.recipient, urgent)
+            .where(OutboxDelivery.mode == DeliveryMode.PUSH, condition)
+            .group_by(OutboxDelivery.recipient, urgent)
         )
-        .scalars()
-        .all()
-    )
+        return {StuckLane(recipient, bool(is_urgent)) for recipient, is_urgent in rows}
 
-
-def mark_enqueued(session: Session, ids: Iterable[int], *, now: datetime) -> None:
-    """Record that the sweeper handed rows ``ids`` to the broker again at ``now``."""
-    id_list = list(ids)
-    if id_list:
-        session.execute(
-            update(OutboxDelivery)
-            .where(OutboxDelivery.id.in_(id_list))
-            .values(enqueued_at=now, resends=OutboxDelivery.resends + 1)
-            .execution_options(synchronize_session=False)
-        )
+    found = lanes(and_(stuck, ~waiting_partner(now))) - lanes(worked_on)
+    return sorted(found, key=lambda lane: (not lane.urgent, lane.recipient))
 
 
 # --- dead letters ----------------------------------------------------------------------
@@ -700,8 +465,8 @@ def dead_letters(
 def replay_dead(session: Session, delivery_id: int, *, now: datetime) -> OutboxDelivery:
     """Send a dead row again: it becomes ``pending``, due ``now``; attempt history is kept.
 
-    The caller enqueues it after commit; ``enqueued_at`` is cleared so that, should
-    that send be lost, the sweeper treats the row like any other unsent one.
+    Due at once, so the sweeper's next pass wakes its partner's lane
+    (``find_stuck_push_lanes``) if the caller does not wake it after the commit.
     ``last_error`` keeps the previous failure readable until the next attempt.
 
     Raises:
@@ -714,7 +479,6 @@ def replay_dead(session: Session, delivery_id: int, *, now: datetime) -> OutboxD
     if row.status is not DeliveryStatus.DEAD:
         raise DeliveryNotDead(delivery_id, row.status)
     row.status = DeliveryStatus.PENDING
-    row.enqueued_at = None
     row.lease_until = None
     row.next_attempt_at = now
     session.flush()

@@ -1,6 +1,9 @@
 """The school's exchange folder fills up: deliveries wait and retry, nothing partial is left
 for the school to read, and once space is back each message lands exactly once.
 
+Each failure ends the worker's batch and gives the rest back for the next wake, so
+each message that does not fit is tried and fails on its own, as the school would see.
+
 The full disk is real: the school's folder is a small tmpfs mounted for the test (the
 test runs as root), filled by a stand-in for the school's own archive. A real
 ``hub worker`` process on a private Redis writes the files through the education
@@ -142,10 +145,10 @@ def test_a_full_school_share_delays_deliveries_and_loses_none(
     }
     share.fill(pages_left=PAGES_LEFT)
 
-    # When a worker delivers them, sent to the broker as the API does after commit
+    # When a worker delivers them, their lane woken as the API does after commit
     context = make_context(session_factory, PartnerTransports(session_factory, {}, 1.0))
     broker, _ = build_broker(worker_env["REDIS_URL"], data_dir=data_dir)
-    declare_actors(broker, context).enqueue_many((i, "routine") for i in ids)
+    assert declare_actors(broker, context).wake_for(("education", "routine") for _ in ids) == 1
     broker.close()
     processes = ProcessGroup(tmp_path / "logs")
     processes.spawn(ProcessSpec("worker", [sys.executable, "-m", "hub.cli", "worker"], worker_env))

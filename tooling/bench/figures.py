@@ -113,8 +113,6 @@ class BenchFigures:
     #: Urgent messages measured and the routine backlog they were sent into.
     urgent_count: int
     urgent_backlog: int
-    #: Backlog copies the sweeper handed to the broker again while they waited their turn.
-    urgent_backlog_resent: int
     #: Throughput with ``seed_large`` messages in the log over that with ``seed_small``.
     scale_small: StackFigures
     scale_large: StackFigures
@@ -164,7 +162,6 @@ class BenchFigures:
             "urgent_p99_ms": round(self.urgent_p99_ms, 1),
             "urgent_count": self.urgent_count,
             "urgent_backlog": self.urgent_backlog,
-            "urgent_backlog_resent": self.urgent_backlog_resent,
             "scale_ratio": round(self.scale_ratio, 3),
             "scale": {
                 "small": self._stack_json(self.scale_small),
@@ -249,11 +246,6 @@ class BenchFigures:
             f"urgent p99 {backlog}",
             f"{self.urgent_p99_ms:,.0f} ms",
             _below(self.urgent_p99_ms, self.targets.urgent_p99_ms, "ms"),
-        )
-        table.add_row(
-            "backlog copies re-sent by the sweeper",
-            f"{self.urgent_backlog_resent:,} of {self.urgent_backlog * 2:,}",
-            "",
         )
         table.add_row(
             f"scale ({self.scale_large.log_before:,} / {self.scale_small.log_before:,} logged)",

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from hub.store import DeliveryStatus, MessageLog, OutboxDelivery
 
-__all__ = ["backlog_left", "delivered_by", "latencies_ms", "resent_since"]
+__all__ = ["backlog_left", "delivered_by", "latencies_ms"]
 
 #: MessageIds per query (bound parameters stay well under every database's limit).
 _CHUNK = 500
@@ -69,18 +69,3 @@ def backlog_left(session: Session, first_id: int, last_id: int) -> int:
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
-
-
-def resent_since(session: Session, delivery_ids: Sequence[int], moment: datetime) -> int:
-    """Rows among ``delivery_ids`` handed to the broker again after ``moment`` (the sweeper)."""
-    if not delivery_ids:
-        return 0
-    return (
-        session.scalar(
-            select(func.count()).where(
-                OutboxDelivery.id.between(delivery_ids[0], delivery_ids[-1]),
-                OutboxDelivery.enqueued_at > moment,
-            )
-        )
-        or 0
-    )

@@ -64,7 +64,7 @@ from tooling.bench.mix import SENDER, build_envelopes, build_mix
 from tooling.bench.options import BenchOptions, Stack
 from tooling.bench.pairs import sign_verify_pairs_per_s
 from tooling.bench.procfs import rss_mb
-from tooling.bench.queries import backlog_left, delivered_by, latencies_ms, resent_since
+from tooling.bench.queries import backlog_left, delivered_by, latencies_ms
 from tooling.bench.seed import SeedSample, count_logged, seed_backlog, seed_log
 from tooling.bench.urgent import UrgentProbe, percentile, probe_urgent
 from tooling.rig import Rig, RigOptions
@@ -138,7 +138,6 @@ class _FirstStack:
     small: StackFigures
     large: StackFigures
     urgent_ms: Sequence[float]
-    backlog_resent: int
     rss_start_mb: float
     rss_after_mb: float
     deliveries: int
@@ -183,7 +182,6 @@ def run_bench(options: BenchOptions, *, progress: Progress) -> BenchFigures:
         urgent_p99_ms=percentile(first.urgent_ms, 0.99),
         urgent_count=len(first.urgent_ms) // _COPIES,
         urgent_backlog=options.backlog,
-        urgent_backlog_resent=first.backlog_resent,
         scale_small=first.small,
         scale_large=first.large,
         worker_rss_start_mb=first.rss_start_mb,
@@ -221,8 +219,7 @@ def _measure_first(hub: _Hub, options: BenchOptions, progress: Progress) -> _Fir
         bare=bare,
         small=small,
         large=large,
-        urgent_ms=urgent.latencies_ms,
-        backlog_resent=urgent.resent,
+        urgent_ms=urgent,
         rss_start_mb=rss_start,
         rss_after_mb=rss_mb(worker),
         deliveries=_delivered_since(hub, measured_from),
@@ -301,24 +298,17 @@ def _throughput(
     )
 
 
-@dataclass(frozen=True)
-class _UrgentLane:
-    latencies_ms: list[float]
-    #: Backlog copies the sweeper sent to the broker again while they waited.
-    resent: int
-
-
 def _urgent(
     hub: _Hub,
     options: BenchOptions,
     samples: Sequence[SeedSample],
     sign: Callable[..., bytes],
     progress: Progress,
-) -> _UrgentLane:
+) -> list[float]:
     """Latencies of urgent copies posted while a backlog of ``options.backlog`` drains.
 
-    Returns when the backlog is delivered and the broker holds nothing more (copies
-    the sweeper sent again are worked off too), so the next figure starts settled.
+    Returns when the backlog is delivered and the broker holds nothing more (wakes
+    the sweeper sent are worked off too), so the next figure starts settled.
     """
     # Enough urgent messages to probe the whole drain, were it as slow as _SLOWEST_DRAIN_PER_S.
     drain_s = options.backlog * _COPIES / _SLOWEST_DRAIN_PER_S
@@ -330,8 +320,10 @@ def _urgent(
     runtime = build_runtime(_settings(hub))
     try:
         assert runtime.actors is not None
-        # Handed to the broker as the API would have on commit.
-        runtime.actors.enqueue_many((delivery_id, "routine") for delivery_id in ids)
+        # The partners woken as the API would have on commit.
+        runtime.actors.wake_for(
+            (recipient, "routine") for sample in samples for recipient in sample.copies
+        )
         progress(f"urgent lane: one message each {options.urgent_interval_s * 1000:.0f} ms")
         probe = _probe(hub, options, urgent, ids)
         progress("waiting for the backlog to drain and the broker to empty")
@@ -340,10 +332,7 @@ def _urgent(
     finally:
         runtime.close()
     with hub.reads() as session:
-        return _UrgentLane(
-            latencies_ms(session, probe.accepted),
-            resent_since(session, ids, seeded_at),
-        )
+        return latencies_ms(session, probe.accepted)
 
 
 def _probe(

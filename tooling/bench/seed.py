@@ -80,8 +80,8 @@ def seed_backlog(
 ) -> list[int]:
     """Append ``count`` routine messages received ``now`` whose copies wait in the outbox.
 
-    A backlog as a partner outage or a night's batch leaves it: the rows are ``pending``
-    and marked enqueued ``now``; the caller hands their ids (returned) to the broker.
+    A backlog as a partner outage or a night's batch leaves it: the rows are ``pending``;
+    the caller wakes their partners. Returns the rows' ids.
 
     Raises:
       ValueError: ``samples`` is empty.
@@ -211,7 +211,6 @@ def _delivery(
             "payload": payload,
             "attempts": 0,
             "created_at": at,
-            "enqueued_at": at,
         }
     return {
         "message_log_id": log_id,
@@ -222,7 +221,6 @@ def _delivery(
         "payload": payload,
         "attempts": 1,
         "created_at": at,
-        "enqueued_at": at,
         "delivered_at": at + timedelta(seconds=1),
         "remote_reference": f"seed-{log_id}-{recipient}",
     }

@@ -278,12 +278,9 @@ class OutboxDelivery(Base):
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]
-    #: When the row was last handed to the broker; the sweeper re-enqueues old ones.
-    enqueued_at: Mapped[datetime | None]
-    #: Sweeper re-sends since a worker last claimed the row; each doubles the next wait.
-    resends: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     #: A claim (worker or pulling partner) holds the row until then.
     lease_until: Mapped[datetime | None]
+    #: When a waiting row is due (a retry's backoff, a replay); unset: due since written.
     next_attempt_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     remote_reference: Mapped[str | None] = mapped_column(String(200))

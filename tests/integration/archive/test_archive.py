@@ -41,7 +41,7 @@ from hub.operations import Actor
 from hub.regions import load_regions
 from hub.store import MessageLog
 from hub.store import Rejection as RejectionRow
-from queues import Outcome, PartnerTransports, deliver_once
+from queues import PartnerTransports, RetryPolicy, deliver_batch, lane_for
 from signing import DevPki, VerifyPolicy
 from tests.factories import Signers, make_envelope
 
@@ -69,16 +69,20 @@ def flowed(
     transports = PartnerTransports(session_factory, {"social": mem, "kdn": mem}, timeout_s=5.0)
     try:
         for delivery in delivered.deliveries:
-            outcome = deliver_once(
+            # A batch of one takes the partner's oldest row: this referral's, not the pending one's.
+            report = deliver_batch(
                 session_factory,
-                delivery.delivery_id,
+                delivery.recipient,
+                lane_for(delivered.priority),
                 transports=transports,
                 now=_now,
                 lease_s=30,
-                will_retry=True,
-                max_backoff_ms=1_000,
+                batch_size=1,
+                retry=RetryPolicy(max_attempts=4, min_backoff_ms=100, max_backoff_ms=1_000),
             )
-            assert outcome is Outcome.DELIVERED
+            assert [(o.delivery_id, o.outcome) for o in report.outcomes] == [
+                (delivery.delivery_id, "delivered")
+            ]
     finally:
         transports.close()
     return delivered, pending

@@ -24,7 +24,14 @@ from hub.config import Settings
 from hub.ingest import Ingestor
 from hub.operations import Actor, pause_partner, resume_partner
 from hub.store import DeliveryStatus, OutboxDelivery, make_engine, make_session_factory
-from queues import Outcome, PartnerTransports, build_broker, deliver_once, requeue_stuck_deliveries
+from queues import (
+    PartnerTransports,
+    RetryPolicy,
+    build_broker,
+    deliver_batch,
+    lane_for,
+    wake_stuck_lanes,
+)
 from schemas import read_header
 from signing import DevPki
 from tests.conftest import PARTNERS, POSTGRES_URL
@@ -130,23 +137,28 @@ def test_a_restored_hub_verifies_its_log_and_delivers_what_was_pending_once(
     rows = _rows(session_factory)
     now = datetime.now(UTC)
     first_two = {read_header(referral).message_id for referral in referrals[:2]}
-    for row in rows:
-        if row.message.message_id in first_two:
-            outcome = deliver_once(
-                session_factory,
-                row.id,
-                transports=before.resolver,
-                now=lambda: now,
-                lease_s=30,
-                will_retry=True,
-                max_backoff_ms=1000,
-            )
-            assert outcome is Outcome.DELIVERED
+    [lane] = {lane_for(row.priority) for row in rows}  # the example referral's: urgent
+    for recipient in ("social", "kdn"):
+        # A batch of two takes each partner's two oldest rows: the first two referrals'.
+        report = deliver_batch(
+            session_factory,
+            recipient,
+            lane,
+            transports=before.resolver,
+            now=lambda: now,
+            lease_s=30,
+            batch_size=2,
+            retry=RetryPolicy(max_attempts=4, min_backoff_ms=1, max_backoff_ms=1000),
+        )
+        assert report.count("delivered") == 2
     with session_factory.begin() as session:
         pause_partner(session, "social", actor=ADMIN, reason="backup drill", now=now)
     delivered = before.received()
     pending = sorted(
         (r.recipient, r.message.message_id) for r in rows if r.message.message_id not in first_two
+    )
+    assert delivered == sorted(
+        (r.recipient, r.message.message_id) for r in rows if r.message.message_id in first_two
     )
     assert len(delivered) == len(pending) == 4
 
@@ -201,13 +213,16 @@ def test_a_restored_hub_verifies_its_log_and_delivers_what_was_pending_once(
     worker = start_worker(broker, make_context(restored_sessions, after.resolver))
     worker.worker.start()
     try:
-        for _ in range(2):  # a second sweep finds nothing left to send
-            with restored_sessions.begin() as session:
-                requeue_stuck_deliveries(
-                    session,
-                    now=now + timedelta(minutes=10),
-                    stuck_after_s=60,
-                    enqueue=worker.actors.enqueue,
+        woken: list[int] = []
+        for _ in range(2):  # a second sweep finds nothing left to wake
+            with restored_sessions() as session:
+                woken.append(
+                    wake_stuck_lanes(
+                        session,
+                        now=now + timedelta(minutes=10),
+                        stuck_after_s=60,
+                        wake=worker.actors.wake,
+                    )
                 )
             worker.drain()
         statuses = {row.status for row in _rows(restored_sessions)}
@@ -217,6 +232,7 @@ def test_a_restored_hub_verifies_its_log_and_delivers_what_was_pending_once(
         after.resolver.close()
         before.resolver.close()
         engine.dispose()
+    assert woken == [2, 0]  # social's lane and kdn's, then none
     assert after.received() == pending
     assert statuses == {DeliveryStatus.DELIVERED}
 

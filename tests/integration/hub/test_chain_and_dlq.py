@@ -9,7 +9,16 @@ from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.ingest import Ingestor, verify_chain
-from hub.store import CaseReferral, DeliveryStatus, MessageLog, OutboxDelivery, mark_dead
+from hub.store import (
+    CaseReferral,
+    DeliveryMode,
+    DeliveryStatus,
+    MessageLog,
+    OutboxDelivery,
+    PushOutcome,
+    claim_push_batch,
+    record_push_outcomes,
+)
 from tests.factories import Signers, make_envelope
 
 
@@ -78,11 +87,23 @@ def test_a_removed_message_breaks_the_chain(
 def test_dead_letters_are_listed_and_replayed(
     logged: list[int], session_factory: sessionmaker[Session], cli: CliRunner
 ) -> None:
+    # Given the oldest push row, refused by its partner as a worker records it
     with session_factory.begin() as session:
-        row = session.scalars(select(OutboxDelivery).order_by(OutboxDelivery.id)).first()
+        row = session.scalars(
+            select(OutboxDelivery)
+            .where(OutboxDelivery.mode == DeliveryMode.PUSH)
+            .order_by(OutboxDelivery.id)
+        ).first()
         assert row is not None
-        dead_id = row.id
-        mark_dead(session, dead_id, error="partner refused: HTTP 400")
+        dead_id, now = row.id, row.created_at
+        [claim] = claim_push_batch(
+            session, row.recipient, urgent=row.priority == "urgent", now=now, lease_s=60, limit=1
+        )
+        assert claim.id == dead_id
+        error = "PartnerRejected: partner refused: HTTP 400"
+        record_push_outcomes(
+            session, [PushOutcome(dead_id, claim.attempts, "rejected", now, now, error=error)]
+        )
 
     listing = cli.invoke(app, ["dlq", "list"])
     replayed = cli.invoke(app, ["dlq", "replay", str(dead_id), "--reason", "partner fixed"])
@@ -93,7 +114,10 @@ def test_dead_letters_are_listed_and_replayed(
     assert "HTTP 400" in listing.output
     assert replayed.exit_code == 0
     with session_factory() as session:
-        assert session.get_one(OutboxDelivery, dead_id).status is DeliveryStatus.PENDING
+        replayed_row = session.get_one(OutboxDelivery, dead_id)
+        # Pending and due at once, so the sweeper's next pass wakes its lane.
+        assert replayed_row.status is DeliveryStatus.PENDING
+        assert replayed_row.next_attempt_at is not None
     assert again.exit_code == 1  # no longer dead: nothing changes
     assert "not dead" in again.output
     assert unknown.exit_code == 1

@@ -13,14 +13,15 @@ from hub.ingest import Ingestor, IngestReceipt, build_ingestor
 from hub.observability import late_delivery_figures
 from hub.routing import DeliveryDeadlines
 from hub.store import (
+    AttemptOutcome,
     DeliveryStatus,
     HubNotice,
     MessageLog,
     OutboxDelivery,
-    claim_for_push,
+    PushOutcome,
+    claim_push_batch,
     late_delivery_notice_key,
-    mark_dead,
-    record_delivered,
+    record_push_outcomes,
 )
 from schemas import canonical as c
 from schemas import parse_xml
@@ -37,17 +38,23 @@ def police_referral(ingestor: Ingestor, signers: Signers, *, priority: str) -> I
     return ingestor.ingest(signers.sign(referral), authenticated="police")
 
 
-def deliver(session_factory: sessionmaker[Session], delivery_id: int, *, now: datetime) -> None:
+def attempt(
+    session_factory: sessionmaker[Session],
+    delivery_id: int,
+    *,
+    now: datetime,
+    outcome: AttemptOutcome = "delivered",
+) -> None:
+    """Claim the row as a worker would (the only due row of its lane), record ``outcome``."""
     with session_factory.begin() as session:
-        claim = claim_for_push(session, delivery_id, now=now, lease_s=60)
-        assert claim is not None
-        assert record_delivered(
-            session,
-            delivery_id,
-            attempt=claim.attempts,
-            started_at=now,
-            now=now,
-            remote_reference=None,
+        row = session.get_one(OutboxDelivery, delivery_id)
+        [claim] = claim_push_batch(
+            session, row.recipient, urgent=row.priority == "urgent", now=now, lease_s=60, limit=1
+        )
+        assert claim.id == delivery_id
+        error = None if outcome == "delivered" else "PartnerRejected: refused"
+        record_push_outcomes(
+            session, [PushOutcome(delivery_id, claim.attempts, outcome, now, now, error=error)]
         )
 
 
@@ -73,7 +80,7 @@ def test_a_late_delivery_gets_its_sender_one_signed_receipt_and_keeps_its_state(
 ) -> None:
     # Given a routine referral the commission took at once and the social centre has not
     sent = police_referral(ingestor, signers, priority="routine")
-    deliver(session_factory, row_to(sent, "kdn"), now=sent.received_at)
+    attempt(session_factory, row_to(sent, "kdn"), now=sent.received_at)
     late = row_to(sent, "social")
 
     # When the job passes just before and just after its 72 hours
@@ -123,7 +130,7 @@ def test_a_late_delivery_gets_its_sender_one_signed_receipt_and_keeps_its_state(
         assert late_delivery_figures(session).open == 1
 
     # When it is delivered after all, the lateness closes and nothing more is sent
-    deliver(session_factory, late, now=sent.received_at + timedelta(hours=80))
+    attempt(session_factory, late, now=sent.received_at + timedelta(hours=80))
     again = notify_late_deliveries(
         ingestor, session_factory, DEADLINES, now=sent.received_at + timedelta(hours=81)
     )
@@ -165,8 +172,7 @@ def test_an_urgent_message_is_late_sooner_and_a_dead_row_is_late_too(
 ) -> None:
     routine = police_referral(ingestor, signers, priority="routine")
     urgent = police_referral(ingestor, signers, priority="urgent")
-    with session_factory.begin() as session:
-        assert mark_dead(session, row_to(urgent, "kdn"), error="refused")
+    attempt(session_factory, row_to(urgent, "kdn"), now=urgent.received_at, outcome="rejected")
 
     told = notify_late_deliveries(
         ingestor, session_factory, DEADLINES, now=urgent.received_at + timedelta(hours=5)

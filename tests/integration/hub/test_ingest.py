@@ -78,7 +78,7 @@ def test_referral_is_logged_chained_and_routed_to_social_and_kdn(
 
     assert sorted(d.recipient for d in receipt.deliveries) == ["kdn", "social"]
     assert {d.status for d in receipt.deliveries} == {"pending"}
-    assert sorted(enqueued.rows) == sorted((d.delivery_id, "urgent") for d in receipt.deliveries)
+    assert sorted(enqueued.rows) == [("kdn", "urgent"), ("social", "urgent")]
     with session_factory() as session:
         logged = session.get_one(MessageLog, receipt.hub_id)
         assert logged.raw == raw  # the original signed bytes, as received
@@ -636,15 +636,17 @@ def test_messages_committed_as_one_group_are_chained_in_order_and_refused_one_by
         logged = session.scalars(select(MessageLog.sha256).order_by(MessageLog.id)).all()
         assert verify_chain(session).intact
         refused = session.scalars(select(RejectionRow.code).order_by(RejectionRow.id)).all()
-        pushed = session.scalars(
-            select(OutboxDelivery.id).where(OutboxDelivery.mode == DeliveryMode.PUSH)
+        pushed = session.execute(
+            select(OutboxDelivery.recipient, OutboxDelivery.priority).where(
+                OutboxDelivery.mode == DeliveryMode.PUSH
+            )
         ).all()
     assert logged[0] == hashlib.sha256(first).hexdigest()
     assert sorted(logged[1:]) == sorted(hashlib.sha256(raw).hexdigest() for raw in good)
     assert sorted(refused) == ["replay.duplicate", "replay.message_id_taken"]
-    # And every accepted message's push copies, and only those, went to the queue
+    # And every accepted message's push copies, and only those, woke their partners' lanes
     assert pushed
-    assert sorted(row for row, _ in enqueued.rows) == sorted(pushed)
+    assert set(enqueued.rows) == {(recipient, priority) for recipient, priority in pushed}
 
 
 def _wait_until(condition: Callable[[], bool]) -> None:

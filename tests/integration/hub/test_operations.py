@@ -41,10 +41,10 @@ from hub.store import (
     OutboxDelivery,
     Partner,
     ReplayBatch,
-    claim_for_push,
     claim_inbox,
+    claim_push_batch,
 )
-from queues import Outcome, PartnerTransports, deliver_once, requeue_stuck_deliveries
+from queues import PartnerTransports, RetryPolicy, deliver_batch, wake_stuck_lanes
 from tests.integration.queues.http_partner import HTTP_ADAPTER, HttpPartner
 from tests.integration.queues.queue_helpers import Clock, Outbox
 
@@ -157,7 +157,10 @@ def test_cancel_sets_the_reason_audits_and_the_row_is_never_claimed(
         "sent by fax",
     )
     with session_factory.begin() as session:
-        assert claim_for_push(session, delivery_id, now=clock(), lease_s=30) is None
+        claimed = claim_push_batch(
+            session, "social", urgent=False, now=clock(), lease_s=30, limit=10
+        )
+        assert claimed == []
     assert _audit(session_factory) == [
         ("admin", "administrator", "delivery.cancel", f"delivery={delivery_id}", "sent by fax")
     ]
@@ -292,33 +295,38 @@ def test_a_replayed_row_is_delivered_once_even_if_replayed_twice(
                 session, actor=ADMIN, reason="retry", now=clock(), ids=[dead]
             )
 
-    def sweep() -> list[int]:
-        sent: list[int] = []
-        with session_factory.begin() as session:
-            requeue_stuck_deliveries(
-                session, now=clock(), stuck_after_s=120, enqueue=lambda i, _p: sent.append(i)
+    def sweep() -> list[tuple[str, str]]:
+        woken: list[tuple[str, str]] = []
+        with session_factory() as session:
+            wake_stuck_lanes(
+                session,
+                now=clock(),
+                stuck_after_s=120,
+                wake=lambda recipient, lane: woken.append((recipient, lane)),
             )
-        return sent
+        return woken
 
     try:
         # When it is replayed, and replayed again before the worker got to it
         assert replay() == [dead]
         assert _refusal(session_factory, lambda _s: replay()) == "ops.not_dead"
-        # Then the sweeper sends it at once, and it is delivered once
-        assert sweep() == [dead]
-        outcomes = [  # the sweeper's message and the caller's enqueue, say
-            deliver_once(
+        # Then the sweeper wakes its lane at once, and it is delivered once
+        assert sweep() == [("web", "routine")]
+        reports = [  # the sweeper's wake and the caller's, say
+            deliver_batch(
                 session_factory,
-                dead,
+                "web",
+                "routine",
                 transports=transports,
                 now=clock,
                 lease_s=30,
-                will_retry=True,
-                max_backoff_ms=300_000,
+                batch_size=20,
+                retry=RetryPolicy(max_attempts=5, min_backoff_ms=1000, max_backoff_ms=300_000),
             )
             for _ in range(2)
         ]
-        assert outcomes == [Outcome.DELIVERED, Outcome.SKIPPED]
+        assert [(r.claimed, r.count("delivered")) for r in reports] == [(1, 1), (0, 0)]
+        assert sweep() == []
         # And replaying a delivered row is refused
         assert _refusal(session_factory, lambda _s: replay()) == "ops.not_dead"
     finally:

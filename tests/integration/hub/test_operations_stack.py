@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from dramatiq.brokers.redis import RedisBroker
 from lxml import etree
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,6 +19,7 @@ from hub.errors import OperationRefused
 from hub.operations import Actor, pause_partner, replay_dead_letters, resume_partner
 from hub.runtime import utc_now
 from hub.store import DeliveryStatus, OutboxDelivery
+from queues import LANES
 from schemas import read_header
 from signing import DevPki
 from tests.factories import Signers, make_envelope
@@ -105,12 +107,16 @@ def test_pause_holds_a_push_partners_deliveries_and_a_replay_arrives_once(
     _send(stack.url, stack, pki, referral, "police")
     message_id = read_header(referral).message_id
 
-    # Then kdn has it, and social's copy waits unattempted, parked by the worker
+    # Then kdn has it, and social's copy waits unattempted once the worker has handled
+    # every wake (social's found the partner paused and claimed nothing)
     wait_until(
         lambda: _row(sessions, message_id, "kdn").status is DeliveryStatus.DELIVERED,
         what="kdn delivered",
     )
-    wait_until(lambda: _row(sessions, message_id, "social").enqueued_at is None, what="parked")
+    broker = stack.runtime.broker
+    assert isinstance(broker, RedisBroker)
+    for lane in LANES:
+        broker.join(lane, timeout=20_000)
     waiting = _row(sessions, message_id, "social")
     assert (waiting.status, waiting.attempts) == (DeliveryStatus.PENDING, 0)
     assert _received(stack, "social") == []

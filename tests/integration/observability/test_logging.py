@@ -7,16 +7,15 @@ import sys
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import InMemoryTransport, PartnerUnavailable, Transport
 from hub.errors import Rejection
-from hub.ingest import Ingestor
+from hub.ingest import Ingestor, IngestReceipt
 from hub.observability.logging import JsonFormatter, TextFormatter, configure_logging
-from hub.store import DeliveryMode, OutboxDelivery
-from queues import deliver_once
+from queues import BatchReport, RetryPolicy, deliver_batch, lane_for
 from tests.factories import Signers, make_envelope
+from tests.integration.queues.queue_helpers import Clock
 
 #: Personal data in the FamilyReferral sample: never to be seen in a log line.
 PERSONAL = ("Сорокина", "Анна", "Викторовна", "Вершинина")
@@ -83,6 +82,28 @@ class _OnePartner:
         self.transport.close()
 
 
+def _deliver_batch(
+    session_factory: sessionmaker[Session],
+    receipt: IngestReceipt,
+    partner: Transport,
+    *,
+    now: Clock,
+    max_attempts: int,
+) -> BatchReport:
+    """A worker's batch for the first push recipient of ``receipt`` (whose lane holds one row)."""
+    push = next(d for d in receipt.deliveries if d.mode == "push")
+    return deliver_batch(
+        session_factory,
+        push.recipient,
+        lane_for(receipt.priority),
+        transports=_OnePartner(partner),
+        now=now,
+        lease_s=30,
+        batch_size=20,
+        retry=RetryPolicy(max_attempts=max_attempts, min_backoff_ms=1000, max_backoff_ms=60_000),
+    )
+
+
 def test_delivery_attempts_log_outcome_attempt_and_duration(
     ingestor: Ingestor,
     signers: Signers,
@@ -91,32 +112,17 @@ def test_delivery_attempts_log_outcome_attempt_and_duration(
 ) -> None:
     caplog.set_level(logging.INFO)
     receipt = ingestor.ingest(signers.sign(make_envelope()), authenticated=None)
-    with session_factory() as session:
-        delivery_id = session.scalars(
-            select(OutboxDelivery.id).where(
-                OutboxDelivery.message_log_id == receipt.hub_id,
-                OutboxDelivery.mode == DeliveryMode.PUSH,
-            )
-        ).first()
-    assert delivery_id is not None
+    delivery_id = next(d.delivery_id for d in receipt.deliveries if d.mode == "push")
     partner = InMemoryTransport()
     partner.fail_next(1, PartnerUnavailable("503 from partner"))
+    clock = Clock(datetime.now(UTC))
 
-    def attempt(will_retry: bool) -> None:
-        deliver_once(
-            session_factory,
-            delivery_id,
-            transports=_OnePartner(partner),
-            now=lambda: datetime.now(UTC),
-            lease_s=30,
-            will_retry=will_retry,
-            max_backoff_ms=300_000,
-        )
+    # A batch whose call fails (the row is retried later), then one after its backoff
+    first = _deliver_batch(session_factory, receipt, partner, now=clock, max_attempts=3)
+    clock.advance(120)
+    second = _deliver_batch(session_factory, receipt, partner, now=clock, max_attempts=3)
 
-    with pytest.raises(PartnerUnavailable):
-        attempt(True)
-    attempt(True)
-
+    assert (first.count("retry"), second.count("delivered")) == (1, 1)
     failed, delivered = _as_json(caplog, "queues.delivery")
     for line, outcome, number in ((failed, "retry", 1), (delivered, "delivered", 2)):
         assert line["outcome"] == outcome
@@ -140,20 +146,16 @@ def test_dead_letter_is_a_warning(
     partner = InMemoryTransport()
     partner.fail_next(1)
 
-    with pytest.raises(PartnerUnavailable):
-        deliver_once(
-            session_factory,
-            push[0].delivery_id,
-            transports=_OnePartner(partner),
-            now=lambda: datetime.now(UTC),
-            lease_s=30,
-            will_retry=False,
-            max_backoff_ms=300_000,
-        )
+    # Its one allowed attempt fails
+    report = _deliver_batch(
+        session_factory, receipt, partner, now=Clock(datetime.now(UTC)), max_attempts=1
+    )
 
+    assert report.count("dead") == 1
     [line] = _as_json(caplog, "queues.delivery")
     assert (line["level"], line["outcome"]) == ("warning", "dead")
     assert line["partner"] == push[0].recipient
+    assert line["delivery_id"] == push[0].delivery_id
     assert "dead letter" in str(line["message"])
 
 

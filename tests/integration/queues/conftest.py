@@ -5,19 +5,13 @@ The partner is an ``InMemoryTransport`` reached through the real
 """
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import Adapter, InMemoryTransport
-from queues import PartnerTransports, build_broker
-from tests.integration.queues.queue_helpers import (
-    Outbox,
-    RunningWorker,
-    make_context,
-    start_worker,
-)
+from queues import PartnerTransports
+from tests.integration.queues.queue_helpers import Outbox
 
 
 @pytest.fixture
@@ -44,17 +38,3 @@ def transports(
     )
     yield resolver
     resolver.close()
-
-
-@pytest.fixture
-def stub_worker(
-    session_factory: sessionmaker[Session], transports: PartnerTransports, data_dir: Path
-) -> Iterator[RunningWorker]:
-    """A running worker on dramatiq's ``StubBroker``: max_retries=3, 1 ms backoff."""
-    context = make_context(session_factory, transports)
-    broker, _ = build_broker("stub://", data_dir=data_dir)
-    running = start_worker(broker, context)
-    running.worker.start()
-    yield running
-    running.worker.stop()
-    broker.close()

@@ -17,7 +17,14 @@ from dramatiq.brokers.stub import StubBroker
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.store import DeliveryMode, DeliveryStatus, MessageLog, OutboxDelivery, Partner
-from queues import DeliveryActors, DeliveryContext, PartnerTransports, declare_actors
+from queues import (
+    DeliveryActors,
+    DeliveryContext,
+    PartnerTransports,
+    RetryPolicy,
+    declare_actors,
+    utc_now,
+)
 
 _T = TypeVar("_T")
 
@@ -135,14 +142,22 @@ def make_context(
     max_retries: int = 3,
     min_backoff_ms: int = TINY_BACKOFF_MS,
     lease_s: float = 30.0,
+    batch_size: int = 20,
+    clock: Callable[[], datetime] = utc_now,
 ) -> DeliveryContext:
+    """A context as ``hub worker`` builds one: ``max_retries + 1`` attempts a row, backoff
+    between ``min_backoff_ms`` and four times that (at least 10 ms), ``batch_size`` rows a wake."""
     return DeliveryContext(
         session_factory=session_factory,
         transports=transports,
         lease_s=lease_s,
-        max_retries=max_retries,
-        min_backoff_ms=min_backoff_ms,
-        max_backoff_ms=max(min_backoff_ms * 4, 10),
+        retry=RetryPolicy(
+            max_attempts=max_retries + 1,
+            min_backoff_ms=min_backoff_ms,
+            max_backoff_ms=max(min_backoff_ms * 4, 10),
+        ),
+        batch_size=batch_size,
+        clock=clock,
     )
 
 

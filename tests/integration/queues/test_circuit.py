@@ -1,9 +1,15 @@
-"""The circuit breaker and partner pause against a real HTTP partner on loopback.
+"""The circuit breaker and partner pause, in front of batches, against a real HTTP partner.
 
-Most tests make each attempt with ``deliver_once`` on a real database and a
-hand-moved clock; the last ones run a worker on a real Redis of their own with
-sweeper passes. The partner is a real HTTP server whose answer (200, 503, 400) the test
-switches.
+The gate is checked once per batch (``deliver_batch``): a paused partner or an open
+circuit gets nothing claimed and no attempt spent; a circuit whose cool-down is over
+lets one row through as its probe. A failing call ends its batch and counts once
+toward opening the circuit, however many rows the batch held; an answer, delivered or
+refused, closes it. The sweeper (``wake_stuck_lanes``) leaves a waiting partner's
+lanes alone and wakes them once it is resumed or its cool-down is over.
+
+Most tests run batches on a real database and a hand-moved clock; the last ones run a
+worker on a real Redis of their own with sweeper passes. The partner is a real HTTP
+server whose answer (200, 503, 400) the test switches.
 """
 
 import http.server
@@ -15,13 +21,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
 import pytest
+from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.base import PartnerRejected, PartnerUnavailable
 from hub.observability import HubCollector, build_registry, render
 from hub.operations import Actor, pause_partner, resume_partner
 from hub.store import (
@@ -34,15 +40,19 @@ from hub.store import (
     find_circuit,
 )
 from queues import (
+    LANES,
+    ROUTINE,
+    URGENT,
+    BatchReport,
     EmbeddedRedis,
-    Outcome,
     PartnerTransports,
+    RetryPolicy,
     build_broker,
-    deliver_once,
-    requeue_stuck_deliveries,
+    deliver_batch,
     utc_now,
+    wake_stuck_lanes,
 )
-from queues.circuit import CircuitPolicy
+from queues.circuit import CircuitPolicy, Gate
 from tests.integration.queues.http_partner import HTTP_ADAPTER
 from tests.integration.queues.queue_helpers import (
     Clock,
@@ -55,7 +65,14 @@ from tests.integration.queues.queue_helpers import (
 
 #: Three failures open the circuit for 30 s, then 60 s, 120 s, capped at 100 s.
 POLICY = CircuitPolicy(failure_threshold=3, cooldown_s=30, max_cooldown_s=100)
+#: Retries of at most 5 s, so a row outlives every failure below.
+RETRY = RetryPolicy(max_attempts=10, min_backoff_ms=1000, max_backoff_ms=5000)
+#: Longer than any retry's backoff: after it every row a failure left waiting is due.
+PAST_BACKOFF_S = 6
+#: The sweeper's patience with a pending row nobody woke, in the hand-clock tests.
+STUCK_AFTER_S = 120
 PARTNER = "web"
+ADMIN = Actor(login="admin", role="administrator")
 
 
 class SwitchablePartner:
@@ -140,30 +157,28 @@ def http_transports(session_factory: sessionmaker[Session]) -> Iterator[PartnerT
     resolver.close()
 
 
-#: One attempt: ``attempt(delivery_id) -> Outcome | "failed" | "rejected"``.
-Attempt = Callable[[int], Outcome | str]
+class Batch(Protocol):
+    """One worker's batch of the partner's ``lane`` at the hand clock's time."""
+
+    def __call__(self, lane: str = ROUTINE) -> BatchReport: ...
 
 
 @pytest.fixture
-def attempt(
+def batch(
     session_factory: sessionmaker[Session], http_transports: PartnerTransports, clock: Clock
-) -> Attempt:
-    def run(delivery_id: int) -> Outcome | str:
-        try:
-            return deliver_once(
-                session_factory,
-                delivery_id,
-                transports=http_transports,
-                now=clock,
-                lease_s=30,
-                will_retry=True,
-                max_backoff_ms=300_000,
-                circuit=POLICY,
-            )
-        except PartnerUnavailable:
-            return "failed"
-        except PartnerRejected:
-            return "rejected"
+) -> Batch:
+    def run(lane: str = ROUTINE) -> BatchReport:
+        return deliver_batch(
+            session_factory,
+            PARTNER,
+            lane,
+            transports=http_transports,
+            now=clock,
+            lease_s=30,
+            batch_size=20,
+            retry=RETRY,
+            circuit=POLICY,
+        )
 
     return run
 
@@ -173,6 +188,13 @@ def _circuit(session_factory: sessionmaker[Session]) -> PartnerCircuit:
         circuit = find_circuit(session, PARTNER)
         assert circuit is not None
         return circuit
+
+
+def _is_open(session_factory: sessionmaker[Session]) -> bool:
+    """Whether the partner's circuit is open (it has no circuit row before its first failure)."""
+    with session_factory() as session:
+        circuit = find_circuit(session, PARTNER)
+        return circuit is not None and circuit.state == CircuitState.OPEN
 
 
 def _attempts_logged(session_factory: sessionmaker[Session]) -> int:
@@ -191,40 +213,66 @@ def _message_ids(session_factory: sessionmaker[Session], ids: list[int]) -> list
         )
 
 
-def _sweep(session_factory: sessionmaker[Session], clock: Clock) -> list[int]:
-    sent: list[int] = []
-    with session_factory.begin() as session:
-        requeue_stuck_deliveries(
-            session, now=clock(), stuck_after_s=120, enqueue=lambda i, _p: sent.append(i)
+def _states(outbox: Outbox, ids: list[int]) -> list[tuple[DeliveryStatus, int]]:
+    """Each row's (status, attempts), in the order of ``ids``."""
+    return [(row.status, row.attempts) for row in map(outbox.get, ids)]
+
+
+def _sweep(session_factory: sessionmaker[Session], now: datetime) -> list[tuple[str, str]]:
+    """One sweeper pass at ``now``; the (partner, lane) pairs it woke, in order."""
+    woken: list[tuple[str, str]] = []
+    with session_factory() as session:
+        wake_stuck_lanes(
+            session,
+            now=now,
+            stuck_after_s=STUCK_AFTER_S,
+            wake=lambda recipient, lane: woken.append((recipient, lane)),
         )
-    return sent
+    return woken
 
 
 def _open_the_circuit(
-    attempt: Attempt, web_outbox: Outbox, http_partner: SwitchablePartner
+    batch: Batch, web_outbox: Outbox, http_partner: SwitchablePartner, clock: Clock
 ) -> list[int]:
-    """Three rows fail with 503; returns their ids."""
+    """Four rows; three batches fail on the oldest (503) and open the circuit. Their ids."""
     http_partner.status = 503
-    failing = web_outbox.deliveries(POLICY.failure_threshold, recipient=PARTNER)
-    assert [attempt(i) for i in failing] == ["failed"] * POLICY.failure_threshold
-    return failing
+    rows = web_outbox.deliveries(4, recipient=PARTNER)
+    for number in range(POLICY.failure_threshold):
+        if number:
+            clock.advance(PAST_BACKOFF_S)
+        report = batch()
+        assert (report.claimed, report.count("retry"), report.released) == (4, 1, 3)
+    assert _circuit(web_outbox.session_factory).state == CircuitState.OPEN
+    return rows
 
 
-def test_consecutive_failures_open_the_circuit_and_nothing_is_attempted_while_open(
-    attempt: Attempt,
+def test_a_failing_batch_counts_once_and_the_third_opens_the_circuit_which_claims_nothing(
+    batch: Batch,
     web_outbox: Outbox,
     http_partner: SwitchablePartner,
     session_factory: sessionmaker[Session],
     clock: Clock,
 ) -> None:
-    # Given a partner answering 503: two failures leave the circuit closed
+    # Given a partner answering 503 and four rows for it
     http_partner.status = 503
-    first, second, third = web_outbox.deliveries(3, recipient=PARTNER)
-    assert [attempt(first), attempt(second)] == ["failed", "failed"]
-    assert _circuit(session_factory).state == CircuitState.CLOSED
+    rows = web_outbox.deliveries(4, recipient=PARTNER)
 
-    # When the third fails
-    assert attempt(third) == "failed"
+    # When a batch takes them: the first call fails
+    report = batch()
+
+    # Then the batch ends there: one request, one failure counted, the rest given back
+    # unattempted and due at once, for the next wake
+    assert (report.gate, report.claimed, report.failed) == (Gate.GO, 4, True)
+    assert (report.count("retry"), report.released, report.more_due) == (1, 3, True)
+    assert len(http_partner.requests) == 1
+    circuit = _circuit(session_factory)
+    assert (circuit.state, circuit.consecutive_failures) == (CircuitState.CLOSED, 1)
+    assert _states(web_outbox, rows[1:]) == [(DeliveryStatus.PENDING, 0)] * 3
+    assert {web_outbox.get(i).next_attempt_at for i in rows[1:]} == {clock()}
+
+    # When the next two wakes come at once, each tries the next row and fails the same way
+    for _ in range(2):
+        assert batch().count("retry") == 1
 
     # Then the circuit is open for the cool-down, with the last error
     circuit = _circuit(session_factory)
@@ -233,45 +281,43 @@ def test_consecutive_failures_open_the_circuit_and_nothing_is_attempted_while_op
     assert circuit.last_failure_at == clock()
     assert "503" in (circuit.last_error or "")
 
-    # And new rows and due retries are parked, not attempted: no request, no attempt logged
-    waiting = web_outbox.delivery(recipient=PARTNER)
+    # And a batch while it is open claims nothing, even with every row due: no request,
+    # no attempt spent or logged
     clock.advance(10)
-    assert attempt(waiting) is Outcome.DEFERRED
-    assert attempt(first) is Outcome.DEFERRED
+    for lane in LANES:
+        waiting = batch(lane)
+        assert (waiting.gate, waiting.claimed, waiting.next_due) == (Gate.OPEN, 0, None)
     assert len(http_partner.requests) == 3
     assert _attempts_logged(session_factory) == 3
-    parked, retried = web_outbox.get(waiting), web_outbox.get(first)
-    assert (parked.status, parked.attempts, parked.enqueued_at) == (
-        DeliveryStatus.PENDING,
-        0,
-        None,
-    )
-    assert (retried.status, retried.attempts) == (DeliveryStatus.PENDING, 1)
+    assert _states(web_outbox, rows) == [
+        *[(DeliveryStatus.RETRYING, 1)] * 3,
+        (DeliveryStatus.PENDING, 0),
+    ]
 
-    # And the sweeper leaves them alone while the circuit is open (no loop)
-    assert _sweep(session_factory, clock) == []
+    # And the sweeper leaves the lane alone while the circuit is open (no loop)
+    assert _sweep(session_factory, clock()) == []
 
 
-def test_after_the_cooldown_one_probe_closes_the_circuit_and_waiting_rows_go_once(
-    attempt: Attempt,
+def test_after_the_cooldown_the_probe_takes_one_row_and_closes_the_circuit_then_the_rest_go(
+    batch: Batch,
     web_outbox: Outbox,
     http_partner: SwitchablePartner,
     session_factory: sessionmaker[Session],
     clock: Clock,
 ) -> None:
-    # Given an open circuit and two rows parked behind it
-    failing = _open_the_circuit(attempt, web_outbox, http_partner)
-    waiting = web_outbox.deliveries(2, recipient=PARTNER)
-    assert [attempt(i) for i in waiting] == [Outcome.DEFERRED] * 2
+    # Given an open circuit, four rows waiting behind it
+    rows = _open_the_circuit(batch, web_outbox, http_partner, clock)
 
     # When the partner is back and the cool-down is over
     http_partner.status = 200
     clock.advance(31)
-    swept = _sweep(session_factory, clock)
 
-    # Then the sweeper sends the parked rows; the first attempt is the probe and closes it
-    assert swept == waiting
-    assert attempt(waiting[0]) is Outcome.DELIVERED
+    # Then the sweeper wakes the lane, and its batch is the probe: one row, the oldest
+    assert _sweep(session_factory, clock()) == [(PARTNER, ROUTINE)]
+    probe = batch()
+    assert (probe.gate, probe.limit, probe.claimed) == (Gate.PROBE, 1, 1)
+    assert [(o.delivery_id, o.outcome) for o in probe.outcomes] == [(rows[0], "delivered")]
+    # And its success closes the circuit
     circuit = _circuit(session_factory)
     assert (circuit.state, circuit.consecutive_failures, circuit.probe_at) == (
         CircuitState.CLOSED,
@@ -280,141 +326,299 @@ def test_after_the_cooldown_one_probe_closes_the_circuit_and_waiting_rows_go_onc
     )
     assert circuit.last_success_at == clock()
 
-    # And every row, parked or retrying, is delivered exactly once
-    for delivery_id in [waiting[1], *failing]:
-        assert attempt(delivery_id) is Outcome.DELIVERED
-    for delivery_id in [*waiting, *failing]:
-        assert attempt(delivery_id) is Outcome.SKIPPED
-    assert sorted(http_partner.delivered()) == _message_ids(session_factory, [*waiting, *failing])
-    assert {web_outbox.get(i).status for i in [*waiting, *failing]} == {DeliveryStatus.DELIVERED}
+    # And a full batch of one means more may be due: the next wake delivers the rest
+    assert probe.more_due
+    rest = batch()
+    assert (rest.gate, rest.claimed, rest.count("delivered")) == (Gate.GO, 3, 3)
+    assert (rest.more_due, batch().claimed) == (False, 0)
+
+    # And every row reached the partner once, the retried one and those that waited
+    assert sorted(http_partner.delivered()) == _message_ids(session_factory, rows)
+    assert _states(web_outbox, rows) == [
+        (DeliveryStatus.DELIVERED, 4),
+        *[(DeliveryStatus.DELIVERED, 1)] * 3,
+    ]
+    assert _sweep(session_factory, clock()) == []
 
 
 def test_a_failed_probe_reopens_the_circuit_for_longer(
-    attempt: Attempt,
+    batch: Batch,
     web_outbox: Outbox,
     http_partner: SwitchablePartner,
     session_factory: sessionmaker[Session],
     clock: Clock,
 ) -> None:
-    # Given an open circuit whose cool-down is over, the partner still down
-    _open_the_circuit(attempt, web_outbox, http_partner)
-    probe, behind = web_outbox.deliveries(2, recipient=PARTNER)
+    # Given an open circuit, the partner still down
+    first, *behind = _open_the_circuit(batch, web_outbox, http_partner, clock)
 
     for cooldown_s in (60, 100, 100):  # doubled, then capped at max_cooldown_s
         clock.advance(POLICY.max_cooldown_s + 1)
         # When the probe fails
-        assert attempt(probe) == "failed"
+        probe = batch()
+        assert (probe.gate, probe.claimed, probe.count("retry")) == (Gate.PROBE, 1, 1)
         # Then the circuit is open again, for longer, and nothing else goes meanwhile
         circuit = _circuit(session_factory)
         assert circuit.state == CircuitState.OPEN
         assert circuit.probe_at == clock() + timedelta(seconds=cooldown_s)
-        assert attempt(behind) is Outcome.DEFERRED
+        assert batch().gate is Gate.OPEN
+        assert _sweep(session_factory, clock()) == []
 
+    # And only the oldest row was ever tried: once per failing batch, once per probe
     assert len(http_partner.requests) == POLICY.failure_threshold + 3
-    assert web_outbox.get(behind).attempts == 0
+    assert _states(web_outbox, [first, *behind]) == [
+        (DeliveryStatus.RETRYING, POLICY.failure_threshold + 3),
+        *[(DeliveryStatus.PENDING, 0)] * 3,
+    ]
 
 
 def test_a_probe_holds_the_circuit_half_open_until_it_ends(
-    attempt: Attempt,
+    batch: Batch,
     web_outbox: Outbox,
     http_partner: SwitchablePartner,
     session_factory: sessionmaker[Session],
     clock: Clock,
 ) -> None:
     # Given a probe on its way to a partner that holds the request
-    _open_the_circuit(attempt, web_outbox, http_partner)
-    probe, other = web_outbox.deliveries(2, recipient=PARTNER)
+    _open_the_circuit(batch, web_outbox, http_partner, clock)
     clock.advance(31)
     http_partner.status = 200
     http_partner.hold = threading.Event()
     http_partner.arrived.clear()
-    outcomes: list[Outcome | str] = []
-    worker = threading.Thread(target=lambda: outcomes.append(attempt(probe)))
+    reports: list[BatchReport] = []
+    worker = threading.Thread(target=lambda: reports.append(batch()))
     worker.start()
     try:
         assert http_partner.arrived.wait(10)
 
-        # Then the circuit is half-open and another row waits
+        # Then the circuit is half-open: another wake's batch claims nothing, and the
+        # sweeper wakes nobody
         assert _circuit(session_factory).state == CircuitState.HALF_OPEN
-        assert attempt(other) is Outcome.DEFERRED
-        assert _sweep(session_factory, clock) == []
+        other = batch()
+        assert (other.gate, other.claimed) == (Gate.OPEN, 0)
+        assert _sweep(session_factory, clock()) == []
     finally:
         http_partner.hold.set()
         worker.join()
-    assert outcomes == [Outcome.DELIVERED]
+
+    # And once the probe is through, the circuit is closed and the rows behind it are
+    # woken (by the probe's own full batch, or by the sweeper should that wake be lost)
+    [probe] = reports
+    assert (probe.gate, probe.count("delivered"), probe.more_due) == (Gate.PROBE, 1, True)
     assert _circuit(session_factory).state == CircuitState.CLOSED
-    assert _sweep(session_factory, clock) == [other]
+    assert _sweep(session_factory, clock()) == [(PARTNER, ROUTINE)]
 
 
-def test_refusals_do_not_open_the_circuit(
-    attempt: Attempt,
+def test_a_wake_of_a_lane_with_nothing_due_does_not_use_up_the_probe(
+    batch: Batch,
     web_outbox: Outbox,
     http_partner: SwitchablePartner,
     session_factory: sessionmaker[Session],
+    clock: Clock,
 ) -> None:
-    # Given two failures, then a partner refusing every message (it answers: it is up)
+    # Given an open circuit whose cool-down is over, with routine rows only
+    _open_the_circuit(batch, web_outbox, http_partner, clock)
+    probe_at = _circuit(session_factory).probe_at
+    clock.advance(31)
+    http_partner.status = 200
+
+    # When the urgent lane is woken first: its probe finds no row
+    urgent = batch(URGENT)
+
+    # Then nothing is claimed and the circuit still waits for its probe
+    assert (urgent.gate, urgent.claimed) == (Gate.PROBE, 0)
+    circuit = _circuit(session_factory)
+    assert (circuit.state, circuit.probe_at) == (CircuitState.OPEN, probe_at)
+
+    # And the routine lane's batch is the probe, and closes the circuit
+    routine = batch()
+    assert (routine.gate, routine.claimed, routine.count("delivered")) == (Gate.PROBE, 1, 1)
+    assert _circuit(session_factory).state == CircuitState.CLOSED
+
+
+def test_refusals_do_not_end_a_batch_nor_open_the_circuit_and_they_clear_its_failures(
+    batch: Batch,
+    web_outbox: Outbox,
+    http_partner: SwitchablePartner,
+    session_factory: sessionmaker[Session],
+    clock: Clock,
+) -> None:
+    # Given two failed batches, then a partner refusing every message (it answers: it is up)
     http_partner.status = 503
     down = web_outbox.deliveries(2, recipient=PARTNER)
-    assert [attempt(i) for i in down] == ["failed", "failed"]
+    batch()
+    clock.advance(PAST_BACKOFF_S)
+    batch()
+    assert _circuit(session_factory).consecutive_failures == 2
     http_partner.status = 400
     refused = web_outbox.deliveries(POLICY.failure_threshold + 2, recipient=PARTNER)
+    clock.advance(PAST_BACKOFF_S)
 
-    # When each is attempted
-    outcomes = [attempt(i) for i in refused]
+    # When a batch takes them all
+    report = batch()
 
-    # Then each is refused (dead), and the circuit stays closed with no failures counted
-    assert outcomes == ["rejected"] * len(refused)
+    # Then each is refused (dead) in the one batch, and the circuit is closed with no
+    # failures counted
+    rows = [*down, *refused]
+    assert (report.claimed, report.count("rejected"), report.failed) == (
+        len(rows),
+        len(rows),
+        False,
+    )
+    assert len(http_partner.requests) == 2 + len(rows)
     circuit = _circuit(session_factory)
     assert (circuit.state, circuit.consecutive_failures) == (CircuitState.CLOSED, 0)
-    assert {web_outbox.get(i).status for i in refused} == {DeliveryStatus.DEAD}
+    assert {web_outbox.get(i).status for i in rows} == {DeliveryStatus.DEAD}
+
+
+def test_a_refused_probe_closes_the_circuit(
+    batch: Batch,
+    web_outbox: Outbox,
+    http_partner: SwitchablePartner,
+    session_factory: sessionmaker[Session],
+    clock: Clock,
+) -> None:
+    # Given an open circuit whose cool-down is over, and a partner now refusing
+    first, *_ = _open_the_circuit(batch, web_outbox, http_partner, clock)
+    clock.advance(31)
+    http_partner.status = 400
+
+    # When the probe is refused
+    probe = batch()
+
+    # Then the partner answered: the circuit closes, and the refused row is dead
+    assert [(o.delivery_id, o.outcome) for o in probe.outcomes] == [(first, "rejected")]
+    circuit = _circuit(session_factory)
+    assert (circuit.state, circuit.consecutive_failures, circuit.probe_at) == (
+        CircuitState.CLOSED,
+        0,
+        None,
+    )
+    assert circuit.closed_total == 1
+    assert web_outbox.get(first).status is DeliveryStatus.DEAD
 
 
 def test_two_workers_at_the_end_of_the_cooldown_send_one_probe(
-    session_factory: sessionmaker[Session],
-    http_transports: PartnerTransports,
+    batch: Batch,
     web_outbox: Outbox,
     http_partner: SwitchablePartner,
-    attempt: Attempt,
+    session_factory: sessionmaker[Session],
     clock: Clock,
 ) -> None:
-    # Given an open circuit whose cool-down is over, and two rows, one per worker
-    _open_the_circuit(attempt, web_outbox, http_partner)
-    rows = web_outbox.deliveries(2, recipient=PARTNER)
+    # Given an open circuit whose cool-down is over, and two workers woken for its lane
+    _open_the_circuit(batch, web_outbox, http_partner, clock)
     clock.advance(31)
     http_partner.status = 200
     http_partner.hold = threading.Event()
     http_partner.arrived.clear()
     requests_before = len(http_partner.requests)
     start = threading.Barrier(2)
-    outcomes: dict[int, Outcome | str] = {}
+    reports: list[BatchReport] = []
 
-    def worker(delivery_id: int) -> None:
+    def worker() -> None:
         start.wait(5)
-        outcomes[delivery_id] = attempt(delivery_id)
-        if outcomes[delivery_id] is Outcome.DEFERRED:
+        report = batch()
+        reports.append(report)
+        if report.claimed == 0:
             assert http_partner.hold is not None
             http_partner.hold.set()  # the loser is done: let the probe answer
 
-    # When both workers try at the same moment
-    threads = [threading.Thread(target=worker, args=(i,)) for i in rows]
+    # When both run their batch at the same moment
+    threads = [threading.Thread(target=worker) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(30)
 
-    # Then exactly one reached the partner, as the probe, and the other waits parked
-    assert sorted(outcomes.values()) == sorted([Outcome.DELIVERED, Outcome.DEFERRED])
+    # Then exactly one reached the partner, as the probe with one row; the other found
+    # the circuit half-open and claimed nothing
+    assert sorted((r.gate, r.claimed, r.count("delivered")) for r in reports) == [
+        (Gate.OPEN, 0, 0),
+        (Gate.PROBE, 1, 1),
+    ]
     assert len(http_partner.requests) == requests_before + 1
     assert _circuit(session_factory).state == CircuitState.CLOSED
     assert _attempts_logged(session_factory) == POLICY.failure_threshold + 1
+
+
+def test_a_paused_partner_has_nothing_claimed_and_its_lanes_wait_unwoken_until_resumed(
+    batch: Batch,
+    web_outbox: Outbox,
+    http_partner: SwitchablePartner,
+    session_factory: sessionmaker[Session],
+    clock: Clock,
+) -> None:
+    # Given a paused partner with rows in both lanes, a retry among them, all long due
+    routine = web_outbox.deliveries(2, recipient=PARTNER)
+    retry = web_outbox.delivery(
+        recipient=PARTNER, status=DeliveryStatus.RETRYING, attempts=1, next_attempt_at=clock()
+    )
+    urgent = web_outbox.delivery(recipient=PARTNER, priority=URGENT)
+    rows = [*routine, retry, urgent]
+    with session_factory.begin() as session:
+        pause_partner(session, PARTNER, actor=ADMIN, reason="maintenance", now=clock())
+    clock.advance(STUCK_AFTER_S + 1)
+    before = _states(web_outbox, rows)
+
+    # When each lane is woken
+    reports = [batch(lane) for lane in LANES]
+
+    # Then nothing is claimed: no request, no attempt spent or logged
+    assert [(r.gate, r.claimed) for r in reports] == [(Gate.PAUSED, 0)] * len(LANES)
+    assert http_partner.requests == []
+    assert _states(web_outbox, rows) == before
+    assert _attempts_logged(session_factory) == 0
+    # And the sweeper does not wake the lanes in a loop
+    assert _sweep(session_factory, clock()) == []
+
+    # When the partner is resumed, the sweeper wakes both lanes, urgent first
+    with session_factory.begin() as session:
+        resume_partner(session, PARTNER, actor=ADMIN, reason="done", now=clock())
+    assert _sweep(session_factory, clock()) == [(PARTNER, URGENT), (PARTNER, ROUTINE)]
+
+    # And their batches deliver every row once
+    assert [batch(URGENT).count("delivered"), batch().count("delivered")] == [1, 3]
+    assert sorted(http_partner.delivered()) == _message_ids(session_factory, rows)
+    assert [attempts for _, attempts in _states(web_outbox, rows)] == [1, 1, 2, 1]
+
+
+def test_opening_and_closing_each_log_one_line_and_count_a_transition(
+    batch: Batch,
+    web_outbox: Outbox,
+    http_partner: SwitchablePartner,
+    session_factory: sessionmaker[Session],
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given a circuit that opens, fails its first probe, then closes on the second
+    caplog.set_level(logging.INFO, logger="queues.circuit")
+    _open_the_circuit(batch, web_outbox, http_partner, clock)
+    clock.advance(31)
+    assert batch().count("retry") == 1  # the probe fails and re-opens it: not counted
+    http_partner.status = 200
+    clock.advance(61)
+    assert batch().count("delivered") == 1
+    assert batch().count("delivered") == 3
+
+    # Then one line for the opening and one for the closing, with partner and state
+    lines = [(r.getMessage(), r.__dict__["state"], r.levelname) for r in caplog.records]
+    assert lines == [
+        (f"circuit open: {PARTNER}", "open", "WARNING"),
+        (f"circuit closed: {PARTNER}", "closed", "INFO"),
+    ]
+
+    # And /metrics counts one transition each way
+    collector = HubCollector(session_factory, broker=None, clock=clock, worker_stale_s=30)
+    scraped = render(build_registry(collector)).decode()
+    assert f'hub_circuit_transitions_total{{partner="{PARTNER}",state="open"}} 1.0' in scraped
+    assert f'hub_circuit_transitions_total{{partner="{PARTNER}",state="closed"}} 1.0' in scraped
 
 
 # --- with a real Redis broker, a worker and sweeper passes ------------------------------
 
 #: How often the tests below run a sweeper pass while they wait, in seconds.
 SWEEP_EVERY_S = 0.25
-#: The sweeper's patience in the tests below: re-send what Redis lost after a second.
-STUCK_AFTER_S = 1.0
+#: The sweeper's patience in the tests below: wake a lane whose wake Redis lost after a second.
+WORKER_STUCK_AFTER_S = 1.0
 #: Three failures open the circuit for 30 s of the worker's clock.
 WORKER_POLICY = CircuitPolicy(failure_threshold=3, cooldown_s=30, max_cooldown_s=60)
 
@@ -449,7 +653,7 @@ def redis_worker(
     http_transports: PartnerTransports,
     worker_clock: SkewedClock,
 ) -> Iterator[RunningWorker]:
-    """A one-thread worker on a real Redis; retries every few ms, 20 of them."""
+    """A one-thread worker on a real Redis; 21 attempts a row, retried every few ms."""
     context = replace(
         make_context(session_factory, http_transports, max_retries=20),
         circuit=WORKER_POLICY,
@@ -464,6 +668,24 @@ def redis_worker(
     broker.close()
 
 
+def _wakes_handled(running: RunningWorker) -> None:
+    """Wait until the worker has handled every wake sent, delayed ones included."""
+    assert isinstance(running.broker, RedisBroker)
+    for lane in LANES:
+        running.broker.join(lane, timeout=20_000)
+
+
+def _worker_sweep(running: RunningWorker, session_factory: sessionmaker[Session]) -> int:
+    """One sweeper pass at the worker's time, waking the worker's lanes; how many it woke."""
+    with session_factory() as session:
+        return wake_stuck_lanes(
+            session,
+            now=running.actors.context.clock(),
+            stuck_after_s=WORKER_STUCK_AFTER_S,
+            wake=running.actors.wake,
+        )
+
+
 def _sweeping_until(
     check: Callable[[], bool],
     session_factory: sessionmaker[Session],
@@ -475,34 +697,24 @@ def _sweeping_until(
     last_sweep = [0.0]
 
     def swept_check() -> bool:
-        # Not on every poll: on SQLite each pass takes the write lock the worker needs.
+        # Not on every poll: on SQLite each pass reads what the worker is writing.
         if time.monotonic() - last_sweep[0] >= SWEEP_EVERY_S:
             last_sweep[0] = time.monotonic()
-            with session_factory.begin() as session:
-                requeue_stuck_deliveries(
-                    session,
-                    now=running.actors.context.clock(),
-                    stuck_after_s=STUCK_AFTER_S,
-                    enqueue=running.actors.enqueue,
-                )
+            _worker_sweep(running, session_factory)
         return check()
 
     wait_until(swept_check, timeout_s=20, what=what)
 
 
-def _statuses(session_factory: sessionmaker[Session], ids: list[int]) -> set[tuple[str, bool]]:
-    """Each row's (status, whether a broker message holds it)."""
-    with session_factory() as session:
-        rows = session.execute(select(OutboxDelivery).where(OutboxDelivery.id.in_(ids))).scalars()
-        return {(r.status.value, r.enqueued_at is not None) for r in rows}
-
-
-def _parked(session_factory: sessionmaker[Session], ids: list[int]) -> Callable[[], bool]:
-    return lambda: _statuses(session_factory, ids) == {("pending", False)}
-
-
 def _delivered(session_factory: sessionmaker[Session], ids: list[int]) -> Callable[[], bool]:
-    return lambda: {s for s, _ in _statuses(session_factory, ids)} == {"delivered"}
+    def check() -> bool:
+        with session_factory() as session:
+            statuses = session.execute(
+                select(OutboxDelivery.status).where(OutboxDelivery.id.in_(ids))
+            ).scalars()
+            return set(statuses) == {DeliveryStatus.DELIVERED}
+
+    return check
 
 
 def test_a_worker_stops_calling_a_failing_partner_and_delivers_once_it_is_back(
@@ -512,19 +724,26 @@ def test_a_worker_stops_calling_a_failing_partner_and_delivers_once_it_is_back(
     http_partner: SwitchablePartner,
     worker_clock: SkewedClock,
 ) -> None:
-    # Given a partner answering 503 and five messages for it
+    # Given a partner answering 503 and five messages for it, their lane woken
     real_time_outbox.partner(PARTNER, adapter=HTTP_ADAPTER.code, endpoint=http_partner.url)
     http_partner.status = 503
-    ids = real_time_outbox.deliveries(5, recipient=PARTNER, enqueued_at=utc_now())
-    redis_worker.actors.enqueue_many((i, "routine") for i in ids)
+    ids = real_time_outbox.deliveries(5, recipient=PARTNER)
+    assert redis_worker.actors.wake_for((PARTNER, ROUTINE) for _ in ids) == 1
 
-    # When the worker has seen them all (and the failed ones' retries)
-    _sweeping_until(_parked(session_factory, ids), session_factory, redis_worker, what="parked")
+    # When the worker has retried until the circuit opened, and handled every wake since
+    wait_until(lambda: _is_open(session_factory), timeout_s=20, what="the circuit open")
+    _wakes_handled(redis_worker)
 
-    # Then the partner was called three times only: the circuit opened, no retry was spent
+    # Then the partner was called three times, one batch each, always with the oldest
+    # row; the others were never tried; and neither the worker nor the sweeper wakes
+    # the lane again while the circuit is open
     assert len(http_partner.requests) == WORKER_POLICY.failure_threshold
     assert _attempts_logged(session_factory) == WORKER_POLICY.failure_threshold
-    assert _circuit(session_factory).state == CircuitState.OPEN
+    assert _states(real_time_outbox, ids) == [
+        (DeliveryStatus.RETRYING, WORKER_POLICY.failure_threshold),
+        *[(DeliveryStatus.PENDING, 0)] * 4,
+    ]
+    assert _worker_sweep(redis_worker, session_factory) == 0
 
     # When the partner is back and the cool-down has passed
     http_partner.status = 200
@@ -545,63 +764,30 @@ def test_a_paused_partner_gets_nothing_until_resumed(
     real_time_outbox: Outbox,
     http_partner: SwitchablePartner,
 ) -> None:
-    # Given a paused partner and three messages for it
+    # Given a paused partner and three messages for it, their lane woken
     real_time_outbox.partner(PARTNER, adapter=HTTP_ADAPTER.code, endpoint=http_partner.url)
-    admin = Actor(login="admin", role="administrator")
     with session_factory.begin() as session:
-        pause_partner(session, PARTNER, actor=admin, reason="maintenance", now=utc_now())
-    ids = real_time_outbox.deliveries(3, recipient=PARTNER, enqueued_at=utc_now())
-    redis_worker.actors.enqueue_many((i, "routine") for i in ids)
+        pause_partner(session, PARTNER, actor=ADMIN, reason="maintenance", now=utc_now())
+    ids = real_time_outbox.deliveries(3, recipient=PARTNER)
+    redis_worker.actors.wake_for((PARTNER, ROUTINE) for _ in ids)
 
-    # When the worker has seen them
-    _sweeping_until(_parked(session_factory, ids), session_factory, redis_worker, what="parked")
+    # When the worker has handled the wake
+    _wakes_handled(redis_worker)
 
-    # Then none was attempted, and the sweeper does not send them round in a loop
+    # Then none was attempted, and the sweeper does not wake the lane in a loop
     assert http_partner.requests == []
-    assert {real_time_outbox.get(i).attempts for i in ids} == {0}
-    with session_factory.begin() as session:
-        resent = requeue_stuck_deliveries(
-            session, now=utc_now(), stuck_after_s=0, enqueue=redis_worker.actors.enqueue
+    assert _states(real_time_outbox, ids) == [(DeliveryStatus.PENDING, 0)] * 3
+    with session_factory() as session:
+        woken = wake_stuck_lanes(
+            session, now=utc_now(), stuck_after_s=0, wake=redis_worker.actors.wake
         )
-    assert resent == 0
+    assert woken == 0
 
-    # When it is resumed, the sweeper sends them and each arrives once
+    # When it is resumed, the sweeper wakes the lane and each arrives once
     with session_factory.begin() as session:
-        resume_partner(session, PARTNER, actor=admin, reason="done", now=utc_now())
+        resume_partner(session, PARTNER, actor=ADMIN, reason="done", now=utc_now())
     _sweeping_until(
         _delivered(session_factory, ids), session_factory, redis_worker, what="delivered"
     )
     assert sorted(http_partner.delivered()) == _message_ids(session_factory, ids)
     assert {real_time_outbox.get(i).attempts for i in ids} == {1}
-
-
-def test_opening_and_closing_each_log_one_line_and_count_a_transition(
-    attempt: Attempt,
-    web_outbox: Outbox,
-    http_partner: SwitchablePartner,
-    session_factory: sessionmaker[Session],
-    clock: Clock,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    # Given a circuit that opens, fails its first probe, then closes on the second
-    caplog.set_level(logging.INFO, logger="queues.circuit")
-    _open_the_circuit(attempt, web_outbox, http_partner)
-    clock.advance(31)
-    assert attempt(web_outbox.delivery(recipient=PARTNER)) == "failed"  # re-opens: not counted
-    http_partner.status = 200
-    clock.advance(61)
-    assert attempt(web_outbox.delivery(recipient=PARTNER)) is Outcome.DELIVERED
-    assert attempt(web_outbox.delivery(recipient=PARTNER)) is Outcome.DELIVERED
-
-    # Then one line for the opening and one for the closing, with partner and state
-    lines = [(r.getMessage(), r.__dict__["state"], r.levelname) for r in caplog.records]
-    assert lines == [
-        (f"circuit open: {PARTNER}", "open", "WARNING"),
-        (f"circuit closed: {PARTNER}", "closed", "INFO"),
-    ]
-
-    # And /metrics counts one transition each way
-    collector = HubCollector(session_factory, broker=None, clock=clock, worker_stale_s=30)
-    scraped = render(build_registry(collector)).decode()
-    assert f'hub_circuit_transitions_total{{partner="{PARTNER}",state="open"}} 1.0' in scraped
-    assert f'hub_circuit_transitions_total{{partner="{PARTNER}",state="closed"}} 1.0' in scraped

@@ -13,6 +13,7 @@ from queues import (
     EmbeddedRedis,
     EmbeddedRedisFailed,
     PartnerTransports,
+    RetryPolicy,
     build_broker,
     declare_actors,
 )
@@ -25,9 +26,8 @@ def _context() -> DeliveryContext:
         session_factory=sessions,
         transports=PartnerTransports(sessions, {}, 1.0),
         lease_s=30,
-        max_retries=1,
-        min_backoff_ms=1,
-        max_backoff_ms=10,
+        retry=RetryPolicy(max_attempts=2, min_backoff_ms=1, max_backoff_ms=10),
+        batch_size=20,
     )
 
 
@@ -39,19 +39,19 @@ def _ping(url: str) -> bool:
         client.close()
 
 
-def test_a_queued_message_survives_a_restart(data_dir: Path) -> None:
-    # Given a message sent through the broker build_broker makes without a URL
+def test_a_queued_wake_survives_a_restart(data_dir: Path) -> None:
+    # Given a wake sent through the broker build_broker makes without a URL
     broker, server = build_broker(None, data_dir=data_dir)
     assert isinstance(broker, RedisBroker)
     assert server is not None
     assert server.owned
-    declare_actors(broker, _context()).enqueue(7, "urgent")
+    declare_actors(broker, _context()).wake("social", "urgent")
 
     # When the server is stopped and started again on the same folder
     server.stop()
     assert not server.socket_path.exists()
     with EmbeddedRedis(data_dir) as restarted:
-        # Then the message is still queued, and a consumer gets it
+        # Then the wake is still queued, and a consumer gets it
         broker, embedded = build_broker(restarted.url, data_dir=data_dir)
         assert embedded is None
         broker.declare_queue("urgent")
@@ -59,7 +59,7 @@ def test_a_queued_message_survives_a_restart(data_dir: Path) -> None:
         message = next(consumer)
         while message is None:  # the consumer answers None while it long-polls
             message = next(consumer)
-        assert (message.actor_name, message.args) == ("deliver_urgent", (7,))
+        assert (message.actor_name, message.args) == ("deliver_urgent", ("social",))
         consumer.close()
 
 

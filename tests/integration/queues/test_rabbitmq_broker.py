@@ -1,8 +1,8 @@
 """Delivery through a real RabbitMQ: the broker swaps by URL, everything above it unchanged.
 
-Each test sends as the API does (``build_broker`` + ``declare_actors``) on
-``amqp://`` in a private virtual host, and a real ``run_worker`` (actors, retries,
-dead-letter middleware, sweeper) delivers to a real HTTP partner on loopback.
+Each test wakes lanes as the API does (``build_broker`` + ``declare_actors``) on
+``amqp://`` in a private virtual host, and a real ``run_worker`` (actors, delayed
+wakes for retries, sweeper) delivers to a real HTTP partner on loopback.
 PostgreSQL only: the broker does not touch the database, and the Redis tests cover
 SQLite with the same worker.
 """
@@ -44,7 +44,8 @@ MAX_RETRIES = 1
 
 @pytest.fixture
 def settings(data_dir: Path, database_url: str, rabbitmq_url: str) -> Settings:
-    """Fast retries (20–80 ms) and a sweeper that leaves rows alone unless replayed."""
+    """Fast retries (20–80 ms), and a sweeper every 0.1 s that wakes only rows due again
+    (a retry, a replay): a pending row's wake counts as lost after a minute."""
     return fast_settings(data_dir, database_url, rabbitmq_url).model_copy(
         update={
             "delivery_max_retries": MAX_RETRIES,
@@ -96,47 +97,65 @@ def _wait_for(outbox: Outbox, ids: list[int], status: DeliveryStatus) -> None:
 def _send_one(
     session_factory: sessionmaker[Session], sender: DeliveryActors, receiver: HttpPartner
 ) -> tuple[Outbox, int]:
-    """One urgent row for the loopback HTTP partner, sent to RabbitMQ."""
+    """One urgent row for the loopback HTTP partner, its lane woken through RabbitMQ."""
     outbox = Outbox(session_factory)
     outbox.partner("social", adapter=HTTP_ADAPTER.code, endpoint=receiver.url)
     delivery_id = outbox.delivery(priority="urgent")
-    sender.enqueue(delivery_id, "urgent")
+    sender.wake("social", "urgent")
     return outbox, delivery_id
 
 
 def _queue_counts(sender: DeliveryActors) -> dict[str, tuple[int, int, int]]:
-    """Per lane, what RabbitMQ holds: (waiting, delayed for a retry, dramatiq dead letters)."""
+    """Per lane, what RabbitMQ holds: (waiting, delayed, dramatiq dead letters).
+
+    Messages a worker has fetched and not yet acknowledged are not counted."""
     assert isinstance(sender.broker, RabbitmqBroker)
     return {lane: sender.broker.get_queue_message_counts(lane) for lane in LANES}
 
 
-def test_messages_on_both_lanes_are_delivered_once_through_a_real_worker(
+def _wait_for_empty(sender: DeliveryActors, lane: str) -> None:
+    """Until RabbitMQ holds no wake for ``lane``: a wake a worker took is acknowledged a moment
+    after its batch, and a sweeper's duplicate wake of a retry may still be on its way."""
+    wait_until(
+        lambda: _queue_counts(sender)[lane] == (0, 0, 0),
+        timeout_s=20,
+        what=f"RabbitMQ to hold no {lane} wake",
+    )
+
+
+def test_rows_on_both_lanes_are_delivered_once_through_a_real_worker(
     settings: Settings, session_factory: sessionmaker[Session], sender: DeliveryActors
 ) -> None:
     with HttpPartner() as receiver:
-        # Given one urgent and one routine row for an HTTP partner, sent to RabbitMQ
+        # Given two urgent and two routine rows for an HTTP partner, their lanes woken
+        # through RabbitMQ: one wake a lane
         outbox = Outbox(session_factory)
         outbox.partner("social", adapter=HTTP_ADAPTER.code, endpoint=receiver.url)
-        urgent = outbox.delivery(priority="urgent")
-        routine = outbox.delivery(priority="routine")
-        sender.enqueue_many([(urgent, "urgent"), (routine, "routine")])
+        urgent = outbox.deliveries(2, priority="urgent")
+        routine = outbox.deliveries(2, priority="routine")
+        pairs = [("social", "urgent")] * 2 + [("social", "routine")] * 2
+        assert sender.wake_for(pairs) == 2
+        wait_until(
+            lambda: _queue_counts(sender) == {"urgent": (1, 0, 0), "routine": (1, 0, 0)},
+            what="RabbitMQ to count the two wakes",
+        )
 
         # When a worker runs on the same RabbitMQ
         with worker_running(settings, session_factory):
-            _wait_for(outbox, [urgent, routine], DeliveryStatus.DELIVERED)
+            _wait_for(outbox, urgent + routine, DeliveryStatus.DELIVERED)
+            # Then RabbitMQ holds nothing more: both wakes were acknowledged
+            _wait_for_empty(sender, "urgent")
+            _wait_for_empty(sender, "routine")
 
-    # Then the partner received each message once, on the first attempt
-    rows = [outbox.get(i) for i in (urgent, routine)]
+    # And the partner received each message once, on the first attempt
+    rows = [outbox.get(i) for i in urgent + routine]
     assert sorted(receiver.received) == sorted(row.message.message_id for row in rows)
-    assert [(row.attempts, [a.outcome for a in row.attempt_log]) for row in rows] == [
-        (1, ["delivered"]),
-        (1, ["delivered"]),
-    ]
-    # And RabbitMQ holds nothing more: both messages were acknowledged
-    assert _queue_counts(sender) == {"urgent": (0, 0, 0), "routine": (0, 0, 0)}
+    assert {(row.attempts, tuple(a.outcome for a in row.attempt_log)) for row in rows} == {
+        (1, ("delivered",))
+    }
 
 
-def test_a_failing_partner_is_retried_with_backoff_then_delivered(
+def test_a_failing_partner_is_retried_by_a_delayed_wake_then_delivered(
     settings: Settings, session_factory: sessionmaker[Session], sender: DeliveryActors
 ) -> None:
     # Given a partner that answers 500 once, then accepts
@@ -146,8 +165,9 @@ def test_a_failing_partner_is_retried_with_backoff_then_delivered(
         # When the worker delivers it
         with worker_running(settings, session_factory):
             _wait_for(outbox, [delivery_id], DeliveryStatus.DELIVERED)
+            _wait_for_empty(sender, "urgent")
 
-    # Then the retry went through RabbitMQ's delay queue and the next attempt succeeded
+    # Then the retry's wake went through RabbitMQ's delay queue and the next attempt succeeded
     row = outbox.get(delivery_id)
     assert [(a.number, a.outcome, a.error) for a in row.attempt_log] == [
         (1, "retry", "PartnerUnavailable: HTTP 500"),
@@ -155,7 +175,6 @@ def test_a_failing_partner_is_retried_with_backoff_then_delivered(
     ]
     assert row.remote_reference == "ref-2"
     assert receiver.received == [row.message.message_id] * 2
-    assert _queue_counts(sender)["urgent"] == (0, 0, 0)
 
 
 def test_a_partner_asking_for_a_day_is_retried_after_the_maximum_backoff(
@@ -168,19 +187,19 @@ def test_a_partner_asking_for_a_day_is_retried_after_the_maximum_backoff(
         # When the worker delivers it
         with worker_running(settings, session_factory):
             _wait_for(outbox, [delivery_id], DeliveryStatus.DELIVERED)
+            _wait_for_empty(sender, "urgent")
 
-    # Then the retry waited the configured 80 ms at most, not the day (a day, or dramatiq's
-    # 7-day cap, would outlast RabbitMQ's consumer_timeout), and the second attempt delivered
+    # Then the retry waited the configured 80 ms, not the day (a day, or dramatiq's 7-day
+    # cap, would outlast RabbitMQ's consumer_timeout), and the second attempt delivered
     row = outbox.get(delivery_id)
     first, second = row.attempt_log
     assert (first.outcome, first.error) == ("retry", "PartnerUnavailable: HTTP 503")
     assert second.outcome == "delivered"
     waited_s = (second.started_at - first.finished_at).total_seconds()
     assert settings.delivery_max_backoff_ms / 1000 <= waited_s < 20
-    assert _queue_counts(sender)["urgent"] == (0, 0, 0)
 
 
-def test_a_final_failure_is_dead_lettered_and_a_replay_delivers_it(
+def test_a_final_failure_is_dead_in_the_outbox_and_a_replay_delivers_it(
     settings: Settings, session_factory: sessionmaker[Session], sender: DeliveryActors
 ) -> None:
     # Given a partner that answers 500 to every attempt the retry policy allows
@@ -191,13 +210,13 @@ def test_a_final_failure_is_dead_lettered_and_a_replay_delivers_it(
         with worker_running(settings, session_factory):
             # When the retries run out
             _wait_for(outbox, [delivery_id], DeliveryStatus.DEAD)
-            # Then the row is dead after exactly the allowed attempts, and dramatiq
-            # nacked the message into RabbitMQ's dead-letter queue
+            # Then the row is dead after exactly the allowed attempts; the wakes all
+            # succeeded, so dramatiq's dead-letter queue stays empty
             dead = outbox.get(delivery_id)
             assert [(a.number, a.outcome) for a in dead.attempt_log] == [(1, "retry"), (2, "dead")]
-            assert _queue_counts(sender)["urgent"] == (0, 0, 1)
+            _wait_for_empty(sender, "urgent")
 
-            # When an operator replays it (the worker's sweeper sends it)
+            # When an operator replays it (the worker's sweeper wakes its lane)
             with session_factory.begin() as session:
                 replayed = replay_dead_letters(
                     session,
@@ -213,6 +232,31 @@ def test_a_final_failure_is_dead_lettered_and_a_replay_delivers_it(
     row = outbox.get(delivery_id)
     assert [a.outcome for a in row.attempt_log] == ["retry", "dead", "delivered"]
     assert receiver.received == [row.message.message_id] * (attempts + 1)
+
+
+def test_a_retry_whose_wake_was_lost_is_woken_by_the_workers_sweeper(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    with HttpPartner() as receiver:
+        # Given a row retrying since a failed attempt, due now, whose delayed wake RabbitMQ
+        # lost: nothing in the broker names it
+        outbox = Outbox(session_factory)
+        outbox.partner("social", adapter=HTTP_ADAPTER.code, endpoint=receiver.url)
+        delivery_id = outbox.delivery(
+            status=DeliveryStatus.RETRYING, attempts=1, next_attempt_at=now()
+        )
+
+        # When a worker runs
+        with worker_running(settings, session_factory):
+            _wait_for(outbox, [delivery_id], DeliveryStatus.DELIVERED)
+
+    # Then its sweeper woke the lane, and the row went on its second attempt
+    row = outbox.get(delivery_id)
+    assert (row.attempts, [(a.number, a.outcome) for a in row.attempt_log]) == (
+        2,
+        [(2, "delivered")],
+    )
+    assert receiver.received == [row.message.message_id]
 
 
 def test_readiness_asks_rabbitmq_itself(settings: Settings, pki: DevPki) -> None:

@@ -1,15 +1,21 @@
-"""Delivery through a real Redis: urgent overtakes the backlog; a flushed Redis loses nothing."""
+"""Delivery through a real Redis: one wake per lane moves a backlog in batches, urgent first.
+
+A wake is a Redis message naming a partner and a lane, so a backlog of rows is a
+message or two, not one per row; a retry's wake waits in Redis' delay queue.
+(A Redis that loses its wakes: ``test_sweeper``.)
+"""
 
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import InMemoryTransport
 from hub.store import DeliveryStatus, OutboxDelivery
-from queues import EmbeddedRedis, PartnerTransports, build_broker, requeue_stuck_deliveries, utc_now
+from queues import PartnerTransports, build_broker
+from queues.depths import queue_depths
 from tests.integration.queues.queue_helpers import (
     Outbox,
     RunningWorker,
@@ -18,93 +24,89 @@ from tests.integration.queues.queue_helpers import (
     wait_until,
 )
 
+#: Rows a wake claims, in these tests.
+BATCH = 20
+
 
 @pytest.fixture
-def embedded_redis(data_dir: Path) -> Iterator[EmbeddedRedis]:
-    with EmbeddedRedis(data_dir) as server:
-        yield server
-
-
-def _redis_worker(
-    url: str, data_dir: Path, session_factory: sessionmaker[Session], transports: PartnerTransports
-) -> RunningWorker:
-    context = make_context(session_factory, transports)
-    broker, embedded = build_broker(url, data_dir=data_dir)
-    assert embedded is None
-    return start_worker(broker, context, threads=1)
-
-
-def _count_delivered(session_factory: sessionmaker[Session], total: int) -> bool:
-    with session_factory() as session:
-        rows = session.query(OutboxDelivery).filter_by(status=DeliveryStatus.DELIVERED).count()
-        return rows == total
-
-
-def test_urgent_message_overtakes_a_routine_backlog(
+def redis_worker(
     redis_url: str,
     data_dir: Path,
     session_factory: sessionmaker[Session],
     transports: PartnerTransports,
+) -> Iterator[RunningWorker]:
+    """A one-thread worker on the Redis at ``redis_url`` (not started); batches of 20."""
+    broker, embedded = build_broker(redis_url, data_dir=data_dir)
+    assert embedded is None
+    context = make_context(session_factory, transports, batch_size=BATCH)
+    running = start_worker(broker, context, threads=1)
+    yield running
+    running.worker.stop()
+    broker.close()
+
+
+def _count_delivered(session_factory: sessionmaker[Session], total: int) -> bool:
+    with session_factory() as session:
+        delivered = session.scalar(
+            select(func.count())
+            .select_from(OutboxDelivery)
+            .where(OutboxDelivery.status == DeliveryStatus.DELIVERED)
+        )
+        return delivered == total
+
+
+def test_an_urgent_message_waits_for_one_routine_batch_at_most(
+    redis_worker: RunningWorker,
+    session_factory: sessionmaker[Session],
     real_time_outbox: Outbox,
     partner: InMemoryTransport,
 ) -> None:
-    # Given 200 routine messages, then one urgent, queued while no worker runs
-    running = _redis_worker(redis_url, data_dir, session_factory, transports)
+    # Given 200 routine messages, then one urgent, their lanes woken as the ingest wakes
+    # them, while no worker runs
     routine = real_time_outbox.deliveries(200, priority="routine")
     urgent = real_time_outbox.delivery(priority="urgent")
-    running.actors.enqueue_many([(i, "routine") for i in routine])
-    running.actors.enqueue(urgent, "urgent")
+    sent = redis_worker.actors.wake_for(
+        [*(("social", "routine") for _ in routine), ("social", "urgent")]
+    )
+
+    # Then Redis holds one wake per lane, not one message per row
+    assert sent == 2
+    assert queue_depths(redis_worker.broker) == {"urgent": 1, "routine": 1}
 
     # When a one-thread worker starts
-    running.worker.start()
-    try:
-        wait_until(
-            lambda: _count_delivered(session_factory, 201), timeout_s=30, what="201 deliveries"
-        )
-    finally:
-        running.worker.stop()
+    redis_worker.worker.start()
+    wait_until(lambda: _count_delivered(session_factory, 201), what="201 deliveries")
 
-    # Then the urgent message is among the first few delivered, and nothing twice
+    # Then the urgent message went no later than after the first routine batch, the
+    # routine ones in order, and nothing twice
     order = [m.delivery_id for m in partner.delivered]
-    assert sorted(order) == sorted([*routine, urgent])
-    assert order.index(urgent) < 10
+    assert order.index(urgent) <= BATCH
+    assert [i for i in order if i != urgent] == routine
+    assert {real_time_outbox.get(i).attempts for i in (routine[0], routine[-1], urgent)} == {1}
 
 
-def test_a_flushed_redis_loses_nothing_the_sweeper_resends(
-    embedded_redis: EmbeddedRedis,
-    data_dir: Path,
+def test_a_retry_waits_in_redis_for_its_due_time_and_the_rest_of_its_batch_goes_at_once(
+    redis_worker: RunningWorker,
     session_factory: sessionmaker[Session],
-    transports: PartnerTransports,
     real_time_outbox: Outbox,
     partner: InMemoryTransport,
 ) -> None:
-    # Given five messages sent to the broker, then Redis flushed
-    running = _redis_worker(embedded_redis.url, data_dir, session_factory, transports)
-    ids = real_time_outbox.deliveries(5, priority="routine")
-    running.actors.enqueue_many((i, "routine") for i in ids)
-    client = redis.Redis.from_url(embedded_redis.url)
-    try:
-        client.flushall()
-    finally:
-        client.close()
+    # Given three rows, and a partner down for the first call
+    ids = real_time_outbox.deliveries(3)
+    partner.fail_next(1)
 
-    running.worker.start()
-    try:
-        # Then a running worker has nothing to deliver
-        running.worker.join()
-        assert partner.delivered == []
+    # When the lane is woken and a worker runs
+    redis_worker.actors.wake("social", "routine")
+    redis_worker.worker.start()
+    wait_until(lambda: _count_delivered(session_factory, 3), what="3 deliveries")
 
-        # When one sweeper pass runs (every row counts as stuck with stuck_after_s=0)
-        with session_factory.begin() as session:
-            sent = requeue_stuck_deliveries(
-                session, now=utc_now(), stuck_after_s=0, enqueue=running.actors.enqueue
-            )
-        assert sent == 5
-        wait_until(lambda: _count_delivered(session_factory, 5), what="5 deliveries")
-        running.worker.join()
-    finally:
-        running.worker.stop()
-
-    # Then each row was delivered exactly once
+    # Then the failed row was retried by a delayed wake, and the rest, given back
+    # untried, went with the wake sent at once (in either order: the backoff is 1 ms)
     assert sorted(m.delivery_id for m in partner.delivered) == ids
-    assert {real_time_outbox.get(i).attempts for i in ids} == {1}
+    assert [a.outcome for a in real_time_outbox.get(ids[0]).attempt_log] == ["retry", "delivered"]
+    assert [a.outcome for a in real_time_outbox.get(ids[2]).attempt_log] == ["delivered"]
+    # And Redis holds no wake once the last is acknowledged: nothing more was due
+    wait_until(
+        lambda: queue_depths(redis_worker.broker) == {"urgent": 0, "routine": 0},
+        what="Redis to hold no wake",
+    )

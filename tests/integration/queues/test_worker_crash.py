@@ -1,4 +1,5 @@
-"""kill -9 mid-delivery: the lease runs out, the sweeper re-sends, a new worker delivers."""
+"""kill -9 mid-batch: the lease runs out, the sweeper wakes the lane, a new worker re-sends that
+batch and nothing else."""
 
 import os
 import signal
@@ -25,13 +26,15 @@ Spawn = Callable[[str], "subprocess.Popen[bytes]"]
 def spawn_worker(
     database_url: str, redis_url: str, data_dir: Path, tmp_path: Path
 ) -> Iterator[Spawn]:
-    """Start ``run_worker`` processes (lease 3 s, sweep every 0.1 s); kill leftovers after."""
+    """Start ``run_worker`` processes (lease 3 s, batches of 20, sweep every 0.1 s); kill leftovers
+    after."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "HUB_DATA_DIR": str(data_dir),
         "HUB_DELIVERY_LEASE_S": "3",
+        "HUB_DELIVERY_BATCH_SIZE": "20",
         "HUB_SWEEP_INTERVAL_S": "0.1",
         "HUB_STUCK_AFTER_S": "60",
         "HUB_WORKER_THREADS": "1",
@@ -60,40 +63,51 @@ def spawn_worker(
         process.wait()
 
 
-def test_a_worker_killed_mid_delivery_is_replaced_and_the_row_delivered(
+def test_a_worker_killed_mid_batch_is_replaced_and_only_that_batch_sent_again(
     spawn_worker: Spawn, session_factory: sessionmaker[Session], redis_url: str, data_dir: Path
 ) -> None:
     with HttpPartner(hold_first=True) as receiver:
-        # Given a pending row for an HTTP partner, sent to the broker
+        # Given three pending rows for an HTTP partner, and their lane's wake in the broker
         outbox = Outbox(session_factory)
         outbox.partner("social", adapter=HTTP_ADAPTER.code, endpoint=receiver.url)
-        delivery_id = outbox.delivery()
+        ids = outbox.deliveries(3)
         context = make_context(session_factory, PartnerTransports(session_factory, {}, 1.0))
         broker, _ = build_broker(redis_url, data_dir=data_dir)
-        declare_actors(broker, context).enqueue(delivery_id, "routine")
+        try:
+            declare_actors(broker, context).wake("social", "routine")
+        finally:
+            broker.close()
 
-        # When worker A is killed while the partner holds its request
+        # When worker A, having claimed the three in one batch, is killed while the partner
+        # holds its request for the first
         first = spawn_worker("worker-a")
         assert receiver.first_arrived.wait(20), "worker A never called the partner"
-        assert outbox.get(delivery_id).status is DeliveryStatus.IN_FLIGHT
+        assert {outbox.get(i).status for i in ids} == {DeliveryStatus.IN_FLIGHT}
         first.send_signal(signal.SIGKILL)
         first.wait()
 
-        # Then worker B's sweeper re-sends the row once A's lease ran out, and B delivers it
+        # Then worker B's sweeper wakes the lane once A's lease ran out, and B delivers them
         second = spawn_worker("worker-b")
 
-        def delivered() -> OutboxDelivery | None:
-            row = outbox.get(delivery_id)
-            return row if row.status is DeliveryStatus.DELIVERED else None
+        def delivered() -> list[OutboxDelivery] | None:
+            rows = [outbox.get(i) for i in ids]
+            return rows if all(r.status is DeliveryStatus.DELIVERED for r in rows) else None
 
-        row = wait_until(delivered, timeout_s=20, what="the row to be delivered by worker B")
+        rows = wait_until(delivered, timeout_s=20, what="the rows to be delivered by worker B")
         # And B stops cleanly on SIGTERM
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=20) == 0
 
-    # A's attempt left no outcome (it died); B's is attempt 2. The partner saw the
-    # message twice, with one MessageId to de-duplicate on.
-    assert (row.attempts, row.remote_reference) == (2, "ref-2")
-    assert [(a.number, a.outcome) for a in row.attempt_log] == [(2, "delivered")]
-    assert len(receiver.received) == 2
-    assert len(set(receiver.received)) == 1
+    # A's attempts left no outcome (it died); B's are attempt 2, in one batch in id order.
+    # The partner saw only the first message twice, with one MessageId to de-duplicate on;
+    # the other two A never sent.
+    assert [(r.attempts, r.remote_reference) for r in rows] == [
+        (2, "ref-2"),
+        (2, "ref-3"),
+        (2, "ref-4"),
+    ]
+    assert [[(a.number, a.outcome) for a in r.attempt_log] for r in rows] == [
+        [(2, "delivered")]
+    ] * 3
+    message_ids = [r.message.message_id for r in rows]
+    assert receiver.received == [message_ids[0], *message_ids]

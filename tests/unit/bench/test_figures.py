@@ -48,7 +48,6 @@ def _figures(*stacks: StackFigures) -> BenchFigures:
         urgent_p99_ms=300.0,
         urgent_count=10,
         urgent_backlog=200,
-        urgent_backlog_resent=0,
         scale_small=stacks[0],
         scale_large=_stack(stacks[0].stack, stacks[0].cpu_ms_by_role, seconds=12.5),
         worker_rss_start_mb=160.0,

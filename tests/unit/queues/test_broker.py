@@ -3,19 +3,19 @@
 from pathlib import Path
 
 import pytest
+from dramatiq import Message
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import CurrentMessage, Retries, TimeLimit
+from dramatiq.common import dq_name
+from dramatiq.middleware import Retries, TimeLimit
 from sqlalchemy.orm import sessionmaker
 
-from adapters.base import PartnerRejected
 from queues import (
     BrokerUrlUnsupported,
-    DeadLetter,
     DeliveryContext,
     PartnerTransports,
-    TransportMissing,
+    RetryPolicy,
     build_broker,
     declare_actors,
 )
@@ -27,9 +27,8 @@ def _context() -> DeliveryContext:
         session_factory=sessions,
         transports=PartnerTransports(sessions, {}, 1.0),
         lease_s=45,
-        max_retries=4,
-        min_backoff_ms=250,
-        max_backoff_ms=8_000,
+        retry=RetryPolicy(max_attempts=5, min_backoff_ms=250, max_backoff_ms=8_000),
+        batch_size=20,
     )
 
 
@@ -48,7 +47,7 @@ def test_stub_url_gives_the_in_memory_broker_with_our_middleware(tmp_path: Path)
 
     assert isinstance(broker, StubBroker)
     assert embedded is None
-    assert [type(m) for m in broker.middleware] == [TimeLimit, CurrentMessage, Retries, DeadLetter]
+    assert [type(m) for m in broker.middleware] == [TimeLimit, Retries]
 
 
 @pytest.mark.parametrize(
@@ -61,7 +60,7 @@ def test_amqp_urls_give_a_rabbitmq_broker_with_our_middleware_without_connecting
 
     assert isinstance(broker, RabbitmqBroker)
     assert embedded is None
-    assert [type(m) for m in broker.middleware] == [TimeLimit, CurrentMessage, Retries, DeadLetter]
+    assert [type(m) for m in broker.middleware] == [TimeLimit, Retries]
     # A send returns once RabbitMQ holds the message, as a Redis send does.
     assert broker.confirm_delivery
     # The lanes are queues of their own: no per-queue priority (x-max-priority).
@@ -76,32 +75,57 @@ def test_unknown_schemes_are_refused_naming_the_supported_ones(tmp_path: Path) -
 
 def test_actors_carry_the_delivery_policy_as_dramatiq_options(tmp_path: Path) -> None:
     broker, _ = build_broker("stub://", data_dir=tmp_path)
-    context = _context()
 
-    actors = declare_actors(broker, context)
+    actors = declare_actors(broker, _context())
 
     urgent, routine = actors.by_lane["urgent"], actors.by_lane["routine"]
     assert (urgent.actor_name, urgent.queue_name) == ("deliver_urgent", "urgent")
     assert (routine.actor_name, routine.queue_name) == ("deliver_routine", "routine")
     assert urgent.priority < routine.priority
     assert urgent.options == routine.options
+    # A wake is retried (its batch failed: the database down) as often as a row is.
     assert urgent.options["max_retries"] == 4
     assert (urgent.options["min_backoff"], urgent.options["max_backoff"]) == (250, 8_000)
+    # A batch must not outlive its lease.
     assert urgent.options["time_limit"] == 45_000
-    assert urgent.options["throws"] == (PartnerRejected, TransportMissing)
-    assert urgent.options["outbox_sessions"] is context.session_factory
+    assert set(urgent.options) == {"max_retries", "min_backoff", "max_backoff", "time_limit"}
 
 
-def test_enqueue_picks_the_lane_by_priority(tmp_path: Path) -> None:
+def test_wake_for_sends_one_wake_per_partner_and_lane(tmp_path: Path) -> None:
     broker, _ = build_broker("stub://", data_dir=tmp_path)
     assert isinstance(broker, StubBroker)
     actors = declare_actors(broker, _context())
 
-    sent = actors.enqueue_many([(1, "routine"), (2, "urgent"), (3, "routine")])
+    sent = actors.wake_for(
+        [("social", "routine"), ("social", "urgent"), ("social", "routine"), ("kdn", "routine")]
+    )
 
     assert sent == 3
-    assert broker.queues["urgent"].qsize() == 1
-    assert broker.queues["routine"].qsize() == 2
+    assert _queued(broker, "urgent") == [("deliver_urgent", ("social",))]
+    assert _queued(broker, "routine") == [
+        ("deliver_routine", ("social",)),
+        ("deliver_routine", ("kdn",)),
+    ]
+
+
+def test_a_delayed_wake_waits_in_the_lanes_delay_queue(tmp_path: Path) -> None:
+    broker, _ = build_broker("stub://", data_dir=tmp_path)
+    assert isinstance(broker, StubBroker)
+    actors = declare_actors(broker, _context())
+
+    actors.wake("social", "routine", delay_ms=5_000)
+    actors.wake("kdn", "routine")
+
+    assert _queued(broker, dq_name("routine")) == [("deliver_routine", ("social",))]
+    assert _queued(broker, "routine") == [("deliver_routine", ("kdn",))]
+
+
+def _queued(broker: StubBroker, queue_name: str) -> list[tuple[str, tuple[object, ...]]]:
+    """The messages waiting in ``queue_name``, as (actor, args), without taking them."""
+    return [
+        (message.actor_name, tuple(message.args))
+        for message in map(Message.decode, list(broker.queues[queue_name].queue))
+    ]
 
 
 def test_a_broker_built_elsewhere_is_refused(tmp_path: Path) -> None:
