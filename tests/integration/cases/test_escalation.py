@@ -85,9 +85,11 @@ def test_an_overdue_action_is_escalated_once(
             select(CaseDeadline).where(CaseDeadline.kind == "action", CaseDeadline.subject == LATE)
         ).one()
         assert deadline.escalation_message_id == notice.message_id
-    # The notice went to the queue like any message.
-    assert {row for row, _ in enqueued.rows} >= {
-        d.id for d in _deliveries_of(session_factory, notice.id) if d.mode.value == "push"
+    # The notice woke its recipients' lanes like any message.
+    assert set(enqueued.rows) >= {
+        (d.recipient, d.priority)
+        for d in _deliveries_of(session_factory, notice.id)
+        if d.mode.value == "push"
     }
 
 
