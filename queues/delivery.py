@@ -40,6 +40,7 @@ from adapters.base import (
     Transport,
 )
 from hub.store import (
+    AttemptOutcome,
     PushClaim,
     PushOutcome,
     claim_push_batch,
@@ -215,16 +216,7 @@ class _Run:
                 return
             else:
                 self.answered = True
-                self.outcomes.append(
-                    PushOutcome(
-                        delivery_id=claim.id,
-                        attempt=claim.attempts,
-                        outcome="delivered",
-                        started_at=started_at,
-                        finished_at=self.now(),
-                        remote_reference=result.remote_reference,
-                    )
-                )
+                self._add(claim, "delivered", started_at, remote_reference=result.remote_reference)
 
     def dead_all(self, claims: Sequence[PushClaim], exc: TransportMissing) -> None:
         """The recipient cannot be pushed to: no retry can fix that for any of its rows."""
@@ -245,36 +237,41 @@ class _Run:
         exc: Exception,
         outcome: Literal["rejected", "dead"],
     ) -> None:
+        self._add(claim, outcome, started_at, error=_describe(exc))
+
+    def _failed(self, claim: PushClaim, started_at: datetime, exc: Exception) -> None:
+        self.failure = _describe(exc)
+        if claim.attempts >= self.retry.max_attempts:
+            self._final(claim, started_at, exc, "dead")
+            return
+        finished_at = self.now()
+        retry_after_s = exc.retry_after_s if isinstance(exc, PartnerUnavailable) else None
+        due = finished_at + self.retry.backoff(claim.attempts, retry_after_s=retry_after_s)
+        if retry_after_s is not None:
+            self.held_until = due
+        self._add(claim, "retry", started_at, finished_at, error=self.failure, next_attempt_at=due)
+
+    def _add(
+        self,
+        claim: PushClaim,
+        outcome: AttemptOutcome,
+        started_at: datetime,
+        finished_at: datetime | None = None,
+        *,
+        error: str | None = None,
+        remote_reference: str | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> None:
         self.outcomes.append(
             PushOutcome(
                 delivery_id=claim.id,
                 attempt=claim.attempts,
                 outcome=outcome,
                 started_at=started_at,
-                finished_at=self.now(),
-                error=_describe(exc),
-            )
-        )
-
-    def _failed(self, claim: PushClaim, started_at: datetime, exc: Exception) -> None:
-        finished_at = self.now()
-        self.failure = _describe(exc)
-        if claim.attempts >= self.retry.max_attempts:
-            self._final(claim, started_at, exc, "dead")
-            return
-        retry_after_s = exc.retry_after_s if isinstance(exc, PartnerUnavailable) else None
-        due = finished_at + self.retry.backoff(claim.attempts, retry_after_s=retry_after_s)
-        if retry_after_s is not None:
-            self.held_until = due
-        self.outcomes.append(
-            PushOutcome(
-                delivery_id=claim.id,
-                attempt=claim.attempts,
-                outcome="retry",
-                started_at=started_at,
-                finished_at=finished_at,
-                error=self.failure,
-                next_attempt_at=due,
+                finished_at=finished_at or self.now(),
+                error=error,
+                remote_reference=remote_reference,
+                next_attempt_at=next_attempt_at,
             )
         )
 

@@ -6,6 +6,7 @@ from sqlalchemy import Connection, select, text
 
 from hub.store import OutboxDelivery, make_engine, make_session_factory
 from hub.store.migrate import upgrade
+from tests.unit.store.old_rows import insert_message
 
 NOW = datetime.now(UTC).replace(tzinfo=None)
 
@@ -30,16 +31,7 @@ def test_old_undelivered_rows_become_late_and_the_rest_stay_unmarked(
     try:
         upgrade(engine, "0013")
         with engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO message_log (id, message_id, sender, message_type,"
-                    " schema_version, priority, created_at, received_at, raw, sha256, prev_hash,"
-                    " chain_hash, signer_fingerprint) VALUES (1,"
-                    " '00000000-0000-4000-8000-000000000001', 'police', 'FamilyReferral', '1.0',"
-                    " 'routine', :at, :at, :raw, :h, :h, :h, :h)"
-                ),
-                {"at": NOW - timedelta(days=4), "raw": b"<x/>", "h": "0" * 64},
-            )
+            insert_message(connection, at=NOW - timedelta(days=4))
             _row(connection, "social", "dead", timedelta(days=4))
             _row(connection, "kdn", "delivered", timedelta(days=4))
             _row(connection, "health", "cancelled", timedelta(days=4))

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 
 from hub.store import make_engine
 from hub.store.migrate import alembic_config, upgrade
+from tests.unit.store.old_rows import insert_message
 
 T0 = datetime(2026, 12, 1, 9, 0)
 BOOKKEEPING = {"enqueued_at", "resends"}
@@ -64,16 +65,7 @@ def test_the_upgrade_drops_the_bookkeeping_and_the_downgrade_restores_it_empty(
     try:
         upgrade(engine, "0018")
         with engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO message_log (id, message_id, sender, message_type,"
-                    " schema_version, priority, created_at, received_at, raw, sha256, prev_hash,"
-                    " chain_hash, signer_fingerprint) VALUES (1,"
-                    " '00000000-0000-4000-8000-000000000001', 'police', 'FamilyReferral', '1.0',"
-                    " 'routine', :at, :at, :raw, :h, :h, :h, :h)"
-                ),
-                {"at": T0, "raw": b"<x/>", "h": "0" * 64},
-            )
+            insert_message(connection, at=T0)
             _row(connection, "social", "pending", attempts=0, enqueued_at=T0, resends=2)
             _row(
                 connection,
