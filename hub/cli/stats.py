@@ -47,7 +47,7 @@ def _tables(overview: Overview, *, broker_configured: bool) -> list[Table]:
         *(str(overview.deliveries.by_status.get(s, 0)) for s in DELIVERY_STATES),
     )
 
-    queues = Table("lane", "messages", title="Queue depth")
+    queues = Table("lane", "wakes", title="Queue depth (broker messages, each a partner's batch)")
     for lane, depth in overview.queue_depths.items():
         queues.add_row(lane, str(depth))
     if not broker_configured:

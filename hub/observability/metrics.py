@@ -13,7 +13,8 @@ Exposed (text format 0.0.4)::
     hub_deliveries_delivered_total           rows delivered
     hub_delivery_retries_total               failed attempts that were scheduled again
     hub_deliveries_dead                      rows dead now (retries exhausted or refused)
-    hub_queue_depth{lane}                    messages the broker holds per lane
+    hub_queue_depth{lane}                    wakes the broker holds per lane (each wakes
+                                             one partner's batch; rows: hub_deliveries)
     hub_delivery_latency_seconds             accepted → delivered, rows delivered in the
                                              last 24 h (a window: it can go down)
     hub_workers_alive                        workers with a fresh heartbeat
@@ -137,7 +138,8 @@ class HubCollector:
         if depths is not None:
             gauge = GaugeMetricFamily(
                 "hub_queue_depth",
-                "Messages the broker holds per lane: waiting, delayed or not yet acknowledged.",
+                "Wakes the broker holds per lane (each wakes a batch of one partner's rows):"
+                " waiting, delayed or not yet acknowledged.",
                 labels=["lane"],
             )
             for lane, depth in depths.items():

@@ -120,12 +120,15 @@ def test_metrics_report_the_database_and_the_queue(
         session.add(
             WorkerHeartbeat(worker_id="h:1:a", hostname="h", pid=1, started_at=now, seen_at=now)
         )
-        push_by_priority = dict(
-            session.execute(
-                select(OutboxDelivery.priority, func.count())
-                .where(OutboxDelivery.mode == DeliveryMode.PUSH)
-                .group_by(OutboxDelivery.priority)
-            ).all()
+        # Each message was committed alone, so it woke each of its push partners' lanes once
+        woken = (
+            select(OutboxDelivery.message_log_id, OutboxDelivery.recipient, OutboxDelivery.priority)
+            .where(OutboxDelivery.mode == DeliveryMode.PUSH)
+            .distinct()
+            .subquery()
+        )
+        wakes_by_priority: dict[str, int] = dict(
+            session.execute(select(woken.c.priority, func.count()).group_by(woken.c.priority)).all()
         )
         rows = session.scalar(select(func.count()).select_from(OutboxDelivery))
 
@@ -141,8 +144,8 @@ def test_metrics_report_the_database_and_the_queue(
     assert _value(samples, "hub_deliveries", status="delivered", partner=delivered.recipient) == 1
     assert _value(samples, "hub_deliveries", status="dead", partner=dead.recipient) == 1
     assert sum(v for (name, _), v in samples.items() if name == "hub_deliveries") == rows
-    assert _value(samples, "hub_queue_depth", lane="urgent") == push_by_priority["urgent"]
-    assert _value(samples, "hub_queue_depth", lane="routine") == push_by_priority["routine"]
+    assert _value(samples, "hub_queue_depth", lane="urgent") == wakes_by_priority["urgent"]
+    assert _value(samples, "hub_queue_depth", lane="routine") == wakes_by_priority["routine"]
     assert _value(samples, "hub_workers_alive") == 1
     assert _value(samples, "hub_delivery_deadline_notices_total") == 2
     # The late row delivered since is no longer open; the dead one is.
