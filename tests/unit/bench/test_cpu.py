@@ -8,17 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.unit.bench.cpu_ticks import BURN_S, SHORT_S, TICK_S
 from tooling.bench.cpu import CpuSampler, Reading, process_trees
 from tooling.bench.procfs import cpu_seconds
 
-#: CPU seconds the busy process burns when asked: a fixed amount of work, not a duration.
-BURN_S = 0.3
-#: One clock tick (/proc counts CPU time in ticks of 10 ms).
-TICK_S = 0.01
-#: How far short of ``BURN_S`` a difference of two readings may fall: user and system time
-#: are each counted in whole ticks, rounded down at both ends; half a tick more keeps float
-#: sums off the edge.
-SHORT_S = 2.5 * TICK_S
 #: Burns BURN_S more CPU seconds for each line it reads, then answers; ends at stdin's end.
 _BURNS_ON_REQUEST = f"""
 import sys, time

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from tests.unit.bench.cpu_ticks import BURN_S, SHORT_S, TICK_S
 from tooling.bench.procfs import (
     child_pids,
     command_line,
@@ -15,13 +16,6 @@ from tooling.bench.procfs import (
     tree_cpu_seconds,
 )
 
-#: CPU seconds each busy child burns: a fixed amount of work, not a duration.
-BURN_S = 0.3
-#: One clock tick (/proc counts CPU time in ticks of 10 ms).
-TICK_S = 0.01
-#: How far short of ``BURN_S`` a reading may fall: user and system time are each counted in
-#: whole ticks, rounded down, so two ticks; half a tick more keeps float sums off the edge.
-SHORT_S = 2.5 * TICK_S
 _BURN = f"import time\nwhile time.process_time() < {BURN_S}:\n    pass\n"
 #: A parent that runs a busy child to its end (and reaps it), then waits for stdin's end.
 _REAPS_A_BUSY_CHILD = f"""
