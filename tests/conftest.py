@@ -41,35 +41,6 @@ os.environ["COLUMNS"] = "200"
 POSTGRES_URL = os.environ.get(
     "HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-#: Tests that start the hub, Redis or PostgreSQL as processes, or a bench: under
-#: pytest-xdist (``make test``) they all go to one process, one at a time, so no two of
-#: them race each other's deadlines on two cores.
-_ONE_AT_A_TIME = ("tests/faults/", "tests/e2e/", "tests/integration/bench/")
-#: …but for these, which run the hub in-process (tests/stack.py) or only the CLI, and start
-#: no long-lived process or browser (at most one that refuses its options and exits), as
-#: tests/integration's do: they run on either xdist process, beside the serial ones, instead
-#: of lengthening the one lane that sets the suite's pace.
-_BESIDE_THE_SERIAL_ONES = (
-    "tests/e2e/test_cli.py::test_onboarding_a_partner_from_scratch",
-    "tests/e2e/test_cli.py::test_push_partner_needs_an_endpoint_and_unknown_codes_are_refused",
-    "tests/e2e/test_cli.py::test_a_gost_pki_certifies_partners_with_gost_and_revokes_and_rotates",
-    "tests/e2e/test_cli.py::test_a_gost_pki_without_the_engine_names_the_package",
-    "tests/e2e/test_cli.py::test_verify_gives_the_verdict_and_the_rejection_code",
-    "tests/e2e/test_cli.py::test_send_signs_with_the_senders_bundle_and_posts",
-    "tests/e2e/test_cli.py::test_send_names_the_envelope_error_before_it_looks_for_credentials",
-    "tests/e2e/test_conformance.py::test_police_pass_and_get_their_receipt_through_the_inbox",
-    "tests/e2e/test_conformance.py::test_a_push_partner_skips_what_needs_an_earlier_message",
-    "tests/e2e/test_conformance.py::test_a_failure_is_reported_and_exits_1",
-    "tests/e2e/test_gateway_cli.py::",
-    "tests/e2e/test_mutual_tls.py::test_incomplete_tls_options_are_refused",
-    "tests/e2e/test_partner_tools.py::",
-    "tests/e2e/test_referral_flow.py::",
-    "tests/e2e/test_sandbox.py::test_an_unknown_partner_is_named",
-    "tests/e2e/test_schools.py::",
-    "tests/faults/test_chaos.py::test_impossible_options_are_refused_before_anything_starts",
-    "tests/integration/bench/test_bench_options.py::",
-    "tests/integration/bench/test_server_cpu.py::",
-)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -115,14 +86,6 @@ def _redis_url_of_this_process() -> str:
 REDIS_URL = _redis_url_of_this_process()
 #: The machine's RabbitMQ, without a virtual host: each test gets its own.
 RABBITMQ_URL = os.environ.get("HUB_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.nodeid.startswith(_ONE_AT_A_TIME) and not item.nodeid.startswith(
-            _BESIDE_THE_SERIAL_ONES
-        ):
-            item.add_marker(pytest.mark.xdist_group("processes"))
 
 
 def require_service(name: str, error: Exception) -> None:
