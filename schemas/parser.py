@@ -12,8 +12,8 @@ costs no Python recursion, and a 4 KB referral about 20 µs on top of the libxml
 from __future__ import annotations
 
 import codecs
-import functools
 import re
+import threading
 from dataclasses import dataclass
 
 from lxml import etree
@@ -74,17 +74,6 @@ _SNIFFED_ENCODINGS = (
 )
 _DECLARED_ENCODING = re.compile(r"""<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
-_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    dtd_validation=False,
-    huge_tree=False,
-    # Kept, not silently dropped, so that they can be refused below.
-    remove_comments=False,
-    remove_pis=False,
-)
-
 
 @dataclass(frozen=True, slots=True)
 class _ShapeChecks:
@@ -95,8 +84,40 @@ class _ShapeChecks:
     too_many_attributes: etree.XPath
 
 
-@functools.cache
-def _shape_checks(limits: ParseLimits) -> _ShapeChecks:
+class _ThreadParsing(threading.local):
+    """This thread's parser and shape checks, never shared with another thread.
+
+    lxml serialises a shared parser or XPath behind a lock, and worse: a thread whose first
+    parse goes through another thread's parser adopts that thread's libxml2 string
+    dictionary, which libxml2 does not lock. Two threads' parsers then write into one
+    dictionary at once: here a valid message failed as ERR_TAG_NAME_MISMATCH in a worker,
+    and a stress run with one shared parser crashed (docs/xml-security.md).
+    """
+
+    def __init__(self) -> None:
+        self.parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=False,
+            # Kept, not silently dropped, so that they can be refused below.
+            remove_comments=False,
+            remove_pis=False,
+        )
+        self.shape_checks: dict[ParseLimits, _ShapeChecks] = {}
+
+    def shape_checks_for(self, limits: ParseLimits) -> _ShapeChecks:
+        checks = self.shape_checks.get(limits)
+        if checks is None:
+            checks = self.shape_checks[limits] = _compile_shape_checks(limits)
+        return checks
+
+
+_THREAD = _ThreadParsing()
+
+
+def _compile_shape_checks(limits: ParseLimits) -> _ShapeChecks:
     # Each test asks libxml2 for one node past the limit instead of counting: the first
     # match answers, and no node set is built in Python.
     one_level_too_deep = "/" + "/".join(["*"] * (limits.max_depth + 1))
@@ -133,7 +154,7 @@ def parse_xml(raw: bytes, limits: ParseLimits = ParseLimits()) -> etree._Element
     if _declaration_contradicts_bytes(raw):
         raise XmlMalformed("ERR_ENCODING_DECLARATION_MISMATCH", 1)
     try:
-        root = etree.fromstring(raw, _PARSER)
+        root = etree.fromstring(raw, _THREAD.parser)
     except etree.XMLSyntaxError as exc:
         # "from None": libxml2's message may quote document bytes, which must not reach logs.
         raise _syntax_error(exc) from None
@@ -198,7 +219,7 @@ def _construct_of(node: etree._Element) -> ForbiddenConstruct:
 
 
 def _enforce_shape(root: etree._Element, limits: ParseLimits) -> None:
-    checks = _shape_checks(limits)
+    checks = _THREAD.shape_checks_for(limits)
     if checks.too_many_elements(root):
         raise XmlTooComplex("elements", limits.max_elements)
     if checks.too_deep(root):

@@ -30,9 +30,6 @@ _ENVELOPE_XSD = "envelope/envelope-1.0.xsd"
 _TYPE_FOLDER = re.compile(r"[A-Z][A-Za-z0-9]{1,63}")
 _VERSIONED_XSD = r"-(?P<version>[0-9]{1,3}\.[0-9]{1,3})\.xsd"
 
-# Our own XSDs are trusted, but still parsed without DTDs, entities or network.
-_XSD_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-
 
 @functools.cache
 def _discover() -> tuple[tuple[str, str], ...]:
@@ -75,8 +72,11 @@ def _xsd_path(message_type: str, version: str) -> str:
 
 @functools.cache
 def _compile(relative_path: str) -> etree.XMLSchema:
+    # Our own XSDs are trusted, but still parsed without DTDs, entities or network, and by a
+    # parser of this call's own (schemas.parser says why none is shared between threads).
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     with as_file(files(_PACKAGE) / relative_path) as path:
-        return etree.XMLSchema(etree.parse(str(path), _XSD_PARSER))
+        return etree.XMLSchema(etree.parse(str(path), parser))
 
 
 def envelope_schema() -> etree.XMLSchema:

@@ -29,8 +29,6 @@ from signing.profile import DS_NAMESPACE, ENVELOPED_SIGNATURE, EXC_C14N, base64_
 __all__ = ["sign_enveloped", "verify_enveloped"]
 
 _DS = f"{{{DS_NAMESPACE}}}"
-# c14n output has no DTD, entities or network references; parse it as strictly anyway.
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 def sign_enveloped(
@@ -98,7 +96,11 @@ def verify_enveloped(envelope: etree._Element, certificate: x509.Certificate) ->
     digest = streebog(canonical, key.algorithm.bits)
     if not hmac.compare_digest(digest, base64_text(digest_value)):
         raise DigestMismatch("the signed content was changed after signing")
-    return etree.fromstring(canonical, _PARSER)
+    # c14n output has no DTD, entities or network references; parse it as strictly anyway,
+    # with a parser of this call's own: one shared between threads lets them write into one
+    # libxml2 string dictionary at once (schemas.parser says more).
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    return etree.fromstring(canonical, parser)
 
 
 def _canonical(element: etree._Element) -> bytes:
