@@ -42,7 +42,7 @@ __all__ = [
     "Signer",
     "VerifiedMessage",
     "Verifier",
-    # The signer and verifier (RSA/ECDSA through signxml, GOST through the system OpenSSL)
+    # The signer and verifier (RSA/ECDSA checked by signxml, GOST through the system OpenSSL)
     "XmlSigner",
     "XmlVerifier",
     # Key rotation in a running process

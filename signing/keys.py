@@ -20,7 +20,7 @@ from signing.identity import system_code_of
 
 __all__ = ["PrivateKey", "SigningKey"]
 
-#: The private key types signxml signs with (and the dev PKI's RSA CA issues).
+#: The private key types ``signing.rsa_ec`` signs with (and the dev PKI's RSA CA issues).
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
 

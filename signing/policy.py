@@ -5,7 +5,7 @@ X.509 certificate from the trust store) are not configurable. A policy may only 
 algorithm sets below, never widen them: there is no switch that turns a check off.
 
 Algorithms come in provider families (``PROVIDERS``): ``rsa`` (RSA and ECDSA over SHA-2,
-signed by signxml) and ``gost256``/``gost512`` (GOST R 34.10-2012 over Streebog, signed by the
+checked by signxml) and ``gost256``/``gost512`` (GOST R 34.10-2012 over Streebog, signed by the
 system OpenSSL's GOST engine). A hub accepts exactly the families it is configured with
 (``HUB_SIGNATURE_PROVIDERS``); the default policy is ``rsa`` alone.
 """

@@ -1,6 +1,7 @@
-"""The RSA/ECDSA provider, built on signxml (pure Python on lxml and cryptography).
+"""The RSA/ECDSA verifier, built on signxml (pure Python on lxml and cryptography).
 
-signxml does the cryptography; ``signing.xml`` wraps it in the hub's profile. Verification
+signxml checks the signature; ``signing.xml`` wraps it in the hub's profile (the hub signs
+with ``signing.rsa_ec``). Verification
 runs after ``check_profile`` and the trust store, because signxml skips unknown transforms and
 accepts moved or sibling references (docs/xml-security.md); it pins the checked certificate
 so signxml never builds its own chain, and returns only the tree signxml re-parsed from the
@@ -14,43 +15,15 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
-from signxml.algorithms import (
-    CanonicalizationMethod,
-    DigestAlgorithm,
-    SignatureConstructionMethod,
-    SignatureMethod,
-)
+from signxml.algorithms import DigestAlgorithm, SignatureMethod
 from signxml.exceptions import InvalidDigest, InvalidInput, InvalidSignature
-from signxml.signer import XMLSigner
 from signxml.verifier import SignatureConfiguration, VerifyResult, XMLVerifier
 
 from signing.errors import DigestMismatch, SignatureInputInvalid, SignatureInvalid
-from signing.keys import PrivateKey
 from signing.policy import PROVIDERS, VerifyPolicy
 
-__all__ = ["SignxmlVerifier", "sign_with_signxml"]
-
-
-def sign_with_signxml(
-    envelope: etree._Element, key: PrivateKey, certificate: x509.Certificate
-) -> bytes:
-    """Sign in the hub profile: enveloped, ``URI=""``, exc-c14n, SHA-256; RSA keys sign with
-    rsa-sha256, EC keys with ecdsa-sha256. signxml signs a re-parsed copy of ``envelope``."""
-    # A new XMLSigner per call: signxml keeps per-call state on the instance.
-    signer = XMLSigner(
-        method=SignatureConstructionMethod.enveloped,
-        signature_algorithm=(
-            SignatureMethod.RSA_SHA256
-            if isinstance(key, rsa.RSAPrivateKey)
-            else SignatureMethod.ECDSA_SHA256
-        ),
-        digest_algorithm=DigestAlgorithm.SHA256,
-        c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
-    )
-    signed = signer.sign(envelope, key=key, cert=[certificate])
-    return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+__all__ = ["SignxmlVerifier"]
 
 
 class SignxmlVerifier:

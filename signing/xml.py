@@ -1,7 +1,9 @@
 """The hub's XML signer and verifier: one profile, the algorithm chosen by the key.
 
-``XmlSigner`` signs with whatever key it is given: RSA or EC through signxml
-(``signxml_provider``), GOST R 34.10-2012 through the system OpenSSL (``signing.gost``).
+``XmlSigner`` signs with whatever key it is given, in the profile's one shape
+(``signing.enveloped``): RSA or EC through cryptography (``signing.rsa_ec``), GOST
+R 34.10-2012 through the system OpenSSL (``signing.gost``). Signatures are checked by signxml
+(RSA, ECDSA) or by ``signing.gost.xmldsig``.
 ``XmlVerifier`` checks every envelope the same way whatever its algorithm: the profile
 before any cryptography, then that SignatureMethod, DigestMethod and the certificate's key are
 one algorithm the policy accepts, then the certificate against the trust store, then the
@@ -31,7 +33,8 @@ from signing.identity import SignerIdentity
 from signing.keys import SigningKey
 from signing.policy import VerifyPolicy
 from signing.profile import DS_NAMESPACE, check_profile, signature_method_of
-from signing.signxml_provider import SignxmlVerifier, sign_with_signxml
+from signing.rsa_ec import sign_rsa_or_ecdsa
+from signing.signxml_provider import SignxmlVerifier
 from signing.trust import TrustStore
 
 __all__ = ["XmlSigner", "XmlVerifier"]
@@ -57,17 +60,14 @@ class XmlSigner:
 
         Raises:
             ValueError: the envelope is already signed (sign ``VerifiedMessage.signed_xml``,
-                which has no signature) or its root has an Id attribute, which would make
-                signxml reference ``#Id`` instead of the profile's ``URI=""``.
+                which has no signature).
         """
         if next(envelope.iter(_SIGNATURE), None) is not None:
             raise ValueError("the envelope already carries a ds:Signature")
-        if envelope.get("Id") is not None or envelope.get("ID") is not None:
-            raise ValueError("the envelope root must not carry an Id attribute")
         key, certificate = self._key.private_key, self._key.certificate
         if isinstance(key, GostPrivateKey):
             return gost_xmldsig.sign_enveloped(envelope, key, certificate)
-        return sign_with_signxml(envelope, key, certificate)
+        return sign_rsa_or_ecdsa(envelope, key, certificate)
 
 
 class XmlVerifier:

@@ -1,7 +1,8 @@
 """XML-DSig with GOST R 34.10-2012: the hub's enveloped profile, signed and checked by hand.
 
-signxml knows no GOST and Debian's xmlsec1 is built without it, so this module writes and
-checks the one signature shape the hub's profile admits (``signing.profile``): a ds:Signature
+signxml knows no GOST and Debian's xmlsec1 is built without it, so this module writes (with
+``signing.enveloped``, as for RSA and ECDSA) and checks the one signature shape the hub's
+profile admits (``signing.profile``): a ds:Signature
 as the root's last child, exclusive c14n, one Reference ``URI=""`` with the transforms
 [enveloped-signature, exc-c14n]. ``check_profile`` has already refused every other shape
 before ``verify_enveloped`` runs, which is what makes a small hand-written verifier safe:
@@ -14,17 +15,16 @@ the canonical SignedInfo, as xmlsec, CryptoPro and SMEV write them.
 
 from __future__ import annotations
 
-import base64
 import copy
 import hmac
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
+from signing import enveloped
 from signing.errors import DigestMismatch, SignatureInputInvalid, SignatureInvalid
 from signing.gost.openssl import GostPrivateKey, GostPublicKey, streebog
-from signing.profile import DS_NAMESPACE, ENVELOPED_SIGNATURE, EXC_C14N, base64_text
+from signing.profile import DS_NAMESPACE, base64_text
 
 __all__ = ["sign_enveloped", "verify_enveloped"]
 
@@ -38,28 +38,15 @@ def sign_enveloped(
 
     The caller checks that the envelope is unsigned and that ``certificate`` carries ``key``.
     """
-    document = copy.deepcopy(envelope)
     algorithm = key.algorithm
-    digest = streebog(_canonical(document), algorithm.bits)
-
-    signature = etree.SubElement(document, _DS + "Signature", nsmap={"ds": DS_NAMESPACE})
-    signed_info = etree.SubElement(signature, _DS + "SignedInfo")
-    etree.SubElement(signed_info, _DS + "CanonicalizationMethod", Algorithm=EXC_C14N)
-    etree.SubElement(signed_info, _DS + "SignatureMethod", Algorithm=algorithm.signature_method)
-    reference = etree.SubElement(signed_info, _DS + "Reference", URI="")
-    transforms = etree.SubElement(reference, _DS + "Transforms")
-    etree.SubElement(transforms, _DS + "Transform", Algorithm=ENVELOPED_SIGNATURE)
-    etree.SubElement(transforms, _DS + "Transform", Algorithm=EXC_C14N)
-    etree.SubElement(reference, _DS + "DigestMethod", Algorithm=algorithm.digest_method)
-    etree.SubElement(reference, _DS + "DigestValue").text = _b64(digest)
-    value = etree.SubElement(signature, _DS + "SignatureValue")
-    key_info = etree.SubElement(signature, _DS + "KeyInfo")
-    x509_data = etree.SubElement(key_info, _DS + "X509Data")
-    etree.SubElement(x509_data, _DS + "X509Certificate").text = _b64(
-        certificate.public_bytes(serialization.Encoding.DER)
+    return enveloped.sign_enveloped(
+        envelope,
+        certificate,
+        signature_method=algorithm.signature_method,
+        digest_method=algorithm.digest_method,
+        digest=lambda canonical: streebog(canonical, algorithm.bits),
+        sign=key.sign,
     )
-    value.text = _b64(key.sign(_canonical(signed_info)))
-    return etree.tostring(document, xml_declaration=True, encoding="UTF-8")
 
 
 def verify_enveloped(envelope: etree._Element, certificate: x509.Certificate) -> etree._Element:
@@ -87,12 +74,12 @@ def verify_enveloped(envelope: etree._Element, certificate: x509.Certificate) ->
         key = GostPublicKey.from_certificate(certificate)
     except ValueError as exc:
         raise SignatureInputInvalid("key_info", "the certificate's GOST key is unreadable") from exc
-    if not key.verify(_canonical(signed_info), base64_text(value)):
+    if not key.verify(enveloped.canonical(signed_info), base64_text(value)):
         raise SignatureInvalid("the signature value does not verify")
 
     unsigned = copy.deepcopy(envelope)
     _remove_keeping_tail(unsigned[-1])
-    canonical = _canonical(unsigned)
+    canonical = enveloped.canonical(unsigned)
     digest = streebog(canonical, key.algorithm.bits)
     if not hmac.compare_digest(digest, base64_text(digest_value)):
         raise DigestMismatch("the signed content was changed after signing")
@@ -101,10 +88,6 @@ def verify_enveloped(envelope: etree._Element, certificate: x509.Certificate) ->
     # libxml2 string dictionary at once (schemas.parser says more).
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     return etree.fromstring(canonical, parser)
-
-
-def _canonical(element: etree._Element) -> bytes:
-    return etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
 
 
 def _remove_keeping_tail(element: etree._Element) -> None:
@@ -119,7 +102,3 @@ def _remove_keeping_tail(element: etree._Element) -> None:
         else:
             parent.text = (parent.text or "") + element.tail
     parent.remove(element)
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")

@@ -62,6 +62,7 @@ def test_profile_violation_carries_the_rule() -> None:
 def test_public_names_are_exported() -> None:
     assert set(signing.__all__) == {name for name in dir(signing) if not name.startswith("_")} - {
         "base",
+        "enveloped",
         "errors",
         "gost",
         "identity",
@@ -70,6 +71,7 @@ def test_public_names_are_exported() -> None:
         "policy",
         "profile",
         "reloading",
+        "rsa_ec",
         "signxml_provider",
         "trust",
         "watch",
