@@ -1,8 +1,10 @@
 """The school's exchange folder fills up: deliveries wait and retry, nothing partial is left
 for the school to read, and once space is back each message lands exactly once.
 
-Each failure ends the worker's batch and gives the rest back for the next wake, so
-each message that does not fit is tried and fails on its own, as the school would see.
+Each failure ends the worker's batch and gives the rest back, due at once, for the next
+wake. Which of the three that do not fit is tried next depends on timing (the failed one's
+retry may already be due, and the claim takes rows in order), so the test asks for one
+failure at least and the rest waiting, not for a failure of each.
 
 The full disk is real: the school's folder is a small tmpfs mounted for the test (the
 test runs as root), filled by a stand-in for the school's own archive. A real
@@ -158,9 +160,9 @@ def test_a_full_school_share_delays_deliveries_and_loses_none(
             rows = _rows(session_factory, list(ids))
             delivered = [r for r in rows if r.status is DeliveryStatus.DELIVERED]
             failed = [r for r in rows if any(a.outcome == "retry" for a in r.attempt_log)]
-            return rows if (len(delivered), len(failed)) == (PAGES_LEFT, 3) else None
+            return rows if len(delivered) == PAGES_LEFT and failed else None
 
-        rows = wait_until(full_and_waiting, timeout_s=30, what="two files written, three failing")
+        rows = wait_until(full_and_waiting, timeout_s=30, what="two files written, one failing")
 
         # Then the two that fit are whole files, and the school sees nothing else: no
         # partial, temporary or empty file from the three that did not fit
@@ -198,7 +200,7 @@ def test_a_full_school_share_delays_deliveries_and_loses_none(
     for row in rows:
         outcomes = [a.outcome for a in row.attempt_log]
         assert outcomes == ["retry"] * (len(outcomes) - 1) + ["delivered"], outcomes
-    assert sum(len(r.attempt_log) > 1 for r in rows) == 3
+    assert 1 <= sum(len(r.attempt_log) > 1 for r in rows) <= len(rows) - PAGES_LEFT
     assert _outbox_names(share) == sorted(_file_name(r) for r in rows)
     for row in rows:
         expected = (golden.OUTBOX / f"{ids[row.id]}.csv").read_bytes()
