@@ -1,8 +1,9 @@
 """The provider contract: what a signer and a verifier do, whichever library implements them.
 
 ``signing.xml`` implements both for every algorithm the hub knows (RSA/ECDSA signed
-with cryptography and checked by signxml, GOST through the system OpenSSL); a certified CSP would implement them too
-(docs/gost.md), and the hostile-input suite runs against every provider.
+with cryptography and checked by signxml, GOST through the system OpenSSL); a certified
+CSP would implement them too (docs/gost.md), and the hostile-input suite runs against
+every provider.
 """
 
 from __future__ import annotations
