@@ -5,8 +5,9 @@ exclusive c14n, one Reference ``URI=""`` with the transforms [enveloped-signatur
 exc-c14n], and a KeyInfo holding the signer's certificate. The hub writes that shape
 directly, with the algorithm's digest and key: signxml, which would follow any shape,
 re-serialises and re-parses the document several times per signature, a third of the
-signing time here (docs/performance.md, "Signing by hand"). Checking signatures stays with
-signxml (RSA, ECDSA) and with ``signing.gost.xmldsig`` (GOST), after ``check_profile``.
+signing time here (docs/performance.md, "No shared parser, and signatures written by
+hand"). Checking signatures stays with signxml (RSA, ECDSA) and with
+``signing.gost.xmldsig`` (GOST), after ``check_profile``.
 """
 
 from __future__ import annotations

@@ -2,11 +2,11 @@
 
 signxml knows no GOST and Debian's xmlsec1 is built without it, so this module writes (with
 ``signing.enveloped``, as for RSA and ECDSA) and checks the one signature shape the hub's
-profile admits (``signing.profile``): a ds:Signature
-as the root's last child, exclusive c14n, one Reference ``URI=""`` with the transforms
-[enveloped-signature, exc-c14n]. ``check_profile`` has already refused every other shape
-before ``verify_enveloped`` runs, which is what makes a small hand-written verifier safe:
-it never follows a reference, a transform or a key it was not told to.
+profile admits (``signing.profile``): a ds:Signature as the root's last child, exclusive
+c14n, one Reference ``URI=""`` with the transforms [enveloped-signature, exc-c14n].
+``check_profile`` has already refused every other shape before ``verify_enveloped`` runs,
+which is what makes a small hand-written verifier safe: it never follows a reference, a
+transform or a key it was not told to.
 
 Bytes (docs/partners/signature-profile.md): DigestValue is the raw Streebog output of the
 canonical envelope without its signature; SignatureValue is s‖r, each half big-endian, over
