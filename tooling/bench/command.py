@@ -8,6 +8,7 @@ import typer
 from hub.cli.common import console, errors, fail
 from signing import Crypto, GostUnavailable
 from tooling.bench import BenchOptions, BenchRefused, Stack, quick_options, run_bench
+from tooling.rig import exit_on_sigterm
 
 _DEFAULTS = BenchOptions()
 
@@ -88,6 +89,7 @@ def bench(
     def progress(line: str) -> None:
         errors.print(f"[dim]{time.monotonic() - started:6.1f} s  {line}[/dim]")
 
+    exit_on_sigterm()
     try:
         figures = run_bench(options, progress=progress)
     except (BenchRefused, GostUnavailable) as refused:

@@ -9,6 +9,7 @@ from rich.table import Table
 from hub.cli.common import CryptoOption, console, fail
 from signing import Crypto
 from tooling.chaos import FAULTS, ChaosOptions, ChaosReport, Load, run_chaos
+from tooling.rig import exit_on_sigterm
 
 #: The figures in the order printed, with what each means.
 _FIGURES = {
@@ -78,6 +79,7 @@ def chaos(
         )
     except ValueError as exc:
         raise fail(str(exc), code=2) from exc
+    exit_on_sigterm()
     report = run_chaos(options, progress=lambda text: console.print(f"[cyan]▶[/cyan] {text}"))
     if json_file is not None:
         json_file.write_text(report.to_json(), encoding="utf-8")

@@ -5,6 +5,7 @@ from pathlib import Path
 from hub.cli.common import CryptoOption, DataDirOption, console, fail, load_settings
 from signing import Crypto, GostUnavailable
 from tooling.demo import run_demo
+from tooling.rig import exit_on_sigterm
 
 
 def demo(data_dir: Path | None = DataDirOption, crypto: Crypto = CryptoOption) -> None:
@@ -13,6 +14,7 @@ def demo(data_dir: Path | None = DataDirOption, crypto: Crypto = CryptoOption) -
     settings = load_settings(data_dir)
     if settings.database_url or settings.broker_url:
         raise fail("the demo runs the embedded stack: unset DATABASE_URL and REDIS_URL")
+    exit_on_sigterm()
     try:
         passed = run_demo(settings, console, crypto=crypto)
     except FileExistsError as exc:

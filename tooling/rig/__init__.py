@@ -7,6 +7,7 @@ from tooling.rig.processes import (
     ProcessGroup,
     ProcessSpec,
     child_env,
+    exit_on_sigterm,
     http_probe,
 )
 from tooling.rig.receiver import ArrivalLog, Mode, Receiver
@@ -29,6 +30,7 @@ __all__ = [
     "ProcessGroup",
     "ProcessSpec",
     "child_env",
+    "exit_on_sigterm",
     "http_probe",
     # Ports
     "ReservedPort",

@@ -26,6 +26,7 @@ __all__ = [
     "ProcessGroup",
     "ProcessSpec",
     "child_env",
+    "exit_on_sigterm",
     "Probe",
     "http_probe",
 ]
@@ -206,3 +207,14 @@ class ProcessGroup:
 def child_env(extra: Mapping[str, str]) -> dict[str, str]:
     """This process's environment with ``extra`` on top (children find PATH, the venv, …)."""
     return {**os.environ, **extra}
+
+
+def exit_on_sigterm() -> None:
+    """Make SIGTERM end this process as Ctrl-C does: by an exception that unwinds every
+    ``with`` block, so the processes, servers and folders a command started are stopped.
+    Python's default for SIGTERM ends the process at once, leaving them all running."""
+
+    def terminated(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminated)

@@ -169,7 +169,12 @@ def test_a_quick_gost_run_measures_a_hub_that_signs_and_verifies_gost(
         assert RSA_SHA256.encode() not in signed
 
 
-def test_ctrl_c_stops_every_process_the_bench_started(folders: tuple[Path, Path]) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_or_sigterm_stops_every_process_the_bench_started(
+    folders: tuple[Path, Path], signum: signal.Signals
+) -> None:
+    # SIGTERM too: Python's default ends the process at once, which left the hub's
+    # processes and Redis running when a bench was stopped with kill (seen 8 December).
     cwd, tmp = folders
     bench = _bench([*TINY, "--messages", "2000"], cwd, tmp)
     try:
@@ -180,7 +185,7 @@ def test_ctrl_c_stops_every_process_the_bench_started(folders: tuple[Path, Path]
         assert {b"worker", b"serve", b"tooling.rig.receiver"} <= {
             word for child in children for word in _cmdline(child).split(b"\0")
         }
-        bench.send_signal(signal.SIGINT)
+        bench.send_signal(signum)
         bench.communicate(timeout=DEADLINE_S)
     finally:
         _end(bench)
